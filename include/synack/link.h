@@ -1,0 +1,120 @@
+/* synack — links: where frames go in and out.
+ *
+ * A link is a small vtable. Backends (the simulated network, TUN) implement it; features
+ * (fault injection, pcap capture) are decorators that wrap any link and are links themselves.
+ */
+#ifndef SYNACK_LINK_H
+#define SYNACK_LINK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "trace.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct synack_link;
+
+struct synack_link_ops {
+	/* Sends one IPv4 packet at now_us. Returns 0 or a negative errno (-EAGAIN: queue full). */
+	int (*send)(struct synack_link *l, const uint8_t *frame, size_t len, uint64_t now_us);
+	/* Copies the next frame due by now_us into buf. Returns its length, 0 when none is due,
+	 * or a negative errno (-EMSGSIZE: frame larger than cap, it is dropped). */
+	ssize_t (*recv)(struct synack_link *l, uint8_t *buf, size_t cap, uint64_t now_us);
+	/* Earliest time recv could return a frame; SYNACK_TIME_NEVER if nothing is queued.
+	 * Links backed by a file descriptor return SYNACK_TIME_NEVER and set `fd`. */
+	uint64_t (*next_arrival)(struct synack_link *l);
+	/* Frees the link (and, for decorators, the link it wraps). */
+	void (*destroy)(struct synack_link *l);
+};
+
+struct synack_link {
+	const struct synack_link_ops *ops;
+	int fd; /* a pollable descriptor, or -1 */
+};
+
+static inline int synack_link_send(struct synack_link *l, const uint8_t *f, size_t n, uint64_t now)
+{
+	return l->ops->send(l, f, n, now);
+}
+static inline ssize_t synack_link_recv(struct synack_link *l, uint8_t *b, size_t cap, uint64_t now)
+{
+	return l->ops->recv(l, b, cap, now);
+}
+static inline uint64_t synack_link_next_arrival(struct synack_link *l)
+{
+	return l->ops->next_arrival(l);
+}
+static inline void synack_link_destroy(struct synack_link *l)
+{
+	if (l)
+		l->ops->destroy(l);
+}
+
+/* A trace sink for link events (SYNACK_TRACE_LOST/DUP/CORRUPT/REORDER). */
+typedef void (*synack_trace_fn)(void *ctx, const struct synack_trace_event *ev);
+
+/* ---- the simulated network --------------------------------------------------------------
+ * Joins any number of endpoints in one process on a virtual clock. A frame sent on an
+ * endpoint is delivered to the endpoint whose address is the frame's IPv4 destination after
+ * the sender's path delay: delay + uniform jitter in [0, jitter] + serialisation at the
+ * bandwidth (frames on one path never overtake each other unless jitter reorders them). All
+ * randomness comes from the network's seed. */
+struct synack_simnet;
+
+struct synack_sim_path {
+	uint32_t delay_us;
+	uint32_t jitter_us;
+	uint64_t bandwidth_bps; /* 0: unlimited */
+	uint32_t queue_limit;   /* frames in flight per endpoint, 0: 4096 */
+};
+
+int synack_simnet_new(struct synack_simnet **out, uint64_t seed);
+/* Frees the network; endpoints must have been destroyed first. */
+void synack_simnet_destroy(struct synack_simnet *net);
+/* A new endpoint answering to addr (host order). Errors: -ENOMEM, -EADDRINUSE. */
+int synack_simnet_attach(struct synack_simnet *net, uint32_t addr,
+			 const struct synack_sim_path *path, struct synack_link **out);
+/* The earliest pending delivery on any endpoint, or SYNACK_TIME_NEVER. */
+uint64_t synack_simnet_next_arrival(const struct synack_simnet *net);
+/* Frames dropped because no endpoint had the destination address. */
+uint64_t synack_simnet_unroutable(const struct synack_simnet *net);
+
+/* ---- fault injection: a decorator for any link ----------------------------------------------
+ * Applied to frames sent through the wrapped link. Probabilities are in [0, 1]. */
+struct synack_fault_params {
+	double loss, dup, reorder, corrupt;
+	uint32_t reorder_delay_us; /* how long a reordered frame is held back: default 1000 */
+	/* Optional: drop exactly the frames this returns true for (counted as LOST). */
+	bool (*drop_if)(void *ctx, const uint8_t *frame, size_t len, uint64_t now_us);
+	void *drop_ctx;
+	/* Optional: told of every fault applied. */
+	synack_trace_fn trace;
+	void *trace_ctx;
+	const char *host; /* name put in the trace events */
+};
+/* Wraps inner; the new link owns it. Errors: -ENOMEM, -EINVAL. */
+int synack_fault_wrap(struct synack_link *inner, const struct synack_fault_params *p,
+		      uint64_t seed, struct synack_link **out);
+
+/* ---- pcap capture: a decorator for any link ---------------------------------------------------
+ * Every frame sent and received is written to a pcap file (LINKTYPE_RAW, microsecond
+ * timestamps taken from now_us), readable by tcpdump and Wireshark. */
+struct synack_pcap_writer;
+/* Errors: negative errno from fopen/fwrite. */
+int synack_pcap_open(struct synack_pcap_writer **out, const char *path);
+int synack_pcap_write(struct synack_pcap_writer *w, const uint8_t *frame, size_t len,
+		      uint64_t t_us);
+int synack_pcap_close(struct synack_pcap_writer *w);
+/* The decorator owns inner and w. */
+int synack_pcap_wrap(struct synack_link *inner, struct synack_pcap_writer *w,
+		     struct synack_link **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

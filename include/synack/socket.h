@@ -1,0 +1,146 @@
+/* synack — the BSD-like socket API.
+ *
+ * Descriptors are small non-negative integers local to one stack. Every socket is
+ * non-blocking: a call that would block returns -EAGAIN (or -EINPROGRESS for connect), and
+ * readiness is reported by synack_events() and by the stack's `wake` callback, so any event
+ * loop can drive it. Every function returns a negative errno value on error; the errors each
+ * can return are listed beside it. A descriptor that is not open gives -EBADF everywhere.
+ */
+#ifndef SYNACK_SOCKET_H
+#define SYNACK_SOCKET_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h> /* ssize_t */
+
+#include "stack.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* An IPv4 endpoint, host byte order. */
+struct synack_endpoint {
+	uint32_t addr;
+	uint16_t port;
+};
+
+/* RFC 9293 state names. */
+enum synack_tcp_state {
+	SYNACK_CLOSED,
+	SYNACK_LISTEN,
+	SYNACK_SYN_SENT,
+	SYNACK_SYN_RECEIVED,
+	SYNACK_ESTABLISHED,
+	SYNACK_FIN_WAIT_1,
+	SYNACK_FIN_WAIT_2,
+	SYNACK_CLOSE_WAIT,
+	SYNACK_CLOSING,
+	SYNACK_LAST_ACK,
+	SYNACK_TIME_WAIT,
+	SYNACK_STATE_COUNT
+};
+/* "SYN-RECEIVED", ... as RFC 9293 writes them; ss-style names ("SYN-RECV", "ESTAB", ...). */
+const char *synack_state_name(enum synack_tcp_state st);
+const char *synack_state_ss_name(enum synack_tcp_state st);
+
+/* Readiness, as a mask. */
+#define SYNACK_EV_READABLE 0x1u /* data, EOF, or a connection to accept */
+#define SYNACK_EV_WRITABLE 0x2u /* send buffer space, or connect finished */
+#define SYNACK_EV_ERROR 0x4u    /* a pending error (read it with SO_ERROR) */
+#define SYNACK_EV_HUP 0x8u      /* both directions are finished, or the connection is gone */
+
+#define SYNACK_SHUT_RD 0
+#define SYNACK_SHUT_WR 1
+#define SYNACK_SHUT_RDWR 2
+
+/* send/recv flags */
+#define SYNACK_MSG_PEEK 0x2
+
+/* Option levels and names. */
+#define SYNACK_SOL_SOCKET 1
+#define SYNACK_IPPROTO_TCP 6
+#define SYNACK_SO_REUSEADDR 2
+#define SYNACK_SO_ERROR 4
+#define SYNACK_SO_SNDBUF 7
+#define SYNACK_SO_RCVBUF 8
+#define SYNACK_SO_KEEPALIVE 9
+#define SYNACK_SO_LINGER 13
+#define SYNACK_TCP_NODELAY 1
+#define SYNACK_TCP_MAXSEG 2
+#define SYNACK_TCP_KEEPIDLE 4
+#define SYNACK_TCP_KEEPINTVL 5
+#define SYNACK_TCP_KEEPCNT 6
+#define SYNACK_TCP_INFO 11
+
+struct synack_linger {
+	int l_onoff;
+	int l_linger; /* seconds */
+};
+
+/* TCP_INFO: what the connection looks like now. Times in microseconds. */
+struct synack_tcp_info {
+	enum synack_tcp_state state;
+	struct synack_endpoint local, remote;
+	uint32_t rtt_us, rttvar_us, rto_us;
+	uint32_t retransmits;      /* consecutive retransmissions of the oldest segment */
+	uint32_t total_retrans;    /* segments retransmitted over the connection's life */
+	uint32_t unacked;          /* segments sent and not acknowledged */
+	uint32_t bytes_in_flight;  /* snd_nxt - snd_una */
+	uint32_t snd_mss, rcv_mss;
+	uint32_t snd_wnd, rcv_wnd; /* bytes, scaled */
+	uint32_t snd_cwnd;         /* bytes */
+	uint8_t snd_wscale, rcv_wscale;
+	bool ts_ok, sack_ok;
+	uint32_t recv_q, send_q;   /* bytes waiting to be read / not yet acknowledged */
+	uint32_t iss, irs, snd_una, snd_nxt, rcv_nxt;
+};
+
+/* Creates a TCP socket. Errors: -EMFILE (max_sockets reached), -ENOMEM. */
+int synack_socket(struct synack_stack *s);
+/* Errors: -EBADF, -EINVAL (already bound, or listening/connected), -EADDRINUSE,
+ * -EADDRNOTAVAIL (addr is neither 0 nor the stack's). Port 0 picks an ephemeral port. */
+int synack_bind(struct synack_stack *s, int fd, const struct synack_endpoint *local);
+/* Errors: -EBADF, -EINVAL (connected or connecting), -EADDRINUSE (autobind failed). A second
+ * listen() on a listener only changes the backlog, as on Linux. */
+int synack_listen(struct synack_stack *s, int fd, int backlog);
+/* Returns the new descriptor. Errors: -EBADF, -EINVAL (not listening), -EAGAIN, -EMFILE. */
+int synack_accept(struct synack_stack *s, int fd, struct synack_endpoint *peer);
+/* Starts an active open; returns -EINPROGRESS. Errors: -EBADF, -EISCONN, -EALREADY,
+ * -EINVAL (listening), -EADDRNOTAVAIL (no ephemeral port), -ECONNREFUSED/-ETIMEDOUT/... (a
+ * finished failed attempt reports its error once, like SO_ERROR). */
+int synack_connect(struct synack_stack *s, int fd, const struct synack_endpoint *remote);
+/* Returns bytes queued (maybe fewer than len). Errors: -EBADF, -ENOTCONN, -EPIPE (write half
+ * shut or peer reset after close), -EAGAIN (buffer full), a pending error (-ECONNRESET,
+ * -ETIMEDOUT). */
+ssize_t synack_send(struct synack_stack *s, int fd, const void *buf, size_t len, int flags);
+/* Returns bytes read, 0 at end of stream. Errors: -EBADF, -ENOTCONN, -EAGAIN, -EINVAL
+ * (listener), a pending error (-ECONNRESET, -ETIMEDOUT, -ECONNREFUSED). */
+ssize_t synack_recv(struct synack_stack *s, int fd, void *buf, size_t len, int flags);
+/* Errors: -EBADF, -EINVAL (bad how), -ENOTCONN. */
+int synack_shutdown(struct synack_stack *s, int fd, int how);
+/* Releases the descriptor; the connection closes gracefully (or aborts, see SO_LINGER and
+ * unread data). Errors: -EBADF. */
+int synack_close(struct synack_stack *s, int fd);
+/* Errors: -EBADF, -EINVAL (bad length or value), -ENOPROTOOPT (unknown level or option). */
+int synack_setsockopt(struct synack_stack *s, int fd, int level, int name, const void *val,
+		      size_t len);
+/* *len is in/out. Errors as setsockopt. SO_ERROR reads and clears the pending error. */
+int synack_getsockopt(struct synack_stack *s, int fd, int level, int name, void *val,
+		      size_t *len);
+/* Readiness mask (SYNACK_EV_*); -EBADF. */
+int synack_events(const struct synack_stack *s, int fd);
+int synack_getsockname(const struct synack_stack *s, int fd, struct synack_endpoint *out);
+int synack_getpeername(const struct synack_stack *s, int fd, struct synack_endpoint *out);
+/* TCP_INFO without the option plumbing. Errors: -EBADF. */
+int synack_tcp_info(const struct synack_stack *s, int fd, struct synack_tcp_info *out);
+
+/* Every connection and listener the stack holds, descriptor or not (SYN-RECEIVED entries,
+ * orphans in FIN-WAIT/TIME-WAIT): the `ss` view. fd is -1 when no descriptor refers to it. */
+typedef void (*synack_conn_visitor)(void *ctx, int fd, const struct synack_tcp_info *info);
+void synack_stack_foreach(const struct synack_stack *s, synack_conn_visitor visit, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,108 @@
+/* synack — a userspace TCP/IP stack: the stack object.
+ *
+ * A stack is a pure function of (frames in, `now`, API calls): it never sleeps, reads a clock,
+ * draws random numbers from the OS or allocates except through the allocator it is given.
+ * Frames leave through the `output` callback; the caller asks for the next deadline and calls
+ * synack_stack_poll() when it is reached.
+ *
+ * Time is always an absolute number of microseconds on the caller's clock (`now_us`). API
+ * calls (synack_connect(), synack_send(), ...) act at the time of the latest
+ * synack_stack_input() or synack_stack_poll() call; call synack_stack_poll(now) first when
+ * time has advanced.
+ */
+#ifndef SYNACK_STACK_H
+#define SYNACK_STACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SYNACK_TIME_NEVER UINT64_MAX
+
+struct synack_stack;
+struct synack_trace_event;
+
+/* Memory for the stack. alloc returns NULL on failure; free receives the size given to alloc. */
+struct synack_allocator {
+	void *(*alloc)(void *ctx, size_t size);
+	void (*free)(void *ctx, void *ptr, size_t size);
+	void *ctx;
+};
+
+/* Tunables. Defaults (synack_config_default) follow Linux. */
+struct synack_config {
+	const char *name;     /* used in trace events ("client", "server", ...) */
+	uint32_t addr;        /* this stack's IPv4 address, host byte order */
+	uint64_t seed;        /* seeds the stack's PRNG (ephemeral ports, jitter of limits) */
+	uint8_t secret[16];   /* key of the ISN hash (RFC 6528) and of SYN cookies */
+
+	struct synack_allocator allocator; /* NULL alloc: a malloc-free build must supply one */
+
+	/* Frames out: one complete IPv4 packet per call. */
+	void (*output)(void *ctx, const uint8_t *frame, size_t len);
+	void *output_ctx;
+	/* Trace events (optional). */
+	void (*trace)(void *ctx, const struct synack_trace_event *ev);
+	void *trace_ctx;
+	/* Readiness changed on a socket (optional); events is a SYNACK_EV_* mask. */
+	void (*wake)(void *ctx, int fd, unsigned events);
+	void *wake_ctx;
+
+	uint32_t max_sockets;        /* descriptors, listeners and connections: 1024 */
+	uint16_t mss;                /* MSS we announce: 1460 */
+	uint32_t sndbuf;             /* default SO_SNDBUF bytes: 16384 */
+	uint32_t rcvbuf;             /* default SO_RCVBUF bytes: 131072 */
+	uint32_t ooo_max_segs;       /* out-of-order segments kept per connection: 64 */
+	uint32_t init_cwnd_segs;     /* initial window in segments: 10 */
+	uint8_t syn_retries;         /* tcp_syn_retries: 6 */
+	uint8_t synack_retries;      /* tcp_synack_retries: 5 */
+	uint8_t retries2;            /* tcp_retries2: 15 */
+	uint32_t rto_initial_ms;     /* 1000 */
+	uint32_t rto_min_ms;         /* 200 */
+	uint32_t rto_max_ms;         /* 120000 */
+	uint32_t msl_ms;             /* 30000: TIME-WAIT lasts 2*MSL = 60 s */
+	uint32_t fin_timeout_ms;     /* orphaned FIN-WAIT-2: 60000 */
+	uint32_t keepalive_time_s;   /* 7200 */
+	uint32_t keepalive_intvl_s;  /* 75 */
+	uint32_t keepalive_probes;   /* 9 */
+	uint16_t port_lo, port_hi;   /* ephemeral range: 32768..60999 */
+	bool timestamps;             /* RFC 7323 timestamps: true */
+	bool sack;                   /* RFC 2018 SACK-permitted: true */
+	bool window_scaling;         /* RFC 7323 window scale: true */
+	uint8_t syncookies;          /* 0 never, 1 when the SYN queue is full (default), 2 always */
+	uint32_t challenge_ack_limit; /* RFC 5961 challenge ACKs per second per connection: 1000 */
+};
+
+void synack_config_default(struct synack_config *cfg);
+
+/* Creates a stack. Errors: -EINVAL (bad config), -ENOMEM. */
+int synack_stack_new(struct synack_stack **out, const struct synack_config *cfg);
+/* Frees everything, connections included, without sending anything. */
+void synack_stack_destroy(struct synack_stack *s);
+
+/* One IPv4 packet arrives at now_us. Malformed input is dropped and counted. */
+void synack_stack_input(struct synack_stack *s, const uint8_t *frame, size_t len, uint64_t now_us);
+/* Advances the clock to now_us, fires due timers; returns the next deadline or SYNACK_TIME_NEVER. */
+uint64_t synack_stack_poll(struct synack_stack *s, uint64_t now_us);
+/* The earliest armed deadline, or SYNACK_TIME_NEVER. */
+uint64_t synack_stack_next_deadline(const struct synack_stack *s);
+/* The clock as of the last input/poll. */
+uint64_t synack_stack_now(const struct synack_stack *s);
+uint32_t synack_stack_addr(const struct synack_stack *s);
+const char *synack_stack_name(const struct synack_stack *s);
+/* Bytes currently allocated through the stack's allocator, and the number of blocks. */
+size_t synack_stack_live_bytes(const struct synack_stack *s);
+size_t synack_stack_live_allocs(const struct synack_stack *s);
+/* Changes tunables of a live stack (the sysctl of a running system): only the timing, retry,
+ * keepalive, option and syncookie fields are taken; callbacks, addr and sizes are ignored. */
+void synack_stack_set_tunables(struct synack_stack *s, const struct synack_config *cfg);
+void synack_stack_get_config(const struct synack_stack *s, struct synack_config *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,127 @@
+/* synack — the packet codec: IPv4 (RFC 791) and TCP (RFC 9293 §3.1) headers, TCP options
+ * (MSS, window scale and timestamps of RFC 7323, SACK of RFC 2018, NOP, EOL) and the Internet
+ * checksum (RFC 1071) with the TCP pseudo-header.
+ *
+ * Parse once into plain validated structs; protocol code never reads raw header bytes. Emit is
+ * the inverse. Parsers never read outside [buf, buf+len) and return a negative
+ * synack_drop_reason (see trace.h) for malformed input.
+ */
+#ifndef SYNACK_WIRE_H
+#define SYNACK_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SYNACK_IPPROTO_ICMP 1
+#define SYNACK_PROTO_TCP 6
+#define SYNACK_IPV4_HDR_MIN 20
+#define SYNACK_TCP_HDR_MIN 20
+#define SYNACK_TCP_OPT_MAX 40
+
+/* TCP flags, as in the header byte. */
+#define SYNACK_TH_FIN 0x01
+#define SYNACK_TH_SYN 0x02
+#define SYNACK_TH_RST 0x04
+#define SYNACK_TH_PSH 0x08
+#define SYNACK_TH_ACK 0x10
+#define SYNACK_TH_URG 0x20
+#define SYNACK_TH_ECE 0x40
+#define SYNACK_TH_CWR 0x80
+
+/* TCP option kinds. */
+#define SYNACK_TCPOPT_EOL 0
+#define SYNACK_TCPOPT_NOP 1
+#define SYNACK_TCPOPT_MSS 2
+#define SYNACK_TCPOPT_WSCALE 3
+#define SYNACK_TCPOPT_SACK_PERM 4
+#define SYNACK_TCPOPT_SACK 5
+#define SYNACK_TCPOPT_TS 8
+
+struct synack_ipv4 {
+	uint8_t ihl;        /* header length in bytes */
+	uint8_t tos;
+	uint16_t total_len;
+	uint16_t id;
+	bool df, mf;
+	uint16_t frag_off;  /* in 8-byte units */
+	uint8_t ttl;
+	uint8_t proto;
+	uint32_t src, dst;  /* host byte order */
+};
+
+struct synack_sack_block {
+	uint32_t left, right;
+};
+
+/* Parsed TCP options. `raw`/`raw_len` keep the option bytes as they were on the wire, so a
+ * test can check their order exactly. */
+struct synack_tcp_opts {
+	bool has_mss, has_wscale, sack_ok, has_ts;
+	uint16_t mss;
+	uint8_t wscale;
+	uint32_t ts_val, ts_ecr;
+	uint8_t sack_count;
+	struct synack_sack_block sack[4];
+	uint8_t raw_len;
+	uint8_t raw[SYNACK_TCP_OPT_MAX];
+};
+
+struct synack_tcp_seg {
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint8_t doff;       /* header length in bytes */
+	uint8_t flags;      /* SYNACK_TH_* */
+	uint16_t win;       /* raw header field, unscaled */
+	uint16_t urp;
+	struct synack_tcp_opts opts;
+	const uint8_t *payload; /* points into the parsed buffer */
+	size_t len;             /* payload length */
+};
+
+/* What to put in a TCP header's options when emitting (in this order, Linux's layout:
+ * SYN: MSS, SACK-permitted+TS (or NOP NOP TS / NOP NOP SACK-perm), NOP WS; other segments:
+ * NOP NOP TS, then NOP NOP SACK blocks). Set raw_len > 0 to emit `raw` verbatim instead. */
+
+/* Internet checksum helpers (RFC 1071). */
+uint32_t synack_csum_add(uint32_t sum, const void *data, size_t len);
+uint16_t synack_csum_fold(uint32_t sum);
+/* Checksum of a TCP segment (header+payload, checksum field included as it is) with the IPv4
+ * pseudo-header; 0 when a received segment is valid. */
+uint16_t synack_tcp_csum(uint32_t src, uint32_t dst, const uint8_t *tcp, size_t len);
+
+/* Parses an IPv4 header. On success returns 0, fills *ip and sets *payload and *plen to the
+ * transport bytes (total_len bounds them). Errors (negative synack_drop_reason):
+ * IP_TRUNCATED, IP_VERSION, IP_BAD_IHL, IP_BAD_TOTLEN, IP_BAD_CSUM. Fragments are not an
+ * error here (ip->mf / ip->frag_off tell). */
+int synack_ipv4_parse(const uint8_t *buf, size_t len, struct synack_ipv4 *ip,
+		      const uint8_t **payload, size_t *plen);
+/* Parses a TCP segment carried between src and dst. verify_csum=false skips the checksum.
+ * Errors: TCP_TRUNCATED, TCP_BAD_DOFF, TCP_BAD_CSUM, TCP_BAD_OPTION. */
+int synack_tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
+		     bool verify_csum, struct synack_tcp_seg *seg);
+/* Parses just the option bytes (used by the parser and by tests). Errors: TCP_BAD_OPTION. */
+int synack_tcp_opts_parse(const uint8_t *buf, size_t len, struct synack_tcp_opts *opts);
+/* Encodes options from the has_* fields (Linux order, see above; sack blocks as given) or
+ * `raw` when raw_len > 0. Returns the padded length (multiple of 4), or -1 if > 40. */
+int synack_tcp_opts_emit(const struct synack_tcp_opts *opts, bool syn, uint8_t *out);
+
+/* Writes a whole IPv4+TCP packet (DF set, TTL 64, checksums filled) into out (cap bytes).
+ * seg->doff is computed; seg->payload/len are copied. Returns the packet length or -1 if cap
+ * is too small. */
+int synack_tcp_emit(uint8_t *out, size_t cap, uint32_t src, uint32_t dst, uint16_t ip_id,
+		    const struct synack_tcp_seg *seg);
+/* Writes an IPv4 header for a payload of plen bytes (checksum filled); returns 20. */
+int synack_ipv4_emit(uint8_t *out, size_t cap, const struct synack_ipv4 *ip, size_t plen);
+
+/* tcpdump's flag notation: "S", "S.", ".", "P.", "F.", "R", "R.", "FP.", ... (buf >= 12). */
+const char *synack_tcp_flags_str(uint8_t flags, char *buf, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

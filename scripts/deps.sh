@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what `make check` needs on Debian 12 (when root), or says what will be skipped.
+set -u
+need=()
+[ -f /usr/include/criterion/criterion.h ] || need+=(libcriterion-dev)
+command -v tshark >/dev/null || need+=(tshark)
+command -v tcpdump >/dev/null || need+=(tcpdump)
+command -v socat >/dev/null || need+=(socat)
+command -v curl >/dev/null || need+=(curl)
+command -v ip >/dev/null || need+=(iproute2)
+command -v ping >/dev/null || need+=(iputils-ping)
+command -v xmllint >/dev/null || need+=(libxml2-utils)
+command -v ss >/dev/null || need+=(iproute2)
+[ ${#need[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+	echo "deps: installing ${need[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >/dev/null 2>&1 || true
+	# tshark asks whether non-root users may capture; answer no.
+	echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
+	apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null 2>&1 ||
+		echo "deps: apt-get install ${need[*]} failed; parts needing them will be skipped"
+else
+	echo "deps: not root: cannot install ${need[*]}; parts needing them will be skipped"
+fi
+[ -f /usr/include/criterion/criterion.h ] || {
+	echo "deps: Criterion (libcriterion-dev) is missing and the unit tests need it"; exit 1; }
+exit 0

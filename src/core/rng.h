@@ -1,0 +1,19 @@
+/* A small seeded PRNG (xoshiro256**, seeded through splitmix64). The core draws every random
+ * number from one of these, seeded from synack_config.seed, so a seed replays a run. */
+#ifndef SYNACK_RNG_H
+#define SYNACK_RNG_H
+
+#include <stdint.h>
+
+struct synack_rng {
+	uint64_t s[4];
+};
+
+void synack_rng_seed(struct synack_rng *r, uint64_t seed);
+uint64_t synack_rng_next(struct synack_rng *r);
+/* Uniform in [0, n) without modulo bias; n == 0 returns 0. */
+uint64_t synack_rng_below(struct synack_rng *r, uint64_t n);
+/* Uniform in [0, 1). */
+double synack_rng_unit(struct synack_rng *r);
+
+#endif

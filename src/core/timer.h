@@ -1,0 +1,44 @@
+/* Timers as absolute deadlines, kept in a hierarchical timer wheel (Varghese & Lauck) so that
+ * arming, cancelling and expiring cost O(1) and a million idle timers cost nothing per tick.
+ *
+ * Resolution is 1 ms (deadlines are rounded up to the next millisecond slot for placement, but
+ * a timer only expires once now_us >= its exact deadline). The wheel never allocates: timers
+ * are embedded in their owners. Expiry pops one timer at a time, so an owner may re-arm or
+ * cancel any timer (its own included) between pops. */
+#ifndef SYNACK_TIMER_H
+#define SYNACK_TIMER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define SYNACK_WHEEL_LEVELS 6
+#define SYNACK_WHEEL_SLOTS 64
+
+struct synack_timer {
+	struct synack_timer *next, *prev; /* NULL/NULL when not armed */
+	uint64_t deadline_us;
+	uint32_t kind;  /* owner's tag, e.g. enum synack_timer_kind */
+	bool armed;
+};
+
+struct synack_wheel {
+	uint64_t now_ms;  /* the wheel's current tick */
+	uint64_t count;   /* armed timers */
+	uint64_t occupied[SYNACK_WHEEL_LEVELS]; /* bitmap of non-empty slots per level */
+	struct synack_timer *slots[SYNACK_WHEEL_LEVELS][SYNACK_WHEEL_SLOTS];
+	struct synack_timer *overdue; /* deadline already due when armed */
+};
+
+void synack_wheel_init(struct synack_wheel *w, uint64_t now_us);
+/* Arms (or re-arms) t to fire at deadline_us. */
+void synack_wheel_arm(struct synack_wheel *w, struct synack_timer *t, uint64_t deadline_us);
+/* Disarms t; harmless when it is not armed. */
+void synack_wheel_cancel(struct synack_wheel *w, struct synack_timer *t);
+/* Returns one timer whose deadline is <= now_us (disarmed), or NULL when none is due. Timers
+ * come out in deadline order. Advances the wheel to now_us. */
+struct synack_timer *synack_wheel_expire(struct synack_wheel *w, uint64_t now_us);
+/* The exact earliest deadline of any armed timer, or UINT64_MAX. */
+uint64_t synack_wheel_next_deadline(const struct synack_wheel *w);
+static inline bool synack_timer_armed(const struct synack_timer *t) { return t->armed; }
+
+#endif
