@@ -23,7 +23,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 CORE_SRCS := $(wildcard src/core/*.c)
-LIB_SRCS  := $(CORE_SRCS) $(wildcard src/link/*.c src/host/*.c src/render/*.c src/drill/*.c src/apps/*.c)
+LIB_SRCS  := $(CORE_SRCS) $(wildcard src/link/*.c src/host/*.c src/render/*.c src/drill/*.c src/apps/*.c src/demo/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)
 CORE_OBJS := $(CORE_SRCS:%.c=$(B)/%.o)
 TOOL_SRCS := $(wildcard tools/*.c)
