@@ -72,7 +72,7 @@ Test(conn, tuple_reuse_after_close_is_a_new_connection)
 	cr_assert_eq(c->first_us, 1000000);
 	cr_assert_eq(c->st[0].bytes, 100);
 	cr_assert_eq(c->inf.d[0].isn, 5000);
-	cr_assert_eq(synack_conns_stats(t)->tcp, 23);
+	cr_assert_eq(synack_conns_stats(t)->tcp, 22);
 	synack_conns_free(t);
 }
 
