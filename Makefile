@@ -98,6 +98,7 @@ check: deps
 	$(MAKE) test
 	$(MAKE) interop
 	$(MAKE) sanitize
+	$(MAKE) fuzz-check
 	@echo "make check: all passed"
 
 demo: $(BIN)
@@ -120,3 +121,5 @@ install: all
 
 clean:
 	rm -rf build
+
+include fuzz/fuzz.mk
