@@ -55,6 +55,11 @@ void stack_free(struct synack_stack *s, void *p, size_t size)
 	s->cfg.allocator.free(s->cfg.allocator.ctx, p, size);
 }
 
+/* The allocator handed to sub-modules (the connection table), so that their memory is
+ * counted in live_bytes/live_allocs too. */
+static void *counted_alloc(void *ctx, size_t size) { return stack_alloc(ctx, size); }
+static void counted_free(void *ctx, void *p, size_t size) { stack_free(ctx, p, size); }
+
 static int config_check(const struct synack_config *c)
 {
 	if (!c->allocator.alloc || !c->allocator.free || !c->output)
@@ -84,6 +89,9 @@ int synack_stack_create(struct synack_stack **out, const struct synack_config *c
 	synack_rng_seed(&s->rng, cfg->seed);
 	synack_wheel_init(&s->wheel, 0);
 	s->ip_id = (uint16_t)synack_rng_next(&s->rng);
+	s->counted.alloc = counted_alloc;
+	s->counted.free = counted_free;
+	s->counted.ctx = s;
 	s->nfds = cfg->max_sockets;
 	s->tx_cap = 20 + 60 + (size_t)cfg->mss;
 	s->scratch_cap = cfg->mss;
@@ -91,7 +99,7 @@ int synack_stack_create(struct synack_stack **out, const struct synack_config *c
 	s->tx = stack_alloc(s, s->tx_cap);
 	s->scratch = stack_alloc(s, s->scratch_cap);
 	if (!s->fds || !s->tx || !s->scratch ||
-	    synack_conntab_init(&s->conns, &s->cfg.allocator, cfg->secret, 64) < 0) {
+	    synack_conntab_init(&s->conns, &s->counted, cfg->secret, 64) < 0) {
 		stack_free(s, s->fds, s->nfds * sizeof s->fds[0]);
 		stack_free(s, s->tx, s->tx_cap);
 		stack_free(s, s->scratch, s->scratch_cap);

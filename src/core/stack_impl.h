@@ -42,6 +42,7 @@ struct synack_stack {
 	struct synack_conntab conns;
 	struct synack_counters ctr;
 	size_t live_bytes, live_allocs;
+	struct synack_allocator counted; /* stack_alloc/stack_free as an allocator */
 
 	/* Descriptor table: fds[i] is the tcb behind descriptor i, or NULL. */
 	struct synack_tcb **fds;
