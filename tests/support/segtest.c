@@ -129,7 +129,7 @@ void st_send(struct segtest *t, const struct st_in *in)
 	seg.seq = in->seq;
 	seg.ack = in->ack;
 	seg.flags = in->flags;
-	seg.win = in->win;
+	seg.win = in->win == 0 ? 65535 : in->win == ST_ZERO_WIN ? 0 : (uint16_t)in->win;
 	seg.opts = in->opts;
 	seg.payload = in->data;
 	seg.len = in->len;
@@ -308,4 +308,32 @@ int st_active_open(struct segtest *t, uint32_t peer_isn, uint32_t *iss)
 	if (iss)
 		*iss = syn.seq;
 	return fd;
+}
+
+struct count_ctx {
+	enum synack_tcp_state st;
+	size_t n;
+};
+
+static void count_visit(void *ctx, int fd, const struct synack_tcp_info *info)
+{
+	struct count_ctx *c = ctx;
+	(void)fd;
+	c->n += info->state == c->st;
+}
+
+size_t st_count_state(const struct segtest *t, enum synack_tcp_state st)
+{
+	struct count_ctx c = {st, 0};
+	synack_stack_foreach(t->s, count_visit, &c);
+	return c.n;
+}
+
+uint64_t st_state_time(const struct segtest *t, enum synack_tcp_state to)
+{
+	uint64_t r = UINT64_MAX;
+	for (size_t i = 0; i < t->nev; i++)
+		if (t->ev[i].kind == SYNACK_TRACE_STATE && t->ev[i].to == to)
+			r = t->ev[i].t_us;
+	return r;
 }

@@ -73,11 +73,12 @@ struct st_seg {
 	uint64_t t_us;
 };
 
-/* What the peer sends. win defaults to 65535 through ST_IN. */
+/* What the peer sends. win 0 means 65535; ST_ZERO_WIN sends a zero window. */
+#define ST_ZERO_WIN 0x10000u
 struct st_in {
 	uint8_t flags;
 	uint32_t seq, ack;
-	uint16_t win;
+	uint32_t win;
 	const void *data;
 	size_t len;
 	struct synack_tcp_opts opts;
@@ -91,7 +92,7 @@ void st_fini(struct segtest *t);
 void st_config(struct synack_config *cfg); /* defaults for a segtest stack */
 
 void st_send(struct segtest *t, const struct st_in *in);
-#define ST_IN(t, ...) st_send((t), &(struct st_in){.win = 65535, __VA_ARGS__})
+#define ST_IN(t, ...) st_send((t), &(struct st_in){__VA_ARGS__})
 /* Sends a raw frame. */
 void st_send_raw(struct segtest *t, const uint8_t *frame, size_t len);
 /* Moves the clock to t_us and fires due timers. */
@@ -114,6 +115,10 @@ uint64_t st_drops(const struct segtest *t, enum synack_drop_reason r);
 size_t st_count_events(const struct segtest *t, enum synack_trace_kind kind);
 bool st_saw_state(const struct segtest *t, enum synack_tcp_state from, enum synack_tcp_state to);
 enum synack_tcp_state st_state(const struct segtest *t, int fd);
+/* Connections (descriptor or not) in state st, through synack_stack_foreach. */
+size_t st_count_state(const struct segtest *t, enum synack_tcp_state st);
+/* The time of the last STATE event into `to`, or UINT64_MAX. */
+uint64_t st_state_time(const struct segtest *t, enum synack_tcp_state to);
 
 /* Fixtures. The peer uses port 40000 (rport) and the stack's listener port 80 (lport). */
 #define ST_PEER_PORT 40000
