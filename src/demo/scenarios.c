@@ -324,7 +324,7 @@ static void tick_flood(struct demo *d)
 		uint16_t port = (uint16_t)(1024 + synack_rng_below(&d->rng, 64512));
 		(void)inject_syn(d, src, port, (uint32_t)synack_rng_next(&d->rng));
 		d->phase++;
-		d->wake_at = demo_now(d) + (d->phase < FLOOD_SYNS ? 1000 : 100000 - 1000 * FLOOD_SYNS);
+		d->wake_at = d->phase < FLOOD_SYNS ? demo_now(d) + 1000 : 100000;
 		return;
 	}
 	(void)demo_connect(d, DEMO_CLIENT);
@@ -356,6 +356,7 @@ static int setup_transfer(struct demo *d)
 	}
 	c->out_done = true;
 	c->close_after_send = true;
+	s->out_done = true;
 	s->close_on_eof = true;
 	return demo_connect(d, DEMO_CLIENT);
 }
