@@ -408,6 +408,8 @@ static void print_summary(const struct demo *d, const struct synack_demo_result 
 			synack_state_name(r->server_final));
 		return;
 	}
+	if (d->o->format != SYNACK_LADDER_TEXT)
+		f = stderr; /* an SVG or HTML document stays well-formed */
 	const char *dir = d->def->stream == DEMO_CLIENT ? "client->server" : "server->client";
 	fprintf(f, "\nsummary: %s %llu bytes sent, %llu received, sha256 %s (%.16s...)\n", dir,
 		(unsigned long long)r->sent_bytes, (unsigned long long)r->recv_bytes,

@@ -417,8 +417,8 @@ int synack_ladder_finish(struct synack_ladder *l)
 	return l->io_error ? -EIO : 0;
 }
 
-void synack_ladder_seg_label(const struct synack_ladder_item *it, bool absolute, bool with_win,
-			     char *buf, size_t cap)
+static void seg_label(const struct synack_ladder_item *it, bool absolute, bool with_win,
+		      char *buf, size_t cap)
 {
 	uint32_t seq = absolute ? it->seg.seq : it->rel_seq;
 	uint32_t ack = absolute ? it->seg.ack : it->rel_ack;
@@ -430,6 +430,18 @@ void synack_ladder_seg_label(const struct synack_ladder_item *it, bool absolute,
 			      it->seg.win);
 	if (it->seg.len)
 		snprintf(buf + n, cap > (size_t)n ? cap - (size_t)n : 0, " len=%zu", it->seg.len);
+}
+
+void synack_ladder_seg_label(const struct synack_ladder_item *it, bool absolute, char *buf,
+			     size_t cap)
+{
+	seg_label(it, absolute, true, buf, cap);
+}
+
+void synack_ladder_seg_label_nowin(const struct synack_ladder_item *it, bool absolute,
+				   char *buf, size_t cap)
+{
+	seg_label(it, absolute, false, buf, cap);
 }
 
 struct errno_name {

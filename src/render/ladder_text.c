@@ -331,7 +331,10 @@ static void add_arrow(struct synack_ladder *l, struct text_state *ts,
 		snprintf(note, sizeof note, " (%s)", it->ev->note);
 	/* Everything, or (when that is too long for the arrow) everything but the window. */
 	for (int with_win = 1; with_win >= 0; with_win--) {
-		synack_ladder_seg_label(it, absolute, with_win, label, sizeof label);
+		if (with_win)
+			synack_ladder_seg_label(it, absolute, label, sizeof label);
+		else
+			synack_ladder_seg_label_nowin(it, absolute, label, sizeof label);
 		int n = snprintf(r->text, sizeof r->text, "%s%s%s%s%s%s%s", label,
 				 it->retx ? " (retx)" : "", why, note, suffix,
 				 far_col < 0 ? (it->ev->kind == SYNACK_TRACE_TX ? " to " : " from ")
