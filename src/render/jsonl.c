@@ -7,6 +7,8 @@
  *    "from":"LISTEN","to":"SYN-RECEIVED"}
  *   {"t_us":N,"host":"client","ev":"timer","conn":"...","timer":"retransmit"}
  *   {"t_us":N,"host":"client","ev":"error","conn":"...","errno":"ECONNREFUSED"}
+ *   {"t_us":N,"host":"...","ev":"note","note":"..."}  (from a capture's analysis, which may
+ *   also add "note" to segments and "uncertain":true to inferred states)
  *
  * seq and ack are the absolute 32-bit values on the wire; win is the raw header field. Every
  * event is printed, arrivals included: this is the record, the text ladder is the picture.
@@ -69,6 +71,8 @@ static void jsonl_item(struct synack_ladder *l, void *state, const struct synack
 		json_conn(f, ev);
 		fprintf(f, ",\"from\":\"%s\",\"to\":\"%s\"", synack_state_name(ev->from),
 			synack_state_name(ev->to));
+		if (ev->uncertain)
+			fputs(",\"uncertain\":true", f);
 		break;
 	case SYNACK_TRACE_TIMER:
 		json_conn(f, ev);
@@ -83,6 +87,10 @@ static void jsonl_item(struct synack_ladder *l, void *state, const struct synack
 			json_segment(f, it);
 		else if (ev->frame)
 			fprintf(f, ",\"frame_len\":%zu", ev->frame_len);
+		if (ev->note) {
+			fputs(",\"note\":", f);
+			json_str(f, ev->note);
+		}
 		if (ev->kind == SYNACK_TRACE_DROP)
 			fprintf(f, ",\"reason\":\"%s\"", synack_drop_reason_name(ev->reason));
 		break;

@@ -325,14 +325,14 @@ static void interpret(struct synack_ladder *l, const struct synack_trace_event *
 	if (it->col >= 0 && !l->addr[it->col] && ev->has_conn)
 		l->addr[it->col] = ev->local.addr;
 	if (ev->kind == SYNACK_TRACE_STATE || ev->kind == SYNACK_TRACE_TIMER ||
-	    ev->kind == SYNACK_TRACE_ERROR)
+	    ev->kind == SYNACK_TRACE_ERROR || ev->kind == SYNACK_TRACE_NOTE)
 		return;
 	it->has_seg = find_segment(ev, it);
 	if (!it->has_seg)
 		return;
 	/* Learn each column's address from what its host sends and receives. */
 	if (it->col >= 0 && !l->addr[it->col]) {
-		bool sender = ev->kind == SYNACK_TRACE_TX || ev->kind >= SYNACK_TRACE_LOST;
+		bool sender = ev->kind != SYNACK_TRACE_RX && ev->kind != SYNACK_TRACE_DROP;
 		l->addr[it->col] = sender ? it->src.addr : it->dst.addr;
 	}
 	it->src_col = col_of_addr(l, it->src.addr);

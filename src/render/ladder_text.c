@@ -259,7 +259,9 @@ static void add_state(struct synack_ladder *l, struct text_state *ts,
 	bool fits = !p->slot[c][0] &&
 		    ((p->kind == FIELD_NONE && !p->slot[!c][0]) || p->actor == c);
 	struct row *r = row_at(l, ts, it->ev->t_us, fits);
-	snprintf(r->slot[c], sizeof r->slot[c], "%s", synack_state_name(it->ev->to));
+	/* A state inferred from a capture that did not show how it began gets a "?". */
+	snprintf(r->slot[c], sizeof r->slot[c], "%s%s", synack_state_name(it->ev->to),
+		 it->ev->uncertain ? "?" : "");
 }
 
 /* A field (arrow or note) done by column `actor` joins a pending row of the same instant that
@@ -301,7 +303,11 @@ static void add_arrow(struct synack_ladder *l, struct text_state *ts,
 	/* Name the far end when it is not on the diagram (a spoofed source, say). */
 	const struct synack_endpoint *far = it->ev->kind == SYNACK_TRACE_TX ? &it->dst : &it->src;
 	int far_col = it->ev->kind == SYNACK_TRACE_TX ? it->dst_col : it->src_col;
-	snprintf(r->text, sizeof r->text, "%s%s%s%s%s", label, it->retx ? " (retx)" : "", suffix,
+	char note[40] = "";
+	if (it->ev->note)
+		snprintf(note, sizeof note, " (%s)", it->ev->note);
+	snprintf(r->text, sizeof r->text, "%s%s%s%s%s%s", label, it->retx ? " (retx)" : "", note,
+		 suffix,
 		 far_col < 0 ? (it->ev->kind == SYNACK_TRACE_TX ? " to " : " from ") : "",
 		 far_col < 0 ? synack_endpoint_str(far, ep, sizeof ep) : "");
 }
@@ -397,14 +403,22 @@ static void text_item(struct synack_ladder *l, void *state, const struct synack_
 		snprintf(text, sizeof text, "%s timer", synack_timer_name(ev->timer));
 		add_note(l, ts, ev->t_us, it->col, text);
 		break;
+	case SYNACK_TRACE_NOTE:
+		add_note(l, ts, ev->t_us, SYNACK_LADDER_OFFSTAGE, ev->note ? ev->note : "");
+		break;
 	case SYNACK_TRACE_ERROR:
 		if (it->col < 0)
 			break;
 		snprintf(text, sizeof text, "error %s", synack_errno_name(ev->err, ebuf, sizeof ebuf));
 		add_note(l, ts, ev->t_us, it->col, text);
 		break;
-	default:
+	case SYNACK_TRACE_LOST:
+	case SYNACK_TRACE_DUP:
+	case SYNACK_TRACE_CORRUPT:
+	case SYNACK_TRACE_REORDER:
 		add_link_event(l, ts, it);
+		break;
+	default:
 		break;
 	}
 }

@@ -350,3 +350,34 @@ Test(sha256, million_a_in_odd_pieces)
 	synack_sha256_hex(d, hex);
 	cr_assert_str_eq(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
+
+Test(ladder_text, late_arrival_and_capture_notes)
+{
+	struct rig r;
+	rig_open(&r, SYNACK_LADDER_TEXT, false, 0);
+	seg(&r, SYNACK_TRACE_TX, 0, true, S, 7, 0, 0, false);
+	seg(&r, SYNACK_TRACE_REORDER, 0, true, S, 7, 0, 0, false);
+	seg(&r, SYNACK_TRACE_RX, 30000, true, S, 7, 0, 0, false);
+	struct synack_trace_event note = {.kind = SYNACK_TRACE_NOTE, .t_us = 40000,
+					  .host = "client", .note = "120 segments not shown"};
+	synack_ladder_event(r.l, &note);
+	struct synack_trace_event st = {.kind = SYNACK_TRACE_STATE, .t_us = 50000,
+					.host = "server", .from = SYNACK_CLOSED,
+					.to = SYNACK_ESTABLISHED, .uncertain = true};
+	synack_ladder_event(r.l, &st);
+	size_t n;
+	char **lines = rig_lines(&r, &n);
+	static const char *const want[] = {
+		"   0.000000               |------------------- S seq=0 win=65535 ------------------->|",
+		"   0.000000               |                  link held back S seq=0                  |",
+		"   0.030000               |................ S seq=0 win=65535 (late) ...............>|",
+		"   0.040000               |                  120 segments not shown                  |",
+		"   0.050000               |                                                          | "
+		"ESTABLISHED?",
+	};
+	cr_assert_eq(n, 4 + 5);
+	for (size_t i = 0; i < 5; i++)
+		cr_assert_str_eq(lines[4 + i], want[i], "line %zu", i);
+	free(lines[0]);
+	free(lines);
+}
