@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "render/ladder_backend.h"
+#include "render/svg_ladder.h"
 #include "synack/wire.h"
 
 #define FLIGHT_MAX 1024 /* sends awaiting their arrival; the oldest is forgotten first */
@@ -60,6 +61,8 @@ struct synack_ladder {
 static const struct synack_ladder_backend *const backends[SYNACK_LADDER_FORMAT_COUNT] = {
 	[SYNACK_LADDER_TEXT] = &synack_ladder_text_backend,
 	[SYNACK_LADDER_JSONL] = &synack_ladder_jsonl_backend,
+	[SYNACK_LADDER_SVG] = &synack_ladder_svg_backend,
+	[SYNACK_LADDER_HTML] = &synack_ladder_html_backend,
 };
 
 int synack_ladder_format_parse(const char *name, enum synack_ladder_format *out)
