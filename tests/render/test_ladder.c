@@ -311,7 +311,9 @@ Test(ladder, options_and_names)
 	enum synack_ladder_format f;
 	cr_assert_eq(synack_ladder_format_parse("jsonl", &f), 0);
 	cr_assert_eq(f, SYNACK_LADDER_JSONL);
-	cr_assert_eq(synack_ladder_format_parse("pdf", &f), -EINVAL);
+	cr_assert_eq(synack_ladder_format_parse("svg", &f), 0);
+	cr_assert_eq(f, SYNACK_LADDER_SVG);
+	cr_assert_eq(synack_ladder_format_parse("png", &f), -EINVAL);
 	struct synack_ladder *l;
 	struct synack_ladder_opts o = {.format = SYNACK_LADDER_TEXT};
 	cr_assert_eq(synack_ladder_new(&l, &o), -EINVAL, "no FILE");
