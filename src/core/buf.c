@@ -52,8 +52,7 @@ void ring_consume(struct synack_ring *r, uint32_t n)
 		n = r->len;
 	r->head = (r->head + n) % r->cap;
 	r->len -= n;
-	if (r->len == 0)
-		r->head = 0;
+	/* head is not reset when the ring empties: out-of-order data may sit past it. */
 }
 
 bool ooo_add(struct synack_ooo *o, seq_t start, seq_t end)

@@ -132,6 +132,7 @@ static int connect_start(struct synack_stack *s, struct synack_tcb *c,
 	c->snd_una = c->iss;
 	c->snd_nxt = c->iss;
 	c->snd_max = c->iss;
+	c->snd_sml = c->iss;
 	c->snd_buf_seq = seq_add(c->iss, 1);
 	c->rcv_wscale = s->cfg.window_scaling ? 7 : 0;
 	c->retries = 0;

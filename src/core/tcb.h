@@ -61,6 +61,7 @@ struct synack_tcb {
 	seq_t snd_una, snd_nxt, snd_wl1, snd_wl2, iss;
 	uint32_t snd_wnd, max_snd_wnd;
 	seq_t snd_max; /* highest sequence number sent + 1: below it, sending is retransmitting */
+	seq_t snd_sml; /* end of the last short segment sent (Nagle, Minshall's variant) */
 	seq_t rcv_nxt, irs;
 	uint32_t rcv_wnd;
 	seq_t rcv_adv; /* right edge of the window we last announced */

@@ -113,6 +113,7 @@ static void child_init(struct synack_stack *s, struct synack_tcb *l, struct syna
 	c->snd_una = c->iss;
 	c->snd_nxt = c->iss;
 	c->snd_max = c->iss;
+	c->snd_sml = c->iss;
 	c->snd_buf_seq = seq_add(c->iss, 1);
 	negotiate(s, c, &seg->opts);
 	c->snd_wnd = seg->win; /* RFC 7323 §2.2: the window of a SYN is never scaled */

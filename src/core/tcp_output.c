@@ -208,6 +208,8 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 		c->rtt_start_us = s->now_us;
 	}
 	stack_emit_tcp(s, tcb_tuple(c), &seg, retx);
+	if (len < c->snd_mss)
+		c->snd_sml = seq_max(c->snd_sml, end);
 	if (seq_gt(end, c->snd_nxt))
 		c->snd_nxt = end;
 	c->snd_max = seq_max(c->snd_max, c->snd_nxt);
@@ -239,9 +241,15 @@ static bool next_segment(const struct synack_tcb *c, uint32_t *len_out, bool *fi
 	bool fin = c->fin_queued && off + len == c->sndq.len;
 	if (len == 0 && !fin)
 		return false;
-	/* Nagle and sender SWS avoidance: hold a short segment while data is in flight. */
-	if (len < c->snd_mss && inflight > 0 && !fin && (len < unsent || !c->nodelay))
-		return false;
+	/* Sender SWS avoidance: a short segment cut by the window waits while data is in
+	 * flight. Nagle with Minshall's refinement (as Linux): a short segment at the end of the
+	 * data waits only while an earlier short segment is unacknowledged. */
+	if (len < c->snd_mss && inflight > 0 && !fin) {
+		if (len < unsent)
+			return false;
+		if (!c->nodelay && seq_gt(c->snd_sml, c->snd_una))
+			return false;
+	}
 	*len_out = len;
 	*fin_out = fin;
 	return true;
