@@ -340,7 +340,7 @@ static void add_arrow(struct synack_ladder *l, struct text_state *ts,
 				 far_col < 0 ? (it->ev->kind == SYNACK_TRACE_TX ? " to " : " from ")
 					     : "",
 				 far_col < 0 ? synack_endpoint_str(far, ep, sizeof ep) : "");
-		if (n <= FIELD_W - 4)
+		if (n <= FIELD_W - 10) /* leave a visible shaft on both sides */
 			break;
 	}
 }
