@@ -68,6 +68,7 @@ void synack_svg_zoom_script(FILE *f)
 	fputs("<script>//<![CDATA[\n"
 	      "(function(){\n"
 	      "document.querySelectorAll('svg.zoom').forEach(function(s){\n"
+	      " if(s.__zoom)return;s.__zoom=1;\n"
 	      " var vb=s.viewBox.baseVal,o=[vb.x,vb.y,vb.width,vb.height],drag=null;\n"
 	      " function pt(e){var r=s.getBoundingClientRect();"
 	      "return [vb.x+(e.clientX-r.left)/r.width*vb.width,"
@@ -186,8 +187,14 @@ static void add_arrow(struct synack_ladder *l, struct svg_state *s,
 	struct srow *r = add_row(l, s, ROW_ARROW, it->ev->t_us);
 	if (!r)
 		return;
+	/* The acting host's column first: addresses alone cannot tell two endpoints of one
+	 * host apart (a capture on loopback). */
 	r->from = it->src_col;
 	r->to = it->dst_col;
+	if (it->col != SYNACK_LADDER_OFFSTAGE && it->ev->kind == SYNACK_TRACE_TX)
+		r->from = it->col, r->to = !it->col;
+	else if (it->col != SYNACK_LADDER_OFFSTAGE)
+		r->to = it->col, r->from = !it->col;
 	if (r->from == SYNACK_LADDER_OFFSTAGE)
 		r->from = r->to == SYNACK_LADDER_LEFT ? SYNACK_LADDER_RIGHT : SYNACK_LADDER_LEFT;
 	if (r->to == SYNACK_LADDER_OFFSTAGE || r->to == r->from)

@@ -38,6 +38,7 @@ struct tsg {
 	bool any;
 	uint64_t t0, t1;
 	int64_t y0, y1;
+	int64_t wmax; /* the window line's top: shown only up to a margin above the data */
 	/* drawing (pass 2) */
 	double w, h;
 	bool drawing;
@@ -142,7 +143,7 @@ static void one(void *ctx, const struct synack_seg_rec *r, uint64_t gap)
 							 r->flags & SYNACK_TH_SYN);
 	if (!g->drawing) {
 		see(g, r->t_us, ack);
-		see(g, r->t_us, win);
+		g->wmax = win > g->wmax ? win : g->wmax;
 		return;
 	}
 	draw_ack(g, r, ack, win);
@@ -226,6 +227,9 @@ int synack_tsg_svg(FILE *out, const struct synack_conn *c, const struct synack_t
 	synack_conn_each(c, one, &g);
 	if (!g.any)
 		g.t0 = g.t1 = c->first_us;
+	/* A window far above the data would flatten it: show a quarter of the height above. */
+	int64_t room = (g.y1 - g.y0) / 4 + 1;
+	g.y1 = g.wmax > g.y1 + room ? g.y1 + room : g.wmax > g.y1 ? g.wmax : g.y1;
 	char title[128];
 	snprintf(title, sizeof title, "%s → %s: time-sequence graph (connection %u)",
 		 c->name[g.dir], c->name[!g.dir], c->id);
@@ -237,7 +241,10 @@ int synack_tsg_svg(FILE *out, const struct synack_conn *c, const struct synack_t
 	legend(&g);
 	g.u = (struct unwrap){base, 0};
 	g.drawing = true;
-	fprintf(out, "<g class=\"plot\">\n");
+	fprintf(out,
+		"<clipPath id=\"plot%u_%d\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+		"height=\"%.1f\"/></clipPath>\n<g class=\"plot\" clip-path=\"url(#plot%u_%d)\">\n",
+		c->id, g.dir, ML - 4, MT - 4, g.w - ML - MR + 8, g.h - MT - MB + 8, c->id, g.dir);
 	synack_conn_each(c, one, &g);
 	fprintf(out, "</g>\n");
 	if (!g.any)
