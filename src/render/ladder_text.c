@@ -130,8 +130,8 @@ static void header(struct synack_ladder *l)
 		put_line(l, o->title);
 	put_line(l, o->absolute ? "seq/ack: absolute, as on the wire"
 				: "seq/ack: relative to each direction's first sequence number (its ISN)");
-	put_line(l, "---> sent (arrival implied)  --X lost  --.. held back, ...> arrives late  "
-		    "~~~> spoofed/injected");
+	put_line(l, "----> sent (arrival implied)   --X lost by the link   ....> arrives late"
+		    "   ~~~~> spoofed/injected");
 	for (int pass = 0; pass < 2; pass++) {
 		blank_line(line);
 		if (pass == 0)

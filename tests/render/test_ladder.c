@@ -134,7 +134,7 @@ static void handshake(struct rig *r)
 
 static const char *const handshake_text[] = {
 	"seq/ack: relative to each direction's first sequence number (its ISN)",
-	"---> sent (arrival implied)  --X lost  --.. held back, ...> arrives late  ~~~> "
+	"----> sent (arrival implied)   --X lost by the link   ....> arrives late   ~~~~> "
 	"spoofed/injected",
 	"   time (s)  client                                                                    server",
 	"             10.0.0.1                                                                  10.0.0.2",
