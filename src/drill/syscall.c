@@ -208,13 +208,22 @@ static int sc_connect(struct call *c)
 		}
 		return 0;
 	}
+	/* A new attempt: forget the port and ISN learned for this remote port (the SYN it sends
+	 * teaches them again); a refused call (EALREADY, EISCONN...) sent nothing: restore. */
 	struct drill_conn *cn = drill_conn_for_port(c->r, ep.port, true);
+	struct drill_conn saved;
+	int saved_def = c->r->def_conn;
 	if (cn) {
+		saved = *cn;
 		cn->lport_known = false;
 		cn->isn_known = false;
 		c->r->def_conn = (int)(cn - c->r->conns);
 	}
 	int rc = synack_connect(c->r->stack, fd, &ep);
+	if (cn && rc != -EINPROGRESS && rc != 0 && !cn->lport_known) {
+		*cn = saved;
+		c->r->def_conn = saved_def;
+	}
 	c->would_block = rc == -EINPROGRESS && c->blocking;
 	c->ret = rc;
 	return 0;
