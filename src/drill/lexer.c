@@ -103,8 +103,11 @@ static int64_t decimal_usecs(const char *s, size_t n)
 	int64_t whole = 0, frac = 0;
 	size_t i = 0;
 	int digits = 0;
-	while (i < n && isdigit((unsigned char)s[i]))
-		whole = whole * 10 + (s[i++] - '0');
+	while (i < n && isdigit((unsigned char)s[i])) {
+		if (whole < 100000000LL) /* saturate: no script waits 30 years */
+			whole = whole * 10 + (s[i] - '0');
+		i++;
+	}
 	if (i < n && s[i] == '.')
 		i++;
 	while (i < n && isdigit((unsigned char)s[i])) {
