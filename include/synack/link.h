@@ -83,6 +83,14 @@ int synack_simnet_attach(struct synack_simnet *net, uint32_t addr,
 uint64_t synack_simnet_next_arrival(const struct synack_simnet *net);
 /* Frames dropped because no endpoint had the destination address. */
 uint64_t synack_simnet_unroutable(const struct synack_simnet *net);
+/* Puts a frame on the network from outside (no sender, no path): it is delivered to the
+ * endpoint owning its destination address at now_us. Errors: -EHOSTUNREACH (counted as
+ * unroutable), -EMSGSIZE (> 65535 bytes), -ENOMEM. */
+int synack_simnet_inject(struct synack_simnet *net, const uint8_t *frame, size_t len,
+			 uint64_t now_us);
+/* Changes an endpoint's outgoing path from now on (frames already sent keep their times).
+ * Errors: -EINVAL (not a simnet endpoint). */
+int synack_simnet_set_path(struct synack_link *endpoint, const struct synack_sim_path *path);
 
 /* ---- fault injection: a decorator for any link ----------------------------------------------
  * Applied to frames sent through the wrapped link. Probabilities are in [0, 1]. */
@@ -100,6 +108,15 @@ struct synack_fault_params {
 /* Wraps inner; the new link owns it. Errors: -ENOMEM, -EINVAL. */
 int synack_fault_wrap(struct synack_link *inner, const struct synack_fault_params *p,
 		      uint64_t seed, struct synack_link **out);
+/* What the decorator has done so far (frames = frames offered to send). */
+struct synack_fault_stats {
+	uint64_t frames, lost, dup, corrupt, reorder;
+};
+/* Errors: -EINVAL (not a fault decorator). */
+int synack_fault_stats(const struct synack_link *l, struct synack_fault_stats *out);
+/* Replaces the parameters from now on (frames already held keep their release time).
+ * Errors: -EINVAL. */
+int synack_fault_set_params(struct synack_link *l, const struct synack_fault_params *p);
 
 /* ---- pcap capture: a decorator for any link ---------------------------------------------------
  * Every frame sent and received is written to a pcap file (LINKTYPE_RAW, microsecond

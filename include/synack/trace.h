@@ -136,7 +136,9 @@ enum synack_trace_kind {
 	SYNACK_TRACE_LOST,    /* the link dropped the frame */
 	SYNACK_TRACE_DUP,     /* the link duplicated the frame */
 	SYNACK_TRACE_CORRUPT, /* the link flipped bits in the frame */
-	SYNACK_TRACE_REORDER  /* the link held the frame back behind later ones */
+	SYNACK_TRACE_REORDER, /* the link held the frame back behind later ones */
+	/* Emitted by renderers' inputs (the pcap analysis), not by the stack: note is set. */
+	SYNACK_TRACE_NOTE     /* a remark drawn across the ladder ("... 120 segments not shown") */
 };
 const char *synack_trace_kind_name(enum synack_trace_kind k); /* "tx", "rx", "drop", ... */
 
@@ -154,6 +156,11 @@ struct synack_trace_event {
 	enum synack_tcp_state from, to;
 	enum synack_timer_kind timer;
 	int err;                       /* negative errno */
+	/* Set by the pcap analysis (src/render/infer.h), NULL/false from a stack: */
+	const char *note;              /* TX: what the analysis saw ("dup-ack #2", "zero-window",
+	                                * "out-of-order", ...); NOTE: the remark */
+	bool uncertain;                /* STATE: inferred from a capture that did not show how the
+	                                * connection began ("ESTABLISHED?") */
 };
 
 #ifdef __cplusplus

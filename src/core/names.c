@@ -62,6 +62,7 @@ static const char *const trace_kind_names[] = {
 	[SYNACK_TRACE_DUP] = "dup",
 	[SYNACK_TRACE_CORRUPT] = "corrupt",
 	[SYNACK_TRACE_REORDER] = "reorder",
+	[SYNACK_TRACE_NOTE] = "note",
 };
 
 #define NAME_OR(tab, i, n) ((unsigned)(i) < (n) && (tab)[i] ? (tab)[i] : "?")

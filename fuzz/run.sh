@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# fuzz/run.sh CC SECONDS TARGET...: runs each libFuzzer target for SECONDS on its seed corpus
+# and prints one line per target. Fails if any target crashed, leaked or broke an invariant;
+# the input that did it is kept in build/fuzz/artifacts/ and replays with
+#   build/fuzz/TARGET build/fuzz/artifacts/TARGET-crash-...
+set -u
+cc=$1; secs=$2; shift 2
+fuzz/have-libfuzzer.sh "$cc" || exit 0
+[ $# -gt 0 ] || { echo "fuzz: no targets"; exit 0; }
+fb=build/fuzz
+mkdir -p "$fb/artifacts"
+bad=()
+for t in "$@"; do
+	seeds=fuzz/corpus/$t; work=$fb/corpus/$t; log=$fb/$t.log
+	mkdir -p "$seeds" "$work"
+	dict=(); [ -f "fuzz/$t.dict" ] && dict=(-dict="fuzz/$t.dict")
+	"$fb/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+		-artifact_prefix="$fb/artifacts/$t-" "${dict[@]}" "$work" "$seeds" >"$log" 2>&1
+	rc=$?
+	runs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$log" | tail -n 1)
+	cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -n 1)
+	corp=$(ls "$work" | wc -l)
+	if [ $rc -eq 0 ]; then
+		printf 'fuzz: %-12s ok     %8s runs in %ss, %s, corpus %s\n' "$t" "${runs:-?}" "$secs" "${cov:-cov: ?}" "$corp"
+	else
+		art=$(sed -nE 's/.*Test unit written to (.*)$/\1/p' "$log" | tail -n 1)
+		printf 'fuzz: %-12s FAILED after %s runs: %s (log %s)\n' "$t" "${runs:-?}" "${art:-no artifact}" "$log"
+		grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error|fuzz-invariant)' "$log" | head -n 5 | sed 's/^/    /'
+		bad+=("$t")
+	fi
+done
+[ ${#bad[@]} -eq 0 ] || { echo "fuzz: failing: ${bad[*]}"; exit 1; }

@@ -1,0 +1,48 @@
+/* The Internet checksum (RFC 1071) and the TCP pseudo-header (RFC 9293 §3.1).
+ *
+ * RFC 1071 §1: "Adjacent octets to be checksummed are paired to form 16-bit integers, and the
+ * 1's complement sum of these 16-bit integers is formed." The sum is kept as a wide integer and
+ * folded (end-around carry) only at the end, which RFC 1071 §2(B) shows is equivalent. */
+#include "synack/wire.h"
+
+/* Adds len bytes, read as big-endian 16-bit words, to a running sum. An odd trailing byte is
+ * the high byte of a word whose low byte is zero (RFC 1071 §4.1), so only the last chunk of a
+ * multi-chunk sum may have an odd length. */
+uint32_t synack_csum_add(uint32_t sum, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint64_t acc = sum;
+	size_t i = 0;
+
+	for (; i + 1 < len; i += 2)
+		acc += (uint32_t)p[i] << 8 | p[i + 1];
+	if (i < len)
+		acc += (uint32_t)p[i] << 8;
+	/* Fold into 32 bits so the caller can keep adding; the 1's complement sum is unchanged. */
+	while (acc >> 32)
+		acc = (acc & 0xffffffffu) + (acc >> 32);
+	return (uint32_t)acc;
+}
+
+/* Folds the carries back in and returns the 1's complement of the 16-bit sum. */
+uint16_t synack_csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffffu) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* RFC 9293 §3.1: "The checksum also covers a pseudo-header conceptually prefixed to the TCP
+ * header": source address, destination address, zero, PTCL (6), TCP length. */
+uint16_t synack_tcp_csum(uint32_t src, uint32_t dst, const uint8_t *tcp, size_t len)
+{
+	uint32_t sum = 0;
+
+	sum += src >> 16;
+	sum += src & 0xffffu;
+	sum += dst >> 16;
+	sum += dst & 0xffffu;
+	sum += SYNACK_PROTO_TCP;
+	sum += (uint32_t)(len & 0xffffu);
+	return synack_csum_fold(synack_csum_add(sum, tcp, len));
+}

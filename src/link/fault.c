@@ -1,0 +1,292 @@
+/* The fault decorator: loss, duplication, reordering and corruption on any link.
+ *
+ * Faults apply to frames *sent* through the decorator; received frames pass untouched (wrap
+ * the other end to disturb the other direction). For every frame offered to send() the
+ * decorator draws four uniform numbers from its own seeded PRNG — loss, duplication,
+ * reordering, corruption, always in that order and always all four — so changing one rate
+ * does not shift the others' decisions, and a seed replays a run exactly. Then:
+ *
+ *   1. drop_if(frame) true, or the loss draw hits  -> the frame is not sent (LOST);
+ *   2. the corruption draw hits -> 1 to 3 distinct random bits anywhere in the frame are
+ *      flipped (CORRUPT); the receiver's checksums (RFC 791, RFC 9293 §3.1) should catch it;
+ *   3. the duplication draw hits -> the frame is sent twice (DUP);
+ *   4. the reordering draw hits -> the frame (and its duplicate) is held back for
+ *      reorder_delay_us, so frames sent after it overtake it (REORDER).
+ *
+ * A decorator cannot delay anything by itself: nobody calls it when time passes. So held
+ * frames wait in a queue ordered by release time, next_arrival() reports the earliest release
+ * time (the simulator's clock therefore stops there), and every send(), recv() and the
+ * simulator's recv() at that time pushes the due frames into the wrapped link, stamped with
+ * their release time.
+ *
+ * Every fault is reported to params.trace as a synack_trace_event carrying the frame as the
+ * sender sent it and, when it parses, its TCP segment.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rng.h"
+#include "synack/link.h"
+#include "synack/stack.h"
+#include "synack/wire.h"
+
+#define FAULT_DEFAULT_REORDER_US 1000u
+
+struct fault_held {
+	uint64_t at;    /* release time */
+	uint64_t order; /* hold number: frames held at the same time leave in order */
+	size_t len;
+	uint8_t data[];
+};
+
+struct fault_link {
+	struct synack_link link; /* first: the vtable sees this */
+	struct synack_link *inner;
+	struct synack_fault_params p;
+	struct synack_rng rng;
+	struct fault_held **held; /* sorted by (at, order) */
+	size_t n_held, cap_held;
+	uint64_t order;
+	uint8_t *scratch; /* the corrupted copy */
+	size_t scratch_cap;
+	struct synack_fault_stats stats;
+};
+
+static const struct synack_link_ops fault_ops;
+
+/* ---- trace ------------------------------------------------------------------------------ */
+
+static void emit(struct fault_link *f, enum synack_trace_kind kind, const uint8_t *frame,
+		 size_t len, uint64_t now_us)
+{
+	if (!f->p.trace)
+		return;
+	struct synack_trace_event ev = {
+		.kind = kind, .t_us = now_us, .host = f->p.host, .frame = frame, .frame_len = len,
+	};
+	struct synack_ipv4 ip;
+	struct synack_tcp_seg seg;
+	const uint8_t *payload;
+	size_t plen;
+	if (synack_ipv4_parse(frame, len, &ip, &payload, &plen) == 0 &&
+	    ip.proto == SYNACK_PROTO_TCP &&
+	    synack_tcp_parse(payload, plen, ip.src, ip.dst, false, &seg) == 0) {
+		ev.seg = &seg;
+		ev.has_conn = true;
+		ev.local = (struct synack_endpoint){ip.src, seg.sport};
+		ev.remote = (struct synack_endpoint){ip.dst, seg.dport};
+	}
+	f->p.trace(f->p.trace_ctx, &ev);
+}
+
+/* ---- the held queue ---------------------------------------------------------------------- */
+
+static int hold(struct fault_link *f, const uint8_t *frame, size_t len, uint64_t at)
+{
+	if (f->n_held == f->cap_held) {
+		size_t cap = f->cap_held ? f->cap_held * 2 : 16;
+		struct fault_held **h = realloc(f->held, cap * sizeof(*h));
+		if (!h)
+			return -ENOMEM;
+		f->held = h;
+		f->cap_held = cap;
+	}
+	struct fault_held *e = malloc(sizeof(*e) + len);
+	if (!e)
+		return -ENOMEM;
+	e->at = at;
+	e->order = f->order++;
+	e->len = len;
+	memcpy(e->data, frame, len);
+	/* Insert after every entry due no later: release times only grow with the clock, so
+	 * this is nearly always an append. */
+	size_t i = f->n_held;
+	while (i > 0 && f->held[i - 1]->at > at) {
+		f->held[i] = f->held[i - 1];
+		i--;
+	}
+	f->held[i] = e;
+	f->n_held++;
+	return 0;
+}
+
+/* Sends every held frame due by now into the wrapped link, stamped with its release time. */
+static void release_due(struct fault_link *f, uint64_t now_us)
+{
+	size_t n = 0;
+	while (n < f->n_held && f->held[n]->at <= now_us) {
+		struct fault_held *e = f->held[n++];
+		(void)synack_link_send(f->inner, e->data, e->len, e->at);
+		free(e);
+	}
+	if (n == 0)
+		return;
+	memmove(f->held, f->held + n, (f->n_held - n) * sizeof(*f->held));
+	f->n_held -= n;
+}
+
+/* ---- corruption ------------------------------------------------------------------------- */
+
+/* Copies frame into scratch and flips 1..3 distinct random bits of it. */
+static const uint8_t *corrupt(struct fault_link *f, const uint8_t *frame, size_t len)
+{
+	if (len > f->scratch_cap) {
+		uint8_t *b = realloc(f->scratch, len);
+		if (!b)
+			return NULL;
+		f->scratch = b;
+		f->scratch_cap = len;
+	}
+	memcpy(f->scratch, frame, len);
+	uint64_t bits[3];
+	size_t nbits = 1 + (size_t)synack_rng_below(&f->rng, 3);
+	for (size_t i = 0; i < nbits; i++) {
+		bool again;
+		do {
+			bits[i] = synack_rng_below(&f->rng, (uint64_t)len * 8);
+			again = false;
+			for (size_t j = 0; j < i; j++)
+				again = again || bits[j] == bits[i];
+		} while (again); /* len * 8 >= 8 > nbits: this ends */
+		f->scratch[bits[i] / 8] ^= (uint8_t)(1u << (bits[i] % 8));
+	}
+	return f->scratch;
+}
+
+/* ---- the link vtable ---------------------------------------------------------------------- */
+
+static int fault_send(struct synack_link *l, const uint8_t *frame, size_t len, uint64_t now_us)
+{
+	struct fault_link *f = (struct fault_link *)l;
+	release_due(f, now_us);
+	f->stats.frames++;
+	double u_loss = synack_rng_unit(&f->rng);
+	double u_dup = synack_rng_unit(&f->rng);
+	double u_reorder = synack_rng_unit(&f->rng);
+	double u_corrupt = synack_rng_unit(&f->rng);
+
+	if ((f->p.drop_if && f->p.drop_if(f->p.drop_ctx, frame, len, now_us)) ||
+	    u_loss < f->p.loss) {
+		f->stats.lost++;
+		emit(f, SYNACK_TRACE_LOST, frame, len, now_us);
+		return 0;
+	}
+	const uint8_t *out = frame;
+	if (u_corrupt < f->p.corrupt && len > 0) {
+		out = corrupt(f, frame, len);
+		if (!out)
+			return -ENOMEM;
+		f->stats.corrupt++;
+		emit(f, SYNACK_TRACE_CORRUPT, frame, len, now_us);
+	}
+	int copies = 1;
+	if (u_dup < f->p.dup) {
+		copies = 2;
+		f->stats.dup++;
+		emit(f, SYNACK_TRACE_DUP, frame, len, now_us);
+	}
+	if (u_reorder < f->p.reorder) {
+		uint32_t d = f->p.reorder_delay_us ? f->p.reorder_delay_us : FAULT_DEFAULT_REORDER_US;
+		f->stats.reorder++;
+		emit(f, SYNACK_TRACE_REORDER, frame, len, now_us);
+		for (int i = 0; i < copies; i++) {
+			int err = hold(f, out, len, now_us + d);
+			if (err)
+				return err;
+		}
+		return 0;
+	}
+	int rc = synack_link_send(f->inner, out, len, now_us);
+	if (copies == 2)
+		(void)synack_link_send(f->inner, out, len, now_us);
+	return rc;
+}
+
+static ssize_t fault_recv(struct synack_link *l, uint8_t *buf, size_t cap, uint64_t now_us)
+{
+	struct fault_link *f = (struct fault_link *)l;
+	release_due(f, now_us);
+	return synack_link_recv(f->inner, buf, cap, now_us);
+}
+
+static uint64_t fault_next_arrival(struct synack_link *l)
+{
+	struct fault_link *f = (struct fault_link *)l;
+	uint64_t t = synack_link_next_arrival(f->inner);
+	if (f->n_held && f->held[0]->at < t)
+		t = f->held[0]->at;
+	return t;
+}
+
+static void fault_destroy(struct synack_link *l)
+{
+	struct fault_link *f = (struct fault_link *)l;
+	for (size_t i = 0; i < f->n_held; i++)
+		free(f->held[i]);
+	free(f->held);
+	free(f->scratch);
+	synack_link_destroy(f->inner);
+	free(f);
+}
+
+static const struct synack_link_ops fault_ops = {
+	.send = fault_send,
+	.recv = fault_recv,
+	.next_arrival = fault_next_arrival,
+	.destroy = fault_destroy,
+};
+
+/* ---- public ------------------------------------------------------------------------------- */
+
+static bool prob_ok(double p)
+{
+	return p >= 0.0 && p <= 1.0; /* false for NaN too */
+}
+
+static int check_params(const struct synack_fault_params *p)
+{
+	if (!p || !prob_ok(p->loss) || !prob_ok(p->dup) || !prob_ok(p->reorder) ||
+	    !prob_ok(p->corrupt))
+		return -EINVAL;
+	return 0;
+}
+
+int synack_fault_wrap(struct synack_link *inner, const struct synack_fault_params *p,
+		      uint64_t seed, struct synack_link **out)
+{
+	if (!inner || !out)
+		return -EINVAL;
+	int err = check_params(p);
+	if (err)
+		return err;
+	struct fault_link *f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	f->link.ops = &fault_ops;
+	f->link.fd = inner->fd;
+	f->inner = inner;
+	f->p = *p;
+	synack_rng_seed(&f->rng, seed);
+	*out = &f->link;
+	return 0;
+}
+
+int synack_fault_stats(const struct synack_link *l, struct synack_fault_stats *out)
+{
+	if (!l || l->ops != &fault_ops || !out)
+		return -EINVAL;
+	*out = ((const struct fault_link *)l)->stats;
+	return 0;
+}
+
+int synack_fault_set_params(struct synack_link *l, const struct synack_fault_params *p)
+{
+	if (!l || l->ops != &fault_ops)
+		return -EINVAL;
+	int err = check_params(p);
+	if (err)
+		return err;
+	((struct fault_link *)l)->p = *p;
+	return 0;
+}
