@@ -18,8 +18,7 @@ static void usage(FILE *f)
 		"    synack demo - TCP between two synack stacks on a simulated network, as a "
 		"ladder\n\n"
 		"SYNOPSIS\n"
-		"    synack demo [--scenario NAME] [--format text|jsonl] [LINK OPTIONS] [STACK "
-		"OPTIONS]\n"
+		"    synack demo [--scenario NAME] [--format text|jsonl|svg|html] [OPTIONS]\n"
 		"    synack demo --list | --help\n\n"
 		"DESCRIPTION\n"
 		"    A client (10.0.0.1, port 40000) and a server (10.0.0.2, port 80) run on one\n"
@@ -29,13 +28,14 @@ static void usage(FILE *f)
 		"    ack, win and len. The same options give the same output, byte for byte.\n\n"
 		"SCENARIOS\n");
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "    %-19s %s\n", sc[i].name, sc[i].question);
+		fprintf(f, "    %s\n        %s\n", sc[i].name, sc[i].question);
 	fprintf(f,
 		"\nOPTIONS\n"
 		"    --scenario NAME   which conversation (default: handshake)\n"
 		"    --list            print the scenario names, one per line\n"
 		"    --format F        text (a ladder, seq/ack relative to each ISN) or jsonl (one\n"
-		"                      JSON object per event, absolute seq/ack, then a summary)\n"
+		"                      JSON object per event, absolute seq/ack, then a summary),\n"
+		"                      svg (the ladder as an SVG picture) or html (a page with it)\n"
 		"    --absolute        text: absolute seq/ack\n"
 		"    --max-rows N      text: elide the middle of ladders longer than N rows\n"
 		"  link (both directions):\n"
@@ -132,7 +132,7 @@ int synack_cmd_demo(int argc, char **argv)
 			return 0;
 		case OPT_FORMAT:
 			if (synack_ladder_format_parse(optarg, &o.format) < 0) {
-				fprintf(stderr, "synack demo: --format must be text or jsonl\n");
+				fprintf(stderr, "synack demo: --format must be text, jsonl, svg or html\n");
 				return 2;
 			}
 			break;
