@@ -29,7 +29,9 @@ int synack_sim_new(struct synack_sim **out, uint64_t seed);
 /* Destroys hosts (their stacks and links) and the network. */
 void synack_sim_destroy(struct synack_sim *sim);
 /* Adds a host. cfg->output is replaced by the simulator's; cfg->seed and cfg->secret are
- * derived from the simulation's seed and the host's index when both are zero. Errors:
+ * derived from the simulation's seed and the host's index when both are zero; a config
+ * without an allocator gets one backed by malloc. Fault events go to cfg->trace unless the
+ * fault params name their own sink, under cfg->name unless they name a host. Errors:
  * -ENOMEM, -EINVAL, -EADDRINUSE, errors of fopen for the capture. */
 int synack_sim_add_host(struct synack_sim *sim, const struct synack_config *cfg,
 			const struct synack_sim_host_opts *opts, struct synack_stack **out);
@@ -46,6 +48,16 @@ void synack_sim_inject(struct synack_sim *sim, struct synack_stack *host, const 
 		       size_t len);
 /* Sends a raw frame from outside onto the network (routed by destination, no path delay). */
 int synack_sim_send_raw(struct synack_sim *sim, const uint8_t *frame, size_t len);
+/* Errors: -EHOSTUNREACH (no host has the destination; counted as unroutable), -EMSGSIZE. */
+
+/* The parts of the world, for scenarios and tests (NULL when host is not in sim): the network
+ * (synack_simnet_unroutable), a host's simnet endpoint (synack_simnet_set_path), its fault
+ * decorator (synack_fault_stats/_set_params; NULL without faults), and the number of frames
+ * its link refused (-EAGAIN when the path's queue_limit is reached: a tail drop). */
+struct synack_simnet *synack_sim_net(struct synack_sim *sim);
+struct synack_link *synack_sim_host_endpoint(struct synack_sim *sim, struct synack_stack *host);
+struct synack_link *synack_sim_host_fault(struct synack_sim *sim, struct synack_stack *host);
+uint64_t synack_sim_host_tx_errors(const struct synack_sim *sim, const struct synack_stack *host);
 
 #ifdef __cplusplus
 }

@@ -1,10 +1,16 @@
 /* Timers as absolute deadlines, kept in a hierarchical timer wheel (Varghese & Lauck) so that
  * arming, cancelling and expiring cost O(1) and a million idle timers cost nothing per tick.
  *
- * Resolution is 1 ms (deadlines are rounded up to the next millisecond slot for placement, but
- * a timer only expires once now_us >= its exact deadline). The wheel never allocates: timers
- * are embedded in their owners. Expiry pops one timer at a time, so an owner may re-arm or
- * cancel any timer (its own included) between pops. */
+ * Resolution is 1 ms (a timer is placed by the millisecond its deadline falls in, but it only
+ * expires once now_us >= its exact deadline). Level L's slots are 64^L ms wide, so six levels
+ * cover 64^6 ms (about 795 days); later deadlines wait on an overflow list of the top level
+ * that is re-examined at every top-level cascade. The wheel never allocates: timers are
+ * embedded in their owners. Expiry pops one timer at a time, so an owner may re-arm or cancel
+ * any timer (its own included) between pops.
+ *
+ * Costs: arm and cancel are O(1), except that a deadline that is already (or within the
+ * current millisecond) due, or beyond the wheel's range, is inserted in order into a short
+ * sorted list. next_deadline scans at most the first non-empty slot of each level. */
 #ifndef SYNACK_TIMER_H
 #define SYNACK_TIMER_H
 
@@ -19,6 +25,7 @@ struct synack_timer {
 	uint64_t deadline_us;
 	uint32_t kind;  /* owner's tag, e.g. enum synack_timer_kind */
 	bool armed;
+	uint8_t level, slot; /* wheel-private: which list holds the timer */
 };
 
 struct synack_wheel {
@@ -26,7 +33,11 @@ struct synack_wheel {
 	uint64_t count;   /* armed timers */
 	uint64_t occupied[SYNACK_WHEEL_LEVELS]; /* bitmap of non-empty slots per level */
 	struct synack_timer *slots[SYNACK_WHEEL_LEVELS][SYNACK_WHEEL_SLOTS];
-	struct synack_timer *overdue; /* deadline already due when armed */
+	/* Timers whose deadline falls in the current millisecond or earlier, sorted by
+	 * deadline: the ones expire() pops next. */
+	struct synack_timer *overdue;
+	/* Deadlines 64^6 ms or more ahead, sorted by deadline (the top level's overflow). */
+	struct synack_timer *far;
 };
 
 void synack_wheel_init(struct synack_wheel *w, uint64_t now_us);

@@ -1,0 +1,154 @@
+/* The connection table: an intrusive chained hash table keyed by the 4-tuple.
+ *
+ * The bucket is chosen by SipHash-2-4 of the tuple under a secret key, so a remote peer that
+ * picks its addresses and ports cannot aim all its connections at one chain (hash flooding).
+ * Nodes live inside their owners (the TCBs); the table itself only allocates its bucket
+ * array, through the injected allocator, when it is created and when it doubles. */
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "core/conntab.h"
+#include "core/siphash.h"
+
+#define MIN_BUCKETS 8
+
+/* The tuple as 12 bytes in a fixed (network) order: no padding bytes reach the hash. */
+static uint64_t tuple_hash(const uint8_t key[16], const struct synack_tuple *k)
+{
+	uint8_t b[12];
+	const uint32_t a[2] = {k->laddr, k->raddr};
+	for (int i = 0; i < 2; i++) {
+		b[4 * i] = (uint8_t)(a[i] >> 24);
+		b[4 * i + 1] = (uint8_t)(a[i] >> 16);
+		b[4 * i + 2] = (uint8_t)(a[i] >> 8);
+		b[4 * i + 3] = (uint8_t)a[i];
+	}
+	b[8] = (uint8_t)(k->lport >> 8);
+	b[9] = (uint8_t)k->lport;
+	b[10] = (uint8_t)(k->rport >> 8);
+	b[11] = (uint8_t)k->rport;
+	return synack_siphash24(key, b, sizeof(b));
+}
+
+static bool tuple_eq(const struct synack_tuple *a, const struct synack_tuple *b)
+{
+	return a->laddr == b->laddr && a->raddr == b->raddr && a->lport == b->lport &&
+	       a->rport == b->rport;
+}
+
+static struct synack_conntab_node **alloc_buckets(const struct synack_allocator *a, size_t n)
+{
+	if (n > SIZE_MAX / sizeof(struct synack_conntab_node *))
+		return NULL;
+	struct synack_conntab_node **b = a->alloc(a->ctx, n * sizeof(*b));
+	if (b)
+		memset(b, 0, n * sizeof(*b));
+	return b;
+}
+
+int synack_conntab_init(struct synack_conntab *t, const struct synack_allocator *a,
+			const uint8_t key[16], size_t initial_buckets)
+{
+	size_t n = MIN_BUCKETS;
+	while (n < initial_buckets && n <= SIZE_MAX / 2)
+		n *= 2;
+	memset(t, 0, sizeof(*t));
+	t->buckets = alloc_buckets(a, n);
+	if (!t->buckets)
+		return -ENOMEM;
+	t->nbuckets = n;
+	t->alloc = a;
+	memcpy(t->key, key, sizeof(t->key));
+	return 0;
+}
+
+void synack_conntab_fini(struct synack_conntab *t)
+{
+	if (t->buckets)
+		t->alloc->free(t->alloc->ctx, t->buckets, t->nbuckets * sizeof(*t->buckets));
+	t->buckets = NULL;
+	t->nbuckets = 0;
+	t->count = 0;
+}
+
+/* Doubles the bucket array. Each node keeps its hash, so rehashing is one pass of pointer
+ * moves. On allocation failure the table is left exactly as it was. */
+static void grow(struct synack_conntab *t)
+{
+	if (t->nbuckets > SIZE_MAX / 2)
+		return;
+	size_t n = t->nbuckets * 2;
+	struct synack_conntab_node **b = alloc_buckets(t->alloc, n);
+	if (!b)
+		return;
+	for (size_t i = 0; i < t->nbuckets; i++) {
+		struct synack_conntab_node *node = t->buckets[i];
+		while (node) {
+			struct synack_conntab_node *next = node->next;
+			size_t j = (size_t)(node->hash & (n - 1));
+			node->next = b[j];
+			b[j] = node;
+			node = next;
+		}
+	}
+	t->alloc->free(t->alloc->ctx, t->buckets, t->nbuckets * sizeof(*t->buckets));
+	t->buckets = b;
+	t->nbuckets = n;
+}
+
+static struct synack_conntab_node **bucket_of(const struct synack_conntab *t, uint64_t hash)
+{
+	return &t->buckets[hash & (t->nbuckets - 1)];
+}
+
+int synack_conntab_insert(struct synack_conntab *t, struct synack_conntab_node *n)
+{
+	n->hash = tuple_hash(t->key, &n->key);
+	struct synack_conntab_node **b = bucket_of(t, n->hash);
+	for (struct synack_conntab_node *x = *b; x; x = x->next)
+		if (x->hash == n->hash && tuple_eq(&x->key, &n->key))
+			return -EEXIST;
+	n->next = *b;
+	*b = n;
+	t->count++;
+	if (t->count > t->nbuckets)
+		grow(t);
+	return 0;
+}
+
+/* Unlinks n; a node that is not in the table is left alone. */
+void synack_conntab_remove(struct synack_conntab *t, struct synack_conntab_node *n)
+{
+	for (struct synack_conntab_node **p = bucket_of(t, n->hash); *p; p = &(*p)->next) {
+		if (*p == n) {
+			*p = n->next;
+			n->next = NULL;
+			t->count--;
+			return;
+		}
+	}
+}
+
+struct synack_conntab_node *synack_conntab_find(const struct synack_conntab *t,
+						const struct synack_tuple *key)
+{
+	uint64_t h = tuple_hash(t->key, key);
+	for (struct synack_conntab_node *x = *bucket_of(t, h); x; x = x->next)
+		if (x->hash == h && tuple_eq(&x->key, key))
+			return x;
+	return NULL;
+}
+
+void synack_conntab_foreach(const struct synack_conntab *t,
+			    void (*fn)(void *ctx, struct synack_conntab_node *n), void *ctx)
+{
+	for (size_t i = 0; i < t->nbuckets; i++) {
+		struct synack_conntab_node *x = t->buckets[i];
+		while (x) {
+			struct synack_conntab_node *next = x->next;
+			fn(ctx, x);
+			x = next;
+		}
+	}
+}

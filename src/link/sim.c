@@ -1,0 +1,334 @@
+/* The simulated world: stacks on one simulated network, driven by one virtual clock.
+ *
+ * Each host is a stack whose output callback sends into the host's link — its simnet
+ * endpoint, optionally wrapped by the fault decorator and then by a pcap writer (outermost,
+ * so the capture shows what the host itself sent and received, like tcpdump on its NIC):
+ *
+ *     stack --output--> [pcap] -> [fault] -> simnet endpoint ~~~> peer's endpoint -> peer stack
+ *
+ * The clock only jumps: synack_sim_step() finds the next event — the earliest of every link's
+ * next_arrival() and every stack's next deadline — moves the clock there and processes
+ * everything due at that instant, host by host in the order they were added: first the
+ * frames the host's link has due (each handed to synack_stack_input), then the host's timers
+ * (synack_stack_poll). Work caused at the same instant (a zero-delay reply, a frame released
+ * by the fault decorator) is processed in further passes before the step returns. Nothing
+ * depends on the wall clock or on addresses in memory, so a seed replays a run byte for byte.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rng.h"
+#include "synack/sim.h"
+
+#define SIM_MAX_FRAME 65536
+#define SIM_MAX_PASSES 4096 /* same-instant passes per step: a guard against livelock */
+
+struct sim_host {
+	struct synack_sim *sim;
+	struct synack_stack *stack;
+	struct synack_link *link;     /* the outermost link */
+	struct synack_link *endpoint; /* the simnet endpoint */
+	struct synack_link *fault;    /* the fault decorator, or NULL */
+	struct synack_pcap_writer *pcap; /* owned by the pcap decorator, or NULL */
+	uint64_t tx_errors;           /* frames the link refused (queue full, ...) */
+};
+
+struct synack_sim {
+	uint64_t seed;
+	uint64_t now;
+	struct synack_simnet *net;
+	struct sim_host **hosts;
+	size_t n_hosts, cap_hosts;
+	uint8_t buf[SIM_MAX_FRAME];
+};
+
+/* splitmix64's finaliser: distinct, well-mixed seeds for each part of the world. */
+static uint64_t mix(uint64_t seed, uint64_t salt)
+{
+	uint64_t z = seed + 0x9e3779b97f4a7c15ull * (salt + 1);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+/* The allocator hosts get when their config brings none: plain malloc (this is not the core). */
+static void *heap_alloc(void *ctx, size_t size)
+{
+	return malloc(size);
+}
+
+static void heap_free(void *ctx, void *p, size_t size)
+{
+	free(p);
+}
+
+enum { SALT_NET = 0, SALT_STACK = 1, SALT_SECRET = 2, SALT_FAULT = 3 };
+
+static uint64_t host_seed(const struct synack_sim *sim, size_t index, int what)
+{
+	return mix(mix(sim->seed, what), index);
+}
+
+int synack_sim_new(struct synack_sim **out, uint64_t seed)
+{
+	struct synack_sim *sim = calloc(1, sizeof(*sim));
+	if (!sim)
+		return -ENOMEM;
+	sim->seed = seed;
+	int err = synack_simnet_new(&sim->net, mix(seed, SALT_NET));
+	if (err) {
+		free(sim);
+		return err;
+	}
+	*out = sim;
+	return 0;
+}
+
+static void host_free(struct sim_host *h)
+{
+	if (h->stack)
+		synack_stack_destroy(h->stack);
+	synack_link_destroy(h->link);
+	free(h);
+}
+
+void synack_sim_destroy(struct synack_sim *sim)
+{
+	if (!sim)
+		return;
+	for (size_t i = 0; i < sim->n_hosts; i++)
+		host_free(sim->hosts[i]);
+	free(sim->hosts);
+	synack_simnet_destroy(sim->net);
+	free(sim);
+}
+
+/* The stack's output callback: every frame leaves at the simulation's current time. */
+static void host_output(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct sim_host *h = ctx;
+	if (synack_link_send(h->link, frame, len, h->sim->now) < 0)
+		h->tx_errors++;
+}
+
+/* Builds endpoint -> [fault] -> [pcap] for a host. */
+static int host_links(struct synack_sim *sim, struct sim_host *h, const struct synack_config *cfg,
+		      const struct synack_sim_host_opts *o)
+{
+	int err = synack_simnet_attach(sim->net, cfg->addr, o ? &o->path : NULL, &h->endpoint);
+	if (err)
+		return err;
+	h->link = h->endpoint;
+	if (o && o->fault) {
+		struct synack_fault_params p = *o->fault;
+		if (!p.trace) { /* faults go where the host's own events go: one ladder */
+			p.trace = cfg->trace;
+			p.trace_ctx = cfg->trace_ctx;
+		}
+		if (!p.host)
+			p.host = cfg->name;
+		err = synack_fault_wrap(h->link, &p, host_seed(sim, sim->n_hosts, SALT_FAULT),
+					&h->fault);
+		if (err)
+			return err;
+		h->link = h->fault;
+	}
+	if (o && o->pcap_path) {
+		err = synack_pcap_open(&h->pcap, o->pcap_path);
+		if (err)
+			return err;
+		struct synack_link *cap;
+		err = synack_pcap_wrap(h->link, h->pcap, &cap);
+		if (err) {
+			(void)synack_pcap_close(h->pcap);
+			h->pcap = NULL;
+			return err;
+		}
+		h->link = cap;
+	}
+	return 0;
+}
+
+static void derive_identity(const struct synack_sim *sim, size_t index, struct synack_config *c)
+{
+	static const uint8_t zero[sizeof(c->secret)];
+	if (c->seed != 0 || memcmp(c->secret, zero, sizeof(zero)) != 0)
+		return;
+	c->seed = host_seed(sim, index, SALT_STACK);
+	struct synack_rng r;
+	synack_rng_seed(&r, host_seed(sim, index, SALT_SECRET));
+	for (size_t i = 0; i < sizeof(c->secret); i += 8) {
+		uint64_t v = synack_rng_next(&r);
+		memcpy(c->secret + i, &v, 8);
+	}
+}
+
+int synack_sim_add_host(struct synack_sim *sim, const struct synack_config *cfg,
+			const struct synack_sim_host_opts *opts, struct synack_stack **out)
+{
+	if (!sim || !cfg || !out)
+		return -EINVAL;
+	if (sim->n_hosts == sim->cap_hosts) {
+		size_t cap = sim->cap_hosts ? sim->cap_hosts * 2 : 4;
+		struct sim_host **hs = realloc(sim->hosts, cap * sizeof(*hs));
+		if (!hs)
+			return -ENOMEM;
+		sim->hosts = hs;
+		sim->cap_hosts = cap;
+	}
+	struct sim_host *h = calloc(1, sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	h->sim = sim;
+	int err = host_links(sim, h, cfg, opts);
+	if (err) {
+		host_free(h);
+		return err;
+	}
+	struct synack_config c = *cfg;
+	c.output = host_output;
+	c.output_ctx = h;
+	derive_identity(sim, sim->n_hosts, &c);
+	if (!c.allocator.alloc)
+		c.allocator = (struct synack_allocator){heap_alloc, heap_free, NULL};
+	err = synack_stack_new(&h->stack, &c);
+	if (err) {
+		h->stack = NULL;
+		host_free(h);
+		return err;
+	}
+	(void)synack_stack_poll(h->stack, sim->now); /* the stack's clock starts at ours */
+	sim->hosts[sim->n_hosts++] = h;
+	*out = h->stack;
+	return 0;
+}
+
+uint64_t synack_sim_now(const struct synack_sim *sim)
+{
+	return sim->now;
+}
+
+uint64_t synack_sim_next_event(const struct synack_sim *sim)
+{
+	uint64_t t = SYNACK_TIME_NEVER;
+	for (size_t i = 0; i < sim->n_hosts; i++) {
+		const struct sim_host *h = sim->hosts[i];
+		uint64_t a = synack_link_next_arrival(h->link);
+		uint64_t d = synack_stack_next_deadline(h->stack);
+		if (a < t)
+			t = a;
+		if (d < t)
+			t = d;
+	}
+	return t;
+}
+
+/* Hands every frame the host's link has due to its stack. Returns whether any was. */
+static bool host_deliver(struct synack_sim *sim, struct sim_host *h)
+{
+	bool any = false;
+	while (synack_link_next_arrival(h->link) <= sim->now) {
+		ssize_t n = synack_link_recv(h->link, sim->buf, sizeof(sim->buf), sim->now);
+		any = true;
+		if (n == 0)
+			break; /* the fault decorator released held frames: another pass */
+		if (n > 0)
+			synack_stack_input(h->stack, sim->buf, (size_t)n, sim->now);
+	}
+	return any;
+}
+
+/* One pass over the hosts in order; returns whether anything was done. */
+static bool pass(struct synack_sim *sim)
+{
+	bool any = false;
+	for (size_t i = 0; i < sim->n_hosts; i++) {
+		struct sim_host *h = sim->hosts[i];
+		any |= host_deliver(sim, h);
+		if (synack_stack_next_deadline(h->stack) <= sim->now) {
+			(void)synack_stack_poll(h->stack, sim->now);
+			any = true;
+		}
+	}
+	return any;
+}
+
+/* Brings every stack's clock to the simulation's, so API calls made between steps act now. */
+static void sync_clocks(struct synack_sim *sim)
+{
+	for (size_t i = 0; i < sim->n_hosts; i++)
+		if (synack_stack_now(sim->hosts[i]->stack) < sim->now)
+			(void)synack_stack_poll(sim->hosts[i]->stack, sim->now);
+}
+
+bool synack_sim_step(struct synack_sim *sim, uint64_t limit_us)
+{
+	uint64_t t = synack_sim_next_event(sim);
+	if (t == SYNACK_TIME_NEVER || t > limit_us) {
+		if (limit_us != SYNACK_TIME_NEVER && limit_us > sim->now) {
+			sim->now = limit_us;
+			sync_clocks(sim);
+		}
+		return false;
+	}
+	if (t > sim->now)
+		sim->now = t;
+	for (int i = 0; i < SIM_MAX_PASSES && pass(sim); i++)
+		;
+	sync_clocks(sim);
+	return true;
+}
+
+void synack_sim_run_until(struct synack_sim *sim, uint64_t t_us)
+{
+	while (synack_sim_step(sim, t_us))
+		;
+}
+
+static struct sim_host *find_host(const struct synack_sim *sim, const struct synack_stack *s)
+{
+	for (size_t i = 0; i < sim->n_hosts; i++)
+		if (sim->hosts[i]->stack == s)
+			return sim->hosts[i];
+	return NULL;
+}
+
+void synack_sim_inject(struct synack_sim *sim, struct synack_stack *host, const uint8_t *frame,
+		       size_t len)
+{
+	struct sim_host *h = find_host(sim, host);
+	if (!h)
+		return;
+	if (h->pcap)
+		(void)synack_pcap_write(h->pcap, frame, len, sim->now);
+	synack_stack_input(h->stack, frame, len, sim->now);
+}
+
+int synack_sim_send_raw(struct synack_sim *sim, const uint8_t *frame, size_t len)
+{
+	return synack_simnet_inject(sim->net, frame, len, sim->now);
+}
+
+struct synack_simnet *synack_sim_net(struct synack_sim *sim)
+{
+	return sim->net;
+}
+
+struct synack_link *synack_sim_host_endpoint(struct synack_sim *sim, struct synack_stack *host)
+{
+	struct sim_host *h = find_host(sim, host);
+	return h ? h->endpoint : NULL;
+}
+
+struct synack_link *synack_sim_host_fault(struct synack_sim *sim, struct synack_stack *host)
+{
+	struct sim_host *h = find_host(sim, host);
+	return h ? h->fault : NULL;
+}
+
+uint64_t synack_sim_host_tx_errors(const struct synack_sim *sim, const struct synack_stack *host)
+{
+	const struct sim_host *h = find_host(sim, host);
+	return h ? h->tx_errors : 0;
+}

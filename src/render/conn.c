@@ -1,0 +1,452 @@
+/* Connection tracking over a capture: decode, find the connection by four-tuple, infer, keep a
+ * bounded record. See conn.h.
+ */
+#include "render/conn.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "synack/wire.h"
+
+struct slot {
+	uint64_t key_hi, key_lo; /* the canonical tuple; key_hi == 0 && key_lo == 0: empty */
+	uint32_t conn;           /* index + 1 of the tuple's latest connection */
+};
+
+struct synack_conns {
+	struct synack_conns_opts o;
+	struct synack_conns_stats st;
+	struct synack_conn **v;
+	size_t n, cap;
+	struct slot *slots;
+	size_t nslots, used;
+};
+
+int synack_conns_new(struct synack_conns **out, const struct synack_conns_opts *opts)
+{
+	struct synack_conns *t = calloc(1, sizeof *t);
+	if (!t)
+		return -ENOMEM;
+	t->o = *opts;
+	t->nslots = 1024;
+	t->slots = calloc(t->nslots, sizeof *t->slots);
+	if (!t->slots) {
+		free(t);
+		return -ENOMEM;
+	}
+	*out = t;
+	return 0;
+}
+
+void synack_conns_free(struct synack_conns *t)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < t->n; i++) {
+		free(t->v[i]->head);
+		free(t->v[i]->tail);
+		free(t->v[i]);
+	}
+	free(t->v);
+	free(t->slots);
+	free(t);
+}
+
+size_t synack_conns_count(const struct synack_conns *t) { return t->n; }
+
+const struct synack_conn *synack_conns_get(const struct synack_conns *t, size_t i)
+{
+	return i < t->n ? t->v[i] : NULL;
+}
+
+const struct synack_conns_stats *synack_conns_stats(const struct synack_conns *t)
+{
+	return &t->st;
+}
+
+static uint64_t ep_key(const struct synack_endpoint *e)
+{
+	return (uint64_t)e->addr << 16 | e->port;
+}
+
+/* The tuple in a canonical order (smaller endpoint first), never all-zero. */
+static void tuple_key(const struct synack_endpoint *a, const struct synack_endpoint *b,
+		      uint64_t *hi, uint64_t *lo)
+{
+	uint64_t x = ep_key(a), y = ep_key(b);
+	*hi = (x < y ? x : y) | UINT64_C(1) << 63;
+	*lo = x < y ? y : x;
+}
+
+static size_t slot_index(const struct synack_conns *t, uint64_t hi, uint64_t lo)
+{
+	uint64_t h = (hi ^ (lo * 0x9E3779B97F4A7C15ull)) * 0xff51afd7ed558ccdull;
+	size_t mask = t->nslots - 1;
+	size_t i = (size_t)(h >> 17) & mask;
+	while (t->slots[i].key_hi && !(t->slots[i].key_hi == hi && t->slots[i].key_lo == lo))
+		i = (i + 1) & mask;
+	return i;
+}
+
+static int grow_slots(struct synack_conns *t)
+{
+	struct slot *old = t->slots;
+	size_t oldn = t->nslots;
+	t->slots = calloc(oldn * 2, sizeof *t->slots);
+	if (!t->slots) {
+		t->slots = old;
+		return -ENOMEM;
+	}
+	t->nslots = oldn * 2;
+	for (size_t i = 0; i < oldn; i++)
+		if (old[i].key_hi)
+			t->slots[slot_index(t, old[i].key_hi, old[i].key_lo)] = old[i];
+	free(old);
+	return 0;
+}
+
+static void ep_name(const struct synack_endpoint *e, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%u.%u.%u.%u:%u", e->addr >> 24, (e->addr >> 16) & 0xff,
+		 (e->addr >> 8) & 0xff, e->addr & 0xff, e->port);
+}
+
+/* A new connection from src to dst (src becomes ep[0]). */
+static struct synack_conn *conn_add(struct synack_conns *t, struct slot *s,
+				    const struct synack_endpoint *src,
+				    const struct synack_endpoint *dst, uint64_t t_us)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct synack_conn **v = realloc(t->v, cap * sizeof *v);
+		if (!v)
+			return NULL;
+		t->v = v;
+		t->cap = cap;
+	}
+	struct synack_conn *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	c->id = (uint32_t)t->n + 1;
+	c->ep[0] = *src;
+	c->ep[1] = *dst;
+	ep_name(src, c->name[0], sizeof c->name[0]);
+	ep_name(dst, c->name[1], sizeof c->name[1]);
+	c->first_us = t_us;
+	synack_infer_init(&c->inf);
+	t->v[t->n++] = c;
+	s->conn = (uint32_t)t->n;
+	return c;
+}
+
+static bool ep_eq(const struct synack_endpoint *x, const struct synack_endpoint *y)
+{
+	return x->addr == y->addr && x->port == y->port;
+}
+
+/* The connection a segment from src to dst belongs to, and its direction. */
+static struct synack_conn *conn_lookup(struct synack_conns *t, const struct synack_endpoint *src,
+				       const struct synack_endpoint *dst,
+				       const struct synack_tcp_seg *seg, uint64_t t_us, int *dir)
+{
+	if (t->used * 2 >= t->nslots && grow_slots(t) < 0)
+		return NULL;
+	uint64_t hi, lo;
+	tuple_key(src, dst, &hi, &lo);
+	struct slot *s = &t->slots[slot_index(t, hi, lo)];
+	if (!s->key_hi) {
+		s->key_hi = hi;
+		s->key_lo = lo;
+		t->used++;
+		*dir = 0;
+		return conn_add(t, s, src, dst, t_us);
+	}
+	struct synack_conn *c = t->v[s->conn - 1];
+	*dir = ep_eq(&c->ep[0], src) ? 0 : 1;
+	if (synack_infer_is_new_syn(&c->inf, *dir, seg)) {
+		*dir = 0;
+		return conn_add(t, s, src, dst, t_us);
+	}
+	return c;
+}
+
+/* ---- the bounded record ---------------------------------------------------------------- */
+
+static int rec_keep(struct synack_conns *t, struct synack_conn *c, const struct synack_seg_rec *r)
+{
+	c->total_recs++;
+	if (c->nhead < t->o.keep_first) {
+		if (c->nhead == c->head_cap) {
+			uint32_t cap = c->head_cap ? c->head_cap * 2 : 16;
+			if (cap > t->o.keep_first)
+				cap = t->o.keep_first;
+			struct synack_seg_rec *h = realloc(c->head, cap * sizeof *h);
+			if (!h)
+				return -ENOMEM;
+			c->head = h;
+			c->head_cap = cap;
+		}
+		c->head[c->nhead++] = *r;
+		return 0;
+	}
+	if (t->o.keep_last == 0)
+		return 0;
+	if (!c->tail) {
+		c->tail = malloc(t->o.keep_last * sizeof *c->tail);
+		if (!c->tail)
+			return -ENOMEM;
+	}
+	c->tail[c->tail_pos] = *r;
+	c->tail_pos = (c->tail_pos + 1) % t->o.keep_last;
+	if (c->ntail < t->o.keep_last)
+		c->ntail++;
+	return 0;
+}
+
+uint64_t synack_conn_elided(const struct synack_conn *c)
+{
+	return c->total_recs - c->nhead - c->ntail;
+}
+
+void synack_conn_each(const struct synack_conn *c,
+		      void (*fn)(void *ctx, const struct synack_seg_rec *r, uint64_t gap),
+		      void *ctx)
+{
+	for (uint32_t i = 0; i < c->nhead; i++)
+		fn(ctx, &c->head[i], 0);
+	uint64_t gap = synack_conn_elided(c);
+	/* The ring's oldest record: index 0 until it has wrapped, then the next write position. */
+	uint32_t start = c->tail_pos < c->ntail ? c->tail_pos : 0;
+	for (uint32_t k = 0; k < c->ntail; k++)
+		fn(ctx, &c->tail[(start + k) % c->ntail], k == 0 ? gap : 0);
+}
+
+/* ---- input ----------------------------------------------------------------------------- */
+
+static bool wanted(const struct synack_conns *t, const struct synack_endpoint *src,
+		   const struct synack_endpoint *dst)
+{
+	if (!t->o.filter)
+		return true;
+	return (ep_eq(src, &t->o.fa) && ep_eq(dst, &t->o.fb)) ||
+	       (ep_eq(src, &t->o.fb) && ep_eq(dst, &t->o.fa));
+}
+
+static void fill_rec(struct synack_seg_rec *r, uint64_t t_us, int dir,
+		     const struct synack_tcp_seg *seg, const struct synack_infer_result *res)
+{
+	memset(r, 0, sizeof *r);
+	r->t_us = t_us;
+	r->seq = seg->seq;
+	r->ack = seg->ack;
+	r->len = (uint32_t)seg->len;
+	r->win = seg->win;
+	r->flags = seg->flags;
+	r->dir = (uint8_t)dir;
+	r->marks = (uint8_t)res->marks;
+	r->dupack_n = res->dupack_n;
+	r->nsack = seg->opts.sack_count > 3 ? 3 : seg->opts.sack_count;
+	memcpy(r->sack, seg->opts.sack, r->nsack * sizeof r->sack[0]);
+	r->nchanges = res->nchanges;
+	memcpy(r->ch, res->ch, res->nchanges * sizeof res->ch[0]);
+}
+
+static int segment(struct synack_conns *t, uint64_t t_us, const struct synack_ipv4 *ip,
+		   const struct synack_tcp_seg *seg)
+{
+	struct synack_endpoint src = {ip->src, seg->sport}, dst = {ip->dst, seg->dport};
+	if (!wanted(t, &src, &dst)) {
+		t->st.filtered++;
+		return 0;
+	}
+	t->st.tcp++;
+	int dir;
+	struct synack_conn *c = conn_lookup(t, &src, &dst, seg, t_us, &dir);
+	if (!c)
+		return -ENOMEM;
+	struct synack_infer_result res;
+	synack_infer_segment(&c->inf, dir, seg, t_us, &res);
+	c->last_us = t_us;
+	struct synack_conn_dir_stats *ds = &c->st[dir];
+	ds->segs++;
+	ds->bytes += seg->len;
+	if (res.marks & SYNACK_MARK_RETX) {
+		ds->retx_segs++;
+		ds->retx_bytes += seg->len;
+	}
+	if (t_us < t->o.from_us || (t->o.to_us && t_us > t->o.to_us)) {
+		c->outside++;
+		return 0;
+	}
+	struct synack_seg_rec r;
+	fill_rec(&r, t_us, dir, seg, &res);
+	return rec_keep(t, c, &r);
+}
+
+int synack_conns_packet(struct synack_conns *t, uint64_t t_ns, const uint8_t *pkt, size_t len)
+{
+	if (!t->st.started) {
+		t->st.started = true;
+		t->st.start_ns = t_ns;
+	}
+	uint64_t t_us = t_ns >= t->st.start_ns ? (t_ns - t->st.start_ns) / 1000 : 0;
+	struct synack_ipv4 ip;
+	const uint8_t *tp;
+	size_t tlen;
+	if (synack_ipv4_parse(pkt, len, &ip, &tp, &tlen) < 0) {
+		t->st.malformed++;
+		return 0;
+	}
+	if (ip.proto != SYNACK_PROTO_TCP) {
+		t->st.non_tcp++;
+		return 0;
+	}
+	if (ip.mf || ip.frag_off) {
+		t->st.fragments++;
+		return 0;
+	}
+	struct synack_tcp_seg seg;
+	if (synack_tcp_parse(tp, tlen, ip.src, ip.dst, t->o.verify_csum, &seg) < 0) {
+		t->st.malformed++;
+		return 0;
+	}
+	return segment(t, t_us, &ip, &seg);
+}
+
+int synack_conns_read_file(struct synack_conns *t, const char *path, struct synack_pcap_stats *pst,
+			   char *err, size_t errcap)
+{
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+	if (!f) {
+		int e = errno;
+		snprintf(err, errcap, "%s: %s", path, strerror(e));
+		return -e;
+	}
+	struct synack_pcapread *r = NULL;
+	int rc = synack_pcapread_open(&r, f);
+	struct synack_pcap_pkt p;
+	while (rc == 0 && (rc = synack_pcapread_next(r, &p)) == 1)
+		rc = synack_conns_packet(t, p.t_ns, p.ip, p.ip_len);
+	if (rc < 0)
+		snprintf(err, errcap, "%s: %s", path,
+			 rc == -ENOMEM ? "out of memory" : synack_pcapread_error(r));
+	if (r && pst)
+		*pst = *synack_pcapread_stats(r);
+	synack_pcapread_close(r);
+	if (f != stdin)
+		fclose(f);
+	return rc < 0 ? rc : 0;
+}
+
+static int parse_ep(const char *s, size_t n, struct synack_endpoint *e)
+{
+	char buf[32];
+	unsigned a, b, c, d, port;
+	char extra;
+	if (n >= sizeof buf)
+		return -EINVAL;
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	if (sscanf(buf, "%u.%u.%u.%u:%u%c", &a, &b, &c, &d, &port, &extra) != 5 || a > 255 ||
+	    b > 255 || c > 255 || d > 255 || port > 65535)
+		return -EINVAL;
+	e->addr = a << 24 | b << 16 | c << 8 | d;
+	e->port = (uint16_t)port;
+	return 0;
+}
+
+int synack_conn_spec_parse(const char *s, struct synack_endpoint *a, struct synack_endpoint *b)
+{
+	const char *dash = s ? strchr(s, '-') : NULL;
+	if (!dash)
+		return -EINVAL;
+	if (parse_ep(s, (size_t)(dash - s), a) < 0 || parse_ep(dash + 1, strlen(dash + 1), b) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+/* ---- replay as trace events ------------------------------------------------------------ */
+
+struct replay {
+	const struct synack_conn *c;
+	synack_trace_fn sink;
+	void *ctx;
+};
+
+static void emit_changes(const struct replay *rp, const struct synack_seg_rec *r, bool before)
+{
+	for (uint8_t i = 0; i < r->nchanges; i++) {
+		const struct synack_infer_change *ch = &r->ch[i];
+		if (ch->before != before)
+			continue;
+		struct synack_trace_event ev = {
+			.kind = SYNACK_TRACE_STATE,
+			.t_us = r->t_us,
+			.host = rp->c->name[ch->ep],
+			.has_conn = true,
+			.local = rp->c->ep[ch->ep],
+			.remote = rp->c->ep[!ch->ep],
+			.from = ch->from,
+			.to = ch->to,
+			.uncertain = ch->uncertain,
+		};
+		rp->sink(rp->ctx, &ev);
+	}
+}
+
+static void emit_gap(const struct replay *rp, const struct synack_seg_rec *r, uint64_t gap)
+{
+	char note[96];
+	snprintf(note, sizeof note, "... %llu segments not shown ...", (unsigned long long)gap);
+	struct synack_trace_event ev = {
+		.kind = SYNACK_TRACE_NOTE,
+		.t_us = r->t_us,
+		.note = note,
+	};
+	rp->sink(rp->ctx, &ev);
+}
+
+static void replay_one(void *ctx, const struct synack_seg_rec *r, uint64_t gap)
+{
+	const struct replay *rp = ctx;
+	if (gap)
+		emit_gap(rp, r, gap);
+	emit_changes(rp, r, true);
+	const struct synack_conn *c = rp->c;
+	struct synack_tcp_seg seg = {
+		.sport = c->ep[r->dir].port,
+		.dport = c->ep[!r->dir].port,
+		.seq = r->seq,
+		.ack = r->ack,
+		.doff = 20,
+		.flags = r->flags,
+		.win = r->win,
+		.len = r->len,
+	};
+	seg.opts.sack_count = r->nsack;
+	memcpy(seg.opts.sack, r->sack, r->nsack * sizeof r->sack[0]);
+	char note[96];
+	unsigned marks = r->marks & ~(SYNACK_MARK_RETX | SYNACK_MARK_RST);
+	synack_infer_marks_str(marks, r->dupack_n, note, sizeof note);
+	struct synack_trace_event ev = {
+		.kind = SYNACK_TRACE_TX,
+		.t_us = r->t_us,
+		.host = c->name[r->dir],
+		.has_conn = true,
+		.local = c->ep[r->dir],
+		.remote = c->ep[!r->dir],
+		.seg = &seg,
+		.retx = (r->marks & SYNACK_MARK_RETX) != 0,
+		.note = note[0] ? note : NULL,
+	};
+	rp->sink(rp->ctx, &ev);
+	emit_changes(rp, r, false);
+}
+
+void synack_conn_replay(const struct synack_conn *c, synack_trace_fn sink, void *ctx)
+{
+	struct replay rp = {c, sink, ctx};
+	synack_conn_each(c, replay_one, &rp);
+}

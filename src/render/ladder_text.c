@@ -1,0 +1,453 @@
+/* The ladder renderer's text backend: a ladder diagram for a 100-column terminal.
+ *
+ *      time (s)  client                                                                 server
+ *                10.0.0.1                                                             10.0.0.2
+ *      0.000000  SYN-SENT     |---------------- S seq=0 win=65535 ----------------->|
+ *      0.010000               |<------------- S. seq=0 ack=1 win=65535 ---------------|  SYN-RECEIVED
+ *
+ * Columns: time (11), the left host's state (12), its lifeline, the arrow field (58), the
+ * right host's lifeline and its state. One row per instant and thing drawn; a state change
+ * shares the row of its host's send (or note) at the same instant. Arrows are drawn at their
+ * send time; an arrival is implied by the arrow unless it is late (....>) or no host here
+ * sent the segment (~~~~>). Rows are kept one behind so that a loss reported by the link at
+ * the same instant turns the pending arrow into ---X.
+ *
+ * With opts.max_rows, the first half of the rows are printed as they come and the last half
+ * kept in a ring; the middle is replaced by a marker saying how many rows it held.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render/ladder_backend.h"
+
+#define TIME_W 11
+#define SLOT_W 12
+#define FIELD_W 58
+#define LEFT_LINE (TIME_W + 2 + SLOT_W + 1) /* 26 */
+#define RIGHT_LINE (LEFT_LINE + 1 + FIELD_W) /* 85 */
+#define LINE_MAX 160
+#define LABEL_MAX 128
+
+enum field_kind { FIELD_NONE, FIELD_ARROW, FIELD_NOTE };
+
+struct row {
+	bool used;
+	uint64_t t_us;
+	char slot[2][SLOT_W + 8];
+	enum field_kind kind;
+	int actor;       /* the column whose doing the field shows, or OFFSTAGE */
+	/* FIELD_ARROW */
+	bool ltr;        /* left to right */
+	char style;      /* '-' sent, '.' late arrival, '~' off the diagram */
+	bool lost;       /* ends in X part-way */
+	struct synack_endpoint src, dst;
+	uint32_t seq, ack, len;
+	uint8_t flags;
+	/* FIELD_ARROW label, FIELD_NOTE text */
+	char text[LABEL_MAX];
+	int note_side;   /* FIELD_NOTE: LEFT, RIGHT or OFFSTAGE (centred) */
+};
+
+struct text_state {
+	struct row pending;
+	bool header_done;
+	unsigned printed;    /* rows printed so far (head) */
+	unsigned elided;
+	char (*ring)[LINE_MAX];
+	unsigned ring_cap, ring_len, ring_pos;
+};
+
+static int text_open(struct synack_ladder *l, void **state)
+{
+	struct text_state *ts = calloc(1, sizeof *ts);
+	if (!ts)
+		return -ENOMEM;
+	unsigned max = synack_ladder_opts_of(l)->max_rows;
+	if (max) {
+		ts->ring_cap = max - max / 2;
+		ts->ring = calloc(ts->ring_cap, sizeof *ts->ring);
+		if (!ts->ring) {
+			free(ts);
+			return -ENOMEM;
+		}
+	}
+	*state = ts;
+	return 0;
+}
+
+static void text_close(void *state)
+{
+	struct text_state *ts = state;
+	if (!ts)
+		return;
+	free(ts->ring);
+	free(ts);
+}
+
+static void put_line(struct synack_ladder *l, const char *line)
+{
+	if (fputs(line, synack_ladder_opts_of(l)->out) == EOF ||
+	    fputc('\n', synack_ladder_opts_of(l)->out) == EOF)
+		synack_ladder_io_error(l);
+}
+
+/* Copies s into line at column col (no terminator handling: line is pre-filled). */
+static void place(char *line, int col, const char *s, int maxw)
+{
+	int n = (int)strlen(s);
+	if (n > maxw)
+		n = maxw;
+	if (col + n > LINE_MAX - 1)
+		n = LINE_MAX - 1 - col;
+	if (n > 0)
+		memcpy(line + col, s, (size_t)n);
+}
+
+static void trim(char *line)
+{
+	int n = LINE_MAX - 1;
+	line[n] = '\0';
+	while (n > 0 && line[n - 1] == ' ')
+		line[--n] = '\0';
+}
+
+static void blank_line(char *line)
+{
+	memset(line, ' ', LINE_MAX - 1);
+	line[LINE_MAX - 1] = '\0';
+}
+
+static void header(struct synack_ladder *l)
+{
+	const struct synack_ladder_opts *o = synack_ladder_opts_of(l);
+	char line[LINE_MAX], a[24];
+	if (o->title)
+		put_line(l, o->title);
+	put_line(l, o->absolute ? "seq/ack: absolute, as on the wire"
+				: "seq/ack: relative to each direction's first sequence number (its ISN)");
+	put_line(l, "----> sent (arrival implied)   --X lost by the link   ....> arrives late"
+		    "   ~~~~> spoofed/injected");
+	for (int pass = 0; pass < 2; pass++) {
+		blank_line(line);
+		if (pass == 0)
+			place(line, 0, "   time (s)", TIME_W);
+		for (int c = 0; c < 2; c++) {
+			const char *name = synack_ladder_col_name(l, c);
+			uint32_t addr = synack_ladder_col_addr(l, c);
+			struct synack_endpoint e = {addr, 0};
+			if (pass == 1 && addr) {
+				synack_endpoint_str(&e, a, sizeof a);
+				a[strlen(a) - 2] = '\0'; /* drop ":0" */
+				name = a;
+			} else if (pass == 1) {
+				name = NULL;
+			}
+			if (name)
+				place(line, c == 0 ? TIME_W + 2 : RIGHT_LINE + 2, name, 30);
+		}
+		trim(line);
+		put_line(l, line);
+	}
+}
+
+static void draw_arrow(const struct row *r, char *field)
+{
+	int span = FIELD_W; /* cells the shaft covers, head included */
+	int n = (int)strlen(r->text);
+	if (r->lost) {
+		span = FIELD_W * 2 / 3;
+		if (span < n + 6)
+			span = n + 6 < FIELD_W ? n + 6 : FIELD_W;
+	}
+	int start = r->ltr ? 0 : FIELD_W - span;
+	memset(field + start, r->style, (size_t)span);
+	if (r->ltr)
+		field[start + span - 1] = r->lost ? 'X' : '>';
+	else
+		field[start] = r->lost ? 'X' : '<';
+	if (n > span - 4)
+		n = span - 4 > 0 ? span - 4 : 0;
+	int at = start + (span - n) / 2;
+	if (n > 0) {
+		field[at - 1] = ' ';
+		memcpy(field + at, r->text, (size_t)n);
+		field[at + n] = ' ';
+	}
+}
+
+static void draw_note(const struct row *r, char *field)
+{
+	int n = (int)strlen(r->text);
+	if (n > FIELD_W - 2)
+		n = FIELD_W - 2;
+	int at = r->note_side == SYNACK_LADDER_LEFT	 ? 1
+		 : r->note_side == SYNACK_LADDER_RIGHT ? FIELD_W - 1 - n
+						       : (FIELD_W - n) / 2;
+	memcpy(field + at, r->text, (size_t)n);
+}
+
+static void format_row(const struct row *r, char *line)
+{
+	char t[32];
+	blank_line(line);
+	snprintf(t, sizeof t, "%*llu.%06llu", TIME_W - 7, (unsigned long long)(r->t_us / 1000000),
+		 (unsigned long long)(r->t_us % 1000000));
+	place(line, 0, t, (int)strlen(t));
+	place(line, TIME_W + 2, r->slot[0], SLOT_W);
+	line[LEFT_LINE] = '|';
+	line[RIGHT_LINE] = '|';
+	if (r->kind == FIELD_ARROW)
+		draw_arrow(r, line + LEFT_LINE + 1);
+	else if (r->kind == FIELD_NOTE)
+		draw_note(r, line + LEFT_LINE + 1);
+	place(line, RIGHT_LINE + 2, r->slot[1], SLOT_W + 4);
+	trim(line);
+}
+
+static void emit_line(struct synack_ladder *l, struct text_state *ts, const char *line)
+{
+	unsigned max = synack_ladder_opts_of(l)->max_rows;
+	if (!max || ts->printed < max / 2) {
+		put_line(l, line);
+		ts->printed++;
+		return;
+	}
+	if (ts->ring_len == ts->ring_cap)
+		ts->elided++;
+	else
+		ts->ring_len++;
+	snprintf(ts->ring[ts->ring_pos], LINE_MAX, "%s", line);
+	ts->ring_pos = (ts->ring_pos + 1) % ts->ring_cap;
+}
+
+static void flush(struct synack_ladder *l, struct text_state *ts)
+{
+	char line[LINE_MAX];
+	if (!ts->pending.used)
+		return;
+	if (!ts->header_done) {
+		header(l);
+		ts->header_done = true;
+	}
+	format_row(&ts->pending, line);
+	emit_line(l, ts, line);
+	memset(&ts->pending, 0, sizeof ts->pending);
+}
+
+/* The row to draw into at t: the pending one when `fits` says so, else a fresh one. */
+static struct row *row_at(struct synack_ladder *l, struct text_state *ts, uint64_t t, bool fits)
+{
+	if (ts->pending.used && ts->pending.t_us == t && fits)
+		return &ts->pending;
+	flush(l, ts);
+	ts->pending.used = true;
+	ts->pending.t_us = t;
+	ts->pending.actor = SYNACK_LADDER_OFFSTAGE;
+	return &ts->pending;
+}
+
+static void add_state(struct synack_ladder *l, struct text_state *ts,
+		      const struct synack_ladder_item *it)
+{
+	int c = it->col;
+	if (c < 0)
+		return;
+	/* A state change joins its own host's doings at the same instant, or a row of state
+	 * changes of its own side only (so the host's next send can still join it). */
+	const struct row *p = &ts->pending;
+	bool fits = !p->slot[c][0] &&
+		    ((p->kind == FIELD_NONE && !p->slot[!c][0]) || p->actor == c);
+	struct row *r = row_at(l, ts, it->ev->t_us, fits);
+	/* A state inferred from a capture that did not show how it began gets a "?". */
+	snprintf(r->slot[c], sizeof r->slot[c], "%s%s", synack_state_name(it->ev->to),
+		 it->ev->uncertain ? "?" : "");
+}
+
+/* A field (arrow or note) done by column `actor` joins a pending row of the same instant that
+ * has no field yet and no state change on the other side. */
+static struct row *field_row(struct synack_ladder *l, struct text_state *ts, uint64_t t,
+			     int actor)
+{
+	const struct row *p = &ts->pending;
+	bool fits = p->kind == FIELD_NONE && actor >= 0 && !p->slot[!actor][0];
+	struct row *r = row_at(l, ts, t, fits);
+	r->actor = actor;
+	return r;
+}
+
+static void add_note(struct synack_ladder *l, struct text_state *ts, uint64_t t, int side,
+		     const char *text)
+{
+	struct row *r = field_row(l, ts, t, side);
+	r->kind = FIELD_NOTE;
+	r->note_side = side;
+	snprintf(r->text, sizeof r->text, "%s", text);
+}
+
+static void add_arrow(struct synack_ladder *l, struct text_state *ts,
+		      const struct synack_ladder_item *it, bool ltr, char style, const char *suffix)
+{
+	char label[64], ep[24];
+	synack_ladder_seg_label(it, synack_ladder_opts_of(l)->absolute, label, sizeof label);
+	struct row *r = field_row(l, ts, it->ev->t_us, it->col);
+	r->kind = FIELD_ARROW;
+	r->ltr = ltr;
+	r->style = style;
+	r->src = it->src;
+	r->dst = it->dst;
+	r->seq = it->seg.seq;
+	r->ack = it->seg.ack;
+	r->len = (uint32_t)it->seg.len;
+	r->flags = it->seg.flags;
+	/* Name the far end when it is not on the diagram (a spoofed source, say). */
+	const struct synack_endpoint *far = it->ev->kind == SYNACK_TRACE_TX ? &it->dst : &it->src;
+	int far_col = it->ev->kind == SYNACK_TRACE_TX ? it->dst_col : it->src_col;
+	char note[40] = "";
+	if (it->ev->note)
+		snprintf(note, sizeof note, " (%s)", it->ev->note);
+	snprintf(r->text, sizeof r->text, "%s%s%s%s%s%s", label, it->retx ? " (retx)" : "", note,
+		 suffix,
+		 far_col < 0 ? (it->ev->kind == SYNACK_TRACE_TX ? " to " : " from ") : "",
+		 far_col < 0 ? synack_endpoint_str(far, ep, sizeof ep) : "");
+}
+
+static bool same_segment(const struct row *r, const struct synack_ladder_item *it)
+{
+	return r->kind == FIELD_ARROW && r->src.addr == it->src.addr &&
+	       r->src.port == it->src.port && r->dst.addr == it->dst.addr &&
+	       r->dst.port == it->dst.port && r->seq == it->seg.seq && r->ack == it->seg.ack &&
+	       r->flags == it->seg.flags && r->len == it->seg.len;
+}
+
+static void short_label(const struct synack_ladder_item *it, bool absolute, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s seq=%u", it->flags, absolute ? it->seg.seq : it->rel_seq);
+}
+
+static void add_send(struct synack_ladder *l, struct text_state *ts,
+		     const struct synack_ladder_item *it)
+{
+	if (it->col < 0)
+		return; /* a third host's sends are drawn when they arrive */
+	add_arrow(l, ts, it, it->col == SYNACK_LADDER_LEFT, it->dst_col < 0 ? '~' : '-', "");
+}
+
+static void add_arrival(struct synack_ladder *l, struct text_state *ts,
+			const struct synack_ladder_item *it)
+{
+	bool absolute = synack_ladder_opts_of(l)->absolute;
+	char text[LABEL_MAX], lab[48];
+	if (it->col < 0)
+		return;
+	bool ltr = it->col == SYNACK_LADDER_RIGHT;
+	if (it->arrival == SYNACK_ARRIVAL_DELAYED)
+		add_arrow(l, ts, it, ltr, '.', " (late)");
+	else if (it->arrival == SYNACK_ARRIVAL_UNSENT)
+		add_arrow(l, ts, it, ltr, '~', "");
+	if (it->ev->kind != SYNACK_TRACE_DROP)
+		return;
+	const char *reason = synack_drop_reason_name(it->ev->reason);
+	if (it->has_seg) {
+		short_label(it, absolute, lab, sizeof lab);
+		snprintf(text, sizeof text, "drop %s: %s", lab, reason);
+	} else {
+		snprintf(text, sizeof text, "drop: %s", reason);
+	}
+	add_note(l, ts, it->ev->t_us, it->col, text);
+}
+
+static void add_link_event(struct synack_ladder *l, struct text_state *ts,
+			   const struct synack_ladder_item *it)
+{
+	static const char *const what[] = {
+		[SYNACK_TRACE_LOST] = "lost",
+		[SYNACK_TRACE_DUP] = "duplicated",
+		[SYNACK_TRACE_CORRUPT] = "corrupted",
+		[SYNACK_TRACE_REORDER] = "held back",
+	};
+	char text[LABEL_MAX], lab[48] = "a frame";
+	struct row *p = &ts->pending;
+	if (it->ev->kind == SYNACK_TRACE_LOST && p->used && p->t_us == it->ev->t_us &&
+	    same_segment(p, it) && !p->lost) {
+		p->lost = true;
+		return;
+	}
+	if (it->has_seg)
+		short_label(it, synack_ladder_opts_of(l)->absolute, lab, sizeof lab);
+	snprintf(text, sizeof text, "link %s %s", what[it->ev->kind], lab);
+	add_note(l, ts, it->ev->t_us, SYNACK_LADDER_OFFSTAGE, text);
+}
+
+static void text_item(struct synack_ladder *l, void *state, const struct synack_ladder_item *it)
+{
+	struct text_state *ts = state;
+	const struct synack_trace_event *ev = it->ev;
+	char text[LABEL_MAX], ebuf[16];
+	switch (ev->kind) {
+	case SYNACK_TRACE_STATE:
+		add_state(l, ts, it);
+		break;
+	case SYNACK_TRACE_TX:
+		if (it->has_seg)
+			add_send(l, ts, it);
+		break;
+	case SYNACK_TRACE_RX:
+	case SYNACK_TRACE_DROP:
+		add_arrival(l, ts, it);
+		break;
+	case SYNACK_TRACE_TIMER:
+		/* Delayed-ACK timers are routine; the record (jsonl) has them. */
+		if (ev->timer == SYNACK_TIMER_DELACK || it->col < 0)
+			break;
+		snprintf(text, sizeof text, "%s timer", synack_timer_name(ev->timer));
+		add_note(l, ts, ev->t_us, it->col, text);
+		break;
+	case SYNACK_TRACE_NOTE:
+		add_note(l, ts, ev->t_us, SYNACK_LADDER_OFFSTAGE, ev->note ? ev->note : "");
+		break;
+	case SYNACK_TRACE_ERROR:
+		if (it->col < 0)
+			break;
+		snprintf(text, sizeof text, "error %s", synack_errno_name(ev->err, ebuf, sizeof ebuf));
+		add_note(l, ts, ev->t_us, it->col, text);
+		break;
+	case SYNACK_TRACE_LOST:
+	case SYNACK_TRACE_DUP:
+	case SYNACK_TRACE_CORRUPT:
+	case SYNACK_TRACE_REORDER:
+		add_link_event(l, ts, it);
+		break;
+	default:
+		break;
+	}
+}
+
+static void text_finish(struct synack_ladder *l, void *state)
+{
+	struct text_state *ts = state;
+	char line[LINE_MAX], mark[64];
+	flush(l, ts);
+	if (ts->elided) {
+		blank_line(line);
+		place(line, TIME_W - 3, "...", 3);
+		line[LEFT_LINE] = ':';
+		line[RIGHT_LINE] = ':';
+		snprintf(mark, sizeof mark, " %u rows elided ", ts->elided);
+		place(line, LEFT_LINE + 1 + (FIELD_W - (int)strlen(mark)) / 2, mark, FIELD_W);
+		trim(line);
+		put_line(l, line);
+	}
+	unsigned first = ts->ring_len == ts->ring_cap ? ts->ring_pos : 0;
+	for (unsigned i = 0; i < ts->ring_len; i++)
+		put_line(l, ts->ring[(first + i) % ts->ring_cap]);
+	ts->ring_len = 0;
+}
+
+const struct synack_ladder_backend synack_ladder_text_backend = {
+	.name = "text",
+	.open = text_open,
+	.item = text_item,
+	.finish = text_finish,
+	.close = text_close,
+};

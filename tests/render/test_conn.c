@@ -1,0 +1,157 @@
+/* Grouping segments into connections (render/conn.h): four-tuples, reuse after close, stats,
+ * the bounded record and its replay as trace events. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "render/conn.h"
+#include "synack/wire.h"
+
+#define S SYNACK_TH_SYN
+#define A SYNACK_TH_ACK
+#define F SYNACK_TH_FIN
+#define R SYNACK_TH_RST
+
+static const uint32_t CLI = 0x0a000001, SRV = 0x0a000002;
+
+static void pkt(struct synack_conns *t, uint64_t t_ms, bool from_cli, uint16_t cport,
+		uint8_t flags, uint32_t seq, uint32_t ack, size_t len)
+{
+	static const uint8_t data[1460];
+	struct synack_tcp_seg s = {
+		.sport = from_cli ? cport : 80,
+		.dport = from_cli ? 80 : cport,
+		.seq = seq,
+		.ack = ack,
+		.flags = flags,
+		.win = 65535,
+		.payload = data,
+		.len = len,
+	};
+	uint8_t buf[1600];
+	int n = synack_tcp_emit(buf, sizeof buf, from_cli ? CLI : SRV, from_cli ? SRV : CLI, 1, &s);
+	cr_assert_gt(n, 0);
+	cr_assert_eq(synack_conns_packet(t, t_ms * 1000000ull, buf, (size_t)n), 0);
+}
+
+static void session(struct synack_conns *t, uint64_t t0, uint16_t cport, uint32_t isn, int ndata)
+{
+	pkt(t, t0 + 0, true, cport, S, isn, 0, 0);
+	pkt(t, t0 + 1, false, cport, S | A, 9000, isn + 1, 0);
+	pkt(t, t0 + 2, true, cport, A, isn + 1, 9001, 0);
+	uint32_t seq = isn + 1;
+	for (int i = 0; i < ndata; i++, seq += 100)
+		pkt(t, t0 + 3 + (uint64_t)i, true, cport, A, seq, 9001, 100);
+	pkt(t, t0 + 100, true, cport, F | A, seq, 9001, 0);
+	pkt(t, t0 + 101, false, cport, F | A, 9001, seq + 1, 0);
+	pkt(t, t0 + 102, true, cport, A, seq + 1, 9002, 0);
+}
+
+Test(conn, tuple_reuse_after_close_is_a_new_connection)
+{
+	struct synack_conns *t;
+	struct synack_conns_opts o = {.keep_first = 100, .keep_last = 100};
+	cr_assert_eq(synack_conns_new(&t, &o), 0);
+	session(t, 0, 40000, 1000, 3);
+	session(t, 1000, 40000, 5000, 1); /* same four-tuple, after TIME-WAIT */
+	session(t, 2000, 40001, 1000, 0);
+	cr_assert_eq(synack_conns_count(t), 3);
+	const struct synack_conn *c = synack_conns_get(t, 0);
+	cr_assert_eq(c->id, 1);
+	cr_assert_str_eq(c->name[0], "10.0.0.1:40000");
+	cr_assert_str_eq(c->name[1], "10.0.0.2:80");
+	cr_assert_eq(c->st[0].segs, 7);
+	cr_assert_eq(c->st[0].bytes, 300);
+	cr_assert_eq(c->st[1].segs, 2);
+	cr_assert_eq(c->st[1].bytes, 0);
+	cr_assert_eq(c->first_us, 0);
+	cr_assert_eq(c->last_us, 102000);
+	cr_assert_eq(c->inf.st[0], SYNACK_TIME_WAIT);
+	cr_assert_eq(c->inf.st[1], SYNACK_CLOSED);
+	c = synack_conns_get(t, 1);
+	cr_assert_eq(c->first_us, 1000000);
+	cr_assert_eq(c->st[0].bytes, 100);
+	cr_assert_eq(c->inf.d[0].isn, 5000);
+	cr_assert_eq(synack_conns_stats(t)->tcp, 22);
+	synack_conns_free(t);
+}
+
+Test(conn, filter_and_non_tcp)
+{
+	struct synack_conns *t;
+	struct synack_conns_opts o = {.keep_first = 10, .filter = true};
+	cr_assert_eq(synack_conn_spec_parse("10.0.0.2:80-10.0.0.1:40001", &o.fa, &o.fb), 0);
+	cr_assert_eq(synack_conns_new(&t, &o), 0);
+	session(t, 0, 40000, 1000, 1);
+	session(t, 1000, 40001, 1000, 1);
+	uint8_t icmp[28] = {0x45, 0, 0, 28, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2};
+	uint16_t ck = synack_csum_fold(synack_csum_add(0, icmp, 20));
+	icmp[10] = (uint8_t)(ck >> 8); /* the fold is in network order as stored bytes */
+	icmp[11] = (uint8_t)ck;
+	synack_conns_packet(t, 5, icmp, sizeof icmp);
+	cr_assert_eq(synack_conns_count(t), 1);
+	cr_assert_eq(synack_conns_get(t, 0)->ep[0].port, 40001);
+	cr_assert_eq(synack_conns_stats(t)->filtered, 7);
+	cr_assert_eq(synack_conns_stats(t)->non_tcp + synack_conns_stats(t)->malformed, 1);
+	synack_conns_free(t);
+}
+
+Test(conn, spec_parse_rejects_garbage)
+{
+	struct synack_endpoint a, b;
+	cr_assert_eq(synack_conn_spec_parse("1.2.3.4:5-6.7.8.9:10", &a, &b), 0);
+	cr_assert_eq(a.addr, 0x01020304u);
+	cr_assert_eq(b.port, 10);
+	const char *bad[] = {"", "1.2.3.4:5", "1.2.3.4-5.6.7.8", "1.2.3.400:5-1.2.3.4:5",
+			     "1.2.3.4:70000-1.2.3.4:5", "1.2.3.4:5x-1.2.3.4:5", NULL};
+	for (int i = 0; bad[i]; i++)
+		cr_assert_eq(synack_conn_spec_parse(bad[i], &a, &b), -EINVAL, "%s", bad[i]);
+	cr_assert_eq(synack_conn_spec_parse(NULL, &a, &b), -EINVAL);
+}
+
+struct seen {
+	int tx, state, note;
+	uint64_t gap_note_t;
+	char note_text[96];
+	uint32_t seqs[64];
+};
+
+static void sink(void *ctx, const struct synack_trace_event *ev)
+{
+	struct seen *s = ctx;
+	if (ev->kind == SYNACK_TRACE_TX) {
+		cr_assert_not_null(ev->seg);
+		if (s->tx < 64)
+			s->seqs[s->tx] = ev->seg->seq;
+		s->tx++;
+	} else if (ev->kind == SYNACK_TRACE_STATE) {
+		s->state++;
+	} else if (ev->kind == SYNACK_TRACE_NOTE) {
+		s->note++;
+		snprintf(s->note_text, sizeof s->note_text, "%s", ev->note);
+	}
+}
+
+Test(conn, keeps_first_and_last_and_replays_with_a_gap_note)
+{
+	struct synack_conns *t;
+	struct synack_conns_opts o = {.keep_first = 4, .keep_last = 3};
+	cr_assert_eq(synack_conns_new(&t, &o), 0);
+	session(t, 0, 40000, 1000, 20); /* 3 + 20 + 3 = 26 segments */
+	const struct synack_conn *c = synack_conns_get(t, 0);
+	cr_assert_eq(c->total_recs, 26);
+	cr_assert_eq(synack_conn_elided(c), 19);
+	struct seen s = {0};
+	synack_conn_replay(c, sink, &s);
+	cr_assert_eq(s.tx, 7);
+	cr_assert_eq(s.note, 1);
+	cr_assert_str_eq(s.note_text, "... 19 segments not shown ...");
+	cr_assert_eq(s.seqs[3], 1001, "the first data segment is the 4th kept");
+	cr_assert_eq(s.seqs[4], 1001 + 2000, "then the FIN");
+	cr_assert_eq(s.seqs[5], 9001);
+	cr_assert_eq(s.seqs[6], 1001 + 2001);
+	/* client SYN-SENT ESTABLISHED, server LISTEN SYN-RECEIVED ESTABLISHED in the head;
+	 * client FIN-WAIT-1 FIN-WAIT-2 TIME-WAIT, server CLOSE-WAIT LAST-ACK CLOSED in the tail */
+	cr_assert_eq(s.state, 11);
+	synack_conns_free(t);
+}

@@ -1,0 +1,375 @@
+/* The simulated-transfer harness: a client and a server stack on a synack_sim, each sending
+ * its own seeded pseudo-random stream to the other, then both shutting down and closing; the
+ * run ends when the world has nothing left to do (TIME-WAIT expired). Used by
+ * tests/sim/test_transfer.c (thousands of seeds) and tests/sim/test_regress.c (single seeds
+ * that once failed). Header-only: each test binary is one translation unit. */
+#ifndef SYNACK_TEST_SIM_HARNESS_H
+#define SYNACK_TEST_SIM_HARNESS_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "synack/synack.h"
+
+#define H_CLIENT_ADDR 0x0a000001u /* 10.0.0.1 */
+#define H_SERVER_ADDR 0x0a000002u /* 10.0.0.2 */
+#define H_PORT 80
+
+/* ---- a counting allocator: checks sizes on free and counts what is live ------------------ */
+
+struct counting_alloc {
+	size_t live_blocks, live_bytes, total;
+	int bad_free; /* free with a size other than the one allocated */
+};
+
+static inline void *counting_alloc_fn(void *ctx, size_t size)
+{
+	struct counting_alloc *a = ctx;
+	size_t *p = malloc(sizeof(size_t) * 2 + size);
+	if (!p)
+		return NULL;
+	p[0] = size;
+	a->live_blocks++;
+	a->live_bytes += size;
+	a->total++;
+	return p + 2;
+}
+
+static inline void counting_free_fn(void *ctx, void *ptr, size_t size)
+{
+	struct counting_alloc *a = ctx;
+	if (!ptr)
+		return;
+	size_t *p = (size_t *)ptr - 2;
+	if (p[0] != size)
+		a->bad_free++;
+	a->live_blocks--;
+	a->live_bytes -= p[0];
+	free(p);
+}
+
+static inline struct synack_allocator counting_allocator(struct counting_alloc *a)
+{
+	return (struct synack_allocator){counting_alloc_fn, counting_free_fn, a};
+}
+
+/* ---- a trace sink: the last state each host reached, fault counts, a hash of the run ---- */
+
+struct h_trace {
+	enum synack_tcp_state last_to[2]; /* per host: 0 client, 1 server */
+	int state_changes[2];
+	uint64_t lost, dup, corrupt, reorder, tx, retx;
+	uint64_t hash; /* FNV-1a over (kind, t, host, seq, ack, flags, len) */
+};
+
+static inline void h_hash(struct h_trace *t, uint64_t v)
+{
+	t->hash = (t->hash ^ v) * 1099511628211ull;
+}
+
+static inline void h_trace_fn(void *ctx, const struct synack_trace_event *ev)
+{
+	struct h_trace *t = ctx;
+	int host = ev->host && strcmp(ev->host, "server") == 0;
+	h_hash(t, ev->kind);
+	h_hash(t, ev->t_us);
+	h_hash(t, (uint64_t)host);
+	if (ev->seg) {
+		h_hash(t, ev->seg->seq);
+		h_hash(t, ev->seg->ack);
+		h_hash(t, (uint64_t)ev->seg->flags << 32 | ev->seg->len);
+	}
+	switch (ev->kind) {
+	case SYNACK_TRACE_STATE:
+		t->last_to[host] = ev->to;
+		t->state_changes[host]++;
+		break;
+	case SYNACK_TRACE_TX:
+		t->tx++;
+		t->retx += ev->retx;
+		break;
+	case SYNACK_TRACE_LOST: t->lost++; break;
+	case SYNACK_TRACE_DUP: t->dup++; break;
+	case SYNACK_TRACE_CORRUPT: t->corrupt++; break;
+	case SYNACK_TRACE_REORDER: t->reorder++; break;
+	default: break;
+	}
+}
+
+/* ---- the data: a seeded stream, byte i a function of (seed, i) --------------------------- */
+
+static inline void h_fill(uint8_t *buf, size_t len, uint64_t seed)
+{
+	uint64_t x = seed * 0x9e3779b97f4a7c15ull + 0x632be59bd9b4e019ull;
+	for (size_t i = 0; i < len; i += 8) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		size_t n = len - i < 8 ? len - i : 8;
+		memcpy(buf + i, &x, n);
+	}
+}
+
+/* ---- one endpoint's application: send everything, read everything, shut, close ---------- */
+
+struct h_app {
+	struct synack_stack *s;
+	int fd;         /* the connection, or -1 */
+	int lfd;        /* the server's listener, or -1 */
+	const uint8_t *out;
+	size_t out_len, sent;
+	const uint8_t *want; /* what the peer sends */
+	size_t want_len, got;
+	bool connected, shut, eof, closed, mismatch;
+	int err;        /* the first unexpected error */
+	char what[96];  /* where it happened */
+};
+
+static inline void h_fail(struct h_app *a, int err, const char *what)
+{
+	if (a->err)
+		return;
+	a->err = err ? err : -1;
+	snprintf(a->what, sizeof(a->what), "%s", what);
+}
+
+static inline void h_app_accept(struct h_app *a)
+{
+	if (a->fd >= 0 || a->lfd < 0)
+		return;
+	int fd = synack_accept(a->s, a->lfd, NULL);
+	if (fd == -EAGAIN)
+		return;
+	if (fd < 0)
+		return h_fail(a, fd, "accept");
+	a->fd = fd;
+	a->connected = true;
+	int rc = synack_close(a->s, a->lfd); /* one connection is all this server takes */
+	if (rc < 0)
+		h_fail(a, rc, "close(listener)");
+	a->lfd = -1;
+}
+
+static inline void h_app_send(struct h_app *a)
+{
+	while (a->sent < a->out_len) {
+		ssize_t n = synack_send(a->s, a->fd, a->out + a->sent, a->out_len - a->sent, 0);
+		if (n == -EAGAIN)
+			return;
+		if (n <= 0)
+			return h_fail(a, (int)n, "send");
+		a->sent += (size_t)n;
+	}
+	if (!a->shut) {
+		int rc = synack_shutdown(a->s, a->fd, SYNACK_SHUT_WR);
+		if (rc < 0)
+			return h_fail(a, rc, "shutdown");
+		a->shut = true;
+	}
+}
+
+static inline void h_app_recv(struct h_app *a)
+{
+	uint8_t buf[16384];
+	while (!a->eof) {
+		ssize_t n = synack_recv(a->s, a->fd, buf, sizeof(buf), 0);
+		if (n == -EAGAIN)
+			return;
+		if (n < 0)
+			return h_fail(a, (int)n, "recv");
+		if (n == 0) {
+			a->eof = true;
+			break;
+		}
+		if (a->got + (size_t)n > a->want_len ||
+		    memcmp(buf, a->want + a->got, (size_t)n) != 0)
+			a->mismatch = true;
+		a->got += (size_t)n;
+	}
+}
+
+/* Runs the application as far as it can go without blocking. */
+static inline void h_app_run(struct h_app *a)
+{
+	if (a->closed || a->err)
+		return;
+	h_app_accept(a);
+	if (a->fd < 0)
+		return;
+	if (!a->connected) {
+		int ev = synack_events(a->s, a->fd);
+		if (ev & SYNACK_EV_ERROR) {
+			int e = 0;
+			size_t l = sizeof(e);
+			synack_getsockopt(a->s, a->fd, SYNACK_SOL_SOCKET, SYNACK_SO_ERROR, &e, &l);
+			return h_fail(a, e, "connect");
+		}
+		if (!(ev & SYNACK_EV_WRITABLE))
+			return;
+		a->connected = true;
+	}
+	h_app_send(a);
+	if (a->err)
+		return;
+	h_app_recv(a);
+	if (a->err || !a->shut || !a->eof)
+		return;
+	int rc = synack_close(a->s, a->fd);
+	if (rc < 0)
+		return h_fail(a, rc, "close");
+	a->closed = true;
+	a->fd = -1;
+}
+
+/* ---- a whole transfer ----------------------------------------------------------------------- */
+
+struct h_profile {
+	const char *name;
+	struct synack_sim_path path;
+	struct synack_fault_params fault; /* applied on both hosts' outgoing frames */
+	bool faults;
+	uint8_t syn_retries, synack_retries; /* 0: Linux defaults */
+};
+
+struct h_result {
+	bool ok;
+	char why[256];
+	uint64_t end_us;      /* virtual time when the world went quiet */
+	uint64_t steps;
+	struct h_trace trace;
+	size_t live_after[2], baseline[2];
+	size_t leaked_blocks[2];
+	int bad_free;
+};
+
+static inline void h_count_visit(void *ctx, int fd, const struct synack_tcp_info *info)
+{
+	(*(int *)ctx)++;
+}
+
+static inline int h_conns(const struct synack_stack *s)
+{
+	int n = 0;
+	synack_stack_foreach(s, h_count_visit, &n);
+	return n;
+}
+
+#define H_FAIL(r, ...)                                                                         \
+	do {                                                                                   \
+		snprintf((r)->why, sizeof((r)->why), __VA_ARGS__);                             \
+		(r)->ok = false;                                                               \
+	} while (0)
+
+/* Runs one transfer of `bytes` each way under profile p with the given seed. */
+static inline void h_transfer(const struct h_profile *p, uint64_t seed, size_t bytes,
+		       struct h_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->ok = true;
+	r->trace.hash = 1469598103934665603ull;
+	uint8_t *cdata = malloc(bytes ? bytes : 1), *sdata = malloc(bytes ? bytes : 1);
+	h_fill(cdata, bytes, seed * 2 + 1);
+	h_fill(sdata, bytes, seed * 2 + 2);
+	struct counting_alloc ca[2] = {{0}, {0}};
+	struct synack_sim *sim;
+	if (synack_sim_new(&sim, seed) != 0) {
+		H_FAIL(r, "sim_new");
+		goto out;
+	}
+	struct synack_stack *st[2];
+	static const char *const names[2] = {"client", "server"};
+	const uint32_t addrs[2] = {H_CLIENT_ADDR, H_SERVER_ADDR};
+	for (int i = 0; i < 2; i++) {
+		struct synack_config cfg;
+		synack_config_default(&cfg);
+		cfg.name = names[i];
+		cfg.addr = addrs[i];
+		cfg.allocator = counting_allocator(&ca[i]);
+		cfg.trace = h_trace_fn;
+		cfg.trace_ctx = &r->trace;
+		if (p->syn_retries)
+			cfg.syn_retries = p->syn_retries;
+		if (p->synack_retries)
+			cfg.synack_retries = p->synack_retries;
+		struct synack_sim_host_opts o = {.path = p->path, .fault = p->faults ? &p->fault : NULL};
+		int rc = synack_sim_add_host(sim, &cfg, &o, &st[i]);
+		if (rc != 0) {
+			H_FAIL(r, "add_host(%s): %d", names[i], rc);
+			synack_sim_destroy(sim);
+			goto out;
+		}
+		r->baseline[i] = synack_stack_live_allocs(st[i]);
+	}
+	struct h_app app[2] = {
+		{.s = st[0], .fd = -1, .lfd = -1, .out = cdata, .out_len = bytes, .want = sdata,
+		 .want_len = bytes},
+		{.s = st[1], .fd = -1, .lfd = -1, .out = sdata, .out_len = bytes, .want = cdata,
+		 .want_len = bytes},
+	};
+	/* Server: listen on :80. Client: connect to it. */
+	struct synack_endpoint srv = {H_SERVER_ADDR, H_PORT};
+	app[1].lfd = synack_socket(st[1]);
+	if (app[1].lfd < 0 || synack_bind(st[1], app[1].lfd, &srv) != 0 ||
+	    synack_listen(st[1], app[1].lfd, 16) != 0) {
+		H_FAIL(r, "server setup");
+		synack_sim_destroy(sim);
+		goto out;
+	}
+	app[0].fd = synack_socket(st[0]);
+	int rc = synack_connect(st[0], app[0].fd, &srv);
+	if (rc != -EINPROGRESS) {
+		H_FAIL(r, "connect returned %d", rc);
+		synack_sim_destroy(sim);
+		goto out;
+	}
+	/* Drive: applications, then one step of the world, until nothing is left to happen. */
+	const uint64_t limit = 4ull * 3600 * 1000000; /* 4 virtual hours */
+	for (;;) {
+		h_app_run(&app[0]);
+		h_app_run(&app[1]);
+		if (!synack_sim_step(sim, limit))
+			break;
+		r->steps++;
+	}
+	r->end_us = synack_sim_now(sim);
+	for (int i = 0; i < 2 && r->ok; i++) {
+		const struct h_app *a = &app[i];
+		if (a->err)
+			H_FAIL(r, "%s: %s failed with %d", names[i], a->what, a->err);
+		else if (a->mismatch || a->got != bytes)
+			H_FAIL(r, "%s: received %zu of %zu bytes%s", names[i], a->got, bytes,
+			       a->mismatch ? ", not byte-exact" : "");
+		else if (!a->closed)
+			H_FAIL(r, "%s: never closed (sent %zu, shut %d, eof %d)", names[i], a->sent,
+			       a->shut, a->eof);
+		else if (r->trace.last_to[i] != SYNACK_CLOSED)
+			H_FAIL(r, "%s: last state %s, not CLOSED", names[i],
+			       synack_state_name(r->trace.last_to[i]));
+		else if (h_conns(st[i]) != 0)
+			H_FAIL(r, "%s: %d connections left", names[i], h_conns(st[i]));
+	}
+	if (r->ok && r->end_us >= limit)
+		H_FAIL(r, "still busy after %llu us", (unsigned long long)limit);
+	for (int i = 0; i < 2; i++) {
+		r->live_after[i] = synack_stack_live_allocs(st[i]);
+		if (r->ok && r->live_after[i] != r->baseline[i])
+			H_FAIL(r, "%s: %zu live allocations after close, %zu in a fresh stack",
+			       names[i], r->live_after[i], r->baseline[i]);
+	}
+	synack_sim_destroy(sim);
+	for (int i = 0; i < 2; i++) {
+		r->leaked_blocks[i] = ca[i].live_blocks;
+		r->bad_free += ca[i].bad_free;
+		if (r->ok && ca[i].live_blocks != 0)
+			H_FAIL(r, "%s: destroy left %zu blocks", names[i], ca[i].live_blocks);
+		if (r->ok && ca[i].bad_free)
+			H_FAIL(r, "%s: %d frees with the wrong size", names[i], ca[i].bad_free);
+	}
+out:
+	free(cdata);
+	free(sdata);
+}
+
+#endif
