@@ -38,7 +38,7 @@ LIBA  := $(B)/libsynack.a
 LIBSO := $(B)/libsynack.so
 BIN   := $(B)/synack
 
-.PHONY: all demo check test deps check-core-purity unit drill-check interop sanitize \
+.PHONY: all demo check test deps check-core-purity unit drill-check render-check interop sanitize \
         bench soak fuzz install clean
 all: $(LIBA) $(LIBSO) $(BIN) $(B)/synack.pc
 
@@ -89,7 +89,12 @@ drill-check: $(BIN)
 interop: $(BIN)
 	@scripts/interop.sh $(BIN)
 
-test: all check-core-purity unit drill-check
+# synack ladder/tsg/report through the command line: golden captures, malformed inputs,
+# xmllint, headless Chromium, and (as root) kernel captures in a private namespace.
+render-check: $(BIN)
+	@tests/render/run.sh $(BIN)
+
+test: all check-core-purity unit drill-check render-check
 
 sanitize:
 	$(MAKE) SAN=1 test

@@ -19,9 +19,9 @@ FUZZ_BINS          := $(FUZZ_TARGETS:%=$(FB)/%)
 .PHONY: fuzz fuzz-check fuzz-build
 fuzz-build:
 	@if fuzz/have-libfuzzer.sh $(FUZZ_CC); then \
-	    $(MAKE) --no-print-directory B=$(FB) CC=$(FUZZ_CC) CFLAGS='$(FUZZ_LIB_CFLAGS)' \
+	    $(MAKE) -s --no-print-directory B=$(FB) CC=$(FUZZ_CC) CFLAGS='$(FUZZ_LIB_CFLAGS)' \
 	        LDFLAGS='$(FUZZ_SAN)' $(FB)/libsynack.a && \
-	    $(MAKE) --no-print-directory $(FUZZ_BINS); fi
+	    $(MAKE) -s --no-print-directory $(FUZZ_BINS); fi
 
 $(FB)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FB)/libsynack.a
 	$(FUZZ_CC) $(CPPFLAGS) -Ifuzz -std=c11 $(WARN) -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) $< \

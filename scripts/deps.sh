@@ -10,6 +10,7 @@ command -v curl >/dev/null || need+=(curl)
 command -v ip >/dev/null || need+=(iproute2)
 command -v ping >/dev/null || need+=(iputils-ping)
 command -v xmllint >/dev/null || need+=(libxml2-utils)
+command -v chromium >/dev/null || need+=(chromium) # render-check: the HTML report in a headless browser
 command -v ss >/dev/null || need+=(iproute2)
 # make fuzz / fuzz-check: clang with libFuzzer (Debian 12: clang 14, runtime in libclang-rt-14-dev).
 fuzz/have-libfuzzer.sh clang >/dev/null 2>&1 || need+=(clang libclang-rt-14-dev)

@@ -1,12 +1,249 @@
-/* synack ladder: not written yet. */
+/* synack ladder: the ladder diagram of a capture (pcap/pcapng) or of a live trace (JSON lines
+ * from --trace), one per TCP connection, with each endpoint's inferred RFC 9293 states.
+ * The work is in src/render (pcapread, conn, infer, ladder, svg_ladder); this parses flags.
+ */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "commands.h"
+#include "render/conn.h"
+#include "render/conn_trace.h"
+#include "render/ladder.h"
+
+#define DEFAULT_KEEP 1000
+
+struct ladder_args {
+	const char *in, *out_path, *trace;
+	enum synack_ladder_format fmt;
+	struct synack_conns_opts co;
+	bool absolute;
+	unsigned max_rows;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: synack ladder FILE.pcap [--conn A:P-B:P] [--format text|svg|html|jsonl]\n"
+		"                     [--absolute] [--from S] [--to S] [--first N] [--last N]\n"
+		"                     [--max-rows N] [-o OUT]\n"
+		"       synack ladder --trace FILE.jsonl [...]   (or a .jsonl FILE: detected)\n"
+		"Draws each TCP connection as a ladder: a column per endpoint, an arrow per segment\n"
+		"(tcpdump flags, relative seq/ack unless --absolute, win, len), the inferred states\n"
+		"('?' when the capture missed the start) and marks (retx, dup-ack, out-of-order,\n"
+		"zero-window, window-probe). --from/--to: seconds since the capture's first packet;\n"
+		"--first/--last: segments kept per connection (default %d each), the middle is\n"
+		"replaced by a marker. svg and html draw one connection (the first, or --conn).\n",
+		DEFAULT_KEEP);
+}
+
+static int parse_u(const char *s, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+	if (!s || !*s)
+		return -EINVAL;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int parse_secs(const char *s, uint64_t *us)
+{
+	char *end;
+	if (!s || !*s)
+		return -EINVAL;
+	double v = strtod(s, &end);
+	if (*end || v < 0 || v > 1e12)
+		return -EINVAL;
+	*us = (uint64_t)(v * 1e6 + 0.5);
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct ladder_args *a)
+{
+	bool first_set = false, last_set = false;
+	unsigned long long v;
+	for (int i = 1; i < argc; i++) {
+		const char *o = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		bool takes = true;
+		if (!strcmp(o, "--conn")) {
+			if (synack_conn_spec_parse(val, &a->co.fa, &a->co.fb) < 0)
+				return fprintf(stderr, "synack ladder: --conn wants A.B.C.D:P-E.F.G.H:P\n"), -1;
+			a->co.filter = true;
+		} else if (!strcmp(o, "--format")) {
+			if (synack_ladder_format_parse(val, &a->fmt) < 0)
+				return fprintf(stderr, "synack ladder: unknown format '%s'\n", val ? val : ""), -1;
+		} else if (!strcmp(o, "--from") || !strcmp(o, "--to")) {
+			uint64_t *dst = o[2] == 'f' ? &a->co.from_us : &a->co.to_us;
+			if (parse_secs(val, dst) < 0)
+				return fprintf(stderr, "synack ladder: %s wants seconds\n", o), -1;
+		} else if (!strcmp(o, "--first") || !strcmp(o, "--last") || !strcmp(o, "--max-rows")) {
+			if (parse_u(val, 10000000, &v) < 0)
+				return fprintf(stderr, "synack ladder: %s wants a count\n", o), -1;
+			if (o[2] == 'f')
+				a->co.keep_first = (uint32_t)v, first_set = true;
+			else if (o[2] == 'l')
+				a->co.keep_last = (uint32_t)v, last_set = true;
+			else
+				a->max_rows = (unsigned)v;
+		} else if (!strcmp(o, "-o")) {
+			a->out_path = val;
+		} else if (!strcmp(o, "--trace")) {
+			a->trace = val;
+		} else {
+			takes = false;
+			if (!strcmp(o, "--absolute"))
+				a->absolute = true;
+			else if (o[0] == '-' && o[1])
+				return fprintf(stderr, "synack ladder: unknown option '%s'\n", o), -1;
+			else if (!a->in)
+				a->in = o;
+			else
+				return fprintf(stderr, "synack ladder: one input file only\n"), -1;
+		}
+		if (takes && !val)
+			return fprintf(stderr, "synack ladder: %s needs a value\n", o), -1;
+		i += takes;
+	}
+	if (!first_set && !last_set)
+		a->co.keep_first = a->co.keep_last = DEFAULT_KEEP;
+	if (!a->in && !a->trace)
+		return fprintf(stderr, "synack ladder: no input file\n"), -1;
+	return 0;
+}
+
+static int draw_conn(const struct ladder_args *a, FILE *out, const struct synack_conn *c)
+{
+	char title[160];
+	snprintf(title, sizeof title, "connection %u: %s - %s", c->id, c->name[0], c->name[1]);
+	struct synack_ladder_opts lo = {
+		.format = a->fmt,
+		.out = out,
+		.left = c->name[0],
+		.right = c->name[1],
+		.absolute = a->absolute,
+		.max_rows = a->max_rows,
+		.title = title,
+	};
+	struct synack_ladder *l;
+	int rc = synack_ladder_new(&l, &lo);
+	if (rc < 0)
+		return rc;
+	if (c->outside && a->fmt == SYNACK_LADDER_TEXT)
+		fprintf(out, "(%llu segments outside --from/--to not shown)\n",
+			(unsigned long long)c->outside);
+	synack_conn_replay(c, synack_ladder_trace, l);
+	rc = synack_ladder_finish(l);
+	synack_ladder_free(l);
+	return rc;
+}
+
+static void summary(const char *in, const struct synack_pcap_stats *ps,
+		    const struct synack_conns_stats *cs, size_t nconns)
+{
+	uint64_t skipped = ps->truncated + ps->non_ipv4 + ps->bad_link + cs->non_tcp +
+			   cs->fragments + cs->malformed;
+	if (!skipped)
+		return;
+	fprintf(stderr,
+		"synack ladder: %s: %llu packets, %llu TCP segments in %zu connections; skipped "
+		"%llu: %llu cut short by the snapshot length, %llu not IPv4, %llu unknown link, "
+		"%llu not TCP, %llu fragments, %llu malformed\n",
+		in, (unsigned long long)ps->records, (unsigned long long)cs->tcp, nconns,
+		(unsigned long long)skipped, (unsigned long long)ps->truncated,
+		(unsigned long long)ps->non_ipv4, (unsigned long long)ps->bad_link,
+		(unsigned long long)cs->non_tcp, (unsigned long long)cs->fragments,
+		(unsigned long long)cs->malformed);
+}
+
+static int from_trace(const struct ladder_args *a, FILE *in, FILE *out, const char *name)
+{
+	struct synack_ladder_opts lo = {
+		.format = a->fmt, .out = out, .absolute = a->absolute, .max_rows = a->max_rows,
+	};
+	struct synack_ladder *l;
+	if (synack_ladder_new(&l, &lo) < 0)
+		return 1;
+	struct synack_trace_read_stats st;
+	int rc = synack_trace_read(in, synack_ladder_trace, l, a->co.filter, &a->co.fa, &a->co.fb,
+				   &st);
+	rc = synack_ladder_finish(l) < 0 ? -EIO : rc;
+	synack_ladder_free(l);
+	if (st.bad)
+		fprintf(stderr, "synack ladder: %s: %llu of %llu lines are not trace events: skipped\n",
+			name, (unsigned long long)st.bad, (unsigned long long)st.lines);
+	if (st.events == 0) {
+		fprintf(stderr, "synack ladder: %s: no trace events\n", name);
+		return 1;
+	}
+	return rc < 0 ? 1 : 0;
+}
+
+static int from_pcap(const struct ladder_args *a, FILE *out)
+{
+	struct synack_conns *t;
+	if (synack_conns_new(&t, &a->co) < 0)
+		return 1;
+	struct synack_pcap_stats ps = {0};
+	char err[256] = "";
+	int rc = synack_conns_read_file(t, a->in, &ps, err, sizeof err);
+	size_t n = synack_conns_count(t);
+	summary(a->in, &ps, synack_conns_stats(t), n);
+	if (rc < 0)
+		fprintf(stderr, "synack ladder: %s\n", err);
+	if (n == 0 && rc == 0)
+		fprintf(stderr, "synack ladder: %s: no TCP connection%s\n", a->in,
+			a->co.filter ? " matching --conn" : "");
+	bool one = a->fmt == SYNACK_LADDER_SVG || a->fmt == SYNACK_LADDER_HTML;
+	if (one && n > 1)
+		fprintf(stderr, "synack ladder: %zu connections; drawing connection 1 (pick one with "
+				"--conn, or see them all with synack report)\n", n);
+	int wrc = 0;
+	for (size_t i = 0; i < n && (!one || i == 0) && wrc == 0; i++) {
+		if (i > 0 && a->fmt == SYNACK_LADDER_TEXT)
+			fputc('\n', out);
+		wrc = draw_conn(a, out, synack_conns_get(t, i));
+	}
+	synack_conns_free(t);
+	if (wrc < 0)
+		fprintf(stderr, "synack ladder: writing the output failed\n");
+	return rc < 0 || n == 0 || wrc < 0 ? 1 : 0;
+}
 
 int synack_cmd_ladder(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "synack ladder: not implemented yet\n");
-	return 2;
+	struct ladder_args a = {.fmt = SYNACK_LADDER_TEXT};
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return usage(stdout), 0;
+	if (parse_args(argc, argv, &a) < 0)
+		return usage(stderr), 2;
+	FILE *out = a.out_path ? fopen(a.out_path, "w") : stdout;
+	if (!out) {
+		fprintf(stderr, "synack ladder: %s: %s\n", a.out_path, strerror(errno));
+		return 1;
+	}
+	int rc;
+	const char *name = a.trace ? a.trace : a.in;
+	FILE *in = strcmp(name, "-") ? fopen(name, "rb") : stdin;
+	if (!in) {
+		fprintf(stderr, "synack ladder: %s: %s\n", name, strerror(errno));
+		rc = 1;
+	} else if (a.trace || synack_trace_is_jsonl(in)) {
+		rc = from_trace(&a, in, out, name);
+	} else {
+		if (in != stdin)
+			fclose(in);
+		in = NULL;
+		rc = from_pcap(&a, out);
+	}
+	if (in && in != stdin)
+		fclose(in);
+	if (out != stdout && fclose(out) != 0)
+		rc = 1;
+	return rc;
 }

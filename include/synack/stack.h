@@ -81,6 +81,9 @@ void synack_config_default(struct synack_config *cfg);
 
 /* Creates a stack. Errors: -EINVAL (bad config), -ENOMEM. */
 int synack_stack_new(struct synack_stack **out, const struct synack_config *cfg);
+/* The same, but cfg->allocator must be set: the sans-IO core's own constructor (usable in a
+ * malloc-free build); synack_stack_new() fills in a malloc-based allocator when it is NULL. */
+int synack_stack_create(struct synack_stack **out, const struct synack_config *cfg);
 /* Frees everything, connections included, without sending anything. */
 void synack_stack_destroy(struct synack_stack *s);
 

@@ -257,7 +257,10 @@ static void mark_sequence(struct synack_infer *inf, int dir, const struct synack
 		d->nxt = end;
 		return;
 	}
-	if (seq_lt(seg->seq, d->nxt)) {
+	/* Data resuming after a window probe re-sends the probed byte: that is not a loss. */
+	bool after_probe = d->probed && seg->seq == d->nxt - 1 && seq_gt(end, d->nxt);
+	d->probed = (res->marks & SYNACK_MARK_PROBE) != 0;
+	if (seq_lt(seg->seq, d->nxt) && !after_probe) {
 		int64_t age = hole_fill(d, seg->seq, end, t_us);
 		uint64_t limit = inf->rtt_us > OOO_MIN_US ? inf->rtt_us : OOO_MIN_US;
 		if (age >= 0 && (uint64_t)age < limit)

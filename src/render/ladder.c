@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "render/ladder_backend.h"
+#include "render/svg_ladder.h"
 #include "synack/wire.h"
 
 #define FLIGHT_MAX 1024 /* sends awaiting their arrival; the oldest is forgotten first */
@@ -54,12 +55,18 @@ struct synack_ladder {
 	struct conn_base conns[CONN_MAX];
 	size_t nconns, conn_next;
 	struct deferred held;
+	/* The last arrival: a stack may trace RX (accepted for processing) and then DROP (the
+	 * sequence check failed) for one segment, which is drawn once. */
+	uint64_t rx_key, rx_t;
+	bool rx_valid, rx_retx;
 	bool io_error;
 };
 
 static const struct synack_ladder_backend *const backends[SYNACK_LADDER_FORMAT_COUNT] = {
 	[SYNACK_LADDER_TEXT] = &synack_ladder_text_backend,
 	[SYNACK_LADDER_JSONL] = &synack_ladder_jsonl_backend,
+	[SYNACK_LADDER_SVG] = &synack_ladder_svg_backend,
+	[SYNACK_LADDER_HTML] = &synack_ladder_html_backend,
 };
 
 int synack_ladder_format_parse(const char *name, enum synack_ladder_format *out)
@@ -285,6 +292,16 @@ static bool track_flight(struct synack_ladder *l, struct synack_ladder_item *it)
 		return true;
 	case SYNACK_TRACE_RX:
 	case SYNACK_TRACE_DROP:
+		if (it->ev->kind == SYNACK_TRACE_DROP && l->rx_valid && l->rx_key == key &&
+		    l->rx_t == it->ev->t_us) {
+			it->arrival = SYNACK_ARRIVAL_IMPLIED; /* drawn with its RX */
+			it->retx = l->rx_retx;
+			return true;
+		}
+		l->rx_valid = it->ev->kind == SYNACK_TRACE_RX;
+		l->rx_key = key;
+		l->rx_t = it->ev->t_us;
+		l->rx_retx = f && f->retx;
 		if (!f) {
 			it->arrival = SYNACK_ARRIVAL_UNSENT;
 			return true;
@@ -400,17 +417,31 @@ int synack_ladder_finish(struct synack_ladder *l)
 	return l->io_error ? -EIO : 0;
 }
 
-void synack_ladder_seg_label(const struct synack_ladder_item *it, bool absolute, char *buf,
-			     size_t cap)
+static void seg_label(const struct synack_ladder_item *it, bool absolute, bool with_win,
+		      char *buf, size_t cap)
 {
 	uint32_t seq = absolute ? it->seg.seq : it->rel_seq;
 	uint32_t ack = absolute ? it->seg.ack : it->rel_ack;
 	int n = snprintf(buf, cap, "%s seq=%u", it->flags, seq);
 	if (it->seg.flags & SYNACK_TH_ACK)
 		n += snprintf(buf + n, cap > (size_t)n ? cap - (size_t)n : 0, " ack=%u", ack);
-	n += snprintf(buf + n, cap > (size_t)n ? cap - (size_t)n : 0, " win=%u", it->seg.win);
+	if (with_win)
+		n += snprintf(buf + n, cap > (size_t)n ? cap - (size_t)n : 0, " win=%u",
+			      it->seg.win);
 	if (it->seg.len)
 		snprintf(buf + n, cap > (size_t)n ? cap - (size_t)n : 0, " len=%zu", it->seg.len);
+}
+
+void synack_ladder_seg_label(const struct synack_ladder_item *it, bool absolute, char *buf,
+			     size_t cap)
+{
+	seg_label(it, absolute, true, buf, cap);
+}
+
+void synack_ladder_seg_label_nowin(const struct synack_ladder_item *it, bool absolute,
+				   char *buf, size_t cap)
+{
+	seg_label(it, absolute, false, buf, cap);
 }
 
 struct errno_name {

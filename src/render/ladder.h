@@ -36,6 +36,8 @@
 enum synack_ladder_format {
 	SYNACK_LADDER_TEXT,
 	SYNACK_LADDER_JSONL,
+	SYNACK_LADDER_SVG,  /* a standalone SVG document (render/svg_ladder.c) */
+	SYNACK_LADDER_HTML, /* an HTML page holding the SVG */
 	SYNACK_LADDER_FORMAT_COUNT
 };
 
@@ -57,7 +59,7 @@ struct synack_ladder_opts {
 
 struct synack_ladder;
 
-/* Parses "text"/"jsonl"; returns -EINVAL for anything else. */
+/* Parses "text"/"jsonl"/"svg"/"html"; returns -EINVAL for anything else. */
 int synack_ladder_format_parse(const char *name, enum synack_ladder_format *out);
 /* Errors: -EINVAL (no out, unknown format), -ENOMEM. */
 int synack_ladder_new(struct synack_ladder **out, const struct synack_ladder_opts *opts);

@@ -61,5 +61,8 @@ const char *synack_endpoint_str(const struct synack_endpoint *e, char *buf, size
 /* The label text backends draw: "S. seq=0 ack=1 win=65535 len=12". */
 void synack_ladder_seg_label(const struct synack_ladder_item *it, bool absolute, char *buf,
 			     size_t cap);
+/* The same without "win=" (for where space is short). */
+void synack_ladder_seg_label_nowin(const struct synack_ladder_item *it, bool absolute,
+				   char *buf, size_t cap);
 
 #endif

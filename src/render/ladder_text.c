@@ -44,6 +44,9 @@ struct row {
 	struct synack_endpoint src, dst;
 	uint32_t seq, ack, len;
 	uint8_t flags;
+	/* FIELD_NOTE of a timer: a send of the same host at the same instant replaces it */
+	bool timer_note;
+	enum synack_timer_kind timer;
 	/* FIELD_ARROW label, FIELD_NOTE text */
 	char text[LABEL_MAX];
 	int note_side;   /* FIELD_NOTE: LEFT, RIGHT or OFFSTAGE (centred) */
@@ -253,11 +256,14 @@ static void add_state(struct synack_ladder *l, struct text_state *ts,
 	int c = it->col;
 	if (c < 0)
 		return;
-	/* A state change joins its own host's doings at the same instant, or a row of state
-	 * changes of its own side only (so the host's next send can still join it). */
+	/* A state change starts a row that the host's next send at the same instant joins
+	 * (stacks trace the change before the segment that goes with it: SYN-SENT, then the
+	 * SYN); it joins a row only if it holds nothing yet, or a note of the same host (an
+	 * error, a timer). It never joins a send already drawn: the ACK sent just before a
+	 * FIN does not belong to FIN-WAIT-1. */
 	const struct row *p = &ts->pending;
-	bool fits = !p->slot[c][0] &&
-		    ((p->kind == FIELD_NONE && !p->slot[!c][0]) || p->actor == c);
+	bool fits = !p->slot[c][0] && ((p->kind == FIELD_NONE && !p->slot[!c][0]) ||
+				       (p->kind == FIELD_NOTE && p->actor == c));
 	struct row *r = row_at(l, ts, it->ev->t_us, fits);
 	/* A state inferred from a capture that did not show how it began gets a "?". */
 	snprintf(r->slot[c], sizeof r->slot[c], "%s%s", synack_state_name(it->ev->to),
@@ -285,12 +291,29 @@ static void add_note(struct synack_ladder *l, struct text_state *ts, uint64_t t,
 	snprintf(r->text, sizeof r->text, "%s", text);
 }
 
+/* The row for a send: a timer's note of the same host at the same instant gives way to the
+ * send the timer caused (the label says "(retx)", or names the timer: "(keepalive)"). */
+static struct row *send_row(struct synack_ladder *l, struct text_state *ts, uint64_t t,
+			    int actor, char *why, size_t cap)
+{
+	struct row *p = &ts->pending;
+	if (p->used && p->t_us == t && p->kind == FIELD_NOTE && p->timer_note &&
+	    p->actor == actor && actor >= 0 && !p->slot[!actor][0]) {
+		if (p->timer != SYNACK_TIMER_RETRANSMIT)
+			snprintf(why, cap, " (%s)", synack_timer_name(p->timer));
+		p->kind = FIELD_NONE;
+		p->timer_note = false;
+		return p;
+	}
+	return field_row(l, ts, t, actor);
+}
+
 static void add_arrow(struct synack_ladder *l, struct text_state *ts,
 		      const struct synack_ladder_item *it, bool ltr, char style, const char *suffix)
 {
-	char label[64], ep[24];
-	synack_ladder_seg_label(it, synack_ladder_opts_of(l)->absolute, label, sizeof label);
-	struct row *r = field_row(l, ts, it->ev->t_us, it->col);
+	char label[64], ep[24], why[24] = "";
+	bool absolute = synack_ladder_opts_of(l)->absolute;
+	struct row *r = send_row(l, ts, it->ev->t_us, it->col, why, sizeof why);
 	r->kind = FIELD_ARROW;
 	r->ltr = ltr;
 	r->style = style;
@@ -306,10 +329,20 @@ static void add_arrow(struct synack_ladder *l, struct text_state *ts,
 	char note[40] = "";
 	if (it->ev->note)
 		snprintf(note, sizeof note, " (%s)", it->ev->note);
-	snprintf(r->text, sizeof r->text, "%s%s%s%s%s%s", label, it->retx ? " (retx)" : "", note,
-		 suffix,
-		 far_col < 0 ? (it->ev->kind == SYNACK_TRACE_TX ? " to " : " from ") : "",
-		 far_col < 0 ? synack_endpoint_str(far, ep, sizeof ep) : "");
+	/* Everything, or (when that is too long for the arrow) everything but the window. */
+	for (int with_win = 1; with_win >= 0; with_win--) {
+		if (with_win)
+			synack_ladder_seg_label(it, absolute, label, sizeof label);
+		else
+			synack_ladder_seg_label_nowin(it, absolute, label, sizeof label);
+		int n = snprintf(r->text, sizeof r->text, "%s%s%s%s%s%s%s", label,
+				 it->retx ? " (retx)" : "", why, note, suffix,
+				 far_col < 0 ? (it->ev->kind == SYNACK_TRACE_TX ? " to " : " from ")
+					     : "",
+				 far_col < 0 ? synack_endpoint_str(far, ep, sizeof ep) : "");
+		if (n <= FIELD_W - 4)
+			break;
+	}
 }
 
 static bool same_segment(const struct row *r, const struct synack_ladder_item *it)
@@ -402,6 +435,8 @@ static void text_item(struct synack_ladder *l, void *state, const struct synack_
 			break;
 		snprintf(text, sizeof text, "%s timer", synack_timer_name(ev->timer));
 		add_note(l, ts, ev->t_us, it->col, text);
+		ts->pending.timer_note = true;
+		ts->pending.timer = ev->timer;
 		break;
 	case SYNACK_TRACE_NOTE:
 		add_note(l, ts, ev->t_us, SYNACK_LADDER_OFFSTAGE, ev->note ? ev->note : "");

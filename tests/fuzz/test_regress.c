@@ -9,6 +9,8 @@
 #include <stdlib.h>
 
 #define SYNACK_FUZZ_NO_MAIN 1
+#include "../../fuzz/fuzz_http.c"
+#include "../../fuzz/fuzz_pcap.c"
 #include "../../fuzz/fuzz_wire.c"
 
 typedef int (*harness_fn)(const uint8_t *data, size_t len);
@@ -59,3 +61,5 @@ static void replay(const char *target, harness_fn fn, int min_seeds)
 }
 
 Test(fuzz_regress, wire) { replay("fuzz_wire", synack_fuzz_wire, 8); }
+Test(fuzz_regress, http) { replay("fuzz_http", synack_fuzz_http, 7); }
+Test(fuzz_regress, pcap) { replay("fuzz_pcap", synack_fuzz_pcap, 7); }

@@ -193,17 +193,22 @@ Test(ladder_text, lost_retransmitted_and_errors)
 	seg(&r, SYNACK_TRACE_RX, 1020000, false, R | A, 0, 8, 0, false);
 	error_ev(&r, 1020000, true, -ECONNREFUSED);
 	state(&r, 1020000, true, SYNACK_SYN_SENT, SYNACK_CLOSED);
+	timer_ev(&r, 2000000, true, SYNACK_TIMER_KEEPALIVE);
+	timer_ev(&r, 3000000, true, SYNACK_TIMER_KEEPALIVE);
+	seg(&r, SYNACK_TRACE_TX, 3000000, true, A, 7, 1, 0, false);
 	size_t n;
 	char **lines = rig_lines(&r, &n);
+	/* A timer's note gives way to the send it causes at the same instant. */
 	static const char *const want[] = {
 		"   0.000000  SYN-SENT     |--------- S seq=0 win=65535 ---------X                    |",
-		"   1.000000               | retransmit timer                                         |",
 		"   1.000000               |---------------- S seq=0 win=65535 (retx) --------------->|",
 		"   1.010000               |<--------------- R. seq=0 ack=1 win=65535 ----------------|",
 		"   1.020000  CLOSED       | error ECONNREFUSED                                       |",
+		"   2.000000               | keepalive timer                                          |",
+		"   3.000000               |---------- . seq=0 ack=1 win=65535 (keepalive) ---------->|",
 	};
-	cr_assert_eq(n, 4 + 5);
-	for (size_t i = 0; i < 5; i++)
+	cr_assert_eq(n, 4 + 6);
+	for (size_t i = 0; i < 6; i++)
 		cr_assert_str_eq(lines[4 + i], want[i], "line %zu", i);
 	free(lines[0]);
 	free(lines);
@@ -233,9 +238,13 @@ Test(ladder_text, drops_and_injected_segments)
 	seg(&r, SYNACK_TRACE_DROP, 10000, true, S, 7, 0, 0, false);
 	/* An old duplicate nobody here sent arrives at the server. */
 	seg(&r, SYNACK_TRACE_RX, 20000, true, S, 3, 0, 0, false);
+	/* Traced as received, then dropped by the sequence check: drawn once, then the note. */
+	seg(&r, SYNACK_TRACE_DROP, 20000, true, S, 3, 0, 0, false);
 	size_t n;
 	char **lines = rig_lines(&r, &n);
-	cr_assert_eq(n, 7);
+	cr_assert_eq(n, 8);
+	cr_assert_str_eq(lines[7], "   0.020000               |                     drop S seq=4294967292: "
+				   "tcp_synq_full |");
 	cr_assert_str_eq(lines[5], "   0.010000               |                              drop S "
 				   "seq=0: tcp_synq_full |");
 	cr_assert_str_eq(lines[6], "   0.020000               |~~~~~~~~~~~~~~~ S seq=4294967292 "
@@ -302,7 +311,9 @@ Test(ladder, options_and_names)
 	enum synack_ladder_format f;
 	cr_assert_eq(synack_ladder_format_parse("jsonl", &f), 0);
 	cr_assert_eq(f, SYNACK_LADDER_JSONL);
-	cr_assert_eq(synack_ladder_format_parse("svg", &f), -EINVAL);
+	cr_assert_eq(synack_ladder_format_parse("svg", &f), 0);
+	cr_assert_eq(f, SYNACK_LADDER_SVG);
+	cr_assert_eq(synack_ladder_format_parse("png", &f), -EINVAL);
 	struct synack_ladder *l;
 	struct synack_ladder_opts o = {.format = SYNACK_LADDER_TEXT};
 	cr_assert_eq(synack_ladder_new(&l, &o), -EINVAL, "no FILE");

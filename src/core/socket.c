@@ -1,0 +1,403 @@
+/* The BSD-like socket API over the engine (include/synack/socket.h): descriptors, the user
+ * calls of RFC 9293 §3.10.1–3.10.6 (OPEN, SEND, RECEIVE, CLOSE, ABORT, STATUS) in their
+ * POSIX shape, and readiness. Every call returns a negative errno on error, exactly those
+ * listed in socket.h; misuse never crashes. */
+#include <errno.h>
+#include <string.h>
+
+#include "core/tcb.h"
+
+static struct synack_tcb *fd_get(const struct synack_stack *s, int fd)
+{
+	if (fd < 0 || (uint32_t)fd >= s->nfds)
+		return NULL;
+	return s->fds[fd];
+}
+
+static int fd_attach(struct synack_stack *s, struct synack_tcb *c)
+{
+	for (uint32_t i = s->fd_low; i < s->nfds; i++) {
+		if (!s->fds[i]) {
+			s->fds[i] = c;
+			c->fd = (int)i;
+			s->fd_low = i + 1;
+			return (int)i;
+		}
+	}
+	return -EMFILE;
+}
+
+int synack_socket(struct synack_stack *s)
+{
+	if (s->nobjs >= s->cfg.max_sockets)
+		return -EMFILE;
+	struct synack_tcb *c = tcb_new(s);
+	if (!c)
+		return -ENOMEM;
+	c->node.key.laddr = s->cfg.addr;
+	int fd = fd_attach(s, c);
+	if (fd < 0) {
+		tcb_kill(s, c);
+		stack_reap(s);
+		return fd;
+	}
+	c->events = tcp_events(c);
+	return fd;
+}
+
+int synack_bind(struct synack_stack *s, int fd, const struct synack_endpoint *local)
+{
+	struct synack_tcb *c = fd_get(s, fd);
+	if (!c)
+		return -EBADF;
+	if (!local || c->bound || c->state != SYNACK_CLOSED)
+		return -EINVAL;
+	if (local->addr != 0 && local->addr != s->cfg.addr)
+		return -EADDRNOTAVAIL;
+	int r = local->port ? ports_bind(s, c, local->port) : ports_bind_ephemeral(s, c);
+	if (r < 0)
+		return r;
+	c->bound_by_user = true;
+	return 0;
+}
+
+int synack_listen(struct synack_stack *s, int fd, int backlog)
+{
+	struct synack_tcb *c = fd_get(s, fd);
+	if (!c)
+		return -EBADF;
+	if (backlog < 0)
+		backlog = 0;
+	if (backlog > 4096)
+		backlog = 4096; /* Linux's somaxconn */
+	if (c->state == SYNACK_LISTEN) {
+		c->backlog = backlog;
+		return 0;
+	}
+	if (c->state != SYNACK_CLOSED || c->ever_connected)
+		return -EINVAL;
+	if (!c->bound) {
+		int r = ports_bind_ephemeral(s, c);
+		if (r < 0)
+			return r;
+	}
+	if (ports_find_listener(s, c->node.key.lport))
+		return -EADDRINUSE;
+	c->backlog = backlog;
+	ports_listen_insert(s, c);
+	tcp_set_state(s, c, SYNACK_LISTEN);
+	return 0;
+}
+
+int synack_accept(struct synack_stack *s, int fd, struct synack_endpoint *peer)
+{
+	struct synack_tcb *l = fd_get(s, fd);
+	if (!l)
+		return -EBADF;
+	if (l->state != SYNACK_LISTEN)
+		return -EINVAL;
+	struct synack_tcb *c = l->acceptq;
+	if (!c)
+		return -EAGAIN;
+	int nfd = fd_attach(s, c);
+	if (nfd < 0)
+		return nfd;
+	tcb_unlink_child(c);
+	c->ever_connected = true;
+	if (peer) {
+		peer->addr = c->node.key.raddr;
+		peer->port = c->node.key.rport;
+	}
+	c->events = 0;
+	tcp_wake(s, c);
+	tcp_wake(s, l);
+	return nfd;
+}
+
+static int connect_start(struct synack_stack *s, struct synack_tcb *c,
+			 const struct synack_endpoint *remote)
+{
+	if (!c->bound) {
+		if (ports_bind_ephemeral(s, c) < 0)
+			return -EADDRNOTAVAIL;
+	}
+	c->node.key.laddr = s->cfg.addr;
+	c->node.key.raddr = remote->addr;
+	c->node.key.rport = remote->port;
+	if (!c->sndq.cap && tcb_alloc_buffers(s, c) < 0)
+		return -ENOMEM;
+	if (tcb_conntab_insert(s, c) < 0)
+		return -EADDRINUSE;
+	c->iss = isn_generate(s, tcb_tuple(c));
+	c->snd_una = c->iss;
+	c->snd_nxt = c->iss;
+	c->snd_max = c->iss;
+	c->snd_sml = c->iss;
+	c->snd_buf_seq = seq_add(c->iss, 1);
+	c->rcv_wscale = s->cfg.window_scaling ? 7 : 0;
+	c->retries = 0;
+	c->rto_us = s->cfg.rto_initial_ms * 1000u;
+	c->ever_connected = true;
+	c->err = 0;
+	c->reset = false;
+	c->rcvd_fin = c->fin_queued = c->shut_rd = false;
+	tcp_set_state(s, c, SYNACK_SYN_SENT);
+	stack_count(s, SYNACK_CTR_ActiveOpens);
+	tcp_send_syn(s, c, false);
+	return -EINPROGRESS;
+}
+
+int synack_connect(struct synack_stack *s, int fd, const struct synack_endpoint *remote)
+{
+	struct synack_tcb *c = fd_get(s, fd);
+	if (!c)
+		return -EBADF;
+	switch (c->state) {
+	case SYNACK_LISTEN:
+		return -EINVAL;
+	case SYNACK_SYN_SENT:
+	case SYNACK_SYN_RECEIVED:
+		return -EALREADY;
+	case SYNACK_CLOSED:
+		break;
+	default:
+		return -EISCONN;
+	}
+	if (c->err) {
+		/* A finished failed attempt reports its error once. */
+		int e = c->err;
+		c->err = 0;
+		tcp_wake(s, c);
+		return e;
+	}
+	if (!remote || remote->port == 0 || remote->addr == 0)
+		return -EINVAL;
+	int r = connect_start(s, c, remote);
+	stack_reap(s);
+	return r;
+}
+
+ssize_t synack_send(struct synack_stack *s, int fd, const void *buf, size_t len, int flags)
+{
+	(void)flags;
+	struct synack_tcb *c = fd_get(s, fd);
+	if (!c)
+		return -EBADF;
+	if (c->err) {
+		int e = c->err;
+		c->err = 0;
+		tcp_wake(s, c);
+		return e;
+	}
+	if (c->state == SYNACK_SYN_SENT || c->state == SYNACK_SYN_RECEIVED)
+		return -EAGAIN;
+	if (c->fin_queued || (c->state == SYNACK_CLOSED && c->ever_connected))
+		return -EPIPE;
+	if (!tcp_state_can_send(c->state))
+		return c->ever_connected ? -EPIPE : -ENOTCONN;
+	if (len == 0)
+		return 0;
+	if (!buf)
+		return -EINVAL;
+	uint32_t n = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+	uint32_t room = c->sndbuf_size > c->sndq.len ? c->sndbuf_size - c->sndq.len : 0;
+	if (n > room)
+		n = room;
+	n = ring_write(&c->sndq, buf, n);
+	if (n == 0)
+		return -EAGAIN;
+	tcp_output(s, c, false);
+	tcp_wake(s, c);
+	stack_reap(s);
+	return (ssize_t)n;
+}
+
+/* After the user reads, announce a window that opened by a useful amount (RFC 9293
+ * §3.8.6.2.2 receiver SWS avoidance: at least min(buffer/2, MSS)). */
+static void maybe_window_update(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (!tcp_state_synchronized(c->state) || c->state == SYNACK_TIME_WAIT || c->rcvd_fin)
+		return;
+	uint32_t wnd = tcp_rcv_window(c), max = 65535u << c->rcv_wscale;
+	if (wnd > max)
+		wnd = max;
+	seq_t edge = seq_add(c->rcv_nxt, wnd & ~((1u << c->rcv_wscale) - 1));
+	uint32_t grow = seq_gt(edge, c->rcv_adv) ? (uint32_t)seq_diff(edge, c->rcv_adv) : 0;
+	uint32_t thresh = c->rcvq.cap / 2 < c->snd_mss ? c->rcvq.cap / 2 : c->snd_mss;
+	bool was_small = seq_diff(c->rcv_adv, c->rcv_nxt) < (int32_t)c->snd_mss;
+	if (grow >= thresh && (was_small || grow >= c->rcvq.cap / 2))
+		tcp_send_ack(s, c);
+}
+
+ssize_t synack_recv(struct synack_stack *s, int fd, void *buf, size_t len, int flags)
+{
+	struct synack_tcb *c = fd_get(s, fd);
+	if (!c)
+		return -EBADF;
+	if (c->state == SYNACK_LISTEN)
+		return -EINVAL;
+	if (c->rcvq.len > 0 && len > 0) {
+		if (!buf)
+			return -EINVAL;
+		uint32_t n = len < c->rcvq.len ? (uint32_t)len : c->rcvq.len;
+		ring_peek(&c->rcvq, 0, buf, n);
+		if (!(flags & SYNACK_MSG_PEEK)) {
+			ring_consume(&c->rcvq, n);
+			maybe_window_update(s, c);
+			tcp_wake(s, c);
+			stack_reap(s);
+		}
+		return (ssize_t)n;
+	}
+	if (c->err) {
+		int e = c->err;
+		c->err = 0;
+		tcp_wake(s, c);
+		return e;
+	}
+	if (c->rcvd_fin || c->shut_rd || (c->state == SYNACK_CLOSED && c->ever_connected))
+		return 0;
+	if (c->state == SYNACK_CLOSED)
+		return -ENOTCONN;
+	return len == 0 ? 0 : -EAGAIN;
+}
+
+/* Queues our FIN (RFC 9293 §3.10.4 CLOSE): ESTABLISHED → FIN-WAIT-1, CLOSE-WAIT → LAST-ACK;
+ * in SYN-SENT/SYN-RECEIVED it waits for the connection to be established. */
+static void queue_fin(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (c->fin_queued)
+		return;
+	c->fin_queued = true;
+	c->fin_seq = seq_add(c->snd_buf_seq, c->sndq.len);
+	if (c->state == SYNACK_ESTABLISHED)
+		tcp_set_state(s, c, SYNACK_FIN_WAIT_1);
+	else if (c->state == SYNACK_CLOSE_WAIT)
+		tcp_set_state(s, c, SYNACK_LAST_ACK);
+	else
+		return;
+	tcp_output(s, c, false);
+}
+
+int synack_shutdown(struct synack_stack *s, int fd, int how)
+{
+	struct synack_tcb *c = fd_get(s, fd);
+	if (!c)
+		return -EBADF;
+	if (how != SYNACK_SHUT_RD && how != SYNACK_SHUT_WR && how != SYNACK_SHUT_RDWR)
+		return -EINVAL;
+	if (c->state == SYNACK_CLOSED || c->state == SYNACK_LISTEN)
+		return -ENOTCONN;
+	if (how != SYNACK_SHUT_WR)
+		c->shut_rd = true;
+	if (how != SYNACK_SHUT_RD)
+		queue_fin(s, c);
+	tcp_wake(s, c);
+	stack_reap(s);
+	return 0;
+}
+
+/* Abort with RST (RFC 9293 §3.10.5 ABORT: "send a reset segment <SEQ=SND.NXT><CTL=RST>"). */
+static void abort_conn(struct synack_stack *s, struct synack_tcb *c, enum synack_counter why)
+{
+	stack_count(s, why);
+	if (tcp_state_synchronized(c->state) || c->state == SYNACK_SYN_RECEIVED)
+		tcp_send_reset(s, c);
+	c->fd = -1;
+	tcp_done(s, c, 0);
+}
+
+int synack_close(struct synack_stack *s, int fd)
+{
+	struct synack_tcb *c = fd_get(s, fd);
+	if (!c)
+		return -EBADF;
+	s->fds[fd] = NULL;
+	if ((uint32_t)fd < s->fd_low)
+		s->fd_low = (uint32_t)fd;
+	c->orphan = true;
+	c->shut_rd = true;
+	switch (c->state) {
+	case SYNACK_CLOSED:
+	case SYNACK_LISTEN:
+	case SYNACK_SYN_SENT:
+		c->fd = -1;
+		tcp_done(s, c, 0);
+		tcb_kill(s, c);
+		break;
+	case SYNACK_TIME_WAIT:
+		c->fd = -1;
+		break;
+	default:
+		/* Linux: unread data, or SO_LINGER with a zero timeout, abort with RST. */
+		if (c->rcvq.len > 0)
+			abort_conn(s, c, SYNACK_CTR_TCPAbortOnClose);
+		else if (c->linger_on && c->linger_s == 0)
+			abort_conn(s, c, SYNACK_CTR_TCPAbortOnLinger);
+		else {
+			c->fd = -1;
+			queue_fin(s, c);
+			if (c->state == SYNACK_FIN_WAIT_2)
+				tcp_enter_time_wait(s, c);
+		}
+		break;
+	}
+	stack_reap(s);
+	return 0;
+}
+
+int synack_events(const struct synack_stack *s, int fd)
+{
+	struct synack_tcb *c = fd_get(s, fd);
+	if (!c)
+		return -EBADF;
+	return (int)tcp_events(c);
+}
+
+int synack_getsockname(const struct synack_stack *s, int fd, struct synack_endpoint *out)
+{
+	struct synack_tcb *c = fd_get(s, fd);
+	if (!c)
+		return -EBADF;
+	if (!out)
+		return -EINVAL;
+	out->addr = c->bound || c->ever_connected ? c->node.key.laddr : 0;
+	out->port = c->bound ? c->node.key.lport : 0;
+	return 0;
+}
+
+int synack_getpeername(const struct synack_stack *s, int fd, struct synack_endpoint *out)
+{
+	struct synack_tcb *c = fd_get(s, fd);
+	if (!c)
+		return -EBADF;
+	if (!out)
+		return -EINVAL;
+	if (c->state == SYNACK_CLOSED || c->state == SYNACK_LISTEN)
+		return -ENOTCONN;
+	out->addr = c->node.key.raddr;
+	out->port = c->node.key.rport;
+	return 0;
+}
+
+int synack_tcp_info(const struct synack_stack *s, int fd, struct synack_tcp_info *out)
+{
+	struct synack_tcb *c = fd_get(s, fd);
+	if (!c)
+		return -EBADF;
+	if (!out)
+		return -EINVAL;
+	tcb_fill_info(s, c, out);
+	return 0;
+}
+
+void synack_stack_foreach(const struct synack_stack *s, synack_conn_visitor visit, void *ctx)
+{
+	struct synack_tcp_info info;
+	for (const struct synack_tcb *c = s->all; c; c = c->all_next) {
+		if (c->state == SYNACK_CLOSED)
+			continue;
+		tcb_fill_info(s, c, &info);
+		visit(ctx, c->fd, &info);
+	}
+}

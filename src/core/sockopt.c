@@ -1,0 +1,211 @@
+/* setsockopt/getsockopt: SO_REUSEADDR, SO_ERROR, SO_SNDBUF, SO_RCVBUF, SO_KEEPALIVE,
+ * SO_LINGER, TCP_NODELAY, TCP_MAXSEG, TCP_KEEPIDLE/KEEPINTVL/KEEPCNT, TCP_INFO. Anything else
+ * is -ENOPROTOOPT, never a silent no-op.
+ *
+ * Buffer sizes take effect when the connection's buffers are allocated (connect(), or the
+ * end of the handshake for an accepted connection); unlike Linux they are not doubled. */
+#include <errno.h>
+#include <string.h>
+
+#include "core/tcb.h"
+
+static struct synack_tcb *fd_get(const struct synack_stack *s, int fd)
+{
+	if (fd < 0 || (uint32_t)fd >= s->nfds)
+		return NULL;
+	return s->fds[fd];
+}
+
+static int get_int(const void *val, size_t len, int *out)
+{
+	if (!val || len < sizeof(int))
+		return -EINVAL;
+	memcpy(out, val, sizeof(int));
+	return 0;
+}
+
+static int set_socket_level(struct synack_stack *s, struct synack_tcb *c, int name,
+			    const void *val, size_t len)
+{
+	int v;
+	if (name == SYNACK_SO_LINGER) {
+		struct synack_linger l;
+		if (!val || len < sizeof l)
+			return -EINVAL;
+		memcpy(&l, val, sizeof l);
+		c->linger_on = l.l_onoff != 0;
+		c->linger_s = l.l_linger < 0 ? 0 : l.l_linger;
+		return 0;
+	}
+	if (name == SYNACK_SO_ERROR)
+		return -ENOPROTOOPT;
+	if (name != SYNACK_SO_REUSEADDR && name != SYNACK_SO_KEEPALIVE &&
+	    name != SYNACK_SO_SNDBUF && name != SYNACK_SO_RCVBUF)
+		return -ENOPROTOOPT;
+	if (get_int(val, len, &v) < 0)
+		return -EINVAL;
+	switch (name) {
+	case SYNACK_SO_REUSEADDR:
+		c->reuseaddr = v != 0;
+		return 0;
+	case SYNACK_SO_KEEPALIVE:
+		c->keepalive = v != 0;
+		c->keep_probes = 0;
+		if (tcp_state_synchronized(c->state) && c->state != SYNACK_TIME_WAIT)
+			tcp_arm_keepalive(s, c);
+		return 0;
+	case SYNACK_SO_SNDBUF:
+	case SYNACK_SO_RCVBUF:
+		if (v < 2048)
+			v = 2048; /* Linux's SOCK_MIN_{SND,RCV}BUF order of magnitude */
+		if (v > (1 << 30))
+			return -EINVAL;
+		if (c->sndq.cap)
+			return 0; /* buffers exist: takes effect on the next connection */
+		if (name == SYNACK_SO_SNDBUF)
+			c->sndbuf_size = (uint32_t)v;
+		else
+			c->rcvbuf_size = (uint32_t)v;
+		return 0;
+	}
+	return -ENOPROTOOPT;
+}
+
+static int set_tcp_level(struct synack_stack *s, struct synack_tcb *c, int name, const void *val,
+			 size_t len)
+{
+	int v;
+	if (name == SYNACK_TCP_INFO)
+		return -ENOPROTOOPT;
+	if (name != SYNACK_TCP_NODELAY && name != SYNACK_TCP_MAXSEG && name != SYNACK_TCP_KEEPIDLE &&
+	    name != SYNACK_TCP_KEEPINTVL && name != SYNACK_TCP_KEEPCNT)
+		return -ENOPROTOOPT;
+	if (get_int(val, len, &v) < 0)
+		return -EINVAL;
+	switch (name) {
+	case SYNACK_TCP_NODELAY:
+		c->nodelay = v != 0;
+		if (c->nodelay)
+			tcp_output(s, c, false);
+		return 0;
+	case SYNACK_TCP_MAXSEG:
+		if (v < 88 || v > 65495) /* Linux: TCP_MIN_MSS .. MAX_TCP_WINDOW */
+			return -EINVAL;
+		c->user_mss = (uint16_t)v;
+		return 0;
+	case SYNACK_TCP_KEEPIDLE:
+		if (v < 1 || v > 32767) /* Linux's MAX_TCP_KEEPIDLE */
+			return -EINVAL;
+		c->keep_idle_s = (uint32_t)v;
+		if (c->keepalive && tcp_state_synchronized(c->state))
+			tcp_arm_keepalive(s, c);
+		return 0;
+	case SYNACK_TCP_KEEPINTVL:
+		if (v < 1 || v > 32767)
+			return -EINVAL;
+		c->keep_intvl_s = (uint32_t)v;
+		return 0;
+	case SYNACK_TCP_KEEPCNT:
+		if (v < 1 || v > 127)
+			return -EINVAL;
+		c->keep_cnt = (uint32_t)v;
+		return 0;
+	}
+	return -ENOPROTOOPT;
+}
+
+int synack_setsockopt(struct synack_stack *s, int fd, int level, int name, const void *val,
+		      size_t len)
+{
+	struct synack_tcb *c = fd_get(s, fd);
+	if (!c)
+		return -EBADF;
+	int r;
+	if (level == SYNACK_SOL_SOCKET)
+		r = set_socket_level(s, c, name, val, len);
+	else if (level == SYNACK_IPPROTO_TCP)
+		r = set_tcp_level(s, c, name, val, len);
+	else
+		r = -ENOPROTOOPT;
+	stack_reap(s);
+	return r;
+}
+
+static int put(void *val, size_t *len, const void *src, size_t n)
+{
+	if (!val || !len || *len < n)
+		return -EINVAL;
+	memcpy(val, src, n);
+	*len = n;
+	return 0;
+}
+
+static int put_int(void *val, size_t *len, int v) { return put(val, len, &v, sizeof v); }
+
+static int get_socket_level(struct synack_stack *s, struct synack_tcb *c, int name, void *val,
+			    size_t *len)
+{
+	switch (name) {
+	case SYNACK_SO_REUSEADDR:
+		return put_int(val, len, c->reuseaddr);
+	case SYNACK_SO_KEEPALIVE:
+		return put_int(val, len, c->keepalive);
+	case SYNACK_SO_SNDBUF:
+		return put_int(val, len, (int)c->sndbuf_size);
+	case SYNACK_SO_RCVBUF:
+		return put_int(val, len, (int)c->rcvbuf_size);
+	case SYNACK_SO_ERROR: {
+		int r = put_int(val, len, -c->err);
+		if (r == 0) {
+			c->err = 0;
+			tcp_wake(s, c);
+		}
+		return r;
+	}
+	case SYNACK_SO_LINGER: {
+		struct synack_linger l = {c->linger_on, c->linger_s};
+		return put(val, len, &l, sizeof l);
+	}
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+static int get_tcp_level(struct synack_stack *s, struct synack_tcb *c, int name, void *val,
+			 size_t *len)
+{
+	switch (name) {
+	case SYNACK_TCP_NODELAY:
+		return put_int(val, len, c->nodelay);
+	case SYNACK_TCP_MAXSEG:
+		if (tcp_state_synchronized(c->state))
+			return put_int(val, len, c->snd_mss);
+		return put_int(val, len, c->user_mss ? c->user_mss : s->cfg.mss);
+	case SYNACK_TCP_KEEPIDLE:
+		return put_int(val, len, (int)c->keep_idle_s);
+	case SYNACK_TCP_KEEPINTVL:
+		return put_int(val, len, (int)c->keep_intvl_s);
+	case SYNACK_TCP_KEEPCNT:
+		return put_int(val, len, (int)c->keep_cnt);
+	case SYNACK_TCP_INFO: {
+		struct synack_tcp_info info;
+		tcb_fill_info(s, c, &info);
+		return put(val, len, &info, sizeof info);
+	}
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+int synack_getsockopt(struct synack_stack *s, int fd, int level, int name, void *val,
+		      size_t *len)
+{
+	struct synack_tcb *c = fd_get(s, fd);
+	if (!c)
+		return -EBADF;
+	if (level == SYNACK_SOL_SOCKET)
+		return get_socket_level(s, c, name, val, len);
+	if (level == SYNACK_IPPROTO_TCP)
+		return get_tcp_level(s, c, name, val, len);
+	return -ENOPROTOOPT;
+}

@@ -1,0 +1,315 @@
+/* The stack object: creation and destruction, allocator accounting, the input and poll entry
+ * points, counters, and the helpers that count, trace and emit. */
+#include <errno.h>
+#include <string.h>
+
+#include "core/stack_impl.h"
+#include "core/tcb.h"
+
+void synack_config_default(struct synack_config *cfg)
+{
+	memset(cfg, 0, sizeof *cfg);
+	cfg->name = "synack";
+	cfg->max_sockets = 1024;
+	cfg->mss = 1460;
+	cfg->sndbuf = 16384;
+	cfg->rcvbuf = 131072;
+	cfg->ooo_max_segs = 64;
+	cfg->init_cwnd_segs = 10;
+	cfg->syn_retries = 6;
+	cfg->synack_retries = 5;
+	cfg->retries2 = 15;
+	cfg->rto_initial_ms = 1000;
+	cfg->rto_min_ms = 200;
+	cfg->rto_max_ms = 120000;
+	cfg->msl_ms = 30000;
+	cfg->fin_timeout_ms = 60000;
+	cfg->keepalive_time_s = 7200;
+	cfg->keepalive_intvl_s = 75;
+	cfg->keepalive_probes = 9;
+	cfg->port_lo = 32768;
+	cfg->port_hi = 60999;
+	cfg->timestamps = true;
+	cfg->sack = true;
+	cfg->window_scaling = true;
+	cfg->syncookies = 1;
+	cfg->challenge_ack_limit = 1000;
+}
+
+void *stack_alloc(struct synack_stack *s, size_t size)
+{
+	void *p = s->cfg.allocator.alloc(s->cfg.allocator.ctx, size);
+	if (p) {
+		s->live_bytes += size;
+		s->live_allocs++;
+	}
+	return p;
+}
+
+void stack_free(struct synack_stack *s, void *p, size_t size)
+{
+	if (!p)
+		return;
+	s->live_bytes -= size;
+	s->live_allocs--;
+	s->cfg.allocator.free(s->cfg.allocator.ctx, p, size);
+}
+
+/* The allocator handed to sub-modules (the connection table), so that their memory is
+ * counted in live_bytes/live_allocs too. */
+static void *counted_alloc(void *ctx, size_t size) { return stack_alloc(ctx, size); }
+static void counted_free(void *ctx, void *p, size_t size) { stack_free(ctx, p, size); }
+
+static int config_check(const struct synack_config *c)
+{
+	if (!c->allocator.alloc || !c->allocator.free || !c->output)
+		return -EINVAL;
+	if (c->max_sockets == 0 || c->mss < 64 || c->mss > 65495 || c->sndbuf == 0 ||
+	    c->rcvbuf == 0 || c->ooo_max_segs == 0 || c->init_cwnd_segs == 0)
+		return -EINVAL;
+	if (c->port_lo == 0 || c->port_lo > c->port_hi || c->rto_min_ms == 0 ||
+	    c->rto_min_ms > c->rto_max_ms)
+		return -EINVAL;
+	return 0;
+}
+
+int synack_stack_create(struct synack_stack **out, const struct synack_config *cfg)
+{
+	*out = NULL;
+	int err = config_check(cfg);
+	if (err)
+		return err;
+	struct synack_stack *s = cfg->allocator.alloc(cfg->allocator.ctx, sizeof *s);
+	if (!s)
+		return -ENOMEM;
+	memset(s, 0, sizeof *s);
+	s->cfg = *cfg;
+	s->live_bytes = sizeof *s;
+	s->live_allocs = 1;
+	synack_rng_seed(&s->rng, cfg->seed);
+	synack_wheel_init(&s->wheel, 0);
+	s->ip_id = (uint16_t)synack_rng_next(&s->rng);
+	s->counted.alloc = counted_alloc;
+	s->counted.free = counted_free;
+	s->counted.ctx = s;
+	s->nfds = cfg->max_sockets;
+	s->tx_cap = 20 + 60 + (size_t)cfg->mss;
+	s->scratch_cap = cfg->mss;
+	s->fds = stack_alloc(s, s->nfds * sizeof s->fds[0]);
+	s->tx = stack_alloc(s, s->tx_cap);
+	s->scratch = stack_alloc(s, s->scratch_cap);
+	if (!s->fds || !s->tx || !s->scratch ||
+	    synack_conntab_init(&s->conns, &s->counted, cfg->secret, 64) < 0) {
+		stack_free(s, s->fds, s->nfds * sizeof s->fds[0]);
+		stack_free(s, s->tx, s->tx_cap);
+		stack_free(s, s->scratch, s->scratch_cap);
+		cfg->allocator.free(cfg->allocator.ctx, s, sizeof *s);
+		return -ENOMEM;
+	}
+	memset(s->fds, 0, s->nfds * sizeof s->fds[0]);
+	*out = s;
+	return 0;
+}
+
+void synack_stack_destroy(struct synack_stack *s)
+{
+	if (!s)
+		return;
+	while (s->all)
+		tcb_kill(s, s->all);
+	stack_reap(s);
+	synack_conntab_fini(&s->conns);
+	stack_free(s, s->fds, s->nfds * sizeof s->fds[0]);
+	stack_free(s, s->tx, s->tx_cap);
+	stack_free(s, s->scratch, s->scratch_cap);
+	struct synack_allocator a = s->cfg.allocator;
+	a.free(a.ctx, s, sizeof *s);
+}
+
+static void stack_advance(struct synack_stack *s, uint64_t now_us)
+{
+	/* The caller's clock may start anywhere (a monotonic clock, a simulation at 0): the
+	 * wheel starts at the first time we see, as long as nothing is armed yet. */
+	if (!s->clock_started && s->wheel.count == 0)
+		synack_wheel_init(&s->wheel, now_us);
+	s->clock_started = true;
+	if (now_us > s->now_us)
+		s->now_us = now_us;
+}
+
+void synack_stack_input(struct synack_stack *s, const uint8_t *frame, size_t len, uint64_t now_us)
+{
+	stack_advance(s, now_us);
+	ip_input(s, frame, len);
+	stack_reap(s);
+}
+
+uint64_t synack_stack_poll(struct synack_stack *s, uint64_t now_us)
+{
+	stack_advance(s, now_us);
+	struct synack_timer *t;
+	while ((t = synack_wheel_expire(&s->wheel, s->now_us)) != NULL)
+		tcp_timer_fire(s, t);
+	stack_reap(s);
+	return synack_stack_next_deadline(s);
+}
+
+uint64_t synack_stack_next_deadline(const struct synack_stack *s)
+{
+	uint64_t d = synack_wheel_next_deadline(&s->wheel);
+	return d == UINT64_MAX ? SYNACK_TIME_NEVER : d;
+}
+
+uint64_t synack_stack_now(const struct synack_stack *s) { return s->now_us; }
+uint32_t synack_stack_addr(const struct synack_stack *s) { return s->cfg.addr; }
+const char *synack_stack_name(const struct synack_stack *s) { return s->cfg.name; }
+size_t synack_stack_live_bytes(const struct synack_stack *s) { return s->live_bytes; }
+size_t synack_stack_live_allocs(const struct synack_stack *s) { return s->live_allocs; }
+
+void synack_stack_set_tunables(struct synack_stack *s, const struct synack_config *c)
+{
+	struct synack_config *d = &s->cfg;
+	d->syn_retries = c->syn_retries;
+	d->synack_retries = c->synack_retries;
+	d->retries2 = c->retries2;
+	if (c->rto_min_ms && c->rto_min_ms <= c->rto_max_ms) {
+		d->rto_initial_ms = c->rto_initial_ms ? c->rto_initial_ms : d->rto_initial_ms;
+		d->rto_min_ms = c->rto_min_ms;
+		d->rto_max_ms = c->rto_max_ms;
+	}
+	d->msl_ms = c->msl_ms;
+	d->fin_timeout_ms = c->fin_timeout_ms;
+	d->keepalive_time_s = c->keepalive_time_s;
+	d->keepalive_intvl_s = c->keepalive_intvl_s;
+	d->keepalive_probes = c->keepalive_probes;
+	d->timestamps = c->timestamps;
+	d->sack = c->sack;
+	d->window_scaling = c->window_scaling;
+	d->syncookies = c->syncookies;
+	d->challenge_ack_limit = c->challenge_ack_limit;
+	if (c->init_cwnd_segs)
+		d->init_cwnd_segs = c->init_cwnd_segs;
+}
+
+void synack_stack_get_config(const struct synack_stack *s, struct synack_config *out)
+{
+	*out = s->cfg;
+}
+
+void synack_stack_counters(const struct synack_stack *s, struct synack_counters *out)
+{
+	*out = s->ctr;
+}
+
+/* ---- tracing ------------------------------------------------------------------------------ */
+
+static void trace_init(const struct synack_stack *s, struct synack_trace_event *ev,
+		       enum synack_trace_kind kind, const struct synack_tuple *t)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->kind = kind;
+	ev->t_us = s->now_us;
+	ev->host = s->cfg.name;
+	if (t) {
+		ev->has_conn = true;
+		ev->local.addr = t->laddr;
+		ev->local.port = t->lport;
+		ev->remote.addr = t->raddr;
+		ev->remote.port = t->rport;
+	}
+}
+
+void stack_drop(struct synack_stack *s, enum synack_drop_reason r, const struct synack_tuple *t,
+		const struct synack_tcp_seg *seg, const uint8_t *frame, size_t len)
+{
+	s->ctr.drops[r]++;
+	if (!s->cfg.trace)
+		return;
+	struct synack_trace_event ev;
+	trace_init(s, &ev, SYNACK_TRACE_DROP, t);
+	ev.reason = r;
+	ev.seg = seg;
+	ev.frame = frame;
+	ev.frame_len = len;
+	s->cfg.trace(s->cfg.trace_ctx, &ev);
+}
+
+void stack_trace_rx(struct synack_stack *s, const struct synack_tuple *t,
+		    const struct synack_tcp_seg *seg, const uint8_t *frame, size_t len)
+{
+	if (!s->cfg.trace)
+		return;
+	struct synack_trace_event ev;
+	trace_init(s, &ev, SYNACK_TRACE_RX, t);
+	ev.seg = seg;
+	ev.frame = frame;
+	ev.frame_len = len;
+	s->cfg.trace(s->cfg.trace_ctx, &ev);
+}
+
+void stack_trace_state(struct synack_stack *s, const struct synack_tuple *t,
+		       enum synack_tcp_state from, enum synack_tcp_state to)
+{
+	if (!s->cfg.trace)
+		return;
+	struct synack_trace_event ev;
+	trace_init(s, &ev, SYNACK_TRACE_STATE, t);
+	ev.from = from;
+	ev.to = to;
+	s->cfg.trace(s->cfg.trace_ctx, &ev);
+}
+
+void stack_trace_timer(struct synack_stack *s, const struct synack_tuple *t,
+		       enum synack_timer_kind k)
+{
+	if (!s->cfg.trace)
+		return;
+	struct synack_trace_event ev;
+	trace_init(s, &ev, SYNACK_TRACE_TIMER, t);
+	ev.timer = k;
+	s->cfg.trace(s->cfg.trace_ctx, &ev);
+}
+
+void stack_trace_error(struct synack_stack *s, const struct synack_tuple *t, int err)
+{
+	if (!s->cfg.trace)
+		return;
+	struct synack_trace_event ev;
+	trace_init(s, &ev, SYNACK_TRACE_ERROR, t);
+	ev.err = err;
+	s->cfg.trace(s->cfg.trace_ctx, &ev);
+}
+
+void stack_emit_tcp(struct synack_stack *s, const struct synack_tuple *t,
+		    const struct synack_tcp_seg *seg, bool retx)
+{
+	int n = synack_tcp_emit(s->tx, s->tx_cap, t->laddr, t->raddr, s->ip_id++, seg);
+	SYNACK_ASSERT(n > 0);
+	if (n <= 0)
+		return;
+	stack_count(s, SYNACK_CTR_OutSegs);
+	stack_count(s, SYNACK_CTR_IpOutRequests);
+	if (retx)
+		stack_count(s, SYNACK_CTR_RetransSegs);
+	if (seg->flags & SYNACK_TH_RST)
+		stack_count(s, SYNACK_CTR_OutRsts);
+	if (s->cfg.trace) {
+		struct synack_trace_event ev;
+		trace_init(s, &ev, SYNACK_TRACE_TX, t);
+		ev.seg = seg;
+		ev.frame = s->tx;
+		ev.frame_len = (size_t)n;
+		ev.retx = retx;
+		s->cfg.trace(s->cfg.trace_ctx, &ev);
+	}
+	s->cfg.output(s->cfg.output_ctx, s->tx, (size_t)n);
+}
+
+void stack_reap(struct synack_stack *s)
+{
+	while (s->reap) {
+		struct synack_tcb *c = s->reap;
+		s->reap = c->reap_next;
+		tcb_free(s, c);
+	}
+}

@@ -1,0 +1,99 @@
+/* The stack object's insides, shared by the files of src/core (and by icmp.c, which the
+ * real-wire work extends). Nothing here is public API.
+ *
+ * One stack = one struct: no globals. Every allocation goes through stack_alloc()/stack_free()
+ * so live_bytes/live_allocs are exact; every drop goes through stack_drop() so it is counted
+ * and traced; every segment leaves through stack_emit_tcp(). */
+#ifndef SYNACK_CORE_STACK_IMPL_H
+#define SYNACK_CORE_STACK_IMPL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/conntab.h"
+#include "core/rng.h"
+#include "core/timer.h"
+#include "synack/socket.h"
+#include "synack/stack.h"
+#include "synack/trace.h"
+#include "synack/wire.h"
+
+struct synack_tcb;
+
+/* Loud in debug builds, free in release ones (no libc symbol: the core stays pure). */
+#ifdef NDEBUG
+#define SYNACK_ASSERT(cond) ((void)0)
+#else
+#define SYNACK_ASSERT(cond) ((cond) ? (void)0 : __builtin_trap())
+#endif
+
+#define SYNACK_container_of(ptr, type, member)                                                 \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+#define SYNACK_LISTEN_BUCKETS 64
+#define SYNACK_BIND_BUCKETS 256
+
+struct synack_stack {
+	struct synack_config cfg;
+	uint64_t now_us;
+	bool clock_started;
+	struct synack_rng rng;
+	struct synack_wheel wheel;
+	struct synack_conntab conns;
+	struct synack_counters ctr;
+	size_t live_bytes, live_allocs;
+	struct synack_allocator counted; /* stack_alloc/stack_free as an allocator */
+
+	/* Descriptor table: fds[i] is the tcb behind descriptor i, or NULL. */
+	struct synack_tcb **fds;
+	uint32_t nfds;
+	uint32_t fd_low;  /* no free descriptor below this */
+	uint32_t nobjs;   /* live tcbs (sockets, listeners, connections, orphans) */
+
+	struct synack_tcb *all;                             /* every live tcb */
+	struct synack_tcb *reap;                            /* dead, freed at the end of a call */
+	struct synack_tcb *listeners[SYNACK_LISTEN_BUCKETS]; /* by local port */
+	struct synack_tcb *bound[SYNACK_BIND_BUCKETS];       /* bind table, by local port */
+
+	uint16_t ip_id;
+	uint8_t *tx;        /* one outgoing frame */
+	size_t tx_cap;
+	uint8_t *scratch;   /* a linear copy of payload that wraps in a ring */
+	size_t scratch_cap;
+};
+
+void *stack_alloc(struct synack_stack *s, size_t size);
+void stack_free(struct synack_stack *s, void *p, size_t size);
+
+static inline void stack_count(struct synack_stack *s, enum synack_counter c)
+{
+	s->ctr.v[c]++;
+}
+
+/* Counts a drop under its reason and emits SYNACK_TRACE_DROP. tuple/seg/frame may be NULL. */
+void stack_drop(struct synack_stack *s, enum synack_drop_reason r, const struct synack_tuple *t,
+		const struct synack_tcp_seg *seg, const uint8_t *frame, size_t len);
+void stack_trace_rx(struct synack_stack *s, const struct synack_tuple *t,
+		    const struct synack_tcp_seg *seg, const uint8_t *frame, size_t len);
+void stack_trace_state(struct synack_stack *s, const struct synack_tuple *t,
+		       enum synack_tcp_state from, enum synack_tcp_state to);
+void stack_trace_timer(struct synack_stack *s, const struct synack_tuple *t,
+		       enum synack_timer_kind k);
+void stack_trace_error(struct synack_stack *s, const struct synack_tuple *t, int err);
+/* Encodes seg from t->laddr to t->raddr, counts it, traces it and hands it to the output
+ * callback. */
+void stack_emit_tcp(struct synack_stack *s, const struct synack_tuple *t,
+		    const struct synack_tcp_seg *seg, bool retx);
+/* Frees the tcbs that died during this call (deferred so that no code path ever touches a
+ * freed tcb). Called at the end of every entry point. */
+void stack_reap(struct synack_stack *s);
+
+/* ip.c */
+void ip_input(struct synack_stack *s, const uint8_t *frame, size_t len);
+/* tcp_input.c: a TCP segment carried by a valid IPv4 packet. */
+void tcp_input(struct synack_stack *s, const struct synack_ipv4 *ip, const uint8_t *tcp,
+	       size_t tcp_len, const uint8_t *frame, size_t frame_len);
+/* tcp_timer.c: a timer of the wheel fired. */
+void tcp_timer_fire(struct synack_stack *s, struct synack_timer *t);
+
+#endif

@@ -1,0 +1,176 @@
+/* TCB lifetime: creation with the socket defaults, buffers, the connection table, the
+ * listener's queues, deferred freeing, and the TCP_INFO view. */
+#include <errno.h>
+#include <string.h>
+
+#include "core/tcb.h"
+
+struct synack_tcb *tcb_new(struct synack_stack *s)
+{
+	if (s->nobjs >= s->cfg.max_sockets)
+		return NULL;
+	struct synack_tcb *c = stack_alloc(s, sizeof *c);
+	if (!c)
+		return NULL;
+	memset(c, 0, sizeof *c);
+	c->fd = -1;
+	c->state = SYNACK_CLOSED;
+	c->sndbuf_size = s->cfg.sndbuf;
+	c->rcvbuf_size = s->cfg.rcvbuf;
+	c->keep_idle_s = s->cfg.keepalive_time_s;
+	c->keep_intvl_s = s->cfg.keepalive_intvl_s;
+	c->keep_cnt = s->cfg.keepalive_probes;
+	c->rto_us = s->cfg.rto_initial_ms * 1000u;
+	c->snd_mss = 536;
+	c->ts_offset = (uint32_t)synack_rng_next(&s->rng);
+	c->last_rx_us = s->now_us;
+	c->all_next = s->all;
+	if (s->all)
+		s->all->all_prev = c;
+	s->all = c;
+	s->nobjs++;
+	return c;
+}
+
+int tcb_alloc_buffers(struct synack_stack *s, struct synack_tcb *c)
+{
+	uint32_t nooo = s->cfg.ooo_max_segs;
+	c->sndq.buf = stack_alloc(s, c->sndbuf_size);
+	c->rcvq.buf = stack_alloc(s, c->rcvbuf_size);
+	c->ooo.r = stack_alloc(s, nooo * sizeof c->ooo.r[0]);
+	if (!c->sndq.buf || !c->rcvq.buf || !c->ooo.r) {
+		stack_free(s, c->sndq.buf, c->sndbuf_size);
+		stack_free(s, c->rcvq.buf, c->rcvbuf_size);
+		stack_free(s, c->ooo.r, nooo * sizeof c->ooo.r[0]);
+		c->sndq.buf = c->rcvq.buf = NULL;
+		c->ooo.r = NULL;
+		return -ENOMEM;
+	}
+	c->sndq.cap = c->sndbuf_size;
+	c->rcvq.cap = c->rcvbuf_size;
+	c->ooo.cap = nooo;
+	return 0;
+}
+
+static void tcb_free_buffers(struct synack_stack *s, struct synack_tcb *c)
+{
+	stack_free(s, c->sndq.buf, c->sndq.cap);
+	stack_free(s, c->rcvq.buf, c->rcvq.cap);
+	stack_free(s, c->ooo.r, c->ooo.cap * sizeof c->ooo.r[0]);
+	memset(&c->sndq, 0, sizeof c->sndq);
+	memset(&c->rcvq, 0, sizeof c->rcvq);
+	memset(&c->ooo, 0, sizeof c->ooo);
+}
+
+int tcb_conntab_insert(struct synack_stack *s, struct synack_tcb *c)
+{
+	int r = synack_conntab_insert(&s->conns, &c->node);
+	if (r == 0)
+		c->in_conntab = true;
+	return r;
+}
+
+void tcb_conntab_remove(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (!c->in_conntab)
+		return;
+	synack_conntab_remove(&s->conns, &c->node);
+	c->in_conntab = false;
+}
+
+void tcb_unlink_child(struct synack_tcb *c)
+{
+	struct synack_tcb *l = c->parent;
+	if (!l)
+		return;
+	struct synack_tcb **head = c->in_acceptq ? &l->acceptq : &l->synq;
+	if (c->q_prev)
+		c->q_prev->q_next = c->q_next;
+	else
+		*head = c->q_next;
+	if (c->q_next)
+		c->q_next->q_prev = c->q_prev;
+	else if (c->in_acceptq)
+		l->acceptq_tail = c->q_prev;
+	if (c->in_acceptq)
+		l->acceptq_len--;
+	else
+		l->synq_len--;
+	c->q_next = c->q_prev = NULL;
+	c->parent = NULL;
+	c->in_acceptq = false;
+}
+
+void tcb_kill(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (c->dead)
+		return;
+	c->dead = true;
+	tcp_cancel_timers(s, c);
+	tcb_conntab_remove(s, c);
+	ports_listen_remove(s, c);
+	ports_unbind(s, c);
+	tcb_unlink_child(c);
+	/* A listener's children die with it. */
+	while (c->synq)
+		tcb_kill(s, c->synq);
+	while (c->acceptq)
+		tcb_kill(s, c->acceptq);
+	if (c->fd >= 0) {
+		s->fds[c->fd] = NULL;
+		if ((uint32_t)c->fd < s->fd_low)
+			s->fd_low = (uint32_t)c->fd;
+		c->fd = -1;
+	}
+	if (c->all_prev)
+		c->all_prev->all_next = c->all_next;
+	else
+		s->all = c->all_next;
+	if (c->all_next)
+		c->all_next->all_prev = c->all_prev;
+	c->all_next = c->all_prev = NULL;
+	c->reap_next = s->reap;
+	s->reap = c;
+}
+
+void tcb_free(struct synack_stack *s, struct synack_tcb *c)
+{
+	tcb_free_buffers(s, c);
+	s->nobjs--;
+	stack_free(s, c, sizeof *c);
+}
+
+void tcb_fill_info(const struct synack_stack *s, const struct synack_tcb *c,
+		   struct synack_tcp_info *o)
+{
+	(void)s;
+	memset(o, 0, sizeof *o);
+	o->state = c->state;
+	o->local.addr = c->node.key.laddr;
+	o->local.port = c->node.key.lport;
+	o->remote.addr = c->node.key.raddr;
+	o->remote.port = c->node.key.rport;
+	o->rtt_us = c->srtt_us;
+	o->rttvar_us = c->rttvar_us;
+	o->rto_us = c->rto_us;
+	o->retransmits = c->retries;
+	o->total_retrans = c->total_retrans;
+	o->bytes_in_flight = (uint32_t)seq_diff(c->snd_nxt, c->snd_una);
+	o->unacked = c->snd_mss ? (o->bytes_in_flight + c->snd_mss - 1) / c->snd_mss : 0;
+	o->snd_mss = c->snd_mss;
+	o->rcv_mss = c->rcv_mss;
+	o->snd_wnd = c->snd_wnd;
+	o->rcv_wnd = c->rcv_wnd;
+	o->snd_cwnd = c->cwnd;
+	o->snd_wscale = c->snd_wscale;
+	o->rcv_wscale = c->rcv_wscale;
+	o->ts_ok = c->ts_ok;
+	o->sack_ok = c->sack_ok;
+	o->recv_q = c->state == SYNACK_LISTEN ? c->acceptq_len : c->rcvq.len;
+	o->send_q = c->state == SYNACK_LISTEN ? (uint32_t)c->backlog : c->sndq.len;
+	o->iss = c->iss;
+	o->irs = c->irs;
+	o->snd_una = c->snd_una;
+	o->snd_nxt = c->snd_nxt;
+	o->rcv_nxt = c->rcv_nxt;
+}

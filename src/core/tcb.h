@@ -1,0 +1,208 @@
+/* The transmission control block (RFC 9293 §3.3.1) and the engine's internal interfaces.
+ *
+ * Send sequence space (RFC 9293 figure 3):
+ *
+ *        1         2          3          4
+ *   ----------|----------|----------|----------
+ *          SND.UNA    SND.NXT    SND.UNA
+ *                               +SND.WND
+ *   1 - old sequence numbers that have been acknowledged
+ *   2 - sequence numbers of unacknowledged data
+ *   3 - sequence numbers allowed for new data transmission
+ *   4 - future sequence numbers that are not yet allowed
+ *
+ * One tcb serves every role: a fresh socket (CLOSED), a listener (LISTEN, with its SYN and
+ * accept queues), a SYN-queue entry (SYN-RECEIVED, no buffers yet), a connection, and an
+ * orphan (fd == -1) finishing its close. */
+#ifndef SYNACK_CORE_TCB_H
+#define SYNACK_CORE_TCB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/buf.h"
+#include "core/seq.h"
+#include "core/stack_impl.h"
+
+struct synack_tcb {
+	struct synack_conntab_node node; /* key: the 4-tuple (local = l*, remote = r*) */
+	bool in_conntab, bound, bound_by_user, in_listen_hash, dead;
+	struct synack_tcb *all_next, *all_prev; /* stack's list of live tcbs */
+	struct synack_tcb *bind_next, **bind_pprev; /* bind-table chain */
+	struct synack_tcb *listen_next;         /* listener-hash chain */
+	struct synack_tcb *reap_next;
+
+	int fd; /* -1: no descriptor (SYN-queue entry, accept-queue entry, orphan) */
+	enum synack_tcp_state state;
+	bool ever_connected; /* has left CLOSED through connect/accept */
+
+	/* Listener: children in SYN-RECEIVED (synq) and established, waiting for accept(). */
+	int backlog;
+	uint32_t synq_len, acceptq_len;
+	struct synack_tcb *q_next, *q_prev; /* a child's links in its parent's queue */
+	struct synack_tcb *synq, *acceptq, *acceptq_tail;
+	struct synack_tcb *parent; /* a child's listener, until accept() */
+	bool in_acceptq;
+
+	/* Socket options. */
+	bool reuseaddr, keepalive, nodelay, linger_on;
+	int linger_s;
+	uint32_t keep_idle_s, keep_intvl_s, keep_cnt;
+	uint32_t sndbuf_size, rcvbuf_size;
+	uint16_t user_mss;
+
+	/* Close bookkeeping. */
+	bool shut_rd, fin_queued, rcvd_fin, orphan, passive;
+	seq_t fin_seq; /* our FIN's sequence number, once fin_queued */
+	int err;       /* pending error (SO_ERROR), negative errno; 0 when none */
+	bool reset;    /* the connection was reset (send gives EPIPE after the error) */
+
+	/* RFC 9293 send and receive sequence variables. */
+	seq_t snd_una, snd_nxt, snd_wl1, snd_wl2, iss;
+	uint32_t snd_wnd, max_snd_wnd;
+	seq_t snd_max; /* highest sequence number sent + 1: below it, sending is retransmitting */
+	seq_t snd_sml; /* end of the last short segment sent (Nagle, Minshall's variant) */
+	seq_t rcv_nxt, irs;
+	uint32_t rcv_wnd;
+	seq_t rcv_adv; /* right edge of the window we last announced */
+
+	/* Negotiated options. */
+	uint16_t snd_mss, rcv_mss; /* we send segments of snd_mss; the peer announced rcv_mss */
+	uint8_t snd_wscale, rcv_wscale;
+	bool ws_ok, ts_ok, sack_ok;
+	uint32_t ts_offset, ts_recent;
+
+	/* Buffers: sndq holds data from SND.UNA (seq snd_buf_seq) on; rcvq the readable bytes
+	 * and the out-of-order data past them. Allocated when the connection is synchronized. */
+	struct synack_ring sndq, rcvq;
+	seq_t snd_buf_seq;
+	struct synack_ooo ooo;
+
+	/* RTT estimation (RFC 6298), microseconds. */
+	uint32_t srtt_us, rttvar_us, rto_us;
+	bool rtt_valid, rtt_timing;
+	seq_t rtt_seq;
+	uint64_t rtt_start_us;
+	uint32_t retries;       /* consecutive timeouts of the oldest segment (or probes) */
+	uint32_t total_retrans;
+
+	/* Congestion control (RFC 5681, NewReno RFC 6582), bytes. */
+	uint32_t cwnd, ssthresh, dupacks;
+	seq_t recover;
+	bool in_recovery;
+
+	/* Keepalive and persist. */
+	uint64_t last_rx_us;
+	uint32_t keep_probes;
+
+	/* RFC 5961 challenge-ACK rate limit. */
+	uint64_t chal_start_us;
+	uint32_t chal_count, chal_limit;
+
+	/* Timers: retransmit or persist; keepalive; TIME-WAIT or orphaned FIN-WAIT-2. */
+	struct synack_timer t_rtx, t_keep, t_close;
+
+	unsigned events; /* the readiness last reported through wake */
+};
+
+static inline const struct synack_tuple *tcb_tuple(const struct synack_tcb *c)
+{
+	return &c->node.key;
+}
+
+/* Named predicates over states (no ordering tricks). */
+static inline bool tcp_state_synchronized(enum synack_tcp_state st)
+{
+	return st != SYNACK_CLOSED && st != SYNACK_LISTEN && st != SYNACK_SYN_SENT &&
+	       st != SYNACK_SYN_RECEIVED;
+}
+/* States in which received text is delivered to the user (RFC 9293 §3.10.7.4 seventh). */
+static inline bool tcp_state_receives(enum synack_tcp_state st)
+{
+	return st == SYNACK_ESTABLISHED || st == SYNACK_FIN_WAIT_1 || st == SYNACK_FIN_WAIT_2;
+}
+/* States in which the user may still queue data. */
+static inline bool tcp_state_can_send(enum synack_tcp_state st)
+{
+	return st == SYNACK_ESTABLISHED || st == SYNACK_CLOSE_WAIT;
+}
+/* States in which queued data and our FIN still go out. */
+static inline bool tcp_state_transmits(enum synack_tcp_state st)
+{
+	return st == SYNACK_ESTABLISHED || st == SYNACK_CLOSE_WAIT || st == SYNACK_FIN_WAIT_1 ||
+	       st == SYNACK_CLOSING || st == SYNACK_LAST_ACK;
+}
+
+/* tcp_state.c */
+bool tcp_transition_legal(enum synack_tcp_state from, enum synack_tcp_state to);
+/* The one function that changes tcb->state: checks the transition, counts, traces, wakes. */
+void tcp_set_state(struct synack_stack *s, struct synack_tcb *c, enum synack_tcp_state to);
+/* Ends the connection: CLOSED, pending error err (0: none), timers off, out of the tables;
+ * the tcb is freed at the end of the call if no descriptor holds it. */
+void tcp_done(struct synack_stack *s, struct synack_tcb *c, int err);
+/* Recomputes readiness and calls the wake callback when it changed. */
+void tcp_wake(struct synack_stack *s, struct synack_tcb *c);
+unsigned tcp_events(const struct synack_tcb *c);
+
+/* tcb lifetime (socket.c) */
+struct synack_tcb *tcb_new(struct synack_stack *s);
+/* Marks the tcb dead: out of every table, timers cancelled; memory freed by stack_reap. */
+void tcb_kill(struct synack_stack *s, struct synack_tcb *c);
+void tcb_free(struct synack_stack *s, struct synack_tcb *c);
+/* Allocates the send and receive buffers. Errors: -ENOMEM. */
+int tcb_alloc_buffers(struct synack_stack *s, struct synack_tcb *c);
+int tcb_conntab_insert(struct synack_stack *s, struct synack_tcb *c);
+void tcb_conntab_remove(struct synack_stack *s, struct synack_tcb *c);
+/* Detaches a child from its listener's queues. */
+void tcb_unlink_child(struct synack_tcb *c);
+void tcb_fill_info(const struct synack_stack *s, const struct synack_tcb *c,
+		   struct synack_tcp_info *out);
+
+/* ports.c */
+struct synack_tcb *ports_find_listener(const struct synack_stack *s, uint16_t port);
+void ports_listen_insert(struct synack_stack *s, struct synack_tcb *c);
+void ports_listen_remove(struct synack_stack *s, struct synack_tcb *c);
+/* Binds c to port. Errors: -EADDRINUSE. */
+int ports_bind(struct synack_stack *s, struct synack_tcb *c, uint16_t port);
+/* Binds c to a free ephemeral port. Errors: -EADDRINUSE (range exhausted). */
+int ports_bind_ephemeral(struct synack_stack *s, struct synack_tcb *c);
+/* Puts an accepted child on its listener's port (no conflict check: it shares the port). */
+void ports_bind_child(struct synack_stack *s, struct synack_tcb *c);
+void ports_unbind(struct synack_stack *s, struct synack_tcb *c);
+
+/* isn.c */
+seq_t isn_generate(const struct synack_stack *s, const struct synack_tuple *t);
+
+/* tcp_output.c */
+uint32_t tcp_ts_now(const struct synack_stack *s, const struct synack_tcb *c);
+/* The window we announce now (bytes, before scaling). */
+uint32_t tcp_rcv_window(const struct synack_tcb *c);
+void tcp_send_syn(struct synack_stack *s, struct synack_tcb *c, bool retx);
+/* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, with SACK blocks when out-of-order data is held. */
+void tcp_send_ack(struct synack_stack *s, struct synack_tcb *c);
+/* A probe <SEQ=seq><ACK=RCV.NXT><CTL=ACK> with no data: an old sequence number the peer
+ * must acknowledge (keepalive: SND.NXT-1; zero-window probe: SND.UNA-1, as Linux). */
+void tcp_send_probe(struct synack_stack *s, struct synack_tcb *c, seq_t seq);
+/* <SEQ=SND.NXT><CTL=RST>: aborting our own connection. */
+void tcp_send_reset(struct synack_stack *s, struct synack_tcb *c);
+/* RST in reply to seg, which reached no connection (RFC 9293 §3.10.7.1). Never for a RST. */
+void tcp_reply_reset(struct synack_stack *s, const struct synack_tuple *t,
+		     const struct synack_tcp_seg *seg);
+/* Sends what the windows allow; with force_ack sends an ACK even when there is no data. */
+void tcp_output(struct synack_stack *s, struct synack_tcb *c, bool force_ack);
+/* Retransmits one segment starting at SND.UNA (fast retransmit, partial ACK). */
+void tcp_retransmit_head(struct synack_stack *s, struct synack_tcb *c);
+
+/* tcp_timer.c */
+void tcp_arm_rtx(struct synack_stack *s, struct synack_tcb *c);
+void tcp_arm_persist(struct synack_stack *s, struct synack_tcb *c);
+void tcp_arm_keepalive(struct synack_stack *s, struct synack_tcb *c);
+void tcp_arm_close(struct synack_stack *s, struct synack_tcb *c, enum synack_timer_kind k,
+		   uint64_t after_us);
+void tcp_cancel_timers(struct synack_stack *s, struct synack_tcb *c);
+/* A new RTT sample (RFC 6298 §2). */
+void tcp_rtt_sample(struct synack_stack *s, struct synack_tcb *c, uint32_t rtt_us);
+/* Entering FIN-WAIT-2 or TIME-WAIT, or becoming an orphan there: the matching timer. */
+void tcp_enter_time_wait(struct synack_stack *s, struct synack_tcb *c);
+
+#endif

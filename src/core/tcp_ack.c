@@ -1,0 +1,245 @@
+/* "fifth check the ACK field" (RFC 9293 §3.10.7.4), with what hangs off an acknowledgment:
+ * RTT samples (RFC 6298, RFC 7323 §4), the retransmission timer (RFC 6298 §5), congestion
+ * control (RFC 5681 slow start and congestion avoidance; fast retransmit and NewReno fast
+ * recovery, RFC 6582), the send-window update, and the closing states that wait for the
+ * acknowledgment of our FIN. */
+#include <errno.h>
+
+#include "core/tcp_input.h"
+
+static bool fin_acked(const struct synack_tcb *c)
+{
+	return c->fin_queued && seq_gt(c->snd_una, c->fin_seq);
+}
+
+/* SYN-RECEIVED → ESTABLISHED: "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED
+ * state and continue processing". A passive child gets its buffers now and moves from the
+ * SYN queue to the accept queue (if there is room; if not, the ACK is dropped, as Linux does,
+ * and the SYN-ACK retransmission tries again). */
+static bool synrcvd_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
+{
+	const struct synack_tcp_seg *seg = rx->seg;
+	if (!(seq_lt(c->snd_una, seg->ack) && seq_le(seg->ack, c->snd_nxt))) {
+		/* "If the segment acknowledgment is not acceptable, form a reset segment
+		 * <SEQ=SEG.ACK><CTL=RST> and send it." */
+		rx_drop(s, rx, SYNACK_DROP_TCP_NOT_ACCEPTABLE);
+		tcp_reply_reset(s, &rx->t, seg);
+		return false;
+	}
+	struct synack_tcb *l = c->parent;
+	if (l && l->acceptq_len > (uint32_t)l->backlog) {
+		stack_count(s, SYNACK_CTR_ListenOverflows);
+		stack_count(s, SYNACK_CTR_ListenDrops);
+		rx_drop(s, rx, SYNACK_DROP_TCP_LISTEN_OVERFLOW);
+		return false;
+	}
+	if (!c->sndq.cap && tcb_alloc_buffers(s, c) < 0) {
+		rx_drop(s, rx, SYNACK_DROP_TCP_NO_MEMORY);
+		return false;
+	}
+	if (c->rtt_timing && c->retries == 0)
+		tcp_rtt_sample(s, c, (uint32_t)(s->now_us - c->rtt_start_us));
+	c->rtt_timing = false;
+	c->retries = 0;
+	c->snd_wnd = (uint32_t)seg->win << c->snd_wscale;
+	c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = seg->seq;
+	c->snd_wl2 = seg->ack;
+	if (l) {
+		tcb_unlink_child(c);
+		c->parent = l;
+		c->in_acceptq = true;
+		if (l->acceptq_tail)
+			l->acceptq_tail->q_next = c;
+		else
+			l->acceptq = c;
+		c->q_prev = l->acceptq_tail;
+		l->acceptq_tail = c;
+		l->acceptq_len++;
+		ports_bind_child(s, c);
+		stack_count(s, SYNACK_CTR_PassiveOpens);
+	}
+	tcp_set_state(s, c, SYNACK_ESTABLISHED);
+	tcp_arm_keepalive(s, c);
+	if (l)
+		tcp_wake(s, l);
+	if (c->fin_queued) {
+		c->fin_seq = seq_add(c->snd_buf_seq, c->sndq.len);
+		tcp_set_state(s, c, SYNACK_FIN_WAIT_1);
+	}
+	return true;
+}
+
+/* RFC 5681 §3.1 and RFC 6582 §3.2 on an ACK that acknowledges new data. */
+static void cc_on_new_ack(struct synack_stack *s, struct synack_tcb *c, uint32_t acked)
+{
+	uint32_t mss = c->snd_mss;
+	if (c->in_recovery) {
+		if (seq_ge(c->snd_una, c->recover)) {
+			/* Full acknowledgment: "Set cwnd to ... ssthresh", leave fast recovery. */
+			c->in_recovery = false;
+			c->cwnd = c->ssthresh;
+		} else {
+			/* Partial acknowledgment: retransmit the first unacknowledged segment,
+			 * deflate cwnd by the amount acknowledged and add back one SMSS. */
+			tcp_retransmit_head(s, c);
+			c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
+			c->cwnd += mss;
+		}
+		c->dupacks = 0;
+		return;
+	}
+	c->dupacks = 0;
+	if (c->cwnd < c->ssthresh)
+		c->cwnd += acked < mss ? acked : mss; /* slow start */
+	else
+		c->cwnd += mss * mss / c->cwnd > 0 ? mss * mss / c->cwnd : 1; /* avoidance */
+}
+
+/* RFC 5681 §3.2 / RFC 6582: the third duplicate ACK starts fast retransmit and recovery;
+ * further ones inflate cwnd by one segment each. */
+static void cc_on_dupack(struct synack_stack *s, struct synack_tcb *c)
+{
+	uint32_t mss = c->snd_mss;
+	c->dupacks++;
+	if (c->in_recovery) {
+		c->cwnd += mss;
+		return;
+	}
+	if (c->dupacks != 3)
+		return;
+	uint32_t flight = (uint32_t)seq_diff(c->snd_max, c->snd_una);
+	c->ssthresh = flight / 2 > 2 * mss ? flight / 2 : 2 * mss;
+	c->recover = c->snd_max;
+	c->in_recovery = true;
+	tcp_retransmit_head(s, c);
+	c->cwnd = c->ssthresh + 3 * mss;
+}
+
+static void rtt_from_ack(struct synack_stack *s, struct synack_tcb *c,
+			 const struct synack_tcp_seg *seg)
+{
+	/* RFC 7323 §4.1: with timestamps every ACK of new data gives a sample (retransmissions
+	 * included: the echoed value says which transmission is acknowledged). */
+	if (c->ts_ok && seg->opts.has_ts && seg->opts.ts_ecr) {
+		uint32_t ms = tcp_ts_now(s, c) - seg->opts.ts_ecr;
+		if (ms < 600000u)
+			tcp_rtt_sample(s, c, ms * 1000u);
+		c->rtt_timing = false;
+		return;
+	}
+	/* Otherwise one timed segment at a time, never a retransmitted one (Karn). */
+	if (c->rtt_timing && seq_gt(seg->ack, c->rtt_seq)) {
+		tcp_rtt_sample(s, c, (uint32_t)(s->now_us - c->rtt_start_us));
+		c->rtt_timing = false;
+	}
+}
+
+static void new_ack(struct synack_stack *s, struct synack_tcb *c, const struct synack_tcp_seg *seg)
+{
+	uint32_t acked = (uint32_t)seq_diff(seg->ack, c->snd_una);
+	if (seq_gt(seg->ack, c->snd_buf_seq)) {
+		uint32_t data = (uint32_t)seq_diff(seg->ack, c->snd_buf_seq);
+		if (data > c->sndq.len)
+			data = c->sndq.len;
+		ring_consume(&c->sndq, data);
+		c->snd_buf_seq = seq_add(c->snd_buf_seq, data);
+	}
+	c->snd_una = seg->ack;
+	if (seq_lt(c->snd_nxt, c->snd_una))
+		c->snd_nxt = c->snd_una;
+	rtt_from_ack(s, c, seg);
+	c->retries = 0;
+	cc_on_new_ack(s, c, acked);
+	/* RFC 6298 §5.2/5.3: all acknowledged → stop the timer, else restart it. */
+	if (c->snd_una == c->snd_max)
+		synack_wheel_cancel(&s->wheel, &c->t_rtx);
+	else
+		tcp_arm_rtx(s, c);
+}
+
+static void window_update(struct synack_stack *s, struct synack_tcb *c,
+			  const struct synack_tcp_seg *seg)
+{
+	/* "If SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK), set SND.WND <-
+	 * SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK." */
+	if (!(seq_lt(c->snd_wl1, seg->seq) || (c->snd_wl1 == seg->seq && seq_le(c->snd_wl2, seg->ack))))
+		return;
+	c->snd_wnd = (uint32_t)seg->win << c->snd_wscale;
+	c->snd_wl1 = seg->seq;
+	c->snd_wl2 = seg->ack;
+	if (c->snd_wnd > c->max_snd_wnd)
+		c->max_snd_wnd = c->snd_wnd;
+	if (c->snd_wnd > 0 && synack_timer_armed(&c->t_rtx) && c->t_rtx.kind == SYNACK_TIMER_PERSIST) {
+		synack_wheel_cancel(&s->wheel, &c->t_rtx);
+		c->retries = 0;
+	}
+}
+
+static bool is_dupack(const struct synack_tcb *c, const struct rx *rx)
+{
+	const struct synack_tcp_seg *seg = rx->seg;
+	return seg->ack == c->snd_una && seg->len == 0 && !has(rx, SYNACK_TH_FIN) &&
+	       c->snd_una != c->snd_max && ((uint32_t)seg->win << c->snd_wscale) == c->snd_wnd;
+}
+
+/* The states waiting for the acknowledgment of our FIN. Returns false when the connection
+ * is gone. */
+static bool closing_states(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (!fin_acked(c))
+		return true;
+	switch (c->state) {
+	case SYNACK_FIN_WAIT_1:
+		/* "if the FIN segment is now acknowledged, then enter FIN-WAIT-2" */
+		tcp_set_state(s, c, SYNACK_FIN_WAIT_2);
+		tcp_enter_time_wait(s, c);
+		return true;
+	case SYNACK_CLOSING:
+		/* "if the ACK acknowledges our FIN, then enter the TIME-WAIT state" */
+		tcp_set_state(s, c, SYNACK_TIME_WAIT);
+		tcp_enter_time_wait(s, c);
+		return true;
+	case SYNACK_LAST_ACK:
+		/* "If our FIN is now acknowledged, delete the TCB, enter the CLOSED state" */
+		tcp_done(s, c, 0);
+		return false;
+	default:
+		return true;
+	}
+}
+
+bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
+{
+	const struct synack_tcp_seg *seg = rx->seg;
+	/* "if the ACK bit is off, drop the segment and return" */
+	if (!has(rx, SYNACK_TH_ACK)) {
+		rx_drop(s, rx, SYNACK_DROP_TCP_NO_ACK);
+		return false;
+	}
+	if (c->state == SYNACK_SYN_RECEIVED && !synrcvd_ack(s, c, rx))
+		return false;
+	/* "If the ACK acks something not yet sent (SEG.ACK > SND.NXT), then send an ACK, drop
+	 * the segment, and return." (SND.NXT here is the highest ever sent: after a timeout we
+	 * send again from SND.UNA.) */
+	if (seq_gt(seg->ack, c->snd_max)) {
+		rx_drop(s, rx, SYNACK_DROP_TCP_ACK_UNSENT);
+		tcp_send_ack(s, c);
+		return false;
+	}
+	/* RFC 5961 §5.2: an ACK older than SND.UNA - MAX.SND.WND is dropped with an ACK. */
+	if (seq_lt(seg->ack, c->snd_una - c->max_snd_wnd) && seq_lt(seg->ack, c->snd_una)) {
+		rx_drop(s, rx, SYNACK_DROP_TCP_ACK_OLD);
+		tcp_send_ack(s, c);
+		return false;
+	}
+	bool dup = is_dupack(c, rx);
+	if (seq_gt(seg->ack, c->snd_una))
+		new_ack(s, c, seg);
+	if (seq_le(c->snd_una, seg->ack))
+		window_update(s, c, seg);
+	if (dup)
+		cc_on_dupack(s, c);
+	tcp_wake(s, c);
+	return closing_states(s, c);
+}

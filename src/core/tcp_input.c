@@ -1,0 +1,566 @@
+/* Segment arrival, written as RFC 9293 §3.10.7 reads.
+ *
+ *   §3.10.7.1  CLOSED (no connection)  → no_socket()
+ *   §3.10.7.2  LISTEN                  → input_listen()
+ *   §3.10.7.3  SYN-SENT                → input_syn_sent()
+ *   §3.10.7.4  every other state       → input_synchronized(): "first check sequence
+ *              number", "second check the RST bit", "fourth, check the SYN bit", "fifth
+ *              check the ACK field", "seventh, process the segment text", "eighth, check the
+ *              FIN bit" — one function per step.
+ *
+ * With RFC 5961 (challenge ACKs for in-window RSTs and for SYNs in synchronized states),
+ * RFC 7323 timestamps (TS.Recent; PAWS is not implemented), RFC 2018 SACK blocks in our ACKs,
+ * and RFC 5681/6582 congestion control on the ACK path. Out-of-order data is kept; an
+ * out-of-order FIN is not (the peer retransmits it). Data on a SYN or SYN-ACK is ignored. */
+#include <errno.h>
+#include <string.h>
+
+#include "core/tcp_input.h"
+
+void rx_drop(struct synack_stack *s, const struct rx *rx, enum synack_drop_reason r)
+{
+	stack_drop(s, r, &rx->t, rx->seg, rx->frame, rx->frame_len);
+}
+
+/* ---- options negotiated on the SYN --------------------------------------------------------- */
+
+static void negotiate(struct synack_stack *s, struct synack_tcb *c, const struct synack_tcp_opts *o)
+{
+	c->ws_ok = s->cfg.window_scaling && o->has_wscale;
+	c->snd_wscale = c->ws_ok ? (o->wscale > 14 ? 14 : o->wscale) : 0;
+	c->rcv_wscale = c->ws_ok ? 7 : 0;
+	c->ts_ok = s->cfg.timestamps && o->has_ts;
+	if (c->ts_ok)
+		c->ts_recent = o->ts_val;
+	c->sack_ok = s->cfg.sack && o->sack_ok;
+	/* RFC 9293 §3.7.1: without the option, assume 536. */
+	c->rcv_mss = o->has_mss ? o->mss : 536;
+	uint32_t mss = c->rcv_mss;
+	uint32_t ours = c->user_mss && c->user_mss < s->cfg.mss ? c->user_mss : s->cfg.mss;
+	if (mss > ours)
+		mss = ours;
+	if (c->ts_ok)
+		mss -= 12; /* like Linux: the MSS counts payload, the timestamp option eats 12 */
+	c->snd_mss = (uint16_t)(mss < 64 ? 64 : mss);
+	c->cwnd = s->cfg.init_cwnd_segs * (uint32_t)c->snd_mss;
+	c->ssthresh = UINT32_MAX / 2;
+}
+
+static void update_ts_recent(struct synack_tcb *c, const struct synack_tcp_seg *seg)
+{
+	/* RFC 7323 §4.3: "If SEG.TSval >= TS.Recent and SEG.SEQ <= Last.ACK.sent then
+	 * TS.Recent = SEG.TSval". */
+	if (c->ts_ok && seg->opts.has_ts && seq_le(seg->seq, c->rcv_nxt) &&
+	    seq_ge(seg->opts.ts_val, c->ts_recent))
+		c->ts_recent = seg->opts.ts_val;
+}
+
+/* RFC 5961 §7: challenge ACKs are rate limited; Linux jitters the limit. */
+void challenge_ack(struct synack_stack *s, struct synack_tcb *c, const struct rx *rx)
+{
+	uint32_t lim = s->cfg.challenge_ack_limit;
+	if (s->now_us - c->chal_start_us >= 1000000u || c->chal_limit == 0) {
+		c->chal_start_us = s->now_us;
+		c->chal_count = 0;
+		c->chal_limit = lim ? lim / 2 + (uint32_t)synack_rng_below(&s->rng, lim) + 1 : 0;
+	}
+	if (c->chal_count >= c->chal_limit) {
+		rx_drop(s, rx, SYNACK_DROP_TCP_CHALLENGE_LIMIT);
+		return;
+	}
+	c->chal_count++;
+	stack_count(s, SYNACK_CTR_TCPChallengeACK);
+	tcp_send_ack(s, c);
+}
+
+/* ---- §3.10.7.2 LISTEN ----------------------------------------------------------------------- */
+
+/* Hook for SYN cookies (RFC 4987 §3.6): when the SYN queue is full, answer with a cookie
+ * SYN-ACK instead of dropping. Returns true when it handled the SYN. Not implemented yet. */
+static bool listen_synq_full_hook(struct synack_stack *s, struct synack_tcb *l, const struct rx *rx)
+{
+	(void)s, (void)l, (void)rx;
+	return false;
+}
+
+/* Hook for SYN cookies: an ACK arriving at a listener may complete a cookie handshake.
+ * Returns true when it handled the ACK. Not implemented yet. */
+static bool listen_cookie_ack_hook(struct synack_stack *s, struct synack_tcb *l, const struct rx *rx)
+{
+	(void)s, (void)l, (void)rx;
+	return false;
+}
+
+static void child_init(struct synack_stack *s, struct synack_tcb *l, struct synack_tcb *c,
+		       const struct rx *rx)
+{
+	const struct synack_tcp_seg *seg = rx->seg;
+	c->node.key = rx->t;
+	c->passive = true;
+	c->nodelay = l->nodelay;
+	c->keepalive = l->keepalive;
+	c->keep_idle_s = l->keep_idle_s;
+	c->keep_intvl_s = l->keep_intvl_s;
+	c->keep_cnt = l->keep_cnt;
+	c->sndbuf_size = l->sndbuf_size;
+	c->rcvbuf_size = l->rcvbuf_size;
+	c->user_mss = l->user_mss;
+	c->linger_on = l->linger_on;
+	c->linger_s = l->linger_s;
+	c->irs = seg->seq;
+	c->rcv_nxt = seq_add(seg->seq, 1);
+	c->iss = isn_generate(s, &rx->t);
+	c->snd_una = c->iss;
+	c->snd_nxt = c->iss;
+	c->snd_max = c->iss;
+	c->snd_sml = c->iss;
+	c->snd_buf_seq = seq_add(c->iss, 1);
+	negotiate(s, c, &seg->opts);
+	c->snd_wnd = seg->win; /* RFC 7323 §2.2: the window of a SYN is never scaled */
+	c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = seg->seq;
+	c->snd_wl2 = c->iss;
+}
+
+static void input_listen(struct synack_stack *s, struct synack_tcb *l, struct rx *rx)
+{
+	/* "first check for an RST: An incoming RST segment could not be valid since it could
+	 * not have been sent in response to anything sent by this incarnation" */
+	if (has(rx, SYNACK_TH_RST)) {
+		rx_drop(s, rx, SYNACK_DROP_TCP_NOT_ACCEPTABLE);
+		return;
+	}
+	/* "second check for an ACK: ... form a reset segment <SEQ=SEG.ACK><CTL=RST>" */
+	if (has(rx, SYNACK_TH_ACK)) {
+		if (listen_cookie_ack_hook(s, l, rx))
+			return;
+		rx_drop(s, rx, SYNACK_DROP_TCP_NOT_ACCEPTABLE);
+		tcp_reply_reset(s, &rx->t, rx->seg);
+		return;
+	}
+	if (!has(rx, SYNACK_TH_SYN)) {
+		rx_drop(s, rx, SYNACK_DROP_TCP_BAD_FLAGS);
+		return;
+	}
+	/* Linux: a full accept queue drops the SYN (ListenOverflows, ListenDrops); it is full
+	 * when it holds more than backlog connections. */
+	if (l->acceptq_len > (uint32_t)l->backlog) {
+		stack_count(s, SYNACK_CTR_ListenOverflows);
+		stack_count(s, SYNACK_CTR_ListenDrops);
+		rx_drop(s, rx, SYNACK_DROP_TCP_LISTEN_OVERFLOW);
+		return;
+	}
+	uint32_t synq_max = l->backlog > 0 ? (uint32_t)l->backlog : 1;
+	if (l->synq_len >= synq_max) {
+		if (listen_synq_full_hook(s, l, rx))
+			return;
+		stack_count(s, SYNACK_CTR_ListenDrops);
+		rx_drop(s, rx, SYNACK_DROP_TCP_SYNQ_FULL);
+		return;
+	}
+	struct synack_tcb *c = tcb_new(s);
+	if (!c) {
+		stack_count(s, SYNACK_CTR_ListenDrops);
+		rx_drop(s, rx, SYNACK_DROP_TCP_NO_MEMORY);
+		return;
+	}
+	child_init(s, l, c, rx);
+	if (tcb_conntab_insert(s, c) < 0) {
+		tcb_kill(s, c);
+		rx_drop(s, rx, SYNACK_DROP_TCP_NO_MEMORY);
+		return;
+	}
+	c->parent = l;
+	c->q_next = l->synq;
+	if (l->synq)
+		l->synq->q_prev = c;
+	l->synq = c;
+	l->synq_len++;
+	/* The child is the listener's TCB as the RFC tells it: LISTEN → SYN-RECEIVED. */
+	c->state = SYNACK_LISTEN;
+	tcp_set_state(s, c, SYNACK_SYN_RECEIVED);
+	tcp_send_syn(s, c, false);
+}
+
+/* ---- §3.10.7.3 SYN-SENT --------------------------------------------------------------------- */
+
+static void syn_sent_established(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
+{
+	const struct synack_tcp_seg *seg = rx->seg;
+	if (c->rtt_timing && c->retries == 0)
+		tcp_rtt_sample(s, c, (uint32_t)(s->now_us - c->rtt_start_us));
+	c->rtt_timing = false;
+	c->retries = 0;
+	synack_wheel_cancel(&s->wheel, &c->t_rtx);
+	c->snd_wnd = seg->win;
+	c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = seg->seq;
+	c->snd_wl2 = seg->ack;
+	if (c->fin_queued)
+		c->fin_seq = seq_add(c->snd_buf_seq, c->sndq.len);
+	tcp_set_state(s, c, SYNACK_ESTABLISHED);
+	tcp_arm_keepalive(s, c);
+	/* "form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it" */
+	tcp_send_ack(s, c);
+	if (c->fin_queued) {
+		tcp_set_state(s, c, SYNACK_FIN_WAIT_1);
+		tcp_output(s, c, false);
+	}
+}
+
+static void input_syn_sent(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
+{
+	const struct synack_tcp_seg *seg = rx->seg;
+	bool ack_ok = false;
+	/* "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset (unless the RST bit is set, if
+	 * so drop the segment and return) <SEQ=SEG.ACK><CTL=RST>" */
+	if (has(rx, SYNACK_TH_ACK)) {
+		if (seq_le(seg->ack, c->iss) || seq_gt(seg->ack, c->snd_nxt)) {
+			rx_drop(s, rx, SYNACK_DROP_TCP_BAD_SYNACK);
+			tcp_reply_reset(s, &rx->t, seg);
+			return;
+		}
+		ack_ok = true;
+	}
+	/* "If the ACK was acceptable, then signal to the user 'error: connection reset', drop
+	 * the segment, enter CLOSED state ... Otherwise (no ACK), drop the segment." */
+	if (has(rx, SYNACK_TH_RST)) {
+		if (ack_ok)
+			tcp_done(s, c, -ECONNREFUSED);
+		else
+			rx_drop(s, rx, SYNACK_DROP_TCP_NO_ACK);
+		return;
+	}
+	if (!has(rx, SYNACK_TH_SYN)) {
+		rx_drop(s, rx, SYNACK_DROP_TCP_BAD_FLAGS);
+		return;
+	}
+	/* "RCV.NXT is set to SEG.SEQ+1, IRS is set to SEG.SEQ." */
+	c->irs = seg->seq;
+	c->rcv_nxt = seq_add(seg->seq, 1);
+	negotiate(s, c, &seg->opts);
+	if (ack_ok) {
+		c->snd_una = seg->ack;
+		/* "If SND.UNA > ISS (our SYN has been ACKed), change the connection state to
+		 * ESTABLISHED" */
+		if (c->ts_ok && seg->opts.ts_ecr && c->retries == 0) {
+			uint32_t ms = tcp_ts_now(s, c) - seg->opts.ts_ecr;
+			c->rtt_timing = false;
+			tcp_rtt_sample(s, c, ms * 1000u);
+		}
+		syn_sent_established(s, c, rx);
+		return;
+	}
+	/* "Otherwise, enter SYN-RECEIVED, form a SYN,ACK segment <SEQ=ISS><ACK=RCV.NXT>
+	 * <CTL=SYN,ACK> and send it." (simultaneous open) */
+	c->snd_wnd = seg->win;
+	c->max_snd_wnd = c->snd_wnd;
+	c->snd_wl1 = seg->seq;
+	c->snd_wl2 = c->iss;
+	tcp_set_state(s, c, SYNACK_SYN_RECEIVED);
+	tcp_send_syn(s, c, false);
+}
+
+/* ---- §3.10.7.4 the synchronized states (and SYN-RECEIVED) ----------------------------------- */
+
+static bool seq_acceptable(const struct synack_tcb *c, seq_t seq, uint32_t len, uint32_t wnd)
+{
+	seq_t nxt = c->rcv_nxt, edge = seq_add(c->rcv_nxt, wnd);
+	if (len == 0)
+		return wnd == 0 ? seq == nxt : seq_in(seq, nxt, edge);
+	if (wnd == 0)
+		return false;
+	return seq_in(seq, nxt, edge) || seq_in(seq_add(seq, len - 1), nxt, edge);
+}
+
+static uint32_t acceptance_window(const struct synack_tcb *c)
+{
+	uint32_t wnd = tcp_rcv_window(c), max = 65535u << c->rcv_wscale;
+	return wnd < max ? wnd : max;
+}
+
+/* "first check sequence number": the four cases of segment length and receive window. */
+static bool check_sequence(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
+{
+	const struct synack_tcp_seg *seg = rx->seg;
+	uint32_t wnd = acceptance_window(c);
+	if (seq_acceptable(c, seg->seq, rx->seg_len, wnd))
+		return true;
+	/* "If the RCV.WND is zero, no segments will be acceptable, but special allowance should
+	 * be made to accept valid ACKs, URGs, and RSTs." */
+	if (wnd == 0 && seg->seq == c->rcv_nxt) {
+		rx->text_dropped = true;
+		rx->ack_now = true;
+		return true;
+	}
+	/* "If an incoming segment is not acceptable, an acknowledgment should be sent in reply
+	 * (unless the RST bit is set, if so drop the segment and return)" */
+	if (has(rx, SYNACK_TH_RST)) {
+		rx_drop(s, rx, SYNACK_DROP_TCP_NOT_ACCEPTABLE);
+		return false;
+	}
+	if (c->state == SYNACK_TIME_WAIT && has(rx, SYNACK_TH_FIN)) {
+		/* A retransmitted FIN: our last ACK was lost. "Acknowledge it, and restart the
+		 * 2 MSL timeout." */
+		tcp_send_ack(s, c);
+		tcp_enter_time_wait(s, c);
+		return false;
+	}
+	if (has(rx, SYNACK_TH_SYN) && tcp_state_synchronized(c->state)) {
+		/* RFC 5961 §4.2: a SYN, "irrespective of the sequence number", draws a
+		 * challenge ACK. */
+		stack_count(s, SYNACK_CTR_TCPSYNChallenge);
+		rx_drop(s, rx, SYNACK_DROP_TCP_SYN_IN_WINDOW);
+		challenge_ack(s, c, rx);
+		return false;
+	}
+	rx_drop(s, rx, SYNACK_DROP_TCP_NOT_ACCEPTABLE);
+	tcp_send_ack(s, c);
+	return false;
+}
+
+/* A passive SYN-RECEIVED entry goes back to LISTEN: the listener keeps listening and this
+ * half-open TCB is deleted. */
+static void back_to_listen(struct synack_stack *s, struct synack_tcb *c)
+{
+	tcp_cancel_timers(s, c);
+	tcb_conntab_remove(s, c);
+	tcp_set_state(s, c, SYNACK_LISTEN);
+	tcb_kill(s, c);
+}
+
+/* "second check the RST bit", with RFC 5961 §3.2 and RFC 1337. */
+static bool check_rst(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
+{
+	if (!has(rx, SYNACK_TH_RST))
+		return true;
+	/* RFC 1337: TIME-WAIT assassination hazards; ignore the RST. */
+	if (c->state == SYNACK_TIME_WAIT) {
+		rx_drop(s, rx, SYNACK_DROP_TCP_RST_IN_TIME_WAIT);
+		return false;
+	}
+	/* RFC 5961 §3.2: "If the RST bit is set and the sequence number exactly matches the next
+	 * expected sequence number (RCV.NXT), then TCP MUST reset the connection ... Otherwise
+	 * ... TCP MUST send an ACK (challenge ACK)". */
+	if (rx->seg->seq != c->rcv_nxt) {
+		rx_drop(s, rx, SYNACK_DROP_TCP_RST_NOT_EXACT);
+		challenge_ack(s, c, rx);
+		return false;
+	}
+	switch (c->state) {
+	case SYNACK_SYN_RECEIVED:
+		if (c->passive)
+			back_to_listen(s, c);
+		else
+			tcp_done(s, c, -ECONNREFUSED);
+		break;
+	case SYNACK_CLOSE_WAIT:
+		c->reset = true;
+		tcp_done(s, c, -EPIPE); /* Linux: the peer had already finished sending */
+		break;
+	default:
+		c->reset = true;
+		tcp_done(s, c, -ECONNRESET);
+		break;
+	}
+	return false;
+}
+
+/* "fourth, check the SYN bit" */
+static bool check_syn(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
+{
+	if (!has(rx, SYNACK_TH_SYN))
+		return true;
+	/* "SYN-RECEIVED STATE: If the connection was initiated with a passive OPEN, then return
+	 * this connection to the LISTEN state and return." */
+	if (c->state == SYNACK_SYN_RECEIVED && c->passive) {
+		rx_drop(s, rx, SYNACK_DROP_TCP_SYN_IN_WINDOW);
+		back_to_listen(s, c);
+		return false;
+	}
+	/* RFC 5961 §4.2: challenge ACK. */
+	stack_count(s, SYNACK_CTR_TCPSYNChallenge);
+	rx_drop(s, rx, SYNACK_DROP_TCP_SYN_IN_WINDOW);
+	challenge_ack(s, c, rx);
+	return false;
+}
+
+/* "seventh, process the segment text" */
+static bool process_text(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
+{
+	const struct synack_tcp_seg *seg = rx->seg;
+	if (seg->len == 0 || rx->text_dropped)
+		return true;
+	if (!tcp_state_receives(c->state))
+		return true; /* "This should not occur since a FIN has been received" */
+	seq_t seq = seg->seq;
+	const uint8_t *data = seg->payload;
+	uint32_t len = (uint32_t)seg->len;
+	if (c->orphan && seq_gt(seq_add(seq, len), c->rcv_nxt)) {
+		/* Linux: new data for a socket the user has closed cannot be delivered: reset. */
+		stack_count(s, SYNACK_CTR_TCPAbortOnData);
+		tcp_send_reset(s, c);
+		tcp_done(s, c, 0);
+		return false;
+	}
+	rx->ack_now = true;
+	if (seq_lt(seq, c->rcv_nxt)) {
+		uint32_t skip = (uint32_t)seq_diff(c->rcv_nxt, seq);
+		if (skip >= len)
+			return true; /* a duplicate: acknowledged, nothing new */
+		seq = c->rcv_nxt;
+		data += skip;
+		len -= skip;
+	}
+	uint32_t wnd = acceptance_window(c), off = (uint32_t)seq_diff(seq, c->rcv_nxt);
+	if (off >= wnd) {
+		rx->text_dropped = true;
+		return true;
+	}
+	if (off + len > wnd) {
+		len = wnd - off;
+		rx->text_dropped = true;
+	}
+	ring_write_at(&c->rcvq, c->rcvq.len + off, data, len);
+	if (off > 0) {
+		if (!ooo_add(&c->ooo, seq, seq_add(seq, len))) {
+			stack_count(s, SYNACK_CTR_TCPOFODrop);
+			rx_drop(s, rx, SYNACK_DROP_TCP_OOO_FULL);
+			rx->text_dropped = true;
+			return true;
+		}
+		stack_count(s, SYNACK_CTR_TCPOFOQueue);
+		rx->text_dropped = has(rx, SYNACK_TH_FIN); /* an out-of-order FIN is not kept */
+		return true;
+	}
+	c->rcvq.len += len;
+	c->rcv_nxt = seq_add(c->rcv_nxt, len);
+	/* Out-of-order data now in sequence joins the readable bytes. */
+	while (c->ooo.n && seq_le(c->ooo.r[0].start, c->rcv_nxt)) {
+		seq_t end = ooo_advance(&c->ooo, c->rcv_nxt);
+		c->rcvq.len += (uint32_t)seq_diff(end, c->rcv_nxt);
+		c->rcv_nxt = end;
+	}
+	return true;
+}
+
+/* "eighth, check the FIN bit" */
+static void check_fin(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
+{
+	const struct synack_tcp_seg *seg = rx->seg;
+	if (!has(rx, SYNACK_TH_FIN) || rx->text_dropped)
+		return;
+	seq_t fin = seq_add(seg->seq, (uint32_t)seg->len);
+	if (!c->rcvd_fin) {
+		if (fin != c->rcv_nxt)
+			return; /* not in sequence yet */
+		/* "advance RCV.NXT over the FIN, and send an acknowledgment for the FIN" */
+		c->rcv_nxt = seq_add(c->rcv_nxt, 1);
+		c->rcvd_fin = true;
+	}
+	rx->ack_now = true;
+	switch (c->state) {
+	case SYNACK_SYN_RECEIVED:
+	case SYNACK_ESTABLISHED:
+		tcp_set_state(s, c, SYNACK_CLOSE_WAIT);
+		break;
+	case SYNACK_FIN_WAIT_1:
+		/* "If our FIN has been ACKed (perhaps in this segment), then enter TIME-WAIT ...
+		 * otherwise, enter the CLOSING state." (FIN-WAIT-2 already covers the first.) */
+		tcp_set_state(s, c, SYNACK_CLOSING);
+		break;
+	case SYNACK_FIN_WAIT_2:
+		tcp_set_state(s, c, SYNACK_TIME_WAIT);
+		tcp_enter_time_wait(s, c);
+		break;
+	case SYNACK_TIME_WAIT:
+		tcp_enter_time_wait(s, c); /* "restart the 2 MSL time-wait timeout" */
+		break;
+	default:
+		break; /* CLOSE-WAIT, CLOSING, LAST-ACK: "Remain in the ... state." */
+	}
+}
+
+static void input_synchronized(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
+{
+	/* Our SYN-ACK was lost and the peer repeats its SYN: send the SYN-ACK again. */
+	if (c->state == SYNACK_SYN_RECEIVED && c->passive &&
+	    (rx->seg->flags & (SYNACK_TH_SYN | SYNACK_TH_ACK | SYNACK_TH_RST)) == SYNACK_TH_SYN &&
+	    rx->seg->seq == c->irs) {
+		tcp_send_syn(s, c, true);
+		return;
+	}
+	if (!check_sequence(s, c, rx))
+		return;
+	update_ts_recent(c, rx->seg);
+	if (!check_rst(s, c, rx) || !check_syn(s, c, rx) || !check_ack(s, c, rx))
+		return;
+	if (!process_text(s, c, rx))
+		return;
+	check_fin(s, c, rx);
+	if (c->state == SYNACK_CLOSED)
+		return;
+	tcp_output(s, c, rx->ack_now);
+	tcp_wake(s, c);
+}
+
+static void conn_input(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
+{
+	c->last_rx_us = s->now_us; /* any segment restarts the keepalive idle time */
+	c->keep_probes = 0;
+	if (c->state == SYNACK_SYN_SENT)
+		input_syn_sent(s, c, rx);
+	else
+		input_synchronized(s, c, rx);
+}
+
+/* §3.10.7.1: "If the state is CLOSED (i.e., TCB does not exist) ... An incoming segment not
+ * containing a RST causes a RST to be sent in response." */
+static void no_socket(struct synack_stack *s, struct rx *rx)
+{
+	rx_drop(s, rx, SYNACK_DROP_TCP_NO_SOCKET);
+	tcp_reply_reset(s, &rx->t, rx->seg);
+}
+
+void tcp_input(struct synack_stack *s, const struct synack_ipv4 *ip, const uint8_t *tcp,
+	       size_t tcp_len, const uint8_t *frame, size_t frame_len)
+{
+	struct synack_tcp_seg seg;
+	stack_count(s, SYNACK_CTR_InSegs);
+	int r = synack_tcp_parse(tcp, tcp_len, ip->src, ip->dst, true, &seg);
+	if (r < 0) {
+		stack_count(s, SYNACK_CTR_InErrs);
+		if (r == -SYNACK_DROP_TCP_BAD_CSUM)
+			stack_count(s, SYNACK_CTR_InCsumErrors);
+		stack_drop(s, (enum synack_drop_reason)-r, NULL, NULL, frame, frame_len);
+		return;
+	}
+	struct rx rx = {
+		.seg = &seg,
+		.t = {.laddr = ip->dst, .raddr = ip->src, .lport = seg.dport, .rport = seg.sport},
+		.frame = frame,
+		.frame_len = frame_len,
+		.seg_len = (uint32_t)seg.len + !!(seg.flags & SYNACK_TH_SYN) +
+			   !!(seg.flags & SYNACK_TH_FIN),
+	};
+	if ((seg.flags & (SYNACK_TH_SYN | SYNACK_TH_RST)) == (SYNACK_TH_SYN | SYNACK_TH_RST) ||
+	    seg.sport == 0 || seg.dport == 0) {
+		stack_count(s, SYNACK_CTR_InErrs);
+		rx_drop(s, &rx, SYNACK_DROP_TCP_BAD_FLAGS);
+		return;
+	}
+	struct synack_conntab_node *n = synack_conntab_find(&s->conns, &rx.t);
+	if (n) {
+		struct synack_tcb *c = SYNACK_container_of(n, struct synack_tcb, node);
+		stack_trace_rx(s, &rx.t, &seg, frame, frame_len);
+		conn_input(s, c, &rx);
+		return;
+	}
+	struct synack_tcb *l = ports_find_listener(s, seg.dport);
+	if (l) {
+		stack_trace_rx(s, &rx.t, &seg, frame, frame_len);
+		input_listen(s, l, &rx);
+		return;
+	}
+	no_socket(s, &rx);
+}

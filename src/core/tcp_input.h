@@ -1,0 +1,26 @@
+/* Shared between the steps of segment arrival (tcp_input.c) and the ACK step (tcp_ack.c). */
+#ifndef SYNACK_CORE_TCP_INPUT_H
+#define SYNACK_CORE_TCP_INPUT_H
+
+#include "core/tcb.h"
+
+/* One arriving segment as the steps of RFC 9293 §3.10.7 see it. */
+struct rx {
+	const struct synack_tcp_seg *seg;
+	struct synack_tuple t; /* local = destination of the segment */
+	const uint8_t *frame;
+	size_t frame_len;
+	uint32_t seg_len;  /* SEG.LEN: data + SYN + FIN */
+	bool ack_now;      /* an acknowledgment must go out */
+	bool text_dropped; /* zero window, trimmed or out of order: the FIN cannot be taken */
+};
+
+static inline bool has(const struct rx *rx, uint8_t flag) { return (rx->seg->flags & flag) != 0; }
+
+void rx_drop(struct synack_stack *s, const struct rx *rx, enum synack_drop_reason r);
+/* RFC 5961 challenge ACK, rate limited per connection. */
+void challenge_ack(struct synack_stack *s, struct synack_tcb *c, const struct rx *rx);
+/* "fifth check the ACK field". Returns false when processing of the segment ends. */
+bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx);
+
+#endif

@@ -1,0 +1,287 @@
+/* Segment output: SYN and SYN-ACK with their options, data segmentation by MSS, ACKs (with
+ * SACK blocks, RFC 2018), probes and resets.
+ *
+ * RFC 9293 §3.8.6.2.1 (sender SWS avoidance) and RFC 1122 §4.2.3.4 / RFC 896 (Nagle): a
+ * segment shorter than the MSS goes out only when nothing is in flight (or TCP_NODELAY is set,
+ * or it carries the FIN). The last segment of what the user queued carries PSH (RFC 9293
+ * §3.9.1.2: "the PSH bit ... set in the last TCP segment created from the buffer"). There is no
+ * delayed ACK: every segment that needs an acknowledgment gets one at once.
+ *
+ * Resets follow RFC 9293 §3.10.7.1: "If the incoming segment has an ACK field, the reset
+ * takes its sequence number from the ACK field of the segment, otherwise the reset has
+ * sequence number zero and the ACK field is set to the sum of the sequence number and segment
+ * length of the incoming segment." And never a reset in reply to a reset. */
+#include <string.h>
+
+#include "core/tcb.h"
+
+uint32_t tcp_ts_now(const struct synack_stack *s, const struct synack_tcb *c)
+{
+	return (uint32_t)(s->now_us / 1000) + c->ts_offset;
+}
+
+uint32_t tcp_rcv_window(const struct synack_tcb *c)
+{
+	if (c->rcvq.cap == 0)
+		return c->rcvbuf_size;
+	return ring_free(&c->rcvq);
+}
+
+/* The MSS we announce: the configured one, lowered by TCP_MAXSEG. */
+static uint16_t adv_mss(const struct synack_stack *s, const struct synack_tcb *c)
+{
+	uint16_t m = s->cfg.mss;
+	if (c->user_mss && c->user_mss < m)
+		m = c->user_mss;
+	return m;
+}
+
+/* The window of a SYN or SYN-ACK (never scaled, RFC 7323 §2.2): like Linux, the largest
+ * multiple of the MSS (less the timestamp option when it is in use) that fits in
+ * min(rcvbuf, 65535): 64240 for MSS 1460, 65160 with timestamps. */
+static uint16_t syn_window(const struct synack_stack *s, const struct synack_tcb *c)
+{
+	uint32_t mss = adv_mss(s, c) - (c->ts_ok ? 12u : 0u);
+	uint32_t lim = c->rcvbuf_size < 65535 ? c->rcvbuf_size : 65535;
+	uint32_t w = lim / mss * mss;
+	return (uint16_t)(w ? w : lim);
+}
+
+static uint16_t window_field(struct synack_tcb *c)
+{
+	uint32_t wnd = tcp_rcv_window(c);
+	uint32_t max = 65535u << c->rcv_wscale;
+	if (wnd > max)
+		wnd = max;
+	uint16_t field = (uint16_t)(wnd >> c->rcv_wscale);
+	c->rcv_adv = seq_add(c->rcv_nxt, (uint32_t)field << c->rcv_wscale);
+	c->rcv_wnd = (uint32_t)field << c->rcv_wscale;
+	return field;
+}
+
+/* Options of a synchronized segment: NOP NOP TS, then NOP NOP SACK blocks. */
+static void data_opts(const struct synack_stack *s, const struct synack_tcb *c,
+		      struct synack_tcp_opts *o)
+{
+	if (c->ts_ok) {
+		o->has_ts = true;
+		o->ts_val = tcp_ts_now(s, c);
+		o->ts_ecr = c->ts_recent;
+	}
+	if (c->sack_ok && c->ooo.n > 0) {
+		uint32_t max = c->ts_ok ? 3 : 4;
+		for (uint32_t i = 0; i < c->ooo.n && i < max; i++) {
+			o->sack[i].left = c->ooo.r[i].start;
+			o->sack[i].right = c->ooo.r[i].end;
+			o->sack_count++;
+		}
+	}
+}
+
+static void seg_init(const struct synack_tcb *c, struct synack_tcp_seg *seg, seq_t seq,
+		     uint8_t flags)
+{
+	memset(seg, 0, sizeof *seg);
+	seg->sport = c->node.key.lport;
+	seg->dport = c->node.key.rport;
+	seg->seq = seq;
+	seg->flags = flags;
+	if (flags & SYNACK_TH_ACK)
+		seg->ack = c->rcv_nxt;
+}
+
+void tcp_send_syn(struct synack_stack *s, struct synack_tcb *c, bool retx)
+{
+	bool synack = c->state == SYNACK_SYN_RECEIVED;
+	struct synack_tcp_seg seg;
+	seg_init(c, &seg, c->iss, synack ? SYNACK_TH_SYN | SYNACK_TH_ACK : SYNACK_TH_SYN);
+	seg.win = syn_window(s, c);
+	struct synack_tcp_opts *o = &seg.opts;
+	o->has_mss = true;
+	o->mss = adv_mss(s, c);
+	/* A SYN offers what the stack is configured for; a SYN-ACK only echoes what the SYN
+	 * offered (ws_ok/ts_ok/sack_ok were set from it). */
+	o->sack_ok = synack ? c->sack_ok : s->cfg.sack;
+	o->has_ts = synack ? c->ts_ok : s->cfg.timestamps;
+	o->has_wscale = synack ? c->ws_ok : s->cfg.window_scaling;
+	o->wscale = c->rcv_wscale;
+	if (o->has_ts) {
+		o->ts_val = tcp_ts_now(s, c);
+		o->ts_ecr = synack ? c->ts_recent : 0;
+	}
+	if (seq_lt(c->snd_nxt, seq_add(c->iss, 1)))
+		c->snd_nxt = seq_add(c->iss, 1);
+	c->snd_max = seq_max(c->snd_max, c->snd_nxt);
+	if (retx) {
+		c->rtt_timing = false;
+		c->total_retrans++;
+	} else if (!c->rtt_timing) {
+		c->rtt_timing = true;
+		c->rtt_seq = c->iss;
+		c->rtt_start_us = s->now_us;
+	}
+	stack_emit_tcp(s, tcb_tuple(c), &seg, retx);
+	tcp_arm_rtx(s, c);
+}
+
+static void send_ctl(struct synack_stack *s, struct synack_tcb *c, seq_t seq, uint8_t flags)
+{
+	struct synack_tcp_seg seg;
+	seg_init(c, &seg, seq, flags);
+	seg.win = window_field(c);
+	data_opts(s, c, &seg.opts);
+	stack_emit_tcp(s, tcb_tuple(c), &seg, false);
+}
+
+void tcp_send_ack(struct synack_stack *s, struct synack_tcb *c)
+{
+	send_ctl(s, c, c->snd_nxt, SYNACK_TH_ACK);
+}
+
+void tcp_send_probe(struct synack_stack *s, struct synack_tcb *c, seq_t seq)
+{
+	send_ctl(s, c, seq, SYNACK_TH_ACK);
+}
+
+void tcp_send_reset(struct synack_stack *s, struct synack_tcb *c)
+{
+	struct synack_tcp_seg seg;
+	seg_init(c, &seg, c->snd_nxt, SYNACK_TH_RST | SYNACK_TH_ACK);
+	if (c->ts_ok) {
+		seg.opts.has_ts = true;
+		seg.opts.ts_val = tcp_ts_now(s, c);
+		seg.opts.ts_ecr = c->ts_recent;
+	}
+	stack_emit_tcp(s, tcb_tuple(c), &seg, false);
+}
+
+void tcp_reply_reset(struct synack_stack *s, const struct synack_tuple *t,
+		     const struct synack_tcp_seg *in)
+{
+	if (in->flags & SYNACK_TH_RST)
+		return;
+	struct synack_tcp_seg seg;
+	memset(&seg, 0, sizeof seg);
+	seg.sport = t->lport;
+	seg.dport = t->rport;
+	if (in->flags & SYNACK_TH_ACK) {
+		seg.seq = in->ack;
+		seg.flags = SYNACK_TH_RST;
+	} else {
+		uint32_t len = (uint32_t)in->len + !!(in->flags & SYNACK_TH_SYN) +
+			       !!(in->flags & SYNACK_TH_FIN);
+		seg.ack = seq_add(in->seq, len);
+		seg.flags = SYNACK_TH_RST | SYNACK_TH_ACK;
+	}
+	stack_emit_tcp(s, t, &seg, false);
+}
+
+/* Sends the data at [seq, seq+len) of the send queue, with FIN when fin is set. */
+static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, uint32_t len,
+		      bool fin)
+{
+	uint32_t off = (uint32_t)seq_diff(seq, c->snd_buf_seq);
+	uint8_t flags = SYNACK_TH_ACK;
+	if (len > 0 && off + len == c->sndq.len)
+		flags |= SYNACK_TH_PSH;
+	if (fin)
+		flags |= SYNACK_TH_FIN;
+	struct synack_tcp_seg seg;
+	seg_init(c, &seg, seq, flags);
+	seg.win = window_field(c);
+	data_opts(s, c, &seg.opts);
+	const uint8_t *p = ring_span(&c->sndq, off, len);
+	if (!p && len) {
+		ring_peek(&c->sndq, off, s->scratch, len);
+		p = s->scratch;
+	}
+	seg.payload = p;
+	seg.len = len;
+	bool retx = seq_lt(seq, c->snd_max);
+	seq_t end = seq_add(seq, len + fin);
+	if (retx) {
+		c->total_retrans++;
+		c->rtt_timing = false; /* Karn: no sample from a retransmitted segment */
+	} else if (!c->rtt_timing && (len || fin)) {
+		c->rtt_timing = true;
+		c->rtt_seq = seq;
+		c->rtt_start_us = s->now_us;
+	}
+	stack_emit_tcp(s, tcb_tuple(c), &seg, retx);
+	if (len < c->snd_mss)
+		c->snd_sml = seq_max(c->snd_sml, end);
+	if (seq_gt(end, c->snd_nxt))
+		c->snd_nxt = end;
+	c->snd_max = seq_max(c->snd_max, c->snd_nxt);
+	if (!synack_timer_armed(&c->t_rtx) || c->t_rtx.kind != SYNACK_TIMER_RETRANSMIT)
+		tcp_arm_rtx(s, c);
+}
+
+/* Has our FIN been sent (SND.NXT past it)? */
+static bool fin_sent(const struct synack_tcb *c)
+{
+	return c->fin_queued && seq_gt(c->snd_nxt, c->fin_seq);
+}
+
+/* One step of the send loop: how much may go now. Returns false when nothing may. */
+static bool next_segment(const struct synack_tcb *c, uint32_t *len_out, bool *fin_out)
+{
+	if (fin_sent(c))
+		return false;
+	uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq);
+	uint32_t unsent = c->sndq.len - off;
+	uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+	uint32_t inflight = (uint32_t)seq_diff(c->snd_nxt, c->snd_una);
+	uint32_t avail = wnd > inflight ? wnd - inflight : 0;
+	uint32_t len = unsent;
+	if (len > c->snd_mss)
+		len = c->snd_mss;
+	if (len > avail)
+		len = avail;
+	bool fin = c->fin_queued && off + len == c->sndq.len;
+	if (len == 0 && !fin)
+		return false;
+	/* Sender SWS avoidance: a short segment cut by the window waits while data is in
+	 * flight. Nagle with Minshall's refinement (as Linux): a short segment at the end of the
+	 * data waits only while an earlier short segment is unacknowledged. */
+	if (len < c->snd_mss && inflight > 0 && !fin) {
+		if (len < unsent)
+			return false;
+		if (!c->nodelay && seq_gt(c->snd_sml, c->snd_una))
+			return false;
+	}
+	*len_out = len;
+	*fin_out = fin;
+	return true;
+}
+
+void tcp_output(struct synack_stack *s, struct synack_tcb *c, bool force_ack)
+{
+	bool sent = false;
+	if (tcp_state_transmits(c->state) && c->sndq.cap) {
+		uint32_t len;
+		bool fin;
+		while (next_segment(c, &len, &fin)) {
+			send_data(s, c, c->snd_nxt, len, fin);
+			sent = true;
+		}
+		uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq);
+		bool unsent = off < c->sndq.len;
+		if (unsent && c->snd_nxt == c->snd_una && c->snd_wnd == 0 &&
+		    !synack_timer_armed(&c->t_rtx))
+			tcp_arm_persist(s, c);
+	}
+	if (!sent && force_ack)
+		tcp_send_ack(s, c);
+}
+
+void tcp_retransmit_head(struct synack_stack *s, struct synack_tcb *c)
+{
+	uint32_t len = c->sndq.len < c->snd_mss ? c->sndq.len : c->snd_mss;
+	bool fin = c->fin_queued && len == c->sndq.len && seq_gt(c->snd_max, c->fin_seq);
+	if (len == 0 && !fin)
+		return;
+	seq_t nxt = c->snd_nxt;
+	send_data(s, c, c->snd_una, len, fin);
+	c->snd_nxt = seq_max(nxt, c->snd_nxt);
+}

@@ -1,0 +1,115 @@
+/* The one place where a connection changes state (RFC 9293 §3.3.2, figure 5).
+ *
+ * tcp_set_state() checks the transition against the RFC's diagram, keeps the state-driven
+ * counters (CurrEstab, EstabResets, AttemptFails, as Linux's tcp_set_state()/tcp_done() do),
+ * emits SYNACK_TRACE_STATE and wakes the socket. */
+#include "core/tcb.h"
+
+#define S(x) SYNACK_##x
+#define BIT(x) (1u << SYNACK_##x)
+
+/* legal[from] = the states the RFC's diagram (and its text: "delete the TCB", reset and abort
+ * from any state) lets a connection move to. */
+static const unsigned legal[SYNACK_STATE_COUNT] = {
+	[S(CLOSED)] = BIT(LISTEN) | BIT(SYN_SENT),
+	[S(LISTEN)] = BIT(SYN_RECEIVED) | BIT(SYN_SENT) | BIT(CLOSED),
+	[S(SYN_SENT)] = BIT(SYN_RECEIVED) | BIT(ESTABLISHED) | BIT(CLOSED),
+	[S(SYN_RECEIVED)] = BIT(ESTABLISHED) | BIT(FIN_WAIT_1) | BIT(LISTEN) | BIT(CLOSED) |
+			    BIT(CLOSE_WAIT),
+	[S(ESTABLISHED)] = BIT(FIN_WAIT_1) | BIT(CLOSE_WAIT) | BIT(CLOSED),
+	[S(FIN_WAIT_1)] = BIT(FIN_WAIT_2) | BIT(CLOSING) | BIT(TIME_WAIT) | BIT(CLOSED),
+	[S(FIN_WAIT_2)] = BIT(TIME_WAIT) | BIT(CLOSED),
+	[S(CLOSE_WAIT)] = BIT(LAST_ACK) | BIT(CLOSED),
+	[S(CLOSING)] = BIT(TIME_WAIT) | BIT(CLOSED),
+	[S(LAST_ACK)] = BIT(CLOSED),
+	[S(TIME_WAIT)] = BIT(CLOSED),
+};
+
+bool tcp_transition_legal(enum synack_tcp_state from, enum synack_tcp_state to)
+{
+	if ((unsigned)from >= SYNACK_STATE_COUNT || (unsigned)to >= SYNACK_STATE_COUNT)
+		return false;
+	return (legal[from] >> to) & 1u;
+}
+
+static bool counts_as_established(enum synack_tcp_state st)
+{
+	return st == S(ESTABLISHED) || st == S(CLOSE_WAIT);
+}
+
+static void state_counters(struct synack_stack *s, enum synack_tcp_state from,
+			   enum synack_tcp_state to)
+{
+	if (!counts_as_established(from) && counts_as_established(to))
+		s->ctr.v[SYNACK_CTR_CurrEstab]++;
+	if (counts_as_established(from) && !counts_as_established(to))
+		s->ctr.v[SYNACK_CTR_CurrEstab]--;
+	/* Linux: an established connection that goes straight to CLOSED was reset. */
+	if (to == S(CLOSED) && counts_as_established(from))
+		stack_count(s, SYNACK_CTR_EstabResets);
+	/* An opening that did not complete. */
+	if ((to == S(CLOSED) || to == S(LISTEN)) &&
+	    (from == S(SYN_SENT) || from == S(SYN_RECEIVED)))
+		stack_count(s, SYNACK_CTR_AttemptFails);
+}
+
+void tcp_set_state(struct synack_stack *s, struct synack_tcb *c, enum synack_tcp_state to)
+{
+	enum synack_tcp_state from = c->state;
+	if (from == to)
+		return;
+	SYNACK_ASSERT(tcp_transition_legal(from, to));
+	c->state = to;
+	state_counters(s, from, to);
+	stack_trace_state(s, tcb_tuple(c), from, to);
+	tcp_wake(s, c);
+}
+
+unsigned tcp_events(const struct synack_tcb *c)
+{
+	unsigned ev = 0;
+	if (c->state == S(LISTEN))
+		return c->acceptq_len ? SYNACK_EV_READABLE : 0;
+	if (c->err)
+		ev |= SYNACK_EV_ERROR;
+	if (c->rcvq.len || c->rcvd_fin || c->shut_rd || c->err)
+		ev |= SYNACK_EV_READABLE;
+	if (tcp_state_can_send(c->state) && !c->fin_queued && ring_free(&c->sndq) > 0)
+		ev |= SYNACK_EV_WRITABLE;
+	if (c->state == S(CLOSED)) {
+		/* Linux: a closed socket is writable (the write fails at once) and hung up. */
+		ev |= SYNACK_EV_HUP | SYNACK_EV_WRITABLE;
+		if (c->ever_connected)
+			ev |= SYNACK_EV_READABLE;
+	}
+	if (c->rcvd_fin && c->fin_queued)
+		ev |= SYNACK_EV_HUP;
+	return ev;
+}
+
+void tcp_wake(struct synack_stack *s, struct synack_tcb *c)
+{
+	unsigned ev = tcp_events(c);
+	if (ev == c->events)
+		return;
+	c->events = ev;
+	if (c->fd >= 0 && s->cfg.wake)
+		s->cfg.wake(s->cfg.wake_ctx, c->fd, ev);
+	else if (c->parent && c->in_acceptq && c->parent->fd >= 0)
+		tcp_wake(s, c->parent);
+}
+
+void tcp_done(struct synack_stack *s, struct synack_tcb *c, int err)
+{
+	if (err) {
+		c->err = err;
+		stack_trace_error(s, tcb_tuple(c), err);
+	}
+	tcp_cancel_timers(s, c);
+	tcb_conntab_remove(s, c);
+	tcp_set_state(s, c, S(CLOSED));
+	if (c->fd < 0)
+		tcb_kill(s, c);
+	else
+		tcp_wake(s, c);
+}

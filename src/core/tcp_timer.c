@@ -1,0 +1,228 @@
+/* Connection timers, as absolute deadlines in the stack's timer wheel. Each tcb embeds three:
+ *
+ *   t_rtx    RETRANSMIT (SYN, SYN-ACK, data, FIN; RFC 6298) or PERSIST (zero-window probe,
+ *            RFC 9293 §3.8.6.1) — never both at once: persist runs only when nothing is in
+ *            flight;
+ *   t_keep   KEEPALIVE (RFC 1122 §4.2.3.6);
+ *   t_close  TIME_WAIT (2*MSL, RFC 9293 §3.6) or FIN_WAIT_2 (an orphan's timeout, Linux's
+ *            tcp_fin_timeout).
+ *
+ * RTO (RFC 6298 §2): the first sample R sets SRTT = R, RTTVAR = R/2; later ones
+ *   RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R|,  SRTT = 7/8 SRTT + 1/8 R;
+ * RTO = SRTT + max(G, 4 RTTVAR) with G = 1 ms (the wheel's resolution), kept within
+ * [rto_min, rto_max]; "the host MUST set RTO <- RTO * 2 ('back off the timer')" on expiry. */
+#include <errno.h>
+
+#include "core/tcb.h"
+
+static uint64_t ms_to_us(uint64_t ms) { return ms * 1000u; }
+
+static uint32_t rto_clamp(const struct synack_stack *s, uint64_t rto_us)
+{
+	uint64_t lo = ms_to_us(s->cfg.rto_min_ms), hi = ms_to_us(s->cfg.rto_max_ms);
+	if (rto_us < lo)
+		rto_us = lo;
+	if (rto_us > hi)
+		rto_us = hi;
+	return (uint32_t)rto_us;
+}
+
+void tcp_rtt_sample(struct synack_stack *s, struct synack_tcb *c, uint32_t r)
+{
+	if (!c->rtt_valid) {
+		c->srtt_us = r;
+		c->rttvar_us = r / 2;
+		c->rtt_valid = true;
+	} else {
+		uint32_t delta = c->srtt_us > r ? c->srtt_us - r : r - c->srtt_us;
+		c->rttvar_us = (3 * c->rttvar_us + delta) / 4;
+		c->srtt_us = (7 * (uint64_t)c->srtt_us + r) / 8;
+	}
+	uint64_t k = 4 * (uint64_t)c->rttvar_us;
+	c->rto_us = rto_clamp(s, c->srtt_us + (k > 1000 ? k : 1000));
+}
+
+void tcp_arm_rtx(struct synack_stack *s, struct synack_tcb *c)
+{
+	c->t_rtx.kind = SYNACK_TIMER_RETRANSMIT;
+	synack_wheel_arm(&s->wheel, &c->t_rtx, s->now_us + c->rto_us);
+}
+
+void tcp_arm_persist(struct synack_stack *s, struct synack_tcb *c)
+{
+	uint32_t shift = c->retries < 16 ? c->retries : 16;
+	c->t_rtx.kind = SYNACK_TIMER_PERSIST;
+	synack_wheel_arm(&s->wheel, &c->t_rtx, s->now_us + rto_clamp(s, (uint64_t)c->rto_us << shift));
+}
+
+void tcp_arm_keepalive(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (!c->keepalive) {
+		synack_wheel_cancel(&s->wheel, &c->t_keep);
+		return;
+	}
+	c->t_keep.kind = SYNACK_TIMER_KEEPALIVE;
+	synack_wheel_arm(&s->wheel, &c->t_keep, c->last_rx_us + (uint64_t)c->keep_idle_s * 1000000u);
+}
+
+void tcp_arm_close(struct synack_stack *s, struct synack_tcb *c, enum synack_timer_kind k,
+		   uint64_t after_us)
+{
+	c->t_close.kind = k;
+	synack_wheel_arm(&s->wheel, &c->t_close, s->now_us + after_us);
+}
+
+void tcp_cancel_timers(struct synack_stack *s, struct synack_tcb *c)
+{
+	synack_wheel_cancel(&s->wheel, &c->t_rtx);
+	synack_wheel_cancel(&s->wheel, &c->t_keep);
+	synack_wheel_cancel(&s->wheel, &c->t_close);
+}
+
+void tcp_enter_time_wait(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (c->state == SYNACK_TIME_WAIT) {
+		synack_wheel_cancel(&s->wheel, &c->t_rtx);
+		synack_wheel_cancel(&s->wheel, &c->t_keep);
+		tcp_arm_close(s, c, SYNACK_TIMER_TIME_WAIT, 2 * ms_to_us(s->cfg.msl_ms));
+		return;
+	}
+	/* FIN-WAIT-2: only an orphan times out; after shutdown(WR) the user still reads. */
+	if (c->state == SYNACK_FIN_WAIT_2 && c->orphan)
+		tcp_arm_close(s, c, SYNACK_TIMER_FIN_WAIT_2, ms_to_us(s->cfg.fin_timeout_ms));
+}
+
+static void backoff(struct synack_stack *s, struct synack_tcb *c)
+{
+	c->retries++;
+	c->rto_us = rto_clamp(s, 2 * (uint64_t)c->rto_us);
+}
+
+/* SYN or SYN-ACK timed out: retry, or give up after syn_retries / synack_retries. */
+static void rtx_opening(struct synack_stack *s, struct synack_tcb *c)
+{
+	uint32_t max = c->state == SYNACK_SYN_SENT || !c->passive ? s->cfg.syn_retries
+								  : s->cfg.synack_retries;
+	if (c->retries >= max) {
+		/* A half-open passive entry just goes away; an active open fails. */
+		tcp_done(s, c, c->passive ? 0 : -ETIMEDOUT);
+		return;
+	}
+	stack_count(s, SYNACK_CTR_TCPTimeouts);
+	backoff(s, c);
+	tcp_send_syn(s, c, true);
+}
+
+/* Data or FIN timed out (RFC 6298 §5.4–5.6, RFC 5681 §3.1 eq. 4): retransmit the earliest
+ * unacknowledged segment, back off, and restart from one segment of window. */
+static void rtx_data(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (c->snd_una == c->snd_max)
+		return;
+	if (c->retries >= s->cfg.retries2) {
+		stack_count(s, SYNACK_CTR_TCPAbortOnTimeout);
+		tcp_done(s, c, -ETIMEDOUT);
+		return;
+	}
+	stack_count(s, SYNACK_CTR_TCPTimeouts);
+	uint32_t flight = (uint32_t)seq_diff(c->snd_max, c->snd_una);
+	c->ssthresh = flight / 2 > 2u * c->snd_mss ? flight / 2 : 2u * c->snd_mss;
+	c->cwnd = c->snd_mss;
+	c->dupacks = 0;
+	c->in_recovery = false;
+	backoff(s, c);
+	c->snd_nxt = c->snd_una; /* go back: what follows goes out again as the window opens */
+	tcp_retransmit_head(s, c);
+	tcp_arm_rtx(s, c);
+}
+
+/* Zero-window probe (Linux's tcp_probe_timer): an ACK below the window that makes the peer
+ * announce its window again; given up after retries2 unanswered probes. */
+static void on_persist(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (c->snd_wnd > 0) {
+		tcp_output(s, c, false);
+		return;
+	}
+	if (c->retries >= s->cfg.retries2) {
+		stack_count(s, SYNACK_CTR_TCPAbortOnTimeout);
+		tcp_done(s, c, -ETIMEDOUT);
+		return;
+	}
+	tcp_send_probe(s, c, c->snd_una - 1);
+	c->retries++;
+	tcp_arm_persist(s, c);
+}
+
+/* RFC 1122 §4.2.3.6 with Linux's timing: after keep_idle_s of silence a probe, then one each
+ * keep_intvl_s; keep_cnt unanswered probes end the connection (Linux sends a RST first). */
+static void on_keepalive(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (!c->keepalive || !tcp_state_synchronized(c->state) || c->state == SYNACK_TIME_WAIT)
+		return;
+	uint64_t idle_us = (uint64_t)c->keep_idle_s * 1000000u;
+	if (c->snd_una != c->snd_max || c->sndq.len > 0) {
+		c->t_keep.kind = SYNACK_TIMER_KEEPALIVE;
+		synack_wheel_arm(&s->wheel, &c->t_keep, s->now_us + idle_us);
+		return;
+	}
+	if (c->keep_probes == 0 && s->now_us - c->last_rx_us < idle_us) {
+		tcp_arm_keepalive(s, c);
+		return;
+	}
+	if (c->keep_probes >= c->keep_cnt) {
+		tcp_send_reset(s, c);
+		tcp_done(s, c, -ETIMEDOUT);
+		return;
+	}
+	/* "the probe ... with SEG.SEQ = SND.NXT-1" (RFC 1122 §4.2.3.6). */
+	tcp_send_probe(s, c, c->snd_nxt - 1);
+	c->keep_probes++;
+	stack_count(s, SYNACK_CTR_TCPKeepAlive);
+	c->t_keep.kind = SYNACK_TIMER_KEEPALIVE;
+	synack_wheel_arm(&s->wheel, &c->t_keep, s->now_us + (uint64_t)c->keep_intvl_s * 1000000u);
+}
+
+static struct synack_tcb *timer_owner(struct synack_timer *t)
+{
+	switch (t->kind) {
+	case SYNACK_TIMER_RETRANSMIT:
+	case SYNACK_TIMER_PERSIST:
+		return SYNACK_container_of(t, struct synack_tcb, t_rtx);
+	case SYNACK_TIMER_KEEPALIVE:
+		return SYNACK_container_of(t, struct synack_tcb, t_keep);
+	default:
+		return SYNACK_container_of(t, struct synack_tcb, t_close);
+	}
+}
+
+void tcp_timer_fire(struct synack_stack *s, struct synack_timer *t)
+{
+	struct synack_tcb *c = timer_owner(t);
+	if (c->dead)
+		return;
+	stack_trace_timer(s, tcb_tuple(c), (enum synack_timer_kind)t->kind);
+	switch (t->kind) {
+	case SYNACK_TIMER_RETRANSMIT:
+		if (c->state == SYNACK_SYN_SENT || c->state == SYNACK_SYN_RECEIVED)
+			rtx_opening(s, c);
+		else
+			rtx_data(s, c);
+		break;
+	case SYNACK_TIMER_PERSIST:
+		on_persist(s, c);
+		break;
+	case SYNACK_TIMER_KEEPALIVE:
+		on_keepalive(s, c);
+		break;
+	case SYNACK_TIMER_TIME_WAIT:
+		stack_count(s, SYNACK_CTR_TW);
+		tcp_done(s, c, 0);
+		break;
+	case SYNACK_TIMER_FIN_WAIT_2:
+		tcp_done(s, c, 0);
+		break;
+	default:
+		break;
+	}
+}

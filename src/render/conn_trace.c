@@ -1,0 +1,320 @@
+/* JSON lines trace back into trace events: see conn_trace.h. The parser takes flat objects
+ * (string, number, true/false values), which is all the jsonl backend writes; anything else
+ * makes the line bad, never a crash.
+ */
+#include "render/conn_trace.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render/conn.h"
+#include "render/ladder.h"
+
+#define MAX_FIELDS 24
+
+struct field {
+	char key[16];
+	char val[160];
+	bool is_str;
+};
+
+static const char *skip_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		p++;
+	return p;
+}
+
+/* A JSON string into out (cap bytes, truncated); returns the position after it or NULL. */
+static const char *parse_str(const char *p, char *out, size_t cap)
+{
+	size_t n = 0;
+	if (*p++ != '"')
+		return NULL;
+	for (; *p && *p != '"'; p++) {
+		char c = *p;
+		if (c == '\\') {
+			p++;
+			if (!*p)
+				return NULL;
+			c = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p;
+			if (*p == 'u') { /* \u00XX: keep ASCII, replace the rest */
+				if (!isxdigit((unsigned char)p[1]) || !isxdigit((unsigned char)p[2]) ||
+				    !isxdigit((unsigned char)p[3]) || !isxdigit((unsigned char)p[4]))
+					return NULL;
+				char hex[5] = {p[1], p[2], p[3], p[4], 0};
+				long v = strtol(hex, NULL, 16);
+				c = v >= 0x20 && v < 0x7f ? (char)v : '?';
+				p += 4;
+			}
+		}
+		if (n + 1 < cap)
+			out[n++] = c;
+	}
+	if (*p != '"')
+		return NULL;
+	out[n] = 0;
+	return p + 1;
+}
+
+static int parse_object(const char *p, struct field *fs, int *nf)
+{
+	*nf = 0;
+	p = skip_ws(p);
+	if (*p++ != '{')
+		return -EINVAL;
+	p = skip_ws(p);
+	if (*p == '}')
+		return 0;
+	for (;;) {
+		if (*nf == MAX_FIELDS)
+			return -EINVAL;
+		struct field *f = &fs[(*nf)++];
+		p = parse_str(skip_ws(p), f->key, sizeof f->key);
+		if (!p)
+			return -EINVAL;
+		p = skip_ws(p);
+		if (*p++ != ':')
+			return -EINVAL;
+		p = skip_ws(p);
+		f->is_str = *p == '"';
+		if (f->is_str) {
+			p = parse_str(p, f->val, sizeof f->val);
+			if (!p)
+				return -EINVAL;
+		} else {
+			size_t n = 0;
+			while (*p && (isalnum((unsigned char)*p) || *p == '-' || *p == '.' || *p == '+'))
+				if (n + 1 < sizeof f->val)
+					f->val[n++] = *p++;
+				else
+					p++;
+			f->val[n] = 0;
+			if (n == 0)
+				return -EINVAL;
+		}
+		p = skip_ws(p);
+		if (*p == '}')
+			return 0;
+		if (*p++ != ',')
+			return -EINVAL;
+	}
+}
+
+static const char *get(const struct field *fs, int nf, const char *key)
+{
+	for (int i = 0; i < nf; i++)
+		if (!strcmp(fs[i].key, key))
+			return fs[i].val;
+	return NULL;
+}
+
+static uint64_t get_u(const struct field *fs, int nf, const char *key)
+{
+	const char *v = get(fs, nf, key);
+	return v ? strtoull(v, NULL, 10) : 0;
+}
+
+static bool get_b(const struct field *fs, int nf, const char *key)
+{
+	const char *v = get(fs, nf, key);
+	return v && !strcmp(v, "true");
+}
+
+/* tcpdump's notation back to flag bits: S F R P U E W and '.' for ACK ("none": 0). */
+static uint8_t flags_parse(const char *s)
+{
+	uint8_t f = 0;
+	for (; s && *s; s++) {
+		switch (*s) {
+		case 'S': f |= SYNACK_TH_SYN; break;
+		case 'F': f |= SYNACK_TH_FIN; break;
+		case 'R': f |= SYNACK_TH_RST; break;
+		case 'P': f |= SYNACK_TH_PSH; break;
+		case 'U': f |= SYNACK_TH_URG; break;
+		case 'E': f |= SYNACK_TH_ECE; break;
+		case 'W': f |= SYNACK_TH_CWR; break;
+		case '.': f |= SYNACK_TH_ACK; break;
+		default: break;
+		}
+	}
+	return f;
+}
+
+static int kind_parse(const char *s, enum synack_trace_kind *k)
+{
+	for (int i = 0; i <= SYNACK_TRACE_NOTE; i++) {
+		if (s && !strcmp(s, synack_trace_kind_name((enum synack_trace_kind)i))) {
+			*k = (enum synack_trace_kind)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static enum synack_tcp_state state_parse(const char *s)
+{
+	for (int i = 0; i < SYNACK_STATE_COUNT; i++)
+		if (s && !strcmp(s, synack_state_name((enum synack_tcp_state)i)))
+			return (enum synack_tcp_state)i;
+	return SYNACK_CLOSED;
+}
+
+static int name_lookup(const char *s, int n, const char *(*name)(int))
+{
+	for (int i = 0; i < n; i++)
+		if (s && !strcmp(s, name(i)))
+			return i;
+	return 0;
+}
+
+static const char *drop_name(int i) { return synack_drop_reason_name((enum synack_drop_reason)i); }
+static const char *timer_name(int i) { return synack_timer_name((enum synack_timer_kind)i); }
+
+static int errno_parse(const char *s)
+{
+	char buf[16];
+	for (int e = 1; e < 256; e++)
+		if (s && !strcmp(s, synack_errno_name(e, buf, sizeof buf)))
+			return -e;
+	return s && s[0] == 'E' ? -atoi(s + 1) : 0;
+}
+
+static int endpoint_parse(const char *s, struct synack_endpoint *e)
+{
+	char spec[80];
+	if (!s)
+		return -EINVAL;
+	snprintf(spec, sizeof spec, "%.40s-0.0.0.0:0", s);
+	struct synack_endpoint dummy;
+	return synack_conn_spec_parse(spec, e, &dummy);
+}
+
+static void segment_fields(const struct field *fs, int nf, struct synack_trace_event *ev,
+			   struct synack_trace_line_store *st)
+{
+	struct synack_endpoint src, dst;
+	if (endpoint_parse(get(fs, nf, "src"), &src) < 0 ||
+	    endpoint_parse(get(fs, nf, "dst"), &dst) < 0 || !get(fs, nf, "flags"))
+		return;
+	memset(&st->seg, 0, sizeof st->seg);
+	st->seg.sport = src.port;
+	st->seg.dport = dst.port;
+	st->seg.seq = (uint32_t)get_u(fs, nf, "seq");
+	st->seg.ack = (uint32_t)get_u(fs, nf, "ack");
+	st->seg.win = (uint16_t)get_u(fs, nf, "win");
+	st->seg.len = (size_t)get_u(fs, nf, "len");
+	st->seg.doff = 20;
+	st->seg.flags = flags_parse(get(fs, nf, "flags"));
+	ev->seg = &st->seg;
+	ev->retx = get_b(fs, nf, "retx");
+	ev->has_conn = true;
+	bool out = ev->kind == SYNACK_TRACE_TX || ev->kind >= SYNACK_TRACE_LOST;
+	ev->local = out ? src : dst;
+	ev->remote = out ? dst : src;
+}
+
+int synack_trace_parse_line(const char *line, struct synack_trace_event *ev,
+			    struct synack_trace_line_store *st)
+{
+	struct field fs[MAX_FIELDS];
+	int nf;
+	memset(ev, 0, sizeof *ev);
+	if (parse_object(line, fs, &nf) < 0 || kind_parse(get(fs, nf, "ev"), &ev->kind) < 0)
+		return -EINVAL;
+	ev->t_us = get_u(fs, nf, "t_us");
+	const char *host = get(fs, nf, "host");
+	snprintf(st->host, sizeof st->host, "%.63s", host ? host : "");
+	ev->host = host ? st->host : NULL;
+	const char *conn = get(fs, nf, "conn");
+	if (conn && synack_conn_spec_parse(conn, &ev->local, &ev->remote) == 0)
+		ev->has_conn = true;
+	const char *note = get(fs, nf, "note");
+	if (note) {
+		snprintf(st->note, sizeof st->note, "%s", note);
+		ev->note = st->note;
+	}
+	switch (ev->kind) {
+	case SYNACK_TRACE_STATE:
+		ev->from = state_parse(get(fs, nf, "from"));
+		ev->to = state_parse(get(fs, nf, "to"));
+		ev->uncertain = get_b(fs, nf, "uncertain");
+		break;
+	case SYNACK_TRACE_TIMER:
+		ev->timer = (enum synack_timer_kind)name_lookup(get(fs, nf, "timer"),
+								SYNACK_TIMER_COUNT, timer_name);
+		break;
+	case SYNACK_TRACE_ERROR:
+		ev->err = errno_parse(get(fs, nf, "errno"));
+		break;
+	case SYNACK_TRACE_NOTE:
+		break;
+	default:
+		segment_fields(fs, nf, ev, st);
+		if (ev->kind == SYNACK_TRACE_DROP)
+			ev->reason = (enum synack_drop_reason)name_lookup(
+				get(fs, nf, "reason"), SYNACK_DROP_COUNT, drop_name);
+		break;
+	}
+	return 0;
+}
+
+bool synack_trace_is_jsonl(FILE *f)
+{
+	int c;
+	while ((c = fgetc(f)) == ' ' || c == '\n' || c == '\r' || c == '\t')
+		;
+	if (c == EOF)
+		return false;
+	ungetc(c, f);
+	return c == '{';
+}
+
+static bool ep_eq(const struct synack_endpoint *x, const struct synack_endpoint *y)
+{
+	return x->addr == y->addr && x->port == y->port;
+}
+
+static bool matches(const struct synack_trace_event *ev, const struct synack_endpoint *a,
+		    const struct synack_endpoint *b)
+{
+	if (!ev->has_conn)
+		return ev->kind == SYNACK_TRACE_NOTE;
+	return (ep_eq(&ev->local, a) && ep_eq(&ev->remote, b)) ||
+	       (ep_eq(&ev->local, b) && ep_eq(&ev->remote, a));
+}
+
+int synack_trace_read(FILE *f, synack_trace_fn sink, void *ctx, bool filter,
+		      const struct synack_endpoint *fa, const struct synack_endpoint *fb,
+		      struct synack_trace_read_stats *st)
+{
+	char line[4096];
+	struct synack_trace_line_store store;
+	memset(st, 0, sizeof *st);
+	while (fgets(line, sizeof line, f)) {
+		size_t n = strlen(line);
+		if (n == sizeof line - 1 && line[n - 1] != '\n') { /* too long: skip the rest */
+			int c;
+			while ((c = fgetc(f)) != EOF && c != '\n')
+				;
+			st->lines++;
+			st->bad++;
+			continue;
+		}
+		st->lines++;
+		if (*skip_ws(line) == 0)
+			continue;
+		struct synack_trace_event ev;
+		if (synack_trace_parse_line(line, &ev, &store) < 0) {
+			st->bad++;
+			continue;
+		}
+		if (filter && !matches(&ev, fa, fb))
+			continue;
+		st->events++;
+		sink(ctx, &ev);
+	}
+	return ferror(f) ? -EIO : 0;
+}

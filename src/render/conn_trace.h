@@ -1,0 +1,40 @@
+/* synack — reading a live trace back: the JSON lines that `synack serve/connect --trace FILE`
+ * and `synack demo --format jsonl` write (one object per trace event, see render/jsonl.c) are
+ * turned back into struct synack_trace_event and handed to a sink (the ladder renderer), so a
+ * live trace is drawn by the same renderers as a simulation or a capture, with the internal
+ * events a capture cannot show (timers, drops with their reason, state changes, errors).
+ *
+ * One line at a time; memory is one line buffer. Lines that do not parse are counted and
+ * skipped.
+ */
+#ifndef SYNACK_RENDER_CONN_TRACE_H
+#define SYNACK_RENDER_CONN_TRACE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "synack/link.h"
+#include "synack/trace.h"
+
+struct synack_trace_read_stats {
+	uint64_t lines, events, bad;
+};
+
+/* True when the stream looks like JSON lines (its first non-blank byte is '{'); the byte is
+ * put back. */
+bool synack_trace_is_jsonl(FILE *f);
+/* Parses one line into *ev (strings and the segment live in *store). Returns 0, or -EINVAL. */
+struct synack_trace_line_store {
+	char host[64], note[160];
+	struct synack_tcp_seg seg;
+};
+int synack_trace_parse_line(const char *line, struct synack_trace_event *ev,
+			    struct synack_trace_line_store *store);
+/* Reads every line of f into sink. Only events of the connection between fa and fb when
+ * filter is set. Returns 0 or -EIO. */
+int synack_trace_read(FILE *f, synack_trace_fn sink, void *ctx, bool filter,
+		      const struct synack_endpoint *fa, const struct synack_endpoint *fb,
+		      struct synack_trace_read_stats *st);
+
+#endif

@@ -1,0 +1,440 @@
+/* The ladder as SVG (and as an HTML page holding the SVG), plus the SVG helpers the other
+ * pictures share. A backend of the ladder renderer (ladder_backend.h): it gets the same
+ * interpreted items as the text backend and only draws.
+ *
+ * Layout: time on the left, a lifeline per host, each segment a slanted arrow from its sender
+ * to its receiver drawn at its send time and labelled in tcpdump's notation; state changes in
+ * boxes beside their host's lifeline; notes (timers, drops, the link's doings, the capture
+ * analysis's remarks) in italics. Rows are kept until finish() because the document's height
+ * goes in its first line.
+ */
+#include "render/svg_ladder.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "render/ladder_backend.h"
+
+/* ---- shared helpers -------------------------------------------------------------------- */
+
+void synack_svg_text(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		switch (c) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&#39;", f); break;
+		default:
+			if (c >= 0x20 || c == '\n' || c == '\t')
+				fputc(c, f);
+		}
+	}
+}
+
+void synack_svg_style(FILE *f)
+{
+	fputs("<style>\n"
+	      "svg.zoom{background:#fff;font-family:DejaVu Sans Mono,monospace;font-size:12px}\n"
+	      "svg.zoom text{fill:#222}\n"
+	      ".title{font-size:14px;font-weight:bold}\n"
+	      ".axis,.tick{stroke:#444;fill:none}\n"
+	      ".tl{text-anchor:middle}.yl{text-anchor:end}.lab{text-anchor:middle}\n"
+	      ".d,.rx,.ooo,.pr,.sack,.ack,.win,.gap{fill:none;stroke-width:1.6}\n"
+	      ".d{stroke:#1f4e9c}.rx{stroke:#d62728;stroke-width:2.4}.ooo{stroke:#ff7f0e}\n"
+	      ".pr{stroke:#9467bd}.sack{stroke:#6baed6;stroke-width:3}\n"
+	      ".ack{stroke:#2ca02c}.win{stroke:#999;stroke-dasharray:4 3}\n"
+	      ".gap{stroke:#bbb;stroke-dasharray:2 4}\n"
+	      ".syn,.fin{fill:#1f4e9c}\n"
+	      ".life{stroke:#555;stroke-width:2}\n"
+	      ".arrow{stroke:#1f4e9c;stroke-width:1.4;fill:none}\n"
+	      ".arrow.retx{stroke:#d62728}.arrow.late{stroke-dasharray:2 3}\n"
+	      ".arrow.unsent{stroke:#9467bd;stroke-dasharray:6 3}\n"
+	      ".head{fill:#1f4e9c}.head.retx{fill:#d62728}\n"
+	      ".lbl{text-anchor:middle;paint-order:stroke;stroke:#fff;stroke-width:3px}\n"
+	      ".st{fill:#eef5e8;stroke:#2ca02c}.stu{fill:#fff6e0;stroke:#e0a000;"
+	      "stroke-dasharray:3 2}\n"
+	      ".note{font-style:italic}.lost{stroke:#d62728;stroke-width:2}\n"
+	      ".host{font-weight:bold;text-anchor:middle}\n"
+	      "</style>\n",
+	      f);
+}
+
+void synack_svg_zoom_script(FILE *f)
+{
+	fputs("<script>//<![CDATA[\n"
+	      "(function(){\n"
+	      "document.querySelectorAll('svg.zoom').forEach(function(s){\n"
+	      " if(s.__zoom)return;s.__zoom=1;\n"
+	      " var vb=s.viewBox.baseVal,o=[vb.x,vb.y,vb.width,vb.height],drag=null;\n"
+	      " function pt(e){var r=s.getBoundingClientRect();"
+	      "return [vb.x+(e.clientX-r.left)/r.width*vb.width,"
+	      "vb.y+(e.clientY-r.top)/r.height*vb.height];}\n"
+	      " s.addEventListener('wheel',function(e){e.preventDefault();"
+	      "var p=pt(e),k=e.deltaY<0?0.8:1.25;\n"
+	      "  vb.x=p[0]-(p[0]-vb.x)*k;vb.y=p[1]-(p[1]-vb.y)*k;vb.width*=k;vb.height*=k;},"
+	      "{passive:false});\n"
+	      " s.addEventListener('mousedown',function(e){drag=pt(e);});\n"
+	      " s.addEventListener('mousemove',function(e){if(!drag)return;var p=pt(e);"
+	      "vb.x+=drag[0]-p[0];vb.y+=drag[1]-p[1];});\n"
+	      " window.addEventListener('mouseup',function(){drag=null;});\n"
+	      " s.addEventListener('dblclick',function(){vb.x=o[0];vb.y=o[1];"
+	      "vb.width=o[2];vb.height=o[3];});\n"
+	      "});})();\n"
+	      "//]]></script>\n",
+	      f);
+}
+
+void synack_svg_open(FILE *f, double w, double h, bool standalone, const char *title)
+{
+	if (standalone)
+		fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
+	fprintf(f,
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"zoom\" viewBox=\"0 0 %.0f %.0f\" "
+		"width=\"%.0f\" height=\"%.0f\">\n",
+		w, h, w, h);
+	if (title) {
+		fputs("<title>", f);
+		synack_svg_text(f, title);
+		fputs("</title>\n", f);
+	}
+	if (standalone)
+		synack_svg_style(f);
+	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#fff\"/>\n", w, h);
+}
+
+void synack_svg_close(FILE *f, bool standalone)
+{
+	if (standalone)
+		synack_svg_zoom_script(f);
+	fputs("</svg>\n", f);
+}
+
+/* ---- the ladder backend ---------------------------------------------------------------- */
+
+#define W 980.0
+#define XL 290.0 /* lifelines */
+#define XR 730.0
+#define TOP 70.0
+#define ROW_H 24.0
+#define SLANT 14.0
+
+enum row_kind { ROW_ARROW, ROW_STATE, ROW_NOTE, ROW_GAP };
+
+struct srow {
+	enum row_kind kind;
+	uint64_t t_us;
+	int col;              /* STATE/NOTE: column (OFFSTAGE: centred) */
+	int from, to;         /* ARROW: columns */
+	bool retx, lost, late, unsent, uncertain;
+	uint64_t key;         /* ARROW: to find it again for a LOST */
+	char text[160];
+};
+
+struct svg_state {
+	bool html;
+	struct srow *rows;
+	size_t n, cap;
+};
+
+static int svg_open_state(struct synack_ladder *l, void **state, bool html)
+{
+	struct svg_state *s = calloc(1, sizeof *s);
+	if (!s)
+		return -ENOMEM;
+	s->html = html;
+	*state = s;
+	return 0;
+}
+
+static int svg_open(struct synack_ladder *l, void **state) { return svg_open_state(l, state, false); }
+static int html_open(struct synack_ladder *l, void **state) { return svg_open_state(l, state, true); }
+
+static struct srow *add_row(struct synack_ladder *l, struct svg_state *s, enum row_kind k,
+			    uint64_t t)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct srow *r = realloc(s->rows, cap * sizeof *r);
+		if (!r) {
+			synack_ladder_io_error(l);
+			return NULL;
+		}
+		s->rows = r;
+		s->cap = cap;
+	}
+	struct srow *r = &s->rows[s->n++];
+	memset(r, 0, sizeof *r);
+	r->kind = k;
+	r->t_us = t;
+	r->col = SYNACK_LADDER_OFFSTAGE;
+	return r;
+}
+
+static uint64_t item_key(const struct synack_ladder_item *it)
+{
+	return (uint64_t)it->seg.seq << 32 ^ it->seg.ack ^ (uint64_t)it->seg.flags << 24 ^
+	       (uint64_t)it->seg.len << 40 ^ it->src.port ^ (uint64_t)it->dst.port << 16;
+}
+
+static void add_arrow(struct synack_ladder *l, struct svg_state *s,
+		      const struct synack_ladder_item *it)
+{
+	const struct synack_ladder_opts *o = synack_ladder_opts_of(l);
+	struct srow *r = add_row(l, s, ROW_ARROW, it->ev->t_us);
+	if (!r)
+		return;
+	/* The acting host's column first: addresses alone cannot tell two endpoints of one
+	 * host apart (a capture on loopback). */
+	r->from = it->src_col;
+	r->to = it->dst_col;
+	if (it->col != SYNACK_LADDER_OFFSTAGE && it->ev->kind == SYNACK_TRACE_TX)
+		r->from = it->col, r->to = !it->col;
+	else if (it->col != SYNACK_LADDER_OFFSTAGE)
+		r->to = it->col, r->from = !it->col;
+	if (r->from == SYNACK_LADDER_OFFSTAGE)
+		r->from = r->to == SYNACK_LADDER_LEFT ? SYNACK_LADDER_RIGHT : SYNACK_LADDER_LEFT;
+	if (r->to == SYNACK_LADDER_OFFSTAGE || r->to == r->from)
+		r->to = !r->from;
+	r->retx = it->retx;
+	r->late = it->arrival == SYNACK_ARRIVAL_DELAYED;
+	r->unsent = it->arrival == SYNACK_ARRIVAL_UNSENT;
+	r->key = item_key(it);
+	char label[128];
+	synack_ladder_seg_label(it, o->absolute, label, sizeof label);
+	snprintf(r->text, sizeof r->text, "%s%s%s%s%s", label, it->retx ? " (retx)" : "",
+		 it->ev->note ? " (" : "", it->ev->note ? it->ev->note : "", it->ev->note ? ")" : "");
+}
+
+static void add_text(struct synack_ladder *l, struct svg_state *s, enum row_kind k, uint64_t t,
+		     int col, const char *text)
+{
+	struct srow *r = add_row(l, s, k, t);
+	if (!r)
+		return;
+	r->col = col;
+	snprintf(r->text, sizeof r->text, "%s", text);
+}
+
+static void link_event(struct synack_ladder *l, struct svg_state *s,
+		       const struct synack_ladder_item *it)
+{
+	char label[128], text[160];
+	if (it->ev->kind == SYNACK_TRACE_LOST && it->has_seg) {
+		uint64_t key = item_key(it);
+		for (size_t i = s->n; i-- > 0 && i + 64 > s->n;) {
+			if (s->rows[i].kind == ROW_ARROW && s->rows[i].key == key && !s->rows[i].lost) {
+				s->rows[i].lost = true;
+				return;
+			}
+		}
+	}
+	if (it->has_seg)
+		synack_ladder_seg_label(it, synack_ladder_opts_of(l)->absolute, label, sizeof label);
+	else
+		snprintf(label, sizeof label, "a frame");
+	snprintf(text, sizeof text, "link: %s %s", synack_trace_kind_name(it->ev->kind), label);
+	add_text(l, s, ROW_NOTE, it->ev->t_us, SYNACK_LADDER_OFFSTAGE, text);
+}
+
+static void svg_item(struct synack_ladder *l, void *state, const struct synack_ladder_item *it)
+{
+	struct svg_state *s = state;
+	const struct synack_trace_event *ev = it->ev;
+	char text[160], ebuf[16];
+	switch (ev->kind) {
+	case SYNACK_TRACE_TX:
+		if (it->has_seg)
+			add_arrow(l, s, it);
+		break;
+	case SYNACK_TRACE_RX:
+	case SYNACK_TRACE_DROP:
+		if (it->has_seg && (it->arrival == SYNACK_ARRIVAL_DELAYED ||
+				    it->arrival == SYNACK_ARRIVAL_UNSENT))
+			add_arrow(l, s, it);
+		if (ev->kind == SYNACK_TRACE_DROP) {
+			snprintf(text, sizeof text, "dropped: %s", synack_drop_reason_name(ev->reason));
+			add_text(l, s, ROW_NOTE, ev->t_us, it->col, text);
+		}
+		break;
+	case SYNACK_TRACE_STATE: {
+		struct srow *r = add_row(l, s, ROW_STATE, ev->t_us);
+		if (!r)
+			break;
+		r->col = it->col;
+		r->uncertain = ev->uncertain;
+		snprintf(r->text, sizeof r->text, "%s%s", synack_state_name(ev->to),
+			 ev->uncertain ? "?" : "");
+		break;
+	}
+	case SYNACK_TRACE_TIMER:
+		if (ev->timer == SYNACK_TIMER_DELACK)
+			break;
+		snprintf(text, sizeof text, "%s timer fired", synack_timer_name(ev->timer));
+		add_text(l, s, ROW_NOTE, ev->t_us, it->col, text);
+		break;
+	case SYNACK_TRACE_ERROR:
+		snprintf(text, sizeof text, "error %s", synack_errno_name(ev->err, ebuf, sizeof ebuf));
+		add_text(l, s, ROW_NOTE, ev->t_us, it->col, text);
+		break;
+	case SYNACK_TRACE_NOTE:
+		add_text(l, s, ROW_GAP, ev->t_us, SYNACK_LADDER_OFFSTAGE, ev->note ? ev->note : "");
+		break;
+	default:
+		link_event(l, s, it);
+		break;
+	}
+}
+
+static double col_x(int col) { return col == SYNACK_LADDER_RIGHT ? XR : XL; }
+
+static void draw_arrow(FILE *f, const struct srow *r, double y)
+{
+	double x1 = col_x(r->from), x2 = col_x(r->to), dir = x2 > x1 ? 1 : -1;
+	double y2 = y + SLANT;
+	const char *cls = r->unsent ? "arrow unsent" : r->late ? "arrow late" : r->retx ? "arrow retx" : "arrow";
+	if (r->lost) {
+		double xm = (x1 + x2) / 2 + dir * 60, ym = y + SLANT * (xm - x1) / (x2 - x1);
+		fprintf(f, "<path class=\"%s\" d=\"M%.1f %.1fL%.1f %.1f\"/>\n", cls, x1, y, xm, ym);
+		fprintf(f, "<path class=\"lost\" d=\"M%.1f %.1fl8 8m0 -8l-8 8\"/>\n", xm - 4, ym - 4);
+	} else {
+		fprintf(f, "<path class=\"%s\" d=\"M%.1f %.1fL%.1f %.1f\"/>\n", cls, x1, y, x2, y2);
+		fprintf(f, "<path class=\"head%s\" d=\"M%.1f %.1fl%.1f -4.5v9z\"/>\n",
+			r->retx ? " retx" : "", x2, y2, -dir * 10);
+	}
+	fprintf(f, "<text class=\"lbl\" x=\"%.1f\" y=\"%.1f\">", (XL + XR) / 2, y + 3);
+	synack_svg_text(f, r->text);
+	fputs("</text>\n", f);
+}
+
+static void draw_row(FILE *f, const struct srow *r, double y)
+{
+	fprintf(f, "<text x=\"10\" y=\"%.1f\">%llu.%06llu</text>\n", y + 4,
+		(unsigned long long)(r->t_us / 1000000), (unsigned long long)(r->t_us % 1000000));
+	if (r->kind == ROW_ARROW) {
+		draw_arrow(f, r, y);
+		return;
+	}
+	if (r->kind == ROW_STATE) {
+		double w = 8.0 * (double)strlen(r->text) + 12, x = r->col == SYNACK_LADDER_RIGHT ? XR + 8 : XL - 8 - w;
+		fprintf(f, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"18\" rx=\"4\"/>\n",
+			r->uncertain ? "stu" : "st", x, y - 9, w);
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">", x + 6, y + 4);
+		synack_svg_text(f, r->text);
+		fputs("</text>\n", f);
+		return;
+	}
+	double x = r->col == SYNACK_LADDER_LEFT ? XL - 10 : r->col == SYNACK_LADDER_RIGHT ? XR + 10 : (XL + XR) / 2;
+	const char *anchor = r->col == SYNACK_LADDER_LEFT ? "end" : r->col == SYNACK_LADDER_RIGHT ? "start" : "middle";
+	fprintf(f, "<text class=\"note\" style=\"text-anchor:%s\" x=\"%.1f\" y=\"%.1f\">", anchor, x, y + 4);
+	synack_svg_text(f, r->text);
+	fputs("</text>\n", f);
+}
+
+static double row_height(const struct srow *r)
+{
+	return r->kind == ROW_ARROW ? ROW_H + 6 : ROW_H;
+}
+
+static void header(struct synack_ladder *l, FILE *f, double h)
+{
+	const struct synack_ladder_opts *o = synack_ladder_opts_of(l);
+	if (o->title) {
+		fputs("<text class=\"title\" x=\"10\" y=\"18\">", f);
+		synack_svg_text(f, o->title);
+		fputs("</text>\n", f);
+	}
+	fputs("<text x=\"10\" y=\"48\">time (s)</text>\n", f);
+	for (int c = 0; c < 2; c++) {
+		const char *name = synack_ladder_col_name(l, c);
+		uint32_t a = synack_ladder_col_addr(l, c);
+		fprintf(f, "<text class=\"host\" x=\"%.1f\" y=\"34\">", col_x(c));
+		synack_svg_text(f, name ? name : "?");
+		fputs("</text>\n", f);
+		if (a)
+			fprintf(f, "<text class=\"host\" x=\"%.1f\" y=\"50\">%u.%u.%u.%u</text>\n", col_x(c),
+				a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+		fprintf(f, "<path class=\"life\" d=\"M%.1f %.1fV%.1f\"/>\n", col_x(c), TOP - 10, h - 10);
+	}
+}
+
+/* With max_rows, the middle rows give way to one marker row. */
+static void elide(struct synack_ladder *l, struct svg_state *s)
+{
+	unsigned max = synack_ladder_opts_of(l)->max_rows;
+	if (!max || s->n <= max || max < 2)
+		return;
+	size_t head = max / 2, tail = max - head, cut = s->n - head - tail;
+	struct srow *m = &s->rows[head];
+	char text[160];
+	snprintf(text, sizeof text, "... %zu rows elided ...", cut);
+	uint64_t t = m->t_us;
+	memmove(&s->rows[head + 1], &s->rows[s->n - tail], tail * sizeof *m);
+	memset(m, 0, sizeof *m);
+	m->kind = ROW_GAP;
+	m->t_us = t;
+	m->col = SYNACK_LADDER_OFFSTAGE;
+	snprintf(m->text, sizeof m->text, "%s", text);
+	s->n = head + 1 + tail;
+}
+
+static void svg_finish(struct synack_ladder *l, void *state)
+{
+	struct svg_state *s = state;
+	FILE *f = synack_ladder_opts_of(l)->out;
+	const char *title = synack_ladder_opts_of(l)->title;
+	elide(l, s);
+	double h = TOP + 20;
+	for (size_t i = 0; i < s->n; i++)
+		h += row_height(&s->rows[i]);
+	if (s->html) {
+		fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\">\n<head>"
+		      "<meta charset=\"utf-8\"/>\n<title>",
+		      f);
+		synack_svg_text(f, title ? title : "synack ladder");
+		fputs("</title>\n", f);
+		synack_svg_style(f);
+		fputs("</head>\n<body>\n", f);
+	}
+	synack_svg_open(f, W, h, !s->html, title ? title : "synack ladder");
+	header(l, f, h);
+	double y = TOP + 10;
+	for (size_t i = 0; i < s->n; i++) {
+		draw_row(f, &s->rows[i], y);
+		y += row_height(&s->rows[i]);
+	}
+	synack_svg_close(f, !s->html);
+	if (s->html) {
+		synack_svg_zoom_script(f);
+		fputs("</body>\n</html>\n", f);
+	}
+	s->n = 0;
+}
+
+static void svg_close(void *state)
+{
+	struct svg_state *s = state;
+	if (!s)
+		return;
+	free(s->rows);
+	free(s);
+}
+
+const struct synack_ladder_backend synack_ladder_svg_backend = {
+	.name = "svg",
+	.open = svg_open,
+	.item = svg_item,
+	.finish = svg_finish,
+	.close = svg_close,
+};
+
+const struct synack_ladder_backend synack_ladder_html_backend = {
+	.name = "html",
+	.open = html_open,
+	.item = svg_item,
+	.finish = svg_finish,
+	.close = svg_close,
+};

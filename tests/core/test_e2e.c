@@ -1,0 +1,224 @@
+/* Two stacks wired back to back through a queue with a fixed one-way delay: end-to-end
+ * transfers of 1 MiB in each direction, byte-exact, both sides ending CLOSED, and every
+ * allocation returned after destroy. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "synack/synack.h"
+
+#define NQ 8192
+#define DELAY_US 500
+
+struct pkt {
+	uint8_t b[1600];
+	size_t len;
+	uint64_t at;
+	int to; /* 0: A, 1: B */
+};
+
+struct world {
+	struct synack_stack *st[2];
+	struct pkt *q;
+	size_t head, tail;
+	uint64_t now;
+	size_t live[2], allocs[2];
+	uint64_t dropped; /* frames the test chose to lose */
+	uint64_t lose_every; /* 0: none */
+	uint64_t sent;
+};
+
+struct side {
+	struct world *w;
+	int idx;
+};
+
+static struct side sides[2];
+
+static void *walloc(void *ctx, size_t n)
+{
+	struct side *sd = ctx;
+	sd->w->live[sd->idx] += n;
+	sd->w->allocs[sd->idx]++;
+	return malloc(n);
+}
+
+static void wfree(void *ctx, void *p, size_t n)
+{
+	struct side *sd = ctx;
+	sd->w->live[sd->idx] -= n;
+	sd->w->allocs[sd->idx]--;
+	free(p);
+}
+
+static void out(void *ctx, const uint8_t *f, size_t len)
+{
+	struct side *sd = ctx;
+	struct world *w = sd->w;
+	w->sent++;
+	if (w->lose_every && w->sent % w->lose_every == 0) {
+		w->dropped++;
+		return;
+	}
+	cr_assert_lt(w->tail - w->head, NQ, "queue overflow");
+	struct pkt *p = &w->q[w->tail++ % NQ];
+	cr_assert_leq(len, sizeof p->b);
+	memcpy(p->b, f, len);
+	p->len = len;
+	p->at = w->now + DELAY_US;
+	p->to = 1 - sd->idx;
+}
+
+static void world_init(struct world *w, uint64_t seed)
+{
+	memset(w, 0, sizeof *w);
+	w->q = calloc(NQ, sizeof *w->q);
+	for (int i = 0; i < 2; i++) {
+		sides[i].w = w;
+		sides[i].idx = i;
+		struct synack_config c;
+		synack_config_default(&c);
+		c.name = i ? "server" : "client";
+		c.addr = 0x0A000001u + (uint32_t)i;
+		c.seed = seed * 2 + (uint64_t)i;
+		c.secret[0] = (uint8_t)(i + 1);
+		c.allocator = (struct synack_allocator){walloc, wfree, &sides[i]};
+		c.output = out;
+		c.output_ctx = &sides[i];
+		cr_assert_eq(synack_stack_create(&w->st[i], &c), 0);
+	}
+}
+
+/* Delivers due frames or advances the clock to the next event; false when nothing is left. */
+static bool world_step(struct world *w)
+{
+	uint64_t next = SYNACK_TIME_NEVER;
+	if (w->head < w->tail)
+		next = w->q[w->head % NQ].at;
+	for (int i = 0; i < 2; i++) {
+		uint64_t d = synack_stack_next_deadline(w->st[i]);
+		if (d < next)
+			next = d;
+	}
+	if (next == SYNACK_TIME_NEVER)
+		return false;
+	if (next > w->now)
+		w->now = next;
+	while (w->head < w->tail && w->q[w->head % NQ].at <= w->now) {
+		struct pkt *p = &w->q[w->head++ % NQ];
+		synack_stack_input(w->st[p->to], p->b, p->len, w->now);
+	}
+	for (int i = 0; i < 2; i++)
+		synack_stack_poll(w->st[i], w->now);
+	return true;
+}
+
+static void world_fini(struct world *w)
+{
+	for (int i = 0; i < 2; i++) {
+		synack_stack_destroy(w->st[i]);
+		cr_assert_eq(w->allocs[i], 0, "stack %d leaks %zu allocations", i, w->allocs[i]);
+		cr_assert_eq(w->live[i], 0);
+	}
+	free(w->q);
+}
+
+#define TOTAL (1u << 20)
+
+struct xfer {
+	uint8_t *tx, *rx;
+	size_t sent, got;
+	bool shut, eof;
+};
+
+static void pump(struct synack_stack *s, int fd, struct xfer *x)
+{
+	while (x->sent < TOTAL) {
+		ssize_t n = synack_send(s, fd, x->tx + x->sent, TOTAL - x->sent, 0);
+		if (n <= 0)
+			break;
+		x->sent += (size_t)n;
+	}
+	if (x->sent == TOTAL && !x->shut) {
+		cr_assert_eq(synack_shutdown(s, fd, SYNACK_SHUT_WR), 0);
+		x->shut = true;
+	}
+	for (;;) {
+		ssize_t n = synack_recv(s, fd, x->rx + x->got, TOTAL + 1 - x->got, 0);
+		if (n == 0) {
+			x->eof = true;
+			break;
+		}
+		if (n < 0) {
+			cr_assert_eq(n, -EAGAIN, "recv: %zd", n);
+			break;
+		}
+		x->got += (size_t)n;
+	}
+}
+
+static void run_transfer(uint64_t seed, uint64_t lose_every)
+{
+	struct world w;
+	world_init(&w, seed);
+	w.lose_every = lose_every;
+	struct xfer x[2];
+	for (int i = 0; i < 2; i++) {
+		x[i] = (struct xfer){malloc(TOTAL), malloc(TOTAL + 1), 0, 0, false, false};
+		for (size_t k = 0; k < TOTAL; k++)
+			x[i].tx[k] = (uint8_t)((k * (i ? 7 : 13)) ^ (k >> 9) ^ seed);
+	}
+	int lfd = synack_socket(w.st[1]);
+	struct synack_endpoint ep = {0, 80};
+	cr_assert_eq(synack_bind(w.st[1], lfd, &ep), 0);
+	cr_assert_eq(synack_listen(w.st[1], lfd, 4), 0);
+	int cfd = synack_socket(w.st[0]);
+	struct synack_endpoint to = {0x0A000002u, 80};
+	int cr = synack_connect(w.st[0], cfd, &to);
+	cr_assert_eq(cr, -EINPROGRESS, "connect: %d", cr);
+	int sfd = -1;
+	uint64_t steps = 0;
+	bool closed = false;
+	while (world_step(&w)) {
+		cr_assert_lt(++steps, 5000000, "no progress");
+		if (closed)
+			continue;
+		if (sfd < 0) {
+			sfd = synack_accept(w.st[1], lfd, NULL);
+			if (sfd < 0)
+				sfd = -1;
+		}
+		if (synack_events(w.st[0], cfd) & SYNACK_EV_WRITABLE || x[0].sent)
+			pump(w.st[0], cfd, &x[0]);
+		if (sfd >= 0)
+			pump(w.st[1], sfd, &x[1]);
+		if (x[0].eof && x[1].eof && x[0].shut && x[1].shut) {
+			cr_assert_eq(synack_close(w.st[0], cfd), 0);
+			cr_assert_eq(synack_close(w.st[1], sfd), 0);
+			cr_assert_eq(synack_close(w.st[1], lfd), 0);
+			closed = true;
+		}
+	}
+	cr_assert(closed, "both directions finished");
+	cr_assert_eq(x[0].got, TOTAL, "server to client: %zu bytes", x[0].got);
+	cr_assert_eq(x[1].got, TOTAL, "client to server: %zu bytes", x[1].got);
+	cr_assert_eq(memcmp(x[0].rx, x[1].tx, TOTAL), 0, "byte-exact server→client");
+	cr_assert_eq(memcmp(x[1].rx, x[0].tx, TOTAL), 0, "byte-exact client→server");
+	for (int i = 0; i < 2; i++) {
+		struct synack_counters k;
+		synack_stack_counters(w.st[i], &k);
+		cr_assert_eq(k.v[SYNACK_CTR_CurrEstab], 0);
+		if (!lose_every)
+			cr_assert_eq(k.v[SYNACK_CTR_RetransSegs], 0, "no loss, no retransmission");
+		free(x[i].tx);
+		free(x[i].rx);
+	}
+	world_fini(&w);
+}
+
+Test(e2e, one_mib_each_way_clean_link) { run_transfer(1, 0); }
+
+Test(e2e, one_mib_each_way_losing_every_50th_frame) { run_transfer(2, 50); }
+
+Test(e2e, one_mib_each_way_losing_every_7th_frame) { run_transfer(3, 7); }

@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Shell-driven checks of synack ladder/tsg/report (make render-check; part of make test):
+#   1. the golden pcaps drawn through the command line match their expected text exactly;
+#   2. empty, garbage, truncated, snaplen-cut and non-TCP captures give a clear message and a
+#      non-zero exit (or a skip count), never a crash (the sanitizer build runs this too);
+#   3. SVG and HTML outputs are well-formed (xmllint) and load nothing from the network;
+#   4. the HTML report renders in headless Chromium to a non-blank PNG of the expected size;
+#   5. a JSON-lines trace is drawn like a capture (synack ladder --trace);
+#   6. as root: kernel-to-kernel conversations in a private network namespace, captured with
+#      tcpdump, whose inferred states must agree with what `ss -tan` showed (render/netns.sh).
+# Parts whose tools are missing are skipped with a line saying so.
+set -u
+BIN=${1:-build/synack}
+HERE=$(cd "$(dirname "$0")" && pwd)
+G=$HERE/golden
+T=$(mktemp -d /tmp/synack-render.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+pass=0; fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "render-check: FAIL: $*"; }
+
+# expect_fail NAME PATTERN CMD...: CMD exits 1 (not 0, not a crash) and says PATTERN.
+# (WANT_RC=2 for usage errors.)
+expect_fail() {
+	local name=$1 pat=$2 want=${WANT_RC:-1}; shift 2
+	"$@" >"$T/out" 2>"$T/err"; local rc=$?
+	if [ $rc -ne "$want" ]; then bad "$name: exit $rc, want $want ($(head -c 300 "$T/err"))"; return; fi
+	grep -q -- "$pat" "$T/err" || { bad "$name: message lacks '$pat': $(cat "$T/err")"; return; }
+	ok
+}
+
+# 1. golden ladders through the CLI
+for p in "$G"/*.pcap; do
+	n=$(basename "$p" .pcap)
+	# the CLI adds a title line per connection; the library test draws without it
+	if "$BIN" ladder "$p" >"$T/$n.txt" 2>"$T/err"; then
+		tail -n +2 "$T/$n.txt" | diff -u "$G/$n.txt" - >"$T/diff" && ok || bad "golden $n: $(head -20 "$T/diff")"
+	else
+		bad "golden $n: exit $? $(cat "$T/err")"
+	fi
+done
+
+# 2. malformed inputs
+: >"$T/empty.pcap"
+printf 'GET / HTTP/1.1\r\nHost: example\r\n\r\n' >"$T/garbage.pcap"
+head -c 200 "$G/handshake_close.pcap" >"$T/cut.pcap"
+head -c 10 "$G/handshake_close.pcap" >"$T/cut_header.pcap"
+for cmd in ladder tsg report; do
+	expect_fail "$cmd empty" "empty file" "$BIN" $cmd "$T/empty.pcap"
+	expect_fail "$cmd garbage" "not a pcap or pcapng file" "$BIN" $cmd "$T/garbage.pcap"
+	expect_fail "$cmd cut header" "truncated pcap file header" "$BIN" $cmd "$T/cut_header.pcap"
+	expect_fail "$cmd missing" "No such file" "$BIN" $cmd "$T/nonexistent.pcap"
+done
+expect_fail "ladder truncated record" "truncated" "$BIN" ladder "$T/cut.pcap"
+grep -q "SYN-SENT" "$T/out" && ok || bad "ladder truncated record: the packets before the cut are not drawn"
+WANT_RC=2 expect_fail "ladder bad --conn" "conn" "$BIN" ladder "$G/refused.pcap" --conn 1.2.3.4
+if command -v python3 >/dev/null; then
+	python3 - "$T" <<'EOF'
+import struct, sys
+d = sys.argv[1]
+hdr = struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101)
+udp = bytes([0x45,0,0,28, 0,1,0,0, 64,17,0,0, 10,0,0,1, 10,0,0,2]) + bytes(8)
+s = 0
+for i in range(0, 20, 2): s += udp[i] << 8 | udp[i+1]
+while s >> 16: s = (s & 0xffff) + (s >> 16)
+udp = udp[:10] + struct.pack('>H', ~s & 0xffff) + udp[12:]
+rec = lambda p, orig: struct.pack('<IIII', 1, 0, len(p), orig) + p
+open(d + '/udp.pcap', 'wb').write(hdr + rec(udp, 28) + rec(udp[:20], 1500))
+EOF
+	expect_fail "ladder non-TCP" "no TCP connection" "$BIN" ladder "$T/udp.pcap"
+	grep -q "1 cut short by the snapshot length" "$T/err" && grep -q "1 not TCP" "$T/err" && ok ||
+		bad "non-TCP: skip counts missing: $(cat "$T/err")"
+else
+	echo "render-check: python3 missing: non-TCP capture check skipped"
+fi
+
+# 3. well-formed SVG/HTML, nothing from the network
+"$BIN" ladder "$G/lossy_transfer.pcap" --format svg -o "$T/ladder.svg" || bad "ladder svg"
+"$BIN" ladder "$G/lossy_transfer.pcap" --format html -o "$T/ladder.html" || bad "ladder html"
+"$BIN" tsg "$G/lossy_transfer.pcap" -o "$T/tsg.svg" || bad "tsg"
+cat "$G"/*.pcap >/dev/null
+"$BIN" report "$G/lossy_transfer.pcap" -o "$T/report.html" || bad "report"
+"$BIN" report "$G/midstream.pcap" -o "$T/report2.html" || bad "report midstream"
+outs="$T/ladder.svg $T/ladder.html $T/tsg.svg $T/report.html $T/report2.html"
+if command -v xmllint >/dev/null; then
+	for f in $outs; do xmllint --noout "$f" 2>"$T/xerr" && ok || bad "xmllint $(basename "$f"): $(head -5 "$T/xerr")"; done
+else
+	echo "render-check: xmllint missing (scripts/deps.sh installs libxml2-utils): well-formedness skipped"
+fi
+for f in $outs; do
+	if grep -Eiq "(src|href)[[:space:]]*=[[:space:]]*[\"']?(https?:)?//|url\([\"']?(https?:)?//|@import" "$f"; then
+		bad "$(basename "$f") refers to a network resource"
+	else ok; fi
+done
+grep -q "retransmission" "$T/report.html" && grep -q "TIME-WAIT\|ESTABLISHED" "$T/report.html" && ok ||
+	bad "report lacks the connection table"
+
+# 4. headless Chromium renders the report
+CHROME=$(command -v chromium || command -v chromium-browser || true)
+if [ -n "$CHROME" ] && command -v python3 >/dev/null; then
+	prof=$(mktemp -d)
+	timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --disable-background-networking \
+		--disable-component-update --disable-sync --no-first-run --user-data-dir="$prof" \
+		--hide-scrollbars --window-size=1200,900 --screenshot="$T/report.png" \
+		"file://$T/report.html" >"$T/chrome.log" 2>&1
+	rm -rf "$prof"
+	if [ -s "$T/report.png" ]; then
+		python3 - "$T/report.png" <<'EOF' && ok || bad "chromium screenshot: $(cat "$T/png.err" 2>/dev/null)"
+import struct, sys, zlib
+data = open(sys.argv[1], 'rb').read()
+assert data[:8] == b'\x89PNG\r\n\x1a\n', 'not a PNG'
+w, h, depth, ctype = struct.unpack('>IIBB', data[16:26])
+assert (w, h) == (1200, 900), 'size %dx%d, want 1200x900' % (w, h)
+# A blank page compresses to a few kilobytes; text and lines to tens of them.
+assert len(data) > 20000, 'the page looks blank (%d-byte PNG)' % len(data)
+EOF
+	else
+		bad "chromium produced no screenshot: $(tail -3 "$T/chrome.log")"
+	fi
+else
+	echo "render-check: chromium (or python3) missing: browser rendering skipped (apt-get install chromium)"
+fi
+
+# 5. a JSON-lines trace drawn like a capture
+"$BIN" ladder "$G/handshake_close.pcap" --format jsonl >"$T/trace.jsonl" || bad "jsonl"
+if "$BIN" ladder --trace "$T/trace.jsonl" >"$T/trace.txt" 2>"$T/err"; then
+	for st in SYN-SENT SYN-RECEIVED ESTABLISHED FIN-WAIT-1 FIN-WAIT-2 TIME-WAIT CLOSE-WAIT LAST-ACK; do
+		grep -q -- "$st" "$T/trace.txt" || bad "--trace: $st missing"
+	done
+	ok
+else
+	bad "--trace: $(cat "$T/err")"
+fi
+"$BIN" ladder "$T/trace.jsonl" --format svg -o "$T/trace.svg" && ok || bad "jsonl detection"
+printf '{"t_us":1,"ev":"tx"\nnot json\n' >"$T/badtrace.jsonl"
+expect_fail "bad trace" "not trace events" "$BIN" ladder --trace "$T/badtrace.jsonl"
+
+# 6. kernel conversations (root only)
+if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && command -v tcpdump >/dev/null &&
+	command -v ss >/dev/null && command -v python3 >/dev/null; then
+	if bash "$HERE/netns.sh" "$BIN" >"$T/netns.log" 2>&1; then
+		grep '^netns:' "$T/netns.log"; ok
+	else
+		bad "netns: $(tail -20 "$T/netns.log")"
+	fi
+else
+	echo "render-check: not root (or ip/tcpdump/ss/python3 missing): kernel captures skipped"
+fi
+
+echo "render-check: $pass passed, $fail failed"
+[ $fail -eq 0 ]

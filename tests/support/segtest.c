@@ -1,0 +1,339 @@
+/* segtest: see segtest.h. */
+#include "segtest.h"
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void *count_alloc(void *ctx, size_t size)
+{
+	struct segtest *t = ctx;
+	t->nallocs++;
+	if (t->fail_at && t->nallocs == t->fail_at)
+		return NULL;
+	void *p = malloc(size);
+	if (p) {
+		t->live_bytes += size;
+		t->live_allocs++;
+	}
+	return p;
+}
+
+static void count_free(void *ctx, void *p, size_t size)
+{
+	struct segtest *t = ctx;
+	if (!p)
+		return;
+	t->live_bytes -= size;
+	t->live_allocs--;
+	free(p);
+}
+
+static void capture(void *ctx, const uint8_t *frame, size_t len)
+{
+	struct segtest *t = ctx;
+	cr_assert_lt(t->nframes, ST_MAX_FRAMES, "segtest: too many frames captured");
+	cr_assert_leq(len, ST_FRAME_CAP, "segtest: frame of %zu bytes", len);
+	struct st_frame *f = &t->frames[t->nframes++];
+	memcpy(f->b, frame, len);
+	f->len = len;
+	f->t_us = t->now;
+}
+
+static void on_trace(void *ctx, const struct synack_trace_event *e)
+{
+	struct segtest *t = ctx;
+	if (t->nev >= ST_MAX_EVENTS)
+		return;
+	struct st_event *x = &t->ev[t->nev++];
+	memset(x, 0, sizeof *x);
+	x->kind = e->kind;
+	x->t_us = e->t_us;
+	x->from = e->from;
+	x->to = e->to;
+	x->reason = e->reason;
+	x->timer = e->timer;
+	x->err = e->err;
+	x->retx = e->retx;
+	if (e->seg)
+		x->flags = e->seg->flags;
+}
+
+static void on_wake(void *ctx, int fd, unsigned events)
+{
+	struct segtest *t = ctx;
+	t->wakes++;
+	if (fd >= 0 && fd < 64)
+		t->wake_mask[fd] = events;
+}
+
+void st_config(struct synack_config *cfg)
+{
+	synack_config_default(cfg);
+	cfg->name = "stack";
+	cfg->addr = ST_LOCAL;
+	cfg->seed = 1;
+	for (int i = 0; i < 16; i++)
+		cfg->secret[i] = (uint8_t)(i * 7 + 1);
+}
+
+void st_init(struct segtest *t, const struct synack_config *cfg)
+{
+	memset(t, 0, sizeof *t);
+	t->frames = calloc(ST_MAX_FRAMES, sizeof t->frames[0]);
+	t->ev = calloc(ST_MAX_EVENTS, sizeof t->ev[0]);
+	cr_assert(t->frames && t->ev);
+	if (cfg)
+		t->cfg = *cfg;
+	else
+		st_config(&t->cfg);
+	t->cfg.allocator.alloc = count_alloc;
+	t->cfg.allocator.free = count_free;
+	t->cfg.allocator.ctx = t;
+	t->cfg.output = capture;
+	t->cfg.output_ctx = t;
+	t->cfg.trace = on_trace;
+	t->cfg.trace_ctx = t;
+	t->cfg.wake = on_wake;
+	t->cfg.wake_ctx = t;
+	int r = synack_stack_create(&t->s, &t->cfg);
+	cr_assert_eq(r, 0, "synack_stack_create: %d", r);
+	cr_assert_eq(synack_stack_live_allocs(t->s), t->live_allocs,
+		     "the stack's own accounting matches the allocator's");
+	t->lport = ST_SERVER_PORT;
+	t->rport = ST_PEER_PORT;
+}
+
+void st_fini(struct segtest *t)
+{
+	synack_stack_destroy(t->s);
+	t->s = NULL;
+	cr_assert_eq(t->live_allocs, 0, "live allocations after destroy: %zu", t->live_allocs);
+	cr_assert_eq(t->live_bytes, 0, "live bytes after destroy: %zu", t->live_bytes);
+	free(t->frames);
+	free(t->ev);
+}
+
+void st_send_raw(struct segtest *t, const uint8_t *frame, size_t len)
+{
+	synack_stack_input(t->s, frame, len, t->now);
+}
+
+void st_send(struct segtest *t, const struct st_in *in)
+{
+	struct synack_tcp_seg seg;
+	memset(&seg, 0, sizeof seg);
+	seg.sport = in->sport ? in->sport : t->rport;
+	seg.dport = in->dport ? in->dport : t->lport;
+	seg.seq = in->seq;
+	seg.ack = in->ack;
+	seg.flags = in->flags;
+	seg.win = in->win == 0 ? 65535 : in->win == ST_ZERO_WIN ? 0 : (uint16_t)in->win;
+	seg.opts = in->opts;
+	seg.payload = in->data;
+	seg.len = in->len;
+	uint8_t buf[70000];
+	int n = synack_tcp_emit(buf, sizeof buf, ST_PEER, ST_LOCAL, 1, &seg);
+	cr_assert_gt(n, 0, "synack_tcp_emit");
+	st_send_raw(t, buf, (size_t)n);
+}
+
+void st_at(struct segtest *t, uint64_t t_us)
+{
+	t->now = t_us;
+	synack_stack_poll(t->s, t_us);
+}
+
+size_t st_pending(const struct segtest *t) { return t->nframes - t->next; }
+
+bool st_next(struct segtest *t, struct st_seg *out)
+{
+	if (t->next >= t->nframes)
+		return false;
+	struct st_frame *f = &t->frames[t->next++];
+	struct synack_ipv4 ip;
+	const uint8_t *p;
+	size_t plen;
+	cr_assert_eq(synack_ipv4_parse(f->b, f->len, &ip, &p, &plen), 0, "outbound IPv4 parses");
+	cr_assert_eq(ip.src, ST_LOCAL);
+	cr_assert_eq(ip.proto, SYNACK_PROTO_TCP);
+	struct synack_tcp_seg seg;
+	cr_assert_eq(synack_tcp_parse(p, plen, ip.src, ip.dst, true, &seg), 0,
+		     "outbound TCP parses with a valid checksum");
+	memset(out, 0, sizeof *out);
+	out->flags = seg.flags;
+	out->seq = seg.seq;
+	out->ack = seg.ack;
+	out->win = seg.win;
+	out->len = seg.len;
+	out->opts = seg.opts;
+	memcpy(out->data, seg.payload, seg.len);
+	out->t_us = f->t_us;
+	return true;
+}
+
+void st_expect(struct segtest *t, uint8_t flags, uint32_t seq, uint32_t ack, struct st_seg *out)
+{
+	struct st_seg tmp, *o = out ? out : &tmp;
+	char want[16], got[16];
+	cr_assert(st_next(t, o), "expected a segment %s seq %u ack %u, got none",
+		  synack_tcp_flags_str(flags, want, sizeof want), seq, ack);
+	cr_assert_eq(o->flags, flags, "flags: want %s got %s (seq %u ack %u)",
+		     synack_tcp_flags_str(flags, want, sizeof want),
+		     synack_tcp_flags_str(o->flags, got, sizeof got), o->seq, o->ack);
+	cr_assert_eq(o->seq, seq, "seq: want %u got %u", seq, o->seq);
+	if (flags & SYNACK_TH_ACK)
+		cr_assert_eq(o->ack, ack, "ack: want %u got %u", ack, o->ack);
+}
+
+void st_expect_ack(struct segtest *t, uint8_t flags, uint32_t ack, struct st_seg *out)
+{
+	struct st_seg tmp, *o = out ? out : &tmp;
+	char want[16], got[16];
+	cr_assert(st_next(t, o), "expected a segment %s ack %u, got none",
+		  synack_tcp_flags_str(flags, want, sizeof want), ack);
+	cr_assert_eq(o->flags, flags, "flags: want %s got %s",
+		     synack_tcp_flags_str(flags, want, sizeof want),
+		     synack_tcp_flags_str(o->flags, got, sizeof got));
+	cr_assert_eq(o->ack, ack, "ack: want %u got %u", ack, o->ack);
+}
+
+void st_expect_data(struct segtest *t, uint8_t flags, uint32_t seq, uint32_t ack, size_t len)
+{
+	struct st_seg o;
+	st_expect(t, flags, seq, ack, &o);
+	cr_assert_eq(o.len, len, "payload length: want %zu got %zu", len, o.len);
+}
+
+void st_expect_none(struct segtest *t)
+{
+	struct st_seg o;
+	char f[16];
+	if (st_next(t, &o))
+		cr_assert_fail("expected no segment, got %s seq %u ack %u len %zu",
+			       synack_tcp_flags_str(o.flags, f, sizeof f), o.seq, o.ack, o.len);
+}
+
+uint64_t st_counter(const struct segtest *t, enum synack_counter c)
+{
+	struct synack_counters k;
+	synack_stack_counters(t->s, &k);
+	return k.v[c];
+}
+
+uint64_t st_drops(const struct segtest *t, enum synack_drop_reason r)
+{
+	struct synack_counters k;
+	synack_stack_counters(t->s, &k);
+	return k.drops[r];
+}
+
+size_t st_count_events(const struct segtest *t, enum synack_trace_kind kind)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->nev; i++)
+		n += t->ev[i].kind == kind;
+	return n;
+}
+
+bool st_saw_state(const struct segtest *t, enum synack_tcp_state from, enum synack_tcp_state to)
+{
+	for (size_t i = 0; i < t->nev; i++)
+		if (t->ev[i].kind == SYNACK_TRACE_STATE && t->ev[i].from == from && t->ev[i].to == to)
+			return true;
+	return false;
+}
+
+enum synack_tcp_state st_state(const struct segtest *t, int fd)
+{
+	struct synack_tcp_info info;
+	cr_assert_eq(synack_tcp_info(t->s, fd, &info), 0, "tcp_info(%d)", fd);
+	return info.state;
+}
+
+int st_listen(struct segtest *t, uint16_t port, int backlog)
+{
+	int fd = synack_socket(t->s);
+	cr_assert_geq(fd, 0);
+	struct synack_endpoint ep = {0, port};
+	cr_assert_eq(synack_bind(t->s, fd, &ep), 0);
+	cr_assert_eq(synack_listen(t->s, fd, backlog), 0);
+	return fd;
+}
+
+static struct synack_tcp_opts mss_only(void)
+{
+	struct synack_tcp_opts o;
+	memset(&o, 0, sizeof o);
+	o.has_mss = true;
+	o.mss = 1460;
+	return o;
+}
+
+int st_passive_open(struct segtest *t, uint32_t peer_isn, uint32_t *iss)
+{
+	int lfd = st_listen(t, ST_SERVER_PORT, 16);
+	t->lport = ST_SERVER_PORT;
+	t->rport = ST_PEER_PORT;
+	ST_IN(t, .flags = F_S, .seq = peer_isn, .opts = mss_only());
+	struct st_seg sa;
+	cr_assert(st_next(t, &sa), "a SYN-ACK");
+	cr_assert_eq(sa.flags, F_S | F_A);
+	cr_assert_eq(sa.ack, peer_isn + 1);
+	ST_IN(t, .flags = F_A, .seq = peer_isn + 1, .ack = sa.seq + 1);
+	int fd = synack_accept(t->s, lfd, NULL);
+	cr_assert_geq(fd, 0, "accept: %d", fd);
+	if (iss)
+		*iss = sa.seq;
+	return fd;
+}
+
+int st_active_open(struct segtest *t, uint32_t peer_isn, uint32_t *iss)
+{
+	int fd = synack_socket(t->s);
+	cr_assert_geq(fd, 0);
+	struct synack_endpoint to = {ST_PEER, ST_SERVER_PORT};
+	cr_assert_eq(synack_connect(t->s, fd, &to), -EINPROGRESS);
+	struct synack_endpoint me;
+	synack_getsockname(t->s, fd, &me);
+	t->lport = me.port;
+	t->rport = ST_SERVER_PORT;
+	struct st_seg syn;
+	cr_assert(st_next(t, &syn), "a SYN");
+	cr_assert_eq(syn.flags, F_S);
+	ST_IN(t, .flags = F_S | F_A, .seq = peer_isn, .ack = syn.seq + 1, .opts = mss_only());
+	st_expect(t, F_A, syn.seq + 1, peer_isn + 1, NULL);
+	cr_assert_eq(st_state(t, fd), SYNACK_ESTABLISHED);
+	if (iss)
+		*iss = syn.seq;
+	return fd;
+}
+
+struct count_ctx {
+	enum synack_tcp_state st;
+	size_t n;
+};
+
+static void count_visit(void *ctx, int fd, const struct synack_tcp_info *info)
+{
+	struct count_ctx *c = ctx;
+	(void)fd;
+	c->n += info->state == c->st;
+}
+
+size_t st_count_state(const struct segtest *t, enum synack_tcp_state st)
+{
+	struct count_ctx c = {st, 0};
+	synack_stack_foreach(t->s, count_visit, &c);
+	return c.n;
+}
+
+uint64_t st_state_time(const struct segtest *t, enum synack_tcp_state to)
+{
+	uint64_t r = UINT64_MAX;
+	for (size_t i = 0; i < t->nev; i++)
+		if (t->ev[i].kind == SYNACK_TRACE_STATE && t->ev[i].to == to)
+			r = t->ev[i].t_us;
+	return r;
+}
