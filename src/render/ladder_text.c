@@ -10,7 +10,7 @@
  * shares the row of its host's send (or note) at the same instant. Arrows are drawn at their
  * send time; an arrival is implied by the arrow unless it is late (....>) or no host here
  * sent the segment (~~~~>). Rows are kept one behind so that a loss reported by the link at
- * the same instant turns the pending arrow into ---X.
+ * the same instant turns the pending arrow into ---X (a frame held back: ---.....).
  *
  * With opts.max_rows, the first half of the rows are printed as they come and the last half
  * kept in a ring; the middle is replaced by a marker saying how many rows it held.
@@ -41,6 +41,7 @@ struct row {
 	bool ltr;        /* left to right */
 	char style;      /* '-' sent, '.' late arrival, '~' off the diagram */
 	bool lost;       /* ends in X part-way */
+	bool held;       /* the link held it back: dotted from part-way, drawn again on arrival */
 	struct synack_endpoint src, dst;
 	uint32_t seq, ack, len;
 	uint8_t flags;
@@ -158,17 +159,17 @@ static void draw_arrow(const struct row *r, char *field)
 {
 	int span = FIELD_W; /* cells the shaft covers, head included */
 	int n = (int)strlen(r->text);
-	if (r->lost) {
+	if (r->lost || r->held) {
 		span = FIELD_W * 2 / 3;
 		if (span < n + 6)
 			span = n + 6 < FIELD_W ? n + 6 : FIELD_W;
 	}
 	int start = r->ltr ? 0 : FIELD_W - span;
+	if (r->held)
+		memset(field, '.', FIELD_W);
 	memset(field + start, r->style, (size_t)span);
-	if (r->ltr)
-		field[start + span - 1] = r->lost ? 'X' : '>';
-	else
-		field[start] = r->lost ? 'X' : '<';
+	char end = r->lost ? 'X' : r->held ? '.' : r->ltr ? '>' : '<';
+	field[r->ltr ? start + span - 1 : start] = end;
 	if (n > span - 4)
 		n = span - 4 > 0 ? span - 4 : 0;
 	int at = start + (span - n) / 2;
@@ -340,7 +341,7 @@ static void add_arrow(struct synack_ladder *l, struct text_state *ts,
 				 far_col < 0 ? (it->ev->kind == SYNACK_TRACE_TX ? " to " : " from ")
 					     : "",
 				 far_col < 0 ? synack_endpoint_str(far, ep, sizeof ep) : "");
-		if (n <= FIELD_W - 4)
+		if (n <= FIELD_W - 10) /* leave a visible shaft on both sides */
 			break;
 	}
 }
@@ -401,9 +402,14 @@ static void add_link_event(struct synack_ladder *l, struct text_state *ts,
 	};
 	char text[LABEL_MAX], lab[48] = "a frame";
 	struct row *p = &ts->pending;
-	if (it->ev->kind == SYNACK_TRACE_LOST && p->used && p->t_us == it->ev->t_us &&
-	    same_segment(p, it) && !p->lost) {
+	bool merge = p->used && p->t_us == it->ev->t_us && same_segment(p, it) && !p->lost &&
+		     !p->held;
+	if (merge && it->ev->kind == SYNACK_TRACE_LOST) {
 		p->lost = true;
+		return;
+	}
+	if (merge && it->ev->kind == SYNACK_TRACE_REORDER) {
+		p->held = true;
 		return;
 	}
 	if (it->has_seg)
