@@ -66,13 +66,13 @@ synack_nstat() { "$BIN" nstat --ctl "$W/ctl.sock"; }
 # nstat_get NAME: a counter's value (0 when not listed).
 nstat_get() { synack_nstat | awk -v n="$1" '$1 == n { v = $2 } END { print v + 0 }'; }
 
-# connect_run NAME ARGS...: synack connect with a capture; sets RC.
+# connect_run NAME ARGS...: synack connect with a capture; sets CRC (its exit status).
 connect_run() {
 	local name=$1; shift
 	CCAP="$W/connect-$name.pcap"; CAPS+=("$CCAP")
 	X timeout 120 "$BIN" connect --tun tun0 --addr "$SADDR/24" --pcap "$CCAP" "$@" \
 		2>>"$W/connect.log"
-	RC=$?
+	CRC=$?
 }
 
 # peer_server PORT MODE ARGS...: the kernel's server in the background; waits until it listens.

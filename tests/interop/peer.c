@@ -66,12 +66,12 @@ static void write_all(int fd, const char *p, size_t n)
 }
 
 /* Sends in_fd (or nothing) while reading into out_fd (or nowhere); shuts the write half
- * after the last byte; returns at the peer's EOF. */
-static void duplex(int s, int in_fd, int out_fd)
+ * after the last byte (unless keep_open); returns at the peer's EOF. */
+static void duplex(int s, int in_fd, int out_fd, int keep_open)
 {
 	static char ib[65536], ob[65536];
 	size_t ioff = 0, ilen = 0;
-	int in_eof = in_fd < 0, shut = 0, peer_eof = 0;
+	int in_eof = in_fd < 0, shut = keep_open, peer_eof = 0;
 	while (!peer_eof || !shut) {
 		if (!shut && in_eof && ioff == ilen) {
 			shutdown(s, SHUT_WR);
@@ -155,9 +155,9 @@ static int server(int argc, char **argv)
 	if (!strcmp(mode, "echo")) {
 		echo(s);
 	} else if (!strcmp(mode, "send") && argc >= 3) {
-		duplex(s, open_or_die(argv[2], O_RDONLY), -1);
+		duplex(s, open_or_die(argv[2], O_RDONLY), -1, 0);
 	} else if (!strcmp(mode, "sink-then-send") && argc >= 4) {
-		duplex(s, -1, open_or_die(argv[2], O_WRONLY | O_CREAT | O_TRUNC));
+		duplex(s, -1, open_or_die(argv[2], O_WRONLY | O_CREAT | O_TRUNC), 1);
 		/* Our write half is still open: now send, then close. */
 		int f = open_or_die(argv[3], O_RDONLY);
 		static char b[65536];
@@ -170,7 +170,7 @@ static int server(int argc, char **argv)
 				o += w;
 			}
 	} else if (!strcmp(mode, "send-then-sink") && argc >= 4) {
-		duplex(s, open_or_die(argv[2], O_RDONLY), open_or_die(argv[3], O_WRONLY | O_CREAT | O_TRUNC));
+		duplex(s, open_or_die(argv[2], O_RDONLY), open_or_die(argv[3], O_WRONLY | O_CREAT | O_TRUNC), 0);
 	} else if (!strcmp(mode, "abort")) {
 		char b[4096];
 		if (recv(s, b, sizeof b, 0) < 0)
@@ -216,7 +216,7 @@ static int client(int argc, char **argv)
 	int s = dial(argv[0], argv[1]);
 	const char *mode = argv[2];
 	if (!strcmp(mode, "echo") && argc >= 5)
-		duplex(s, open_or_die(argv[3], O_RDONLY), open_or_die(argv[4], O_WRONLY | O_CREAT | O_TRUNC));
+		duplex(s, open_or_die(argv[3], O_RDONLY), open_or_die(argv[4], O_WRONLY | O_CREAT | O_TRUNC), 0);
 	else if (!strcmp(mode, "recv") && argc >= 4) {
 		int out = open_or_die(argv[3], O_WRONLY | O_CREAT | O_TRUNC);
 		static char b[65536];
