@@ -41,6 +41,9 @@ static bool synrcvd_ack(struct synack_stack *s, struct synack_tcb *c, struct rx 
 		tcp_rtt_sample(s, c, (uint32_t)(s->now_us - c->rtt_start_us));
 	c->rtt_timing = false;
 	c->retries = 0;
+	if (!c->rtt_valid)
+		c->rto_us = s->cfg.rto_initial_ms * 1000u;
+	synack_wheel_cancel(&s->wheel, &c->t_rtx);
 	c->snd_wnd = (uint32_t)seg->win << c->snd_wscale;
 	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = seg->seq;

@@ -191,6 +191,8 @@ static void syn_sent_established(struct synack_stack *s, struct synack_tcb *c, s
 		tcp_rtt_sample(s, c, (uint32_t)(s->now_us - c->rtt_start_us));
 	c->rtt_timing = false;
 	c->retries = 0;
+	if (!c->rtt_valid) /* no sample (Karn): the backed-off RTO starts over, as Linux */
+		c->rto_us = s->cfg.rto_initial_ms * 1000u;
 	synack_wheel_cancel(&s->wheel, &c->t_rtx);
 	c->snd_wnd = seg->win;
 	c->max_snd_wnd = c->snd_wnd;

@@ -1,0 +1,502 @@
+/* synack drill — packets: building inbound frames and matching outbound ones.
+ *
+ * Sequence numbers as packetdrill maps them. The script plays the remote end: its own sequence
+ * numbers go on the wire as written (its ISN is its first SYN's seq), while every number in
+ * synack's space — the seq of an outbound packet, the ack of an inbound one, inbound SACK
+ * blocks — is written relative to synack's ISN, which the runner learns from synack's first
+ * SYN or SYN-ACK on each connection. So synack's ISN always reads as 0.
+ *
+ * Matching (RFC 9293 §3.1 header fields): flags exactly; seq, payload length, ack, window and
+ * urgent pointer when written; options when written, in order (`<...>` checks none). The TS
+ * val synack sends is not checked (as in packetdrill by default); its ecr is.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drill/runner.h"
+#include "synack/trace.h"
+#include "synack/wire.h"
+
+#define OPT_UNKNOWN 99
+
+struct drill_conn *drill_conn_for_port(struct drill_run *r, int port, bool create)
+{
+	if (port == 0 && r->def_conn >= 0)
+		return &r->conns[r->def_conn];
+	uint16_t rport = port ? (uint16_t)port : r->cfg.remote_port;
+	for (size_t i = 0; i < r->nconns; i++)
+		if (r->conns[i].rport == rport) {
+			if (port == 0)
+				r->def_conn = (int)i;
+			return &r->conns[i];
+		}
+	if (!create || r->nconns == sizeof r->conns / sizeof r->conns[0])
+		return NULL;
+	struct drill_conn *c = &r->conns[r->nconns];
+	memset(c, 0, sizeof *c);
+	c->rport = rport;
+	c->lport = r->cfg.bind_port;
+	c->lport_known = true;
+	if (port == 0)
+		r->def_conn = (int)r->nconns;
+	r->nconns++;
+	return c;
+}
+
+static struct drill_conn *conn_by_rport(struct drill_run *r, uint16_t rport)
+{
+	for (size_t i = 0; i < r->nconns; i++)
+		if (r->conns[i].rport == rport)
+			return &r->conns[i];
+	return NULL;
+}
+
+static uint32_t isn_of(const struct drill_conn *c)
+{
+	return c && c->isn_known ? c->local_isn : 0;
+}
+
+/* ---- option bytes ---- */
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Encodes the script's options in the order written, padded with zeros (EOL) to 32 bits.
+ * Returns the length, or -1 if they do not fit in 40 bytes. */
+static int encode_opts(const struct drill_packet *pk, uint32_t isn, uint8_t *out)
+{
+	uint8_t b[64];
+	int n = 0;
+	for (int i = 0; i < pk->nopts && n < 44; i++) {
+		const struct drill_opt *o = &pk->opts[i];
+		switch (o->kind) {
+		case DRILL_OPT_EOL: b[n++] = SYNACK_TCPOPT_EOL; break;
+		case DRILL_OPT_NOP: b[n++] = SYNACK_TCPOPT_NOP; break;
+		case DRILL_OPT_MSS:
+			b[n++] = SYNACK_TCPOPT_MSS;
+			b[n++] = 4;
+			b[n++] = (uint8_t)(o->a >> 8);
+			b[n++] = (uint8_t)o->a;
+			break;
+		case DRILL_OPT_WSCALE:
+			b[n++] = SYNACK_TCPOPT_WSCALE;
+			b[n++] = 3;
+			b[n++] = (uint8_t)o->a;
+			break;
+		case DRILL_OPT_SACKOK:
+			b[n++] = SYNACK_TCPOPT_SACK_PERM;
+			b[n++] = 2;
+			break;
+		case DRILL_OPT_SACK:
+			b[n++] = SYNACK_TCPOPT_SACK;
+			b[n++] = (uint8_t)(2 + 8 * o->nblocks);
+			for (int k = 0; k < o->nblocks && n < 56; k++) {
+				put32(b + n, o->blocks[k][0] + isn);
+				put32(b + n + 4, o->blocks[k][1] + isn);
+				n += 8;
+			}
+			break;
+		case DRILL_OPT_TS:
+			b[n++] = SYNACK_TCPOPT_TS;
+			b[n++] = 10;
+			put32(b + n, o->a);
+			put32(b + n + 4, o->b);
+			n += 8;
+			break;
+		}
+	}
+	while (n % 4)
+		b[n++] = SYNACK_TCPOPT_EOL;
+	if (n > SYNACK_TCP_OPT_MAX)
+		return -1;
+	memcpy(out, b, (size_t)n);
+	return n;
+}
+
+/* Reads option bytes as they were sent into script options (raw kinds kept for unknowns).
+ * SACK blocks are taken relative to `isn`. Stops after EOL. */
+static int decode_opts(const uint8_t *p, size_t len, uint32_t isn, struct drill_opt *o, int max)
+{
+	int n = 0;
+	size_t i = 0;
+	while (i < len && n < max) {
+		struct drill_opt *x = &o[n++];
+		memset(x, 0, sizeof *x);
+		if (p[i] == SYNACK_TCPOPT_EOL) {
+			x->kind = DRILL_OPT_EOL;
+			break;
+		}
+		if (p[i] == SYNACK_TCPOPT_NOP) {
+			x->kind = DRILL_OPT_NOP;
+			i++;
+			continue;
+		}
+		size_t ol = i + 1 < len ? p[i + 1] : 0;
+		if (ol < 2 || i + ol > len) {
+			x->kind = OPT_UNKNOWN;
+			x->a = p[i];
+			break;
+		}
+		switch (p[i]) {
+		case SYNACK_TCPOPT_MSS:
+			x->kind = DRILL_OPT_MSS;
+			x->a = ol == 4 ? (uint32_t)(p[i + 2] << 8 | p[i + 3]) : 0;
+			break;
+		case SYNACK_TCPOPT_WSCALE:
+			x->kind = DRILL_OPT_WSCALE;
+			x->a = ol == 3 ? p[i + 2] : 0;
+			break;
+		case SYNACK_TCPOPT_SACK_PERM: x->kind = DRILL_OPT_SACKOK; break;
+		case SYNACK_TCPOPT_SACK:
+			x->kind = DRILL_OPT_SACK;
+			for (size_t k = 2; k + 8 <= ol && x->nblocks < 4; k += 8) {
+				x->blocks[x->nblocks][0] = get32(p + i + k) - isn;
+				x->blocks[x->nblocks][1] = get32(p + i + k + 4) - isn;
+				x->nblocks++;
+			}
+			break;
+		case SYNACK_TCPOPT_TS:
+			x->kind = DRILL_OPT_TS;
+			if (ol == 10) {
+				x->a = get32(p + i + 2);
+				x->b = get32(p + i + 6);
+			}
+			break;
+		default:
+			x->kind = OPT_UNKNOWN;
+			x->a = p[i];
+		}
+		i += ol;
+	}
+	return n;
+}
+
+static void format_opts(const struct drill_opt *o, int n, char *out, size_t cap)
+{
+	size_t k = 0;
+	out[0] = '\0';
+	for (int i = 0; i < n && k < cap; i++) {
+		const char *sep = i ? "," : "";
+		switch (o[i].kind) {
+		case DRILL_OPT_EOL: k += (size_t)snprintf(out + k, cap - k, "%seol", sep); break;
+		case DRILL_OPT_NOP: k += (size_t)snprintf(out + k, cap - k, "%snop", sep); break;
+		case DRILL_OPT_MSS:
+			k += (size_t)snprintf(out + k, cap - k, "%smss %u", sep, o[i].a);
+			break;
+		case DRILL_OPT_WSCALE:
+			k += (size_t)snprintf(out + k, cap - k, "%swscale %u", sep, o[i].a);
+			break;
+		case DRILL_OPT_SACKOK:
+			k += (size_t)snprintf(out + k, cap - k, "%ssackOK", sep);
+			break;
+		case DRILL_OPT_SACK:
+			k += (size_t)snprintf(out + k, cap - k, "%ssack", sep);
+			for (int b = 0; b < o[i].nblocks && k < cap; b++)
+				k += (size_t)snprintf(out + k, cap - k, " %u:%u", o[i].blocks[b][0],
+						      o[i].blocks[b][1]);
+			break;
+		case DRILL_OPT_TS:
+			k += (size_t)snprintf(out + k, cap - k, "%sTS val %u ecr %u", sep, o[i].a,
+					      o[i].b);
+			break;
+		default:
+			k += (size_t)snprintf(out + k, cap - k, "%s<kind %u>", sep, o[i].a);
+		}
+	}
+}
+
+static void format_flags(uint8_t f, char *out)
+{
+	static const struct { uint8_t bit; char c; } order[] = {
+		{SYNACK_TH_FIN, 'F'}, {SYNACK_TH_SYN, 'S'}, {SYNACK_TH_RST, 'R'},
+		{SYNACK_TH_PSH, 'P'}, {SYNACK_TH_URG, 'U'}, {SYNACK_TH_ECE, 'E'},
+		{SYNACK_TH_CWR, 'W'}, {SYNACK_TH_ACK, '.'}};
+	int n = 0;
+	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
+		if (f & order[i].bit)
+			out[n++] = order[i].c;
+	if (n == 0)
+		out[n++] = '-';
+	out[n] = '\0';
+}
+
+/* ---- parsing frames ---- */
+
+struct parsed {
+	struct synack_ipv4 ip;
+	struct synack_tcp_seg seg;
+};
+
+static int parse_frame(const uint8_t *frame, size_t len, struct parsed *p, const char **why)
+{
+	const uint8_t *l4;
+	size_t l4len;
+	int rc = synack_ipv4_parse(frame, len, &p->ip, &l4, &l4len);
+	if (rc < 0) {
+		*why = synack_drop_reason_name((enum synack_drop_reason)-rc);
+		return -1;
+	}
+	if (p->ip.proto != SYNACK_PROTO_TCP) {
+		*why = "not a TCP packet";
+		return -1;
+	}
+	rc = synack_tcp_parse(l4, l4len, p->ip.src, p->ip.dst, true, &p->seg);
+	if (rc < 0) {
+		*why = synack_drop_reason_name((enum synack_drop_reason)-rc);
+		return -1;
+	}
+	return 0;
+}
+
+void drill_packet_format(struct drill_run *r, const uint8_t *frame, size_t len, bool inbound,
+			 char *out, size_t cap)
+{
+	struct parsed p;
+	const char *why = "";
+	if (parse_frame(frame, len, &p, &why) < 0) {
+		snprintf(out, cap, "(malformed: %s)", why);
+		return;
+	}
+	const struct synack_tcp_seg *s = &p.seg;
+	struct drill_conn *c = conn_by_rport(r, inbound ? s->sport : s->dport);
+	uint32_t isn = isn_of(c);
+	uint32_t seq = inbound ? s->seq : s->seq - isn;
+	char flags[12], ack[24] = "", opts[200] = "", port[24] = "";
+	format_flags(s->flags, flags);
+	if (s->flags & SYNACK_TH_ACK)
+		snprintf(ack, sizeof ack, " ack %u", inbound ? s->ack - isn : s->ack);
+	uint16_t rport = inbound ? s->sport : s->dport;
+	if (r->nconns > 1 || (c && rport != r->cfg.remote_port && rport != r->cfg.connect_port))
+		snprintf(port, sizeof port, "port %u ", rport);
+	if (s->opts.raw_len) {
+		struct drill_opt o[DRILL_MAX_OPTS];
+		int n = decode_opts(s->opts.raw, s->opts.raw_len, inbound ? isn : 0, o,
+				    DRILL_MAX_OPTS);
+		opts[0] = ' ';
+		opts[1] = '<';
+		format_opts(o, n, opts + 2, sizeof opts - 4);
+		strcat(opts, ">");
+	}
+	snprintf(out, cap, "%s%s %u:%u(%zu)%s win %u%s", port, flags, seq, seq + (uint32_t)s->len,
+		 s->len, ack, s->win, opts);
+}
+
+/* ---- learning synack's ports and ISN ---- */
+
+void drill_packet_learn(struct drill_run *r, const uint8_t *frame, size_t len)
+{
+	struct parsed p;
+	const char *why;
+	if (parse_frame(frame, len, &p, &why) < 0)
+		return;
+	struct drill_conn *c = conn_by_rport(r, p.seg.dport);
+	if (!c) {
+		if (r->nconns == sizeof r->conns / sizeof r->conns[0])
+			return;
+		c = &r->conns[r->nconns++];
+		memset(c, 0, sizeof *c);
+		c->rport = p.seg.dport;
+	}
+	if (!c->lport_known || (p.seg.flags & SYNACK_TH_SYN)) {
+		c->lport = p.seg.sport;
+		c->lport_known = true;
+	}
+	if (p.seg.flags & SYNACK_TH_SYN) {
+		c->local_isn = p.seg.seq;
+		c->isn_known = true;
+	}
+}
+
+/* ---- inbound ---- */
+
+int drill_packet_inject(struct drill_run *r, const struct drill_event *ev)
+{
+	const struct drill_packet *pk = &ev->pkt;
+	struct drill_conn *c = drill_conn_for_port(r, pk->port, true);
+	if (!c) {
+		drill_fail(r, ev, "inbound packet: too many connections");
+		return -1;
+	}
+	if (!c->lport_known) {
+		drill_fail(r, ev, "inbound packet: synack's port is not known yet (no SYN seen)");
+		return -1;
+	}
+	uint32_t isn = isn_of(c);
+	struct synack_tcp_seg seg;
+	memset(&seg, 0, sizeof seg);
+	seg.sport = c->rport;
+	seg.dport = c->lport;
+	seg.seq = pk->seq;
+	seg.ack = pk->has_ack ? pk->ack + isn : 0;
+	seg.flags = pk->flags;
+	seg.win = (uint16_t)(pk->has_win ? pk->win : 65535);
+	seg.urp = (uint16_t)(pk->has_urg ? pk->urg : 0);
+	int olen = pk->opts_mode == DRILL_OPTS_LIST ? encode_opts(pk, isn, seg.opts.raw) : 0;
+	if (olen < 0) {
+		drill_fail(r, ev, "inbound packet: options longer than 40 bytes");
+		return -1;
+	}
+	seg.opts.raw_len = (uint8_t)olen;
+	static const uint8_t zeros[65536];
+	if (pk->len > 65000) {
+		drill_fail(r, ev, "inbound packet: payload too long");
+		return -1;
+	}
+	seg.payload = zeros;
+	seg.len = pk->len;
+	size_t cap = 60 + 60 + pk->len;
+	uint8_t *frame = malloc(cap);
+	if (!frame)
+		abort();
+	int n = synack_tcp_emit(frame, cap, r->cfg.remote_ip, r->cfg.local_ip, ++r->ip_id, &seg);
+	if (n < 0) {
+		free(frame);
+		drill_fail(r, ev, "inbound packet: cannot build the frame");
+		return -1;
+	}
+	char text[240];
+	drill_packet_format(r, frame, (size_t)n, true, text, sizeof text);
+	drill_history_add(r, r->now, true, text);
+	synack_stack_input(r->stack, frame, (size_t)n, DRILL_CLOCK_BASE_US + (uint64_t)r->now);
+	free(frame);
+	return 0;
+}
+
+/* ---- outbound ---- */
+
+static void mismatch(char *why, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void mismatch(char *why, size_t cap, const char *fmt, ...)
+{
+	size_t k = strlen(why);
+	if (k)
+		k += (size_t)snprintf(why + k, cap - k, "; ");
+	if (k < cap) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(why + k, cap - k, fmt, ap);
+		va_end(ap);
+	}
+}
+
+static bool opts_equal(const struct drill_packet *pk, const struct drill_opt *a, int na)
+{
+	if (na > 0 && a[na - 1].kind == DRILL_OPT_EOL &&
+	    (pk->nopts == 0 || pk->opts[pk->nopts - 1].kind != DRILL_OPT_EOL))
+		na--; /* padding */
+	if (na != pk->nopts)
+		return false;
+	for (int i = 0; i < na; i++) {
+		const struct drill_opt *w = &pk->opts[i], *g = &a[i];
+		if ((int)w->kind != (int)g->kind)
+			return false;
+		switch (w->kind) {
+		case DRILL_OPT_MSS:
+		case DRILL_OPT_WSCALE:
+			if (w->a != g->a)
+				return false;
+			break;
+		case DRILL_OPT_TS:
+			if (w->b != g->b)
+				return false; /* the ecr; the val is synack's clock */
+			break;
+		case DRILL_OPT_SACK:
+			if (w->nblocks != g->nblocks)
+				return false;
+			for (int b = 0; b < w->nblocks; b++)
+				if (w->blocks[b][0] != g->blocks[b][0] ||
+				    w->blocks[b][1] != g->blocks[b][1])
+					return false;
+			break;
+		default:
+			break;
+		}
+	}
+	return true;
+}
+
+static void compare_fields(struct drill_run *r, const struct drill_packet *pk,
+			   const struct parsed *p, char *why, size_t cap)
+{
+	const struct synack_tcp_seg *s = &p->seg;
+	struct drill_conn *c = conn_by_rport(r, s->dport);
+	uint32_t isn = isn_of(c);
+	if (pk->port && s->dport != pk->port)
+		mismatch(why, cap, "wrong port: expected port %u but synack sent to port %u",
+			 (uint32_t)pk->port, s->dport);
+	if (s->flags != pk->flags) {
+		char w[12], g[12];
+		format_flags(pk->flags, w);
+		format_flags(s->flags, g);
+		size_t k = strlen(why);
+		snprintf(why + k, cap - k, "%swrong flags: expected %s but synack sent %s",
+			 k ? "; " : "", w, g);
+	}
+	if (pk->has_seq && s->seq - isn != pk->seq)
+		mismatch(why, cap, "wrong seq: expected %u but synack sent %u", pk->seq,
+			 s->seq - isn);
+	if (pk->has_seq && s->len != pk->len)
+		mismatch(why, cap, "wrong length: expected (%u) but synack sent (%u)", pk->len,
+			 (uint32_t)s->len);
+	if (pk->has_ack && s->ack != pk->ack)
+		mismatch(why, cap, "wrong ack: expected ack %u but synack sent ack %u", pk->ack,
+			 s->ack);
+	if (pk->has_win && s->win != pk->win)
+		mismatch(why, cap, "wrong window: expected win %u but synack sent win %u", pk->win,
+			 s->win);
+	if (pk->has_urg && s->urp != pk->urg)
+		mismatch(why, cap, "wrong urgent pointer: expected urg %u but synack sent urg %u",
+			 pk->urg, s->urp);
+	if (pk->opts_mode == DRILL_OPTS_LIST) {
+		struct drill_opt o[DRILL_MAX_OPTS];
+		int n = decode_opts(s->opts.raw, s->opts.raw_len, 0, o, DRILL_MAX_OPTS);
+		if (!opts_equal(pk, o, n)) {
+			char got[200];
+			format_opts(o, n, got, sizeof got);
+			size_t k = strlen(why);
+			snprintf(why + k, cap - k, "%swrong options: synack sent <%s>",
+				 k ? "; " : "", got);
+		}
+	}
+}
+
+int drill_packet_match(struct drill_run *r, const struct drill_event *ev,
+		       const struct drill_frame *f)
+{
+	struct parsed p;
+	const char *bad;
+	char text[240];
+	drill_packet_format(r, f->data, f->len, false, text, sizeof text);
+	char ts[32];
+	drill_fmt_time(f->t, ts, sizeof ts);
+	if (parse_frame(f->data, f->len, &p, &bad) < 0) {
+		drill_fail(r, ev, "outbound packet: synack sent a malformed packet (%s)", bad);
+		return -1;
+	}
+	if (p.ip.src != r->cfg.local_ip || p.ip.dst != r->cfg.remote_ip) {
+		drill_fail(r, ev, "outbound packet: wrong addresses (%08x -> %08x)", p.ip.src,
+			   p.ip.dst);
+		return -1;
+	}
+	char why[600] = "";
+	compare_fields(r, &ev->pkt, &p, why, sizeof why);
+	if (why[0]) {
+		drill_fail(r, ev, "outbound packet: %s", why);
+		drill_fail_detail(r, "synack: %s > %s", ts, text);
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,566 @@
+/* synack drill — system calls, run against synack's socket API (include/synack/socket.h).
+ *
+ * Script descriptors are names: `socket(...) = 3` maps the script's 3 to whatever synack
+ * returned, as packetdrill does. Sockets start blocking, as on Linux: synack's sockets never
+ * block, so a call that would block on a blocking socket becomes a *pending* call, retried
+ * each time the virtual clock or the stack moves, and must return within the time the script
+ * gives it (`start...end`, or its start time when no end is written). Return values are
+ * checked as written, errors in packetdrill's `= -1 ERRNO (text)` notation.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drill/runner.h"
+
+/* ---- one call ---- */
+
+struct call {
+	struct drill_run *r;
+	const struct drill_event *ev;
+	const struct drill_syscall *sc;
+	bool retry;       /* a pending call, tried again */
+	bool blocking;    /* the socket is blocking */
+	bool would_block; /* out: it must wait */
+	int64_t ret;      /* out: >= 0 or -errno */
+	int newfd_live;   /* out: socket()/accept() descriptor to map */
+};
+
+static int bad_arg(struct call *c, int i, const char *what)
+{
+	drill_fail(c->r, c->ev, "%s(): argument %d: %s", c->sc->name, i + 1, what);
+	return -1;
+}
+
+static int eval_int(struct call *c, const struct drill_expr *e, int i, int64_t *v)
+{
+	int64_t a, b;
+	switch (e->kind) {
+	case DRILL_EX_INT:
+		*v = e->ival;
+		return 0;
+	case DRILL_EX_SYMBOL:
+		if (drill_symbol_value(e->text, v))
+			return 0;
+		drill_fail(c->r, c->ev, "%s(): unknown symbol %s", c->sc->name, e->text);
+		return -1;
+	case DRILL_EX_OR:
+		if (eval_int(c, e->items[0], i, &a) < 0 || eval_int(c, e->items[1], i, &b) < 0)
+			return -1;
+		*v = a | b;
+		return 0;
+	case DRILL_EX_ARRAY:
+		if (e->n == 1)
+			return eval_int(c, e->items[0], i, v);
+		return bad_arg(c, i, "expected one value in [ ]");
+	case DRILL_EX_CALL:
+		if ((!strcmp(e->text, "htons") || !strcmp(e->text, "ntohs")) && e->n == 1)
+			return eval_int(c, e->items[0], i, v);
+		if (!strcmp(e->text, "inet_addr") && e->n == 1 &&
+		    e->items[0]->kind == DRILL_EX_STRING) {
+			uint32_t ip;
+			if (drill_parse_ipv4(e->items[0]->text, &ip) < 0)
+				return bad_arg(c, i, "bad address in inet_addr()");
+			*v = ip;
+			return 0;
+		}
+		return bad_arg(c, i, "unsupported function");
+	default:
+		return bad_arg(c, i, "expected a number");
+	}
+}
+
+int drill_eval(struct drill_run *r, const struct drill_event *ev, const struct drill_expr *e,
+	       int64_t *v)
+{
+	struct call c = {.r = r, .ev = ev, .sc = &ev->sc};
+	return eval_int(&c, e, 0, v);
+}
+
+static int arg_int(struct call *c, int i, int64_t *v)
+{
+	if (i >= c->sc->nargs)
+		return bad_arg(c, i, "missing");
+	return eval_int(c, c->sc->args[i], i, v);
+}
+
+static bool arg_any(const struct call *c, int i)
+{
+	return i >= c->sc->nargs || c->sc->args[i]->kind == DRILL_EX_ELLIPSIS;
+}
+
+/* A struct field by name (or NULL). */
+static const struct drill_expr *field(const struct drill_expr *e, const char *name)
+{
+	if (!e || e->kind != DRILL_EX_STRUCT)
+		return NULL;
+	for (size_t k = 0; k < e->n; k++)
+		if (e->names[k] && !strcmp(e->names[k], name))
+			return e->items[k];
+	return NULL;
+}
+
+static int live_fd(struct call *c, int i, int *script_fd)
+{
+	int64_t fd;
+	if (arg_int(c, i, &fd) < 0)
+		return -2;
+	*script_fd = (int)fd;
+	if (fd < 0 || fd >= DRILL_MAX_FDS || !c->r->fds[fd].used)
+		return 1 << 20; /* not open: synack answers -EBADF */
+	return c->r->fds[fd].live;
+}
+
+static bool fd_blocking(struct drill_run *r, int script_fd)
+{
+	return script_fd >= 0 && script_fd < DRILL_MAX_FDS && r->fds[script_fd].used &&
+	       !r->fds[script_fd].nonblock;
+}
+
+/* The sockaddr argument: `...` means the script's default address. */
+static int sockaddr_arg(struct call *c, int i, uint32_t ip, uint16_t port,
+			struct synack_endpoint *ep)
+{
+	ep->addr = ip;
+	ep->port = port;
+	if (arg_any(c, i))
+		return 0;
+	const struct drill_expr *e = c->sc->args[i];
+	const struct drill_expr *p = field(e, "sin_port"), *a = field(e, "sin_addr");
+	int64_t v;
+	if (!p && !a)
+		return bad_arg(c, i, "expected ... or {sa_family=AF_INET, sin_port=..., sin_addr=...}");
+	if (p) {
+		if (eval_int(c, p, i, &v) < 0)
+			return -1;
+		ep->port = (uint16_t)v;
+	}
+	if (a) {
+		if (eval_int(c, a, i, &v) < 0)
+			return -1;
+		ep->addr = (uint32_t)v;
+	}
+	return 0;
+}
+
+/* ---- the calls ---- */
+
+static int sc_socket(struct call *c)
+{
+	int rc = synack_socket(c->r->stack);
+	c->ret = rc;
+	c->newfd_live = rc;
+	return 0;
+}
+
+static int sc_bind(struct call *c)
+{
+	int sfd, fd = live_fd(c, 0, &sfd);
+	struct synack_endpoint ep;
+	if (fd == -2 || sockaddr_arg(c, 1, c->r->cfg.local_ip, c->r->cfg.bind_port, &ep) < 0)
+		return -1;
+	c->ret = synack_bind(c->r->stack, fd, &ep);
+	return 0;
+}
+
+static int sc_listen(struct call *c)
+{
+	int sfd, fd = live_fd(c, 0, &sfd);
+	int64_t backlog;
+	if (fd == -2 || arg_int(c, 1, &backlog) < 0)
+		return -1;
+	c->ret = synack_listen(c->r->stack, fd, (int)backlog);
+	return 0;
+}
+
+static int sc_accept(struct call *c)
+{
+	int sfd, fd = live_fd(c, 0, &sfd);
+	struct synack_endpoint peer;
+	if (fd == -2)
+		return -1;
+	int rc = synack_accept(c->r->stack, fd, &peer);
+	c->would_block = rc == -EAGAIN && c->blocking;
+	c->ret = rc;
+	c->newfd_live = rc;
+	return 0;
+}
+
+static int sc_connect(struct call *c)
+{
+	int sfd, fd = live_fd(c, 0, &sfd);
+	struct synack_endpoint ep;
+	if (fd == -2 || sockaddr_arg(c, 1, c->r->cfg.remote_ip, c->r->cfg.connect_port, &ep) < 0)
+		return -1;
+	if (c->retry) {
+		int ev = synack_events(c->r->stack, fd);
+		if (ev >= 0 && (ev & SYNACK_EV_ERROR)) {
+			int err = 0;
+			size_t len = sizeof err;
+			synack_getsockopt(c->r->stack, fd, SYNACK_SOL_SOCKET, SYNACK_SO_ERROR, &err,
+					  &len);
+			c->ret = err > 0 ? -err : err;
+		} else if (ev >= 0 && (ev & (SYNACK_EV_WRITABLE | SYNACK_EV_HUP))) {
+			c->ret = 0;
+		} else {
+			c->would_block = true;
+		}
+		return 0;
+	}
+	/* A new attempt: forget the port and ISN learned for this remote port (the SYN it sends
+	 * teaches them again); a refused call (EALREADY, EISCONN...) sent nothing: restore. */
+	struct drill_conn *cn = drill_conn_for_port(c->r, ep.port, true);
+	struct drill_conn saved;
+	int saved_def = c->r->def_conn;
+	if (cn) {
+		saved = *cn;
+		cn->lport_known = false;
+		cn->isn_known = false;
+		c->r->def_conn = (int)(cn - c->r->conns);
+	}
+	int rc = synack_connect(c->r->stack, fd, &ep);
+	if (cn && rc != -EINPROGRESS && rc != 0 && !cn->lport_known) {
+		*cn = saved;
+		c->r->def_conn = saved_def;
+	}
+	c->would_block = rc == -EINPROGRESS && c->blocking;
+	c->ret = rc;
+	return 0;
+}
+
+/* Total length of an iovec array argument: [{..., 100}, {iov_base=..., iov_len=200}]. */
+static int iov_total(struct call *c, int i, int64_t *total)
+{
+	const struct drill_expr *e = i < c->sc->nargs ? c->sc->args[i] : NULL;
+	*total = 0;
+	if (!e || e->kind != DRILL_EX_ARRAY)
+		return bad_arg(c, i, "expected an iovec array [{..., LEN}, ...]");
+	for (size_t k = 0; k < e->n; k++) {
+		const struct drill_expr *v = e->items[k], *len = field(v, "iov_len");
+		int64_t n;
+		if (!len && v->kind == DRILL_EX_STRUCT && v->n == 2)
+			len = v->items[1];
+		if (!len || eval_int(c, len, i, &n) < 0)
+			return len ? -1 : bad_arg(c, i, "iovec without a length");
+		*total += n;
+	}
+	return 0;
+}
+
+static int sc_recv_common(struct call *c, int64_t len, int flags)
+{
+	int sfd, fd = live_fd(c, 0, &sfd);
+	if (fd == -2)
+		return -1;
+	if (len < 0 || len > (1 << 24))
+		return bad_arg(c, 2, "bad length");
+	void *buf = malloc((size_t)len + 1);
+	if (!buf)
+		abort();
+	ssize_t rc = synack_recv(c->r->stack, fd, buf, (size_t)len, flags & 0x2);
+	free(buf);
+	c->ret = rc;
+	c->would_block = rc == -EAGAIN && c->blocking && !(flags & 0x40);
+	return 0;
+}
+
+static int sc_read(struct call *c)
+{
+	int64_t len;
+	return arg_int(c, 2, &len) < 0 ? -1 : sc_recv_common(c, len, 0);
+}
+
+static int sc_recv(struct call *c)
+{
+	int64_t len, flags = 0;
+	if (arg_int(c, 2, &len) < 0 || (!arg_any(c, 3) && arg_int(c, 3, &flags) < 0))
+		return -1;
+	return sc_recv_common(c, len, (int)flags);
+}
+
+static int sc_readv(struct call *c)
+{
+	int64_t len;
+	return iov_total(c, 1, &len) < 0 ? -1 : sc_recv_common(c, len, 0);
+}
+
+/* A blocking send queues everything before it returns (or fails, or is interrupted by an
+ * error after some bytes: then it returns what it queued). */
+static int sc_send_common(struct call *c, int64_t len, int flags)
+{
+	int sfd, fd = live_fd(c, 0, &sfd);
+	struct drill_pending *pd = &c->r->pend;
+	size_t done = c->retry ? pd->done : 0;
+	if (fd == -2)
+		return -1;
+	if (len < 0 || len > (1 << 24))
+		return bad_arg(c, 2, "bad length");
+	uint8_t *buf = calloc(1, (size_t)len + 1);
+	if (!buf)
+		abort();
+	ssize_t rc = synack_send(c->r->stack, fd, buf + done, (size_t)len - done, 0);
+	free(buf);
+	bool blocking = c->blocking && !(flags & 0x40);
+	if (rc >= 0)
+		done += (size_t)rc;
+	if (blocking && done < (size_t)len && (rc >= 0 || rc == -EAGAIN)) {
+		c->would_block = true;
+		pd->done = done;
+		return 0;
+	}
+	c->ret = rc < 0 && done == 0 ? rc : (int64_t)done;
+	return 0;
+}
+
+static int sc_write(struct call *c)
+{
+	int64_t len;
+	return arg_int(c, 2, &len) < 0 ? -1 : sc_send_common(c, len, 0);
+}
+
+static int sc_send(struct call *c)
+{
+	int64_t len, flags = 0;
+	if (arg_int(c, 2, &len) < 0 || (!arg_any(c, 3) && arg_int(c, 3, &flags) < 0))
+		return -1;
+	return sc_send_common(c, len, (int)flags);
+}
+
+static int sc_writev(struct call *c)
+{
+	int64_t len;
+	return iov_total(c, 1, &len) < 0 ? -1 : sc_send_common(c, len, 0);
+}
+
+static int sc_close(struct call *c)
+{
+	int sfd, fd = live_fd(c, 0, &sfd);
+	if (fd == -2)
+		return -1;
+	c->ret = synack_close(c->r->stack, fd);
+	if (c->ret == 0 && sfd >= 0 && sfd < DRILL_MAX_FDS)
+		c->r->fds[sfd].used = false;
+	return 0;
+}
+
+static int sc_shutdown(struct call *c)
+{
+	int sfd, fd = live_fd(c, 0, &sfd);
+	int64_t how;
+	if (fd == -2 || arg_int(c, 1, &how) < 0)
+		return -1;
+	c->ret = synack_shutdown(c->r->stack, fd, (int)how);
+	return 0;
+}
+
+static int sc_fcntl(struct call *c)
+{
+	int sfd, fd = live_fd(c, 0, &sfd);
+	int64_t cmd, arg = 0;
+	if (fd == -2 || arg_int(c, 1, &cmd) < 0)
+		return -1;
+	if (fd == 1 << 20) {
+		c->ret = -EBADF;
+		return 0;
+	}
+	struct drill_fd *f = &c->r->fds[sfd];
+	if (cmd == 3) { /* F_GETFL */
+		c->ret = 2 | (f->nonblock ? 0x800 : 0);
+	} else if (cmd == 4) { /* F_SETFL */
+		if (arg_int(c, 2, &arg) < 0)
+			return -1;
+		f->nonblock = (arg & 0x800) != 0;
+		c->ret = 0;
+	} else if (cmd == 1 || cmd == 2) { /* F_GETFD / F_SETFD */
+		c->ret = 0;
+	} else {
+		c->ret = -EINVAL;
+	}
+	return 0;
+}
+
+static int sc_setsockopt(struct call *c)
+{
+	int sfd, fd = live_fd(c, 0, &sfd);
+	return fd == -2 ? -1 : drill_sockopt_set(c->r, c->ev, fd, &c->ret);
+}
+
+static int sc_getsockopt(struct call *c)
+{
+	int sfd, fd = live_fd(c, 0, &sfd);
+	return fd == -2 ? -1 : drill_sockopt_get(c->r, c->ev, fd, &c->ret);
+}
+
+static int sc_poll(struct call *c)
+{
+	return drill_poll(c->r, c->ev, c->retry, &c->ret, &c->would_block);
+}
+
+struct handler {
+	const char *name;
+	int (*run)(struct call *c);
+	bool may_block;
+};
+
+static const struct handler handlers[] = {
+	{"socket", sc_socket, false},     {"bind", sc_bind, false},
+	{"listen", sc_listen, false},     {"accept", sc_accept, true},
+	{"connect", sc_connect, true},    {"read", sc_read, true},
+	{"recv", sc_recv, true},          {"readv", sc_readv, true},
+	{"write", sc_write, true},        {"send", sc_send, true},
+	{"writev", sc_writev, true},      {"close", sc_close, false},
+	{"shutdown", sc_shutdown, false}, {"fcntl", sc_fcntl, false},
+	{"setsockopt", sc_setsockopt, false}, {"getsockopt", sc_getsockopt, false},
+	{"poll", sc_poll, true},          {NULL, NULL, false}};
+
+/* ---- results ---- */
+
+static void fmt_ret(int64_t v, char *out, size_t cap)
+{
+	if (v >= 0)
+		snprintf(out, cap, "= %lld", (long long)v);
+	else
+		snprintf(out, cap, "= -1 %s (%s)", drill_errno_name((int)-v), strerror((int)-v));
+}
+
+static int check_result(struct call *c)
+{
+	const struct drill_syscall *sc = c->sc;
+	struct drill_run *r = c->r;
+	bool is_newfd = !strcmp(sc->name, "socket") || !strcmp(sc->name, "accept");
+	if (!sc->ret_any) {
+		int64_t want = sc->ret == -1 ? -(int64_t)sc->err : sc->ret;
+		bool ok = is_newfd && sc->ret >= 0 ? c->ret >= 0 : c->ret == want;
+		if (sc->ret == -1 && sc->err == 0)
+			ok = c->ret < 0;
+		if (!ok) {
+			char w[96], g[96];
+			fmt_ret(want, w, sizeof w);
+			if (sc->ret == -1 && sc->err == 0)
+				snprintf(w, sizeof w, "= -1");
+			fmt_ret(c->ret, g, sizeof g);
+			const char *kind = sc->ret == -1 && c->ret < 0 ? "wrong errno"
+									  : "wrong return value";
+			drill_fail(r, c->ev, "%s(): %s: expected %s but synack returned %s", sc->name,
+				   kind, w, g);
+			return -1;
+		}
+	}
+	if (is_newfd && c->ret >= 0 && sc->ret >= 0 && sc->ret < DRILL_MAX_FDS) {
+		struct drill_fd *f = &r->fds[sc->ret];
+		f->used = true;
+		f->live = (int)c->ret;
+		f->nonblock = false;
+	}
+	return 0;
+}
+
+static const struct handler *find_handler(const char *name)
+{
+	for (const struct handler *h = handlers; h->name; h++)
+		if (!strcmp(h->name, name))
+			return h;
+	return NULL;
+}
+
+static int prepare(struct drill_run *r, const struct drill_event *ev, struct call *c)
+{
+	memset(c, 0, sizeof *c);
+	c->r = r;
+	c->ev = ev;
+	c->sc = &ev->sc;
+	c->newfd_live = -1;
+	int64_t fd = -1;
+	if (strcmp(ev->sc.name, "socket") && strcmp(ev->sc.name, "poll") && ev->sc.nargs > 0 &&
+	    ev->sc.args[0]->kind == DRILL_EX_INT)
+		fd = ev->sc.args[0]->ival;
+	c->blocking = fd >= 0 && fd_blocking(r, (int)fd);
+	if (!strcmp(ev->sc.name, "poll"))
+		c->blocking = true;
+	return 0;
+}
+
+int drill_syscall_run(struct drill_run *r, const struct drill_event *ev)
+{
+	const struct handler *h = find_handler(ev->sc.name);
+	struct call c;
+	if (!h) {
+		drill_fail(r, ev, "unsupported system call %s()", ev->sc.name);
+		return -1;
+	}
+	prepare(r, ev, &c);
+	if (h->run(&c) < 0)
+		return -1;
+	if (c.would_block && h->may_block) {
+		struct drill_pending *pd = &r->pend;
+		int64_t tol = drill_tolerance(r, ev->has_end ? r->ev_end : r->now);
+		size_t done = pd->done;
+		int64_t timeout_at = pd->timeout_at;
+		memset(pd, 0, sizeof *pd);
+		pd->active = true;
+		pd->ev = ev;
+		pd->start = r->now;
+		pd->lo = (ev->has_end ? r->ev_end : r->now) - tol;
+		pd->hi = (ev->has_end ? r->ev_end : r->now) + tol;
+		pd->done = done;
+		pd->timeout_at = !strcmp(ev->sc.name, "poll") ? timeout_at : -1;
+		drill_logf(r, "  %s() blocks", ev->sc.name);
+		return 0;
+	}
+	if (ev->has_end) {
+		int64_t tol = drill_tolerance(r, r->ev_end);
+		if (r->now < r->ev_end - tol || r->now > r->ev_end + tol) {
+			char a[32], b[32];
+			drill_fmt_time(r->now, a, sizeof a);
+			drill_fmt_time(r->ev_end, b, sizeof b);
+			drill_fail(r, ev, "%s(): timing error: returned at %s sec, expected at %s sec "
+				   "(it did not block)", ev->sc.name, a, b);
+			return -1;
+		}
+	}
+	return check_result(&c);
+}
+
+int drill_syscall_retry(struct drill_run *r)
+{
+	struct drill_pending *pd = &r->pend;
+	if (!pd->active || r->failed)
+		return 0;
+	const struct handler *h = find_handler(pd->ev->sc.name);
+	struct call c;
+	prepare(r, pd->ev, &c);
+	c.retry = true;
+	if (h->run(&c) < 0) {
+		pd->active = false;
+		return -1;
+	}
+	if (c.would_block)
+		return 0;
+	pd->active = false;
+	drill_logf(r, "  %s() returns %lld", pd->ev->sc.name, (long long)c.ret);
+	if (r->now < pd->lo || r->now > pd->hi) {
+		char a[32], lo[32], hi[32];
+		drill_fmt_time(r->now, a, sizeof a);
+		drill_fmt_time(pd->lo, lo, sizeof lo);
+		drill_fmt_time(pd->hi, hi, sizeof hi);
+		drill_fail(r, pd->ev, "%s(): timing error: blocking call returned at %s sec, "
+			   "expected between %s and %s sec", pd->ev->sc.name, a, lo, hi);
+		return -1;
+	}
+	return check_result(&c);
+}
+
+int64_t drill_syscall_deadline(const struct drill_run *r)
+{
+	if (!r->pend.active || r->pend.timeout_at < 0)
+		return INT64_MAX;
+	return r->pend.timeout_at;
+}
+
+int drill_live_fd(const struct drill_run *r, int64_t script_fd)
+{
+	if (script_fd < 0 || script_fd >= DRILL_MAX_FDS || !r->fds[script_fd].used)
+		return 1 << 20;
+	return r->fds[script_fd].live;
+}
