@@ -55,6 +55,7 @@ struct synack_tcb {
 	bool shut_rd, fin_queued, rcvd_fin, orphan, passive;
 	seq_t fin_seq; /* our FIN's sequence number, once fin_queued */
 	int err;       /* pending error (SO_ERROR), negative errno; 0 when none */
+	int soft_err;  /* last ICMP soft error (icmp.c): reported instead of ETIMEDOUT */
 	bool reset;    /* the connection was reset (send gives EPIPE after the error) */
 
 	/* RFC 9293 send and receive sequence variables. */
@@ -102,6 +103,9 @@ struct synack_tcb {
 	/* RFC 5961 challenge-ACK rate limit. */
 	uint64_t chal_start_us;
 	uint32_t chal_count, chal_limit;
+
+	/* Listener: when it last answered a SYN with a cookie, plus one (0: never). */
+	uint64_t syncookie_sent_us;
 
 	/* Timers: retransmit or persist; keepalive; TIME-WAIT or orphaned FIN-WAIT-2. */
 	struct synack_timer t_rtx, t_keep, t_close;
