@@ -18,8 +18,7 @@ static void usage(FILE *f)
 		"    synack demo - TCP between two synack stacks on a simulated network, as a "
 		"ladder\n\n"
 		"SYNOPSIS\n"
-		"    synack demo [--scenario NAME] [--format text|jsonl|svg|html] [LINK OPTIONS] [STACK "
-		"OPTIONS]\n"
+		"    synack demo [--scenario NAME] [--format text|jsonl|svg|html] [OPTIONS]\n"
 		"    synack demo --list | --help\n\n"
 		"DESCRIPTION\n"
 		"    A client (10.0.0.1, port 40000) and a server (10.0.0.2, port 80) run on one\n"
@@ -29,7 +28,7 @@ static void usage(FILE *f)
 		"    ack, win and len. The same options give the same output, byte for byte.\n\n"
 		"SCENARIOS\n");
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "    %-19s %s\n", sc[i].name, sc[i].question);
+		fprintf(f, "    %s\n        %s\n", sc[i].name, sc[i].question);
 	fprintf(f,
 		"\nOPTIONS\n"
 		"    --scenario NAME   which conversation (default: handshake)\n"

@@ -431,12 +431,12 @@ static void title(const struct demo *d, char *buf, size_t cap)
 {
 	const struct synack_demo_opts *o = d->o;
 	const struct synack_demo_scenario *p = &d->def->pub;
-	int n = snprintf(buf, cap, "synack demo --scenario %s: %s\n", p->name, p->question);
+	int n = snprintf(buf, cap, "synack demo --scenario %s\n  %s\n", p->name, p->question);
 	if (p->notes)
-		n += snprintf(buf + n, cap - (size_t)n, "(%s)\n", p->notes);
+		n += snprintf(buf + n, cap - (size_t)n, "  (%s)\n", p->notes);
 	snprintf(buf + n, cap - (size_t)n,
-		 "link: one-way delay %u ms, jitter %u ms, loss %g, dup %g, reorder %g, corrupt %g;"
-		 " seed %llu",
+		 "  link: one-way delay %u ms, jitter %u ms, loss %g, dup %g, reorder %g, corrupt "
+		 "%g; seed %llu",
 		 o->delay_ms, o->jitter_ms, o->loss, o->dup, o->reorder, o->corrupt,
 		 (unsigned long long)o->seed);
 }
