@@ -272,6 +272,11 @@ static enum drill_status prescan(const struct drill_script *s, const struct dril
 		const struct drill_event *ev = &s->ev[i];
 		if (ev->kind == DRILL_EV_SYSCALL)
 			before_sockets = false;
+		if (ev->kind == DRILL_EV_SYSCALL && !drill_syscall_supported(ev->sc.name)) {
+			drill_buf_printf(msg, "line %d: unsupported: system call %s()", ev->line,
+					 ev->sc.name);
+			return DRILL_SKIP;
+		}
 		if (ev->kind == DRILL_EV_CODE) {
 			drill_buf_printf(msg, "line %d: %%{ python }%% blocks are not supported",
 					 ev->line);
@@ -390,7 +395,10 @@ enum drill_status drill_run_source(const char *path, const char *src, size_t len
 	memset(res, 0, sizeof *res);
 	if (marked_skip(src, len, &res->msg))
 		return res->status = DRILL_SKIP;
-	if (drill_parse(path, src, len, &s, &res->msg) < 0) {
+	int prc = drill_parse(path, src, len, &s, &res->msg);
+	if (prc == -2)
+		return res->status = DRILL_SKIP;
+	if (prc < 0) {
 		drill_buf_printf(&res->msg, "\n");
 		return res->status = DRILL_FAIL;
 	}

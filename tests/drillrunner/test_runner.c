@@ -139,6 +139,10 @@ Test(runner, skipped_scripts_say_why)
 	cr_assert_eq(drill_run_source("t.pkt", mark, strlen(mark), &cfg, &R), DRILL_SKIP);
 	cr_assert_str_eq(R.msg.p, "line 2: marked to skip: engine lacks X");
 	drill_result_free(&R);
+	const char *sc = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 sendmsg(3, ..., 0) = 0\n";
+	cr_assert_eq(drill_run_source("t.pkt", sc, strlen(sc), &cfg, &R), DRILL_SKIP);
+	cr_assert_str_eq(R.msg.p, "line 2: unsupported: system call sendmsg()");
+	drill_result_free(&R);
 	const char *ok = "0 `sysctl -q net.ipv4.tcp_timestamps=0`\n"
 			 "+0 `echo 3 > /proc/sys/net/ipv4/tcp_synack_retries`\n";
 	cr_assert_eq(drill_run_source("t.pkt", ok, strlen(ok), &cfg, &R), DRILL_PASS, "%s",
