@@ -46,7 +46,8 @@ static void usage(FILE *f)
 		"    --bytes N         transfer size (1048576)  --mss N   MSS announced (1460)\n"
 		"    --msl MS          TIME-WAIT lasts 2*MSL (30000)\n"
 		"    --syn-retries N (6)   --synack-retries N (5)\n"
-		"    --limit S         stop after S virtual seconds (1000)\n\n"
+		"    --limit S         stop after S virtual seconds (1000)\n"
+		"    --pcap FILE       also capture the client's link to FILE (tcpdump -r FILE)\n\n"
 		"EXIT STATUS\n"
 		"    0 when the scenario ran, 2 on bad usage, 1 when it could not run.\n");
 }
@@ -65,7 +66,7 @@ static int parse_num(const char *s, double lo, double hi, double *out)
 enum {
 	OPT_LIST = 256, OPT_FORMAT, OPT_ABS, OPT_ROWS, OPT_LOSS, OPT_DUP, OPT_REORDER,
 	OPT_CORRUPT, OPT_DELAY, OPT_JITTER, OPT_SEED, OPT_BYTES, OPT_MSS, OPT_MSL, OPT_SYNR,
-	OPT_SYNACKR, OPT_LIMIT
+	OPT_SYNACKR, OPT_LIMIT, OPT_PCAP
 };
 
 static const struct option longopts[] = {
@@ -81,7 +82,8 @@ static const struct option longopts[] = {
 	{"mss", required_argument, NULL, OPT_MSS},   {"msl", required_argument, NULL, OPT_MSL},
 	{"syn-retries", required_argument, NULL, OPT_SYNR},
 	{"synack-retries", required_argument, NULL, OPT_SYNACKR},
-	{"limit", required_argument, NULL, OPT_LIMIT}, {NULL, 0, NULL, 0},
+	{"limit", required_argument, NULL, OPT_LIMIT}, {"pcap", required_argument, NULL, OPT_PCAP},
+	{NULL, 0, NULL, 0},
 };
 
 /* Applies one numeric option; returns -EINVAL when the value is out of range. */
@@ -137,6 +139,7 @@ int synack_cmd_demo(int argc, char **argv)
 			}
 			break;
 		case OPT_ABS: o.absolute = true; break;
+		case OPT_PCAP: o.pcap_path = optarg; break;
 		case '?': usage(stderr); return 2;
 		default:
 			if (numeric_opt(c, optarg, &o) < 0) {

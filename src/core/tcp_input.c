@@ -110,6 +110,8 @@ static void child_init(struct synack_stack *s, struct synack_tcb *l, struct syna
 	c->irs = seg->seq;
 	c->rcv_nxt = seq_add(seg->seq, 1);
 	c->iss = isn_generate(s, &rx->t);
+	if (rx->has_min_iss && seq_lt(c->iss, rx->min_iss))
+		c->iss = rx->min_iss;
 	c->snd_una = c->iss;
 	c->snd_nxt = c->iss;
 	c->snd_max = c->iss;
@@ -483,8 +485,32 @@ static void check_fin(struct synack_stack *s, struct synack_tcb *c, struct rx *r
 	}
 }
 
+/* RFC 1122 §4.2.2.13: a TCP "MAY accept a new SYN from the remote TCP to reopen the
+ * connection directly from TIME-WAIT state, if it: (1) assigns its initial sequence number for
+ * the new connection to be larger than the largest sequence number it used on the previous
+ * connection incarnation, and (2) returns to TIME-WAIT state if the SYN turns out to be an old
+ * duplicate". Like Linux, only for a SYN above RCV.NXT, to a port that is listening. Returns
+ * true when the SYN went to the listener. */
+static bool time_wait_reopen(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
+{
+	if (c->state != SYNACK_TIME_WAIT || c->fd >= 0 ||
+	    (rx->seg->flags & (SYNACK_TH_SYN | SYNACK_TH_ACK | SYNACK_TH_RST)) != SYNACK_TH_SYN ||
+	    !seq_gt(rx->seg->seq, c->rcv_nxt))
+		return false;
+	struct synack_tcb *l = ports_find_listener(s, rx->t.lport);
+	if (!l)
+		return false;
+	rx->min_iss = seq_add(c->snd_max, 65535 + 2); /* Linux: tw_snd_nxt + 65535 + 2 */
+	rx->has_min_iss = true;
+	tcp_done(s, c, 0);
+	input_listen(s, l, rx);
+	return true;
+}
+
 static void input_synchronized(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 {
+	if (time_wait_reopen(s, c, rx))
+		return;
 	/* Our SYN-ACK was lost and the peer repeats its SYN: send the SYN-ACK again. */
 	if (c->state == SYNACK_SYN_RECEIVED && c->passive &&
 	    (rx->seg->flags & (SYNACK_TH_SYN | SYNACK_TH_ACK | SYNACK_TH_RST)) == SYNACK_TH_SYN &&

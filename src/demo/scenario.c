@@ -243,7 +243,10 @@ static int add_host(struct demo *d, int who)
 		.trace = demo_fault_trace, .trace_ctx = &d->hctx[who], .host = host_names[who]};
 	struct synack_sim_host_opts ho = {
 		.path = {.delay_us = o->delay_ms * 1000, .jitter_us = o->jitter_ms * 1000},
-		.fault = &d->fault[who]};
+		.fault = &d->fault[who],
+		/* The capture sits outside the fault decorator: it shows what the client sent
+		 * (lost frames included) and what reached it, like tcpdump on its interface. */
+		.pcap_path = who == DEMO_CLIENT ? o->pcap_path : NULL};
 	struct demo_app *a = &d->app[who];
 	a->fd = a->lfd = -1;
 	synack_sha256_init(&a->sent_h);

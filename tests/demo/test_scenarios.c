@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "demo/scenario.h"
 
@@ -619,4 +620,36 @@ Test(demo, every_scenario_runs_in_both_formats)
 	synack_demo_opts_default(&o);
 	o.scenario = "no-such";
 	cr_assert_eq(synack_demo_run(&o, NULL), -ENOENT);
+}
+
+Test(demo, pcap_of_the_client_link)
+{
+	char path[] = "/tmp/synack-demo-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	struct synack_demo_opts o;
+	synack_demo_opts_default(&o);
+	o.pcap_path = path;
+	size_t len;
+	free(render(&o, &len));
+	FILE *f = fopen(path, "rb");
+	cr_assert(f);
+	uint8_t hdr[24];
+	cr_assert_eq(fread(hdr, 1, sizeof hdr, f), sizeof hdr);
+	uint32_t magic = (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 | (uint32_t)hdr[2] << 16 |
+			 (uint32_t)hdr[3] << 24;
+	cr_assert_eq(magic, 0xa1b2c3d4u, "a microsecond pcap");
+	/* Every segment of the conversation: the client's 6 out and the server's 5 in. */
+	size_t records = 0;
+	uint8_t rec[16];
+	while (fread(rec, 1, sizeof rec, f) == sizeof rec) {
+		uint32_t incl = (uint32_t)rec[8] | (uint32_t)rec[9] << 8 | (uint32_t)rec[10] << 16 |
+				(uint32_t)rec[11] << 24;
+		cr_assert_eq(fseek(f, incl, SEEK_CUR), 0);
+		records++;
+	}
+	fclose(f);
+	unlink(path);
+	cr_assert_eq(records, ECHO_N);
 }
