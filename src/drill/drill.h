@@ -180,6 +180,7 @@ struct drill_config {
 	uint16_t remote_port;   /* the script's source port for inbound connections: 40000 */
 	uint16_t mss;           /* synack's MSS: 0 = synack's default */
 	bool ipv6;              /* --ip_version=ipv6: the script is skipped */
+	bool strict;            /* --strict: packets after the last `>` line are checked too */
 	bool verbose;
 	bool local_ip_set, remote_ip_set, tolerance_set, mss_set; /* set on the command line */
 };

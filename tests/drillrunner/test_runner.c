@@ -83,8 +83,14 @@ Test(runner, missing_packet)
 Test(runner, unexpected_extra_packet)
 {
 	expect_pass("+0 > S. 0:0(0) ack 1 <...>\n"
-		    "+.1 < . 1:1(0) ack 1 win 257\n");
-	expect_fail("+.1 < . 1:1(0) ack 1 win 257\n", 6,
+		    "+.1 < . 1:1(0) ack 1 win 257\n"
+		    "+0 accept(3, ..., ...) = 4\n"
+		    "+0 write(4, ..., 10) = 10\n"
+		    "+0 > P. 1:11(10) ack 1\n");
+	expect_fail("+.1 < . 1:1(0) ack 1 win 257\n"
+		    "+0 accept(3, ..., ...) = 4\n"
+		    "+0 write(4, ..., 10) = 10\n"
+		    "+0 > P. 1:11(10) ack 1\n", 6,
 		    "unexpected outbound packet: synack sent `> S. 0:0(0) ack 1 win ");
 	cr_assert(strstr(R.msg.p, "at 0.000000 sec"), "%s", R.msg.p);
 }
