@@ -95,6 +95,24 @@ Test(runner, unexpected_extra_packet)
 	cr_assert(strstr(R.msg.p, "at 0.000000 sec"), "%s", R.msg.p);
 }
 
+Test(runner, strict_checks_after_the_last_outbound_line)
+{
+	const char *tail = "+0 > S. 0:0(0) ack 1 <...>\n"
+			   "+.1 < . 1:1(0) ack 1 win 257\n"
+			   "+0 accept(3, ..., ...) = 4\n"
+			   "+0 write(4, ..., 10) = 10\n";
+	expect_pass(tail); /* packetdrill's rule: after the last `>` line nothing is checked */
+	char src[4096];
+	struct drill_config cfg;
+	drill_config_default(&cfg);
+	cfg.strict = true;
+	snprintf(src, sizeof src, "%s%s", PASSIVE, tail);
+	cr_assert_eq(drill_run_source("t.pkt", src, strlen(src), &cfg, &R), DRILL_FAIL);
+	cr_assert(strstr(R.msg.p, "t.pkt:9: unexpected outbound packet: synack sent `> P. 1:11(10) "
+			 "ack 1 win "), "%s", R.msg.p);
+	cr_assert(strstr(R.msg.p, "after the script's last line (--strict)"), "%s", R.msg.p);
+}
+
 Test(runner, packet_outside_time_tolerance)
 {
 	expect_pass("+0 > S. 0:0(0) ack 1 <...>\n");
