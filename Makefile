@@ -86,6 +86,9 @@ drill-check: $(BIN)
 	@if ls tests/drill/*/*.pkt >/dev/null 2>&1; then $(BIN) drill --strict tests/drill/*/*.pkt; \
 	 else echo "drill: no scripts yet"; fi
 
+install-check:
+	@scripts/install-check.sh
+
 interop: $(BIN)
 	@scripts/interop.sh $(BIN)
 
@@ -101,6 +104,7 @@ sanitize:
 
 check: deps
 	$(MAKE) test
+	$(MAKE) install-check
 	$(MAKE) interop
 	$(MAKE) sanitize
 	$(MAKE) fuzz-check
