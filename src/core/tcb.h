@@ -60,7 +60,11 @@ struct synack_tcb {
 	/* RFC 9293 send and receive sequence variables. */
 	seq_t snd_una, snd_nxt, snd_wl1, snd_wl2, iss;
 	uint32_t snd_wnd, max_snd_wnd;
-	seq_t snd_max; /* highest sequence number sent + 1: below it, sending is retransmitting */
+	seq_t snd_max; /* highest sequence number sent + 1 (== SND.NXT: it never moves back) */
+	/* After a timeout everything from SND.UNA goes out again (go-back-N) from snd_rtx, while
+	 * SND.NXT stays where it was, so ACKs never carry an old sequence number. */
+	seq_t snd_rtx;
+	bool rtx_pending;
 	seq_t snd_sml; /* end of the last short segment sent (Nagle, Minshall's variant) */
 	seq_t rcv_nxt, irs;
 	uint32_t rcv_wnd;
@@ -190,8 +194,9 @@ void tcp_reply_reset(struct synack_stack *s, const struct synack_tuple *t,
 		     const struct synack_tcp_seg *seg);
 /* Sends what the windows allow; with force_ack sends an ACK even when there is no data. */
 void tcp_output(struct synack_stack *s, struct synack_tcb *c, bool force_ack);
-/* Retransmits one segment starting at SND.UNA (fast retransmit, partial ACK). */
-void tcp_retransmit_head(struct synack_stack *s, struct synack_tcb *c);
+/* Retransmits one segment starting at SND.UNA (timeout, fast retransmit, partial ACK);
+ * returns the sequence number after it. */
+seq_t tcp_retransmit_head(struct synack_stack *s, struct synack_tcb *c);
 
 /* tcp_timer.c */
 void tcp_arm_rtx(struct synack_stack *s, struct synack_tcb *c);

@@ -149,8 +149,10 @@ static void new_ack(struct synack_stack *s, struct synack_tcb *c, const struct s
 		c->snd_buf_seq = seq_add(c->snd_buf_seq, data);
 	}
 	c->snd_una = seg->ack;
-	if (seq_lt(c->snd_nxt, c->snd_una))
-		c->snd_nxt = c->snd_una;
+	if (c->rtx_pending && seq_lt(c->snd_rtx, c->snd_una))
+		c->snd_rtx = c->snd_una; /* the peer already has these */
+	if (c->rtx_pending && !seq_lt(c->snd_rtx, c->snd_nxt))
+		c->rtx_pending = false;
 	rtt_from_ack(s, c, seg);
 	c->retries = 0;
 	cc_on_new_ack(s, c, acked);

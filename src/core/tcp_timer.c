@@ -131,8 +131,9 @@ static void rtx_data(struct synack_stack *s, struct synack_tcb *c)
 	c->dupacks = 0;
 	c->in_recovery = false;
 	backoff(s, c);
-	c->snd_nxt = c->snd_una; /* go back: what follows goes out again as the window opens */
-	tcp_retransmit_head(s, c);
+	/* Go back: after the first segment, the rest follows again as the window opens. */
+	c->snd_rtx = tcp_retransmit_head(s, c);
+	c->rtx_pending = seq_lt(c->snd_rtx, c->snd_nxt);
 	tcp_arm_rtx(s, c);
 }
 
