@@ -155,6 +155,8 @@ void tcb_kill(struct synack_stack *s, struct synack_tcb *c);
 void tcb_free(struct synack_stack *s, struct synack_tcb *c);
 /* Allocates the send and receive buffers. Errors: -ENOMEM. */
 int tcb_alloc_buffers(struct synack_stack *s, struct synack_tcb *c);
+/* Releases them (a TIME-WAIT orphan keeps only its TCB, as Linux's timewait sockets). */
+void tcb_free_buffers(struct synack_stack *s, struct synack_tcb *c);
 int tcb_conntab_insert(struct synack_stack *s, struct synack_tcb *c);
 void tcb_conntab_remove(struct synack_stack *s, struct synack_tcb *c);
 /* Detaches a child from its listener's queues. */

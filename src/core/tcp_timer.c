@@ -82,6 +82,8 @@ void tcp_cancel_timers(struct synack_stack *s, struct synack_tcb *c)
 void tcp_enter_time_wait(struct synack_stack *s, struct synack_tcb *c)
 {
 	if (c->state == SYNACK_TIME_WAIT) {
+		if (c->fd < 0)
+			tcb_free_buffers(s, c);
 		synack_wheel_cancel(&s->wheel, &c->t_rtx);
 		synack_wheel_cancel(&s->wheel, &c->t_keep);
 		tcp_arm_close(s, c, SYNACK_TIMER_TIME_WAIT, 2 * ms_to_us(s->cfg.msl_ms));
@@ -163,14 +165,16 @@ static void on_keepalive(struct synack_stack *s, struct synack_tcb *c)
 		return;
 	uint64_t idle_us = (uint64_t)c->keep_idle_s * 1000000u;
 	if (c->snd_una != c->snd_max || c->sndq.len > 0) {
+		/* Linux: no probes while data is outstanding; look again after another idle. */
 		c->t_keep.kind = SYNACK_TIMER_KEEPALIVE;
 		synack_wheel_arm(&s->wheel, &c->t_keep, s->now_us + idle_us);
 		return;
 	}
 	if (c->keep_probes == 0 && s->now_us - c->last_rx_us < idle_us) {
-		tcp_arm_keepalive(s, c);
+		tcp_arm_keepalive(s, c); /* the peer spoke since: not idle long enough yet */
 		return;
 	}
+	stack_trace_timer(s, tcb_tuple(c), SYNACK_TIMER_KEEPALIVE);
 	if (c->keep_probes >= c->keep_cnt) {
 		tcp_send_reset(s, c);
 		tcp_done(s, c, -ETIMEDOUT);
@@ -202,7 +206,10 @@ void tcp_timer_fire(struct synack_stack *s, struct synack_timer *t)
 	struct synack_tcb *c = timer_owner(t);
 	if (c->dead)
 		return;
-	stack_trace_timer(s, tcb_tuple(c), (enum synack_timer_kind)t->kind);
+	/* The keepalive timer is re-armed lazily (not on every segment): it traces itself
+	 * only when it acts. */
+	if (t->kind != SYNACK_TIMER_KEEPALIVE)
+		stack_trace_timer(s, tcb_tuple(c), (enum synack_timer_kind)t->kind);
 	switch (t->kind) {
 	case SYNACK_TIMER_RETRANSMIT:
 		if (c->state == SYNACK_SYN_SENT || c->state == SYNACK_SYN_RECEIVED)

@@ -73,9 +73,13 @@ Test(listen, closing_listener_frees_children)
 	struct segtest t;
 	st_init(&t, NULL);
 	int lfd = st_listen(&t, 80, 4);
-	handshake_from(&t, 1001, 10);
+	uint32_t iss = handshake_from(&t, 1001, 10);
 	ST_IN(&t, .flags = F_S, .seq = 1, .sport = 2002);
+	st_expect_ack(&t, F_S | F_A, 2, NULL);
 	cr_assert_eq(synack_close(t.s, lfd), 0);
+	/* Linux: a connection nobody accepted is reset; the half-open one goes silently. */
+	st_expect(&t, F_R | F_A, iss + 1, 11, NULL);
+	st_expect_none(&t);
 	cr_assert_eq(st_count_state(&t, SYNACK_SYN_RECEIVED), 0);
 	cr_assert_eq(st_count_state(&t, SYNACK_ESTABLISHED), 0);
 	st_fini(&t);
