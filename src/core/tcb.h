@@ -103,6 +103,9 @@ struct synack_tcb {
 	uint64_t chal_start_us;
 	uint32_t chal_count, chal_limit;
 
+	/* Listener: when it last answered a SYN with a cookie, plus one (0: never). */
+	uint64_t syncookie_sent_us;
+
 	/* Timers: retransmit or persist; keepalive; TIME-WAIT or orphaned FIN-WAIT-2. */
 	struct synack_timer t_rtx, t_keep, t_close;
 

@@ -42,7 +42,10 @@ Test(listen, accept_queue_overflow_drops_syn)
 Test(listen, syn_queue_full_drops_syn)
 {
 	struct segtest t;
-	st_init(&t, NULL);
+	struct synack_config cfg;
+	st_config(&cfg);
+	cfg.syncookies = 0; /* with cookies (the default, 1) the SYN gets a cookie SYN-ACK */
+	st_init(&t, &cfg);
 	st_listen(&t, 80, 2);
 	ST_IN(&t, .flags = F_S, .seq = 1, .sport = 2001);
 	ST_IN(&t, .flags = F_S, .seq = 1, .sport = 2002);
