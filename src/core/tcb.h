@@ -55,6 +55,7 @@ struct synack_tcb {
 	bool shut_rd, fin_queued, rcvd_fin, orphan, passive;
 	seq_t fin_seq; /* our FIN's sequence number, once fin_queued */
 	int err;       /* pending error (SO_ERROR), negative errno; 0 when none */
+	int soft_err;  /* last ICMP soft error (icmp.c): reported instead of ETIMEDOUT */
 	bool reset;    /* the connection was reset (send gives EPIPE after the error) */
 
 	/* RFC 9293 send and receive sequence variables. */

@@ -100,6 +100,13 @@ static void backoff(struct synack_stack *s, struct synack_tcb *c)
 	c->rto_us = rto_clamp(s, 2 * (uint64_t)c->rto_us);
 }
 
+/* The error a timeout reports: the last ICMP soft error if there was one (RFC 1122
+ * §4.2.3.9, and Linux's sk_err_soft), else ETIMEDOUT. */
+static int timeout_err(const struct synack_tcb *c)
+{
+	return c->soft_err ? c->soft_err : -ETIMEDOUT;
+}
+
 /* SYN or SYN-ACK timed out: retry, or give up after syn_retries / synack_retries. */
 static void rtx_opening(struct synack_stack *s, struct synack_tcb *c)
 {
@@ -107,7 +114,7 @@ static void rtx_opening(struct synack_stack *s, struct synack_tcb *c)
 								  : s->cfg.synack_retries;
 	if (c->retries >= max) {
 		/* A half-open passive entry just goes away; an active open fails. */
-		tcp_done(s, c, c->passive ? 0 : -ETIMEDOUT);
+		tcp_done(s, c, c->passive ? 0 : timeout_err(c));
 		return;
 	}
 	stack_count(s, SYNACK_CTR_TCPTimeouts);
@@ -123,7 +130,7 @@ static void rtx_data(struct synack_stack *s, struct synack_tcb *c)
 		return;
 	if (c->retries >= s->cfg.retries2) {
 		stack_count(s, SYNACK_CTR_TCPAbortOnTimeout);
-		tcp_done(s, c, -ETIMEDOUT);
+		tcp_done(s, c, timeout_err(c));
 		return;
 	}
 	stack_count(s, SYNACK_CTR_TCPTimeouts);
