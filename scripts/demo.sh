@@ -13,3 +13,16 @@ done
 printf '\n%s\n' "$rule"
 echo "Every scenario also runs as a test (tests/demo). Try --format jsonl, --loss 0.05 --seed N,"
 echo "--absolute, or synack demo --help."
+
+# Pictures: the handshake as SVG, a lossy transfer as an HTML ladder, and the report of a
+# capture (synack ladder/tsg/report read any pcap: docs/ladder.md, docs/tsg.md, docs/report.md).
+pics=$(dirname "$bin")/demo
+mkdir -p "$pics"
+"$bin" demo --format svg >"$pics/handshake.svg"
+"$bin" demo --scenario simultaneous-close --format svg >"$pics/simultaneous-close.svg"
+"$bin" demo --scenario transfer --loss 0.02 --format html >"$pics/transfer.html" 2>/dev/null || true
+golden=$(cd "$(dirname "$0")/.." && pwd)/tests/render/golden
+"$bin" tsg "$golden/lossy_transfer.pcap" -o "$pics/lossy-tsg.svg"
+"$bin" report "$golden/lossy_transfer.pcap" -o "$pics/report.html"
+echo "Pictures for a browser: $pics/handshake.svg, simultaneous-close.svg, transfer.html,"
+echo "lossy-tsg.svg and report.html (synack report FILE.pcap makes one for any capture)."

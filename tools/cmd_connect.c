@@ -1,12 +1,221 @@
-/* synack connect: not written yet. */
+/* synack connect: a client on a TUN device. The work is in src/host/xfer.c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
+#include "host/host.h"
+#include "host/xfer.h"
+
+/* Exit codes, one per way of failing. */
+enum {
+	EXIT_OK = 0,
+	EXIT_OTHER = 1,       /* any other error (local I/O, ...) */
+	EXIT_USAGE = 2,
+	EXIT_SETUP = 3,       /* device, capture, trace or file could not be opened */
+	EXIT_REFUSED = 4,     /* ECONNREFUSED: a RST answered the SYN */
+	EXIT_TIMEDOUT = 5,    /* ETIMEDOUT: no answer to the SYN, or the connection timed out */
+	EXIT_RESET = 6,       /* ECONNRESET/EPIPE: the peer reset an established connection */
+	EXIT_UNREACH = 7,     /* EHOSTUNREACH/ENETUNREACH/...: ICMP destination unreachable */
+	EXIT_INTERRUPTED = 8, /* SIGINT/SIGTERM: the connection was aborted with a RST */
+};
+
+static const char connect_help[] =
+	"NAME\n"
+	"    synack connect - connect over a TUN device, send a file, receive until the peer closes\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    synack connect --tun NAME --addr A.B.C.D/NN HOST:PORT [--send FILE|-] [--recv FILE|-]\n"
+	"                   [--pcap FILE] [--trace FILE]\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    synack takes TUN device NAME (as `synack serve` does), answers as A.B.C.D and connects\n"
+	"    to HOST:PORT (an IPv4 address). It sends FILE (or standard input), shuts its write\n"
+	"    half (FIN), and receives until the peer closes, while sending. Without --send nothing\n"
+	"    is sent and synack closes only after the peer has closed (the peer closes first).\n"
+	"    Received bytes go to --recv (a file, or - for standard output), or are discarded.\n"
+	"    On SIGINT or SIGTERM the connection is aborted with a RST.\n"
+	"\n"
+	"OPTIONS\n"
+	"    --tun NAME, --addr A.B.C.D/NN, --pcap FILE, --trace FILE   as for synack serve\n"
+	"    --send FILE|-     what to send\n"
+	"    --recv FILE|-     where to write what is received\n"
+	"\n"
+	"EXIT STATUS\n"
+	"    0  everything was sent and acknowledged by the peer's close; everything received\n"
+	"    1  another error        2  usage error       3  setup failed (device, files)\n"
+	"    4  connection refused   5  timed out         6  connection reset by the peer\n"
+	"    7  host or network unreachable (ICMP)        8  interrupted (aborted with a RST)\n"
+	"    A failure prints one line on standard error.\n";
+
+struct client {
+	struct synack_host h;
+	struct synack_xfer *x;
+	bool finished;
+	uint64_t give_up_at;
+};
+
+static void client_check(struct client *c)
+{
+	if (!c->finished && synack_xfer_done(c->x)) {
+		c->finished = true;
+		c->give_up_at = synack_monotonic_us() + 2000000;
+		synack_loop_set_alarm(c->h.loop, synack_monotonic_us());
+	}
+}
+
+static void client_ready(void *ctx, int fd, unsigned events)
+{
+	struct client *c = ctx;
+	synack_xfer_ready(c->x, fd, events);
+	client_check(c);
+}
+
+static void client_signal(void *ctx, int signo)
+{
+	(void)signo;
+	struct client *c = ctx;
+	synack_xfer_abort(c->x);
+	client_check(c);
+}
+
+/* After the transfer: give the last ACKs (ours in LAST-ACK) up to 2 s to settle. */
+static void client_alarm(void *ctx, uint64_t now)
+{
+	struct client *c = ctx;
+	if (synack_stack_settled(c->h.stack) || now >= c->give_up_at)
+		synack_loop_stop(c->h.loop);
+	else
+		synack_loop_set_alarm(c->h.loop, now + 10000);
+}
+
+static int exit_code(int err)
+{
+	switch (err) {
+	case 0: return EXIT_OK;
+	case -ECONNREFUSED: return EXIT_REFUSED;
+	case -ETIMEDOUT: return EXIT_TIMEDOUT;
+	case -ECONNRESET:
+	case -EPIPE: return EXIT_RESET;
+	case -EHOSTUNREACH:
+	case -ENETUNREACH:
+	case -EHOSTDOWN:
+	case -ENONET:
+	case -EPROTO:
+	case -ENOPROTOOPT: return EXIT_UNREACH;
+	case -EINTR: return EXIT_INTERRUPTED;
+	default: return EXIT_OTHER;
+	}
+}
+
+static int usage_error(const char *msg, const char *arg)
+{
+	fprintf(stderr, "synack connect: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
+	fprintf(stderr, "usage: synack connect --tun NAME --addr A.B.C.D/NN HOST:PORT [OPTIONS] "
+			"(synack connect --help)\n");
+	return EXIT_USAGE;
+}
+
+static int parse_hostport(const char *s, struct synack_endpoint *ep)
+{
+	char buf[64];
+	const char *colon = strrchr(s, ':');
+	if (!colon || (size_t)(colon - s) >= sizeof buf)
+		return -EINVAL;
+	memcpy(buf, s, (size_t)(colon - s));
+	buf[colon - s] = '\0';
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	if (!colon[1] || *end || port < 1 || port > 65535)
+		return -EINVAL;
+	ep->port = (uint16_t)port;
+	return synack_parse_ipv4(buf, &ep->addr);
+}
+
+struct connect_args {
+	struct synack_host_opts host;
+	const char *send, *recv, *target;
+};
+
+static int parse_args(int argc, char **argv, struct connect_args *a)
+{
+	static const struct option opts[] = {
+		{"tun", required_argument, 0, 't'},  {"addr", required_argument, 0, 'a'},
+		{"send", required_argument, 0, 's'}, {"recv", required_argument, 0, 'r'},
+		{"pcap", required_argument, 0, 'w'}, {"trace", required_argument, 0, 'T'},
+		{"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': a->host.tun = optarg; break;
+		case 'a': a->host.cidr = optarg; break;
+		case 's': a->send = optarg; break;
+		case 'r': a->recv = optarg; break;
+		case 'w': a->host.pcap = optarg; break;
+		case 'T': a->host.trace = optarg; break;
+		case 'h': fputs(connect_help, stdout); return -1;
+		default: return usage_error("unknown or incomplete option", argv[optind - 1]);
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error("want exactly one HOST:PORT", NULL);
+	a->target = argv[optind];
+	if (!a->host.tun || !a->host.cidr)
+		return usage_error("--tun and --addr are required", NULL);
+	return 0;
+}
+
+static int open_file(const char *path, bool for_write)
+{
+	if (!path)
+		return -1;
+	if (!strcmp(path, "-"))
+		return dup(for_write ? STDOUT_FILENO : STDIN_FILENO);
+	return for_write ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)
+			 : open(path, O_RDONLY | O_CLOEXEC);
+}
 
 int synack_cmd_connect(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "synack connect: not implemented yet\n");
-	return 2;
+	struct connect_args a = {.host = {.name = "synack"}};
+	int rc = parse_args(argc, argv, &a);
+	if (rc)
+		return rc < 0 ? EXIT_OK : rc;
+	struct synack_endpoint remote;
+	if (parse_hostport(a.target, &remote) < 0)
+		return usage_error("bad HOST:PORT (want A.B.C.D:PORT):", a.target);
+	int in_fd = open_file(a.send, false), out_fd = open_file(a.recv, true);
+	if ((a.send && in_fd < 0) || (a.recv && out_fd < 0)) {
+		fprintf(stderr, "synack connect: %s: %s\n", in_fd < 0 && a.send ? a.send : a.recv,
+			strerror(errno));
+		return EXIT_SETUP;
+	}
+	struct client c = {0};
+	struct synack_loop_hooks hooks = {client_ready, client_signal, client_alarm, &c};
+	char why[256];
+	int err = synack_host_open(&c.h, &a.host, &hooks, why, sizeof why);
+	if (err) {
+		fprintf(stderr, "synack connect: %s\n", why);
+		return EXIT_SETUP;
+	}
+	err = synack_xfer_start(&c.x, c.h.loop, &remote, in_fd, out_fd);
+	if (!err)
+		err = synack_loop_run(c.h.loop);
+	if (!err)
+		err = synack_xfer_error(c.x);
+	if (err)
+		fprintf(stderr, "synack connect: %s: %s\n", a.target,
+			err == -EINTR ? "interrupted, connection aborted" : strerror(-err));
+	synack_xfer_free(c.x);
+	synack_host_close(&c.h);
+	if (in_fd >= 0)
+		close(in_fd);
+	if (out_fd >= 0 && close(out_fd) < 0 && !err)
+		err = -EIO;
+	return exit_code(err);
 }

@@ -18,8 +18,7 @@ static void usage(FILE *f)
 		"    synack demo - TCP between two synack stacks on a simulated network, as a "
 		"ladder\n\n"
 		"SYNOPSIS\n"
-		"    synack demo [--scenario NAME] [--format text|jsonl] [LINK OPTIONS] [STACK "
-		"OPTIONS]\n"
+		"    synack demo [--scenario NAME] [--format text|jsonl|svg|html] [OPTIONS]\n"
 		"    synack demo --list | --help\n\n"
 		"DESCRIPTION\n"
 		"    A client (10.0.0.1, port 40000) and a server (10.0.0.2, port 80) run on one\n"
@@ -29,13 +28,14 @@ static void usage(FILE *f)
 		"    ack, win and len. The same options give the same output, byte for byte.\n\n"
 		"SCENARIOS\n");
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "    %-19s %s\n", sc[i].name, sc[i].question);
+		fprintf(f, "    %s\n        %s\n", sc[i].name, sc[i].question);
 	fprintf(f,
 		"\nOPTIONS\n"
 		"    --scenario NAME   which conversation (default: handshake)\n"
 		"    --list            print the scenario names, one per line\n"
 		"    --format F        text (a ladder, seq/ack relative to each ISN) or jsonl (one\n"
-		"                      JSON object per event, absolute seq/ack, then a summary)\n"
+		"                      JSON object per event, absolute seq/ack, then a summary),\n"
+		"                      svg (the ladder as an SVG picture) or html (a page with it)\n"
 		"    --absolute        text: absolute seq/ack\n"
 		"    --max-rows N      text: elide the middle of ladders longer than N rows\n"
 		"  link (both directions):\n"
@@ -46,7 +46,8 @@ static void usage(FILE *f)
 		"    --bytes N         transfer size (1048576)  --mss N   MSS announced (1460)\n"
 		"    --msl MS          TIME-WAIT lasts 2*MSL (30000)\n"
 		"    --syn-retries N (6)   --synack-retries N (5)\n"
-		"    --limit S         stop after S virtual seconds (1000)\n\n"
+		"    --limit S         stop after S virtual seconds (1000)\n"
+		"    --pcap FILE       also capture the client's link to FILE (tcpdump -r FILE)\n\n"
 		"EXIT STATUS\n"
 		"    0 when the scenario ran, 2 on bad usage, 1 when it could not run.\n");
 }
@@ -65,7 +66,7 @@ static int parse_num(const char *s, double lo, double hi, double *out)
 enum {
 	OPT_LIST = 256, OPT_FORMAT, OPT_ABS, OPT_ROWS, OPT_LOSS, OPT_DUP, OPT_REORDER,
 	OPT_CORRUPT, OPT_DELAY, OPT_JITTER, OPT_SEED, OPT_BYTES, OPT_MSS, OPT_MSL, OPT_SYNR,
-	OPT_SYNACKR, OPT_LIMIT
+	OPT_SYNACKR, OPT_LIMIT, OPT_PCAP
 };
 
 static const struct option longopts[] = {
@@ -81,7 +82,8 @@ static const struct option longopts[] = {
 	{"mss", required_argument, NULL, OPT_MSS},   {"msl", required_argument, NULL, OPT_MSL},
 	{"syn-retries", required_argument, NULL, OPT_SYNR},
 	{"synack-retries", required_argument, NULL, OPT_SYNACKR},
-	{"limit", required_argument, NULL, OPT_LIMIT}, {NULL, 0, NULL, 0},
+	{"limit", required_argument, NULL, OPT_LIMIT}, {"pcap", required_argument, NULL, OPT_PCAP},
+	{NULL, 0, NULL, 0},
 };
 
 /* Applies one numeric option; returns -EINVAL when the value is out of range. */
@@ -132,11 +134,12 @@ int synack_cmd_demo(int argc, char **argv)
 			return 0;
 		case OPT_FORMAT:
 			if (synack_ladder_format_parse(optarg, &o.format) < 0) {
-				fprintf(stderr, "synack demo: --format must be text or jsonl\n");
+				fprintf(stderr, "synack demo: --format must be text, jsonl, svg or html\n");
 				return 2;
 			}
 			break;
 		case OPT_ABS: o.absolute = true; break;
+		case OPT_PCAP: o.pcap_path = optarg; break;
 		case '?': usage(stderr); return 2;
 		default:
 			if (numeric_opt(c, optarg, &o) < 0) {

@@ -1,12 +1,62 @@
-/* synack ss: not written yet. */
+/* synack ss: a running synack's connections, like ss -tan (src/host/ctl.c does the work). */
+#include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "commands.h"
+#include "host/ctl.h"
+
+static const char ss_help[] =
+	"NAME\n"
+	"    synack ss - list the connections of a running synack, like ss -tan\n"
+	"\n"
+	"SYNOPSIS\n"
+	"    synack ss --ctl PATH [-i]\n"
+	"\n"
+	"DESCRIPTION\n"
+	"    Asks the synack whose control socket is PATH (synack serve --ctl PATH) for every\n"
+	"    listener and connection it holds, including those no application holds any more\n"
+	"    (SYN-RECV, FIN-WAIT-2, TIME-WAIT, ...). Columns as ss -tan prints them: State,\n"
+	"    Recv-Q, Send-Q, Local Address:Port, Peer Address:Port; states as ss names them\n"
+	"    (LISTEN, SYN-SENT, SYN-RECV, ESTAB, FIN-WAIT-1, FIN-WAIT-2, CLOSE-WAIT, CLOSING,\n"
+	"    LAST-ACK, TIME-WAIT). For a listener, Recv-Q is the accept queue and Send-Q the\n"
+	"    backlog.\n"
+	"\n"
+	"OPTIONS\n"
+	"    --ctl PATH   the control socket\n"
+	"    -i           also a line of TCP internals per connection: options (ts, sack),\n"
+	"                 wscale, rto (ms), rtt/rttvar (ms), mss, rcvmss, cwnd (segments),\n"
+	"                 windows, unacked segments, retrans (current/total)\n"
+	"\n"
+	"EXIT STATUS\n"
+	"    0 on success, 1 if nobody answers at PATH, 2 on a usage error.\n";
 
 int synack_cmd_ss(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "synack ss: not implemented yet\n");
-	return 2;
+	static const struct option opts[] = {
+		{"ctl", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+	const char *ctl = NULL;
+	bool internals = false;
+	int c;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "ih", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': ctl = optarg; break;
+		case 'i': internals = true; break;
+		case 'h': fputs(ss_help, stdout); return 0;
+		default:
+			fprintf(stderr, "usage: synack ss --ctl PATH [-i]\n");
+			return 2;
+		}
+	}
+	if (!ctl || optind != argc) {
+		fprintf(stderr, "usage: synack ss --ctl PATH [-i]\n");
+		return 2;
+	}
+	int err = synack_ctl_query(ctl, internals ? "ss -i" : "ss", stdout);
+	if (err) {
+		fprintf(stderr, "synack ss: %s: %s\n", ctl, strerror(-err));
+		return 1;
+	}
+	return 0;
 }

@@ -28,7 +28,8 @@ static void put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-/* Linux's cookie_hash(saddr, daddr, sport, dport, count, c): c picks one of two hashes. */
+/* Linux's cookie_hash(saddr, daddr, sport, dport, count, c): c picks one of two hashes (and
+ * 't' the timestamp offset). */
 static uint32_t cookie_hash(const uint8_t secret[16], const struct synack_tuple *t,
 			    uint32_t count, unsigned c)
 {
@@ -42,6 +43,11 @@ static uint32_t cookie_hash(const uint8_t secret[16], const struct synack_tuple 
 	put32(m + 12, (uint32_t)t->rport << 16 | t->lport);
 	put32(m + 16, count);
 	return (uint32_t)synack_siphash24(secret, m, sizeof m);
+}
+
+uint32_t synack_cookie_ts_offset(const uint8_t secret[16], const struct synack_tuple *t)
+{
+	return cookie_hash(secret, t, 0, 't');
 }
 
 uint32_t synack_cookie_counter(uint64_t now_us)

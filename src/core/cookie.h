@@ -69,6 +69,12 @@ uint32_t synack_cookie_make_raw(const uint8_t secret[16], const struct synack_tu
 uint16_t synack_cookie_check(const uint8_t secret[16], const struct synack_tuple *t,
 			     uint32_t seg_seq, uint32_t seg_ack, uint64_t now_us);
 
+/* The offset added to our millisecond clock to form TSvals on a cookie connection: a keyed
+ * hash of the tuple, so that the connection created from the ACK continues the clock the
+ * stateless SYN-ACK used (Linux: secure_tcp_ts_off), while different peers cannot compare
+ * our clocks (RFC 7323 §7.1). */
+uint32_t synack_cookie_ts_offset(const uint8_t secret[16], const struct synack_tuple *t);
+
 /* What the timestamp carries for a cookie connection. */
 struct synack_cookie_opts {
 	bool wscale_ok;     /* the SYN carried window scale (and we do window scaling) */

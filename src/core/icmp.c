@@ -1,18 +1,203 @@
-/* ICMP input (RFC 792): counted, then dropped. A minimal placeholder that the real-wire work
- * takes over (echo, destination unreachable → soft errors on connections). */
+/* ICMP (RFC 792) for the stack's own address.
+ *
+ *  - Echo request → echo reply: "the source and destination addresses are simply reversed,
+ *    the type code changed to 0, and the checksum recomputed" (RFC 792), data and identifier
+ *    and sequence number returned unchanged (RFC 1122 §3.2.2.6).
+ *  - Destination unreachable → the TCP connection the quoted header names (RFC 1122
+ *    §4.2.3.9): "TCP MUST act on an ICMP error message passed up from the IP layer, directing
+ *    it to the connection that created the error." Codes 0, 1 and 5 are soft errors ("TCP
+ *    MUST NOT abort the connection"); 2 and 3 are hard and abort a connection still opening;
+ *    4 (fragmentation needed, RFC 1191) carries the next-hop MTU and lowers the MSS.
+ *  - Errors we send: protocol unreachable for transports we do not speak (RFC 1122 §3.2.2.1).
+ *
+ * Errno values follow Linux's icmp_err_convert table so applications see what they would on
+ * Linux. Not implemented: rate limiting of the errors we send (RFC 1812 §4.3.2.8),
+ * timestamp and other informational messages (dropped, counted in IcmpInMsgs).
+ */
 #include "core/icmp.h"
+
+#include <errno.h>
+
+#include "core/seq.h"
+#include "core/tcb.h"
+
+#define ICMP_HDR 8
+#define ICMP_ERROR_MAX 576 /* RFC 1812 §4.3.2.3: at most 576 bytes including the IP header */
+#define PMTU_MIN 552       /* Linux's min_pmtu: a forged tiny MTU must not cripple a flow */
+
+static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* Wraps msg (an ICMP message whose checksum field is zero) in an IPv4 header to dst and
+ * sends it. The frame is built in memory from the stack's allocator. */
+static void icmp_send(struct synack_stack *s, uint32_t dst, const uint8_t *msg, size_t len,
+		      const uint8_t *quote, size_t qlen)
+{
+	size_t total = SYNACK_IPV4_HDR_MIN + len + qlen;
+	uint8_t *f = stack_alloc(s, total);
+	if (!f) {
+		stack_drop(s, SYNACK_DROP_TCP_NO_MEMORY, NULL, NULL, NULL, 0);
+		return;
+	}
+	struct synack_ipv4 ip = {.ihl = SYNACK_IPV4_HDR_MIN,
+				 .id = s->ip_id++,
+				 .ttl = 64,
+				 .proto = SYNACK_IPPROTO_ICMP,
+				 .src = s->cfg.addr,
+				 .dst = dst};
+	synack_ipv4_emit(f, total, &ip, len + qlen);
+	uint8_t *m = f + SYNACK_IPV4_HDR_MIN;
+	for (size_t i = 0; i < len; i++)
+		m[i] = msg[i];
+	for (size_t i = 0; i < qlen; i++)
+		m[len + i] = quote[i];
+	m[2] = m[3] = 0;
+	put16(m + 2, synack_csum_fold(synack_csum_add(0, m, len + qlen)));
+	stack_count(s, SYNACK_CTR_IcmpOutMsgs);
+	stack_count(s, SYNACK_CTR_IpOutRequests);
+	if (s->cfg.output)
+		s->cfg.output(s->cfg.output_ctx, f, total);
+	stack_free(s, f, total);
+}
+
+static void echo_reply(struct synack_stack *s, const struct synack_ipv4 *ip, const uint8_t *msg,
+		       size_t len)
+{
+	uint8_t hdr[ICMP_HDR];
+	for (int i = 0; i < ICMP_HDR; i++)
+		hdr[i] = msg[i];
+	hdr[0] = SYNACK_ICMP_ECHO_REPLY;
+	hdr[1] = 0;
+	icmp_send(s, ip->src, hdr, ICMP_HDR, msg + ICMP_HDR, len - ICMP_HDR);
+}
+
+/* An ICMP error about our connection t whose quoted segment carried sequence number seq.
+ * RFC 5927 §4.1: act only if seq is one we sent and is not yet acknowledged
+ * (SND.UNA <= seq <= SND.NXT), so a blind attacker must guess it. */
+static void tcp_icmp_error(struct synack_stack *s, const struct synack_tuple *t, uint32_t seq,
+			   int err, bool hard, uint16_t mtu)
+{
+	struct synack_conntab_node *n = synack_conntab_find(&s->conns, t);
+	if (!n)
+		return;
+	struct synack_tcb *c = SYNACK_container_of(n, struct synack_tcb, node);
+	if (c->state == SYNACK_LISTEN || c->state == SYNACK_CLOSED ||
+	    c->state == SYNACK_TIME_WAIT || !seq_between(seq, c->snd_una, c->snd_nxt))
+		return;
+	if (mtu) {
+		/* RFC 1191 §6.3: segments must now fit the path MTU, less the IP and TCP headers
+		 * and the timestamp option we put in each. Retransmissions use the new size. */
+		uint32_t mss = (uint32_t)mtu - 40 - (c->ts_ok ? 12u : 0u);
+		if (mss < c->snd_mss)
+			c->snd_mss = (uint16_t)mss;
+		return;
+	}
+	/* Linux's tcp_v4_err: a hard error ends an opening connection at once; anything else
+	 * is remembered as a soft error and reported if the connection then times out. */
+	if (hard && c->state == SYNACK_SYN_SENT) {
+		tcp_done(s, c, err);
+		return;
+	}
+	c->soft_err = err;
+}
+
+/* Linux's icmp_err_convert: the errno and whether the error is fatal (hard). */
+static int unreach_errno(uint8_t code, bool *hard)
+{
+	static const int map[16] = {
+		ENETUNREACH, EHOSTUNREACH, ENOPROTOOPT, ECONNREFUSED, EMSGSIZE, EOPNOTSUPP,
+		ENETUNREACH, EHOSTDOWN,    ENONET,      ENETUNREACH,  EHOSTUNREACH, ENETUNREACH,
+		EHOSTUNREACH, EHOSTUNREACH, EHOSTUNREACH, EHOSTUNREACH,
+	};
+	*hard = code == 2 || code == 3;
+	return code < 16 ? -map[code] : -EHOSTUNREACH;
+}
+
+/* The quoted datagram: "the internet header plus the first 64 bits of the original
+ * datagram's data" (RFC 792). Ours, TCP, with enough bytes for the ports and sequence. */
+static void dest_unreach(struct synack_stack *s, const uint8_t *msg, size_t len,
+			 const uint8_t *frame, size_t frame_len)
+{
+	const uint8_t *q = msg + ICMP_HDR;
+	size_t qlen = len - ICMP_HDR;
+	if (qlen < SYNACK_IPV4_HDR_MIN || (q[0] >> 4) != 4) {
+		stack_drop(s, SYNACK_DROP_ICMP_MALFORMED, NULL, NULL, frame, frame_len);
+		return;
+	}
+	size_t ihl = (size_t)(q[0] & 0xF) * 4;
+	if (ihl < SYNACK_IPV4_HDR_MIN || qlen < ihl + 8 || get32(q + 12) != s->cfg.addr) {
+		stack_drop(s, SYNACK_DROP_ICMP_MALFORMED, NULL, NULL, frame, frame_len);
+		return;
+	}
+	if (q[9] != SYNACK_PROTO_TCP)
+		return; /* about something we sent that is not TCP (an ICMP reply): nothing to do */
+	const uint8_t *th = q + ihl;
+	struct synack_tuple t = {.laddr = s->cfg.addr,
+				 .raddr = get32(q + 16),
+				 .lport = get16(th),
+				 .rport = get16(th + 2)};
+	bool hard;
+	int err = unreach_errno(msg[1], &hard);
+	uint16_t mtu = 0;
+	if (msg[1] == SYNACK_ICMP_FRAG_NEEDED) {
+		/* RFC 1191 §4: the next-hop MTU is in the low 16 bits of the unused field; 0 from
+		 * an old router: take the next plateau below the quoted datagram's length. */
+		mtu = get16(msg + 6);
+		if (mtu == 0)
+			mtu = get16(q + 2) > 1006 ? 1006 : 576;
+		if (mtu < PMTU_MIN)
+			mtu = PMTU_MIN;
+	}
+	tcp_icmp_error(s, &t, get32(th + 4), err, hard, mtu);
+}
 
 void synack_icmp_input(struct synack_stack *s, const struct synack_ipv4 *ip, const uint8_t *msg,
 		       size_t len, const uint8_t *frame, size_t frame_len)
 {
-	(void)ip;
-	(void)frame_len;
-	(void)frame;
 	stack_count(s, SYNACK_CTR_IcmpInMsgs);
-	if (len < 8) {
+	if (len < ICMP_HDR || synack_csum_fold(synack_csum_add(0, msg, len)) != 0) {
 		stack_drop(s, SYNACK_DROP_ICMP_MALFORMED, NULL, NULL, frame, frame_len);
 		return;
 	}
-	if (msg[0] == 3)
+	switch (msg[0]) {
+	case SYNACK_ICMP_ECHO_REQUEST:
+		if (msg[1] == 0)
+			echo_reply(s, ip, msg, len);
+		return;
+	case SYNACK_ICMP_DEST_UNREACH:
 		stack_count(s, SYNACK_CTR_IcmpInDestUnreachs);
+		dest_unreach(s, msg, len, frame, frame_len);
+		return;
+	default:
+		return; /* replies, time exceeded, ...: counted, nothing to do */
+	}
+}
+
+void synack_icmp_send_error(struct synack_stack *s, const struct synack_ipv4 *ip, uint8_t type,
+			    uint8_t code, const uint8_t *frame, size_t frame_len)
+{
+	if (ip->frag_off != 0 || ip->dst != s->cfg.addr)
+		return;
+	if (ip->proto == SYNACK_IPPROTO_ICMP) {
+		/* Never an error about an error: only echo requests and other queries qualify. */
+		size_t ihl = ip->ihl;
+		if (frame_len < ihl + 1)
+			return;
+		uint8_t t = frame[ihl];
+		if (t != SYNACK_ICMP_ECHO_REQUEST && t != 13 && t != 15 && t != 17)
+			return;
+	}
+	size_t qlen = frame_len < ip->total_len ? frame_len : ip->total_len;
+	if (qlen > ICMP_ERROR_MAX - SYNACK_IPV4_HDR_MIN - ICMP_HDR)
+		qlen = ICMP_ERROR_MAX - SYNACK_IPV4_HDR_MIN - ICMP_HDR;
+	uint8_t hdr[ICMP_HDR] = {type, code, 0, 0, 0, 0, 0, 0};
+	icmp_send(s, ip->src, hdr, ICMP_HDR, frame, qlen);
 }

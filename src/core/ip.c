@@ -53,8 +53,10 @@ void ip_input(struct synack_stack *s, const uint8_t *frame, size_t len)
 		synack_icmp_input(s, &ip, payload, plen, frame, len);
 		return;
 	default:
+		/* RFC 1122 §3.2.2.1: protocol unreachable for a transport we do not speak. */
 		stack_count(s, SYNACK_CTR_IpInUnknownProtos);
 		stack_drop(s, SYNACK_DROP_IP_UNKNOWN_PROTO, NULL, NULL, frame, len);
+		synack_icmp_send_error(s, &ip, 3, 2, frame, len);
 		return;
 	}
 }

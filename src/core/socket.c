@@ -301,6 +301,7 @@ int synack_shutdown(struct synack_stack *s, int fd, int how)
 static void abort_conn(struct synack_stack *s, struct synack_tcb *c, enum synack_counter why)
 {
 	stack_count(s, why);
+	tcb_unlink_child(c);
 	if (tcp_state_synchronized(c->state) || c->state == SYNACK_SYN_RECEIVED)
 		tcp_send_reset(s, c);
 	c->fd = -1;
@@ -318,8 +319,12 @@ int synack_close(struct synack_stack *s, int fd)
 	c->orphan = true;
 	c->shut_rd = true;
 	switch (c->state) {
-	case SYNACK_CLOSED:
 	case SYNACK_LISTEN:
+		/* Linux: connections nobody accepted are reset; half-open ones just go. */
+		while (c->acceptq)
+			abort_conn(s, c->acceptq, SYNACK_CTR_TCPAbortOnClose);
+		/* fall through */
+	case SYNACK_CLOSED:
 	case SYNACK_SYN_SENT:
 		c->fd = -1;
 		tcp_done(s, c, 0);
@@ -327,6 +332,7 @@ int synack_close(struct synack_stack *s, int fd)
 		break;
 	case SYNACK_TIME_WAIT:
 		c->fd = -1;
+		tcb_free_buffers(s, c);
 		break;
 	default:
 		/* Linux: unread data, or SO_LINGER with a zero timeout, abort with RST. */

@@ -52,7 +52,7 @@ int tcb_alloc_buffers(struct synack_stack *s, struct synack_tcb *c)
 	return 0;
 }
 
-static void tcb_free_buffers(struct synack_stack *s, struct synack_tcb *c)
+void tcb_free_buffers(struct synack_stack *s, struct synack_tcb *c)
 {
 	stack_free(s, c->sndq.buf, c->sndq.cap);
 	stack_free(s, c->rcvq.buf, c->rcvq.cap);

@@ -55,12 +55,17 @@ struct synack_tcb {
 	bool shut_rd, fin_queued, rcvd_fin, orphan, passive;
 	seq_t fin_seq; /* our FIN's sequence number, once fin_queued */
 	int err;       /* pending error (SO_ERROR), negative errno; 0 when none */
+	int soft_err;  /* last ICMP soft error (icmp.c): reported instead of ETIMEDOUT */
 	bool reset;    /* the connection was reset (send gives EPIPE after the error) */
 
 	/* RFC 9293 send and receive sequence variables. */
 	seq_t snd_una, snd_nxt, snd_wl1, snd_wl2, iss;
 	uint32_t snd_wnd, max_snd_wnd;
-	seq_t snd_max; /* highest sequence number sent + 1: below it, sending is retransmitting */
+	seq_t snd_max; /* highest sequence number sent + 1 (== SND.NXT: it never moves back) */
+	/* After a timeout everything from SND.UNA goes out again (go-back-N) from snd_rtx, while
+	 * SND.NXT stays where it was, so ACKs never carry an old sequence number. */
+	seq_t snd_rtx;
+	bool rtx_pending;
 	seq_t snd_sml; /* end of the last short segment sent (Nagle, Minshall's variant) */
 	seq_t rcv_nxt, irs;
 	uint32_t rcv_wnd;
@@ -98,6 +103,9 @@ struct synack_tcb {
 	/* RFC 5961 challenge-ACK rate limit. */
 	uint64_t chal_start_us;
 	uint32_t chal_count, chal_limit;
+
+	/* Listener: when it last answered a SYN with a cookie, plus one (0: never). */
+	uint64_t syncookie_sent_us;
 
 	/* Timers: retransmit or persist; keepalive; TIME-WAIT or orphaned FIN-WAIT-2. */
 	struct synack_timer t_rtx, t_keep, t_close;
@@ -151,6 +159,8 @@ void tcb_kill(struct synack_stack *s, struct synack_tcb *c);
 void tcb_free(struct synack_stack *s, struct synack_tcb *c);
 /* Allocates the send and receive buffers. Errors: -ENOMEM. */
 int tcb_alloc_buffers(struct synack_stack *s, struct synack_tcb *c);
+/* Releases them (a TIME-WAIT orphan keeps only its TCB, as Linux's timewait sockets). */
+void tcb_free_buffers(struct synack_stack *s, struct synack_tcb *c);
 int tcb_conntab_insert(struct synack_stack *s, struct synack_tcb *c);
 void tcb_conntab_remove(struct synack_stack *s, struct synack_tcb *c);
 /* Detaches a child from its listener's queues. */
@@ -190,8 +200,9 @@ void tcp_reply_reset(struct synack_stack *s, const struct synack_tuple *t,
 		     const struct synack_tcp_seg *seg);
 /* Sends what the windows allow; with force_ack sends an ACK even when there is no data. */
 void tcp_output(struct synack_stack *s, struct synack_tcb *c, bool force_ack);
-/* Retransmits one segment starting at SND.UNA (fast retransmit, partial ACK). */
-void tcp_retransmit_head(struct synack_stack *s, struct synack_tcb *c);
+/* Retransmits one segment starting at SND.UNA (timeout, fast retransmit, partial ACK);
+ * returns the sequence number after it. */
+seq_t tcp_retransmit_head(struct synack_stack *s, struct synack_tcb *c);
 
 /* tcp_timer.c */
 void tcp_arm_rtx(struct synack_stack *s, struct synack_tcb *c);

@@ -41,6 +41,9 @@ static bool synrcvd_ack(struct synack_stack *s, struct synack_tcb *c, struct rx 
 		tcp_rtt_sample(s, c, (uint32_t)(s->now_us - c->rtt_start_us));
 	c->rtt_timing = false;
 	c->retries = 0;
+	if (!c->rtt_valid)
+		c->rto_us = s->cfg.rto_initial_ms * 1000u;
+	synack_wheel_cancel(&s->wheel, &c->t_rtx);
 	c->snd_wnd = (uint32_t)seg->win << c->snd_wscale;
 	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = seg->seq;
@@ -146,8 +149,10 @@ static void new_ack(struct synack_stack *s, struct synack_tcb *c, const struct s
 		c->snd_buf_seq = seq_add(c->snd_buf_seq, data);
 	}
 	c->snd_una = seg->ack;
-	if (seq_lt(c->snd_nxt, c->snd_una))
-		c->snd_nxt = c->snd_una;
+	if (c->rtx_pending && seq_lt(c->snd_rtx, c->snd_una))
+		c->snd_rtx = c->snd_una; /* the peer already has these */
+	if (c->rtx_pending && !seq_lt(c->snd_rtx, c->snd_nxt))
+		c->rtx_pending = false;
 	rtt_from_ack(s, c, seg);
 	c->retries = 0;
 	cc_on_new_ack(s, c, acked);

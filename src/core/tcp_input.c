@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "core/tcp_input.h"
+#include "core/tcp_syncookie.h"
 
 void rx_drop(struct synack_stack *s, const struct rx *rx, enum synack_drop_reason r)
 {
@@ -75,22 +76,6 @@ void challenge_ack(struct synack_stack *s, struct synack_tcb *c, const struct rx
 
 /* ---- §3.10.7.2 LISTEN ----------------------------------------------------------------------- */
 
-/* Hook for SYN cookies (RFC 4987 §3.6): when the SYN queue is full, answer with a cookie
- * SYN-ACK instead of dropping. Returns true when it handled the SYN. Not implemented yet. */
-static bool listen_synq_full_hook(struct synack_stack *s, struct synack_tcb *l, const struct rx *rx)
-{
-	(void)s, (void)l, (void)rx;
-	return false;
-}
-
-/* Hook for SYN cookies: an ACK arriving at a listener may complete a cookie handshake.
- * Returns true when it handled the ACK. Not implemented yet. */
-static bool listen_cookie_ack_hook(struct synack_stack *s, struct synack_tcb *l, const struct rx *rx)
-{
-	(void)s, (void)l, (void)rx;
-	return false;
-}
-
 static void child_init(struct synack_stack *s, struct synack_tcb *l, struct synack_tcb *c,
 		       const struct rx *rx)
 {
@@ -110,6 +95,8 @@ static void child_init(struct synack_stack *s, struct synack_tcb *l, struct syna
 	c->irs = seg->seq;
 	c->rcv_nxt = seq_add(seg->seq, 1);
 	c->iss = isn_generate(s, &rx->t);
+	if (rx->has_min_iss && seq_lt(c->iss, rx->min_iss))
+		c->iss = rx->min_iss;
 	c->snd_una = c->iss;
 	c->snd_nxt = c->iss;
 	c->snd_max = c->iss;
@@ -122,6 +109,60 @@ static void child_init(struct synack_stack *s, struct synack_tcb *l, struct syna
 	c->snd_wl2 = c->iss;
 }
 
+/* A SYN-queue child for the SYN in rx: LISTEN → SYN-RECEIVED, nothing sent yet. NULL when
+ * memory ran out (the SYN is dropped and counted). */
+static struct synack_tcb *listen_add_child(struct synack_stack *s, struct synack_tcb *l,
+					   const struct rx *rx)
+{
+	struct synack_tcb *c = tcb_new(s);
+	if (!c) {
+		stack_count(s, SYNACK_CTR_ListenDrops);
+		rx_drop(s, rx, SYNACK_DROP_TCP_NO_MEMORY);
+		return NULL;
+	}
+	child_init(s, l, c, rx);
+	if (tcb_conntab_insert(s, c) < 0) {
+		tcb_kill(s, c);
+		rx_drop(s, rx, SYNACK_DROP_TCP_NO_MEMORY);
+		return NULL;
+	}
+	c->parent = l;
+	c->q_next = l->synq;
+	if (l->synq)
+		l->synq->q_prev = c;
+	l->synq = c;
+	l->synq_len++;
+	/* The child is the listener's TCB as the RFC tells it: LISTEN → SYN-RECEIVED. */
+	c->state = SYNACK_LISTEN;
+	tcp_set_state(s, c, SYNACK_SYN_RECEIVED);
+	return c;
+}
+
+static void conn_input(struct synack_stack *s, struct synack_tcb *c, struct rx *rx);
+static void back_to_listen(struct synack_stack *s, struct synack_tcb *c);
+
+/* An ACK at a listener may complete a SYN-cookie handshake (tcp_syncookie.c decides). The
+ * child is created as if the SYN had been queued and our SYN-ACK had carried the cookie, then
+ * the ACK (which may carry data) is processed as by any SYN-RECEIVED connection. Returns
+ * false when the ACK is not a cookie's. */
+static bool listen_cookie_ack(struct synack_stack *s, struct synack_tcb *l, struct rx *rx)
+{
+	struct synack_tcp_seg syn;
+	enum syncookie_verdict v = syncookie_ack(s, l, rx, &syn);
+	if (v != SYNCOOKIE_CHILD)
+		return v == SYNCOOKIE_DROP;
+	struct rx srx = *rx;
+	srx.seg = &syn;
+	struct synack_tcb *c = listen_add_child(s, l, &srx);
+	if (!c)
+		return true;
+	syncookie_child(s, c, rx->seg);
+	conn_input(s, c, rx);
+	if (c->state == SYNACK_SYN_RECEIVED)
+		back_to_listen(s, c); /* not established (no memory): no half-open entry left */
+	return true;
+}
+
 static void input_listen(struct synack_stack *s, struct synack_tcb *l, struct rx *rx)
 {
 	/* "first check for an RST: An incoming RST segment could not be valid since it could
@@ -132,7 +173,7 @@ static void input_listen(struct synack_stack *s, struct synack_tcb *l, struct rx
 	}
 	/* "second check for an ACK: ... form a reset segment <SEQ=SEG.ACK><CTL=RST>" */
 	if (has(rx, SYNACK_TH_ACK)) {
-		if (listen_cookie_ack_hook(s, l, rx))
+		if (listen_cookie_ack(s, l, rx))
 			return;
 		rx_drop(s, rx, SYNACK_DROP_TCP_NOT_ACCEPTABLE);
 		tcp_reply_reset(s, &rx->t, rx->seg);
@@ -151,35 +192,18 @@ static void input_listen(struct synack_stack *s, struct synack_tcb *l, struct rx
 		return;
 	}
 	uint32_t synq_max = l->backlog > 0 ? (uint32_t)l->backlog : 1;
-	if (l->synq_len >= synq_max) {
-		if (listen_synq_full_hook(s, l, rx))
-			return;
+	bool synq_full = l->synq_len >= synq_max;
+	/* SYN cookies (tcp_syncookie.c): mode 1 when the SYN queue is full, mode 2 always. */
+	if (syncookie_syn(s, l, rx, synq_full))
+		return;
+	if (synq_full) {
 		stack_count(s, SYNACK_CTR_ListenDrops);
 		rx_drop(s, rx, SYNACK_DROP_TCP_SYNQ_FULL);
 		return;
 	}
-	struct synack_tcb *c = tcb_new(s);
-	if (!c) {
-		stack_count(s, SYNACK_CTR_ListenDrops);
-		rx_drop(s, rx, SYNACK_DROP_TCP_NO_MEMORY);
-		return;
-	}
-	child_init(s, l, c, rx);
-	if (tcb_conntab_insert(s, c) < 0) {
-		tcb_kill(s, c);
-		rx_drop(s, rx, SYNACK_DROP_TCP_NO_MEMORY);
-		return;
-	}
-	c->parent = l;
-	c->q_next = l->synq;
-	if (l->synq)
-		l->synq->q_prev = c;
-	l->synq = c;
-	l->synq_len++;
-	/* The child is the listener's TCB as the RFC tells it: LISTEN → SYN-RECEIVED. */
-	c->state = SYNACK_LISTEN;
-	tcp_set_state(s, c, SYNACK_SYN_RECEIVED);
-	tcp_send_syn(s, c, false);
+	struct synack_tcb *c = listen_add_child(s, l, rx);
+	if (c)
+		tcp_send_syn(s, c, false);
 }
 
 /* ---- §3.10.7.3 SYN-SENT --------------------------------------------------------------------- */
@@ -191,6 +215,8 @@ static void syn_sent_established(struct synack_stack *s, struct synack_tcb *c, s
 		tcp_rtt_sample(s, c, (uint32_t)(s->now_us - c->rtt_start_us));
 	c->rtt_timing = false;
 	c->retries = 0;
+	if (!c->rtt_valid) /* no sample (Karn): the backed-off RTO starts over, as Linux */
+		c->rto_us = s->cfg.rto_initial_ms * 1000u;
 	synack_wheel_cancel(&s->wheel, &c->t_rtx);
 	c->snd_wnd = seg->win;
 	c->max_snd_wnd = c->snd_wnd;
@@ -481,8 +507,32 @@ static void check_fin(struct synack_stack *s, struct synack_tcb *c, struct rx *r
 	}
 }
 
+/* RFC 1122 §4.2.2.13: a TCP "MAY accept a new SYN from the remote TCP to reopen the
+ * connection directly from TIME-WAIT state, if it: (1) assigns its initial sequence number for
+ * the new connection to be larger than the largest sequence number it used on the previous
+ * connection incarnation, and (2) returns to TIME-WAIT state if the SYN turns out to be an old
+ * duplicate". Like Linux, only for a SYN above RCV.NXT, to a port that is listening. Returns
+ * true when the SYN went to the listener. */
+static bool time_wait_reopen(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
+{
+	if (c->state != SYNACK_TIME_WAIT || c->fd >= 0 ||
+	    (rx->seg->flags & (SYNACK_TH_SYN | SYNACK_TH_ACK | SYNACK_TH_RST)) != SYNACK_TH_SYN ||
+	    !seq_gt(rx->seg->seq, c->rcv_nxt))
+		return false;
+	struct synack_tcb *l = ports_find_listener(s, rx->t.lport);
+	if (!l)
+		return false;
+	rx->min_iss = seq_add(c->snd_max, 65535 + 2); /* Linux: tw_snd_nxt + 65535 + 2 */
+	rx->has_min_iss = true;
+	tcp_done(s, c, 0);
+	input_listen(s, l, rx);
+	return true;
+}
+
 static void input_synchronized(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 {
+	if (time_wait_reopen(s, c, rx))
+		return;
 	/* Our SYN-ACK was lost and the peer repeats its SYN: send the SYN-ACK again. */
 	if (c->state == SYNACK_SYN_RECEIVED && c->passive &&
 	    (rx->seg->flags & (SYNACK_TH_SYN | SYNACK_TH_ACK | SYNACK_TH_RST)) == SYNACK_TH_SYN &&

@@ -13,6 +13,8 @@ struct rx {
 	uint32_t seg_len;  /* SEG.LEN: data + SYN + FIN */
 	bool ack_now;      /* an acknowledgment must go out */
 	bool text_dropped; /* zero window, trimmed or out of order: the FIN cannot be taken */
+	bool has_min_iss;  /* reopening from TIME-WAIT: the new ISS must be above min_iss */
+	seq_t min_iss;
 };
 
 static inline bool has(const struct rx *rx, uint8_t flag) { return (rx->seg->flags & flag) != 0; }

@@ -259,13 +259,42 @@ static bool next_segment(const struct synack_tcb *c, uint32_t *len_out, bool *fi
 	return true;
 }
 
+/* After a timeout: the next segment to send again from snd_rtx, within cwnd counted from
+ * SND.UNA. Returns false when none may go now. */
+static bool next_retransmission(const struct synack_tcb *c, uint32_t *len_out, bool *fin_out)
+{
+	if (!c->rtx_pending || !seq_lt(c->snd_rtx, c->snd_nxt))
+		return false;
+	uint32_t off = (uint32_t)seq_diff(c->snd_rtx, c->snd_buf_seq);
+	uint32_t data = off < c->sndq.len ? c->sndq.len - off : 0;
+	uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+	uint32_t inflight = (uint32_t)seq_diff(c->snd_rtx, c->snd_una);
+	uint32_t avail = wnd > inflight ? wnd - inflight : 0;
+	uint32_t len = data < c->snd_mss ? data : c->snd_mss;
+	if (len > avail)
+		len = avail;
+	bool fin = fin_sent(c) && off + len == c->sndq.len;
+	if (len == 0 && (!fin || avail == 0))
+		return false;
+	*len_out = len;
+	*fin_out = fin;
+	return true;
+}
+
 void tcp_output(struct synack_stack *s, struct synack_tcb *c, bool force_ack)
 {
 	bool sent = false;
 	if (tcp_state_transmits(c->state) && c->sndq.cap) {
 		uint32_t len;
 		bool fin;
-		while (next_segment(c, &len, &fin)) {
+		while (next_retransmission(c, &len, &fin)) {
+			send_data(s, c, c->snd_rtx, len, fin);
+			c->snd_rtx = seq_add(c->snd_rtx, len + fin);
+			sent = true;
+		}
+		if (c->rtx_pending && !seq_lt(c->snd_rtx, c->snd_nxt))
+			c->rtx_pending = false;
+		while (!c->rtx_pending && next_segment(c, &len, &fin)) {
 			send_data(s, c, c->snd_nxt, len, fin);
 			sent = true;
 		}
@@ -279,13 +308,12 @@ void tcp_output(struct synack_stack *s, struct synack_tcb *c, bool force_ack)
 		tcp_send_ack(s, c);
 }
 
-void tcp_retransmit_head(struct synack_stack *s, struct synack_tcb *c)
+seq_t tcp_retransmit_head(struct synack_stack *s, struct synack_tcb *c)
 {
 	uint32_t len = c->sndq.len < c->snd_mss ? c->sndq.len : c->snd_mss;
 	bool fin = c->fin_queued && len == c->sndq.len && seq_gt(c->snd_max, c->fin_seq);
 	if (len == 0 && !fin)
-		return;
-	seq_t nxt = c->snd_nxt;
+		return c->snd_una;
 	send_data(s, c, c->snd_una, len, fin);
-	c->snd_nxt = seq_max(nxt, c->snd_nxt);
+	return seq_add(c->snd_una, len + fin);
 }

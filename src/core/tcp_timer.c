@@ -82,6 +82,8 @@ void tcp_cancel_timers(struct synack_stack *s, struct synack_tcb *c)
 void tcp_enter_time_wait(struct synack_stack *s, struct synack_tcb *c)
 {
 	if (c->state == SYNACK_TIME_WAIT) {
+		if (c->fd < 0)
+			tcb_free_buffers(s, c);
 		synack_wheel_cancel(&s->wheel, &c->t_rtx);
 		synack_wheel_cancel(&s->wheel, &c->t_keep);
 		tcp_arm_close(s, c, SYNACK_TIMER_TIME_WAIT, 2 * ms_to_us(s->cfg.msl_ms));
@@ -98,6 +100,13 @@ static void backoff(struct synack_stack *s, struct synack_tcb *c)
 	c->rto_us = rto_clamp(s, 2 * (uint64_t)c->rto_us);
 }
 
+/* The error a timeout reports: the last ICMP soft error if there was one (RFC 1122
+ * §4.2.3.9, and Linux's sk_err_soft), else ETIMEDOUT. */
+static int timeout_err(const struct synack_tcb *c)
+{
+	return c->soft_err ? c->soft_err : -ETIMEDOUT;
+}
+
 /* SYN or SYN-ACK timed out: retry, or give up after syn_retries / synack_retries. */
 static void rtx_opening(struct synack_stack *s, struct synack_tcb *c)
 {
@@ -105,7 +114,7 @@ static void rtx_opening(struct synack_stack *s, struct synack_tcb *c)
 								  : s->cfg.synack_retries;
 	if (c->retries >= max) {
 		/* A half-open passive entry just goes away; an active open fails. */
-		tcp_done(s, c, c->passive ? 0 : -ETIMEDOUT);
+		tcp_done(s, c, c->passive ? 0 : timeout_err(c));
 		return;
 	}
 	stack_count(s, SYNACK_CTR_TCPTimeouts);
@@ -121,7 +130,7 @@ static void rtx_data(struct synack_stack *s, struct synack_tcb *c)
 		return;
 	if (c->retries >= s->cfg.retries2) {
 		stack_count(s, SYNACK_CTR_TCPAbortOnTimeout);
-		tcp_done(s, c, -ETIMEDOUT);
+		tcp_done(s, c, timeout_err(c));
 		return;
 	}
 	stack_count(s, SYNACK_CTR_TCPTimeouts);
@@ -131,8 +140,9 @@ static void rtx_data(struct synack_stack *s, struct synack_tcb *c)
 	c->dupacks = 0;
 	c->in_recovery = false;
 	backoff(s, c);
-	c->snd_nxt = c->snd_una; /* go back: what follows goes out again as the window opens */
-	tcp_retransmit_head(s, c);
+	/* Go back: after the first segment, the rest follows again as the window opens. */
+	c->snd_rtx = tcp_retransmit_head(s, c);
+	c->rtx_pending = seq_lt(c->snd_rtx, c->snd_nxt);
 	tcp_arm_rtx(s, c);
 }
 
@@ -162,14 +172,16 @@ static void on_keepalive(struct synack_stack *s, struct synack_tcb *c)
 		return;
 	uint64_t idle_us = (uint64_t)c->keep_idle_s * 1000000u;
 	if (c->snd_una != c->snd_max || c->sndq.len > 0) {
+		/* Linux: no probes while data is outstanding; look again after another idle. */
 		c->t_keep.kind = SYNACK_TIMER_KEEPALIVE;
 		synack_wheel_arm(&s->wheel, &c->t_keep, s->now_us + idle_us);
 		return;
 	}
 	if (c->keep_probes == 0 && s->now_us - c->last_rx_us < idle_us) {
-		tcp_arm_keepalive(s, c);
+		tcp_arm_keepalive(s, c); /* the peer spoke since: not idle long enough yet */
 		return;
 	}
+	stack_trace_timer(s, tcb_tuple(c), SYNACK_TIMER_KEEPALIVE);
 	if (c->keep_probes >= c->keep_cnt) {
 		tcp_send_reset(s, c);
 		tcp_done(s, c, -ETIMEDOUT);
@@ -201,7 +213,10 @@ void tcp_timer_fire(struct synack_stack *s, struct synack_timer *t)
 	struct synack_tcb *c = timer_owner(t);
 	if (c->dead)
 		return;
-	stack_trace_timer(s, tcb_tuple(c), (enum synack_timer_kind)t->kind);
+	/* The keepalive timer is re-armed lazily (not on every segment): it traces itself
+	 * only when it acts. */
+	if (t->kind != SYNACK_TIMER_KEEPALIVE)
+		stack_trace_timer(s, tcb_tuple(c), (enum synack_timer_kind)t->kind);
 	switch (t->kind) {
 	case SYNACK_TIMER_RETRANSMIT:
 		if (c->state == SYNACK_SYN_SENT || c->state == SYNACK_SYN_RECEIVED)

@@ -243,7 +243,10 @@ static int add_host(struct demo *d, int who)
 		.trace = demo_fault_trace, .trace_ctx = &d->hctx[who], .host = host_names[who]};
 	struct synack_sim_host_opts ho = {
 		.path = {.delay_us = o->delay_ms * 1000, .jitter_us = o->jitter_ms * 1000},
-		.fault = &d->fault[who]};
+		.fault = &d->fault[who],
+		/* The capture sits outside the fault decorator: it shows what the client sent
+		 * (lost frames included) and what reached it, like tcpdump on its interface. */
+		.pcap_path = who == DEMO_CLIENT ? o->pcap_path : NULL};
 	struct demo_app *a = &d->app[who];
 	a->fd = a->lfd = -1;
 	synack_sha256_init(&a->sent_h);
@@ -431,12 +434,12 @@ static void title(const struct demo *d, char *buf, size_t cap)
 {
 	const struct synack_demo_opts *o = d->o;
 	const struct synack_demo_scenario *p = &d->def->pub;
-	int n = snprintf(buf, cap, "synack demo --scenario %s: %s\n", p->name, p->question);
+	int n = snprintf(buf, cap, "synack demo --scenario %s\n  %s\n", p->name, p->question);
 	if (p->notes)
-		n += snprintf(buf + n, cap - (size_t)n, "(%s)\n", p->notes);
+		n += snprintf(buf + n, cap - (size_t)n, "  (%s)\n", p->notes);
 	snprintf(buf + n, cap - (size_t)n,
-		 "link: one-way delay %u ms, jitter %u ms, loss %g, dup %g, reorder %g, corrupt %g;"
-		 " seed %llu",
+		 "  link: one-way delay %u ms, jitter %u ms, loss %g, dup %g, reorder %g, corrupt "
+		 "%g; seed %llu",
 		 o->delay_ms, o->jitter_ms, o->loss, o->dup, o->reorder, o->corrupt,
 		 (unsigned long long)o->seed);
 }

@@ -44,6 +44,7 @@ struct synack_demo_opts {
 	uint32_t msl_ms;                 /* 0: the stack's (30000: TIME-WAIT 60 s) */
 	int syn_retries, synack_retries; /* -1: the stack's or the scenario's */
 	uint64_t limit_ms;               /* virtual time limit: 1000 s */
+	const char *pcap_path;           /* capture the client's link to this file (NULL: no) */
 };
 
 struct synack_demo_result {

@@ -239,10 +239,10 @@ static int setup_old_dup(struct demo *d)
 
 static const struct demo_scenario_def old_duplicate_syn = {
 	.pub = {"old-duplicate-syn",
-		"a delayed SYN of an earlier incarnation arrives: RST and a fresh start (why the "
-		"handshake has three steps)",
-		"an old SYN with seq ISS-1000 is injected at 0 ms; the network holds the real SYN until "
-		"30 ms; absolute seq/ack"},
+		"an old SYN of an earlier incarnation arrives: RST, then a fresh start (why three "
+		"steps)",
+		"old SYN seq=ISS-1000 injected at 0 ms; the real SYN held until 30 ms; absolute "
+		"seq/ack"},
 	.absolute = true,
 	.setup = setup_old_dup,
 	.tick = demo_release_held,
@@ -277,8 +277,8 @@ static void tick_vanish(struct demo *d)
 static const struct demo_scenario_def keepalive = {
 	.pub = {"keepalive",
 		"the peer vanishes while the connection is idle: keepalive probes, then ETIMEDOUT",
-		"client keepalive idle 10 s, interval 2 s, 3 probes (Linux: 7200/75/9); the server "
-		"is cut off at 1 s"},
+		"keepalive idle 10 s, interval 2 s, 3 probes (Linux 7200/75/9); server cut off "
+		"at 1 s"},
 	.setup = setup_keepalive,
 	.tick = tick_vanish,
 };

@@ -128,6 +128,12 @@ struct drill_packet {
 	enum drill_opts_mode opts_mode;
 	struct drill_opt opts[DRILL_MAX_OPTS];
 	int nopts;
+	/* `< icmp TYPE [CODE] [mtu N] [seq:end(len)]`: an ICMP message about a segment synack
+	 * sent (seq relative to synack's ISN, as in its `>` lines). */
+	bool icmp;
+	uint8_t icmp_type, icmp_code;
+	bool has_mtu;
+	uint16_t mtu;
 };
 
 #define DRILL_MAX_ARGS 8

@@ -321,6 +321,45 @@ void drill_packet_learn(struct drill_run *r, const uint8_t *frame, size_t len)
 
 /* ---- inbound ---- */
 
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* An ICMP message (RFC 792) about a segment synack sent: the ICMP header, then synack's IPv4
+ * header and the first 8 bytes of its TCP header (ports and sequence number), as a router
+ * would quote them. */
+static void inject_icmp(struct drill_run *r, const struct drill_event *ev,
+			const struct drill_conn *c)
+{
+	const struct drill_packet *pk = &ev->pkt;
+	uint8_t frame[20 + 8 + 20 + 8];
+	uint8_t *icmp = frame + 20, *inner = icmp + 8, *th = inner + 20;
+	memset(frame, 0, sizeof frame);
+	icmp[0] = pk->icmp_type;
+	icmp[1] = pk->icmp_code;
+	if (pk->has_mtu)
+		put16(icmp + 6, pk->mtu);
+	struct synack_ipv4 ip = {.ihl = 20, .ttl = 64, .df = true, .proto = SYNACK_PROTO_TCP,
+				 .src = r->cfg.local_ip, .dst = r->cfg.remote_ip};
+	synack_ipv4_emit(inner, 20, &ip, 20 + pk->len);
+	put16(th, c->lport);
+	put16(th + 2, c->rport);
+	put32(th + 4, isn_of(c) + (pk->has_seq ? pk->seq : 0));
+	put16(icmp + 2, synack_csum_fold(synack_csum_add(0, icmp, sizeof frame - 20)));
+	ip.proto = SYNACK_IPPROTO_ICMP;
+	ip.src = r->cfg.remote_ip;
+	ip.dst = r->cfg.local_ip;
+	ip.id = ++r->ip_id;
+	synack_ipv4_emit(frame, 20, &ip, sizeof frame - 20);
+	char text[120];
+	snprintf(text, sizeof text, "icmp type %u code %u [%u:%u(%u)]", pk->icmp_type,
+		 pk->icmp_code, pk->seq, pk->end, pk->len);
+	drill_history_add(r, r->now, true, text);
+	synack_stack_input(r->stack, frame, sizeof frame, DRILL_CLOCK_BASE_US + (uint64_t)r->now);
+}
+
 int drill_packet_inject(struct drill_run *r, const struct drill_event *ev)
 {
 	const struct drill_packet *pk = &ev->pkt;
@@ -332,6 +371,10 @@ int drill_packet_inject(struct drill_run *r, const struct drill_event *ev)
 	if (!c->lport_known) {
 		drill_fail(r, ev, "inbound packet: synack's port is not known yet (no SYN seen)");
 		return -1;
+	}
+	if (pk->icmp) {
+		inject_icmp(r, ev, c);
+		return 0;
 	}
 	uint32_t isn = isn_of(c);
 	struct synack_tcp_seg seg;

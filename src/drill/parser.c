@@ -13,6 +13,7 @@
  *
  * `port N` is synack's extension for scripts with several remote clients (packetdrill has one).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -281,6 +282,79 @@ static int parse_seq(struct parser *p, struct drill_packet *pk)
 	return 0;
 }
 
+/* ---- ICMP (packetdrill's icmp_packet.c names) ---- */
+
+struct icmp_name {
+	const char *name;
+	uint8_t v;
+};
+
+static const struct icmp_name icmp_types[] = {
+	{"echo_reply", 0}, {"unreachable", 3}, {"source_quench", 4}, {"redirect", 5},
+	{"echo_request", 8}, {"time_exceeded", 11}, {"parameter_problem", 12}, {NULL, 0}};
+
+static const struct icmp_name unreach_codes[] = {
+	{"net_unreachable", 0}, {"host_unreachable", 1}, {"protocol_unreachable", 2},
+	{"port_unreachable", 3}, {"frag_needed", 4}, {"source_route_failed", 5},
+	{"net_unknown", 6}, {"host_unknown", 7}, {"source_host_isolated", 8},
+	{"net_prohibited", 9}, {"host_prohibited", 10}, {"net_unreachable_for_tos", 11},
+	{"host_unreachable_for_tos", 12}, {"packet_filtered", 13}, {"precedence_violation", 14},
+	{"precedence_cutoff", 15}, {NULL, 0}};
+
+/* A name from the table, or "type_N" / "code_N". */
+static bool icmp_lookup(const struct icmp_name *t, const char *prefix, const char *s,
+			uint8_t *v)
+{
+	unsigned n;
+	char extra;
+	size_t pl = strlen(prefix);
+	if (!strncmp(s, prefix, pl) && sscanf(s + pl, "%u%c", &n, &extra) == 1 && n < 256) {
+		*v = (uint8_t)n;
+		return true;
+	}
+	for (; t && t->name; t++)
+		if (!strcmp(t->name, s)) {
+			*v = t->v;
+			return true;
+		}
+	return false;
+}
+
+static int parse_icmp(struct parser *p, struct drill_packet *pk)
+{
+	pk->icmp = true;
+	p->i++;
+	if (!pk->inbound)
+		return error(p, "outbound ICMP is not supported");
+	if (cur(p)->kind != DRILL_TOK_IDENT ||
+	    !icmp_lookup(icmp_types, "type_", cur(p)->text, &pk->icmp_type))
+		return error(p, "expected an ICMP type (unreachable, time_exceeded, ...)");
+	p->i++;
+	if (cur(p)->kind == DRILL_TOK_IDENT && strcmp(cur(p)->text, "mtu")) {
+		if (!icmp_lookup(pk->icmp_type == 3 ? unreach_codes : NULL, "code_", cur(p)->text,
+				 &pk->icmp_code))
+			return error(p, "unknown ICMP code");
+		p->i++;
+	}
+	if (is_ident(cur(p), "mtu")) {
+		uint32_t mtu;
+		p->i++;
+		if (expect_u32(p, &mtu) < 0)
+			return -1;
+		if (mtu > 65535 || pk->icmp_type != 3 || pk->icmp_code != 4)
+			return error(p, "mtu goes with unreachable frag_needed, up to 65535");
+		pk->has_mtu = true;
+		pk->mtu = (uint16_t)mtu;
+	}
+	if (accept_punct(p, '[')) {
+		if (cur(p)->kind != DRILL_TOK_INT)
+			return error(p, "expected seq:end(len) of the segment the ICMP is about");
+		if (parse_seq(p, pk) < 0 || expect_punct(p, ']') < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int parse_packet(struct parser *p, struct drill_packet *pk)
 {
 	pk->inbound = is_punct(cur(p), '<');
@@ -294,6 +368,8 @@ static int parse_packet(struct parser *p, struct drill_packet *pk)
 			return error(p, "bad port");
 		pk->port = (int)port;
 	}
+	if (is_ident(cur(p), "icmp"))
+		return parse_icmp(p, pk);
 	if (parse_flags(p, &pk->flags) < 0 || parse_seq(p, pk) < 0)
 		return -1;
 	if (pk->inbound && !pk->has_seq)

@@ -160,6 +160,8 @@ int synack_loop_new(struct synack_loop **out, struct synack_link *link,
 	l->now = synack_monotonic_us();
 	if (!err)
 		err = synack_stack_new(&l->stack, &c);
+	if (!err)
+		synack_stack_poll(l->stack, l->now); /* API calls before run() act at this time */
 	if (err) {
 		l->link = NULL; /* the caller keeps the link on failure */
 		synack_loop_destroy(l);

@@ -50,6 +50,7 @@ struct row {
 	enum synack_timer_kind timer;
 	/* FIELD_ARROW label, FIELD_NOTE text */
 	char text[LABEL_MAX];
+	char alt[LABEL_MAX]; /* FIELD_ARROW: the label without win=, for a shortened arrow */
 	int note_side;   /* FIELD_NOTE: LEFT, RIGHT or OFFSTAGE (centred) */
 };
 
@@ -158,9 +159,14 @@ static void header(struct synack_ladder *l)
 static void draw_arrow(const struct row *r, char *field)
 {
 	int span = FIELD_W; /* cells the shaft covers, head included */
-	int n = (int)strlen(r->text);
+	const char *text = r->text;
 	if (r->lost || r->held) {
 		span = FIELD_W * 2 / 3;
+		if ((int)strlen(text) > span - 10 && r->alt[0])
+			text = r->alt;
+	}
+	int n = (int)strlen(text);
+	if (r->lost || r->held) {
 		if (span < n + 6)
 			span = n + 6 < FIELD_W ? n + 6 : FIELD_W;
 	}
@@ -175,7 +181,7 @@ static void draw_arrow(const struct row *r, char *field)
 	int at = start + (span - n) / 2;
 	if (n > 0) {
 		field[at - 1] = ' ';
-		memcpy(field + at, r->text, (size_t)n);
+		memcpy(field + at, text, (size_t)n);
 		field[at + n] = ' ';
 	}
 }
@@ -330,20 +336,21 @@ static void add_arrow(struct synack_ladder *l, struct text_state *ts,
 	char note[40] = "";
 	if (it->ev->note)
 		snprintf(note, sizeof note, " (%s)", it->ev->note);
-	/* Everything, or (when that is too long for the arrow) everything but the window. */
+	/* Everything, and everything but the window: for when the arrow is too short. */
 	for (int with_win = 1; with_win >= 0; with_win--) {
+		char *out = with_win ? r->text : r->alt;
 		if (with_win)
 			synack_ladder_seg_label(it, absolute, label, sizeof label);
 		else
 			synack_ladder_seg_label_nowin(it, absolute, label, sizeof label);
-		int n = snprintf(r->text, sizeof r->text, "%s%s%s%s%s%s%s", label,
-				 it->retx ? " (retx)" : "", why, note, suffix,
-				 far_col < 0 ? (it->ev->kind == SYNACK_TRACE_TX ? " to " : " from ")
-					     : "",
-				 far_col < 0 ? synack_endpoint_str(far, ep, sizeof ep) : "");
-		if (n <= FIELD_W - 10) /* leave a visible shaft on both sides */
-			break;
+		snprintf(out, LABEL_MAX, "%s%s%s%s%s%s%s", label, it->retx ? " (retx)" : "", why,
+			 note, suffix,
+			 far_col < 0 ? (it->ev->kind == SYNACK_TRACE_TX ? " to " : " from ") : "",
+			 far_col < 0 ? synack_endpoint_str(far, ep, sizeof ep) : "");
 	}
+	/* Leave a visible shaft on both sides of a full arrow. */
+	if ((int)strlen(r->text) > FIELD_W - 10)
+		memcpy(r->text, r->alt, sizeof r->text);
 }
 
 static bool same_segment(const struct row *r, const struct synack_ladder_item *it)

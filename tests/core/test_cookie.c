@@ -226,3 +226,16 @@ Test(cookie, timestamp_options_we_disabled_are_rejected)
 	cr_assert(synack_cookie_ts_decode(ts, false, false, &b), "nothing claimed: fine");
 	cr_assert(!b.wscale_ok && !b.sack_ok && !b.ecn_ok);
 }
+
+Test(cookie, timestamp_offset_is_per_tuple_and_stable)
+{
+	uint32_t a = synack_cookie_ts_offset(key, &tup);
+	cr_assert_eq(synack_cookie_ts_offset(key, &tup), a, "the ACK finds the SYN-ACK's clock");
+	struct synack_tuple t = tup;
+	t.rport++;
+	cr_assert_neq(synack_cookie_ts_offset(key, &t), a);
+	uint8_t other[16];
+	memcpy(other, key, 16);
+	other[0] ^= 1;
+	cr_assert_neq(synack_cookie_ts_offset(other, &tup), a);
+}

@@ -27,7 +27,18 @@ struct world {
 	uint64_t dropped; /* frames the test chose to lose */
 	uint64_t lose_every; /* 0: none */
 	uint64_t sent;
+	/* random faults (per mille), drawn from a seeded xorshift */
+	unsigned loss, dup, reorder, corrupt;
+	uint64_t rng;
 };
+
+static unsigned rnd(struct world *w, unsigned n)
+{
+	w->rng ^= w->rng << 13;
+	w->rng ^= w->rng >> 7;
+	w->rng ^= w->rng << 17;
+	return (unsigned)(w->rng % n);
+}
 
 struct side {
 	struct world *w;
@@ -52,22 +63,42 @@ static void wfree(void *ctx, void *p, size_t n)
 	free(p);
 }
 
+static void enqueue(struct world *w, const uint8_t *f, size_t len, int to, uint64_t at)
+{
+	cr_assert_lt(w->tail - w->head, NQ, "queue overflow");
+	/* Keep the queue sorted by arrival time (insertion from the tail). */
+	size_t i = w->tail++;
+	while (i > w->head && w->q[(i - 1) % NQ].at > at) {
+		w->q[i % NQ] = w->q[(i - 1) % NQ];
+		i--;
+	}
+	struct pkt *p = &w->q[i % NQ];
+	cr_assert_leq(len, sizeof p->b);
+	memcpy(p->b, f, len);
+	p->len = len;
+	p->at = at;
+	p->to = to;
+}
+
 static void out(void *ctx, const uint8_t *f, size_t len)
 {
 	struct side *sd = ctx;
 	struct world *w = sd->w;
 	w->sent++;
-	if (w->lose_every && w->sent % w->lose_every == 0) {
+	if ((w->lose_every && w->sent % w->lose_every == 0) || (w->loss && rnd(w, 1000) < w->loss)) {
 		w->dropped++;
 		return;
 	}
-	cr_assert_lt(w->tail - w->head, NQ, "queue overflow");
-	struct pkt *p = &w->q[w->tail++ % NQ];
-	cr_assert_leq(len, sizeof p->b);
-	memcpy(p->b, f, len);
-	p->len = len;
-	p->at = w->now + DELAY_US;
-	p->to = 1 - sd->idx;
+	uint64_t at = w->now + DELAY_US;
+	if (w->reorder && rnd(w, 1000) < w->reorder)
+		at += 1 + rnd(w, 3000);
+	uint8_t tmp[1600];
+	memcpy(tmp, f, len < sizeof tmp ? len : sizeof tmp);
+	if (w->corrupt && rnd(w, 1000) < w->corrupt)
+		tmp[rnd(w, (unsigned)len)] ^= (uint8_t)(1u << rnd(w, 8));
+	enqueue(w, tmp, len, 1 - sd->idx, at);
+	if (w->dup && rnd(w, 1000) < w->dup)
+		enqueue(w, tmp, len, 1 - sd->idx, at + rnd(w, 2000));
 }
 
 static void world_init(struct world *w, uint64_t seed)
@@ -124,7 +155,7 @@ static void world_fini(struct world *w)
 	free(w->q);
 }
 
-#define TOTAL (1u << 20)
+static size_t TOTAL = 1u << 20;
 
 struct xfer {
 	uint8_t *tx, *rx;
@@ -158,11 +189,22 @@ static void pump(struct synack_stack *s, int fd, struct xfer *x)
 	}
 }
 
-static void run_transfer(uint64_t seed, uint64_t lose_every)
+struct faults {
+	unsigned loss, dup, reorder, corrupt;
+};
+
+static void run_faulty(uint64_t seed, uint64_t lose_every, const struct faults *f)
 {
 	struct world w;
 	world_init(&w, seed);
 	w.lose_every = lose_every;
+	w.rng = seed * 0x9E3779B97F4A7C15ull + 1;
+	if (f) {
+		w.loss = f->loss;
+		w.dup = f->dup;
+		w.reorder = f->reorder;
+		w.corrupt = f->corrupt;
+	}
 	struct xfer x[2];
 	for (int i = 0; i < 2; i++) {
 		x[i] = (struct xfer){malloc(TOTAL), malloc(TOTAL + 1), 0, 0, false, false};
@@ -200,7 +242,18 @@ static void run_transfer(uint64_t seed, uint64_t lose_every)
 			closed = true;
 		}
 	}
-	cr_assert(closed, "both directions finished");
+	if (!closed) {
+		struct synack_tcp_info a, b;
+		memset(&b, 0, sizeof b);
+		synack_tcp_info(w.st[0], cfd, &a);
+		if (sfd >= 0)
+			synack_tcp_info(w.st[1], sfd, &b);
+		cr_assert_fail("seed %llu: not finished at %llu us: client %s sent %zu got %zu eof %d; "
+			       "server %s sent %zu got %zu eof %d (sfd %d)",
+			       (unsigned long long)seed, (unsigned long long)w.now,
+			       synack_state_name(a.state), x[0].sent, x[0].got, x[0].eof,
+			       synack_state_name(b.state), x[1].sent, x[1].got, x[1].eof, sfd);
+	}
 	cr_assert_eq(x[0].got, TOTAL, "server to client: %zu bytes", x[0].got);
 	cr_assert_eq(x[1].got, TOTAL, "client to server: %zu bytes", x[1].got);
 	cr_assert_eq(memcmp(x[0].rx, x[1].tx, TOTAL), 0, "byte-exact server→client");
@@ -209,7 +262,7 @@ static void run_transfer(uint64_t seed, uint64_t lose_every)
 		struct synack_counters k;
 		synack_stack_counters(w.st[i], &k);
 		cr_assert_eq(k.v[SYNACK_CTR_CurrEstab], 0);
-		if (!lose_every)
+		if (!lose_every && !f)
 			cr_assert_eq(k.v[SYNACK_CTR_RetransSegs], 0, "no loss, no retransmission");
 		free(x[i].tx);
 		free(x[i].rx);
@@ -217,8 +270,23 @@ static void run_transfer(uint64_t seed, uint64_t lose_every)
 	world_fini(&w);
 }
 
+static void run_transfer(uint64_t seed, uint64_t lose_every) { run_faulty(seed, lose_every, NULL); }
+
 Test(e2e, one_mib_each_way_clean_link) { run_transfer(1, 0); }
 
 Test(e2e, one_mib_each_way_losing_every_50th_frame) { run_transfer(2, 50); }
 
 Test(e2e, one_mib_each_way_losing_every_7th_frame) { run_transfer(3, 7); }
+
+/* Many seeds, smaller transfers, every kind of fault at once. */
+Test(e2e, faulty_links_many_seeds, .timeout = 120)
+{
+	TOTAL = 64 * 1024;
+	static const struct faults kinds[] = {
+		{50, 0, 0, 0}, {200, 0, 0, 0}, {0, 50, 0, 0}, {0, 0, 100, 0}, {0, 0, 0, 20},
+		{30, 30, 50, 10},
+	};
+	for (uint64_t seed = 1; seed <= 60; seed++)
+		run_faulty(seed, 0, &kinds[seed % 6]);
+	TOTAL = 1u << 20;
+}

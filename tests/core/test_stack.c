@@ -93,9 +93,16 @@ Test(stack, ip_drops_are_counted_with_reasons)
 	st_send_raw(&t, f, 28);
 	cr_assert_eq(st_drops(&t, SYNACK_DROP_IP_UNKNOWN_PROTO), 1);
 	cr_assert_eq(st_counter(&t, SYNACK_CTR_IpInUnknownProtos), 1);
-	/* ICMP is counted */
+	/* ... and answered with ICMP protocol unreachable (RFC 1122 §3.2.2.1) */
+	cr_assert_eq(st_pending(&t), 1);
+	cr_assert_eq(t.frames[t.next].b[9], 1, "ICMP");
+	cr_assert_eq(t.frames[t.next].b[20], 3, "destination unreachable");
+	cr_assert_eq(t.frames[t.next].b[21], 2, "protocol unreachable");
+	t.next++;
+	/* ICMP is counted (an echo reply with a valid checksum: nothing to do) */
 	ip.proto = 1;
 	synack_ipv4_emit(f, sizeof f, &ip, 8);
+	f[22] = f[23] = 0xFF;
 	st_send_raw(&t, f, 28);
 	cr_assert_eq(st_counter(&t, SYNACK_CTR_IcmpInMsgs), 1);
 	cr_assert_eq(st_count_events(&t, SYNACK_TRACE_DROP), 5);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "demo/scenario.h"
 
@@ -230,6 +231,53 @@ Test(demo, handshake_segments_states_and_time_wait)
 	}
 	cr_assert_eq(closed - tw, 60000000u);
 	expect_summary(r, 14, "CLOSED", "CLOSED");
+	run_free(r);
+}
+
+/* Every segment event of the default run, arrivals included, with its time: sends and
+ * arrivals 10 ms apart (the link's one-way delay), replies at the instant of the arrival. */
+struct segev {
+	const char *host, *ev, *flags;
+	uint32_t rseq, rack, len, t_ms;
+};
+
+Test(demo, handshake_every_segment_event)
+{
+	static const struct segev want[] = {
+		{"client", "tx", "S", 0, 0, 0, 0},      {"server", "rx", "S", 0, 0, 0, 10},
+		{"server", "tx", "S.", 0, 1, 0, 10},    {"client", "rx", "S.", 0, 1, 0, 20},
+		{"client", "tx", ".", 1, 1, 0, 20},     {"client", "tx", "P.", 1, 1, 14, 20},
+		{"server", "rx", ".", 1, 1, 0, 30},     {"server", "rx", "P.", 1, 1, 14, 30},
+		{"server", "tx", ".", 1, 15, 0, 30},    {"server", "tx", "P.", 1, 15, 14, 30},
+		{"client", "rx", ".", 1, 15, 0, 40},    {"client", "rx", "P.", 1, 15, 14, 40},
+		{"client", "tx", ".", 15, 15, 0, 40},   {"client", "tx", "F.", 15, 15, 0, 40},
+		{"server", "rx", ".", 15, 15, 0, 50},   {"server", "rx", "F.", 15, 15, 0, 50},
+		{"server", "tx", ".", 15, 16, 0, 50},   {"server", "tx", "F.", 15, 16, 0, 50},
+		{"client", "rx", ".", 15, 16, 0, 60},   {"client", "rx", "F.", 15, 16, 0, 60},
+		{"client", "tx", ".", 16, 16, 0, 60},   {"server", "rx", ".", 16, 16, 0, 70},
+	};
+	struct run *r = run_sc("handshake");
+	size_t k = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct ev *e = &r->evs[i];
+		if (strcmp(e->ev, "tx") && strcmp(e->ev, "rx") && strcmp(e->ev, "drop") &&
+		    strcmp(e->ev, "lost"))
+			continue;
+		cr_assert_lt(k, sizeof want / sizeof want[0]);
+		const struct segev *w = &want[k++];
+		/* The sender of an arrival is the other host. */
+		int sender = !strcmp(e->host, "server") ^ !strcmp(e->ev, "rx");
+		uint32_t rseq = e->seq - r->iss[sender];
+		uint32_t rack = strchr(e->flags, '.') ? e->ack - r->iss[!sender] : 0;
+		cr_assert_str_eq(e->host, w->host, "event %zu", k - 1);
+		cr_assert_str_eq(e->ev, w->ev, "event %zu", k - 1);
+		cr_assert_str_eq(e->flags, w->flags, "event %zu", k - 1);
+		cr_assert_eq(rseq, w->rseq, "event %zu seq", k - 1);
+		cr_assert_eq(rack, w->rack, "event %zu ack", k - 1);
+		cr_assert_eq(e->len, w->len, "event %zu len", k - 1);
+		cr_assert_eq(e->t_us, w->t_ms * 1000u, "event %zu time", k - 1);
+	}
+	cr_assert_eq(k, sizeof want / sizeof want[0]);
 	run_free(r);
 }
 
@@ -572,4 +620,36 @@ Test(demo, every_scenario_runs_in_both_formats)
 	synack_demo_opts_default(&o);
 	o.scenario = "no-such";
 	cr_assert_eq(synack_demo_run(&o, NULL), -ENOENT);
+}
+
+Test(demo, pcap_of_the_client_link)
+{
+	char path[] = "/tmp/synack-demo-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	struct synack_demo_opts o;
+	synack_demo_opts_default(&o);
+	o.pcap_path = path;
+	size_t len;
+	free(render(&o, &len));
+	FILE *f = fopen(path, "rb");
+	cr_assert(f);
+	uint8_t hdr[24];
+	cr_assert_eq(fread(hdr, 1, sizeof hdr, f), sizeof hdr);
+	uint32_t magic = (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 | (uint32_t)hdr[2] << 16 |
+			 (uint32_t)hdr[3] << 24;
+	cr_assert_eq(magic, 0xa1b2c3d4u, "a microsecond pcap");
+	/* Every segment of the conversation: the client's 6 out and the server's 5 in. */
+	size_t records = 0;
+	uint8_t rec[16];
+	while (fread(rec, 1, sizeof rec, f) == sizeof rec) {
+		uint32_t incl = (uint32_t)rec[8] | (uint32_t)rec[9] << 8 | (uint32_t)rec[10] << 16 |
+				(uint32_t)rec[11] << 24;
+		cr_assert_eq(fseek(f, incl, SEEK_CUR), 0);
+		records++;
+	}
+	fclose(f);
+	unlink(path);
+	cr_assert_eq(records, ECHO_N);
 }

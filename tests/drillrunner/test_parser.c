@@ -230,6 +230,25 @@ Test(parser, tcp_options_sack_ts_port_and_empty)
 	cr_assert_eq(S.ev[4].pkt.seq, 5);
 }
 
+Test(parser, icmp)
+{
+	cr_assert_eq(parse("0 < icmp unreachable frag_needed mtu 1200 [1:1461(1460)]\n"
+			   "0 < icmp time_exceeded\n"
+			   "0 < icmp unreachable code_9 [5:5(0)]\n"
+			   "0 < icmp type_40\n"), 0, "%s", E.p);
+	const struct drill_packet *a = &S.ev[0].pkt;
+	cr_assert(a->icmp && a->inbound);
+	cr_assert_eq(a->icmp_type, 3);
+	cr_assert_eq(a->icmp_code, 4);
+	cr_assert(a->has_mtu && a->mtu == 1200);
+	cr_assert(a->has_seq && a->seq == 1 && a->len == 1460);
+	cr_assert_eq(S.ev[1].pkt.icmp_type, 11);
+	cr_assert_eq(S.ev[1].pkt.icmp_code, 0, "a missing code is 0, as in packetdrill");
+	cr_assert(!S.ev[1].pkt.has_seq);
+	cr_assert_eq(S.ev[2].pkt.icmp_code, 9);
+	cr_assert_eq(S.ev[3].pkt.icmp_type, 40);
+}
+
 static void expect_error(const char *src, const char *msg)
 {
 	struct drill_script s;
@@ -251,4 +270,7 @@ Test(parser, errors_name_the_line)
 	expect_error("0 < S\n", "an inbound packet needs seq:end(len)");
 	expect_error("0...1 < S 0:0(0)\n", "only a system call can have an end time");
 	expect_error("0 \"abc\n", "t.pkt:1: newline in string");
+	expect_error("0 > icmp unreachable\n", "outbound ICMP is not supported");
+	expect_error("0 < icmp bogus\n", "expected an ICMP type");
+	expect_error("0 < icmp time_exceeded mtu 5\n", "mtu goes with unreachable frag_needed");
 }

@@ -11,6 +11,7 @@
 #define SYNACK_FUZZ_NO_MAIN 1
 #include "../../fuzz/fuzz_http.c"
 #include "../../fuzz/fuzz_pcap.c"
+#include "../../fuzz/fuzz_stack.c"
 #include "../../fuzz/fuzz_wire.c"
 
 typedef int (*harness_fn)(const uint8_t *data, size_t len);
@@ -63,3 +64,4 @@ static void replay(const char *target, harness_fn fn, int min_seeds)
 Test(fuzz_regress, wire) { replay("fuzz_wire", synack_fuzz_wire, 8); }
 Test(fuzz_regress, http) { replay("fuzz_http", synack_fuzz_http, 7); }
 Test(fuzz_regress, pcap) { replay("fuzz_pcap", synack_fuzz_pcap, 7); }
+Test(fuzz_regress, stack) { replay("fuzz_stack", synack_fuzz_stack, 4); }

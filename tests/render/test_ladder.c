@@ -72,7 +72,7 @@ static void state(struct rig *r, uint64_t t, bool client, enum synack_tcp_state 
 static void seg(struct rig *r, enum synack_trace_kind kind, uint64_t t, bool from_client,
 		uint8_t flags, uint32_t seq, uint32_t ack, size_t len, bool retx)
 {
-	uint8_t payload[64] = {0};
+	static const uint8_t payload[1500];
 	struct synack_tcp_seg s = {.sport = from_client ? C_PORT : S_PORT,
 				   .dport = from_client ? S_PORT : C_PORT, .seq = seq, .ack = ack,
 				   .flags = flags, .win = 65535, .payload = payload, .len = len};

@@ -78,7 +78,24 @@ void st_config(struct synack_config *cfg)
 		cfg->secret[i] = (uint8_t)(i * 7 + 1);
 }
 
+static bool init_common(struct segtest *t, const struct synack_config *cfg, size_t fail_at);
+
 void st_init(struct segtest *t, const struct synack_config *cfg)
+{
+	cr_assert(init_common(t, cfg, 0), "synack_stack_create");
+}
+
+bool st_try_init(struct segtest *t, const struct synack_config *cfg, size_t fail_at)
+{
+	if (init_common(t, cfg, fail_at))
+		return true;
+	cr_assert_eq(t->live_allocs, 0, "a failed create leaks nothing");
+	free(t->frames);
+	free(t->ev);
+	return false;
+}
+
+static bool init_common(struct segtest *t, const struct synack_config *cfg, size_t fail_at)
 {
 	memset(t, 0, sizeof *t);
 	t->frames = calloc(ST_MAX_FRAMES, sizeof t->frames[0]);
@@ -97,12 +114,17 @@ void st_init(struct segtest *t, const struct synack_config *cfg)
 	t->cfg.trace_ctx = t;
 	t->cfg.wake = on_wake;
 	t->cfg.wake_ctx = t;
+	t->fail_at = fail_at;
 	int r = synack_stack_create(&t->s, &t->cfg);
-	cr_assert_eq(r, 0, "synack_stack_create: %d", r);
+	if (r < 0) {
+		cr_assert_eq(r, -ENOMEM);
+		return false;
+	}
 	cr_assert_eq(synack_stack_live_allocs(t->s), t->live_allocs,
 		     "the stack's own accounting matches the allocator's");
 	t->lport = ST_SERVER_PORT;
 	t->rport = ST_PEER_PORT;
+	return true;
 }
 
 void st_fini(struct segtest *t)

@@ -87,6 +87,9 @@ struct st_in {
 
 /* cfg may be NULL (defaults with addr 10.0.0.2). The callbacks and allocator are replaced. */
 void st_init(struct segtest *t, const struct synack_config *cfg);
+/* Like st_init with the fail_at-th allocation failing (0: none). Returns false (and checks
+ * that nothing leaked) when the stack could not be created. */
+bool st_try_init(struct segtest *t, const struct synack_config *cfg, size_t fail_at);
 /* Destroys the stack and asserts that every allocation was freed. */
 void st_fini(struct segtest *t);
 void st_config(struct synack_config *cfg); /* defaults for a segtest stack */

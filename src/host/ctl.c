@@ -1,0 +1,247 @@
+/* synack — the control socket and the ss/nstat views, see ctl.h. */
+#include "host/ctl.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "synack/socket.h"
+
+struct synack_ctl {
+	struct synack_loop *loop;
+	int fd;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+static int make_addr(const char *path, struct sockaddr_un *sun)
+{
+	memset(sun, 0, sizeof *sun);
+	sun->sun_family = AF_UNIX;
+	if (!path || strlen(path) >= sizeof sun->sun_path)
+		return -ENAMETOOLONG;
+	strcpy(sun->sun_path, path);
+	return 0;
+}
+
+static void endpoint_str(const struct synack_endpoint *e, bool listener, char *buf, size_t cap)
+{
+	struct in_addr a = {.s_addr = htonl(e->addr)};
+	char ip[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &a, ip, sizeof ip);
+	if (listener && e->port == 0)
+		snprintf(buf, cap, "%s:*", ip);
+	else
+		snprintf(buf, cap, "%s:%u", ip, e->port);
+}
+
+struct ss_ctx {
+	FILE *out;
+	bool internals;
+};
+
+/* One row as ss prints it; for a listener, Recv-Q is the accept queue and Send-Q the backlog,
+ * as the engine reports them in recv_q/send_q. */
+static void ss_row(void *ctx, int fd, const struct synack_tcp_info *i)
+{
+	(void)fd;
+	struct ss_ctx *c = ctx;
+	bool listen = i->state == SYNACK_LISTEN;
+	char l[32], r[32];
+	endpoint_str(&i->local, false, l, sizeof l);
+	endpoint_str(&i->remote, listen, r, sizeof r);
+	fprintf(c->out, "%-10s %-6u %-6u %-21s %-21s\n", synack_state_ss_name(i->state), i->recv_q,
+		i->send_q, l, r);
+	if (!c->internals || listen)
+		return;
+	uint32_t mss = i->snd_mss ? i->snd_mss : 1;
+	fprintf(c->out, "\t %s%swscale:%u,%u rto:%u rtt:%.3f/%.3f mss:%u rcvmss:%u cwnd:%u "
+			"snd_wnd:%u rcv_wnd:%u unacked:%u retrans:%u/%u\n",
+		i->ts_ok ? "ts " : "", i->sack_ok ? "sack " : "", i->snd_wscale, i->rcv_wscale,
+		i->rto_us / 1000, i->rtt_us / 1000.0, i->rttvar_us / 1000.0, i->snd_mss, i->rcv_mss,
+		i->snd_cwnd / mss, i->snd_wnd, i->rcv_wnd, i->unacked, i->retransmits,
+		i->total_retrans);
+}
+
+void synack_format_ss(const struct synack_stack *s, bool internals, FILE *out)
+{
+	struct ss_ctx c = {out, internals};
+	fprintf(out, "%-10s %-6s %-6s %-21s %-21s\n", "State", "Recv-Q", "Send-Q",
+		"Local Address:Port", "Peer Address:Port");
+	synack_stack_foreach(s, ss_row, &c);
+}
+
+void synack_format_nstat(const struct synack_counters *c, FILE *out)
+{
+	fprintf(out, "#synack\n");
+	for (int i = 0; i < SYNACK_CTR_COUNT; i++)
+		if (c->v[i])
+			fprintf(out, "%-32s%-16llu%6.1f\n", synack_counter_name((enum synack_counter)i),
+				(unsigned long long)c->v[i], 0.0);
+	for (int i = 1; i < SYNACK_DROP_COUNT; i++)
+		if (c->drops[i]) {
+			char name[64];
+			snprintf(name, sizeof name, "SynackDrop_%s",
+				 synack_drop_reason_name((enum synack_drop_reason)i));
+			fprintf(out, "%-32s%-16llu%6.1f\n", name, (unsigned long long)c->drops[i], 0.0);
+		}
+}
+
+static void write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w <= 0)
+			return; /* the client went away or is too slow (SO_SNDTIMEO) */
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Answers one client. The client sends its request right after connecting, so a short
+ * receive timeout suffices; the answer is built in memory, then written. */
+static void serve_one(struct synack_ctl *c, int cfd)
+{
+	struct timeval tv = {.tv_sec = 1};
+	setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(cfd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	char req[64];
+	ssize_t n = read(cfd, req, sizeof req - 1);
+	if (n <= 0)
+		return;
+	req[n] = '\0';
+	req[strcspn(req, "\r\n")] = '\0';
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	if (!m)
+		return;
+	struct synack_stack *s = synack_loop_stack(c->loop);
+	if (!strcmp(req, "ss") || !strcmp(req, "ss -i")) {
+		synack_format_ss(s, req[2] != '\0', m);
+	} else if (!strcmp(req, "nstat")) {
+		struct synack_counters ctr;
+		synack_stack_counters(s, &ctr);
+		synack_format_nstat(&ctr, m);
+	} else {
+		fprintf(m, "error: unknown request '%s' (ss, ss -i, nstat)\n", req);
+	}
+	fclose(m);
+	write_all(cfd, buf, len);
+	free(buf);
+}
+
+static void on_ctl(void *ctx, int fd, uint32_t events)
+{
+	(void)events;
+	struct synack_ctl *c = ctx;
+	for (int i = 0; i < 16; i++) {
+		int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		if (cfd < 0)
+			return;
+		serve_one(c, cfd);
+		close(cfd);
+	}
+}
+
+/* A socket file left by a synack that died is replaced; one that answers is not. */
+static int clear_stale(const struct sockaddr_un *sun)
+{
+	struct stat st;
+	if (lstat(sun->sun_path, &st) < 0)
+		return 0;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int live = connect(fd, (const struct sockaddr *)sun, sizeof *sun) == 0;
+	close(fd);
+	if (live)
+		return -EADDRINUSE;
+	unlink(sun->sun_path);
+	return 0;
+}
+
+int synack_ctl_open(struct synack_ctl **out, const char *path, struct synack_loop *loop)
+{
+	*out = NULL;
+	struct sockaddr_un sun;
+	int err = make_addr(path, &sun);
+	if (err || (err = clear_stale(&sun)))
+		return err;
+	struct synack_ctl *c = calloc(1, sizeof *c);
+	if (!c)
+		return -ENOMEM;
+	c->loop = loop;
+	strcpy(c->path, path);
+	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		err = -errno;
+		free(c);
+		return err;
+	}
+	/* The socket file is created with mode 0600: only the owner may connect. */
+	mode_t old = umask(0177);
+	int rc = bind(c->fd, (struct sockaddr *)&sun, sizeof sun);
+	umask(old);
+	if (rc < 0 || listen(c->fd, 16) < 0 || chmod(path, 0600) < 0)
+		err = -errno;
+	if (!err)
+		err = synack_loop_add_fd(loop, c->fd, EPOLLIN, on_ctl, c);
+	if (err) {
+		close(c->fd);
+		if (rc == 0)
+			unlink(path);
+		free(c);
+		return err;
+	}
+	*out = c;
+	return 0;
+}
+
+void synack_ctl_close(struct synack_ctl *c)
+{
+	if (!c)
+		return;
+	synack_loop_del_fd(c->loop, c->fd);
+	close(c->fd);
+	unlink(c->path);
+	free(c);
+}
+
+int synack_ctl_query(const char *path, const char *request, FILE *out)
+{
+	struct sockaddr_un sun;
+	int err = make_addr(path, &sun);
+	if (err)
+		return err;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	struct timeval tv = {.tv_sec = 5};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof sun) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	char line[80];
+	int n = snprintf(line, sizeof line, "%s\n", request);
+	if (write(fd, line, (size_t)n) != n) {
+		close(fd);
+		return -EIO;
+	}
+	char buf[4096];
+	ssize_t r;
+	while ((r = read(fd, buf, sizeof buf)) > 0)
+		fwrite(buf, 1, (size_t)r, out);
+	err = r < 0 ? -EIO : 0;
+	close(fd);
+	return err;
+}

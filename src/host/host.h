@@ -1,0 +1,41 @@
+/* synack — a stack on a real wire: the TUN device, optional pcap capture and trace file, the
+ * event loop, and the control socket, set up and torn down together for `serve` and
+ * `connect`. */
+#ifndef SYNACK_HOST_HOST_H
+#define SYNACK_HOST_HOST_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "host/ctl.h"
+#include "host/loop.h"
+#include "link/tun.h"
+
+struct synack_host_opts {
+	const char *name;     /* the stack's name in traces ("serve", "connect") */
+	const char *tun;      /* device name */
+	const char *cidr;     /* synack's address, A.B.C.D/NN */
+	const char *pcap;     /* capture file, or NULL */
+	const char *trace;    /* JSON-lines trace file, or NULL */
+	const char *ctl;      /* control socket path, or NULL */
+	uint32_t max_sockets; /* 0: the stack's default */
+};
+
+struct synack_host {
+	struct synack_loop *loop;
+	struct synack_stack *stack;
+	struct synack_ctl *ctl;
+	struct synack_tun_info tun;
+	uint32_t addr;
+	FILE *trace_file;
+	void *trace_state;
+};
+
+/* Sets everything up. On failure returns a negative errno and writes a one-line reason
+ * (without newline) to why. */
+int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
+		     const struct synack_loop_hooks *hooks, char *why, size_t why_cap);
+/* Tears everything down (the capture and the trace are flushed). */
+void synack_host_close(struct synack_host *h);
+
+#endif

@@ -1,0 +1,200 @@
+/* Keepalive (RFC 1122 §4.2.3.6 with Linux's timing), zero-window probing (RFC 9293
+ * §3.8.6.1), fast retransmit and NewReno recovery (RFC 5681, RFC 6582), and reopening a
+ * connection from TIME-WAIT (RFC 1122 §4.2.2.13). */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "support/segtest.h"
+
+#define SEC 1000000ull
+#define MS 1000ull
+
+static void set_int(struct segtest *t, int fd, int level, int name, int v)
+{
+	cr_assert_eq(synack_setsockopt(t->s, fd, level, name, &v, sizeof v), 0);
+}
+
+static void keepalive_on(struct segtest *t, int fd)
+{
+	set_int(t, fd, SYNACK_IPPROTO_TCP, SYNACK_TCP_KEEPIDLE, 10);
+	set_int(t, fd, SYNACK_IPPROTO_TCP, SYNACK_TCP_KEEPINTVL, 5);
+	set_int(t, fd, SYNACK_IPPROTO_TCP, SYNACK_TCP_KEEPCNT, 3);
+	set_int(t, fd, SYNACK_SOL_SOCKET, SYNACK_SO_KEEPALIVE, 1);
+}
+
+Test(keepalive, probes_then_etimedout)
+{
+	struct segtest t;
+	st_init(&t, NULL);
+	uint32_t iss;
+	int fd = st_passive_open(&t, 1000, &iss);
+	keepalive_on(&t, fd);
+	st_at(&t, 10 * SEC - 1);
+	st_expect_none(&t);
+	/* Probes: an ACK with SEQ = SND.NXT - 1 and no data, at idle, then every interval. */
+	static const uint64_t at[] = {10, 15, 20};
+	for (size_t i = 0; i < 3; i++) {
+		st_at(&t, at[i] * SEC);
+		st_expect_data(&t, F_A, iss, 1001, 0);
+	}
+	cr_assert_eq(st_counter(&t, SYNACK_CTR_TCPKeepAlive), 3);
+	st_at(&t, 25 * SEC - 1);
+	st_expect_none(&t);
+	st_at(&t, 25 * SEC);
+	st_expect(&t, F_R | F_A, iss + 1, 1001, NULL); /* Linux resets before giving up */
+	char b[2];
+	cr_assert_eq(synack_recv(t.s, fd, b, 1, 0), -ETIMEDOUT);
+	st_fini(&t);
+}
+
+Test(keepalive, any_segment_restarts_idle)
+{
+	struct segtest t;
+	st_init(&t, NULL);
+	uint32_t iss;
+	int fd = st_passive_open(&t, 1000, &iss);
+	keepalive_on(&t, fd);
+	st_at(&t, 10 * SEC);
+	st_expect_data(&t, F_A, iss, 1001, 0);
+	st_at(&t, 11 * SEC);
+	ST_IN(&t, .flags = F_A, .seq = 1001, .ack = iss + 1); /* the probe's answer */
+	st_at(&t, 15 * SEC);
+	st_expect_none(&t);
+	st_at(&t, 21 * SEC - 1);
+	st_expect_none(&t);
+	st_at(&t, 21 * SEC);
+	st_expect_data(&t, F_A, iss, 1001, 0);
+	cr_assert_eq(st_state(&t, fd), SYNACK_ESTABLISHED);
+	st_fini(&t);
+}
+
+Test(persist, zero_window_probes_with_backoff_then_send)
+{
+	struct segtest t;
+	st_init(&t, NULL);
+	int lfd = st_listen(&t, 80, 4);
+	ST_IN(&t, .flags = F_S, .seq = 0, .opts = {.has_mss = true, .mss = 1460});
+	struct st_seg sa;
+	st_expect_ack(&t, F_S | F_A, 1, &sa);
+	uint32_t iss = sa.seq;
+	ST_IN(&t, .flags = F_A, .seq = 1, .ack = iss + 1, .win = ST_ZERO_WIN);
+	int fd = synack_accept(t.s, lfd, NULL);
+	cr_assert_eq(synack_send(t.s, fd, "abc", 3, 0), 3);
+	st_expect_none(&t); /* the peer's window is zero */
+	/* RTO 200 ms (0 us RTT); probes <SEQ=SND.UNA-1>, backing off 200, 400, 800 ms. */
+	st_at(&t, 200 * MS);
+	st_expect_data(&t, F_A, iss, 1, 0);
+	st_at(&t, 600 * MS - 1);
+	st_expect_none(&t);
+	st_at(&t, 600 * MS);
+	st_expect_data(&t, F_A, iss, 1, 0);
+	ST_IN(&t, .flags = F_A, .seq = 1, .ack = iss + 1, .win = ST_ZERO_WIN);
+	st_at(&t, 1400 * MS);
+	st_expect_data(&t, F_A, iss, 1, 0);
+	/* The window opens: the data goes. */
+	ST_IN(&t, .flags = F_A, .seq = 1, .ack = iss + 1, .win = 1000);
+	st_expect_data(&t, F_A | F_P, iss + 1, 1, 3);
+	cr_assert_eq(st_count_events(&t, SYNACK_TRACE_TIMER), 3);
+	st_fini(&t);
+}
+
+Test(persist, receiver_announces_zero_window_and_reopens)
+{
+	static uint8_t big[4096];
+	struct synack_config cfg;
+	st_config(&cfg);
+	cfg.rcvbuf = 4096;
+	cfg.window_scaling = false;
+	struct segtest t;
+	st_init(&t, &cfg);
+	uint32_t iss;
+	int fd = st_passive_open(&t, 0, &iss);
+	ST_IN(&t, .flags = F_A, .seq = 1, .ack = iss + 1, .data = big, .len = 4096);
+	struct st_seg a;
+	st_expect(&t, F_A, iss + 1, 4097, &a);
+	cr_assert_eq(a.win, 0, "the receive buffer is full");
+	/* More data is not acceptable at a zero window: dropped with an ACK. */
+	ST_IN(&t, .flags = F_A, .seq = 4097, .ack = iss + 1, .data = big, .len = 10);
+	st_expect(&t, F_A, iss + 1, 4097, &a);
+	cr_assert_eq(a.win, 0);
+	uint8_t out[4096];
+	cr_assert_eq(synack_recv(t.s, fd, out, sizeof out, 0), 4096);
+	st_expect(&t, F_A, iss + 1, 4097, &a); /* window update */
+	cr_assert_eq(a.win, 4096);
+	st_fini(&t);
+}
+
+Test(cc, fast_retransmit_on_third_dupack_and_newreno)
+{
+	static uint8_t buf[8000];
+	struct segtest t;
+	st_init(&t, NULL);
+	uint32_t iss;
+	int fd = st_passive_open(&t, 1000, &iss);
+	cr_assert_eq(synack_send(t.s, fd, buf, 5 * 1460, 0), 5 * 1460);
+	for (int i = 0; i < 5; i++)
+		st_expect_data(&t, i == 4 ? F_A | F_P : F_A, iss + 1 + (uint32_t)i * 1460, 1001, 1460);
+	/* The second segment is lost: the peer ACKs the first, then three duplicates. */
+	ST_IN(&t, .flags = F_A, .seq = 1001, .ack = iss + 1461);
+	ST_IN(&t, .flags = F_A, .seq = 1001, .ack = iss + 1461);
+	ST_IN(&t, .flags = F_A, .seq = 1001, .ack = iss + 1461);
+	st_expect_none(&t);
+	ST_IN(&t, .flags = F_A, .seq = 1001, .ack = iss + 1461);
+	st_expect_data(&t, F_A, iss + 1461, 1001, 1460);
+	struct synack_tcp_info ti;
+	synack_tcp_info(t.s, fd, &ti);
+	/* ssthresh = max(FlightSize/2, 2 SMSS) = 4*1460/2 = 2920; cwnd = ssthresh + 3 SMSS. */
+	cr_assert_eq(ti.snd_cwnd, 2920 + 3 * 1460);
+	/* Full ACK: recovery ends, cwnd deflates to ssthresh. */
+	ST_IN(&t, .flags = F_A, .seq = 1001, .ack = iss + 1 + 5 * 1460);
+	synack_tcp_info(t.s, fd, &ti);
+	cr_assert_eq(ti.snd_cwnd, 2920);
+	cr_assert_eq(st_counter(&t, SYNACK_CTR_RetransSegs), 1);
+	st_fini(&t);
+}
+
+Test(cc, slow_start_initial_window_10_segments)
+{
+	static uint8_t buf[30000];
+	struct segtest t;
+	st_init(&t, NULL);
+	uint32_t iss;
+	int fd = st_passive_open(&t, 1000, &iss);
+	int big = 65536;
+	(void)big;
+	cr_assert_eq(synack_send(t.s, fd, buf, 16384, 0), 16384);
+	size_t n = 0;
+	struct st_seg x;
+	while (st_next(&t, &x))
+		n++;
+	cr_assert_eq(n, 10, "initial cwnd: 10 segments");
+	ST_IN(&t, .flags = F_A, .seq = 1001, .ack = iss + 1 + 1460);
+	n = 0;
+	while (st_next(&t, &x))
+		n++;
+	cr_assert_eq(n, 2, "slow start: one ACKed segment opens room for two");
+	st_fini(&t);
+}
+
+Test(time_wait, new_syn_above_rcv_nxt_reopens)
+{
+	struct segtest t;
+	st_init(&t, NULL);
+	uint32_t iss;
+	int fd = st_passive_open(&t, 1000, &iss);
+	synack_close(t.s, fd);
+	st_expect(&t, F_F | F_A, iss + 1, 1001, NULL);
+	ST_IN(&t, .flags = F_F | F_A, .seq = 1001, .ack = iss + 2);
+	st_expect(&t, F_A, iss + 2, 1002, NULL);
+	cr_assert_eq(st_count_state(&t, SYNACK_TIME_WAIT), 1);
+	/* Same 4-tuple, new incarnation. */
+	ST_IN(&t, .flags = F_S, .seq = 50000);
+	struct st_seg sa;
+	st_expect_ack(&t, F_S | F_A, 50001, &sa);
+	cr_assert((int32_t)(sa.seq - (iss + 2 + 65535)) > 0, "new ISS above the old incarnation's");
+	cr_assert_eq(st_count_state(&t, SYNACK_TIME_WAIT), 0);
+	cr_assert_eq(st_count_state(&t, SYNACK_SYN_RECEIVED), 1);
+	/* An old SYN (below RCV.NXT) in TIME-WAIT only draws an ACK. */
+	st_fini(&t);
+}

@@ -1,0 +1,351 @@
+/* peer — the kernel's side of synack's interop tests: a small TCP client and server on the
+ * Linux socket API, with exactly the behaviours the tests need (echo, half-close either way,
+ * abortive close, many concurrent connections). Built by tests/interop/run.sh.
+ *
+ *   peer server PORT echo                 accept one; echo until EOF; then close
+ *   peer server PORT send FILE            accept one; send FILE; close (the kernel closes first)
+ *   peer server PORT sink-then-send OUT FILE   read to EOF into OUT, then send FILE, close
+ *   peer server PORT send-then-sink FILE OUT   send FILE, shut the write half, read to EOF
+ *   peer server PORT abort                accept one; read once; close with SO_LINGER 0 (RST)
+ *   peer server PORT expect-reset         accept one; read until an error: exit 0 on ECONNRESET
+ *   peer client HOST PORT echo FILE OUT   send FILE while reading into OUT; shut; read to EOF
+ *   peer client HOST PORT recv OUT        read to EOF into OUT, then close
+ *   peer client HOST PORT abort           connect, send 1 KiB, close with SO_LINGER 0
+ *   peer many HOST PORT N BYTES SECS      N connections at once, each sends BYTES and reads
+ *                                         them back (echo), within SECS seconds
+ *
+ * Exit status: 0 success, 3 ECONNREFUSED, 4 ECONNRESET, 5 timeout, 1 anything else.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static int fail(const char *what, int err)
+{
+	fprintf(stderr, "peer: %s: %s\n", what, strerror(err));
+	if (err == ECONNREFUSED)
+		exit(3);
+	if (err == ECONNRESET || err == EPIPE)
+		exit(4);
+	if (err == ETIMEDOUT)
+		exit(5);
+	exit(1);
+}
+
+static int open_or_die(const char *path, int flags)
+{
+	int fd = open(path, flags, 0644);
+	if (fd < 0)
+		fail(path, errno);
+	return fd;
+}
+
+static void write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			fail("write", errno);
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Sends in_fd (or nothing) while reading into out_fd (or nowhere); shuts the write half
+ * after the last byte (unless keep_open); returns at the peer's EOF. */
+static void duplex(int s, int in_fd, int out_fd, int keep_open)
+{
+	static char ib[65536], ob[65536];
+	size_t ioff = 0, ilen = 0;
+	int in_eof = in_fd < 0, shut = keep_open, peer_eof = 0;
+	while (!peer_eof || !shut) {
+		if (!shut && in_eof && ioff == ilen) {
+			shutdown(s, SHUT_WR);
+			shut = 1;
+		}
+		if (!in_eof && ioff == ilen) {
+			ssize_t n = read(in_fd, ib, sizeof ib);
+			if (n < 0)
+				fail("read file", errno);
+			in_eof = n == 0;
+			ioff = 0;
+			ilen = (size_t)n;
+			continue;
+		}
+		struct pollfd p = {.fd = s, .events = (short)((peer_eof ? 0 : POLLIN) |
+							      (ioff < ilen ? POLLOUT : 0))};
+		if (poll(&p, 1, 60000) <= 0)
+			fail("poll", ETIMEDOUT);
+		if (p.revents & (POLLIN | POLLERR | POLLHUP)) {
+			ssize_t n = recv(s, ob, sizeof ob, MSG_DONTWAIT);
+			if (n < 0 && errno != EAGAIN)
+				fail("recv", errno);
+			if (n == 0)
+				peer_eof = 1;
+			if (n > 0 && out_fd >= 0)
+				write_all(out_fd, ob, (size_t)n);
+		}
+		if (p.revents & POLLOUT) {
+			ssize_t n = send(s, ib + ioff, ilen - ioff, MSG_DONTWAIT | MSG_NOSIGNAL);
+			if (n < 0 && errno != EAGAIN)
+				fail("send", errno);
+			if (n > 0)
+				ioff += (size_t)n;
+		}
+	}
+}
+
+/* Echo until EOF: whatever arrives goes back; at EOF the rest is flushed, then close. */
+static void echo(int s)
+{
+	static char b[65536];
+	for (;;) {
+		ssize_t n = recv(s, b, sizeof b, 0);
+		if (n < 0)
+			fail("recv", errno);
+		if (n == 0)
+			return;
+		for (ssize_t o = 0; o < n;) {
+			ssize_t w = send(s, b + o, (size_t)(n - o), MSG_NOSIGNAL);
+			if (w < 0)
+				fail("send", errno);
+			o += w;
+		}
+	}
+}
+
+static void linger0_close(int s)
+{
+	struct linger lg = {1, 0};
+	setsockopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	close(s);
+}
+
+static int server(int argc, char **argv)
+{
+	if (argc < 2)
+		return 2;
+	int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[0]))};
+	if (bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, 16) < 0)
+		fail("listen", errno);
+	struct pollfd p = {.fd = l, .events = POLLIN};
+	if (poll(&p, 1, 60000) <= 0)
+		fail("accept", ETIMEDOUT);
+	int s = accept(l, NULL, NULL);
+	if (s < 0)
+		fail("accept", errno);
+	close(l);
+	const char *mode = argv[1];
+	if (!strcmp(mode, "echo")) {
+		echo(s);
+	} else if (!strcmp(mode, "send") && argc >= 3) {
+		duplex(s, open_or_die(argv[2], O_RDONLY), -1, 0);
+	} else if (!strcmp(mode, "sink-then-send") && argc >= 4) {
+		duplex(s, -1, open_or_die(argv[2], O_WRONLY | O_CREAT | O_TRUNC), 1);
+		/* Our write half is still open: now send, then close. */
+		int f = open_or_die(argv[3], O_RDONLY);
+		static char b[65536];
+		ssize_t n;
+		while ((n = read(f, b, sizeof b)) > 0)
+			for (ssize_t o = 0; o < n;) {
+				ssize_t w = send(s, b + o, (size_t)(n - o), MSG_NOSIGNAL);
+				if (w < 0)
+					fail("send", errno);
+				o += w;
+			}
+	} else if (!strcmp(mode, "send-then-sink") && argc >= 4) {
+		duplex(s, open_or_die(argv[2], O_RDONLY), open_or_die(argv[3], O_WRONLY | O_CREAT | O_TRUNC), 0);
+	} else if (!strcmp(mode, "abort")) {
+		char b[4096];
+		if (recv(s, b, sizeof b, 0) < 0)
+			fail("recv", errno);
+		linger0_close(s);
+		return 0;
+	} else if (!strcmp(mode, "expect-reset")) {
+		char b[65536];
+		for (;;) {
+			ssize_t n = recv(s, b, sizeof b, 0);
+			if (n < 0 && errno == ECONNRESET) {
+				printf("peer: ECONNRESET\n");
+				return 0;
+			}
+			if (n <= 0) {
+				fprintf(stderr, "peer: expected a reset, got %s\n",
+					n == 0 ? "EOF" : strerror(errno));
+				return 1;
+			}
+		}
+	} else {
+		return 2;
+	}
+	close(s);
+	return 0;
+}
+
+static int dial(const char *host, const char *port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port))};
+	if (inet_pton(AF_INET, host, &a.sin_addr) != 1)
+		fail("bad address", EINVAL);
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	if (connect(s, (struct sockaddr *)&a, sizeof a) < 0)
+		fail("connect", errno);
+	return s;
+}
+
+static int client(int argc, char **argv)
+{
+	if (argc < 3)
+		return 2;
+	int s = dial(argv[0], argv[1]);
+	const char *mode = argv[2];
+	if (!strcmp(mode, "echo") && argc >= 5)
+		duplex(s, open_or_die(argv[3], O_RDONLY), open_or_die(argv[4], O_WRONLY | O_CREAT | O_TRUNC), 0);
+	else if (!strcmp(mode, "recv") && argc >= 4) {
+		int out = open_or_die(argv[3], O_WRONLY | O_CREAT | O_TRUNC);
+		static char b[65536];
+		ssize_t n;
+		while ((n = recv(s, b, sizeof b, 0)) > 0)
+			write_all(out, b, (size_t)n);
+		if (n < 0)
+			fail("recv", errno);
+	} else if (!strcmp(mode, "abort")) {
+		char b[1024];
+		memset(b, 'x', sizeof b);
+		if (send(s, b, sizeof b, MSG_NOSIGNAL) < 0)
+			fail("send", errno);
+		usleep(200000);
+		linger0_close(s);
+		return 0;
+	} else {
+		return 2;
+	}
+	close(s);
+	return 0;
+}
+
+/* ---- many: N concurrent echo connections ----------------------------------------------- */
+
+struct conn {
+	int fd;
+	size_t sent, rcvd;
+	int shut, done;
+};
+
+static uint8_t pattern(size_t conn, size_t i) { return (uint8_t)(i * 7 + conn * 13 + (i >> 8)); }
+
+static int many(int argc, char **argv)
+{
+	if (argc < 5)
+		return 2;
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[1]))};
+	inet_pton(AF_INET, argv[0], &a.sin_addr);
+	size_t n = (size_t)atoi(argv[2]), bytes = (size_t)atol(argv[3]);
+	time_t deadline = time(NULL) + atoi(argv[4]);
+	struct rlimit rl = {n + 64, n + 64};
+	setrlimit(RLIMIT_NOFILE, &rl);
+	struct conn *c = calloc(n, sizeof *c);
+	int ep = epoll_create1(0);
+	for (size_t i = 0; i < n; i++) {
+		c[i].fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		if (c[i].fd < 0)
+			fail("socket", errno);
+		if (connect(c[i].fd, (struct sockaddr *)&a, sizeof a) < 0 && errno != EINPROGRESS)
+			fail("connect", errno);
+		struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT, .data.u64 = i};
+		epoll_ctl(ep, EPOLL_CTL_ADD, c[i].fd, &ev);
+	}
+	size_t done = 0, bad = 0;
+	static uint8_t buf[65536];
+	struct epoll_event evs[256];
+	while (done < n && time(NULL) < deadline) {
+		int k = epoll_wait(ep, evs, 256, 1000);
+		for (int e = 0; e < k; e++) {
+			struct conn *x = &c[evs[e].data.u64];
+			size_t id = evs[e].data.u64;
+			if (x->done)
+				continue;
+			if ((evs[e].events & EPOLLOUT) && x->sent < bytes) {
+				size_t m = bytes - x->sent < sizeof buf ? bytes - x->sent : sizeof buf;
+				for (size_t j = 0; j < m; j++)
+					buf[j] = pattern(id, x->sent + j);
+				ssize_t w = send(x->fd, buf, m, MSG_NOSIGNAL);
+				if (w > 0)
+					x->sent += (size_t)w;
+				else if (w < 0 && errno != EAGAIN) {
+					x->done = 1, bad++, done++;
+					fprintf(stderr, "peer: conn %zu send: %s\n", id, strerror(errno));
+					continue;
+				}
+			}
+			if (x->sent == bytes && !x->shut) {
+				shutdown(x->fd, SHUT_WR);
+				x->shut = 1;
+				struct epoll_event ev = {.events = EPOLLIN, .data.u64 = id};
+				epoll_ctl(ep, EPOLL_CTL_MOD, x->fd, &ev);
+			}
+			if (evs[e].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+				ssize_t r = recv(x->fd, buf, sizeof buf, MSG_DONTWAIT);
+				if (r < 0 && errno == EAGAIN)
+					continue;
+				if (r < 0) {
+					x->done = 1, bad++, done++;
+					fprintf(stderr, "peer: conn %zu recv: %s\n", id, strerror(errno));
+					continue;
+				}
+				for (ssize_t j = 0; j < r; j++)
+					if (buf[j] != pattern(id, x->rcvd + (size_t)j)) {
+						fprintf(stderr, "peer: conn %zu: wrong byte at %zu\n", id,
+							x->rcvd + (size_t)j);
+						x->done = 1, bad++, done++;
+						break;
+					}
+				if (x->done)
+					continue;
+				x->rcvd += (size_t)r;
+				if (r == 0) {
+					if (x->rcvd != bytes) {
+						fprintf(stderr, "peer: conn %zu: %zu of %zu bytes\n", id,
+							x->rcvd, bytes);
+						bad++;
+					}
+					x->done = 1, done++;
+					close(x->fd);
+				}
+			}
+		}
+	}
+	printf("peer: %zu connections, %zu complete, %zu failed, %zu unfinished\n", n, done - bad,
+	       bad, n - done);
+	return bad || done < n ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	int rc = 2;
+	if (argc >= 2 && !strcmp(argv[1], "server"))
+		rc = server(argc - 2, argv + 2);
+	else if (argc >= 2 && !strcmp(argv[1], "client"))
+		rc = client(argc - 2, argv + 2);
+	else if (argc >= 2 && !strcmp(argv[1], "many"))
+		rc = many(argc - 2, argv + 2);
+	if (rc == 2)
+		fprintf(stderr, "usage: see the comment at the top of tests/interop/peer.c\n");
+	return rc;
+}
