@@ -507,17 +507,20 @@ static void check_fin(struct synack_stack *s, struct synack_tcb *c, struct rx *r
 	}
 }
 
-/* RFC 1122 §4.2.2.13: a TCP "MAY accept a new SYN from the remote TCP to reopen the
- * connection directly from TIME-WAIT state, if it: (1) assigns its initial sequence number for
- * the new connection to be larger than the largest sequence number it used on the previous
- * connection incarnation, and (2) returns to TIME-WAIT state if the SYN turns out to be an old
- * duplicate". Like Linux, only for a SYN above RCV.NXT, to a port that is listening. Returns
- * true when the SYN went to the listener. */
+/* RFC 9293 §3.6 (MAY-2, from RFC 1122 §4.2.2.13): a TCP "MAY accept a new SYN from the
+ * remote TCP endpoint to reopen the connection directly from TIME-WAIT state, if it: (1)
+ * assigns its initial sequence number for the new connection to be larger than the largest
+ * sequence number it used on the previous connection incarnation, and (2) returns to
+ * TIME-WAIT state if the SYN turns out to be an old duplicate." synack does it only with the
+ * improved test of RFC 6191: both incarnations use timestamps and the SYN's TSval is newer
+ * than TS.Recent (Linux also reopens on a higher sequence number alone; synack answers such a
+ * SYN with a challenge ACK). Returns true when the SYN went to the listener. */
 static bool time_wait_reopen(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 {
+	const struct synack_tcp_seg *seg = rx->seg;
 	if (c->state != SYNACK_TIME_WAIT || c->fd >= 0 ||
-	    (rx->seg->flags & (SYNACK_TH_SYN | SYNACK_TH_ACK | SYNACK_TH_RST)) != SYNACK_TH_SYN ||
-	    !seq_gt(rx->seg->seq, c->rcv_nxt))
+	    (seg->flags & (SYNACK_TH_SYN | SYNACK_TH_ACK | SYNACK_TH_RST)) != SYNACK_TH_SYN ||
+	    !c->ts_ok || !seg->opts.has_ts || !seq_gt(seg->opts.ts_val, c->ts_recent))
 		return false;
 	struct synack_tcb *l = ports_find_listener(s, rx->t.lport);
 	if (!l)

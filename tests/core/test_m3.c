@@ -1,6 +1,6 @@
 /* Keepalive (RFC 1122 §4.2.3.6 with Linux's timing), zero-window probing (RFC 9293
  * §3.8.6.1), fast retransmit and NewReno recovery (RFC 5681, RFC 6582), and reopening a
- * connection from TIME-WAIT (RFC 1122 §4.2.2.13). */
+ * connection from TIME-WAIT (RFC 6191). */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <string.h>
@@ -177,24 +177,35 @@ Test(cc, slow_start_initial_window_10_segments)
 	st_fini(&t);
 }
 
-Test(time_wait, new_syn_above_rcv_nxt_reopens)
+Test(time_wait, new_syn_with_newer_timestamp_reopens)
 {
 	struct segtest t;
 	st_init(&t, NULL);
-	uint32_t iss;
-	int fd = st_passive_open(&t, 1000, &iss);
+	int lfd = st_listen(&t, 80, 4);
+	struct synack_tcp_opts o = {.has_mss = true, .mss = 1460, .has_ts = true, .ts_val = 100};
+	ST_IN(&t, .flags = F_S, .seq = 1000, .opts = o);
+	struct st_seg sa;
+	st_expect_ack(&t, F_S | F_A, 1001, &sa);
+	uint32_t iss = sa.seq;
+	struct synack_tcp_opts ts = {.has_ts = true, .ts_val = 101, .ts_ecr = sa.opts.ts_val};
+	ST_IN(&t, .flags = F_A, .seq = 1001, .ack = iss + 1, .opts = ts);
+	int fd = synack_accept(t.s, lfd, NULL);
 	synack_close(t.s, fd);
 	st_expect(&t, F_F | F_A, iss + 1, 1001, NULL);
-	ST_IN(&t, .flags = F_F | F_A, .seq = 1001, .ack = iss + 2);
+	ts.ts_val = 102;
+	ST_IN(&t, .flags = F_F | F_A, .seq = 1001, .ack = iss + 2, .opts = ts);
 	st_expect(&t, F_A, iss + 2, 1002, NULL);
 	cr_assert_eq(st_count_state(&t, SYNACK_TIME_WAIT), 1);
-	/* Same 4-tuple, new incarnation. */
+	/* Without a newer timestamp: a challenge ACK, TIME-WAIT stays (RFC 5961 §4). */
 	ST_IN(&t, .flags = F_S, .seq = 50000);
-	struct st_seg sa;
+	st_expect(&t, F_A, iss + 2, 1002, NULL);
+	cr_assert_eq(st_count_state(&t, SYNACK_TIME_WAIT), 1);
+	/* With one (RFC 6191): same 4-tuple, new incarnation, ISS above the old one's. */
+	o.ts_val = 200;
+	ST_IN(&t, .flags = F_S, .seq = 50000, .opts = o);
 	st_expect_ack(&t, F_S | F_A, 50001, &sa);
 	cr_assert((int32_t)(sa.seq - (iss + 2 + 65535)) > 0, "new ISS above the old incarnation's");
 	cr_assert_eq(st_count_state(&t, SYNACK_TIME_WAIT), 0);
 	cr_assert_eq(st_count_state(&t, SYNACK_SYN_RECEIVED), 1);
-	/* An old SYN (below RCV.NXT) in TIME-WAIT only draws an ACK. */
 	st_fini(&t);
 }
