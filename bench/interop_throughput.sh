@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Throughput of a 64 MiB transfer between synack and the Linux kernel over TUN, both ways, and
 # between two kernels over a veth pair (MTU 1500, as the TUN device) measured the same way:
-# the wall time of the sending process, from connect until the receiver's close, 3 runs each,
+# the wall time of the sending process, from connect until the receiver's close, 5 runs each,
 # median reported. Needs root and /dev/net/tun; otherwise says so and exits 0.
 # Usage: bench/interop_throughput.sh [path/to/synack]
 set -u
@@ -20,7 +20,7 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 ${CC:-cc} -O2 -o "$W/peer" tests/interop/peer.c || exit 1
 head -c $((64 << 20)) /dev/urandom >"$W/64m"
 scripts/netns up "$NS" tun0 "$KADDR/24" || exit 1

@@ -26,3 +26,4 @@ golden=$(cd "$(dirname "$0")/.." && pwd)/tests/render/golden
 "$bin" report "$golden/lossy_transfer.pcap" -o "$pics/report.html"
 echo "Pictures for a browser: $pics/handshake.svg, simultaneous-close.svg, transfer.html,"
 echo "lossy-tsg.svg and report.html (synack report FILE.pcap makes one for any capture)."
+"$(dirname "$0")/demo-wire.sh" "$bin"
