@@ -133,12 +133,12 @@ static int draw_conn(const struct ladder_args *a, FILE *out, const struct synack
 	int rc = synack_ladder_new(&l, &lo);
 	if (rc < 0)
 		return rc;
-	if (c->outside && a->fmt == SYNACK_LADDER_TEXT)
-		fprintf(out, "(%llu segments outside --from/--to not shown)\n",
-			(unsigned long long)c->outside);
 	synack_conn_replay(c, synack_ladder_trace, l);
 	rc = synack_ladder_finish(l);
 	synack_ladder_free(l);
+	if (c->outside && a->fmt == SYNACK_LADDER_TEXT)
+		fprintf(out, "(%llu segments outside --from/--to not shown)\n",
+			(unsigned long long)c->outside);
 	return rc;
 }
 

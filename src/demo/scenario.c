@@ -414,9 +414,13 @@ static void print_summary(const struct demo *d, const struct synack_demo_result 
 	if (d->o->format != SYNACK_LADDER_TEXT)
 		f = stderr; /* an SVG or HTML document stays well-formed */
 	const char *dir = d->def->stream == DEMO_CLIENT ? "client->server" : "server->client";
-	fprintf(f, "\nsummary: %s %llu bytes sent, %llu received, sha256 %s (%.16s...)\n", dir,
-		(unsigned long long)r->sent_bytes, (unsigned long long)r->recv_bytes,
-		strcmp(r->sent_sha256, r->recv_sha256) ? "DIFFERS" : "equal", r->recv_sha256);
+	if (!r->sent_bytes && !r->recv_bytes)
+		fprintf(f, "\nsummary: no data exchanged\n");
+	else
+		fprintf(f, "\nsummary: %s %llu bytes sent, %llu received, sha256 %s (%.16s...)\n",
+			dir, (unsigned long long)r->sent_bytes, (unsigned long long)r->recv_bytes,
+			strcmp(r->sent_sha256, r->recv_sha256) ? "DIFFERS" : "equal",
+			r->recv_sha256);
 	fprintf(f, "         client %s", synack_state_name(r->client_final));
 	if (r->client_err)
 		fprintf(f, " (%s)", synack_errno_name(r->client_err, b, sizeof b));

@@ -179,7 +179,7 @@ static int rec_keep(struct synack_conns *t, struct synack_conn *c, const struct 
 	c->total_recs++;
 	if (c->nhead < t->o.keep_first) {
 		if (c->nhead == c->head_cap) {
-			uint32_t cap = c->head_cap ? c->head_cap * 2 : 16;
+			uint32_t cap = c->head_cap ? c->head_cap * 2 : 4;
 			if (cap > t->o.keep_first)
 				cap = t->o.keep_first;
 			struct synack_seg_rec *h = realloc(c->head, cap * sizeof *h);

@@ -40,6 +40,14 @@ for p in "$G"/*.pcap; do
 	fi
 done
 
+# long ladders: kept ends with a marker, a time window
+"$BIN" ladder "$G/lossy_transfer.pcap" --first 3 --last 2 >"$T/el.txt" &&
+	grep -q "17 segments not shown" "$T/el.txt" && [ "$(grep -cE -- '-->\||\|<--' "$T/el.txt")" -eq 5 ] && ok ||
+	bad "--first/--last: $(cat "$T/el.txt")"
+"$BIN" ladder "$G/lossy_transfer.pcap" --from 0.03 --to 0.05 >"$T/win.txt" &&
+	grep -q "(15 segments outside --from/--to not shown)" "$T/win.txt" && ok ||
+	bad "--from/--to: $(cat "$T/win.txt")"
+
 # 2. malformed inputs
 : >"$T/empty.pcap"
 printf 'GET / HTTP/1.1\r\nHost: example\r\n\r\n' >"$T/garbage.pcap"

@@ -5,6 +5,9 @@
 #include <string.h>
 
 #include "render/conn.h"
+#include "render/ladder.h"
+#include "render/report.h"
+#include "render/tsg.h"
 #include "synack/wire.h"
 
 #define S SYNACK_TH_SYN
@@ -153,5 +156,70 @@ Test(conn, keeps_first_and_last_and_replays_with_a_gap_note)
 	/* client SYN-SENT ESTABLISHED, server LISTEN SYN-RECEIVED ESTABLISHED in the head;
 	 * client FIN-WAIT-1 FIN-WAIT-2 TIME-WAIT, server CLOSE-WAIT LAST-ACK CLOSED in the tail */
 	cr_assert_eq(s.state, 11);
+	synack_conns_free(t);
+}
+
+/* Random segments on a few tuples (any flags, any numbers) through inference, the bounded
+ * record and every renderer: nothing may crash or read out of bounds (make SAN=1 unit), and
+ * the bookkeeping must add up. */
+
+static void discard(void *ctx, const struct synack_trace_event *ev)
+{
+	synack_ladder_trace(ctx, ev);
+}
+
+Test(conn, random_segments_never_break_inference_or_renderers)
+{
+	struct synack_conns *t;
+	struct synack_conns_opts o = {.keep_first = 50, .keep_last = 50};
+	cr_assert_eq(synack_conns_new(&t, &o), 0);
+	uint32_t x = 99;
+	uint64_t segs = 0;
+	for (int i = 0; i < 20000; i++) {
+		x = x * 1664525u + 1013904223u;
+		uint8_t flags = (uint8_t)(x >> 24);
+		uint32_t seq = (x >> 4) % 5 == 0 ? x : 1000 + (x >> 20) % 4000;
+		uint32_t ack = (x >> 7) % 7 == 0 ? x * 3 : 2000 + (x >> 18) % 4000;
+		pkt(t, (uint64_t)i, (x >> 3) & 1, (uint16_t)(40000 + ((x >> 9) % 3)), flags, seq, ack,
+		    (x >> 11) % 4 == 0 ? (x >> 13) % 1400 : 0);
+		segs++;
+	}
+	uint64_t recs = 0;
+	for (size_t i = 0; i < synack_conns_count(t); i++) {
+		const struct synack_conn *c = synack_conns_get(t, i);
+		recs += c->total_recs;
+		cr_assert_eq(c->total_recs, c->st[0].segs + c->st[1].segs);
+		cr_assert_leq(c->nhead, 50);
+		cr_assert_leq(c->ntail, 50);
+		for (int ep = 0; ep < 2; ep++)
+			cr_assert_lt((unsigned)c->inf.st[ep], SYNACK_STATE_COUNT);
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *m = open_memstream(&buf, &len);
+		for (int fmt = 0; fmt < SYNACK_LADDER_FORMAT_COUNT; fmt++) {
+			struct synack_ladder_opts lo = {.format = (enum synack_ladder_format)fmt,
+							.out = m, .max_rows = 40};
+			struct synack_ladder *l;
+			cr_assert_eq(synack_ladder_new(&l, &lo), 0);
+			synack_conn_replay(c, discard, l);
+			cr_assert_eq(synack_ladder_finish(l), 0);
+			synack_ladder_free(l);
+		}
+		struct synack_tsg_opts to = {.dir = (int)(i % 2)};
+		cr_assert_eq(synack_tsg_svg(m, c, &to), 0);
+		fclose(m);
+		cr_assert_gt(len, 0);
+		free(buf);
+	}
+	cr_assert_eq(recs, segs);
+	cr_assert_eq(synack_conns_stats(t)->tcp, segs);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	struct synack_report_opts ro = {.input_name = "random <&> \"names\""};
+	cr_assert_eq(synack_report_html(m, t, &ro), 0);
+	fclose(m);
+	cr_assert(strstr(buf, "random &lt;&amp;&gt; &quot;names&quot;"), "names are escaped");
+	free(buf);
 	synack_conns_free(t);
 }
