@@ -107,7 +107,8 @@ int synack_listen(struct synack_stack *s, int fd, int backlog);
 /* Returns the new descriptor. Errors: -EBADF, -EINVAL (not listening), -EAGAIN, -EMFILE. */
 int synack_accept(struct synack_stack *s, int fd, struct synack_endpoint *peer);
 /* Starts an active open; returns -EINPROGRESS. Errors: -EBADF, -EISCONN, -EALREADY,
- * -EINVAL (listening), -EADDRNOTAVAIL (no ephemeral port), -ECONNREFUSED/-ETIMEDOUT/... (a
+ * -EINVAL (listening), -EADDRNOTAVAIL (no ephemeral port), -ENETUNREACH (a broadcast or
+ * multicast address), -ECONNREFUSED/-ETIMEDOUT/... (a
  * finished failed attempt reports its error once, like SO_ERROR). */
 int synack_connect(struct synack_stack *s, int fd, const struct synack_endpoint *remote);
 /* Returns bytes queued (maybe fewer than len). Errors: -EBADF, -ENOTCONN, -EPIPE (write half

@@ -172,6 +172,10 @@ int synack_connect(struct synack_stack *s, int fd, const struct synack_endpoint 
 	}
 	if (!remote || remote->port == 0 || remote->addr == 0)
 		return -EINVAL;
+	/* RFC 9293 MUST-46: an OPEN to a broadcast or multicast address is refused (Linux:
+	 * ENETUNREACH). */
+	if (remote->addr == 0xFFFFFFFFu || (remote->addr >> 28) == 0xE)
+		return -ENETUNREACH;
 	int r = connect_start(s, c, remote);
 	stack_reap(s);
 	return r;

@@ -532,9 +532,35 @@ static bool time_wait_reopen(struct synack_stack *s, struct synack_tcb *c, struc
 	return true;
 }
 
+/* RFC 9293 figure 7, line 6 (and Linux's tcp_validate_incoming): in a simultaneous open the
+ * peer's SYN,ACK <SEQ=IRS><ACK=ISS+1> completes the connection. Read literally, the text's
+ * sequence test would find it unacceptable (it starts below RCV.NXT) and answer with an ACK;
+ * the figure, and Linux, take its acknowledgment. Its SYN is old news and is skipped. */
+static bool simultaneous_synack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
+{
+	const struct synack_tcp_seg *seg = rx->seg;
+	if (c->state != SYNACK_SYN_RECEIVED || c->passive || seg->len != 0 ||
+	    seg->flags != (SYNACK_TH_SYN | SYNACK_TH_ACK) || seg->seq != c->irs ||
+	    seg->ack != c->snd_nxt)
+		return false;
+	struct synack_tcp_seg ack = *seg;
+	ack.flags = SYNACK_TH_ACK;
+	ack.seq = c->rcv_nxt;
+	struct rx rx2 = *rx;
+	rx2.seg = &ack;
+	rx2.seg_len = 0;
+	if (check_ack(s, c, &rx2)) {
+		c->snd_wnd = seg->win; /* a SYN's window is never scaled */
+		c->max_snd_wnd = c->snd_wnd;
+		tcp_output(s, c, false);
+		tcp_wake(s, c);
+	}
+	return true;
+}
+
 static void input_synchronized(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 {
-	if (time_wait_reopen(s, c, rx))
+	if (time_wait_reopen(s, c, rx) || simultaneous_synack(s, c, rx))
 		return;
 	/* Our SYN-ACK was lost and the peer repeats its SYN: send the SYN-ACK again. */
 	if (c->state == SYNACK_SYN_RECEIVED && c->passive &&
