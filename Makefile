@@ -83,7 +83,7 @@ unit: $(TEST_BINS)
 	@scripts/run-tests.sh $(TEST_BINS)
 
 drill-check: $(BIN)
-	@if ls tests/drill/*/*.pkt >/dev/null 2>&1; then $(BIN) drill tests/drill/*/*.pkt; \
+	@if ls tests/drill/*/*.pkt >/dev/null 2>&1; then $(BIN) drill --strict tests/drill/*/*.pkt; \
 	 else echo "drill: no scripts yet"; fi
 
 install-check:

@@ -104,6 +104,10 @@ struct synack_fault_params {
 	synack_trace_fn trace;
 	void *trace_ctx;
 	const char *host; /* name put in the trace events */
+	/* Corruption flips 1-3 bits in distinct positions modulo 16, which the Internet checksum
+	 * always detects. true: any positions, so 2-3 flips can cancel out in the checksum (about
+	 * 1 corrupted frame in 100 then arrives "valid" -- what real links occasionally do). */
+	bool corrupt_raw;
 };
 /* Wraps inner; the new link owns it. Errors: -ENOMEM, -EINVAL. */
 int synack_fault_wrap(struct synack_link *inner, const struct synack_fault_params *p,

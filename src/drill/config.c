@@ -95,6 +95,8 @@ int drill_config_option(struct drill_config *c, const char *opt, bool from_scrip
 			c->ipv6 = true;
 		else if (strcmp(v, "ipv4"))
 			bad = true;
+	} else if (!strcmp(name, "strict")) {
+		c->strict = true;
 	} else if (!strcmp(name, "bind_port")) {
 		set_port(v, &c->bind_port, &bad);
 	} else if (!strcmp(name, "connect_port")) {

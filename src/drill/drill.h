@@ -180,6 +180,7 @@ struct drill_config {
 	uint16_t remote_port;   /* the script's source port for inbound connections: 40000 */
 	uint16_t mss;           /* synack's MSS: 0 = synack's default */
 	bool ipv6;              /* --ip_version=ipv6: the script is skipped */
+	bool strict;            /* --strict: packets after the last `>` line are checked too */
 	bool verbose;
 	bool local_ip_set, remote_ip_set, tolerance_set, mss_set; /* set on the command line */
 };
@@ -201,7 +202,8 @@ struct drill_script {
 	size_t noptions;
 };
 
-/* Parses a whole script. Returns 0, or -1 with "path:line: message" in err. */
+/* Parses a whole script. Returns 0, -1 with "path:line: message" in err, or -2 for valid
+ * packetdrill this runner does not implement, with "line N: unsupported: what" in err. */
 int drill_parse(const char *path, const char *src, size_t len, struct drill_script *out,
 		struct drill_buf *err);
 void drill_script_free(struct drill_script *s);
@@ -211,6 +213,8 @@ void drill_expr_free(struct drill_expr *e);
 /* A named constant (SOCK_STREAM, O_NONBLOCK, ECONNRESET, POLLIN, TCP_ESTABLISHED...). */
 bool drill_symbol_value(const char *name, int64_t *out);
 const char *drill_errno_name(int err);
+/* The system calls the runner implements (syscall.c). */
+bool drill_syscall_supported(const char *name);
 
 /* ---- sysctl.c ---- */
 struct synack_config;

@@ -28,6 +28,7 @@ struct parser {
 	struct drill_buf *err;
 	struct drill_script *out;
 	size_t cap;
+	bool unsupported;
 };
 
 static const struct drill_token *cur(const struct parser *p)
@@ -60,6 +61,14 @@ static int error(struct parser *p, const char *fmt_what)
 	else
 		drill_buf_printf(p->err, "%s:%d: %s, found '%.*s'", p->path, t->line, fmt_what,
 				 len, p->src + t->off);
+	return -1;
+}
+
+/* Valid packetdrill that this runner does not implement: the script is SKIPPED, not failed. */
+static int unsupported(struct parser *p, const char *what)
+{
+	drill_buf_printf(p->err, "line %d: unsupported: %s", cur(p)->line, what);
+	p->unsupported = true;
 	return -1;
 }
 
@@ -240,7 +249,15 @@ static int parse_option(struct parser *p, struct drill_opt *o)
 		p->i++;
 		return expect_u32(p, &o->b);
 	} else {
+		static const char *const pd[] = {"FO", "FOEXP", "md5", "exp", "mpcapable", "dss",
+						  "add_address", "remove_address", "mp_join_syn",
+						  "mp_join_syn_ack", "mp_join_ack", "mp_fail",
+						  "mp_fastclose", "mp_prio", "acc_ecn", "AccECN0",
+						  "AccECN1", NULL};
 		p->i--;
+		for (int i = 0; pd[i]; i++)
+			if (!strcmp(t->text, pd[i]))
+				return unsupported(p, "TCP option (Fast Open, MD5, MPTCP, AccECN)");
 		return error(p, "unsupported TCP option");
 	}
 	return 0;
@@ -325,7 +342,7 @@ static int parse_icmp(struct parser *p, struct drill_packet *pk)
 	pk->icmp = true;
 	p->i++;
 	if (!pk->inbound)
-		return error(p, "outbound ICMP is not supported");
+		return unsupported(p, "outbound ICMP");
 	if (cur(p)->kind != DRILL_TOK_IDENT ||
 	    !icmp_lookup(icmp_types, "type_", cur(p)->text, &pk->icmp_type))
 		return error(p, "expected an ICMP type (unreachable, time_exceeded, ...)");
@@ -370,6 +387,8 @@ static int parse_packet(struct parser *p, struct drill_packet *pk)
 	}
 	if (is_ident(cur(p), "icmp"))
 		return parse_icmp(p, pk);
+	if (is_ident(cur(p), "udp") || is_punct(cur(p), '[') || is_punct(cur(p), '('))
+		return unsupported(p, "UDP packets and IP-level fields ([ect0], (tos ...), ...)");
 	if (parse_flags(p, &pk->flags) < 0 || parse_seq(p, pk) < 0)
 		return -1;
 	if (pk->inbound && !pk->has_seq)
@@ -681,8 +700,11 @@ int drill_parse(const char *path, const char *src, size_t len, struct drill_scri
 		}
 	}
 	drill_tokens_free(&toks);
-	if (rc < 0)
+	if (rc < 0) {
 		drill_script_free(out);
+		if (p.unsupported)
+			rc = -2;
+	}
 	return rc;
 }
 

@@ -16,7 +16,7 @@
  * - system call: runs at its time; a blocking one may stay pending while later events run.
  * - relative times (`+t`) count from the current time, except that consecutive inbound
  *   packets chain on each other's script times; `*` matches any time.
- * At the end no blocking call may be left pending; frames sent in answer to the last line are
+ * At the end no blocking call may be left pending; frames sent after the last `>` line are
  * not checked (packetdrill's rule).
  */
 #include <stdio.h>
@@ -153,10 +153,14 @@ static void fail_unexpected(struct drill_run *r, const struct drill_event *ev,
 		   when);
 }
 
-/* A frame sent well before time t that no `>` line claimed is unexpected. */
+/* A frame sent well before time t that no `>` line claimed is unexpected — when a later `>`
+ * line exists: packetdrill would hand the frame to that line, which could not match it. After
+ * the last `>` line, frames are not checked (as in packetdrill, so Linux scripts that do not
+ * list their final ACKs run unchanged). */
 static void check_unexpected(struct drill_run *r, const struct drill_event *ev, int64_t t)
 {
-	if (r->nout > 0 && r->outq[0].t < t - r->cfg.tolerance_us)
+	bool checked = r->cfg.strict || ev < r->last_out;
+	if (r->nout > 0 && checked && r->outq[0].t < t - r->cfg.tolerance_us)
 		fail_unexpected(r, ev, &r->outq[0], "that the script does not expect before this line");
 }
 
@@ -272,6 +276,11 @@ static enum drill_status prescan(const struct drill_script *s, const struct dril
 		const struct drill_event *ev = &s->ev[i];
 		if (ev->kind == DRILL_EV_SYSCALL)
 			before_sockets = false;
+		if (ev->kind == DRILL_EV_SYSCALL && !drill_syscall_supported(ev->sc.name)) {
+			drill_buf_printf(msg, "line %d: unsupported: system call %s()", ev->line,
+					 ev->sc.name);
+			return DRILL_SKIP;
+		}
 		if (ev->kind == DRILL_EV_CODE) {
 			drill_buf_printf(msg, "line %d: %%{ python }%% blocks are not supported",
 					 ev->line);
@@ -309,14 +318,17 @@ static int make_stack(struct drill_run *r, struct synack_config *cfg)
 	return synack_stack_new(&r->stack, cfg);
 }
 
-/* What synack sends in answer to the last line is not checked, as in packetdrill (Linux's
- * scripts end without listing the final ACK); -v shows it. */
+/* What synack sends after the last `>` line is not checked, as in packetdrill (Linux's
+ * scripts end without listing the final ACKs); -v shows it. */
 static void finish(struct drill_run *r)
 {
 	if (r->pend.active)
 		finish_pending(r);
-	if (!r->failed && r->nout > 0)
-		drill_logf(r, "note: %zu packet(s) sent after the last line, not checked", r->nout);
+	if (!r->failed && r->nout > 0 && r->cfg.strict)
+		fail_unexpected(r, r->ev, &r->outq[0], "after the script's last line (--strict)");
+	else if (!r->failed && r->nout > 0)
+		drill_logf(r, "note: %zu packet(s) sent after the last `>` line, not checked",
+			   r->nout);
 }
 
 static enum drill_status run_script(const struct drill_script *s, const struct drill_config *c,
@@ -342,6 +354,9 @@ static enum drill_status run_script(const struct drill_script *s, const struct d
 		}
 	}
 	if (st == DRILL_PASS) {
+		for (size_t i = 0; i < s->nev; i++)
+			if (s->ev[i].kind == DRILL_EV_PACKET && !s->ev[i].pkt.inbound)
+				r->last_out = &s->ev[i];
 		for (size_t i = 0; i < s->nev && !r->failed; i++)
 			run_event(r, &s->ev[i]);
 		if (!r->failed)
@@ -390,7 +405,10 @@ enum drill_status drill_run_source(const char *path, const char *src, size_t len
 	memset(res, 0, sizeof *res);
 	if (marked_skip(src, len, &res->msg))
 		return res->status = DRILL_SKIP;
-	if (drill_parse(path, src, len, &s, &res->msg) < 0) {
+	int prc = drill_parse(path, src, len, &s, &res->msg);
+	if (prc == -2)
+		return res->status = DRILL_SKIP;
+	if (prc < 0) {
 		drill_buf_printf(&res->msg, "\n");
 		return res->status = DRILL_FAIL;
 	}

@@ -65,6 +65,7 @@ struct drill_run {
 	size_t nhist;
 	struct drill_pending pend;
 	const struct drill_event *ev; /* the event being run */
+	const struct drill_event *last_out; /* the script's last `>` line (NULL: none) */
 	int64_t ev_end;      /* its resolved end time (blocking syscalls with `...`) */
 	int64_t prev_t;      /* script time of the previous event */
 	bool prev_inbound;

@@ -481,6 +481,11 @@ static int prepare(struct drill_run *r, const struct drill_event *ev, struct cal
 	return 0;
 }
 
+bool drill_syscall_supported(const char *name)
+{
+	return find_handler(name) != NULL;
+}
+
 int drill_syscall_run(struct drill_run *r, const struct drill_event *ev)
 {
 	const struct handler *h = find_handler(ev->sc.name);

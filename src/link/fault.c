@@ -7,8 +7,9 @@
  * does not shift the others' decisions, and a seed replays a run exactly. Then:
  *
  *   1. drop_if(frame) true, or the loss draw hits  -> the frame is not sent (LOST);
- *   2. the corruption draw hits -> 1 to 3 distinct random bits anywhere in the frame are
- *      flipped (CORRUPT); the receiver's checksums (RFC 791, RFC 9293 §3.1) should catch it;
+ *   2. the corruption draw hits -> 1 to 3 random bits anywhere in the frame are flipped
+ *      (CORRUPT), in distinct bit lanes so that the receiver's checksums (RFC 791, RFC 9293
+ *      §3.1) always catch it (see flip_clashes; corrupt_raw lifts that);
  *   3. the duplication draw hits -> the frame is sent twice (DUP);
  *   4. the reordering draw hits -> the frame (and its duplicate) is held back for
  *      reorder_delay_us, so frames sent after it overtake it (REORDER).
@@ -128,6 +129,23 @@ static void release_due(struct fault_link *f, uint64_t now_us)
 
 /* ---- corruption ------------------------------------------------------------------------- */
 
+/* Would flipping bit b collide with an earlier flip? Unless the caller asked for raw
+ * corruption, two flips may not share a "lane" (bit position modulo 16). The Internet
+ * checksum (RFC 1071) is a ones' complement sum of 16-bit words, so a flip changes it by
+ * +-2^lane; flips in distinct lanes change it by a signed sum of distinct powers of two,
+ * which is never 0 and never +-0xffff -- the receiver's checksum always catches them. Two
+ * flips in one lane in opposite directions cancel, and about 1 corrupted frame in 100 would
+ * pass unnoticed: real, but no transport survives it, so it is opt-in (corrupt_raw). The
+ * IPv4 header and the TCP segment both start at even offsets, so lanes line up with both
+ * checksums' words. */
+static bool flip_clashes(const uint64_t *bits, size_t n, uint64_t b, bool raw)
+{
+	for (size_t j = 0; j < n; j++)
+		if (bits[j] == b || (!raw && bits[j] % 16 == b % 16))
+			return true;
+	return false;
+}
+
 /* Copies frame into scratch and flips 1..3 distinct random bits of it. */
 static const uint8_t *corrupt(struct fault_link *f, const uint8_t *frame, size_t len)
 {
@@ -141,14 +159,13 @@ static const uint8_t *corrupt(struct fault_link *f, const uint8_t *frame, size_t
 	memcpy(f->scratch, frame, len);
 	uint64_t bits[3];
 	size_t nbits = 1 + (size_t)synack_rng_below(&f->rng, 3);
+	if (len < 2)
+		nbits = 1; /* a single byte has only 8 lanes' worth of room: keep it simple */
 	for (size_t i = 0; i < nbits; i++) {
-		bool again;
-		do {
+		/* len >= 2 gives 16 lanes for at most 3 flips: this ends. */
+		do
 			bits[i] = synack_rng_below(&f->rng, (uint64_t)len * 8);
-			again = false;
-			for (size_t j = 0; j < i; j++)
-				again = again || bits[j] == bits[i];
-		} while (again); /* len * 8 >= 8 > nbits: this ends */
+		while (flip_clashes(bits, i, bits[i], f->p.corrupt_raw));
 		f->scratch[bits[i] / 8] ^= (uint8_t)(1u << (bits[i] % 8));
 	}
 	return f->scratch;

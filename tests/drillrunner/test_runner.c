@@ -83,10 +83,34 @@ Test(runner, missing_packet)
 Test(runner, unexpected_extra_packet)
 {
 	expect_pass("+0 > S. 0:0(0) ack 1 <...>\n"
-		    "+.1 < . 1:1(0) ack 1 win 257\n");
-	expect_fail("+.1 < . 1:1(0) ack 1 win 257\n", 6,
+		    "+.1 < . 1:1(0) ack 1 win 257\n"
+		    "+0 accept(3, ..., ...) = 4\n"
+		    "+0 write(4, ..., 10) = 10\n"
+		    "+0 > P. 1:11(10) ack 1\n");
+	expect_fail("+.1 < . 1:1(0) ack 1 win 257\n"
+		    "+0 accept(3, ..., ...) = 4\n"
+		    "+0 write(4, ..., 10) = 10\n"
+		    "+0 > P. 1:11(10) ack 1\n", 6,
 		    "unexpected outbound packet: synack sent `> S. 0:0(0) ack 1 win ");
 	cr_assert(strstr(R.msg.p, "at 0.000000 sec"), "%s", R.msg.p);
+}
+
+Test(runner, strict_checks_after_the_last_outbound_line)
+{
+	const char *tail = "+0 > S. 0:0(0) ack 1 <...>\n"
+			   "+.1 < . 1:1(0) ack 1 win 257\n"
+			   "+0 accept(3, ..., ...) = 4\n"
+			   "+0 write(4, ..., 10) = 10\n";
+	expect_pass(tail); /* packetdrill's rule: after the last `>` line nothing is checked */
+	char src[4096];
+	struct drill_config cfg;
+	drill_config_default(&cfg);
+	cfg.strict = true;
+	snprintf(src, sizeof src, "%s%s", PASSIVE, tail);
+	cr_assert_eq(drill_run_source("t.pkt", src, strlen(src), &cfg, &R), DRILL_FAIL);
+	cr_assert(strstr(R.msg.p, "t.pkt:9: unexpected outbound packet: synack sent `> P. 1:11(10) "
+			 "ack 1 win "), "%s", R.msg.p);
+	cr_assert(strstr(R.msg.p, "after the script's last line (--strict)"), "%s", R.msg.p);
 }
 
 Test(runner, packet_outside_time_tolerance)
@@ -138,6 +162,10 @@ Test(runner, skipped_scripts_say_why)
 	const char *mark = "// checks X\n// drill-skip: engine lacks X\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n";
 	cr_assert_eq(drill_run_source("t.pkt", mark, strlen(mark), &cfg, &R), DRILL_SKIP);
 	cr_assert_str_eq(R.msg.p, "line 2: marked to skip: engine lacks X");
+	drill_result_free(&R);
+	const char *sc = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 sendmsg(3, ..., 0) = 0\n";
+	cr_assert_eq(drill_run_source("t.pkt", sc, strlen(sc), &cfg, &R), DRILL_SKIP);
+	cr_assert_str_eq(R.msg.p, "line 2: unsupported: system call sendmsg()");
 	drill_result_free(&R);
 	const char *ok = "0 `sysctl -q net.ipv4.tcp_timestamps=0`\n"
 			 "+0 `echo 3 > /proc/sys/net/ipv4/tcp_synack_retries`\n";

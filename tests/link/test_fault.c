@@ -27,6 +27,7 @@ struct rec_link {
 	struct rec *r;
 	int destroyed;
 	uint8_t last[64]; /* the last frame's first 64 bytes */
+	void (*check)(const uint8_t *f, size_t len); /* called with every frame, when set */
 };
 
 static int rec_send(struct synack_link *l, const uint8_t *f, size_t len, uint64_t now)
@@ -42,6 +43,8 @@ static int rec_send(struct synack_link *l, const uint8_t *f, size_t len, uint64_
 	r->tag = frame_tag(f);
 	r->flipped = 0;
 	memcpy(rl->last, f, len < sizeof(rl->last) ? len : sizeof(rl->last));
+	if (rl->check)
+		rl->check(f, len);
 	if (rl->tmpl)
 		for (size_t i = 0; i < len; i++)
 			r->flipped += __builtin_popcount(f[i] ^ rl->tmpl[i]);
@@ -198,10 +201,18 @@ Test(fault, corruption_hits_every_part_of_the_frame, .init = inner_init)
 		cr_assert_eq(synack_link_send(f, frame, sizeof(frame), (uint64_t)i), 0);
 		cr_assert_arr_eq(frame, before, sizeof(frame), "the caller's frame is untouched");
 		int flipped = 0;
+		unsigned lanes = 0;
 		for (size_t b = 0; b < sizeof(frame); b++) {
 			uint8_t d = inner.last[b] ^ frame[b];
 			hit[b] |= d;
 			flipped += __builtin_popcount(d);
+			for (int k = 0; k < 8; k++)
+				if (d & (1u << k)) {
+					unsigned lane = (unsigned)((b % 2) * 8 + k);
+					cr_assert_not(lanes & (1u << lane),
+						      "two flips in one checksum lane");
+					lanes |= 1u << lane;
+				}
 		}
 		cr_assert(flipped >= 1 && flipped <= 3, "%d bits flipped", flipped);
 	}
@@ -423,4 +434,56 @@ Test(fault, bad_parameters_are_einval, .init = inner_init)
 		cr_assert_eq(synack_link_send(f, fr, sizeof(fr), 0), 0);
 	cr_assert_eq(inner.n, 0, "loss 1.0 loses everything");
 	synack_link_destroy(f);
+}
+
+/* Corruption is always caught by the receiver's checksums (flips in distinct 16-bit lanes),
+ * unless corrupt_raw asks for flips that may cancel out, as on a real link. */
+static uint64_t csum_escapes, csum_frames;
+
+static void check_checksum(const uint8_t *f, size_t len)
+{
+	struct synack_ipv4 ip;
+	struct synack_tcp_seg seg;
+	const uint8_t *p;
+	size_t pl;
+	csum_frames++;
+	if (synack_ipv4_parse(f, len, &ip, &p, &pl) == 0 && ip.proto == SYNACK_PROTO_TCP &&
+	    synack_tcp_parse(p, pl, ip.src, ip.dst, true, &seg) == 0)
+		csum_escapes++;
+}
+
+static void corrupt_many(bool raw, uint64_t seed)
+{
+	struct synack_fault_params p = {.corrupt = 1.0, .corrupt_raw = raw};
+	struct synack_link *f;
+	inner.check = check_checksum;
+	csum_escapes = csum_frames = 0;
+	cr_assert_eq(synack_fault_wrap(&inner.link, &p, seed, &f), 0);
+	uint8_t fr[200], payload[147];
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (uint8_t)(i * 13);
+	struct synack_tcp_seg seg = {.sport = 40000, .dport = 80, .seq = 1, .ack = 2,
+				     .flags = SYNACK_TH_ACK, .win = 100, .payload = payload,
+				     .len = sizeof(payload)};
+	int len = synack_tcp_emit(fr, sizeof(fr), ADDR(10, 0, 0, 1), ADDR(10, 0, 0, 2), 7, &seg);
+	cr_assert_gt(len, 0);
+	for (int i = 0; i < N; i++)
+		cr_assert_eq(synack_link_send(f, fr, (size_t)len, (uint64_t)i), 0);
+	synack_link_destroy(f);
+	cr_assert_eq(csum_frames, N);
+}
+
+Test(fault, corrupted_frames_never_pass_the_checksums, .init = inner_init)
+{
+	corrupt_many(false, 21);
+	cr_assert_eq(csum_escapes, 0, "%llu of %d corrupted frames passed the checksums",
+		     (unsigned long long)csum_escapes, N);
+}
+
+Test(fault, raw_corruption_sometimes_escapes_the_checksum, .init = inner_init)
+{
+	corrupt_many(true, 21);
+	/* Two flips of one lane in opposite directions cancel in a ones' complement sum. */
+	cr_assert(csum_escapes > N / 1000 && csum_escapes < N / 20, "%llu escapes",
+		  (unsigned long long)csum_escapes);
 }
