@@ -82,6 +82,8 @@ struct synack_tcb {
 	struct synack_ring sndq, rcvq;
 	seq_t snd_buf_seq;
 	struct synack_ooo ooo;
+	bool ooo_fin;      /* a FIN arrived out of order: it ends the stream at ooo_fin_seq */
+	seq_t ooo_fin_seq;
 
 	/* RTT estimation (RFC 6298), microseconds. */
 	uint32_t srtt_us, rttvar_us, rto_us;

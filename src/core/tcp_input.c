@@ -456,7 +456,12 @@ static bool process_text(struct synack_stack *s, struct synack_tcb *c, struct rx
 			return true;
 		}
 		stack_count(s, SYNACK_CTR_TCPOFOQueue);
-		rx->text_dropped = has(rx, SYNACK_TH_FIN); /* an out-of-order FIN is not kept */
+		if (has(rx, SYNACK_TH_FIN) && !rx->text_dropped) {
+			/* Kept with the data: it takes effect when the gap is filled. */
+			c->ooo_fin = true;
+			c->ooo_fin_seq = seq_add(seq, len);
+		}
+		rx->text_dropped = true;
 		return true;
 	}
 	c->rcvq.len += len;
@@ -470,16 +475,31 @@ static bool process_text(struct synack_stack *s, struct synack_tcb *c, struct rx
 	return true;
 }
 
+/* Is there a FIN to take now: this segment's, in sequence, or one kept out of order that the
+ * data has now reached? A FIN beyond RCV.NXT without data is remembered. */
+static bool fin_in_sequence(struct synack_tcb *c, struct rx *rx)
+{
+	const struct synack_tcp_seg *seg = rx->seg;
+	if (has(rx, SYNACK_TH_FIN) && !rx->text_dropped) {
+		seq_t fin = seq_add(seg->seq, (uint32_t)seg->len);
+		if (c->rcvd_fin || fin == c->rcv_nxt)
+			return true;
+		if (seq_gt(fin, c->rcv_nxt) && seg->len == 0 && tcp_state_receives(c->state)) {
+			c->ooo_fin = true;
+			c->ooo_fin_seq = fin;
+			rx->ack_now = true; /* a duplicate ACK: the gap before it */
+		}
+	}
+	return !c->rcvd_fin && c->ooo_fin && c->ooo_fin_seq == c->rcv_nxt;
+}
+
 /* "eighth, check the FIN bit" */
 static void check_fin(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 {
-	const struct synack_tcp_seg *seg = rx->seg;
-	if (!has(rx, SYNACK_TH_FIN) || rx->text_dropped)
+	if (!fin_in_sequence(c, rx))
 		return;
-	seq_t fin = seq_add(seg->seq, (uint32_t)seg->len);
+	c->ooo_fin = false;
 	if (!c->rcvd_fin) {
-		if (fin != c->rcv_nxt)
-			return; /* not in sequence yet */
 		/* "advance RCV.NXT over the FIN, and send an acknowledgment for the FIN" */
 		c->rcv_nxt = seq_add(c->rcv_nxt, 1);
 		c->rcvd_fin = true;

@@ -193,3 +193,36 @@ Test(data, recv_peek_does_not_consume)
 	cr_assert_eq(memcmp(b, "xyz", 3), 0);
 	st_fini(&t);
 }
+
+Test(data, out_of_order_fin_is_kept_until_the_gap_fills)
+{
+	struct segtest t;
+	st_init(&t, NULL);
+	uint32_t iss;
+	int fd = st_passive_open(&t, 0, &iss);
+	/* "fghij" + FIN arrives before "abcde". */
+	ST_IN(&t, .flags = F_A | F_F, .seq = 6, .ack = iss + 1, .data = "fghij", .len = 5);
+	st_expect(&t, F_A, iss + 1, 1, NULL);
+	cr_assert_eq(st_state(&t, fd), SYNACK_ESTABLISHED);
+	ST_IN(&t, .flags = F_A, .seq = 1, .ack = iss + 1, .data = "abcde", .len = 5);
+	st_expect(&t, F_A, iss + 1, 12, NULL); /* 10 bytes and the FIN */
+	cr_assert_eq(st_state(&t, fd), SYNACK_CLOSE_WAIT);
+	char b[16];
+	cr_assert_eq(synack_recv(t.s, fd, b, sizeof b, 0), 10);
+	cr_assert_eq(synack_recv(t.s, fd, b, sizeof b, 0), 0);
+	st_fini(&t);
+}
+
+Test(data, bare_out_of_order_fin_is_kept)
+{
+	struct segtest t;
+	st_init(&t, NULL);
+	uint32_t iss;
+	int fd = st_passive_open(&t, 0, &iss);
+	ST_IN(&t, .flags = F_A | F_F, .seq = 4, .ack = iss + 1);
+	st_expect(&t, F_A, iss + 1, 1, NULL);
+	ST_IN(&t, .flags = F_A, .seq = 1, .ack = iss + 1, .data = "abc", .len = 3);
+	st_expect(&t, F_A, iss + 1, 5, NULL);
+	cr_assert_eq(st_state(&t, fd), SYNACK_CLOSE_WAIT);
+	st_fini(&t);
+}
