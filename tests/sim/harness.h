@@ -60,6 +60,7 @@ static inline struct synack_allocator counting_allocator(struct counting_alloc *
 struct h_trace {
 	enum synack_tcp_state last_to[2]; /* per host: 0 client, 1 server */
 	int state_changes[2];
+	unsigned visited[2]; /* per host: 1 << state for every state entered */
 	uint64_t lost, dup, corrupt, reorder, tx, retx;
 	uint64_t hash; /* FNV-1a over (kind, t, host, seq, ack, flags, len) */
 	bool print;    /* SYNACK_TRACE set */
@@ -109,6 +110,7 @@ static inline void h_trace_fn(void *ctx, const struct synack_trace_event *ev)
 	switch (ev->kind) {
 	case SYNACK_TRACE_STATE:
 		t->last_to[host] = ev->to;
+		t->visited[host] |= 1u << ev->to;
 		t->state_changes[host]++;
 		break;
 	case SYNACK_TRACE_TX:
@@ -148,6 +150,8 @@ struct h_app {
 	const uint8_t *want; /* what the peer sends */
 	size_t want_len, got;
 	bool connected, shut, eof, closed, mismatch;
+	uint8_t *echo;  /* echo mode: what was received is kept here and sent back */
+	bool shut_after_eof; /* do not shut the write half before the peer's FIN */
 	int err;        /* the first unexpected error */
 	char what[96];  /* where it happened */
 };
@@ -179,6 +183,8 @@ static inline void h_app_accept(struct h_app *a)
 
 static inline void h_app_send(struct h_app *a)
 {
+	if (a->echo)
+		a->out_len = a->got; /* send back everything received so far */
 	while (a->sent < a->out_len) {
 		ssize_t n = synack_send(a->s, a->fd, a->out + a->sent, a->out_len - a->sent, 0);
 		if (n == -EAGAIN)
@@ -187,6 +193,8 @@ static inline void h_app_send(struct h_app *a)
 			return h_fail(a, (int)n, "send");
 		a->sent += (size_t)n;
 	}
+	if (a->shut_after_eof && !a->eof)
+		return;
 	if (!a->shut) {
 		int rc = synack_shutdown(a->s, a->fd, SYNACK_SHUT_WR);
 		if (rc < 0)
@@ -209,8 +217,12 @@ static inline void h_app_recv(struct h_app *a)
 			break;
 		}
 		if (a->got + (size_t)n > a->want_len ||
-		    memcmp(buf, a->want + a->got, (size_t)n) != 0)
+		    memcmp(buf, a->want + a->got, (size_t)n) != 0) {
 			a->mismatch = true;
+			return;
+		}
+		if (a->echo)
+			memcpy(a->echo + a->got, buf, (size_t)n);
 		a->got += (size_t)n;
 	}
 }
@@ -239,6 +251,9 @@ static inline void h_app_run(struct h_app *a)
 	if (a->err)
 		return;
 	h_app_recv(a);
+	if (a->err)
+		return;
+	h_app_send(a); /* an echo has more to send, a late closer may shut now */
 	if (a->err || !a->shut || !a->eof)
 		return;
 	int rc = synack_close(a->s, a->fd);
@@ -249,6 +264,16 @@ static inline void h_app_run(struct h_app *a)
 }
 
 /* ---- a whole transfer ----------------------------------------------------------------------- */
+
+/* Who sends what and who closes first. */
+enum h_mode {
+	H_BY_SEED,    /* one of the three below, from the seed */
+	H_CONCURRENT, /* each sends its own stream and shuts when done: closes usually cross */
+	H_ECHO,       /* the server echoes the client's stream and shuts after the client's FIN:
+			 the client closes actively (TIME-WAIT), the server passively (LAST-ACK) */
+	H_SERVER_FIRST, /* each sends its own stream; the client waits for the server's FIN
+			   before shutting: the server closes actively */
+};
 
 struct h_profile {
 	const char *name;
@@ -289,8 +314,10 @@ static inline int h_conns(const struct synack_stack *s)
 
 /* Runs one transfer of `bytes` each way under profile p with the given seed. */
 static inline void h_transfer(const struct h_profile *p, uint64_t seed, size_t bytes,
-		       struct h_result *r)
+			      enum h_mode mode, struct h_result *r)
 {
+	if (mode == H_BY_SEED)
+		mode = (enum h_mode)(H_CONCURRENT + seed % 3);
 	memset(r, 0, sizeof(*r));
 	r->ok = true;
 	r->trace.hash = 1469598103934665603ull;
@@ -298,6 +325,8 @@ static inline void h_transfer(const struct h_profile *p, uint64_t seed, size_t b
 	uint8_t *cdata = malloc(bytes ? bytes : 1), *sdata = malloc(bytes ? bytes : 1);
 	h_fill(cdata, bytes, seed * 2 + 1);
 	h_fill(sdata, bytes, seed * 2 + 2);
+	if (mode == H_ECHO)
+		memcpy(sdata, cdata, bytes); /* the client gets its own stream back */
 	struct counting_alloc ca[2] = {{0}, {0}};
 	struct synack_sim *sim;
 	if (synack_sim_new(&sim, seed) != 0) {
@@ -334,6 +363,14 @@ static inline void h_transfer(const struct h_profile *p, uint64_t seed, size_t b
 		{.s = st[1], .fd = -1, .lfd = -1, .out = sdata, .out_len = bytes, .want = cdata,
 		 .want_len = bytes},
 	};
+	if (mode == H_ECHO) {
+		app[1].echo = sdata; /* filled as the data arrives, sent back from there */
+		app[1].want = cdata;
+		app[1].out_len = 0;
+		app[1].shut_after_eof = true;
+	}
+	if (mode == H_SERVER_FIRST)
+		app[0].shut_after_eof = true;
 	/* Server: listen on :80. Client: connect to it. */
 	struct synack_endpoint srv = {H_SERVER_ADDR, H_PORT};
 	app[1].lfd = synack_socket(st[1]);
@@ -383,6 +420,14 @@ static inline void h_transfer(const struct h_profile *p, uint64_t seed, size_t b
 		else if (h_conns(st[i]) != 0)
 			H_FAIL(r, "%s: %d connections left", names[i], h_conns(st[i]));
 	}
+	/* Who closed first is up to the mode, where the mode decides it. */
+	const unsigned tw = 1u << SYNACK_TIME_WAIT, la = 1u << SYNACK_LAST_ACK;
+	int active = mode == H_ECHO ? 0 : mode == H_SERVER_FIRST ? 1 : -1;
+	if (r->ok && active >= 0 &&
+	    (!(r->trace.visited[active] & tw) || (r->trace.visited[active] & la) ||
+	     !(r->trace.visited[!active] & la) || (r->trace.visited[!active] & tw)))
+		H_FAIL(r, "%s should have closed first (TIME-WAIT) and %s last (LAST-ACK)",
+		       names[active], names[!active]);
 	if (r->ok && busy)
 		H_FAIL(r, "still busy after %llu us", (unsigned long long)limit);
 	for (int i = 0; i < 2; i++) {

@@ -123,6 +123,6 @@ Test(regress, combined_seed_1_completes)
 			  .reorder_delay_us = 2000},
 		.syn_retries = 8, .synack_retries = 8};
 	struct h_result r;
-	h_transfer(&p, 1, 1u << 20, &r);
+	h_transfer(&p, 1, 1u << 20, H_CONCURRENT, &r);
 	cr_assert(r.ok, "%s", r.why);
 }
