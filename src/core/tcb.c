@@ -110,7 +110,10 @@ void tcb_kill(struct synack_stack *s, struct synack_tcb *c)
 	tcb_conntab_remove(s, c);
 	ports_listen_remove(s, c);
 	ports_unbind(s, c);
+	struct synack_tcb *parent = c->in_acceptq ? c->parent : NULL;
 	tcb_unlink_child(c);
+	if (parent && !parent->dead)
+		tcp_wake(s, parent); /* one fewer connection to accept */
 	/* A listener's children die with it. */
 	while (c->synq)
 		tcb_kill(s, c->synq);
