@@ -60,6 +60,7 @@ static const struct ev *find_state(int host, enum synack_tcp_state to)
 
 static struct synack_sim *sim;
 static struct synack_stack *cli, *srv;
+static int lfd; /* the server's listener */
 
 static void cfg_for(struct synack_config *c, int server)
 {
@@ -80,10 +81,10 @@ static void world(uint64_t seed, const struct synack_sim_host_opts *oc,
 	cr_assert_eq(synack_sim_add_host(sim, &c, oc, &cli), 0);
 	cfg_for(&c, 1);
 	cr_assert_eq(synack_sim_add_host(sim, &c, os, &srv), 0);
-	int l = synack_socket(srv);
+	lfd = synack_socket(srv);
 	struct synack_endpoint ep = {SERVER, 80};
-	cr_assert_eq(synack_bind(srv, l, &ep), 0);
-	cr_assert_eq(synack_listen(srv, l, 8), 0);
+	cr_assert_eq(synack_bind(srv, lfd, &ep), 0);
+	cr_assert_eq(synack_listen(srv, lfd, 8), 0);
 }
 
 static void teardown(void)
@@ -383,4 +384,30 @@ Test(sim, same_seed_same_run_byte_for_byte)
 	uint64_t a = run_hash(3), b = run_hash(3), c = run_hash(4);
 	cr_assert_eq(a, b);
 	cr_assert_neq(a, c);
+}
+
+Test(sim, a_full_queue_drops_frames_and_tcp_recovers, .fini = teardown)
+{
+	/* Two frames in flight at most: the initial window's burst overflows the queue. */
+	struct synack_sim_host_opts oc = {.path = {.delay_us = 10000, .queue_limit = 2}};
+	struct synack_sim_host_opts os = {.path = {.delay_us = 10000}};
+	world(1, &oc, &os);
+	int fd = connect_client();
+	synack_sim_run_until(sim, 100000);
+	int sfd = synack_accept(srv, lfd, NULL);
+	cr_assert_geq(sfd, 0);
+	static uint8_t data[8000], got[8000];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7 + 1);
+	cr_assert_eq(synack_send(cli, fd, data, sizeof(data), 0), (ssize_t)sizeof(data));
+	size_t n = 0;
+	while (n < sizeof(data) && synack_sim_step(sim, 60000000)) {
+		ssize_t r = synack_recv(srv, sfd, got + n, sizeof(got) - n, 0);
+		if (r > 0)
+			n += (size_t)r;
+	}
+	cr_assert_eq(n, sizeof(data));
+	cr_assert_arr_eq(got, data, sizeof(data));
+	cr_assert_gt(synack_sim_host_tx_errors(sim, cli), 0, "the burst met a full queue");
+	cr_assert_eq(synack_sim_host_tx_errors(sim, srv), 0);
 }
