@@ -128,6 +128,7 @@ static int connect_start(struct synack_stack *s, struct synack_tcb *c,
 		return -ENOMEM;
 	if (tcb_conntab_insert(s, c) < 0)
 		return -EADDRINUSE;
+	tcb_reset_connection(s, c);
 	c->iss = isn_generate(s, tcb_tuple(c));
 	c->snd_una = c->iss;
 	c->snd_nxt = c->iss;
@@ -135,12 +136,7 @@ static int connect_start(struct synack_stack *s, struct synack_tcb *c,
 	c->snd_sml = c->iss;
 	c->snd_buf_seq = seq_add(c->iss, 1);
 	c->rcv_wscale = s->cfg.window_scaling ? 7 : 0;
-	c->retries = 0;
-	c->rto_us = s->cfg.rto_initial_ms * 1000u;
 	c->ever_connected = true;
-	c->err = 0;
-	c->reset = false;
-	c->rcvd_fin = c->fin_queued = c->shut_rd = false;
 	tcp_set_state(s, c, SYNACK_SYN_SENT);
 	stack_count(s, SYNACK_CTR_ActiveOpens);
 	tcp_send_syn(s, c, false);

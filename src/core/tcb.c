@@ -177,3 +177,33 @@ void tcb_fill_info(const struct synack_stack *s, const struct synack_tcb *c,
 	o->snd_nxt = c->snd_nxt;
 	o->rcv_nxt = c->rcv_nxt;
 }
+
+void tcb_reset_connection(struct synack_stack *s, struct synack_tcb *c)
+{
+	c->sndq.head = c->sndq.len = 0;
+	c->rcvq.head = c->rcvq.len = 0;
+	c->ooo.n = 0;
+	c->ooo_fin = false;
+	c->snd_wnd = c->max_snd_wnd = 0;
+	c->snd_wl1 = c->snd_wl2 = 0;
+	c->rcv_nxt = c->irs = c->rcv_adv = 0;
+	c->rcv_wnd = 0;
+	c->snd_mss = 536;
+	c->rcv_mss = 0;
+	c->snd_wscale = c->rcv_wscale = 0;
+	c->ws_ok = c->ts_ok = c->sack_ok = false;
+	c->ts_recent = 0;
+	c->srtt_us = c->rttvar_us = 0;
+	c->rtt_valid = c->rtt_timing = false;
+	c->rto_us = s->cfg.rto_initial_ms * 1000u;
+	c->retries = c->total_retrans = 0;
+	c->cwnd = c->ssthresh = c->dupacks = 0;
+	c->in_recovery = c->rtx_pending = false;
+	c->keep_probes = 0;
+	c->last_rx_us = s->now_us;
+	c->chal_start_us = 0;
+	c->chal_count = c->chal_limit = 0;
+	c->err = 0;
+	c->reset = false;
+	c->rcvd_fin = c->fin_queued = c->shut_rd = c->orphan = false;
+}

@@ -159,6 +159,8 @@ struct synack_tcb *tcb_new(struct synack_stack *s);
 /* Marks the tcb dead: out of every table, timers cancelled; memory freed by stack_reap. */
 void tcb_kill(struct synack_stack *s, struct synack_tcb *c);
 void tcb_free(struct synack_stack *s, struct synack_tcb *c);
+/* Clears what an earlier connection left (a connect() after a failed or finished one). */
+void tcb_reset_connection(struct synack_stack *s, struct synack_tcb *c);
 /* Allocates the send and receive buffers. Errors: -ENOMEM. */
 int tcb_alloc_buffers(struct synack_stack *s, struct synack_tcb *c);
 /* Releases them (a TIME-WAIT orphan keeps only its TCB, as Linux's timewait sockets). */

@@ -171,3 +171,31 @@ Test(api, max_sockets_gives_emfile)
 	cr_assert_eq(synack_socket(t.s), 1, "the lowest free descriptor");
 	st_fini(&t);
 }
+
+Test(api, connect_again_after_refusal_starts_clean)
+{
+	struct segtest t;
+	st_init(&t, NULL);
+	int fd = synack_socket(t.s);
+	struct synack_endpoint to = {ST_PEER, 80};
+	synack_connect(t.s, fd, &to);
+	struct st_seg syn;
+	cr_assert(st_next(&t, &syn));
+	struct synack_endpoint me;
+	synack_getsockname(t.s, fd, &me);
+	t.lport = me.port;
+	t.rport = 80;
+	ST_IN(&t, .flags = F_R | F_A, .ack = syn.seq + 1);
+	cr_assert_eq(synack_connect(t.s, fd, &to), -ECONNREFUSED);
+	st_at(&t, 1000000);
+	cr_assert_eq(synack_connect(t.s, fd, &to), -EINPROGRESS, "a new attempt");
+	struct st_seg syn2;
+	cr_assert(st_next(&t, &syn2));
+	cr_assert_eq(syn2.flags, F_S);
+	cr_assert_eq(syn2.seq - syn.seq, 250000, "a new ISN, 1 s later on the 4 us clock");
+	ST_IN(&t, .flags = F_S | F_A, .seq = 77, .ack = syn2.seq + 1, .opts = {.has_mss = true, .mss = 1460});
+	st_expect(&t, F_A, syn2.seq + 1, 78, NULL);
+	cr_assert_eq(synack_send(t.s, fd, "ok", 2, 0), 2);
+	st_expect_data(&t, F_A | F_P, syn2.seq + 1, 78, 2);
+	st_fini(&t);
+}
