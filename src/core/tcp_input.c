@@ -9,7 +9,7 @@
  *              FIN bit" — one function per step.
  *
  * With RFC 5961 (challenge ACKs for in-window RSTs and for SYNs in synchronized states),
- * RFC 7323 timestamps (TS.Recent; PAWS is not implemented), RFC 2018 SACK blocks in our ACKs,
+ * RFC 7323 timestamps (TS.Recent and PAWS), RFC 2018 SACK blocks in our ACKs,
  * and RFC 5681/6582 congestion control on the ACK path. Out-of-order data is kept; an
  * out-of-order FIN is not (the peer retransmits it). Data on a SYN or SYN-ACK is ignored. */
 #include <errno.h>
@@ -305,6 +305,21 @@ static uint32_t acceptance_window(const struct synack_tcb *c)
 	return wnd < max ? wnd : max;
 }
 
+/* RFC 7323 §5.3 R1, PAWS: "If there is a Timestamps option in the arriving segment,
+ * SEG.TSval < TS.Recent, TS.Recent is valid ..., and the RST bit is not set, then treat the
+ * arriving segment as not acceptable: Send an acknowledgment in reply ... and drop the
+ * segment." (TS.Recent is not invalidated after 24 idle days.) */
+static bool paws_reject(struct synack_stack *s, struct synack_tcb *c, const struct rx *rx)
+{
+	const struct synack_tcp_seg *seg = rx->seg;
+	if (!c->ts_ok || !seg->opts.has_ts || has(rx, SYNACK_TH_RST) ||
+	    !seq_lt(seg->opts.ts_val, c->ts_recent))
+		return false;
+	rx_drop(s, rx, SYNACK_DROP_TCP_NOT_ACCEPTABLE);
+	tcp_send_ack(s, c);
+	return true;
+}
+
 /* "first check sequence number": the four cases of segment length and receive window. */
 static bool check_sequence(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 {
@@ -589,7 +604,7 @@ static void input_synchronized(struct synack_stack *s, struct synack_tcb *c, str
 		tcp_send_syn(s, c, true);
 		return;
 	}
-	if (!check_sequence(s, c, rx))
+	if (paws_reject(s, c, rx) || !check_sequence(s, c, rx))
 		return;
 	update_ts_recent(c, rx->seg);
 	if (!check_rst(s, c, rx) || !check_syn(s, c, rx) || !check_ack(s, c, rx))

@@ -226,3 +226,32 @@ Test(data, bare_out_of_order_fin_is_kept)
 	cr_assert_eq(st_state(&t, fd), SYNACK_CLOSE_WAIT);
 	st_fini(&t);
 }
+
+Test(data, paws_rejects_an_older_timestamp)
+{
+	struct segtest t;
+	st_init(&t, NULL);
+	int lfd = st_listen(&t, 80, 4);
+	struct synack_tcp_opts o = {.has_mss = true, .mss = 1460, .has_ts = true, .ts_val = 1000};
+	ST_IN(&t, .flags = F_S, .seq = 0, .opts = o);
+	struct st_seg sa;
+	st_expect_ack(&t, F_S | F_A, 1, &sa);
+	uint32_t iss = sa.seq;
+	struct synack_tcp_opts ts = {.has_ts = true, .ts_val = 1001, .ts_ecr = sa.opts.ts_val};
+	ST_IN(&t, .flags = F_A, .seq = 1, .ack = iss + 1, .opts = ts);
+	int fd = synack_accept(t.s, lfd, NULL);
+	/* An old duplicate (TSval 900 < TS.Recent 1001) is not acceptable: ACK and drop. */
+	ts.ts_val = 900;
+	ST_IN(&t, .flags = F_A, .seq = 1, .ack = iss + 1, .opts = ts, .data = "old", .len = 3);
+	struct st_seg a;
+	st_expect(&t, F_A, iss + 1, 1, &a);
+	cr_assert_eq(a.opts.ts_ecr, 1001, "TSecr echoes TS.Recent");
+	char b[4];
+	cr_assert_eq(synack_recv(t.s, fd, b, sizeof b, 0), -EAGAIN);
+	ts.ts_val = 1002;
+	ST_IN(&t, .flags = F_A, .seq = 1, .ack = iss + 1, .opts = ts, .data = "new", .len = 3);
+	st_expect(&t, F_A, iss + 1, 4, &a);
+	cr_assert_eq(a.opts.ts_ecr, 1002);
+	cr_assert_eq(synack_recv(t.s, fd, b, sizeof b, 0), 3);
+	st_fini(&t);
+}

@@ -7,6 +7,7 @@
 #define SYNACK_TEST_SIM_HARNESS_H
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +153,7 @@ struct h_app {
 	bool connected, shut, eof, closed, mismatch;
 	uint8_t *echo;  /* echo mode: what was received is kept here and sent back */
 	bool shut_after_eof; /* do not shut the write half before the peer's FIN */
+	size_t read_chunk;   /* at most this many bytes read per turn, 0: no limit */
 	int err;        /* the first unexpected error */
 	char what[96];  /* where it happened */
 };
@@ -206,8 +208,10 @@ static inline void h_app_send(struct h_app *a)
 static inline void h_app_recv(struct h_app *a)
 {
 	uint8_t buf[16384];
-	while (!a->eof) {
-		ssize_t n = synack_recv(a->s, a->fd, buf, sizeof(buf), 0);
+	size_t budget = a->read_chunk ? a->read_chunk : SIZE_MAX;
+	while (!a->eof && budget > 0) {
+		size_t want = budget < sizeof(buf) ? budget : sizeof(buf);
+		ssize_t n = synack_recv(a->s, a->fd, buf, want, 0);
 		if (n == -EAGAIN)
 			return;
 		if (n < 0)
@@ -224,6 +228,7 @@ static inline void h_app_recv(struct h_app *a)
 		if (a->echo)
 			memcpy(a->echo + a->got, buf, (size_t)n);
 		a->got += (size_t)n;
+		budget -= (size_t)n;
 	}
 }
 
@@ -263,6 +268,12 @@ static inline void h_app_run(struct h_app *a)
 	a->fd = -1;
 }
 
+/* A number that grows whenever the application gets anywhere. */
+static inline size_t h_app_progress(const struct h_app *a)
+{
+	return a->sent + a->got + a->shut + a->eof + a->closed + a->connected + (a->fd >= 0);
+}
+
 /* ---- a whole transfer ----------------------------------------------------------------------- */
 
 /* Who sends what and who closes first. */
@@ -281,6 +292,10 @@ struct h_profile {
 	struct synack_fault_params fault; /* applied on both hosts' outgoing frames */
 	bool faults;
 	uint8_t syn_retries, synack_retries; /* 0: Linux defaults */
+	uint16_t mss;            /* 0: default */
+	uint32_t sndbuf, rcvbuf; /* 0: default */
+	bool no_options;         /* no timestamps, SACK or window scaling */
+	size_t read_chunk;       /* a slow reader: at most this many bytes per turn (0: all) */
 };
 
 struct h_result {
@@ -348,6 +363,14 @@ static inline void h_transfer(const struct h_profile *p, uint64_t seed, size_t b
 			cfg.syn_retries = p->syn_retries;
 		if (p->synack_retries)
 			cfg.synack_retries = p->synack_retries;
+		if (p->mss)
+			cfg.mss = p->mss;
+		if (p->sndbuf)
+			cfg.sndbuf = p->sndbuf;
+		if (p->rcvbuf)
+			cfg.rcvbuf = p->rcvbuf;
+		if (p->no_options)
+			cfg.timestamps = cfg.sack = cfg.window_scaling = false;
 		struct synack_sim_host_opts o = {.path = p->path, .fault = p->faults ? &p->fault : NULL};
 		int rc = synack_sim_add_host(sim, &cfg, &o, &st[i]);
 		if (rc != 0) {
@@ -363,6 +386,7 @@ static inline void h_transfer(const struct h_profile *p, uint64_t seed, size_t b
 		{.s = st[1], .fd = -1, .lfd = -1, .out = sdata, .out_len = bytes, .want = cdata,
 		 .want_len = bytes},
 	};
+	app[0].read_chunk = app[1].read_chunk = p->read_chunk;
 	if (mode == H_ECHO) {
 		app[1].echo = sdata; /* filled as the data arrives, sent back from there */
 		app[1].want = cdata;
@@ -391,9 +415,13 @@ static inline void h_transfer(const struct h_profile *p, uint64_t seed, size_t b
 	const uint64_t limit = 4ull * 3600 * 1000000; /* 4 virtual hours */
 	bool busy = false;
 	for (;;) {
+		size_t before = h_app_progress(&app[0]) + h_app_progress(&app[1]);
 		h_app_run(&app[0]);
 		h_app_run(&app[1]);
+		bool moved = h_app_progress(&app[0]) + h_app_progress(&app[1]) != before;
 		uint64_t next = synack_sim_next_event(sim);
+		if (next == SYNACK_TIME_NEVER && moved)
+			continue; /* a slow reader still has buffered bytes to take */
 		if (next == SYNACK_TIME_NEVER)
 			break; /* quiet: every timer, TIME-WAIT included, has run out */
 		if (next > limit) {

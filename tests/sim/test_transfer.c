@@ -31,7 +31,7 @@
 #endif
 
 #define DEFAULT_TOTAL_SEEDS 1001
-#define N_PROFILES 7
+#define N_PROFILES 9
 
 static const struct synack_sim_path WAN = {.delay_us = 10000};
 
@@ -53,6 +53,14 @@ static const struct h_profile profiles[N_PROFILES] = {
 	 .fault = {.loss = 0.03, .dup = 0.03, .reorder = 0.05, .corrupt = 0.03,
 		   .reorder_delay_us = 2000},
 	 .syn_retries = 8, .synack_retries = 8},
+	/* Small buffers, a small MSS and a reader that takes 1000 bytes per turn: zero
+	 * windows, persist probes and window updates, under loss. */
+	{.name = "slowread", .path = WAN, .faults = true, .fault = {.loss = 0.02},
+	 .mss = 536, .sndbuf = 4096, .rcvbuf = 4096, .read_chunk = 1000},
+	/* No timestamps, SACK or window scaling: the plain RFC 9293 segment, under loss and
+	 * reordering. */
+	{.name = "noopts", .path = {.delay_us = 10000, .jitter_us = 3000}, .faults = true,
+	 .fault = {.loss = 0.03, .reorder = 0.05, .reorder_delay_us = 5000}, .no_options = true},
 };
 
 static unsigned long env_ul(const char *name, unsigned long dflt)
@@ -113,6 +121,8 @@ Test(transfer, dup) { run_profile(3); }
 Test(transfer, reorder) { run_profile(4); }
 Test(transfer, corrupt) { run_profile(5); }
 Test(transfer, combined) { run_profile(6); }
+Test(transfer, slowread) { run_profile(7); }
+Test(transfer, noopts) { run_profile(8); }
 
 /* The harness itself: same seed, same run (trace hash); the faults really happened. */
 Test(transfer, a_seed_replays_the_same_run_and_faults_happen)
