@@ -68,6 +68,7 @@ static int parse_args(int argc, char **argv, struct drill_config *cfg, int *firs
 		cfg->local_ip_set |= !strncmp(a, "--local_ip=", 11);
 		cfg->remote_ip_set |= !strncmp(a, "--remote_ip=", 12);
 		cfg->mss_set |= !strncmp(a, "--mss=", 6);
+		cfg->pct_set |= !strncmp(a, "--tolerance_percent=", 20);
 	}
 	*first = i;
 	if (i >= argc) {

@@ -77,7 +77,7 @@ int drill_config_option(struct drill_config *c, const char *opt, bool from_scrip
 		double d = strtod(v, &end);
 		if (!*v || *end || d < 0)
 			bad = true;
-		else
+		else if (!(from_script && c->pct_set))
 			c->tolerance_pct = d;
 	} else if (!strcmp(name, "local_ip")) {
 		uint32_t ip;

@@ -182,7 +182,7 @@ struct drill_config {
 	bool ipv6;              /* --ip_version=ipv6: the script is skipped */
 	bool strict;            /* --strict: packets after the last `>` line are checked too */
 	bool verbose;
-	bool local_ip_set, remote_ip_set, tolerance_set, mss_set; /* set on the command line */
+	bool local_ip_set, remote_ip_set, tolerance_set, mss_set, pct_set; /* set on the command line */
 };
 
 void drill_config_default(struct drill_config *c);

@@ -43,74 +43,118 @@ static bool drop_when_muted(void *ctx, const uint8_t *frame, size_t len, uint64_
 	return server_mute;
 }
 
-Test(regress, pure_ack_after_rto_carries_snd_max)
-{
+/* A client whose three segments reached the server but whose ACKs never came back, after
+ * its retransmission timeout went back to the first one. (The engine now keeps SND.NXT and
+ * retransmits from a separate pointer, engine commit d0f540d; these tests hold any design
+ * to the wire behaviour.) */
+struct rewound {
 	struct synack_sim *sim;
 	struct synack_stack *cli, *srv;
-	struct tx_log log = {0};
-	cr_assert_eq(synack_sim_new(&sim, 1), 0);
+	int fd, sfd;
+	struct synack_tcp_info ci, si;
+	uint32_t snd_max;
+	struct tx_log log;
+};
+
+static void rewound_setup(struct rewound *w)
+{
+	memset(w, 0, sizeof(*w));
+	cr_assert_eq(synack_sim_new(&w->sim, 1), 0);
 	struct synack_config c;
 	synack_config_default(&c);
-	c.timestamps = false; /* keep the hand-made segment below simple */
+	c.timestamps = false; /* keep the hand-made segments below simple */
 	c.window_scaling = false;
 	c.name = "client";
 	c.addr = H_CLIENT_ADDR;
 	c.trace = client_tx;
-	c.trace_ctx = &log;
+	c.trace_ctx = &w->log;
 	struct synack_sim_host_opts o = {.path = {.delay_us = 10000}};
-	cr_assert_eq(synack_sim_add_host(sim, &c, &o, &cli), 0);
+	cr_assert_eq(synack_sim_add_host(w->sim, &c, &o, &w->cli), 0);
 	c.name = "server";
 	c.addr = H_SERVER_ADDR;
 	c.trace = NULL;
-	struct synack_fault_params mute = {.drop_if = drop_when_muted};
+	static const struct synack_fault_params mute = {.drop_if = drop_when_muted};
 	struct synack_sim_host_opts os = {.path = {.delay_us = 10000}, .fault = &mute};
-	cr_assert_eq(synack_sim_add_host(sim, &c, &os, &srv), 0);
+	cr_assert_eq(synack_sim_add_host(w->sim, &c, &os, &w->srv), 0);
 
 	struct synack_endpoint ep = {H_SERVER_ADDR, H_PORT};
-	int l = synack_socket(srv);
-	cr_assert_eq(synack_bind(srv, l, &ep), 0);
-	cr_assert_eq(synack_listen(srv, l, 4), 0);
-	int fd = synack_socket(cli);
-	cr_assert_eq(synack_connect(cli, fd, &ep), -EINPROGRESS);
+	int l = synack_socket(w->srv);
+	cr_assert_eq(synack_bind(w->srv, l, &ep), 0);
+	cr_assert_eq(synack_listen(w->srv, l, 4), 0);
+	w->fd = synack_socket(w->cli);
+	cr_assert_eq(synack_connect(w->cli, w->fd, &ep), -EINPROGRESS);
 	server_mute = false;
-	synack_sim_run_until(sim, 100000);
-	int sfd = synack_accept(srv, l, NULL);
-	cr_assert_geq(sfd, 0);
+	synack_sim_run_until(w->sim, 100000);
+	w->sfd = synack_accept(w->srv, l, NULL);
+	cr_assert_geq(w->sfd, 0);
 
-	/* Three segments reach the server; its ACKs do not come back; the client times out. */
 	server_mute = true;
 	static uint8_t data[3 * 1460];
-	cr_assert_eq(synack_send(cli, fd, data, sizeof(data), 0), (ssize_t)sizeof(data));
-	while (!log.retx_seen && synack_sim_step(sim, 10000000))
+	cr_assert_eq(synack_send(w->cli, w->fd, data, sizeof(data), 0), (ssize_t)sizeof(data));
+	while (!w->log.retx_seen && synack_sim_step(w->sim, 10000000))
 		;
-	cr_assert(log.retx_seen, "the client retransmitted after its RTO");
-	struct synack_tcp_info ci, si;
-	cr_assert_eq(synack_tcp_info(cli, fd, &ci), 0);
-	cr_assert_eq(synack_tcp_info(srv, sfd, &si), 0);
-	uint32_t snd_max = ci.iss + 1 + (uint32_t)sizeof(data);
-	cr_assert_eq(si.rcv_nxt, snd_max, "the server holds all the data");
-	cr_assert_eq(ci.snd_una, ci.iss + 1, "none of it acknowledged");
+	cr_assert(w->log.retx_seen, "the client retransmitted after its RTO");
+	cr_assert_eq(synack_tcp_info(w->cli, w->fd, &w->ci), 0);
+	cr_assert_eq(synack_tcp_info(w->srv, w->sfd, &w->si), 0);
+	w->snd_max = w->ci.iss + 1 + (uint32_t)sizeof(data);
+	cr_assert_eq(w->si.rcv_nxt, w->snd_max, "the server holds all the data");
+	cr_assert_eq(w->ci.snd_una, w->ci.iss + 1, "none of it acknowledged");
+}
 
+Test(regress, pure_ack_after_rto_carries_snd_max)
+{
+	struct rewound w;
+	rewound_setup(&w);
 	/* New data from the server (its ACK field still stale) makes the client ACK it. */
 	uint8_t frame[128];
 	static const uint8_t hello[10] = "0123456789";
-	struct synack_tcp_seg seg = {.sport = H_PORT, .dport = ci.local.port, .seq = si.snd_nxt,
-				     .ack = ci.iss + 1, .flags = SYNACK_TH_ACK | SYNACK_TH_PSH,
-				     .win = 65535, .payload = hello, .len = sizeof(hello)};
+	struct synack_tcp_seg seg = {.sport = H_PORT, .dport = w.ci.local.port,
+				     .seq = w.si.snd_nxt, .ack = w.ci.iss + 1,
+				     .flags = SYNACK_TH_ACK | SYNACK_TH_PSH, .win = 65535,
+				     .payload = hello, .len = sizeof(hello)};
 	int len = synack_tcp_emit(frame, sizeof(frame), H_SERVER_ADDR, H_CLIENT_ADDR, 99, &seg);
 	cr_assert_gt(len, 0);
-	size_t before = log.n;
-	synack_sim_inject(sim, cli, frame, (size_t)len);
-	synack_sim_run_until(sim, synack_sim_now(sim) + 300000); /* past any delayed ACK */
+	size_t before = w.log.n;
+	synack_sim_inject(w.sim, w.cli, frame, (size_t)len);
+	synack_sim_run_until(w.sim, synack_sim_now(w.sim) + 300000); /* past any delayed ACK */
 	size_t i = before;
-	while (i < log.n && !(log.tx[i].len == 0 && log.tx[i].ack == si.snd_nxt + 10))
+	while (i < w.log.n && !(w.log.tx[i].len == 0 && w.log.tx[i].ack == w.si.snd_nxt + 10))
 		i++;
-	cr_assert_lt(i, log.n, "the client acknowledged the new data");
-	cr_assert_eq(log.tx[i].seq, snd_max,
+	cr_assert_lt(i, w.log.n, "the client acknowledged the new data");
+	cr_assert_eq(w.log.tx[i].seq, w.snd_max,
 		     "a pure ACK carries SND.MAX (%u), the peer's RCV.NXT, not the rewound "
 		     "SND.NXT: it had %u",
-		     snd_max, log.tx[i].seq);
-	synack_sim_destroy(sim);
+		     w.snd_max, w.log.tx[i].seq);
+	synack_sim_destroy(w.sim);
+}
+
+/* ---- 2. so does a RST that aborts the connection -------------------------------------------
+ * The peer accepts a RST only if its sequence number is exactly RCV.NXT (RFC 5961 §3.2);
+ * otherwise it answers with a challenge ACK and the connection lives on. */
+Test(regress, abort_after_rto_resets_the_peer)
+{
+	struct rewound w;
+	rewound_setup(&w);
+	struct synack_linger lg = {1, 0};
+	cr_assert_eq(synack_setsockopt(w.cli, w.fd, SYNACK_SOL_SOCKET, SYNACK_SO_LINGER, &lg,
+				       sizeof(lg)),
+		     0);
+	size_t before = w.log.n;
+	cr_assert_eq(synack_close(w.cli, w.fd), 0);
+	size_t i = before;
+	while (i < w.log.n && !(w.log.tx[i].flags & SYNACK_TH_RST))
+		i++;
+	cr_assert_lt(i, w.log.n, "SO_LINGER 0: close sends a RST");
+	cr_assert_eq(w.log.tx[i].seq, w.snd_max, "RST at SND.MAX (%u), not %u", w.snd_max,
+		     w.log.tx[i].seq);
+	synack_sim_run_until(w.sim, synack_sim_now(w.sim) + 100000);
+	uint8_t b[8];
+	cr_assert_eq(synack_recv(w.srv, w.sfd, b, sizeof(b), 0), 8, "the data is still there");
+	ssize_t n;
+	while ((n = synack_recv(w.srv, w.sfd, b, sizeof(b), 0)) > 0)
+		;
+	cr_assert_eq(n, -ECONNRESET, "the server's connection was reset");
+	synack_sim_destroy(w.sim);
 }
 
 Test(regress, combined_seed_1_completes)
