@@ -48,7 +48,8 @@ struct synack_config {
 	/* Trace events (optional). */
 	void (*trace)(void *ctx, const struct synack_trace_event *ev);
 	void *trace_ctx;
-	/* Readiness changed on a socket (optional); events is a SYNACK_EV_* mask. */
+	/* Readiness changed on a socket (optional); events is a SYNACK_EV_* mask. Called at the
+	 * end of the input/poll/API call that changed it, so it may call the socket API. */
 	void (*wake)(void *ctx, int fd, unsigned events);
 	void *wake_ctx;
 

@@ -61,7 +61,7 @@ int synack_bind(struct synack_stack *s, int fd, const struct synack_endpoint *lo
 	return 0;
 }
 
-int synack_listen(struct synack_stack *s, int fd, int backlog)
+static int listen_call(struct synack_stack *s, int fd, int backlog)
 {
 	struct synack_tcb *c = fd_get(s, fd);
 	if (!c)
@@ -89,7 +89,7 @@ int synack_listen(struct synack_stack *s, int fd, int backlog)
 	return 0;
 }
 
-int synack_accept(struct synack_stack *s, int fd, struct synack_endpoint *peer)
+static int accept_call(struct synack_stack *s, int fd, struct synack_endpoint *peer)
 {
 	struct synack_tcb *l = fd_get(s, fd);
 	if (!l)
@@ -143,7 +143,7 @@ static int connect_start(struct synack_stack *s, struct synack_tcb *c,
 	return -EINPROGRESS;
 }
 
-int synack_connect(struct synack_stack *s, int fd, const struct synack_endpoint *remote)
+static int connect_call(struct synack_stack *s, int fd, const struct synack_endpoint *remote)
 {
 	struct synack_tcb *c = fd_get(s, fd);
 	if (!c)
@@ -172,12 +172,10 @@ int synack_connect(struct synack_stack *s, int fd, const struct synack_endpoint 
 	 * ENETUNREACH). */
 	if (remote->addr == 0xFFFFFFFFu || (remote->addr >> 28) == 0xE)
 		return -ENETUNREACH;
-	int r = connect_start(s, c, remote);
-	stack_reap(s);
-	return r;
+	return connect_start(s, c, remote);
 }
 
-ssize_t synack_send(struct synack_stack *s, int fd, const void *buf, size_t len, int flags)
+static ssize_t send_call(struct synack_stack *s, int fd, const void *buf, size_t len, int flags)
 {
 	(void)flags;
 	struct synack_tcb *c = fd_get(s, fd);
@@ -208,7 +206,6 @@ ssize_t synack_send(struct synack_stack *s, int fd, const void *buf, size_t len,
 		return -EAGAIN;
 	tcp_output(s, c, false);
 	tcp_wake(s, c);
-	stack_reap(s);
 	return (ssize_t)n;
 }
 
@@ -229,7 +226,7 @@ static void maybe_window_update(struct synack_stack *s, struct synack_tcb *c)
 		tcp_send_ack(s, c);
 }
 
-ssize_t synack_recv(struct synack_stack *s, int fd, void *buf, size_t len, int flags)
+static ssize_t recv_call(struct synack_stack *s, int fd, void *buf, size_t len, int flags)
 {
 	struct synack_tcb *c = fd_get(s, fd);
 	if (!c)
@@ -245,7 +242,6 @@ ssize_t synack_recv(struct synack_stack *s, int fd, void *buf, size_t len, int f
 			ring_consume(&c->rcvq, n);
 			maybe_window_update(s, c);
 			tcp_wake(s, c);
-			stack_reap(s);
 		}
 		return (ssize_t)n;
 	}
@@ -279,7 +275,7 @@ static void queue_fin(struct synack_stack *s, struct synack_tcb *c)
 	tcp_output(s, c, false);
 }
 
-int synack_shutdown(struct synack_stack *s, int fd, int how)
+static int shutdown_call(struct synack_stack *s, int fd, int how)
 {
 	struct synack_tcb *c = fd_get(s, fd);
 	if (!c)
@@ -293,7 +289,6 @@ int synack_shutdown(struct synack_stack *s, int fd, int how)
 	if (how != SYNACK_SHUT_RD)
 		queue_fin(s, c);
 	tcp_wake(s, c);
-	stack_reap(s);
 	return 0;
 }
 
@@ -308,7 +303,7 @@ static void abort_conn(struct synack_stack *s, struct synack_tcb *c, enum synack
 	tcp_done(s, c, 0);
 }
 
-int synack_close(struct synack_stack *s, int fd)
+static int close_call(struct synack_stack *s, int fd)
 {
 	struct synack_tcb *c = fd_get(s, fd);
 	if (!c)
@@ -348,8 +343,58 @@ int synack_close(struct synack_stack *s, int fd)
 		}
 		break;
 	}
-	stack_reap(s);
 	return 0;
+}
+
+/* ---- the public calls: each ends by delivering readiness changes and freeing what died ---- */
+
+int synack_listen(struct synack_stack *s, int fd, int backlog)
+{
+	int r = listen_call(s, fd, backlog);
+	stack_reap(s);
+	return r;
+}
+
+int synack_accept(struct synack_stack *s, int fd, struct synack_endpoint *peer)
+{
+	int r = accept_call(s, fd, peer);
+	stack_reap(s);
+	return r;
+}
+
+int synack_connect(struct synack_stack *s, int fd, const struct synack_endpoint *remote)
+{
+	int r = connect_call(s, fd, remote);
+	stack_reap(s);
+	return r;
+}
+
+ssize_t synack_send(struct synack_stack *s, int fd, const void *buf, size_t len, int flags)
+{
+	ssize_t r = send_call(s, fd, buf, len, flags);
+	stack_reap(s);
+	return r;
+}
+
+ssize_t synack_recv(struct synack_stack *s, int fd, void *buf, size_t len, int flags)
+{
+	ssize_t r = recv_call(s, fd, buf, len, flags);
+	stack_reap(s);
+	return r;
+}
+
+int synack_shutdown(struct synack_stack *s, int fd, int how)
+{
+	int r = shutdown_call(s, fd, how);
+	stack_reap(s);
+	return r;
+}
+
+int synack_close(struct synack_stack *s, int fd)
+{
+	int r = close_call(s, fd);
+	stack_reap(s);
+	return r;
 }
 
 int synack_events(const struct synack_stack *s, int fd)

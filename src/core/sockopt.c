@@ -203,9 +203,11 @@ int synack_getsockopt(struct synack_stack *s, int fd, int level, int name, void 
 	struct synack_tcb *c = fd_get(s, fd);
 	if (!c)
 		return -EBADF;
+	int r = -ENOPROTOOPT;
 	if (level == SYNACK_SOL_SOCKET)
-		return get_socket_level(s, c, name, val, len);
-	if (level == SYNACK_IPPROTO_TCP)
-		return get_tcp_level(s, c, name, val, len);
-	return -ENOPROTOOPT;
+		r = get_socket_level(s, c, name, val, len);
+	else if (level == SYNACK_IPPROTO_TCP)
+		r = get_tcp_level(s, c, name, val, len);
+	stack_reap(s); /* SO_ERROR may have changed readiness */
+	return r;
 }

@@ -307,9 +307,22 @@ void stack_emit_tcp(struct synack_stack *s, const struct synack_tuple *t,
 
 void stack_reap(struct synack_stack *s)
 {
+	if (s->ending)
+		return;
+	s->ending = true;
+	while (s->wake_head) {
+		struct synack_tcb *c = s->wake_head;
+		s->wake_head = c->wake_next;
+		if (!s->wake_head)
+			s->wake_tail = NULL;
+		c->wake_queued = false;
+		if (!c->dead)
+			tcp_deliver_wake(s, c);
+	}
 	while (s->reap) {
 		struct synack_tcb *c = s->reap;
 		s->reap = c->reap_next;
 		tcb_free(s, c);
 	}
+	s->ending = false;
 }

@@ -52,6 +52,8 @@ struct synack_stack {
 
 	struct synack_tcb *all;                             /* every live tcb */
 	struct synack_tcb *reap;                            /* dead, freed at the end of a call */
+	struct synack_tcb *wake_head, *wake_tail;           /* readiness to report at the end */
+	bool ending;                                        /* in stack_reap: callbacks running */
 	struct synack_tcb *listeners[SYNACK_LISTEN_BUCKETS]; /* by local port */
 	struct synack_tcb *bound[SYNACK_BIND_BUCKETS];       /* bind table, by local port */
 
@@ -84,8 +86,10 @@ void stack_trace_error(struct synack_stack *s, const struct synack_tuple *t, int
  * callback. */
 void stack_emit_tcp(struct synack_stack *s, const struct synack_tuple *t,
 		    const struct synack_tcp_seg *seg, bool retx);
-/* Frees the tcbs that died during this call (deferred so that no code path ever touches a
- * freed tcb). Called at the end of every entry point. */
+/* The end of every entry point: reports readiness changes through the wake callback (which
+ * may call the socket API), then frees the tcbs that died during the call (deferred so that no
+ * code path ever touches a freed tcb). Nested calls from a callback leave this to the outer
+ * one. */
 void stack_reap(struct synack_stack *s);
 
 /* ip.c */

@@ -113,6 +113,8 @@ struct synack_tcb {
 	struct synack_timer t_rtx, t_keep, t_close;
 
 	unsigned events; /* the readiness last reported through wake */
+	struct synack_tcb *wake_next; /* in the stack's queue of readiness to report */
+	bool wake_queued;
 };
 
 static inline const struct synack_tuple *tcb_tuple(const struct synack_tcb *c)
@@ -150,8 +152,10 @@ void tcp_set_state(struct synack_stack *s, struct synack_tcb *c, enum synack_tcp
 /* Ends the connection: CLOSED, pending error err (0: none), timers off, out of the tables;
  * the tcb is freed at the end of the call if no descriptor holds it. */
 void tcp_done(struct synack_stack *s, struct synack_tcb *c, int err);
-/* Recomputes readiness and calls the wake callback when it changed. */
+/* Readiness may have changed: queued, and reported at the end of the call. */
 void tcp_wake(struct synack_stack *s, struct synack_tcb *c);
+/* Recomputes readiness and calls the wake callback when it changed. */
+void tcp_deliver_wake(struct synack_stack *s, struct synack_tcb *c);
 unsigned tcp_events(const struct synack_tcb *c);
 
 /* tcb lifetime (socket.c) */

@@ -87,7 +87,22 @@ unsigned tcp_events(const struct synack_tcb *c)
 	return ev;
 }
 
+/* Readiness is recomputed and reported at the end of the current call (stack_reap), not in
+ * the middle of processing: the wake callback may then call the socket API. */
 void tcp_wake(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (c->dead || c->wake_queued)
+		return;
+	c->wake_queued = true;
+	c->wake_next = NULL;
+	if (s->wake_tail)
+		s->wake_tail->wake_next = c;
+	else
+		s->wake_head = c;
+	s->wake_tail = c;
+}
+
+void tcp_deliver_wake(struct synack_stack *s, struct synack_tcb *c)
 {
 	unsigned ev = tcp_events(c);
 	if (ev == c->events)
@@ -95,7 +110,7 @@ void tcp_wake(struct synack_stack *s, struct synack_tcb *c)
 	c->events = ev;
 	if (c->fd >= 0 && s->cfg.wake)
 		s->cfg.wake(s->cfg.wake_ctx, c->fd, ev);
-	else if (c->parent && c->in_acceptq && c->parent->fd >= 0)
+	else if (c->parent && c->in_acceptq)
 		tcp_wake(s, c->parent);
 }
 

@@ -285,8 +285,10 @@ static void mark_ack(struct synack_infer *inf, int dir, const struct synack_tcp_
 		res->marks |= SYNACK_MARK_ZEROWIN;
 	bool pure = seg->len == 0 && !(seg->flags & (SYNACK_TH_SYN | SYNACK_TH_FIN));
 	bool same = d->has_ack && seg->ack == d->last_ack;
-	if (pure && same && seg->win == d->last_win && p->has_nxt && p->nxt != seg->ack &&
-	    !(res->marks & SYNACK_MARK_KEEPALIVE)) {
+	/* A zero window repeated is the receiver holding the door shut, not a loss signal
+	 * (Wireshark does not count it either). */
+	if (pure && same && seg->win == d->last_win && seg->win != 0 && p->has_nxt &&
+	    p->nxt != seg->ack && !(res->marks & SYNACK_MARK_KEEPALIVE)) {
 		res->marks |= SYNACK_MARK_DUPACK;
 		res->dupack_n = ++d->dupacks;
 	} else {

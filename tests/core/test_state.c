@@ -2,6 +2,7 @@
  * readiness reported through the wake callback. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <string.h>
 
 #include "core/tcb.h"
 #include "support/segtest.h"
@@ -84,5 +85,37 @@ Test(wake, readiness_changes_are_reported)
 	ST_IN(&t, .flags = F_R, .seq = 3);
 	cr_assert(t.wake_mask[fd] & SYNACK_EV_ERROR);
 	cr_assert(t.wake_mask[fd] & SYNACK_EV_HUP);
+	st_fini(&t);
+}
+
+/* A wake callback that reads, answers and closes from inside the callback. */
+static char echoed[16];
+static int conn_fd = -1;
+
+static void echo_and_close(struct segtest *t, int fd, unsigned ev)
+{
+	if (!(ev & SYNACK_EV_READABLE) || fd != conn_fd)
+		return;
+	ssize_t n = synack_recv(t->s, fd, echoed, sizeof echoed, 0);
+	if (n > 0) {
+		synack_send(t->s, fd, echoed, (size_t)n, 0);
+		synack_close(t->s, fd);
+	}
+}
+
+Test(wake, callback_may_call_the_api)
+{
+	struct segtest t;
+	st_init(&t, NULL);
+	uint32_t iss;
+	int fd = st_passive_open(&t, 1000, &iss);
+	conn_fd = fd;
+	t.wake_hook = echo_and_close;
+	ST_IN(&t, .flags = F_A | F_P, .seq = 1001, .ack = iss + 1, .data = "ping", .len = 4);
+	st_expect(&t, F_A, iss + 1, 1005, NULL);         /* the ACK of "ping" */
+	st_expect_data(&t, F_A | F_P, iss + 1, 1005, 4); /* the echo, sent from the callback */
+	st_expect(&t, F_F | F_A, iss + 5, 1005, NULL);  /* and the close */
+	cr_assert_eq(memcmp(echoed, "ping", 4), 0);
+	cr_assert_eq(synack_events(t.s, fd), -EBADF);
 	st_fini(&t);
 }

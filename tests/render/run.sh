@@ -31,6 +31,7 @@ expect_fail() {
 
 # 1. golden ladders through the CLI
 for p in "$G"/*.pcap; do
+	[ -e "$p" ] || { bad "no golden captures in $G"; break; }
 	n=$(basename "$p" .pcap)
 	# the CLI adds a title line per connection; the library test draws without it
 	if "$BIN" ladder "$p" >"$T/$n.txt" 2>"$T/err"; then

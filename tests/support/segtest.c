@@ -66,6 +66,8 @@ static void on_wake(void *ctx, int fd, unsigned events)
 	t->wakes++;
 	if (fd >= 0 && fd < 64)
 		t->wake_mask[fd] = events;
+	if (t->wake_hook)
+		t->wake_hook(t, fd, events);
 }
 
 void st_config(struct synack_config *cfg)

@@ -57,6 +57,8 @@ struct segtest {
 	/* wake callback: last mask per fd (fds < 64) and number of calls */
 	unsigned wake_mask[64];
 	size_t wakes;
+	/* called from the wake callback (may use the socket API) */
+	void (*wake_hook)(struct segtest *t, int fd, unsigned events);
 	/* counting allocator */
 	size_t live_bytes, live_allocs, nallocs;
 	size_t fail_at; /* 0: never; N: the Nth allocation (1-based) fails */
