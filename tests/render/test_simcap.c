@@ -192,7 +192,12 @@ static void check(const char *name, enum scen scen, const char *cli_want, const 
 	cr_assert_eq(synack_conns_new(&t, &o), 0);
 	char err[256];
 	cr_assert_eq(synack_conns_read_file(t, pcap, NULL, err, sizeof err), 0, "%s", err);
-	remove(pcap);
+	/* SYNACK_SIMCAP_DIR keeps the captures (tests/render/run.sh checks them with tshark). */
+	const char *keep = getenv("SYNACK_SIMCAP_DIR");
+	char kept[256];
+	snprintf(kept, sizeof kept, "%s/sim_%s.pcap", keep ? keep : ".", name);
+	if (!keep || rename(pcap, kept) != 0)
+		remove(pcap);
 	cr_assert_eq(synack_conns_count(t), 1);
 	const struct synack_conn *c = synack_conns_get(t, 0);
 	char got[256];
