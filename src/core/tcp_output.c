@@ -135,10 +135,9 @@ static void send_ctl(struct synack_stack *s, struct synack_tcb *c, seq_t seq, ui
 
 void tcp_send_ack(struct synack_stack *s, struct synack_tcb *c)
 {
-	/* A pure ACK carries SND.MAX, not SND.NXT: after a timeout SND.NXT is rewound to
-	 * SND.UNA to send again, but the peer may already hold everything up to SND.MAX, and a
-	 * zero-length segment below its RCV.NXT is unacceptable (RFC 9293 §3.10.7.4) -- two
-	 * rewound peers would answer each other's ACKs forever (BSD tcp_output does the same). */
+	/* <SEQ=SND.NXT>: SND.NXT never moves back (a timeout resends from snd_rtx), so this is
+	 * never below the peer's RCV.NXT; two peers answering each other's old-numbered ACKs
+	 * would otherwise ACK forever. snd_max == snd_nxt. */
 	send_ctl(s, c, c->snd_max, SYNACK_TH_ACK);
 }
 
