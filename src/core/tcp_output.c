@@ -260,9 +260,13 @@ static bool next_segment(const struct synack_tcb *c, uint32_t *len_out, bool *fi
 
 /* After a timeout: the next segment to send again from snd_rtx, within cwnd counted from
  * SND.UNA. Returns false when none may go now. */
-static bool next_retransmission(const struct synack_tcb *c, uint32_t *len_out, bool *fin_out)
+static bool next_retransmission(struct synack_tcb *c, uint32_t *len_out, bool *fin_out)
 {
-	if (!c->rtx_pending || !seq_lt(c->snd_rtx, c->snd_nxt))
+	if (!c->rtx_pending)
+		return false;
+	uint32_t room;
+	c->snd_rtx = sack_skip(c, c->snd_rtx, &room); /* what the peer holds is not resent */
+	if (!seq_lt(c->snd_rtx, c->snd_nxt))
 		return false;
 	uint32_t off = (uint32_t)seq_diff(c->snd_rtx, c->snd_buf_seq);
 	uint32_t data = off < c->sndq.len ? c->sndq.len - off : 0;
@@ -272,6 +276,8 @@ static bool next_retransmission(const struct synack_tcb *c, uint32_t *len_out, b
 	uint32_t len = data < c->snd_mss ? data : c->snd_mss;
 	if (len > avail)
 		len = avail;
+	if (len > room)
+		len = room;
 	bool fin = fin_sent(c) && off + len == c->sndq.len;
 	if (len == 0 && (!fin || avail == 0))
 		return false;
