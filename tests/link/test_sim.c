@@ -411,3 +411,37 @@ Test(sim, a_full_queue_drops_frames_and_tcp_recovers, .fini = teardown)
 	cr_assert_gt(synack_sim_host_tx_errors(sim, cli), 0, "the burst met a full queue");
 	cr_assert_eq(synack_sim_host_tx_errors(sim, srv), 0);
 }
+
+Test(sim, three_hosts_share_one_network, .fini = teardown)
+{
+	/* Two clients on different paths connect to one server at the same moment. */
+	struct synack_sim_host_opts fast = {.path = {.delay_us = 1000}};
+	struct synack_sim_host_opts slow = {.path = {.delay_us = 7000}};
+	world(1, &fast, &fast);
+	struct synack_config c;
+	struct synack_stack *cli2;
+	cfg_for(&c, 0);
+	c.name = "client2";
+	c.addr = 0x0a000003u;
+	cr_assert_eq(synack_sim_add_host(sim, &c, &slow, &cli2), 0);
+	int fd1 = connect_client();
+	int fd2 = synack_socket(cli2);
+	struct synack_endpoint ep = {SERVER, 80};
+	cr_assert_eq(synack_connect(cli2, fd2, &ep), -EINPROGRESS);
+	synack_sim_run_until(sim, 1000);
+	struct synack_endpoint peer;
+	int a1 = synack_accept(srv, lfd, &peer);
+	cr_assert_eq(a1, -EAGAIN, "nothing completed yet at 1 ms");
+	synack_sim_run_until(sim, 3000); /* SYN 1 ms, SYN-ACK 1 ms, ACK 1 ms */
+	a1 = synack_accept(srv, lfd, &peer);
+	cr_assert_geq(a1, 0);
+	cr_assert_eq(peer.addr, CLIENT);
+	cr_assert_eq(synack_accept(srv, lfd, &peer), -EAGAIN);
+	synack_sim_run_until(sim, 15000); /* 7 + 1 + 7 ms */
+	int a2 = synack_accept(srv, lfd, &peer);
+	cr_assert_geq(a2, 0);
+	cr_assert_eq(peer.addr, 0x0a000003u);
+	cr_assert_eq(synack_events(cli, fd1) & SYNACK_EV_WRITABLE, SYNACK_EV_WRITABLE);
+	cr_assert_eq(synack_events(cli2, fd2) & SYNACK_EV_WRITABLE, SYNACK_EV_WRITABLE);
+	cr_assert_eq(synack_simnet_unroutable(synack_sim_net(sim)), 0);
+}

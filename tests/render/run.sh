@@ -6,7 +6,8 @@
 #   3. SVG and HTML outputs are well-formed (xmllint) and load nothing from the network;
 #   4. the HTML report renders in headless Chromium to a non-blank PNG of the expected size;
 #   5. a JSON-lines trace is drawn like a capture (synack ladder --trace);
-#   6. as root: kernel-to-kernel conversations in a private network namespace, captured with
+#   6. the retransmission/dup-ack/zero-window marks equal tshark's on the same captures;
+#   7. as root: kernel-to-kernel conversations in a private network namespace, captured with
 #      tcpdump, whose inferred states must agree with what `ss -tan` showed (render/netns.sh).
 # Parts whose tools are missing are skipped with a line saying so.
 set -u
@@ -144,7 +145,26 @@ fi
 printf '{"t_us":1,"ev":"tx"\nnot json\n' >"$T/badtrace.jsonl"
 expect_fail "bad trace" "not trace events" "$BIN" ladder --trace "$T/badtrace.jsonl"
 
-# 6. kernel conversations (root only)
+# 6. the marks agree with Wireshark's TCP analysis (tshark) on the golden and simulated captures
+SIMCAP=$(dirname "$BIN")/tests/render/test_simcap
+if command -v tshark >/dev/null && command -v python3 >/dev/null; then
+	caps=$(ls "$G"/*.pcap)
+	if [ -x "$SIMCAP" ]; then
+		mkdir -p "$T/sim"
+		SYNACK_SIMCAP_DIR="$T/sim" "$SIMCAP" >/dev/null 2>&1 || bad "test_simcap failed"
+		caps="$caps $(ls "$T"/sim/*.pcap 2>/dev/null)"
+	else
+		echo "render-check: $SIMCAP not built: simulated captures not compared with tshark"
+	fi
+	for p in $caps; do
+		python3 "$HERE/tshark_check.py" "$BIN" "$p" >"$T/ts.out" 2>&1 && ok || bad "tshark: $(cat "$T/ts.out")"
+	done
+	echo "render-check: marks as tshark's on $(echo $caps | wc -w) captures"
+else
+	echo "render-check: tshark missing: marks not compared with Wireshark's analysis"
+fi
+
+# 7. kernel conversations (root only)
 if [ "$(id -u)" = 0 ] && command -v ip >/dev/null && command -v tcpdump >/dev/null &&
 	command -v ss >/dev/null && command -v python3 >/dev/null; then
 	if bash "$HERE/netns.sh" "$BIN" >"$T/netns.log" 2>&1; then

@@ -328,35 +328,33 @@ static inline int h_conns(const struct synack_stack *s)
 	} while (0)
 
 /* Runs one transfer of `bytes` each way under profile p with the given seed. */
-static inline void h_transfer(const struct h_profile *p, uint64_t seed, size_t bytes,
-			      enum h_mode mode, struct h_result *r)
-{
-	if (mode == H_BY_SEED)
-		mode = (enum h_mode)(H_CONCURRENT + seed % 3);
-	memset(r, 0, sizeof(*r));
-	r->ok = true;
-	r->trace.hash = 1469598103934665603ull;
-	r->trace.print = getenv("SYNACK_TRACE") != NULL;
-	uint8_t *cdata = malloc(bytes ? bytes : 1), *sdata = malloc(bytes ? bytes : 1);
-	h_fill(cdata, bytes, seed * 2 + 1);
-	h_fill(sdata, bytes, seed * 2 + 2);
-	if (mode == H_ECHO)
-		memcpy(sdata, cdata, bytes); /* the client gets its own stream back */
-	struct counting_alloc ca[2] = {{0}, {0}};
+/* Everything one transfer holds. */
+struct h_world {
+	const struct h_profile *p;
+	enum h_mode mode;
+	size_t bytes;
+	uint8_t *cdata, *sdata; /* what the client sends, what the server sends */
+	struct counting_alloc ca[2];
 	struct synack_sim *sim;
-	if (synack_sim_new(&sim, seed) != 0) {
-		H_FAIL(r, "sim_new");
-		goto out;
-	}
 	struct synack_stack *st[2];
-	static const char *const names[2] = {"client", "server"};
+	struct h_app app[2];
+	bool busy;     /* still had events after the time limit */
+	bool livelock; /* the clock stopped moving */
+};
+
+static const char *const h_names[2] = {"client", "server"};
+#define H_LIMIT_US (4ull * 3600 * 1000000) /* 4 virtual hours */
+
+static inline int h_add_hosts(struct h_world *w, struct h_result *r)
+{
+	const struct h_profile *p = w->p;
 	const uint32_t addrs[2] = {H_CLIENT_ADDR, H_SERVER_ADDR};
 	for (int i = 0; i < 2; i++) {
 		struct synack_config cfg;
 		synack_config_default(&cfg);
-		cfg.name = names[i];
+		cfg.name = h_names[i];
 		cfg.addr = addrs[i];
-		cfg.allocator = counting_allocator(&ca[i]);
+		cfg.allocator = counting_allocator(&w->ca[i]);
 		cfg.trace = h_trace_fn;
 		cfg.trace_ctx = &r->trace;
 		if (p->syn_retries)
@@ -371,111 +369,165 @@ static inline void h_transfer(const struct h_profile *p, uint64_t seed, size_t b
 			cfg.rcvbuf = p->rcvbuf;
 		if (p->no_options)
 			cfg.timestamps = cfg.sack = cfg.window_scaling = false;
-		struct synack_sim_host_opts o = {.path = p->path, .fault = p->faults ? &p->fault : NULL};
-		int rc = synack_sim_add_host(sim, &cfg, &o, &st[i]);
+		struct synack_sim_host_opts o = {.path = p->path,
+						 .fault = p->faults ? &p->fault : NULL};
+		int rc = synack_sim_add_host(w->sim, &cfg, &o, &w->st[i]);
 		if (rc != 0) {
-			H_FAIL(r, "add_host(%s): %d", names[i], rc);
-			synack_sim_destroy(sim);
-			goto out;
+			H_FAIL(r, "add_host(%s): %d", h_names[i], rc);
+			return rc;
 		}
-		r->baseline[i] = synack_stack_live_allocs(st[i]);
+		r->baseline[i] = synack_stack_live_allocs(w->st[i]);
 	}
-	struct h_app app[2] = {
-		{.s = st[0], .fd = -1, .lfd = -1, .out = cdata, .out_len = bytes, .want = sdata,
-		 .want_len = bytes},
-		{.s = st[1], .fd = -1, .lfd = -1, .out = sdata, .out_len = bytes, .want = cdata,
-		 .want_len = bytes},
-	};
-	app[0].read_chunk = app[1].read_chunk = p->read_chunk;
-	if (mode == H_ECHO) {
-		app[1].echo = sdata; /* filled as the data arrives, sent back from there */
-		app[1].want = cdata;
+	return 0;
+}
+
+/* The applications for the mode; the server listens on :80 and the client connects. */
+static inline int h_start_apps(struct h_world *w, struct h_result *r)
+{
+	struct h_app *app = w->app;
+	app[0] = (struct h_app){.s = w->st[0], .fd = -1, .lfd = -1, .out = w->cdata,
+				.out_len = w->bytes, .want = w->sdata, .want_len = w->bytes};
+	app[1] = (struct h_app){.s = w->st[1], .fd = -1, .lfd = -1, .out = w->sdata,
+				.out_len = w->bytes, .want = w->cdata, .want_len = w->bytes};
+	app[0].read_chunk = app[1].read_chunk = w->p->read_chunk;
+	if (w->mode == H_ECHO) {
+		app[1].echo = w->sdata; /* filled as the data arrives, sent back from there */
 		app[1].out_len = 0;
 		app[1].shut_after_eof = true;
 	}
-	if (mode == H_SERVER_FIRST)
+	if (w->mode == H_SERVER_FIRST)
 		app[0].shut_after_eof = true;
-	/* Server: listen on :80. Client: connect to it. */
 	struct synack_endpoint srv = {H_SERVER_ADDR, H_PORT};
-	app[1].lfd = synack_socket(st[1]);
-	if (app[1].lfd < 0 || synack_bind(st[1], app[1].lfd, &srv) != 0 ||
-	    synack_listen(st[1], app[1].lfd, 16) != 0) {
+	app[1].lfd = synack_socket(w->st[1]);
+	if (app[1].lfd < 0 || synack_bind(w->st[1], app[1].lfd, &srv) != 0 ||
+	    synack_listen(w->st[1], app[1].lfd, 16) != 0) {
 		H_FAIL(r, "server setup");
-		synack_sim_destroy(sim);
-		goto out;
+		return -1;
 	}
-	app[0].fd = synack_socket(st[0]);
-	int rc = synack_connect(st[0], app[0].fd, &srv);
+	app[0].fd = synack_socket(w->st[0]);
+	int rc = synack_connect(w->st[0], app[0].fd, &srv);
 	if (rc != -EINPROGRESS) {
 		H_FAIL(r, "connect returned %d", rc);
-		synack_sim_destroy(sim);
-		goto out;
+		return -1;
 	}
-	/* Drive: applications, then one step of the world, until nothing is left to happen. */
-	const uint64_t limit = 4ull * 3600 * 1000000; /* 4 virtual hours */
-	bool busy = false;
+	return 0;
+}
+
+/* Applications, then one step of the world, until nothing is left to happen. */
+static inline void h_drive(struct h_world *w, struct h_result *r)
+{
+	uint64_t last_t = SYNACK_TIME_NEVER, same_t = 0;
 	for (;;) {
-		size_t before = h_app_progress(&app[0]) + h_app_progress(&app[1]);
-		h_app_run(&app[0]);
-		h_app_run(&app[1]);
-		bool moved = h_app_progress(&app[0]) + h_app_progress(&app[1]) != before;
-		uint64_t next = synack_sim_next_event(sim);
+		size_t before = h_app_progress(&w->app[0]) + h_app_progress(&w->app[1]);
+		h_app_run(&w->app[0]);
+		h_app_run(&w->app[1]);
+		bool moved = h_app_progress(&w->app[0]) + h_app_progress(&w->app[1]) != before;
+		uint64_t next = synack_sim_next_event(w->sim);
 		if (next == SYNACK_TIME_NEVER && moved)
 			continue; /* a slow reader still has buffered bytes to take */
 		if (next == SYNACK_TIME_NEVER)
 			break; /* quiet: every timer, TIME-WAIT included, has run out */
-		if (next > limit) {
-			busy = true;
+		if (next > H_LIMIT_US) {
+			w->busy = true;
 			break;
 		}
-		synack_sim_step(sim, limit);
+		synack_sim_step(w->sim, H_LIMIT_US);
 		r->steps++;
+		/* An engine whose deadline stays due, or two stacks answering each other at zero
+		 * delay, would spin here forever: make that a failure, not a hang. */
+		same_t = synack_sim_now(w->sim) == last_t ? same_t + 1 : 0;
+		last_t = synack_sim_now(w->sim);
+		if (same_t > 100000) {
+			w->livelock = true;
+			break;
+		}
 	}
-	r->end_us = synack_sim_now(sim);
+	r->end_us = synack_sim_now(w->sim);
+}
+
+/* Data byte-exact, both closed, both CLOSED with nothing left, the right side in TIME-WAIT. */
+static inline void h_check_end(struct h_world *w, struct h_result *r)
+{
 	for (int i = 0; i < 2 && r->ok; i++) {
-		const struct h_app *a = &app[i];
+		const struct h_app *a = &w->app[i];
+		const char *n = h_names[i];
 		if (a->err)
-			H_FAIL(r, "%s: %s failed with %d", names[i], a->what, a->err);
-		else if (a->mismatch || a->got != bytes)
-			H_FAIL(r, "%s: received %zu of %zu bytes%s", names[i], a->got, bytes,
+			H_FAIL(r, "%s: %s failed with %d", n, a->what, a->err);
+		else if (a->mismatch || a->got != w->bytes)
+			H_FAIL(r, "%s: received %zu of %zu bytes%s", n, a->got, w->bytes,
 			       a->mismatch ? ", not byte-exact" : "");
 		else if (!a->closed)
-			H_FAIL(r, "%s: never closed (sent %zu, shut %d, eof %d)", names[i], a->sent,
+			H_FAIL(r, "%s: never closed (sent %zu, shut %d, eof %d)", n, a->sent,
 			       a->shut, a->eof);
 		else if (r->trace.last_to[i] != SYNACK_CLOSED)
-			H_FAIL(r, "%s: last state %s, not CLOSED", names[i],
+			H_FAIL(r, "%s: last state %s, not CLOSED", n,
 			       synack_state_name(r->trace.last_to[i]));
-		else if (h_conns(st[i]) != 0)
-			H_FAIL(r, "%s: %d connections left", names[i], h_conns(st[i]));
+		else if (h_conns(w->st[i]) != 0)
+			H_FAIL(r, "%s: %d connections left", n, h_conns(w->st[i]));
 	}
 	/* Who closed first is up to the mode, where the mode decides it. */
 	const unsigned tw = 1u << SYNACK_TIME_WAIT, la = 1u << SYNACK_LAST_ACK;
-	int active = mode == H_ECHO ? 0 : mode == H_SERVER_FIRST ? 1 : -1;
-	if (r->ok && active >= 0 &&
-	    (!(r->trace.visited[active] & tw) || (r->trace.visited[active] & la) ||
-	     !(r->trace.visited[!active] & la) || (r->trace.visited[!active] & tw)))
+	const unsigned *v = r->trace.visited;
+	int act = w->mode == H_ECHO ? 0 : w->mode == H_SERVER_FIRST ? 1 : -1;
+	if (r->ok && act >= 0 &&
+	    (!(v[act] & tw) || (v[act] & la) || !(v[!act] & la) || (v[!act] & tw)))
 		H_FAIL(r, "%s should have closed first (TIME-WAIT) and %s last (LAST-ACK)",
-		       names[active], names[!active]);
-	if (r->ok && busy)
-		H_FAIL(r, "still busy after %llu us", (unsigned long long)limit);
+		       h_names[act], h_names[!act]);
+	if (w->livelock)
+		H_FAIL(r, "livelock: 100000 steps at t=%llu us", (unsigned long long)r->end_us);
+	if (r->ok && w->busy)
+		H_FAIL(r, "still busy after %llu us", (unsigned long long)H_LIMIT_US);
 	for (int i = 0; i < 2; i++) {
-		r->live_after[i] = synack_stack_live_allocs(st[i]);
+		r->live_after[i] = synack_stack_live_allocs(w->st[i]);
 		if (r->ok && r->live_after[i] != r->baseline[i])
 			H_FAIL(r, "%s: %zu live allocations after close, %zu in a fresh stack",
-			       names[i], r->live_after[i], r->baseline[i]);
+			       h_names[i], r->live_after[i], r->baseline[i]);
 	}
-	synack_sim_destroy(sim);
+}
+
+/* After synack_sim_destroy: the counting allocators must be empty. */
+static inline void h_check_destroyed(struct h_world *w, struct h_result *r)
+{
 	for (int i = 0; i < 2; i++) {
-		r->leaked_blocks[i] = ca[i].live_blocks;
-		r->bad_free += ca[i].bad_free;
-		if (r->ok && ca[i].live_blocks != 0)
-			H_FAIL(r, "%s: destroy left %zu blocks", names[i], ca[i].live_blocks);
-		if (r->ok && ca[i].bad_free)
-			H_FAIL(r, "%s: %d frees with the wrong size", names[i], ca[i].bad_free);
+		r->leaked_blocks[i] = w->ca[i].live_blocks;
+		r->bad_free += w->ca[i].bad_free;
+		if (r->ok && w->ca[i].live_blocks != 0)
+			H_FAIL(r, "%s: destroy left %zu blocks", h_names[i], w->ca[i].live_blocks);
+		if (r->ok && w->ca[i].bad_free)
+			H_FAIL(r, "%s: %d frees with the wrong size", h_names[i],
+			       w->ca[i].bad_free);
 	}
-out:
-	free(cdata);
-	free(sdata);
+}
+
+/* Runs one transfer of `bytes` each way under profile p with the given seed. */
+static inline void h_transfer(const struct h_profile *p, uint64_t seed, size_t bytes,
+			      enum h_mode mode, struct h_result *r)
+{
+	struct h_world w = {.p = p, .bytes = bytes, .mode = mode};
+	if (w.mode == H_BY_SEED)
+		w.mode = (enum h_mode)(H_CONCURRENT + seed % 3);
+	memset(r, 0, sizeof(*r));
+	r->ok = true;
+	r->trace.hash = 1469598103934665603ull;
+	r->trace.print = getenv("SYNACK_TRACE") != NULL;
+	w.cdata = malloc(bytes ? bytes : 1);
+	w.sdata = malloc(bytes ? bytes : 1);
+	h_fill(w.cdata, bytes, seed * 2 + 1);
+	h_fill(w.sdata, bytes, seed * 2 + 2);
+	if (w.mode == H_ECHO)
+		memcpy(w.sdata, w.cdata, bytes); /* the client gets its own stream back */
+	if (synack_sim_new(&w.sim, seed) != 0) {
+		H_FAIL(r, "sim_new");
+	} else {
+		if (h_add_hosts(&w, r) == 0 && h_start_apps(&w, r) == 0) {
+			h_drive(&w, r);
+			h_check_end(&w, r);
+		}
+		synack_sim_destroy(w.sim);
+		h_check_destroyed(&w, r);
+	}
+	free(w.cdata);
+	free(w.sdata);
 }
 
 #endif
