@@ -237,7 +237,8 @@ static void segment_fields(const struct field *fs, int nf, struct synack_trace_e
 	ev->seg = &st->seg;
 	ev->retx = get_b(fs, nf, "retx");
 	ev->has_conn = true;
-	bool out = ev->kind == SYNACK_TRACE_TX || ev->kind >= SYNACK_TRACE_LOST;
+	/* As the renderer reads an event without a frame: local is the sender only for TX. */
+	bool out = ev->kind == SYNACK_TRACE_TX;
 	ev->local = out ? src : dst;
 	ev->remote = out ? dst : src;
 }
@@ -296,6 +297,29 @@ bool synack_trace_is_jsonl(FILE *f)
 		return false;
 	ungetc(c, f);
 	return c == '{';
+}
+
+int synack_trace_first_opener(FILE *f, char *host, size_t cap)
+{
+	long start = ftell(f);
+	if (start < 0)
+		return -ESPIPE;
+	char line[4096];
+	struct synack_trace_line_store store;
+	int rc = -ENOENT;
+	while (rc == -ENOENT && fgets(line, sizeof line, f)) {
+		struct synack_trace_event ev;
+		if (synack_trace_parse_line(line, &ev, &store) == 0 && ev.kind == SYNACK_TRACE_TX &&
+		    ev.seg && ev.host &&
+		    (ev.seg->flags & (SYNACK_TH_SYN | SYNACK_TH_ACK)) == SYNACK_TH_SYN) {
+			snprintf(host, cap, "%s", ev.host);
+			rc = 0;
+		}
+	}
+	clearerr(f);
+	if (fseek(f, start, SEEK_SET) != 0)
+		return -ESPIPE;
+	return rc;
 }
 
 static bool ep_eq(const struct synack_endpoint *x, const struct synack_endpoint *y)
