@@ -177,6 +177,10 @@ static int from_trace(const struct ladder_args *a, FILE *in, FILE *out, const ch
 		.absolute = a->absolute,
 		.max_rows = a->max_rows,
 	};
+	/* The active opener on the left, as for a capture (when the file can be read twice). */
+	char opener[64];
+	if (synack_trace_first_opener(in, opener, sizeof opener) == 0)
+		lo.left = opener;
 	struct synack_ladder *l;
 	if (synack_ladder_new(&l, &lo) < 0)
 		return 1;

@@ -69,7 +69,7 @@ static int parse_object(const char *p, struct field *fs, int *nf)
 		return -EINVAL;
 	p = skip_ws(p);
 	if (*p == '}')
-		return 0;
+		return *skip_ws(p + 1) ? -EINVAL : 0;
 	for (;;) {
 		if (*nf == MAX_FIELDS)
 			return -EINVAL;
@@ -95,12 +95,16 @@ static int parse_object(const char *p, struct field *fs, int *nf)
 				else
 					p++;
 			f->val[n] = 0;
-			if (n == 0)
+			/* A bare value is a number, true, false or null. */
+			bool word = !strcmp(f->val, "true") || !strcmp(f->val, "false") ||
+				    !strcmp(f->val, "null");
+			if (n == 0 ||
+			    (!word && !isdigit((unsigned char)f->val[0]) && f->val[0] != '-'))
 				return -EINVAL;
 		}
 		p = skip_ws(p);
 		if (*p == '}')
-			return 0;
+			return *skip_ws(p + 1) ? -EINVAL : 0;
 		if (*p++ != ',')
 			return -EINVAL;
 	}
@@ -237,7 +241,8 @@ static void segment_fields(const struct field *fs, int nf, struct synack_trace_e
 	ev->seg = &st->seg;
 	ev->retx = get_b(fs, nf, "retx");
 	ev->has_conn = true;
-	bool out = ev->kind == SYNACK_TRACE_TX || ev->kind >= SYNACK_TRACE_LOST;
+	/* As the renderer reads an event without a frame: local is the sender only for TX. */
+	bool out = ev->kind == SYNACK_TRACE_TX;
 	ev->local = out ? src : dst;
 	ev->remote = out ? dst : src;
 }
@@ -289,13 +294,36 @@ int synack_trace_parse_line(const char *line, struct synack_trace_event *ev,
 
 bool synack_trace_is_jsonl(FILE *f)
 {
-	int c;
-	while ((c = fgetc(f)) == ' ' || c == '\n' || c == '\r' || c == '\t')
-		;
+	/* One byte of lookahead only (ungetc guarantees one): a pcapng file starts with "\n\r\r\n"
+	 * bytes that a whitespace skip would swallow from a pipe. */
+	int c = fgetc(f);
 	if (c == EOF)
 		return false;
 	ungetc(c, f);
 	return c == '{';
+}
+
+int synack_trace_first_opener(FILE *f, char *host, size_t cap)
+{
+	long start = ftell(f);
+	if (start < 0)
+		return -ESPIPE;
+	char line[4096];
+	struct synack_trace_line_store store;
+	int rc = -ENOENT;
+	while (rc == -ENOENT && fgets(line, sizeof line, f)) {
+		struct synack_trace_event ev;
+		if (synack_trace_parse_line(line, &ev, &store) == 0 && ev.kind == SYNACK_TRACE_TX &&
+		    ev.seg && ev.host &&
+		    (ev.seg->flags & (SYNACK_TH_SYN | SYNACK_TH_ACK)) == SYNACK_TH_SYN) {
+			snprintf(host, cap, "%s", ev.host);
+			rc = 0;
+		}
+	}
+	clearerr(f);
+	if (fseek(f, start, SEEK_SET) != 0)
+		return -ESPIPE;
+	return rc;
 }
 
 static bool ep_eq(const struct synack_endpoint *x, const struct synack_endpoint *y)
