@@ -80,8 +80,9 @@ t1=$(date +%s%N)
 check "curl 64 MiB file: same sha256 ($(rate $((t1 - t0))) synack -> kernel)" same "$W/64m" "$W/big.got"
 rm -f "$W/big.got"
 lport=$(X timeout 10 curl -sS -o /dev/null -w '%{local_port}' -H 'Connection: close' http://$SADDR/hello.txt)
-check "synack closed first (Connection: close): synack in TIME-WAIT (synack ss)" \
-	sh -c "$BIN ss --ctl $W/ctl.sock | grep '^TIME-WAIT' | grep -q '$KADDR:$lport '"
+synack_tw() { "$BIN" ss --ctl "$W/ctl.sock" | grep '^TIME-WAIT' | grep -q "$KADDR:$lport "; }
+wait_for 3 synack_tw
+check "synack closed first (Connection: close): synack in TIME-WAIT (synack ss)" synack_tw
 check "synack closed first: the kernel holds no TIME-WAIT for $KADDR:$lport-$SADDR:80" \
 	sh -c "! ip netns exec $NS ss -Htan state time-wait | grep -Eq '$KADDR:$lport +$SADDR:80 '"
 serve_stop
