@@ -177,6 +177,10 @@ if command -v tshark >/dev/null; then
 			ip.checksum.status == 0 || icmp.checksum.status == 0 || (tcp.checksum.status == 0 &&
 			!(tcp.checksum == 0xffff && ip.src == $KADDR))" 2>"$W/tshark.err" | wc -l)
 		grep -v 'Running as user' "$W/tshark.err" | grep -q . && n="$n (tshark: $(head -c 200 "$W/tshark.err"))"
+		if command -v tcpdump >/dev/null; then
+			tcpdump -nn -r "$cap" >/dev/null 2>"$W/tcpdump.err" ||
+				n="$n (tcpdump: $(head -c 200 "$W/tcpdump.err"))"
+		fi
 		check "$(basename "$cap"): no malformed packets, no bad checksums" test "$n" = 0
 	done
 else
