@@ -79,6 +79,13 @@ X timeout 120 curl -sS -o "$W/big.got" http://$SADDR/big.bin
 t1=$(date +%s%N)
 check "curl 64 MiB file: same sha256 ($(rate $((t1 - t0))) synack -> kernel)" same "$W/64m" "$W/big.got"
 rm -f "$W/big.got"
+if command -v wrk >/dev/null; then
+	X timeout 20 wrk -t2 -c20 -d2s http://$SADDR/ >"$W/wrk.log" 2>&1
+	check "wrk: 20 keep-alive connections for 2 s, every answer 200, no socket error ($(awk '/Requests\/sec/ { print $2 }' "$W/wrk.log") req/s)" \
+		sh -c "grep -q 'requests in' $W/wrk.log && ! grep -qE 'Socket errors|Non-2xx' $W/wrk.log"
+else
+	echo "  (wrk not installed: load check skipped)"
+fi
 lport=$(X timeout 10 curl -sS -o /dev/null -w '%{local_port}' -H 'Connection: close' http://$SADDR/hello.txt)
 synack_tw() { "$BIN" ss --ctl "$W/ctl.sock" | grep '^TIME-WAIT' | grep -q "$KADDR:$lport "; }
 wait_for 3 synack_tw
