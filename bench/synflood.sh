@@ -46,7 +46,7 @@ X timeout 3 bash -c "exec 3<>/dev/tcp/$SADDR/7 && echo hello >&3 && read -t 2 l 
 
 rss0=$(rss VmRSS)
 in0=$(ctr IpInReceives); ck0=$(ctr TcpExtSyncookiesSent); po0=$(ctr TcpPassiveOpens)
-dr0=$(ctr TcpExtListenDrops)
+dr0=$(ctr TcpExtListenDrops); bs0=$(ctr SynackDrop_ip_bad_src)
 
 bg_start ip netns exec "$NS" timeout -s INT "$DUR" hping3 --flood -S -p 7 --rand-source \
 	"$SADDR" >"$W/hping.log" 2>&1
@@ -69,7 +69,7 @@ secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
 
 rss_peak=$(rss VmHWM)
 in1=$(ctr IpInReceives); ck1=$(ctr TcpExtSyncookiesSent); po1=$(ctr TcpPassiveOpens)
-dr1=$(ctr TcpExtListenDrops)
+dr1=$(ctr TcpExtListenDrops); bs1=$(ctr SynackDrop_ip_bad_src)
 sleep 1
 rss1=$(rss VmRSS)
 read -r ok n <"$W/client.out"
@@ -81,6 +81,7 @@ printf '  %-44s %s\n' "SYNs sent by hping3" "${sent:-?}"
 printf '  %-44s %s (%s/s)\n' "packets synack received (IpInReceives)" "$((in1 - in0))" "$(rate $((in1 - in0)))"
 printf '  %-44s %s (%s/s)\n' "SYN cookies sent (TcpExtSyncookiesSent)" "$((ck1 - ck0))" "$(rate $((ck1 - ck0)))"
 printf '  %-44s %s\n' "SYNs dropped (TcpExtListenDrops)" "$((dr1 - dr0))"
+printf '  %-44s %s\n' "from refused sources (0/8, 127/8, 224/3...)" "$((bs1 - bs0))"
 printf '  %-44s %s of %s (%s%%); passive opens %s\n' "legitimate exchanges that succeeded" "$ok" "$n" \
 	"$(awk -v a="$ok" -v b="$n" 'BEGIN { printf "%.1f", b ? 100 * a / b : 0 }')" "$((po1 - po0))"
 printf '  %-44s %s kB before, %s kB peak, %s kB after\n' "synack resident memory" "$rss0" "$rss_peak" "$rss1"
