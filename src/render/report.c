@@ -142,7 +142,7 @@ static int ladder_inline(FILE *f, const struct synack_conn *c, unsigned max_rows
 	return rc;
 }
 
-static int conn_section(FILE *f, const struct synack_conn *c, unsigned max_rows)
+static int conn_section(FILE *f, const struct synack_conn *c, unsigned max_rows, bool tsg)
 {
 	fprintf(f, "<h2 id=\"c%u\">Connection %u: ", c->id, c->id);
 	esc(f, c->name[0]);
@@ -157,6 +157,10 @@ static int conn_section(FILE *f, const struct synack_conn *c, unsigned max_rows)
 			(unsigned long long)gap);
 	fputs("<h3>Ladder</h3>\n<div class=\"pic\">\n", f);
 	int rc = ladder_inline(f, c, max_rows);
+	if (!tsg) {
+		fputs("</div>\n", f);
+		return rc;
+	}
 	fputs("</div>\n<h3>Time-sequence graph</h3>\n<div class=\"pic\">\n", f);
 	struct synack_tsg_opts to = {.dir = synack_tsg_busiest_dir(c)};
 	if (rc == 0)
@@ -177,7 +181,7 @@ int synack_report_html(FILE *f, const struct synack_conns *t, const struct synac
 			max_conns);
 	int rc = 0;
 	for (size_t i = 0; i < synack_conns_count(t) && i < max_conns && rc == 0; i++)
-		rc = conn_section(f, synack_conns_get(t, i), max_rows);
+		rc = conn_section(f, synack_conns_get(t, i), max_rows, !o->ladders_only);
 	synack_svg_zoom_script(f);
 	fputs("<p style=\"color:#888;font-size:11px\">Made by synack report. Wheel: zoom; drag: "
 	      "pan; double-click: reset.</p>\n</body>\n</html>\n",
