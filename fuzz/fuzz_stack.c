@@ -264,7 +264,7 @@ static void step_tunables(struct world *w, struct fuzz_input *in)
 	struct synack_config c;
 	synack_stack_get_config(w->s, &c);
 	uint8_t sel = fuzz_u8(in);
-	c.syncookies = sel % 3;
+	c.syncookies = (sel & 3) % 3;
 	c.timestamps = sel & 4;
 	c.sack = sel & 8;
 	c.window_scaling = sel & 16;

@@ -29,10 +29,13 @@ static void usage(FILE *f)
 		"                     [--absolute] [--from S] [--to S] [--first N] [--last N]\n"
 		"                     [--max-rows N] [-o OUT]\n"
 		"       synack ladder --trace FILE.jsonl [...]   (or a .jsonl FILE: detected)\n"
-		"Draws each TCP connection as a ladder: a column per endpoint, an arrow per segment\n"
-		"(tcpdump flags, relative seq/ack unless --absolute, win, len), the inferred states\n"
+		"Draws each TCP connection as a ladder: a column per endpoint, an arrow per "
+		"segment\n"
+		"(tcpdump flags, relative seq/ack unless --absolute, win, len), the inferred "
+		"states\n"
 		"('?' when the capture missed the start) and marks (retx, dup-ack, out-of-order,\n"
-		"zero-window, window-probe). --from/--to: seconds since the capture's first packet;\n"
+		"zero-window, window-probe). --from/--to: seconds since the capture's first "
+		"packet;\n"
 		"--first/--last: segments kept per connection (default %d each), the middle is\n"
 		"replaced by a marker. svg and html draw one connection (the first, or --conn).\n",
 		DEFAULT_KEEP);
@@ -72,16 +75,21 @@ static int parse_args(int argc, char **argv, struct ladder_args *a)
 		bool takes = true;
 		if (!strcmp(o, "--conn")) {
 			if (synack_conn_spec_parse(val, &a->co.fa, &a->co.fb) < 0)
-				return fprintf(stderr, "synack ladder: --conn wants A.B.C.D:P-E.F.G.H:P\n"), -1;
+				return fprintf(stderr,
+					       "synack ladder: --conn wants A.B.C.D:P-E.F.G.H:P\n"),
+				       -1;
 			a->co.filter = true;
 		} else if (!strcmp(o, "--format")) {
 			if (synack_ladder_format_parse(val, &a->fmt) < 0)
-				return fprintf(stderr, "synack ladder: unknown format '%s'\n", val ? val : ""), -1;
+				return fprintf(stderr, "synack ladder: unknown format '%s'\n",
+					       val ? val : ""),
+				       -1;
 		} else if (!strcmp(o, "--from") || !strcmp(o, "--to")) {
 			uint64_t *dst = o[2] == 'f' ? &a->co.from_us : &a->co.to_us;
 			if (parse_secs(val, dst) < 0)
 				return fprintf(stderr, "synack ladder: %s wants seconds\n", o), -1;
-		} else if (!strcmp(o, "--first") || !strcmp(o, "--last") || !strcmp(o, "--max-rows")) {
+		} else if (!strcmp(o, "--first") || !strcmp(o, "--last") ||
+			   !strcmp(o, "--max-rows")) {
 			if (parse_u(val, 10000000, &v) < 0)
 				return fprintf(stderr, "synack ladder: %s wants a count\n", o), -1;
 			if (o[2] == 'f')
@@ -99,7 +107,8 @@ static int parse_args(int argc, char **argv, struct ladder_args *a)
 			if (!strcmp(o, "--absolute"))
 				a->absolute = true;
 			else if (o[0] == '-' && o[1])
-				return fprintf(stderr, "synack ladder: unknown option '%s'\n", o), -1;
+				return fprintf(stderr, "synack ladder: unknown option '%s'\n", o),
+				       -1;
 			else if (!a->in)
 				a->in = o;
 			else
@@ -163,8 +172,15 @@ static void summary(const char *in, const struct synack_pcap_stats *ps,
 static int from_trace(const struct ladder_args *a, FILE *in, FILE *out, const char *name)
 {
 	struct synack_ladder_opts lo = {
-		.format = a->fmt, .out = out, .absolute = a->absolute, .max_rows = a->max_rows,
+		.format = a->fmt,
+		.out = out,
+		.absolute = a->absolute,
+		.max_rows = a->max_rows,
 	};
+	/* The active opener on the left, as for a capture (when the file can be read twice). */
+	char opener[64];
+	if (synack_trace_first_opener(in, opener, sizeof opener) == 0)
+		lo.left = opener;
 	struct synack_ladder *l;
 	if (synack_ladder_new(&l, &lo) < 0)
 		return 1;
@@ -174,7 +190,8 @@ static int from_trace(const struct ladder_args *a, FILE *in, FILE *out, const ch
 	rc = synack_ladder_finish(l) < 0 ? -EIO : rc;
 	synack_ladder_free(l);
 	if (st.bad)
-		fprintf(stderr, "synack ladder: %s: %llu of %llu lines are not trace events: skipped\n",
+		fprintf(stderr,
+			"synack ladder: %s: %llu of %llu lines are not trace events: skipped\n",
 			name, (unsigned long long)st.bad, (unsigned long long)st.lines);
 	if (st.events == 0) {
 		fprintf(stderr, "synack ladder: %s: no trace events\n", name);
@@ -200,8 +217,10 @@ static int from_pcap(const struct ladder_args *a, FILE *out)
 			a->co.filter ? " matching --conn" : "");
 	bool one = a->fmt == SYNACK_LADDER_SVG || a->fmt == SYNACK_LADDER_HTML;
 	if (one && n > 1)
-		fprintf(stderr, "synack ladder: %zu connections; drawing connection 1 (pick one with "
-				"--conn, or see them all with synack report)\n", n);
+		fprintf(stderr,
+			"synack ladder: %zu connections; drawing connection 1 (pick one with "
+			"--conn, or see them all with synack report)\n",
+			n);
 	int wrc = 0;
 	for (size_t i = 0; i < n && (!one || i == 0) && wrc == 0; i++) {
 		if (i > 0 && a->fmt == SYNACK_LADDER_TEXT)

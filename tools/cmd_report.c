@@ -14,7 +14,8 @@ static void usage(FILE *f)
 		   "                     [--max-conns N] [--first N] [--last N]\n"
 		   "Writes one HTML page (no network resources): the connection list (endpoints,\n"
 		   "duration, bytes each way, retransmissions, final inferred states) and each\n"
-		   "connection's ladder and time-sequence graph (the first --max-conns, default 50).\n");
+		   "connection's ladder and time-sequence graph (the first --max-conns, default "
+		   "50).\n");
 }
 
 static int parse_count(const char *s, unsigned long *v)
@@ -43,13 +44,16 @@ int synack_cmd_report(int argc, char **argv)
 			continue;
 		}
 		if (!val)
-			return fprintf(stderr, "synack report: %s needs a value\n", o), usage(stderr), 2;
+			return fprintf(stderr, "synack report: %s needs a value\n", o),
+			       usage(stderr), 2;
 		i++;
 		if (!strcmp(o, "-o")) {
 			out_path = val;
 		} else if (!strcmp(o, "--conn")) {
 			if (synack_conn_spec_parse(val, &co.fa, &co.fb) < 0)
-				return fprintf(stderr, "synack report: --conn wants A.B.C.D:P-E.F.G.H:P\n"), 2;
+				return fprintf(stderr,
+					       "synack report: --conn wants A.B.C.D:P-E.F.G.H:P\n"),
+				       2;
 			co.filter = true;
 		} else if (!strcmp(o, "--max-conns") && parse_count(val, &v) == 0) {
 			ro.max_conns = (unsigned)v;

@@ -16,8 +16,10 @@ static void usage(FILE *f)
 		"usage: synack tsg FILE.pcap [--conn A:P-B:P] [--dir A:P] [--first N] [--last N]\n"
 		"                  [-o graph.svg]\n"
 		"Draws the time-sequence graph of the data sent by --dir's endpoint (default: the\n"
-		"side that sent more) of the connection --conn (default: the first): data segments\n"
-		"as bars, the ACK and receive-window lines, retransmissions and SACK blocks in their\n"
+		"side that sent more) of the connection --conn (default: the first): data "
+		"segments\n"
+		"as bars, the ACK and receive-window lines, retransmissions and SACK blocks in "
+		"their\n"
 		"own colours. Open the SVG in a browser: the wheel zooms, dragging pans,\n"
 		"double-click resets. --first/--last: segments kept (default 20000 each).\n");
 }
@@ -56,7 +58,9 @@ static int parse_args(int argc, char **argv, struct tsg_args *a)
 		char *end;
 		if (!strcmp(o, "--conn")) {
 			if (synack_conn_spec_parse(val, &a->co.fa, &a->co.fb) < 0)
-				return fprintf(stderr, "synack tsg: --conn wants A.B.C.D:P-E.F.G.H:P\n"), -1;
+				return fprintf(stderr,
+					       "synack tsg: --conn wants A.B.C.D:P-E.F.G.H:P\n"),
+				       -1;
 			a->co.filter = true;
 		} else if (!strcmp(o, "--dir")) {
 			if (parse_dir(val, &a->dir_ep) < 0)
@@ -101,8 +105,10 @@ int synack_cmd_tsg(int argc, char **argv)
 		return 1;
 	}
 	if (synack_conns_count(t) > 1)
-		fprintf(stderr, "synack tsg: %zu connections; drawing connection 1 (%s - %s); pick "
-				"one with --conn\n", synack_conns_count(t), c->name[0], c->name[1]);
+		fprintf(stderr,
+			"synack tsg: %zu connections; drawing connection 1 (%s - %s); pick "
+			"one with --conn\n",
+			synack_conns_count(t), c->name[0], c->name[1]);
 	struct synack_tsg_opts o = {.dir = synack_tsg_busiest_dir(c), .standalone = true};
 	if (a.has_dir) {
 		if (a.dir_ep.addr == c->ep[0].addr && a.dir_ep.port == c->ep[0].port)
@@ -110,7 +116,8 @@ int synack_cmd_tsg(int argc, char **argv)
 		else if (a.dir_ep.addr == c->ep[1].addr && a.dir_ep.port == c->ep[1].port)
 			o.dir = 1;
 		else
-			fprintf(stderr, "synack tsg: --dir is neither end of the connection; using %s\n",
+			fprintf(stderr,
+				"synack tsg: --dir is neither end of the connection; using %s\n",
 				c->name[o.dir]);
 	}
 	FILE *out = a.out_path ? fopen(a.out_path, "w") : stdout;

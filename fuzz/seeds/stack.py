@@ -44,7 +44,7 @@ S, A, F, R, P = 2, 16, 1, 4, 8
 passive = (
     api(SOCKET) + api(BIND, 0, P80) + api(LISTEN, 0, 4)
     + seg(S, reply=False, opts=LINUX_SYN)
-    + seg(A, dack=1, opts=NOP2 + TS(2, 0))
+    + seg(A, dack=1, opts=NOP2 + TS(1001, 0))
     + api(ACCEPT, 0, 0)
     + seg(P | A, dack=1, payload=b"hello")
     + api(RECV, 1, 2) + api(SEND, 1, 1, struct.pack("!H", 5) + b"world")
@@ -60,7 +60,7 @@ active = (
 cookies = (
     tunables(2) + api(SOCKET) + api(BIND, 0, P80) + api(LISTEN, 0, 1)
     + seg(S, reply=False, opts=LINUX_SYN)
-    + seg(A, dack=1, opts=NOP2 + TS(2, 0), payload=b"GET /")
+    + seg(A, dack=1, opts=NOP2 + TS(1001, 0), payload=b"GET /")
     + api(ACCEPT, 0, 0) + api(RECV, 1, 2) + seg(R, dack=0)
 )
 blind = (

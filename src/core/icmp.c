@@ -6,7 +6,8 @@
  *  - Destination unreachable → the TCP connection the quoted header names (RFC 1122
  *    §4.2.3.9): "TCP MUST act on an ICMP error message passed up from the IP layer, directing
  *    it to the connection that created the error." Codes 0, 1 and 5 are soft errors ("TCP
- *    MUST NOT abort the connection"); 2 and 3 are hard and abort a connection still opening;
+ *    MUST NOT abort the connection"); 2, 3 and the administrative ones are hard (as in
+ *    Linux) and abort a connection still opening;
  *    4 (fragmentation needed, RFC 1191) carries the next-hop MTU and lowers the MSS.
  *  - Errors we send: protocol unreachable for transports we do not speak (RFC 1122 §3.2.2.1).
  *
@@ -117,7 +118,12 @@ static int unreach_errno(uint8_t code, bool *hard)
 		ENETUNREACH, EHOSTDOWN,    ENONET,      ENETUNREACH,  EHOSTUNREACH, ENETUNREACH,
 		EHOSTUNREACH, EHOSTUNREACH, EHOSTUNREACH, EHOSTUNREACH,
 	};
-	*hard = code == 2 || code == 3;
+	/* fatal in Linux: protocol/port unreachable, unknown net/host, isolated, administratively
+	 * prohibited, filtered, precedence; net/host unreachable (0, 1) stay soft as RFC 1122
+	 * §4.2.3.9 requires ("TCP MUST NOT abort the connection"). */
+	static const uint16_t fatal = 1u << 2 | 1u << 3 | 1u << 6 | 1u << 7 | 1u << 8 | 1u << 9 |
+				      1u << 10 | 1u << 13 | 1u << 14 | 1u << 15;
+	*hard = code < 16 && (fatal >> code & 1u);
 	return code < 16 ? -map[code] : -EHOSTUNREACH;
 }
 

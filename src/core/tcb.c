@@ -23,6 +23,8 @@ struct synack_tcb *tcb_new(struct synack_stack *s)
 	c->rto_us = s->cfg.rto_initial_ms * 1000u;
 	c->snd_mss = 536;
 	c->ts_offset = (uint32_t)synack_rng_next(&s->rng);
+	c->sacked.r = c->sacked_r;
+	c->sacked.cap = SYNACK_SACK_RANGES;
 	c->last_rx_us = s->now_us;
 	c->all_next = s->all;
 	if (s->all)
@@ -183,6 +185,7 @@ void tcb_reset_connection(struct synack_stack *s, struct synack_tcb *c)
 	c->sndq.head = c->sndq.len = 0;
 	c->rcvq.head = c->rcvq.len = 0;
 	c->ooo.n = 0;
+	c->sacked.n = 0;
 	c->ooo_fin = false;
 	c->snd_wnd = c->max_snd_wnd = 0;
 	c->snd_wl1 = c->snd_wl2 = 0;

@@ -93,6 +93,11 @@ struct synack_tcb {
 	uint32_t retries;       /* consecutive timeouts of the oldest segment (or probes) */
 	uint32_t total_retrans;
 
+	/* The sender's SACK scoreboard (tcp_sack.c). */
+#define SYNACK_SACK_RANGES 8
+	struct synack_ooo_range sacked_r[SYNACK_SACK_RANGES];
+	struct synack_ooo sacked;
+
 	/* Congestion control (RFC 5681, NewReno RFC 6582), bytes. */
 	uint32_t cwnd, ssthresh, dupacks;
 	seq_t recover;
@@ -211,6 +216,15 @@ void tcp_output(struct synack_stack *s, struct synack_tcb *c, bool force_ack);
 /* Retransmits one segment starting at SND.UNA (timeout, fast retransmit, partial ACK);
  * returns the sequence number after it. */
 seq_t tcp_retransmit_head(struct synack_stack *s, struct synack_tcb *c);
+
+/* tcp_sack.c */
+/* Records the SACK blocks of an arriving ACK. */
+void sack_update(struct synack_tcb *c, const struct synack_tcp_opts *o);
+/* Forgets what SND.UNA has passed. */
+void sack_trim(struct synack_tcb *c);
+/* The first sequence number at or after seq that the peer has not SACKed; *room gets how far
+ * it is to the next SACKed range (UINT32_MAX: none). */
+seq_t sack_skip(const struct synack_tcb *c, seq_t seq, uint32_t *room);
 
 /* tcp_timer.c */
 void tcp_arm_rtx(struct synack_stack *s, struct synack_tcb *c);

@@ -149,6 +149,7 @@ static void new_ack(struct synack_stack *s, struct synack_tcb *c, const struct s
 		c->snd_buf_seq = seq_add(c->snd_buf_seq, data);
 	}
 	c->snd_una = seg->ack;
+	sack_trim(c);
 	if (c->rtx_pending && seq_lt(c->snd_rtx, c->snd_una))
 		c->snd_rtx = c->snd_una; /* the peer already has these */
 	if (c->rtx_pending && !seq_lt(c->snd_rtx, c->snd_nxt))
@@ -239,6 +240,7 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 		return false;
 	}
 	bool dup = is_dupack(c, rx);
+	sack_update(c, &seg->opts);
 	if (seq_gt(seg->ack, c->snd_una))
 		new_ack(s, c, seg);
 	if (seq_le(c->snd_una, seg->ack))

@@ -10,8 +10,8 @@
  *
  * With RFC 5961 (challenge ACKs for in-window RSTs and for SYNs in synchronized states),
  * RFC 7323 timestamps (TS.Recent and PAWS), RFC 2018 SACK blocks in our ACKs,
- * and RFC 5681/6582 congestion control on the ACK path. Out-of-order data is kept; an
- * out-of-order FIN is not (the peer retransmits it). Data on a SYN or SYN-ACK is ignored. */
+ * and RFC 5681/6582 congestion control on the ACK path. Out-of-order data (and FIN) is kept
+ * until the gap fills. Data on a SYN or SYN-ACK is ignored (the peer sends it again). */
 #include <errno.h>
 #include <string.h>
 

@@ -135,10 +135,9 @@ static void send_ctl(struct synack_stack *s, struct synack_tcb *c, seq_t seq, ui
 
 void tcp_send_ack(struct synack_stack *s, struct synack_tcb *c)
 {
-	/* A pure ACK carries SND.MAX, not SND.NXT: after a timeout SND.NXT is rewound to
-	 * SND.UNA to send again, but the peer may already hold everything up to SND.MAX, and a
-	 * zero-length segment below its RCV.NXT is unacceptable (RFC 9293 §3.10.7.4) -- two
-	 * rewound peers would answer each other's ACKs forever (BSD tcp_output does the same). */
+	/* <SEQ=SND.NXT>: SND.NXT never moves back (a timeout resends from snd_rtx), so this is
+	 * never below the peer's RCV.NXT; two peers answering each other's old-numbered ACKs
+	 * would otherwise ACK forever. snd_max == snd_nxt. */
 	send_ctl(s, c, c->snd_max, SYNACK_TH_ACK);
 }
 
@@ -261,9 +260,13 @@ static bool next_segment(const struct synack_tcb *c, uint32_t *len_out, bool *fi
 
 /* After a timeout: the next segment to send again from snd_rtx, within cwnd counted from
  * SND.UNA. Returns false when none may go now. */
-static bool next_retransmission(const struct synack_tcb *c, uint32_t *len_out, bool *fin_out)
+static bool next_retransmission(struct synack_tcb *c, uint32_t *len_out, bool *fin_out)
 {
-	if (!c->rtx_pending || !seq_lt(c->snd_rtx, c->snd_nxt))
+	if (!c->rtx_pending)
+		return false;
+	uint32_t room;
+	c->snd_rtx = sack_skip(c, c->snd_rtx, &room); /* what the peer holds is not resent */
+	if (!seq_lt(c->snd_rtx, c->snd_nxt))
 		return false;
 	uint32_t off = (uint32_t)seq_diff(c->snd_rtx, c->snd_buf_seq);
 	uint32_t data = off < c->sndq.len ? c->sndq.len - off : 0;
@@ -273,6 +276,8 @@ static bool next_retransmission(const struct synack_tcb *c, uint32_t *len_out, b
 	uint32_t len = data < c->snd_mss ? data : c->snd_mss;
 	if (len > avail)
 		len = avail;
+	if (len > room)
+		len = room;
 	bool fin = fin_sent(c) && off + len == c->sndq.len;
 	if (len == 0 && (!fin || avail == 0))
 		return false;

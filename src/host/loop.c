@@ -29,7 +29,6 @@ struct synack_loop {
 	struct synack_link *link;
 	struct synack_loop_hooks hooks;
 	int ep, sigfd;
-	sigset_t oldmask;
 	uint64_t now;
 	uint64_t alarm_at;
 	bool stop;
@@ -106,7 +105,7 @@ static int setup_fds(struct synack_loop *l)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
-	if (sigprocmask(SIG_BLOCK, &mask, &l->oldmask) < 0)
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -errno;
 	l->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	l->ep = epoll_create1(EPOLL_CLOEXEC);
@@ -180,10 +179,11 @@ void synack_loop_destroy(struct synack_loop *l)
 	synack_link_destroy(l->link);
 	if (l->ep >= 0)
 		close(l->ep);
-	if (l->sigfd >= 0) {
+	/* SIGINT and SIGTERM stay blocked: a second signal may already be on its way (timeout(1)
+	 * sends one to the process and one to its group), and unblocking would let it kill a
+	 * process that is finishing cleanly. */
+	if (l->sigfd >= 0)
 		close(l->sigfd);
-		sigprocmask(SIG_SETMASK, &l->oldmask, NULL);
-	}
 	free(l->pending);
 	free(l->queue);
 	free(l);

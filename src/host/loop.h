@@ -39,7 +39,8 @@ uint64_t synack_monotonic_us(void);
 /* Creates the loop and its stack. cfg supplies the address, name and tunables; the loop sets
  * output, wake, the allocator (malloc) and, when both are zero, seed and secret (getrandom).
  * The loop owns link (destroyed with it). SIGINT and SIGTERM are blocked and read through a
- * signalfd. Errors: -ENOMEM, -EINVAL, errors of epoll_create1/signalfd/getrandom. */
+ * signalfd; they stay blocked after synack_loop_destroy() (the process is about to exit, and
+ * a late second signal must not kill it). Errors: -ENOMEM, -EINVAL, errors of epoll_create1/signalfd/getrandom. */
 int synack_loop_new(struct synack_loop **out, struct synack_link *link,
 		    const struct synack_config *cfg, const struct synack_loop_hooks *hooks);
 void synack_loop_destroy(struct synack_loop *l);

@@ -12,7 +12,7 @@
 
 struct slot {
 	uint64_t key_hi, key_lo; /* the canonical tuple; key_hi == 0 && key_lo == 0: empty */
-	uint32_t conn;           /* index + 1 of the tuple's latest connection */
+	uint32_t conn;		 /* index + 1 of the tuple's latest connection */
 };
 
 struct synack_conns {
@@ -54,7 +54,10 @@ void synack_conns_free(struct synack_conns *t)
 	free(t);
 }
 
-size_t synack_conns_count(const struct synack_conns *t) { return t->n; }
+size_t synack_conns_count(const struct synack_conns *t)
+{
+	return t->n;
+}
 
 const struct synack_conn *synack_conns_get(const struct synack_conns *t, size_t i)
 {

@@ -33,37 +33,37 @@ struct synack_seg_rec {
 };
 
 struct synack_conn_dir_stats {
-	uint64_t segs;       /* segments sent */
-	uint64_t bytes;      /* payload bytes sent, retransmissions included */
-	uint64_t retx_segs;  /* segments marked as retransmissions */
+	uint64_t segs;	    /* segments sent */
+	uint64_t bytes;	    /* payload bytes sent, retransmissions included */
+	uint64_t retx_segs; /* segments marked as retransmissions */
 	uint64_t retx_bytes;
 };
 
 struct synack_conn {
-	uint32_t id;                     /* 1, 2, ... in order of first packet */
-	struct synack_endpoint ep[2];    /* ep[0]: the active opener, or the first sender */
-	char name[2][24];                /* "10.0.0.1:40000" */
-	uint64_t first_us, last_us;      /* relative to the capture's start */
+	uint32_t id;		      /* 1, 2, ... in order of first packet */
+	struct synack_endpoint ep[2]; /* ep[0]: the active opener, or the first sender */
+	char name[2][24];	      /* "10.0.0.1:40000" */
+	uint64_t first_us, last_us;   /* relative to the capture's start */
 	struct synack_conn_dir_stats st[2];
 	struct synack_infer inf;
 	/* The segments kept: head[0..nhead) in order, then the last ones in a ring. */
 	struct synack_seg_rec *head, *tail;
 	uint32_t nhead, head_cap, ntail, tail_pos;
-	uint64_t total_recs;  /* records offered (within --from/--to) */
-	uint64_t outside;     /* segments outside the time window */
+	uint64_t total_recs; /* records offered (within --from/--to) */
+	uint64_t outside;    /* segments outside the time window */
 };
 
 struct synack_conns_opts {
 	uint32_t keep_first, keep_last; /* records kept per connection */
-	uint64_t from_us, to_us;        /* keep only records in [from, to] (to 0: no limit) */
-	bool filter;                    /* only the connection between fa and fb */
+	uint64_t from_us, to_us;	/* keep only records in [from, to] (to 0: no limit) */
+	bool filter;			/* only the connection between fa and fb */
 	struct synack_endpoint fa, fb;
-	bool verify_csum;               /* count TCP checksum errors as malformed (off: captures
-	                                 * on the sender see offloaded checksums) */
+	bool verify_csum; /* count TCP checksum errors as malformed (off: captures
+			   * on the sender see offloaded checksums) */
 };
 
 struct synack_conns_stats {
-	uint64_t tcp;       /* TCP segments used */
+	uint64_t tcp;	    /* TCP segments used */
 	uint64_t non_tcp;   /* IPv4 packets of other protocols: skipped */
 	uint64_t fragments; /* IPv4 fragments: skipped */
 	uint64_t malformed; /* bad IPv4 or TCP headers: skipped */

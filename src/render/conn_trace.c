@@ -41,8 +41,10 @@ static const char *parse_str(const char *p, char *out, size_t cap)
 				return NULL;
 			c = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p;
 			if (*p == 'u') { /* \u00XX: keep ASCII, replace the rest */
-				if (!isxdigit((unsigned char)p[1]) || !isxdigit((unsigned char)p[2]) ||
-				    !isxdigit((unsigned char)p[3]) || !isxdigit((unsigned char)p[4]))
+				if (!isxdigit((unsigned char)p[1]) ||
+				    !isxdigit((unsigned char)p[2]) ||
+				    !isxdigit((unsigned char)p[3]) ||
+				    !isxdigit((unsigned char)p[4]))
 					return NULL;
 				char hex[5] = {p[1], p[2], p[3], p[4], 0};
 				long v = strtol(hex, NULL, 16);
@@ -86,7 +88,8 @@ static int parse_object(const char *p, struct field *fs, int *nf)
 				return -EINVAL;
 		} else {
 			size_t n = 0;
-			while (*p && (isalnum((unsigned char)*p) || *p == '-' || *p == '.' || *p == '+'))
+			while (*p &&
+			       (isalnum((unsigned char)*p) || *p == '-' || *p == '.' || *p == '+'))
 				if (n + 1 < sizeof f->val)
 					f->val[n++] = *p++;
 				else
@@ -129,15 +132,32 @@ static uint8_t flags_parse(const char *s)
 	uint8_t f = 0;
 	for (; s && *s; s++) {
 		switch (*s) {
-		case 'S': f |= SYNACK_TH_SYN; break;
-		case 'F': f |= SYNACK_TH_FIN; break;
-		case 'R': f |= SYNACK_TH_RST; break;
-		case 'P': f |= SYNACK_TH_PSH; break;
-		case 'U': f |= SYNACK_TH_URG; break;
-		case 'E': f |= SYNACK_TH_ECE; break;
-		case 'W': f |= SYNACK_TH_CWR; break;
-		case '.': f |= SYNACK_TH_ACK; break;
-		default: break;
+		case 'S':
+			f |= SYNACK_TH_SYN;
+			break;
+		case 'F':
+			f |= SYNACK_TH_FIN;
+			break;
+		case 'R':
+			f |= SYNACK_TH_RST;
+			break;
+		case 'P':
+			f |= SYNACK_TH_PSH;
+			break;
+		case 'U':
+			f |= SYNACK_TH_URG;
+			break;
+		case 'E':
+			f |= SYNACK_TH_ECE;
+			break;
+		case 'W':
+			f |= SYNACK_TH_CWR;
+			break;
+		case '.':
+			f |= SYNACK_TH_ACK;
+			break;
+		default:
+			break;
 		}
 	}
 	return f;
@@ -170,8 +190,14 @@ static int name_lookup(const char *s, int n, const char *(*name)(int))
 	return 0;
 }
 
-static const char *drop_name(int i) { return synack_drop_reason_name((enum synack_drop_reason)i); }
-static const char *timer_name(int i) { return synack_timer_name((enum synack_timer_kind)i); }
+static const char *drop_name(int i)
+{
+	return synack_drop_reason_name((enum synack_drop_reason)i);
+}
+static const char *timer_name(int i)
+{
+	return synack_timer_name((enum synack_timer_kind)i);
+}
 
 static int errno_parse(const char *s)
 {
@@ -211,7 +237,8 @@ static void segment_fields(const struct field *fs, int nf, struct synack_trace_e
 	ev->seg = &st->seg;
 	ev->retx = get_b(fs, nf, "retx");
 	ev->has_conn = true;
-	bool out = ev->kind == SYNACK_TRACE_TX || ev->kind >= SYNACK_TRACE_LOST;
+	/* As the renderer reads an event without a frame: local is the sender only for TX. */
+	bool out = ev->kind == SYNACK_TRACE_TX;
 	ev->local = out ? src : dst;
 	ev->remote = out ? dst : src;
 }
@@ -270,6 +297,29 @@ bool synack_trace_is_jsonl(FILE *f)
 		return false;
 	ungetc(c, f);
 	return c == '{';
+}
+
+int synack_trace_first_opener(FILE *f, char *host, size_t cap)
+{
+	long start = ftell(f);
+	if (start < 0)
+		return -ESPIPE;
+	char line[4096];
+	struct synack_trace_line_store store;
+	int rc = -ENOENT;
+	while (rc == -ENOENT && fgets(line, sizeof line, f)) {
+		struct synack_trace_event ev;
+		if (synack_trace_parse_line(line, &ev, &store) == 0 && ev.kind == SYNACK_TRACE_TX &&
+		    ev.seg && ev.host &&
+		    (ev.seg->flags & (SYNACK_TH_SYN | SYNACK_TH_ACK)) == SYNACK_TH_SYN) {
+			snprintf(host, cap, "%s", ev.host);
+			rc = 0;
+		}
+	}
+	clearerr(f);
+	if (fseek(f, start, SEEK_SET) != 0)
+		return -ESPIPE;
+	return rc;
 }
 
 static bool ep_eq(const struct synack_endpoint *x, const struct synack_endpoint *y)

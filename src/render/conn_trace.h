@@ -31,6 +31,10 @@ struct synack_trace_line_store {
 };
 int synack_trace_parse_line(const char *line, struct synack_trace_event *ev,
 			    struct synack_trace_line_store *store);
+/* The host that sent the first SYN (without ACK) in the trace, into host (cap bytes), the
+ * active opener the ladder puts on the left. The stream is rewound after. Returns 0, or
+ * -ENOENT (no SYN), -ESPIPE (f cannot be rewound: a pipe). */
+int synack_trace_first_opener(FILE *f, char *host, size_t cap);
 /* Reads every line of f into sink. Only events of the connection between fa and fb when
  * filter is set. Returns 0 or -EIO. */
 int synack_trace_read(FILE *f, synack_trace_fn sink, void *ctx, bool filter,

@@ -346,9 +346,9 @@ const char *synack_infer_marks_str(unsigned marks, uint32_t dupack_n, char *buf,
 		unsigned bit;
 		const char *name;
 	} names[] = {
-		{SYNACK_MARK_RETX, "retransmission"}, {SYNACK_MARK_OOO, "out-of-order"},
-		{SYNACK_MARK_DUPACK, "dup-ack"},      {SYNACK_MARK_ZEROWIN, "zero-window"},
-		{SYNACK_MARK_PROBE, "window-probe"},  {SYNACK_MARK_KEEPALIVE, "keep-alive"},
+		{SYNACK_MARK_RETX, "retransmission"},  {SYNACK_MARK_OOO, "out-of-order"},
+		{SYNACK_MARK_DUPACK, "dup-ack"},       {SYNACK_MARK_ZEROWIN, "zero-window"},
+		{SYNACK_MARK_PROBE, "window-probe"},   {SYNACK_MARK_KEEPALIVE, "keep-alive"},
 		{SYNACK_MARK_WINUPD, "window-update"}, {SYNACK_MARK_RST, "reset"},
 	};
 	size_t n = 0;
@@ -369,8 +369,7 @@ const char *synack_infer_marks_str(unsigned marks, uint32_t dupack_n, char *buf,
 	return buf;
 }
 
-const char *synack_infer_state_str(enum synack_tcp_state st, bool uncertain, char *buf,
-				   size_t cap)
+const char *synack_infer_state_str(enum synack_tcp_state st, bool uncertain, char *buf, size_t cap)
 {
 	snprintf(buf, cap, "%s%s", synack_state_name(st), uncertain ? "?" : "");
 	return buf;

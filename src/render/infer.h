@@ -28,44 +28,44 @@
 #include "synack/wire.h"
 
 /* Marks on a segment. */
-#define SYNACK_MARK_RETX 0x01u      /* its sequence range was sent before */
-#define SYNACK_MARK_OOO 0x02u       /* fills a gap below the highest sequence seen */
+#define SYNACK_MARK_RETX 0x01u	    /* its sequence range was sent before */
+#define SYNACK_MARK_OOO 0x02u	    /* fills a gap below the highest sequence seen */
 #define SYNACK_MARK_DUPACK 0x04u    /* repeats the last ACK with nothing new */
 #define SYNACK_MARK_ZEROWIN 0x08u   /* advertises a zero window */
-#define SYNACK_MARK_PROBE 0x10u     /* data sent into the peer's zero window */
-#define SYNACK_MARK_RST 0x20u       /* a reset */
+#define SYNACK_MARK_PROBE 0x10u	    /* data sent into the peer's zero window */
+#define SYNACK_MARK_RST 0x20u	    /* a reset */
 #define SYNACK_MARK_KEEPALIVE 0x40u /* seq one below the next: a keep-alive */
 #define SYNACK_MARK_WINUPD 0x80u    /* same ACK, new window: a window update */
 
 #define SYNACK_INFER_HOLES 4 /* gaps below the highest sequence remembered per direction */
 
 struct synack_infer_hole {
-	uint32_t lo, hi;   /* [lo, hi) not seen yet */
-	uint64_t t_us;     /* when the gap appeared */
+	uint32_t lo, hi; /* [lo, hi) not seen yet */
+	uint64_t t_us;	 /* when the gap appeared */
 };
 
 /* What one endpoint has sent. */
 struct synack_infer_dir {
 	bool has_isn, has_nxt, has_ack, fin_sent, fin_acked, peer_fin_rcvd, fin_first;
 	bool wscale_ok;
-	bool probed;         /* the last data it sent was a window probe */
+	bool probed; /* the last data it sent was a window probe */
 	uint8_t wscale;
-	uint32_t isn, nxt;    /* ISN; highest sequence sent + 1 (SND.MAX) */
+	uint32_t isn, nxt; /* ISN; highest sequence sent + 1 (SND.MAX) */
 	uint32_t fin_seq;
 	uint32_t last_ack;
 	uint16_t last_win;
-	uint32_t dupacks;     /* duplicate ACKs in a row */
+	uint32_t dupacks; /* duplicate ACKs in a row */
 	struct synack_infer_hole holes[SYNACK_INFER_HOLES];
 	uint8_t nholes;
 };
 
 struct synack_infer {
-	bool started;       /* a segment was seen */
-	bool uncertain;     /* the capture missed the beginning */
-	bool reset;         /* a RST closed the connection */
-	bool synack_seen;   /* the handshake's second segment was seen (RTT sample) */
-	uint64_t syn_t_us;  /* when the first SYN was seen */
-	uint64_t rtt_us;    /* handshake round trip, 0 when unknown */
+	bool started;	   /* a segment was seen */
+	bool uncertain;	   /* the capture missed the beginning */
+	bool reset;	   /* a RST closed the connection */
+	bool synack_seen;  /* the handshake's second segment was seen (RTT sample) */
+	uint64_t syn_t_us; /* when the first SYN was seen */
+	uint64_t rtt_us;   /* handshake round trip, 0 when unknown */
 	enum synack_tcp_state st[2];
 	struct synack_infer_dir d[2];
 };
@@ -100,12 +100,10 @@ bool synack_infer_closed(const struct synack_infer *inf);
 bool synack_infer_is_new_syn(const struct synack_infer *inf, int dir,
 			     const struct synack_tcp_seg *seg);
 /* The window the sender of `dir` advertised last, scaled (RFC 7323 §2.3), in bytes. */
-uint64_t synack_infer_window(const struct synack_infer *inf, int dir, uint16_t raw_win,
-			     bool syn);
+uint64_t synack_infer_window(const struct synack_infer *inf, int dir, uint16_t raw_win, bool syn);
 /* "retx,dup-ack #2,zero-window" (buf >= 96); "" for no marks. */
 const char *synack_infer_marks_str(unsigned marks, uint32_t dupack_n, char *buf, size_t cap);
 /* "ESTABLISHED" or "ESTABLISHED?" */
-const char *synack_infer_state_str(enum synack_tcp_state st, bool uncertain, char *buf,
-				   size_t cap);
+const char *synack_infer_state_str(enum synack_tcp_state st, bool uncertain, char *buf, size_t cap);
 
 #endif

@@ -33,8 +33,8 @@ struct ng_iface {
 struct synack_pcapread {
 	FILE *f;
 	enum synack_pcap_format fmt;
-	bool swap;      /* the file's byte order is not ours */
-	bool ns;        /* classic pcap with nanosecond timestamps */
+	bool swap; /* the file's byte order is not ours */
+	bool ns;   /* classic pcap with nanosecond timestamps */
 	uint32_t linktype;
 	uint64_t offset; /* bytes consumed so far */
 	int err;
@@ -74,12 +74,15 @@ static uint32_t bswap32(uint32_t v)
  * order does not matter because every value is assembled from bytes. */
 static uint32_t rd32(const struct synack_pcapread *r, const uint8_t *p)
 {
-	uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-		     (uint32_t)p[3] << 24;
+	uint32_t v =
+		(uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 	return r->swap ? bswap32(v) : v;
 }
 
-static uint32_t be16(const uint8_t *p) { return (uint32_t)p[0] << 8 | p[1]; }
+static uint32_t be16(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 8 | p[1];
+}
 
 /* Reads exactly n bytes. Returns 1, 0 on a clean end of file before any byte, -EINVAL when
  * the file ends in the middle, -EIO on a read error. */
@@ -160,8 +163,8 @@ static const uint8_t *strip_null(const uint8_t *f, size_t len, size_t *ip_len, i
 		*why = 2;
 		return NULL;
 	}
-	uint32_t le = (uint32_t)f[0] | (uint32_t)f[1] << 8 | (uint32_t)f[2] << 16 |
-		      (uint32_t)f[3] << 24;
+	uint32_t le =
+		(uint32_t)f[0] | (uint32_t)f[1] << 8 | (uint32_t)f[2] << 16 | (uint32_t)f[3] << 24;
 	if (le != 2 && bswap32(le) != 2) {
 		*why = 1;
 		return NULL;
@@ -258,8 +261,8 @@ int synack_pcapread_open(struct synack_pcapread **out, FILE *f)
 		return fail(r, -ENODATA, "empty file: no capture header");
 	if (rc < 0)
 		return rc;
-	uint32_t le = (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 |
-		      (uint32_t)m[3] << 24;
+	uint32_t le =
+		(uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24;
 	if (le == PCAP_MAGIC_US || le == PCAP_MAGIC_NS || le == bswap32(PCAP_MAGIC_US) ||
 	    le == bswap32(PCAP_MAGIC_NS))
 		return open_classic(r, m, le);
@@ -342,7 +345,8 @@ static int parse_shb(struct synack_pcapread *r, const uint8_t *h8, size_t blen)
 	else if (le == bswap32(NG_BOM))
 		r->swap = true;
 	else
-		return fail(r, -EINVAL, "pcapng section header at offset %llu: bad byte-order magic",
+		return fail(r, -EINVAL,
+			    "pcapng section header at offset %llu: bad byte-order magic",
 			    (unsigned long long)(r->offset - 12));
 	if (blen == 0)
 		blen = rd32(r, h8 + 4);
@@ -493,7 +497,8 @@ static int next_ng(struct synack_pcapread *r, struct synack_pcap_pkt *pkt)
 			continue;
 		}
 		if (blen - 8u > BLOCK_MAX)
-			return fail(r, -EINVAL, "pcapng block at offset %llu: %u bytes is too large",
+			return fail(r, -EINVAL,
+				    "pcapng block at offset %llu: %u bytes is too large",
 				    (unsigned long long)at, blen);
 		if ((rc = read_exact(r, r->buf, blen - 8u, "pcapng block")) < 0)
 			return rc;
@@ -521,14 +526,20 @@ int synack_pcapread_next(struct synack_pcapread *r, struct synack_pcap_pkt *pkt)
 	return r->fmt == SYNACK_PCAP_NG ? next_ng(r, pkt) : next_classic(r, pkt);
 }
 
-const char *synack_pcapread_error(const struct synack_pcapread *r) { return r->msg; }
+const char *synack_pcapread_error(const struct synack_pcapread *r)
+{
+	return r->msg;
+}
 
 const struct synack_pcap_stats *synack_pcapread_stats(const struct synack_pcapread *r)
 {
 	return &r->st;
 }
 
-enum synack_pcap_format synack_pcapread_format(const struct synack_pcapread *r) { return r->fmt; }
+enum synack_pcap_format synack_pcapread_format(const struct synack_pcapread *r)
+{
+	return r->fmt;
+}
 
 void synack_pcapread_close(struct synack_pcapread *r)
 {

@@ -36,18 +36,18 @@ struct synack_pcapread;
 /* One IPv4 packet from the capture; `ip` points into the reader's buffer and stays valid
  * until the next call. */
 struct synack_pcap_pkt {
-	uint64_t t_ns;       /* capture time, nanoseconds since the epoch */
-	const uint8_t *ip;   /* the IPv4 header and what follows it, as captured */
-	size_t ip_len;       /* captured bytes from ip on (may include link padding) */
-	uint32_t orig_len;   /* the frame's length on the wire */
+	uint64_t t_ns;	   /* capture time, nanoseconds since the epoch */
+	const uint8_t *ip; /* the IPv4 header and what follows it, as captured */
+	size_t ip_len;	   /* captured bytes from ip on (may include link padding) */
+	uint32_t orig_len; /* the frame's length on the wire */
 	uint32_t linktype;
-	uint32_t iface;      /* pcapng interface id; 0 for pcap */
-	uint64_t record;     /* 1-based number of the record in the file (as Wireshark counts) */
+	uint32_t iface;	 /* pcapng interface id; 0 for pcap */
+	uint64_t record; /* 1-based number of the record in the file (as Wireshark counts) */
 };
 
 struct synack_pcap_stats {
 	uint64_t records;   /* packet records read */
-	uint64_t ipv4;      /* IPv4 packets handed out */
+	uint64_t ipv4;	    /* IPv4 packets handed out */
 	uint64_t truncated; /* shorter than on the wire (snapshot length): skipped */
 	uint64_t non_ipv4;  /* other protocols (ARP, IPv6, LLDP, ...): skipped */
 	uint64_t bad_link;  /* link header cut short, or a link type not handled: skipped */

@@ -12,7 +12,10 @@
 #include "render/svg_ladder.h"
 #include "render/tsg.h"
 
-static void esc(FILE *f, const char *s) { synack_svg_text(f, s); }
+static void esc(FILE *f, const char *s)
+{
+	synack_svg_text(f, s);
+}
 
 static void page_head(FILE *f, const struct synack_report_opts *o)
 {
@@ -43,8 +46,9 @@ static void summary(FILE *f, const struct synack_conns *t, const struct synack_r
 		synack_conns_count(t) == 1 ? "" : "s", (unsigned long long)cs->tcp);
 	if (o->pcap) {
 		const struct synack_pcap_stats *p = o->pcap;
-		fprintf(f, " in %llu packets (skipped: %llu cut short by the snapshot length, %llu "
-			   "not IPv4, %llu of an unknown link type",
+		fprintf(f,
+			" in %llu packets (skipped: %llu cut short by the snapshot length, %llu "
+			"not IPv4, %llu of an unknown link type",
 			(unsigned long long)p->records, (unsigned long long)p->truncated,
 			(unsigned long long)p->non_ipv4, (unsigned long long)p->bad_link);
 		fprintf(f, ", %llu not TCP, %llu fragments, %llu malformed)",
@@ -65,8 +69,9 @@ static void state_cell(FILE *f, const struct synack_conn *c, int ep)
 {
 	char buf[32];
 	fputs("<td class=\"l\">", f);
-	esc(f, synack_infer_state_str(c->inf.st[ep], c->inf.uncertain &&
-					     c->inf.st[ep] != SYNACK_CLOSED, buf, sizeof buf));
+	esc(f, synack_infer_state_str(c->inf.st[ep],
+				      c->inf.uncertain && c->inf.st[ep] != SYNACK_CLOSED, buf,
+				      sizeof buf));
 	fputs("</td>", f);
 }
 
@@ -94,8 +99,8 @@ static void table(FILE *f, const struct synack_conns *t, unsigned max_conns)
 			"<td%s>%llu</td>",
 			(double)c->first_us / 1e6, (double)(c->last_us - c->first_us) / 1e6,
 			(unsigned long long)c->st[0].bytes, (unsigned long long)c->st[1].bytes,
-			(unsigned long long)(c->st[0].segs + c->st[1].segs), retx ? " class=\"bad\"" : "",
-			(unsigned long long)retx);
+			(unsigned long long)(c->st[0].segs + c->st[1].segs),
+			retx ? " class=\"bad\"" : "", (unsigned long long)retx);
 		state_cell(f, c, 0);
 		state_cell(f, c, 1);
 		fputs("</tr>\n", f);
@@ -146,8 +151,9 @@ static int conn_section(FILE *f, const struct synack_conn *c, unsigned max_rows)
 	fputs("</h2>\n", f);
 	uint64_t gap = synack_conn_elided(c);
 	if (gap)
-		fprintf(f, "<p class=\"warn\">%llu segments in the middle are not kept (the first and "
-			   "last ones are shown).</p>\n",
+		fprintf(f,
+			"<p class=\"warn\">%llu segments in the middle are not kept (the first and "
+			"last ones are shown).</p>\n",
 			(unsigned long long)gap);
 	fputs("<h3>Ladder</h3>\n<div class=\"pic\">\n", f);
 	int rc = ladder_inline(f, c, max_rows);

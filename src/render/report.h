@@ -13,15 +13,14 @@
 #include "render/pcapread.h"
 
 struct synack_report_opts {
-	const char *input_name;      /* shown in the title */
+	const char *input_name;		      /* shown in the title */
 	const struct synack_pcap_stats *pcap; /* may be NULL */
-	const char *error;           /* a reader error to show (NULL: none) */
-	unsigned max_conns;          /* connections drawn (the table lists all); 0: 50 */
-	unsigned max_rows;           /* ladder rows per connection; 0: 400 */
+	const char *error;		      /* a reader error to show (NULL: none) */
+	unsigned max_conns;		      /* connections drawn (the table lists all); 0: 50 */
+	unsigned max_rows;		      /* ladder rows per connection; 0: 400 */
 };
 
 /* Writes the page. Returns 0, or -EIO / -ENOMEM. */
-int synack_report_html(FILE *out, const struct synack_conns *t,
-		       const struct synack_report_opts *o);
+int synack_report_html(FILE *out, const struct synack_conns *t, const struct synack_report_opts *o);
 
 #endif

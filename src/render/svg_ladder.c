@@ -23,11 +23,21 @@ void synack_svg_text(FILE *f, const char *s)
 	for (; s && *s; s++) {
 		unsigned char c = (unsigned char)*s;
 		switch (c) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&#39;", f); break;
+		case '&':
+			fputs("&amp;", f);
+			break;
+		case '<':
+			fputs("&lt;", f);
+			break;
+		case '>':
+			fputs("&gt;", f);
+			break;
+		case '"':
+			fputs("&quot;", f);
+			break;
+		case '\'':
+			fputs("&#39;", f);
+			break;
 		default:
 			if (c >= 0x20 || c == '\n' || c == '\t')
 				fputc(c, f);
@@ -93,7 +103,8 @@ void synack_svg_open(FILE *f, double w, double h, bool standalone, const char *t
 	if (standalone)
 		fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", f);
 	fprintf(f,
-		"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"zoom\" viewBox=\"0 0 %.0f %.0f\" "
+		"<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"zoom\" viewBox=\"0 0 %.0f "
+		"%.0f\" "
 		"width=\"%.0f\" height=\"%.0f\">\n",
 		w, h, w, h);
 	if (title) {
@@ -127,10 +138,10 @@ enum row_kind { ROW_ARROW, ROW_STATE, ROW_NOTE, ROW_GAP };
 struct srow {
 	enum row_kind kind;
 	uint64_t t_us;
-	int col;              /* STATE/NOTE: column (OFFSTAGE: centred) */
-	int from, to;         /* ARROW: columns */
+	int col;      /* STATE/NOTE: column (OFFSTAGE: centred) */
+	int from, to; /* ARROW: columns */
 	bool retx, lost, late, unsent, uncertain;
-	uint64_t key;         /* ARROW: to find it again for a LOST */
+	uint64_t key; /* ARROW: to find it again for a LOST */
 	char text[160];
 };
 
@@ -150,8 +161,14 @@ static int svg_open_state(struct synack_ladder *l, void **state, bool html)
 	return 0;
 }
 
-static int svg_open(struct synack_ladder *l, void **state) { return svg_open_state(l, state, false); }
-static int html_open(struct synack_ladder *l, void **state) { return svg_open_state(l, state, true); }
+static int svg_open(struct synack_ladder *l, void **state)
+{
+	return svg_open_state(l, state, false);
+}
+static int html_open(struct synack_ladder *l, void **state)
+{
+	return svg_open_state(l, state, true);
+}
 
 static struct srow *add_row(struct synack_ladder *l, struct svg_state *s, enum row_kind k,
 			    uint64_t t)
@@ -206,7 +223,8 @@ static void add_arrow(struct synack_ladder *l, struct svg_state *s,
 	char label[128];
 	synack_ladder_seg_label(it, o->absolute, label, sizeof label);
 	snprintf(r->text, sizeof r->text, "%s%s%s%s%s", label, it->retx ? " (retx)" : "",
-		 it->ev->note ? " (" : "", it->ev->note ? it->ev->note : "", it->ev->note ? ")" : "");
+		 it->ev->note ? " (" : "", it->ev->note ? it->ev->note : "",
+		 it->ev->note ? ")" : "");
 }
 
 static void add_text(struct synack_ladder *l, struct svg_state *s, enum row_kind k, uint64_t t,
@@ -226,14 +244,16 @@ static void link_event(struct synack_ladder *l, struct svg_state *s,
 	if (it->ev->kind == SYNACK_TRACE_LOST && it->has_seg) {
 		uint64_t key = item_key(it);
 		for (size_t i = s->n; i-- > 0 && i + 64 > s->n;) {
-			if (s->rows[i].kind == ROW_ARROW && s->rows[i].key == key && !s->rows[i].lost) {
+			if (s->rows[i].kind == ROW_ARROW && s->rows[i].key == key &&
+			    !s->rows[i].lost) {
 				s->rows[i].lost = true;
 				return;
 			}
 		}
 	}
 	if (it->has_seg)
-		synack_ladder_seg_label(it, synack_ladder_opts_of(l)->absolute, label, sizeof label);
+		synack_ladder_seg_label(it, synack_ladder_opts_of(l)->absolute, label,
+					sizeof label);
 	else
 		snprintf(label, sizeof label, "a frame");
 	snprintf(text, sizeof text, "link: %s %s", synack_trace_kind_name(it->ev->kind), label);
@@ -252,11 +272,12 @@ static void svg_item(struct synack_ladder *l, void *state, const struct synack_l
 		break;
 	case SYNACK_TRACE_RX:
 	case SYNACK_TRACE_DROP:
-		if (it->has_seg && (it->arrival == SYNACK_ARRIVAL_DELAYED ||
-				    it->arrival == SYNACK_ARRIVAL_UNSENT))
+		if (it->has_seg &&
+		    (it->arrival == SYNACK_ARRIVAL_DELAYED || it->arrival == SYNACK_ARRIVAL_UNSENT))
 			add_arrow(l, s, it);
 		if (ev->kind == SYNACK_TRACE_DROP) {
-			snprintf(text, sizeof text, "dropped: %s", synack_drop_reason_name(ev->reason));
+			snprintf(text, sizeof text, "dropped: %s",
+				 synack_drop_reason_name(ev->reason));
 			add_text(l, s, ROW_NOTE, ev->t_us, it->col, text);
 		}
 		break;
@@ -277,7 +298,8 @@ static void svg_item(struct synack_ladder *l, void *state, const struct synack_l
 		add_text(l, s, ROW_NOTE, ev->t_us, it->col, text);
 		break;
 	case SYNACK_TRACE_ERROR:
-		snprintf(text, sizeof text, "error %s", synack_errno_name(ev->err, ebuf, sizeof ebuf));
+		snprintf(text, sizeof text, "error %s",
+			 synack_errno_name(ev->err, ebuf, sizeof ebuf));
 		add_text(l, s, ROW_NOTE, ev->t_us, it->col, text);
 		break;
 	case SYNACK_TRACE_NOTE:
@@ -289,17 +311,24 @@ static void svg_item(struct synack_ladder *l, void *state, const struct synack_l
 	}
 }
 
-static double col_x(int col) { return col == SYNACK_LADDER_RIGHT ? XR : XL; }
+static double col_x(int col)
+{
+	return col == SYNACK_LADDER_RIGHT ? XR : XL;
+}
 
 static void draw_arrow(FILE *f, const struct srow *r, double y)
 {
 	double x1 = col_x(r->from), x2 = col_x(r->to), dir = x2 > x1 ? 1 : -1;
 	double y2 = y + SLANT;
-	const char *cls = r->unsent ? "arrow unsent" : r->late ? "arrow late" : r->retx ? "arrow retx" : "arrow";
+	const char *cls = r->unsent ? "arrow unsent"
+			  : r->late ? "arrow late"
+			  : r->retx ? "arrow retx"
+				    : "arrow";
 	if (r->lost) {
 		double xm = (x1 + x2) / 2 + dir * 60, ym = y + SLANT * (xm - x1) / (x2 - x1);
 		fprintf(f, "<path class=\"%s\" d=\"M%.1f %.1fL%.1f %.1f\"/>\n", cls, x1, y, xm, ym);
-		fprintf(f, "<path class=\"lost\" d=\"M%.1f %.1fl8 8m0 -8l-8 8\"/>\n", xm - 4, ym - 4);
+		fprintf(f, "<path class=\"lost\" d=\"M%.1f %.1fl8 8m0 -8l-8 8\"/>\n", xm - 4,
+			ym - 4);
 	} else {
 		fprintf(f, "<path class=\"%s\" d=\"M%.1f %.1fL%.1f %.1f\"/>\n", cls, x1, y, x2, y2);
 		fprintf(f, "<path class=\"head%s\" d=\"M%.1f %.1fl%.1f -4.5v9z\"/>\n",
@@ -319,17 +348,25 @@ static void draw_row(FILE *f, const struct srow *r, double y)
 		return;
 	}
 	if (r->kind == ROW_STATE) {
-		double w = 8.0 * (double)strlen(r->text) + 12, x = r->col == SYNACK_LADDER_RIGHT ? XR + 8 : XL - 8 - w;
-		fprintf(f, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"18\" rx=\"4\"/>\n",
+		double w = 8.0 * (double)strlen(r->text) + 12,
+		       x = r->col == SYNACK_LADDER_RIGHT ? XR + 8 : XL - 8 - w;
+		fprintf(f,
+			"<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"18\" "
+			"rx=\"4\"/>\n",
 			r->uncertain ? "stu" : "st", x, y - 9, w);
 		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">", x + 6, y + 4);
 		synack_svg_text(f, r->text);
 		fputs("</text>\n", f);
 		return;
 	}
-	double x = r->col == SYNACK_LADDER_LEFT ? XL - 10 : r->col == SYNACK_LADDER_RIGHT ? XR + 10 : (XL + XR) / 2;
-	const char *anchor = r->col == SYNACK_LADDER_LEFT ? "end" : r->col == SYNACK_LADDER_RIGHT ? "start" : "middle";
-	fprintf(f, "<text class=\"note\" style=\"text-anchor:%s\" x=\"%.1f\" y=\"%.1f\">", anchor, x, y + 4);
+	double x = r->col == SYNACK_LADDER_LEFT	   ? XL - 10
+		   : r->col == SYNACK_LADDER_RIGHT ? XR + 10
+						   : (XL + XR) / 2;
+	const char *anchor = r->col == SYNACK_LADDER_LEFT    ? "end"
+			     : r->col == SYNACK_LADDER_RIGHT ? "start"
+							     : "middle";
+	fprintf(f, "<text class=\"note\" style=\"text-anchor:%s\" x=\"%.1f\" y=\"%.1f\">", anchor,
+		x, y + 4);
 	synack_svg_text(f, r->text);
 	fputs("</text>\n", f);
 }
@@ -355,9 +392,10 @@ static void header(struct synack_ladder *l, FILE *f, double h)
 		synack_svg_text(f, name ? name : "?");
 		fputs("</text>\n", f);
 		if (a)
-			fprintf(f, "<text class=\"host\" x=\"%.1f\" y=\"50\">%u.%u.%u.%u</text>\n", col_x(c),
-				a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
-		fprintf(f, "<path class=\"life\" d=\"M%.1f %.1fV%.1f\"/>\n", col_x(c), TOP - 10, h - 10);
+			fprintf(f, "<text class=\"host\" x=\"%.1f\" y=\"50\">%u.%u.%u.%u</text>\n",
+				col_x(c), a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+		fprintf(f, "<path class=\"life\" d=\"M%.1f %.1fV%.1f\"/>\n", col_x(c), TOP - 10,
+			h - 10);
 	}
 }
 

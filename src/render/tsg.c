@@ -94,12 +94,13 @@ static void draw_data(struct tsg *g, const struct synack_seg_rec *r, int64_t lo,
 {
 	double x = px(g, r->t_us);
 	if (r->len > 0)
-		fprintf(g->f, "<line class=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
+		fprintf(g->f,
+			"<line class=\"%s\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
 			data_class(r), x, py(g, lo), x, py(g, hi));
 	if (r->flags & (SYNACK_TH_SYN | SYNACK_TH_FIN))
-		fprintf(g->f, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"5\" height=\"5\"/>\n",
-			r->flags & SYNACK_TH_SYN ? "syn" : "fin", x - 2.5,
-			py(g, hi) - 2.5);
+		fprintf(g->f,
+			"<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"5\" height=\"5\"/>\n",
+			r->flags & SYNACK_TH_SYN ? "syn" : "fin", x - 2.5, py(g, hi) - 2.5);
 }
 
 /* The ACK and window lines are steps: each new value starts at the previous one. */
@@ -111,7 +112,8 @@ static void draw_ack(struct tsg *g, const struct synack_seg_rec *r, int64_t ack,
 		fprintf(g->f,
 			"<path class=\"ack\" d=\"M%.1f %.1fH%.1fV%.1f\"/>\n"
 			"<path class=\"win\" d=\"M%.1f %.1fH%.1fV%.1f\"/>\n",
-			xp, py(g, g->last_ack), x, py(g, ack), xp, py(g, g->last_win), x, py(g, win));
+			xp, py(g, g->last_ack), x, py(g, ack), xp, py(g, g->last_win), x,
+			py(g, win));
 	}
 	g->has_ack = true;
 	g->last_ack = ack;
@@ -150,7 +152,8 @@ static void one(void *ctx, const struct synack_seg_rec *r, uint64_t gap)
 	for (uint8_t i = 0; i < r->nsack; i++) {
 		int64_t l = unwrap(&g->u, r->sack[i].left), rt = unwrap(&g->u, r->sack[i].right);
 		double x = px(g, r->t_us) + 2;
-		fprintf(g->f, "<line class=\"sack\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
+		fprintf(g->f,
+			"<line class=\"sack\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
 			x, py(g, l), x, py(g, rt));
 	}
 }
@@ -196,8 +199,8 @@ static void legend(struct tsg *g)
 	static const struct {
 		const char *cls, *name;
 	} items[] = {
-		{"d", "data"},          {"rx", "retransmission"}, {"ooo", "out of order"},
-		{"pr", "window probe"}, {"ack", "ACK"},           {"win", "receive window"},
+		{"d", "data"},		{"rx", "retransmission"}, {"ooo", "out of order"},
+		{"pr", "window probe"}, {"ack", "ACK"},		  {"win", "receive window"},
 		{"sack", "SACK block"},
 	};
 	double x = ML + 10, y = MT - 28;
@@ -248,8 +251,8 @@ int synack_tsg_svg(FILE *out, const struct synack_conn *c, const struct synack_t
 	synack_conn_each(c, one, &g);
 	fprintf(out, "</g>\n");
 	if (!g.any)
-		fprintf(out, "<text class=\"lab\" x=\"%.1f\" y=\"%.1f\">no segments</text>\n", g.w / 2,
-			g.h / 2);
+		fprintf(out, "<text class=\"lab\" x=\"%.1f\" y=\"%.1f\">no segments</text>\n",
+			g.w / 2, g.h / 2);
 	if (g.gap)
 		fprintf(out,
 			"<path class=\"gap\" d=\"M%.1f %.1fV%.1f\"/><text class=\"leg\" x=\"%.1f\" "

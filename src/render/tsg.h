@@ -20,8 +20,8 @@
 #include "render/conn.h"
 
 struct synack_tsg_opts {
-	int dir;           /* 0: data from ep[0] to ep[1]; 1: the other way */
-	bool standalone;   /* a whole SVG file (with the zoom script) vs. an element for HTML */
+	int dir;	      /* 0: data from ep[0] to ep[1]; 1: the other way */
+	bool standalone;      /* a whole SVG file (with the zoom script) vs. an element for HTML */
 	double width, height; /* 0: 960 x 540 */
 };
 

@@ -247,6 +247,17 @@ Test(icmp, port_unreachable_aborts_a_connect)
 	synack_stack_destroy(s);
 }
 
+Test(icmp, administratively_prohibited_aborts_a_connect_with_ehostunreach)
+{
+	struct synack_stack *s = mk(0);
+	struct synack_tcp_seg syn;
+	int fd = start_connect(s, &syn);
+	unreach(s, 13, 0, cap.f[0], 0, 1000); /* communication administratively prohibited */
+	cr_assert_eq(state(s, fd), SYNACK_CLOSED);
+	cr_assert_eq(so_error(s, fd), EHOSTUNREACH);
+	synack_stack_destroy(s);
+}
+
 Test(icmp, a_quote_with_a_sequence_number_we_did_not_send_is_ignored)
 {
 	struct synack_stack *s = mk(0);

@@ -209,3 +209,35 @@ Test(time_wait, new_syn_with_newer_timestamp_reopens)
 	cr_assert_eq(st_count_state(&t, SYNACK_SYN_RECEIVED), 1);
 	st_fini(&t);
 }
+
+Test(cc, go_back_after_timeout_skips_sacked_data)
+{
+	static uint8_t buf[8000];
+	struct segtest t;
+	st_init(&t, NULL);
+	int lfd = st_listen(&t, 80, 4);
+	ST_IN(&t, .flags = F_S, .seq = 0, .opts = {.has_mss = true, .mss = 1000, .sack_ok = true});
+	struct st_seg sa;
+	st_expect_ack(&t, F_S | F_A, 1, &sa);
+	uint32_t iss = sa.seq;
+	ST_IN(&t, .flags = F_A, .seq = 1, .ack = iss + 1);
+	int fd = synack_accept(t.s, lfd, NULL);
+	cr_assert_eq(synack_send(t.s, fd, buf, 5000, 0), 5000);
+	for (int i = 0; i < 5; i++)
+		st_expect_data(&t, i == 4 ? F_A | F_P : F_A, iss + 1 + (uint32_t)i * 1000, 1, 1000);
+	/* Segments 1 and 2 are lost; the peer SACKs 3..5 (two duplicate ACKs only). */
+	struct synack_tcp_opts sk = {.sack_count = 1, .sack = {{iss + 2001, iss + 5001}}};
+	ST_IN(&t, .flags = F_A, .seq = 1, .ack = iss + 1, .opts = sk);
+	ST_IN(&t, .flags = F_A, .seq = 1, .ack = iss + 1, .opts = sk);
+	st_expect_none(&t);
+	/* The timeout resends the first; its ACK lets the second go, and nothing SACKed. */
+	st_at(&t, 200000);
+	st_expect_data(&t, F_A, iss + 1, 1, 1000);
+	ST_IN(&t, .flags = F_A, .seq = 1, .ack = iss + 1001, .opts = sk);
+	st_expect_data(&t, F_A, iss + 1001, 1, 1000);
+	st_expect_none(&t);
+	ST_IN(&t, .flags = F_A, .seq = 1, .ack = iss + 5001);
+	st_expect_none(&t);
+	cr_assert_eq(st_counter(&t, SYNACK_CTR_RetransSegs), 2);
+	st_fini(&t);
+}

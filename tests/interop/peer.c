@@ -10,6 +10,7 @@
  *   peer server PORT expect-reset         accept one; read until an error: exit 0 on ECONNRESET
  *   peer client HOST PORT echo FILE OUT   send FILE while reading into OUT; shut; read to EOF
  *   peer client HOST PORT recv OUT        read to EOF into OUT, then close
+ *   peer client HOST PORT head N OUT      read exactly N bytes into OUT, then close
  *   peer client HOST PORT abort           connect, send 1 KiB, close with SO_LINGER 0
  *   peer many HOST PORT N BYTES SECS      N connections at once, each sends BYTES and reads
  *                                         them back (echo), within SECS seconds
@@ -225,6 +226,18 @@ static int client(int argc, char **argv)
 			write_all(out, b, (size_t)n);
 		if (n < 0)
 			fail("recv", errno);
+	} else if (!strcmp(mode, "head") && argc >= 5) {
+		/* Reads exactly N bytes into OUT, then closes (with unread data: a RST, fine). */
+		int out = open_or_die(argv[4], O_WRONLY | O_CREAT | O_TRUNC);
+		static char b[65536];
+		size_t want = (size_t)atol(argv[3]);
+		while (want) {
+			ssize_t n = recv(s, b, want < sizeof b ? want : sizeof b, 0);
+			if (n <= 0)
+				fail("recv", n < 0 ? errno : EPIPE);
+			write_all(out, b, (size_t)n);
+			want -= (size_t)n;
+		}
 	} else if (!strcmp(mode, "abort")) {
 		char b[1024];
 		memset(b, 'x', sizeof b);

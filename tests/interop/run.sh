@@ -137,6 +137,34 @@ kill "$HOLD" 2>/dev/null
 check "synack abortive close (SIGTERM): exit 8 (got $crc), the kernel sees ECONNRESET" \
 	test "$crc" = 8 -a "$prc" = 0
 
+# The kernel forwards for synack and refuses 10.99.0.0/16 (ICMP administratively prohibited).
+X sysctl -qw net.ipv4.ip_forward=1 && X ip route add prohibit 10.99.0.0/16
+connect_run unreach --send "$W/1k" 10.99.0.1:80
+check "ICMP destination unreachable from the kernel: EHOSTUNREACH (exit 7, got $CRC)" test "$CRC" = 7
+
+echo "== chargen, discard, a device synack creates"
+serve_start chargen
+X timeout 10 "$W/peer" client $SADDR 19 head 7400 "$W/chargen.got" >/dev/null 2>&1
+expected=$(awk 'BEGIN { for (l = 0; l < 100; l++) { s = ""; for (c = 0; c < 72; c++)
+	s = s sprintf("%c", 32 + (l + c) % 95); printf "%s\r\n", s } }' | head -c 7400 | sha256sum | cut -d' ' -f1)
+check "chargen: RFC 864's rotating 72-column lines" test "$(sha "$W/chargen.got")" = "$expected"
+serve_stop
+check "serve chargen exits 0 on SIGTERM" test "$SERVE_RC" = 0
+serve_start discard
+X timeout 30 "$W/peer" client $SADDR 9 echo "$W/4m" "$W/discard.got"
+check "discard: 4 MiB accepted, nothing sent back, closed" sh -c "[ \$? = 0 ] && [ ! -s $W/discard.got ]"
+check "discard: synack counted the bytes in (TcpInSegs > 2800)" test "$(nstat_get TcpInSegs)" -gt 2800
+serve_stop
+NS2=$NS-b; ip netns add "$NS2"; ip -n "$NS2" link set lo up
+bg_start ip netns exec "$NS2" timeout 30 "$BIN" serve --tun sntest0 --addr 10.88.0.2/24 --app http 2>>"$W/serve.log"
+P2=$LASTPID
+wait_for 5 sh -c "ip -n $NS2 addr show sntest0 | grep -q 10.88.0.1/24"
+out=$(ip netns exec "$NS2" timeout 10 curl -s http://10.88.0.2/ | grep -c synack)
+check "serve creates a missing device, gives the kernel 10.88.0.1/24, curl works" test "${out:-0}" -ge 1
+kill -TERM "$P2"; wait_pid "$P2" 10
+check "the device synack created goes away with it" sh -c "! ip -n $NS2 link show sntest0 2>/dev/null"
+ip netns del "$NS2"
+
 echo "== captures (tshark)"
 if command -v tshark >/dev/null; then
 	for cap in "${CAPS[@]}"; do

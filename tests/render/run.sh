@@ -142,6 +142,16 @@ else
 	bad "--trace: $(cat "$T/err")"
 fi
 "$BIN" ladder "$T/trace.jsonl" --format svg -o "$T/trace.svg" && ok || bad "jsonl detection"
+# The demo's own trace, written as JSON lines and drawn back, is the demo's ladder.
+for sc in handshake simultaneous-close half-close lost-third-ack lost-last-ack abort keepalive \
+	syn-timeout old-duplicate-syn; do
+	abs=; [ "$sc" = old-duplicate-syn ] && abs=--absolute
+	"$BIN" demo -s "$sc" 2>/dev/null | sed -n '/time (s)/,/^$/p' | sed '/^$/d' >"$T/demo.txt"
+	"$BIN" demo -s "$sc" --format jsonl >"$T/demo.jsonl" 2>/dev/null
+	"$BIN" ladder $abs --trace "$T/demo.jsonl" 2>/dev/null | sed -n '/time (s)/,$p' >"$T/back.txt"
+	[ -s "$T/demo.txt" ] && diff -u "$T/demo.txt" "$T/back.txt" >"$T/diff" && ok ||
+		bad "demo $sc drawn from its JSON-lines trace differs: $(head -12 "$T/diff")"
+done
 printf '{"t_us":1,"ev":"tx"\nnot json\n' >"$T/badtrace.jsonl"
 expect_fail "bad trace" "not trace events" "$BIN" ladder --trace "$T/badtrace.jsonl"
 

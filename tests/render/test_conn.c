@@ -17,8 +17,8 @@
 
 static const uint32_t CLI = 0x0a000001, SRV = 0x0a000002;
 
-static void pkt(struct synack_conns *t, uint64_t t_ms, bool from_cli, uint16_t cport,
-		uint8_t flags, uint32_t seq, uint32_t ack, size_t len)
+static void pkt(struct synack_conns *t, uint64_t t_ms, bool from_cli, uint16_t cport, uint8_t flags,
+		uint32_t seq, uint32_t ack, size_t len)
 {
 	static const uint8_t data[1460];
 	struct synack_tcp_seg s = {
@@ -105,8 +105,13 @@ Test(conn, spec_parse_rejects_garbage)
 	cr_assert_eq(synack_conn_spec_parse("1.2.3.4:5-6.7.8.9:10", &a, &b), 0);
 	cr_assert_eq(a.addr, 0x01020304u);
 	cr_assert_eq(b.port, 10);
-	const char *bad[] = {"", "1.2.3.4:5", "1.2.3.4-5.6.7.8", "1.2.3.400:5-1.2.3.4:5",
-			     "1.2.3.4:70000-1.2.3.4:5", "1.2.3.4:5x-1.2.3.4:5", NULL};
+	const char *bad[] = {"",
+			     "1.2.3.4:5",
+			     "1.2.3.4-5.6.7.8",
+			     "1.2.3.400:5-1.2.3.4:5",
+			     "1.2.3.4:70000-1.2.3.4:5",
+			     "1.2.3.4:5x-1.2.3.4:5",
+			     NULL};
 	for (int i = 0; bad[i]; i++)
 		cr_assert_eq(synack_conn_spec_parse(bad[i], &a, &b), -EINVAL, "%s", bad[i]);
 	cr_assert_eq(synack_conn_spec_parse(NULL, &a, &b), -EINVAL);
@@ -180,8 +185,8 @@ Test(conn, random_segments_never_break_inference_or_renderers)
 		uint8_t flags = (uint8_t)(x >> 24);
 		uint32_t seq = (x >> 4) % 5 == 0 ? x : 1000 + (x >> 20) % 4000;
 		uint32_t ack = (x >> 7) % 7 == 0 ? x * 3 : 2000 + (x >> 18) % 4000;
-		pkt(t, (uint64_t)i, (x >> 3) & 1, (uint16_t)(40000 + ((x >> 9) % 3)), flags, seq, ack,
-		    (x >> 11) % 4 == 0 ? (x >> 13) % 1400 : 0);
+		pkt(t, (uint64_t)i, (x >> 3) & 1, (uint16_t)(40000 + ((x >> 9) % 3)), flags, seq,
+		    ack, (x >> 11) % 4 == 0 ? (x >> 13) % 1400 : 0);
 		segs++;
 	}
 	uint64_t recs = 0;
@@ -197,8 +202,8 @@ Test(conn, random_segments_never_break_inference_or_renderers)
 		size_t len = 0;
 		FILE *m = open_memstream(&buf, &len);
 		for (int fmt = 0; fmt < SYNACK_LADDER_FORMAT_COUNT; fmt++) {
-			struct synack_ladder_opts lo = {.format = (enum synack_ladder_format)fmt,
-							.out = m, .max_rows = 40};
+			struct synack_ladder_opts lo = {
+				.format = (enum synack_ladder_format)fmt, .out = m, .max_rows = 40};
 			struct synack_ladder *l;
 			cr_assert_eq(synack_ladder_new(&l, &lo), 0);
 			synack_conn_replay(c, discard, l);

@@ -32,8 +32,8 @@ struct script {
 static const uint32_t CLI = 0xc0a80001, SRV = 0xc0a80002; /* 192.168.0.1, .2 */
 
 /* One segment, dt_us after the previous, from the client (c=1) or the server. */
-static void seg(struct script *s, uint64_t dt_us, int c, uint8_t flags, uint32_t seq,
-		uint32_t ack, uint16_t win, size_t len)
+static void seg(struct script *s, uint64_t dt_us, int c, uint8_t flags, uint32_t seq, uint32_t ack,
+		uint16_t win, size_t len)
 {
 	static const uint8_t data[1460];
 	struct synack_tcp_seg g = {
@@ -62,8 +62,8 @@ static void seg(struct script *s, uint64_t dt_us, int c, uint8_t flags, uint32_t
 static void sack(struct script *s, uint64_t dt_us, uint32_t seq, uint32_t ack, uint32_t l,
 		 uint32_t r)
 {
-	struct synack_tcp_seg g = {.sport = 80, .dport = s->cport, .seq = seq, .ack = ack,
-				   .flags = A, .win = 65535};
+	struct synack_tcp_seg g = {
+		.sport = 80, .dport = s->cport, .seq = seq, .ack = ack, .flags = A, .win = 65535};
 	g.opts.sack_count = 1;
 	g.opts.sack[0] = (struct synack_sack_block){l, r};
 	uint8_t buf[200];
@@ -138,7 +138,7 @@ static void sc_lossy_transfer(struct script *s)
 	seg(s, 100, 1, A, 2001, 5001, 65535, 1000); /* fast retransmit */
 	seg(s, 10000, 0, A, 5001, 6001, 65535, 0);
 	seg(s, 100, 1, P | A, 6001, 5001, 65535, 1000);
-	seg(s, 10000, 0, A, 5001, 7001, 0, 0); /* zero window */
+	seg(s, 10000, 0, A, 5001, 7001, 0, 0);	    /* zero window */
 	seg(s, 200000, 1, A, 7001, 5001, 65535, 1); /* window probe */
 	seg(s, 10000, 0, A, 5001, 7001, 0, 0);
 	seg(s, 100000, 0, A, 5001, 7001, 8192, 0); /* window update */
@@ -185,8 +185,10 @@ static struct synack_conns *golden(const char *name, void (*script)(struct scrip
 	FILE *m = open_memstream(&buf, &len);
 	for (size_t i = 0; i < synack_conns_count(t); i++) {
 		const struct synack_conn *c = synack_conns_get(t, i);
-		struct synack_ladder_opts lo = {.format = SYNACK_LADDER_TEXT, .out = m,
-						.left = c->name[0], .right = c->name[1]};
+		struct synack_ladder_opts lo = {.format = SYNACK_LADDER_TEXT,
+						.out = m,
+						.left = c->name[0],
+						.right = c->name[1]};
 		struct synack_ladder *l;
 		cr_assert_eq(synack_ladder_new(&l, &lo), 0);
 		synack_conn_replay(c, synack_ladder_trace, l);

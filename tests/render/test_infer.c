@@ -61,8 +61,7 @@ Test(infer, handshake_and_close_by_the_active_opener)
 	seg(&r, 1, F | A, 501, 112, 0, 65535);
 	seg(&r, 0, A, 112, 502, 0, 65535);
 	cr_assert_str_eq(r.path[0], "SYN-SENT ESTABLISHED FIN-WAIT-1 FIN-WAIT-2 TIME-WAIT");
-	cr_assert_str_eq(r.path[1],
-			 "LISTEN SYN-RECEIVED ESTABLISHED CLOSE-WAIT LAST-ACK CLOSED");
+	cr_assert_str_eq(r.path[1], "LISTEN SYN-RECEIVED ESTABLISHED CLOSE-WAIT LAST-ACK CLOSED");
 	cr_assert(synack_infer_closed(&r.inf));
 	for (int i = 0; i < r.n; i++)
 		cr_assert_eq(r.marks[i], 0, "segment %d marked %#x", i, r.marks[i]);
@@ -89,8 +88,7 @@ Test(infer, simultaneous_close_goes_through_closing)
 	seg(&r, 0, A, 102, 502, 0, 65535);
 	seg(&r, 1, A, 502, 102, 0, 65535);
 	cr_assert_str_eq(r.path[0], "SYN-SENT ESTABLISHED FIN-WAIT-1 CLOSING TIME-WAIT");
-	cr_assert_str_eq(r.path[1],
-			 "LISTEN SYN-RECEIVED ESTABLISHED FIN-WAIT-1 CLOSING TIME-WAIT");
+	cr_assert_str_eq(r.path[1], "LISTEN SYN-RECEIVED ESTABLISHED FIN-WAIT-1 CLOSING TIME-WAIT");
 }
 
 Test(infer, rst_from_a_port_without_listener)
@@ -133,15 +131,15 @@ Test(infer, capture_started_mid_connection_is_uncertain)
 Test(infer, retransmission_and_out_of_order)
 {
 	struct run r = {0};
-	handshake(&r); /* rtt 20 ms */
-	seg(&r, 0, A, 101, 501, 100, 65535);  /* 3: 101..201 */
-	seg(&r, 0, A, 301, 501, 100, 65535);  /* 4: gap 201..301 */
+	handshake(&r);			     /* rtt 20 ms */
+	seg(&r, 0, A, 101, 501, 100, 65535); /* 3: 101..201 */
+	seg(&r, 0, A, 301, 501, 100, 65535); /* 4: gap 201..301 */
 	r.t -= 9000;
-	seg(&r, 0, A, 201, 501, 100, 65535);  /* 5: fills the gap 1 ms later (< RTT): reordering */
-	seg(&r, 0, A, 101, 501, 100, 65535);  /* 6: seen already */
-	seg(&r, 0, A, 501, 501, 100, 65535);  /* 7: gap 401..501 */
+	seg(&r, 0, A, 201, 501, 100, 65535); /* 5: fills the gap 1 ms later (< RTT): reordering */
+	seg(&r, 0, A, 101, 501, 100, 65535); /* 6: seen already */
+	seg(&r, 0, A, 501, 501, 100, 65535); /* 7: gap 401..501 */
 	r.t += 1000000;
-	seg(&r, 0, A, 401, 501, 100, 65535);  /* 8: fills it a second later: a retransmission */
+	seg(&r, 0, A, 401, 501, 100, 65535); /* 8: fills it a second later: a retransmission */
 	cr_assert_eq(r.marks[3], 0);
 	cr_assert_eq(r.marks[4], 0);
 	cr_assert_eq(r.marks[5], SYNACK_MARK_OOO);
@@ -158,7 +156,7 @@ Test(infer, duplicate_acks_window_update_zero_window_and_probe)
 	seg(&r, 0, A, 1101, 501, 1000, 65535);
 	seg(&r, 1, A, 501, 1101, 0, 65535); /* 6: dup #1 */
 	seg(&r, 1, A, 501, 1101, 0, 65535); /* 7: dup #2 */
-	seg(&r, 1, A, 501, 2101, 0, 0);     /* 8: zero window */
+	seg(&r, 1, A, 501, 2101, 0, 0);	    /* 8: zero window */
 	seg(&r, 0, A, 2101, 501, 1, 65535); /* 9: window probe */
 	seg(&r, 0, A, 2101, 501, 1, 65535); /* 10: probe again (not a retransmission) */
 	seg(&r, 1, A, 501, 2101, 0, 4096);  /* 11: window update */

@@ -43,8 +43,8 @@ static void put32(struct bytes *s, uint32_t v)
 }
 
 /* A minimal IPv4 header (20 bytes, proto TCP) followed by 20 zero bytes. */
-static const uint8_t ip4[40] = {0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1,
-				10, 0, 0, 2};
+static const uint8_t ip4[40] = {0x45, 0, 0,  40, 0, 1, 0x40, 0, 64, 6,
+				0,    0, 10, 0,	 0, 1, 10,   0, 0,  2};
 static const uint8_t ip6[40] = {0x60};
 
 static void pcap_hdr(struct bytes *s, uint32_t magic, uint32_t linktype)
@@ -58,8 +58,8 @@ static void pcap_hdr(struct bytes *s, uint32_t magic, uint32_t linktype)
 	put32(s, linktype);
 }
 
-static void pcap_rec(struct bytes *s, uint32_t sec, uint32_t frac, const void *link,
-		     size_t linklen, const void *pkt, size_t caplen, size_t origlen)
+static void pcap_rec(struct bytes *s, uint32_t sec, uint32_t frac, const void *link, size_t linklen,
+		     const void *pkt, size_t caplen, size_t origlen)
 {
 	put32(s, sec);
 	put32(s, frac);
@@ -164,7 +164,7 @@ Test(pcapread, ethernet_with_vlan_tags_and_arp)
 {
 	uint8_t eth[14] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x08, 0x00};
 	uint8_t vlan[18] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x81, 0x00, 0, 5, 0x08, 0x00};
-	uint8_t qinq[22] = {1, 2, 3, 4,    5,    6, 7, 8, 9, 10,   11,
+	uint8_t qinq[22] = {1,	2,    3,    4, 5, 6,	7,    8, 9, 10,	  11,
 			    12, 0x88, 0xa8, 0, 7, 0x81, 0x00, 0, 5, 0x08, 0x00};
 	uint8_t arp[14] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x08, 0x06};
 	struct bytes s = {0};
@@ -298,8 +298,8 @@ static void ng_unknown(struct bytes *s)
 static size_t build_ng(struct bytes *s)
 {
 	ng_shb(s);
-	ng_idb(s, SYNACK_LINKTYPE_RAW, -1);  /* microseconds by default */
-	ng_idb(s, SYNACK_LINKTYPE_IPV4, 9);  /* nanoseconds */
+	ng_idb(s, SYNACK_LINKTYPE_RAW, -1);   /* microseconds by default */
+	ng_idb(s, SYNACK_LINKTYPE_IPV4, 9);   /* nanoseconds */
 	ng_idb(s, SYNACK_LINKTYPE_RAW, 0x8a); /* 2^-10 seconds */
 	ng_unknown(s);
 	ng_epb(s, 0, 5000001ull, ip4, 40, 40);

@@ -60,7 +60,8 @@ static void client_app(struct world *w)
 	bool done = w->sent == w->to_send && w->sent > 0;
 	if (w->scen == ABORT && done) {
 		struct synack_linger lg = {1, 0};
-		synack_setsockopt(w->cli, w->cfd, SYNACK_SOL_SOCKET, SYNACK_SO_LINGER, &lg, sizeof lg);
+		synack_setsockopt(w->cli, w->cfd, SYNACK_SOL_SOCKET, SYNACK_SO_LINGER, &lg,
+				  sizeof lg);
 		synack_close(w->cli, w->cfd);
 		w->cli_closed = true;
 		return;
@@ -115,7 +116,8 @@ static void run(struct world *w, enum scen scen, const char *pcap)
 	cfg.name = "client";
 	cfg.addr = CLI_ADDR;
 	struct synack_fault_params loss = {.loss = 0.08, .host = "client"};
-	struct synack_sim_host_opts ho = {.path = {.delay_us = 10000}, .pcap_path = pcap,
+	struct synack_sim_host_opts ho = {.path = {.delay_us = 10000},
+					  .pcap_path = pcap,
 					  .fault = scen == LOSSY ? &loss : NULL};
 	cr_assert_eq(synack_sim_add_host(w->sim, &cfg, &ho, &w->cli), 0);
 	cfg.name = "server";
@@ -163,7 +165,8 @@ static void collect(void *ctx, const struct synack_seg_rec *r, uint64_t gap)
 		if (r->ch[i].ep != k->ep || r->ch[i].to == SYNACK_LISTEN)
 			continue;
 		size_t n = strlen(k->out);
-		snprintf(k->out + n, k->cap - n, "%s%s", n ? " " : "", synack_state_name(r->ch[i].to));
+		snprintf(k->out + n, k->cap - n, "%s%s", n ? " " : "",
+			 synack_state_name(r->ch[i].to));
 	}
 }
 
@@ -211,8 +214,8 @@ static void check(const char *name, enum scen scen, const char *cli_want, const 
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&buf, &len);
-	struct synack_ladder_opts lo = {.format = SYNACK_LADDER_TEXT, .out = m,
-					.left = c->name[0], .right = c->name[1]};
+	struct synack_ladder_opts lo = {
+		.format = SYNACK_LADDER_TEXT, .out = m, .left = c->name[0], .right = c->name[1]};
 	struct synack_ladder *l;
 	cr_assert_eq(synack_ladder_new(&l, &lo), 0);
 	synack_conn_replay(c, synack_ladder_trace, l);

@@ -21,12 +21,18 @@ static long max_rss_kb(void)
 	return ru.ru_maxrss;
 }
 
-static void put(struct synack_pcap_writer *w, uint64_t t, uint32_t src, uint32_t dst,
-		uint16_t sp, uint16_t dp, uint8_t flags, uint32_t seq, uint32_t ack, size_t len)
+static void put(struct synack_pcap_writer *w, uint64_t t, uint32_t src, uint32_t dst, uint16_t sp,
+		uint16_t dp, uint8_t flags, uint32_t seq, uint32_t ack, size_t len)
 {
 	static const uint8_t data[1460];
-	struct synack_tcp_seg s = {.sport = sp, .dport = dp, .seq = seq, .ack = ack,
-				   .flags = flags, .win = 65535, .payload = data, .len = len};
+	struct synack_tcp_seg s = {.sport = sp,
+				   .dport = dp,
+				   .seq = seq,
+				   .ack = ack,
+				   .flags = flags,
+				   .win = 65535,
+				   .payload = data,
+				   .len = len};
 	uint8_t buf[1600];
 	int n = synack_tcp_emit(buf, sizeof buf, src, dst, 0, &s);
 	cr_assert_gt(n, 0);

@@ -338,7 +338,8 @@ struct h_world {
 	struct synack_sim *sim;
 	struct synack_stack *st[2];
 	struct h_app app[2];
-	bool busy; /* still had events after the time limit */
+	bool busy;     /* still had events after the time limit */
+	bool livelock; /* the clock stopped moving */
 };
 
 static const char *const h_names[2] = {"client", "server"};
@@ -415,6 +416,7 @@ static inline int h_start_apps(struct h_world *w, struct h_result *r)
 /* Applications, then one step of the world, until nothing is left to happen. */
 static inline void h_drive(struct h_world *w, struct h_result *r)
 {
+	uint64_t last_t = SYNACK_TIME_NEVER, same_t = 0;
 	for (;;) {
 		size_t before = h_app_progress(&w->app[0]) + h_app_progress(&w->app[1]);
 		h_app_run(&w->app[0]);
@@ -431,6 +433,14 @@ static inline void h_drive(struct h_world *w, struct h_result *r)
 		}
 		synack_sim_step(w->sim, H_LIMIT_US);
 		r->steps++;
+		/* An engine whose deadline stays due, or two stacks answering each other at zero
+		 * delay, would spin here forever: make that a failure, not a hang. */
+		same_t = synack_sim_now(w->sim) == last_t ? same_t + 1 : 0;
+		last_t = synack_sim_now(w->sim);
+		if (same_t > 100000) {
+			w->livelock = true;
+			break;
+		}
 	}
 	r->end_us = synack_sim_now(w->sim);
 }
@@ -463,6 +473,8 @@ static inline void h_check_end(struct h_world *w, struct h_result *r)
 	    (!(v[act] & tw) || (v[act] & la) || !(v[!act] & la) || (v[!act] & tw)))
 		H_FAIL(r, "%s should have closed first (TIME-WAIT) and %s last (LAST-ACK)",
 		       h_names[act], h_names[!act]);
+	if (w->livelock)
+		H_FAIL(r, "livelock: 100000 steps at t=%llu us", (unsigned long long)r->end_us);
 	if (r->ok && w->busy)
 		H_FAIL(r, "still busy after %llu us", (unsigned long long)H_LIMIT_US);
 	for (int i = 0; i < 2; i++) {
