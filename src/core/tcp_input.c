@@ -40,9 +40,11 @@ static void negotiate(struct synack_stack *s, struct synack_tcb *c, const struct
 	uint32_t ours = c->user_mss && c->user_mss < s->cfg.mss ? c->user_mss : s->cfg.mss;
 	if (mss > ours)
 		mss = ours;
+	if (mss < 48)
+		mss = 48; /* Linux's TCP_MIN_SND_MSS: a silly announced MSS is not honoured */
 	if (c->ts_ok)
 		mss -= 12; /* like Linux: the MSS counts payload, the timestamp option eats 12 */
-	c->snd_mss = (uint16_t)(mss < 64 ? 64 : mss);
+	c->snd_mss = (uint16_t)mss;
 	c->cwnd = s->cfg.init_cwnd_segs * (uint32_t)c->snd_mss;
 	c->ssthresh = UINT32_MAX / 2;
 }

@@ -262,6 +262,22 @@ static void run_event(struct drill_run *r, const struct drill_event *ev)
 
 /* ---- set-up ---- */
 
+/* A getsockopt(TCP_INFO) naming a field synack does not report (tcpi_ca_state, ...) cannot be
+ * checked: the script is skipped rather than failed. Returns the field or NULL. */
+static const char *unknown_tcp_info_field(const struct drill_event *ev)
+{
+	const struct drill_syscall *sc = &ev->sc;
+	if (strcmp(sc->name, "getsockopt") || sc->nargs < 4 || sc->args[2]->kind != DRILL_EX_SYMBOL ||
+	    strcmp(sc->args[2]->text, "TCP_INFO") || sc->args[3]->kind != DRILL_EX_STRUCT)
+		return NULL;
+	for (size_t k = 0; k < sc->args[3]->n; k++) {
+		const char *f = sc->args[3]->names[k];
+		if (f && !drill_tcp_info_field_known(f))
+			return f;
+	}
+	return NULL;
+}
+
 /* Decides SKIPPED before anything runs, and applies the sysctls that precede the first
  * system call to the stack's initial configuration (buffer sizes can only be set there). */
 static enum drill_status prescan(const struct drill_script *s, const struct drill_config *c,
@@ -279,6 +295,12 @@ static enum drill_status prescan(const struct drill_script *s, const struct dril
 		if (ev->kind == DRILL_EV_SYSCALL && !drill_syscall_supported(ev->sc.name)) {
 			drill_buf_printf(msg, "line %d: unsupported: system call %s()", ev->line,
 					 ev->sc.name);
+			return DRILL_SKIP;
+		}
+		const char *field = ev->kind == DRILL_EV_SYSCALL ? unknown_tcp_info_field(ev) : NULL;
+		if (field) {
+			drill_buf_printf(msg, "line %d: unsupported: TCP_INFO field %s", ev->line,
+					 field);
 			return DRILL_SKIP;
 		}
 		if (ev->kind == DRILL_EV_CODE) {

@@ -106,6 +106,8 @@ int drill_sockopt_set(struct drill_run *r, const struct drill_event *ev, int fd,
 int drill_sockopt_get(struct drill_run *r, const struct drill_event *ev, int fd, int64_t *ret);
 int drill_poll(struct drill_run *r, const struct drill_event *ev, bool retry, int64_t *ret,
 	       bool *would_block);
+/* Whether a tcpi_* field of TCP_INFO is one synack reports. */
+bool drill_tcp_info_field_known(const char *name);
 
 /* report.c */
 void drill_fail(struct drill_run *r, const struct drill_event *ev, const char *fmt, ...)

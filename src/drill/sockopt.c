@@ -128,6 +128,14 @@ static int tcp_info_field(const struct synack_tcp_info *ti, const char *name, in
 	return 0;
 }
 
+bool drill_tcp_info_field_known(const char *name)
+{
+	struct synack_tcp_info ti;
+	int64_t v;
+	memset(&ti, 0, sizeof ti);
+	return tcp_info_field(&ti, name, &v) == 0;
+}
+
 static int check_tcp_info(struct drill_run *r, const struct drill_event *ev, int fd,
 			  const struct drill_expr *want, int64_t *ret)
 {

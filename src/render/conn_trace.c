@@ -69,7 +69,7 @@ static int parse_object(const char *p, struct field *fs, int *nf)
 		return -EINVAL;
 	p = skip_ws(p);
 	if (*p == '}')
-		return 0;
+		return *skip_ws(p + 1) ? -EINVAL : 0;
 	for (;;) {
 		if (*nf == MAX_FIELDS)
 			return -EINVAL;
@@ -95,12 +95,16 @@ static int parse_object(const char *p, struct field *fs, int *nf)
 				else
 					p++;
 			f->val[n] = 0;
-			if (n == 0)
+			/* A bare value is a number, true, false or null. */
+			bool word = !strcmp(f->val, "true") || !strcmp(f->val, "false") ||
+				    !strcmp(f->val, "null");
+			if (n == 0 ||
+			    (!word && !isdigit((unsigned char)f->val[0]) && f->val[0] != '-'))
 				return -EINVAL;
 		}
 		p = skip_ws(p);
 		if (*p == '}')
-			return 0;
+			return *skip_ws(p + 1) ? -EINVAL : 0;
 		if (*p++ != ',')
 			return -EINVAL;
 	}
@@ -290,9 +294,9 @@ int synack_trace_parse_line(const char *line, struct synack_trace_event *ev,
 
 bool synack_trace_is_jsonl(FILE *f)
 {
-	int c;
-	while ((c = fgetc(f)) == ' ' || c == '\n' || c == '\r' || c == '\t')
-		;
+	/* One byte of lookahead only (ungetc guarantees one): a pcapng file starts with "\n\r\r\n"
+	 * bytes that a whitespace skip would swallow from a pipe. */
+	int c = fgetc(f);
 	if (c == EOF)
 		return false;
 	ungetc(c, f);

@@ -21,8 +21,7 @@ struct synack_trace_read_stats {
 	uint64_t lines, events, bad;
 };
 
-/* True when the stream looks like JSON lines (its first non-blank byte is '{'); the byte is
- * put back. */
+/* True when the stream looks like JSON lines (its first byte is '{'); the byte is put back. */
 bool synack_trace_is_jsonl(FILE *f);
 /* Parses one line into *ev (strings and the segment live in *store). Returns 0, or -EINVAL. */
 struct synack_trace_line_store {

@@ -237,3 +237,21 @@ Test(handshake, syn_in_established_draws_challenge_ack)
 	cr_assert_eq(st_state(&t, fd), SYNACK_ESTABLISHED);
 	st_fini(&t);
 }
+
+Test(handshake, tiny_peer_mss_is_clamped)
+{
+	struct segtest t;
+	st_init(&t, NULL);
+	st_listen(&t, 80, 4);
+	ST_IN(&t, .flags = F_S, .seq = 1, .opts = {.has_mss = true, .mss = 1, .has_ts = true, .ts_val = 5});
+	struct st_seg sa;
+	st_expect_ack(&t, F_S | F_A, 2, &sa);
+	ST_IN(&t, .flags = F_A, .seq = 2, .ack = sa.seq + 1, .opts = {.has_ts = true, .ts_val = 6});
+	int fd = synack_accept(t.s, 0, NULL);
+	struct synack_tcp_info ti;
+	synack_tcp_info(t.s, fd, &ti);
+	cr_assert_eq(ti.snd_mss, 36, "Linux's minimum of 48, less 12 for timestamps");
+	cr_assert_eq(synack_send(t.s, fd, "0123456789012345678901234567890123456789", 40, 0), 40);
+	st_expect_data(&t, F_A, sa.seq + 1, 2, 36);
+	st_fini(&t);
+}

@@ -167,6 +167,11 @@ Test(runner, skipped_scripts_say_why)
 	cr_assert_eq(drill_run_source("t.pkt", sc, strlen(sc), &cfg, &R), DRILL_SKIP);
 	cr_assert_str_eq(R.msg.p, "line 2: unsupported: system call sendmsg()");
 	drill_result_free(&R);
+	const char *ti = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+			 "+0 getsockopt(3, SOL_TCP, TCP_INFO, {tcpi_state=TCP_CLOSE, tcpi_ca_state=0}, ...) = 0\n";
+	cr_assert_eq(drill_run_source("t.pkt", ti, strlen(ti), &cfg, &R), DRILL_SKIP);
+	cr_assert_str_eq(R.msg.p, "line 2: unsupported: TCP_INFO field tcpi_ca_state");
+	drill_result_free(&R);
 	const char *ok = "0 `sysctl -q net.ipv4.tcp_timestamps=0`\n"
 			 "+0 `echo 3 > /proc/sys/net/ipv4/tcp_synack_retries`\n";
 	cr_assert_eq(drill_run_source("t.pkt", ok, strlen(ok), &cfg, &R), DRILL_PASS, "%s",
