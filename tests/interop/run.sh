@@ -79,9 +79,17 @@ X timeout 120 curl -sS -o "$W/big.got" http://$SADDR/big.bin
 t1=$(date +%s%N)
 check "curl 64 MiB file: same sha256 ($(rate $((t1 - t0))) synack -> kernel)" same "$W/64m" "$W/big.got"
 rm -f "$W/big.got"
+if command -v wrk >/dev/null; then
+	X timeout 20 wrk -t2 -c20 -d2s http://$SADDR/ >"$W/wrk.log" 2>&1
+	check "wrk: 20 keep-alive connections for 2 s, every answer 200, no socket error ($(awk '/Requests\/sec/ { print $2 }' "$W/wrk.log") req/s)" \
+		sh -c "grep -q 'requests in' $W/wrk.log && ! grep -qE 'Socket errors|Non-2xx' $W/wrk.log"
+else
+	echo "  (wrk not installed: load check skipped)"
+fi
 lport=$(X timeout 10 curl -sS -o /dev/null -w '%{local_port}' -H 'Connection: close' http://$SADDR/hello.txt)
-check "synack closed first (Connection: close): synack in TIME-WAIT (synack ss)" \
-	sh -c "$BIN ss --ctl $W/ctl.sock | grep '^TIME-WAIT' | grep -q '$KADDR:$lport '"
+synack_tw() { "$BIN" ss --ctl "$W/ctl.sock" | grep '^TIME-WAIT' | grep -q "$KADDR:$lport "; }
+wait_for 3 synack_tw
+check "synack closed first (Connection: close): synack in TIME-WAIT (synack ss)" synack_tw
 check "synack closed first: the kernel holds no TIME-WAIT for $KADDR:$lport-$SADDR:80" \
 	sh -c "! ip netns exec $NS ss -Htan state time-wait | grep -Eq '$KADDR:$lport +$SADDR:80 '"
 serve_stop
@@ -176,6 +184,10 @@ if command -v tshark >/dev/null; then
 			ip.checksum.status == 0 || icmp.checksum.status == 0 || (tcp.checksum.status == 0 &&
 			!(tcp.checksum == 0xffff && ip.src == $KADDR))" 2>"$W/tshark.err" | wc -l)
 		grep -v 'Running as user' "$W/tshark.err" | grep -q . && n="$n (tshark: $(head -c 200 "$W/tshark.err"))"
+		if command -v tcpdump >/dev/null; then
+			tcpdump -nn -r "$cap" >/dev/null 2>"$W/tcpdump.err" ||
+				n="$n (tcpdump: $(head -c 200 "$W/tcpdump.err"))"
+		fi
 		check "$(basename "$cap"): no malformed packets, no bad checksums" test "$n" = 0
 	done
 else
