@@ -234,7 +234,7 @@ void tcp_arm_close(struct synack_stack *s, struct synack_tcb *c, enum synack_tim
 		   uint64_t after_us);
 void tcp_cancel_timers(struct synack_stack *s, struct synack_tcb *c);
 /* A new RTT sample (RFC 6298 §2). */
-void tcp_rtt_sample(struct synack_stack *s, struct synack_tcb *c, uint32_t rtt_us);
+void tcp_rtt_sample(struct synack_stack *s, struct synack_tcb *c, uint64_t rtt_us);
 /* Entering FIN-WAIT-2 or TIME-WAIT, or becoming an orphan there: the matching timer. */
 void tcp_enter_time_wait(struct synack_stack *s, struct synack_tcb *c);
 

@@ -7,6 +7,9 @@
 
 #include "core/tcp_input.h"
 
+/* No window is larger than 1 GiB (65535 << 14): cwnd never needs to grow past it. */
+#define SYNACK_CWND_MAX (1u << 30)
+
 static bool fin_acked(const struct synack_tcb *c)
 {
 	return c->fin_queued && seq_gt(c->snd_una, c->fin_seq);
@@ -38,7 +41,7 @@ static bool synrcvd_ack(struct synack_stack *s, struct synack_tcb *c, struct rx 
 		return false;
 	}
 	if (c->rtt_timing && c->retries == 0)
-		tcp_rtt_sample(s, c, (uint32_t)(s->now_us - c->rtt_start_us));
+		tcp_rtt_sample(s, c, s->now_us - c->rtt_start_us);
 	c->rtt_timing = false;
 	c->retries = 0;
 	if (!c->rtt_valid)
@@ -97,6 +100,8 @@ static void cc_on_new_ack(struct synack_stack *s, struct synack_tcb *c, uint32_t
 		c->cwnd += acked < mss ? acked : mss; /* slow start */
 	else
 		c->cwnd += mss * mss / c->cwnd > 0 ? mss * mss / c->cwnd : 1; /* avoidance */
+	if (c->cwnd > SYNACK_CWND_MAX)
+		c->cwnd = SYNACK_CWND_MAX;
 }
 
 /* RFC 5681 §3.2 / RFC 6582: the third duplicate ACK starts fast retransmit and recovery;
@@ -106,7 +111,8 @@ static void cc_on_dupack(struct synack_stack *s, struct synack_tcb *c)
 	uint32_t mss = c->snd_mss;
 	c->dupacks++;
 	if (c->in_recovery) {
-		c->cwnd += mss;
+		if (c->cwnd < SYNACK_CWND_MAX)
+			c->cwnd += mss;
 		return;
 	}
 	if (c->dupacks != 3)
@@ -133,7 +139,7 @@ static void rtt_from_ack(struct synack_stack *s, struct synack_tcb *c,
 	}
 	/* Otherwise one timed segment at a time, never a retransmitted one (Karn). */
 	if (c->rtt_timing && seq_gt(seg->ack, c->rtt_seq)) {
-		tcp_rtt_sample(s, c, (uint32_t)(s->now_us - c->rtt_start_us));
+		tcp_rtt_sample(s, c, s->now_us - c->rtt_start_us);
 		c->rtt_timing = false;
 	}
 }

@@ -214,7 +214,7 @@ static void syn_sent_established(struct synack_stack *s, struct synack_tcb *c, s
 {
 	const struct synack_tcp_seg *seg = rx->seg;
 	if (c->rtt_timing && c->retries == 0)
-		tcp_rtt_sample(s, c, (uint32_t)(s->now_us - c->rtt_start_us));
+		tcp_rtt_sample(s, c, s->now_us - c->rtt_start_us);
 	c->rtt_timing = false;
 	c->retries = 0;
 	if (!c->rtt_valid) /* no sample (Karn): the backed-off RTO starts over, as Linux */

@@ -27,8 +27,10 @@ static uint32_t rto_clamp(const struct synack_stack *s, uint64_t rto_us)
 	return (uint32_t)rto_us;
 }
 
-void tcp_rtt_sample(struct synack_stack *s, struct synack_tcb *c, uint32_t r)
+void tcp_rtt_sample(struct synack_stack *s, struct synack_tcb *c, uint64_t rtt_us)
 {
+	/* A sample over 10 minutes says nothing more (and keeps the sums below in range). */
+	uint32_t r = rtt_us > 600000000u ? 600000000u : (uint32_t)rtt_us;
 	if (!c->rtt_valid) {
 		c->srtt_us = r;
 		c->rttvar_us = r / 2;

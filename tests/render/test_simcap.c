@@ -20,7 +20,7 @@
 #define SRV_ADDR 0x0a000002u
 #define CLI_PORT 40000
 
-enum scen { CLIENT_CLOSES, SERVER_CLOSES, REFUSED, ABORT, LOSSY };
+enum scen { CLIENT_CLOSES, SERVER_CLOSES, REFUSED, ABORT, LOSSY, SIMULTANEOUS };
 
 struct world {
 	enum scen scen;
@@ -100,6 +100,32 @@ static void server_app(struct world *w)
 	}
 }
 
+/* Both applications close at the same virtual instant, once the data has arrived: the FINs
+ * cross on the wire (RFC 9293 §3.6, Figure 13). */
+static void simultaneous(struct world *w)
+{
+	static uint8_t buf[256];
+	if (w->cli_closed)
+		return;
+	if (w->sent < w->to_send) {
+		ssize_t n = synack_send(w->cli, w->cfd, buf, w->to_send - w->sent, 0);
+		w->sent += n > 0 ? (size_t)n : 0;
+	}
+	if (w->sfd < 0) {
+		struct synack_endpoint peer;
+		w->sfd = synack_accept(w->srv, w->lfd, &peer);
+	}
+	ssize_t n;
+	while (w->sfd >= 0 && (n = synack_recv(w->srv, w->sfd, buf, sizeof buf, 0)) > 0)
+		w->rcvd += (size_t)n;
+	if (w->rcvd < w->to_send || synack_sim_now(w->sim) < 200000)
+		return;
+	synack_close(w->cli, w->cfd);
+	synack_close(w->srv, w->sfd);
+	synack_close(w->srv, w->lfd);
+	w->cli_closed = w->srv_closed = true;
+}
+
 /* Runs a scenario with the client's link captured to pcap. */
 static void run(struct world *w, enum scen scen, const char *pcap)
 {
@@ -134,6 +160,11 @@ static void run(struct world *w, enum scen scen, const char *pcap)
 	struct synack_endpoint c = {CLI_ADDR, CLI_PORT}, s = {SRV_ADDR, 80};
 	cr_assert_eq(synack_bind(w->cli, w->cfd, &c), 0);
 	cr_assert_eq(synack_connect(w->cli, w->cfd, &s), -EINPROGRESS);
+	if (scen == SIMULTANEOUS) {
+		while (synack_sim_step(w->sim, 200000)) /* the clock stops at 200 ms */
+			simultaneous(w);
+		simultaneous(w);
+	}
 	while (synack_sim_step(w->sim, 120000000ull)) {
 		client_app(w);
 		server_app(w);
@@ -187,7 +218,8 @@ static void check(const char *name, enum scen scen, const char *cli_want, const 
 	run(&w, scen, pcap);
 	wire_visible(w.states[0]);
 	wire_visible(w.states[1]);
-	cr_assert_str_eq(w.states[0], cli_want, "the client stack went %s", w.states[0]);
+	cr_assert_str_eq(w.states[0], cli_want, "the client stack went %s (server: %s)",
+			 w.states[0], w.states[1]);
 	cr_assert_str_eq(w.states[1], srv_want, "the server stack went %s", w.states[1]);
 
 	struct synack_conns *t;
@@ -265,4 +297,10 @@ Test(simcap, lossy_transfer)
 {
 	check("lossy", LOSSY, "SYN-SENT ESTABLISHED FIN-WAIT-1 FIN-WAIT-2 TIME-WAIT",
 	      "SYN-RECEIVED ESTABLISHED CLOSE-WAIT LAST-ACK CLOSED");
+}
+
+Test(simcap, simultaneous_close)
+{
+	check("simultaneous", SIMULTANEOUS, "SYN-SENT ESTABLISHED FIN-WAIT-1 CLOSING TIME-WAIT",
+	      "SYN-RECEIVED ESTABLISHED FIN-WAIT-1 CLOSING TIME-WAIT");
 }
