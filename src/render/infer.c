@@ -128,7 +128,9 @@ static void sender_moves(struct synack_infer *inf, int dir, const struct synack_
 		return;
 	}
 	if (syn && ack) {
-		change(inf, res, dir, SYNACK_SYN_RECEIVED, true);
+		enum synack_tcp_state st = inf->st[dir];
+		if (st == SYNACK_CLOSED || st == SYNACK_LISTEN || st == SYNACK_SYN_SENT)
+			change(inf, res, dir, SYNACK_SYN_RECEIVED, true);
 		return;
 	}
 	/* An ACK covering the peer's FIN proves the FIN arrived before this was sent. */
@@ -168,12 +170,18 @@ static void receiver_moves(struct synack_infer *inf, int dir, const struct synac
 	 * (our SYN has been ACKed), change the connection state to ESTABLISHED". */
 	if (st == SYNACK_SYN_SENT && (seg->flags & SYNACK_TH_SYN) && r->has_isn &&
 	    seg->ack == r->isn + 1) {
-		change(inf, res, rx, SYNACK_ESTABLISHED, false);
-		return;
+		if (!s->bare_syn) {
+			change(inf, res, rx, SYNACK_ESTABLISHED, false);
+			return;
+		}
+		/* A simultaneous open (RFC 9293 §3.5, Figure 7): the peer's own SYN came first
+		 * and moved this side to SYN-RECEIVED; the SYN-ACK's ACK finishes it below. */
+		change(inf, res, rx, SYNACK_SYN_RECEIVED, false);
+		st = SYNACK_SYN_RECEIVED;
 	}
-	/* SYN-RECEIVED: "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED". */
-	if (st == SYNACK_SYN_RECEIVED && !(seg->flags & SYNACK_TH_SYN) && r->has_isn &&
-	    seq_gt(seg->ack, r->isn)) {
+	/* SYN-RECEIVED: "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED" (after a
+	 * simultaneous open the acknowledging segment is the peer's SYN-ACK). */
+	if (st == SYNACK_SYN_RECEIVED && r->has_isn && seq_gt(seg->ack, r->isn)) {
 		change(inf, res, rx, SYNACK_ESTABLISHED, false);
 		st = SYNACK_ESTABLISHED;
 	}
@@ -312,6 +320,8 @@ static void learn_syn(struct synack_infer *inf, int dir, const struct synack_tcp
 		d->has_isn = true;
 		d->isn = seg->seq;
 	}
+	if (!(seg->flags & SYNACK_TH_ACK))
+		d->bare_syn = true;
 	d->wscale_ok = seg->opts.has_wscale;
 	d->wscale = seg->opts.wscale;
 	if ((seg->flags & SYNACK_TH_ACK) && !inf->synack_seen && inf->syn_t_us) {

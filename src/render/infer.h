@@ -48,7 +48,8 @@ struct synack_infer_hole {
 struct synack_infer_dir {
 	bool has_isn, has_nxt, has_ack, fin_sent, fin_acked, peer_fin_rcvd, fin_first;
 	bool wscale_ok;
-	bool probed; /* the last data it sent was a window probe */
+	bool probed;   /* the last data it sent was a window probe */
+	bool bare_syn; /* it sent a SYN without ACK (an active open) */
 	uint8_t wscale;
 	uint32_t isn, nxt; /* ISN; highest sequence sent + 1 (SND.MAX) */
 	uint32_t fin_seq;

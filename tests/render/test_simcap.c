@@ -20,7 +20,7 @@
 #define SRV_ADDR 0x0a000002u
 #define CLI_PORT 40000
 
-enum scen { CLIENT_CLOSES, SERVER_CLOSES, REFUSED, ABORT, LOSSY, SIMULTANEOUS };
+enum scen { CLIENT_CLOSES, SERVER_CLOSES, REFUSED, ABORT, LOSSY, SIMULTANEOUS, SIMULTANEOUS_OPEN };
 
 struct world {
 	enum scen scen;
@@ -66,7 +66,8 @@ static void client_app(struct world *w)
 		w->cli_closed = true;
 		return;
 	}
-	if ((w->scen == CLIENT_CLOSES || w->scen == LOSSY) && done) {
+	if ((w->scen == CLIENT_CLOSES || w->scen == LOSSY || w->scen == SIMULTANEOUS_OPEN) &&
+	    done) {
 		synack_close(w->cli, w->cfd);
 		w->cli_closed = true;
 		return;
@@ -81,7 +82,7 @@ static void client_app(struct world *w)
 static void server_app(struct world *w)
 {
 	static uint8_t buf[65536];
-	if (w->lfd < 0 || w->srv_closed)
+	if (w->srv_closed || (w->lfd < 0 && w->sfd < 0))
 		return;
 	if (w->sfd < 0) {
 		struct synack_endpoint peer;
@@ -150,11 +151,17 @@ static void run(struct world *w, enum scen scen, const char *pcap)
 	cfg.addr = SRV_ADDR;
 	struct synack_sim_host_opts hs = {.path = {.delay_us = 10000}};
 	cr_assert_eq(synack_sim_add_host(w->sim, &cfg, &hs, &w->srv), 0);
-	if (scen != REFUSED) {
+	if (scen != REFUSED && scen != SIMULTANEOUS_OPEN) {
 		w->lfd = synack_socket(w->srv);
 		struct synack_endpoint l = {SRV_ADDR, 80};
 		cr_assert_eq(synack_bind(w->srv, w->lfd, &l), 0);
 		cr_assert_eq(synack_listen(w->srv, w->lfd, 8), 0);
+	}
+	if (scen == SIMULTANEOUS_OPEN) { /* the server connects to the client at once too */
+		w->sfd = synack_socket(w->srv);
+		struct synack_endpoint l = {SRV_ADDR, 80}, r = {CLI_ADDR, CLI_PORT};
+		cr_assert_eq(synack_bind(w->srv, w->sfd, &l), 0);
+		cr_assert_eq(synack_connect(w->srv, w->sfd, &r), -EINPROGRESS);
 	}
 	w->cfd = synack_socket(w->cli);
 	struct synack_endpoint c = {CLI_ADDR, CLI_PORT}, s = {SRV_ADDR, 80};
@@ -303,4 +310,11 @@ Test(simcap, simultaneous_close)
 {
 	check("simultaneous", SIMULTANEOUS, "SYN-SENT ESTABLISHED FIN-WAIT-1 CLOSING TIME-WAIT",
 	      "SYN-RECEIVED ESTABLISHED FIN-WAIT-1 CLOSING TIME-WAIT");
+}
+
+Test(simcap, simultaneous_open)
+{
+	check("simultaneous_open", SIMULTANEOUS_OPEN,
+	      "SYN-SENT SYN-RECEIVED ESTABLISHED FIN-WAIT-1 FIN-WAIT-2 TIME-WAIT",
+	      "SYN-SENT SYN-RECEIVED ESTABLISHED CLOSE-WAIT LAST-ACK CLOSED");
 }
