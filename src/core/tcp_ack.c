@@ -88,7 +88,9 @@ static void cc_on_new_ack(struct synack_stack *s, struct synack_tcb *c, uint32_t
 		} else {
 			/* Partial acknowledgment: retransmit the first unacknowledged segment,
 			 * deflate cwnd by the amount acknowledged and add back one SMSS. */
-			tcp_retransmit_head(s, c);
+			seq_t end = tcp_retransmit_head(s, c);
+			if (seq_lt(c->snd_hole, end))
+				c->snd_hole = end;
 			c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
 			c->cwnd += mss;
 		}
@@ -121,7 +123,7 @@ static void cc_on_dupack(struct synack_stack *s, struct synack_tcb *c)
 	c->ssthresh = flight / 2 > 2 * mss ? flight / 2 : 2 * mss;
 	c->recover = c->snd_max;
 	c->in_recovery = true;
-	tcp_retransmit_head(s, c);
+	c->snd_hole = tcp_retransmit_head(s, c);
 	c->cwnd = c->ssthresh + 3 * mss;
 }
 
@@ -246,13 +248,18 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 		return false;
 	}
 	bool dup = is_dupack(c, rx);
-	sack_update(c, &seg->opts);
+	/* With SACK, an ACK that reports newly received data beyond a hole is a duplicate
+	 * whatever its window says (the window moves as the application reads). */
+	if (sack_update(c, &seg->opts) && seg->ack == c->snd_una && c->snd_una != c->snd_max &&
+	    !has(rx, SYNACK_TH_FIN))
+		dup = true;
 	if (seq_gt(seg->ack, c->snd_una))
 		new_ack(s, c, seg);
 	if (seq_le(c->snd_una, seg->ack))
 		window_update(s, c, seg);
 	if (dup)
 		cc_on_dupack(s, c);
+	sack_recovery_step(s, c);
 	tcp_wake(s, c);
 	return closing_states(s, c);
 }

@@ -181,7 +181,8 @@ static void input_listen(struct synack_stack *s, struct synack_tcb *l, struct rx
 		tcp_reply_reset(s, &rx->t, rx->seg);
 		return;
 	}
-	if (!has(rx, SYNACK_TH_SYN)) {
+	/* "third check for a SYN"; Linux discards a SYN that also carries FIN. */
+	if (!has(rx, SYNACK_TH_SYN) || has(rx, SYNACK_TH_FIN)) {
 		rx_drop(s, rx, SYNACK_DROP_TCP_BAD_FLAGS);
 		return;
 	}
@@ -473,6 +474,7 @@ static bool process_text(struct synack_stack *s, struct synack_tcb *c, struct rx
 			return true;
 		}
 		stack_count(s, SYNACK_CTR_TCPOFOQueue);
+		c->sack_recent = seq; /* RFC 2018 §4: its block goes first in the next SACK */
 		if (has(rx, SYNACK_TH_FIN) && !rx->text_dropped) {
 			/* Kept with the data: it takes effect when the gap is filled. */
 			c->ooo_fin = true;
