@@ -158,6 +158,11 @@ static void summary(const char *in, const struct synack_pcap_stats *ps,
 {
 	uint64_t skipped = ps->truncated + ps->non_ipv4 + ps->bad_link + cs->non_tcp +
 			   cs->fragments + cs->malformed;
+	if (cs->mended)
+		fprintf(stderr,
+			"synack ladder: %s: %llu IPv4 headers had an offloaded checksum or length "
+			"(a capture on the sending host): mended and used\n",
+			in, (unsigned long long)cs->mended);
 	if (!skipped)
 		return;
 	fprintf(stderr,

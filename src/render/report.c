@@ -51,9 +51,11 @@ static void summary(FILE *f, const struct synack_conns *t, const struct synack_r
 			"not IPv4, %llu of an unknown link type",
 			(unsigned long long)p->records, (unsigned long long)p->truncated,
 			(unsigned long long)p->non_ipv4, (unsigned long long)p->bad_link);
-		fprintf(f, ", %llu not TCP, %llu fragments, %llu malformed)",
+		fprintf(f,
+			", %llu not TCP, %llu fragments, %llu malformed; %llu IPv4 headers with an "
+			"offloaded checksum or length mended)",
 			(unsigned long long)cs->non_tcp, (unsigned long long)cs->fragments,
-			(unsigned long long)cs->malformed);
+			(unsigned long long)cs->malformed, (unsigned long long)cs->mended);
 	}
 	fputs(". States are inferred from what crossed the wire; a '?' marks a capture that "
 	      "started mid-connection.</p>\n",
