@@ -11,6 +11,7 @@
 #include "render/conn.h"
 #include "render/conn_trace.h"
 #include "render/ladder.h"
+#include "render/report.h"
 
 #define DEFAULT_KEEP 1000
 
@@ -37,7 +38,8 @@ static void usage(FILE *f)
 		"zero-window, window-probe). --from/--to: seconds since the capture's first "
 		"packet;\n"
 		"--first/--last: segments kept per connection (default %d each), the middle is\n"
-		"replaced by a marker. svg and html draw one connection (the first, or --conn).\n",
+		"replaced by a marker. svg draws one connection (the first, or --conn); html "
+		"all.\n",
 		DEFAULT_KEEP);
 }
 
@@ -156,6 +158,11 @@ static void summary(const char *in, const struct synack_pcap_stats *ps,
 {
 	uint64_t skipped = ps->truncated + ps->non_ipv4 + ps->bad_link + cs->non_tcp +
 			   cs->fragments + cs->malformed;
+	if (cs->mended)
+		fprintf(stderr,
+			"synack ladder: %s: %llu IPv4 headers had an offloaded checksum or length "
+			"(a capture on the sending host): mended and used\n",
+			in, (unsigned long long)cs->mended);
 	if (!skipped)
 		return;
 	fprintf(stderr,
@@ -215,6 +222,17 @@ static int from_pcap(const struct ladder_args *a, FILE *out)
 	if (n == 0 && rc == 0)
 		fprintf(stderr, "synack ladder: %s: no TCP connection%s\n", a->in,
 			a->co.filter ? " matching --conn" : "");
+	if (a->fmt == SYNACK_LADDER_HTML && n > 1) { /* every ladder on one page */
+		struct synack_report_opts ro = {.input_name = a->in,
+						.pcap = &ps,
+						.error = rc < 0 ? err : NULL,
+						.max_conns = 1000000,
+						.max_rows = a->max_rows,
+						.ladders_only = true};
+		int wrc = synack_report_html(out, t, &ro);
+		synack_conns_free(t);
+		return rc < 0 || wrc < 0 ? 1 : 0;
+	}
 	bool one = a->fmt == SYNACK_LADDER_SVG || a->fmt == SYNACK_LADDER_HTML;
 	if (one && n > 1)
 		fprintf(stderr,

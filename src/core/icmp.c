@@ -12,8 +12,9 @@
  *  - Errors we send: protocol unreachable for transports we do not speak (RFC 1122 §3.2.2.1).
  *
  * Errno values follow Linux's icmp_err_convert table so applications see what they would on
- * Linux. Not implemented: rate limiting of the errors we send (RFC 1812 §4.3.2.8),
- * timestamp and other informational messages (dropped, counted in IcmpInMsgs).
+ * Linux. The errors we send are rate limited like Linux's (net.ipv4.icmp_msgs_per_sec 1000,
+ * icmp_msgs_burst 50; RFC 1812 §4.3.2.8); echo replies are not. Not implemented: timestamp
+ * and other informational messages (dropped, counted in IcmpInMsgs).
  */
 #include "core/icmp.h"
 
@@ -25,6 +26,8 @@
 #define ICMP_HDR 8
 #define ICMP_ERROR_MAX 576 /* RFC 1812 §4.3.2.3: at most 576 bytes including the IP header */
 #define PMTU_MIN 552       /* Linux's min_pmtu: a forged tiny MTU must not cripple a flow */
+#define ERR_BURST 50       /* errors sent back to back at most ... */
+#define ERR_EVERY_US 1000  /* ... then one per millisecond */
 
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 static uint32_t get32(const uint8_t *p)
@@ -187,6 +190,26 @@ void synack_icmp_input(struct synack_stack *s, const struct synack_ipv4 *ip, con
 	}
 }
 
+/* Takes a token from the bucket: true if an error may be sent now. */
+static bool error_token(struct synack_stack *s)
+{
+	uint64_t now = s->now_us;
+	if (s->icmp_refill_us == 0 || now < s->icmp_refill_us) {
+		s->icmp_refill_us = now ? now : 1;
+		s->icmp_tokens = ERR_BURST;
+	}
+	uint64_t earned = (now - s->icmp_refill_us) / ERR_EVERY_US;
+	if (earned) {
+		uint64_t t = s->icmp_tokens + earned;
+		s->icmp_tokens = t > ERR_BURST ? ERR_BURST : (uint32_t)t;
+		s->icmp_refill_us += earned * ERR_EVERY_US;
+	}
+	if (s->icmp_tokens == 0)
+		return false;
+	s->icmp_tokens--;
+	return true;
+}
+
 void synack_icmp_send_error(struct synack_stack *s, const struct synack_ipv4 *ip, uint8_t type,
 			    uint8_t code, const uint8_t *frame, size_t frame_len)
 {
@@ -201,6 +224,8 @@ void synack_icmp_send_error(struct synack_stack *s, const struct synack_ipv4 *ip
 		if (t != SYNACK_ICMP_ECHO_REQUEST && t != 13 && t != 15 && t != 17)
 			return;
 	}
+	if (!error_token(s))
+		return;
 	size_t qlen = frame_len < ip->total_len ? frame_len : ip->total_len;
 	if (qlen > ICMP_ERROR_MAX - SYNACK_IPV4_HDR_MIN - ICMP_HDR)
 		qlen = ICMP_ERROR_MAX - SYNACK_IPV4_HDR_MIN - ICMP_HDR;

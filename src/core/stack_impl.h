@@ -58,6 +58,9 @@ struct synack_stack {
 	struct synack_tcb *bound[SYNACK_BIND_BUCKETS];       /* bind table, by local port */
 
 	uint16_t ip_id;
+	/* icmp.c: the token bucket limiting the ICMP errors we send (RFC 1812 §4.3.2.8). */
+	uint64_t icmp_refill_us;
+	uint32_t icmp_tokens;
 	uint8_t *tx;        /* one outgoing frame */
 	size_t tx_cap;
 	uint8_t *scratch;   /* a linear copy of payload that wraps in a ring */

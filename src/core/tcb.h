@@ -82,6 +82,7 @@ struct synack_tcb {
 	struct synack_ring sndq, rcvq;
 	seq_t snd_buf_seq;
 	struct synack_ooo ooo;
+	seq_t sack_recent; /* start of the latest out-of-order segment (its SACK block first) */
 	bool ooo_fin;      /* a FIN arrived out of order: it ends the stream at ooo_fin_seq */
 	seq_t ooo_fin_seq;
 
@@ -97,6 +98,7 @@ struct synack_tcb {
 #define SYNACK_SACK_RANGES 8
 	struct synack_ooo_range sacked_r[SYNACK_SACK_RANGES];
 	struct synack_ooo sacked;
+	seq_t snd_hole; /* fast recovery: holes below this were already retransmitted */
 
 	/* Congestion control (RFC 5681, NewReno RFC 6582), bytes. */
 	uint32_t cwnd, ssthresh, dupacks;
@@ -216,10 +218,15 @@ void tcp_output(struct synack_stack *s, struct synack_tcb *c, bool force_ack);
 /* Retransmits one segment starting at SND.UNA (timeout, fast retransmit, partial ACK);
  * returns the sequence number after it. */
 seq_t tcp_retransmit_head(struct synack_stack *s, struct synack_tcb *c);
+/* Retransmits up to max bytes (one segment at most) from seq; returns the sequence number
+ * after what was sent. */
+seq_t tcp_retransmit_at(struct synack_stack *s, struct synack_tcb *c, seq_t seq, uint32_t max);
 
 /* tcp_sack.c */
-/* Records the SACK blocks of an arriving ACK. */
-void sack_update(struct synack_tcb *c, const struct synack_tcp_opts *o);
+/* Records the SACK blocks of an arriving ACK; true when they said something new. */
+bool sack_update(struct synack_tcb *c, const struct synack_tcp_opts *o);
+/* In fast recovery: retransmits the next hole the SACK blocks reveal. */
+void sack_recovery_step(struct synack_stack *s, struct synack_tcb *c);
 /* Forgets what SND.UNA has passed. */
 void sack_trim(struct synack_tcb *c);
 /* The first sequence number at or after seq that the peer has not SACKed; *room gets how far

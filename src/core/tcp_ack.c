@@ -1,8 +1,8 @@
 /* "fifth check the ACK field" (RFC 9293 §3.10.7.4), with what hangs off an acknowledgment:
  * RTT samples (RFC 6298, RFC 7323 §4), the retransmission timer (RFC 6298 §5), congestion
  * control (RFC 5681 slow start and congestion avoidance; fast retransmit and NewReno fast
- * recovery, RFC 6582), the send-window update, and the closing states that wait for the
- * acknowledgment of our FIN. */
+ * recovery, RFC 6582; SACK blocks read into the scoreboard of tcp_sack.c), the send-window
+ * update, and the closing states that wait for the acknowledgment of our FIN. */
 #include <errno.h>
 
 #include "core/tcp_input.h"
@@ -13,6 +13,24 @@
 static bool fin_acked(const struct synack_tcb *c)
 {
 	return c->fin_queued && seq_gt(c->snd_una, c->fin_seq);
+}
+
+/* A passive child completes its handshake: from the SYN queue to the accept queue, on the
+ * listener's port. */
+static void acceptq_push(struct synack_stack *s, struct synack_tcb *l, struct synack_tcb *c)
+{
+	tcb_unlink_child(c);
+	c->parent = l;
+	c->in_acceptq = true;
+	if (l->acceptq_tail)
+		l->acceptq_tail->q_next = c;
+	else
+		l->acceptq = c;
+	c->q_prev = l->acceptq_tail;
+	l->acceptq_tail = c;
+	l->acceptq_len++;
+	ports_bind_child(s, c);
+	stack_count(s, SYNACK_CTR_PassiveOpens);
 }
 
 /* SYN-RECEIVED → ESTABLISHED: "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED
@@ -51,20 +69,8 @@ static bool synrcvd_ack(struct synack_stack *s, struct synack_tcb *c, struct rx 
 	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = seg->seq;
 	c->snd_wl2 = seg->ack;
-	if (l) {
-		tcb_unlink_child(c);
-		c->parent = l;
-		c->in_acceptq = true;
-		if (l->acceptq_tail)
-			l->acceptq_tail->q_next = c;
-		else
-			l->acceptq = c;
-		c->q_prev = l->acceptq_tail;
-		l->acceptq_tail = c;
-		l->acceptq_len++;
-		ports_bind_child(s, c);
-		stack_count(s, SYNACK_CTR_PassiveOpens);
-	}
+	if (l)
+		acceptq_push(s, l, c);
 	tcp_set_state(s, c, SYNACK_ESTABLISHED);
 	tcp_arm_keepalive(s, c);
 	if (l)
@@ -88,7 +94,9 @@ static void cc_on_new_ack(struct synack_stack *s, struct synack_tcb *c, uint32_t
 		} else {
 			/* Partial acknowledgment: retransmit the first unacknowledged segment,
 			 * deflate cwnd by the amount acknowledged and add back one SMSS. */
-			tcp_retransmit_head(s, c);
+			seq_t end = tcp_retransmit_head(s, c);
+			if (seq_lt(c->snd_hole, end))
+				c->snd_hole = end;
 			c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
 			c->cwnd += mss;
 		}
@@ -121,7 +129,7 @@ static void cc_on_dupack(struct synack_stack *s, struct synack_tcb *c)
 	c->ssthresh = flight / 2 > 2 * mss ? flight / 2 : 2 * mss;
 	c->recover = c->snd_max;
 	c->in_recovery = true;
-	tcp_retransmit_head(s, c);
+	c->snd_hole = tcp_retransmit_head(s, c);
 	c->cwnd = c->ssthresh + 3 * mss;
 }
 
@@ -246,13 +254,18 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 		return false;
 	}
 	bool dup = is_dupack(c, rx);
-	sack_update(c, &seg->opts);
+	/* With SACK, an ACK that reports newly received data beyond a hole is a duplicate
+	 * whatever its window says (the window moves as the application reads). */
+	if (sack_update(c, &seg->opts) && seg->ack == c->snd_una && c->snd_una != c->snd_max &&
+	    !has(rx, SYNACK_TH_FIN))
+		dup = true;
 	if (seq_gt(seg->ack, c->snd_una))
 		new_ack(s, c, seg);
 	if (seq_le(c->snd_una, seg->ack))
 		window_update(s, c, seg);
 	if (dup)
 		cc_on_dupack(s, c);
+	sack_recovery_step(s, c);
 	tcp_wake(s, c);
 	return closing_states(s, c);
 }

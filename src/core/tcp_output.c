@@ -59,6 +59,27 @@ static uint16_t window_field(struct synack_tcb *c)
 	return field;
 }
 
+/* RFC 2018 §4: "The first SACK block ... MUST specify the contiguous block of data
+ * containing the segment which triggered this ACK"; the others follow in sequence order. As
+ * many as fit: 3 beside timestamps, else 4. */
+static void sack_blocks(const struct synack_tcb *c, struct synack_tcp_opts *o)
+{
+	uint32_t max = c->ts_ok ? 3 : 4, first = 0;
+	for (uint32_t i = 0; i < c->ooo.n; i++)
+		if (seq_in(c->sack_recent, c->ooo.r[i].start, c->ooo.r[i].end))
+			first = i;
+	o->sack[0].left = c->ooo.r[first].start;
+	o->sack[0].right = c->ooo.r[first].end;
+	o->sack_count = 1;
+	for (uint32_t i = 0; i < c->ooo.n && o->sack_count < max; i++) {
+		if (i == first)
+			continue;
+		o->sack[o->sack_count].left = c->ooo.r[i].start;
+		o->sack[o->sack_count].right = c->ooo.r[i].end;
+		o->sack_count++;
+	}
+}
+
 /* Options of a synchronized segment: NOP NOP TS, then NOP NOP SACK blocks. */
 static void data_opts(const struct synack_stack *s, const struct synack_tcb *c,
 		      struct synack_tcp_opts *o)
@@ -68,14 +89,8 @@ static void data_opts(const struct synack_stack *s, const struct synack_tcb *c,
 		o->ts_val = tcp_ts_now(s, c);
 		o->ts_ecr = c->ts_recent;
 	}
-	if (c->sack_ok && c->ooo.n > 0) {
-		uint32_t max = c->ts_ok ? 3 : 4;
-		for (uint32_t i = 0; i < c->ooo.n && i < max; i++) {
-			o->sack[i].left = c->ooo.r[i].start;
-			o->sack[i].right = c->ooo.r[i].end;
-			o->sack_count++;
-		}
-	}
+	if (c->sack_ok && c->ooo.n > 0)
+		sack_blocks(c, o);
 }
 
 static void seg_init(const struct synack_tcb *c, struct synack_tcp_seg *seg, seq_t seq,
@@ -233,7 +248,12 @@ static bool next_segment(const struct synack_tcb *c, uint32_t *len_out, bool *fi
 		return false;
 	uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq);
 	uint32_t unsent = c->sndq.len - off;
-	uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+	/* RFC 3042 limited transmit: the first two duplicate ACKs each let one new segment
+	 * beyond cwnd go, so that a small window still collects three of them. */
+	uint32_t cwnd = c->cwnd;
+	if (!c->in_recovery && c->dupacks > 0 && c->dupacks < 3)
+		cwnd += c->dupacks * (uint32_t)c->snd_mss;
+	uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
 	uint32_t inflight = (uint32_t)seq_diff(c->snd_nxt, c->snd_una);
 	uint32_t avail = wnd > inflight ? wnd - inflight : 0;
 	uint32_t len = unsent;
@@ -321,4 +341,21 @@ seq_t tcp_retransmit_head(struct synack_stack *s, struct synack_tcb *c)
 		return c->snd_una;
 	send_data(s, c, c->snd_una, len, fin);
 	return seq_add(c->snd_una, len + fin);
+}
+
+seq_t tcp_retransmit_at(struct synack_stack *s, struct synack_tcb *c, seq_t seq, uint32_t max)
+{
+	uint32_t off = (uint32_t)seq_diff(seq, c->snd_buf_seq);
+	if (off > c->sndq.len)
+		return seq;
+	uint32_t len = c->sndq.len - off;
+	if (len > c->snd_mss)
+		len = c->snd_mss;
+	if (len > max)
+		len = max;
+	bool fin = c->fin_queued && off + len == c->sndq.len && seq_gt(c->snd_max, c->fin_seq);
+	if (len == 0 && !fin)
+		return seq;
+	send_data(s, c, seq, len, fin);
+	return seq_add(seq, len + fin);
 }

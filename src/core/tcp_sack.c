@@ -6,18 +6,23 @@
  * the scoreboard and resends everything. */
 #include "core/tcb.h"
 
-void sack_update(struct synack_tcb *c, const struct synack_tcp_opts *o)
+bool sack_update(struct synack_tcb *c, const struct synack_tcp_opts *o)
 {
 	if (!c->sack_ok)
-		return;
+		return false;
+	bool news = false;
 	for (uint8_t i = 0; i < o->sack_count && i < 4; i++) {
 		seq_t l = o->sack[i].left, r = o->sack[i].right;
 		/* Only blocks strictly above SND.UNA and within what was sent (a D-SACK or a bogus
 		 * block is ignored). */
 		if (!seq_lt(l, r) || !seq_gt(l, c->snd_una) || seq_gt(r, c->snd_max))
 			continue;
-		ooo_add(&c->sacked, l, r);
+		uint32_t room;
+		if (seq_ge(sack_skip(c, l, &room), r))
+			continue; /* nothing new */
+		news |= ooo_add(&c->sacked, l, r);
 	}
+	return news;
 }
 
 void sack_trim(struct synack_tcb *c)
@@ -41,4 +46,24 @@ seq_t sack_skip(const struct synack_tcb *c, seq_t seq, uint32_t *room)
 			seq = r->end;
 	}
 	return seq;
+}
+
+/* RFC 6675 §5, simplified: during fast recovery each arriving ACK lets one more hole go, the
+ * first data after the last one sent that the peer has not SACKed, below the highest SACKed
+ * sequence number (data above it may simply still be in flight). */
+void sack_recovery_step(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (!c->in_recovery || c->sacked.n == 0)
+		return;
+	seq_t high = c->sacked.r[c->sacked.n - 1].end;
+	if (seq_lt(c->snd_hole, c->snd_una))
+		c->snd_hole = c->snd_una;
+	uint32_t room;
+	seq_t seq = sack_skip(c, c->snd_hole, &room);
+	if (!seq_lt(seq, high))
+		return;
+	uint32_t len = (uint32_t)seq_diff(high, seq);
+	if (len > room)
+		len = room;
+	c->snd_hole = tcp_retransmit_at(s, c, seq, len);
 }

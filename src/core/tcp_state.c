@@ -76,6 +76,10 @@ unsigned tcp_events(const struct synack_tcb *c)
 		ev |= SYNACK_EV_READABLE;
 	if (tcp_state_can_send(c->state) && !c->fin_queued && ring_free(&c->sndq) > 0)
 		ev |= SYNACK_EV_WRITABLE;
+	/* Linux: after shutdown(SHUT_WR) a socket polls writable, so that the application
+	 * learns EPIPE from its next write instead of waiting forever. */
+	if (c->fin_queued && c->ever_connected)
+		ev |= SYNACK_EV_WRITABLE;
 	if (c->state == S(CLOSED)) {
 		/* Linux: a closed socket is writable (the write fails at once) and hung up. */
 		ev |= SYNACK_EV_HUP | SYNACK_EV_WRITABLE;

@@ -42,8 +42,12 @@ static void unlink_timer(struct synack_wheel *w, struct synack_timer *t)
 	if (t->next)
 		t->next->prev = t->prev;
 	t->next = t->prev = NULL;
-	if (t->level < SYNACK_WHEEL_LEVELS && *head == NULL)
+	if (t->level >= SYNACK_WHEEL_LEVELS)
+		return;
+	if (*head == NULL)
 		w->occupied[t->level] &= ~(1ull << t->slot);
+	else if (t->deadline_us == w->slot_min[t->level][t->slot])
+		w->min_ok[t->level] &= ~(1ull << t->slot); /* the slot's earliest left */
 }
 
 static void push_front(struct synack_timer **head, struct synack_timer *t)
@@ -99,8 +103,16 @@ static void place(struct synack_wheel *w, struct synack_timer *t, struct synack_
 		level++;
 	t->level = (uint8_t)level;
 	t->slot = (uint8_t)((tick >> (LVL_BITS * level)) & SLOT_MASK);
+	uint64_t bit = 1ull << t->slot;
+	uint64_t *min = &w->slot_min[level][t->slot];
+	if (!w->slots[level][t->slot]) {
+		*min = t->deadline_us; /* an empty slot's minimum is the new timer's */
+		w->min_ok[level] |= bit;
+	} else if (t->deadline_us < *min) {
+		*min = t->deadline_us;
+	}
 	push_front(&w->slots[level][t->slot], t);
-	w->occupied[level] |= 1ull << t->slot;
+	w->occupied[level] |= bit;
 }
 
 /* Merge sort of a singly-linked chain by deadline (stable). */
@@ -257,7 +269,29 @@ void synack_wheel_arm(struct synack_wheel *w, struct synack_timer *t, uint64_t d
 	place(w, t, NULL);
 }
 
-struct synack_timer *synack_wheel_expire(struct synack_wheel *w, uint64_t now_us)
+static uint64_t slot_min(const struct synack_timer *t)
+{
+	uint64_t m = UINT64_MAX;
+	for (; t; t = t->next)
+		if (t->deadline_us < m)
+			m = t->deadline_us;
+	return m;
+}
+
+/* Makes the cached minimum of each level's first non-empty slot exact again (the only slots
+ * next_deadline reads), so that an idle stack's polls cost O(levels), not O(timers). */
+static void refresh_mins(struct synack_wheel *w)
+{
+	for (unsigned l = 0; l < SYNACK_WHEEL_LEVELS; l++) {
+		unsigned slot;
+		if (first_slot_tick(w, l, &slot) == UINT64_MAX || (w->min_ok[l] >> slot & 1))
+			continue;
+		w->slot_min[l][slot] = slot_min(w->slots[l][slot]);
+		w->min_ok[l] |= 1ull << slot;
+	}
+}
+
+static struct synack_timer *expire_one(struct synack_wheel *w, uint64_t now_us)
 {
 	uint64_t target = now_us / 1000;
 	for (;;) {
@@ -280,13 +314,12 @@ struct synack_timer *synack_wheel_expire(struct synack_wheel *w, uint64_t now_us
 	}
 }
 
-static uint64_t slot_min(const struct synack_timer *t)
+struct synack_timer *synack_wheel_expire(struct synack_wheel *w, uint64_t now_us)
 {
-	uint64_t m = UINT64_MAX;
-	for (; t; t = t->next)
-		if (t->deadline_us < m)
-			m = t->deadline_us;
-	return m;
+	struct synack_timer *t = expire_one(w, now_us);
+	if (!t)
+		refresh_mins(w);
+	return t;
 }
 
 uint64_t synack_wheel_next_deadline(const struct synack_wheel *w)
@@ -302,7 +335,8 @@ uint64_t synack_wheel_next_deadline(const struct synack_wheel *w)
 		uint64_t start = first_slot_tick(w, l, &slot);
 		if (start == UINT64_MAX || start > best / 1000)
 			continue;
-		uint64_t m = slot_min(w->slots[l][slot]);
+		uint64_t m = w->min_ok[l] >> slot & 1 ? w->slot_min[l][slot]
+						       : slot_min(w->slots[l][slot]);
 		if (m < best)
 			best = m;
 	}

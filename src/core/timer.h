@@ -10,7 +10,9 @@
  *
  * Costs: arm and cancel are O(1), except that a deadline that is already (or within the
  * current millisecond) due, or beyond the wheel's range, is inserted in order into a short
- * sorted list. next_deadline scans at most the first non-empty slot of each level. */
+ * sorted list. next_deadline reads the cached minimum of the first non-empty slot of each
+ * level; it walks such a slot only when an arm/cancel since the last expire() removed that
+ * slot's earliest timer. */
 #ifndef SYNACK_TIMER_H
 #define SYNACK_TIMER_H
 
@@ -38,6 +40,13 @@ struct synack_wheel {
 	struct synack_timer *overdue;
 	/* Deadlines 64^6 ms or more ahead, sorted by deadline (the top level's overflow). */
 	struct synack_timer *far;
+	/* The earliest deadline in each slot, exact when the slot's bit in min_ok is set, so
+	 * that next_deadline need not walk a slot holding thousands of timers (connections
+	 * opened together put their keepalive or TIME-WAIT timers in one high-level slot).
+	 * Arming keeps it exact; removing the slot's earliest timer clears the bit; expire()
+	 * recomputes the first non-empty slot of each level before it returns NULL. */
+	uint64_t slot_min[SYNACK_WHEEL_LEVELS][SYNACK_WHEEL_SLOTS];
+	uint64_t min_ok[SYNACK_WHEEL_LEVELS];
 };
 
 void synack_wheel_init(struct synack_wheel *w, uint64_t now_us);

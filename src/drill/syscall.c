@@ -513,6 +513,9 @@ int drill_syscall_run(struct drill_run *r, const struct drill_event *ev)
 		drill_logf(r, "  %s() blocks", ev->sc.name);
 		return 0;
 	}
+	char got[96];
+	fmt_ret(c.ret, got, sizeof got);
+	drill_logf(r, "  %s() %s", ev->sc.name, got);
 	if (ev->has_end) {
 		int64_t tol = drill_tolerance(r, r->ev_end);
 		if (r->now < r->ev_end - tol || r->now > r->ev_end + tol) {
@@ -543,7 +546,10 @@ int drill_syscall_retry(struct drill_run *r)
 	if (c.would_block)
 		return 0;
 	pd->active = false;
-	drill_logf(r, "  %s() returns %lld", pd->ev->sc.name, (long long)c.ret);
+	char got[96], ts[32];
+	fmt_ret(c.ret, got, sizeof got);
+	drill_fmt_time(r->now, ts, sizeof ts);
+	drill_logf(r, "  %s() returns at %s: %s", pd->ev->sc.name, ts, got);
 	if (r->now < pd->lo || r->now > pd->hi) {
 		char a[32], lo[32], hi[32];
 		drill_fmt_time(r->now, a, sizeof a);

@@ -41,6 +41,7 @@ static const struct tunable table[] = {
 	T("tcp_timestamps", timestamps, U_BOOL, 0, 2),
 	T("tcp_sack", sack, U_BOOL, 0, 1),
 	T("tcp_window_scaling", window_scaling, U_BOOL, 0, 1),
+	T("tcp_challenge_ack_limit", challenge_ack_limit, U_COUNT, 0, 1L << 30),
 	T("tcp_rmem", rcvbuf, U_BYTES3, 1, 1L << 30),
 	T("tcp_wmem", sndbuf, U_BYTES3, 1, 1L << 30),
 };

@@ -340,7 +340,7 @@ static void settle_visit(void *ctx, int fd, const struct synack_tcp_info *info)
 	(void)fd;
 	struct settle_ctx *c = ctx;
 	if (info->state != SYNACK_LISTEN && info->state != SYNACK_TIME_WAIT &&
-	    info->state != SYNACK_CLOSED)
+	    info->state != SYNACK_CLOSED && info->state != SYNACK_FIN_WAIT_2)
 		c->settled = false;
 }
 

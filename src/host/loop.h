@@ -62,8 +62,8 @@ int synack_loop_signal(const struct synack_loop *l);
 /* Frames the link refused (-EAGAIN or an error) and frames dropped by the link's reader. */
 uint64_t synack_loop_tx_errors(const struct synack_loop *l);
 
-/* True when every connection the stack holds is a listener, TIME-WAIT or CLOSED: nothing
- * left to deliver or acknowledge. */
+/* True when every connection the stack holds is a listener, FIN-WAIT-2 (our FIN was
+ * acknowledged), TIME-WAIT or CLOSED: nothing of ours left to deliver or acknowledge. */
 bool synack_stack_settled(const struct synack_stack *s);
 
 #endif

@@ -22,6 +22,7 @@ struct synack_conns {
 	size_t n, cap;
 	struct slot *slots;
 	size_t nslots, used;
+	uint8_t scratch[65535]; /* a mended IPv4 packet (parse_ip) */
 };
 
 int synack_conns_new(struct synack_conns **out, const struct synack_conns_opts *opts)
@@ -288,6 +289,39 @@ static int segment(struct synack_conns *t, uint64_t t_us, const struct synack_ip
 	return rec_keep(t, c, &r);
 }
 
+/* The IPv4 header, forgiving what a capture on the sending host shows of offloads: a
+ * checksum the NIC was to fill in, and a TSO super-packet's total length of 0. Such a header
+ * is mended in a scratch copy (and counted) rather than thrown away. */
+static int parse_ip(struct synack_conns *t, const uint8_t *pkt, size_t len, struct synack_ipv4 *ip,
+		    const uint8_t **tp, size_t *tlen)
+{
+	int rc = synack_ipv4_parse(pkt, len, ip, tp, tlen);
+	bool bad_len = rc == -SYNACK_DROP_IP_BAD_TOTLEN && len >= 20 && pkt[2] == 0 && pkt[3] == 0;
+	if (rc != -SYNACK_DROP_IP_BAD_CSUM && !bad_len)
+		return rc;
+	size_t n = len > sizeof t->scratch ? sizeof t->scratch : len;
+	size_t ihl = (size_t)(pkt[0] & 0x0f) * 4;
+	if (ihl < 20 || ihl > n)
+		return rc;
+	memcpy(t->scratch, pkt, n);
+	if (bad_len) {
+		t->scratch[2] = (uint8_t)(n >> 8);
+		t->scratch[3] = (uint8_t)n;
+	}
+	t->scratch[10] = t->scratch[11] = 0;
+	uint16_t sum = synack_csum_fold(synack_csum_add(0, t->scratch, ihl));
+	t->scratch[10] = (uint8_t)(sum >> 8); /* the folded sum is in the bytes' own order */
+	t->scratch[11] = (uint8_t)sum;
+	if (synack_ipv4_parse(t->scratch, n, ip, tp, tlen) < 0) {
+		t->scratch[10] = (uint8_t)sum; /* the other byte order, whichever the fold used */
+		t->scratch[11] = (uint8_t)(sum >> 8);
+		if ((rc = synack_ipv4_parse(t->scratch, n, ip, tp, tlen)) < 0)
+			return rc;
+	}
+	t->st.mended++;
+	return 0;
+}
+
 int synack_conns_packet(struct synack_conns *t, uint64_t t_ns, const uint8_t *pkt, size_t len)
 {
 	if (!t->st.started) {
@@ -298,7 +332,7 @@ int synack_conns_packet(struct synack_conns *t, uint64_t t_ns, const uint8_t *pk
 	struct synack_ipv4 ip;
 	const uint8_t *tp;
 	size_t tlen;
-	if (synack_ipv4_parse(pkt, len, &ip, &tp, &tlen) < 0) {
+	if (parse_ip(t, pkt, len, &ip, &tp, &tlen) < 0) {
 		t->st.malformed++;
 		return 0;
 	}

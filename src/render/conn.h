@@ -68,6 +68,7 @@ struct synack_conns_stats {
 	uint64_t fragments; /* IPv4 fragments: skipped */
 	uint64_t malformed; /* bad IPv4 or TCP headers: skipped */
 	uint64_t filtered;  /* TCP segments of other connections than the one asked for */
+	uint64_t mended;    /* IPv4 headers with an offloaded checksum or TSO length: used */
 	uint64_t start_ns;  /* the capture's first packet */
 	bool started;
 };

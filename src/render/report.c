@@ -51,9 +51,11 @@ static void summary(FILE *f, const struct synack_conns *t, const struct synack_r
 			"not IPv4, %llu of an unknown link type",
 			(unsigned long long)p->records, (unsigned long long)p->truncated,
 			(unsigned long long)p->non_ipv4, (unsigned long long)p->bad_link);
-		fprintf(f, ", %llu not TCP, %llu fragments, %llu malformed)",
+		fprintf(f,
+			", %llu not TCP, %llu fragments, %llu malformed; %llu IPv4 headers with an "
+			"offloaded checksum or length mended)",
 			(unsigned long long)cs->non_tcp, (unsigned long long)cs->fragments,
-			(unsigned long long)cs->malformed);
+			(unsigned long long)cs->malformed, (unsigned long long)cs->mended);
 	}
 	fputs(". States are inferred from what crossed the wire; a '?' marks a capture that "
 	      "started mid-connection.</p>\n",
@@ -142,7 +144,7 @@ static int ladder_inline(FILE *f, const struct synack_conn *c, unsigned max_rows
 	return rc;
 }
 
-static int conn_section(FILE *f, const struct synack_conn *c, unsigned max_rows)
+static int conn_section(FILE *f, const struct synack_conn *c, unsigned max_rows, bool tsg)
 {
 	fprintf(f, "<h2 id=\"c%u\">Connection %u: ", c->id, c->id);
 	esc(f, c->name[0]);
@@ -157,6 +159,10 @@ static int conn_section(FILE *f, const struct synack_conn *c, unsigned max_rows)
 			(unsigned long long)gap);
 	fputs("<h3>Ladder</h3>\n<div class=\"pic\">\n", f);
 	int rc = ladder_inline(f, c, max_rows);
+	if (!tsg) {
+		fputs("</div>\n", f);
+		return rc;
+	}
 	fputs("</div>\n<h3>Time-sequence graph</h3>\n<div class=\"pic\">\n", f);
 	struct synack_tsg_opts to = {.dir = synack_tsg_busiest_dir(c)};
 	if (rc == 0)
@@ -177,7 +183,7 @@ int synack_report_html(FILE *f, const struct synack_conns *t, const struct synac
 			max_conns);
 	int rc = 0;
 	for (size_t i = 0; i < synack_conns_count(t) && i < max_conns && rc == 0; i++)
-		rc = conn_section(f, synack_conns_get(t, i), max_rows);
+		rc = conn_section(f, synack_conns_get(t, i), max_rows, !o->ladders_only);
 	synack_svg_zoom_script(f);
 	fputs("<p style=\"color:#888;font-size:11px\">Made by synack report. Wheel: zoom; drag: "
 	      "pan; double-click: reset.</p>\n</body>\n</html>\n",

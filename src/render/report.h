@@ -18,6 +18,7 @@ struct synack_report_opts {
 	const char *error;		      /* a reader error to show (NULL: none) */
 	unsigned max_conns;		      /* connections drawn (the table lists all); 0: 50 */
 	unsigned max_rows;		      /* ladder rows per connection; 0: 400 */
+	bool ladders_only; /* no time-sequence graphs (synack ladder --format html) */
 };
 
 /* Writes the page. Returns 0, or -EIO / -ENOMEM. */

@@ -229,3 +229,16 @@ Test(close, fin_retransmitted_when_not_acked)
 	cr_assert_eq(st_counter(&t, SYNACK_CTR_RetransSegs), 1);
 	st_fini(&t);
 }
+
+Test(close, shut_write_polls_writable_so_the_next_write_sees_epipe)
+{
+	struct segtest t;
+	st_init(&t, NULL);
+	uint32_t iss;
+	int fd = st_passive_open(&t, 1000, &iss);
+	synack_shutdown(t.s, fd, SYNACK_SHUT_WR);
+	st_expect(&t, F_F | F_A, iss + 1, 1001, NULL);
+	cr_assert(synack_events(t.s, fd) & SYNACK_EV_WRITABLE, "Linux: POLLOUT after SHUT_WR");
+	cr_assert_eq(synack_send(t.s, fd, "x", 1, 0), -EPIPE);
+	st_fini(&t);
+}

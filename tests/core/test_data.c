@@ -255,3 +255,27 @@ Test(data, paws_rejects_an_older_timestamp)
 	cr_assert_eq(synack_recv(t.s, fd, b, sizeof b, 0), 3);
 	st_fini(&t);
 }
+
+Test(data, sack_block_of_the_triggering_segment_comes_first)
+{
+	struct segtest t;
+	st_init(&t, NULL);
+	int lfd = st_listen(&t, 80, 4);
+	ST_IN(&t, .flags = F_S, .seq = 0, .opts = {.has_mss = true, .mss = 1460, .sack_ok = true});
+	struct st_seg sa;
+	st_expect_ack(&t, F_S | F_A, 1, &sa);
+	uint32_t iss = sa.seq;
+	ST_IN(&t, .flags = F_A, .seq = 1, .ack = iss + 1);
+	synack_accept(t.s, lfd, NULL);
+	ST_IN(&t, .flags = F_A, .seq = 31, .ack = iss + 1, .data = "0123456789", .len = 10);
+	st_next(&t, &sa);
+	ST_IN(&t, .flags = F_A, .seq = 11, .ack = iss + 1, .data = "0123456789", .len = 10);
+	st_expect(&t, F_A, iss + 1, 1, &sa);
+	/* RFC 2018 §4: the block holding the segment that triggered the ACK first. */
+	cr_assert_eq(sa.opts.sack_count, 2);
+	cr_assert_eq(sa.opts.sack[0].left, 11);
+	cr_assert_eq(sa.opts.sack[0].right, 21);
+	cr_assert_eq(sa.opts.sack[1].left, 31);
+	cr_assert_eq(sa.opts.sack[1].right, 41);
+	st_fini(&t);
+}

@@ -170,6 +170,30 @@ Test(icmp, unknown_protocol_gets_protocol_unreachable)
 	synack_stack_destroy(s);
 }
 
+Test(icmp, errors_we_send_are_rate_limited_like_linux)
+{
+	struct synack_stack *s = mk(0);
+	uint8_t udp[8] = {0x30, 0x39, 0x00, 0x35, 0x00, 0x08, 0, 0}, pkt[64];
+	size_t pl = ip_pkt(pkt, PEER, 17, udp, sizeof udp);
+	for (int i = 0; i < 80; i++)
+		synack_stack_input(s, pkt, pl, 5000000);
+	cr_assert_eq(ctr(s, SYNACK_CTR_IcmpOutMsgs), 50, "a burst of 50");
+	synack_stack_input(s, pkt, pl, 5000999);
+	cr_assert_eq(ctr(s, SYNACK_CTR_IcmpOutMsgs), 50, "no token before a millisecond");
+	for (int i = 0; i < 20; i++)
+		synack_stack_input(s, pkt, pl, 5010000);
+	cr_assert_eq(ctr(s, SYNACK_CTR_IcmpOutMsgs), 60, "one more per millisecond");
+	cr_assert_eq(ctr(s, SYNACK_CTR_IpInUnknownProtos), 101, "all of them counted");
+	/* Echo replies are not limited. */
+	uint8_t m[16], data[8] = {0};
+	size_t ml = icmp_msg(m, 8, 0, 1, data, sizeof data);
+	pl = ip_pkt(pkt, PEER, 1, m, ml);
+	for (int i = 0; i < 100; i++)
+		synack_stack_input(s, pkt, pl, 5010000);
+	cr_assert_eq(ctr(s, SYNACK_CTR_IcmpOutMsgs), 160);
+	synack_stack_destroy(s);
+}
+
 /* Starts a connect to PEER:80 and returns the socket; the SYN is cap.f[0]. */
 static int start_connect(struct synack_stack *s, struct synack_tcp_seg *syn)
 {

@@ -186,3 +186,15 @@ Test(bind, ephemeral_range_exhaustion)
 	cr_assert_eq(synack_connect(t.s, fd, &to), -EADDRNOTAVAIL);
 	st_fini(&t);
 }
+
+Test(listen, syn_with_fin_is_dropped)
+{
+	struct segtest t;
+	st_init(&t, NULL);
+	st_listen(&t, 80, 4);
+	ST_IN(&t, .flags = F_S | F_F, .seq = 1);
+	st_expect_none(&t); /* Linux discards it */
+	cr_assert_eq(st_drops(&t, SYNACK_DROP_TCP_BAD_FLAGS), 1);
+	cr_assert_eq(st_count_state(&t, SYNACK_SYN_RECEIVED), 0);
+	st_fini(&t);
+}

@@ -34,6 +34,7 @@ rate() { awk -v b=$((64 << 20)) -v ns="$1" 'BEGIN { printf "%.1f MiB/s", b / 104
 echo "== kernel client -> synack server (echo)"
 serve_start echo --max-conns 1000
 check "serve echo is up" test -S "$W/ctl.sock"
+check "the control socket is readable by its owner only (mode 600)" test "$(stat -c %a "$W/ctl.sock")" = 600
 X timeout 30 "$W/peer" client $SADDR 7 echo "$W/1k" "$W/1k.back"
 check "echo 1 KiB: same sha256" same "$W/1k" "$W/1k.back"
 check "kernel closed first: kernel in TIME-WAIT (ss -tan)" kernel_tw "$SADDR:7"

@@ -91,7 +91,11 @@ fi
 cat "$G"/*.pcap >/dev/null
 "$BIN" report "$G/lossy_transfer.pcap" -o "$T/report.html" || bad "report"
 "$BIN" report "$G/midstream.pcap" -o "$T/report2.html" || bad "report midstream"
-outs="$T/ladder.svg $T/ladder.html $T/tsg.svg $T/report.html $T/report2.html"
+cat "$G/handshake_close.pcap" >"$T/two.pcap" # a second connection: records of the reset one
+tail -c +25 "$G/reset.pcap" >>"$T/two.pcap"
+"$BIN" ladder "$T/two.pcap" --format html -o "$T/ladders.html" &&
+	[ "$(grep -c '<svg' "$T/ladders.html")" -eq 2 ] && ok || bad "ladder html of two connections"
+outs="$T/ladders.html $T/ladder.svg $T/ladder.html $T/tsg.svg $T/report.html $T/report2.html"
 if command -v xmllint >/dev/null; then
 	for f in $outs; do xmllint --noout "$f" 2>"$T/xerr" && ok || bad "xmllint $(basename "$f"): $(head -5 "$T/xerr")"; done
 else

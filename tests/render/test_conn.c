@@ -228,3 +228,36 @@ Test(conn, random_segments_never_break_inference_or_renderers)
 	free(buf);
 	synack_conns_free(t);
 }
+
+/* A capture on the sending host shows offloads unfinished: an IPv4 checksum of 0 and TSO
+ * super-packets with a total length of 0. They are mended and counted, not dropped. */
+Test(conn, offloaded_ip_checksum_and_tso_length_are_mended)
+{
+	struct synack_conns *t;
+	struct synack_conns_opts o = {.keep_first = 10};
+	cr_assert_eq(synack_conns_new(&t, &o), 0);
+	static const uint8_t data[3000];
+	struct synack_tcp_seg s = {.sport = 40000,
+				   .dport = 80,
+				   .seq = 1,
+				   .ack = 1,
+				   .flags = SYNACK_TH_ACK,
+				   .win = 100,
+				   .payload = data,
+				   .len = 3000};
+	uint8_t buf[3100];
+	int n = synack_tcp_emit(buf, sizeof buf, CLI, SRV, 1, &s);
+	cr_assert_gt(n, 0);
+	buf[10] = buf[11] = 0; /* checksum left to the NIC */
+	cr_assert_eq(synack_conns_packet(t, 1000, buf, (size_t)n), 0);
+	buf[2] = buf[3] = 0; /* TSO: length left to the NIC too */
+	cr_assert_eq(synack_conns_packet(t, 2000, buf, (size_t)n), 0);
+	cr_assert_eq(synack_conns_stats(t)->mended, 2);
+	cr_assert_eq(synack_conns_stats(t)->malformed, 0);
+	cr_assert_eq(synack_conns_count(t), 1);
+	cr_assert_eq(synack_conns_get(t, 0)->st[0].bytes, 6000);
+	buf[0] = 0x4f; /* a header length beyond the packet stays malformed */
+	cr_assert_eq(synack_conns_packet(t, 3000, buf, 30), 0);
+	cr_assert_eq(synack_conns_stats(t)->malformed, 1);
+	synack_conns_free(t);
+}

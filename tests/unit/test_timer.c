@@ -324,6 +324,7 @@ static void wheel_check(const struct synack_wheel *wh)
 	for (int l = 0; l < SYNACK_WHEEL_LEVELS; l++) {
 		for (int s = 0; s < SYNACK_WHEEL_SLOTS; s++) {
 			const struct synack_timer *prev = NULL;
+			uint64_t min = UINT64_MAX;
 			cr_assert_eq(wh->slots[l][s] != NULL, (wh->occupied[l] >> s) & 1);
 			for (const struct synack_timer *t = wh->slots[l][s]; t; t = t->next) {
 				cr_assert_eq(t->prev, prev);
@@ -331,9 +332,14 @@ static void wheel_check(const struct synack_wheel *wh)
 				cr_assert_eq(t->level, l);
 				cr_assert_eq(t->slot, s);
 				cr_assert_gt(t->deadline_us / 1000, wh->now_ms);
+				if (t->deadline_us < min)
+					min = t->deadline_us;
 				prev = t;
 				n++;
 			}
+			if (wh->slots[l][s] && (wh->min_ok[l] >> s & 1))
+				cr_assert_eq(wh->slot_min[l][s], min, "cached minimum of slot %d/%d", l,
+					     s);
 		}
 	}
 	for (int k = 0; k < 2; k++) {
@@ -420,4 +426,29 @@ Test(timer, property_100k_random_timers)
 	cr_log_info("%lu pops in %lu steps", (unsigned long)popped, (unsigned long)steps);
 	free(m->heap.e);
 	free(m);
+}
+
+/* Connections opened together put their keepalives in one high-level slot: next_deadline
+ * stays exact when that slot's earliest timer is cancelled or re-armed (with or without an
+ * expire() in between), and an earlier arrival lowers it. */
+Test(timer, next_deadline_of_a_crowded_slot)
+{
+	static struct synack_timer t[1000];
+	for (int i = 0; i < 1000; i++)
+		synack_wheel_arm(&w, &t[i], 2 * HOUR + 1000 * (uint64_t)i);
+	cr_assert_null(synack_wheel_expire(&w, SEC));
+	cr_assert_eq(synack_wheel_next_deadline(&w), 2 * HOUR);
+	synack_wheel_cancel(&w, &t[0]);
+	cr_assert_eq(synack_wheel_next_deadline(&w), 2 * HOUR + 1000, "before expire");
+	cr_assert_null(synack_wheel_expire(&w, SEC + 1));
+	cr_assert_eq(synack_wheel_next_deadline(&w), 2 * HOUR + 1000, "after expire");
+	synack_wheel_arm(&w, &t[1], 3 * HOUR); /* the earliest moves away */
+	cr_assert_eq(synack_wheel_next_deadline(&w), 2 * HOUR + 2000);
+	synack_wheel_arm(&w, &t[0], 2 * HOUR - 5); /* an earlier one joins */
+	cr_assert_eq(synack_wheel_next_deadline(&w), 2 * HOUR - 5);
+	cr_assert_null(synack_wheel_expire(&w, 2 * SEC));
+	cr_assert_eq(synack_wheel_next_deadline(&w), 2 * HOUR - 5);
+	cr_assert_eq(synack_wheel_expire(&w, 2 * HOUR - 5), &t[0]);
+	cr_assert_eq(synack_wheel_next_deadline(&w), 2 * HOUR + 2000);
+	wheel_check(&w);
 }

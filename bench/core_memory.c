@@ -1,0 +1,166 @@
+/* Benchmark 3, memory: what one connection costs, from synack_stack_live_bytes (every byte the
+ * stack holds goes through its allocator, so the figure is exact) and, beside it, the
+ * process's RSS growth (buffers from malloc that were never written may not be resident).
+ *
+ *   established  N connections opened between two stacks back to back (default buffers,
+ *                or SNDBUF/RCVBUF): (live_bytes after - before) / N, client and server
+ *   time-wait    the client then closes all N first, the server closes after reading EOF:
+ *                the client holds N TIME-WAIT entries: (live_bytes - before) / N
+ *   syn-queue    a fresh server stack (syncookies 0, listen backlog 4096 = the cap, like
+ *                somaxconn) receives SYNQ spoofed SYNs from distinct address:port pairs that
+ *                never complete: (live_bytes - before) / entries held
+ *
+ * Usage: core_memory [N=n] [SYNQ=n] [SNDBUF=n] [RCVBUF=n] */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core_util.h"
+
+#define PORT 80
+
+struct tally {
+	long n[SYNACK_STATE_COUNT];
+};
+
+static void count_state(void *ctx, int fd, const struct synack_tcp_info *info)
+{
+	(void)fd;
+	((struct tally *)ctx)->n[info->state]++;
+}
+
+static long in_state(struct synack_stack *s, enum synack_tcp_state st)
+{
+	struct tally t = {0};
+	synack_stack_foreach(s, count_state, &t);
+	return t.n[st];
+}
+
+static int listener(struct synack_stack *s, int backlog)
+{
+	int fd = synack_socket(s);
+	struct synack_endpoint ep = {0, PORT};
+	if (fd < 0 || synack_bind(s, fd, &ep) < 0 || synack_listen(s, fd, backlog) < 0) {
+		fprintf(stderr, "memory: listener setup failed\n");
+		exit(1);
+	}
+	return fd;
+}
+
+static void established_and_time_wait(long n, uint32_t sndbuf, uint32_t rcvbuf)
+{
+	struct synack_config cfg;
+	synack_config_default(&cfg);
+	cfg.max_sockets = (uint32_t)n + 16;
+	if (sndbuf)
+		cfg.sndbuf = sndbuf;
+	if (rcvbuf)
+		cfg.rcvbuf = rcvbuf;
+	struct bench_pair p;
+	bench_pair_init(&p, &cfg);
+	int lfd = listener(p.st[1], 4096);
+	size_t c0 = synack_stack_live_bytes(p.st[0]), s0 = synack_stack_live_bytes(p.st[1]);
+	uint64_t rss0 = bench_rss();
+	int *cfd = malloc((size_t)n * sizeof *cfd), *sfd = malloc((size_t)n * sizeof *sfd);
+	for (long i = 0; i < n; i++) {
+		cfd[i] = bench_pair_connect(&p, lfd, PORT, &sfd[i]);
+		if (i % 64 == 63)
+			bench_pair_advance(&p, p.now + 1000);
+	}
+	size_t c1 = synack_stack_live_bytes(p.st[0]), s1 = synack_stack_live_bytes(p.st[1]);
+	uint64_t rss1 = bench_rss();
+	long est = in_state(p.st[0], SYNACK_ESTABLISHED);
+	printf("sizes: N=%ld sndbuf=%u rcvbuf=%u ooo_max_segs=%u (buffers per connection: %u B)\n",
+	       n, cfg.sndbuf, cfg.rcvbuf, cfg.ooo_max_segs,
+	       cfg.sndbuf + cfg.rcvbuf + cfg.ooo_max_segs * 8);
+	printf("established: %ld client connections ESTABLISHED; client %.0f B/conn, server %.0f "
+	       "B/conn (live_bytes delta / N); RSS of both stacks +%.0f B/conn pair\n",
+	       est, (double)(c1 - c0) / (double)n, (double)(s1 - s0) / (double)n,
+	       (double)(rss1 - rss0) / (double)n);
+	printf("RESULT memory ESTABLISHED sndbuf=%u rcvbuf=%u: client %.0f B/conn server %.0f "
+	       "B/conn (of which buffers %u B)\n",
+	       cfg.sndbuf, cfg.rcvbuf, (double)(c1 - c0) / (double)n,
+	       (double)(s1 - s0) / (double)n, cfg.sndbuf + cfg.rcvbuf + cfg.ooo_max_segs * 8);
+	char buf[16];
+	for (long i = 0; i < n; i++) {
+		synack_close(p.st[0], cfd[i]);
+		bench_pair_pump(&p);
+		if (synack_recv(p.st[1], sfd[i], buf, sizeof buf, 0) != 0)
+			fprintf(stderr, "memory: expected EOF on server fd\n");
+		synack_close(p.st[1], sfd[i]);
+		bench_pair_pump(&p);
+	}
+	bench_pair_advance(&p, p.now + 1000);
+	long tw = in_state(p.st[0], SYNACK_TIME_WAIT);
+	size_t c2 = synack_stack_live_bytes(p.st[0]), s2 = synack_stack_live_bytes(p.st[1]);
+	printf("time-wait: client holds %ld TIME-WAIT entries: %.0f B each (live_bytes delta / "
+	       "entries); server back to %+ld B of its baseline\n",
+	       tw, tw ? (double)(c2 - c0) / (double)tw : 0.0, (long)s2 - (long)s0);
+	printf("RESULT memory TIME-WAIT: %.0f B/entry (%ld entries)\n",
+	       tw ? (double)(c2 - c0) / (double)tw : 0.0, tw);
+	free(cfd);
+	free(sfd);
+	bench_pair_fini(&p);
+}
+
+static uint64_t frames_out;
+static void count_output(void *ctx, const uint8_t *f, size_t len)
+{
+	(void)ctx;
+	(void)f;
+	(void)len;
+	frames_out++;
+}
+
+static void syn_queue(long n)
+{
+	struct bench_alloc a = {0};
+	struct synack_config cfg;
+	synack_config_default(&cfg);
+	cfg.name = "server";
+	cfg.addr = BENCH_SERVER_ADDR;
+	cfg.allocator = bench_allocator(&a);
+	cfg.output = count_output;
+	cfg.max_sockets = (uint32_t)n + 16;
+	cfg.syncookies = 0;
+	struct synack_stack *s;
+	if (synack_stack_create(&s, &cfg) < 0)
+		exit(1);
+	synack_stack_poll(s, 1000000);
+	(void)listener(s, 1 << 30);
+	size_t b0 = synack_stack_live_bytes(s);
+	uint8_t f[128];
+	for (long i = 0; i < n; i++) {
+		uint32_t src = 0x0C000000u + (uint32_t)(i / 50000) + 1;
+		size_t len = bench_craft(f, src, (uint16_t)(10000 + i % 50000), BENCH_SERVER_ADDR, PORT,
+					 (uint32_t)(i * 2654435761u), 0, SYNACK_TH_SYN);
+		synack_stack_input(s, f, len, 1000000 + (uint64_t)i);
+	}
+	long held = in_state(s, SYNACK_SYN_RECEIVED);
+	struct synack_counters c;
+	synack_stack_counters(s, &c);
+	size_t b1 = synack_stack_live_bytes(s);
+	printf("syn-queue: %ld spoofed SYNs, %ld held in SYN-RECEIVED (backlog capped at 4096), "
+	       "%llu SYN-ACKs sent, ListenDrops %llu, synq_full drops %llu\n",
+	       n, held, (unsigned long long)frames_out,
+	       (unsigned long long)c.v[SYNACK_CTR_ListenDrops],
+	       (unsigned long long)c.drops[SYNACK_DROP_TCP_SYNQ_FULL]);
+	printf("RESULT memory SYN-queue entry: %.0f B/entry (%ld entries)\n",
+	       held ? (double)(b1 - b0) / (double)held : 0.0, held);
+	synack_stack_destroy(s);
+}
+
+int main(int argc, char **argv)
+{
+	long n = bench_arg(argc, argv, "N", 10000);
+	long synq = bench_arg(argc, argv, "SYNQ", 5000);
+	uint32_t sb = (uint32_t)bench_arg(argc, argv, "SNDBUF", 0);
+	uint32_t rb = (uint32_t)bench_arg(argc, argv, "RCVBUF", 0);
+	bench_print_conditions("memory per connection, per SYN-queue entry, per TIME-WAIT entry");
+	printf("lazy buffers: the engine has none (a connection's buffers are allocated in full at "
+	       "connect() or at the end of the passive handshake), so only eager figures\n");
+	established_and_time_wait(n, sb, rb);
+	syn_queue(synq);
+	return 0;
+}
