@@ -244,13 +244,14 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 	 * send again from SND.UNA.) */
 	if (seq_gt(seg->ack, c->snd_max)) {
 		rx_drop(s, rx, SYNACK_DROP_TCP_ACK_UNSENT);
-		tcp_send_ack(s, c);
+		challenge_ack(s, c, rx); /* throttled (RFC 5961 §7): spoofed data cannot farm ACKs */
 		return false;
 	}
-	/* RFC 5961 §5.2: an ACK older than SND.UNA - MAX.SND.WND is dropped with an ACK. */
+	/* RFC 5961 §5.2: an ACK older than SND.UNA - MAX.SND.WND is dropped with an ACK (a
+	 * challenge ACK, rate limited, as Linux's tcp_ack sends for a too-old ACK). */
 	if (seq_lt(seg->ack, c->snd_una - c->max_snd_wnd) && seq_lt(seg->ack, c->snd_una)) {
 		rx_drop(s, rx, SYNACK_DROP_TCP_ACK_OLD);
-		tcp_send_ack(s, c);
+		challenge_ack(s, c, rx);
 		return false;
 	}
 	bool dup = is_dupack(c, rx);

@@ -341,3 +341,28 @@ Test(blind, challenge_acks_are_limited_per_connection_with_a_random_limit)
 	cr_assert_eq(server_info(&w).state, SYNACK_ESTABLISHED);
 	synack_sim_destroy(w.sim);
 }
+
+Test(blind, acks_for_bad_acknowledgments_are_throttled)
+{
+	/* RFC 5961 §5.2 answers in-window data whose ACK is unacceptable with an ACK; §7 asks to
+	 * throttle such ACKs. 5,000 of them in one instant draw at most the per-second limit. */
+	struct world w;
+	establish(&w, 7);
+	struct synack_tcp_info i = server_info(&w);
+	uint64_t sent0 = counter(w.srv, SYNACK_CTR_OutSegs);
+	for (int k = 0; k < 2500; k++) {
+		spoof(&w, SYNACK_TH_ACK, i.rcv_nxt, i.snd_nxt + 1000000, NULL); /* unsent */
+		spoof(&w, SYNACK_TH_ACK, i.rcv_nxt, i.snd_una - 2000000, NULL); /* too old */
+	}
+	uint64_t acks = counter(w.srv, SYNACK_CTR_OutSegs) - sent0;
+	struct synack_counters c;
+	synack_stack_counters(w.srv, &c);
+	fprintf(stderr, "blind: 5,000 segments with unacceptable ACKs drew %llu ACKs\n",
+		(unsigned long long)acks);
+	cr_assert_eq(c.drops[SYNACK_DROP_TCP_ACK_UNSENT], 2500);
+	cr_assert_eq(c.drops[SYNACK_DROP_TCP_ACK_OLD], 2500);
+	cr_assert(acks >= 501 && acks <= 1500, "%llu ACKs", (unsigned long long)acks);
+	cr_assert_eq(acks, counter(w.srv, SYNACK_CTR_TCPChallengeACK));
+	still_works(&w);
+	synack_sim_destroy(w.sim);
+}
