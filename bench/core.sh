@@ -47,6 +47,7 @@ echo "bench core: $(date -u +%FT%TZ) on $(uname -srm); MemAvailable $(awk '/MemA
 if want datapath; then
 	"$OUT/core_datapath" VERIFY=1 BYTES=$((64 << 20)) RUNS=1 | sed -n 's/^RESULT/check (verified bytes, not timed for quoting):/p'
 	"$OUT/core_datapath" BYTES=$BYTES RUNS=$RUNS
+	"$OUT/core_datapath" BYTES=$BYTES RUNS=$RUNS SNDBUF=262144 RCVBUF=262144 | grep -E '^(sizes|RESULT)'
 fi
 
 # Instructions per segment: callgrind collects only the steady-state window (the program

@@ -21,7 +21,7 @@
 #define MSG 64
 
 struct result {
-	double rate, first, last, segs_per_conn, tw_bytes;
+	double rate, first, last, segs_per_conn, tw_bytes, allocs_per_conn;
 	long tw;
 };
 
@@ -81,6 +81,7 @@ static void one_run(long n, struct result *r)
 		exit(1);
 	size_t b0 = synack_stack_live_bytes(p.st[0]);
 	uint64_t segs0 = out_segs(p.st[0]) + out_segs(p.st[1]);
+	uint64_t a0 = p.alloc[0].allocs + p.alloc[1].allocs;
 	long tenth = n / 10 > 0 ? n / 10 : 1;
 	uint64_t t0 = bench_ns(), tf = 0, tl = 0;
 	for (long i = 0; i < n; i++) {
@@ -95,6 +96,7 @@ static void one_run(long n, struct result *r)
 	r->first = (double)tenth / ((double)(tf - t0) / 1e9);
 	r->last = (double)tenth / ((double)(t1 - tl) / 1e9);
 	r->segs_per_conn = (double)(out_segs(p.st[0]) + out_segs(p.st[1]) - segs0) / (double)n;
+	r->allocs_per_conn = (double)(p.alloc[0].allocs + p.alloc[1].allocs - a0) / (double)n;
 	r->tw = 0;
 	synack_stack_foreach(p.st[0], count_tw, &r->tw);
 	r->tw_bytes = r->tw ? (double)(synack_stack_live_bytes(p.st[0]) - b0) / (double)r->tw : 0;
@@ -119,9 +121,10 @@ int main(int argc, char **argv)
 		rate[i] = r.rate;
 		first[i] = r.first;
 		last[i] = r.last;
-		printf("run %d: %.0f conn/s (first 10%%: %.0f, last 10%%: %.0f)  %.1f segs/conn  "
-		       "TIME-WAIT held at end: %ld (%.0f B each)\n",
-		       i + 1, r.rate, r.first, r.last, r.segs_per_conn, r.tw, r.tw_bytes);
+		printf("run %d: %.0f conn/s (first 10%%: %.0f, last 10%%: %.0f)  %.1f segs/conn  %.1f "
+		       "allocator calls/conn (both stacks)  TIME-WAIT held at end: %ld (%.0f B each)\n",
+		       i + 1, r.rate, r.first, r.last, r.segs_per_conn, r.allocs_per_conn, r.tw,
+		       r.tw_bytes);
 		fflush(stdout);
 	}
 	double best, med = bench_median(rate, runs, &best, 1);

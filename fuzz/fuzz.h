@@ -14,15 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FUZZ_ASSERT(cond, ...)                                                                 \
-	do {                                                                                   \
-		if (!(cond)) {                                                                 \
-			fprintf(stderr, "fuzz-invariant: %s:%d: %s: ", __FILE__, __LINE__,      \
-				#cond);                                                        \
-			fprintf(stderr, __VA_ARGS__);                                          \
-			fputc('\n', stderr);                                                   \
-			abort();                                                               \
-		}                                                                              \
+#define FUZZ_ASSERT(cond, ...)                                                                     \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "fuzz-invariant: %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+			fprintf(stderr, __VA_ARGS__);                                              \
+			fputc('\n', stderr);                                                       \
+			abort();                                                                   \
+		}                                                                                  \
 	} while (0)
 
 /* Consumes fuzzer bytes front to back; past the end everything reads as zero. */
@@ -31,7 +30,10 @@ struct fuzz_input {
 	size_t n;
 };
 
-static inline bool fuzz_empty(const struct fuzz_input *in) { return in->n == 0; }
+static inline bool fuzz_empty(const struct fuzz_input *in)
+{
+	return in->n == 0;
+}
 
 static inline uint8_t fuzz_u8(struct fuzz_input *in)
 {

@@ -18,8 +18,8 @@ static void check_script(const struct drill_script *s, int lines)
 		FUZZ_ASSERT(e->line >= 1 && e->line <= lines, "event on line %d of %d", e->line,
 			    lines);
 		if (e->kind == DRILL_EV_PACKET)
-			FUZZ_ASSERT(e->pkt.nopts >= 0 && e->pkt.nopts <= DRILL_MAX_OPTS, "%d options",
-				    e->pkt.nopts);
+			FUZZ_ASSERT(e->pkt.nopts >= 0 && e->pkt.nopts <= DRILL_MAX_OPTS,
+				    "%d options", e->pkt.nopts);
 		if (e->kind == DRILL_EV_SYSCALL)
 			FUZZ_ASSERT(e->sc.nargs >= 0 && e->sc.nargs <= DRILL_MAX_ARGS && e->sc.name,
 				    "syscall with %d arguments", e->sc.nargs);

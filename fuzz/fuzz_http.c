@@ -52,7 +52,8 @@ static void check_request(const char *buf, size_t len, long n, const struct syna
 
 	/* The head alone parses the same; every proper prefix asks for more. */
 	struct synack_http_req again;
-	FUZZ_ASSERT(synack_http_parse(buf, (size_t)n, &again) == n, "head alone parses differently");
+	FUZZ_ASSERT(synack_http_parse(buf, (size_t)n, &again) == n,
+		    "head alone parses differently");
 	FUZZ_ASSERT(again.method == req->method && again.minor == req->minor &&
 			    again.keep_alive == req->keep_alive &&
 			    again.content_length == req->content_length &&
@@ -78,8 +79,8 @@ int synack_fuzz_http(const uint8_t *data, size_t len)
 	if (n > 0) {
 		check_request(buf, len, n, &req);
 	} else if (n < 0) {
-		FUZZ_ASSERT(n == -EINVAL || n == -EMSGSIZE || n == -ENOSYS || n == -EPROTONOSUPPORT ||
-				    n == -ENOTSUP,
+		FUZZ_ASSERT(n == -EINVAL || n == -EMSGSIZE || n == -ENOSYS ||
+				    n == -EPROTONOSUPPORT || n == -ENOTSUP,
 			    "undocumented error %ld", n);
 		int st = synack_http_error_status(n, len);
 		FUZZ_ASSERT(st == 400 || st == 414 || st == 431 || st == 501 || st == 505,

@@ -74,10 +74,11 @@ static void read_all(const uint8_t *data, size_t len)
 
 static void strip_all(const uint8_t *data, size_t len)
 {
-	static const uint32_t types[] = {
-		SYNACK_LINKTYPE_NULL,	SYNACK_LINKTYPE_ETHERNET, SYNACK_LINKTYPE_DLT_RAW1,
-		SYNACK_LINKTYPE_DLT_RAW2, SYNACK_LINKTYPE_RAW,	  SYNACK_LINKTYPE_LOOP,
-		SYNACK_LINKTYPE_LINUX_SLL, SYNACK_LINKTYPE_IPV4, SYNACK_LINKTYPE_LINUX_SLL2, 9999};
+	static const uint32_t types[] = {SYNACK_LINKTYPE_NULL,	     SYNACK_LINKTYPE_ETHERNET,
+					 SYNACK_LINKTYPE_DLT_RAW1,   SYNACK_LINKTYPE_DLT_RAW2,
+					 SYNACK_LINKTYPE_RAW,	     SYNACK_LINKTYPE_LOOP,
+					 SYNACK_LINKTYPE_LINUX_SLL,  SYNACK_LINKTYPE_IPV4,
+					 SYNACK_LINKTYPE_LINUX_SLL2, 9999};
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		size_t ip_len = 12345;
 		int why = 0;

@@ -97,8 +97,8 @@ static void check_info(const struct synack_tcp_info *i)
 	FUZZ_ASSERT(i->state < SYNACK_STATE_COUNT, "state %d", (int)i->state);
 	if (i->state == SYNACK_CLOSED || i->state == SYNACK_LISTEN)
 		return;
-	FUZZ_ASSERT((int32_t)(i->snd_nxt - i->snd_una) >= 0, "snd_una %u > snd_nxt %u",
-		    i->snd_una, i->snd_nxt);
+	FUZZ_ASSERT((int32_t)(i->snd_nxt - i->snd_una) >= 0, "snd_una %u > snd_nxt %u", i->snd_una,
+		    i->snd_nxt);
 	FUZZ_ASSERT(i->bytes_in_flight == i->snd_nxt - i->snd_una,
 		    "bytes_in_flight %u != snd_nxt - snd_una = %u", i->bytes_in_flight,
 		    i->snd_nxt - i->snd_una);
@@ -109,8 +109,8 @@ static void check_info(const struct synack_tcp_info *i)
 	/* Linux's TCP_MIN_SND_MSS (48) less a timestamp option (12) is the floor. */
 	FUZZ_ASSERT(i->snd_mss >= 36 && i->snd_mss <= 65535 - 40, "snd_mss %u", i->snd_mss);
 	/* The receive queue holds at most a buffer (16 MiB is far above any configured one). */
-	FUZZ_ASSERT(i->recv_q <= (16u << 20) && i->send_q <= (16u << 20), "queues %u/%u",
-		    i->recv_q, i->send_q);
+	FUZZ_ASSERT(i->recv_q <= (16u << 20) && i->send_q <= (16u << 20), "queues %u/%u", i->recv_q,
+		    i->send_q);
 }
 
 static void visit(void *ctx, int fd, const struct synack_tcp_info *info)
@@ -229,12 +229,18 @@ static void step_time(struct world *w, struct fuzz_input *in)
 static void step_sockopt(struct world *w, struct fuzz_input *in, int fd)
 {
 	static const int opts[][2] = {
-		{SYNACK_SOL_SOCKET, SYNACK_SO_REUSEADDR}, {SYNACK_SOL_SOCKET, SYNACK_SO_SNDBUF},
-		{SYNACK_SOL_SOCKET, SYNACK_SO_RCVBUF},	  {SYNACK_SOL_SOCKET, SYNACK_SO_KEEPALIVE},
-		{SYNACK_SOL_SOCKET, SYNACK_SO_LINGER},	  {SYNACK_SOL_SOCKET, SYNACK_SO_ERROR},
-		{SYNACK_IPPROTO_TCP, SYNACK_TCP_NODELAY}, {SYNACK_IPPROTO_TCP, SYNACK_TCP_MAXSEG},
-		{SYNACK_IPPROTO_TCP, SYNACK_TCP_KEEPIDLE}, {SYNACK_IPPROTO_TCP, SYNACK_TCP_KEEPINTVL},
-		{SYNACK_IPPROTO_TCP, SYNACK_TCP_KEEPCNT}, {SYNACK_IPPROTO_TCP, SYNACK_TCP_INFO},
+		{SYNACK_SOL_SOCKET, SYNACK_SO_REUSEADDR},
+		{SYNACK_SOL_SOCKET, SYNACK_SO_SNDBUF},
+		{SYNACK_SOL_SOCKET, SYNACK_SO_RCVBUF},
+		{SYNACK_SOL_SOCKET, SYNACK_SO_KEEPALIVE},
+		{SYNACK_SOL_SOCKET, SYNACK_SO_LINGER},
+		{SYNACK_SOL_SOCKET, SYNACK_SO_ERROR},
+		{SYNACK_IPPROTO_TCP, SYNACK_TCP_NODELAY},
+		{SYNACK_IPPROTO_TCP, SYNACK_TCP_MAXSEG},
+		{SYNACK_IPPROTO_TCP, SYNACK_TCP_KEEPIDLE},
+		{SYNACK_IPPROTO_TCP, SYNACK_TCP_KEEPINTVL},
+		{SYNACK_IPPROTO_TCP, SYNACK_TCP_KEEPCNT},
+		{SYNACK_IPPROTO_TCP, SYNACK_TCP_INFO},
 		{99, 1},
 	};
 	uint8_t sel = fuzz_u8(in);
@@ -280,11 +286,23 @@ static void step_api(struct world *w, struct fuzz_input *in, uint8_t op)
 	struct synack_endpoint ep = {.addr = (arg & 0x80) ? PEER : 0, .port = pick_port(w, arg)};
 	ssize_t rc = 0;
 	switch (op) {
-	case 0: rc = synack_socket(w->s); break;
-	case 1: ep.addr = (arg & 0x40) ? LOCAL : 0; rc = synack_bind(w->s, fd, &ep); break;
-	case 2: rc = synack_listen(w->s, fd, arg % 5); break;
-	case 3: rc = synack_accept(w->s, fd, (arg & 1) ? &ep : NULL); break;
-	case 4: ep.addr = PEER; rc = synack_connect(w->s, fd, &ep); break;
+	case 0:
+		rc = synack_socket(w->s);
+		break;
+	case 1:
+		ep.addr = (arg & 0x40) ? LOCAL : 0;
+		rc = synack_bind(w->s, fd, &ep);
+		break;
+	case 2:
+		rc = synack_listen(w->s, fd, arg % 5);
+		break;
+	case 3:
+		rc = synack_accept(w->s, fd, (arg & 1) ? &ep : NULL);
+		break;
+	case 4:
+		ep.addr = PEER;
+		rc = synack_connect(w->s, fd, &ep);
+		break;
 	case 5: {
 		const uint8_t *p;
 		size_t n = fuzz_bytes(in, 65536, &p);
@@ -302,12 +320,19 @@ static void step_api(struct world *w, struct fuzz_input *in, uint8_t op)
 		FUZZ_ASSERT(rc < 0 || (size_t)rc <= n, "recv %zd of %zu", rc, n);
 		break;
 	}
-	case 7: rc = synack_shutdown(w->s, fd, arg % 4); break;
-	case 8: rc = synack_close(w->s, fd); break;
-	case 9: step_sockopt(w, in, fd); break;
+	case 7:
+		rc = synack_shutdown(w->s, fd, arg % 4);
+		break;
+	case 8:
+		rc = synack_close(w->s, fd);
+		break;
+	case 9:
+		step_sockopt(w, in, fd);
+		break;
 	default: {
 		struct synack_endpoint e;
-		rc = (arg & 1) ? synack_getsockname(w->s, fd, &e) : synack_getpeername(w->s, fd, &e);
+		rc = (arg & 1) ? synack_getsockname(w->s, fd, &e)
+			       : synack_getpeername(w->s, fd, &e);
 		break;
 	}
 	}
@@ -320,12 +345,28 @@ static void run(struct world *w, struct fuzz_input *in)
 		uint8_t op = fuzz_u8(in);
 		w->frames = w->rsts = 0;
 		switch (op % 16) {
-		case 0: case 1: case 2: case 3: step_segment(w, in); break;
-		case 4: step_raw(w, in); break;
-		case 5: case 6: step_time(w, in); break;
-		case 7: step_tunables(w, in); break;
-		case 8: w->fail_after = 1 + fuzz_u8(in) % 4; break;
-		default: step_api(w, in, (uint8_t)((op >> 4) % 11)); break;
+		case 0:
+		case 1:
+		case 2:
+		case 3:
+			step_segment(w, in);
+			break;
+		case 4:
+			step_raw(w, in);
+			break;
+		case 5:
+		case 6:
+			step_time(w, in);
+			break;
+		case 7:
+			step_tunables(w, in);
+			break;
+		case 8:
+			w->fail_after = 1 + fuzz_u8(in) % 4;
+			break;
+		default:
+			step_api(w, in, (uint8_t)((op >> 4) % 11));
+			break;
 		}
 		check_world(w);
 	}

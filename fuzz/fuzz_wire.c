@@ -49,8 +49,7 @@ static void check_seg_bounds(const struct synack_tcp_seg *seg, const uint8_t *tc
 	FUZZ_ASSERT(seg->payload == tcp + seg->doff && seg->len == len - seg->doff, "payload");
 	FUZZ_ASSERT(seg->opts.raw_len == seg->doff - SYNACK_TCP_HDR_MIN, "raw_len");
 	FUZZ_ASSERT(seg->opts.sack_count <= 4, "sack_count %u", seg->opts.sack_count);
-	FUZZ_ASSERT(!seg->opts.has_wscale || seg->opts.wscale <= 14, "wscale %u",
-		    seg->opts.wscale);
+	FUZZ_ASSERT(!seg->opts.has_wscale || seg->opts.wscale <= 14, "wscale %u", seg->opts.wscale);
 	FUZZ_ASSERT(seg->seq == ((uint32_t)tcp[4] << 24 | (uint32_t)tcp[5] << 16 |
 				 (uint32_t)tcp[6] << 8 | tcp[7]),
 		    "seq");

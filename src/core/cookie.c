@@ -30,8 +30,8 @@ static void put32(uint8_t *p, uint32_t v)
 
 /* Linux's cookie_hash(saddr, daddr, sport, dport, count, c): c picks one of two hashes (and
  * 't' the timestamp offset). */
-static uint32_t cookie_hash(const uint8_t secret[16], const struct synack_tuple *t,
-			    uint32_t count, unsigned c)
+static uint32_t cookie_hash(const uint8_t secret[16], const struct synack_tuple *t, uint32_t count,
+			    unsigned c)
 {
 	uint8_t m[20];
 	m[0] = 's';
@@ -91,7 +91,8 @@ uint16_t synack_cookie_check(const uint8_t secret[16], const struct synack_tuple
 	/* Strip the first hash and the peer's ISN: (count << 24) + (hash2 + mssind) mod 2^24. */
 	cookie -= cookie_hash(secret, t, 0, 0) + peer_isn;
 	/* Only count's low 8 bits travel; the age is their difference modulo 2^8. */
-	uint32_t age = (count - (cookie >> SYNACK_COOKIE_BITS)) & (0xffffffffu >> SYNACK_COOKIE_BITS);
+	uint32_t age =
+		(count - (cookie >> SYNACK_COOKIE_BITS)) & (0xffffffffu >> SYNACK_COOKIE_BITS);
 	if (age >= SYNACK_COOKIE_MAX_AGE)
 		return 0;
 	uint32_t mssind = (cookie - cookie_hash(secret, t, count - age, 1)) & COOKIE_MASK;
@@ -102,8 +103,8 @@ uint16_t synack_cookie_check(const uint8_t secret[16], const struct synack_tuple
 
 uint32_t synack_cookie_ts_encode(uint32_t ts_now, const struct synack_cookie_opts *o)
 {
-	uint32_t opts = o->wscale_ok ? (o->snd_wscale & TS_OPT_WSCALE_MASK)
-				     : SYNACK_COOKIE_TS_WSCALE_NONE;
+	uint32_t opts =
+		o->wscale_ok ? (o->snd_wscale & TS_OPT_WSCALE_MASK) : SYNACK_COOKIE_TS_WSCALE_NONE;
 	if (o->sack_ok)
 		opts |= TS_OPT_SACK;
 	if (o->ecn_ok)

@@ -77,10 +77,10 @@ uint32_t synack_cookie_ts_offset(const uint8_t secret[16], const struct synack_t
 
 /* What the timestamp carries for a cookie connection. */
 struct synack_cookie_opts {
-	bool wscale_ok;     /* the SYN carried window scale (and we do window scaling) */
+	bool wscale_ok;	    /* the SYN carried window scale (and we do window scaling) */
 	uint8_t snd_wscale; /* the peer's shift count, 0..14 */
-	bool sack_ok;       /* the SYN carried SACK-permitted (and we do SACK) */
-	bool ecn_ok;        /* the SYN asked for ECN (ECE+CWR) */
+	bool sack_ok;	    /* the SYN carried SACK-permitted (and we do SACK) */
+	bool ecn_ok;	    /* the SYN asked for ECN (ECE+CWR) */
 };
 
 /* Our TSval for the SYN-ACK: ts_now with its low 6 bits replaced by the options, moved back

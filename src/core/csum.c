@@ -8,12 +8,42 @@
 /* Adds len bytes, read as big-endian 16-bit words, to a running sum. An odd trailing byte is
  * the high byte of a word whose low byte is zero (RFC 1071 §4.1), so only the last chunk of a
  * multi-chunk sum may have an odd length. */
+/* The next 8 bytes as a big-endian integer (compilers turn this into one load and a byte
+ * swap). */
+static uint64_t load_be64(const uint8_t *p)
+{
+	return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
+	       (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+	       (uint64_t)p[6] << 8 | p[7];
+}
+
+/* The exact sum of the big-endian 16-bit words of n*8 bytes, four words per step: words 0 and
+ * 2 of each 8 bytes go to the two 32-bit lanes of one accumulator, words 1 and 3 to the other.
+ * A lane gains at most 0xffff per step, so n <= 65536 steps cannot carry out of it. */
+static uint64_t sum_words8(const uint8_t *p, size_t n)
+{
+	const uint64_t lanes = 0x0000ffff0000ffffull;
+	uint64_t even = 0, odd = 0;
+	for (size_t k = 0; k < n; k++, p += 8) {
+		uint64_t x = load_be64(p);
+		even += x >> 16 & lanes;
+		odd += x & lanes;
+	}
+	return (even >> 32) + (even & 0xffffffffu) + (odd >> 32) + (odd & 0xffffffffu);
+}
+
 uint32_t synack_csum_add(uint32_t sum, const void *data, size_t len)
 {
 	const uint8_t *p = data;
 	uint64_t acc = sum;
 	size_t i = 0;
 
+	/* The hot part of every segment sent and received: 8 bytes per step, same exact sum. */
+	while (len - i >= 8) {
+		size_t n = (len - i) / 8 < 65536 ? (len - i) / 8 : 65536;
+		acc += sum_words8(p + i, n);
+		i += n * 8;
+	}
 	for (; i + 1 < len; i += 2)
 		acc += (uint32_t)p[i] << 8 | p[i + 1];
 	if (i < len)

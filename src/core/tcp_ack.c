@@ -1,8 +1,8 @@
 /* "fifth check the ACK field" (RFC 9293 §3.10.7.4), with what hangs off an acknowledgment:
  * RTT samples (RFC 6298, RFC 7323 §4), the retransmission timer (RFC 6298 §5), congestion
  * control (RFC 5681 slow start and congestion avoidance; fast retransmit and NewReno fast
- * recovery, RFC 6582), the send-window update, and the closing states that wait for the
- * acknowledgment of our FIN. */
+ * recovery, RFC 6582; SACK blocks read into the scoreboard of tcp_sack.c), the send-window
+ * update, and the closing states that wait for the acknowledgment of our FIN. */
 #include <errno.h>
 
 #include "core/tcp_input.h"
@@ -13,6 +13,24 @@
 static bool fin_acked(const struct synack_tcb *c)
 {
 	return c->fin_queued && seq_gt(c->snd_una, c->fin_seq);
+}
+
+/* A passive child completes its handshake: from the SYN queue to the accept queue, on the
+ * listener's port. */
+static void acceptq_push(struct synack_stack *s, struct synack_tcb *l, struct synack_tcb *c)
+{
+	tcb_unlink_child(c);
+	c->parent = l;
+	c->in_acceptq = true;
+	if (l->acceptq_tail)
+		l->acceptq_tail->q_next = c;
+	else
+		l->acceptq = c;
+	c->q_prev = l->acceptq_tail;
+	l->acceptq_tail = c;
+	l->acceptq_len++;
+	ports_bind_child(s, c);
+	stack_count(s, SYNACK_CTR_PassiveOpens);
 }
 
 /* SYN-RECEIVED → ESTABLISHED: "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED
@@ -51,20 +69,8 @@ static bool synrcvd_ack(struct synack_stack *s, struct synack_tcb *c, struct rx 
 	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = seg->seq;
 	c->snd_wl2 = seg->ack;
-	if (l) {
-		tcb_unlink_child(c);
-		c->parent = l;
-		c->in_acceptq = true;
-		if (l->acceptq_tail)
-			l->acceptq_tail->q_next = c;
-		else
-			l->acceptq = c;
-		c->q_prev = l->acceptq_tail;
-		l->acceptq_tail = c;
-		l->acceptq_len++;
-		ports_bind_child(s, c);
-		stack_count(s, SYNACK_CTR_PassiveOpens);
-	}
+	if (l)
+		acceptq_push(s, l, c);
 	tcp_set_state(s, c, SYNACK_ESTABLISHED);
 	tcp_arm_keepalive(s, c);
 	if (l)
@@ -238,13 +244,14 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 	 * send again from SND.UNA.) */
 	if (seq_gt(seg->ack, c->snd_max)) {
 		rx_drop(s, rx, SYNACK_DROP_TCP_ACK_UNSENT);
-		tcp_send_ack(s, c);
+		challenge_ack(s, c, rx); /* throttled (RFC 5961 §7): spoofed data cannot farm ACKs */
 		return false;
 	}
-	/* RFC 5961 §5.2: an ACK older than SND.UNA - MAX.SND.WND is dropped with an ACK. */
+	/* RFC 5961 §5.2: an ACK older than SND.UNA - MAX.SND.WND is dropped with an ACK (a
+	 * challenge ACK, rate limited, as Linux's tcp_ack sends for a too-old ACK). */
 	if (seq_lt(seg->ack, c->snd_una - c->max_snd_wnd) && seq_lt(seg->ack, c->snd_una)) {
 		rx_drop(s, rx, SYNACK_DROP_TCP_ACK_OLD);
-		tcp_send_ack(s, c);
+		challenge_ack(s, c, rx);
 		return false;
 	}
 	bool dup = is_dupack(c, rx);

@@ -429,6 +429,26 @@ static bool check_syn(struct synack_stack *s, struct synack_tcb *c, struct rx *r
 	return false;
 }
 
+/* Data beyond RCV.NXT, already written at its place in the ring: recorded in the range map
+ * (or dropped when the map is full), its FIN kept for when the gap fills. */
+static void text_out_of_order(struct synack_stack *s, struct synack_tcb *c, struct rx *rx,
+			      seq_t seq, uint32_t len)
+{
+	bool fin = has(rx, SYNACK_TH_FIN) && !rx->text_dropped;
+	rx->text_dropped = true;
+	if (!ooo_add(&c->ooo, seq, seq_add(seq, len))) {
+		stack_count(s, SYNACK_CTR_TCPOFODrop);
+		rx_drop(s, rx, SYNACK_DROP_TCP_OOO_FULL);
+		return;
+	}
+	stack_count(s, SYNACK_CTR_TCPOFOQueue);
+	c->sack_recent = seq; /* RFC 2018 §4: its block goes first in the next SACK */
+	if (fin) {
+		c->ooo_fin = true;
+		c->ooo_fin_seq = seq_add(seq, len);
+	}
+}
+
 /* "seventh, process the segment text" */
 static bool process_text(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 {
@@ -467,20 +487,7 @@ static bool process_text(struct synack_stack *s, struct synack_tcb *c, struct rx
 	}
 	ring_write_at(&c->rcvq, c->rcvq.len + off, data, len);
 	if (off > 0) {
-		if (!ooo_add(&c->ooo, seq, seq_add(seq, len))) {
-			stack_count(s, SYNACK_CTR_TCPOFODrop);
-			rx_drop(s, rx, SYNACK_DROP_TCP_OOO_FULL);
-			rx->text_dropped = true;
-			return true;
-		}
-		stack_count(s, SYNACK_CTR_TCPOFOQueue);
-		c->sack_recent = seq; /* RFC 2018 §4: its block goes first in the next SACK */
-		if (has(rx, SYNACK_TH_FIN) && !rx->text_dropped) {
-			/* Kept with the data: it takes effect when the gap is filled. */
-			c->ooo_fin = true;
-			c->ooo_fin_seq = seq_add(seq, len);
-		}
-		rx->text_dropped = true;
+		text_out_of_order(s, c, rx, seq, len);
 		return true;
 	}
 	c->rcvq.len += len;

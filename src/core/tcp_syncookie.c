@@ -31,7 +31,8 @@ static uint16_t syn_window(const struct synack_stack *s, const struct synack_tcb
 
 static bool cookies_recent(const struct synack_stack *s, const struct synack_tcb *l)
 {
-	return l->syncookie_sent_us != 0 && s->now_us + 1 - l->syncookie_sent_us <= SYNCOOKIE_VALID_US;
+	return l->syncookie_sent_us != 0 &&
+	       s->now_us + 1 - l->syncookie_sent_us <= SYNCOOKIE_VALID_US;
 }
 
 bool syncookie_syn(struct synack_stack *s, struct synack_tcb *l, const struct rx *rx,
@@ -139,8 +140,7 @@ enum syncookie_verdict syncookie_ack(struct synack_stack *s, struct synack_tcb *
 	return SYNCOOKIE_CHILD;
 }
 
-void syncookie_child(struct synack_stack *s, struct synack_tcb *c,
-		     const struct synack_tcp_seg *ack)
+void syncookie_child(struct synack_stack *s, struct synack_tcb *c, const struct synack_tcp_seg *ack)
 {
 	seq_t iss = ack->ack - 1u;
 	c->iss = iss;

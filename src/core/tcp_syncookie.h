@@ -20,8 +20,8 @@ bool syncookie_syn(struct synack_stack *s, struct synack_tcb *l, const struct rx
 		   bool synq_full);
 
 enum syncookie_verdict {
-	SYNCOOKIE_NONE,  /* not a cookie ACK: the caller answers it as LISTEN does (RST) */
-	SYNCOOKIE_DROP,  /* a valid cookie, but the accept queue is full: dropped and counted */
+	SYNCOOKIE_NONE,	 /* not a cookie ACK: the caller answers it as LISTEN does (RST) */
+	SYNCOOKIE_DROP,	 /* a valid cookie, but the accept queue is full: dropped and counted */
 	SYNCOOKIE_CHILD, /* a valid cookie: *syn is the SYN it stood for; create the child */
 };
 

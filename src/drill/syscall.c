@@ -510,12 +510,16 @@ int drill_syscall_run(struct drill_run *r, const struct drill_event *ev)
 		pd->hi = (ev->has_end ? r->ev_end : r->now) + tol;
 		pd->done = done;
 		pd->timeout_at = !strcmp(ev->sc.name, "poll") ? timeout_at : -1;
-		drill_logf(r, "  %s() blocks", ev->sc.name);
+		drill_logf(r, "  synack: %s() blocks", ev->sc.name);
 		return 0;
 	}
 	char got[96];
 	fmt_ret(c.ret, got, sizeof got);
-	drill_logf(r, "  %s() %s", ev->sc.name, got);
+	if (c.newfd_live >= 0)
+		drill_logf(r, "  synack: %s() %s (its descriptor for the script's %lld)",
+			   ev->sc.name, got, (long long)ev->sc.ret);
+	else
+		drill_logf(r, "  synack: %s() %s", ev->sc.name, got);
 	if (ev->has_end) {
 		int64_t tol = drill_tolerance(r, r->ev_end);
 		if (r->now < r->ev_end - tol || r->now > r->ev_end + tol) {
@@ -549,7 +553,7 @@ int drill_syscall_retry(struct drill_run *r)
 	char got[96], ts[32];
 	fmt_ret(c.ret, got, sizeof got);
 	drill_fmt_time(r->now, ts, sizeof ts);
-	drill_logf(r, "  %s() returns at %s: %s", pd->ev->sc.name, ts, got);
+	drill_logf(r, "  synack: %s() returns at %s: %s", pd->ev->sc.name, ts, got);
 	if (r->now < pd->lo || r->now > pd->hi) {
 		char a[32], lo[32], hi[32];
 		drill_fmt_time(r->now, a, sizeof a);

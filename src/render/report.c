@@ -168,6 +168,13 @@ static int conn_section(FILE *f, const struct synack_conn *c, unsigned max_rows,
 	if (rc == 0)
 		rc = synack_tsg_svg(f, c, &to);
 	fputs("</div>\n", f);
+	/* The other direction too when it carried data (a request/response, an echo). */
+	to.dir = !to.dir;
+	if (rc == 0 && c->st[to.dir].bytes > 0) {
+		fputs("<div class=\"pic\">\n", f);
+		rc = synack_tsg_svg(f, c, &to);
+		fputs("</div>\n", f);
+	}
 	return rc;
 }
 

@@ -141,7 +141,11 @@ struct srow {
 	int col;      /* STATE/NOTE: column (OFFSTAGE: centred) */
 	int from, to; /* ARROW: columns */
 	bool retx, lost, late, unsent, uncertain;
-	uint64_t key; /* ARROW: to find it again for a LOST */
+	/* layout: where the row is drawn; a state sharing an arrow's row draws no time */
+	double y;
+	bool merged;
+	uint8_t slots; /* ARROW: columns whose state box is already on this row (bit per column) */
+	uint64_t key;  /* ARROW: to find it again for a LOST */
 	char text[160];
 };
 
@@ -341,8 +345,10 @@ static void draw_arrow(FILE *f, const struct srow *r, double y)
 
 static void draw_row(FILE *f, const struct srow *r, double y)
 {
-	fprintf(f, "<text x=\"10\" y=\"%.1f\">%llu.%06llu</text>\n", y + 4,
-		(unsigned long long)(r->t_us / 1000000), (unsigned long long)(r->t_us % 1000000));
+	if (!r->merged)
+		fprintf(f, "<text x=\"10\" y=\"%.1f\">%llu.%06llu</text>\n", y + 4,
+			(unsigned long long)(r->t_us / 1000000),
+			(unsigned long long)(r->t_us % 1000000));
 	if (r->kind == ROW_ARROW) {
 		draw_arrow(f, r, y);
 		return;
@@ -376,12 +382,55 @@ static double row_height(const struct srow *r)
 	return r->kind == ROW_ARROW ? ROW_H + 6 : ROW_H;
 }
 
+/* Can state row r share arrow row a's line (same instant, its column's box still free)? */
+static bool can_share(const struct srow *r, const struct srow *a, int col)
+{
+	return a->kind == ROW_ARROW && a->t_us == r->t_us && col == r->col &&
+	       !(a->slots & (1u << col));
+}
+
+/* Places the rows, as the text ladder does: a state change shares the row of its host's send
+ * at the same instant (drawn at the arrow's start), or of the arrival that caused it (at the
+ * arrow's end); everything else gets a row of its own. Returns the height used. */
+static double layout(struct svg_state *s)
+{
+	double y = TOP + 10;
+	for (size_t i = 0; i < s->n; i++) {
+		struct srow *r = &s->rows[i], *prev = i ? &s->rows[i - 1] : NULL;
+		struct srow *next = i + 1 < s->n ? &s->rows[i + 1] : NULL;
+		r->merged = false;
+		if (r->kind == ROW_STATE && r->col >= 0) {
+			if (prev && can_share(r, prev, prev->to)) {
+				r->y = prev->y + SLANT;
+				r->merged = true;
+				prev->slots |= (uint8_t)(1u << r->col);
+				continue;
+			}
+			if (next && can_share(r, next, next->from)) {
+				r->y = y; /* the next row, an arrow, is drawn at y too */
+				r->merged = true;
+				next->slots |= (uint8_t)(1u << r->col);
+				continue;
+			}
+		}
+		r->y = y;
+		y += row_height(r);
+	}
+	return y + 10;
+}
+
 static void header(struct synack_ladder *l, FILE *f, double h)
 {
 	const struct synack_ladder_opts *o = synack_ladder_opts_of(l);
 	if (o->title) {
+		/* Only the title's first line fits above the columns (SVG text does not wrap); the
+		 * whole title is in the <title> element, shown on hover. */
+		char first[160];
+		size_t n = strcspn(o->title, "\n");
+		snprintf(first, sizeof first, "%.*s", (int)(n < sizeof first ? n : sizeof first - 1),
+			 o->title);
 		fputs("<text class=\"title\" x=\"10\" y=\"18\">", f);
-		synack_svg_text(f, o->title);
+		synack_svg_text(f, first);
 		fputs("</text>\n", f);
 	}
 	fputs("<text x=\"10\" y=\"48\">time (s)</text>\n", f);
@@ -425,9 +474,9 @@ static void svg_finish(struct synack_ladder *l, void *state)
 	FILE *f = synack_ladder_opts_of(l)->out;
 	const char *title = synack_ladder_opts_of(l)->title;
 	elide(l, s);
-	double h = TOP + 20;
 	for (size_t i = 0; i < s->n; i++)
-		h += row_height(&s->rows[i]);
+		s->rows[i].slots = 0;
+	double h = layout(s);
 	if (s->html) {
 		fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\">\n<head>"
 		      "<meta charset=\"utf-8\"/>\n<title>",
@@ -439,11 +488,8 @@ static void svg_finish(struct synack_ladder *l, void *state)
 	}
 	synack_svg_open(f, W, h, !s->html, title ? title : "synack ladder");
 	header(l, f, h);
-	double y = TOP + 10;
-	for (size_t i = 0; i < s->n; i++) {
-		draw_row(f, &s->rows[i], y);
-		y += row_height(&s->rows[i]);
-	}
+	for (size_t i = 0; i < s->n; i++)
+		draw_row(f, &s->rows[i], s->rows[i].y);
 	synack_svg_close(f, !s->html);
 	if (s->html) {
 		synack_svg_zoom_script(f);

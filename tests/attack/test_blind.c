@@ -94,8 +94,14 @@ static struct synack_tcp_info server_info(struct world *w)
 static void spoof(struct world *w, uint8_t flags, uint32_t seq, uint32_t ack, const char *data)
 {
 	struct synack_tcp_seg seg = {
-		.sport = w->cport, .dport = PORT, .seq = seq, .ack = ack, .flags = flags,
-		.win = 502, .payload = (const uint8_t *)data, .len = data ? strlen(data) : 0,
+		.sport = w->cport,
+		.dport = PORT,
+		.seq = seq,
+		.ack = ack,
+		.flags = flags,
+		.win = 502,
+		.payload = (const uint8_t *)data,
+		.len = data ? strlen(data) : 0,
 	};
 	uint8_t frame[256];
 	int n = synack_tcp_emit(frame, sizeof(frame), CLIENT, SERVER, 0, &seg);
@@ -147,8 +153,9 @@ Test(blind, rst_spray_over_the_whole_space_does_not_reset)
 			     (unsigned long long)k);
 	}
 	uint64_t chal = counter(w.srv, SYNACK_CTR_TCPChallengeACK);
-	fprintf(stderr, "blind: %llu RSTs %u apart cover the sequence space; %llu landed in the "
-			"window (enough to reset a pre-RFC 5961 stack); %llu challenge ACKs\n",
+	fprintf(stderr,
+		"blind: %llu RSTs %u apart cover the sequence space; %llu landed in the "
+		"window (enough to reset a pre-RFC 5961 stack); %llu challenge ACKs\n",
 		(unsigned long long)n, stride, (unsigned long long)in_window,
 		(unsigned long long)chal);
 	cr_assert_geq(in_window, 1, "the spray covered the window");
@@ -174,10 +181,12 @@ Test(blind, only_the_exact_sequence_number_resets)
 			break;
 		cr_assert_neq(lo + k, i.rcv_nxt, "the exact RST did not reset");
 	}
-	fprintf(stderr, "blind: knowing RCV.NXT to within 4,096, the attacker needed %llu RSTs "
-			"(the exact one); blind it needs 2^31 on average, 2^32 at worst\n",
+	fprintf(stderr,
+		"blind: knowing RCV.NXT to within 4,096, the attacker needed %llu RSTs "
+		"(the exact one); blind it needs 2^31 on average, 2^32 at worst\n",
 		(unsigned long long)sent);
-	cr_assert_eq(sent, (uint64_t)(i.rcv_nxt - lo) + 1, "reset by the exact match and only by it");
+	cr_assert_eq(sent, (uint64_t)(i.rcv_nxt - lo) + 1,
+		     "reset by the exact match and only by it");
 	int err = 0;
 	size_t len = sizeof(err);
 	synack_getsockopt(w.srv, w.sfd, SYNACK_SOL_SOCKET, SYNACK_SO_ERROR, &err, &len);
@@ -226,9 +235,10 @@ Test(blind, data_spray_with_guessed_acks_is_never_delivered)
 	spoof(&w, SYNACK_TH_ACK | SYNACK_TH_PSH, i.rcv_nxt, i.snd_nxt + 100000, "INJECTED");
 	struct synack_counters c;
 	synack_stack_counters(w.srv, &c);
-	fprintf(stderr, "blind: %llu data segments across the space (%llu in the window) with "
-			"unacceptable ACKs: none delivered (%llu dropped as ACKing unsent data, "
-			"%llu as too old)\n",
+	fprintf(stderr,
+		"blind: %llu data segments across the space (%llu in the window) with "
+		"unacceptable ACKs: none delivered (%llu dropped as ACKing unsent data, "
+		"%llu as too old)\n",
 		(unsigned long long)n + 1, (unsigned long long)in_window,
 		(unsigned long long)c.drops[SYNACK_DROP_TCP_ACK_UNSENT],
 		(unsigned long long)c.drops[SYNACK_DROP_TCP_ACK_OLD]);
@@ -261,8 +271,9 @@ Test(blind, data_with_an_acceptable_ack_needs_an_in_window_sequence_number)
 	}
 	uint32_t last = start + (uint32_t)((sent - 1) * stride);
 	cr_assert_lt(last - i.rcv_nxt, i.rcv_wnd, "taken only once in the window");
-	fprintf(stderr, "blind: with the ACK known, %llu data segments one window apart found the "
-			"window (at most %llu)\n",
+	fprintf(stderr,
+		"blind: with the ACK known, %llu data segments one window apart found the "
+		"window (at most %llu)\n",
 		(unsigned long long)sent, (unsigned long long)(((uint64_t)1 << 32) / stride + 1));
 	synack_sim_destroy(w.sim);
 }
@@ -309,8 +320,8 @@ Test(blind, challenge_acks_are_limited_per_connection_with_a_random_limit)
 	/* CVE-2016-5696: with one global budget, the second connection's challenge ACK would
 	 * now be missing, telling an off-path attacker its RST hit a window. Per connection, the
 	 * second connection answers as usual. */
-	struct synack_tcp_seg seg = {.sport = me.port, .dport = 81, .seq = i2.rcv_nxt + 1,
-				     .flags = SYNACK_TH_RST};
+	struct synack_tcp_seg seg = {
+		.sport = me.port, .dport = 81, .seq = i2.rcv_nxt + 1, .flags = SYNACK_TH_RST};
 	uint8_t frame[64];
 	int n = synack_tcp_emit(frame, sizeof(frame), CLIENT, SERVER, 0, &seg);
 	synack_sim_inject(w.sim, w.srv, frame, (size_t)n);
@@ -321,11 +332,37 @@ Test(blind, challenge_acks_are_limited_per_connection_with_a_random_limit)
 	nxt = server_info(&w).rcv_nxt;
 	inexact_rsts(&w, w.cport, nxt, 5000);
 	uint64_t second = counter(w.srv, SYNACK_CTR_TCPChallengeACK) - first - 1;
-	fprintf(stderr, "blind: challenge ACKs for 5,000 in-window RSTs: %llu in one second, "
-			"%llu in the next (random limit, per connection)\n",
+	fprintf(stderr,
+		"blind: challenge ACKs for 5,000 in-window RSTs: %llu in one second, "
+		"%llu in the next (random limit, per connection)\n",
 		(unsigned long long)first, (unsigned long long)second);
 	cr_assert(second >= 501 && second <= 1500);
 	cr_assert_neq(second, first, "the limit is drawn at random each second");
 	cr_assert_eq(server_info(&w).state, SYNACK_ESTABLISHED);
+	synack_sim_destroy(w.sim);
+}
+
+Test(blind, acks_for_bad_acknowledgments_are_throttled)
+{
+	/* RFC 5961 §5.2 answers in-window data whose ACK is unacceptable with an ACK; §7 asks to
+	 * throttle such ACKs. 5,000 of them in one instant draw at most the per-second limit. */
+	struct world w;
+	establish(&w, 7);
+	struct synack_tcp_info i = server_info(&w);
+	uint64_t sent0 = counter(w.srv, SYNACK_CTR_OutSegs);
+	for (int k = 0; k < 2500; k++) {
+		spoof(&w, SYNACK_TH_ACK, i.rcv_nxt, i.snd_nxt + 1000000, NULL); /* unsent */
+		spoof(&w, SYNACK_TH_ACK, i.rcv_nxt, i.snd_una - 2000000, NULL); /* too old */
+	}
+	uint64_t acks = counter(w.srv, SYNACK_CTR_OutSegs) - sent0;
+	struct synack_counters c;
+	synack_stack_counters(w.srv, &c);
+	fprintf(stderr, "blind: 5,000 segments with unacceptable ACKs drew %llu ACKs\n",
+		(unsigned long long)acks);
+	cr_assert_eq(c.drops[SYNACK_DROP_TCP_ACK_UNSENT], 2500);
+	cr_assert_eq(c.drops[SYNACK_DROP_TCP_ACK_OLD], 2500);
+	cr_assert(acks >= 501 && acks <= 1500, "%llu ACKs", (unsigned long long)acks);
+	cr_assert_eq(acks, counter(w.srv, SYNACK_CTR_TCPChallengeACK));
+	still_works(&w);
 	synack_sim_destroy(w.sim);
 }

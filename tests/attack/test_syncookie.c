@@ -28,8 +28,12 @@ static void init_mode(struct segtest *t, int mode, int backlog, int *lfd)
 /* A Linux-like SYN: MSS, SACK-permitted, TS, window scale `ws`. */
 static struct synack_tcp_opts linux_syn_opts(uint16_t mss, uint8_t ws, uint32_t tsval)
 {
-	return (struct synack_tcp_opts){.has_mss = true, .mss = mss, .sack_ok = true,
-					.has_ts = true, .ts_val = tsval, .has_wscale = true,
+	return (struct synack_tcp_opts){.has_mss = true,
+					.mss = mss,
+					.sack_ok = true,
+					.has_ts = true,
+					.ts_val = tsval,
+					.has_wscale = true,
 					.wscale = ws};
 }
 
@@ -109,8 +113,8 @@ Test(syncookie, without_timestamps_only_the_table_mss_survives)
 	struct segtest t;
 	int lfd;
 	init_mode(&t, 2, 128, &lfd);
-	struct synack_tcp_opts o = {.has_mss = true, .mss = 1400, .sack_ok = true,
-				    .has_wscale = true, .wscale = 6};
+	struct synack_tcp_opts o = {
+		.has_mss = true, .mss = 1400, .sack_ok = true, .has_wscale = true, .wscale = 6};
 	ST_IN(&t, .flags = F_S, .seq = 50, .opts = o);
 	struct st_seg sa;
 	st_expect_ack(&t, F_S | F_A, 51, &sa);
@@ -141,9 +145,13 @@ Test(syncookie, every_mss_and_option_combination_round_trips)
 			struct segtest t;
 			int lfd;
 			init_mode(&t, 2, 128, &lfd);
-			struct synack_tcp_opts o = {.has_mss = true, .mss = mss[m],
-						    .sack_ok = combo & 1, .has_wscale = combo & 2,
-						    .wscale = 3, .has_ts = true, .ts_val = 9};
+			struct synack_tcp_opts o = {.has_mss = true,
+						    .mss = mss[m],
+						    .sack_ok = combo & 1,
+						    .has_wscale = combo & 2,
+						    .wscale = 3,
+						    .has_ts = true,
+						    .ts_val = 9};
 			ST_IN(&t, .flags = F_S, .seq = 7, .opts = o);
 			struct st_seg sa;
 			st_expect_ack(&t, F_S | F_A, 8, &sa);
@@ -163,8 +171,7 @@ Test(syncookie, every_mss_and_option_combination_round_trips)
 
 /* Sends the ACK (seq, ack) to the listener and asserts it is answered as a segment without a
  * connection: <SEQ=SEG.ACK><CTL=RST>, no connection, SyncookiesFailed counted `failed`. */
-static void expect_rejected(struct segtest *t, int lfd, uint32_t seq, uint32_t ack,
-			    uint64_t failed)
+static void expect_rejected(struct segtest *t, int lfd, uint32_t seq, uint32_t ack, uint64_t failed)
 {
 	ST_IN(t, .flags = F_A, .seq = seq, .ack = ack);
 	st_expect(t, F_R, ack, 0, NULL);
@@ -182,18 +189,18 @@ Test(syncookie, forged_cookies_never_create_a_connection)
 	ST_IN(&t, .flags = F_S, .seq = 1000);
 	struct st_seg sa;
 	st_expect_ack(&t, F_S | F_A, 1001, &sa);
-	expect_rejected(&t, lfd, 1001, sa.seq + 1 + 4, 1);      /* wrong hash */
-	expect_rejected(&t, lfd, 1001 + 4096, sa.seq + 1, 2);   /* another peer ISN */
+	expect_rejected(&t, lfd, 1001, sa.seq + 1 + 4, 1);    /* wrong hash */
+	expect_rejected(&t, lfd, 1001 + 4096, sa.seq + 1, 2); /* another peer ISN */
 	uint32_t count = synack_cookie_counter(t.now);
 	uint32_t stale = synack_cookie_make_raw(t.cfg.secret, &tup, 1000, count - 2, 0);
-	expect_rejected(&t, lfd, 1001, stale + 1, 3);           /* two periods old */
+	expect_rejected(&t, lfd, 1001, stale + 1, 3); /* two periods old */
 	uint32_t badidx = synack_cookie_make_raw(t.cfg.secret, &tup, 1000, count, 4);
-	expect_rejected(&t, lfd, 1001, badidx + 1, 4);          /* MSS index outside the table */
+	expect_rejected(&t, lfd, 1001, badidx + 1, 4); /* MSS index outside the table */
 	uint8_t other[16];
 	memcpy(other, t.cfg.secret, 16);
 	other[3] ^= 0x10;
 	uint32_t wrongkey = synack_cookie_make_raw(other, &tup, 1000, count, 3);
-	expect_rejected(&t, lfd, 1001, wrongkey + 1, 5);        /* another stack's secret */
+	expect_rejected(&t, lfd, 1001, wrongkey + 1, 5); /* another stack's secret */
 	/* The genuine one still works. */
 	ST_IN(&t, .flags = F_A, .seq = 1001, .ack = sa.seq + 1);
 	cr_assert_geq(synack_accept(t.s, lfd, NULL), 0);

@@ -1,8 +1,8 @@
 /* A SYN flood on the simulated network (include/synack/sim.h): 100,000 spoofed SYNs in 10
  * virtual seconds (10,000 per second, from random addresses of 198.18.0.0/15, RFC 2544's
  * benchmarking range) hit a server listening with backlog 64, while a legitimate client opens
- * 1,000 connections (one every 10 ms from 10 ms on, all during the flood), each sending a 64-byte message
- * and reading its echo before closing.
+ * 1,000 connections (one every 10 ms from 10 ms on, all during the flood), each sending a 64-byte
+ * message and reading its echo before closing.
  *
  *   - cookies mode 1 (Linux's default) and mode 2: every one of the 1,000 exchanges succeeds,
  *     and the server's memory stays under FLOOD_MEM_BOUND however many SYNs arrive;
@@ -28,7 +28,7 @@
 #define MSG 64
 #define FLOOD_SYNS 100000
 #define FLOOD_US 10000000ull   /* 10 s */
-#define TICK_US 1000ull        /* the flood and the apps run every millisecond */
+#define TICK_US 1000ull	       /* the flood and the apps run every millisecond */
 #define CONN_EVERY_US 10000ull /* a legitimate connection every 10 ms */
 #define END_US 400000000ull    /* give up at 400 s */
 #define MAX_SRV_FDS 1024
@@ -113,8 +113,12 @@ static void spoof_syn(struct flood *f)
 		.seq = (uint32_t)synack_rng_next(&f->rng),
 		.flags = SYNACK_TH_SYN,
 		.win = 64240,
-		.opts = {.has_mss = true, .mss = 1460, .sack_ok = true, .has_ts = true,
-			 .ts_val = (uint32_t)synack_rng_next(&f->rng), .has_wscale = true,
+		.opts = {.has_mss = true,
+			 .mss = 1460,
+			 .sack_ok = true,
+			 .has_ts = true,
+			 .ts_val = (uint32_t)synack_rng_next(&f->rng),
+			 .has_wscale = true,
 			 .wscale = 7},
 	};
 	uint32_t src = 0xc6120000u | (uint32_t)synack_rng_below(&f->rng, 0x20000);
@@ -398,8 +402,10 @@ Test(synflood, a_half_open_entry_holds_no_buffers)
 	for (int i = 0; i < 4000; i++)
 		spoof_syn(&f);
 	size_t per = (synack_stack_live_bytes(f.srv) - f.base_bytes) / 4000;
-	fprintf(stderr, "synflood: a half-open entry costs %zu bytes (4,000 entries, hash table "
-			"growth included)\n", per);
+	fprintf(stderr,
+		"synflood: a half-open entry costs %zu bytes (4,000 entries, hash table "
+		"growth included)\n",
+		per);
 	cr_assert_lt(per, 1024, "%zu bytes per half-open entry", per);
 	struct synack_counters c;
 	synack_stack_counters(f.srv, &c);

@@ -94,3 +94,62 @@ Test(chaos, random_segments_and_calls_never_break_anything, .timeout = 120)
 		st_fini(&t);
 	}
 }
+
+/* The same at a listener: SYNs, ACKs, RSTs, FINs and data from eight client ports, with ACK
+ * numbers near the SYN-ACKs actually sent, while the application accepts, reads, writes and
+ * closes at random. */
+Test(chaos, listener_under_random_traffic, .timeout = 120)
+{
+	uint64_t opens = 0, accepted = 0;
+	for (uint64_t seed = 1; seed <= 300; seed++) {
+		rng = seed * 0xD1B54A32D192ED03ull;
+		struct synack_config cfg;
+		st_config(&cfg);
+		cfg.syncookies = (uint8_t)rnd(3);
+		struct segtest t;
+		st_init(&t, &cfg);
+		int lfd = st_listen(&t, 80, (int)rnd(4));
+		uint32_t iss[8] = {0}, isn[8];
+		int fds[16], nfds = 0;
+		for (int k = 0; k < 8; k++)
+			isn[k] = rnd(0xFFFFFFFFu);
+		for (int i = 0; i < 300; i++) {
+			int k = (int)rnd(8);
+			uint16_t port = (uint16_t)(20000 + k);
+			if (rnd(4) == 0) {
+				int fd = synack_accept(t.s, lfd, NULL);
+				accepted += fd >= 0;
+				if (fd >= 0 && nfds < 16)
+					fds[nfds++] = fd;
+				else if (fd >= 0)
+					synack_close(t.s, fd);
+			} else if (rnd(5) == 0 && nfds > 0) {
+				int j = (int)rnd((uint32_t)nfds);
+				random_call(&t, &fds[j]);
+				if (fds[j] < 0)
+					fds[j] = fds[--nfds];
+			} else {
+				uint8_t flags = flag_sets[rnd(sizeof flag_sets)];
+				static uint8_t data[1500];
+				ST_IN(&t, .flags = flags, .seq = isn[k] + rnd(3) + (flags & F_S ? 0 : 1),
+				      .ack = iss[k] + rnd(3), .sport = port, .data = data,
+				      .len = rnd(3) == 0 ? rnd(1500) : 0);
+			}
+			/* What went out answers port k (processing is synchronous): remember the
+			 * SYN-ACK's sequence number so that later ACKs can hit it. */
+			struct st_seg o;
+			while (st_next(&t, &o))
+				if ((o.flags & (F_S | F_A)) == (F_S | F_A))
+					iss[k] = o.seq + 1;
+			t.nframes = t.next = 0;
+			t.nev = 0;
+		}
+		opens += st_counter(&t, SYNACK_CTR_PassiveOpens);
+		st_at(&t, t.now + 400000000ull);
+		st_fini(&t);
+	}
+	cr_assert_gt(opens, 100, "the chaos reaches established connections (%llu)",
+		     (unsigned long long)opens);
+	cr_assert_gt(accepted, 50, "and the application gets some (%llu)",
+		     (unsigned long long)accepted);
+}

@@ -26,7 +26,7 @@ Test(cookie, mss_table_picks_largest_entry_not_above_peer_mss)
 {
 	static const struct {
 		uint16_t peer, idx;
-	} cases[] = {{0, 0},	 {100, 0},  {535, 0},	{536, 0},  {1299, 0}, {1300, 1},
+	} cases[] = {{0, 0},	{100, 0},  {535, 0},  {536, 0},	 {1299, 0}, {1300, 1},
 		     {1439, 1}, {1440, 2}, {1459, 2}, {1460, 3}, {9000, 3}, {65535, 3}};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		cr_assert_eq(synack_cookie_mss_index(cases[i].peer), cases[i].idx, "peer mss %u",
@@ -182,14 +182,16 @@ Test(cookie, random_acks_never_validate)
 
 Test(cookie, timestamp_round_trip_every_option_combination)
 {
-	static const uint32_t clocks[] = {0, 1, 5, 63, 64, 65, 1000, 123456789, 0xffffffc0u,
-					  0xffffffffu};
+	static const uint32_t clocks[] = {0,  1,    5,	       63,	    64,
+					  65, 1000, 123456789, 0xffffffc0u, 0xffffffffu};
 	for (unsigned ws = 0; ws <= 15; ws++)
 		for (unsigned flags = 0; flags < 4; flags++)
 			for (size_t k = 0; k < sizeof(clocks) / sizeof(clocks[0]); k++) {
-				struct synack_cookie_opts o = {
-					.wscale_ok = ws != 15, .snd_wscale = ws == 15 ? 0 : (uint8_t)ws,
-					.sack_ok = flags & 1, .ecn_ok = flags & 2};
+				struct synack_cookie_opts o = {.wscale_ok = ws != 15,
+							       .snd_wscale =
+								       ws == 15 ? 0 : (uint8_t)ws,
+							       .sack_ok = flags & 1,
+							       .ecn_ok = flags & 2};
 				uint32_t now = clocks[k];
 				uint32_t ts = synack_cookie_ts_encode(now, &o);
 				cr_assert_lt(now - ts, 64u, "never ahead, at most one step back");

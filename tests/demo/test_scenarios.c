@@ -513,9 +513,13 @@ Test(demo, abort_sends_rst)
 	run_free(r);
 }
 
-Test(demo, syn_flood_turns_the_client_away)
+Test(demo, syn_flood_without_cookies_turns_the_client_away)
 {
-	struct run *r = run_sc("syn-flood");
+	struct synack_demo_opts o;
+	synack_demo_opts_default(&o);
+	o.scenario = "syn-flood";
+	o.syncookies = 0;
+	struct run *r = run_opts(&o);
 	size_t syns = 0, dropped = 0;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct ev *e = &r->evs[i];
@@ -531,6 +535,26 @@ Test(demo, syn_flood_turns_the_client_away)
 	cr_assert(e);
 	cr_assert_str_eq(e->err, "ETIMEDOUT");
 	expect_summary(r, 0, "CLOSED", "CLOSED");
+	run_free(r);
+}
+
+Test(demo, syn_flood_with_cookies_lets_the_client_in)
+{
+	struct run *r = run_sc("syn-flood");
+	size_t dropped = 0, synacks_to_client = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct ev *e = &r->evs[i];
+		if (!strcmp(e->host, "server") && !strcmp(e->ev, "drop") &&
+		    !strcmp(e->reason, "tcp_synq_full"))
+			dropped++;
+		if (!strcmp(e->host, "server") && !strcmp(e->ev, "tx") && !strcmp(e->flags, "S.") &&
+		    e->ack == r->iss[0] + 1)
+			synacks_to_client++;
+	}
+	cr_assert_eq(dropped, 0, "SYNs beyond the full queue get cookies, not drops");
+	cr_assert_eq(synacks_to_client, 1, "one (cookie) SYN-ACK, never retransmitted");
+	cr_assert_null(find_ev(r, "client", "error", NULL, 0));
+	expect_summary(r, 14, "CLOSED", "CLOSED");
 	run_free(r);
 }
 

@@ -62,8 +62,23 @@ static void replay(const char *target, harness_fn fn, int min_seeds)
 	replay_dir(dir, fn);
 }
 
-Test(fuzz_regress, wire) { replay("fuzz_wire", synack_fuzz_wire, 8); }
-Test(fuzz_regress, drill) { replay("fuzz_drill", synack_fuzz_drill, 10); }
-Test(fuzz_regress, http) { replay("fuzz_http", synack_fuzz_http, 7); }
-Test(fuzz_regress, pcap) { replay("fuzz_pcap", synack_fuzz_pcap, 7); }
-Test(fuzz_regress, stack) { replay("fuzz_stack", synack_fuzz_stack, 4); }
+Test(fuzz_regress, wire)
+{
+	replay("fuzz_wire", synack_fuzz_wire, 8);
+}
+Test(fuzz_regress, drill)
+{
+	replay("fuzz_drill", synack_fuzz_drill, 10);
+}
+Test(fuzz_regress, http)
+{
+	replay("fuzz_http", synack_fuzz_http, 7);
+}
+Test(fuzz_regress, pcap)
+{
+	replay("fuzz_pcap", synack_fuzz_pcap, 7);
+}
+Test(fuzz_regress, stack)
+{
+	replay("fuzz_stack", synack_fuzz_stack, 4);
+}

@@ -92,3 +92,37 @@ Test(csum, tcp_odd_length)
 	/* 0x141d - 0x14 + 0x15 + 0x4100 = 0x551e -> ~ = 0xaae1 */
 	cr_assert_eq(synack_tcp_csum(0x0a000001, 0x0a000002, t, 21), 0xaae1);
 }
+
+/* The sum is taken 8 bytes at a time: it must equal, exactly and before folding, the sum of the
+ * big-endian 16-bit words one by one, at every length and alignment, and past the 512 KiB
+ * blocks after which the wide lanes are emptied. */
+static uint32_t csum_reference(uint32_t sum, const uint8_t *p, size_t len)
+{
+	uint64_t acc = sum;
+	size_t i = 0;
+	for (; i + 1 < len; i += 2)
+		acc += (uint32_t)p[i] << 8 | p[i + 1];
+	if (i < len)
+		acc += (uint32_t)p[i] << 8;
+	while (acc >> 32)
+		acc = (acc & 0xffffffffu) + (acc >> 32);
+	return (uint32_t)acc;
+}
+
+Test(csum, wide_sum_is_exact)
+{
+	static uint8_t b[(1u << 20) + 64];
+	uint32_t x = 12345;
+	for (size_t i = 0; i < sizeof(b); i++) {
+		x = x * 1103515245u + 12345u;
+		b[i] = (uint8_t)(x >> 16);
+	}
+	for (size_t off = 0; off < 8; off++)
+		for (size_t len = 0; len <= 300; len++)
+			cr_assert_eq(synack_csum_add(0xfedcba98u, b + off, len),
+				     csum_reference(0xfedcba98u, b + off, len), "off %zu len %zu", off,
+				     len);
+	cr_assert_eq(synack_csum_add(7, b + 3, sizeof(b) - 3), csum_reference(7, b + 3, sizeof(b) - 3));
+	memset(b, 0xff, sizeof(b));
+	cr_assert_eq(synack_csum_add(0, b, sizeof(b) - 1), csum_reference(0, b, sizeof(b) - 1));
+}
