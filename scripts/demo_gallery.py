@@ -47,8 +47,10 @@ S = [
   "The client enables SO_KEEPALIVE with short settings (idle 10 s, interval 2 s, 3 probes, instead of Linux's 7200/75/9). At 1 s the server is cut off. After 10 s of silence the client sends a probe with seq = SND.NXT − 1 (one byte the peer has already acknowledged, so a live peer must answer), then two more 2 s apart; none is answered, and after the third interval the connection is reset with ETIMEDOUT. The server never learns: it is still ESTABLISHED.", None),
  ("abort", [], "How does a connection end abruptly?",
   "The client sets SO_LINGER {on, 0 s} and closes: instead of a FIN it sends R., and its connection is gone at once (no TIME-WAIT). The server's next read reports ECONNRESET.", None),
- ("syn-flood", [], "What does a SYN flood do?",
-  "Spoofed SYNs from random addresses in 198.18.0.0/15 arrive at a server listening with backlog 4 and SYN cookies off. The first four fill the SYN queue (SYN-RECEIVED, SYN-ACKs sent to addresses that will never answer); later SYNs are dropped (tcp_synq_full). The legitimate client's SYN and its retries are dropped too, and it gives up with ETIMEDOUT (syn_retries 3 here). The half-open entries leave only after their SYN-ACK retries run out, 63 s later. (SYN cookies, a later issue, are the cure.)", head_tail(26, 8)),
+ ("syn-flood", [], "What does a SYN flood do, and how do SYN cookies defeat it?",
+  "4,000 spoofed SYNs from random addresses in 198.18.0.0/15, 2,000 per virtual second, arrive at a server listening with backlog 4. The first four fill the SYN queue (SYN-RECEIVED, SYN-ACKs to addresses that will never answer); only those are drawn, and a note every 1,000 SYNs counts the rest. From then on the server answers each SYN with a SYN cookie (syncookies 1, the default, as Linux): a SYN-ACK whose ISN encodes the connection, keeping no state. Half a second into the flood the legitimate client connects: its SYN gets a cookie SYN-ACK, its ACK brings the cookie back, the server creates the connection from it (SYN-RECEIVED → ESTABLISHED in one step) and the echo and the close go through as if there were no flood.", None),
+ ("syn-flood", ["--syncookies", "0"], "And without SYN cookies?",
+  "The same flood with `--syncookies 0`: once the SYN queue is full every SYN is dropped (tcp_synq_full), the legitimate client's included. It retries at 1, 3 and 7 s — after the flood has stopped, but the spoofed half-open entries stay until their SYN-ACK retries run out, 63 s later — and gives up with ETIMEDOUT (syn_retries 3 here).", None),
  ("transfer", ["--bytes", "1048576"], "What does a bulk transfer look like?",
   "The client sends 1 MiB: MSS-sized segments (1448 bytes: 1460 minus the 12 bytes of the timestamp option) in flights limited by the congestion and receive windows, each acknowledged. The middle of the ladder is elided; the summary's SHA-256 of what was sent and what was read match.", None),
 ]
@@ -88,7 +90,7 @@ Reading the ladders:
 Options: `--scenario NAME`, `--list`, `--format text|jsonl|svg|html`, `--absolute`,
 `--max-rows N`, `--loss P --dup P --reorder P --corrupt P` (per frame, both directions),
 `--delay MS --jitter MS --seed N`, `--bytes N --mss N --msl MS --syn-retries N
---synack-retries N`, `--limit S`, `--pcap FILE` (a capture of the client's link for tcpdump
+--synack-retries N --syncookies N`, `--limit S`, `--pcap FILE` (a capture of the client's link for tcpdump
 or Wireshark). The same options give the same output, byte for byte.
 The excerpts below are real output (`synack demo --scenario NAME`); `scripts/demo_gallery.py
 build/synack docs/demo.md` regenerates this page.

@@ -46,6 +46,7 @@ static void usage(FILE *f)
 		"    --bytes N         transfer size (1048576)  --mss N   MSS announced (1460)\n"
 		"    --msl MS          TIME-WAIT lasts 2*MSL (30000)\n"
 		"    --syn-retries N (6)   --synack-retries N (5)\n"
+		"    --syncookies N    0 never, 1 when the SYN queue is full (default), 2 always\n"
 		"    --limit S         stop after S virtual seconds (1000)\n"
 		"    --pcap FILE       also capture the client's link to FILE (tcpdump -r FILE)\n\n"
 		"EXIT STATUS\n"
@@ -66,7 +67,7 @@ static int parse_num(const char *s, double lo, double hi, double *out)
 enum {
 	OPT_LIST = 256, OPT_FORMAT, OPT_ABS, OPT_ROWS, OPT_LOSS, OPT_DUP, OPT_REORDER,
 	OPT_CORRUPT, OPT_DELAY, OPT_JITTER, OPT_SEED, OPT_BYTES, OPT_MSS, OPT_MSL, OPT_SYNR,
-	OPT_SYNACKR, OPT_LIMIT, OPT_PCAP
+	OPT_SYNACKR, OPT_LIMIT, OPT_PCAP, OPT_COOKIES
 };
 
 static const struct option longopts[] = {
@@ -83,6 +84,7 @@ static const struct option longopts[] = {
 	{"syn-retries", required_argument, NULL, OPT_SYNR},
 	{"synack-retries", required_argument, NULL, OPT_SYNACKR},
 	{"limit", required_argument, NULL, OPT_LIMIT}, {"pcap", required_argument, NULL, OPT_PCAP},
+	{"syncookies", required_argument, NULL, OPT_COOKIES},
 	{NULL, 0, NULL, 0},
 };
 
@@ -109,6 +111,7 @@ static int numeric_opt(int c, const char *arg, struct synack_demo_opts *o)
 	case OPT_MSL: if (v < 1 || v > 3.6e6) return -EINVAL; o->msl_ms = (uint32_t)v; break;
 	case OPT_SYNR: if (v > 255) return -EINVAL; o->syn_retries = (int)v; break;
 	case OPT_SYNACKR: if (v > 255) return -EINVAL; o->synack_retries = (int)v; break;
+	case OPT_COOKIES: if (v > 2) return -EINVAL; o->syncookies = (int)v; break;
 	case OPT_LIMIT: if (v < 1 || v > 1e9) return -EINVAL; o->limit_ms = (uint64_t)v * 1000; break;
 	default: return -EINVAL;
 	}

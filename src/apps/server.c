@@ -77,7 +77,7 @@ static void run_echo(struct app_conn *c)
 /* Reads and throws away; true when the peer's FIN was read or the connection failed. */
 static bool drain(struct app_conn *c)
 {
-	uint8_t scratch[4096];
+	uint8_t scratch[65536];
 	for (;;) {
 		ssize_t n = synack_recv(c->s, c->fd, scratch, sizeof scratch, 0);
 		if (n == -EAGAIN)

@@ -31,7 +31,7 @@ struct synack_tcb;
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
 #define SYNACK_LISTEN_BUCKETS 64
-#define SYNACK_BIND_BUCKETS 256
+#define SYNACK_BIND_BUCKETS 4096
 
 struct synack_stack {
 	struct synack_config cfg;

@@ -30,6 +30,7 @@ void synack_demo_opts_default(struct synack_demo_opts *o)
 	o->bytes = 1u << 20;
 	o->syn_retries = -1;
 	o->synack_retries = -1;
+	o->syncookies = -1;
 	o->limit_ms = DEMO_LIMIT_MS_DEFAULT;
 }
 
@@ -171,6 +172,10 @@ static void demo_trace(void *ctx, const struct synack_trace_event *ev)
 	}
 	if (ev->kind == SYNACK_TRACE_ERROR && !d->first_err[who])
 		d->first_err[who] = ev->err;
+	if (d->def->show && !d->def->show(d, ev)) {
+		d->hidden++;
+		return;
+	}
 	synack_ladder_event(d->ladder, ev);
 }
 
@@ -236,6 +241,8 @@ static int add_host(struct demo *d, int who)
 		cfg.syn_retries = (uint8_t)o->syn_retries;
 	if (o->synack_retries >= 0)
 		cfg.synack_retries = (uint8_t)o->synack_retries;
+	if (o->syncookies >= 0)
+		cfg.syncookies = (uint8_t)o->syncookies;
 	d->hctx[who] = (struct demo_host_ctx){d, who};
 	d->fault[who] = (struct synack_fault_params){
 		.loss = o->loss, .dup = o->dup, .reorder = o->reorder, .corrupt = o->corrupt,

@@ -133,7 +133,8 @@ static void lex_number(struct lexer *lx)
 			lx->i++;
 		t = push(lx, DRILL_TOK_INT, start, lx->line);
 		t->ival = strtoull(lx->s + start, NULL, 16);
-		t->usecs = (int64_t)t->ival * 1000000;
+		/* Saturate as decimal_usecs does: a huge hex number must not overflow. */
+		t->usecs = (int64_t)(t->ival < 100000000ULL ? t->ival : 100000000ULL) * 1000000;
 		t->len = lx->i - start;
 		return;
 	}

@@ -423,8 +423,14 @@ static void header(struct synack_ladder *l, FILE *f, double h)
 {
 	const struct synack_ladder_opts *o = synack_ladder_opts_of(l);
 	if (o->title) {
+		/* Only the title's first line fits above the columns (SVG text does not wrap); the
+		 * whole title is in the <title> element, shown on hover. */
+		char first[160];
+		size_t n = strcspn(o->title, "\n");
+		snprintf(first, sizeof first, "%.*s", (int)(n < sizeof first ? n : sizeof first - 1),
+			 o->title);
 		fputs("<text class=\"title\" x=\"10\" y=\"18\">", f);
-		synack_svg_text(f, o->title);
+		synack_svg_text(f, first);
 		fputs("</text>\n", f);
 	}
 	fputs("<text x=\"10\" y=\"48\">time (s)</text>\n", f);
