@@ -65,7 +65,15 @@ for i in $(seq "$RUNS"); do
 	wait_pid "$p" 10
 done
 
-echo "64 MiB transfer, MiB/s (runs: median)"
-printf '  %-34s %s : %s\n' "kernel -> synack (TUN)" "${k2s[*]}" "$(printf '%s\n' "${k2s[@]}" | median)"
-printf '  %-34s %s : %s\n' "synack -> kernel (TUN)" "${s2k[*]}" "$(printf '%s\n' "${s2k[@]}" | median)"
-printf '  %-34s %s : %s\n' "kernel -> kernel (veth, MTU 1500)" "${k2k[*]}" "$(printf '%s\n' "${k2k[@]}" | median)"
+best() { sort -n | tail -n 1; }
+echo "conditions: $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))," \
+	"load $(cut -d' ' -f1-3 /proc/loadavg), Linux $(uname -r), synack $(git rev-parse --short HEAD 2>/dev/null || echo '?')," \
+	"TUN and veth MTU 1500, $RUNS runs each"
+echo "64 MiB transfer, MiB/s: runs | best | median"
+row() {
+	local name=$1; shift
+	printf '  %-34s %s | %s | %s\n' "$name" "$*" "$(printf '%s\n' "$@" | best)" "$(printf '%s\n' "$@" | median)"
+}
+row "kernel -> synack (TUN)" "${k2s[@]}"
+row "synack -> kernel (TUN)" "${s2k[@]}"
+row "kernel -> kernel (veth, MTU 1500)" "${k2k[@]}"

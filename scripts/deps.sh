@@ -12,6 +12,8 @@ command -v ping >/dev/null || need+=(iputils-ping)
 command -v xmllint >/dev/null || need+=(libxml2-utils)
 command -v chromium >/dev/null || need+=(chromium) # render-check: the HTML report in a headless browser
 command -v ss >/dev/null || need+=(iproute2)
+command -v wrk >/dev/null || need+=(wrk)             # interop: HTTP keep-alive load against the http app
+command -v hping3 >/dev/null || need+=(hping3)       # bench: the SYN flood on the wire
 # make fuzz / fuzz-check: clang with libFuzzer (Debian 12: clang 14, runtime in libclang-rt-14-dev).
 fuzz/have-libfuzzer.sh clang >/dev/null 2>&1 || need+=(clang libclang-rt-14-dev)
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -46,7 +46,7 @@ static void usage(FILE *f)
 		"    --bytes N         transfer size (1048576)  --mss N   MSS announced (1460)\n"
 		"    --msl MS          TIME-WAIT lasts 2*MSL (30000)\n"
 		"    --syn-retries N (6)   --synack-retries N (5)\n"
-		"    --syncookies N    SYN cookies: 0 never, 1 when the SYN queue is full, 2 always (1)\n"
+		"    --syncookies N    0 never, 1 when the SYN queue is full (default), 2 always\n"
 		"    --limit S         stop after S virtual seconds (1000)\n"
 		"    --pcap FILE       also capture the client's link to FILE (tcpdump -r FILE)\n\n"
 		"EXIT STATUS\n"
@@ -83,8 +83,8 @@ static const struct option longopts[] = {
 	{"mss", required_argument, NULL, OPT_MSS},   {"msl", required_argument, NULL, OPT_MSL},
 	{"syn-retries", required_argument, NULL, OPT_SYNR},
 	{"synack-retries", required_argument, NULL, OPT_SYNACKR},
-	{"syncookies", required_argument, NULL, OPT_COOKIES},
 	{"limit", required_argument, NULL, OPT_LIMIT}, {"pcap", required_argument, NULL, OPT_PCAP},
+	{"syncookies", required_argument, NULL, OPT_COOKIES},
 	{NULL, 0, NULL, 0},
 };
 

@@ -20,6 +20,7 @@
 
 #include <errno.h>
 
+#include "core/bytes.h"
 #include "core/seq.h"
 #include "core/tcb.h"
 
@@ -29,16 +30,6 @@
 #define ERR_BURST 50       /* errors sent back to back at most ... */
 #define ERR_EVERY_US 1000  /* ... then one per millisecond */
 
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
 
 /* Wraps msg (an ICMP message whose checksum field is zero) in an IPv4 header to dst and
  * sends it. The frame is built in memory from the stack's allocator. */

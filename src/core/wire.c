@@ -6,6 +6,7 @@
  * the layouts Linux writes, byte for byte, so captures of synack and of Linux compare equal. */
 #include <string.h>
 
+#include "core/bytes.h"
 #include "synack/trace.h"
 #include "synack/wire.h"
 
@@ -18,27 +19,6 @@
 /* RFC 7323 §2.3: "If a Window Scale option is received with a shift.cnt value larger than 14,
  * the TCP SHOULD log the error but MUST use 14 instead of the specified value." */
 #define TCP_MAX_WSCALE 14
-
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 /* ---- IPv4 ---------------------------------------------------------------------------------- */
 

@@ -172,6 +172,10 @@ static void demo_trace(void *ctx, const struct synack_trace_event *ev)
 	}
 	if (ev->kind == SYNACK_TRACE_ERROR && !d->first_err[who])
 		d->first_err[who] = ev->err;
+	if (d->def->show && !d->def->show(d, ev)) {
+		d->hidden++;
+		return;
+	}
 	synack_ladder_event(d->ladder, ev);
 }
 

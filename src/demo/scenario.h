@@ -43,7 +43,7 @@ struct synack_demo_opts {
 	uint16_t mss;                    /* 0: the stack's (1460) */
 	uint32_t msl_ms;                 /* 0: the stack's (30000: TIME-WAIT 60 s) */
 	int syn_retries, synack_retries; /* -1: the stack's or the scenario's */
-	int syncookies;                  /* 0, 1 or 2; -1: the stack's (1) or the scenario's */
+	int syncookies;                  /* -1: the stack's (1: when the SYN queue is full) */
 	uint64_t limit_ms;               /* virtual time limit: 1000 s */
 	const char *pcap_path;           /* capture the client's link to this file (NULL: no) */
 };

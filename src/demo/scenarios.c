@@ -307,12 +307,21 @@ static const struct demo_scenario_def abort_ = {
 
 /* ---- syn-flood ---------------------------------------------------------------------------------- */
 
-#define FLOOD_SYNS 8
+/* 2,000 spoofed SYNs per virtual second for 2 s from random addresses of 198.18.0.0/15 (RFC
+ * 2544's benchmarking range) against a listener with backlog 4; the legitimate client connects
+ * 0.5 s into the flood. With SYN cookies (the default, as Linux's tcp_syncookies=1) the full
+ * SYN queue does not matter: the client's SYN gets a cookie SYN-ACK, its ACK carries the cookie
+ * back, and the exchange completes. With --syncookies 0 the client's SYNs are dropped and it
+ * gives up. Only the first few spoofed SYNs are drawn; notes count the rest. */
+#define FLOOD_SYNS 4000
+#define FLOOD_GAP_US 500
+#define FLOOD_SHOWN 3
+#define FLOOD_NOTE_EVERY 1000
 #define FLOOD_BACKLOG 4
+#define FLOOD_CLIENT_AT 1000 /* the client connects after this many spoofed SYNs (0.5 s) */
+#define FLOOD_NET 0xc6120000u
+#define FLOOD_MASK 0xfffe0000u
 
-/* The server keeps the stack's SYN cookies (mode 1, Linux's default): once the 4 spoofed
- * entries fill the SYN queue, every further SYN (the client's too) gets a cookie SYN-ACK and
- * the client gets through. `--syncookies 0` shows the same flood turning it away. */
 static void config_flood(struct demo *d, int who, struct synack_config *cfg)
 {
 	if (who == DEMO_CLIENT)
@@ -328,28 +337,61 @@ static int setup_flood(struct demo *d)
 	return 0;
 }
 
-/* A spoofed SYN each millisecond from a random address of 198.18.0.0/15 (RFC 2544's
- * benchmarking range), then the legitimate client at 100 ms. */
+static bool spoofed(uint32_t addr) { return (addr & FLOOD_MASK) == FLOOD_NET; }
+
+/* Does the event concern a spoofed peer? By its connection, or else by its frame. */
+static bool flood_event(const struct synack_trace_event *ev)
+{
+	if (ev->has_conn)
+		return spoofed(ev->remote.addr);
+	struct synack_ipv4 ip;
+	const uint8_t *p;
+	size_t n;
+	return ev->frame && synack_ipv4_parse(ev->frame, ev->frame_len, &ip, &p, &n) == 0 &&
+	       (spoofed(ip.src) || spoofed(ip.dst));
+}
+
+static bool show_flood(struct demo *d, const struct synack_trace_event *ev)
+{
+	return !flood_event(ev) || d->phase <= FLOOD_SHOWN;
+}
+
+/* A note across the ladder: how the flood is going, from the server's counters. */
+static void note_flood(struct demo *d)
+{
+	struct synack_counters c;
+	synack_stack_counters(d->app[DEMO_SERVER].s, &c);
+	snprintf(d->note, sizeof d->note, "%d spoofed SYNs: %llu cookies sent, %llu dropped",
+		 d->phase, (unsigned long long)c.v[SYNACK_CTR_SyncookiesSent],
+		 (unsigned long long)c.v[SYNACK_CTR_ListenDrops]);
+	struct synack_trace_event ev = {.kind = SYNACK_TRACE_NOTE, .t_us = demo_now(d),
+					.host = "server", .note = d->note};
+	synack_ladder_event(d->ladder, &ev);
+}
+
 static void tick_flood(struct demo *d)
 {
-	if (d->phase < FLOOD_SYNS) {
-		uint32_t src = 0xc6120000u | (uint32_t)synack_rng_below(&d->rng, 0x20000);
-		uint16_t port = (uint16_t)(1024 + synack_rng_below(&d->rng, 64512));
-		(void)inject_syn(d, src, port, (uint32_t)synack_rng_next(&d->rng));
-		d->phase++;
-		d->wake_at = d->phase < FLOOD_SYNS ? demo_now(d) + 1000 : 100000;
+	if (d->phase >= FLOOD_SYNS)
 		return;
-	}
-	(void)demo_connect(d, DEMO_CLIENT);
+	uint32_t src = FLOOD_NET | (uint32_t)synack_rng_below(&d->rng, 0x20000);
+	uint16_t port = (uint16_t)(1024 + synack_rng_below(&d->rng, 64512));
+	(void)inject_syn(d, src, port, (uint32_t)synack_rng_next(&d->rng));
+	d->phase++;
+	if (d->phase % FLOOD_NOTE_EVERY == 0)
+		note_flood(d);
+	if (d->phase == FLOOD_CLIENT_AT)
+		(void)demo_connect(d, DEMO_CLIENT);
+	d->wake_at = d->phase < FLOOD_SYNS ? demo_now(d) + FLOOD_GAP_US : SYNACK_TIME_NEVER;
 }
 
 static const struct demo_scenario_def syn_flood = {
 	.pub = {"syn-flood",
-		"spoofed SYNs fill the SYN queue; SYN cookies let the client in (--syncookies 0: locked out)",
-		"backlog 4, --syncookies 1 (default), 8 spoofed SYNs from 198.18.0.0/15, client syn_retries 3"},
+		"a SYN flood fills the SYN queue; SYN cookies keep a legitimate client served",
+		"4000 spoofed SYNs at 2000/s, backlog 4, client at 0.5 s; try --syncookies 0"},
 	.config = config_flood,
 	.setup = setup_flood,
 	.tick = tick_flood,
+	.show = show_flood,
 };
 
 /* ---- transfer ----------------------------------------------------------------------------------- */

@@ -48,6 +48,9 @@ struct demo_scenario_def {
 	int (*setup)(struct demo *d);
 	/* Called when the clock reaches d->wake_at. Optional. */
 	void (*tick)(struct demo *d);
+	/* Whether a trace event is drawn (a flood's thousands of spoofed segments are not;
+	 * the scenario counts them in notes instead). Optional: everything is drawn. */
+	bool (*show)(struct demo *d, const struct synack_trace_event *ev);
 	/* Decides the fate of each frame a host sends (after the random faults). Optional. */
 	enum demo_verdict (*filter)(struct demo *d, int who, const struct synack_ipv4 *ip,
 				    const struct synack_tcp_seg *seg);
@@ -79,6 +82,8 @@ struct demo {
 	uint8_t held[1600];    /* a frame held back by the scenario, playing the network */
 	size_t held_len;
 	int held_to;
+	uint64_t hidden;       /* trace events the scenario chose not to draw */
+	char note[160];        /* the text of the scenario's latest note */
 };
 
 /* Helpers for scenarios (scenario.c). Each returns 0 or a negative errno, and records the

@@ -49,19 +49,6 @@ uint64_t synack_monotonic_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static void *heap_alloc(void *ctx, size_t size)
-{
-	(void)ctx;
-	return malloc(size);
-}
-
-static void heap_free(void *ctx, void *ptr, size_t size)
-{
-	(void)ctx;
-	(void)size;
-	free(ptr);
-}
-
 static void on_output(void *ctx, const uint8_t *frame, size_t len)
 {
 	struct synack_loop *l = ctx;
@@ -141,7 +128,6 @@ int synack_loop_new(struct synack_loop **out, struct synack_link *link,
 	c.output_ctx = l;
 	c.wake = on_wake;
 	c.wake_ctx = l;
-	c.allocator = (struct synack_allocator){heap_alloc, heap_free, NULL};
 	static const uint8_t zero[16];
 	int err = 0;
 	if (c.seed == 0 && !memcmp(c.secret, zero, sizeof zero)) {

@@ -52,17 +52,6 @@ static uint64_t mix(uint64_t seed, uint64_t salt)
 	return z ^ (z >> 31);
 }
 
-/* The allocator hosts get when their config brings none: plain malloc (this is not the core). */
-static void *heap_alloc(void *ctx, size_t size)
-{
-	return malloc(size);
-}
-
-static void heap_free(void *ctx, void *p, size_t size)
-{
-	free(p);
-}
-
 enum { SALT_NET = 0, SALT_STACK = 1, SALT_SECRET = 2, SALT_FAULT = 3 };
 
 static uint64_t host_seed(const struct synack_sim *sim, size_t index, int what)
@@ -190,9 +179,7 @@ int synack_sim_add_host(struct synack_sim *sim, const struct synack_config *cfg,
 	c.output = host_output;
 	c.output_ctx = h;
 	derive_identity(sim, sim->n_hosts, &c);
-	if (!c.allocator.alloc)
-		c.allocator = (struct synack_allocator){heap_alloc, heap_free, NULL};
-	err = synack_stack_new(&h->stack, &c);
+	err = synack_stack_new(&h->stack, &c); /* malloc-backed when cfg brings no allocator */
 	if (err) {
 		h->stack = NULL;
 		host_free(h);
