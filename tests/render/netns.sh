@@ -294,7 +294,7 @@ relay_lossy() { # a 2 MiB transfer A -> B, 5 % loss each way, 20 ms each way
 	local secs; secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b - a}')
 	until_state "$RA" 7001 TIME-WAIT; until_state "$RB" $port CLOSED
 	observe lossy:c "$RA" 7001 TIME-WAIT; observe lossy:s "$RB" $port CLOSED
-	wait $sp $cp || fail "lossy: a side of the transfer failed"
+	wait $sp && wait $cp || fail "lossy: a side of the transfer failed"
 	stop_caps; stop_relay
 	[ -n "${KEEP:-}" ] && cp "$d/a.pcap" /tmp/relay-lossy.pcap
 	cmp -s "$d/src" "$d/dst" || fail "lossy: the bytes received differ from those sent"
@@ -374,7 +374,7 @@ relay_simclose() { # both sides close at the same instant; 200 ms each way, so t
 	observe simclose:c "$RA" 7002 CLOSING; observe simclose:s "$RB" $port CLOSING
 	sleep_until "$go" 0.6
 	observe simclose:c "$RA" 7002 TIME-WAIT; observe simclose:s "$RB" $port TIME-WAIT
-	touch "$d/done"; wait $sp $cp || fail "simclose: a side failed"
+	touch "$d/done"; wait $sp && wait $cp || fail "simclose: a side failed"
 	stop_caps; stop_relay
 	# each side's states from the capture taken at that side
 	rcheck simclose "$d/a.pcap" $conn c; rcheck simclose "$d/b.pcap" $conn s

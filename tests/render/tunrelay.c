@@ -157,41 +157,52 @@ static void report(const char *name, const struct dir *d)
 		(unsigned long long)d->not_ipv4);
 }
 
-int main(int argc, char **argv)
+struct opts {
+	struct synack_fault_params fault;
+	uint64_t delay_us, seed, seconds;
+};
+
+static void parse(int argc, char **argv, struct opts *o)
 {
 	if (argc < 5) {
 		fprintf(stderr, "usage: tunrelay NS_A DEV_A NS_B DEV_B [--delay-ms N] [--loss P] "
 				"[--dup P] [--reorder P] [--corrupt P] [--seed S] [--seconds N]\n");
-		return 2;
+		exit(2);
 	}
-	struct synack_fault_params fp = {0};
-	uint64_t delay_us = 0, seed = 1, seconds = 60;
+	*o = (struct opts){.seed = 1, .seconds = 60};
 	for (int i = 5; i < argc; i += 2) {
-		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v) {
-			fprintf(stderr, "tunrelay: %s needs a value\n", o);
-			return 2;
+			fprintf(stderr, "tunrelay: %s needs a value\n", k);
+			exit(2);
 		}
-		if (!strcmp(o, "--delay-ms"))
-			delay_us = strtoull(v, NULL, 10) * 1000u;
-		else if (!strcmp(o, "--loss"))
-			fp.loss = prob(v);
-		else if (!strcmp(o, "--dup"))
-			fp.dup = prob(v);
-		else if (!strcmp(o, "--reorder"))
-			fp.reorder = prob(v);
-		else if (!strcmp(o, "--corrupt"))
-			fp.corrupt = prob(v);
-		else if (!strcmp(o, "--seed"))
-			seed = strtoull(v, NULL, 0);
-		else if (!strcmp(o, "--seconds"))
-			seconds = strtoull(v, NULL, 10);
+		if (!strcmp(k, "--delay-ms"))
+			o->delay_us = strtoull(v, NULL, 10) * 1000u;
+		else if (!strcmp(k, "--loss"))
+			o->fault.loss = prob(v);
+		else if (!strcmp(k, "--dup"))
+			o->fault.dup = prob(v);
+		else if (!strcmp(k, "--reorder"))
+			o->fault.reorder = prob(v);
+		else if (!strcmp(k, "--corrupt"))
+			o->fault.corrupt = prob(v);
+		else if (!strcmp(k, "--seed"))
+			o->seed = strtoull(v, NULL, 0);
+		else if (!strcmp(k, "--seconds"))
+			o->seconds = strtoull(v, NULL, 10);
 		else {
-			fprintf(stderr, "tunrelay: unknown option %s\n", o);
-			return 2;
+			fprintf(stderr, "tunrelay: unknown option %s\n", k);
+			exit(2);
 		}
 	}
+}
 
+int main(int argc, char **argv)
+{
+	struct opts o;
+	parse(argc, argv, &o);
+	struct synack_fault_params fp = o.fault;
+	uint64_t delay_us = o.delay_us, seed = o.seed, seconds = o.seconds;
 	struct synack_link *ta = open_in(argv[1], argv[2]);
 	struct synack_link *tb = open_in(argv[3], argv[4]);
 	static struct dir ab, ba;
