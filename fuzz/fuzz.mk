@@ -32,4 +32,4 @@ fuzz: fuzz-build
 	@fuzz/run.sh $(FUZZ_CC) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 fuzz-check: fuzz-build
-	@fuzz/run.sh $(FUZZ_CC) $(FUZZ_CHECK_SECONDS) $(FUZZ_TARGETS)
+	@FUZZ_SEED=$${FUZZ_SEED:-1} fuzz/run.sh $(FUZZ_CC) $(FUZZ_CHECK_SECONDS) $(FUZZ_TARGETS)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # fuzz/run.sh CC SECONDS TARGET...: runs each libFuzzer target for SECONDS on its seed corpus
-# and prints one line per target. Fails if any target crashed, leaked or broke an invariant;
-# the input that did it is kept in build/fuzz/artifacts/ and replays with
+# and prints one line per target. FUZZ_SEED=N fixes libFuzzer's seed (make fuzz-check sets 1,
+# so make check follows the same path every run; make fuzz explores with a new seed each time).
+# Fails if any target crashed, leaked or broke an invariant; the input that did it is kept in
+# build/fuzz/artifacts/ and replays with
 #   build/fuzz/TARGET build/fuzz/artifacts/TARGET-crash-...
 set -u
 cc=$1; secs=$2; shift 2
@@ -14,6 +16,7 @@ for t in "$@"; do
 	seeds=fuzz/corpus/$t; work=$fb/corpus/$t; log=$fb/$t.log
 	mkdir -p "$seeds" "$work"
 	dict=(); [ -f "fuzz/$t.dict" ] && dict=(-dict="fuzz/$t.dict")
+	[ -n "${FUZZ_SEED:-}" ] && dict+=(-seed="$FUZZ_SEED")
 	"$fb/$t" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
 		-artifact_prefix="$fb/artifacts/$t-" "${dict[@]}" "$work" "$seeds" >"$log" 2>&1
 	rc=$?
