@@ -27,19 +27,6 @@
 
 #define MAX_STEPS 1000000
 
-static void *mem_alloc(void *ctx, size_t size)
-{
-	(void)ctx;
-	return malloc(size);
-}
-
-static void mem_free(void *ctx, void *p, size_t size)
-{
-	(void)ctx;
-	(void)size;
-	free(p);
-}
-
 static void on_output(void *ctx, const uint8_t *frame, size_t len)
 {
 	struct drill_run *r = ctx;
@@ -331,8 +318,6 @@ static int make_stack(struct drill_run *r, struct synack_config *cfg)
 	cfg->seed = 1;
 	for (int i = 0; i < 16; i++)
 		cfg->secret[i] = (uint8_t)(0x5a ^ (i * 37));
-	cfg->allocator.alloc = mem_alloc;
-	cfg->allocator.free = mem_free;
 	cfg->output = on_output;
 	cfg->output_ctx = r;
 	if (r->cfg.mss)
