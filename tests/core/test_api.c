@@ -137,15 +137,8 @@ Test(api, so_error_reports_and_clears)
 {
 	struct segtest t;
 	st_init(&t, NULL);
-	int fd = synack_socket(t.s);
-	struct synack_endpoint to = {ST_PEER, 80};
-	synack_connect(t.s, fd, &to);
 	struct st_seg syn;
-	cr_assert(st_next(&t, &syn));
-	struct synack_endpoint me;
-	synack_getsockname(t.s, fd, &me);
-	t.lport = me.port;
-	t.rport = 80;
+	int fd = st_start_connect(&t, &syn);
 	ST_IN(&t, .flags = F_R | F_A, .ack = syn.seq + 1);
 	int e = 0;
 	size_t len = sizeof e;
@@ -176,15 +169,9 @@ Test(api, connect_again_after_refusal_starts_clean)
 {
 	struct segtest t;
 	st_init(&t, NULL);
-	int fd = synack_socket(t.s);
-	struct synack_endpoint to = {ST_PEER, 80};
-	synack_connect(t.s, fd, &to);
 	struct st_seg syn;
-	cr_assert(st_next(&t, &syn));
-	struct synack_endpoint me;
-	synack_getsockname(t.s, fd, &me);
-	t.lport = me.port;
-	t.rport = 80;
+	int fd = st_start_connect(&t, &syn);
+	struct synack_endpoint to = {ST_PEER, ST_SERVER_PORT};
 	ST_IN(&t, .flags = F_R | F_A, .ack = syn.seq + 1);
 	cr_assert_eq(synack_connect(t.s, fd, &to), -ECONNREFUSED);
 	st_at(&t, 1000000);

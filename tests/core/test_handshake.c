@@ -136,15 +136,8 @@ Test(handshake, synack_not_acknowledging_our_syn_gets_rst)
 {
 	struct segtest t;
 	st_init(&t, NULL);
-	int fd = synack_socket(t.s);
-	struct synack_endpoint to = {ST_PEER, 80};
-	synack_connect(t.s, fd, &to);
 	struct st_seg syn;
-	cr_assert(st_next(&t, &syn));
-	struct synack_endpoint me;
-	synack_getsockname(t.s, fd, &me);
-	t.lport = me.port;
-	t.rport = 80;
+	int fd = st_start_connect(&t, &syn);
 	/* RFC 9293 §3.10.7.3: SEG.ACK =< ISS → <SEQ=SEG.ACK><CTL=RST>. */
 	ST_IN(&t, .flags = F_S | F_A, .seq = 900, .ack = syn.seq);
 	st_expect(&t, F_R, syn.seq, 0, NULL);
@@ -190,15 +183,8 @@ Test(handshake, old_duplicate_synack_at_client)
 {
 	struct segtest t;
 	st_init(&t, NULL);
-	int fd = synack_socket(t.s);
-	struct synack_endpoint to = {ST_PEER, 80};
-	synack_connect(t.s, fd, &to);
 	struct st_seg syn;
-	cr_assert(st_next(&t, &syn));
-	struct synack_endpoint me;
-	synack_getsockname(t.s, fd, &me);
-	t.lport = me.port;
-	t.rport = 80;
+	int fd = st_start_connect(&t, &syn);
 	ST_IN(&t, .flags = F_S | F_A, .seq = 7000, .ack = syn.seq - 1000);
 	st_expect(&t, F_R, syn.seq - 1000, 0, NULL);
 	cr_assert_eq(st_state(&t, fd), SYNACK_SYN_SENT);

@@ -45,15 +45,9 @@ Test(rst, connect_refused)
 {
 	struct segtest t;
 	st_init(&t, NULL);
-	int fd = synack_socket(t.s);
-	struct synack_endpoint to = {ST_PEER, 80};
-	synack_connect(t.s, fd, &to);
 	struct st_seg syn;
-	cr_assert(st_next(&t, &syn));
-	struct synack_endpoint me;
-	synack_getsockname(t.s, fd, &me);
-	t.lport = me.port;
-	t.rport = 80;
+	int fd = st_start_connect(&t, &syn);
+	struct synack_endpoint to = {ST_PEER, ST_SERVER_PORT};
 	ST_IN(&t, .flags = F_R | F_A, .seq = 0, .ack = syn.seq + 1);
 	st_expect_none(&t);
 	cr_assert_eq(st_state(&t, fd), SYNACK_CLOSED);
@@ -156,15 +150,8 @@ Test(rst, rst_in_syn_sent_without_ack_is_ignored)
 {
 	struct segtest t;
 	st_init(&t, NULL);
-	int fd = synack_socket(t.s);
-	struct synack_endpoint to = {ST_PEER, 80};
-	synack_connect(t.s, fd, &to);
 	struct st_seg syn;
-	cr_assert(st_next(&t, &syn));
-	struct synack_endpoint me;
-	synack_getsockname(t.s, fd, &me);
-	t.lport = me.port;
-	t.rport = 80;
+	int fd = st_start_connect(&t, &syn);
 	ST_IN(&t, .flags = F_R, .seq = 0);
 	st_expect_none(&t);
 	cr_assert_eq(st_state(&t, fd), SYNACK_SYN_SENT);

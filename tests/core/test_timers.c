@@ -14,11 +14,9 @@ Test(timers, syn_retries_backoff_then_etimedout_at_127s)
 {
 	struct segtest t;
 	st_init(&t, NULL);
-	int fd = synack_socket(t.s);
-	struct synack_endpoint to = {ST_PEER, 80};
-	synack_connect(t.s, fd, &to);
 	struct st_seg syn;
-	cr_assert(st_next(&t, &syn));
+	int fd = st_start_connect(&t, &syn);
+	struct synack_endpoint to = {ST_PEER, ST_SERVER_PORT};
 	/* Linux: 1 s initial RTO doubling: retransmissions at 1, 3, 7, 15, 31, 63 s. */
 	static const uint64_t at[] = {1, 3, 7, 15, 31, 63};
 	for (size_t i = 0; i < 6; i++) {
@@ -135,15 +133,8 @@ Test(timers, data_rto_backoff_1_2_4_seconds)
 {
 	struct segtest t;
 	st_init(&t, NULL);
-	int fd = synack_socket(t.s);
-	struct synack_endpoint to = {ST_PEER, 80};
-	synack_connect(t.s, fd, &to);
 	struct st_seg syn;
-	cr_assert(st_next(&t, &syn));
-	struct synack_endpoint me;
-	synack_getsockname(t.s, fd, &me);
-	t.lport = me.port;
-	t.rport = 80;
+	int fd = st_start_connect(&t, &syn);
 	st_at(&t, 1 * SEC);
 	st_expect(&t, F_S, syn.seq, 0, NULL);
 	st_at(&t, 1500 * MS);

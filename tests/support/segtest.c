@@ -313,7 +313,7 @@ int st_passive_open(struct segtest *t, uint32_t peer_isn, uint32_t *iss)
 	return fd;
 }
 
-int st_active_open(struct segtest *t, uint32_t peer_isn, uint32_t *iss)
+int st_start_connect(struct segtest *t, struct st_seg *syn)
 {
 	int fd = synack_socket(t->s);
 	cr_assert_geq(fd, 0);
@@ -323,9 +323,15 @@ int st_active_open(struct segtest *t, uint32_t peer_isn, uint32_t *iss)
 	synack_getsockname(t->s, fd, &me);
 	t->lport = me.port;
 	t->rport = ST_SERVER_PORT;
+	cr_assert(st_next(t, syn), "a SYN");
+	cr_assert_eq(syn->flags, F_S);
+	return fd;
+}
+
+int st_active_open(struct segtest *t, uint32_t peer_isn, uint32_t *iss)
+{
 	struct st_seg syn;
-	cr_assert(st_next(t, &syn), "a SYN");
-	cr_assert_eq(syn.flags, F_S);
+	int fd = st_start_connect(t, &syn);
 	ST_IN(t, .flags = F_S | F_A, .seq = peer_isn, .ack = syn.seq + 1, .opts = mss_only());
 	st_expect(t, F_A, syn.seq + 1, peer_isn + 1, NULL);
 	cr_assert_eq(st_state(t, fd), SYNACK_ESTABLISHED);

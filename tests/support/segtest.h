@@ -134,6 +134,9 @@ int st_listen(struct segtest *t, uint16_t port, int backlog);
 int st_passive_open(struct segtest *t, uint32_t peer_isn, uint32_t *iss);
 /* Active open to 10.0.0.1:80 answered by a SYN-ACK with peer_isn (MSS 1460 only). Sets
  * lport/rport. Returns the fd; *iss gets the stack's ISS. */
+/* Starts an active open to ST_PEER:ST_SERVER_PORT (connect returns -EINPROGRESS), points the
+ * segment builder at that connection and reads the SYN into *syn. Returns the descriptor. */
+int st_start_connect(struct segtest *t, struct st_seg *syn);
 int st_active_open(struct segtest *t, uint32_t peer_isn, uint32_t *iss);
 
 #endif
