@@ -26,6 +26,7 @@ struct synack_tcb *tcb_new(struct synack_stack *s)
 	c->sacked.r = c->sacked_r;
 	c->sacked.cap = SYNACK_SACK_RANGES;
 	c->last_rx_us = s->now_us;
+	tcp_timers_init(c);
 	c->all_next = s->all;
 	if (s->all)
 		s->all->all_prev = c;

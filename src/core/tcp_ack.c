@@ -64,7 +64,7 @@ static bool synrcvd_ack(struct synack_stack *s, struct synack_tcb *c, struct rx 
 	c->retries = 0;
 	if (!c->rtt_valid)
 		c->rto_us = s->cfg.rto_initial_ms * 1000u;
-	synack_wheel_cancel(&s->wheel, &c->t_rtx);
+	tcp_cancel_rtx(s, c);
 	c->snd_wnd = (uint32_t)seg->win << c->snd_wscale;
 	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = seg->seq;
@@ -173,7 +173,7 @@ static void new_ack(struct synack_stack *s, struct synack_tcb *c, const struct s
 	cc_on_new_ack(s, c, acked);
 	/* RFC 6298 §5.2/5.3: all acknowledged → stop the timer, else restart it. */
 	if (c->snd_una == c->snd_max)
-		synack_wheel_cancel(&s->wheel, &c->t_rtx);
+		tcp_cancel_rtx(s, c);
 	else
 		tcp_arm_rtx(s, c);
 }
@@ -190,8 +190,8 @@ static void window_update(struct synack_stack *s, struct synack_tcb *c,
 	c->snd_wl2 = seg->ack;
 	if (c->snd_wnd > c->max_snd_wnd)
 		c->max_snd_wnd = c->snd_wnd;
-	if (c->snd_wnd > 0 && synack_timer_armed(&c->t_rtx) && c->t_rtx.kind == SYNACK_TIMER_PERSIST) {
-		synack_wheel_cancel(&s->wheel, &c->t_rtx);
+	if (c->snd_wnd > 0 && tcp_timer_armed(c, SYNACK_TIMER_PERSIST)) {
+		tcp_timer_cancel(s, c, SYNACK_TIMER_PERSIST);
 		c->retries = 0;
 	}
 }

@@ -220,7 +220,7 @@ static void syn_sent_established(struct synack_stack *s, struct synack_tcb *c, s
 	c->retries = 0;
 	if (!c->rtt_valid) /* no sample (Karn): the backed-off RTO starts over, as Linux */
 		c->rto_us = s->cfg.rto_initial_ms * 1000u;
-	synack_wheel_cancel(&s->wheel, &c->t_rtx);
+	tcp_cancel_rtx(s, c);
 	c->snd_wnd = seg->win;
 	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = seg->seq;

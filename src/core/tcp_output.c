@@ -231,7 +231,7 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 	if (seq_gt(end, c->snd_nxt))
 		c->snd_nxt = end;
 	c->snd_max = seq_max(c->snd_max, c->snd_nxt);
-	if (!synack_timer_armed(&c->t_rtx) || c->t_rtx.kind != SYNACK_TIMER_RETRANSMIT)
+	if (!tcp_timer_armed(c, SYNACK_TIMER_RETRANSMIT))
 		tcp_arm_rtx(s, c);
 }
 
@@ -326,7 +326,8 @@ void tcp_output(struct synack_stack *s, struct synack_tcb *c, bool force_ack)
 		uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq);
 		bool unsent = off < c->sndq.len;
 		if (unsent && c->snd_nxt == c->snd_una && c->snd_wnd == 0 &&
-		    !synack_timer_armed(&c->t_rtx))
+		    !tcp_timer_armed(c, SYNACK_TIMER_RETRANSMIT) &&
+		    !tcp_timer_armed(c, SYNACK_TIMER_PERSIST))
 			tcp_arm_persist(s, c);
 	}
 	if (!sent && force_ack)
