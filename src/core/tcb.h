@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/cc.h"
 #include "core/seq.h"
 #include "core/stack_impl.h"
 
@@ -100,8 +101,10 @@ struct synack_tcb {
 	struct synack_ooo sacked;
 	seq_t snd_hole; /* fast recovery: holes below this were already retransmitted */
 
-	/* Congestion control (RFC 5681, NewReno RFC 6582), bytes. */
-	uint32_t cwnd, ssthresh, dupacks;
+	/* Congestion control: the controller's windows and state (cc.h); the engine's loss
+	 * recovery (RFC 5681 §3.2, NewReno RFC 6582): duplicate ACKs, the recovery point. */
+	struct cc cc;
+	uint32_t dupacks;
 	seq_t recover;
 	bool in_recovery;
 

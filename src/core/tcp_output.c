@@ -250,7 +250,7 @@ static bool next_segment(const struct synack_tcb *c, uint32_t *len_out, bool *fi
 	uint32_t unsent = c->sndq.len - off;
 	/* RFC 3042 limited transmit: the first two duplicate ACKs each let one new segment
 	 * beyond cwnd go, so that a small window still collects three of them. */
-	uint32_t cwnd = c->cwnd;
+	uint32_t cwnd = c->cc.cwnd;
 	if (!c->in_recovery && c->dupacks > 0 && c->dupacks < 3)
 		cwnd += c->dupacks * (uint32_t)c->snd_mss;
 	uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
@@ -290,7 +290,7 @@ static bool next_retransmission(struct synack_tcb *c, uint32_t *len_out, bool *f
 		return false;
 	uint32_t off = (uint32_t)seq_diff(c->snd_rtx, c->snd_buf_seq);
 	uint32_t data = off < c->sndq.len ? c->sndq.len - off : 0;
-	uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+	uint32_t wnd = c->snd_wnd < c->cc.cwnd ? c->snd_wnd : c->cc.cwnd;
 	uint32_t inflight = (uint32_t)seq_diff(c->snd_rtx, c->snd_una);
 	uint32_t avail = wnd > inflight ? wnd - inflight : 0;
 	uint32_t len = data < c->snd_mss ? data : c->snd_mss;

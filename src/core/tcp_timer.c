@@ -197,8 +197,7 @@ static void rtx_data(struct synack_stack *s, struct synack_tcb *c)
 	}
 	stack_count(s, SYNACK_CTR_TCPTimeouts);
 	uint32_t flight = (uint32_t)seq_diff(c->snd_max, c->snd_una);
-	c->ssthresh = flight / 2 > 2u * c->snd_mss ? flight / 2 : 2u * c->snd_mss;
-	c->cwnd = c->snd_mss;
+	c->cc.ops->on_rto(&c->cc, c->snd_mss, flight);
 	c->dupacks = 0;
 	c->in_recovery = false;
 	backoff(s, c);
