@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "core/conntab.h"
-#include "core/rng.h"
+#include "util/rng.h"
 #include "core/timer.h"
 #include "synack/socket.h"
 #include "synack/stack.h"

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
-#include "core/seq.h"
+#include "util/seq.h"
 #include "core/stack_impl.h"
 
 struct synack_tcb {
