@@ -13,7 +13,7 @@
 
 #include "core/cc.h"
 #include "core/conntab.h"
-#include "core/rng.h"
+#include "util/rng.h"
 #include "core/timer.h"
 #include "synack/socket.h"
 #include "synack/stack.h"

@@ -22,7 +22,7 @@
 
 #include "core/buf.h"
 #include "core/cc.h"
-#include "core/seq.h"
+#include "util/seq.h"
 #include "core/stack_impl.h"
 
 struct synack_tcb {
