@@ -93,6 +93,7 @@ struct synack_tcb {
 	seq_t rtt_seq;
 	uint64_t rtt_start_us;
 	uint32_t retries;       /* consecutive timeouts of the oldest segment (or probes) */
+	uint32_t probes_out;    /* zero-window probes since the peer last answered */
 	uint32_t total_retrans;
 
 	/* The sender's SACK scoreboard (tcp_sack.c). */
@@ -220,6 +221,15 @@ void tcp_reply_reset(struct synack_stack *s, const struct synack_tuple *t,
 		     const struct synack_tcp_seg *seg);
 /* Sends what the windows allow; with force_ack sends an ACK even when there is no data. */
 void tcp_output(struct synack_stack *s, struct synack_tcb *c, bool force_ack);
+/* Is there data or a FIN not yet sent? */
+bool tcp_send_pending(const struct synack_tcb *c);
+/* The persist timer found the peer's window open but too small for tcp_output (sender SWS
+ * avoidance): sends what fits of the next segment anyway, as Linux's tcp_write_wakeup.
+ * Returns false when nothing fits (a zero window: the caller probes). */
+bool tcp_output_probe(struct synack_stack *s, struct synack_tcb *c);
+/* Everything in flight again from SND.UNA, at once, at the current snd_mss (the path MTU
+ * fell: Linux's tcp_simple_retransmit); no congestion response. */
+void tcp_retransmit_all(struct synack_stack *s, struct synack_tcb *c);
 /* Retransmits one segment starting at SND.UNA (timeout, fast retransmit, partial ACK);
  * returns the sequence number after it. */
 seq_t tcp_retransmit_head(struct synack_stack *s, struct synack_tcb *c);

@@ -241,6 +241,8 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 		challenge_ack(s, c, rx);
 		return false;
 	}
+	tcp_update_ts_recent(c, seg); /* RFC 7323 §4.3: the segment is acceptable */
+	c->probes_out = 0;            /* the peer answers (persist, RFC 1122 §4.2.2.17) */
 	bool dup = is_dupack(c, rx);
 	/* With SACK, an ACK that reports newly received data beyond a hole is a duplicate
 	 * whatever its window says (the window moves as the application reads). */
