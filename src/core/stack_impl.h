@@ -95,11 +95,26 @@ void stack_emit_tcp(struct synack_stack *s, const struct synack_tuple *t,
  * one. */
 void stack_reap(struct synack_stack *s);
 
+/* The first of the stack's own addresses of family (SYNACK_AF_*), or NULL: the source of a
+ * connection to that family. */
+const struct synack_addr *stack_source_addr(const struct synack_stack *s, int family);
+
 /* ip.c */
 void ip_input(struct synack_stack *s, const uint8_t *frame, size_t len);
-/* tcp_input.c: a TCP segment carried by a valid IPv4 packet. */
-void tcp_input(struct synack_stack *s, const struct synack_ipv4 *ip, const uint8_t *tcp,
-	       size_t tcp_len, const uint8_t *frame, size_t frame_len);
+/* The bytes the IP header of a packet to dst takes in front of the transport bytes (20 for
+ * IPv4), or -EAFNOSUPPORT for a family without an IP codec (IPv6, for now). */
+int ip_header_room(const struct synack_addr *dst);
+/* The IP layer's output: pkt holds ip_header_room(dst) free bytes, then tlen transport bytes
+ * of protocol proto; writes the IP header in front, counts IpOutRequests and returns the
+ * packet length. The caller hands it out. Errors: -EAFNOSUPPORT (counted as IpOutNoRoutes),
+ * -EMSGSIZE (over 65535 bytes). */
+int ip_output(struct synack_stack *s, const struct synack_addr *src, const struct synack_addr *dst,
+	      uint8_t proto, uint8_t *pkt, size_t tlen);
+/* tcp_input.c: a TCP segment carried by a valid IP packet from src to dst (dst is one of the
+ * stack's addresses); frame is the whole packet, for traces. The TCP side never sees the IP
+ * header, so another IP version only needs its own ip_input. */
+void tcp_input(struct synack_stack *s, const struct synack_addr *src, const struct synack_addr *dst,
+	       const uint8_t *tcp, size_t tcp_len, const uint8_t *frame, size_t frame_len);
 /* tcp_timer.c: a timer of the wheel fired. */
 void tcp_timer_fire(struct synack_stack *s, struct synack_timer *t);
 
