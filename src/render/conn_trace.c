@@ -328,7 +328,7 @@ int synack_trace_first_opener(FILE *f, char *host, size_t cap)
 
 static bool ep_eq(const struct synack_endpoint *x, const struct synack_endpoint *y)
 {
-	return x->addr == y->addr && x->port == y->port;
+	return synack_addr_eq(&x->addr, &y->addr) && x->port == y->port;
 }
 
 static bool matches(const struct synack_trace_event *ev, const struct synack_endpoint *a,

@@ -10,6 +10,9 @@
 #include "render/tsg.h"
 #include "synack/wire.h"
 
+/* A pointer to the IPv4 address x (host order) as a synack_addr, for the codec. */
+#define ST_V4(x) (&(const struct synack_addr[1]){synack_addr_v4(x)}[0])
+
 #define S SYNACK_TH_SYN
 #define A SYNACK_TH_ACK
 #define F SYNACK_TH_FIN
@@ -32,7 +35,7 @@ static void pkt(struct synack_conns *t, uint64_t t_ms, bool from_cli, uint16_t c
 		.len = len,
 	};
 	uint8_t buf[1600];
-	int n = synack_tcp_emit(buf, sizeof buf, from_cli ? CLI : SRV, from_cli ? SRV : CLI, 1, &s);
+	int n = synack_tcp_emit(buf, sizeof buf, ST_V4(from_cli ? CLI : SRV), ST_V4(from_cli ? SRV : CLI), 1, &s);
 	cr_assert_gt(n, 0);
 	cr_assert_eq(synack_conns_packet(t, t_ms * 1000000ull, buf, (size_t)n), 0);
 }
@@ -103,7 +106,8 @@ Test(conn, spec_parse_rejects_garbage)
 {
 	struct synack_endpoint a, b;
 	cr_assert_eq(synack_conn_spec_parse("1.2.3.4:5-6.7.8.9:10", &a, &b), 0);
-	cr_assert_eq(a.addr, 0x01020304u);
+	cr_assert(synack_addr_is_v4(&a.addr));
+	cr_assert_eq(synack_addr_get_v4(&a.addr), 0x01020304u);
 	cr_assert_eq(b.port, 10);
 	const char *bad[] = {"",
 			     "1.2.3.4:5",
@@ -246,7 +250,7 @@ Test(conn, offloaded_ip_checksum_and_tso_length_are_mended)
 				   .payload = data,
 				   .len = 3000};
 	uint8_t buf[3100];
-	int n = synack_tcp_emit(buf, sizeof buf, CLI, SRV, 1, &s);
+	int n = synack_tcp_emit(buf, sizeof buf, ST_V4(CLI), ST_V4(SRV), 1, &s);
 	cr_assert_gt(n, 0);
 	buf[10] = buf[11] = 0; /* checksum left to the NIC */
 	cr_assert_eq(synack_conns_packet(t, 1000, buf, (size_t)n), 0);

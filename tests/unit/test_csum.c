@@ -4,6 +4,9 @@
 
 #include "synack/wire.h"
 
+/* A pointer to the IPv4 address x (host order) as a synack_addr, for the codec. */
+#define ST_V4(x) (&(const struct synack_addr[1]){synack_addr_v4(x)}[0])
+
 /* RFC 1071 §3, "Numerical Examples": bytes 00 01 f2 03 f4 f5 f6 f7 sum (with end-around
  * carry) to ddf2, whose complement 220d is the checksum. */
 Test(csum, rfc1071_example)
@@ -75,13 +78,13 @@ Test(csum, ipv4_header_example)
 Test(csum, tcp_pseudo_header)
 {
 	uint8_t t[20] = {0};
-	cr_assert_eq(synack_tcp_csum(0x0a000001, 0x0a000002, t, 20), 0xebe2);
+	cr_assert_eq(synack_tcp_csum(ST_V4(0x0a000001), ST_V4(0x0a000002), t, 20), 0xebe2);
 	t[16] = 0xeb;
 	t[17] = 0xe2;
-	cr_assert_eq(synack_tcp_csum(0x0a000001, 0x0a000002, t, 20), 0);
+	cr_assert_eq(synack_tcp_csum(ST_V4(0x0a000001), ST_V4(0x0a000002), t, 20), 0);
 	/* Swapping addresses does not change a 1's complement sum; changing one does. */
-	cr_assert_eq(synack_tcp_csum(0x0a000002, 0x0a000001, t, 20), 0);
-	cr_assert_neq(synack_tcp_csum(0x0a000003, 0x0a000001, t, 20), 0);
+	cr_assert_eq(synack_tcp_csum(ST_V4(0x0a000002), ST_V4(0x0a000001), t, 20), 0);
+	cr_assert_neq(synack_tcp_csum(ST_V4(0x0a000003), ST_V4(0x0a000001), t, 20), 0);
 }
 
 /* Odd TCP length: the pseudo-header counts the true length, the data is zero-padded. */
@@ -90,7 +93,7 @@ Test(csum, tcp_odd_length)
 	uint8_t t[21] = {0};
 	t[20] = 0x41;
 	/* 0x141d - 0x14 + 0x15 + 0x4100 = 0x551e -> ~ = 0xaae1 */
-	cr_assert_eq(synack_tcp_csum(0x0a000001, 0x0a000002, t, 21), 0xaae1);
+	cr_assert_eq(synack_tcp_csum(ST_V4(0x0a000001), ST_V4(0x0a000002), t, 21), 0xaae1);
 }
 
 /* The sum is taken 8 bytes at a time: it must equal, exactly and before folding, the sum of the
