@@ -37,6 +37,8 @@ int synack_socket(struct synack_stack *s)
 	/* Until bind() or connect() picks one: the stack's first address (what getsockname()
 	 * and the traces of a wildcard listener name), the IPv4 wildcard when it has none. */
 	c->node.key.laddr = s->cfg.naddrs ? s->cfg.addrs[0].addr : synack_addr_any(SYNACK_AF_INET);
+	/* No peer yet: the unspecified address of the same family (0.0.0.0 for IPv4). */
+	c->node.key.raddr = synack_addr_any(synack_addr_family(&c->node.key.laddr));
 	int fd = fd_attach(s, c);
 	if (fd < 0) {
 		tcb_kill(s, c);
@@ -63,6 +65,7 @@ int synack_bind(struct synack_stack *s, int fd, const struct synack_endpoint *lo
 	c->bound_by_user = true;
 	if (!any) {
 		c->node.key.laddr = local->addr;
+		c->node.key.raddr = synack_addr_any(synack_addr_family(&local->addr));
 		c->addr_bound = true;
 	}
 	return 0;
