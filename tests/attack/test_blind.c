@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/rng.h"
+#include "util/rng.h"
 #include "synack/synack.h"
 
 /* A pointer to the IPv4 address x (host order) as a synack_addr, for the codec. */
