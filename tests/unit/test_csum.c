@@ -129,3 +129,25 @@ Test(csum, wide_sum_is_exact)
 	memset(b, 0xff, sizeof(b));
 	cr_assert_eq(synack_csum_add(0, b, sizeof(b) - 1), csum_reference(0, b, sizeof(b) - 1));
 }
+
+/* RFC 8200 §8.1: the IPv6 pseudo-header is the two 16-byte addresses, the 32-bit upper-layer
+ * length, three zero bytes and the next header. Values computed independently (by hand, from
+ * the words): 2001:db8::1 -> 2001:db8::2, 20 zero bytes, then 21 bytes ending in 0x41. */
+Test(csum, tcp_ipv6_pseudo_header)
+{
+	static const uint8_t s6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	static const uint8_t d6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+	struct synack_addr src = synack_addr_v6(s6), dst = synack_addr_v6(d6);
+	uint8_t t[21] = {0};
+	cr_assert_eq(synack_tcp_csum(&src, &dst, t, 20), 0xa470);
+	t[16] = 0xa4;
+	t[17] = 0x70;
+	cr_assert_eq(synack_tcp_csum(&src, &dst, t, 20), 0);
+	t[16] = t[17] = 0;
+	t[20] = 0x41;
+	cr_assert_eq(synack_tcp_csum(&src, &dst, t, 21), 0x636f);
+	/* An IPv4 pair sums the 4-byte addresses only: not the same as the mapped 16 bytes. */
+	uint8_t z[20] = {0};
+	uint16_t v4 = synack_tcp_csum(ST_V4(0x0a000001), ST_V4(0x0a000002), z, 20);
+	cr_assert_eq(v4, 0xebe2);
+}

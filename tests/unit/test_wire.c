@@ -540,6 +540,52 @@ Test(wire, tcp_emit_rejects_oversized)
 	cr_assert_eq(synack_tcp_emit(out, sizeof(out), ST_V4(A_CLIENT), ST_V4(A_SERVER), 0, &s), -1);
 }
 
+/* The seam between TCP and IP: synack_tcp_encode() writes exactly the TCP part of what
+ * synack_tcp_emit() writes behind its IPv4 header. */
+Test(wire, tcp_encode_is_the_tcp_part_of_emit)
+{
+	uint8_t whole[80], tcp[80];
+	static const uint8_t data[] = "hello";
+	size_t n = make_packet(whole, sizeof(whole), data, 5);
+	struct synack_tcp_seg s;
+	struct synack_ipv4 ip;
+	const uint8_t *pl;
+	size_t plen;
+	cr_assert_eq(synack_ipv4_parse(whole, n, &ip, &pl, &plen), 0);
+	cr_assert_eq(synack_tcp_parse(pl, plen, ST_V4(ip.src), ST_V4(ip.dst), true, &s), 0);
+	int t = synack_tcp_encode(tcp, sizeof(tcp), ST_V4(A_CLIENT), ST_V4(A_SERVER), &s);
+	assert_bytes(tcp, t, whole + 20, n - 20);
+	cr_assert_eq(synack_tcp_encode(tcp, n - 21, ST_V4(A_CLIENT), ST_V4(A_SERVER), &s), -1,
+		     "cap too small");
+}
+
+/* IPv6: the TCP encoder checksums over the IPv6 pseudo-header; the whole-packet helper, which
+ * has no IPv6 header to write, refuses. */
+Test(wire, tcp_ipv6_encode_verifies_and_emit_refuses)
+{
+	static const uint8_t s6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	static const uint8_t d6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+	struct synack_addr src = synack_addr_v6(s6), dst = synack_addr_v6(d6);
+	struct synack_tcp_seg s = {0};
+	s.sport = 40000;
+	s.dport = 80;
+	s.seq = 7;
+	s.flags = SYNACK_TH_SYN;
+	s.win = 65535;
+	s.opts = syn_opts(true, true, true, true);
+	uint8_t b[100];
+	int n = synack_tcp_encode(b, sizeof(b), &src, &dst, &s);
+	cr_assert_eq(n, 40);
+	cr_assert_eq(synack_tcp_csum(&src, &dst, b, (size_t)n), 0);
+	struct synack_tcp_seg p;
+	cr_assert_eq(synack_tcp_parse(b, (size_t)n, &src, &dst, true, &p), 0);
+	cr_assert_eq(p.seq, 7);
+	cr_assert_eq(synack_tcp_parse(b, (size_t)n, ST_V4(A_CLIENT), ST_V4(A_SERVER), true, &p),
+		     -SYNACK_DROP_TCP_BAD_CSUM, "the IPv4 pseudo-header does not verify it");
+	cr_assert_eq(synack_tcp_emit(b, sizeof(b), &src, &dst, 0, &s), -1);
+	cr_assert_eq(synack_tcp_emit(b, sizeof(b), ST_V4(A_CLIENT), &dst, 0, &s), -1, "mixed");
+}
+
 Test(wire, tcp_malformed)
 {
 	uint8_t b[80];
