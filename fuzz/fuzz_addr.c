@@ -22,7 +22,8 @@ static void check_text(const char *t)
 	FUZZ_ASSERT(n > 0 && n < SYNACK_ADDR_STRLEN, "length %zu: '%s'", n, t);
 	for (size_t i = 0; i < n; i++) {
 		char c = t[i];
-		FUZZ_ASSERT((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == ':' || c == '.',
+		FUZZ_ASSERT((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == ':' ||
+				    c == '.',
 			    "character %#x in '%s'", (unsigned)(unsigned char)c, t);
 	}
 }

@@ -125,7 +125,8 @@ int synack_tcp_encode(uint8_t *out, size_t cap, const struct synack_addr *src,
  * cannot build: an IPv6 address (no IPv6 header codec yet), cap too small, a packet over
  * 65535 bytes. */
 int synack_tcp_emit(uint8_t *out, size_t cap, const struct synack_addr *src,
-		    const struct synack_addr *dst, uint16_t ip_id, const struct synack_tcp_seg *seg);
+		    const struct synack_addr *dst, uint16_t ip_id,
+		    const struct synack_tcp_seg *seg);
 /* Writes an IPv4 header for a payload of plen bytes (checksum filled); returns 20. */
 int synack_ipv4_emit(uint8_t *out, size_t cap, const struct synack_ipv4 *ip, size_t plen);
 

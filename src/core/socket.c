@@ -457,8 +457,9 @@ int synack_getsockname(const struct synack_stack *s, int fd, struct synack_endpo
 		return -EBADF;
 	if (!out)
 		return -EINVAL;
-	out->addr = c->bound || c->ever_connected ? c->node.key.laddr
-						  : synack_addr_any(synack_addr_family(&c->node.key.laddr));
+	out->addr = c->bound || c->ever_connected
+			    ? c->node.key.laddr
+			    : synack_addr_any(synack_addr_family(&c->node.key.laddr));
 	out->port = c->bound ? c->node.key.lport : 0;
 	return 0;
 }

@@ -94,8 +94,8 @@ void stack_emit_tcp(struct synack_stack *s, const struct synack_tuple *t,
 		stack_count(s, SYNACK_CTR_IpOutNoRoutes);
 		return;
 	}
-	int tcplen = synack_tcp_encode(s->tx + room, s->tx_cap - (size_t)room, &t->laddr,
-				       &t->raddr, seg);
+	int tcplen = synack_tcp_encode(s->tx + room, s->tx_cap - (size_t)room, &t->laddr, &t->raddr,
+				       seg);
 	SYNACK_ASSERT(tcplen > 0);
 	if (tcplen <= 0)
 		return;

@@ -404,7 +404,8 @@ int drill_packet_inject(struct drill_run *r, const struct drill_event *ev)
 	uint8_t *frame = malloc(cap);
 	if (!frame)
 		abort();
-	struct synack_addr src = synack_addr_v4(r->cfg.remote_ip), dst = synack_addr_v4(r->cfg.local_ip);
+	struct synack_addr src = synack_addr_v4(r->cfg.remote_ip),
+			   dst = synack_addr_v4(r->cfg.local_ip);
 	int n = synack_tcp_emit(frame, cap, &src, &dst, ++r->ip_id, &seg);
 	if (n < 0) {
 		free(frame);

@@ -115,7 +115,8 @@ static uint32_t sim_ipv4_of(const struct synack_config *cfg)
 static int host_links(struct synack_sim *sim, struct sim_host *h, const struct synack_config *cfg,
 		      const struct synack_sim_host_opts *o)
 {
-	int err = synack_simnet_attach(sim->net, sim_ipv4_of(cfg), o ? &o->path : NULL, &h->endpoint);
+	int err =
+		synack_simnet_attach(sim->net, sim_ipv4_of(cfg), o ? &o->path : NULL, &h->endpoint);
 	if (err)
 		return err;
 	h->link = h->endpoint;

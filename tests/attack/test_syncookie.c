@@ -15,7 +15,8 @@
 static const struct synack_tuple tup = {
 	.laddr = {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 2}},
 	.raddr = {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1}},
-	.lport = ST_SERVER_PORT, .rport = ST_PEER_PORT};
+	.lport = ST_SERVER_PORT,
+	.rport = ST_PEER_PORT};
 
 static void init_mode(struct segtest *t, int mode, int backlog, int *lfd)
 {

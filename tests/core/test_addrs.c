@@ -10,7 +10,7 @@
 #define ST_LOCAL2 0x0A000102u /* 10.0.1.2: a second IPv4 address of the stack */
 
 static const uint8_t V6_LOCAL[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2}; /* 2001:db8::2 */
-static const uint8_t V6_PEER[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};  /* 2001:db8::1 */
+static const uint8_t V6_PEER[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};	/* 2001:db8::1 */
 
 static void init_with(struct segtest *t, const struct synack_addr *addrs, size_t n)
 {

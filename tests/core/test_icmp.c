@@ -257,8 +257,8 @@ Test(icmp, host_unreachable_is_soft_then_reported_when_connect_times_out)
 	for (uint64_t t = 1000; t <= 10000000; t += 100000)
 		synack_stack_poll(s, t);
 	cr_assert_eq(cap.n, 2, "the SYN and one retransmission");
-	cr_assert_eq(synack_connect(s, fd, &(struct synack_endpoint){synack_addr_v4(PEER), 80}), -EHOSTUNREACH,
-		     "the soft error, not ETIMEDOUT");
+	cr_assert_eq(synack_connect(s, fd, &(struct synack_endpoint){synack_addr_v4(PEER), 80}),
+		     -EHOSTUNREACH, "the soft error, not ETIMEDOUT");
 	synack_stack_destroy(s);
 }
 

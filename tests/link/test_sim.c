@@ -177,8 +177,8 @@ static bool drop_first_syn(void *ctx, const uint8_t *frame, size_t len, uint64_t
 	struct synack_tcp_seg seg;
 	const uint8_t *p;
 	size_t pl;
-	if (synack_ipv4_parse(frame, len, &ip, &p, &pl) || synack_tcp_parse(p, pl, ST_V4(ip.src), ST_V4(ip.dst),
-									  false, &seg))
+	if (synack_ipv4_parse(frame, len, &ip, &p, &pl) ||
+	    synack_tcp_parse(p, pl, ST_V4(ip.src), ST_V4(ip.dst), false, &seg))
 		return false;
 	return seg.flags == SYNACK_TH_SYN && (*n)++ == 0;
 }

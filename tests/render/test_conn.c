@@ -35,7 +35,8 @@ static void pkt(struct synack_conns *t, uint64_t t_ms, bool from_cli, uint16_t c
 		.len = len,
 	};
 	uint8_t buf[1600];
-	int n = synack_tcp_emit(buf, sizeof buf, ST_V4(from_cli ? CLI : SRV), ST_V4(from_cli ? SRV : CLI), 1, &s);
+	int n = synack_tcp_emit(buf, sizeof buf, ST_V4(from_cli ? CLI : SRV),
+				ST_V4(from_cli ? SRV : CLI), 1, &s);
 	cr_assert_gt(n, 0);
 	cr_assert_eq(synack_conns_packet(t, t_ms * 1000000ull, buf, (size_t)n), 0);
 }

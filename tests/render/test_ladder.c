@@ -30,9 +30,14 @@ static void rig_open(struct rig *r, enum synack_ladder_format fmt, bool absolute
 	memset(r, 0, sizeof *r);
 	r->f = open_memstream(&r->buf, &r->len);
 	cr_assert(r->f);
-	struct synack_ladder_opts o = {.format = fmt, .out = r->f, .left = "client",
-				       .right = "server", .left_addr = synack_addr_v4(C_ADDR), .right_addr = synack_addr_v4(S_ADDR),
-				       .absolute = absolute, .max_rows = max};
+	struct synack_ladder_opts o = {.format = fmt,
+				       .out = r->f,
+				       .left = "client",
+				       .right = "server",
+				       .left_addr = synack_addr_v4(C_ADDR),
+				       .right_addr = synack_addr_v4(S_ADDR),
+				       .absolute = absolute,
+				       .max_rows = max};
 	cr_assert_eq(synack_ladder_new(&r->l, &o), 0);
 }
 
@@ -95,18 +100,24 @@ static void seg(struct rig *r, enum synack_trace_kind kind, uint64_t t, bool fro
 
 static void error_ev(struct rig *r, uint64_t t, bool client, int err)
 {
-	struct synack_trace_event ev = {.kind = SYNACK_TRACE_ERROR, .t_us = t,
-					.host = client ? "client" : "server", .has_conn = true,
-					.local = {synack_addr_v4(C_ADDR), C_PORT}, .remote = {synack_addr_v4(S_ADDR), S_PORT},
+	struct synack_trace_event ev = {.kind = SYNACK_TRACE_ERROR,
+					.t_us = t,
+					.host = client ? "client" : "server",
+					.has_conn = true,
+					.local = {synack_addr_v4(C_ADDR), C_PORT},
+					.remote = {synack_addr_v4(S_ADDR), S_PORT},
 					.err = err};
 	synack_ladder_event(r->l, &ev);
 }
 
 static void timer_ev(struct rig *r, uint64_t t, bool client, enum synack_timer_kind k)
 {
-	struct synack_trace_event ev = {.kind = SYNACK_TRACE_TIMER, .t_us = t,
-					.host = client ? "client" : "server", .has_conn = true,
-					.local = {synack_addr_v4(C_ADDR), C_PORT}, .remote = {synack_addr_v4(S_ADDR), S_PORT},
+	struct synack_trace_event ev = {.kind = SYNACK_TRACE_TIMER,
+					.t_us = t,
+					.host = client ? "client" : "server",
+					.has_conn = true,
+					.local = {synack_addr_v4(C_ADDR), C_PORT},
+					.remote = {synack_addr_v4(S_ADDR), S_PORT},
 					.timer = k};
 	synack_ladder_event(r->l, &ev);
 }

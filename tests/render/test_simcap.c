@@ -159,12 +159,14 @@ static void run(struct world *w, enum scen scen, const char *pcap)
 	}
 	if (scen == SIMULTANEOUS_OPEN) { /* the server connects to the client at once too */
 		w->sfd = synack_socket(w->srv);
-		struct synack_endpoint l = {synack_addr_v4(SRV_ADDR), 80}, r = {synack_addr_v4(CLI_ADDR), CLI_PORT};
+		struct synack_endpoint l = {synack_addr_v4(SRV_ADDR), 80},
+				       r = {synack_addr_v4(CLI_ADDR), CLI_PORT};
 		cr_assert_eq(synack_bind(w->srv, w->sfd, &l), 0);
 		cr_assert_eq(synack_connect(w->srv, w->sfd, &r), -EINPROGRESS);
 	}
 	w->cfd = synack_socket(w->cli);
-	struct synack_endpoint c = {synack_addr_v4(CLI_ADDR), CLI_PORT}, s = {synack_addr_v4(SRV_ADDR), 80};
+	struct synack_endpoint c = {synack_addr_v4(CLI_ADDR), CLI_PORT},
+			       s = {synack_addr_v4(SRV_ADDR), 80};
 	cr_assert_eq(synack_bind(w->cli, w->cfd, &c), 0);
 	cr_assert_eq(synack_connect(w->cli, w->cfd, &s), -EINPROGRESS);
 	if (scen == SIMULTANEOUS) {

@@ -115,7 +115,8 @@ Test(regress, pure_ack_after_rto_carries_snd_max)
 				     .seq = w.si.snd_nxt, .ack = w.ci.iss + 1,
 				     .flags = SYNACK_TH_ACK | SYNACK_TH_PSH, .win = 65535,
 				     .payload = hello, .len = sizeof(hello)};
-	int len = synack_tcp_emit(frame, sizeof(frame), ST_V4(H_SERVER_ADDR), ST_V4(H_CLIENT_ADDR), 99, &seg);
+	int len = synack_tcp_emit(frame, sizeof(frame), ST_V4(H_SERVER_ADDR), ST_V4(H_CLIENT_ADDR),
+				  99, &seg);
 	cr_assert_gt(len, 0);
 	size_t before = w.log.n;
 	synack_sim_inject(w.sim, w.cli, frame, (size_t)len);

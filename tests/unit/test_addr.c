@@ -32,7 +32,8 @@ Test(addr, ipv4_is_held_mapped)
 
 Test(addr, unspecified_of_both_families)
 {
-	struct synack_addr a4 = synack_addr_any(SYNACK_AF_INET), a6 = synack_addr_any(SYNACK_AF_INET6);
+	struct synack_addr a4 = synack_addr_any(SYNACK_AF_INET);
+	struct synack_addr a6 = synack_addr_any(SYNACK_AF_INET6);
 	cr_assert(synack_addr_is_any(&a4));
 	cr_assert(synack_addr_is_any(&a6));
 	cr_assert(synack_addr_is_v4(&a4));
@@ -82,8 +83,8 @@ Test(addr, str_rfc5952_canonical)
 		{{[5] = 1}, "0:0:1::"},
 		{{[3] = 1}, "0:1::"},
 		{{0, 1, 0, 2, 0, 3, 0, 4, 0, 5, 0, 6, 0, 7, 0, 8}, "1:2:3:4:5:6:7:8"},
-		{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-		  0xff, 0xff},
+		{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		  0xff, 0xff, 0xff},
 		 "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"},
 		/* only ::ffff:0:0/96 is IPv4; the NAT64 prefix is plain IPv6 */
 		{{0, 0x64, 0xff, 0x9b, [12] = 1, 2, 3, 4}, "64:ff9b::102:304"},
@@ -160,7 +161,8 @@ Test(addr, parse_malformed_is_einval_and_leaves_out_alone)
 {
 	static const char *const bad[] = {
 		"", "1", "1.2.3", "1.2.3.4.5", "1.2.3.256", "01.2.3.4", "1.2.3.04", "1..3.4",
-		"1.2.3.4.", ".1.2.3.4", " 1.2.3.4", "1.2.3.4 ", "1.2.3.-4", "1.2.3.4x", "1234.1.1.1",
+		"1.2.3.4.", ".1.2.3.4", " 1.2.3.4", "1.2.3.4 ", "1.2.3.-4", "1.2.3.4x",
+		"1234.1.1.1",
 		":", ":::", ":1::2", "1:", "1::2:", "1::2::3", "1:2:3:4:5:6:7:8:9",
 		"1:2:3:4:5:6:7", "1:2:3:4:5:6:7:8::", "::1:2:3:4:5:6:7:8", "12345::", "g::",
 		"1:2:3:4:5:6:7:1.2.3.4", "::1.2.3", "::1.2.3.4:5", "::1.2.3.4.5", "1.2.3.4::",

@@ -60,7 +60,8 @@ static struct synack_tuple tuple(uint32_t i)
 	 * pattern a hash must still spread. */
 	return (struct synack_tuple){.laddr = synack_addr_v4(0x0a000002),
 				     .raddr = synack_addr_v4(0x0a000001 + (i >> 16)),
-				     .lport = 80, .rport = (uint16_t)(i & 0xffff)};
+				     .lport = 80,
+				     .rport = (uint16_t)(i & 0xffff)};
 }
 
 static struct conn *conn_of(struct synack_conntab_node *n)
@@ -133,7 +134,8 @@ Test(conntab, every_field_is_part_of_the_key)
 {
 	struct synack_conntab t;
 	cr_assert_eq(synack_conntab_init(&t, &alloc, key, 8), 0);
-	struct synack_tuple base = {synack_addr_v4(0x0a000002), synack_addr_v4(0x0a000001), 80, 40000};
+	struct synack_tuple base = {synack_addr_v4(0x0a000002), synack_addr_v4(0x0a000001), 80,
+				    40000};
 	struct conn c[5] = {0};
 	for (int i = 0; i < 5; i++)
 		c[i].node.key = base;

@@ -468,7 +468,8 @@ Test(wire, tcp_emit_layout)
 		'h',  'e',  'l',  'l',  'o'};
 	assert_bytes(b, (int)n, want, sizeof(want));
 	cr_assert_eq(synack_csum_fold(synack_csum_add(0, b, 20)), 0, "IP checksum verifies");
-	cr_assert_eq(synack_tcp_csum(ST_V4(A_CLIENT), ST_V4(A_SERVER), b + 20, n - 20), 0, "TCP verifies");
+	cr_assert_eq(synack_tcp_csum(ST_V4(A_CLIENT), ST_V4(A_SERVER), b + 20, n - 20), 0,
+		     "TCP verifies");
 }
 
 Test(wire, tcp_round_trip)
@@ -521,7 +522,8 @@ Test(wire, tcp_syn_round_trip_all_options)
 	cr_assert(p.opts.has_mss && p.opts.sack_ok && p.opts.has_ts && p.opts.has_wscale);
 	cr_assert_eq(p.urp, 0x55aa);
 	cr_assert_eq(p.len, 0);
-	cr_assert_eq(synack_tcp_emit(b, 59, ST_V4(A_CLIENT), ST_V4(A_SERVER), 0, &s), -1, "cap too small");
+	cr_assert_eq(synack_tcp_emit(b, 59, ST_V4(A_CLIENT), ST_V4(A_SERVER), 0, &s), -1,
+		     "cap too small");
 }
 
 Test(wire, tcp_emit_rejects_oversized)
@@ -535,9 +537,11 @@ Test(wire, tcp_emit_rejects_oversized)
 	static uint8_t out[70000];
 	s.payload = big;
 	s.len = 65535 - 40;
-	cr_assert_eq(synack_tcp_emit(out, sizeof(out), ST_V4(A_CLIENT), ST_V4(A_SERVER), 0, &s), 65535);
+	cr_assert_eq(synack_tcp_emit(out, sizeof(out), ST_V4(A_CLIENT), ST_V4(A_SERVER), 0, &s),
+		     65535);
 	s.len++;
-	cr_assert_eq(synack_tcp_emit(out, sizeof(out), ST_V4(A_CLIENT), ST_V4(A_SERVER), 0, &s), -1);
+	cr_assert_eq(synack_tcp_emit(out, sizeof(out), ST_V4(A_CLIENT), ST_V4(A_SERVER), 0, &s),
+		     -1);
 }
 
 /* The seam between TCP and IP: synack_tcp_encode() writes exactly the TCP part of what
