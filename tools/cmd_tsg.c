@@ -33,9 +33,9 @@ struct tsg_args {
 
 static int parse_dir(const char *s, struct synack_endpoint *e)
 {
-	char spec[64];
+	char spec[SYNACK_ADDR_STRLEN + 32];
 	struct synack_endpoint dummy;
-	if (!s || strlen(s) > 30)
+	if (!s || strlen(s) > SYNACK_ADDR_STRLEN + 8) /* [IPv6]:port */
 		return -EINVAL;
 	snprintf(spec, sizeof spec, "%s-0.0.0.0:0", s);
 	return synack_conn_spec_parse(spec, e, &dummy);

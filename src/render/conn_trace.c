@@ -214,10 +214,10 @@ static int errno_parse(const char *s)
 
 static int endpoint_parse(const char *s, struct synack_endpoint *e)
 {
-	char spec[80];
+	char spec[SYNACK_ADDR_STRLEN + 32];
 	if (!s)
 		return -EINVAL;
-	snprintf(spec, sizeof spec, "%.40s-0.0.0.0:0", s);
+	snprintf(spec, sizeof spec, "%.*s-0.0.0.0:0", SYNACK_ADDR_STRLEN + 8, s);
 	struct synack_endpoint dummy;
 	return synack_conn_spec_parse(spec, e, &dummy);
 }

@@ -316,7 +316,7 @@ static struct row *send_row(struct synack_ladder *l, struct text_state *ts, uint
 static void add_arrow(struct synack_ladder *l, struct text_state *ts,
 		      const struct synack_ladder_item *it, bool ltr, char style, const char *suffix)
 {
-	char label[64], ep[24], why[24] = "";
+	char label[64], ep[SYNACK_ADDR_STRLEN + 8], why[24] = "";
 	bool absolute = synack_ladder_opts_of(l)->absolute;
 	struct row *r = send_row(l, ts, it->ev->t_us, it->col, why, sizeof why);
 	r->kind = FIELD_ARROW;

@@ -6,6 +6,7 @@
 
 #include "render/conn.h"
 #include "render/ladder.h"
+#include "render/ladder_backend.h"
 #include "render/report.h"
 #include "render/tsg.h"
 #include "synack/wire.h"
@@ -116,10 +117,28 @@ Test(conn, spec_parse_rejects_garbage)
 			     "1.2.3.400:5-1.2.3.4:5",
 			     "1.2.3.4:70000-1.2.3.4:5",
 			     "1.2.3.4:5x-1.2.3.4:5",
+			     "2001:db8::1:80-1.2.3.4:5",
+			     "[1.2.3.4]:5-1.2.3.4:5",
+			     "[2001:db8::1:80-1.2.3.4:5",
+			     "[2001:db8::1]-1.2.3.4:5",
 			     NULL};
 	for (int i = 0; bad[i]; i++)
 		cr_assert_eq(synack_conn_spec_parse(bad[i], &a, &b), -EINVAL, "%s", bad[i]);
 	cr_assert_eq(synack_conn_spec_parse(NULL, &a, &b), -EINVAL);
+}
+
+/* IPv6 endpoints are written [addr]:port (RFC 5952 §6), in names and in specs. */
+Test(conn, spec_parse_and_names_of_ipv6_endpoints)
+{
+	struct synack_endpoint a, b;
+	cr_assert_eq(synack_conn_spec_parse("[2001:DB8::1]:80-10.0.0.1:40000", &a, &b), 0);
+	static const uint8_t want[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	cr_assert_eq(memcmp(a.addr.b, want, 16), 0);
+	cr_assert_eq(a.port, 80);
+	cr_assert_eq(synack_addr_get_v4(&b.addr), 0x0a000001u);
+	char buf[SYNACK_ADDR_STRLEN + 8];
+	cr_assert_str_eq(synack_endpoint_str(&a, buf, sizeof buf), "[2001:db8::1]:80");
+	cr_assert_str_eq(synack_endpoint_str(&b, buf, sizeof buf), "10.0.0.1:40000");
 }
 
 struct seen {
