@@ -171,7 +171,7 @@ static int v6_assemble(const uint8_t *b, int n, int gap, struct synack_addr *out
 
 static int parse_v6(const char *p, struct synack_addr *out)
 {
-	uint8_t b[16];
+	uint8_t b[16] = {0};
 	int n = 0, gap = -1;
 	if (p[0] == ':') {
 		if (p[1] != ':')
