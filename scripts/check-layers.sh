@@ -57,6 +57,22 @@ BEGIN {
 		}
 	} while (progress)
 	if (left > 0) {
+		# Peel from the top too (layers no remaining layer depends on): what is left is
+		# the cycle itself, not everything above it.
+		do {
+			progress = 0
+			for (i = 1; i <= nl; i++) {
+				n = order[i]
+				if (n in gone) continue
+				used = 0
+				for (j = 1; j <= nl && !used; j++) {
+					m = order[j]
+					if (m in gone || m == n) continue
+					if ((m, n) in allowed) used = 1
+				}
+				if (!used) { gone[n] = 1; progress = 1 }
+			}
+		} while (progress)
 		s = ""
 		for (i = 1; i <= nl; i++) if (!(order[i] in gone)) s = s " " order[i]
 		printf "%s: the table has a cycle among:%s\n", table, s; bad = 1
