@@ -46,7 +46,7 @@ LIBA  := $(B)/libsynack.a
 LIBSO := $(B)/libsynack.so
 BIN   := $(B)/synack
 
-.PHONY: all demo check test deps check-core-purity check-layers layers-check unit drill-check render-check interop sanitize \
+.PHONY: all demo check test deps check-core-purity unit drill-check render-check interop sanitize \
         bench soak fuzz install clean
 all: $(LIBA) $(LIBSO) $(BIN) $(B)/synack.pc
 
@@ -89,6 +89,7 @@ check-core-purity: $(CORE_OBJS)
 
 # Who may include whom: scripts/layers.txt, enforced on every #include "..." in src/, tools/
 # and include/synack/ (one line per violation); layers-check proves the check catches breaks.
+.PHONY: check-layers layers-check
 check-layers:
 	@scripts/check-layers.sh && echo "check-layers: every include follows scripts/layers.txt"
 

@@ -1,7 +1,6 @@
 /* synack — the host event loop: the only code in synack that sleeps.
  *
- * It owns one stack and one link, and moves them with the step every driver takes
- * (driver.h): the link drained into the stack, due timers, the next deadline. It waits in epoll on the link's descriptor, on any extra
+ * It owns one stack and one link. It waits in epoll on the link's descriptor, on any extra
  * descriptors registered (the control socket, a pipe being sent), and on a signalfd for SIGINT
  * and SIGTERM, with the stack's next deadline as the timeout. Time is CLOCK_MONOTONIC in
  * microseconds; the stack's PRNG seed and ISN secret come from getrandom().
@@ -10,8 +9,8 @@
  * only records the descriptor: on_ready runs after synack_stack_input()/poll() have returned,
  * so applications may call the socket API freely from it.
  */
-#ifndef SYNACK_DRIVERS_LOOP_H
-#define SYNACK_DRIVERS_LOOP_H
+#ifndef SYNACK_HOST_LOOP_H
+#define SYNACK_HOST_LOOP_H
 
 #include <stdbool.h>
 #include <stdint.h>
