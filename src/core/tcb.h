@@ -106,6 +106,9 @@ struct synack_tcb {
 	/* Congestion control: the controller's windows and state (cc.h); the engine's loss
 	 * recovery (RFC 5681 §3.2, NewReno RFC 6582): duplicate ACKs, the recovery point. */
 	struct cc cc;
+	seq_t cc_round_end; /* SND.NXT when the current round began (cc.round_start) */
+	uint64_t last_send_us; /* when data was last sent (idle restart: Linux's lsndtime) */
+	bool sent_data;        /* last_send_us is valid */
 	uint32_t dupacks;
 	seq_t recover;
 	bool in_recovery;
@@ -237,6 +240,10 @@ seq_t tcp_retransmit_head(struct synack_stack *s, struct synack_tcb *c);
 /* Retransmits up to max bytes (one segment at most) from seq; returns the sequence number
  * after what was sent. */
 seq_t tcp_retransmit_at(struct synack_stack *s, struct synack_tcb *c, seq_t seq, uint32_t max);
+
+/* The moment, for the congestion controller's ops (cc.now_us, srtt_us, rtt_us; round_start
+ * is cleared). */
+void tcp_cc_env(const struct synack_stack *s, struct synack_tcb *c, uint32_t rtt_us);
 
 /* tcp_sack.c */
 /* Records the SACK blocks of an arriving ACK; true when they said something new. */

@@ -107,6 +107,7 @@ static void cc_on_new_ack(struct synack_stack *s, struct synack_tcb *c, uint32_t
 static void cc_on_dupack(struct synack_stack *s, struct synack_tcb *c)
 {
 	c->dupacks++;
+	tcp_cc_env(s, c, 0);
 	if (c->in_recovery) {
 		c->cc.ops->on_dupack(&c->cc, c->snd_mss);
 		return;
@@ -120,23 +121,28 @@ static void cc_on_dupack(struct synack_stack *s, struct synack_tcb *c)
 	c->snd_hole = tcp_retransmit_head(s, c);
 }
 
-static void rtt_from_ack(struct synack_stack *s, struct synack_tcb *c,
-			 const struct synack_tcp_seg *seg)
+/* The RTT sample an ACK of new data gives, in microseconds (at least 1), or 0. */
+static uint32_t rtt_from_ack(struct synack_stack *s, struct synack_tcb *c,
+			     const struct synack_tcp_seg *seg)
 {
 	/* RFC 7323 §4.1: with timestamps every ACK of new data gives a sample (retransmissions
 	 * included: the echoed value says which transmission is acknowledged). */
 	if (c->ts_ok && seg->opts.has_ts && seg->opts.ts_ecr) {
 		uint32_t ms = tcp_ts_now(s, c) - seg->opts.ts_ecr;
-		if (ms < 600000u)
-			tcp_rtt_sample(s, c, ms * 1000u);
 		c->rtt_timing = false;
-		return;
+		if (ms >= 600000u)
+			return 0;
+		tcp_rtt_sample(s, c, ms * 1000u);
+		return ms ? ms * 1000u : 1;
 	}
 	/* Otherwise one timed segment at a time, never a retransmitted one (Karn). */
 	if (c->rtt_timing && seq_gt(seg->ack, c->rtt_seq)) {
-		tcp_rtt_sample(s, c, s->now_us - c->rtt_start_us);
+		uint64_t us = s->now_us - c->rtt_start_us;
+		tcp_rtt_sample(s, c, us);
 		c->rtt_timing = false;
+		return us == 0 ? 1 : us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 	}
+	return 0;
 }
 
 static void new_ack(struct synack_stack *s, struct synack_tcb *c, const struct synack_tcp_seg *seg)
@@ -155,8 +161,13 @@ static void new_ack(struct synack_stack *s, struct synack_tcb *c, const struct s
 		c->snd_rtx = c->snd_una; /* the peer already has these */
 	if (c->rtx_pending && !seq_lt(c->snd_rtx, c->snd_nxt))
 		c->rtx_pending = false;
-	rtt_from_ack(s, c, seg);
+	uint32_t rtt_us = rtt_from_ack(s, c, seg);
 	c->retries = 0;
+	tcp_cc_env(s, c, rtt_us);
+	/* A round (RFC 9406's windowEnd) ends when SND.UNA passes the SND.NXT of its start. */
+	c->cc.round_start = seq_ge(c->snd_una, c->cc_round_end);
+	if (c->cc.round_start)
+		c->cc_round_end = c->snd_max;
 	cc_on_new_ack(s, c, acked);
 	/* RFC 6298 §5.2/5.3: all acknowledged → stop the timer, else restart it. */
 	if (c->snd_una == c->snd_max)

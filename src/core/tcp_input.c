@@ -46,6 +46,7 @@ static void negotiate(struct synack_stack *s, struct synack_tcb *c, const struct
 		mss -= 12; /* like Linux: the MSS counts payload, the timestamp option eats 12 */
 	c->snd_mss = (uint16_t)mss;
 	c->cc.ops->init(&c->cc, c->snd_mss, s->cfg.init_cwnd_segs * (uint32_t)c->snd_mss);
+	c->cc_round_end = c->iss; /* the first ACK of our data begins a round */
 }
 
 /* RFC 7323 §4.3: "If SEG.TSval >= TS.Recent and SEG.SEQ <= Last.ACK.sent then

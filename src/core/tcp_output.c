@@ -196,6 +196,28 @@ void tcp_reply_reset(struct synack_stack *s, const struct synack_tuple *t,
 	stack_emit_tcp(s, t, &seg, false);
 }
 
+void tcp_cc_env(const struct synack_stack *s, struct synack_tcb *c, uint32_t rtt_us)
+{
+	c->cc.now_us = s->now_us;
+	c->cc.srtt_us = c->rtt_valid ? c->srtt_us : 0;
+	c->cc.rtt_us = rtt_us;
+	c->cc.round_start = false;
+}
+
+/* Congestion window validation after idle, as Linux (tcp_slow_start_after_idle_check): new
+ * data about to go with nothing in flight, more than an RTO after data was last sent. */
+static void idle_restart(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (!c->sent_data || c->snd_una != c->snd_max || c->rtx_pending)
+		return;
+	uint64_t idle = s->now_us - c->last_send_us;
+	if (idle <= c->rto_us)
+		return;
+	tcp_cc_env(s, c, 0);
+	c->cc.ops->on_idle_restart(&c->cc, c->snd_mss, s->cfg.init_cwnd_segs * (uint32_t)c->snd_mss,
+				   idle, c->rto_us);
+}
+
 /* Sends the data at [seq, seq+len) of the send queue, with FIN when fin is set. */
 static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, uint32_t len,
 		      bool fin)
@@ -228,6 +250,10 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 		c->rtt_start_us = s->now_us;
 	}
 	stack_emit_tcp(s, tcb_tuple(c), &seg, retx);
+	if (len || fin) {
+		c->last_send_us = s->now_us;
+		c->sent_data = true;
+	}
 	if (len < c->snd_mss)
 		c->snd_sml = seq_max(c->snd_sml, end);
 	if (seq_gt(end, c->snd_nxt))
@@ -336,6 +362,8 @@ void tcp_output(struct synack_stack *s, struct synack_tcb *c, bool force_ack)
 		}
 		if (c->rtx_pending && !seq_lt(c->snd_rtx, c->snd_nxt))
 			c->rtx_pending = false;
+		if (!c->rtx_pending && tcp_send_pending(c))
+			idle_restart(s, c);
 		while (!c->rtx_pending && next_segment(c, &len, &fin)) {
 			send_data(s, c, c->snd_nxt, len, fin);
 			sent = true;

@@ -197,7 +197,14 @@ static void rtx_data(struct synack_stack *s, struct synack_tcb *c)
 	}
 	stack_count(s, SYNACK_CTR_TCPTimeouts);
 	uint32_t flight = (uint32_t)seq_diff(c->snd_max, c->snd_una);
-	c->cc.ops->on_rto(&c->cc, c->snd_mss, flight);
+	/* As Linux's tcp_enter_loss: ssthresh is set by the first timeout of an episode only;
+	 * a backed-off one finds cwnd already at one segment and must not halve ssthresh
+	 * again (the flight then is the same data, sent once more). */
+	tcp_cc_env(s, c, 0);
+	if (c->retries == 0)
+		c->cc.ops->on_rto(&c->cc, c->snd_mss, flight);
+	else
+		c->cc.cwnd = c->snd_mss;
 	c->dupacks = 0;
 	c->in_recovery = false;
 	backoff(s, c);

@@ -30,16 +30,20 @@ Test(cc, registry_finds_reno_by_its_exact_name)
 	cr_assert_null(cc_find("Reno"));
 	cr_assert_null(cc_find("ren"));
 	cr_assert_null(cc_find("renox"));
-	cr_assert_null(cc_find("cubic"));
+	cr_assert_eq(cc_find("cubic"), &cc_cubic);
+	cr_assert_null(cc_find("bbr"));
 	cr_assert_null(cc_find(""));
 }
 
-Test(cc, every_op_of_newreno_is_set)
+Test(cc, every_op_of_every_controller_is_set)
 {
-	const struct cc_ops *o = &cc_newreno;
-	cr_assert(o->init && o->on_ack && o->on_dupack && o->on_congestion &&
-		  o->on_recovery_exit && o->on_rto);
-	cr_assert_lt(strlen(o->name), SYNACK_CC_NAME_MAX);
+	const struct cc_ops *all[] = {&cc_newreno, &cc_cubic};
+	for (size_t i = 0; i < 2; i++) {
+		const struct cc_ops *o = all[i];
+		cr_assert(o->init && o->on_ack && o->on_dupack && o->on_congestion &&
+			  o->on_recovery_exit && o->on_rto && o->on_idle_restart, "%s", o->name);
+		cr_assert_lt(strlen(o->name), SYNACK_CC_NAME_MAX);
+	}
 }
 
 Test(cc, set_keeps_the_windows_and_zeroes_the_private_area)
@@ -151,7 +155,7 @@ Test(cc, stack_create_rejects_an_unknown_controller_with_enoent)
 	struct synack_config c;
 	st_config(&c);
 	c.output = out_nop;
-	strcpy(c.congestion, "cubic");
+	strcpy(c.congestion, "bbr");
 	struct synack_stack *s = (void *)1;
 	cr_assert_eq(synack_stack_new(&s, &c), -ENOENT);
 	cr_assert_null(s);
@@ -223,7 +227,7 @@ Test(cc, tcp_congestion_set_known_unknown_and_bad_lengths)
 	cr_assert_eq(setcc(&t, fd, "reno", 5), 0, "with its NUL");
 	cr_assert_eq(setcc(&t, fd, "renovated", 4), 0, "the length ends the name");
 	cr_assert_eq(setcc(&t, fd, "reno\0junk", 9), 0, "a NUL ends the name");
-	cr_assert_eq(setcc(&t, fd, "cubic", 5), -ENOENT);
+	cr_assert_eq(setcc(&t, fd, "bbr", 3), -ENOENT);
 	cr_assert_eq(setcc(&t, fd, "ren", 3), -ENOENT);
 	cr_assert_eq(setcc(&t, fd, "renorenorenorenoreno", 20), -ENOENT, "15 bytes at most");
 	cr_assert_eq(setcc(&t, fd, "reno", 0), -EINVAL);
