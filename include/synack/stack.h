@@ -91,9 +91,9 @@ struct synack_config {
 	bool window_scaling;         /* RFC 7323 window scale: true */
 	uint8_t syncookies;          /* 0 never, 1 when the SYN queue is full (default), 2 always */
 	uint32_t challenge_ack_limit; /* RFC 5961 challenge ACKs per second per connection: 1000 */
-	/* The default congestion controller, by name (Linux's tcp_congestion_control): "reno"
-	 * (NewReno, RFC 5681 + RFC 6582) or "cubic" (RFC 9438 with HyStart++, RFC 9406).
-	 * Empty: the default. A socket
+	/* The default congestion controller, by name (Linux's tcp_congestion_control): "cubic"
+	 * (RFC 9438 with HyStart++, RFC 9406; the default, as Linux's) or "reno" (NewReno,
+	 * RFC 5681 + RFC 6582). Empty: the default. A socket
 	 * picks another with TCP_CONGESTION. */
 	char congestion[SYNACK_CC_NAME_MAX];
 };

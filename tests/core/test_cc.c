@@ -143,11 +143,11 @@ Test(cc, newreno_rto_one_segment_and_half_the_flight)
 
 static void out_nop(void *ctx, const uint8_t *f, size_t n) {}
 
-Test(cc, stack_default_is_reno)
+Test(cc, stack_default_is_cubic)
 {
 	struct synack_config c;
 	synack_config_default(&c);
-	cr_assert_str_eq(c.congestion, "reno");
+	cr_assert_str_eq(c.congestion, "cubic", "Linux's default");
 }
 
 Test(cc, stack_create_rejects_an_unknown_controller_with_enoent)
@@ -174,12 +174,12 @@ Test(cc, stack_empty_name_means_the_default)
 	cr_assert_eq(synack_stack_new(&s, &c), 0);
 	struct synack_config got;
 	synack_stack_get_config(s, &got);
-	cr_assert_str_eq(got.congestion, "reno");
+	cr_assert_str_eq(got.congestion, "cubic");
 	int fd = synack_socket(s);
 	char name[SYNACK_CC_NAME_MAX];
 	size_t len = sizeof name;
 	cr_assert_eq(synack_getsockopt(s, fd, SYNACK_IPPROTO_TCP, SYNACK_TCP_CONGESTION, name, &len), 0);
-	cr_assert_str_eq(name, "reno");
+	cr_assert_str_eq(name, "cubic");
 	synack_stack_destroy(s);
 }
 
@@ -205,13 +205,13 @@ Test(cc, tcp_congestion_get_returns_the_padded_name)
 	size_t len = sizeof b;
 	cr_assert_eq(getcc(&t, fd, b, &len), 0);
 	cr_assert_eq(len, SYNACK_CC_NAME_MAX, "at most 16 bytes, as Linux");
-	cr_assert_eq(memcmp(b, "reno\0\0\0\0\0\0\0\0\0\0\0\0", 16), 0);
+	cr_assert_eq(memcmp(b, "cubic\0\0\0\0\0\0\0\0\0\0\0", 16), 0, "the default");
 	cr_assert_eq(b[16], 'x', "nothing written past the length");
 	memset(b, 'x', sizeof b);
 	len = 2;
 	cr_assert_eq(getcc(&t, fd, b, &len), 0);
 	cr_assert_eq(len, 2);
-	cr_assert_eq(memcmp(b, "rex", 3), 0);
+	cr_assert_eq(memcmp(b, "cux", 3), 0);
 	cr_assert_eq(getcc(&t, fd, NULL, &len), -EINVAL);
 	cr_assert_eq(getcc(&t, fd, b, NULL), -EINVAL);
 	st_fini(&t);
@@ -249,9 +249,13 @@ Test(cc, tcp_congestion_mid_connection_keeps_the_windows)
 	struct synack_tcb *c = t.s->fds[fd];
 	uint32_t cwnd = c->cc.cwnd, ssthresh = c->cc.ssthresh;
 	c->cc.priv.u64[0] = 42;
-	cr_assert_eq(setcc(&t, fd, "reno", 4), 0);
+	cr_assert_eq(setcc(&t, fd, "cubic", 5), 0);
 	cr_assert_eq(c->cc.cwnd, cwnd);
 	cr_assert_eq(c->cc.ssthresh, ssthresh);
 	cr_assert_eq(c->cc.priv.u64[0], 42, "the same controller is not restarted");
+	cr_assert_eq(setcc(&t, fd, "reno", 4), 0);
+	cr_assert_eq(c->cc.ops, &cc_newreno);
+	cr_assert_eq(c->cc.cwnd, cwnd, "a switch keeps the windows");
+	cr_assert_eq(c->cc.priv.u64[0], 0, "and starts the new controller's state afresh");
 	st_fini(&t);
 }
