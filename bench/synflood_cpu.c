@@ -17,8 +17,9 @@
 
 static uint64_t sent;
 
-static void out(void *ctx, const uint8_t *f, size_t len)
+static void out(void *ctx, const uint8_t *f, const struct synack_frame_meta *meta)
 {
+	size_t len = meta->len;
 	(void)ctx, (void)f, (void)len;
 	sent++;
 }

@@ -2,6 +2,13 @@
  *
  * A link is a small vtable. Backends (the simulated network, TUN) implement it; features
  * (fault injection, pcap capture) are decorators that wrap any link and are links themselves.
+ *
+ * Every frame travels with its metadata (frame.h), and every link declares what it can do in
+ * `caps`; a driver hands those caps to the stack it feeds (synack_config.caps), so the stack
+ * sends only what the link declared. Whatever it declared, a link's send takes any valid
+ * metadata: a SYNACK_CSUM_NEEDED frame on a link without tx_csum has its checksum completed in
+ * software (as Linux's skb_checksum_help does). recv reports SYNACK_CSUM_VERIFIED or NEEDED
+ * only on a link that declares rx_csum. The backends here declare no capability today.
  */
 #ifndef SYNACK_LINK_H
 #define SYNACK_LINK_H
@@ -11,6 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "frame.h"
 #include "trace.h"
 
 #ifdef __cplusplus
@@ -20,11 +28,15 @@ extern "C" {
 struct synack_link;
 
 struct synack_link_ops {
-	/* Sends one IPv4 packet at now_us. Returns 0 or a negative errno (-EAGAIN: queue full). */
-	int (*send)(struct synack_link *l, const uint8_t *frame, size_t len, uint64_t now_us);
-	/* Copies the next frame due by now_us into buf. Returns its length, 0 when none is due,
-	 * or a negative errno (-EMSGSIZE: frame larger than cap, it is dropped). */
-	ssize_t (*recv)(struct synack_link *l, uint8_t *buf, size_t cap, uint64_t now_us);
+	/* Sends one IP packet of meta->len bytes at now_us. Returns 0 or a negative errno
+	 * (-EAGAIN: queue full; -EINVAL: meta fails synack_frame_meta_check()). */
+	int (*send)(struct synack_link *l, const uint8_t *frame, const struct synack_frame_meta *meta,
+		    uint64_t now_us);
+	/* Copies the next frame due by now_us into buf and its metadata into *out (len and
+	 * family always set). Returns its length, 0 when none is due, or a negative errno
+	 * (-EMSGSIZE: frame larger than cap, it is dropped). */
+	ssize_t (*recv)(struct synack_link *l, uint8_t *buf, size_t cap, struct synack_frame_meta *out,
+			uint64_t now_us);
 	/* Earliest time recv could return a frame; SYNACK_TIME_NEVER if nothing is queued.
 	 * Links backed by a file descriptor return SYNACK_TIME_NEVER and set `fd`. */
 	uint64_t (*next_arrival)(struct synack_link *l);
@@ -34,16 +46,28 @@ struct synack_link_ops {
 
 struct synack_link {
 	const struct synack_link_ops *ops;
-	int fd; /* a pollable descriptor, or -1 */
+	int fd;                       /* a pollable descriptor, or -1 */
+	struct synack_link_caps caps; /* what the link can do; set when it is made */
 };
 
-static inline int synack_link_send(struct synack_link *l, const uint8_t *f, size_t n, uint64_t now)
+static inline int synack_link_send(struct synack_link *l, const uint8_t *f,
+				   const struct synack_frame_meta *meta, uint64_t now)
 {
-	return l->ops->send(l, f, n, now);
+	return l->ops->send(l, f, meta, now);
 }
-static inline ssize_t synack_link_recv(struct synack_link *l, uint8_t *b, size_t cap, uint64_t now)
+/* out may be NULL when the caller does not want the metadata. */
+static inline ssize_t synack_link_recv(struct synack_link *l, uint8_t *b, size_t cap,
+				       struct synack_frame_meta *out, uint64_t now)
 {
-	return l->ops->recv(l, b, cap, now);
+	struct synack_frame_meta unused;
+	return l->ops->recv(l, b, cap, out ? out : &unused, now);
+}
+/* The same, for a plain frame (complete checksums): the metadata is made from the bytes. */
+static inline int synack_link_send_plain(struct synack_link *l, const uint8_t *f, size_t n,
+					 uint64_t now)
+{
+	struct synack_frame_meta m = synack_frame_meta_plain(f, n);
+	return l->ops->send(l, f, &m, now);
 }
 static inline uint64_t synack_link_next_arrival(struct synack_link *l)
 {

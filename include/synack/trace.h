@@ -79,6 +79,7 @@ const char *synack_drop_reason_name(enum synack_drop_reason r);
 	X(IpInDelivers, "IpInDelivers")                                                        \
 	X(IpOutRequests, "IpOutRequests")                                                      \
 	X(IpReasmFails, "IpReasmFails")                                                        \
+	X(IpFragFails, "IpFragFails")                                                          \
 	X(IcmpInMsgs, "IcmpInMsgs")                                                            \
 	X(IcmpOutMsgs, "IcmpOutMsgs")                                                          \
 	X(IcmpInDestUnreachs, "IcmpInDestUnreachs")                                            \

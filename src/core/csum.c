@@ -64,7 +64,7 @@ uint16_t synack_csum_fold(uint32_t sum)
 
 /* RFC 9293 §3.1: "The checksum also covers a pseudo-header conceptually prefixed to the TCP
  * header": source address, destination address, zero, PTCL (6), TCP length. */
-uint16_t synack_tcp_csum(uint32_t src, uint32_t dst, const uint8_t *tcp, size_t len)
+static uint32_t tcp_pseudo_sum(uint32_t src, uint32_t dst, size_t len)
 {
 	uint32_t sum = 0;
 
@@ -74,5 +74,17 @@ uint16_t synack_tcp_csum(uint32_t src, uint32_t dst, const uint8_t *tcp, size_t 
 	sum += dst & 0xffffu;
 	sum += SYNACK_PROTO_TCP;
 	sum += (uint32_t)(len & 0xffffu);
-	return synack_csum_fold(synack_csum_add(sum, tcp, len));
+	return sum;
+}
+
+uint16_t synack_tcp_csum(uint32_t src, uint32_t dst, const uint8_t *tcp, size_t len)
+{
+	return synack_csum_fold(synack_csum_add(tcp_pseudo_sum(src, dst, len), tcp, len));
+}
+
+/* The pseudo-header alone, folded and not complemented: what a sender that leaves the rest
+ * to checksum offload puts in the checksum field (frame.h, SYNACK_CSUM_NEEDED). */
+uint16_t synack_tcp_pseudo_csum(uint32_t src, uint32_t dst, size_t len)
+{
+	return (uint16_t)~synack_csum_fold(tcp_pseudo_sum(src, dst, len));
 }

@@ -70,7 +70,20 @@ static int config_check(const struct synack_config *c)
 	if (c->port_lo == 0 || c->port_lo > c->port_hi || c->rto_min_ms == 0 ||
 	    c->rto_min_ms > c->rto_max_ms)
 		return -EINVAL;
+	/* A frame must hold the IPv4 and TCP headers and the smallest MSS we accept. */
+	if (c->caps.mtu != 0 && (c->caps.mtu < 40 + 64 || c->caps.mtu > SYNACK_FRAME_MAX))
+		return -EINVAL;
 	return 0;
+}
+
+/* The MSS we announce fits the link: at most mtu - 40 (RFC 9293 §3.7.1, "the maximum
+ * segment size ... the MTU less the fixed IP and TCP headers"), as Linux derives it from the
+ * device MTU. Options are paid for out of it (tcp_output.c) so no frame exceeds the MTU. */
+static uint16_t link_mss(const struct synack_config *c)
+{
+	if (c->caps.mtu && c->mss > c->caps.mtu - 40)
+		return (uint16_t)(c->caps.mtu - 40);
+	return c->mss;
 }
 
 int synack_stack_create(struct synack_stack **out, const struct synack_config *cfg)
@@ -84,6 +97,7 @@ int synack_stack_create(struct synack_stack **out, const struct synack_config *c
 		return -ENOMEM;
 	memset(s, 0, sizeof *s);
 	s->cfg = *cfg;
+	s->cfg.mss = link_mss(cfg);
 	s->live_bytes = sizeof *s;
 	s->live_allocs = 1;
 	synack_rng_seed(&s->rng, cfg->seed);
@@ -140,8 +154,20 @@ static void stack_advance(struct synack_stack *s, uint64_t now_us)
 void synack_stack_input(struct synack_stack *s, const uint8_t *frame, size_t len, uint64_t now_us)
 {
 	stack_advance(s, now_us);
-	ip_input(s, frame, len);
+	ip_input(s, frame, len, false);
 	stack_reap(s);
+}
+
+int synack_stack_input_frame(struct synack_stack *s, const uint8_t *frame,
+			     const struct synack_frame_meta *meta, uint64_t now_us)
+{
+	if (!frame || synack_frame_meta_check(meta) < 0)
+		return -EINVAL;
+	bool csum_ok = meta->csum == SYNACK_CSUM_VERIFIED || meta->csum == SYNACK_CSUM_NEEDED;
+	stack_advance(s, now_us);
+	ip_input(s, frame, meta->len, csum_ok);
+	stack_reap(s);
+	return 0;
 }
 
 uint64_t synack_stack_poll(struct synack_stack *s, uint64_t now_us)
@@ -280,6 +306,36 @@ void stack_trace_error(struct synack_stack *s, const struct synack_tuple *t, int
 	s->cfg.trace(s->cfg.trace_ctx, &ev);
 }
 
+size_t stack_frame_max(const struct synack_stack *s)
+{
+	return s->cfg.caps.mtu ? s->cfg.caps.mtu : SYNACK_FRAME_MAX;
+}
+
+void stack_output(struct synack_stack *s, const uint8_t *frame,
+		  const struct synack_frame_meta *meta)
+{
+	/* Every frame fits the link: the MSS (link_mss) and the options trimmed to it see to
+	 * TCP, icmp.c to ICMP. */
+	SYNACK_ASSERT(meta->len <= stack_frame_max(s));
+	s->cfg.output(s->cfg.output_ctx, frame, meta);
+}
+
+/* Leaves the TCP checksum of the frame in s->tx to the link (caps.tx_csum): only the
+ * pseudo-header sum goes in the field, and the metadata says where to finish it. The IPv4
+ * header checksum stays complete: links offload only the transport's. */
+static void tx_csum_offload(struct synack_stack *s, const struct synack_tuple *t,
+			    struct synack_frame_meta *meta)
+{
+	size_t ihl = (size_t)(s->tx[0] & 0xF) * 4;
+	size_t tcp_len = meta->len - ihl;
+	uint16_t pseudo = synack_tcp_pseudo_csum(t->laddr, t->raddr, tcp_len);
+	s->tx[ihl + 16] = (uint8_t)(pseudo >> 8);
+	s->tx[ihl + 17] = (uint8_t)pseudo;
+	meta->csum = SYNACK_CSUM_NEEDED;
+	meta->csum_start = (uint16_t)ihl;
+	meta->csum_offset = 16; /* RFC 9293 §3.1: Checksum is bytes 16-17 of the header */
+}
+
 void stack_emit_tcp(struct synack_stack *s, const struct synack_tuple *t,
 		    const struct synack_tcp_seg *seg, bool retx)
 {
@@ -302,7 +358,11 @@ void stack_emit_tcp(struct synack_stack *s, const struct synack_tuple *t,
 		ev.retx = retx;
 		s->cfg.trace(s->cfg.trace_ctx, &ev);
 	}
-	s->cfg.output(s->cfg.output_ctx, s->tx, (size_t)n);
+	/* The trace saw the segment as it will be on the wire; offload, if any, comes after. */
+	struct synack_frame_meta meta = {.len = (uint32_t)n, .family = SYNACK_AF_INET};
+	if (s->cfg.caps.tx_csum)
+		tx_csum_offload(s, t, &meta);
+	stack_output(s, s->tx, &meta);
 }
 
 void stack_reap(struct synack_stack *s)

@@ -49,10 +49,10 @@ uint64_t synack_monotonic_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static void on_output(void *ctx, const uint8_t *frame, size_t len)
+static void on_output(void *ctx, const uint8_t *frame, const struct synack_frame_meta *meta)
 {
 	struct synack_loop *l = ctx;
-	if (synack_link_send(l->link, frame, len, l->now) < 0)
+	if (synack_link_send(l->link, frame, meta, l->now) < 0)
 		l->tx_errors++;
 }
 
@@ -126,6 +126,7 @@ int synack_loop_new(struct synack_loop **out, struct synack_link *link,
 	struct synack_config c = *cfg;
 	c.output = on_output;
 	c.output_ctx = l;
+	c.caps = link->caps; /* the stack sends what the link can take */
 	c.wake = on_wake;
 	c.wake_ctx = l;
 	static const uint8_t zero[16];
@@ -234,14 +235,15 @@ static void dispatch(struct synack_loop *l)
 static int read_link(struct synack_loop *l)
 {
 	for (int i = 0; i < LOOP_RX_BATCH; i++) {
-		ssize_t n = synack_link_recv(l->link, l->frame, sizeof l->frame, l->now);
+		struct synack_frame_meta meta;
+		ssize_t n = synack_link_recv(l->link, l->frame, sizeof l->frame, &meta, l->now);
 		if (n == 0)
 			return 0;
 		if (n == -EMSGSIZE)
 			continue;
 		if (n < 0)
 			return (int)n;
-		synack_stack_input(l->stack, l->frame, (size_t)n, l->now);
+		(void)synack_stack_input_frame(l->stack, l->frame, &meta, l->now);
 	}
 	return 0;
 }

@@ -6,10 +6,14 @@
  *
  *     stack --output--> [pcap] -> [fault] -> simnet endpoint ~~~> peer's endpoint -> peer stack
  *
+ * The stack is told the outermost link's capabilities (synack_config.caps), so it sends only
+ * what the chain can take.
+ *
  * The clock only jumps: synack_sim_step() finds the next event — the earliest of every link's
  * next_arrival() and every stack's next deadline — moves the clock there and processes
  * everything due at that instant, host by host in the order they were added: first the
- * frames the host's link has due (each handed to synack_stack_input), then the host's timers
+ * frames the host's link has due (each handed to synack_stack_input_frame with the metadata
+ * the link gave it), then the host's timers
  * (synack_stack_poll). Work caused at the same instant (a zero-delay reply, a frame released
  * by the fault decorator) is processed in further passes before the step returns. Nothing
  * depends on the wall clock or on addresses in memory, so a seed replays a run byte for byte.
@@ -94,10 +98,10 @@ void synack_sim_destroy(struct synack_sim *sim)
 }
 
 /* The stack's output callback: every frame leaves at the simulation's current time. */
-static void host_output(void *ctx, const uint8_t *frame, size_t len)
+static void host_output(void *ctx, const uint8_t *frame, const struct synack_frame_meta *meta)
 {
 	struct sim_host *h = ctx;
-	if (synack_link_send(h->link, frame, len, h->sim->now) < 0)
+	if (synack_link_send(h->link, frame, meta, h->sim->now) < 0)
 		h->tx_errors++;
 }
 
@@ -178,6 +182,7 @@ int synack_sim_add_host(struct synack_sim *sim, const struct synack_config *cfg,
 	struct synack_config c = *cfg;
 	c.output = host_output;
 	c.output_ctx = h;
+	c.caps = h->link->caps; /* the stack sends what the host's link can take */
 	derive_identity(sim, sim->n_hosts, &c);
 	err = synack_stack_new(&h->stack, &c); /* malloc-backed when cfg brings no allocator */
 	if (err) {
@@ -216,12 +221,13 @@ static bool host_deliver(struct synack_sim *sim, struct sim_host *h)
 {
 	bool any = false;
 	while (synack_link_next_arrival(h->link) <= sim->now) {
-		ssize_t n = synack_link_recv(h->link, sim->buf, sizeof(sim->buf), sim->now);
+		struct synack_frame_meta meta;
+		ssize_t n = synack_link_recv(h->link, sim->buf, sizeof(sim->buf), &meta, sim->now);
 		any = true;
 		if (n == 0)
 			break; /* the fault decorator released held frames: another pass */
 		if (n > 0)
-			synack_stack_input(h->stack, sim->buf, (size_t)n, sim->now);
+			(void)synack_stack_input_frame(h->stack, sim->buf, &meta, sim->now);
 	}
 	return any;
 }

@@ -18,8 +18,9 @@ struct cap {
 	int n;
 };
 
-static void cap_out(void *ctx, const uint8_t *frame, size_t len)
+static void cap_out(void *ctx, const uint8_t *frame, const struct synack_frame_meta *meta)
 {
+	size_t len = meta->len;
 	struct cap *c = ctx;
 	if (c->n < 16 && len <= sizeof c->f[0]) {
 		memcpy(c->f[c->n], frame, len);
