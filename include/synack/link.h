@@ -87,7 +87,8 @@ typedef void (*synack_trace_fn)(void *ctx, const struct synack_trace_event *ev);
  * endpoint is delivered to the endpoint whose address is the frame's IPv4 destination after
  * the sender's path delay: delay + uniform jitter in [0, jitter] + serialisation at the
  * bandwidth (frames on one path never overtake each other unless jitter reorders them). All
- * randomness comes from the network's seed. */
+ * randomness comes from the network's seed. Endpoints declare no capability: a NEEDED frame
+ * is completed when it is sent, and frames arrive SYNACK_CSUM_NONE. */
 struct synack_simnet;
 
 struct synack_sim_path {
@@ -117,7 +118,10 @@ int synack_simnet_inject(struct synack_simnet *net, const uint8_t *frame, size_t
 int synack_simnet_set_path(struct synack_link *endpoint, const struct synack_sim_path *path);
 
 /* ---- fault injection: a decorator for any link ----------------------------------------------
- * Applied to frames sent through the wrapped link. Probabilities are in [0, 1]. */
+ * Applied to frames sent through the wrapped link. Probabilities are in [0, 1]. The wrapped
+ * link's caps pass through and frames keep their metadata, except that a corrupted frame is
+ * checksummed first and goes on as SYNACK_CSUM_NONE (never NEEDED or VERIFIED), so the
+ * receiver can find the damage. */
 struct synack_fault_params {
 	double loss, dup, reorder, corrupt;
 	uint32_t reorder_delay_us; /* how long a reordered frame is held back: default 1000 */
@@ -148,7 +152,9 @@ int synack_fault_set_params(struct synack_link *l, const struct synack_fault_par
 
 /* ---- pcap capture: a decorator for any link ---------------------------------------------------
  * Every frame sent and received is written to a pcap file (LINKTYPE_RAW, microsecond
- * timestamps taken from now_us), readable by tcpdump and Wireshark. */
+ * timestamps taken from now_us), readable by tcpdump and Wireshark. The wrapped link's caps
+ * and every frame (metadata included) pass through unchanged; a frame whose checksum is left
+ * to offload (SYNACK_CSUM_NEEDED) is recorded with it completed, as the wire will carry it. */
 struct synack_pcap_writer;
 /* Errors: negative errno from fopen/fwrite. */
 int synack_pcap_open(struct synack_pcap_writer **out, const char *path);
