@@ -122,7 +122,8 @@ const char *synack_stack_name(const struct synack_stack *s);
 size_t synack_stack_live_bytes(const struct synack_stack *s);
 size_t synack_stack_live_allocs(const struct synack_stack *s);
 /* Changes tunables of a live stack (the sysctl of a running system): only the timing, retry,
- * keepalive, option and syncookie fields are taken; callbacks, addr and sizes are ignored. */
+ * keepalive, option and syncookie fields are taken; callbacks, addr, caps and sizes are
+ * ignored. */
 void synack_stack_set_tunables(struct synack_stack *s, const struct synack_config *cfg);
 void synack_stack_get_config(const struct synack_stack *s, struct synack_config *out);
 
