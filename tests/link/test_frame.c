@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "synack/link.h"
+#include "synack/socket.h"
 #include "synack/stack.h"
 #include "synack/wire.h"
 
@@ -260,4 +261,117 @@ Test(frame, csum_complete_checks_the_field_is_inside_the_frame)
 	cr_assert_eq(synack_frame_meta_plain(v6, 0).family, 0);
 	uint8_t junk[4] = {0x10};
 	cr_assert_eq(synack_frame_meta_plain(junk, sizeof junk).family, 0);
+}
+
+/* ---- end to end: an offloading sender over a corrupting, non-offloading wire ------------ */
+
+struct host {
+	struct synack_stack *s;
+	struct synack_link *link;
+	uint64_t *now;
+	size_t needed_out; /* frames the stack left to offload */
+};
+
+static void host_out(void *ctx, const uint8_t *f, const struct synack_frame_meta *m)
+{
+	struct host *h = ctx;
+	h->needed_out += m->csum == SYNACK_CSUM_NEEDED;
+	(void)synack_link_send(h->link, f, m, *h->now);
+}
+
+static void host_new(struct host *h, uint32_t addr, struct synack_link *link, uint64_t *now,
+		     bool tx_csum)
+{
+	struct synack_config c;
+	synack_config_default(&c);
+	c.addr = addr;
+	c.seed = addr;
+	c.output = host_out;
+	c.output_ctx = h;
+	c.caps = link->caps;
+	c.caps.tx_csum = tx_csum; /* what a device behind the link would finish */
+	h->link = link;
+	h->now = now;
+	h->needed_out = 0;
+	cr_assert_eq(synack_stack_new(&h->s, &c), 0);
+}
+
+static void host_rx(struct host *h)
+{
+	static uint8_t buf[70000];
+	struct synack_frame_meta m;
+	ssize_t n;
+	while ((n = synack_link_recv(h->link, buf, sizeof buf, &m, *h->now)) > 0) {
+		cr_assert_eq(m.len, (size_t)n);
+		cr_assert_eq(synack_stack_input_frame(h->s, buf, &m, *h->now), 0);
+	}
+}
+
+Test(frame, offloaded_checksums_survive_a_corrupting_wire_byte_exact)
+{
+	struct synack_simnet *net;
+	struct synack_link *ea, *eb, *fa;
+	struct synack_sim_path path = {.delay_us = 1000};
+	cr_assert_eq(synack_simnet_new(&net, 3), 0);
+	cr_assert_eq(synack_simnet_attach(net, A, &path, &ea), 0);
+	cr_assert_eq(synack_simnet_attach(net, B, &path, &eb), 0);
+	struct synack_fault_params p = {.corrupt = 0.1};
+	cr_assert_eq(synack_fault_wrap(ea, &p, 9, &fa), 0);
+	uint64_t now = 0;
+	struct host a, b;
+	host_new(&a, A, fa, &now, true);
+	host_new(&b, B, eb, &now, false);
+
+	int l = synack_socket(b.s);
+	cr_assert_eq(synack_bind(b.s, l, &(struct synack_endpoint){.port = 80}), 0);
+	cr_assert_eq(synack_listen(b.s, l, 4), 0);
+	int c = synack_socket(a.s);
+	cr_assert_eq(synack_connect(a.s, c, &(struct synack_endpoint){.addr = B, .port = 80}),
+		     -EINPROGRESS);
+	static uint8_t data[200000], got[sizeof data];
+	for (size_t i = 0; i < sizeof data; i++)
+		data[i] = (uint8_t)(i * 131 + (i >> 9));
+	size_t sent = 0, rcvd = 0;
+	int s = -1;
+	for (int step = 0; step < 200000 && rcvd < sizeof data; step++) {
+		host_rx(&a);
+		host_rx(&b);
+		synack_stack_poll(a.s, now);
+		synack_stack_poll(b.s, now);
+		if (s < 0)
+			s = synack_accept(b.s, l, NULL);
+		ssize_t n = synack_send(a.s, c, data + sent, sizeof data - sent, 0);
+		if (n > 0)
+			sent += (size_t)n;
+		if (s >= 0) {
+			n = synack_recv(b.s, s, got + rcvd, sizeof got - rcvd, 0);
+			if (n > 0)
+				rcvd += (size_t)n;
+		}
+		uint64_t next = synack_link_next_arrival(fa);
+		uint64_t t = synack_link_next_arrival(eb);
+		next = t < next ? t : next;
+		t = synack_stack_next_deadline(a.s);
+		next = t < next ? t : next;
+		t = synack_stack_next_deadline(b.s);
+		next = t < next ? t : next;
+		if (next != SYNACK_TIME_NEVER && next > now)
+			now = next;
+	}
+	cr_assert_eq(rcvd, sizeof data, "all the data arrived (%zu of %zu)", rcvd, sizeof data);
+	cr_assert_arr_eq(got, data, sizeof data, "byte-exact");
+	struct synack_fault_stats fs;
+	cr_assert_eq(synack_fault_stats(fa, &fs), 0);
+	cr_assert_gt(fs.corrupt, 5, "the wire did corrupt frames (%llu of %llu)",
+		     (unsigned long long)fs.corrupt, (unsigned long long)fs.frames);
+	cr_assert_gt(a.needed_out, 100, "the sender left its checksums to offload");
+	struct synack_counters ctr;
+	synack_stack_counters(b.s, &ctr);
+	cr_assert_gt(ctr.drops[SYNACK_DROP_TCP_BAD_CSUM] + ctr.drops[SYNACK_DROP_IP_BAD_CSUM], 0,
+		     "and the receiver caught the damage by checksum");
+	synack_stack_destroy(a.s);
+	synack_stack_destroy(b.s);
+	synack_link_destroy(fa);
+	synack_link_destroy(eb);
+	synack_simnet_destroy(net);
 }
