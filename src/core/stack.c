@@ -77,8 +77,8 @@ static int config_check(const struct synack_config *c)
 	return 0;
 }
 
-/* The MSS we announce fits the link: at most mtu - 40 (RFC 9293 §3.7.1, "the maximum
- * segment size ... the MTU less the fixed IP and TCP headers"), as Linux derives it from the
+/* The MSS we announce fits the link: at most mtu - 40, the largest segment we can take less
+ * the fixed IPv4 and TCP headers (RFC 9293 §3.7.1, RFC 6691), as Linux derives it from the
  * device MTU. Options are paid for out of it (tcp_output.c) so no frame exceeds the MTU. */
 static uint16_t link_mss(const struct synack_config *c)
 {
