@@ -18,6 +18,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the library exports what this header declares */
 
 /* An IPv4 endpoint, host byte order. */
 struct synack_endpoint {
@@ -141,6 +142,7 @@ int synack_tcp_info(const struct synack_stack *s, int fd, struct synack_tcp_info
 typedef void (*synack_conn_visitor)(void *ctx, int fd, const struct synack_tcp_info *info);
 void synack_stack_foreach(const struct synack_stack *s, synack_conn_visitor visit, void *ctx);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

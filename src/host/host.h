@@ -9,7 +9,7 @@
 
 #include "host/ctl.h"
 #include "host/loop.h"
-#include "link/tun.h"
+#include "synack/tun.h"
 
 struct synack_host_opts {
 	const char *name;     /* the stack's name in traces ("serve", "connect") */
