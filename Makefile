@@ -28,24 +28,23 @@ endif
 VERSION := $(shell cat VERSION)
 SOMAJOR := $(firstword $(subst ., ,$(VERSION)))
 
-# libsynack: one variable per layer. Its objects are built with -fvisibility=hidden; the
+# One variable per layer folder, lowest first (scripts/layers.txt says who may include whom).
+# libsynack proper is UTIL..DRIVER: its objects are built with -fvisibility=hidden, and the
 # public headers (include/synack/*.h) mark what they declare visible, so the shared library
-# exports exactly the API.
-UTIL_SRCS    := $(wildcard src/util/*.c)
-CORE_SRCS    := $(wildcard src/core/*.c)
-SYS_SRCS     := $(wildcard src/sys/*.c)
-LINK_SRCS    := $(wildcard src/link/*.c)
-DRIVERS_SRCS := $(wildcard src/drivers/*.c)
-# Library code still in src/host until it moves to src/drivers and src/sys.
-HOST_LIB_SRCS := $(wildcard src/host/loop.c src/host/stack_new.c)
-LIB_SRCS  := $(UTIL_SRCS) $(CORE_SRCS) $(SYS_SRCS) $(LINK_SRCS) $(DRIVERS_SRCS) $(HOST_LIB_SRCS)
+# exports exactly the API. CMD_SRCS is the synack command's own code (renderers, drill
+# interpreter, demo, apps, the serve/connect glue): an internal archive linked into the
+# command and the tests that need it, never installed.
+UTIL_SRCS   := $(wildcard src/util/*.c)
+CORE_SRCS   := $(wildcard src/core/*.c)
+SYS_SRCS    := $(wildcard src/sys/*.c)
+LINK_SRCS   := $(wildcard src/link/*.c)
+DRIVER_SRCS := $(wildcard src/drivers/*.c)
+CMD_SRCS    := $(wildcard src/apps/*.c src/render/*.c src/host/*.c src/demo/*.c src/drill/*.c)
+LIB_SRCS  := $(UTIL_SRCS) $(CORE_SRCS) $(SYS_SRCS) $(LINK_SRCS) $(DRIVER_SRCS)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)
-CORE_OBJS := $(CORE_SRCS:%.c=$(B)/%.o)
-# The command's own modules (renderers, drill interpreter, demo, apps, the serve/connect glue):
-# an internal archive linked into the synack command and the tests, never installed.
-CMD_SRCS  := $(wildcard src/render/*.c src/drill/*.c src/demo/*.c src/apps/*.c) \
-             $(filter-out $(HOST_LIB_SRCS),$(wildcard src/host/*.c))
 CMD_OBJS  := $(CMD_SRCS:%.c=$(B)/%.o)
+# The purity check covers everything sans-IO: the core and the helpers it uses.
+CORE_OBJS := $(UTIL_SRCS:%.c=$(B)/%.o) $(CORE_SRCS:%.c=$(B)/%.o)
 TOOL_SRCS := $(wildcard tools/*.c)
 TOOL_OBJS := $(TOOL_SRCS:%.c=$(B)/%.o)
 TEST_SRCS := $(wildcard tests/*/test_*.c)
@@ -62,15 +61,25 @@ CMDA    := $(B)/libsynack-cmd.a
 BIN     := $(B)/synack
 
 .PHONY: all demo check test deps check-core-purity unit drill-check render-check interop sanitize \
-        bench soak fuzz install clean
+        bench soak fuzz install install-check clean FORCE
 all: $(LIBA) $(LIBSO) $(BIN) $(B)/synack.pc
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALLFLAGS) -MMD -MP -c $< -o $@
 
-$(LIB_OBJS): ALLFLAGS += -fvisibility=hidden
-$(B)/src/util/version.o: CPPFLAGS += -DSYNACK_VERSION_STRING='"$(VERSION)"'
+# The library's objects hide every symbol the public headers do not declare. They also depend
+# on the flags they were built with, so a build directory from before a flag change (say, one
+# without -fvisibility=hidden) is rebuilt rather than exporting the internals.
+LIB_CFLAGS := -fvisibility=hidden
+$(LIB_OBJS): private ALLFLAGS += $(LIB_CFLAGS)
+$(LIB_OBJS): $(B)/lib.flags
+$(B)/lib.flags: FORCE
+	@mkdir -p $(B)
+	@echo '$(CC) $(CPPFLAGS) $(ALLFLAGS) $(LIB_CFLAGS)' | cmp -s - $@ || \
+	    echo '$(CC) $(CPPFLAGS) $(ALLFLAGS) $(LIB_CFLAGS)' > $@
+FORCE:
+$(B)/src/util/version.o: private CPPFLAGS += -DSYNACK_VERSION_STRING='"$(VERSION)"'
 $(B)/src/util/version.o: VERSION
 
 $(LIBA): $(LIB_OBJS)
@@ -120,8 +129,8 @@ CORE_ALLOWED := memcpy memmove memset memcmp strlen __stack_chk_fail
 check-core-purity: $(CORE_OBJS)
 	@ld -r -o $(B)/core-all.o $(CORE_OBJS)
 	@bad=$$(nm -u $(B)/core-all.o | awk '{print $$2}' | grep -vxE '$(subst $() $(),|,$(CORE_ALLOWED))|__(a|ub)san.*|_GLOBAL_OFFSET_TABLE_' || true); \
-	if [ -n "$$bad" ]; then echo "core-purity: src/core references OS symbols:"; echo "$$bad" | sed 's/^/  /'; exit 1; fi; \
-	echo "core-purity: src/core references no OS symbol (only: $(CORE_ALLOWED))"
+	if [ -n "$$bad" ]; then echo "core-purity: src/core+src/util reference OS symbols:"; echo "$$bad" | sed 's/^/  /'; exit 1; fi; \
+	echo "core-purity: src/core+src/util reference no OS symbol (only: $(CORE_ALLOWED))"
 
 unit: $(TEST_BINS)
 	@scripts/run-tests.sh $(TEST_BINS)

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "host/ctl.h"
-#include "host/loop.h"
+#include "synack/loop.h"
 #include "synack/tun.h"
 
 struct synack_host_opts {
