@@ -49,6 +49,9 @@ have=$("$prefix/bin/synack" --version)
 [ "$have" = "synack $version" ] && ok || ko "synack --version says '$have', want 'synack $version'"
 have=$("$prefix/bin/synack" -V)
 [ "$have" = "synack $version" ] && ok || ko "synack -V says '$have', want 'synack $version'"
+"$prefix/bin/synack" --version extra >/dev/null 2>&1
+rc=$?
+[ $rc = 2 ] && ok || ko "synack --version extra exited $rc, want 2 (a usage error)"
 printf '#include <stdio.h>\n#include <synack/synack.h>\nint main(void) { puts(synack_version()); return 0; }\n' \
 	>"$prefix/v.c"
 # shellcheck disable=SC2046
