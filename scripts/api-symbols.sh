@@ -11,7 +11,10 @@
 # (link.h's synack_link_send(), addr.h's synack_addr_v4(), ...) are definitions, compiled into
 # the caller, and not exported. Compiling each header alone also proves it is self-contained.
 set -eu
-[ $# = 1 ] && [ -d "$1/synack" ] || { echo "usage: api-symbols.sh INCLUDEDIR" >&2; exit 2; }
+if [ $# != 1 ] || [ ! -d "$1/synack" ]; then
+	echo "usage: api-symbols.sh INCLUDEDIR (the directory that holds synack/*.h)" >&2
+	exit 2
+fi
 inc=$(realpath "$1")
 w=$(mktemp -d)
 trap 'rm -rf "$w"' EXIT

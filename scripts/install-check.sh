@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2015 # `COND && ok || ko ...`: ok always succeeds
 # Installs synack into a temporary prefix and checks what a user of the installed files gets:
 #
 #  1. the versioned shared library: libsynack.so -> libsynack.so.MAJOR -> libsynack.so.VERSION,
@@ -14,7 +15,7 @@
 #     (scripts/netns), the kernel's TCP sends it 100,000 bytes and must get the same bytes back
 #     and then EOF; the namespace and everything in it are removed on exit.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 prefix=$(mktemp -d /tmp/synack-install.XXXXXX)
 NS=synack-icheck-$$
 ns_up=0
@@ -40,7 +41,7 @@ major=${version%%.*}
 [ "$(readlink "$lib/libsynack.so")" = "libsynack.so.$major" ] &&
 	[ "$(readlink "$lib/libsynack.so.$major")" = "libsynack.so.$version" ] &&
 	[ -f "$lib/libsynack.so.$version" ] && [ ! -L "$lib/libsynack.so.$version" ] &&
-	ok || ko "symlinks: want libsynack.so -> libsynack.so.$major -> libsynack.so.$version; have: $(ls -l "$lib" | grep libsynack)"
+	ok || ko "symlinks: want libsynack.so -> libsynack.so.$major -> libsynack.so.$version; have: $(ls -l "$lib"/libsynack*)"
 soname=$(readelf -d "$lib/libsynack.so.$version" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 [ "$soname" = "libsynack.so.$major" ] && ok || ko "SONAME is '$soname', want libsynack.so.$major"
 have=$(pkg-config --modversion synack)
@@ -70,15 +71,15 @@ if scripts/api-symbols.sh "$prefix/include" >"$prefix/declared"; then
 	[ -z "$bad" ] && ok || ko "exported symbols that are not synack_ functions:
 $bad"
 	extra=$(comm -13 "$prefix/declared" "$prefix/exported")
-	[ -z "$extra" ] && ok || ko "exported but declared in no installed header:" $extra
+	[ -z "$extra" ] && ok || ko "exported but declared in no installed header: ${extra//$'\n'/ }"
 	# addr.h (on main since 0690ee4) declares two functions whose implementation is on branch
 	# addr (src/core/addr.c). Until it lands they may be missing; once exported, the list must
 	# be emptied, so the exception cannot outlive its reason.
-	pending="synack_addr_parse synack_addr_str"
-	missing=$(comm -23 "$prefix/declared" "$prefix/exported" | grep -vxF "${pending// /$'\n'}")
-	[ -z "$missing" ] && ok || ko "declared in the installed headers but not exported:" $missing
-	landed=$(printf '%s\n' $pending | grep -xF -f "$prefix/exported")
-	[ -z "$landed" ] && ok || ko "now exported, remove from install-check's pending list:" $landed
+	pending=(synack_addr_parse synack_addr_str)
+	missing=$(comm -23 "$prefix/declared" "$prefix/exported" | grep -vxF "$(printf '%s\n' "${pending[@]}")")
+	[ -z "$missing" ] && ok || ko "declared in the installed headers but not exported: ${missing//$'\n'/ }"
+	landed=$(printf '%s\n' "${pending[@]}" | grep -xF -f "$prefix/exported")
+	[ -z "$landed" ] && ok || ko "now exported, remove from install-check's pending list: ${landed//$'\n'/ }"
 	echo "install-check: libsynack.so exports $(wc -l <"$prefix/exported") functions," \
 		"the headers declare $(wc -l <"$prefix/declared")"
 else
