@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 	}
 	struct synack_config cfg;
 	synack_config_default(&cfg);
-	cfg.addr = addr;
+	synack_config_add_addr(&cfg, synack_addr_v4(addr), prefix);
 	struct echo e = {.lfd = -1};
 	struct synack_loop *loop;
 	err = synack_loop_new(&loop, tun, &cfg, &(struct synack_loop_hooks){.on_ready = on_ready, .ctx = &e});

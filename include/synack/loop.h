@@ -15,7 +15,8 @@
  *         ... synack_accept() on the listener, synack_recv()/synack_send() on the others ...
  *     }
  *     synack_tun_open("tun0", addr, 24, NULL, &link);
- *     synack_config_default(&cfg); cfg.addr = addr;
+ *     synack_config_default(&cfg);
+ *     synack_config_add_addr(&cfg, synack_addr_v4(addr), 24);
  *     synack_loop_new(&loop, link, &cfg, &(struct synack_loop_hooks){.on_ready = on_ready});
  *     struct synack_stack *st = synack_loop_stack(loop);
  *     ... synack_socket(st), synack_bind(), synack_listen() ...

@@ -41,10 +41,10 @@ struct synack_tun_info {
  * the first host address of the prefix that is not `addr` (x.x.x.1, or x.x.x.2 when synack is
  * .1) with the prefix's netmask, so the kernel routes the prefix to the device. Done with
  * ioctl() on an AF_INET socket (SIOCSIFFLAGS/SIOCSIFADDR/SIOCSIFNETMASK): no `ip` binary is
- * needed. `addr` is the stack's own address (host byte order; give the stack the same in
- * synack_config.addr). `info` may be NULL. The new link is *out (destroy it with
- * synack_link_destroy(), or hand it to synack_loop_new(), which then owns it); closing a
- * device that synack created removes it.
+ * needed. `addr` is the stack's own address (host byte order; give the stack the same with
+ * synack_config_add_addr(&cfg, synack_addr_v4(addr), prefix)). `info` may be NULL. The new
+ * link is *out (destroy it with synack_link_destroy(), or hand it to synack_loop_new(), which
+ * then owns it); closing a device that synack created removes it.
  * Errors: -EINVAL (bad name or prefix), -EADDRINUSE (the kernel holds `addr` on the device),
  * -ENOMEM, and the negative errno of open()/ioctl() (-EPERM without CAP_NET_ADMIN, -ENOENT
  * without /dev/net/tun, -EBUSY when another process holds the device). */
