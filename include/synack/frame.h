@@ -13,14 +13,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addr.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* The address families, as addr.h defines them (an identical redefinition is allowed): frame.h
- * stands alone until every header can include addr.h. */
-#define SYNACK_AF_INET 4
-#define SYNACK_AF_INET6 6
+#pragma GCC visibility push(default) /* the library exports what this header declares */
 
 /* The largest IP packet (RFC 791 Total Length is 16 bits): a frame's length without caps.mtu. */
 #define SYNACK_FRAME_MAX 65535u
@@ -92,6 +90,7 @@ int synack_frame_csum_complete(uint8_t *frame, struct synack_frame_meta *meta);
  * Returns 0 or -EINVAL. */
 int synack_frame_meta_check(const struct synack_frame_meta *meta);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -24,6 +24,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the library exports what this header declares */
 
 struct synack_link;
 
@@ -165,6 +166,7 @@ int synack_pcap_close(struct synack_pcap_writer *w);
 int synack_pcap_wrap(struct synack_link *inner, struct synack_pcap_writer *w,
 		     struct synack_link **out);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -105,7 +105,7 @@ static void tx_csum_offload(struct synack_stack *s, const struct synack_tuple *t
 {
 	size_t ihl = (size_t)(s->tx[0] & 0xF) * 4;
 	size_t tcp_len = meta->len - ihl;
-	uint16_t pseudo = synack_tcp_pseudo_csum(t->laddr, t->raddr, tcp_len);
+	uint16_t pseudo = synack_tcp_pseudo_csum(&t->laddr, &t->raddr, tcp_len);
 	s->tx[ihl + 16] = (uint8_t)(pseudo >> 8);
 	s->tx[ihl + 17] = (uint8_t)pseudo;
 	meta->csum = SYNACK_CSUM_NEEDED;
@@ -116,12 +116,23 @@ static void tx_csum_offload(struct synack_stack *s, const struct synack_tuple *t
 void stack_emit_tcp(struct synack_stack *s, const struct synack_tuple *t,
 		    const struct synack_tcp_seg *seg, bool retx)
 {
-	int n = synack_tcp_emit(s->tx, s->tx_cap, t->laddr, t->raddr, s->ip_id++, seg);
-	SYNACK_ASSERT(n > 0);
-	if (n <= 0)
+	/* The TCP encoder writes behind the room the IP layer asks for; the IP layer then
+	 * writes its header in front. A family without an IP codec is refused and counted
+	 * (IpOutNoRoutes) by the IP layer, never sent half-built. */
+	int room = ip_header_room(&t->raddr);
+	if (room < 0) {
+		stack_count(s, SYNACK_CTR_IpOutNoRoutes);
+		return;
+	}
+	int tcplen = synack_tcp_encode(s->tx + room, s->tx_cap - (size_t)room, &t->laddr, &t->raddr,
+				       seg);
+	SYNACK_ASSERT(tcplen > 0);
+	if (tcplen <= 0)
+		return;
+	int n = ip_output(s, &t->laddr, &t->raddr, SYNACK_PROTO_TCP, s->tx, (size_t)tcplen);
+	if (n < 0)
 		return;
 	stack_count(s, SYNACK_CTR_OutSegs);
-	stack_count(s, SYNACK_CTR_IpOutRequests);
 	if (retx)
 		stack_count(s, SYNACK_CTR_RetransSegs);
 	if (seg->flags & SYNACK_TH_RST)
@@ -136,7 +147,7 @@ void stack_emit_tcp(struct synack_stack *s, const struct synack_tuple *t,
 		s->cfg.trace(s->cfg.trace_ctx, &ev);
 	}
 	/* The trace saw the segment as it will be on the wire; offload, if any, comes after. */
-	struct synack_frame_meta meta = {.len = (uint32_t)n, .family = SYNACK_AF_INET};
+	struct synack_frame_meta meta = {.len = (uint32_t)n, .family = (uint8_t)synack_addr_family(&t->raddr)};
 	if (s->cfg.caps.tx_csum)
 		tx_csum_offload(s, t, &meta);
 	stack_output(s, s->tx, &meta);

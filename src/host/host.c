@@ -37,7 +37,7 @@ int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 	struct synack_config cfg;
 	synack_config_default(&cfg);
 	cfg.name = o->name;
-	cfg.addr = h->addr;
+	synack_config_add_addr(&cfg, synack_addr_v4(h->addr), prefix); /* parse_cidr checked it */
 	if (o->max_sockets)
 		cfg.max_sockets = o->max_sockets;
 	if (h->tun.mtu >= 576 && h->tun.mtu - 40 < cfg.mss)

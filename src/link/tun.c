@@ -9,7 +9,7 @@
  * offloads; not used yet). A SYNACK_CSUM_NEEDED frame is completed in a copy before the
  * write, and what is read comes out SYNACK_CSUM_NONE.
  */
-#include "link/tun.h"
+#include "synack/tun.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

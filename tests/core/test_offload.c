@@ -58,8 +58,7 @@ Test(offload, tx_csum_frames_complete_to_the_bytes_a_caps_less_stack_sends)
 		cr_assert_arr_eq(o->b, p->b, 36, "IPv4 header (checksum included) and ports..");
 		cr_assert_arr_eq(o->b + 38, p->b + 38, p->len - 38);
 		uint16_t field = (uint16_t)(o->b[36] << 8 | o->b[37]);
-		uint32_t src = ST_LOCAL, dst = ST_PEER;
-		cr_assert_eq(field, synack_tcp_pseudo_csum(src, dst, p->len - 20), "frame %zu", i);
+		cr_assert_eq(field, synack_tcp_pseudo_csum(ST_V4(ST_LOCAL), ST_V4(ST_PEER), p->len - 20), "frame %zu", i);
 		differ += memcmp(o->b + 36, p->b + 36, 2) != 0;
 		uint8_t done[ST_FRAME_CAP];
 		memcpy(done, o->b, o->len);
@@ -78,7 +77,7 @@ static size_t syn_frame(uint8_t *buf, size_t cap, uint16_t sport, bool bad)
 {
 	struct synack_tcp_seg seg = {.sport = sport, .dport = 80, .seq = 1000, .flags = F_S,
 				     .win = 65535};
-	int n = synack_tcp_emit(buf, cap, ST_PEER, ST_LOCAL, 1, &seg);
+	int n = synack_tcp_emit(buf, cap, ST_V4(ST_PEER), ST_V4(ST_LOCAL), 1, &seg);
 	cr_assert_gt(n, 0);
 	if (bad)
 		buf[37] ^= 0x5a;
@@ -143,7 +142,8 @@ Test(offload, a_needed_frame_from_an_offloading_stack_is_taken_as_needed_not_as_
 	 * destination: give it that address. */
 	struct synack_config scfg;
 	st_config(&scfg);
-	scfg.addr = ST_PEER;
+	scfg.naddrs = 0;
+	synack_config_add_addr(&scfg, synack_addr_v4(ST_PEER), 24);
 	st_init(&s, &scfg);
 	st_listen(&s, ST_SERVER_PORT, 4);
 	cr_assert_eq(synack_stack_input_frame(s.s, f->b, &f->meta, 0), 0);
@@ -206,7 +206,7 @@ Test(offload, mtu_bounds_the_announced_mss_and_is_checked)
 {
 	struct synack_config cfg;
 	synack_config_default(&cfg);
-	cfg.addr = ST_LOCAL;
+	synack_config_add_addr(&cfg, synack_addr_v4(ST_LOCAL), 24);
 	cfg.output = dummy_out;
 	struct synack_stack *s;
 	cfg.caps.mtu = 103;

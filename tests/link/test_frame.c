@@ -15,6 +15,7 @@
 
 #define A 0x0A000001u /* 10.0.0.1 */
 #define B 0x0A000002u /* 10.0.0.2 */
+#define V4(x) (&(const struct synack_addr[1]){synack_addr_v4(x)}[0])
 
 /* ---- a link that records what it is sent and plays back what it is given ------------- */
 
@@ -73,10 +74,10 @@ static size_t needed_frame(uint8_t *f, uint8_t *complete, struct synack_frame_me
 	struct synack_tcp_seg seg = {.sport = 40000, .dport = 80, .seq = 7, .ack = 9,
 				     .flags = SYNACK_TH_ACK | SYNACK_TH_PSH, .win = 512,
 				     .payload = (const uint8_t *)data, .len = sizeof data - 1};
-	int n = synack_tcp_emit(complete, 256, A, B, 1, &seg);
+	int n = synack_tcp_emit(complete, 256, V4(A), V4(B), 1, &seg);
 	cr_assert_gt(n, 0);
 	memcpy(f, complete, (size_t)n);
-	uint16_t p = synack_tcp_pseudo_csum(A, B, (size_t)n - 20);
+	uint16_t p = synack_tcp_pseudo_csum(V4(A), V4(B), (size_t)n - 20);
 	f[36] = (uint8_t)(p >> 8);
 	f[37] = (uint8_t)p;
 	cr_assert(memcmp(f + 36, complete + 36, 2) != 0);
@@ -183,7 +184,7 @@ Test(frame, fault_completes_the_checksum_before_corrupting_so_damage_is_detected
 		/* The receiver's checksums catch it: the IPv4 header's (which covers the
 		 * addresses) or, the header intact, TCP's. */
 		bool ip_ok = synack_csum_fold(synack_csum_add(0, k.last, 20)) == 0;
-		bool tcp_ok = synack_tcp_csum(A, B, k.last + 20, n - 20) == 0;
+		bool tcp_ok = synack_tcp_csum(V4(A), V4(B), k.last + 20, n - 20) == 0;
 		cr_assert(!ip_ok || !tcp_ok, "frame %d: the corruption passes both checksums", i);
 	}
 	synack_link_destroy(f);
@@ -235,7 +236,7 @@ Test(frame, pcap_records_complete_checksums_and_passes_frames_unchanged)
 	const uint8_t *r1 = file + 24 + 16, *r2 = r1 + n + 16;
 	cr_assert_arr_eq(r1, complete, n, "the capture shows the checksum the device would send");
 	cr_assert_arr_eq(r2, complete, n);
-	cr_assert_eq(synack_tcp_csum(A, B, r1 + 20, n - 20), 0, "tcpdump sees a good checksum");
+	cr_assert_eq(synack_tcp_csum(V4(A), V4(B), r1 + 20, n - 20), 0, "tcpdump sees a good checksum");
 }
 
 /* ---- the helpers ----------------------------------------------------------------------------- */
@@ -284,7 +285,7 @@ static void host_new(struct host *h, uint32_t addr, struct synack_link *link, ui
 {
 	struct synack_config c;
 	synack_config_default(&c);
-	c.addr = addr;
+	synack_config_add_addr(&c, synack_addr_v4(addr), 24);
 	c.seed = addr;
 	c.output = host_out;
 	c.output_ctx = h;
@@ -326,7 +327,7 @@ Test(frame, offloaded_checksums_survive_a_corrupting_wire_byte_exact)
 	cr_assert_eq(synack_bind(b.s, l, &(struct synack_endpoint){.port = 80}), 0);
 	cr_assert_eq(synack_listen(b.s, l, 4), 0);
 	int c = synack_socket(a.s);
-	cr_assert_eq(synack_connect(a.s, c, &(struct synack_endpoint){.addr = B, .port = 80}),
+	cr_assert_eq(synack_connect(a.s, c, &(struct synack_endpoint){.addr = synack_addr_v4(B), .port = 80}),
 		     -EINPROGRESS);
 	static uint8_t data[200000], got[sizeof data];
 	for (size_t i = 0; i < sizeof data; i++)
