@@ -90,11 +90,13 @@ static void cc_on_new_ack(struct synack_stack *s, struct synack_tcb *c, uint32_t
 		return;
 	}
 	if (seq_ge(c->snd_una, c->recover)) {
-		/* Full acknowledgment: leave fast recovery. */
+		/* Full acknowledgment: leave fast recovery (RFC 6937: cwnd = ssthresh). */
 		c->in_recovery = false;
 		cc->on_recovery_exit(&c->cc, c->snd_mss);
 		return;
 	}
+	if (c->sack_ok)
+		return; /* SACK recovery: PRR and NextSeg() act after the ACK (check_ack) */
 	/* Partial acknowledgment: retransmit the first unacknowledged segment. */
 	seq_t end = tcp_retransmit_head(s, c);
 	if (seq_lt(c->snd_hole, end))
@@ -109,7 +111,8 @@ static void cc_on_dupack(struct synack_stack *s, struct synack_tcb *c)
 	c->dupacks++;
 	tcp_cc_env(s, c, 0);
 	if (c->in_recovery) {
-		c->cc.ops->on_dupack(&c->cc, c->snd_mss);
+		if (!c->sack_ok) /* NewReno inflates; with SACK, PRR sets cwnd */
+			c->cc.ops->on_dupack(&c->cc, c->snd_mss);
 		return;
 	}
 	if (c->dupacks != 3)
@@ -118,6 +121,16 @@ static void cc_on_dupack(struct synack_stack *s, struct synack_tcb *c)
 	c->recover = c->snd_max;
 	c->in_recovery = true;
 	c->cc.ops->on_congestion(&c->cc, c->snd_mss, flight);
+	if (c->sack_ok) {
+		/* RFC 6675 §5 (4.3): "Retransmit the first data segment presumed dropped" and set
+		 * HighRxt and RescueRxt to its end; RFC 6937: it counts in prr_out. */
+		sack_recovery_enter(c);
+		seq_t end = tcp_retransmit_head(s, c);
+		c->prr_out = (uint32_t)seq_diff(end, c->snd_una);
+		c->snd_hole = end;
+		c->rescue_rxt = end;
+		return;
+	}
 	c->snd_hole = tcp_retransmit_head(s, c);
 }
 
@@ -253,6 +266,8 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 		return false;
 	}
 	tcp_update_ts_recent(c, seg); /* RFC 7323 §4.3: the segment is acceptable */
+	seq_t una_before = c->snd_una;
+	uint32_t sacked_before = sack_bytes(c);
 	c->probes_out = 0;            /* the peer answers (persist, RFC 1122 §4.2.2.17) */
 	bool dup = is_dupack(c, rx);
 	/* With SACK, an ACK that reports newly received data beyond a hole is a duplicate
@@ -266,7 +281,13 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 		window_update(s, c, seg);
 	if (dup)
 		cc_on_dupack(s, c);
-	sack_recovery_step(s, c);
+	if (c->in_recovery && c->sack_ok) {
+		/* RFC 6937 DeliveredData: the change in SND.UNA plus the change in SACKed bytes. */
+		int64_t delivered = (int64_t)seq_diff(c->snd_una, una_before) + sack_bytes(c) -
+				    (int64_t)sacked_before;
+		sack_prr_ack(c, delivered > 0 ? (uint32_t)delivered : 0);
+		sack_recovery_send(s, c);
+	}
 	tcp_wake(s, c);
 	return closing_states(s, c);
 }

@@ -378,7 +378,9 @@ void tcp_output(struct synack_stack *s, struct synack_tcb *c, bool force_ack)
 			c->rtx_pending = false;
 		if (!c->rtx_pending && tcp_send_pending(c))
 			idle_restart(s, c);
-		while (!c->rtx_pending && next_segment(c, &len, &fin)) {
+		/* In SACK recovery, NextSeg() decides between old and new data (tcp_sack.c). */
+		bool sack_recovery = c->in_recovery && c->sack_ok;
+		while (!c->rtx_pending && !sack_recovery && next_segment(c, &len, &fin)) {
 			send_data(s, c, c->snd_nxt, len, fin);
 			sent = true;
 		}
@@ -391,6 +393,36 @@ void tcp_output(struct synack_stack *s, struct synack_tcb *c, bool force_ack)
 	}
 	if (!sent && force_ack)
 		tcp_send_ack(s, c);
+}
+
+uint32_t tcp_new_data_room(const struct synack_tcb *c)
+{
+	if (!tcp_state_transmits(c->state) || !tcp_send_pending(c))
+		return 0;
+	uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq);
+	uint32_t sent = (uint32_t)seq_diff(c->snd_nxt, c->snd_una);
+	uint32_t rwnd_room = c->snd_wnd > sent ? c->snd_wnd - sent : 0;
+	uint32_t unsent = c->sndq.len - off;
+	uint32_t want = unsent < c->snd_mss ? unsent : c->snd_mss;
+	uint32_t len = want < rwnd_room ? want : rwnd_room;
+	if (len == 0)
+		return c->fin_queued && off == c->sndq.len && fin_fits(c, 0) ? 1 : 0;
+	return len;
+}
+
+bool tcp_output_one(struct synack_stack *s, struct synack_tcb *c)
+{
+	uint32_t room = tcp_new_data_room(c);
+	if (room == 0)
+		return false;
+	uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq);
+	uint32_t len = c->sndq.len - off;
+	len = len < room ? len : room;
+	bool fin = c->fin_queued && off + len == c->sndq.len && fin_fits(c, len);
+	if (len == 0 && !fin)
+		return false;
+	send_data(s, c, c->snd_nxt, len, fin);
+	return true;
 }
 
 bool tcp_send_pending(const struct synack_tcb *c)
