@@ -14,7 +14,7 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 CFLAGS  ?= -O2 -g
 CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
 ALLFLAGS = -std=c11 $(WARN) -fPIC $(CFLAGS)
-LDLIBS  :=
+LDLIBS  := -lpthread
 
 ifeq ($(SAN),1)
 B       := build/san
@@ -23,7 +23,7 @@ LDFLAGS += -fsanitize=address,undefined
 endif
 
 CORE_SRCS := $(wildcard src/core/*.c)
-LIB_SRCS  := $(CORE_SRCS) $(wildcard src/link/*.c src/host/*.c src/render/*.c src/drill/*.c src/apps/*.c src/demo/*.c)
+LIB_SRCS  := $(CORE_SRCS) $(wildcard src/link/*.c src/drivers/*.c src/host/*.c src/render/*.c src/drill/*.c src/apps/*.c src/demo/*.c)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(B)/%.o)
 CORE_OBJS := $(CORE_SRCS:%.c=$(B)/%.o)
 TOOL_SRCS := $(wildcard tools/*.c)
@@ -62,7 +62,7 @@ $(B)/synack.pc: synack.pc.in Makefile
 $(B)/tests/%: tests/%.c $(LIBA) $(TEST_SUPPORT_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) -Itests $(ALLFLAGS) -MMD -MP $< $(TEST_SUPPORT_OBJS) $(LIBA) -o $@ \
-	    $(LDFLAGS) -lcriterion -lm
+	    $(LDFLAGS) -lcriterion -lm -lpthread
 
 -include $(DEPS) $(TEST_BINS:=.d)
 
