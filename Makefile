@@ -42,13 +42,18 @@ TEST_SUPPORT_SRCS := $(wildcard tests/support/*.c)
 TEST_SUPPORT_OBJS := $(TEST_SUPPORT_SRCS:%.c=$(B)/%.o)
 DEPS      := $(LIB_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(TEST_SUPPORT_OBJS:.o=.d)
 
+PRELOAD_SRCS := $(wildcard src/preload/*.c)
+PRELOAD_OBJS := $(PRELOAD_SRCS:%.c=$(B)/%.o)
+DEPS      += $(PRELOAD_OBJS:.o=.d)
+PRELOAD   := $(B)/libsynack-preload.so
+
 LIBA  := $(B)/libsynack.a
 LIBSO := $(B)/libsynack.so
 BIN   := $(B)/synack
 
 .PHONY: all demo check test deps check-core-purity unit drill-check render-check interop sanitize \
         bench soak fuzz install clean
-all: $(LIBA) $(LIBSO) $(BIN) $(B)/synack.pc
+all: $(LIBA) $(LIBSO) $(BIN) $(PRELOAD) $(B)/synack.pc
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -60,6 +65,12 @@ $(LIBA): $(LIB_OBJS)
 
 $(LIBSO): $(LIB_OBJS)
 	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The LD_PRELOAD layer: its own shared library over libsynack's objects, exporting only the
+# calls it intercepts (src/preload/exports.map), so nothing of synack leaks into a program.
+$(PRELOAD): $(PRELOAD_OBJS) $(LIBA) src/preload/exports.map
+	$(CC) -shared $(LDFLAGS) -Wl,--version-script=src/preload/exports.map -Wl,-z,defs \
+	    -o $@ $(PRELOAD_OBJS) $(LIBA) -ldl -lpthread -lm
 
 $(BIN): $(TOOL_OBJS) $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJS) $(LIBA) $(LDLIBS) -lm

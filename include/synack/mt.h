@@ -104,6 +104,8 @@ int synack_mt_tcp_info(struct synack_mt *mt, int fd, struct synack_tcp_info *out
 
 /* Blocking mode of later calls (SYNACK_MT_NONBLOCK's switch). Errors: -EBADF. */
 int synack_mt_set_nonblock(struct synack_mt *mt, int fd, bool on);
+/* SYNACK_MT_NONBLOCK when calls on fd never wait, else 0. Errors: -EBADF. */
+int synack_mt_flags(struct synack_mt *mt, int fd);
 /* Readiness now (SYNACK_EV_*). Errors: -EBADF. */
 int synack_mt_events(struct synack_mt *mt, int fd);
 /* Which events make the descriptor poll readable (SYNACK_EV_READABLE/WRITABLE; errors and

@@ -5,6 +5,11 @@
  * stack call, under the mutex) refreshes the eventfd of the socket it names: written when the
  * socket is ready for its interest, drained when it is not. Blocking calls wait in poll(2) on
  * that eventfd with the mutex released, so signals give -EINTR and close() can wake them.
+ *
+ * The descriptors this file owns (eventfds, the epoll set) are read, written, polled and
+ * closed through eventfd_read()/eventfd_write() and raw system calls, never through the
+ * interposable read/write/poll/close symbols: an LD_PRELOAD layer above (src/preload) wraps
+ * those, and must not be re-entered from inside the stack.
  */
 #include "synack/mt.h"
 
@@ -54,6 +59,27 @@ struct synack_mt {
 	uint8_t frame[MT_FRAME_MAX];
 };
 
+static int sys_close(int fd) { return (int)syscall(SYS_close, fd); }
+
+/* poll(2) on one descriptor for POLLIN; ms < 0 waits forever. */
+static int sys_poll_in(int fd, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	return (int)syscall(SYS_ppoll, &p, 1, ms < 0 ? NULL : &ts, NULL, (size_t)8);
+}
+
+static int sys_epoll_wait(int ep, struct epoll_event *evs, int n, int ms)
+{
+	return (int)syscall(SYS_epoll_pwait, ep, evs, n, ms, NULL, (size_t)8);
+}
+
+static void kick(int efd)
+{
+	/* Fails only when the counter is saturated, and then the reader is awake anyway. */
+	(void)eventfd_write(efd, 1);
+}
+
 static uint64_t mono_us(void)
 {
 	struct timespec ts;
@@ -90,12 +116,11 @@ static void refresh(struct synack_mt *mt, int fd, bool edge)
 	int ev = synack_events(mt->stack, e->sd);
 	bool ready = ev < 0 || (ev & want_of(e));
 	if (ready && (edge || !e->armed)) {
-		uint64_t one = 1;
-		if (write(fd, &one, sizeof one) == (ssize_t)sizeof one)
+		if (eventfd_write(fd, 1) == 0)
 			e->armed = true;
 	} else if (!ready && e->armed) {
-		uint64_t v;
-		if (read(fd, &v, sizeof v) == (ssize_t)sizeof v || errno == EAGAIN)
+		eventfd_t v;
+		if (eventfd_read(fd, &v) == 0 || errno == EAGAIN)
 			e->armed = false;
 	}
 }
@@ -130,18 +155,15 @@ static void leave(struct synack_mt *mt)
 {
 	mt->in_api = false;
 	if (synack_stack_next_deadline(mt->stack) < mt->sleep_until) {
-		uint64_t one = 1;
 		mt->sleep_until = 0;
-		if (write(mt->kick, &one, sizeof one) < 0) {
-			/* the counter is saturated: the thread is awake anyway */
-		}
+		kick(mt->kick);
 	}
 	pthread_mutex_unlock(&mt->lock);
 }
 
 static void free_slot(struct synack_mt *mt, int fd)
 {
-	close(fd);
+	sys_close(fd);
 	memset(&mt->socks[fd], 0, sizeof mt->socks[fd]);
 	mt->socks[fd].sd = -1;
 }
@@ -161,8 +183,7 @@ static int wait_ready(struct synack_mt *mt, int fd, unsigned what, uint64_t dead
 		ms = deadline <= now ? 0 : (int)((deadline - now + 999) / 1000);
 	}
 	leave(mt);
-	struct pollfd p = {.fd = fd, .events = POLLIN};
-	int rc = poll(&p, 1, ms);
+	int rc = sys_poll_in(fd, ms);
 	int err = rc < 0 ? errno : 0;
 	enter(mt);
 	e = &mt->socks[fd]; /* the table may have moved */
@@ -227,13 +248,12 @@ static void *stack_thread(void *arg)
 			at = arrival;
 		mt->sleep_until = at;
 		pthread_mutex_unlock(&mt->lock);
-		int n = epoll_wait(mt->ep, evs, 4, timeout_ms(at));
+		int n = sys_epoll_wait(mt->ep, evs, 4, timeout_ms(at));
 		pthread_mutex_lock(&mt->lock);
 		for (int i = 0; i < n; i++) {
-			uint64_t v;
-			if (evs[i].data.fd == mt->kick && read(mt->kick, &v, sizeof v) < 0) {
-				/* nothing to drain */
-			}
+			eventfd_t v;
+			if (evs[i].data.fd == mt->kick)
+				(void)eventfd_read(mt->kick, &v);
 		}
 	}
 	pthread_mutex_unlock(&mt->lock);
@@ -350,23 +370,20 @@ void synack_mt_destroy(struct synack_mt *mt)
 	if (mt->started) {
 		pthread_mutex_lock(&mt->lock);
 		mt->stop = true;
-		uint64_t one = 1;
-		if (write(mt->kick, &one, sizeof one) < 0) {
-			/* saturated: the thread is awake */
-		}
+		kick(mt->kick);
 		pthread_mutex_unlock(&mt->lock);
 		pthread_join(mt->thread, NULL);
 	}
 	for (uint32_t i = 0; i < mt->nsocks; i++)
 		if (mt->socks[i].used)
-			close((int)i);
+			sys_close((int)i);
 	if (mt->stack)
 		synack_stack_destroy(mt->stack);
 	synack_link_destroy(mt->link);
 	if (mt->ep >= 0)
-		close(mt->ep);
+		sys_close(mt->ep);
 	if (mt->kick >= 0)
-		close(mt->kick);
+		sys_close(mt->kick);
 	free(mt->socks);
 	free(mt->by_sd);
 	pthread_mutex_destroy(&mt->lock);
@@ -453,7 +470,7 @@ static int adopt(struct synack_mt *mt, int sd, unsigned flags)
 		err = grow_table(mt, efd);
 	if (err) {
 		if (efd >= 0)
-			close(efd);
+			sys_close(efd);
 		synack_close(mt->stack, sd);
 		return err;
 	}
@@ -648,11 +665,8 @@ int synack_mt_close(struct synack_mt *mt, int fd)
 	e->sd = -1;
 	if (e->waiters) {
 		/* Wake them; the last one to leave closes the descriptor. */
-		uint64_t one = 1;
 		e->closing = true;
-		if (write(fd, &one, sizeof one) < 0) {
-			/* saturated: readable anyway */
-		}
+		kick(fd);
 	} else {
 		free_slot(mt, fd);
 	}
@@ -748,6 +762,15 @@ int synack_mt_set_nonblock(struct synack_mt *mt, int fd, bool on)
 		e->nonblock = on;
 	leave(mt);
 	return e ? 0 : -EBADF;
+}
+
+int synack_mt_flags(struct synack_mt *mt, int fd)
+{
+	pthread_mutex_lock(&mt->lock);
+	struct mt_sock *e = slot(mt, fd);
+	int r = e ? (e->nonblock ? (int)SYNACK_MT_NONBLOCK : 0) : -EBADF;
+	pthread_mutex_unlock(&mt->lock);
+	return r;
 }
 
 int synack_mt_events(struct synack_mt *mt, int fd)
