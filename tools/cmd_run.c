@@ -156,7 +156,8 @@ int synack_cmd_run(int argc, char **argv)
 	}
 	const char *old = getenv("LD_PRELOAD");
 	char pre[2 * PATH_MAX];
-	snprintf(pre, sizeof pre, "%s%s%s", lib, old && *old ? ":" : "", old ? old : "");
+	/* Ours goes last: a sanitizer runtime preloaded by the caller must stay first. */
+	snprintf(pre, sizeof pre, "%s%s%s", old ? old : "", old && *old ? ":" : "", lib);
 	if (setenv("LD_PRELOAD", pre, 1) || setenv("SYNACK_TUN", a.tun, 1) ||
 	    setenv("SYNACK_ADDR", a.addr, 1) || (a.gw && setenv("SYNACK_GW", a.gw, 1)) ||
 	    (a.max && setenv("SYNACK_MAX_SOCKETS", a.max, 1)) || set_path("SYNACK_PCAP", a.pcap) ||

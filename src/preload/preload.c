@@ -35,12 +35,18 @@ static void *g_trace;
 static int g_ctl_fd = -1;
 static char g_ctl_path[108];
 
-/* The table: one int per descriptor, handle + 1 (0: the kernel's). Grown under table_lock;
- * read without it (a descriptor's entry only changes while the program holds it). */
+/* The table: one int per descriptor, handle + 1 (0: the kernel's), with its length in the
+ * same allocation so a reader never pairs a new length with an old array. Grown under
+ * table_lock; read without it (a descriptor's entry only changes while the program holds it,
+ * and the stack thread reads entries for the TUN device's descriptor). Old tables are kept:
+ * a thread may still be reading one. */
+struct table {
+	int len;
+	int *refs; /* per handle: descriptors naming it */
+	int v[];
+};
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
-static int *volatile g_table;
-static volatile int g_table_len;
-static int *g_refs; /* per handle: descriptors naming it */
+static struct table *volatile g_tab;
 
 #define RESOLVE(name) pl_real.name = (__typeof__(pl_real.name))dlsym(RTLD_NEXT, #name)
 
@@ -96,34 +102,36 @@ void pl_warn_once(const char *key, const char *fmt, ...)
 
 int pl_handle(int fd)
 {
-	int *t = g_table;
-	if (fd < 0 || fd >= g_table_len || !t)
+	struct table *t = g_tab;
+	if (fd < 0 || !t || fd >= t->len)
 		return -1;
-	return t[fd] - 1;
+	return t->v[fd] - 1;
 }
 
 static int grow(int fd)
 {
-	if (fd < g_table_len)
+	struct table *o = g_tab;
+	if (o && fd < o->len)
 		return 0;
-	int n = g_table_len ? g_table_len : 1024;
+	int n = o ? o->len : 1024;
 	while (n <= fd)
 		n *= 2;
-	int *t = calloc((size_t)n, sizeof *t), *r = calloc((size_t)n, sizeof *r);
+	struct table *t = calloc(1, sizeof *t + (size_t)n * sizeof(int));
+	int *r = calloc((size_t)n, sizeof *r);
 	if (!t || !r) {
 		free(t);
 		free(r);
 		return -ENOMEM;
 	}
-	if (g_table) {
-		memcpy(t, g_table, (size_t)g_table_len * sizeof *t);
-		memcpy(r, g_refs, (size_t)g_table_len * sizeof *r);
+	t->len = n;
+	t->refs = r;
+	if (o) {
+		memcpy(t->v, o->v, (size_t)o->len * sizeof(int));
+		memcpy(r, o->refs, (size_t)o->len * sizeof *r);
+		free(o->refs); /* only ever used under the lock */
+		o->refs = NULL;
 	}
-	/* The old table is leaked on purpose: a thread may be reading it without the lock. */
-	free(g_refs);
-	g_refs = r;
-	g_table = t;
-	g_table_len = n;
+	__atomic_store_n(&g_tab, t, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -132,11 +140,12 @@ void pl_set(int fd, int handle)
 	pthread_mutex_lock(&table_lock);
 	int old = pl_handle(fd);
 	if (grow(fd > handle ? fd : handle) == 0) {
+		struct table *t = g_tab;
 		if (old >= 0)
-			g_refs[old]--;
-		g_table[fd] = handle + 1;
+			t->refs[old]--;
+		t->v[fd] = handle + 1;
 		if (handle >= 0)
-			g_refs[handle]++;
+			t->refs[handle]++;
 	}
 	pthread_mutex_unlock(&table_lock);
 }
@@ -144,7 +153,8 @@ void pl_set(int fd, int handle)
 int pl_refs(int handle)
 {
 	pthread_mutex_lock(&table_lock);
-	int r = handle >= 0 && handle < g_table_len ? g_refs[handle] : 0;
+	struct table *t = g_tab;
+	int r = t && handle >= 0 && handle < t->len ? t->refs[handle] : 0;
 	pthread_mutex_unlock(&table_lock);
 	return r;
 }
@@ -154,9 +164,10 @@ int pl_alias_of(int handle);
 int pl_alias_of(int handle)
 {
 	pthread_mutex_lock(&table_lock);
+	struct table *t = g_tab;
 	int r = -1;
-	for (int i = 0; i < g_table_len && r < 0; i++)
-		if (i != handle && g_table[i] == handle + 1)
+	for (int i = 0; t && i < t->len && r < 0; i++)
+		if (i != handle && t->v[i] == handle + 1)
 			r = i;
 	pthread_mutex_unlock(&table_lock);
 	return r;
@@ -167,11 +178,12 @@ void pl_repoint(int from, int to);
 void pl_repoint(int from, int to)
 {
 	pthread_mutex_lock(&table_lock);
-	for (int i = 0; i < g_table_len; i++)
-		if (g_table[i] == from + 1) {
-			g_table[i] = to + 1;
-			g_refs[from]--;
-			g_refs[to]++;
+	struct table *t = g_tab;
+	for (int i = 0; t && i < t->len; i++)
+		if (t->v[i] == from + 1) {
+			t->v[i] = to + 1;
+			t->refs[from]--;
+			t->refs[to]++;
 		}
 	pthread_mutex_unlock(&table_lock);
 }
@@ -388,7 +400,8 @@ static void at_exit(void)
 	struct synack_mt *mt = g_mt;
 	if (!mt || pl_forked)
 		return;
-	for (int fd = 0; fd < g_table_len; fd++) {
+	struct table *t = g_tab;
+	for (int fd = 0; t && fd < t->len; fd++) {
 		int h = pl_handle(fd);
 		if (h == fd && synack_mt_close(mt, h) == 0)
 			pl_set(fd, -1);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <stdio.h>
 
 #include "preload/preload.h"
 
