@@ -52,6 +52,7 @@ LIBSO := $(B)/libsynack.so
 BIN   := $(B)/synack
 
 .PHONY: all demo check test deps check-core-purity unit drill-check render-check interop sanitize \
+        preload-check preload-check-san \
         bench soak fuzz install clean
 all: $(LIBA) $(LIBSO) $(BIN) $(PRELOAD) $(B)/synack.pc
 
@@ -111,6 +112,14 @@ install-check:
 interop: $(BIN)
 	@scripts/interop.sh $(BIN)
 
+# Unmodified programs (curl, python3 http.server, nc, socat, redis, nginx, iperf3) over
+# `synack run`; preload-check-san: the same with the preload layer under ASan+UBSan.
+preload-check: $(BIN) $(PRELOAD)
+	@scripts/preload-check.sh $(BIN)
+preload-check-san:
+	$(MAKE) SAN=1 build/san/synack build/san/libsynack-preload.so
+	@scripts/preload-check.sh build/san/synack san
+
 # synack ladder/tsg/report through the command line: golden captures, malformed inputs,
 # xmllint, headless Chromium, and (as root) kernel captures in a private namespace.
 render-check: $(BIN)
@@ -125,7 +134,9 @@ check: deps
 	$(MAKE) test
 	$(MAKE) install-check
 	$(MAKE) interop
+	$(MAKE) preload-check
 	$(MAKE) sanitize
+	$(MAKE) preload-check-san
 	$(MAKE) fuzz-check
 	@echo "make check: all passed"
 

@@ -63,8 +63,8 @@ static int usage_error(const char *msg, const char *arg)
 static int find_preload(char *out, size_t cap)
 {
 	const char *env = getenv("SYNACK_PRELOAD");
-	if (env)
-		return snprintf(out, cap, "%s", env) < (int)cap && access(out, R_OK) == 0 ? 0 : -1;
+	if (env) /* absolute: the program may chdir before the loader... of its children runs */
+		return realpath(env, out) && strlen(out) < cap ? 0 : -1;
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
 	if (n <= 0)
