@@ -72,6 +72,21 @@ head -c $((4 << 20)) /dev/urandom >"$W/www/4m.bin"
 head -c $((1 << 20)) /dev/urandom >"$W/1m"
 echo "hello over synack" >"$W/www/hello.txt"
 
+if want probe; then
+	echo "== the promised behaviour, through the ordinary calls (tests/preload/probe.c)"
+	${CC:-cc} -O2 -Wall -o "$W/probe" tests/preload/probe.c || { echo "preload: cannot build probe"; exit 1; }
+	bg_start ip netns exec "$NS" timeout 60 socat TCP-LISTEN:9100,bind=$KADDR,reuseaddr,fork EXEC:cat
+	KE=$LASTPID
+	wait_for 10 listening 9100
+	run_fg probe 30 "$W/probe" $KADDR 9100 9101
+	while read -r st name; do
+		if [ "$st" = ok ]; then ok "$name"; else ko "${name%%: *}" "${name#*: }"; fi
+	done < <(sed 's/^FAIL /FAIL /' "$W/probe.out")
+	check "probe exits 0" test $RC = 0
+	check "the forked child's calls printed the fork message" grep -q "a forked child cannot use" "$W/probe.err"
+	stop_bg $KE
+fi
+
 if [ -n "${RUN_PRELOAD:-}" ] && want curl; then
 	# `LD_PRELOAD=libasan.so curl ...` hangs in setlocale() without synack anywhere near it.
 	echo "  skip  curl as a synack client under ASan: curl hangs with libasan preloaded, synack or not"
