@@ -35,6 +35,7 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->window_scaling = true;
 	cfg->syncookies = 1;
 	cfg->challenge_ack_limit = 1000;
+	memcpy(cfg->congestion, "reno", sizeof "reno");
 }
 
 void *stack_alloc(struct synack_stack *s, size_t size)
@@ -61,9 +62,37 @@ void stack_free(struct synack_stack *s, void *p, size_t size)
 static void *counted_alloc(void *ctx, size_t size) { return stack_alloc(ctx, size); }
 static void counted_free(void *ctx, void *p, size_t size) { stack_free(ctx, p, size); }
 
+int synack_config_add_addr(struct synack_config *cfg, struct synack_addr addr, unsigned prefix_len)
+{
+	unsigned max = synack_addr_is_v4(&addr) ? 32 : 128;
+	if (prefix_len > max || synack_addr_is_any(&addr))
+		return -EINVAL;
+	for (uint32_t i = 0; i < cfg->naddrs && i < SYNACK_STACK_ADDRS_MAX; i++)
+		if (synack_addr_eq(&cfg->addrs[i].addr, &addr))
+			return 0;
+	if (cfg->naddrs >= SYNACK_STACK_ADDRS_MAX)
+		return -ENOSPC;
+	cfg->addrs[cfg->naddrs].addr = addr;
+	cfg->addrs[cfg->naddrs].prefix_len = (uint8_t)prefix_len;
+	cfg->naddrs++;
+	return 0;
+}
+
+/* strnlen() without libc (the core references only the few symbols check-core-purity
+ * allows). */
+static size_t strnlen_core(const char *p, size_t max)
+{
+	size_t n = 0;
+	while (n < max && p[n])
+		n++;
+	return n;
+}
+
 static int config_check(const struct synack_config *c)
 {
 	if (!c->allocator.alloc || !c->allocator.free || !c->output)
+		return -EINVAL;
+	if (c->naddrs > SYNACK_STACK_ADDRS_MAX)
 		return -EINVAL;
 	if (c->max_sockets == 0 || c->mss < 64 || c->mss > 65495 || c->sndbuf == 0 ||
 	    c->rcvbuf == 0 || c->ooo_max_segs == 0 || c->init_cwnd_segs == 0)
@@ -71,7 +100,15 @@ static int config_check(const struct synack_config *c)
 	if (c->port_lo == 0 || c->port_lo > c->port_hi || c->rto_min_ms == 0 ||
 	    c->rto_min_ms > c->rto_max_ms)
 		return -EINVAL;
+	if (strnlen_core(c->congestion, sizeof c->congestion) == sizeof c->congestion)
+		return -EINVAL; /* not a string */
 	return 0;
+}
+
+/* The controller cfg names; "" is the default, NewReno. NULL when there is none by that name. */
+static const struct cc_ops *config_cc(const struct synack_config *c)
+{
+	return c->congestion[0] ? cc_find(c->congestion) : &cc_newreno;
 }
 
 int synack_stack_create(struct synack_stack **out, const struct synack_config *cfg)
@@ -80,11 +117,16 @@ int synack_stack_create(struct synack_stack **out, const struct synack_config *c
 	int err = config_check(cfg);
 	if (err)
 		return err;
+	const struct cc_ops *cc = config_cc(cfg);
+	if (!cc)
+		return -ENOENT;
 	struct synack_stack *s = cfg->allocator.alloc(cfg->allocator.ctx, sizeof *s);
 	if (!s)
 		return -ENOMEM;
 	memset(s, 0, sizeof *s);
 	s->cfg = *cfg;
+	s->cc = cc;
+	memcpy(s->cfg.congestion, cc->name, strlen(cc->name) + 1);
 	s->live_bytes = sizeof *s;
 	s->live_allocs = 1;
 	synack_rng_seed(&s->rng, cfg->seed);
@@ -162,7 +204,29 @@ uint64_t synack_stack_next_deadline(const struct synack_stack *s)
 }
 
 uint64_t synack_stack_now(const struct synack_stack *s) { return s->now_us; }
-uint32_t synack_stack_addr(const struct synack_stack *s) { return s->cfg.addr; }
+
+size_t synack_stack_addrs(const struct synack_stack *s, struct synack_ifaddr *out, size_t cap)
+{
+	for (size_t i = 0; i < s->cfg.naddrs && i < cap; i++)
+		out[i] = s->cfg.addrs[i];
+	return s->cfg.naddrs;
+}
+
+bool synack_stack_has_addr(const struct synack_stack *s, const struct synack_addr *addr)
+{
+	for (uint32_t i = 0; i < s->cfg.naddrs; i++)
+		if (synack_addr_eq(&s->cfg.addrs[i].addr, addr))
+			return true;
+	return false;
+}
+
+const struct synack_addr *stack_source_addr(const struct synack_stack *s, int family)
+{
+	for (uint32_t i = 0; i < s->cfg.naddrs; i++)
+		if (synack_addr_family(&s->cfg.addrs[i].addr) == family)
+			return &s->cfg.addrs[i].addr;
+	return NULL;
+}
 const char *synack_stack_name(const struct synack_stack *s) { return s->cfg.name; }
 size_t synack_stack_live_bytes(const struct synack_stack *s) { return s->live_bytes; }
 size_t synack_stack_live_allocs(const struct synack_stack *s) { return s->live_allocs; }
