@@ -67,8 +67,8 @@ int synack_mt_settle(struct synack_mt *mt, int timeout_ms);
  * (counters, the `ss` view, tunables). fn must not call synack_mt_* functions. */
 void synack_mt_call(struct synack_mt *mt, void (*fn)(struct synack_stack *s, void *ctx),
 		    void *ctx);
-/* The stack's address (host order); frames the link refused so far. */
-uint32_t synack_mt_addr(const struct synack_mt *mt);
+/* The stack's addresses, as synack_stack_addrs(); frames the link refused so far. */
+size_t synack_mt_addrs(struct synack_mt *mt, struct synack_ifaddr *out, size_t cap);
 uint64_t synack_mt_tx_errors(struct synack_mt *mt);
 
 /* A TCP socket; returns its descriptor. Errors: -EMFILE, -ENOMEM, errors of eventfd. */

@@ -428,7 +428,13 @@ void synack_mt_call(struct synack_mt *mt, void (*fn)(struct synack_stack *s, voi
 	leave(mt);
 }
 
-uint32_t synack_mt_addr(const struct synack_mt *mt) { return synack_stack_addr(mt->stack); }
+size_t synack_mt_addrs(struct synack_mt *mt, struct synack_ifaddr *out, size_t cap)
+{
+	pthread_mutex_lock(&mt->lock);
+	size_t n = synack_stack_addrs(mt->stack, out, cap);
+	pthread_mutex_unlock(&mt->lock);
+	return n;
+}
 
 uint64_t synack_mt_tx_errors(struct synack_mt *mt)
 {

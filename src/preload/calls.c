@@ -36,7 +36,10 @@ static long dead(void)
 	if (h >= 0 && pl_forked)         \
 		return dead();
 
-static bool loopback(const struct synack_endpoint *ep) { return (ep->addr >> 24) == 127; }
+static bool loopback(const struct synack_endpoint *ep)
+{
+	return synack_addr_is_v4(&ep->addr) && (synack_addr_get_v4(&ep->addr) >> 24) == 127;
+}
 
 static int mt_flags_of(int type)
 {
@@ -235,7 +238,7 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sock
 
 static void peer_addr(int h, struct sockaddr *from, socklen_t *fromlen)
 {
-	struct synack_endpoint peer = {0, 0};
+	struct synack_endpoint peer = {synack_addr_any(AF_INET), 0};
 	if (from && fromlen && synack_mt_getpeername(MT, h, &peer) == 0)
 		pl_sockaddr(&peer, from, fromlen);
 	else if (fromlen)

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "host/ctl.h"
-#include "host/trace_file.h"
+#include "render/trace_file.h"
 #include "link/tun.h"
 
 struct pl_real pl_real;
@@ -200,7 +200,7 @@ int pl_endpoint(const struct sockaddr *sa, socklen_t len, struct synack_endpoint
 		return -EINVAL;
 	struct sockaddr_in sin;
 	memcpy(&sin, sa, sizeof sin);
-	ep->addr = ntohl(sin.sin_addr.s_addr);
+	ep->addr = synack_addr_v4(ntohl(sin.sin_addr.s_addr));
 	ep->port = ntohs(sin.sin_port);
 	return 0;
 }
@@ -209,9 +209,10 @@ void pl_sockaddr(const struct synack_endpoint *ep, struct sockaddr *sa, socklen_
 {
 	if (!sa || !len)
 		return;
+	/* Sockets here are IPv4 only (socket() hands AF_INET6 to the kernel). */
 	struct sockaddr_in sin = {.sin_family = AF_INET,
 				  .sin_port = htons(ep->port),
-				  .sin_addr.s_addr = htonl(ep->addr)};
+				  .sin_addr.s_addr = htonl(synack_addr_get_v4(&ep->addr))};
 	socklen_t n = *len < sizeof sin ? *len : (socklen_t)sizeof sin;
 	memcpy(sa, &sin, n);
 	*len = sizeof sin;
@@ -279,7 +280,8 @@ static int fail(const char *what, const char *arg, int err)
 	return err;
 }
 
-static int open_link(struct synack_link **link, uint32_t *addr, unsigned *mtu)
+static int open_link(struct synack_link **link, uint32_t *addr, unsigned *prefixp,
+		     unsigned *mtu)
 {
 	const char *tun = getenv("SYNACK_TUN"), *cidr = getenv("SYNACK_ADDR");
 	const char *gw = getenv("SYNACK_GW"), *pcap = getenv("SYNACK_PCAP");
@@ -294,6 +296,7 @@ static int open_link(struct synack_link **link, uint32_t *addr, unsigned *mtu)
 	if (err)
 		return fail("cannot open TUN device", tun, err);
 	*mtu = info.mtu;
+	*prefixp = prefix;
 	uint32_t g;
 	if (gw && (synack_parse_ipv4(gw, &g) < 0 || g != info.kernel_addr)) {
 		synack_link_destroy(*link);
@@ -328,14 +331,14 @@ static int start(void)
 {
 	struct synack_link *link;
 	uint32_t addr;
-	unsigned mtu;
-	int err = open_link(&link, &addr, &mtu);
+	unsigned mtu, prefix;
+	int err = open_link(&link, &addr, &prefix, &mtu);
 	if (err)
 		return err;
 	struct synack_config cfg;
 	synack_config_default(&cfg);
 	cfg.name = "run";
-	cfg.addr = addr;
+	synack_config_add_addr(&cfg, synack_addr_v4(addr), prefix);
 	cfg.max_sockets = env_uint("SYNACK_MAX_SOCKETS", 16384);
 	if (mtu >= 576 && mtu - 40 < cfg.mss)
 		cfg.mss = (uint16_t)(mtu - 40);

@@ -27,7 +27,7 @@ static struct synack_mt *start(struct synack_link *link, uint32_t addr, uint64_t
 {
 	struct synack_config cfg;
 	synack_config_default(&cfg);
-	cfg.addr = addr;
+	cr_assert_eq(synack_config_add_addr(&cfg, synack_addr_v4(addr), 24), 0);
 	cfg.seed = seed;
 	cfg.secret[0] = (uint8_t)seed;
 	cfg.max_sockets = 4096;
@@ -62,7 +62,7 @@ static int listen_on(struct synack_mt *mt, uint16_t port, unsigned flags)
 {
 	int l = synack_mt_socket(mt, flags);
 	cr_assert_geq(l, 0);
-	struct synack_endpoint ep = {0, port};
+	struct synack_endpoint ep = {synack_addr_any(SYNACK_AF_INET), port};
 	cr_assert_eq(synack_mt_bind(mt, l, &ep), 0);
 	cr_assert_eq(synack_mt_listen(mt, l, 128), 0);
 	return l;
@@ -73,12 +73,12 @@ static void connect_pair(uint16_t port, int l, int *c, int *s)
 {
 	*c = synack_mt_socket(A, 0);
 	cr_assert_geq(*c, 0);
-	struct synack_endpoint to = {B_ADDR, port};
+	struct synack_endpoint to = {synack_addr_v4(B_ADDR), port};
 	cr_assert_eq(synack_mt_connect(A, *c, &to), 0);
 	struct synack_endpoint peer;
 	*s = synack_mt_accept(B, l, &peer, 0);
 	cr_assert_geq(*s, 0);
-	cr_assert_eq(peer.addr, A_ADDR);
+	cr_assert_eq(synack_addr_get_v4(&peer.addr), A_ADDR);
 }
 
 TestSuite(mt, .init = setup, .fini = teardown, .timeout = 60);
@@ -211,7 +211,7 @@ Test(mt, nonblocking_calls_never_wait)
 	int l = listen_on(B, 5005, SYNACK_MT_NONBLOCK);
 	cr_assert_eq(synack_mt_accept(B, l, NULL, 0), -EAGAIN);
 	int c = synack_mt_socket(A, SYNACK_MT_NONBLOCK);
-	struct synack_endpoint to = {B_ADDR, 5005};
+	struct synack_endpoint to = {synack_addr_v4(B_ADDR), 5005};
 	cr_assert_eq(synack_mt_connect(A, c, &to), -EINPROGRESS);
 	/* Writable means the handshake finished: wait on the descriptor with poll. */
 	cr_assert_eq(synack_mt_set_interest(A, c, SYNACK_EV_WRITABLE), 0);
@@ -237,7 +237,7 @@ Test(mt, nonblocking_calls_never_wait)
 Test(mt, connect_to_a_closed_port_is_refused)
 {
 	int c = synack_mt_socket(A, 0);
-	struct synack_endpoint to = {B_ADDR, 5999};
+	struct synack_endpoint to = {synack_addr_v4(B_ADDR), 5999};
 	cr_assert_eq(synack_mt_connect(A, c, &to), -ECONNREFUSED);
 }
 
@@ -417,7 +417,7 @@ static bool one_round(struct worker *w, int i)
 	int c = synack_mt_socket(A, nonblock ? SYNACK_MT_NONBLOCK : 0);
 	if (c < 0)
 		return false;
-	struct synack_endpoint to = {B_ADDR, STRESS_PORT};
+	struct synack_endpoint to = {synack_addr_v4(B_ADDR), STRESS_PORT};
 	int r = synack_mt_connect(A, c, &to);
 	if (nonblock && r == -EINPROGRESS) {
 		synack_mt_add_interest(A, c, SYNACK_EV_WRITABLE, 1);
