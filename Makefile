@@ -162,7 +162,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/synack \
 	    $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIBSO) $(PRELOAD) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/synack/*.h $(DESTDIR)$(PREFIX)/include/synack/
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' synack.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/synack.pc

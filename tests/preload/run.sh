@@ -102,6 +102,12 @@ elif want curl && have curl python3; then
 	check "curl: the capture shows synack's SYN (the traffic went through synack)" syn_from_synack "$RCAP"
 	run_fg curl-refused 30 curl -sS http://$KADDR:8001/
 	check "curl to a closed port: exit 7 (couldn't connect: ECONNREFUSED)" test $RC = 7
+	# --trace: the stack's events as JSON lines, drawn by synack ladder --trace.
+	X timeout 30 "$BIN" run --tun tun0 --addr "$SADDR/24" --trace "$W/curl.jsonl" -- \
+		curl -sS -o "$W/curl.hello" http://$KADDR:8000/hello.txt 2>"$W/curl-trace.err"
+	"$BIN" ladder --trace "$W/curl.jsonl" >"$W/curl.ladder" 2>&1
+	check "synack ladder --trace draws curl's connection (SYN-SENT, ESTABLISHED, a FIN, CLOSED)" \
+		sh -c "grep -q SYN-SENT $W/curl.ladder && grep -q ESTABLISHED $W/curl.ladder && grep -q ' F\\. ' $W/curl.ladder && grep -q CLOSED $W/curl.ladder"
 	stop_bg $KHTTP
 	# Loopback stays the kernel's: a server on 127.0.0.1 inside the namespace answers.
 	bg_start ip netns exec "$NS" timeout 60 python3 -m http.server 8003 --bind 127.0.0.1 \
@@ -125,6 +131,9 @@ if want http.server && have curl python3; then
 	check "kernel curl: 4 MiB byte-exact from http.server over synack" same "$W/www/4m.bin" "$W/httpd.4m"
 	X timeout 30 curl -sS -o "$W/httpd.hello" http://$SADDR:8000/hello.txt
 	check "kernel curl: a second request" same "$W/www/hello.txt" "$W/httpd.hello"
+	"$BIN" ss --ctl "$RCTL" >"$W/httpd.ss"
+	check "synack ss lists the listener and the closed connections" \
+		sh -c "grep -q 'LISTEN.*$SADDR:8000' $W/httpd.ss && grep -q 'TIME-WAIT.*$SADDR:8000' $W/httpd.ss"
 	check "synack nstat: 2 passive opens" test "$(passive_opens)" -ge 2
 	stop_bg $RUN_PID
 	check "the stack is gone with the program (no TUN left held)" sh -c "! kill -0 $RUN_PID 2>/dev/null"
