@@ -81,7 +81,7 @@ static void connect_pair(uint16_t port, int l, int *c, int *s)
 	cr_assert_eq(synack_addr_get_v4(&peer.addr), A_ADDR);
 }
 
-TestSuite(mt, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(mt, .init = setup, .fini = teardown);
 
 Test(mt, descriptors_are_kernel_fds_that_do_not_collide)
 {
@@ -470,7 +470,7 @@ static void count_live(struct synack_stack *s, void *ctx)
 	*n = synack_stack_live_allocs(s);
 }
 
-Test(mt, stress_threads_open_and_close_connections, .timeout = 300)
+Test(mt, stress_threads_open_and_close_connections)
 {
 	int rounds = getenv("SYNACK_SOAK") ? 2500 : 250;
 	size_t base_a = 0;
