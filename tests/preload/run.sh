@@ -72,6 +72,35 @@ head -c $((4 << 20)) /dev/urandom >"$W/www/4m.bin"
 head -c $((1 << 20)) /dev/urandom >"$W/1m"
 echo "hello over synack" >"$W/www/hello.txt"
 
+if want run; then
+	echo "== synack run itself: arguments, --gw, one process per device"
+	"$BIN" run --tun tun0 --addr "$SADDR/24" >/dev/null 2>"$W/run-usage.err"
+	check "no command: exit 2 and a usage line" sh -c "[ $? = 2 ] && grep -q 'no command' $W/run-usage.err"
+	"$BIN" run --tun tun0 --addr 10.77.0.300/24 -- true 2>"$W/run-usage.err"
+	check "bad --addr: exit 2 naming it" sh -c "[ $? = 2 ] && grep -q 'bad --addr' $W/run-usage.err"
+	"$BIN" run --tun tun0 --addr "$SADDR/24" -- /nonexistent/prog 2>/dev/null
+	check "a command that does not exist: exit 127" test $? = 127
+	X timeout 20 "$BIN" run --tun tun0 --addr "$SADDR/24" --gw 10.77.0.9 -- \
+		python3 -c 'import socket; socket.socket()' >/dev/null 2>"$W/run-gw.err"
+	check "--gw that is not the kernel's address: socket() fails with EACCES and says why" \
+		sh -c "grep -q 'SYNACK_GW is not the kernel' $W/run-gw.err && grep -q PermissionError $W/run-gw.err"
+	X timeout 20 "$BIN" run --tun tun0 --addr "$SADDR/24" --gw $KADDR -- \
+		python3 -c 'import socket; socket.socket()' >/dev/null 2>"$W/run-gw.err"
+	check "--gw $KADDR (the kernel's address): accepted" test $? = 0
+	# The parent starts the stack; an exec'd child that opens a TCP socket cannot take the
+	# device: a message and EACCES, not a hang.
+	cat >"$W/execchild.py" <<'PY'
+import socket, subprocess, sys
+s = socket.socket()
+r = subprocess.run([sys.executable, "-c", "import socket; socket.socket()"], capture_output=True, text=True, timeout=20)
+print("child-rc", r.returncode)
+print(r.stderr)
+PY
+	X timeout 30 "$BIN" run --tun tun0 --addr "$SADDR/24" -- python3 "$W/execchild.py" >"$W/execchild.out" 2>&1
+	check "an exec'd child while the parent holds the device: EACCES and a message naming the cause" \
+		sh -c "grep -q 'child-rc 1' $W/execchild.out && grep -q 'another process holds it' $W/execchild.out && grep -q PermissionError $W/execchild.out"
+fi
+
 if want probe; then
 	echo "== the promised behaviour, through the ordinary calls (tests/preload/probe.c)"
 	${CC:-cc} -O2 -Wall -o "$W/probe" tests/preload/probe.c || { echo "preload: cannot build probe"; exit 1; }
