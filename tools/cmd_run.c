@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "link/tun.h"
+#include "synack/tun.h"
 
 static const char run_help[] =
 	"NAME\n"

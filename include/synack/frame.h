@@ -15,6 +15,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the library exports what this header declares */
 
 /* The transport checksum of a frame. */
 enum synack_csum_state {
@@ -59,6 +60,7 @@ struct synack_link_caps {
 	uint8_t rx_gro;        /* 1: received frames may be coalesced (gso_type set) */
 };
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

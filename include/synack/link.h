@@ -16,6 +16,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the library exports what this header declares */
 
 struct synack_link;
 
@@ -142,6 +143,7 @@ int synack_pcap_wrap(struct synack_link *inner, struct synack_pcap_writer *w,
  * Errors: -ENOMEM, errors of socketpair. */
 int synack_pair_new(struct synack_link **a, struct synack_link **b);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

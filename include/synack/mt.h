@@ -34,6 +34,8 @@
 extern "C" {
 #endif
 
+#pragma GCC visibility push(default) /* the library exports what this header declares */
+
 struct synack_mt;
 
 /* Flags of synack_mt_socket() and synack_mt_accept(). */
@@ -122,6 +124,7 @@ int synack_mt_waiting(struct synack_mt *mt, int fd);
 /* True when fd names a socket of this stack. */
 bool synack_mt_is_socket(struct synack_mt *mt, int fd);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -22,6 +22,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the library exports what this header declares */
 
 #define SYNACK_TIME_NEVER UINT64_MAX
 #define SYNACK_STACK_ADDRS_MAX 8
@@ -134,6 +135,7 @@ size_t synack_stack_live_allocs(const struct synack_stack *s);
 void synack_stack_set_tunables(struct synack_stack *s, const struct synack_config *cfg);
 void synack_stack_get_config(const struct synack_stack *s, struct synack_config *out);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

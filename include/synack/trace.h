@@ -15,6 +15,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the library exports what this header declares */
 
 /* Why a packet was dropped. Each has a counter and a name ("ip_bad_csum", ...). */
 #define SYNACK_DROP_REASONS(X)                                                                 \
@@ -164,6 +165,7 @@ struct synack_trace_event {
 	                                * connection began ("ESTABLISHED?") */
 };
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -18,6 +18,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the library exports what this header declares */
 
 #define SYNACK_IPPROTO_ICMP 1
 #define SYNACK_PROTO_TCP 6
@@ -133,6 +134,7 @@ int synack_ipv4_emit(uint8_t *out, size_t cap, const struct synack_ipv4 *ip, siz
 /* tcpdump's flag notation: "S", "S.", ".", "P.", "F.", "R", "R.", "FP.", ... (buf >= 12). */
 const char *synack_tcp_flags_str(uint8_t flags, char *buf, size_t cap);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,5 @@
-/* synack — the host event loop, see loop.h. */
-#include "drivers/loop.h"
+/* synack — the event loop, see include/synack/loop.h. */
+#include "synack/loop.h"
 
 #include <errno.h>
 #include <signal.h>

@@ -5,7 +5,7 @@
  * ioctl() rather than netlink or `ip`: it is four calls, needs no external program, and works
  * in any network namespace the process is in.
  */
-#include "link/tun.h"
+#include "synack/tun.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

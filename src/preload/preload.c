@@ -23,7 +23,7 @@
 
 #include "host/ctl.h"
 #include "render/trace_file.h"
-#include "link/tun.h"
+#include "synack/tun.h"
 
 struct pl_real pl_real;
 volatile bool pl_forked;

@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "link/tun.h"
+#include "synack/tun.h"
 #include "synack/link.h"
 
 #define QCAP 8192       /* frames waiting out the delay, per direction */
