@@ -13,6 +13,8 @@
  */
 #include "synack/mt.h"
 
+#include "drivers/driver.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -51,7 +53,7 @@ struct synack_mt {
 	bool in_api;   /* an application call is running: wakes are not new edges */
 	int ep, kick;
 	uint64_t sleep_until;
-	uint64_t tx_errors;
+	uint64_t tx_errors, rx_errors;
 	struct mt_sock *socks; /* indexed by descriptor */
 	uint32_t nsocks;
 	int *by_sd;            /* stack descriptor -> our descriptor, -1 */
@@ -210,18 +212,6 @@ static uint64_t deadline_of(uint64_t timeo_us)
 
 /* ---- the stack thread -------------------------------------------------------------------- */
 
-static void read_link(struct synack_mt *mt, uint64_t now)
-{
-	for (int i = 0; i < MT_RX_BATCH; i++) {
-		ssize_t n = synack_link_recv(mt->link, mt->frame, sizeof mt->frame, now);
-		if (n == -EMSGSIZE)
-			continue;
-		if (n <= 0)
-			return;
-		synack_stack_input(mt->stack, mt->frame, (size_t)n, now);
-	}
-}
-
 static int timeout_ms(uint64_t at)
 {
 	if (at == SYNACK_TIME_NEVER)
@@ -238,14 +228,14 @@ static void *stack_thread(void *arg)
 	struct synack_mt *mt = arg;
 	struct epoll_event evs[4];
 	pthread_mutex_lock(&mt->lock);
+	/* The step every driver shares (driver.h), in batches: the lock is released between
+	 * them, so application threads are not starved by a busy link. */
+	struct synack_driver d = {.stack = mt->stack, .link = mt->link, .buf = mt->frame,
+				  .cap = sizeof mt->frame, .max_frames = MT_RX_BATCH};
 	while (!mt->stop) {
-		uint64_t now = mono_us();
-		synack_stack_poll(mt->stack, now);
-		read_link(mt, now);
-		uint64_t at = synack_stack_next_deadline(mt->stack);
-		uint64_t arrival = synack_link_next_arrival(mt->link);
-		if (arrival < at)
-			at = arrival;
+		if (synack_driver_step(&d, mono_us()) < 0)
+			mt->rx_errors++;
+		uint64_t at = synack_driver_next(&d);
 		mt->sleep_until = at;
 		pthread_mutex_unlock(&mt->lock);
 		int n = sys_epoll_wait(mt->ep, evs, 4, timeout_ms(at));
