@@ -80,11 +80,11 @@ if want run; then
 	check "bad --addr: exit 2 naming it" sh -c "[ $? = 2 ] && grep -q 'bad --addr' $W/run-usage.err"
 	"$BIN" run --tun tun0 --addr "$SADDR/24" -- /nonexistent/prog 2>/dev/null
 	check "a command that does not exist: exit 127" test $? = 127
-	X timeout 20 "$BIN" run --tun tun0 --addr "$SADDR/24" --gw 10.77.0.9 -- \
+	X timeout 20 env ${RUN_PRELOAD:+LD_PRELOAD=$RUN_PRELOAD} "$BIN" run --tun tun0 --addr "$SADDR/24" --gw 10.77.0.9 -- \
 		python3 -c 'import socket; socket.socket()' >/dev/null 2>"$W/run-gw.err"
 	check "--gw that is not the kernel's address: socket() fails with EACCES and says why" \
 		sh -c "grep -q 'SYNACK_GW is not the kernel' $W/run-gw.err && grep -q PermissionError $W/run-gw.err"
-	X timeout 20 "$BIN" run --tun tun0 --addr "$SADDR/24" --gw $KADDR -- \
+	X timeout 20 env ${RUN_PRELOAD:+LD_PRELOAD=$RUN_PRELOAD} "$BIN" run --tun tun0 --addr "$SADDR/24" --gw $KADDR -- \
 		python3 -c 'import socket; socket.socket()' >/dev/null 2>"$W/run-gw.err"
 	check "--gw $KADDR (the kernel's address): accepted" test $? = 0
 	# The parent starts the stack; an exec'd child that opens a TCP socket cannot take the
@@ -96,7 +96,7 @@ r = subprocess.run([sys.executable, "-c", "import socket; socket.socket()"], cap
 print("child-rc", r.returncode)
 print(r.stderr)
 PY
-	X timeout 30 "$BIN" run --tun tun0 --addr "$SADDR/24" -- python3 "$W/execchild.py" >"$W/execchild.out" 2>&1
+	X timeout 30 env ${RUN_PRELOAD:+LD_PRELOAD=$RUN_PRELOAD} "$BIN" run --tun tun0 --addr "$SADDR/24" -- python3 "$W/execchild.py" >"$W/execchild.out" 2>&1
 	check "an exec'd child while the parent holds the device: EACCES and a message naming the cause" \
 		sh -c "grep -q 'child-rc 1' $W/execchild.out && grep -q 'another process holds it' $W/execchild.out && grep -q PermissionError $W/execchild.out"
 fi
@@ -132,7 +132,7 @@ elif want curl && have curl python3; then
 	run_fg curl-refused 30 curl -sS http://$KADDR:8001/
 	check "curl to a closed port: exit 7 (couldn't connect: ECONNREFUSED)" test $RC = 7
 	# --trace: the stack's events as JSON lines, drawn by synack ladder --trace.
-	X timeout 30 "$BIN" run --tun tun0 --addr "$SADDR/24" --trace "$W/curl.jsonl" -- \
+	X timeout 30 env ${RUN_PRELOAD:+LD_PRELOAD=$RUN_PRELOAD} "$BIN" run --tun tun0 --addr "$SADDR/24" --trace "$W/curl.jsonl" -- \
 		curl -sS -o "$W/curl.hello" http://$KADDR:8000/hello.txt 2>"$W/curl-trace.err"
 	"$BIN" ladder --trace "$W/curl.jsonl" >"$W/curl.ladder" 2>&1
 	check "synack ladder --trace draws curl's connection (SYN-SENT, ESTABLISHED, a FIN, CLOSED)" \
