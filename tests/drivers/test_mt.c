@@ -472,7 +472,7 @@ static void count_live(struct synack_stack *s, void *ctx)
 
 Test(mt, stress_threads_open_and_close_connections)
 {
-	int rounds = getenv("SYNACK_SOAK") ? 2500 : 250;
+	int rounds = getenv("SYNACK_SOAK") ? 2500 : 500;
 	size_t base_a = 0;
 	synack_mt_call(A, count_live, &base_a);
 	int l = listen_on(B, STRESS_PORT, 0);

@@ -116,6 +116,18 @@ if want probe; then
 	stop_bg $KE
 fi
 
+if want stress; then
+	echo "== stress: 4 threads x 500 connections, blocking and not, close racing a blocked recv"
+	${CC:-cc} -O2 -Wall -pthread -o "$W/stress" tests/preload/stress.c || { echo "preload: cannot build stress"; exit 1; }
+	bg_start ip netns exec "$NS" timeout 120 "$W/stress" server 9200
+	KST=$LASTPID
+	wait_for 10 listening 9200
+	run_fg stress 120 "$W/stress" client $KADDR 9200 4 500
+	check "stress: $(cat "$W/stress.out") (exit $RC)" test $RC = 0
+	check "stress: nothing on stderr but what the program printed" sh -c "! grep -v '^thread' $W/stress.err | grep -q ."
+	stop_bg $KST
+fi
+
 if [ -n "${RUN_PRELOAD:-}" ] && want curl; then
 	# `LD_PRELOAD=libasan.so curl ...` hangs in setlocale() without synack anywhere near it.
 	echo "  skip  curl as a synack client under ASan: curl hangs with libasan preloaded, synack or not"
