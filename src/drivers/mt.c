@@ -135,10 +135,10 @@ static void on_wake(void *ctx, int sd, unsigned events)
 		refresh(mt, mt->by_sd[sd], !mt->in_api);
 }
 
-static void on_output(void *ctx, const uint8_t *frame, size_t len)
+static void on_output(void *ctx, const uint8_t *frame, const struct synack_frame_meta *meta)
 {
 	struct synack_mt *mt = ctx;
-	if (synack_link_send(mt->link, frame, len, synack_stack_now(mt->stack)) < 0)
+	if (synack_link_send(mt->link, frame, meta, synack_stack_now(mt->stack)) < 0)
 		mt->tx_errors++;
 }
 
@@ -290,6 +290,7 @@ static int make_stack(struct synack_mt *mt, const struct synack_config *cfg)
 	struct synack_config c = *cfg;
 	c.output = on_output;
 	c.output_ctx = mt;
+	c.caps = mt->link->caps; /* the stack sends what the link can take */
 	c.wake = on_wake;
 	c.wake_ctx = mt;
 	static const uint8_t zero[16];

@@ -7,15 +7,20 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "synack/frame.h"
 #include "synack/link.h"
 
 #define PAIR_QUEUE_BYTES (4 << 20)
 
-static int pair_send(struct synack_link *l, const uint8_t *frame, size_t len, uint64_t now_us)
+/* The pair declares no offload, so frames arrive complete (the meta says so). */
+static int pair_send(struct synack_link *l, const uint8_t *frame,
+		     const struct synack_frame_meta *meta, uint64_t now_us)
 {
 	(void)now_us;
+	if (synack_frame_meta_check(meta) < 0)
+		return -EINVAL;
 	for (;;) {
-		ssize_t n = send(l->fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		ssize_t n = send(l->fd, frame, meta->len, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n >= 0)
 			return 0;
 		if (errno == EINTR)
@@ -24,13 +29,19 @@ static int pair_send(struct synack_link *l, const uint8_t *frame, size_t len, ui
 	}
 }
 
-static ssize_t pair_recv(struct synack_link *l, uint8_t *buf, size_t cap, uint64_t now_us)
+static ssize_t pair_recv(struct synack_link *l, uint8_t *buf, size_t cap,
+			 struct synack_frame_meta *out, uint64_t now_us)
 {
 	(void)now_us;
 	for (;;) {
 		ssize_t n = recv(l->fd, buf, cap, MSG_DONTWAIT | MSG_TRUNC);
-		if (n >= 0)
-			return (size_t)n > cap ? -EMSGSIZE : n;
+		if (n >= 0 && (size_t)n > cap)
+			return -EMSGSIZE;
+		if (n >= 0) {
+			if (n > 0)
+				*out = synack_frame_meta_plain(buf, (size_t)n);
+			return n;
+		}
 		if (errno == EINTR)
 			continue;
 		return errno == EAGAIN ? 0 : -errno;
@@ -75,8 +86,8 @@ int synack_pair_new(struct synack_link **a, struct synack_link **b)
 		close(sv[1]);
 		return -ENOMEM;
 	}
-	*la = (struct synack_link){&pair_ops, sv[0]};
-	*lb = (struct synack_link){&pair_ops, sv[1]};
+	*la = (struct synack_link){&pair_ops, sv[0], (struct synack_link_caps){0}};
+	*lb = (struct synack_link){&pair_ops, sv[1], (struct synack_link_caps){0}};
 	*a = la;
 	*b = lb;
 	return 0;
