@@ -67,7 +67,7 @@ BIN     := $(B)/synack
 
 .PHONY: all demo check test deps check-core-purity unit drill-check render-check interop sanitize \
         preload-check preload-check-san \
-        bench bench-build soak fuzz install install-check clean FORCE
+        bench bench-build check-merge-markers soak fuzz install install-check clean FORCE
 all: $(LIBA) $(LIBSO) $(BIN) $(PRELOAD) $(B)/synack.pc
 
 $(B)/%.o: %.c
@@ -180,7 +180,12 @@ preload-check-san:
 render-check: $(BIN)
 	@tests/render/run.sh $(BIN)
 
-test: all check-core-purity check-layers layers-check unit drill-check render-check bench-build
+test: all check-merge-markers check-core-purity check-layers layers-check unit drill-check render-check bench-build
+
+# A merge's conflict markers committed by mistake (it happened once, in docs): fail on any.
+check-merge-markers:
+	@bad=$$(grep -rnE '^(<<<<<<<|>>>>>>>) ' --exclude-dir=build --exclude-dir=.git . || true); \
+	if [ -n "$$bad" ]; then echo "merge markers left in:"; echo "$$bad" | sed 's/^/  /'; exit 1; fi
 
 # The benchmarks' C programs are built by make bench with their own flags; compiling them here
 # keeps them from rotting when an API they use changes (nothing is run).
