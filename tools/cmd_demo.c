@@ -25,7 +25,9 @@ static void usage(FILE *f)
 		"    virtual clock, no root and no network needed. Every segment, state change,\n"
 		"    timer, error and link fault is drawn: time on the left, one column per host,\n"
 		"    arrows at their send time with tcpdump flags (S, S., ., P., F., R, R.), seq,\n"
-		"    ack, win and len. The same options give the same output, byte for byte.\n\n"
+		"    ack, win (scaled by the negotiated shift) and len, and the TCP options in\n"
+		"    tcpdump's notation on a line under SYNs and SACKs (--verbose: under every\n"
+		"    segment, in full). The same options give the same output, byte for byte.\n\n"
 		"SCENARIOS\n");
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "    %s\n        %s\n", sc[i].name, sc[i].question);
@@ -37,6 +39,9 @@ static void usage(FILE *f)
 		"                      JSON object per event, absolute seq/ack, then a summary),\n"
 		"                      svg (the ladder as an SVG picture) or html (a page with it)\n"
 		"    --absolute        text: absolute seq/ack\n"
+		"    --verbose, -v     every segment's options in full (TS val/ecr, nop), and the\n"
+		"                      window as scaled and raw: win=131072 (1024<<7)\n"
+		"    --raw-window      win= is the raw header field, unscaled\n"
 		"    --max-rows N      text: elide the middle of ladders longer than N rows\n"
 		"  link (both directions):\n"
 		"    --loss P --dup P --reorder P --corrupt P   per-frame probabilities (0)\n"
@@ -67,13 +72,14 @@ static int parse_num(const char *s, double lo, double hi, double *out)
 enum {
 	OPT_LIST = 256, OPT_FORMAT, OPT_ABS, OPT_ROWS, OPT_LOSS, OPT_DUP, OPT_REORDER,
 	OPT_CORRUPT, OPT_DELAY, OPT_JITTER, OPT_SEED, OPT_BYTES, OPT_MSS, OPT_MSL, OPT_SYNR,
-	OPT_SYNACKR, OPT_LIMIT, OPT_PCAP, OPT_COOKIES
+	OPT_SYNACKR, OPT_LIMIT, OPT_PCAP, OPT_COOKIES, OPT_RAWWIN
 };
 
 static const struct option longopts[] = {
 	{"scenario", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
 	{"list", no_argument, NULL, OPT_LIST},       {"format", required_argument, NULL, OPT_FORMAT},
-	{"absolute", no_argument, NULL, OPT_ABS},    {"max-rows", required_argument, NULL, OPT_ROWS},
+	{"absolute", no_argument, NULL, OPT_ABS},    {"verbose", no_argument, NULL, 'v'},
+	{"raw-window", no_argument, NULL, OPT_RAWWIN},    {"max-rows", required_argument, NULL, OPT_ROWS},
 	{"loss", required_argument, NULL, OPT_LOSS}, {"dup", required_argument, NULL, OPT_DUP},
 	{"reorder", required_argument, NULL, OPT_REORDER},
 	{"corrupt", required_argument, NULL, OPT_CORRUPT},
@@ -124,7 +130,7 @@ int synack_cmd_demo(int argc, char **argv)
 	synack_demo_opts_default(&o);
 	optind = 1;
 	int c;
-	while ((c = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:hv", longopts, NULL)) != -1) {
 		size_t n;
 		const struct synack_demo_scenario *sc;
 		switch (c) {
@@ -142,6 +148,8 @@ int synack_cmd_demo(int argc, char **argv)
 			}
 			break;
 		case OPT_ABS: o.absolute = true; break;
+		case 'v': o.verbose = true; break;
+		case OPT_RAWWIN: o.raw_window = true; break;
 		case OPT_PCAP: o.pcap_path = optarg; break;
 		case '?': usage(stderr); return 2;
 		default:

@@ -19,7 +19,7 @@ struct ladder_args {
 	const char *in, *out_path, *trace;
 	enum synack_ladder_format fmt;
 	struct synack_conns_opts co;
-	bool absolute;
+	bool absolute, verbose, raw_window;
 	unsigned max_rows;
 };
 
@@ -27,13 +27,15 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: synack ladder FILE.pcap [--conn A:P-B:P] [--format text|svg|html|jsonl]\n"
-		"                     [--absolute] [--from S] [--to S] [--first N] [--last N]\n"
+		"                     [--absolute] [--verbose] [--raw-window] [--from S] [--to S]\n"
+		"                     [--first N] [--last N]\n"
 		"                     [--max-rows N] [-o OUT]\n"
 		"       synack ladder --trace FILE.jsonl [...]   (or a .jsonl FILE: detected)\n"
 		"Draws each TCP connection as a ladder: a column per endpoint, an arrow per "
 		"segment\n"
-		"(tcpdump flags, relative seq/ack unless --absolute, win, len), the inferred "
-		"states\n"
+		"(tcpdump flags, relative seq/ack unless --absolute, win scaled by the negotiated\n"
+		"shift or raw with --raw-window, len; the options of SYNs and SACKs on a line\n"
+		"under the arrow, every segment's in full with --verbose), the inferred states\n"
 		"('?' when the capture missed the start) and marks (retx, dup-ack, out-of-order,\n"
 		"zero-window, window-probe). --from/--to: seconds since the capture's first "
 		"packet;\n"
@@ -108,6 +110,10 @@ static int parse_args(int argc, char **argv, struct ladder_args *a)
 			takes = false;
 			if (!strcmp(o, "--absolute"))
 				a->absolute = true;
+			else if (!strcmp(o, "--verbose") || !strcmp(o, "-v"))
+				a->verbose = true;
+			else if (!strcmp(o, "--raw-window"))
+				a->raw_window = true;
 			else if (o[0] == '-' && o[1])
 				return fprintf(stderr, "synack ladder: unknown option '%s'\n", o),
 				       -1;
@@ -137,6 +143,8 @@ static int draw_conn(const struct ladder_args *a, FILE *out, const struct synack
 		.left = c->name[0],
 		.right = c->name[1],
 		.absolute = a->absolute,
+		.verbose = a->verbose,
+		.raw_window = a->raw_window,
 		.max_rows = a->max_rows,
 		.title = title,
 	};
@@ -182,6 +190,8 @@ static int from_trace(const struct ladder_args *a, FILE *in, FILE *out, const ch
 		.format = a->fmt,
 		.out = out,
 		.absolute = a->absolute,
+		.verbose = a->verbose,
+		.raw_window = a->raw_window,
 		.max_rows = a->max_rows,
 	};
 	/* The active opener on the left, as for a capture (when the file can be read twice). */

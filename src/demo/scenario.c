@@ -471,6 +471,7 @@ static int world_new(struct demo *d, char *ttl, size_t cap)
 		.format = o->format, .out = o->out, .left = "client", .right = "server",
 		.left_addr = SYNACK_DEMO_CLIENT_ADDR, .right_addr = SYNACK_DEMO_SERVER_ADDR,
 		.absolute = o->absolute || d->def->absolute,
+		.verbose = o->verbose, .raw_window = o->raw_window,
 		.max_rows = o->max_rows ? o->max_rows : d->def->max_rows, .title = ttl};
 	int err = synack_ladder_new(&d->ladder, &lo);
 	if (!err)

@@ -11,6 +11,7 @@
 
 #include "render/conn.h"
 #include "render/ladder.h"
+#include "render/tcpopts.h"
 
 #define MAX_FIELDS 24
 
@@ -238,6 +239,15 @@ static void segment_fields(const struct field *fs, int nf, struct synack_trace_e
 	st->seg.len = (size_t)get_u(fs, nf, "len");
 	st->seg.doff = 20;
 	st->seg.flags = flags_parse(get(fs, nf, "flags"));
+	/* The option bytes as on the wire (older traces have none: no options drawn). */
+	const char *hex = get(fs, nf, "optbytes");
+	uint8_t ob[SYNACK_TCP_OPT_MAX];
+	int olen = hex ? synack_hex_parse(hex, ob, sizeof ob) : -1;
+	if (olen > 0) {
+		/* Malformed options stay as raw bytes: the picture says "bad-opt". */
+		(void)synack_tcp_opts_parse(ob, (size_t)olen, &st->seg.opts);
+		st->seg.doff = (uint8_t)(20 + ((olen + 3) & ~3));
+	}
 	ev->seg = &st->seg;
 	ev->retx = get_b(fs, nf, "retx");
 	ev->has_conn = true;

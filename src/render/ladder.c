@@ -16,6 +16,7 @@
 
 #include "render/ladder_backend.h"
 #include "render/svg_ladder.h"
+#include "render/tcpopts.h"
 #include "synack/wire.h"
 
 #define FLIGHT_MAX 1024 /* sends awaiting their arrival; the oldest is forgotten first */
@@ -32,6 +33,8 @@ struct conn_base {
 	struct synack_endpoint a, b; /* direction 0 is a -> b */
 	bool has[2];
 	uint32_t base[2];
+	bool syn_seen[2];
+	int8_t wscale[2]; /* the shift each direction's SYN offered; -1: no option */
 };
 
 /* A link event that came before the send it refers to (a link may report a loss from inside
@@ -230,6 +233,25 @@ static struct conn_base *conn_find(struct synack_ladder *l, const struct synack_
 	return c;
 }
 
+/* RFC 7323 §2.2: "The Window field in a segment where the SYN bit is set (i.e., a <SYN> or
+ * <SYN,ACK>) MUST NOT be scaled", and scaling is in effect only when both SYNs carried the
+ * option; §2.3: a shift above 14 is taken as 14. */
+static void scale_window(struct conn_base *c, int dir, struct synack_ladder_item *it)
+{
+	bool syn = it->seg.flags & SYNACK_TH_SYN;
+	if (syn) {
+		c->syn_seen[dir] = true;
+		c->wscale[dir] = it->seg.opts.has_wscale ? (int8_t)(it->seg.opts.wscale > 14
+									 ? 14
+									 : it->seg.opts.wscale)
+							 : -1;
+	}
+	it->wscale_known = syn || (c->syn_seen[0] && c->syn_seen[1]);
+	bool on = !syn && it->wscale_known && c->wscale[0] >= 0 && c->wscale[1] >= 0;
+	it->wshift = on ? (uint8_t)c->wscale[dir] : 0;
+	it->win_scaled = (uint32_t)it->seg.win << it->wshift;
+}
+
 /* tcpdump's relative numbering: seq relative to the sender's base, ack relative to the
  * receiver's. A direction's base is its SYN's seq, or the first seq seen. */
 static void relative_numbers(struct synack_ladder *l, struct synack_ladder_item *it)
@@ -242,6 +264,9 @@ static void relative_numbers(struct synack_ladder *l, struct synack_ladder_item 
 	}
 	it->rel_seq = it->seg.seq - c->base[dir];
 	it->rel_ack = c->has[!dir] ? it->seg.ack - c->base[!dir] : it->seg.ack;
+	it->has_ack_base = c->has[!dir];
+	it->ack_base = c->has[!dir] ? c->base[!dir] : 0;
+	scale_window(c, dir, it);
 }
 
 static uint64_t seg_key(const struct synack_ladder_item *it)
@@ -355,6 +380,9 @@ static void interpret(struct synack_ladder *l, const struct synack_trace_event *
 	it->src_col = col_of_addr(l, it->src.addr);
 	it->dst_col = col_of_addr(l, it->dst.addr);
 	synack_tcp_flags_str(it->seg.flags, it->flags, sizeof it->flags);
+	it->optlen = (uint8_t)synack_tcp_opts_bytes(&it->seg.opts,
+						    (it->seg.flags & SYNACK_TH_SYN) != 0,
+						    it->optbytes);
 	relative_numbers(l, it);
 }
 
@@ -417,31 +445,44 @@ int synack_ladder_finish(struct synack_ladder *l)
 	return l->io_error ? -EIO : 0;
 }
 
-static void seg_label(const struct synack_ladder_item *it, bool absolute, bool with_win,
-		      char *buf, size_t cap)
+static void put_win(const struct synack_ladder_item *it, const struct synack_ladder_opts *o,
+		    char *buf, size_t cap)
 {
-	uint32_t seq = absolute ? it->seg.seq : it->rel_seq;
-	uint32_t ack = absolute ? it->seg.ack : it->rel_ack;
+	if (o->raw_window)
+		snprintf(buf, cap, " win=%u", it->seg.win);
+	else if (o->verbose && it->wshift)
+		snprintf(buf, cap, " win=%u (%u<<%u)", it->win_scaled, it->seg.win, it->wshift);
+	else if (o->verbose && !it->wscale_known)
+		snprintf(buf, cap, " win=%u (scale unknown)", it->seg.win);
+	else
+		snprintf(buf, cap, " win=%u", it->win_scaled);
+}
+
+void synack_ladder_seg_label(const struct synack_ladder_item *it,
+			     const struct synack_ladder_opts *o, bool with_win, char *buf,
+			     size_t cap)
+{
+	uint32_t seq = o->absolute ? it->seg.seq : it->rel_seq;
+	uint32_t ack = o->absolute ? it->seg.ack : it->rel_ack;
 	int n = snprintf(buf, cap, "%s seq=%u", it->flags, seq);
 	if (it->seg.flags & SYNACK_TH_ACK)
 		n += snprintf(buf + n, cap > (size_t)n ? cap - (size_t)n : 0, " ack=%u", ack);
-	if (with_win)
-		n += snprintf(buf + n, cap > (size_t)n ? cap - (size_t)n : 0, " win=%u",
-			      it->seg.win);
+	if (with_win && cap > (size_t)n) {
+		put_win(it, o, buf + n, cap - (size_t)n);
+		n += (int)strlen(buf + n);
+	}
 	if (it->seg.len)
 		snprintf(buf + n, cap > (size_t)n ? cap - (size_t)n : 0, " len=%zu", it->seg.len);
 }
 
-void synack_ladder_seg_label(const struct synack_ladder_item *it, bool absolute, char *buf,
-			     size_t cap)
+const char *synack_ladder_opts_label(const struct synack_ladder_item *it,
+				     const struct synack_ladder_opts *o, bool full, char *buf,
+				     size_t cap)
 {
-	seg_label(it, absolute, true, buf, cap);
-}
-
-void synack_ladder_seg_label_nowin(const struct synack_ladder_item *it, bool absolute,
-				   char *buf, size_t cap)
-{
-	seg_label(it, absolute, false, buf, cap);
+	bool rel = !o->absolute && it->has_ack_base;
+	return synack_tcp_opts_str(it->optbytes, it->optlen,
+				   full || o->verbose ? SYNACK_OPTS_FULL : SYNACK_OPTS_COMPACT,
+				   rel ? &it->ack_base : NULL, buf, cap);
 }
 
 struct errno_name {

@@ -12,6 +12,10 @@
  * sent the segment (~~~~>). Rows are kept one behind so that a loss reported by the link at
  * the same instant turns the pending arrow into ---X (a frame held back: ---.....).
  *
+ * A segment's options go on a line of their own under its arrow: a SYN's and SACK blocks in
+ * the compact form (<mss 1460,sackOK,TS,wscale 7>, <TS,sack {1001:2001}>), or every
+ * segment's in full with opts.verbose (which may run past the 100th column).
+ *
  * With opts.max_rows, the first half of the rows are printed as they come and the last half
  * kept in a ring; the middle is replaced by a marker saying how many rows it held.
  */
@@ -51,6 +55,7 @@ struct row {
 	/* FIELD_ARROW label, FIELD_NOTE text */
 	char text[LABEL_MAX];
 	char alt[LABEL_MAX]; /* FIELD_ARROW: the label without win=, for a shortened arrow */
+	char opts[LABEL_MAX]; /* FIELD_ARROW: options, drawn on a line under the arrow */
 	int note_side;   /* FIELD_NOTE: LEFT, RIGHT or OFFSTAGE (centred) */
 };
 
@@ -197,6 +202,18 @@ static void draw_note(const struct row *r, char *field)
 	memcpy(field + at, r->text, (size_t)n);
 }
 
+/* The options line under an arrow: lifelines, the options centred between them. */
+static void format_opts_line(const struct row *r, char *line)
+{
+	blank_line(line);
+	line[LEFT_LINE] = '|';
+	line[RIGHT_LINE] = '|';
+	int n = (int)strlen(r->opts);
+	int at = n > FIELD_W - 2 ? LEFT_LINE + 2 : LEFT_LINE + 1 + (FIELD_W - n) / 2;
+	place(line, at, r->opts, n);
+	trim(line);
+}
+
 static void format_row(const struct row *r, char *line)
 {
 	char t[32];
@@ -242,6 +259,10 @@ static void flush(struct synack_ladder *l, struct text_state *ts)
 	}
 	format_row(&ts->pending, line);
 	emit_line(l, ts, line);
+	if (ts->pending.kind == FIELD_ARROW && ts->pending.opts[0]) {
+		format_opts_line(&ts->pending, line);
+		emit_line(l, ts, line);
+	}
 	memset(&ts->pending, 0, sizeof ts->pending);
 }
 
@@ -318,8 +339,8 @@ static struct row *send_row(struct synack_ladder *l, struct text_state *ts, uint
 static void add_arrow(struct synack_ladder *l, struct text_state *ts,
 		      const struct synack_ladder_item *it, bool ltr, char style, const char *suffix)
 {
-	char label[64], ep[24], why[24] = "";
-	bool absolute = synack_ladder_opts_of(l)->absolute;
+	char label[96], ep[24], why[24] = "";
+	const struct synack_ladder_opts *o = synack_ladder_opts_of(l);
 	struct row *r = send_row(l, ts, it->ev->t_us, it->col, why, sizeof why);
 	r->kind = FIELD_ARROW;
 	r->ltr = ltr;
@@ -339,18 +360,18 @@ static void add_arrow(struct synack_ladder *l, struct text_state *ts,
 	/* Everything, and everything but the window: for when the arrow is too short. */
 	for (int with_win = 1; with_win >= 0; with_win--) {
 		char *out = with_win ? r->text : r->alt;
-		if (with_win)
-			synack_ladder_seg_label(it, absolute, label, sizeof label);
-		else
-			synack_ladder_seg_label_nowin(it, absolute, label, sizeof label);
+		synack_ladder_seg_label(it, o, with_win, label, sizeof label);
 		snprintf(out, LABEL_MAX, "%s%s%s%s%s%s%s", label, it->retx ? " (retx)" : "", why,
 			 note, suffix,
 			 far_col < 0 ? (it->ev->kind == SYNACK_TRACE_TX ? " to " : " from ") : "",
 			 far_col < 0 ? synack_endpoint_str(far, ep, sizeof ep) : "");
 	}
 	/* Leave a visible shaft on both sides of a full arrow. */
-	if ((int)strlen(r->text) > FIELD_W - 10)
+	if ((int)strlen(r->text) > FIELD_W - 10 && !o->verbose)
 		memcpy(r->text, r->alt, sizeof r->text);
+	r->opts[0] = '\0';
+	if (o->verbose || (it->seg.flags & SYNACK_TH_SYN) || it->seg.opts.sack_count)
+		synack_ladder_opts_label(it, o, false, r->opts, sizeof r->opts);
 }
 
 static bool same_segment(const struct row *r, const struct synack_ladder_item *it)

@@ -65,6 +65,7 @@ void synack_svg_style(FILE *f)
 	      ".arrow.unsent{stroke:#9467bd;stroke-dasharray:6 3}\n"
 	      ".head{fill:#1f4e9c}.head.retx{fill:#d62728}\n"
 	      ".lbl{text-anchor:middle;paint-order:stroke;stroke:#fff;stroke-width:3px}\n"
+	      "svg.zoom text.opt{font-size:10px;fill:#555}\n"
 	      ".st{fill:#eef5e8;stroke:#2ca02c}.stu{fill:#fff6e0;stroke:#e0a000;"
 	      "stroke-dasharray:3 2}\n"
 	      ".note{font-style:italic}.lost{stroke:#d62728;stroke-width:2}\n"
@@ -147,6 +148,7 @@ struct srow {
 	uint8_t slots; /* ARROW: columns whose state box is already on this row (bit per column) */
 	uint64_t key;  /* ARROW: to find it again for a LOST */
 	char text[160];
+	char opts[160]; /* ARROW: the options in full, on a second line under the label */
 };
 
 struct svg_state {
@@ -225,7 +227,8 @@ static void add_arrow(struct synack_ladder *l, struct svg_state *s,
 	r->unsent = it->arrival == SYNACK_ARRIVAL_UNSENT;
 	r->key = item_key(it);
 	char label[128];
-	synack_ladder_seg_label(it, o->absolute, label, sizeof label);
+	synack_ladder_seg_label(it, o, true, label, sizeof label);
+	synack_ladder_opts_label(it, o, true, r->opts, sizeof r->opts);
 	snprintf(r->text, sizeof r->text, "%s%s%s%s%s", label, it->retx ? " (retx)" : "",
 		 it->ev->note ? " (" : "", it->ev->note ? it->ev->note : "",
 		 it->ev->note ? ")" : "");
@@ -256,8 +259,7 @@ static void link_event(struct synack_ladder *l, struct svg_state *s,
 		}
 	}
 	if (it->has_seg)
-		synack_ladder_seg_label(it, synack_ladder_opts_of(l)->absolute, label,
-					sizeof label);
+		synack_ladder_seg_label(it, synack_ladder_opts_of(l), true, label, sizeof label);
 	else
 		snprintf(label, sizeof label, "a frame");
 	snprintf(text, sizeof text, "link: %s %s", synack_trace_kind_name(it->ev->kind), label);
@@ -341,6 +343,12 @@ static void draw_arrow(FILE *f, const struct srow *r, double y)
 	fprintf(f, "<text class=\"lbl\" x=\"%.1f\" y=\"%.1f\">", (XL + XR) / 2, y + 3);
 	synack_svg_text(f, r->text);
 	fputs("</text>\n", f);
+	if (r->opts[0]) {
+		fprintf(f, "<text class=\"lbl opt\" x=\"%.1f\" y=\"%.1f\">", (XL + XR) / 2,
+			y + SLANT + 8);
+		synack_svg_text(f, r->opts);
+		fputs("</text>\n", f);
+	}
 }
 
 static void draw_row(FILE *f, const struct srow *r, double y)
@@ -379,7 +387,7 @@ static void draw_row(FILE *f, const struct srow *r, double y)
 
 static double row_height(const struct srow *r)
 {
-	return r->kind == ROW_ARROW ? ROW_H + 6 : ROW_H;
+	return r->kind == ROW_ARROW ? ROW_H + 6 + (r->opts[0] ? 10 : 0) : ROW_H;
 }
 
 /* Can state row r share arrow row a's line (same instant, its column's box still free)? */

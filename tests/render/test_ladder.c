@@ -287,17 +287,17 @@ Test(ladder_jsonl, every_event_absolute)
 				   "\"10.0.0.2:80-10.0.0.1:40000\",\"from\":\"CLOSED\",\"to\":\"LISTEN\"}");
 	cr_assert_str_eq(lines[2], "{\"t_us\":0,\"host\":\"client\",\"ev\":\"tx\",\"src\":"
 				   "\"10.0.0.1:40000\",\"dst\":\"10.0.0.2:80\",\"flags\":\"S\","
-				   "\"seq\":1000,\"ack\":0,\"win\":65535,\"len\":0,\"retx\":false}");
+				   "\"seq\":1000,\"ack\":0,\"win\":65535,\"win_scaled\":65535,\"len\":0,\"retx\":false}");
 	cr_assert_str_eq(lines[6], "{\"t_us\":20000,\"host\":\"client\",\"ev\":\"rx\",\"src\":"
 				   "\"10.0.0.2:80\",\"dst\":\"10.0.0.1:40000\",\"flags\":\"S.\","
-				   "\"seq\":5000,\"ack\":1001,\"win\":65535,\"len\":0,\"retx\":false}");
+				   "\"seq\":5000,\"ack\":1001,\"win\":65535,\"win_scaled\":65535,\"len\":0,\"retx\":false}");
 	cr_assert_str_eq(lines[13], "{\"t_us\":40000,\"host\":\"server\",\"ev\":\"drop\",\"src\":"
 				    "\"10.0.0.1:40000\",\"dst\":\"10.0.0.2:80\",\"flags\":\"S\","
-				    "\"seq\":1000,\"ack\":0,\"win\":65535,\"len\":0,\"retx\":false,"
+				    "\"seq\":1000,\"ack\":0,\"win\":65535,\"win_scaled\":65535,\"len\":0,\"retx\":false,"
 				    "\"reason\":\"tcp_synq_full\"}");
 	cr_assert_str_eq(lines[14], "{\"t_us\":50000,\"host\":\"client\",\"ev\":\"lost\",\"src\":"
 				    "\"10.0.0.1:40000\",\"dst\":\"10.0.0.2:80\",\"flags\":\"F.\","
-				    "\"seq\":1013,\"ack\":5001,\"win\":65535,\"len\":0,\"retx\":false}");
+				    "\"seq\":1013,\"ack\":5001,\"win\":65535,\"win_scaled\":65535,\"len\":0,\"retx\":false}");
 	cr_assert_str_eq(lines[15], "{\"t_us\":60000,\"host\":\"client\",\"ev\":\"timer\",\"conn\":"
 				    "\"10.0.0.1:40000-10.0.0.2:80\",\"timer\":\"time-wait\"}");
 	cr_assert_str_eq(lines[16], "{\"t_us\":70000,\"host\":\"client\",\"ev\":\"error\",\"conn\":"
