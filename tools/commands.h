@@ -11,5 +11,11 @@ int synack_cmd_nstat(int argc, char **argv);
 int synack_cmd_ladder(int argc, char **argv);
 int synack_cmd_tsg(int argc, char **argv);
 int synack_cmd_report(int argc, char **argv);
+int synack_cmd_fsm(int argc, char **argv);
+
+struct synack_demo_opts;
+/* The demo's option parser, shared with `synack fsm demo` (tools/cmd_demo.c). Returns 0 to
+ * run, 1 when --help/--list printed what was asked, 2 on a usage error (reported as cmd). */
+int synack_demo_parse_args(int argc, char **argv, struct synack_demo_opts *o, const char *cmd);
 
 #endif

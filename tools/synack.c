@@ -20,6 +20,7 @@ static const struct command commands[] = {
 	{"ladder", synack_cmd_ladder, "draw the ladder diagram of a pcap"},
 	{"tsg", synack_cmd_tsg, "draw the time-sequence graph of a pcap"},
 	{"report", synack_cmd_report, "write an HTML report of a pcap"},
+	{"fsm", synack_cmd_fsm, "draw RFC 9293's state diagram lit by a connection"},
 };
 
 static void usage(FILE *f)

@@ -159,6 +159,33 @@ done
 printf '{"t_us":1,"ev":"tx"\nnot json\n' >"$T/badtrace.jsonl"
 expect_fail "bad trace" "not trace events" "$BIN" ladder --trace "$T/badtrace.jsonl"
 
+# 5b. the state diagram of every demo scenario, as committed (SYNACK_UPDATE_GOLDEN=1 rewrites
+# them); well-formed; and from a capture and a trace too
+for sc in $("$BIN" demo --list); do
+	g="$G/fsm/$sc.svg"
+	if ! "$BIN" fsm demo --scenario "$sc" -o "$T/fsm-$sc.svg" 2>"$T/err"; then
+		bad "fsm demo $sc: $(cat "$T/err")"; continue
+	fi
+	[ -n "${SYNACK_UPDATE_GOLDEN:-}" ] && cp "$T/fsm-$sc.svg" "$g"
+	if command -v xmllint >/dev/null && ! xmllint --noout "$T/fsm-$sc.svg" 2>"$T/xerr"; then
+		bad "fsm $sc: not well-formed: $(head -3 "$T/xerr")"; continue
+	fi
+	diff -u "$g" "$T/fsm-$sc.svg" >"$T/diff" && ok || bad "fsm $sc differs from $g: $(head -12 "$T/diff")"
+done
+"$BIN" fsm demo --format text >"$T/fsm.txt" &&
+	grep -q "^client .* 1 .*CLOSED -> SYN-SENT  connect() / snd S$" "$T/fsm.txt" &&
+	grep -q "^server .* 2 .*LISTEN -> SYN-RECEIVED  rcv S / snd S.$" "$T/fsm.txt" && ok ||
+	bad "fsm --format text: $(cat "$T/fsm.txt")"
+"$BIN" fsm --trace "$T/trace.jsonl" --format text >"$T/fsmt.txt" &&
+	grep -q "FIN-WAIT-2 -> TIME-WAIT" "$T/fsmt.txt" && ok || bad "fsm --trace: $(cat "$T/fsmt.txt")"
+"$BIN" fsm "$G/handshake_close.pcap" -o "$T/fsmp.svg" && grep -q "LAST-ACK -&gt; CLOSED" "$T/fsmp.svg" &&
+	ok || bad "fsm of a capture"
+grep -q "State diagram" "$T/report.html" && ok || bad "the report lacks the state diagram"
+WANT_RC=2 expect_fail "fsm no input" "no input" "$BIN" fsm
+WANT_RC=2 expect_fail "fsm bad format" "format" "$BIN" fsm demo --format png
+WANT_RC=2 expect_fail "fsm bad scenario" "no scenario 'nope'" "$BIN" fsm demo --scenario nope
+expect_fail "fsm missing file" "No such file" "$BIN" fsm "$T/nonexistent.pcap"
+
 # 6. the marks agree with Wireshark's TCP analysis (tshark) on the golden and simulated captures
 SIMCAP=$(dirname "$BIN")/tests/render/test_simcap
 if command -v tshark >/dev/null && command -v python3 >/dev/null; then
