@@ -189,6 +189,9 @@ static int conn_section(FILE *f, const struct synack_conn *c, unsigned max_rows,
 	struct synack_tsg_opts to = {.dir = synack_tsg_busiest_dir(c)};
 	if (rc == 0)
 		rc = synack_tsg_svg(f, c, &to);
+	fputs("</div>\n<h3>In flight, RTT and throughput</h3>\n<div class=\"pic\">\n", f);
+	if (rc == 0)
+		rc = synack_tsg_companions_svg(f, c, &to);
 	fputs("</div>\n", f);
 	/* The other direction too when it carried data (a request/response, an echo). */
 	to.dir = !to.dir;

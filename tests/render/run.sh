@@ -131,6 +131,29 @@ EOF
 	else
 		bad "chromium produced no screenshot: $(tail -3 "$T/chrome.log")"
 	fi
+	# The retransmission marks: in the DOM, red, at least 10px, inside their graph, and the
+	# topmost thing at their own centre (nothing drawn over them) at the default size.
+	sed 's|</body>|<script>//<![CDATA[\
+(function(){var ms=document.querySelectorAll("text.rmark"),vis=0,why=[];\
+ms.forEach(function(t,i){t.scrollIntoView({block:"center"});var r=t.getBoundingClientRect(),\
+cs=getComputedStyle(t),s=t.ownerSVGElement.getBoundingClientRect(),\
+e=document.elementFromPoint((r.left+r.right)/2,(r.top+r.bottom)/2);\
+var ok=r.width>=4\&\&r.height>=8\&\&cs.visibility=="visible"\&\&cs.display!="none"\&\&\
+cs.fill.indexOf("214, 39, 40")>=0\&\&parseFloat(cs.fontSize)>=10\&\&r.left>=s.left\&\&\
+r.right<=s.right\&\&r.top>=s.top\&\&r.bottom<=s.bottom\&\&(e===t\|\|t.contains(e));\
+if(ok)vis++;else why.push(i+":"+Math.round(r.width)+"x"+Math.round(r.height)+" "+cs.fill+" "+(e\&\&e.tagName));});\
+var p=document.createElement("pre");p.id="rcheck";\
+p.textContent="rcheck "+ms.length+" "+vis+" "+why.join(";");document.body.appendChild(p);})();\
+//]]></script></body>|' "$T/report.html" >"$T/rcheck.html"
+	prof=$(mktemp -d)
+	timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --disable-background-networking \
+		--disable-component-update --disable-sync --no-first-run --user-data-dir="$prof" \
+		--window-size=1200,900 --dump-dom "file://$T/rcheck.html" >"$T/rcheck.dom" 2>"$T/chrome.log"
+	rm -rf "$prof"
+	want=$(grep -c '(retx)' "$G/lossy_transfer.txt") # the retransmissions its golden ladder marks
+	if grep -q "rcheck $want $want " "$T/rcheck.dom"; then ok; else
+		bad "retransmission marks in the report: want $want present and visible, got: $(grep -o 'rcheck[^<]*' "$T/rcheck.dom" || tail -3 "$T/chrome.log")"
+	fi
 else
 	echo "render-check: chromium (or python3) missing: browser rendering skipped (apt-get install chromium)"
 fi
