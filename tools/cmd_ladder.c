@@ -11,6 +11,7 @@
 #include "render/conn.h"
 #include "render/conn_trace.h"
 #include "render/ladder.h"
+#include "render/ladder_backend.h"
 #include "render/report.h"
 
 #define DEFAULT_KEEP 1000
@@ -184,37 +185,118 @@ static void summary(const char *in, const struct synack_pcap_stats *ps,
 		(unsigned long long)cs->malformed);
 }
 
+/* Times relative to the trace's first event: a live stack's clock is the host's monotonic one. */
+struct shifted {
+	struct synack_ladder *l;
+	uint64_t t0;
+};
+
+static void shifted_event(void *ctx, const struct synack_trace_event *ev)
+{
+	const struct shifted *sh = ctx;
+	struct synack_trace_event e = *ev;
+	e.t_us = ev->t_us >= sh->t0 ? ev->t_us - sh->t0 : 0;
+	synack_ladder_event(sh->l, &e);
+}
+
+/* One ladder of a trace: everything (filter false), or one connection. */
+static int trace_ladder(FILE *in, const struct synack_ladder_opts *lo, uint64_t t0, bool filter,
+			const struct synack_endpoint *fa, const struct synack_endpoint *fb,
+			struct synack_trace_read_stats *st)
+{
+	struct shifted sh = {NULL, t0};
+	if (synack_ladder_new(&sh.l, lo) < 0)
+		return -ENOMEM;
+	int rc = synack_trace_read(in, shifted_event, &sh, filter, fa, fb, st);
+	rc = synack_ladder_finish(sh.l) < 0 ? -EIO : rc;
+	synack_ladder_free(sh.l);
+	return rc;
+}
+
+static bool same_ep(const struct synack_endpoint *x, const struct synack_endpoint *y)
+{
+	return !memcmp(&x->addr, &y->addr, sizeof x->addr) && x->port == y->port;
+}
+
+/* A live stack's trace (one host traced, its peers are the kernel or another program): one
+ * ladder per connection, the traced host in its own column and the peer in the other, the
+ * peer's segments drawn from their arrival. */
+static int live_ladders(const struct ladder_args *a, FILE *in, FILE *out,
+			const struct synack_trace_summary *sm, struct synack_trace_read_stats *st)
+{
+	int rc = 0;
+	unsigned drawn = 0;
+	bool one = a->fmt == SYNACK_LADDER_SVG;
+	for (size_t i = 0; i < sm->nconns && rc == 0; i++) {
+		const struct synack_endpoint *ea = &sm->conns[i].a, *eb = &sm->conns[i].b;
+		if (a->co.filter && !((same_ep(ea, &a->co.fa) && same_ep(eb, &a->co.fb)) ||
+				      (same_ep(ea, &a->co.fb) && same_ep(eb, &a->co.fa))))
+			continue;
+		if (one && drawn)
+			break;
+		char na[32], nb[32], title[160];
+		synack_endpoint_str(ea, na, sizeof na);
+		synack_endpoint_str(eb, nb, sizeof nb);
+		snprintf(title, sizeof title,
+			 "connection %zu: %s - %s (times since the trace's first event)", i + 1, na,
+			 nb);
+		struct synack_ladder_opts lo = {
+			.format = a->fmt, .out = out, .absolute = a->absolute,
+			.verbose = a->verbose, .raw_window = a->raw_window,
+			.max_rows = a->max_rows, .title = title, .untraced_peer = true,
+			.left = sm->conns[i].host_a[0] ? sm->conns[i].host_a : na,
+			.right = sm->conns[i].host_b[0] ? sm->conns[i].host_b : nb,
+			.left_addr = ea->addr, .right_addr = eb->addr,
+		};
+		if (drawn && a->fmt == SYNACK_LADDER_TEXT)
+			fputc('\n', out);
+		rc = fseek(in, 0, SEEK_SET) == 0 ? 0 : -EIO;
+		if (rc == 0)
+			rc = trace_ladder(in, &lo, sm->t0_us, true, ea, eb, st);
+		drawn++;
+	}
+	if (!drawn && rc == 0) {
+		fprintf(stderr, "synack ladder: no connection%s in the trace\n",
+			a->co.filter ? " matching --conn" : "");
+		return 1;
+	}
+	if (one && drawn && sm->nconns > 1 && !a->co.filter)
+		fprintf(stderr, "synack ladder: %zu connections; drew connection 1 (pick one with "
+				"--conn)\n", sm->nconns);
+	return rc < 0 ? 1 : 0;
+}
+
 static int from_trace(const struct ladder_args *a, FILE *in, FILE *out, const char *name)
 {
-	struct synack_ladder_opts lo = {
-		.format = a->fmt,
-		.out = out,
-		.absolute = a->absolute,
-		.verbose = a->verbose,
-		.raw_window = a->raw_window,
-		.max_rows = a->max_rows,
-	};
-	/* The active opener on the left, as for a capture (when the file can be read twice). */
-	char opener[64];
-	if (synack_trace_first_opener(in, opener, sizeof opener) == 0)
-		lo.left = opener;
-	struct synack_ladder *l;
-	if (synack_ladder_new(&l, &lo) < 0)
-		return 1;
-	struct synack_trace_read_stats st;
-	int rc = synack_trace_read(in, synack_ladder_trace, l, a->co.filter, &a->co.fa, &a->co.fb,
-				   &st);
-	rc = synack_ladder_finish(l) < 0 ? -EIO : rc;
-	synack_ladder_free(l);
+	static struct synack_trace_summary sm; /* ~40 KB */
+	struct synack_trace_read_stats st = {0};
+	bool summed = synack_trace_summarize(in, &sm) == 0;
+	int rc;
+	if (summed && sm.nhosts == 1 && sm.nconns > 0) {
+		rc = live_ladders(a, in, out, &sm, &st);
+	} else {
+		struct synack_ladder_opts lo = {
+			.format = a->fmt, .out = out, .absolute = a->absolute,
+			.verbose = a->verbose, .raw_window = a->raw_window,
+			.max_rows = a->max_rows,
+		};
+		/* The active opener on the left, as for a capture (when it can be read twice). */
+		char opener[64];
+		if (synack_trace_first_opener(in, opener, sizeof opener) == 0)
+			lo.left = opener;
+		rc = trace_ladder(in, &lo, summed ? sm.t0_us : 0, a->co.filter, &a->co.fa,
+				  &a->co.fb, &st);
+		rc = rc < 0 ? 1 : 0;
+	}
 	if (st.bad)
 		fprintf(stderr,
 			"synack ladder: %s: %llu of %llu lines are not trace events: skipped\n",
 			name, (unsigned long long)st.bad, (unsigned long long)st.lines);
-	if (st.events == 0) {
+	if (st.events == 0 && rc == 0) {
 		fprintf(stderr, "synack ladder: %s: no trace events\n", name);
 		return 1;
 	}
-	return rc < 0 ? 1 : 0;
+	return rc;
 }
 
 static int from_pcap(const struct ladder_args *a, FILE *out)

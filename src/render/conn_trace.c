@@ -338,7 +338,86 @@ int synack_trace_first_opener(FILE *f, char *host, size_t cap)
 
 static bool ep_eq(const struct synack_endpoint *x, const struct synack_endpoint *y)
 {
-	return x->addr == y->addr && x->port == y->port;
+	return !memcmp(&x->addr, &y->addr, sizeof x->addr) && x->port == y->port;
+}
+
+static void summary_host(struct synack_trace_summary *s, const char *host)
+{
+	for (unsigned i = 0; i < s->nhosts && i < 2; i++)
+		if (!strcmp(s->hosts[i], host))
+			return;
+	if (s->nhosts < 2)
+		snprintf(s->hosts[s->nhosts], sizeof s->hosts[0], "%s", host);
+	if (s->nhosts < 3)
+		s->nhosts++;
+}
+
+static void summary_segment(struct synack_trace_summary *s, const struct synack_trace_event *ev)
+{
+	/* as the reader builds it: for a TX local is the sender, else the receiver */
+	bool out = ev->kind == SYNACK_TRACE_TX;
+	const struct synack_endpoint *src = out ? &ev->local : &ev->remote;
+	const struct synack_endpoint *dst = out ? &ev->remote : &ev->local;
+	size_t i = 0;
+	for (; i < s->nconns; i++)
+		if ((ep_eq(&s->conns[i].a, src) && ep_eq(&s->conns[i].b, dst)) ||
+		    (ep_eq(&s->conns[i].a, dst) && ep_eq(&s->conns[i].b, src)))
+			break;
+	if (i == s->nconns) {
+		if (s->nconns == SYNACK_TRACE_MAX_CONNS) {
+			s->more_conns++;
+			return;
+		}
+		memset(&s->conns[i], 0, sizeof s->conns[i]);
+		s->conns[i].a = *src;
+		s->conns[i].b = *dst;
+		s->nconns++;
+	}
+	bool syn = (ev->seg->flags & (SYNACK_TH_SYN | SYNACK_TH_ACK)) == SYNACK_TH_SYN;
+	if (syn && !ep_eq(&s->conns[i].a, src)) { /* the opener goes first */
+		struct synack_endpoint t = s->conns[i].a;
+		char h[64];
+		s->conns[i].a = s->conns[i].b;
+		s->conns[i].b = t;
+		memcpy(h, s->conns[i].host_a, sizeof h);
+		memcpy(s->conns[i].host_a, s->conns[i].host_b, sizeof h);
+		memcpy(s->conns[i].host_b, h, sizeof h);
+	}
+	if (out && ev->host)
+		snprintf(ep_eq(&s->conns[i].a, src) ? s->conns[i].host_a : s->conns[i].host_b, 64,
+			 "%s", ev->host);
+}
+
+int synack_trace_summarize(FILE *f, struct synack_trace_summary *s)
+{
+	memset(s, 0, sizeof *s);
+	long start = ftell(f);
+	if (start < 0)
+		return -ESPIPE;
+	char line[4096];
+	struct synack_trace_line_store store;
+	while (fgets(line, sizeof line, f)) {
+		struct synack_trace_event ev;
+		if (synack_trace_parse_line(line, &ev, &store) < 0)
+			continue;
+		if (!s->has_t0)
+			s->has_t0 = true, s->t0_us = ev.t_us;
+		if (ev.host && ev.host[0] && ev.kind != SYNACK_TRACE_NOTE)
+			summary_host(s, ev.host);
+		if (ev.seg && ev.has_conn && (ev.kind == SYNACK_TRACE_TX || ev.kind == SYNACK_TRACE_RX))
+			summary_segment(s, &ev);
+	}
+	clearerr(f);
+	return fseek(f, start, SEEK_SET) == 0 ? 0 : -ESPIPE;
+}
+
+/* A listener's endpoint serves e: the same port, and the same address or any (its bytes all
+ * zero). */
+static bool listener_of(const struct synack_endpoint *l, const struct synack_endpoint *e)
+{
+	static const struct synack_endpoint zero;
+	return l->port == e->port &&
+	       (ep_eq(l, e) || !memcmp(&l->addr, &zero.addr, sizeof l->addr));
 }
 
 static bool matches(const struct synack_trace_event *ev, const struct synack_endpoint *a,
@@ -346,6 +425,8 @@ static bool matches(const struct synack_trace_event *ev, const struct synack_end
 {
 	if (!ev->has_conn)
 		return ev->kind == SYNACK_TRACE_NOTE;
+	if (ev->kind == SYNACK_TRACE_STATE && ev->remote.port == 0) /* the listener */
+		return listener_of(&ev->local, a) || listener_of(&ev->local, b);
 	return (ep_eq(&ev->local, a) && ep_eq(&ev->remote, b)) ||
 	       (ep_eq(&ev->local, b) && ep_eq(&ev->remote, a));
 }

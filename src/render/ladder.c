@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "render/ladder_backend.h"
+#include "render/infer.h"
 #include "render/svg_ladder.h"
 #include "render/tcpopts.h"
 #include "synack/wire.h"
@@ -35,6 +36,7 @@ struct conn_base {
 	uint32_t base[2];
 	bool syn_seen[2];
 	int8_t wscale[2]; /* the shift each direction's SYN offered; -1: no option */
+	struct synack_infer inf; /* the capture analysis, run on a stack's sends (infer.h) */
 };
 
 /* A link event that came before the send it refers to (a link may report a loss from inside
@@ -229,6 +231,7 @@ static struct conn_base *conn_find(struct synack_ladder *l, const struct synack_
 	memset(c, 0, sizeof *c);
 	c->a = *src;
 	c->b = *dst;
+	synack_infer_init(&c->inf);
 	*dir = 0;
 	return c;
 }
@@ -258,6 +261,8 @@ static void relative_numbers(struct synack_ladder *l, struct synack_ladder_item 
 {
 	int dir;
 	struct conn_base *c = conn_find(l, &it->src, &it->dst, &dir);
+	it->conn_idx = (int)(c - l->conns);
+	it->conn_dir = dir;
 	if (!c->has[dir]) {
 		c->has[dir] = true;
 		c->base[dir] = it->seg.seq;
@@ -328,7 +333,8 @@ static bool track_flight(struct synack_ladder *l, struct synack_ladder_item *it)
 		l->rx_t = it->ev->t_us;
 		l->rx_retx = f && f->retx;
 		if (!f) {
-			it->arrival = SYNACK_ARRIVAL_UNSENT;
+			bool peer = l->opts.untraced_peer && it->src_col >= 0 && it->src_col != it->col;
+			it->arrival = peer ? SYNACK_ARRIVAL_PEER : SYNACK_ARRIVAL_UNSENT;
 			return true;
 		}
 		it->arrival = f->delayed ? SYNACK_ARRIVAL_DELAYED : SYNACK_ARRIVAL_IMPLIED;
@@ -360,6 +366,8 @@ static void interpret(struct synack_ladder *l, const struct synack_trace_event *
 {
 	memset(it, 0, sizeof *it);
 	it->ev = ev;
+	if (ev->note)
+		snprintf(it->note, sizeof it->note, "%s", ev->note);
 	it->col = col_of_host(l, ev->host);
 	it->src_col = it->dst_col = SYNACK_LADDER_OFFSTAGE;
 	it->retx = ev->kind == SYNACK_TRACE_TX && ev->retx;
@@ -384,6 +392,25 @@ static void interpret(struct synack_ladder *l, const struct synack_trace_event *
 						    (it->seg.flags & SYNACK_TH_SYN) != 0,
 						    it->optbytes);
 	relative_numbers(l, it);
+}
+
+/* A stack's send (or an untraced peer's, seen arriving) gets what the capture analysis would
+ * say of it, so a simulated ladder marks duplicate ACKs, zero windows and probes as the ladder
+ * of its capture does. Retransmissions are the stack's own word (ev->retx); a resent segment is
+ * not also "out-of-order". */
+static void annotate(struct synack_ladder *l, struct synack_ladder_item *it)
+{
+	bool send = it->ev->kind == SYNACK_TRACE_TX || it->arrival == SYNACK_ARRIVAL_PEER;
+	if (!it->has_seg || !send || it->note[0] || it->conn_idx < 0 ||
+	    (size_t)it->conn_idx >= l->nconns)
+		return;
+	struct synack_infer_result res;
+	synack_infer_segment(&l->conns[it->conn_idx].inf, it->conn_dir, &it->seg, it->ev->t_us,
+			     &res);
+	unsigned marks = res.marks & ~(SYNACK_MARK_RETX | SYNACK_MARK_RST);
+	if (it->retx)
+		marks &= ~SYNACK_MARK_OOO;
+	synack_infer_marks_str(marks, res.dupack_n, it->note, sizeof it->note);
 }
 
 static void deliver(struct synack_ladder *l, const struct synack_ladder_item *it)
@@ -418,6 +445,7 @@ void synack_ladder_event(struct synack_ladder *l, const struct synack_trace_even
 		l->held.it.ev = &l->held.ev;
 		return;
 	}
+	annotate(l, &it);
 	if (l->held.used && ev->kind == SYNACK_TRACE_TX && it.has_seg &&
 	    seg_key(&it) == seg_key(&l->held.it)) {
 		/* The send the held link event was about: draw the send, then replay the event. */

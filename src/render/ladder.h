@@ -63,6 +63,13 @@ struct synack_ladder_opts {
 	bool verbose;
 	/* win= shows the raw header field instead of the scaled window. */
 	bool raw_window;
+	/* The right column (or whichever has no host events) stands for peers that do not trace
+	 * (a live stack's trace: the kernel at the other end): a segment arriving from it with no
+	 * send seen is its send, drawn as a solid arrow, not as an injected one. */
+	bool untraced_peer;
+	/* Break marks: a gap of at least this many microseconds between rows is drawn as a break
+	 * with its length (0: one second; UINT64_MAX: never). */
+	uint64_t break_us;
 };
 
 struct synack_ladder;

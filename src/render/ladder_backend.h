@@ -20,7 +20,9 @@ enum synack_ladder_arrival {
 	SYNACK_ARRIVAL_NONE,     /* not an arrival */
 	SYNACK_ARRIVAL_IMPLIED,  /* its TX was drawn already: nothing new to draw */
 	SYNACK_ARRIVAL_DELAYED,  /* its TX was held back by the link (REORDER): draw it arriving */
-	SYNACK_ARRIVAL_UNSENT    /* no host here sent it (injected, spoofed, old duplicate) */
+	SYNACK_ARRIVAL_UNSENT,   /* no host here sent it (injected, spoofed, old duplicate) */
+	SYNACK_ARRIVAL_PEER      /* sent by a column whose host does not trace (opts.untraced_peer):
+				  * its arrival is its send: draw it as one */
 };
 
 struct synack_ladder_item {
@@ -47,6 +49,11 @@ struct synack_ladder_item {
 	uint8_t optbytes[40];
 	uint32_t ack_base;
 	bool has_ack_base;
+	/* What the segment is, beyond its flags: the event's own note (a capture's analysis), or
+	 * for a stack's send the same analysis run here ("dup-ack #2", "zero-window", ...); "" when
+	 * nothing. */
+	char note[96];
+	int conn_idx, conn_dir; /* internal: the connection and direction it belongs to */
 };
 
 struct synack_ladder_backend {

@@ -62,6 +62,8 @@ struct row {
 struct text_state {
 	struct row pending;
 	bool header_done;
+	bool has_last;
+	uint64_t last_t; /* the time of the last row printed, for break marks */
 	unsigned printed;    /* rows printed so far (head) */
 	unsigned elided;
 	char (*ring)[LINE_MAX];
@@ -248,6 +250,29 @@ static void emit_line(struct synack_ladder *l, struct text_state *ts, const char
 	ts->ring_pos = (ts->ring_pos + 1) % ts->ring_cap;
 }
 
+/* Rows are evenly spaced whatever the time between them: a long gap gets a line of its own
+ * saying how long, with the lifelines broken, so a 60 s TIME-WAIT does not pass for 10 ms. */
+static void break_mark(struct synack_ladder *l, struct text_state *ts, uint64_t t)
+{
+	uint64_t min = synack_ladder_opts_of(l)->break_us;
+	if (!min)
+		min = 1000000;
+	bool gap = ts->has_last && t > ts->last_t && t - ts->last_t >= min;
+	uint64_t d = gap ? t - ts->last_t : 0;
+	ts->has_last = true;
+	ts->last_t = t;
+	if (!gap)
+		return;
+	char line[LINE_MAX], mark[64];
+	blank_line(line);
+	line[LEFT_LINE] = '~';
+	line[RIGHT_LINE] = '~';
+	snprintf(mark, sizeof mark, " ~ ~ ~  %.6g s later  ~ ~ ~ ", (double)d / 1e6);
+	place(line, LEFT_LINE + 1 + (FIELD_W - (int)strlen(mark)) / 2, mark, FIELD_W);
+	trim(line);
+	emit_line(l, ts, line);
+}
+
 static void flush(struct synack_ladder *l, struct text_state *ts)
 {
 	char line[LINE_MAX];
@@ -257,6 +282,7 @@ static void flush(struct synack_ladder *l, struct text_state *ts)
 		header(l);
 		ts->header_done = true;
 	}
+	break_mark(l, ts, ts->pending.t_us);
 	format_row(&ts->pending, line);
 	emit_line(l, ts, line);
 	if (ts->pending.kind == FIELD_ARROW && ts->pending.opts[0]) {
@@ -354,9 +380,10 @@ static void add_arrow(struct synack_ladder *l, struct text_state *ts,
 	/* Name the far end when it is not on the diagram (a spoofed source, say). */
 	const struct synack_endpoint *far = it->ev->kind == SYNACK_TRACE_TX ? &it->dst : &it->src;
 	int far_col = it->ev->kind == SYNACK_TRACE_TX ? it->dst_col : it->src_col;
-	char note[40] = "";
-	if (it->ev->note)
-		snprintf(note, sizeof note, " (%s)", it->ev->note);
+	char note[104] = "";
+	/* the timer that caused the send already says what it is (a keepalive, a probe) */
+	if (it->note[0] && !(why[0] && !it->ev->note))
+		snprintf(note, sizeof note, " (%s)", it->note);
 	/* Everything, and everything but the window: for when the arrow is too short. */
 	for (int with_win = 1; with_win >= 0; with_win--) {
 		char *out = with_win ? r->text : r->alt;
@@ -407,6 +434,8 @@ static void add_arrival(struct synack_ladder *l, struct text_state *ts,
 		add_arrow(l, ts, it, ltr, '.', " (late)");
 	else if (it->arrival == SYNACK_ARRIVAL_UNSENT)
 		add_arrow(l, ts, it, ltr, '~', "");
+	else if (it->arrival == SYNACK_ARRIVAL_PEER)
+		add_arrow(l, ts, it, ltr, '-', "");
 	if (it->ev->kind != SYNACK_TRACE_DROP)
 		return;
 	const char *reason = synack_drop_reason_name(it->ev->reason);

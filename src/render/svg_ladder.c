@@ -143,6 +143,7 @@ void synack_svg_close(FILE *f, bool standalone)
 #define TOP 70.0
 #define ROW_H 24.0
 #define SLANT 14.0
+#define BREAK_H 26.0
 
 enum row_kind { ROW_ARROW, ROW_STATE, ROW_NOTE, ROW_GAP };
 
@@ -156,8 +157,9 @@ struct srow {
 	double y;
 	bool merged;
 	uint8_t slots; /* ARROW: columns whose state box is already on this row (bit per column) */
+	uint64_t brk_us; /* a long gap before this row: drawn as a break above it */
 	uint64_t key;  /* ARROW: to find it again for a LOST */
-	char text[160];
+	char text[240];
 	char opts[160]; /* ARROW: the options in full, on a second line under the label */
 };
 
@@ -240,8 +242,7 @@ static void add_arrow(struct synack_ladder *l, struct svg_state *s,
 	synack_ladder_seg_label(it, o, true, label, sizeof label);
 	synack_ladder_opts_label(it, o, true, r->opts, sizeof r->opts);
 	snprintf(r->text, sizeof r->text, "%s%s%s%s%s", label, it->retx ? " (retx)" : "",
-		 it->ev->note ? " (" : "", it->ev->note ? it->ev->note : "",
-		 it->ev->note ? ")" : "");
+		 it->note[0] ? " (" : "", it->note, it->note[0] ? ")" : "");
 }
 
 static void add_text(struct synack_ladder *l, struct svg_state *s, enum row_kind k, uint64_t t,
@@ -289,7 +290,8 @@ static void svg_item(struct synack_ladder *l, void *state, const struct synack_l
 	case SYNACK_TRACE_RX:
 	case SYNACK_TRACE_DROP:
 		if (it->has_seg &&
-		    (it->arrival == SYNACK_ARRIVAL_DELAYED || it->arrival == SYNACK_ARRIVAL_UNSENT))
+		    (it->arrival == SYNACK_ARRIVAL_DELAYED || it->arrival == SYNACK_ARRIVAL_UNSENT ||
+		     it->arrival == SYNACK_ARRIVAL_PEER))
 			add_arrow(l, s, it);
 		if (ev->kind == SYNACK_TRACE_DROP) {
 			snprintf(text, sizeof text, "dropped: %s",
@@ -361,8 +363,27 @@ static void draw_arrow(FILE *f, const struct srow *r, double y)
 	}
 }
 
+/* A long gap: each lifeline broken by two slanted strokes, and how long it was. */
+static void draw_break(FILE *f, const struct srow *r, double y)
+{
+	double yb = y - ROW_H / 2 - BREAK_H / 2;
+	for (int c = 0; c < 2; c++) {
+		double x = col_x(c);
+		fprintf(f,
+			"<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"8\" fill=\"#fff\"/>"
+			"<path class=\"brk\" d=\"M%.1f %.1fl12 -4M%.1f %.1fl12 -4\"/>\n",
+			x - 6, yb - 4, x - 6, yb + 1, x - 6, yb + 5);
+	}
+	fprintf(f,
+		"<text class=\"note\" style=\"text-anchor:middle\" x=\"%.1f\" y=\"%.1f\">"
+		"%.6g s later</text>\n",
+		(XL + XR) / 2, yb + 4, (double)r->brk_us / 1e6);
+}
+
 static void draw_row(FILE *f, const struct srow *r, double y)
 {
+	if (r->brk_us && !r->merged)
+		draw_break(f, r, y);
 	if (!r->merged)
 		fprintf(f, "<text x=\"10\" y=\"%.1f\">%llu.%06llu</text>\n", y + 4,
 			(unsigned long long)(r->t_us / 1000000),
@@ -410,13 +431,18 @@ static bool can_share(const struct srow *r, const struct srow *a, int col)
 /* Places the rows, as the text ladder does: a state change shares the row of its host's send
  * at the same instant (drawn at the arrow's start), or of the arrival that caused it (at the
  * arrow's end); everything else gets a row of its own. Returns the height used. */
-static double layout(struct svg_state *s)
+static double layout(struct svg_state *s, uint64_t break_us)
 {
 	double y = TOP + 10;
 	for (size_t i = 0; i < s->n; i++) {
 		struct srow *r = &s->rows[i], *prev = i ? &s->rows[i - 1] : NULL;
 		struct srow *next = i + 1 < s->n ? &s->rows[i + 1] : NULL;
 		r->merged = false;
+		r->brk_us = prev && r->t_us > prev->t_us && r->t_us - prev->t_us >= break_us
+				    ? r->t_us - prev->t_us
+				    : 0;
+		if (r->brk_us)
+			y += BREAK_H;
 		if (r->kind == ROW_STATE && r->col >= 0) {
 			if (prev && can_share(r, prev, prev->to)) {
 				r->y = prev->y + SLANT;
@@ -494,7 +520,8 @@ static void svg_finish(struct synack_ladder *l, void *state)
 	elide(l, s);
 	for (size_t i = 0; i < s->n; i++)
 		s->rows[i].slots = 0;
-	double h = layout(s);
+	uint64_t brk = synack_ladder_opts_of(l)->break_us;
+	double h = layout(s, brk ? brk : 1000000);
 	if (s->html) {
 		fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\">\n<head>"
 		      "<meta charset=\"utf-8\"/>\n<title>",

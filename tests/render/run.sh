@@ -179,6 +179,30 @@ for sc in handshake simultaneous-close half-close lost-third-ack lost-last-ack a
 	[ -s "$T/demo.txt" ] && diff -u "$T/demo.txt" "$T/back.txt" >"$T/diff" && ok ||
 		bad "demo $sc drawn from its JSON-lines trace differs: $(head -12 "$T/diff")"
 done
+# A live stack's trace has one host: one ladder per connection, the peer in its own column
+# with its segments drawn solid from their arrival (not as injected), times from the first
+# event. Simulated here by keeping only the server's lines of two demo runs, the second on
+# another client port.
+"$BIN" demo --format jsonl 2>/dev/null | grep '"host":"server"' >"$T/srv.jsonl"
+grep -v '"to":"LISTEN"' "$T/srv.jsonl" | sed 's/:40000/:40001/g' >"$T/srv.jsonl.2" &&
+	cat "$T/srv.jsonl.2" >>"$T/srv.jsonl"
+if "$BIN" ladder --trace "$T/srv.jsonl" >"$T/live.txt" 2>"$T/err"; then
+	[ "$(grep -c '^connection [12]: 10.0.0.1:4000[01] - 10.0.0.2:80' "$T/live.txt")" -eq 2 ] &&
+		! grep -qE '\|~|~\|' "$T/live.txt" &&
+		grep -q '^   0.000000               |                                                          | LISTEN$' "$T/live.txt" &&
+		grep -q '|------------------- S seq=0 win=64240 ------------------->|' "$T/live.txt" &&
+		grep -q '|<--------------- S. seq=0 ack=1 win=65160 ----------------| SYN-RECEIVED' "$T/live.txt" &&
+		ok || bad "live trace ladders: $(cat "$T/live.txt")"
+else
+	bad "live trace: $(cat "$T/err")"
+fi
+"$BIN" ladder --trace "$T/srv.jsonl" --conn 10.0.0.2:80-10.0.0.1:40001 >"$T/live1.txt" &&
+	[ "$(grep -c '^connection' "$T/live1.txt")" -eq 1 ] && grep -q '^connection 2: 10.0.0.1:40001' "$T/live1.txt" &&
+	ok || bad "live trace --conn: $(cat "$T/live1.txt")"
+# Long gaps are drawn as breaks; a simulated ladder marks duplicate ACKs like a capture's.
+"$BIN" demo | grep -q '~ ~ ~  59.99 s later  ~ ~ ~' && ok || bad "no break mark for TIME-WAIT's 60 s"
+"$BIN" demo -s transfer --loss 0.02 2>/dev/null | grep -q '(dup-ack #3)' && ok ||
+	bad "the simulated ladder does not mark duplicate ACKs"
 printf '{"t_us":1,"ev":"tx"\nnot json\n' >"$T/badtrace.jsonl"
 expect_fail "bad trace" "not trace events" "$BIN" ladder --trace "$T/badtrace.jsonl"
 

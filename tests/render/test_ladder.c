@@ -198,18 +198,21 @@ Test(ladder_text, lost_retransmitted_and_errors)
 	seg(&r, SYNACK_TRACE_TX, 3000000, true, A, 7, 1, 0, false);
 	size_t n;
 	char **lines = rig_lines(&r, &n);
-	/* A timer's note gives way to the send it causes at the same instant. */
+	/* A timer's note gives way to the send it causes at the same instant; a gap of a second or
+	 * more between rows gets a break line saying how long (0.98 s does not). */
 	static const char *const want[] = {
 		"   0.000000  SYN-SENT     |--------- S seq=0 win=65535 ---------X                    |",
+		"                          ~                 ~ ~ ~  1 s later  ~ ~ ~                  ~",
 		"   1.000000               |---------------- S seq=0 win=65535 (retx) --------------->|",
 		"   1.010000               |<--------------- R. seq=0 ack=1 win=65535 ----------------|",
 		"   1.020000  CLOSED       | error ECONNREFUSED                                       |",
 		"   2.000000               | keepalive timer                                          |",
+		"                          ~                 ~ ~ ~  1 s later  ~ ~ ~                  ~",
 		"   3.000000               |---------- . seq=0 ack=1 win=65535 (keepalive) ---------->|",
 	};
-	cr_assert_eq(n, 4 + 6);
-	for (size_t i = 0; i < 6; i++)
-		cr_assert_str_eq(lines[4 + i], want[i], "line %zu", i);
+	cr_assert_eq(n, 4 + 8, "%zu lines: %s", n, lines[n - 1]);
+	for (size_t i = 0; i < 8; i++)
+		cr_assert_str_eq(lines[4 + i], want[i], "line %zu: %s", i, lines[4 + i]);
 	free(lines[0]);
 	free(lines);
 }
@@ -387,7 +390,7 @@ Test(ladder_text, late_arrival_and_capture_notes)
 	};
 	cr_assert_eq(n, 4 + 4);
 	for (size_t i = 0; i < 4; i++)
-		cr_assert_str_eq(lines[4 + i], want[i], "line %zu", i);
+		cr_assert_str_eq(lines[4 + i], want[i], "line %zu: %s", i, lines[4 + i]);
 	free(lines[0]);
 	free(lines);
 }
