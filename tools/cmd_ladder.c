@@ -27,22 +27,38 @@ struct ladder_args {
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: synack ladder FILE.pcap [--conn A:P-B:P] [--format text|svg|html|jsonl]\n"
-		"                     [--absolute] [--verbose] [--raw-window] [--from S] [--to S]\n"
-		"                     [--first N] [--last N]\n"
-		"                     [--max-rows N] [-o OUT]\n"
-		"       synack ladder --trace FILE.jsonl [...]   (or a .jsonl FILE: detected)\n"
-		"Draws each TCP connection as a ladder: a column per endpoint, an arrow per "
-		"segment\n"
-		"(tcpdump flags, relative seq/ack unless --absolute, win scaled by the negotiated\n"
-		"shift or raw with --raw-window, len; the options of SYNs and SACKs on a line\n"
-		"under the arrow, every segment's in full with --verbose), the inferred states\n"
-		"('?' when the capture missed the start) and marks (retx, dup-ack, out-of-order,\n"
-		"zero-window, window-probe). --from/--to: seconds since the capture's first "
-		"packet;\n"
-		"--first/--last: segments kept per connection (default %d each), the middle is\n"
-		"replaced by a marker. svg draws one connection (the first, or --conn); html "
-		"all.\n",
+		"NAME\n"
+		"    synack ladder - the ladder diagram of TCP conversations in a capture or a trace\n\n"
+		"SYNOPSIS\n"
+		"    synack ladder FILE.pcap [--conn A:P-B:P] [--format text|svg|html|jsonl]\n"
+		"                  [--absolute] [--verbose] [--raw-window] [--from S] [--to S]\n"
+		"                  [--first N] [--last N] [--max-rows N] [-o OUT]\n"
+		"    synack ladder --trace FILE.jsonl [...]   (a .jsonl FILE is recognised too)\n\n"
+		"DESCRIPTION\n"
+		"    Draws each TCP connection as a ladder: a column per endpoint, an arrow per\n"
+		"    segment in tcpdump's notation (flags, seq/ack relative to each ISN, the window\n"
+		"    scaled by the negotiated shift, len), the options of SYNs and SACKs on a line\n"
+		"    under the arrow, each endpoint's inferred RFC 9293 states ('?' when the capture\n"
+		"    missed the start), marks (retx, dup-ack, out-of-order, zero-window,\n"
+		"    window-probe) and a break line for gaps of a second or more. A trace written by\n"
+		"    one live stack (serve/connect --trace) gives one ladder per connection, the\n"
+		"    peer in its own column, times from the trace's first event.\n\n"
+		"OPTIONS\n"
+		"    --conn A:P-B:P  one connection (either order)\n"
+		"    --format F      text (default, 100 columns), svg (one connection), html (all),\n"
+		"                    jsonl (one JSON object per event)\n"
+		"    --absolute      seq/ack as on the wire\n"
+		"    --verbose, -v   every segment's options in full, the window scaled and raw\n"
+		"    --raw-window    win= is the header field, unscaled\n"
+		"    --from S, --to S  only segments in this window (seconds since the first packet)\n"
+		"    --first N, --last N  segments kept per connection (default %d each); the middle\n"
+		"                    is replaced by a marker\n"
+		"    --max-rows N    elide the middle of ladders longer than N rows\n"
+		"    --trace FILE    a JSON-lines trace instead of a capture\n"
+		"    -o OUT          write to OUT instead of standard output\n\n"
+		"EXIT STATUS\n"
+		"    0 when drawn; 1 when the input cannot be read, is damaged (what came before the\n"
+		"    damage is drawn) or holds no TCP connection; 2 on bad usage.\n",
 		DEFAULT_KEEP);
 }
 
@@ -78,25 +94,41 @@ static int parse_args(int argc, char **argv, struct ladder_args *a)
 	for (int i = 1; i < argc; i++) {
 		const char *o = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
 		bool takes = true;
+		static const char *const valued[] = {"--conn", "--format", "--from", "--to",
+						     "--first", "--last", "--max-rows", "-o",
+						     "--trace"};
+		for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++)
+			if (!strcmp(o, valued[k]) && !val)
+				return fprintf(stderr, "synack ladder: %s needs a value\n", o), -1;
 		if (!strcmp(o, "--conn")) {
 			if (synack_conn_spec_parse(val, &a->co.fa, &a->co.fb) < 0)
 				return fprintf(stderr,
-					       "synack ladder: --conn wants A.B.C.D:P-E.F.G.H:P\n"),
+					       "synack ladder: --conn: want A.B.C.D:P-E.F.G.H:P, not '%s'\n",
+					       val ? val : ""),
 				       -1;
 			a->co.filter = true;
 		} else if (!strcmp(o, "--format")) {
 			if (synack_ladder_format_parse(val, &a->fmt) < 0)
-				return fprintf(stderr, "synack ladder: unknown format '%s'\n",
+				return fprintf(stderr,
+					       "synack ladder: --format: want text, svg, html or jsonl, "
+					       "not '%s'\n",
 					       val ? val : ""),
 				       -1;
 		} else if (!strcmp(o, "--from") || !strcmp(o, "--to")) {
 			uint64_t *dst = o[2] == 'f' ? &a->co.from_us : &a->co.to_us;
 			if (parse_secs(val, dst) < 0)
-				return fprintf(stderr, "synack ladder: %s wants seconds\n", o), -1;
+				return fprintf(stderr,
+					       "synack ladder: %s: want seconds since the first packet, "
+					       "not '%s'\n",
+					       o, val ? val : ""),
+				       -1;
 		} else if (!strcmp(o, "--first") || !strcmp(o, "--last") ||
 			   !strcmp(o, "--max-rows")) {
 			if (parse_u(val, 10000000, &v) < 0)
-				return fprintf(stderr, "synack ladder: %s wants a count\n", o), -1;
+				return fprintf(stderr,
+					       "synack ladder: %s: want a count up to 10000000, not '%s'\n",
+					       o, val ? val : ""),
+				       -1;
 			if (o[2] == 'f')
 				a->co.keep_first = (uint32_t)v, first_set = true;
 			else if (o[2] == 'l')
@@ -116,7 +148,9 @@ static int parse_args(int argc, char **argv, struct ladder_args *a)
 			else if (!strcmp(o, "--raw-window"))
 				a->raw_window = true;
 			else if (o[0] == '-' && o[1])
-				return fprintf(stderr, "synack ladder: unknown option '%s'\n", o),
+				return fprintf(stderr,
+					       "synack ladder: unknown option '%s' (synack ladder --help)\n",
+					       o),
 				       -1;
 			else if (!a->in)
 				a->in = o;
@@ -350,7 +384,7 @@ int synack_cmd_ladder(int argc, char **argv)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			return usage(stdout), 0;
 	if (parse_args(argc, argv, &a) < 0)
-		return usage(stderr), 2;
+		return 2;
 	FILE *out = a.out_path ? fopen(a.out_path, "w") : stdout;
 	if (!out) {
 		fprintf(stderr, "synack ladder: %s: %s\n", a.out_path, strerror(errno));

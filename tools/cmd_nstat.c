@@ -33,17 +33,20 @@ int synack_cmd_nstat(int argc, char **argv)
 	const char *ctl = NULL;
 	int c;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': ctl = optarg; break;
 		case 'h': fputs(nstat_help, stdout); return 0;
 		default:
-			fprintf(stderr, "usage: synack nstat --ctl PATH\n");
+			fprintf(stderr, "synack nstat: %s '%s' (usage: synack nstat --ctl PATH)\n",
+				c == ':' ? "this option needs a value:" : "unknown option",
+				argv[optind - 1]);
 			return 2;
 		}
 	}
 	if (!ctl || optind != argc) {
-		fprintf(stderr, "usage: synack nstat --ctl PATH\n");
+		fprintf(stderr, "synack nstat: %s (usage: synack nstat --ctl PATH)\n",
+			!ctl ? "--ctl PATH is required" : "unexpected argument");
 		return 2;
 	}
 	int err = synack_ctl_query(ctl, "nstat", stdout);

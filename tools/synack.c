@@ -33,7 +33,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		usage(stderr);
+		fprintf(stderr, "synack: no command (synack --help lists them)\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
@@ -43,7 +43,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "synack: unknown command '%s'\n", argv[1]);
-	usage(stderr);
+	fprintf(stderr, "synack: unknown command '%s' (synack --help lists them)\n", argv[1]);
 	return 2;
 }
