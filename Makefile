@@ -46,7 +46,7 @@ LIBA  := $(B)/libsynack.a
 LIBSO := $(B)/libsynack.so
 BIN   := $(B)/synack
 
-.PHONY: all demo check test deps check-core-purity unit drill-check render-check interop sanitize \
+.PHONY: all demo check test deps check-core-purity unit drill-check render-check cli-check interop sanitize \
         bench soak fuzz install clean
 all: $(LIBA) $(LIBSO) $(BIN) $(B)/synack.pc
 
@@ -105,7 +105,12 @@ interop: $(BIN)
 render-check: $(BIN)
 	@tests/render/run.sh $(BIN)
 
-test: all check-core-purity unit drill-check render-check
+# The command line's edges: one-line usage errors (exit 2), TUN errors that say what to do,
+# serve/connect announcing host changes, connect's progress, top and nstat (root: namespaces).
+cli-check: $(BIN)
+	@tests/cli/run.sh $(BIN)
+
+test: all check-core-purity unit drill-check render-check cli-check
 
 sanitize:
 	$(MAKE) SAN=1 test

@@ -26,7 +26,8 @@ static const char ss_help[] =
 	"    --ctl PATH   the control socket\n"
 	"    -i           also a line of TCP internals per connection: options (ts, sack),\n"
 	"                 wscale, rto (ms), rtt/rttvar (ms), mss, rcvmss, cwnd (segments),\n"
-	"                 windows, unacked segments, retrans (current/total)\n"
+	"                 windows, unacked segments, retrans (current/total), bytes\n"
+	"                 acknowledged and received\n"
 	"\n"
 	"EXIT STATUS\n"
 	"    0 on success, 1 if nobody answers at PATH, 2 on a usage error.\n";

@@ -12,6 +12,7 @@ int synack_cmd_ladder(int argc, char **argv);
 int synack_cmd_tsg(int argc, char **argv);
 int synack_cmd_report(int argc, char **argv);
 int synack_cmd_fsm(int argc, char **argv);
+int synack_cmd_top(int argc, char **argv);
 
 struct synack_demo_opts;
 /* The demo's option parser, shared with `synack fsm demo` (tools/cmd_demo.c). Returns 0 to

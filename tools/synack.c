@@ -17,6 +17,7 @@ static const struct command commands[] = {
 	{"connect", synack_cmd_connect, "connect to a peer over a TUN device and move a file"},
 	{"ss", synack_cmd_ss, "list a running synack's connections, like ss -tan"},
 	{"nstat", synack_cmd_nstat, "show a running synack's counters, like nstat"},
+	{"top", synack_cmd_top, "a live view of a running synack: connections and counters"},
 	{"ladder", synack_cmd_ladder, "draw the ladder diagram of a pcap"},
 	{"tsg", synack_cmd_tsg, "draw the time-sequence graph of a pcap"},
 	{"report", synack_cmd_report, "write an HTML report of a pcap"},
