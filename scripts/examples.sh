@@ -9,6 +9,15 @@ mkdir -p docs/examples
 "$bin" tsg tests/render/golden/lossy_transfer.pcap -o docs/examples/lossy-tsg.svg
 "$bin" report tests/render/golden/lossy_transfer.pcap -o docs/examples/report.html
 "$bin" fsm demo --scenario handshake -o docs/examples/fsm-handshake.svg
+"$bin" tsg tests/render/golden/lossy_transfer.pcap --graph all -o docs/examples/tsg-retx.svg
+# synack top needs a running synack (root, a namespace): docs/examples/top.txt is one refresh
+# of it, captured by hand (docs/top.md says how); here it becomes a picture.
+{
+	echo '<!DOCTYPE html><html><head><meta charset="utf-8"/><style>body{margin:0;background:#1e1e1e}'
+	echo 'pre{color:#e8e8e8;font:13px DejaVu Sans Mono,monospace;padding:12px;margin:0}</style></head><body><pre>'
+	sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g' docs/examples/top.txt
+	echo '</pre></body></html>'
+} >docs/examples/top.html
 # shot FILE W H: docs/examples/FILE's picture as FILE-without-extension.png
 shot() {
 	local chrome prof
@@ -22,4 +31,7 @@ shot() {
 }
 shot fsm-handshake.svg 1320 960
 shot lossy-tsg.svg 1000 620
-echo "docs/examples: handshake.svg lossy-tsg.svg report.html fsm-handshake.svg (+ .png shots)"
+shot tsg-retx.svg 960 1300
+shot top.html 1480 300
+rm -f docs/examples/top.html
+echo "docs/examples: handshake.svg lossy-tsg.svg report.html fsm-handshake.svg tsg-retx.svg (+ .png shots, top.png)"
