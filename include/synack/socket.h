@@ -72,6 +72,10 @@ const char *synack_state_ss_name(enum synack_tcp_state st);
 #define SYNACK_TCP_KEEPINTVL 5
 #define SYNACK_TCP_KEEPCNT 6
 #define SYNACK_TCP_INFO 11
+/* The congestion controller, by name: set with the name's bytes (len >= 1; a NUL ends it,
+ * as Linux; -ENOENT for an unknown one); get copies min(len, SYNACK_CC_NAME_MAX) bytes of
+ * the NUL-padded name and sets len to that. */
+#define SYNACK_TCP_CONGESTION 13
 
 struct synack_linger {
 	int l_onoff;
