@@ -3,7 +3,8 @@
 #   make demo       the simulated demo gallery (and the real-wire demo when root)
 #   make check      every test, then again under ASan+UBSan
 #   make bench / soak / fuzz / install PREFIX=...
-# SAN=1 builds into build/san with the sanitizers.
+# SAN=1 builds into build/san with the sanitizers. V=1 shows every command (default: quiet:
+# compiler lines only when they say something, one line per library and program linked).
 
 CC      ?= gcc
 PREFIX  ?= /usr/local
@@ -15,6 +16,15 @@ CFLAGS  ?= -O2 -g
 CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
 ALLFLAGS = -std=c11 $(WARN) -fPIC $(CFLAGS)
 LDLIBS  :=
+
+V ?= 0
+ifeq ($(V),1)
+Q  :=
+say = @true
+else
+Q  := @
+say = @echo "  $(1)"
+endif
 
 ifeq ($(SAN),1)
 B       := build/san
@@ -47,29 +57,32 @@ LIBSO := $(B)/libsynack.so
 BIN   := $(B)/synack
 
 .PHONY: all demo check test deps check-core-purity unit drill-check render-check cli-check interop sanitize \
-        bench soak fuzz install clean
+        bench soak fuzz install clean man
 all: $(LIBA) $(LIBSO) $(BIN) $(B)/synack.pc
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALLFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(ALLFLAGS) -MMD -MP -c $< -o $@
 
 $(LIBA): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(LIBSO): $(LIB_OBJS)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call say,LD $@)
+	$(Q)$(CC) -shared $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BIN): $(TOOL_OBJS) $(LIBA)
-	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJS) $(LIBA) $(LDLIBS) -lm
+	$(call say,LD $@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJS) $(LIBA) $(LDLIBS) -lm
 
 $(B)/synack.pc: synack.pc.in Makefile
-	sed -e 's|@PREFIX@|$(PREFIX)|g' synack.pc.in > $@
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' synack.pc.in > $@
 
 $(B)/tests/%: tests/%.c $(LIBA) $(TEST_SUPPORT_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests $(ALLFLAGS) -MMD -MP $< $(TEST_SUPPORT_OBJS) $(LIBA) -o $@ \
+	$(Q)$(CC) $(CPPFLAGS) -Itests $(ALLFLAGS) -MMD -MP $< $(TEST_SUPPORT_OBJS) $(LIBA) -o $@ \
 	    $(LDFLAGS) -lcriterion -lm
 
 -include $(DEPS) $(TEST_BINS:=.d)
@@ -115,13 +128,10 @@ test: all check-core-purity unit drill-check render-check cli-check
 sanitize:
 	$(MAKE) SAN=1 test
 
-check: deps
-	$(MAKE) test
-	$(MAKE) install-check
-	$(MAKE) interop
-	$(MAKE) sanitize
-	$(MAKE) fuzz-check
-	@echo "make check: all passed"
+# One line per phase (deps, build, each test suite, install, interop, sanitizers, fuzzing),
+# the failing lines of a phase that fails, a summary table; logs in build/check/.
+check:
+	@scripts/check.sh
 
 demo: $(BIN)
 	@scripts/demo.sh $(BIN)
@@ -132,9 +142,15 @@ bench: all
 soak: all
 	@SYNACK_SOAK=1 scripts/run-tests.sh $(TEST_BINS)
 
-install: all
+# Man pages, generated from the one source each subcommand has: its --help text.
+man: $(BIN)
+	@scripts/man.sh $(BIN) $(B)/man
+
+install: all man
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/synack \
-	    $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	    $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 $(B)/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/
 	install -m 755 $(LIBSO) $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 include/synack/*.h $(DESTDIR)$(PREFIX)/include/synack/

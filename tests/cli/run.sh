@@ -85,6 +85,19 @@ for cmd in demo drill serve connect ss nstat top ladder tsg report fsm; do
 	ok
 done
 
+# man pages: one per subcommand and synack(1), generated from the --help texts, clean roff
+"$(dirname "$0")/../../scripts/man.sh" "$BIN" "$T/man" >/dev/null 2>"$T/err" || bad "man.sh: $(cat "$T/err")"
+for cmd in demo drill serve connect ss nstat top ladder tsg report fsm; do
+	f="$T/man/synack-$cmd.1"
+	if [ ! -s "$f" ]; then bad "no man page for $cmd"; continue; fi
+	grep -q "^\.SH NAME$" "$f" && grep -qF "synack\\-$cmd \\- " "$f" && grep -q '^\.SH EXIT STATUS$' "$f" && ok ||
+		bad "man page of $cmd: $(head -8 "$f")"
+	if command -v groff >/dev/null; then
+		groff -man -Tutf8 -ww -z "$f" 2>"$T/groff" && [ ! -s "$T/groff" ] && ok || bad "groff warns on $f: $(head -3 "$T/groff")"
+	fi
+done
+[ -s "$T/man/synack.1" ] && grep -qF 'synack\-top(1)' "$T/man/synack.1" && ok || bad "synack.1 lacks its SEE ALSO"
+
 if [ "$(id -u)" != 0 ] || ! command -v unshare >/dev/null || [ ! -c /dev/net/tun ]; then
 	echo "cli-check: not root (or no unshare, or no /dev/net/tun): TUN, serve, connect and top checks skipped"
 	echo "cli-check: $pass passed, $fail failed"

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# make check: every phase in turn, each one's output in build/check/PHASE.log; on the terminal
+# one line per phase, the failing lines of a phase that failed, and a summary table at the end.
+# Every phase runs even after a failure, so the table is complete; the exit status is non-zero
+# if any failed.
+set -u
+logs=build/check
+mkdir -p "$logs"
+phases=(deps build core-purity unit drill render cli install interop sanitize fuzz)
+declare -A target=([deps]=deps [build]=all [core-purity]=check-core-purity [unit]=unit
+	[drill]=drill-check [render]=render-check [cli]=cli-check [install]=install-check
+	[interop]=interop [sanitize]=sanitize [fuzz]=fuzz-check)
+declare -A result secs summary
+failed=0
+for p in "${phases[@]}"; do
+	printf 'check: %-12s ' "$p"
+	t0=$(date +%s)
+	make -s --no-print-directory "${target[$p]}" >"$logs/$p.log" 2>&1
+	rc=$?
+	secs[$p]=$(($(date +%s) - t0))
+	# the phase's own summary: its last "N passed, N failed" (or last) line
+	summary[$p]=$(grep -E '[0-9]+ passed|passed,|all passed|: ok|skipped' "$logs/$p.log" | tail -n 1 | cut -c1-60)
+	[ -n "${summary[$p]}" ] || summary[$p]=$(tail -n 1 "$logs/$p.log" | cut -c1-60)
+	if [ $rc -eq 0 ]; then
+		result[$p]=ok
+		echo "ok (${secs[$p]} s)"
+	else
+		result[$p]=FAILED
+		failed=$((failed + 1))
+		echo "FAILED (${secs[$p]} s; log: $logs/$p.log)"
+		grep -E 'FAIL|[Ee]rror|Assertion|failing:' "$logs/$p.log" | head -n 20 | sed 's/^/    /'
+	fi
+done
+echo
+printf '%-12s %-7s %6s  %s\n' phase result time summary
+printf '%-12s %-7s %6s  %s\n' ------------ ------- ------ ----------------------------------------
+for p in "${phases[@]}"; do
+	printf '%-12s %-7s %5ss  %s\n' "$p" "${result[$p]}" "${secs[$p]}" "${summary[$p]}"
+done
+if [ $failed -eq 0 ]; then echo "make check: all passed"; else echo "make check: $failed phase(s) failed"; fi
+[ $failed -eq 0 ]
