@@ -6,7 +6,8 @@
 set -u
 logs=build/check
 mkdir -p "$logs"
-phases=(deps build core-purity unit drill render cli install interop sanitize fuzz)
+# CHECK_PHASES="unit cli" runs only those (for a quick look at the table)
+phases=(${CHECK_PHASES:-deps build core-purity unit drill render cli install interop sanitize fuzz})
 declare -A target=([deps]=deps [build]=all [core-purity]=check-core-purity [unit]=unit
 	[drill]=drill-check [render]=render-check [cli]=cli-check [install]=install-check
 	[interop]=interop [sanitize]=sanitize [fuzz]=fuzz-check)
@@ -21,6 +22,7 @@ for p in "${phases[@]}"; do
 	# the phase's own summary: its last "N passed, N failed" (or last) line
 	summary[$p]=$(grep -E '[0-9]+ passed|passed,|all passed|: ok|skipped' "$logs/$p.log" | tail -n 1 | cut -c1-60)
 	[ -n "${summary[$p]}" ] || summary[$p]=$(tail -n 1 "$logs/$p.log" | cut -c1-60)
+	[ -n "${summary[$p]}" ] || summary[$p]="(no output)"
 	if [ $rc -eq 0 ]; then
 		result[$p]=ok
 		echo "ok (${secs[$p]} s)"
