@@ -122,7 +122,7 @@ static int from_pcap(const struct fsm_args *a, struct synack_fsm *f, char *title
 		return -ENOMEM;
 	struct synack_pcap_stats ps;
 	char err[256] = "";
-	int rc = synack_conns_read_file(t, a->in, &ps, err, sizeof err);
+	int rc = synack_conns_load(t, a->in, &ps, err, sizeof err);
 	if (rc < 0)
 		fprintf(stderr, "synack fsm: %s\n", err);
 	if (synack_conns_count(t) == 0) {

@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "render/conn.h"
+#include "render/conn_trace.h"
 #include "render/report.h"
 
 static void usage(FILE *f)
@@ -13,15 +14,16 @@ static void usage(FILE *f)
 	fputs("NAME\n"
 	      "    synack report - one self-contained HTML page about the TCP in a capture\n\n"
 	      "SYNOPSIS\n"
-	      "    synack report FILE.pcap [-o report.html] [--conn A:P-B:P] [--max-conns N]\n"
-	      "                  [--first N] [--last N]\n\n"
+	      "    synack report FILE.pcap|FILE.jsonl [-o report.html] [--conn A:P-B:P]\n"
+	      "                  [--max-conns N] [--first N] [--last N]\n\n"
 	      "DESCRIPTION\n"
 	      "    Writes one HTML page that loads nothing from the network: the capture's\n"
 	      "    summary, the connection list (endpoints, duration, bytes each way,\n"
 	      "    retransmissions, final inferred states) and, for each connection, its ladder,\n"
 	      "    its state diagram (synack fsm), its time-sequence graph and the companion\n"
 	      "    graphs (bytes in flight, RTT, throughput). The wheel zooms a picture, dragging\n"
-	      "    pans, double-click resets.\n\n"
+	      "    pans, double-click resets. A JSON-lines trace is drawn as a capture of the\n"
+	      "    segments its stacks sent.\n\n"
 	      "OPTIONS\n"
 	      "    -o OUT          write to OUT instead of standard output\n"
 	      "    --conn A:P-B:P  one connection (either order)\n"
@@ -93,7 +95,7 @@ int synack_cmd_report(int argc, char **argv)
 		return 1;
 	struct synack_pcap_stats ps = {0};
 	char err[256] = "";
-	int rc = synack_conns_read_file(t, in, &ps, err, sizeof err);
+	int rc = synack_conns_load(t, in, &ps, err, sizeof err);
 	if (rc < 0)
 		fprintf(stderr, "synack report: %s\n", err);
 	if (rc < 0 && synack_conns_count(t) == 0) {

@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "render/conn.h"
+#include "render/conn_trace.h"
 #include "render/svg_ladder.h"
 #include "render/tsg.h"
 
@@ -19,7 +20,7 @@ static void usage(FILE *f)
 	fputs("NAME\n"
 	      "    synack tsg - the time-sequence graph of a TCP connection in a capture\n\n"
 	      "SYNOPSIS\n"
-	      "    synack tsg FILE.pcap [--conn A:P-B:P] [--dir A:P] [--graph tsg|more|all]\n"
+	      "    synack tsg FILE.pcap|FILE.jsonl [--conn A:P-B:P] [--dir A:P] [--graph tsg|more|all]\n"
 	      "                         [--from S] [--to S] [--first N] [--last N] [-o OUT.svg]\n\n"
 	      "DESCRIPTION\n"
 	      "    Draws the data sent by --dir's endpoint (default: the side that sent more) of\n"
@@ -32,7 +33,8 @@ static void usage(FILE *f)
 	      "    --graph more draws the companions instead: bytes in flight (what a capture shows\n"
 	      "    of the congestion window), RTT samples (Karn's rule) and throughput; all draws\n"
 	      "    both, one above the other. Open the SVG in a browser: the wheel zooms, dragging\n"
-	      "    pans, double-click resets.\n\n"
+	      "    pans, double-click resets. A JSON-lines trace (serve/connect --trace, demo\n"
+	      "    --format jsonl) is drawn as a capture of the segments its stacks sent.\n\n"
 	      "OPTIONS\n"
 	      "    --conn A:P-B:P  the connection (either order)\n"
 	      "    --dir A:P       the sending endpoint whose data is drawn\n"
@@ -190,7 +192,7 @@ int synack_cmd_tsg(int argc, char **argv)
 	if (synack_conns_new(&t, &a.co) < 0)
 		return 1;
 	char err[256];
-	int rc = synack_conns_read_file(t, a.in, NULL, err, sizeof err);
+	int rc = synack_conns_load(t, a.in, NULL, err, sizeof err);
 	if (rc < 0)
 		fprintf(stderr, "synack tsg: %s\n", err);
 	const struct synack_conn *c = synack_conns_get(t, 0);

@@ -463,3 +463,84 @@ int synack_trace_read(FILE *f, synack_trace_fn sink, void *ctx, bool filter,
 	}
 	return ferror(f) ? -EIO : 0;
 }
+
+/* ---- a trace as a capture ---------------------------------------------------------------- */
+
+struct as_capture {
+	struct synack_conns *t;
+	struct synack_trace_summary *sm;
+	long fed;
+	int err;
+	uint8_t payload[65536]; /* zeros: the renderers never look at the bytes */
+};
+
+static void feed(void *ctx, const struct synack_trace_event *ev)
+{
+	struct as_capture *a = ctx;
+	if (a->err || !ev->seg || !ev->has_conn)
+		return;
+	/* the sends; and arrivals only when one host traced (its peer's sends) */
+	bool send = ev->kind == SYNACK_TRACE_TX;
+	if (!send && !(ev->kind == SYNACK_TRACE_RX && a->sm->nhosts == 1))
+		return;
+	const struct synack_endpoint *src = send ? &ev->local : &ev->remote;
+	const struct synack_endpoint *dst = send ? &ev->remote : &ev->local;
+	struct synack_tcp_seg seg = *ev->seg;
+	seg.payload = a->payload;
+	if (seg.len > sizeof a->payload)
+		seg.len = sizeof a->payload;
+	static uint8_t big[sizeof ((struct as_capture *)0)->payload + 128];
+	int n = synack_tcp_emit(big, sizeof big, src->addr, dst->addr, 0, &seg);
+	if (n < 0)
+		return;
+	int rc = synack_conns_packet(a->t, ev->t_us * 1000, big, (size_t)n);
+	if (rc < 0)
+		a->err = rc;
+	else
+		a->fed++;
+}
+
+long synack_conns_read_trace(struct synack_conns *t, FILE *f)
+{
+	static struct synack_trace_summary sm;
+	struct as_capture *a = calloc(1, sizeof *a);
+	if (!a)
+		return -ENOMEM;
+	a->t = t;
+	a->sm = &sm;
+	if (synack_trace_summarize(f, &sm) < 0)
+		memset(&sm, 0, sizeof sm); /* a pipe: take the sends only */
+	struct synack_trace_read_stats st;
+	int rc = synack_trace_read(f, feed, a, false, NULL, NULL, &st);
+	long out = a->err ? a->err : rc < 0 ? rc : a->fed;
+	free(a);
+	return out;
+}
+
+int synack_conns_load(struct synack_conns *t, const char *path, struct synack_pcap_stats *pst,
+		      char *err, size_t errcap)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		int e = -errno;
+		snprintf(err, errcap, "%s: %s", path, strerror(-e));
+		return e;
+	}
+	if (!synack_trace_is_jsonl(f)) {
+		fclose(f);
+		return synack_conns_read_file(t, path, pst, err, errcap);
+	}
+	if (pst)
+		memset(pst, 0, sizeof *pst);
+	long n = synack_conns_read_trace(t, f);
+	fclose(f);
+	if (n < 0) {
+		snprintf(err, errcap, "%s: %s", path, strerror((int)-n));
+		return (int)n;
+	}
+	if (n == 0) {
+		snprintf(err, errcap, "%s: no segments in this trace", path);
+		return -ENODATA;
+	}
+	return 0;
+}

@@ -59,4 +59,17 @@ int synack_trace_read(FILE *f, synack_trace_fn sink, void *ctx, bool filter,
 		      const struct synack_endpoint *fa, const struct synack_endpoint *fb,
 		      struct synack_trace_read_stats *st);
 
+/* A trace as a capture: each segment a stack sent (TX), and each one that arrived from a
+ * peer that does not trace (RX with no TX of it: a live stack's kernel peer), is rebuilt as an
+ * IPv4 packet at its time and fed to t, so the time-sequence graph, its companions and the
+ * report draw a trace as they draw a pcap. The stream is read to its end. Returns the number
+ * of segments fed, or -ENOMEM / -EIO. */
+struct synack_conns;
+long synack_conns_read_trace(struct synack_conns *t, FILE *f);
+/* A capture (pcap/pcapng) or a JSON-lines trace, told apart by the first byte, into t. Returns
+ * 0, or a negative errno with a one-line message in err (as synack_conns_read_file()). */
+struct synack_pcap_stats;
+int synack_conns_load(struct synack_conns *t, const char *path, struct synack_pcap_stats *pst,
+		      char *err, size_t errcap);
+
 #endif

@@ -203,6 +203,16 @@ fi
 "$BIN" demo | grep -q '~ ~ ~  59.99 s later  ~ ~ ~' && ok || bad "no break mark for TIME-WAIT's 60 s"
 "$BIN" demo -s transfer --loss 0.02 2>/dev/null | grep -q '(dup-ack #3)' && ok ||
 	bad "the simulated ladder does not mark duplicate ACKs"
+# A trace drawn as a capture: the time-sequence graph of a lossy simulated transfer has one R
+# per retransmission the stack made, and the report and its companions are well-formed.
+"$BIN" demo -s transfer --loss 0.02 --format jsonl >"$T/xfer.jsonl" 2>/dev/null
+want=$(grep -c '"ev":"tx".*"retx":true' "$T/xfer.jsonl")
+"$BIN" tsg "$T/xfer.jsonl" --graph all -o "$T/xfer.svg" &&
+	[ "$want" -gt 0 ] && [ "$(grep -c 'class="rmark"' "$T/xfer.svg")" -eq "$want" ] && ok ||
+	bad "tsg of a trace: $(grep -c 'class="rmark"' "$T/xfer.svg") R marks, the trace has $want retransmissions"
+"$BIN" report "$T/xfer.jsonl" -o "$T/xfer.html" && grep -q "In flight, RTT and throughput" "$T/xfer.html" &&
+	{ ! command -v xmllint >/dev/null || xmllint --noout "$T/xfer.svg" "$T/xfer.html"; } && ok ||
+	bad "report of a trace"
 printf '{"t_us":1,"ev":"tx"\nnot json\n' >"$T/badtrace.jsonl"
 expect_fail "bad trace" "not trace events" "$BIN" ladder --trace "$T/badtrace.jsonl"
 
