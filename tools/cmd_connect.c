@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "host/host.h"
 #include "host/xfer.h"
+#include "render/trace_file.h"
 
 /* Exit codes, one per way of failing. */
 enum {
@@ -162,7 +163,11 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 		case 's': a->send = optarg; break;
 		case 'r': a->recv = optarg; break;
 		case 'w': a->host.pcap = optarg; break;
-		case 'T': a->host.trace = optarg; break;
+		case 'T':
+			a->host.trace = optarg;
+			a->host.trace_sink = (struct synack_trace_sink){synack_trace_file_open,
+								    synack_trace_file_close};
+			break;
 		case 'h': fputs(connect_help, stdout); return -1;
 		case 'q': a->host.progress = false; break;
 		case ':': return usage_error("this option needs a value:", argv[optind - 1]);

@@ -12,8 +12,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "host/trace_file.h"
-
 static int fail(char *why, size_t cap, int err, const char *what, const char *arg)
 {
 	snprintf(why, cap, "%s %s: %s", what, arg ? arg : "", strerror(-err));
@@ -187,7 +185,11 @@ int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 	if (h->tun.mtu >= 576 && h->tun.mtu - 40 < cfg.mss)
 		cfg.mss = (uint16_t)(h->tun.mtu - 40);
 	if (o->trace) {
-		err = synack_trace_file_open(&h->trace_state, o->trace, &cfg);
+		err = o->trace_sink.open && o->trace_sink.close
+			      ? o->trace_sink.open(&h->trace_state, o->trace, &cfg)
+			      : -EINVAL;
+		if (!err)
+			h->trace_close = o->trace_sink.close;
 		if (err) {
 			synack_link_destroy(link);
 			return fail(why, why_cap, err, "cannot write trace", o->trace);
@@ -228,6 +230,8 @@ void synack_host_close(struct synack_host *h)
 	if (had_loop && h->in_host_netns && h->tun.created)
 		fprintf(stderr, "%s: TUN device %s removed\n", h->cmd, h->tun.name);
 	h->stack = NULL;
-	synack_trace_file_close(h->trace_state);
+	if (h->trace_close)
+		h->trace_close(h->trace_state);
 	h->trace_state = NULL;
+	h->trace_close = NULL;
 }
