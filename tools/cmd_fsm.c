@@ -29,7 +29,7 @@ static void usage(FILE *f)
 	fputs("NAME\n"
 	      "    synack fsm - RFC 9293's state diagram, lit by a connection\n\n"
 	      "SYNOPSIS\n"
-	      "    synack fsm FILE.pcap [--conn A:P-B:P] [--format svg|html|text] [-o OUT]\n"
+	      "    synack fsm FILE.pcap|FILE.jsonl [--conn A:P-B:P] [--format svg|html|text] [-o OUT]\n"
 	      "    synack fsm --trace FILE.jsonl [--conn A:P-B:P] [--format F] [-o OUT]\n"
 	      "    synack fsm demo [--scenario NAME] [demo options] [--format F] [-o OUT]\n\n"
 	      "DESCRIPTION\n"
@@ -233,6 +233,16 @@ static int write_out(const struct fsm_args *a, const struct synack_fsm *f, const
 	return rc < 0 ? 1 : 0;
 }
 
+static bool is_trace(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	bool yes = synack_trace_is_jsonl(f);
+	fclose(f);
+	return yes;
+}
+
 int synack_cmd_fsm(int argc, char **argv)
 {
 	struct fsm_args a = {.fmt = FSM_SVG};
@@ -251,7 +261,9 @@ int synack_cmd_fsm(int argc, char **argv)
 	}
 	if (a.demo_at) {
 		rc = from_demo(dargc, dargv, &a, &f, title, sizeof title);
-	} else if (a.trace) {
+	} else if (a.trace || is_trace(a.in)) {
+		if (!a.trace)
+			a.trace = a.in; /* a .jsonl given as FILE: the stack's own states, not inferred */
 		FILE *in = strcmp(a.trace, "-") ? fopen(a.trace, "rb") : stdin;
 		if (!in) {
 			fprintf(stderr, "synack fsm: --trace: %s: %s\n", a.trace, strerror(errno));
