@@ -138,7 +138,7 @@ static int parse_hostport(const char *s, struct synack_endpoint *ep)
 	if (!colon[1] || *end || port < 1 || port > 65535)
 		return -EINVAL;
 	ep->port = (uint16_t)port;
-	return synack_parse_ipv4(buf, &ep->addr);
+	return synack_addr_parse(buf, &ep->addr);
 }
 
 struct connect_args {

@@ -61,9 +61,9 @@ struct tsg_args {
 
 static int parse_dir(const char *s, struct synack_endpoint *e)
 {
-	char spec[64];
+	char spec[SYNACK_ADDR_STRLEN + 32];
 	struct synack_endpoint dummy;
-	if (!s || strlen(s) > 30)
+	if (!s || strlen(s) > SYNACK_ADDR_STRLEN + 8) /* [IPv6]:port */
 		return -EINVAL;
 	snprintf(spec, sizeof spec, "%s-0.0.0.0:0", s);
 	return synack_conn_spec_parse(spec, e, &dummy);
@@ -150,7 +150,7 @@ static int parse_args(int argc, char **argv, struct tsg_args *a)
 
 static bool ep_is(const struct synack_endpoint *a, const struct synack_endpoint *b)
 {
-	return !memcmp(&a->addr, &b->addr, sizeof a->addr) && a->port == b->port;
+	return synack_addr_eq(&a->addr, &b->addr) && a->port == b->port;
 }
 
 static int draw(FILE *out, const struct synack_conn *c, const struct tsg_args *a, int dir)

@@ -316,7 +316,8 @@ static enum drill_status prescan(const struct drill_script *s, const struct dril
 static int make_stack(struct drill_run *r, struct synack_config *cfg)
 {
 	cfg->name = "synack";
-	cfg->addr = r->cfg.local_ip;
+	/* Drill scripts speak IPv4 (sin_addr, inet_addr()): the stack has the one address. */
+	synack_config_add_addr(cfg, synack_addr_v4(r->cfg.local_ip), 24);
 	cfg->seed = 1;
 	for (int i = 0; i < 16; i++)
 		cfg->secret[i] = (uint8_t)(0x5a ^ (i * 37));

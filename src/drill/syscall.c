@@ -122,7 +122,7 @@ static bool fd_blocking(struct drill_run *r, int script_fd)
 static int sockaddr_arg(struct call *c, int i, uint32_t ip, uint16_t port,
 			struct synack_endpoint *ep)
 {
-	ep->addr = ip;
+	ep->addr = synack_addr_v4(ip);
 	ep->port = port;
 	if (arg_any(c, i))
 		return 0;
@@ -139,7 +139,7 @@ static int sockaddr_arg(struct call *c, int i, uint32_t ip, uint16_t port,
 	if (a) {
 		if (eval_int(c, a, i, &v) < 0)
 			return -1;
-		ep->addr = (uint32_t)v;
+		ep->addr = synack_addr_v4((uint32_t)v);
 	}
 	return 0;
 }

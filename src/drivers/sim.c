@@ -104,11 +104,22 @@ static void host_output(void *ctx, const uint8_t *frame, size_t len)
 		h->tx_errors++;
 }
 
+/* The simulated network routes IPv4 only: a host answers there to its first IPv4 address
+ * (0 when it has none). */
+static uint32_t sim_ipv4_of(const struct synack_config *cfg)
+{
+	for (uint32_t i = 0; i < cfg->naddrs; i++)
+		if (synack_addr_is_v4(&cfg->addrs[i].addr))
+			return synack_addr_get_v4(&cfg->addrs[i].addr);
+	return 0;
+}
+
 /* Builds endpoint -> [fault] -> [pcap] for a host. */
 static int host_links(struct synack_sim *sim, struct sim_host *h, const struct synack_config *cfg,
 		      const struct synack_sim_host_opts *o)
 {
-	int err = synack_simnet_attach(sim->net, cfg->addr, o ? &o->path : NULL, &h->endpoint);
+	int err =
+		synack_simnet_attach(sim->net, sim_ipv4_of(cfg), o ? &o->path : NULL, &h->endpoint);
 	if (err)
 		return err;
 	h->link = h->endpoint;

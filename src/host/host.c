@@ -105,14 +105,14 @@ static void remove_kernel_addr(const struct synack_host *h)
 static void progress(struct synack_host *h, const struct synack_trace_event *ev)
 {
 	struct synack_host_progress *p = &h->prog;
-	char ra[16];
+	char ra[SYNACK_ADDR_STRLEN];
 	if (ev->kind == SYNACK_TRACE_TX && ev->seg &&
 	    (ev->seg->flags & (SYNACK_TH_SYN | SYNACK_TH_ACK)) == SYNACK_TH_SYN) {
 		if (!p->opened) {
 			p->opened = true;
 			p->t_open = ev->t_us;
 			fprintf(stderr, "%s: SYN to %s:%u\n", h->cmd,
-				ipv4_str(ev->remote.addr, ra, sizeof ra), ev->remote.port);
+				synack_addr_str(&ev->remote.addr, ra, sizeof ra), ev->remote.port);
 		} else {
 			p->syn_retries++;
 			fprintf(stderr, "%s: no answer after %.1f s: SYN retry %u\n", h->cmd,
@@ -179,7 +179,7 @@ int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 	struct synack_config cfg;
 	synack_config_default(&cfg);
 	cfg.name = o->name;
-	cfg.addr = h->addr;
+	synack_config_add_addr(&cfg, synack_addr_v4(h->addr), prefix); /* parse_cidr checked it */
 	if (o->max_sockets)
 		cfg.max_sockets = o->max_sockets;
 	if (h->tun.mtu >= 576 && h->tun.mtu - 40 < cfg.mss)

@@ -215,10 +215,10 @@ static int errno_parse(const char *s)
 
 static int endpoint_parse(const char *s, struct synack_endpoint *e)
 {
-	char spec[80];
+	char spec[SYNACK_ADDR_STRLEN + 32];
 	if (!s)
 		return -EINVAL;
-	snprintf(spec, sizeof spec, "%.40s-0.0.0.0:0", s);
+	snprintf(spec, sizeof spec, "%.*s-0.0.0.0:0", SYNACK_ADDR_STRLEN + 8, s);
 	struct synack_endpoint dummy;
 	return synack_conn_spec_parse(spec, e, &dummy);
 }
@@ -338,7 +338,7 @@ int synack_trace_first_opener(FILE *f, char *host, size_t cap)
 
 static bool ep_eq(const struct synack_endpoint *x, const struct synack_endpoint *y)
 {
-	return !memcmp(&x->addr, &y->addr, sizeof x->addr) && x->port == y->port;
+	return synack_addr_eq(&x->addr, &y->addr) && x->port == y->port;
 }
 
 static void summary_host(struct synack_trace_summary *s, const char *host)
@@ -411,13 +411,10 @@ int synack_trace_summarize(FILE *f, struct synack_trace_summary *s)
 	return fseek(f, start, SEEK_SET) == 0 ? 0 : -ESPIPE;
 }
 
-/* A listener's endpoint serves e: the same port, and the same address or any (its bytes all
- * zero). */
+/* A listener's endpoint serves e: the same port, and the same address or any. */
 static bool listener_of(const struct synack_endpoint *l, const struct synack_endpoint *e)
 {
-	static const struct synack_endpoint zero;
-	return l->port == e->port &&
-	       (ep_eq(l, e) || !memcmp(&l->addr, &zero.addr, sizeof l->addr));
+	return l->port == e->port && (ep_eq(l, e) || synack_addr_is_any(&l->addr));
 }
 
 static bool matches(const struct synack_trace_event *ev, const struct synack_endpoint *a,
@@ -490,7 +487,7 @@ static void feed(void *ctx, const struct synack_trace_event *ev)
 	if (seg.len > sizeof a->payload)
 		seg.len = sizeof a->payload;
 	static uint8_t big[sizeof ((struct as_capture *)0)->payload + 128];
-	int n = synack_tcp_emit(big, sizeof big, src->addr, dst->addr, 0, &seg);
+	int n = synack_tcp_emit(big, sizeof big, &src->addr, &dst->addr, 0, &seg);
 	if (n < 0)
 		return;
 	int rc = synack_conns_packet(a->t, ev->t_us * 1000, big, (size_t)n);

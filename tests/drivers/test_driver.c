@@ -85,7 +85,8 @@ static void queue_syn(uint32_t seq, uint64_t at, size_t payload)
 	seg.win = 65535;
 	seg.payload = data;
 	seg.len = payload;
-	int n = synack_tcp_emit(fl.q[fl.n].b, sizeof fl.q[fl.n].b, ST_PEER, ST_LOCAL, 1, &seg);
+	int n = synack_tcp_emit(fl.q[fl.n].b, sizeof fl.q[fl.n].b, ST_V4(ST_PEER), ST_V4(ST_LOCAL),
+				1, &seg);
 	cr_assert_gt(n, 0);
 	fl.q[fl.n].len = (size_t)n;
 	fl.q[fl.n++].at = at;

@@ -17,7 +17,7 @@ static struct synack_endpoint ep(uint32_t a, uint16_t p)
 {
 	struct synack_endpoint e;
 	memset(&e, 0, sizeof e);
-	e.addr = a;
+	e.addr = synack_addr_v4(a);
 	e.port = p;
 	return e;
 }

@@ -116,8 +116,8 @@ static void open_ladder(struct out *o, enum synack_ladder_format fmt, bool verbo
 	memset(o, 0, sizeof *o);
 	o->f = open_memstream(&o->buf, &o->len);
 	struct synack_ladder_opts lo = {.format = fmt, .out = o->f, .left = "client",
-					.right = "server", .left_addr = 0x0a000001u,
-					.right_addr = 0x0a000002u, .verbose = verbose,
+					.right = "server", .left_addr = synack_addr_v4(0x0a000001u),
+					.right_addr = synack_addr_v4(0x0a000002u), .verbose = verbose,
 					.raw_window = raw};
 	cr_assert_eq(synack_ladder_new(&o->l, &lo), 0);
 }
@@ -140,9 +140,9 @@ static void tx(struct out *o, uint64_t t, bool client, uint8_t flags, uint32_t s
 	struct synack_trace_event ev = {.kind = SYNACK_TRACE_TX, .t_us = t,
 					.host = client ? "client" : "server", .has_conn = true,
 					.seg = &s};
-	ev.local = (struct synack_endpoint){client ? 0x0a000001u : 0x0a000002u,
+	ev.local = (struct synack_endpoint){synack_addr_v4(client ? 0x0a000001u : 0x0a000002u),
 					    client ? 40000 : 80};
-	ev.remote = (struct synack_endpoint){client ? 0x0a000002u : 0x0a000001u,
+	ev.remote = (struct synack_endpoint){synack_addr_v4(client ? 0x0a000002u : 0x0a000001u),
 					     client ? 80 : 40000};
 	synack_ladder_event(o->l, &ev);
 }
