@@ -7,8 +7,9 @@ set -u
 logs=build/check
 mkdir -p "$logs"
 # CHECK_PHASES="unit cli" runs only those (for a quick look at the table)
-phases=(${CHECK_PHASES:-deps build core-purity unit drill render cli install interop sanitize fuzz})
-declare -A target=([deps]=deps [build]=all [core-purity]=check-core-purity [unit]=unit
+phases=(${CHECK_PHASES:-deps build core-purity layers unit drill render cli bench-build install interop sanitize fuzz})
+declare -A target=([deps]=deps [build]=all [core-purity]=check-core-purity
+	[layers]="check-layers layers-check" [bench-build]=bench-build [unit]=unit
 	[drill]=drill-check [render]=render-check [cli]=cli-check [install]=install-check
 	[interop]=interop [sanitize]=sanitize [fuzz]=fuzz-check)
 declare -A result secs summary
@@ -16,7 +17,8 @@ failed=0
 for p in "${phases[@]}"; do
 	printf 'check: %-12s ' "$p"
 	t0=$(date +%s)
-	make -s --no-print-directory "${target[$p]}" >"$logs/$p.log" 2>&1
+	# shellcheck disable=SC2086 # a phase may be several targets
+	make -s --no-print-directory ${target[$p]} >"$logs/$p.log" 2>&1
 	rc=$?
 	secs[$p]=$(($(date +%s) - t0))
 	# the phase's own summary: its last "N passed, N failed" (or last) line

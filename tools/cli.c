@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "link/tun.h"
+#include "synack/tun.h"
 
 int synack_cli_check_tun_addr(const char *cmd, const char *tun, const char *cidr)
 {
