@@ -225,10 +225,18 @@ struct answer_ctx {
 	FILE *out;
 };
 
+/* The control thread is the only one answering, so one set of nstat rates serves it. */
+static struct synack_ctl_rates g_ctl_rates;
+
 static void answer_locked(struct synack_stack *s, void *ctx)
 {
 	struct answer_ctx *a = ctx;
-	synack_ctl_answer(s, a->req, a->out);
+	uint64_t now = synack_monotonic_us();
+	if (!g_ctl_rates.prev_us) {
+		synack_stack_counters(s, &g_ctl_rates.prev);
+		g_ctl_rates.prev_us = now;
+	}
+	synack_ctl_answer(s, &g_ctl_rates, now, a->req, a->out);
 }
 
 static void answer(void *ctx, const char *req, FILE *out)
