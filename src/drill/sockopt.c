@@ -82,6 +82,12 @@ int drill_sockopt_set(struct drill_run *r, const struct drill_event *ev, int fd,
 	return 0;
 }
 
+const char *const drill_tcp_info_names[] = {
+	"tcpi_state", "tcpi_retransmits", "tcpi_total_retrans", "tcpi_rto", "tcpi_rtt",
+	"tcpi_rttvar", "tcpi_unacked", "tcpi_snd_mss", "tcpi_rcv_mss", "tcpi_snd_cwnd",
+	"tcpi_snd_wscale", "tcpi_rcv_wscale", "tcpi_snd_wnd", "tcpi_rcv_wnd",
+	"tcpi_bytes_in_flight", "tcpi_options", "tcpi_notsent_bytes", NULL};
+
 /* TCP_INFO fields, with Linux's names and units (tcpi_snd_cwnd in segments). */
 static int tcp_info_field(const struct synack_tcp_info *ti, const char *name, int64_t *v)
 {
@@ -120,12 +126,19 @@ static int tcp_info_field(const struct synack_tcp_info *ti, const char *name, in
 		*v = ti->rcv_wnd;
 	else if (!strcmp(name, "tcpi_bytes_in_flight"))
 		*v = ti->bytes_in_flight;
+	else if (!strcmp(name, "tcpi_notsent_bytes"))
+		*v = ti->send_q > ti->bytes_in_flight ? ti->send_q - ti->bytes_in_flight : 0;
 	else if (!strcmp(name, "tcpi_options"))
 		*v = (ti->ts_ok ? 1 : 0) | (ti->sack_ok ? 2 : 0) |
 		     (ti->snd_wscale || ti->rcv_wscale ? 4 : 0);
 	else
 		return -1;
 	return 0;
+}
+
+int drill_tcp_info_value(const struct synack_tcp_info *ti, const char *name, int64_t *v)
+{
+	return tcp_info_field(ti, name, v);
 }
 
 bool drill_tcp_info_field_known(const char *name)
@@ -223,8 +236,8 @@ int drill_sockopt_get(struct drill_run *r, const struct drill_event *ev, int fd,
 
 static int revents_of(struct drill_run *r, int64_t sfd, int64_t events)
 {
-	int ev = synack_events(r->stack, drill_live_fd(r, sfd));
-	if (ev < 0)
+	unsigned ev = drill_fd_events(r, sfd);
+	if (ev == 1u << 31)
 		return POLLNVAL_;
 	int m = 0;
 	if (ev & SYNACK_EV_READABLE)
