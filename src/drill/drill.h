@@ -117,8 +117,19 @@ enum drill_opts_mode {
 	DRILL_OPTS_LIST       /* checked exactly, in order (an empty <> means none) */
 };
 
+/* The ECN field of an IP header (RFC 3168 §5), and [ect01]: either ECT codepoint. */
+enum {
+	DRILL_ECN_NOT_ECT = 0,
+	DRILL_ECN_ECT1 = 1,
+	DRILL_ECN_ECT0 = 2,
+	DRILL_ECN_CE = 3,
+	DRILL_ECN_ECT01 = 4
+};
+
 struct drill_packet {
 	bool inbound;
+	bool has_ecn;      /* [noecn] [ect0] [ect1] [ce] [ect01] written */
+	uint8_t ecn;       /* DRILL_ECN_* */
 	int port;          /* synack extension `port N`: the remote port; 0 = the default */
 	uint8_t flags;     /* SYNACK_TH_* */
 	bool has_seq;

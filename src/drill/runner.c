@@ -170,18 +170,36 @@ static void run_outbound(struct drill_run *r, const struct drill_event *ev, int6
 			   "nothing by %s sec", ts, hs);
 		return;
 	}
-	struct drill_frame f = r->outq[0];
-	if (drill_packet_match(r, ev, &f) < 0)
-		return;
-	if (ev->time_kind != DRILL_TIME_ANY && (f.t < lo || f.t > hi)) {
-		char as[32], tol[32];
-		drill_fmt_time(f.t, as, sizeof as);
-		drill_fmt_time(drill_tolerance(r, t), tol, sizeof tol);
-		drill_fail(r, ev, "timing error: expected outbound packet at %s sec but synack sent "
-			   "it at %s sec (tolerance %s sec)", ts, as, tol);
-		return;
+	size_t run = drill_packet_run_length(r, &ev->pkt);
+	for (int n = 0; run == 0 && !r->failed && n < MAX_STEPS; n++) {
+		int64_t d = next_deadline(r);
+		if (d > hi)
+			break;
+		step(r, d);
+		run = drill_packet_run_length(r, &ev->pkt);
 	}
-	pop_frame(r);
+	if (r->failed)
+		return;
+	run = run ? run : 1;
+	uint32_t offset = 0;
+	for (size_t k = 0; k < run; k++) {
+		struct drill_frame f = r->outq[0];
+		struct drill_event part;
+		if (run > 1)
+			drill_packet_part(ev, &f, offset, k + 1 == run, &part);
+		if (drill_packet_match(r, run > 1 ? &part : ev, &f) < 0)
+			return;
+		if (ev->time_kind != DRILL_TIME_ANY && (f.t < lo || f.t > hi)) {
+			char as[32], tol[32];
+			drill_fmt_time(f.t, as, sizeof as);
+			drill_fmt_time(drill_tolerance(r, t), tol, sizeof tol);
+			drill_fail(r, ev, "timing error: expected outbound packet at %s sec but synack "
+				   "sent it at %s sec (tolerance %s sec)", ts, as, tol);
+			return;
+		}
+		offset += run > 1 ? part.pkt.len : 0;
+		pop_frame(r);
+	}
 }
 
 /* Runs the pending blocking call to completion, or fails if it does not return in time. */

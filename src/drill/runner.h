@@ -122,6 +122,11 @@ struct drill_conn *drill_conn_for_port(struct drill_run *r, int port, bool creat
 int drill_packet_inject(struct drill_run *r, const struct drill_event *ev);
 int drill_packet_match(struct drill_run *r, const struct drill_event *ev,
 		       const struct drill_frame *f);
+/* TSO: how many queued frames a `>` line covers (0: not all sent yet), and the expectation
+ * for one of them (offset: its first byte within the line's range). */
+size_t drill_packet_run_length(struct drill_run *r, const struct drill_packet *pk);
+void drill_packet_part(const struct drill_event *ev, const struct drill_frame *f,
+		       uint32_t offset, bool last, struct drill_event *out);
 /* The frame in script notation ("S. 0:0(0) ack 1 win 65535 <mss 1460,...>"). */
 void drill_packet_format(struct drill_run *r, const uint8_t *frame, size_t len, bool inbound,
 			 char *out, size_t cap);

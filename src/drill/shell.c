@@ -445,7 +445,7 @@ static int wc_lines(struct cmd *c, const char *in, struct drill_buf *out, int *s
 /* sockstat | grep ... | wc -l. In the prescan (no stack yet) the stages are only checked. */
 static int run_pipeline(struct drill_shell *sh, char **stages, int n, struct drill_buf *why)
 {
-	struct drill_buf data = {0};
+	struct drill_buf data = {0}, listing = {0};
 	int status = 0, rc = 1;
 	for (int i = 0; i < n && rc == 1; i++) {
 		struct cmd c;
@@ -466,13 +466,17 @@ static int run_pipeline(struct drill_shell *sh, char **stages, int n, struct dri
 			rc = 0;
 		}
 		free_cmd(&c);
+		if (i == 0 && out.p)
+			drill_buf_printf(&listing, "%s", out.p);
 		drill_buf_free(&data);
 		data = out;
 	}
 	if (rc == 1 && sh->r && status != 0) {
-		drill_buf_printf(why, "shell command exited with status %d", status);
+		drill_buf_printf(why, "shell command exited with status %d; sockstat listed:\n%s",
+				 status, listing.p ? listing.p : "");
 		rc = -1;
 	}
+	drill_buf_free(&listing);
 	drill_buf_free(&data);
 	return rc;
 }
@@ -559,6 +563,11 @@ static int run_simple(struct drill_shell *sh, const char *text, struct drill_buf
 		rc = 1; /* synack has no queueing discipline */
 	else if (!strcmp(name, "sockstat"))
 		rc = run_pipeline(sh, stages, 1, why);
+	else if (!strcmp(name, "tcpdrop")) {
+		drill_buf_printf(why, "tcpdrop: synack's API has no way to drop a connection from "
+			   "outside");
+		rc = 0;
+	}
 	else {
 		drill_buf_printf(why, "shell command not supported: `%s`", text);
 		rc = 0;
