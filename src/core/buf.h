@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/seq.h"
+#include "util/seq.h"
 
 struct synack_ring {
 	uint8_t *buf;

@@ -21,7 +21,7 @@
 #include <errno.h>
 
 #include "core/bytes.h"
-#include "core/seq.h"
+#include "util/seq.h"
 #include "core/tcb.h"
 
 #define ICMP_HDR 8

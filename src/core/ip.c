@@ -5,6 +5,7 @@
  * (the header length is honoured, the options ignored). */
 #include "core/icmp.h"
 #include "core/stack_impl.h"
+#include "core/tcp_input.h"
 
 /* RFC 1122 §3.2.1.3: a source address of 0, broadcast, multicast (class D), class E or
  * loopback from the wire is bogus. */

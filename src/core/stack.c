@@ -1,5 +1,6 @@
-/* The stack object: creation and destruction, allocator accounting, the input and poll entry
- * points, counters, and the helpers that count, trace and emit. */
+/* The stack object's entry points: configuration, creation and destruction, allocator
+ * accounting, the input and poll calls, counters, and the end of every call (stack_reap).
+ * The helpers every TCP file calls to count, trace, drop and emit live in stack_out.c. */
 #include <errno.h>
 #include <string.h>
 
@@ -199,110 +200,6 @@ void synack_stack_get_config(const struct synack_stack *s, struct synack_config 
 void synack_stack_counters(const struct synack_stack *s, struct synack_counters *out)
 {
 	*out = s->ctr;
-}
-
-/* ---- tracing ------------------------------------------------------------------------------ */
-
-static void trace_init(const struct synack_stack *s, struct synack_trace_event *ev,
-		       enum synack_trace_kind kind, const struct synack_tuple *t)
-{
-	memset(ev, 0, sizeof *ev);
-	ev->kind = kind;
-	ev->t_us = s->now_us;
-	ev->host = s->cfg.name;
-	if (t) {
-		ev->has_conn = true;
-		ev->local.addr = t->laddr;
-		ev->local.port = t->lport;
-		ev->remote.addr = t->raddr;
-		ev->remote.port = t->rport;
-	}
-}
-
-void stack_drop(struct synack_stack *s, enum synack_drop_reason r, const struct synack_tuple *t,
-		const struct synack_tcp_seg *seg, const uint8_t *frame, size_t len)
-{
-	s->ctr.drops[r]++;
-	if (!s->cfg.trace)
-		return;
-	struct synack_trace_event ev;
-	trace_init(s, &ev, SYNACK_TRACE_DROP, t);
-	ev.reason = r;
-	ev.seg = seg;
-	ev.frame = frame;
-	ev.frame_len = len;
-	s->cfg.trace(s->cfg.trace_ctx, &ev);
-}
-
-void stack_trace_rx(struct synack_stack *s, const struct synack_tuple *t,
-		    const struct synack_tcp_seg *seg, const uint8_t *frame, size_t len)
-{
-	if (!s->cfg.trace)
-		return;
-	struct synack_trace_event ev;
-	trace_init(s, &ev, SYNACK_TRACE_RX, t);
-	ev.seg = seg;
-	ev.frame = frame;
-	ev.frame_len = len;
-	s->cfg.trace(s->cfg.trace_ctx, &ev);
-}
-
-void stack_trace_state(struct synack_stack *s, const struct synack_tuple *t,
-		       enum synack_tcp_state from, enum synack_tcp_state to)
-{
-	if (!s->cfg.trace)
-		return;
-	struct synack_trace_event ev;
-	trace_init(s, &ev, SYNACK_TRACE_STATE, t);
-	ev.from = from;
-	ev.to = to;
-	s->cfg.trace(s->cfg.trace_ctx, &ev);
-}
-
-void stack_trace_timer(struct synack_stack *s, const struct synack_tuple *t,
-		       enum synack_timer_kind k)
-{
-	if (!s->cfg.trace)
-		return;
-	struct synack_trace_event ev;
-	trace_init(s, &ev, SYNACK_TRACE_TIMER, t);
-	ev.timer = k;
-	s->cfg.trace(s->cfg.trace_ctx, &ev);
-}
-
-void stack_trace_error(struct synack_stack *s, const struct synack_tuple *t, int err)
-{
-	if (!s->cfg.trace)
-		return;
-	struct synack_trace_event ev;
-	trace_init(s, &ev, SYNACK_TRACE_ERROR, t);
-	ev.err = err;
-	s->cfg.trace(s->cfg.trace_ctx, &ev);
-}
-
-void stack_emit_tcp(struct synack_stack *s, const struct synack_tuple *t,
-		    const struct synack_tcp_seg *seg, bool retx)
-{
-	int n = synack_tcp_emit(s->tx, s->tx_cap, t->laddr, t->raddr, s->ip_id++, seg);
-	SYNACK_ASSERT(n > 0);
-	if (n <= 0)
-		return;
-	stack_count(s, SYNACK_CTR_OutSegs);
-	stack_count(s, SYNACK_CTR_IpOutRequests);
-	if (retx)
-		stack_count(s, SYNACK_CTR_RetransSegs);
-	if (seg->flags & SYNACK_TH_RST)
-		stack_count(s, SYNACK_CTR_OutRsts);
-	if (s->cfg.trace) {
-		struct synack_trace_event ev;
-		trace_init(s, &ev, SYNACK_TRACE_TX, t);
-		ev.seg = seg;
-		ev.frame = s->tx;
-		ev.frame_len = (size_t)n;
-		ev.retx = retx;
-		s->cfg.trace(s->cfg.trace_ctx, &ev);
-	}
-	s->cfg.output(s->cfg.output_ctx, s->tx, (size_t)n);
 }
 
 void stack_reap(struct synack_stack *s)

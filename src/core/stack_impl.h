@@ -3,7 +3,8 @@
  *
  * One stack = one struct: no globals. Every allocation goes through stack_alloc()/stack_free()
  * so live_bytes/live_allocs are exact; every drop goes through stack_drop() so it is counted
- * and traced; every segment leaves through stack_emit_tcp(). */
+ * and traced; every segment leaves through stack_emit_tcp(). stack.c holds the entry points,
+ * stack_out.c the helpers that count, trace, drop and emit. */
 #ifndef SYNACK_CORE_STACK_IMPL_H
 #define SYNACK_CORE_STACK_IMPL_H
 
@@ -11,13 +12,16 @@
 #include <stdint.h>
 
 #include "core/conntab.h"
-#include "core/rng.h"
+#include "util/rng.h"
 #include "core/timer.h"
 #include "synack/socket.h"
 #include "synack/stack.h"
 #include "synack/trace.h"
 #include "synack/wire.h"
 
+/* The stack holds tcbs only by pointer: this header never needs tcb.h, which includes it.
+ * The TCP engine's entry points (tcp_input, tcp_timer_fire) are declared with the engine
+ * (tcp_input.h, tcb.h), so the dependency runs one way: tcb.h -> stack_impl.h. */
 struct synack_tcb;
 
 /* Loud in debug builds, free in release ones (no libc symbol: the core stays pure). */
@@ -97,10 +101,5 @@ void stack_reap(struct synack_stack *s);
 
 /* ip.c */
 void ip_input(struct synack_stack *s, const uint8_t *frame, size_t len);
-/* tcp_input.c: a TCP segment carried by a valid IPv4 packet. */
-void tcp_input(struct synack_stack *s, const struct synack_ipv4 *ip, const uint8_t *tcp,
-	       size_t tcp_len, const uint8_t *frame, size_t frame_len);
-/* tcp_timer.c: a timer of the wheel fired. */
-void tcp_timer_fire(struct synack_stack *s, struct synack_timer *t);
 
 #endif

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
-#include "core/seq.h"
+#include "util/seq.h"
 #include "core/stack_impl.h"
 
 struct synack_tcb {
@@ -234,6 +234,8 @@ void sack_trim(struct synack_tcb *c);
 seq_t sack_skip(const struct synack_tcb *c, seq_t seq, uint32_t *room);
 
 /* tcp_timer.c */
+/* A timer of the wheel fired (called by synack_stack_poll). */
+void tcp_timer_fire(struct synack_stack *s, struct synack_timer *t);
 void tcp_arm_rtx(struct synack_stack *s, struct synack_tcb *c);
 void tcp_arm_persist(struct synack_stack *s, struct synack_tcb *c);
 void tcp_arm_keepalive(struct synack_stack *s, struct synack_tcb *c);

@@ -4,6 +4,10 @@
 
 #include "core/tcb.h"
 
+/* A TCP segment carried by a valid IPv4 packet (called by ip.c). */
+void tcp_input(struct synack_stack *s, const struct synack_ipv4 *ip, const uint8_t *tcp,
+	       size_t tcp_len, const uint8_t *frame, size_t frame_len);
+
 /* One arriving segment as the steps of RFC 9293 §3.10.7 see it. */
 struct rx {
 	const struct synack_tcp_seg *seg;

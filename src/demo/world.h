@@ -4,7 +4,7 @@
 #ifndef SYNACK_DEMO_WORLD_H
 #define SYNACK_DEMO_WORLD_H
 
-#include "core/rng.h"
+#include "util/rng.h"
 #include "demo/scenario.h"
 #include "synack/synack.h"
 

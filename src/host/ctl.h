@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "host/loop.h"
+#include "drivers/loop.h"
 #include "synack/stack.h"
 #include "synack/trace.h"
 

@@ -8,7 +8,7 @@
 #include <stdio.h>
 
 #include "host/ctl.h"
-#include "host/loop.h"
+#include "drivers/loop.h"
 #include "link/tun.h"
 
 struct synack_host_opts {

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "host/loop.h"
+#include "drivers/loop.h"
 #include "synack/socket.h"
 
 struct synack_xfer;

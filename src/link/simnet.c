@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/rng.h"
+#include "util/rng.h"
 #include "synack/link.h"
 #include "synack/stack.h"
 

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/seq.h"
+#include "util/seq.h"
 
 #define OOO_MIN_US 1000 /* a gap filled sooner than max(RTT, this) is reordering, not loss */
 

@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "core/seq.h"
+#include "util/seq.h"
 #include "render/svg_ladder.h"
 
 #define ML 90.0 /* margins */

@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/rng.h"
+#include "util/rng.h"
 #include "synack/synack.h"
 
 #define CLIENT 0x0a000001u

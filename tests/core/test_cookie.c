@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/cookie.h"
-#include "core/rng.h"
+#include "util/rng.h"
 
 #define P SYNACK_COOKIE_PERIOD_US
 

@@ -1,7 +1,7 @@
 /* The seeded PRNG: reference outputs, determinism per seed, bounds and rough uniformity. */
 #include <criterion/criterion.h>
 
-#include "core/rng.h"
+#include "util/rng.h"
 
 /* xoshiro256** from the state {1, 2, 3, 4}, worked by hand from the algorithm: the first
  * output is rotl(2*5, 7)*9 = 11520, the second 0 (s[1] became 0), the third 1509978240. */

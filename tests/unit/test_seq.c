@@ -1,7 +1,7 @@
 /* Sequence arithmetic across the 2^32 wrap (RFC 9293 §3.4). */
 #include <criterion/criterion.h>
 
-#include "core/seq.h"
+#include "util/seq.h"
 
 Test(seq, ordering_without_wrap)
 {

@@ -4,7 +4,7 @@
 #include <criterion/criterion.h>
 #include <stdlib.h>
 
-#include "core/rng.h"
+#include "util/rng.h"
 #include "core/timer.h"
 
 #define MS 1000ull

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/rng.h"
+#include "util/rng.h"
 #include "synack/sim.h"
 
 #define SIM_MAX_FRAME 65536

@@ -2,7 +2,7 @@
  * seeded by running splitmix64 over the 64-bit seed, as its authors recommend, so that every
  * seed (0 included) gives a well-mixed, non-zero state. Not cryptographic: ISNs and cookies
  * come from SipHash with a secret key, this only drives ports, jitter and simulations. */
-#include "core/rng.h"
+#include "util/rng.h"
 
 static uint64_t rotl(uint64_t x, int k) { return x << k | x >> (64 - k); }
 

@@ -1,5 +1,5 @@
 /* synack — the host event loop, see loop.h. */
-#include "host/loop.h"
+#include "drivers/loop.h"
 
 #include <errno.h>
 #include <signal.h>
