@@ -85,6 +85,7 @@ struct synack_tcb {
 	seq_t sack_recent; /* start of the latest out-of-order segment (its SACK block first) */
 	bool ooo_fin;      /* a FIN arrived out of order: it ends the stream at ooo_fin_seq */
 	seq_t ooo_fin_seq;
+	bool syn_text;     /* the peer's SYN carried data, queued until the handshake completes */
 
 	/* RTT estimation (RFC 6298), microseconds. */
 	uint32_t srtt_us, rttvar_us, rto_us;

@@ -143,6 +143,39 @@ static struct synack_tcb *listen_add_child(struct synack_stack *s, struct synack
 static void conn_input(struct synack_stack *s, struct synack_tcb *c, struct rx *rx);
 static void back_to_listen(struct synack_stack *s, struct synack_tcb *c);
 
+/* Data carried on a SYN (without Fast Open). RFC 9293 §3.10.7.2: "Any other control or text
+ * should be queued for processing later" — "any other incoming control or data (combined with
+ * SYN) will be processed in the SYN-RECEIVED state". It is kept in place in the receive
+ * buffer, past RCV.NXT like out-of-order data, so the SYN-ACK acknowledges only the SYN; when
+ * the handshake completes it joins the readable bytes and is acknowledged (syn_text_deliver).
+ * Buffers are allocated for it (they are otherwise allocated at establishment); without
+ * memory the data is left for the peer to send again. */
+static void syn_text_queue(struct synack_stack *s, struct synack_tcb *c, const struct rx *rx)
+{
+	const struct synack_tcp_seg *seg = rx->seg;
+	if (seg->len == 0 || (!c->rcvq.cap && tcb_alloc_buffers(s, c) < 0))
+		return;
+	uint32_t len = (uint32_t)seg->len < c->rcvq.cap ? (uint32_t)seg->len : c->rcvq.cap;
+	ring_write_at(&c->rcvq, c->rcvq.len, seg->payload, len);
+	if (ooo_add(&c->ooo, c->rcv_nxt, seq_add(c->rcv_nxt, len)))
+		c->syn_text = true;
+}
+
+/* The handshake is complete: the SYN's data joins the readable bytes. Returns true when there
+ * was some (it must be acknowledged at once). */
+static bool syn_text_deliver(struct synack_tcb *c)
+{
+	if (!c->syn_text || !tcp_state_receives(c->state) || c->state == SYNACK_SYN_RECEIVED)
+		return false;
+	c->syn_text = false;
+	while (c->ooo.n && seq_le(c->ooo.r[0].start, c->rcv_nxt)) {
+		seq_t end = ooo_advance(&c->ooo, c->rcv_nxt);
+		c->rcvq.len += (uint32_t)seq_diff(end, c->rcv_nxt);
+		c->rcv_nxt = end;
+	}
+	return true;
+}
+
 /* An ACK at a listener may complete a SYN-cookie handshake (tcp_syncookie.c decides). The
  * child is created as if the SYN had been queued and our SYN-ACK had carried the cookie, then
  * the ACK (which may carry data) is processed as by any SYN-RECEIVED connection. Returns
@@ -205,8 +238,10 @@ static void input_listen(struct synack_stack *s, struct synack_tcb *l, struct rx
 		return;
 	}
 	struct synack_tcb *c = listen_add_child(s, l, rx);
-	if (c)
-		tcp_send_syn(s, c, false);
+	if (!c)
+		return;
+	syn_text_queue(s, c, rx);
+	tcp_send_syn(s, c, false);
 }
 
 /* ---- §3.10.7.3 SYN-SENT --------------------------------------------------------------------- */
@@ -229,6 +264,7 @@ static void syn_sent_established(struct synack_stack *s, struct synack_tcb *c, s
 		c->fin_seq = seq_add(c->snd_buf_seq, c->sndq.len);
 	tcp_set_state(s, c, SYNACK_ESTABLISHED);
 	tcp_arm_keepalive(s, c);
+	syn_text_deliver(c); /* the SYN-ACK's data: readable now, acknowledged below */
 	/* "form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it" */
 	tcp_send_ack(s, c);
 	if (c->fin_queued) {
@@ -277,6 +313,10 @@ static void input_syn_sent(struct synack_stack *s, struct synack_tcb *c, struct 
 			c->rtt_timing = false;
 			tcp_rtt_sample(s, c, ms * 1000u);
 		}
+		/* Data on the SYN-ACK: the connection is established by this segment, so its
+		 * text is processed now (RFC 9293 §3.10.7.3: "Data or controls that were queued
+		 * for transmission may be included"; the same holds for the peer's). */
+		syn_text_queue(s, c, rx);
 		syn_sent_established(s, c, rx);
 		return;
 	}
@@ -287,6 +327,7 @@ static void input_syn_sent(struct synack_stack *s, struct synack_tcb *c, struct 
 	c->snd_wl1 = seg->seq;
 	c->snd_wl2 = c->iss;
 	tcp_set_state(s, c, SYNACK_SYN_RECEIVED);
+	syn_text_queue(s, c, rx);
 	tcp_send_syn(s, c, false);
 }
 
@@ -620,6 +661,8 @@ static void input_synchronized(struct synack_stack *s, struct synack_tcb *c, str
 	update_ts_recent(c, rx->seg);
 	if (!check_rst(s, c, rx) || !check_syn(s, c, rx) || !check_ack(s, c, rx))
 		return;
+	if (syn_text_deliver(c))
+		rx->ack_now = true;
 	if (!process_text(s, c, rx))
 		return;
 	check_fin(s, c, rx);
