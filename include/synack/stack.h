@@ -57,6 +57,8 @@ struct synack_config {
 	uint16_t mss;                /* MSS we announce: 1460 */
 	uint32_t sndbuf;             /* default SO_SNDBUF bytes: 16384 */
 	uint32_t rcvbuf;             /* default SO_RCVBUF bytes: 131072 */
+	uint32_t rcvbuf_max;         /* the largest receive buffer (tcp_rmem's max): 6291456; the
+				      * window scale we announce is chosen to cover it, as Linux */
 	uint32_t ooo_max_segs;       /* out-of-order segments kept per connection: 64 */
 	uint32_t init_cwnd_segs;     /* initial window in segments: 10 */
 	uint8_t syn_retries;         /* tcp_syn_retries: 6 */

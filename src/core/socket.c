@@ -135,7 +135,7 @@ static int connect_start(struct synack_stack *s, struct synack_tcb *c,
 	c->snd_max = c->iss;
 	c->snd_sml = c->iss;
 	c->snd_buf_seq = seq_add(c->iss, 1);
-	c->rcv_wscale = s->cfg.window_scaling ? 7 : 0;
+	c->rcv_wscale = tcp_choose_wscale(s, c);
 	c->ever_connected = true;
 	tcp_set_state(s, c, SYNACK_SYN_SENT);
 	stack_count(s, SYNACK_CTR_ActiveOpens);

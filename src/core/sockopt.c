@@ -65,7 +65,7 @@ static int set_socket_level(struct synack_stack *s, struct synack_tcb *c, int na
 		if (name == SYNACK_SO_SNDBUF)
 			c->sndbuf_size = (uint32_t)v;
 		else
-			c->rcvbuf_size = (uint32_t)v;
+			c->rcvbuf_size = (uint32_t)v, c->rcvbuf_locked = true;
 		return 0;
 	}
 	return -ENOPROTOOPT;

@@ -15,6 +15,7 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->mss = 1460;
 	cfg->sndbuf = 16384;
 	cfg->rcvbuf = 131072;
+	cfg->rcvbuf_max = 6291456;
 	cfg->ooo_max_segs = 64;
 	cfg->init_cwnd_segs = 10;
 	cfg->syn_retries = 6;

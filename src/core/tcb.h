@@ -46,6 +46,7 @@ struct synack_tcb {
 
 	/* Socket options. */
 	bool reuseaddr, keepalive, nodelay, linger_on;
+	bool rcvbuf_locked; /* SO_RCVBUF was set: the window scale covers this buffer only */
 	int linger_s;
 	uint32_t keep_idle_s, keep_intvl_s, keep_cnt;
 	uint32_t sndbuf_size, rcvbuf_size;
@@ -204,6 +205,9 @@ uint32_t tcp_ts_now(const struct synack_stack *s, const struct synack_tcb *c);
 /* The window we announce now (bytes, before scaling). */
 uint32_t tcp_rcv_window(const struct synack_tcb *c);
 void tcp_send_syn(struct synack_stack *s, struct synack_tcb *c, bool retx);
+/* The window scale we announce (RFC 7323 §2.2): 0 without window scaling, else the shift that
+ * lets a 16-bit window cover the largest buffer the connection may grow to. */
+uint8_t tcp_choose_wscale(const struct synack_stack *s, const struct synack_tcb *c);
 /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, with SACK blocks when out-of-order data is held. */
 void tcp_send_ack(struct synack_stack *s, struct synack_tcb *c);
 /* A probe <SEQ=seq><ACK=RCV.NXT><CTL=ACK> with no data: an old sequence number the peer

@@ -29,7 +29,7 @@ static void negotiate(struct synack_stack *s, struct synack_tcb *c, const struct
 {
 	c->ws_ok = s->cfg.window_scaling && o->has_wscale;
 	c->snd_wscale = c->ws_ok ? (o->wscale > 14 ? 14 : o->wscale) : 0;
-	c->rcv_wscale = c->ws_ok ? 7 : 0;
+	c->rcv_wscale = c->ws_ok ? tcp_choose_wscale(s, c) : 0;
 	c->ts_ok = s->cfg.timestamps && o->has_ts;
 	if (c->ts_ok)
 		c->ts_recent = o->ts_val;
@@ -91,6 +91,7 @@ static void child_init(struct synack_stack *s, struct synack_tcb *l, struct syna
 	c->keep_cnt = l->keep_cnt;
 	c->sndbuf_size = l->sndbuf_size;
 	c->rcvbuf_size = l->rcvbuf_size;
+	c->rcvbuf_locked = l->rcvbuf_locked;
 	c->user_mss = l->user_mss;
 	c->linger_on = l->linger_on;
 	c->linger_s = l->linger_s;

@@ -359,3 +359,21 @@ seq_t tcp_retransmit_at(struct synack_stack *s, struct synack_tcb *c, seq_t seq,
 	send_data(s, c, seq, len, fin);
 	return seq_add(seq, len + fin);
 }
+
+/* RFC 7323 §2.3: "the shift count ... to scale the receive window"; like Linux
+ * (tcp_select_initial_window), it is the smallest shift that lets 65535 << shift cover the
+ * largest receive buffer (tcp_rmem's max, or the buffer SO_RCVBUF fixed), at most 14. */
+uint8_t tcp_choose_wscale(const struct synack_stack *s, const struct synack_tcb *c)
+{
+	if (!s->cfg.window_scaling)
+		return 0;
+	uint32_t space = c->rcvbuf_size;
+	if (!c->rcvbuf_locked && s->cfg.rcvbuf_max > space)
+		space = s->cfg.rcvbuf_max;
+	uint8_t ws = 0;
+	while (space > 65535 && ws < 14) {
+		space >>= 1;
+		ws++;
+	}
+	return ws;
+}

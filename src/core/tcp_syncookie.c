@@ -5,9 +5,6 @@
 #include "core/cookie.h"
 #include "core/tcp_syncookie.h"
 
-/* The window shift negotiate() (tcp_input.c) gives a passive connection that scales: the
- * cookie SYN-ACK must announce the shift the connection will use. */
-#define SYNCOOKIE_RCV_WSCALE 7
 /* Linux's TCP_SYNCOOKIE_VALID: ACKs are checked while a cookie sent this long ago may be
  * alive (tcp_synq_no_recent_overflow). */
 #define SYNCOOKIE_VALID_US (SYNACK_COOKIE_MAX_AGE * SYNACK_COOKIE_PERIOD_US)
@@ -74,7 +71,9 @@ bool syncookie_syn(struct synack_stack *s, struct synack_tcb *l, const struct rx
 		out.opts.ts_ecr = in->ts_val;
 		out.opts.sack_ok = co.sack_ok;
 		out.opts.has_wscale = co.wscale_ok;
-		out.opts.wscale = SYNCOOKIE_RCV_WSCALE;
+		/* the shift negotiate() (tcp_input.c) will give the child: it inherits the
+		 * listener's buffer settings, so tcp_choose_wscale gives the same */
+		out.opts.wscale = tcp_choose_wscale(s, l);
 	}
 	out.win = syn_window(s, l, ts);
 	stack_emit_tcp(s, &rx->t, &out, false);

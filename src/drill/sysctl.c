@@ -62,7 +62,7 @@ static const struct tunable table[] = {
 	T("net.inet.tcp.sendspace", sndbuf, U_BYTES, 1, 1L << 30),
 	T2("net.inet.tcp.hostcache.purgenow", NOOP, 0,
 	   "synack keeps no host cache: there is nothing to flush"),
-	T2("kern.ipc.maxsockbuf", NOOP, 0, "synack's buffers are sized by tcp_rmem/tcp_wmem"),
+	T("kern.ipc.maxsockbuf", rcvbuf_max, U_BYTES, 1, 1L << 30),
 	T2("net.inet.tcp.ecn.enable", ONLY, 0, "synack has no ECN yet"),
 	T2("tcp_ecn", ONLY, 0, "synack has no ECN yet"),
 	T2("tcp_notsent_lowat", ONLY, 4294967295L, "synack has no TCP_NOTSENT_LOWAT yet"),
@@ -142,6 +142,10 @@ static int apply_map(const struct tunable *t, const char *name, const char *valu
 	if (t->unit == U_SECS_TO_MS)
 		x *= 1000;
 	store(cfg, t, (unsigned long)x);
+	/* tcp_rmem's max bounds the window scale; Linux takes the larger of it and
+	 * net.core.rmem_max (212992 by default). */
+	if (!strcmp(t->name, "tcp_rmem"))
+		cfg->rcvbuf_max = (uint32_t)(v[2] > 212992 ? v[2] : 212992);
 	return 1;
 }
 
