@@ -56,10 +56,21 @@ const char *synack_state_ss_name(enum synack_tcp_state st);
 
 /* send/recv flags */
 #define SYNACK_MSG_PEEK 0x2
+#define SYNACK_MSG_EOR 0x80 /* send: the data ends a record; no segment carries bytes past it */
 
-/* Option levels and names. */
+/* Option levels and names (Linux's numbers). */
 #define SYNACK_SOL_SOCKET 1
+#define SYNACK_IPPROTO_IP 0
 #define SYNACK_IPPROTO_TCP 6
+#define SYNACK_IP_TOS 1          /* DSCP of the connection's packets (ECN bits are TCP's) */
+#define SYNACK_IP_TTL 2          /* TTL of its packets; -1 restores the default, 64 */
+#define SYNACK_IP_MTU_DISCOVER 10 /* SYNACK_IP_PMTUDISC_*: DF is set unless DONT or OMIT */
+#define SYNACK_IP_PMTUDISC_DONT 0
+#define SYNACK_IP_PMTUDISC_WANT 1
+#define SYNACK_IP_PMTUDISC_DO 2
+#define SYNACK_IP_PMTUDISC_PROBE 3
+#define SYNACK_IP_PMTUDISC_INTERFACE 4
+#define SYNACK_IP_PMTUDISC_OMIT 5
 #define SYNACK_SO_REUSEADDR 2
 #define SYNACK_SO_ERROR 4
 #define SYNACK_SO_SNDBUF 7
@@ -71,7 +82,10 @@ const char *synack_state_ss_name(enum synack_tcp_state st);
 #define SYNACK_TCP_KEEPIDLE 4
 #define SYNACK_TCP_KEEPINTVL 5
 #define SYNACK_TCP_KEEPCNT 6
+#define SYNACK_TCP_CORK 3        /* hold partial segments until uncorked (or a FIN) */
 #define SYNACK_TCP_INFO 11
+#define SYNACK_TCP_USER_TIMEOUT 18 /* ms unacknowledged data may wait before ETIMEDOUT; 0: off */
+#define SYNACK_TCP_NOTSENT_LOWAT 25 /* writable only while fewer unsent bytes are queued */
 
 struct synack_linger {
 	int l_onoff;

@@ -78,6 +78,7 @@ struct synack_config {
 	bool window_scaling;         /* RFC 7323 window scale: true */
 	uint8_t syncookies;          /* 0 never, 1 when the SYN queue is full (default), 2 always */
 	uint32_t challenge_ack_limit; /* RFC 5961 challenge ACKs per second per connection: 1000 */
+	uint32_t notsent_lowat;      /* tcp_notsent_lowat: UINT32_MAX (no limit) */
 };
 
 void synack_config_default(struct synack_config *cfg);

@@ -41,7 +41,7 @@ int synack_socket(struct synack_stack *s)
 		stack_reap(s);
 		return fd;
 	}
-	c->events = tcp_events(c);
+	c->events = tcp_events_lowat(c, s->cfg.notsent_lowat);
 	return fd;
 }
 
@@ -175,9 +175,22 @@ static int connect_call(struct synack_stack *s, int fd, const struct synack_endp
 	return connect_start(s, c, remote);
 }
 
+/* MSG_EOR: the queue's end is the end of a record. With all the slots in use, the oldest
+ * boundary not yet sent is given up (its record then merges with the next), never the call. */
+static void mark_record_end(struct synack_tcb *c)
+{
+	seq_t end = seq_add(c->snd_buf_seq, c->sndq.len);
+	if (c->neor && c->eor[c->neor - 1] == end)
+		return;
+	if (c->neor == sizeof c->eor / sizeof c->eor[0]) {
+		memmove(c->eor, c->eor + 1, (c->neor - 1) * sizeof c->eor[0]);
+		c->neor--;
+	}
+	c->eor[c->neor++] = end;
+}
+
 static ssize_t send_call(struct synack_stack *s, int fd, const void *buf, size_t len, int flags)
 {
-	(void)flags;
 	struct synack_tcb *c = fd_get(s, fd);
 	if (!c)
 		return -EBADF;
@@ -197,6 +210,9 @@ static ssize_t send_call(struct synack_stack *s, int fd, const void *buf, size_t
 		return 0;
 	if (!buf)
 		return -EINVAL;
+	/* TCP_NOTSENT_LOWAT: no more data while that much waits unsent (Linux). */
+	if (!(tcp_events_lowat(c, s->cfg.notsent_lowat) & SYNACK_EV_WRITABLE))
+		return -EAGAIN;
 	uint32_t n = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
 	uint32_t room = c->sndbuf_size > c->sndq.len ? c->sndbuf_size - c->sndq.len : 0;
 	if (n > room)
@@ -204,6 +220,8 @@ static ssize_t send_call(struct synack_stack *s, int fd, const void *buf, size_t
 	n = ring_write(&c->sndq, buf, n);
 	if (n == 0)
 		return -EAGAIN;
+	if ((flags & SYNACK_MSG_EOR) && n == len)
+		mark_record_end(c);
 	tcp_output(s, c, false);
 	tcp_wake(s, c);
 	return (ssize_t)n;
@@ -402,7 +420,7 @@ int synack_events(const struct synack_stack *s, int fd)
 	struct synack_tcb *c = fd_get(s, fd);
 	if (!c)
 		return -EBADF;
-	return (int)tcp_events(c);
+	return (int)tcp_events_lowat(c, s->cfg.notsent_lowat);
 }
 
 int synack_getsockname(const struct synack_stack *s, int fd, struct synack_endpoint *out)

@@ -83,13 +83,35 @@ void stack_trace_error(struct synack_stack *s, const struct synack_tuple *t, int
 	s->cfg.trace(s->cfg.trace_ctx, &ev);
 }
 
+/* Rewrites TTL, TOS and DF of the IPv4 header just built, and its checksum. */
+static void ip_patch(uint8_t *frame, const struct stack_ip_fields *ip)
+{
+	size_t ihl = (size_t)(frame[0] & 15) * 4;
+	frame[1] = ip->tos;
+	frame[6] = (uint8_t)((frame[6] & ~0x40) | (ip->df ? 0x40 : 0));
+	frame[8] = ip->ttl;
+	frame[10] = frame[11] = 0;
+	uint16_t sum = synack_csum_fold(synack_csum_add(0, frame, ihl));
+	frame[10] = (uint8_t)(sum >> 8);
+	frame[11] = (uint8_t)sum;
+}
+
 void stack_emit_tcp(struct synack_stack *s, const struct synack_tuple *t,
 		    const struct synack_tcp_seg *seg, bool retx)
+{
+	stack_emit_tcp_ip(s, t, seg, retx, NULL);
+}
+
+void stack_emit_tcp_ip(struct synack_stack *s, const struct synack_tuple *t,
+		       const struct synack_tcp_seg *seg, bool retx,
+		       const struct stack_ip_fields *ip)
 {
 	int n = synack_tcp_emit(s->tx, s->tx_cap, t->laddr, t->raddr, s->ip_id++, seg);
 	SYNACK_ASSERT(n > 0);
 	if (n <= 0)
 		return;
+	if (ip)
+		ip_patch(s->tx, ip);
 	stack_count(s, SYNACK_CTR_OutSegs);
 	stack_count(s, SYNACK_CTR_IpOutRequests);
 	if (retx)

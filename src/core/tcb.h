@@ -47,6 +47,14 @@ struct synack_tcb {
 	/* Socket options. */
 	bool reuseaddr, keepalive, nodelay, linger_on;
 	bool rcvbuf_locked; /* SO_RCVBUF was set: the window scale covers this buffer only */
+	/* IP_TTL, IP_TOS, IP_MTU_DISCOVER: the IP header of the connection's packets. */
+	uint8_t ip_ttl, ip_tos, pmtudisc;
+	bool cork;              /* TCP_CORK */
+	uint32_t notsent_lowat; /* TCP_NOTSENT_LOWAT (0: the stack's tcp_notsent_lowat) */
+	uint32_t user_timeout_ms; /* TCP_USER_TIMEOUT: 0 = off */
+	/* MSG_EOR: ends of records in the send queue, oldest first; no segment crosses one. */
+	seq_t eor[8];
+	uint8_t neor;
 	int linger_s;
 	uint32_t keep_idle_s, keep_intvl_s, keep_cnt;
 	uint32_t sndbuf_size, rcvbuf_size;
@@ -166,6 +174,11 @@ void tcp_wake(struct synack_stack *s, struct synack_tcb *c);
 /* Recomputes readiness and calls the wake callback when it changed. */
 void tcp_deliver_wake(struct synack_stack *s, struct synack_tcb *c);
 unsigned tcp_events(const struct synack_tcb *c);
+/* Bytes queued and not yet sent. */
+uint32_t tcp_notsent(const struct synack_tcb *c);
+/* tcp_events, with TCP_NOTSENT_LOWAT applied to writability (stack_lowat: the stack's
+ * tcp_notsent_lowat). */
+unsigned tcp_events_lowat(const struct synack_tcb *c, uint32_t stack_lowat);
 
 /* tcb lifetime (socket.c) */
 struct synack_tcb *tcb_new(struct synack_stack *s);

@@ -92,6 +92,12 @@ static void child_init(struct synack_stack *s, struct synack_tcb *l, struct syna
 	c->sndbuf_size = l->sndbuf_size;
 	c->rcvbuf_size = l->rcvbuf_size;
 	c->rcvbuf_locked = l->rcvbuf_locked;
+	c->ip_ttl = l->ip_ttl;
+	c->ip_tos = l->ip_tos;
+	c->pmtudisc = l->pmtudisc;
+	c->cork = l->cork;
+	c->notsent_lowat = l->notsent_lowat;
+	c->user_timeout_ms = l->user_timeout_ms;
 	c->user_mss = l->user_mss;
 	c->linger_on = l->linger_on;
 	c->linger_s = l->linger_s;

@@ -105,6 +105,19 @@ static void seg_init(const struct synack_tcb *c, struct synack_tcp_seg *seg, seq
 		seg->ack = c->rcv_nxt;
 }
 
+/* Every segment of a connection leaves with its IP header fields: IP_TTL, IP_TOS, and DF
+ * unless IP_MTU_DISCOVER says DONT or OMIT (ip(7)). */
+static void conn_emit(struct synack_stack *s, struct synack_tcb *c,
+		      const struct synack_tcp_seg *seg, bool retx)
+{
+	struct stack_ip_fields ip = {
+		.ttl = c->ip_ttl,
+		.tos = c->ip_tos,
+		.df = c->pmtudisc != SYNACK_IP_PMTUDISC_DONT && c->pmtudisc != SYNACK_IP_PMTUDISC_OMIT,
+	};
+	stack_emit_tcp_ip(s, tcb_tuple(c), seg, retx, &ip);
+}
+
 void tcp_send_syn(struct synack_stack *s, struct synack_tcb *c, bool retx)
 {
 	bool synack = c->state == SYNACK_SYN_RECEIVED;
@@ -135,7 +148,7 @@ void tcp_send_syn(struct synack_stack *s, struct synack_tcb *c, bool retx)
 		c->rtt_seq = c->iss;
 		c->rtt_start_us = s->now_us;
 	}
-	stack_emit_tcp(s, tcb_tuple(c), &seg, retx);
+	conn_emit(s, c, &seg, retx);
 	tcp_arm_rtx(s, c);
 }
 
@@ -145,7 +158,7 @@ static void send_ctl(struct synack_stack *s, struct synack_tcb *c, seq_t seq, ui
 	seg_init(c, &seg, seq, flags);
 	seg.win = window_field(c);
 	data_opts(s, c, &seg.opts);
-	stack_emit_tcp(s, tcb_tuple(c), &seg, false);
+	conn_emit(s, c, &seg, false);
 }
 
 void tcp_send_ack(struct synack_stack *s, struct synack_tcb *c)
@@ -170,7 +183,7 @@ void tcp_send_reset(struct synack_stack *s, struct synack_tcb *c)
 		seg.opts.ts_val = tcp_ts_now(s, c);
 		seg.opts.ts_ecr = c->ts_recent;
 	}
-	stack_emit_tcp(s, tcb_tuple(c), &seg, false);
+	conn_emit(s, c, &seg, false);
 }
 
 void tcp_reply_reset(struct synack_stack *s, const struct synack_tuple *t,
@@ -200,8 +213,8 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 {
 	uint32_t off = (uint32_t)seq_diff(seq, c->snd_buf_seq);
 	uint8_t flags = SYNACK_TH_ACK;
-	if (len > 0 && off + len == c->sndq.len)
-		flags |= SYNACK_TH_PSH;
+	if (len > 0 && (off + len == c->sndq.len || (c->neor && seq_add(seq, len) == c->eor[0])))
+		flags |= SYNACK_TH_PSH; /* the end of the data, or of a record (MSG_EOR) */
 	if (fin)
 		flags |= SYNACK_TH_FIN;
 	struct synack_tcp_seg seg;
@@ -225,7 +238,7 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 		c->rtt_seq = seq;
 		c->rtt_start_us = s->now_us;
 	}
-	stack_emit_tcp(s, tcb_tuple(c), &seg, retx);
+	conn_emit(s, c, &seg, retx);
 	if (len < c->snd_mss)
 		c->snd_sml = seq_max(c->snd_sml, end);
 	if (seq_gt(end, c->snd_nxt))
@@ -242,10 +255,14 @@ static bool fin_sent(const struct synack_tcb *c)
 }
 
 /* One step of the send loop: how much may go now. Returns false when nothing may. */
-static bool next_segment(const struct synack_tcb *c, uint32_t *len_out, bool *fin_out)
+static bool next_segment(struct synack_tcb *c, uint32_t *len_out, bool *fin_out)
 {
 	if (fin_sent(c))
 		return false;
+	while (c->neor && !seq_gt(c->eor[0], c->snd_nxt)) { /* records already sent */
+		memmove(c->eor, c->eor + 1, (c->neor - 1) * sizeof c->eor[0]);
+		c->neor--;
+	}
 	uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq);
 	uint32_t unsent = c->sndq.len - off;
 	/* RFC 3042 limited transmit: the first two duplicate ACKs each let one new segment
@@ -259,16 +276,25 @@ static bool next_segment(const struct synack_tcb *c, uint32_t *len_out, bool *fi
 	uint32_t len = unsent;
 	if (len > c->snd_mss)
 		len = c->snd_mss;
+	/* MSG_EOR (Linux): no segment carries bytes of two records. */
+	bool record_end = false;
+	if (c->neor && seq_diff(c->eor[0], c->snd_nxt) <= (int32_t)len) {
+		len = (uint32_t)seq_diff(c->eor[0], c->snd_nxt);
+		record_end = true;
+	}
 	if (len > avail)
-		len = avail;
+		len = avail, record_end = false;
 	bool fin = c->fin_queued && off + len == c->sndq.len;
 	if (len == 0 && !fin)
+		return false;
+	/* TCP_CORK (Linux): only full segments leave while corked, and the FIN's. */
+	if (c->cork && len < c->snd_mss && !fin)
 		return false;
 	/* Sender SWS avoidance: a short segment cut by the window waits while data is in
 	 * flight. Nagle with Minshall's refinement (as Linux): a short segment at the end of the
 	 * data waits only while an earlier short segment is unacknowledged. */
 	if (len < c->snd_mss && inflight > 0 && !fin) {
-		if (len < unsent)
+		if (len < unsent && !record_end)
 			return false;
 		if (!c->nodelay && seq_gt(c->snd_sml, c->snd_una))
 			return false;

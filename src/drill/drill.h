@@ -130,6 +130,10 @@ struct drill_packet {
 	bool inbound;
 	bool has_ecn;      /* [noecn] [ect0] [ect1] [ce] [ect01] written */
 	uint8_t ecn;       /* DRILL_ECN_* */
+	/* (tos N, ttl N, df|nodf): IPv4 header fields (ttl, df and nodf are synack's) */
+	bool has_tos, has_ttl;
+	uint8_t tos, ttl;
+	int df;            /* 0 not checked, 1 DF set, 2 DF clear */
 	int port;          /* synack extension `port N`: the remote port; 0 = the default */
 	uint8_t flags;     /* SYNACK_TH_* */
 	bool has_seq;

@@ -362,10 +362,18 @@ static void inject_icmp(struct drill_run *r, const struct drill_event *ev,
 	synack_stack_input(r->stack, frame, sizeof frame, DRILL_CLOCK_BASE_US + (uint64_t)r->now);
 }
 
-/* Sets the ECN field of a built IPv4 frame and fixes its header checksum. */
-static void set_ecn(uint8_t *frame, uint8_t ecn)
+/* Sets the ECN field, TOS, TTL and DF of a built IPv4 frame as the packet says, and fixes
+ * its header checksum. */
+static void set_ip_fields(uint8_t *frame, const struct drill_packet *pk)
 {
-	frame[1] = (uint8_t)((frame[1] & ~3u) | ecn);
+	if (pk->has_tos)
+		frame[1] = pk->tos;
+	if (pk->has_ecn)
+		frame[1] = (uint8_t)((frame[1] & ~3u) | pk->ecn);
+	if (pk->has_ttl)
+		frame[8] = pk->ttl;
+	if (pk->df)
+		frame[6] = (uint8_t)((frame[6] & ~0x40) | (pk->df == 1 ? 0x40 : 0));
 	frame[10] = frame[11] = 0;
 	size_t ihl = (size_t)(frame[0] & 15) * 4;
 	put16(frame + 10, synack_csum_fold(synack_csum_add(0, frame, ihl)));
@@ -387,8 +395,7 @@ static int send_one(struct drill_run *r, const struct drill_event *ev,
 		drill_fail(r, ev, "inbound packet: cannot build the frame");
 		return -1;
 	}
-	if (ev->pkt.has_ecn)
-		set_ecn(frame, ev->pkt.ecn);
+	set_ip_fields(frame, &ev->pkt);
 	char text[240];
 	drill_packet_format(r, frame, (size_t)n, true, text, sizeof text);
 	drill_history_add(r, r->now, true, text);
@@ -517,6 +524,15 @@ static void compare_fields(struct drill_run *r, const struct drill_packet *pk,
 	if (pk->has_ecn && !ecn_ok)
 		mismatch(why, cap, "wrong ECN field: expected [%s] but synack sent [%s]",
 			 ecn_names[pk->ecn], ecn_names[ecn]);
+	if (pk->has_tos && p->ip.tos != pk->tos)
+		mismatch(why, cap, "wrong tos: expected (tos 0x%x) but synack sent (tos 0x%x)",
+			 pk->tos, p->ip.tos);
+	if (pk->has_ttl && p->ip.ttl != pk->ttl)
+		mismatch(why, cap, "wrong ttl: expected (ttl %u) but synack sent (ttl %u)", pk->ttl,
+			 p->ip.ttl);
+	if (pk->df && p->ip.df != (pk->df == 1))
+		mismatch(why, cap, "wrong DF bit: expected (%s) but synack sent (%s)",
+			 pk->df == 1 ? "df" : "nodf", p->ip.df ? "df" : "nodf");
 	if (pk->port && s->dport != pk->port)
 		mismatch(why, cap, "wrong port: expected port %u but synack sent to port %u",
 			 (uint32_t)pk->port, s->dport);

@@ -392,6 +392,39 @@ static int parse_ecn(struct parser *p, struct drill_packet *pk)
 	return error(p, "expected an ECN mark: noecn, ect0, ect1, ce, ect01");
 }
 
+/* (tos N, ttl N, df, nodf): IPv4 header fields of a packet. packetdrill writes the TOS so;
+ * ttl, df and nodf are synack's, to observe IP_TTL and IP_MTU_DISCOVER. */
+static int parse_ip_info(struct parser *p, struct drill_packet *pk)
+{
+	p->i++;
+	for (;;) {
+		uint32_t v;
+		if (is_ident(cur(p), "tos") || is_ident(cur(p), "ttl")) {
+			bool tos = is_ident(cur(p), "tos");
+			p->i++;
+			if (expect_u32(p, &v) < 0)
+				return -1;
+			if (v > 255)
+				return error(p, "a tos or ttl goes from 0 to 255");
+			if (tos)
+				pk->has_tos = true, pk->tos = (uint8_t)v;
+			else
+				pk->has_ttl = true, pk->ttl = (uint8_t)v;
+		} else if (is_ident(cur(p), "df") || is_ident(cur(p), "nodf")) {
+			pk->df = is_ident(cur(p), "df") ? 1 : 2;
+			p->i++;
+		} else if (cur(p)->kind == DRILL_TOK_IDENT) {
+			return unsupported(p, "IP-level field (flowlabel, ...)");
+		} else {
+			return error(p, "expected tos N, ttl N, df or nodf");
+		}
+		if (accept_punct(p, ')'))
+			return 0;
+		if (expect_punct(p, ',') < 0)
+			return -1;
+	}
+}
+
 static int parse_packet(struct parser *p, struct drill_packet *pk)
 {
 	pk->inbound = is_punct(cur(p), '<');
@@ -411,8 +444,8 @@ static int parse_packet(struct parser *p, struct drill_packet *pk)
 		return parse_icmp(p, pk);
 	if (is_ident(cur(p), "udp"))
 		return unsupported(p, "UDP packets");
-	if (is_punct(cur(p), '('))
-		return unsupported(p, "IP-level fields ((tos ...), (flowlabel ...), ...)");
+	if (is_punct(cur(p), '(') && parse_ip_info(p, pk) < 0)
+		return -1;
 	if (parse_flags(p, &pk->flags) < 0 || parse_seq(p, pk) < 0)
 		return -1;
 	if (pk->inbound && !pk->has_seq)

@@ -263,7 +263,7 @@ static int check_flags(struct drill_call *c, int flags, bool send)
 		bool recv_ok, send_ok;
 	} known[] = {{0x1, "MSG_OOB", false, false},        {0x2, "MSG_PEEK", true, false},
 		     {0x20, "MSG_TRUNC", false, false},     {0x40, "MSG_DONTWAIT", true, true},
-		     {0x80, "MSG_EOR", false, false},       {0x100, "MSG_WAITALL", false, false},
+		     {0x80, "MSG_EOR", false, true},       {0x100, "MSG_WAITALL", false, false},
 		     {0x2000, "MSG_ERRQUEUE", false, false}, {0x4000, "MSG_NOSIGNAL", true, true},
 		     {0x8000, "MSG_MORE", false, false},    {0x4000000, "MSG_ZEROCOPY", false, false},
 		     {0x20000000, "MSG_FASTOPEN", false, false}};
@@ -340,7 +340,8 @@ int drill_send_common(struct drill_call *c, int64_t len, int flags)
 	uint8_t *buf = calloc(1, (size_t)len + 1);
 	if (!buf)
 		abort();
-	ssize_t rc = synack_send(c->r->stack, fd, buf + done, (size_t)len - done, 0);
+	ssize_t rc = synack_send(c->r->stack, fd, buf + done, (size_t)len - done,
+				 flags & SYNACK_MSG_EOR);
 	free(buf);
 	bool blocking = c->blocking && !(flags & 0x40);
 	if (rc >= 0)

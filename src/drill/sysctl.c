@@ -65,7 +65,7 @@ static const struct tunable table[] = {
 	T("kern.ipc.maxsockbuf", rcvbuf_max, U_BYTES, 1, 1L << 30),
 	T2("net.inet.tcp.ecn.enable", ONLY, 0, "synack has no ECN yet"),
 	T2("tcp_ecn", ONLY, 0, "synack has no ECN yet"),
-	T2("tcp_notsent_lowat", ONLY, 4294967295L, "synack has no TCP_NOTSENT_LOWAT yet"),
+	T("tcp_notsent_lowat", notsent_lowat, U_COUNT, 1, 4294967295L),
 	T2("tcp_fastopen", NOOP, 0,
 	   "synack has no Fast Open yet: a script that uses it skips on its FO option or call"),
 	T2("tcp_fastopen_key", NOOP, 0,

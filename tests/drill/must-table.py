@@ -16,8 +16,6 @@ WHY = {
     'MUST-33': "no API for urgent notification: synack delivers urgent data inline",
     'MUST-62': "synack keeps urgent data inline; the pointer is accepted but has no API",
     'MUST-45': "the source address is always the stack's (bind to another address fails, `api/bind-foreign-address.pkt`)",
-    'MUST-48': "no IP_TOS option in synack's API yet",
-    'MUST-49': "no IP_TTL option in synack's API yet (TTL is fixed at 64)",
     'MUST-50': "IP options: the runner sends no IP options (not in packetdrill's TCP syntax)",
     'MUST-51': "IP options: no API", 'MUST-52': "IP options: no API", 'MUST-53': "IP options: no API",
     'SHLD-25': "not yet: the engine counts ICMP errors (IcmpInDestUnreachs) but reports no soft error to the application",

@@ -274,7 +274,8 @@ Test(parser, errors_name_the_line)
 	expect_error("0 > icmp unreachable\n", "line 1: unsupported: outbound ICMP");
 	expect_error("0 < icmp bogus\n", "expected an ICMP type");
 	expect_error("0 < S 0:0(0) win 1 <mss 1000,FO abcd>\n", "unsupported: TCP option");
-	expect_error("0 < (tos 0x1) S 0:0(0) win 1\n", "unsupported: IP-level fields");
+	expect_error("0 < (flowlabel 0x1) S 0:0(0) win 1\n", "unsupported: IP-level field (flowlabel, ...)");
+	expect_error("0 < (tos 300) S 0:0(0) win 1\n", "a tos or ttl goes from 0 to 255");
 	expect_error("0 < udp (10)\n", "unsupported: UDP packets");
 	expect_error("0 < [ect2] S 0:0(0) win 1\n", "expected an ECN mark: noecn, ect0, ect1, ce, ect01");
 	expect_error("0 < [ect01] S 0:0(0) win 1\n", "[ect01] only goes with an outbound packet");

@@ -267,6 +267,9 @@ Test(runner, unsupported_dialect_constructs_skip)
 		    "`nstat -n`");
 	expect_skip("+0 send(4, ..., 1, MSG_OOB) = 1\n",
 		    "line 9: unsupported: send(): flag MSG_OOB is not supported by synack");
+	expect_pass2("+0 write(4, ..., 10) = 10\n+0 > (tos 0x0, ttl 64, df) P. 1:11(10) ack 1\n");
+	expect_fail2("+0 write(4, ..., 10) = 10\n+0 > (ttl 63) P. 1:11(10) ack 1\n", 10,
+		     "wrong ttl: expected (ttl 63) but synack sent (ttl 64)");
 	expect_skip("+0 setsockopt(4, SOL_SOCKET, SO_BINDTODEVICE, [1], 4) = 0\n",
 		    "line 9: unsupported: setsockopt(): option SO_BINDTODEVICE is not in synack");
 	expect_skip("+0 setsockopt(4, SOL_TCP, TCP_NO_SUCH, [1], 4) = 0\n",
@@ -280,8 +283,8 @@ Test(runner, unsupported_dialect_constructs_skip)
 		    "line 9: unsupported: sendmsg(): control messages are not supported by synack");
 	expect_skip("+0 ioctl(4, SIOCATMARK, [0]) = 0\n",
 		    "line 9: unsupported: ioctl(): request SIOCATMARK is not supported");
-	expect_skip("+0 < (tos 0x2) . 1:1(0) ack 1 win 257\n",
-		    "line 9: unsupported: IP-level fields ((tos ...), (flowlabel ...), ...)");
+	expect_skip("+0 < (flowlabel 0x2) . 1:1(0) ack 1 win 257\n",
+		    "line 9: unsupported: IP-level field (flowlabel, ...)");
 	expect_skip("+0 socket(..., SOCK_DGRAM, IPPROTO_UDP) = 5\n",
 		    "line 9: unsupported: socket(): only TCP sockets (SOCK_STREAM, IPPROTO_TCP)");
 }
