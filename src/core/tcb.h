@@ -52,6 +52,7 @@ struct synack_tcb {
 	bool cork;              /* TCP_CORK */
 	uint32_t notsent_lowat; /* TCP_NOTSENT_LOWAT (0: the stack's tcp_notsent_lowat) */
 	uint32_t user_timeout_ms; /* TCP_USER_TIMEOUT: 0 = off */
+	uint64_t rtx_start_us;    /* when the data being retransmitted was first sent */
 	/* MSG_EOR: ends of records in the send queue, oldest first; no segment crosses one. */
 	seq_t eor[8];
 	uint8_t neor;
