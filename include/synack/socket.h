@@ -84,6 +84,10 @@ const char *synack_state_ss_name(enum synack_tcp_state st);
 #define SYNACK_TCP_KEEPCNT 6
 #define SYNACK_TCP_CORK 3        /* hold partial segments until uncorked (or a FIN) */
 #define SYNACK_TCP_INFO 11
+/* The congestion controller, by name: set with the name's bytes (len >= 1; a NUL ends it,
+ * as Linux; -ENOENT for an unknown one); get copies min(len, SYNACK_CC_NAME_MAX) bytes of
+ * the NUL-padded name and sets len to that. */
+#define SYNACK_TCP_CONGESTION 13
 #define SYNACK_TCP_USER_TIMEOUT 18 /* ms unacknowledged data may wait before ETIMEDOUT; 0: off */
 #define SYNACK_TCP_NOTSENT_LOWAT 25 /* writable only while fewer unsent bytes are queued */
 

@@ -22,6 +22,8 @@ extern "C" {
 #endif
 
 #define SYNACK_TIME_NEVER UINT64_MAX
+/* A congestion controller's name, with its NUL (Linux's TCP_CA_NAME_MAX). */
+#define SYNACK_CC_NAME_MAX 16
 
 struct synack_stack;
 struct synack_trace_event;
@@ -79,11 +81,16 @@ struct synack_config {
 	uint8_t syncookies;          /* 0 never, 1 when the SYN queue is full (default), 2 always */
 	uint32_t challenge_ack_limit; /* RFC 5961 challenge ACKs per second per connection: 1000 */
 	uint32_t notsent_lowat;      /* tcp_notsent_lowat: UINT32_MAX (no limit) */
+	/* The default congestion controller, by name (Linux's tcp_congestion_control): "reno"
+	 * (NewReno, RFC 5681 + RFC 6582), the only one so far. Empty: the default. A socket
+	 * picks another with TCP_CONGESTION. */
+	char congestion[SYNACK_CC_NAME_MAX];
 };
 
 void synack_config_default(struct synack_config *cfg);
 
-/* Creates a stack. Errors: -EINVAL (bad config), -ENOMEM. */
+/* Creates a stack. Errors: -EINVAL (bad config), -ENOENT (no congestion controller of that
+ * name, as writing it to Linux's tcp_congestion_control), -ENOMEM. */
 int synack_stack_new(struct synack_stack **out, const struct synack_config *cfg);
 /* The same, but cfg->allocator must be set: the sans-IO core's own constructor (usable in a
  * malloc-free build); synack_stack_new() fills in a malloc-based allocator when it is NULL. */

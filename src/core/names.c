@@ -42,15 +42,6 @@ static const char *const counter_names[SYNACK_CTR_COUNT] = {
 #undef SYNACK_X_NAME
 };
 
-static const char *const timer_names[SYNACK_TIMER_COUNT] = {
-	[SYNACK_TIMER_RETRANSMIT] = "retransmit",
-	[SYNACK_TIMER_PERSIST] = "persist",
-	[SYNACK_TIMER_KEEPALIVE] = "keepalive",
-	[SYNACK_TIMER_TIME_WAIT] = "time-wait",
-	[SYNACK_TIMER_FIN_WAIT_2] = "fin-wait-2",
-	[SYNACK_TIMER_DELACK] = "delack",
-};
-
 static const char *const trace_kind_names[] = {
 	[SYNACK_TRACE_TX] = "tx",
 	[SYNACK_TRACE_RX] = "rx",
@@ -85,11 +76,6 @@ const char *synack_drop_reason_name(enum synack_drop_reason r)
 const char *synack_counter_name(enum synack_counter c)
 {
 	return NAME_OR(counter_names, c, SYNACK_CTR_COUNT);
-}
-
-const char *synack_timer_name(enum synack_timer_kind k)
-{
-	return NAME_OR(timer_names, k, SYNACK_TIMER_COUNT);
 }
 
 const char *synack_trace_kind_name(enum synack_trace_kind k)

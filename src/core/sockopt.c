@@ -1,7 +1,8 @@
 /* setsockopt/getsockopt: SO_REUSEADDR, SO_ERROR, SO_SNDBUF, SO_RCVBUF, SO_KEEPALIVE,
  * SO_LINGER, IP_TTL, IP_TOS, IP_MTU_DISCOVER, TCP_NODELAY, TCP_MAXSEG, TCP_CORK,
- * TCP_KEEPIDLE/KEEPINTVL/KEEPCNT, TCP_USER_TIMEOUT, TCP_NOTSENT_LOWAT, TCP_INFO. Anything else
- * is -ENOPROTOOPT, never a silent no-op. Values, ranges and errors are Linux's.
+ * TCP_KEEPIDLE/KEEPINTVL/KEEPCNT, TCP_USER_TIMEOUT, TCP_NOTSENT_LOWAT, TCP_INFO,
+ * TCP_CONGESTION (by name, as Linux: a string, not an int). Anything else is -ENOPROTOOPT,
+ * never a silent no-op. Values, ranges and errors are Linux's.
  *
  * Buffer sizes take effect when the connection's buffers are allocated (connect(), or the
  * end of the handshake for an accepted connection). SO_SNDBUF is doubled as on Linux (which
@@ -76,12 +77,33 @@ static int set_socket_level(struct synack_stack *s, struct synack_tcb *c, int na
 	return -ENOPROTOOPT;
 }
 
+/* TCP_CONGESTION (Linux's do_tcp_setsockopt): the first min(len, 15) bytes, up to a NUL,
+ * name the controller. Errors: -EINVAL (len 0, no value), -ENOENT (no such controller). A
+ * switch keeps cwnd and ssthresh and gives the new controller a zeroed private area. */
+static int set_congestion(struct synack_tcb *c, const void *val, size_t len)
+{
+	char name[SYNACK_CC_NAME_MAX];
+	if (!val || len < 1)
+		return -EINVAL;
+	size_t n = len < sizeof name - 1 ? len : sizeof name - 1;
+	memcpy(name, val, n);
+	name[n] = '\0';
+	const struct cc_ops *cc = cc_find(name);
+	if (!cc)
+		return -ENOENT;
+	if (cc != c->cc.ops)
+		cc_set(&c->cc, cc);
+	return 0;
+}
+
 static int set_tcp_level(struct synack_stack *s, struct synack_tcb *c, int name, const void *val,
 			 size_t len)
 {
 	int v;
 	if (name == SYNACK_TCP_INFO)
 		return -ENOPROTOOPT;
+	if (name == SYNACK_TCP_CONGESTION)
+		return set_congestion(c, val, len);
 	if (name != SYNACK_TCP_NODELAY && name != SYNACK_TCP_MAXSEG && name != SYNACK_TCP_KEEPIDLE &&
 	    name != SYNACK_TCP_KEEPINTVL && name != SYNACK_TCP_KEEPCNT && name != SYNACK_TCP_CORK &&
 	    name != SYNACK_TCP_USER_TIMEOUT && name != SYNACK_TCP_NOTSENT_LOWAT)
@@ -224,10 +246,27 @@ static int get_socket_level(struct synack_stack *s, struct synack_tcb *c, int na
 	}
 }
 
+/* TCP_CONGESTION: min(*len, SYNACK_CC_NAME_MAX) bytes of the NUL-padded name (Linux's
+ * do_tcp_getsockopt). Errors: -EINVAL (no buffer). */
+static int get_congestion(const struct synack_tcb *c, void *val, size_t *len)
+{
+	if (!val || !len)
+		return -EINVAL;
+	char name[SYNACK_CC_NAME_MAX];
+	memset(name, 0, sizeof name);
+	memcpy(name, c->cc.ops->name, strlen(c->cc.ops->name));
+	size_t n = *len < sizeof name ? *len : sizeof name;
+	memcpy(val, name, n);
+	*len = n;
+	return 0;
+}
+
 static int get_tcp_level(struct synack_stack *s, struct synack_tcb *c, int name, void *val,
 			 size_t *len)
 {
 	switch (name) {
+	case SYNACK_TCP_CONGESTION:
+		return get_congestion(c, val, len);
 	case SYNACK_TCP_NODELAY:
 		return put_int(val, len, c->nodelay);
 	case SYNACK_TCP_MAXSEG:

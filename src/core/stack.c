@@ -37,6 +37,7 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->window_scaling = true;
 	cfg->syncookies = 1;
 	cfg->challenge_ack_limit = 1000;
+	memcpy(cfg->congestion, "reno", sizeof "reno");
 }
 
 void *stack_alloc(struct synack_stack *s, size_t size)
@@ -63,6 +64,16 @@ void stack_free(struct synack_stack *s, void *p, size_t size)
 static void *counted_alloc(void *ctx, size_t size) { return stack_alloc(ctx, size); }
 static void counted_free(void *ctx, void *p, size_t size) { stack_free(ctx, p, size); }
 
+/* strnlen() without libc (the core references only the few symbols check-core-purity
+ * allows). */
+static size_t strnlen_core(const char *p, size_t max)
+{
+	size_t n = 0;
+	while (n < max && p[n])
+		n++;
+	return n;
+}
+
 static int config_check(const struct synack_config *c)
 {
 	if (!c->allocator.alloc || !c->allocator.free || !c->output)
@@ -73,7 +84,15 @@ static int config_check(const struct synack_config *c)
 	if (c->port_lo == 0 || c->port_lo > c->port_hi || c->rto_min_ms == 0 ||
 	    c->rto_min_ms > c->rto_max_ms)
 		return -EINVAL;
+	if (strnlen_core(c->congestion, sizeof c->congestion) == sizeof c->congestion)
+		return -EINVAL; /* not a string */
 	return 0;
+}
+
+/* The controller cfg names; "" is the default, NewReno. NULL when there is none by that name. */
+static const struct cc_ops *config_cc(const struct synack_config *c)
+{
+	return c->congestion[0] ? cc_find(c->congestion) : &cc_newreno;
 }
 
 int synack_stack_create(struct synack_stack **out, const struct synack_config *cfg)
@@ -82,11 +101,16 @@ int synack_stack_create(struct synack_stack **out, const struct synack_config *c
 	int err = config_check(cfg);
 	if (err)
 		return err;
+	const struct cc_ops *cc = config_cc(cfg);
+	if (!cc)
+		return -ENOENT;
 	struct synack_stack *s = cfg->allocator.alloc(cfg->allocator.ctx, sizeof *s);
 	if (!s)
 		return -ENOMEM;
 	memset(s, 0, sizeof *s);
 	s->cfg = *cfg;
+	s->cc = cc;
+	memcpy(s->cfg.congestion, cc->name, strlen(cc->name) + 1);
 	s->live_bytes = sizeof *s;
 	s->live_allocs = 1;
 	synack_rng_seed(&s->rng, cfg->seed);

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/cc.h"
 #include "core/conntab.h"
 #include "util/rng.h"
 #include "core/timer.h"
@@ -61,6 +62,7 @@ struct synack_stack {
 	struct synack_tcb *listeners[SYNACK_LISTEN_BUCKETS]; /* by local port */
 	struct synack_tcb *bound[SYNACK_BIND_BUCKETS];       /* bind table, by local port */
 
+	const struct cc_ops *cc; /* the default congestion controller (cfg.congestion) */
 	uint16_t ip_id;
 	/* icmp.c: the token bucket limiting the ICMP errors we send (RFC 1812 §4.3.2.8). */
 	uint64_t icmp_refill_us;

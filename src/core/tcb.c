@@ -28,6 +28,8 @@ struct synack_tcb *tcb_new(struct synack_stack *s)
 	c->sacked.r = c->sacked_r;
 	c->sacked.cap = SYNACK_SACK_RANGES;
 	c->last_rx_us = s->now_us;
+	tcp_timers_init(c);
+	cc_set(&c->cc, s->cc);
 	c->all_next = s->all;
 	if (s->all)
 		s->all->all_prev = c;
@@ -168,7 +170,7 @@ void tcb_fill_info(const struct synack_stack *s, const struct synack_tcb *c,
 	o->rcv_mss = c->rcv_mss;
 	o->snd_wnd = c->snd_wnd;
 	o->rcv_wnd = c->rcv_wnd;
-	o->snd_cwnd = c->cwnd;
+	o->snd_cwnd = c->cc.cwnd;
 	o->snd_wscale = c->snd_wscale;
 	o->rcv_wscale = c->rcv_wscale;
 	o->ts_ok = c->ts_ok;
@@ -203,7 +205,8 @@ void tcb_reset_connection(struct synack_stack *s, struct synack_tcb *c)
 	c->rtt_valid = c->rtt_timing = false;
 	c->rto_us = s->cfg.rto_initial_ms * 1000u;
 	c->retries = c->total_retrans = 0;
-	c->cwnd = c->ssthresh = c->dupacks = 0;
+	c->cc.cwnd = c->cc.ssthresh = c->dupacks = 0;
+	cc_set(&c->cc, c->cc.ops); /* the controller's state starts over */
 	c->in_recovery = c->rtx_pending = false;
 	c->keep_probes = 0;
 	c->last_rx_us = s->now_us;

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "core/buf.h"
+#include "core/cc.h"
 #include "util/seq.h"
 #include "core/stack_impl.h"
 
@@ -111,8 +112,10 @@ struct synack_tcb {
 	struct synack_ooo sacked;
 	seq_t snd_hole; /* fast recovery: holes below this were already retransmitted */
 
-	/* Congestion control (RFC 5681, NewReno RFC 6582), bytes. */
-	uint32_t cwnd, ssthresh, dupacks;
+	/* Congestion control: the controller's windows and state (cc.h); the engine's loss
+	 * recovery (RFC 5681 §3.2, NewReno RFC 6582): duplicate ACKs, the recovery point. */
+	struct cc cc;
+	uint32_t dupacks;
 	seq_t recover;
 	bool in_recovery;
 
@@ -127,8 +130,10 @@ struct synack_tcb {
 	/* Listener: when it last answered a SYN with a cookie, plus one (0: never). */
 	uint64_t syncookie_sent_us;
 
-	/* Timers: retransmit or persist; keepalive; TIME-WAIT or orphaned FIN-WAIT-2. */
-	struct synack_timer t_rtx, t_keep, t_close;
+	/* Timers (tcp_timer.c): when each kind fires (TCP_TIMER_OFF: not armed), and the one
+	 * wheel entry of the connection, armed at the earliest of them. */
+	uint64_t timer_at[SYNACK_TIMER_COUNT];
+	struct synack_timer timer;
 
 	unsigned events; /* the readiness last reported through wake */
 	struct synack_tcb *wake_next; /* in the stack's queue of readiness to report */
@@ -252,14 +257,33 @@ void sack_trim(struct synack_tcb *c);
  * it is to the next SACKed range (UINT32_MAX: none). */
 seq_t sack_skip(const struct synack_tcb *c, seq_t seq, uint32_t *room);
 
-/* tcp_timer.c */
-/* A timer of the wheel fired (called by synack_stack_poll). */
+/* tcp_timer.c: a table of timer kinds (enum synack_timer_kind), each with its name and
+ * handler. A connection keeps one deadline per kind and one wheel entry at the earliest. */
+#define TCP_TIMER_OFF UINT64_MAX
+/* A connection's wheel entry fired (called by synack_stack_poll): runs the handler of the
+ * earliest due kind. */
 void tcp_timer_fire(struct synack_stack *s, struct synack_timer *t);
+/* Arms kind k to fire at at_us (absolute), replacing its earlier deadline. */
+void tcp_timer_arm(struct synack_stack *s, struct synack_tcb *c, enum synack_timer_kind k,
+		   uint64_t at_us);
+/* Disarms kind k; harmless when it is not armed. */
+void tcp_timer_cancel(struct synack_stack *s, struct synack_tcb *c, enum synack_timer_kind k);
+static inline bool tcp_timer_armed(const struct synack_tcb *c, enum synack_timer_kind k)
+{
+	return c->timer_at[k] != TCP_TIMER_OFF;
+}
+/* Retransmit and persist never run together (persist only while nothing is in flight):
+ * arming one disarms the other; this disarms both. */
+void tcp_cancel_rtx(struct synack_stack *s, struct synack_tcb *c);
 void tcp_arm_rtx(struct synack_stack *s, struct synack_tcb *c);
 void tcp_arm_persist(struct synack_stack *s, struct synack_tcb *c);
 void tcp_arm_keepalive(struct synack_stack *s, struct synack_tcb *c);
 void tcp_arm_close(struct synack_stack *s, struct synack_tcb *c, enum synack_timer_kind k,
 		   uint64_t after_us);
+/* Does kind k have a handler (only those may be armed)? */
+bool tcp_timer_has_handler(enum synack_timer_kind k);
+/* Initializes a new tcb's timers (all off). */
+void tcp_timers_init(struct synack_tcb *c);
 void tcp_cancel_timers(struct synack_stack *s, struct synack_tcb *c);
 /* A new RTT sample (RFC 6298 §2). */
 void tcp_rtt_sample(struct synack_stack *s, struct synack_tcb *c, uint64_t rtt_us);

@@ -7,9 +7,6 @@
 
 #include "core/tcp_input.h"
 
-/* No window is larger than 1 GiB (65535 << 14): cwnd never needs to grow past it. */
-#define SYNACK_CWND_MAX (1u << 30)
-
 static bool fin_acked(const struct synack_tcb *c)
 {
 	return c->fin_queued && seq_gt(c->snd_una, c->fin_seq);
@@ -64,7 +61,7 @@ static bool synrcvd_ack(struct synack_stack *s, struct synack_tcb *c, struct rx 
 	c->retries = 0;
 	if (!c->rtt_valid)
 		c->rto_us = s->cfg.rto_initial_ms * 1000u;
-	synack_wheel_cancel(&s->wheel, &c->t_rtx);
+	tcp_cancel_rtx(s, c);
 	c->snd_wnd = (uint32_t)seg->win << c->snd_wscale;
 	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = seg->seq;
@@ -82,55 +79,45 @@ static bool synrcvd_ack(struct synack_stack *s, struct synack_tcb *c, struct rx 
 	return true;
 }
 
-/* RFC 5681 §3.1 and RFC 6582 §3.2 on an ACK that acknowledges new data. */
+/* RFC 5681 §3.1 and RFC 6582 §3.2 on an ACK that acknowledges new data; the controller
+ * (cc.h) computes the windows. */
 static void cc_on_new_ack(struct synack_stack *s, struct synack_tcb *c, uint32_t acked)
 {
-	uint32_t mss = c->snd_mss;
-	if (c->in_recovery) {
-		if (seq_ge(c->snd_una, c->recover)) {
-			/* Full acknowledgment: "Set cwnd to ... ssthresh", leave fast recovery. */
-			c->in_recovery = false;
-			c->cwnd = c->ssthresh;
-		} else {
-			/* Partial acknowledgment: retransmit the first unacknowledged segment,
-			 * deflate cwnd by the amount acknowledged and add back one SMSS. */
-			seq_t end = tcp_retransmit_head(s, c);
-			if (seq_lt(c->snd_hole, end))
-				c->snd_hole = end;
-			c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
-			c->cwnd += mss;
-		}
-		c->dupacks = 0;
+	const struct cc_ops *cc = c->cc.ops;
+	c->dupacks = 0;
+	if (!c->in_recovery) {
+		cc->on_ack(&c->cc, c->snd_mss, acked, false);
 		return;
 	}
-	c->dupacks = 0;
-	if (c->cwnd < c->ssthresh)
-		c->cwnd += acked < mss ? acked : mss; /* slow start */
-	else
-		c->cwnd += mss * mss / c->cwnd > 0 ? mss * mss / c->cwnd : 1; /* avoidance */
-	if (c->cwnd > SYNACK_CWND_MAX)
-		c->cwnd = SYNACK_CWND_MAX;
+	if (seq_ge(c->snd_una, c->recover)) {
+		/* Full acknowledgment: leave fast recovery. */
+		c->in_recovery = false;
+		cc->on_recovery_exit(&c->cc, c->snd_mss);
+		return;
+	}
+	/* Partial acknowledgment: retransmit the first unacknowledged segment. */
+	seq_t end = tcp_retransmit_head(s, c);
+	if (seq_lt(c->snd_hole, end))
+		c->snd_hole = end;
+	cc->on_ack(&c->cc, c->snd_mss, acked, true);
 }
 
 /* RFC 5681 §3.2 / RFC 6582: the third duplicate ACK starts fast retransmit and recovery;
- * further ones inflate cwnd by one segment each. */
+ * further ones are reported to the controller (NewReno inflates cwnd by one segment). */
 static void cc_on_dupack(struct synack_stack *s, struct synack_tcb *c)
 {
-	uint32_t mss = c->snd_mss;
 	c->dupacks++;
 	if (c->in_recovery) {
-		if (c->cwnd < SYNACK_CWND_MAX)
-			c->cwnd += mss;
+		c->cc.ops->on_dupack(&c->cc, c->snd_mss);
 		return;
 	}
 	if (c->dupacks != 3)
 		return;
 	uint32_t flight = (uint32_t)seq_diff(c->snd_max, c->snd_una);
-	c->ssthresh = flight / 2 > 2 * mss ? flight / 2 : 2 * mss;
 	c->recover = c->snd_max;
 	c->in_recovery = true;
+	c->cc.ops->on_congestion(&c->cc, c->snd_mss, flight);
 	c->snd_hole = tcp_retransmit_head(s, c);
-	c->cwnd = c->ssthresh + 3 * mss;
 }
 
 static void rtt_from_ack(struct synack_stack *s, struct synack_tcb *c,
@@ -173,7 +160,7 @@ static void new_ack(struct synack_stack *s, struct synack_tcb *c, const struct s
 	cc_on_new_ack(s, c, acked);
 	/* RFC 6298 §5.2/5.3: all acknowledged → stop the timer, else restart it. */
 	if (c->snd_una == c->snd_max)
-		synack_wheel_cancel(&s->wheel, &c->t_rtx);
+		tcp_cancel_rtx(s, c);
 	else
 		tcp_arm_rtx(s, c);
 }
@@ -190,8 +177,8 @@ static void window_update(struct synack_stack *s, struct synack_tcb *c,
 	c->snd_wl2 = seg->ack;
 	if (c->snd_wnd > c->max_snd_wnd)
 		c->max_snd_wnd = c->snd_wnd;
-	if (c->snd_wnd > 0 && synack_timer_armed(&c->t_rtx) && c->t_rtx.kind == SYNACK_TIMER_PERSIST) {
-		synack_wheel_cancel(&s->wheel, &c->t_rtx);
+	if (c->snd_wnd > 0 && tcp_timer_armed(c, SYNACK_TIMER_PERSIST)) {
+		tcp_timer_cancel(s, c, SYNACK_TIMER_PERSIST);
 		c->retries = 0;
 	}
 }

@@ -45,8 +45,7 @@ static void negotiate(struct synack_stack *s, struct synack_tcb *c, const struct
 	if (c->ts_ok)
 		mss -= 12; /* like Linux: the MSS counts payload, the timestamp option eats 12 */
 	c->snd_mss = (uint16_t)mss;
-	c->cwnd = s->cfg.init_cwnd_segs * (uint32_t)c->snd_mss;
-	c->ssthresh = UINT32_MAX / 2;
+	c->cc.ops->init(&c->cc, c->snd_mss, s->cfg.init_cwnd_segs * (uint32_t)c->snd_mss);
 }
 
 static void update_ts_recent(struct synack_tcb *c, const struct synack_tcp_seg *seg)
@@ -85,6 +84,7 @@ static void child_init(struct synack_stack *s, struct synack_tcb *l, struct syna
 	c->node.key = rx->t;
 	c->passive = true;
 	c->nodelay = l->nodelay;
+	cc_set(&c->cc, l->cc.ops); /* TCP_CONGESTION is inherited, as Linux */
 	c->keepalive = l->keepalive;
 	c->keep_idle_s = l->keep_idle_s;
 	c->keep_intvl_s = l->keep_intvl_s;
@@ -262,7 +262,7 @@ static void syn_sent_established(struct synack_stack *s, struct synack_tcb *c, s
 	c->retries = 0;
 	if (!c->rtt_valid) /* no sample (Karn): the backed-off RTO starts over, as Linux */
 		c->rto_us = s->cfg.rto_initial_ms * 1000u;
-	synack_wheel_cancel(&s->wheel, &c->t_rtx);
+	tcp_cancel_rtx(s, c);
 	c->snd_wnd = seg->win;
 	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = seg->seq;

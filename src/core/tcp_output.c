@@ -244,7 +244,7 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 	if (seq_gt(end, c->snd_nxt))
 		c->snd_nxt = end;
 	c->snd_max = seq_max(c->snd_max, c->snd_nxt);
-	if (!synack_timer_armed(&c->t_rtx) || c->t_rtx.kind != SYNACK_TIMER_RETRANSMIT)
+	if (!tcp_timer_armed(c, SYNACK_TIMER_RETRANSMIT))
 		tcp_arm_rtx(s, c);
 }
 
@@ -267,7 +267,7 @@ static bool next_segment(struct synack_tcb *c, uint32_t *len_out, bool *fin_out)
 	uint32_t unsent = c->sndq.len - off;
 	/* RFC 3042 limited transmit: the first two duplicate ACKs each let one new segment
 	 * beyond cwnd go, so that a small window still collects three of them. */
-	uint32_t cwnd = c->cwnd;
+	uint32_t cwnd = c->cc.cwnd;
 	if (!c->in_recovery && c->dupacks > 0 && c->dupacks < 3)
 		cwnd += c->dupacks * (uint32_t)c->snd_mss;
 	uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
@@ -316,7 +316,7 @@ static bool next_retransmission(struct synack_tcb *c, uint32_t *len_out, bool *f
 		return false;
 	uint32_t off = (uint32_t)seq_diff(c->snd_rtx, c->snd_buf_seq);
 	uint32_t data = off < c->sndq.len ? c->sndq.len - off : 0;
-	uint32_t wnd = c->snd_wnd < c->cwnd ? c->snd_wnd : c->cwnd;
+	uint32_t wnd = c->snd_wnd < c->cc.cwnd ? c->snd_wnd : c->cc.cwnd;
 	uint32_t inflight = (uint32_t)seq_diff(c->snd_rtx, c->snd_una);
 	uint32_t avail = wnd > inflight ? wnd - inflight : 0;
 	uint32_t len = data < c->snd_mss ? data : c->snd_mss;
@@ -352,7 +352,8 @@ void tcp_output(struct synack_stack *s, struct synack_tcb *c, bool force_ack)
 		uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq);
 		bool unsent = off < c->sndq.len;
 		if (unsent && c->snd_nxt == c->snd_una && c->snd_wnd == 0 &&
-		    !synack_timer_armed(&c->t_rtx))
+		    !tcp_timer_armed(c, SYNACK_TIMER_RETRANSMIT) &&
+		    !tcp_timer_armed(c, SYNACK_TIMER_PERSIST))
 			tcp_arm_persist(s, c);
 	}
 	if (!sent && force_ack)

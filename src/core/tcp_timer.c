@@ -1,11 +1,24 @@
-/* Connection timers, as absolute deadlines in the stack's timer wheel. Each tcb embeds three:
+/* Connection timers, as a table of kinds (OpenBSD's tcp_timer.h: t_timer[] indexed by kind,
+ * tcptimers[] names, one handler per kind). Each kind has a name and a handler in
+ * tcp_timers[] below; the names are the ones synack_timer_name() returns and traces show.
  *
- *   t_rtx    RETRANSMIT (SYN, SYN-ACK, data, FIN; RFC 6298) or PERSIST (zero-window probe,
- *            RFC 9293 §3.8.6.1) — never both at once: persist runs only when nothing is in
- *            flight;
- *   t_keep   KEEPALIVE (RFC 1122 §4.2.3.6);
- *   t_close  TIME_WAIT (2*MSL, RFC 9293 §3.6) or FIN_WAIT_2 (an orphan's timeout, Linux's
- *            tcp_fin_timeout).
+ *   RETRANSMIT  SYN, SYN-ACK, data, FIN (RFC 6298)
+ *   PERSIST     zero-window probe (RFC 9293 §3.8.6.1); never together with RETRANSMIT:
+ *               persist runs only when nothing is in flight, arming one disarms the other
+ *   KEEPALIVE   RFC 1122 §4.2.3.6
+ *   TIME_WAIT   2*MSL (RFC 9293 §3.6)
+ *   FIN_WAIT_2  an orphan's timeout (Linux's tcp_fin_timeout); TIME_WAIT replaces it
+ *   DELACK      named, not implemented yet (no handler: arming it is a loud bug)
+ *
+ * A tcb keeps one absolute deadline per kind (timer_at[], TCP_TIMER_OFF when disarmed) and
+ * ONE wheel entry, armed at the earliest of them. The owner of a fired entry is the tcb that
+ * embeds it (one member: no tag to get wrong) and the kind is the index of the earliest due
+ * deadline, so a kind can never be run against the wrong slot. One entry per connection
+ * instead of one per kind keeps the tcb small (6 deadlines + 1 entry = 80 bytes, against 96
+ * for the three shared entries before and 192 for an entry per kind) for the million
+ * connections of a later issue. Several kinds due at once fire one per wheel pop, earliest
+ * first (ties: lowest kind first), re-arming the entry at the next deadline in between, so
+ * they interleave with other connections' timers in deadline order as separate entries did.
  *
  * RTO (RFC 6298 §2): the first sample R sets SRTT = R, RTTVAR = R/2; later ones
  *   RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R|,  SRTT = 7/8 SRTT + 1/8 R;
@@ -57,6 +70,49 @@ static bool user_timeout_expired(const struct synack_stack *s, const struct syna
 	return c->user_timeout_ms && c->retries > 0 && s->now_us >= user_deadline(c);
 }
 
+static void timer_sync(struct synack_stack *s, struct synack_tcb *c)
+{
+	uint64_t first = TCP_TIMER_OFF;
+	for (unsigned k = 0; k < SYNACK_TIMER_COUNT; k++)
+		if (c->timer_at[k] < first)
+			first = c->timer_at[k];
+	if (first == TCP_TIMER_OFF)
+		synack_wheel_cancel(&s->wheel, &c->timer);
+	else if (!synack_timer_armed(&c->timer) || c->timer.deadline_us != first)
+		synack_wheel_arm(&s->wheel, &c->timer, first);
+}
+
+void tcp_timers_init(struct synack_tcb *c)
+{
+	for (unsigned k = 0; k < SYNACK_TIMER_COUNT; k++)
+		c->timer_at[k] = TCP_TIMER_OFF;
+	c->timer.kind = SYNACK_TIMER_COUNT; /* the entry stands for every kind */
+}
+
+void tcp_timer_arm(struct synack_stack *s, struct synack_tcb *c, enum synack_timer_kind k,
+		   uint64_t at_us)
+{
+	SYNACK_ASSERT((unsigned)k < SYNACK_TIMER_COUNT && tcp_timer_has_handler(k));
+	SYNACK_ASSERT(at_us != TCP_TIMER_OFF);
+	c->timer_at[k] = at_us;
+	timer_sync(s, c);
+}
+
+void tcp_timer_cancel(struct synack_stack *s, struct synack_tcb *c, enum synack_timer_kind k)
+{
+	if (c->timer_at[k] == TCP_TIMER_OFF)
+		return;
+	c->timer_at[k] = TCP_TIMER_OFF;
+	timer_sync(s, c);
+}
+
+void tcp_cancel_rtx(struct synack_stack *s, struct synack_tcb *c)
+{
+	c->timer_at[SYNACK_TIMER_RETRANSMIT] = TCP_TIMER_OFF;
+	c->timer_at[SYNACK_TIMER_PERSIST] = TCP_TIMER_OFF;
+	timer_sync(s, c);
+}
+
 void tcp_arm_rtx(struct synack_stack *s, struct synack_tcb *c)
 {
 	uint64_t at = s->now_us + c->rto_us;
@@ -64,39 +120,42 @@ void tcp_arm_rtx(struct synack_stack *s, struct synack_tcb *c)
 	 * timeout, so the connection is given up on time. */
 	if (c->user_timeout_ms && c->retries > 0 && user_deadline(c) < at)
 		at = user_deadline(c) > s->now_us ? user_deadline(c) : s->now_us;
-	c->t_rtx.kind = SYNACK_TIMER_RETRANSMIT;
-	synack_wheel_arm(&s->wheel, &c->t_rtx, at);
+	c->timer_at[SYNACK_TIMER_PERSIST] = TCP_TIMER_OFF;
+	tcp_timer_arm(s, c, SYNACK_TIMER_RETRANSMIT, at);
 }
 
 void tcp_arm_persist(struct synack_stack *s, struct synack_tcb *c)
 {
 	uint32_t shift = c->retries < 16 ? c->retries : 16;
-	c->t_rtx.kind = SYNACK_TIMER_PERSIST;
-	synack_wheel_arm(&s->wheel, &c->t_rtx, s->now_us + rto_clamp(s, (uint64_t)c->rto_us << shift));
+	c->timer_at[SYNACK_TIMER_RETRANSMIT] = TCP_TIMER_OFF;
+	tcp_timer_arm(s, c, SYNACK_TIMER_PERSIST,
+		      s->now_us + rto_clamp(s, (uint64_t)c->rto_us << shift));
 }
 
 void tcp_arm_keepalive(struct synack_stack *s, struct synack_tcb *c)
 {
 	if (!c->keepalive) {
-		synack_wheel_cancel(&s->wheel, &c->t_keep);
+		tcp_timer_cancel(s, c, SYNACK_TIMER_KEEPALIVE);
 		return;
 	}
-	c->t_keep.kind = SYNACK_TIMER_KEEPALIVE;
-	synack_wheel_arm(&s->wheel, &c->t_keep, c->last_rx_us + (uint64_t)c->keep_idle_s * 1000000u);
+	tcp_timer_arm(s, c, SYNACK_TIMER_KEEPALIVE,
+		      c->last_rx_us + (uint64_t)c->keep_idle_s * 1000000u);
 }
 
+/* TIME_WAIT and FIN_WAIT_2 share the close of a connection: arming one disarms the other. */
 void tcp_arm_close(struct synack_stack *s, struct synack_tcb *c, enum synack_timer_kind k,
 		   uint64_t after_us)
 {
-	c->t_close.kind = k;
-	synack_wheel_arm(&s->wheel, &c->t_close, s->now_us + after_us);
+	SYNACK_ASSERT(k == SYNACK_TIMER_TIME_WAIT || k == SYNACK_TIMER_FIN_WAIT_2);
+	c->timer_at[SYNACK_TIMER_TIME_WAIT] = TCP_TIMER_OFF;
+	c->timer_at[SYNACK_TIMER_FIN_WAIT_2] = TCP_TIMER_OFF;
+	tcp_timer_arm(s, c, k, s->now_us + after_us);
 }
 
 void tcp_cancel_timers(struct synack_stack *s, struct synack_tcb *c)
 {
-	synack_wheel_cancel(&s->wheel, &c->t_rtx);
-	synack_wheel_cancel(&s->wheel, &c->t_keep);
-	synack_wheel_cancel(&s->wheel, &c->t_close);
+	tcp_timers_init(c);
+	synack_wheel_cancel(&s->wheel, &c->timer);
 }
 
 void tcp_enter_time_wait(struct synack_stack *s, struct synack_tcb *c)
@@ -104,8 +163,9 @@ void tcp_enter_time_wait(struct synack_stack *s, struct synack_tcb *c)
 	if (c->state == SYNACK_TIME_WAIT) {
 		if (c->fd < 0)
 			tcb_free_buffers(s, c);
-		synack_wheel_cancel(&s->wheel, &c->t_rtx);
-		synack_wheel_cancel(&s->wheel, &c->t_keep);
+		c->timer_at[SYNACK_TIMER_RETRANSMIT] = TCP_TIMER_OFF;
+		c->timer_at[SYNACK_TIMER_PERSIST] = TCP_TIMER_OFF;
+		c->timer_at[SYNACK_TIMER_KEEPALIVE] = TCP_TIMER_OFF;
 		tcp_arm_close(s, c, SYNACK_TIMER_TIME_WAIT, 2 * ms_to_us(s->cfg.msl_ms));
 		return;
 	}
@@ -159,8 +219,7 @@ static void rtx_data(struct synack_stack *s, struct synack_tcb *c)
 	}
 	stack_count(s, SYNACK_CTR_TCPTimeouts);
 	uint32_t flight = (uint32_t)seq_diff(c->snd_max, c->snd_una);
-	c->ssthresh = flight / 2 > 2u * c->snd_mss ? flight / 2 : 2u * c->snd_mss;
-	c->cwnd = c->snd_mss;
+	c->cc.ops->on_rto(&c->cc, c->snd_mss, flight);
 	c->dupacks = 0;
 	c->in_recovery = false;
 	backoff(s, c);
@@ -199,8 +258,7 @@ static void on_keepalive(struct synack_stack *s, struct synack_tcb *c)
 	uint64_t idle_us = (uint64_t)c->keep_idle_s * 1000000u;
 	if (c->snd_una != c->snd_max || c->sndq.len > 0) {
 		/* Linux: no probes while data is outstanding; look again after another idle. */
-		c->t_keep.kind = SYNACK_TIMER_KEEPALIVE;
-		synack_wheel_arm(&s->wheel, &c->t_keep, s->now_us + idle_us);
+		tcp_timer_arm(s, c, SYNACK_TIMER_KEEPALIVE, s->now_us + idle_us);
 		return;
 	}
 	if (c->keep_probes == 0 && s->now_us - c->last_rx_us < idle_us) {
@@ -223,53 +281,74 @@ static void on_keepalive(struct synack_stack *s, struct synack_tcb *c)
 	tcp_send_probe(s, c, c->snd_nxt - 1);
 	c->keep_probes++;
 	stack_count(s, SYNACK_CTR_TCPKeepAlive);
-	c->t_keep.kind = SYNACK_TIMER_KEEPALIVE;
-	synack_wheel_arm(&s->wheel, &c->t_keep, s->now_us + (uint64_t)c->keep_intvl_s * 1000000u);
+	tcp_timer_arm(s, c, SYNACK_TIMER_KEEPALIVE,
+		      s->now_us + (uint64_t)c->keep_intvl_s * 1000000u);
 }
 
-static struct synack_tcb *timer_owner(struct synack_timer *t)
+/* RETRANSMIT: the opening handshake's retries, or data. */
+static void on_retransmit(struct synack_stack *s, struct synack_tcb *c)
 {
-	switch (t->kind) {
-	case SYNACK_TIMER_RETRANSMIT:
-	case SYNACK_TIMER_PERSIST:
-		return SYNACK_container_of(t, struct synack_tcb, t_rtx);
-	case SYNACK_TIMER_KEEPALIVE:
-		return SYNACK_container_of(t, struct synack_tcb, t_keep);
-	default:
-		return SYNACK_container_of(t, struct synack_tcb, t_close);
-	}
+	if (c->state == SYNACK_SYN_SENT || c->state == SYNACK_SYN_RECEIVED)
+		rtx_opening(s, c);
+	else
+		rtx_data(s, c);
+}
+
+static void on_time_wait(struct synack_stack *s, struct synack_tcb *c)
+{
+	stack_count(s, SYNACK_CTR_TW);
+	tcp_done(s, c, 0);
+}
+
+static void on_fin_wait_2(struct synack_stack *s, struct synack_tcb *c) { tcp_done(s, c, 0); }
+
+/* The table of kinds. `traced`: the firing is traced before the handler runs; the keepalive
+ * timer is re-armed lazily (not on every segment) and traces itself only when it acts. */
+static const struct {
+	const char *name;
+	void (*fire)(struct synack_stack *s, struct synack_tcb *c);
+	bool traced;
+} tcp_timers[SYNACK_TIMER_COUNT] = {
+	[SYNACK_TIMER_RETRANSMIT] = {"retransmit", on_retransmit, true},
+	[SYNACK_TIMER_PERSIST] = {"persist", on_persist, true},
+	[SYNACK_TIMER_KEEPALIVE] = {"keepalive", on_keepalive, false},
+	[SYNACK_TIMER_TIME_WAIT] = {"time-wait", on_time_wait, true},
+	[SYNACK_TIMER_FIN_WAIT_2] = {"fin-wait-2", on_fin_wait_2, true},
+	[SYNACK_TIMER_DELACK] = {"delack", NULL, true},
+};
+
+bool tcp_timer_has_handler(enum synack_timer_kind k)
+{
+	return (unsigned)k < SYNACK_TIMER_COUNT && tcp_timers[k].fire != NULL;
+}
+
+const char *synack_timer_name(enum synack_timer_kind k)
+{
+	return (unsigned)k < SYNACK_TIMER_COUNT && tcp_timers[k].name ? tcp_timers[k].name : "?";
+}
+
+/* The earliest due kind (ties: the lowest), or SYNACK_TIMER_COUNT when none is due. */
+static unsigned timer_due(const struct synack_tcb *c, uint64_t now_us)
+{
+	unsigned due = SYNACK_TIMER_COUNT;
+	for (unsigned k = 0; k < SYNACK_TIMER_COUNT; k++)
+		if (c->timer_at[k] <= now_us && (due == SYNACK_TIMER_COUNT || c->timer_at[k] < c->timer_at[due]))
+			due = k;
+	return due;
 }
 
 void tcp_timer_fire(struct synack_stack *s, struct synack_timer *t)
 {
-	struct synack_tcb *c = timer_owner(t);
+	struct synack_tcb *c = SYNACK_container_of(t, struct synack_tcb, timer);
+	unsigned k = timer_due(c, s->now_us);
+	SYNACK_ASSERT(k < SYNACK_TIMER_COUNT); /* the entry sits at the earliest deadline */
+	if (k == SYNACK_TIMER_COUNT)
+		return;
+	c->timer_at[k] = TCP_TIMER_OFF;
+	timer_sync(s, c); /* the next kind's deadline, before the handler may re-arm */
 	if (c->dead)
 		return;
-	/* The keepalive timer is re-armed lazily (not on every segment): it traces itself
-	 * only when it acts. */
-	if (t->kind != SYNACK_TIMER_KEEPALIVE)
-		stack_trace_timer(s, tcb_tuple(c), (enum synack_timer_kind)t->kind);
-	switch (t->kind) {
-	case SYNACK_TIMER_RETRANSMIT:
-		if (c->state == SYNACK_SYN_SENT || c->state == SYNACK_SYN_RECEIVED)
-			rtx_opening(s, c);
-		else
-			rtx_data(s, c);
-		break;
-	case SYNACK_TIMER_PERSIST:
-		on_persist(s, c);
-		break;
-	case SYNACK_TIMER_KEEPALIVE:
-		on_keepalive(s, c);
-		break;
-	case SYNACK_TIMER_TIME_WAIT:
-		stack_count(s, SYNACK_CTR_TW);
-		tcp_done(s, c, 0);
-		break;
-	case SYNACK_TIMER_FIN_WAIT_2:
-		tcp_done(s, c, 0);
-		break;
-	default:
-		break;
-	}
+	if (tcp_timers[k].traced)
+		stack_trace_timer(s, tcb_tuple(c), (enum synack_timer_kind)k);
+	tcp_timers[k].fire(s, c);
 }

@@ -4,6 +4,8 @@
  *   setsockopt(4, SOL_SOCKET, SO_LINGER, {onoff=1, linger=0}, 8) = 0
  *   getsockopt(3, SOL_SOCKET, SO_ERROR, [ECONNREFUSED], [4]) = 0
  *   getsockopt(4, SOL_TCP, TCP_INFO, {tcpi_state=TCP_ESTABLISHED, tcpi_unacked=1}, ...) = 0
+ *   setsockopt(3, IPPROTO_TCP, TCP_CONGESTION, "reno", 4) = 0
+ *   getsockopt(3, IPPROTO_TCP, TCP_CONGESTION, "reno", [16]) = 0
  *   poll([{fd=4, events=POLLIN, revents=POLLIN}], 1, 0) = 1
  *
  * A value written in getsockopt or a revents written in poll is checked; `...` is not.
@@ -61,7 +63,17 @@ int drill_sockopt_set(struct drill_run *r, const struct drill_event *ev, int fd,
 	const struct drill_expr *val = arg(ev, 3);
 	const struct drill_expr *on = field(val, "onoff", "l_onoff");
 	const struct drill_expr *lg = field(val, "linger", "l_linger");
-	if (on || lg) {
+	if (val && val->kind == DRILL_EX_STRING) {
+		/* A string value (TCP_CONGESTION): its bytes, without a NUL unless len says so. */
+		size_t n = strlen(val->text);
+		if (n >= sizeof u.raw) {
+			drill_fail(r, ev, "setsockopt(): string value longer than %zu bytes",
+				   sizeof u.raw - 1);
+			return -1;
+		}
+		memcpy(u.raw, val->text, n);
+		natural = n;
+	} else if (on || lg) {
 		int64_t a = 0, b = 0;
 		if ((on && drill_eval(r, ev, on, &a) < 0) || (lg && drill_eval(r, ev, lg, &b) < 0))
 			return -1;
@@ -180,6 +192,36 @@ static int check_tcp_info(struct drill_run *r, const struct drill_event *ev, int
 	return 0;
 }
 
+/* getsockopt(fd, level, name, "text", [len]): the bytes returned are text, NUL-padded to
+ * the length returned (TCP_CONGESTION, as Linux). len defaults to 16. */
+static int check_string(struct drill_run *r, const struct drill_event *ev, int fd, int64_t level,
+			int64_t name, const struct drill_expr *want, int64_t *ret)
+{
+	char buf[64];
+	int64_t cap = 16;
+	const struct drill_expr *lenarg = arg(ev, 4);
+	if (lenarg && lenarg->kind == DRILL_EX_ARRAY && lenarg->n == 1 &&
+	    drill_eval(r, ev, lenarg->items[0], &cap) < 0)
+		return -1;
+	if (cap < 0 || cap > (int64_t)sizeof buf)
+		cap = sizeof buf;
+	memset(buf, 0, sizeof buf);
+	size_t len = (size_t)cap;
+	*ret = synack_getsockopt(r->stack, fd, (int)level, (int)name, buf, &len);
+	if (*ret < 0)
+		return 0;
+	char exp[64];
+	memset(exp, 0, sizeof exp);
+	size_t n = strlen(want->text);
+	memcpy(exp, want->text, n < sizeof exp ? n : sizeof exp);
+	if (memcmp(buf, exp, len) != 0 || (n > len)) {
+		drill_fail(r, ev, "getsockopt(): wrong value: expected \"%s\" but synack gave "
+			   "\"%.*s\"", want->text, (int)len, buf);
+		return -1;
+	}
+	return 0;
+}
+
 int drill_sockopt_get(struct drill_run *r, const struct drill_event *ev, int fd, int64_t *ret)
 {
 	int64_t level, name;
@@ -188,6 +230,8 @@ int drill_sockopt_get(struct drill_run *r, const struct drill_event *ev, int fd,
 	const struct drill_expr *want = arg(ev, 3);
 	if (level == 6 && name == TCP_INFO_NAME)
 		return check_tcp_info(r, ev, fd, want, ret);
+	if (want && want->kind == DRILL_EX_STRING)
+		return check_string(r, ev, fd, level, name, want, ret);
 	union {
 		int i;
 		struct synack_linger l;

@@ -75,7 +75,7 @@ static const struct tunable table[] = {
 	T2("tcp_dsack", UNMODELLED, 0, "D-SACK (RFC 2883)"),
 	T2("tcp_fack", UNMODELLED, 0, "FACK"),
 	T2("tcp_reordering", UNMODELLED, 0, "a reordering degree (synack's dupthresh is 3)"),
-	T2("tcp_congestion_control", UNMODELLED, 0, "congestion control choice (synack: NewReno)"),
+	T2("tcp_congestion_control", UNMODELLED, 0, "this controller (synack runs NewReno, \"reno\")"),
 	T2("tcp_slow_start_after_idle", UNMODELLED, 0, "slow start after idle"),
 	T2("tcp_early_retrans", UNMODELLED, 0, "TLP / early retransmit"),
 	T2("tcp_recovery", UNMODELLED, 0, "RACK loss detection"),
@@ -156,6 +156,11 @@ int drill_sysctl_set(const char *name, const char *value, struct synack_config *
 	if (!t) {
 		drill_buf_printf(why, "sysctl %s has no synack equivalent", name);
 		return 0;
+	}
+	if (!strcmp(t->name, "tcp_congestion_control") && strlen(value) < sizeof cfg->congestion &&
+	    (!strcmp(value, "reno") || !strcmp(value, "newreno"))) {
+		snprintf(cfg->congestion, sizeof cfg->congestion, "reno");
+		return 1;
 	}
 	if (!strcmp(t->name, "net.inet.tcp.rfc1323")) {
 		long x;
