@@ -81,6 +81,8 @@ struct synack_config {
 	uint8_t syncookies;          /* 0 never, 1 when the SYN queue is full (default), 2 always */
 	uint32_t challenge_ack_limit; /* RFC 5961 challenge ACKs per second per connection: 1000 */
 	uint32_t notsent_lowat;      /* tcp_notsent_lowat: UINT32_MAX (no limit) */
+	uint8_t ecn;                 /* tcp_ecn (RFC 3168): 0 off, 1 ask on active opens and
+				      * accept, 2 accept when asked (default, as Linux) */
 	/* The default congestion controller, by name (Linux's tcp_congestion_control): "reno"
 	 * (NewReno, RFC 5681 + RFC 6582), the only one so far. Empty: the default. A socket
 	 * picks another with TCP_CONGESTION. */

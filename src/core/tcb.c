@@ -192,6 +192,7 @@ void tcb_reset_connection(struct synack_stack *s, struct synack_tcb *c)
 	c->sacked.n = 0;
 	c->ooo_fin = false;
 	c->neor = 0;
+	c->ecn_ok = c->ecn_asked = c->ece_pending = c->cwr_pending = c->in_cwr = false;
 	c->snd_wnd = c->max_snd_wnd = 0;
 	c->snd_wl1 = c->snd_wl2 = 0;
 	c->rcv_nxt = c->irs = c->rcv_adv = 0;

@@ -54,6 +54,10 @@ struct synack_tcb {
 	uint32_t notsent_lowat; /* TCP_NOTSENT_LOWAT (0: the stack's tcp_notsent_lowat) */
 	uint32_t user_timeout_ms; /* TCP_USER_TIMEOUT: 0 = off */
 	uint64_t rtx_start_us;    /* when the data being retransmitted was first sent */
+	/* ECN (RFC 3168): negotiated; our SYN asked for it; ECE to echo until the peer's CWR;
+	 * CWR to set on the next new data; the window of one reduction (until cwr_high). */
+	bool ecn_ok, ecn_asked, ece_pending, cwr_pending, in_cwr;
+	seq_t cwr_high;
 	/* MSG_EOR: ends of records in the send queue, oldest first; no segment crosses one. */
 	seq_t eor[8];
 	uint8_t neor;

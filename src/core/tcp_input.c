@@ -112,6 +112,9 @@ static void child_init(struct synack_stack *s, struct synack_tcb *l, struct syna
 	c->snd_sml = c->iss;
 	c->snd_buf_seq = seq_add(c->iss, 1);
 	negotiate(s, c, &seg->opts);
+	/* RFC 3168 §6.1.1: an ECN-setup SYN has ECE and CWR; tcp_ecn 1 or 2 agrees. */
+	c->ecn_ok = s->cfg.ecn && (seg->flags & (SYNACK_TH_ECE | SYNACK_TH_CWR)) ==
+					   (SYNACK_TH_ECE | SYNACK_TH_CWR);
 	c->snd_wnd = seg->win; /* RFC 7323 §2.2: the window of a SYN is never scaled */
 	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = seg->seq;
@@ -313,6 +316,10 @@ static void input_syn_sent(struct synack_stack *s, struct synack_tcb *c, struct 
 	negotiate(s, c, &seg->opts);
 	if (ack_ok) {
 		c->snd_una = seg->ack;
+		/* RFC 3168 §6.1.1: our ECN-setup SYN answered by an ECN-setup SYN-ACK (ECE
+		 * without CWR) */
+		c->ecn_ok = c->ecn_asked && (seg->flags & (SYNACK_TH_ECE | SYNACK_TH_CWR)) ==
+							SYNACK_TH_ECE;
 		/* "If SND.UNA > ISS (our SYN has been ACKed), change the connection state to
 		 * ESTABLISHED" */
 		if (c->ts_ok && seg->opts.ts_ecr && c->retries == 0) {
@@ -652,6 +659,24 @@ static bool simultaneous_synack(struct synack_stack *s, struct synack_tcb *c, st
 	return true;
 }
 
+/* RFC 3168 §6.1.3: a CE mark makes every ACK carry ECE (and go at once), until a segment with
+ * CWR says the sender has reduced its window. */
+static void ecn_input(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
+{
+	if (rx->ecn == 3)
+		stack_count(s, SYNACK_CTR_InCEPkts);
+	else if (rx->ecn == 2)
+		stack_count(s, SYNACK_CTR_InECT0Pkts);
+	if (!c->ecn_ok)
+		return;
+	if (has(rx, SYNACK_TH_CWR))
+		c->ece_pending = false;
+	if (rx->ecn == 3) {
+		c->ece_pending = true;
+		rx->ack_now = true;
+	}
+}
+
 static void input_synchronized(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 {
 	if (time_wait_reopen(s, c, rx) || simultaneous_synack(s, c, rx))
@@ -666,6 +691,7 @@ static void input_synchronized(struct synack_stack *s, struct synack_tcb *c, str
 	if (paws_reject(s, c, rx) || !check_sequence(s, c, rx))
 		return;
 	update_ts_recent(c, rx->seg);
+	ecn_input(s, c, rx);
 	if (!check_rst(s, c, rx) || !check_syn(s, c, rx) || !check_ack(s, c, rx))
 		return;
 	if (syn_text_deliver(c))
@@ -717,6 +743,7 @@ void tcp_input(struct synack_stack *s, const struct synack_ipv4 *ip, const uint8
 		.frame_len = frame_len,
 		.seg_len = (uint32_t)seg.len + !!(seg.flags & SYNACK_TH_SYN) +
 			   !!(seg.flags & SYNACK_TH_FIN),
+		.ecn = (uint8_t)(ip->tos & 3),
 	};
 	if ((seg.flags & (SYNACK_TH_SYN | SYNACK_TH_RST)) == (SYNACK_TH_SYN | SYNACK_TH_RST) ||
 	    seg.sport == 0 || seg.dport == 0) {

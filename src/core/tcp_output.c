@@ -103,19 +103,30 @@ static void seg_init(const struct synack_tcb *c, struct synack_tcp_seg *seg, seq
 	seg->flags = flags;
 	if (flags & SYNACK_TH_ACK)
 		seg->ack = c->rcv_nxt;
+	/* RFC 3168 §6.1.3: after a CE mark, every ACK carries ECE until the peer's CWR. */
+	if ((flags & SYNACK_TH_ACK) && !(flags & SYNACK_TH_SYN) && c->ece_pending)
+		seg->flags |= SYNACK_TH_ECE;
 }
 
 /* Every segment of a connection leaves with its IP header fields: IP_TTL, IP_TOS, and DF
  * unless IP_MTU_DISCOVER says DONT or OMIT (ip(7)). */
-static void conn_emit(struct synack_stack *s, struct synack_tcb *c,
-		      const struct synack_tcp_seg *seg, bool retx)
+static void conn_emit_ect(struct synack_stack *s, struct synack_tcb *c,
+			  const struct synack_tcp_seg *seg, bool retx, bool ect)
 {
 	struct stack_ip_fields ip = {
 		.ttl = c->ip_ttl,
-		.tos = c->ip_tos,
+		.tos = (uint8_t)(c->ip_tos | (ect ? 2 : 0)), /* ECT(0), RFC 3168 §5 */
 		.df = c->pmtudisc != SYNACK_IP_PMTUDISC_DONT && c->pmtudisc != SYNACK_IP_PMTUDISC_OMIT,
 	};
 	stack_emit_tcp_ip(s, tcb_tuple(c), seg, retx, &ip);
+}
+
+/* Not-ECT: SYNs, SYN-ACKs, pure ACKs, probes, resets, retransmissions (RFC 3168 §6.1.1,
+ * §6.1.4, §6.1.5). */
+static void conn_emit(struct synack_stack *s, struct synack_tcb *c,
+		      const struct synack_tcp_seg *seg, bool retx)
+{
+	conn_emit_ect(s, c, seg, retx, false);
 }
 
 void tcp_send_syn(struct synack_stack *s, struct synack_tcb *c, bool retx)
@@ -123,6 +134,14 @@ void tcp_send_syn(struct synack_stack *s, struct synack_tcb *c, bool retx)
 	bool synack = c->state == SYNACK_SYN_RECEIVED;
 	struct synack_tcp_seg seg;
 	seg_init(c, &seg, c->iss, synack ? SYNACK_TH_SYN | SYNACK_TH_ACK : SYNACK_TH_SYN);
+	/* RFC 3168 §6.1.1: an ECN-setup SYN carries ECE and CWR (tcp_ecn=1), an ECN-setup
+	 * SYN-ACK ECE alone (when the SYN asked and we agreed). */
+	if (!synack && !retx)
+		c->ecn_asked = s->cfg.ecn == 1;
+	if (!synack && c->ecn_asked)
+		seg.flags |= SYNACK_TH_ECE | SYNACK_TH_CWR;
+	if (synack && c->ecn_ok)
+		seg.flags |= SYNACK_TH_ECE;
 	seg.win = syn_window(s, c);
 	struct synack_tcp_opts *o = &seg.opts;
 	o->has_mss = true;
@@ -230,6 +249,13 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 	seg.len = len;
 	bool retx = seq_lt(seq, c->snd_max);
 	seq_t end = seq_add(seq, len + fin);
+	/* RFC 3168 §6.1.2/§6.1.5: new data of an ECN connection is ECT(0), and the first new
+	 * data after a reduction carries CWR. */
+	bool ect = c->ecn_ok && len > 0 && !retx;
+	if (ect && c->cwr_pending) {
+		seg.flags |= SYNACK_TH_CWR;
+		c->cwr_pending = false;
+	}
 	if (retx) {
 		c->total_retrans++;
 		c->rtt_timing = false; /* Karn: no sample from a retransmitted segment */
@@ -238,7 +264,7 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 		c->rtt_seq = seq;
 		c->rtt_start_us = s->now_us;
 	}
-	conn_emit(s, c, &seg, retx);
+	conn_emit_ect(s, c, &seg, retx, ect);
 	if (len < c->snd_mss)
 		c->snd_sml = seq_max(c->snd_sml, end);
 	if (seq_gt(end, c->snd_nxt))

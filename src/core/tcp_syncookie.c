@@ -62,8 +62,12 @@ bool syncookie_syn(struct synack_stack *s, struct synack_tcb *l, const struct rx
 			.wscale_ok = s->cfg.window_scaling && in->has_wscale,
 			.snd_wscale = in->wscale > 14 ? 14 : in->wscale,
 			.sack_ok = s->cfg.sack && in->sack_ok,
-			.ecn_ok = false, /* synack does not negotiate ECN */
+			/* Linux (cookie_ecn_ok): the ECN agreement rides in the timestamp */
+			.ecn_ok = s->cfg.ecn && (syn->flags & (SYNACK_TH_ECE | SYNACK_TH_CWR)) ==
+							(SYNACK_TH_ECE | SYNACK_TH_CWR),
 		};
+		if (co.ecn_ok)
+			out.flags |= SYNACK_TH_ECE;
 		uint32_t now_ms = (uint32_t)(s->now_us / 1000);
 		out.opts.has_ts = true;
 		out.opts.ts_val = synack_cookie_ts_encode(
@@ -107,6 +111,8 @@ static bool rebuild_syn(const struct synack_stack *s, const struct synack_tcp_se
 	syn->opts.sack_ok = co.sack_ok;
 	syn->opts.has_wscale = co.wscale_ok;
 	syn->opts.wscale = co.snd_wscale;
+	if (co.ecn_ok) /* the SYN was ECN-setup and we agreed: child_init agrees again */
+		syn->flags |= SYNACK_TH_ECE | SYNACK_TH_CWR;
 	return true;
 }
 
