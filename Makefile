@@ -87,6 +87,15 @@ check-core-purity: $(CORE_OBJS)
 	if [ -n "$$bad" ]; then echo "core-purity: src/core+src/util reference OS symbols:"; echo "$$bad" | sed 's/^/  /'; exit 1; fi; \
 	echo "core-purity: src/core+src/util reference no OS symbol (only: $(CORE_ALLOWED))"
 
+# Who may include whom: scripts/layers.txt, enforced on every #include "..." in src/, tools/
+# and include/synack/ (one line per violation); layers-check proves the check catches breaks.
+.PHONY: check-layers layers-check
+check-layers:
+	@scripts/check-layers.sh && echo "check-layers: every include follows scripts/layers.txt"
+
+layers-check:
+	@tests/layers/run.sh
+
 unit: $(TEST_BINS)
 	@scripts/run-tests.sh $(TEST_BINS)
 
@@ -105,7 +114,7 @@ interop: $(BIN)
 render-check: $(BIN)
 	@tests/render/run.sh $(BIN)
 
-test: all check-core-purity unit drill-check render-check
+test: all check-core-purity check-layers layers-check unit drill-check render-check
 
 sanitize:
 	$(MAKE) SAN=1 test

@@ -130,7 +130,7 @@ static void one_run(const struct synack_config *cfg, uint64_t total, int verify,
 	bench_pair_init(&p, cfg);
 	struct synack_stack *s = p.st[1];
 	int lfd = synack_socket(s);
-	struct synack_endpoint ep = {0, PORT};
+	struct synack_endpoint ep = {synack_addr_v4(0), PORT};
 	if (lfd < 0 || synack_bind(s, lfd, &ep) < 0 || synack_listen(s, lfd, 16) < 0) {
 		fprintf(stderr, "datapath: listener setup failed\n");
 		exit(1);

@@ -76,7 +76,7 @@ static void one_run(long n, struct result *r)
 	struct bench_pair p;
 	bench_pair_init(&p, &cfg);
 	int lfd = synack_socket(p.st[1]);
-	struct synack_endpoint ep = {0, PORT};
+	struct synack_endpoint ep = {synack_addr_v4(0), PORT};
 	if (lfd < 0 || synack_bind(p.st[1], lfd, &ep) < 0 || synack_listen(p.st[1], lfd, 4096) < 0)
 		exit(1);
 	size_t b0 = synack_stack_live_bytes(p.st[0]);

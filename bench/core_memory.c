@@ -40,7 +40,7 @@ static long in_state(struct synack_stack *s, enum synack_tcp_state st)
 static int listener(struct synack_stack *s, int backlog)
 {
 	int fd = synack_socket(s);
-	struct synack_endpoint ep = {0, PORT};
+	struct synack_endpoint ep = {synack_addr_v4(0), PORT};
 	if (fd < 0 || synack_bind(s, fd, &ep) < 0 || synack_listen(s, fd, backlog) < 0) {
 		fprintf(stderr, "memory: listener setup failed\n");
 		exit(1);
@@ -119,7 +119,7 @@ static void syn_queue(long n)
 	struct synack_config cfg;
 	synack_config_default(&cfg);
 	cfg.name = "server";
-	cfg.addr = BENCH_SERVER_ADDR;
+	synack_config_add_addr(&cfg, synack_addr_v4(BENCH_SERVER_ADDR), 24);
 	cfg.allocator = bench_allocator(&a);
 	cfg.output = count_output;
 	cfg.max_sockets = (uint32_t)n + 16;

@@ -25,6 +25,9 @@
 
 #include "core_util.h"
 
+/* A pointer to the IPv4 address x (host order) as a synack_addr, for the codec. */
+#define ST_V4(x) (&(const struct synack_addr[1]){synack_addr_v4(x)}[0])
+
 #define SERVER 0x0A000002u
 #define PORT 80
 
@@ -47,7 +50,7 @@ static void output(void *ctx, const uint8_t *frame, size_t len)
 	size_t tlen;
 	struct synack_tcp_seg seg;
 	if (synack_ipv4_parse(frame, len, &ip, &tcp, &tlen) < 0 ||
-	    synack_tcp_parse(tcp, tlen, ip.src, ip.dst, false, &seg) < 0)
+	    synack_tcp_parse(tcp, tlen, ST_V4(ip.src), ST_V4(ip.dst), false, &seg) < 0)
 		return;
 	if ((seg.flags & (SYNACK_TH_SYN | SYNACK_TH_ACK)) == (SYNACK_TH_SYN | SYNACK_TH_ACK))
 		w->last_synack_seq = seg.seq;
@@ -66,7 +69,7 @@ static void setup(struct world *w, long n, uint32_t buf)
 	struct synack_config cfg;
 	synack_config_default(&cfg);
 	cfg.name = "server";
-	cfg.addr = SERVER;
+	synack_config_add_addr(&cfg, synack_addr_v4(SERVER), 24);
 	cfg.seed = 7;
 	memset(cfg.secret, 0x3c, sizeof cfg.secret);
 	cfg.allocator = bench_allocator(&w->alloc);
@@ -84,7 +87,7 @@ static void setup(struct world *w, long n, uint32_t buf)
 	w->now = 1000000;
 	synack_stack_poll(w->s, w->now);
 	int one = 1, lfd = synack_socket(w->s);
-	struct synack_endpoint ep = {0, PORT};
+	struct synack_endpoint ep = {synack_addr_v4(0), PORT};
 	if (lfd < 0 || synack_bind(w->s, lfd, &ep) < 0 || synack_listen(w->s, lfd, 4096) < 0 ||
 	    synack_setsockopt(w->s, lfd, SYNACK_SOL_SOCKET, SYNACK_SO_KEEPALIVE, &one, sizeof one) <
 		    0) {

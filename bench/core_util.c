@@ -8,6 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* A pointer to the IPv4 address x (host order) as a synack_addr, for the codec. */
+#define ST_V4(x) (&(const struct synack_addr[1]){synack_addr_v4(x)}[0])
+
 #ifndef BENCH_CC
 #define BENCH_CC "unknown"
 #endif
@@ -109,7 +112,8 @@ void bench_pair_init(struct bench_pair *p, const struct synack_config *base)
 	for (int i = 0; i < 2; i++) {
 		struct synack_config cfg = *base;
 		cfg.name = i ? "server" : "client";
-		cfg.addr = i ? BENCH_SERVER_ADDR : BENCH_CLIENT_ADDR;
+		uint32_t a = i ? BENCH_SERVER_ADDR : BENCH_CLIENT_ADDR;
+		synack_config_add_addr(&cfg, synack_addr_v4(a), 24);
 		cfg.seed = 1000 + (uint64_t)i;
 		memset(cfg.secret, 0x5a + i, sizeof cfg.secret);
 		cfg.allocator = bench_allocator(&p->alloc[i]);
@@ -177,7 +181,7 @@ int bench_pair_connect(struct bench_pair *p, int lfd, uint16_t port, int *sfd)
 	int fd = synack_socket(c);
 	if (fd < 0)
 		die("socket", fd);
-	struct synack_endpoint srv = {BENCH_SERVER_ADDR, port};
+	struct synack_endpoint srv = {synack_addr_v4(BENCH_SERVER_ADDR), port};
 	int r = synack_connect(c, fd, &srv);
 	if (r != -EINPROGRESS)
 		die("connect", r);
@@ -203,7 +207,7 @@ size_t bench_craft(uint8_t *out, uint32_t src, uint16_t sport, uint32_t dst, uin
 		seg.opts.has_mss = true;
 		seg.opts.mss = 1460;
 	}
-	int n = synack_tcp_emit(out, 128, src, dst, (uint16_t)seq, &seg);
+	int n = synack_tcp_emit(out, 128, ST_V4(src), ST_V4(dst), (uint16_t)seq, &seg);
 	if (n <= 0) {
 		fprintf(stderr, "bench: synack_tcp_emit failed\n");
 		exit(1);

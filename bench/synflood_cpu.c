@@ -12,6 +12,9 @@
 #include "core/rng.h"
 #include "synack/synack.h"
 
+/* A pointer to the IPv4 address x (host order) as a synack_addr, for the codec. */
+#define ST_V4(x) (&(const struct synack_addr[1]){synack_addr_v4(x)}[0])
+
 #define SERVER 0x0a000002u
 #define FRAME 64
 
@@ -48,7 +51,7 @@ static uint8_t *frames(size_t n, uint8_t flags, size_t *len)
 		if (flags & SYNACK_TH_SYN)
 			s.opts = (struct synack_tcp_opts){.has_mss = true, .mss = 1460};
 		uint32_t src = 0xc6120000u | (uint32_t)synack_rng_below(&r, 0x20000);
-		int l = synack_tcp_emit(buf + i * FRAME, FRAME, src, SERVER, 0, &s);
+		int l = synack_tcp_emit(buf + i * FRAME, FRAME, ST_V4(src), ST_V4(SERVER), 0, &s);
 		if (l <= 0)
 			exit(1);
 		len[i] = (size_t)l;
@@ -60,7 +63,7 @@ static void run(const char *what, int cookies, uint8_t flags, size_t n)
 {
 	struct synack_config cfg;
 	synack_config_default(&cfg);
-	cfg.addr = SERVER;
+	synack_config_add_addr(&cfg, synack_addr_v4(SERVER), 24);
 	cfg.output = out;
 	cfg.syncookies = (uint8_t)cookies;
 	struct synack_stack *s;
@@ -69,7 +72,7 @@ static void run(const char *what, int cookies, uint8_t flags, size_t n)
 	uint64_t t = 1000000;
 	synack_stack_poll(s, t);
 	int l = synack_socket(s);
-	struct synack_endpoint ep = {0, 80};
+	struct synack_endpoint ep = {synack_addr_v4(0), 80};
 	synack_bind(s, l, &ep);
 	synack_listen(s, l, 128);
 	size_t *len = calloc(n, sizeof(size_t));

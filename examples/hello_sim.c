@@ -21,7 +21,7 @@ static struct synack_stack *add_host(struct synack_sim *sim, const char *name, u
 	struct synack_config cfg;
 	synack_config_default(&cfg);
 	cfg.name = name;
-	cfg.addr = addr;
+	synack_config_add_addr(&cfg, synack_addr_v4(addr), 24);
 	struct synack_sim_host_opts opts = {.path = {.delay_us = 10000}};
 	struct synack_stack *st = NULL;
 	int err = synack_sim_add_host(sim, &cfg, &opts, &st);
@@ -41,12 +41,12 @@ int main(void)
 		return 1;
 
 	int lfd = synack_socket(server);
-	struct synack_endpoint any7 = {.addr = 0, .port = 7};
+	struct synack_endpoint any7 = {.addr = synack_addr_v4(0), .port = 7};
 	if (synack_bind(server, lfd, &any7) < 0 || synack_listen(server, lfd, 16) < 0)
 		return 1;
 
 	int cfd = synack_socket(client);
-	struct synack_endpoint srv = {.addr = SERVER_IP, .port = 7};
+	struct synack_endpoint srv = {.addr = synack_addr_v4(SERVER_IP), .port = 7};
 	int rc = synack_connect(client, cfd, &srv);
 	printf("connect: %s\n", rc == -EINPROGRESS ? "in progress" : strerror(-rc));
 

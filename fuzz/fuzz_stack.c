@@ -20,6 +20,9 @@
 
 #include "synack/synack.h"
 
+/* A pointer to the IPv4 address x (host order) as a synack_addr, for the codec. */
+#define ST_V4(x) (&(const struct synack_addr[1]){synack_addr_v4(x)}[0])
+
 #define LOCAL 0x0a000002u
 #define PEER 0x0a000001u
 #define MAX_FD 12
@@ -78,7 +81,7 @@ static void w_output(void *ctx, const uint8_t *frame, size_t len)
 	if (ip.proto != SYNACK_PROTO_TCP)
 		return;
 	struct synack_tcp_seg seg;
-	rc = synack_tcp_parse(tcp, tlen, ip.src, ip.dst, true, &seg);
+	rc = synack_tcp_parse(tcp, tlen, ST_V4(ip.src), ST_V4(ip.dst), true, &seg);
 	FUZZ_ASSERT(rc == 0, "stack sent a bad TCP segment (%d)", rc);
 	FUZZ_ASSERT(!((seg.flags & SYNACK_TH_SYN) && (seg.flags & SYNACK_TH_RST)), "SYN+RST sent");
 	if (seg.flags & SYNACK_TH_RST) {
@@ -184,7 +187,7 @@ static void step_segment(struct world *w, struct fuzz_input *in)
 	seg.opts.raw_len = (uint8_t)n;
 	seg.len = fuzz_bytes(in, 3000, &seg.payload);
 	uint32_t src = (sel & 4) ? PEER + (sel >> 3) : PEER;
-	int len = synack_tcp_emit(w->buf, sizeof(w->buf), src, LOCAL, 1, &seg);
+	int len = synack_tcp_emit(w->buf, sizeof(w->buf), ST_V4(src), ST_V4(LOCAL), 1, &seg);
 	if (len < 0)
 		return;
 	if (sel & 0x80) /* a flipped bit: the checksum must catch it */
@@ -283,14 +286,15 @@ static void step_api(struct world *w, struct fuzz_input *in, uint8_t op)
 {
 	int fd = (int)(fuzz_u8(in) % (MAX_FD + 1)) - 1;
 	uint8_t arg = fuzz_u8(in);
-	struct synack_endpoint ep = {.addr = (arg & 0x80) ? PEER : 0, .port = pick_port(w, arg)};
+	struct synack_endpoint ep = {.addr = synack_addr_v4((arg & 0x80) ? PEER : 0),
+				     .port = pick_port(w, arg)};
 	ssize_t rc = 0;
 	switch (op) {
 	case 0:
 		rc = synack_socket(w->s);
 		break;
 	case 1:
-		ep.addr = (arg & 0x40) ? LOCAL : 0;
+		ep.addr = synack_addr_v4((arg & 0x40) ? LOCAL : 0);
 		rc = synack_bind(w->s, fd, &ep);
 		break;
 	case 2:
@@ -300,7 +304,7 @@ static void step_api(struct world *w, struct fuzz_input *in, uint8_t op)
 		rc = synack_accept(w->s, fd, (arg & 1) ? &ep : NULL);
 		break;
 	case 4:
-		ep.addr = PEER;
+		ep.addr = synack_addr_v4(PEER);
 		rc = synack_connect(w->s, fd, &ep);
 		break;
 	case 5: {
@@ -381,7 +385,7 @@ int synack_fuzz_stack(const uint8_t *data, size_t len)
 	struct synack_config cfg;
 	synack_config_default(&cfg);
 	cfg.name = "fuzz";
-	cfg.addr = LOCAL;
+	synack_config_add_addr(&cfg, synack_addr_v4(LOCAL), 24);
 	cfg.seed = fuzz_u8(&in);
 	memset(cfg.secret, 0x42, sizeof(cfg.secret));
 	cfg.allocator = (struct synack_allocator){w_alloc, w_free, &w};

@@ -16,6 +16,9 @@
 #include "synack/trace.h"
 #include "synack/wire.h"
 
+/* A pointer to the IPv4 address x (host order) as a synack_addr, for the codec. */
+#define ST_V4(x) (&(const struct synack_addr[1]){synack_addr_v4(x)}[0])
+
 #define SRC 0x0a000001u
 #define DST 0x0a000002u
 
@@ -61,7 +64,7 @@ static void reemit(const struct synack_tcp_seg *seg, uint32_t src, uint32_t dst,
 		   const uint8_t *orig_tcp, bool orig_csum_ok)
 {
 	static uint8_t out[65536];
-	int n = synack_tcp_emit(out, sizeof(out), src, dst, 7, seg);
+	int n = synack_tcp_emit(out, sizeof(out), ST_V4(src), ST_V4(dst), 7, seg);
 	FUZZ_ASSERT(n == (int)(SYNACK_IPV4_HDR_MIN + seg->doff + seg->len), "emit length %d", n);
 
 	struct synack_ipv4 ip;
@@ -72,7 +75,7 @@ static void reemit(const struct synack_tcp_seg *seg, uint32_t src, uint32_t dst,
 	FUZZ_ASSERT(ip.src == src && ip.dst == dst && ip.proto == SYNACK_PROTO_TCP && ip.id == 7,
 		    "emitted IPv4 fields");
 	struct synack_tcp_seg back;
-	rc = synack_tcp_parse(tcp, tlen, src, dst, true, &back);
+	rc = synack_tcp_parse(tcp, tlen, ST_V4(src), ST_V4(dst), true, &back);
 	FUZZ_ASSERT(rc == 0, "emitted segment does not parse: %d", rc);
 	same_seg(seg, &back);
 	/* Byte for byte the same, except: the four reserved bits after the data offset are not
@@ -103,7 +106,7 @@ static void as_ipv4(const uint8_t *d, size_t n)
 	if (ip.proto != SYNACK_PROTO_TCP)
 		return;
 	struct synack_tcp_seg seg;
-	if (synack_tcp_parse(pl, plen, ip.src, ip.dst, true, &seg) == 0) {
+	if (synack_tcp_parse(pl, plen, ST_V4(ip.src), ST_V4(ip.dst), true, &seg) == 0) {
 		check_seg_bounds(&seg, pl, plen);
 		reemit(&seg, ip.src, ip.dst, pl, true);
 	}
@@ -112,10 +115,10 @@ static void as_ipv4(const uint8_t *d, size_t n)
 static void as_tcp(const uint8_t *d, size_t n)
 {
 	struct synack_tcp_seg seg;
-	if (synack_tcp_parse(d, n, SRC, DST, false, &seg) != 0)
+	if (synack_tcp_parse(d, n, ST_V4(SRC), ST_V4(DST), false, &seg) != 0)
 		return;
 	check_seg_bounds(&seg, d, n);
-	reemit(&seg, SRC, DST, d, synack_tcp_csum(SRC, DST, d, n) == 0);
+	reemit(&seg, SRC, DST, d, synack_tcp_csum(ST_V4(SRC), ST_V4(DST), d, n) == 0);
 }
 
 static void as_opts(const uint8_t *d, size_t n)

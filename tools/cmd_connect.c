@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "host/host.h"
 #include "host/xfer.h"
+#include "render/trace_file.h"
 
 /* Exit codes, one per way of failing. */
 enum {
@@ -133,7 +134,7 @@ static int parse_hostport(const char *s, struct synack_endpoint *ep)
 	if (!colon[1] || *end || port < 1 || port > 65535)
 		return -EINVAL;
 	ep->port = (uint16_t)port;
-	return synack_parse_ipv4(buf, &ep->addr);
+	return synack_addr_parse(buf, &ep->addr);
 }
 
 struct connect_args {
@@ -157,7 +158,11 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 		case 's': a->send = optarg; break;
 		case 'r': a->recv = optarg; break;
 		case 'w': a->host.pcap = optarg; break;
-		case 'T': a->host.trace = optarg; break;
+		case 'T':
+			a->host.trace = optarg;
+			a->host.trace_sink = (struct synack_trace_sink){synack_trace_file_open,
+								    synack_trace_file_close};
+			break;
 		case 'h': fputs(connect_help, stdout); return -1;
 		default: return usage_error("unknown or incomplete option", argv[optind - 1]);
 		}

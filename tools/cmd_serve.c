@@ -10,6 +10,7 @@
 #include "apps/server.h"
 #include "commands.h"
 #include "host/host.h"
+#include "render/trace_file.h"
 
 static const char serve_help[] =
 	"NAME\n"
@@ -133,7 +134,11 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		case 'r': a->app.root = optarg; break;
 		case 'w': a->host.pcap = optarg; break;
 		case 'c': a->host.ctl = optarg; break;
-		case 'T': a->host.trace = optarg; break;
+		case 'T':
+			a->host.trace = optarg;
+			a->host.trace_sink = (struct synack_trace_sink){synack_trace_file_open,
+								    synack_trace_file_close};
+			break;
 		case 'h': fputs(serve_help, stdout); return 1;
 		case 'p':
 			if (!parse_uint(optarg, 65535, &v) || v == 0)

@@ -33,9 +33,9 @@ struct tsg_args {
 
 static int parse_dir(const char *s, struct synack_endpoint *e)
 {
-	char spec[64];
+	char spec[SYNACK_ADDR_STRLEN + 32];
 	struct synack_endpoint dummy;
-	if (!s || strlen(s) > 30)
+	if (!s || strlen(s) > SYNACK_ADDR_STRLEN + 8) /* [IPv6]:port */
 		return -EINVAL;
 	snprintf(spec, sizeof spec, "%s-0.0.0.0:0", s);
 	return synack_conn_spec_parse(spec, e, &dummy);
@@ -111,9 +111,11 @@ int synack_cmd_tsg(int argc, char **argv)
 			synack_conns_count(t), c->name[0], c->name[1]);
 	struct synack_tsg_opts o = {.dir = synack_tsg_busiest_dir(c), .standalone = true};
 	if (a.has_dir) {
-		if (a.dir_ep.addr == c->ep[0].addr && a.dir_ep.port == c->ep[0].port)
+		if (synack_addr_eq(&a.dir_ep.addr, &c->ep[0].addr) &&
+		    a.dir_ep.port == c->ep[0].port)
 			o.dir = 0;
-		else if (a.dir_ep.addr == c->ep[1].addr && a.dir_ep.port == c->ep[1].port)
+		else if (synack_addr_eq(&a.dir_ep.addr, &c->ep[1].addr) &&
+			 a.dir_ep.port == c->ep[1].port)
 			o.dir = 1;
 		else
 			fprintf(stderr,

@@ -99,11 +99,16 @@ static inline struct synack_addr synack_addr_any(int family)
 	return a;
 }
 
-/* Formats a (dotted quad for IPv4, RFC 5952 text for IPv6) into buf; returns buf.
- * SYNACK_ADDR_STRLEN bytes are always enough. */
+/* Formats a (dotted quad for IPv4, RFC 5952 canonical text for IPv6: lowercase, no leading
+ * zeros, the longest run of two or more zero groups as "::", the first on a tie) into buf;
+ * returns buf. SYNACK_ADDR_STRLEN bytes are always enough; a smaller cap truncates (still
+ * NUL-terminated when cap > 0). Sans-IO: no libc formatting. */
 #define SYNACK_ADDR_STRLEN 46
 const char *synack_addr_str(const struct synack_addr *a, char *buf, size_t cap);
-/* Parses dotted-quad IPv4 or IPv6 text. Returns 0, or -EINVAL. */
+/* Parses a dotted quad (no leading zeros) or IPv6 text (RFC 4291 §2.2: hex groups, one "::",
+ * an optional dotted quad as the last 32 bits; no zone, no brackets). Text of the IPv4-mapped
+ * form gives the IPv4 address. Returns 0, or -EINVAL (malformed, or a NULL argument) leaving
+ * *out untouched. */
 int synack_addr_parse(const char *text, struct synack_addr *out);
 
 #ifdef __cplusplus

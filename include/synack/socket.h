@@ -13,17 +13,12 @@
 #include <stdint.h>
 #include <sys/types.h> /* ssize_t */
 
+#include "addr.h"
 #include "stack.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* An IPv4 endpoint, host byte order. */
-struct synack_endpoint {
-	uint32_t addr;
-	uint16_t port;
-};
 
 /* RFC 9293 state names. */
 enum synack_tcp_state {
@@ -117,17 +112,22 @@ struct synack_tcp_info {
 /* Creates a TCP socket. Errors: -EMFILE (max_sockets reached), -ENOMEM. */
 int synack_socket(struct synack_stack *s);
 /* Errors: -EBADF, -EINVAL (already bound, or listening/connected), -EADDRINUSE,
- * -EADDRNOTAVAIL (addr is neither 0 nor the stack's). Port 0 picks an ephemeral port. */
+ * -EADDRNOTAVAIL (addr is neither the unspecified address of a family nor one of the
+ * stack's). Port 0 picks an ephemeral port. A specific address becomes the source of the
+ * socket's connection. */
 int synack_bind(struct synack_stack *s, int fd, const struct synack_endpoint *local);
 /* Errors: -EBADF, -EINVAL (connected or connecting), -EADDRINUSE (autobind failed). A second
  * listen() on a listener only changes the backlog, as on Linux. */
 int synack_listen(struct synack_stack *s, int fd, int backlog);
 /* Returns the new descriptor. Errors: -EBADF, -EINVAL (not listening), -EAGAIN, -EMFILE. */
 int synack_accept(struct synack_stack *s, int fd, struct synack_endpoint *peer);
-/* Starts an active open; returns -EINPROGRESS. Errors: -EBADF, -EISCONN, -EALREADY,
- * -EINVAL (listening), -EADDRNOTAVAIL (no ephemeral port), -ENETUNREACH (a broadcast or
- * multicast address), -ECONNREFUSED/-ETIMEDOUT/... (a
- * finished failed attempt reports its error once, like SO_ERROR). */
+/* Starts an active open; returns -EINPROGRESS. The source address is the one bind() named,
+ * else the stack's first address of the destination's family. Errors: -EBADF, -EISCONN,
+ * -EALREADY, -EINVAL (listening; an unspecified address or port 0; bound to an address of
+ * the other family), -EADDRNOTAVAIL (no ephemeral port), -ENETUNREACH (a broadcast or
+ * multicast address; an IPv6 destination and no IPv6 address of our own),
+ * -ECONNREFUSED/-ETIMEDOUT/... (a finished failed attempt reports its error once, like
+ * SO_ERROR). */
 int synack_connect(struct synack_stack *s, int fd, const struct synack_endpoint *remote);
 /* Returns bytes queued (maybe fewer than len). Errors: -EBADF, -ENOTCONN, -EPIPE (write half
  * shut or peer reset after close), -EAGAIN (buffer full), a pending error (-ECONNRESET,

@@ -17,11 +17,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addr.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 #define SYNACK_TIME_NEVER UINT64_MAX
+#define SYNACK_STACK_ADDRS_MAX 8
 /* A congestion controller's name, with its NUL (Linux's TCP_CA_NAME_MAX). */
 #define SYNACK_CC_NAME_MAX 16
 
@@ -35,10 +38,20 @@ struct synack_allocator {
 	void *ctx;
 };
 
+/* One of the stack's own addresses and the length of its on-link prefix (0..32 for IPv4,
+ * 0..128 for IPv6). */
+struct synack_ifaddr {
+	struct synack_addr addr;
+	uint8_t prefix_len;
+};
+
 /* Tunables. Defaults (synack_config_default) follow Linux. */
 struct synack_config {
 	const char *name;     /* used in trace events ("client", "server", ...) */
-	uint32_t addr;        /* this stack's IPv4 address, host byte order */
+	/* This stack's own addresses, of either family (synack_config_add_addr()). The first of a
+	 * family is the source of connections to that family. None by default. */
+	struct synack_ifaddr addrs[SYNACK_STACK_ADDRS_MAX];
+	uint32_t naddrs;
 	uint64_t seed;        /* seeds the stack's PRNG (ephemeral ports, jitter of limits) */
 	uint8_t secret[16];   /* key of the ISN hash (RFC 6528) and of SYN cookies */
 
@@ -90,6 +103,10 @@ struct synack_config {
 };
 
 void synack_config_default(struct synack_config *cfg);
+/* Adds addr (with its prefix length) to cfg's own addresses. Adding one already present does
+ * nothing. Errors: -EINVAL (prefix_len over 32 for IPv4 or 128 for IPv6, or the unspecified
+ * address), -ENOSPC (SYNACK_STACK_ADDRS_MAX already). */
+int synack_config_add_addr(struct synack_config *cfg, struct synack_addr addr, unsigned prefix_len);
 
 /* Creates a stack. Errors: -EINVAL (bad config), -ENOENT (no congestion controller of that
  * name, as writing it to Linux's tcp_congestion_control), -ENOMEM. */
@@ -108,13 +125,17 @@ uint64_t synack_stack_poll(struct synack_stack *s, uint64_t now_us);
 uint64_t synack_stack_next_deadline(const struct synack_stack *s);
 /* The clock as of the last input/poll. */
 uint64_t synack_stack_now(const struct synack_stack *s);
-uint32_t synack_stack_addr(const struct synack_stack *s);
+/* Copies up to cap of the stack's own addresses to out, in configuration order; returns how
+ * many it has (which may be more than cap). */
+size_t synack_stack_addrs(const struct synack_stack *s, struct synack_ifaddr *out, size_t cap);
+/* True when addr is one of the stack's own addresses. */
+bool synack_stack_has_addr(const struct synack_stack *s, const struct synack_addr *addr);
 const char *synack_stack_name(const struct synack_stack *s);
 /* Bytes currently allocated through the stack's allocator, and the number of blocks. */
 size_t synack_stack_live_bytes(const struct synack_stack *s);
 size_t synack_stack_live_allocs(const struct synack_stack *s);
 /* Changes tunables of a live stack (the sysctl of a running system): only the timing, retry,
- * keepalive, option and syncookie fields are taken; callbacks, addr and sizes are ignored. */
+ * keepalive, option and syncookie fields are taken; callbacks, addresses and sizes are ignored. */
 void synack_stack_set_tunables(struct synack_stack *s, const struct synack_config *cfg);
 void synack_stack_get_config(const struct synack_stack *s, struct synack_config *out);
 

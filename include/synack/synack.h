@@ -1,6 +1,7 @@
 /* synack — a userspace TCP/IP stack. Include this for everything. */
 #ifndef SYNACK_H
 #define SYNACK_H
+#include "addr.h"
 #include "link.h"
 #include "sim.h"
 #include "socket.h"

@@ -78,6 +78,7 @@ const char *synack_drop_reason_name(enum synack_drop_reason r);
 	X(IpInUnknownProtos, "IpInUnknownProtos")                                              \
 	X(IpInDelivers, "IpInDelivers")                                                        \
 	X(IpOutRequests, "IpOutRequests")                                                      \
+	X(IpOutNoRoutes, "IpOutNoRoutes")                                                      \
 	X(IpReasmFails, "IpReasmFails")                                                        \
 	X(IcmpInMsgs, "IcmpInMsgs")                                                            \
 	X(IcmpOutMsgs, "IcmpOutMsgs")                                                          \

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addr.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -90,9 +92,11 @@ struct synack_tcp_seg {
 /* Internet checksum helpers (RFC 1071). */
 uint32_t synack_csum_add(uint32_t sum, const void *data, size_t len);
 uint16_t synack_csum_fold(uint32_t sum);
-/* Checksum of a TCP segment (header+payload, checksum field included as it is) with the IPv4
- * pseudo-header; 0 when a received segment is valid. */
-uint16_t synack_tcp_csum(uint32_t src, uint32_t dst, const uint8_t *tcp, size_t len);
+/* Checksum of a TCP segment (header+payload, checksum field included as it is) with the
+ * pseudo-header of the addresses' family: IPv4's (RFC 9293 §3.1) when both are IPv4, IPv6's
+ * (RFC 8200 §8.1) otherwise; 0 when a received segment is valid. */
+uint16_t synack_tcp_csum(const struct synack_addr *src, const struct synack_addr *dst,
+			 const uint8_t *tcp, size_t len);
 
 /* Parses an IPv4 header. On success returns 0, fills *ip and sets *payload and *plen to the
  * transport bytes (total_len bounds them). Errors (negative synack_drop_reason):
@@ -102,18 +106,26 @@ int synack_ipv4_parse(const uint8_t *buf, size_t len, struct synack_ipv4 *ip,
 		      const uint8_t **payload, size_t *plen);
 /* Parses a TCP segment carried between src and dst. verify_csum=false skips the checksum.
  * Errors: TCP_TRUNCATED, TCP_BAD_DOFF, TCP_BAD_CSUM, TCP_BAD_OPTION. */
-int synack_tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
-		     bool verify_csum, struct synack_tcp_seg *seg);
+int synack_tcp_parse(const uint8_t *buf, size_t len, const struct synack_addr *src,
+		     const struct synack_addr *dst, bool verify_csum, struct synack_tcp_seg *seg);
 /* Parses just the option bytes (used by the parser and by tests). Errors: TCP_BAD_OPTION. */
 int synack_tcp_opts_parse(const uint8_t *buf, size_t len, struct synack_tcp_opts *opts);
 /* Encodes options from the has_* fields (Linux order, see above; sack blocks as given) or
  * `raw` when raw_len > 0. Returns the padded length (multiple of 4), or -1 if > 40. */
 int synack_tcp_opts_emit(const struct synack_tcp_opts *opts, bool syn, uint8_t *out);
 
-/* Writes a whole IPv4+TCP packet (DF set, TTL 64, checksums filled) into out (cap bytes).
- * seg->doff is computed; seg->payload/len are copied. Returns the packet length or -1 if cap
- * is too small. */
-int synack_tcp_emit(uint8_t *out, size_t cap, uint32_t src, uint32_t dst, uint16_t ip_id,
+/* The TCP encoder: writes the TCP header, options and payload of seg (no IP header) into out
+ * (cap bytes), the checksum over the pseudo-header of src and dst's family. seg->doff is
+ * computed; seg->payload/len are copied. Returns the segment length, or -1 if cap is too
+ * small or the segment longer than 65535 bytes. The IP layer prepends its header. */
+int synack_tcp_encode(uint8_t *out, size_t cap, const struct synack_addr *src,
+		      const struct synack_addr *dst, const struct synack_tcp_seg *seg);
+/* A whole packet for tests and tools that build them: IPv4 header (DF set, TTL 64, checksum
+ * filled) and synack_tcp_encode()'s segment. Returns the packet length, or -1 for what it
+ * cannot build: an IPv6 address (no IPv6 header codec yet), cap too small, a packet over
+ * 65535 bytes. */
+int synack_tcp_emit(uint8_t *out, size_t cap, const struct synack_addr *src,
+		    const struct synack_addr *dst, uint16_t ip_id,
 		    const struct synack_tcp_seg *seg);
 /* Writes an IPv4 header for a payload of plen bytes (checksum filled); returns 20. */
 int synack_ipv4_emit(uint8_t *out, size_t cap, const struct synack_ipv4 *ip, size_t plen);

@@ -219,7 +219,7 @@ int synack_server_new(struct synack_server **out, struct synack_stack *s,
 	srv->lfd = fd;
 	int one = 1;
 	synack_setsockopt(s, fd, SYNACK_SOL_SOCKET, SYNACK_SO_REUSEADDR, &one, sizeof one);
-	struct synack_endpoint ep = {.addr = 0, .port = srv->o.port};
+	struct synack_endpoint ep = {.addr = synack_addr_any(SYNACK_AF_INET), .port = srv->o.port};
 	int err = synack_bind(s, fd, &ep);
 	if (!err)
 		err = synack_listen(s, fd, srv->o.backlog ? srv->o.backlog : 1024);

@@ -13,28 +13,24 @@
 
 #define MIN_BUCKETS 8
 
-/* The tuple as 12 bytes in a fixed (network) order: no padding bytes reach the hash. */
+/* The tuple as bytes in a fixed (network) order: local address, remote address (4 bytes
+ * each for IPv4, 16 for IPv6), local port, remote port. No padding bytes reach the hash. */
 static uint64_t tuple_hash(const uint8_t key[16], const struct synack_tuple *k)
 {
-	uint8_t b[12];
-	const uint32_t a[2] = {k->laddr, k->raddr};
-	for (int i = 0; i < 2; i++) {
-		b[4 * i] = (uint8_t)(a[i] >> 24);
-		b[4 * i + 1] = (uint8_t)(a[i] >> 16);
-		b[4 * i + 2] = (uint8_t)(a[i] >> 8);
-		b[4 * i + 3] = (uint8_t)a[i];
-	}
-	b[8] = (uint8_t)(k->lport >> 8);
-	b[9] = (uint8_t)k->lport;
-	b[10] = (uint8_t)(k->rport >> 8);
-	b[11] = (uint8_t)k->rport;
-	return synack_siphash24(key, b, sizeof(b));
+	uint8_t b[36];
+	size_t n = synack_tuple_addr_bytes(&k->laddr, b);
+	n += synack_tuple_addr_bytes(&k->raddr, b + n);
+	b[n++] = (uint8_t)(k->lport >> 8);
+	b[n++] = (uint8_t)k->lport;
+	b[n++] = (uint8_t)(k->rport >> 8);
+	b[n++] = (uint8_t)k->rport;
+	return synack_siphash24(key, b, n);
 }
 
 static bool tuple_eq(const struct synack_tuple *a, const struct synack_tuple *b)
 {
-	return a->laddr == b->laddr && a->raddr == b->raddr && a->lport == b->lport &&
-	       a->rport == b->rport;
+	return synack_addr_eq(&a->laddr, &b->laddr) && synack_addr_eq(&a->raddr, &b->raddr) &&
+	       a->lport == b->lport && a->rport == b->rport;
 }
 
 static struct synack_conntab_node **alloc_buckets(const struct synack_allocator *a, size_t n)

@@ -8,12 +8,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "synack/addr.h"
 #include "synack/stack.h"
 
 struct synack_tuple {
-	uint32_t laddr, raddr;
+	struct synack_addr laddr, raddr;
 	uint16_t lport, rport;
 };
+
+/* The bytes of an address that the keyed hashes (connection table, ISN, SYN cookies) take:
+ * the four of an IPv4 address, in network order (exactly what they hashed when addresses were
+ * IPv4 only, so ISNs, cookies and bucket order are unchanged), all sixteen of an IPv6 one.
+ * Returns how many bytes were written to out (room for 16). */
+static inline size_t synack_tuple_addr_bytes(const struct synack_addr *a, uint8_t *out)
+{
+	size_t n = synack_addr_is_v4(a) ? 4 : 16;
+	memcpy(out, a->b + 16 - n, n);
+	return n;
+}
 
 struct synack_conntab_node {
 	struct synack_conntab_node *next;

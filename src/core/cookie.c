@@ -33,16 +33,17 @@ static void put32(uint8_t *p, uint32_t v)
 static uint32_t cookie_hash(const uint8_t secret[16], const struct synack_tuple *t, uint32_t count,
 			    unsigned c)
 {
-	uint8_t m[20];
+	/* 20 bytes for IPv4 (as before IPv6 existed), 44 for IPv6. */
+	uint8_t m[44];
 	m[0] = 's';
 	m[1] = 'y';
 	m[2] = 'n';
 	m[3] = (uint8_t)c;
-	put32(m + 4, t->raddr);
-	put32(m + 8, t->laddr);
-	put32(m + 12, (uint32_t)t->rport << 16 | t->lport);
-	put32(m + 16, count);
-	return (uint32_t)synack_siphash24(secret, m, sizeof m);
+	size_t n = 4 + synack_tuple_addr_bytes(&t->raddr, m + 4);
+	n += synack_tuple_addr_bytes(&t->laddr, m + n);
+	put32(m + n, (uint32_t)t->rport << 16 | t->lport);
+	put32(m + n + 4, count);
+	return (uint32_t)synack_siphash24(secret, m, n + 8);
 }
 
 uint32_t synack_cookie_ts_offset(const uint8_t secret[16], const struct synack_tuple *t)

@@ -63,16 +63,25 @@ uint16_t synack_csum_fold(uint32_t sum)
 }
 
 /* RFC 9293 §3.1: "The checksum also covers a pseudo-header conceptually prefixed to the TCP
- * header": source address, destination address, zero, PTCL (6), TCP length. */
-uint16_t synack_tcp_csum(uint32_t src, uint32_t dst, const uint8_t *tcp, size_t len)
+ * header": source address, destination address, zero, PTCL (6), TCP length.
+ * RFC 8200 §8.1 for IPv6: source address, destination address, the 32-bit upper-layer packet
+ * length, three zero bytes and the next header (6). Either sums to the same 16-bit words
+ * apart from the addresses' width, so one function serves both. */
+uint16_t synack_tcp_csum(const struct synack_addr *src, const struct synack_addr *dst,
+			 const uint8_t *tcp, size_t len)
 {
 	uint32_t sum = 0;
 
-	sum += src >> 16;
-	sum += src & 0xffffu;
-	sum += dst >> 16;
-	sum += dst & 0xffffu;
+	if (synack_addr_is_v4(src) && synack_addr_is_v4(dst)) {
+		sum = synack_csum_add(sum, src->b + 12, 4);
+		sum = synack_csum_add(sum, dst->b + 12, 4);
+		sum += (uint32_t)(len & 0xffffu);
+	} else {
+		sum = synack_csum_add(sum, src->b, 16);
+		sum = synack_csum_add(sum, dst->b, 16);
+		sum += (uint32_t)(len >> 16 & 0xffffu);
+		sum += (uint32_t)(len & 0xffffu);
+	}
 	sum += SYNACK_PROTO_TCP;
-	sum += (uint32_t)(len & 0xffffu);
 	return synack_csum_fold(synack_csum_add(sum, tcp, len));
 }

@@ -1,4 +1,4 @@
-/* ICMP (RFC 792) for the stack's own address.
+/* ICMP (RFC 792) for the stack's own IPv4 addresses (ICMPv6 comes with IPv6 input).
  *
  *  - Echo request → echo reply: "the source and destination addresses are simply reversed,
  *    the type code changed to 0, and the checksum recomputed" (RFC 792), data and identifier
@@ -31,10 +31,11 @@
 #define ERR_EVERY_US 1000  /* ... then one per millisecond */
 
 
-/* Wraps msg (an ICMP message whose checksum field is zero) in an IPv4 header to dst and
- * sends it. The frame is built in memory from the stack's allocator. */
-static void icmp_send(struct synack_stack *s, uint32_t dst, const uint8_t *msg, size_t len,
-		      const uint8_t *quote, size_t qlen)
+/* Wraps msg (an ICMP message whose checksum field is zero) in an IPv4 header from src (one of
+ * the stack's addresses) to dst and sends it. The frame is built in memory from the stack's
+ * allocator. */
+static void icmp_send(struct synack_stack *s, uint32_t src, uint32_t dst, const uint8_t *msg,
+		      size_t len, const uint8_t *quote, size_t qlen)
 {
 	size_t total = SYNACK_IPV4_HDR_MIN + len + qlen;
 	uint8_t *f = stack_alloc(s, total);
@@ -46,7 +47,7 @@ static void icmp_send(struct synack_stack *s, uint32_t dst, const uint8_t *msg, 
 				 .id = s->ip_id++,
 				 .ttl = 64,
 				 .proto = SYNACK_IPPROTO_ICMP,
-				 .src = s->cfg.addr,
+				 .src = src,
 				 .dst = dst};
 	synack_ipv4_emit(f, total, &ip, len + qlen);
 	uint8_t *m = f + SYNACK_IPV4_HDR_MIN;
@@ -71,7 +72,7 @@ static void echo_reply(struct synack_stack *s, const struct synack_ipv4 *ip, con
 		hdr[i] = msg[i];
 	hdr[0] = SYNACK_ICMP_ECHO_REPLY;
 	hdr[1] = 0;
-	icmp_send(s, ip->src, hdr, ICMP_HDR, msg + ICMP_HDR, len - ICMP_HDR);
+	icmp_send(s, ip->dst, ip->src, hdr, ICMP_HDR, msg + ICMP_HDR, len - ICMP_HDR);
 }
 
 /* An ICMP error about our connection t whose quoted segment carried sequence number seq.
@@ -133,15 +134,16 @@ static void dest_unreach(struct synack_stack *s, const uint8_t *msg, size_t len,
 		return;
 	}
 	size_t ihl = (size_t)(q[0] & 0xF) * 4;
-	if (ihl < SYNACK_IPV4_HDR_MIN || qlen < ihl + 8 || get32(q + 12) != s->cfg.addr) {
+	struct synack_addr quoted_src = synack_addr_v4(get32(q + 12));
+	if (ihl < SYNACK_IPV4_HDR_MIN || qlen < ihl + 8 || !synack_stack_has_addr(s, &quoted_src)) {
 		stack_drop(s, SYNACK_DROP_ICMP_MALFORMED, NULL, NULL, frame, frame_len);
 		return;
 	}
 	if (q[9] != SYNACK_PROTO_TCP)
 		return; /* about something we sent that is not TCP (an ICMP reply): nothing to do */
 	const uint8_t *th = q + ihl;
-	struct synack_tuple t = {.laddr = s->cfg.addr,
-				 .raddr = get32(q + 16),
+	struct synack_tuple t = {.laddr = quoted_src,
+				 .raddr = synack_addr_v4(get32(q + 16)),
 				 .lport = get16(th),
 				 .rport = get16(th + 2)};
 	bool hard;
@@ -204,7 +206,8 @@ static bool error_token(struct synack_stack *s)
 void synack_icmp_send_error(struct synack_stack *s, const struct synack_ipv4 *ip, uint8_t type,
 			    uint8_t code, const uint8_t *frame, size_t frame_len)
 {
-	if (ip->frag_off != 0 || ip->dst != s->cfg.addr)
+	struct synack_addr dst = synack_addr_v4(ip->dst);
+	if (ip->frag_off != 0 || !synack_stack_has_addr(s, &dst))
 		return;
 	if (ip->proto == SYNACK_IPPROTO_ICMP) {
 		/* Never an error about an error: only echo requests and other queries qualify. */
@@ -221,5 +224,5 @@ void synack_icmp_send_error(struct synack_stack *s, const struct synack_ipv4 *ip
 	if (qlen > ICMP_ERROR_MAX - SYNACK_IPV4_HDR_MIN - ICMP_HDR)
 		qlen = ICMP_ERROR_MAX - SYNACK_IPV4_HDR_MIN - ICMP_HDR;
 	uint8_t hdr[ICMP_HDR] = {type, code, 0, 0, 0, 0, 0, 0};
-	icmp_send(s, ip->src, hdr, ICMP_HDR, frame, qlen);
+	icmp_send(s, ip->dst, ip->src, hdr, ICMP_HDR, frame, qlen);
 }

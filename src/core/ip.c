@@ -1,8 +1,13 @@
-/* IPv4 input (RFC 791, RFC 1122 §3.2.1): validate through the codec, count, and hand the
- * transport payload to TCP or ICMP. Every drop is counted under its reason.
+/* The IP layer. IPv4 input (RFC 791, RFC 1122 §3.2.1): validate through the codec, count, and
+ * hand the transport payload to TCP or ICMP. Every drop is counted under its reason. Output:
+ * the transport encoder writes its bytes behind the room this layer asks for, and this layer
+ * writes the IP header in front of them. IPv6 (RFC 8200) has no codec yet: output to an IPv6
+ * address is refused and counted (IpOutNoRoutes), and nothing IPv6 is parsed on input.
  *
  * Not implemented: reassembly (fragments are dropped: IP_FRAGMENT, IpReasmFails), options
  * (the header length is honoured, the options ignored). */
+#include <errno.h>
+
 #include "core/icmp.h"
 #include "core/stack_impl.h"
 #include "core/tcp_input.h"
@@ -34,12 +39,13 @@ void ip_input(struct synack_stack *s, const uint8_t *frame, size_t len)
 		stack_drop(s, SYNACK_DROP_IP_FRAGMENT, NULL, NULL, frame, len);
 		return;
 	}
-	if (ip.dst != s->cfg.addr) {
+	struct synack_addr src = synack_addr_v4(ip.src), dst = synack_addr_v4(ip.dst);
+	if (!synack_stack_has_addr(s, &dst)) {
 		stack_count(s, SYNACK_CTR_IpInAddrErrors);
 		stack_drop(s, SYNACK_DROP_IP_NOT_FOR_US, NULL, NULL, frame, len);
 		return;
 	}
-	if (ip_src_bad(ip.src, s->cfg.addr)) {
+	if (ip_src_bad(ip.src, ip.dst)) {
 		stack_count(s, SYNACK_CTR_IpInAddrErrors);
 		stack_drop(s, SYNACK_DROP_IP_BAD_SRC, NULL, NULL, frame, len);
 		return;
@@ -47,7 +53,7 @@ void ip_input(struct synack_stack *s, const uint8_t *frame, size_t len)
 	switch (ip.proto) {
 	case SYNACK_PROTO_TCP:
 		stack_count(s, SYNACK_CTR_IpInDelivers);
-		tcp_input(s, &ip, payload, plen, frame, len);
+		tcp_input(s, &src, &dst, payload, plen, frame, len);
 		return;
 	case SYNACK_IPPROTO_ICMP:
 		stack_count(s, SYNACK_CTR_IpInDelivers);
@@ -60,4 +66,32 @@ void ip_input(struct synack_stack *s, const uint8_t *frame, size_t len)
 		synack_icmp_send_error(s, &ip, 3, 2, frame, len);
 		return;
 	}
+}
+
+int ip_header_room(const struct synack_addr *dst)
+{
+	return synack_addr_is_v4(dst) ? SYNACK_IPV4_HDR_MIN : -EAFNOSUPPORT;
+}
+
+/* RFC 1122 §3.2.1.7: TTL 64 (Linux's default); DF set, as Linux's path-MTU discovery does
+ * (RFC 1191). The identification field counts per stack. */
+int ip_output(struct synack_stack *s, const struct synack_addr *src, const struct synack_addr *dst,
+	      uint8_t proto, uint8_t *pkt, size_t tlen)
+{
+	if (!synack_addr_is_v4(src) || !synack_addr_is_v4(dst)) {
+		stack_count(s, SYNACK_CTR_IpOutNoRoutes);
+		return -EAFNOSUPPORT;
+	}
+	struct synack_ipv4 ip = {
+		.df = true,
+		.ttl = 64,
+		.proto = proto,
+		.id = s->ip_id++,
+		.src = synack_addr_get_v4(src),
+		.dst = synack_addr_get_v4(dst),
+	};
+	if (synack_ipv4_emit(pkt, SYNACK_IPV4_HDR_MIN, &ip, tlen) < 0)
+		return -EMSGSIZE;
+	stack_count(s, SYNACK_CTR_IpOutRequests);
+	return (int)(SYNACK_IPV4_HDR_MIN + tlen);
 }

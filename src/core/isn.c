@@ -11,20 +11,15 @@
 
 seq_t isn_generate(const struct synack_stack *s, const struct synack_tuple *t)
 {
-	uint8_t id[12];
-	id[0] = (uint8_t)(t->laddr >> 24);
-	id[1] = (uint8_t)(t->laddr >> 16);
-	id[2] = (uint8_t)(t->laddr >> 8);
-	id[3] = (uint8_t)t->laddr;
-	id[4] = (uint8_t)(t->raddr >> 24);
-	id[5] = (uint8_t)(t->raddr >> 16);
-	id[6] = (uint8_t)(t->raddr >> 8);
-	id[7] = (uint8_t)t->raddr;
-	id[8] = (uint8_t)(t->lport >> 8);
-	id[9] = (uint8_t)t->lport;
-	id[10] = (uint8_t)(t->rport >> 8);
-	id[11] = (uint8_t)t->rport;
-	uint32_t f = (uint32_t)synack_siphash24(s->cfg.secret, id, sizeof id);
+	/* For IPv4: the 12 bytes laddr, raddr, lport, rport, as before IPv6 existed. */
+	uint8_t id[36];
+	size_t n = synack_tuple_addr_bytes(&t->laddr, id);
+	n += synack_tuple_addr_bytes(&t->raddr, id + n);
+	id[n++] = (uint8_t)(t->lport >> 8);
+	id[n++] = (uint8_t)t->lport;
+	id[n++] = (uint8_t)(t->rport >> 8);
+	id[n++] = (uint8_t)t->rport;
+	uint32_t f = (uint32_t)synack_siphash24(s->cfg.secret, id, n);
 	uint32_t m = (uint32_t)(s->now_us / 4);
 	return m + f;
 }

@@ -34,7 +34,11 @@ int synack_socket(struct synack_stack *s)
 	struct synack_tcb *c = tcb_new(s);
 	if (!c)
 		return -ENOMEM;
-	c->node.key.laddr = s->cfg.addr;
+	/* Until bind() or connect() picks one: the stack's first address (what getsockname()
+	 * and the traces of a wildcard listener name), the IPv4 wildcard when it has none. */
+	c->node.key.laddr = s->cfg.naddrs ? s->cfg.addrs[0].addr : synack_addr_any(SYNACK_AF_INET);
+	/* No peer yet: the unspecified address of the same family (0.0.0.0 for IPv4). */
+	c->node.key.raddr = synack_addr_any(synack_addr_family(&c->node.key.laddr));
 	int fd = fd_attach(s, c);
 	if (fd < 0) {
 		tcb_kill(s, c);
@@ -52,12 +56,18 @@ int synack_bind(struct synack_stack *s, int fd, const struct synack_endpoint *lo
 		return -EBADF;
 	if (!local || c->bound || c->state != SYNACK_CLOSED)
 		return -EINVAL;
-	if (local->addr != 0 && local->addr != s->cfg.addr)
+	bool any = synack_addr_is_any(&local->addr);
+	if (!any && !synack_stack_has_addr(s, &local->addr))
 		return -EADDRNOTAVAIL;
 	int r = local->port ? ports_bind(s, c, local->port) : ports_bind_ephemeral(s, c);
 	if (r < 0)
 		return r;
 	c->bound_by_user = true;
+	if (!any) {
+		c->node.key.laddr = local->addr;
+		c->node.key.raddr = synack_addr_any(synack_addr_family(&local->addr));
+		c->addr_bound = true;
+	}
 	return 0;
 }
 
@@ -114,14 +124,44 @@ static int accept_call(struct synack_stack *s, int fd, struct synack_endpoint *p
 	return nfd;
 }
 
+/* The source address of a connection to remote: the one bind() named, else the stack's first
+ * address of remote's family. Errors: -ENETUNREACH (the stack has no address of that family),
+ * -EINVAL (bound to an address of the other family). */
+static int connect_source(const struct synack_stack *s, const struct synack_tcb *c,
+			  const struct synack_endpoint *remote, struct synack_addr *src)
+{
+	int family = synack_addr_family(&remote->addr);
+	if (c->addr_bound) {
+		if (synack_addr_family(&c->node.key.laddr) != family)
+			return -EINVAL;
+		*src = c->node.key.laddr;
+		return 0;
+	}
+	const struct synack_addr *a = stack_source_addr(s, family);
+	if (!a) {
+		/* No address of the family. An IPv4-only stack keeps connecting from 0.0.0.0,
+		 * as it did before it had a list of addresses (a stack built without one). */
+		if (family != SYNACK_AF_INET)
+			return -ENETUNREACH;
+		*src = synack_addr_any(SYNACK_AF_INET);
+		return 0;
+	}
+	*src = *a;
+	return 0;
+}
+
 static int connect_start(struct synack_stack *s, struct synack_tcb *c,
 			 const struct synack_endpoint *remote)
 {
+	struct synack_addr src;
+	int r = connect_source(s, c, remote, &src);
+	if (r < 0)
+		return r;
 	if (!c->bound) {
 		if (ports_bind_ephemeral(s, c) < 0)
 			return -EADDRNOTAVAIL;
 	}
-	c->node.key.laddr = s->cfg.addr;
+	c->node.key.laddr = src;
 	c->node.key.raddr = remote->addr;
 	c->node.key.rport = remote->port;
 	if (!c->sndq.cap && tcb_alloc_buffers(s, c) < 0)
@@ -166,12 +206,17 @@ static int connect_call(struct synack_stack *s, int fd, const struct synack_endp
 		tcp_wake(s, c);
 		return e;
 	}
-	if (!remote || remote->port == 0 || remote->addr == 0)
+	if (!remote || remote->port == 0 || synack_addr_is_any(&remote->addr))
 		return -EINVAL;
 	/* RFC 9293 MUST-46: an OPEN to a broadcast or multicast address is refused (Linux:
-	 * ENETUNREACH). */
-	if (remote->addr == 0xFFFFFFFFu || (remote->addr >> 28) == 0xE)
+	 * ENETUNREACH). IPv6 has no broadcast; its multicast is ff00::/8 (RFC 4291 §2.7). */
+	if (synack_addr_is_v4(&remote->addr)) {
+		uint32_t a = synack_addr_get_v4(&remote->addr);
+		if (a == 0xFFFFFFFFu || (a >> 28) == 0xE)
+			return -ENETUNREACH;
+	} else if (remote->addr.b[0] == 0xff) {
 		return -ENETUNREACH;
+	}
 	return connect_start(s, c, remote);
 }
 
@@ -430,7 +475,9 @@ int synack_getsockname(const struct synack_stack *s, int fd, struct synack_endpo
 		return -EBADF;
 	if (!out)
 		return -EINVAL;
-	out->addr = c->bound || c->ever_connected ? c->node.key.laddr : 0;
+	out->addr = c->bound || c->ever_connected
+			    ? c->node.key.laddr
+			    : synack_addr_any(synack_addr_family(&c->node.key.laddr));
 	out->port = c->bound ? c->node.key.lport : 0;
 	return 0;
 }

@@ -65,6 +65,22 @@ void stack_free(struct synack_stack *s, void *p, size_t size)
 static void *counted_alloc(void *ctx, size_t size) { return stack_alloc(ctx, size); }
 static void counted_free(void *ctx, void *p, size_t size) { stack_free(ctx, p, size); }
 
+int synack_config_add_addr(struct synack_config *cfg, struct synack_addr addr, unsigned prefix_len)
+{
+	unsigned max = synack_addr_is_v4(&addr) ? 32 : 128;
+	if (prefix_len > max || synack_addr_is_any(&addr))
+		return -EINVAL;
+	for (uint32_t i = 0; i < cfg->naddrs && i < SYNACK_STACK_ADDRS_MAX; i++)
+		if (synack_addr_eq(&cfg->addrs[i].addr, &addr))
+			return 0;
+	if (cfg->naddrs >= SYNACK_STACK_ADDRS_MAX)
+		return -ENOSPC;
+	cfg->addrs[cfg->naddrs].addr = addr;
+	cfg->addrs[cfg->naddrs].prefix_len = (uint8_t)prefix_len;
+	cfg->naddrs++;
+	return 0;
+}
+
 /* strnlen() without libc (the core references only the few symbols check-core-purity
  * allows). */
 static size_t strnlen_core(const char *p, size_t max)
@@ -78,6 +94,8 @@ static size_t strnlen_core(const char *p, size_t max)
 static int config_check(const struct synack_config *c)
 {
 	if (!c->allocator.alloc || !c->allocator.free || !c->output)
+		return -EINVAL;
+	if (c->naddrs > SYNACK_STACK_ADDRS_MAX)
 		return -EINVAL;
 	if (c->max_sockets == 0 || c->mss < 64 || c->mss > 65495 || c->sndbuf == 0 ||
 	    c->rcvbuf == 0 || c->ooo_max_segs == 0 || c->init_cwnd_segs == 0)
@@ -189,7 +207,29 @@ uint64_t synack_stack_next_deadline(const struct synack_stack *s)
 }
 
 uint64_t synack_stack_now(const struct synack_stack *s) { return s->now_us; }
-uint32_t synack_stack_addr(const struct synack_stack *s) { return s->cfg.addr; }
+
+size_t synack_stack_addrs(const struct synack_stack *s, struct synack_ifaddr *out, size_t cap)
+{
+	for (size_t i = 0; i < s->cfg.naddrs && i < cap; i++)
+		out[i] = s->cfg.addrs[i];
+	return s->cfg.naddrs;
+}
+
+bool synack_stack_has_addr(const struct synack_stack *s, const struct synack_addr *addr)
+{
+	for (uint32_t i = 0; i < s->cfg.naddrs; i++)
+		if (synack_addr_eq(&s->cfg.addrs[i].addr, addr))
+			return true;
+	return false;
+}
+
+const struct synack_addr *stack_source_addr(const struct synack_stack *s, int family)
+{
+	for (uint32_t i = 0; i < s->cfg.naddrs; i++)
+		if (synack_addr_family(&s->cfg.addrs[i].addr) == family)
+			return &s->cfg.addrs[i].addr;
+	return NULL;
+}
 const char *synack_stack_name(const struct synack_stack *s) { return s->cfg.name; }
 size_t synack_stack_live_bytes(const struct synack_stack *s) { return s->live_bytes; }
 size_t synack_stack_live_allocs(const struct synack_stack *s) { return s->live_allocs; }

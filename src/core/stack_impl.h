@@ -110,7 +110,20 @@ void stack_emit_tcp(struct synack_stack *s, const struct synack_tuple *t,
  * one. */
 void stack_reap(struct synack_stack *s);
 
+/* The first of the stack's own addresses of family (SYNACK_AF_*), or NULL: the source of a
+ * connection to that family. */
+const struct synack_addr *stack_source_addr(const struct synack_stack *s, int family);
+
 /* ip.c */
 void ip_input(struct synack_stack *s, const uint8_t *frame, size_t len);
+/* The bytes the IP header of a packet to dst takes in front of the transport bytes (20 for
+ * IPv4), or -EAFNOSUPPORT for a family without an IP codec (IPv6, for now). */
+int ip_header_room(const struct synack_addr *dst);
+/* The IP layer's output: pkt holds ip_header_room(dst) free bytes, then tlen transport bytes
+ * of protocol proto; writes the IP header in front, counts IpOutRequests and returns the
+ * packet length. The caller hands it out. Errors: -EAFNOSUPPORT (counted as IpOutNoRoutes),
+ * -EMSGSIZE (over 65535 bytes). */
+int ip_output(struct synack_stack *s, const struct synack_addr *src, const struct synack_addr *dst,
+	      uint8_t proto, uint8_t *pkt, size_t tlen);
 
 #endif

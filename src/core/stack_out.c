@@ -84,6 +84,7 @@ void stack_trace_error(struct synack_stack *s, const struct synack_tuple *t, int
 }
 
 /* Rewrites TTL, TOS and DF of the IPv4 header just built, and its checksum. */
+/* (IPv4 only: ip_output refuses the other family before this runs.) */
 static void ip_patch(uint8_t *frame, const struct stack_ip_fields *ip)
 {
 	size_t ihl = (size_t)(frame[0] & 15) * 4;
@@ -106,14 +107,25 @@ void stack_emit_tcp_ip(struct synack_stack *s, const struct synack_tuple *t,
 		       const struct synack_tcp_seg *seg, bool retx,
 		       const struct stack_ip_fields *ip)
 {
-	int n = synack_tcp_emit(s->tx, s->tx_cap, t->laddr, t->raddr, s->ip_id++, seg);
-	SYNACK_ASSERT(n > 0);
-	if (n <= 0)
+	/* The TCP encoder writes behind the room the IP layer asks for; the IP layer then
+	 * writes its header in front. A family without an IP codec is refused and counted
+	 * (IpOutNoRoutes) by the IP layer, never sent half-built. */
+	int room = ip_header_room(&t->raddr);
+	if (room < 0) {
+		stack_count(s, SYNACK_CTR_IpOutNoRoutes);
+		return;
+	}
+	int tcplen = synack_tcp_encode(s->tx + room, s->tx_cap - (size_t)room, &t->laddr, &t->raddr,
+				       seg);
+	SYNACK_ASSERT(tcplen > 0);
+	if (tcplen <= 0)
+		return;
+	int n = ip_output(s, &t->laddr, &t->raddr, SYNACK_PROTO_TCP, s->tx, (size_t)tcplen);
+	if (n < 0)
 		return;
 	if (ip)
 		ip_patch(s->tx, ip);
 	stack_count(s, SYNACK_CTR_OutSegs);
-	stack_count(s, SYNACK_CTR_IpOutRequests);
 	if (retx)
 		stack_count(s, SYNACK_CTR_RetransSegs);
 	if (seg->flags & SYNACK_TH_RST)

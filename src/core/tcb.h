@@ -28,6 +28,7 @@
 struct synack_tcb {
 	struct synack_conntab_node node; /* key: the 4-tuple (local = l*, remote = r*) */
 	bool in_conntab, bound, bound_by_user, in_listen_hash, dead;
+	bool addr_bound; /* bind() named one of the stack's addresses (not the wildcard) */
 	struct synack_tcb *all_next, *all_prev; /* stack's list of live tcbs */
 	struct synack_tcb *bind_next, **bind_pprev; /* bind-table chain */
 	struct synack_tcb *listen_next;         /* listener-hash chain */

@@ -723,12 +723,23 @@ static void no_socket(struct synack_stack *s, struct rx *rx)
 	tcp_reply_reset(s, &rx->t, rx->seg);
 }
 
-void tcp_input(struct synack_stack *s, const struct synack_ipv4 *ip, const uint8_t *tcp,
-	       size_t tcp_len, const uint8_t *frame, size_t frame_len)
+/* The ECN field of the IP header the segment came in (RFC 3168 §5): the low two bits of IPv4's
+ * TOS byte, or of IPv6's traffic class. */
+static uint8_t frame_ecn(const uint8_t *frame, size_t len)
+{
+	if (!frame || len < 2)
+		return 0;
+	if (frame[0] >> 4 == 6)
+		return (uint8_t)((frame[1] >> 4) & 3);
+	return (uint8_t)(frame[1] & 3);
+}
+
+void tcp_input(struct synack_stack *s, const struct synack_addr *src, const struct synack_addr *dst,
+	       const uint8_t *tcp, size_t tcp_len, const uint8_t *frame, size_t frame_len)
 {
 	struct synack_tcp_seg seg;
 	stack_count(s, SYNACK_CTR_InSegs);
-	int r = synack_tcp_parse(tcp, tcp_len, ip->src, ip->dst, true, &seg);
+	int r = synack_tcp_parse(tcp, tcp_len, src, dst, true, &seg);
 	if (r < 0) {
 		stack_count(s, SYNACK_CTR_InErrs);
 		if (r == -SYNACK_DROP_TCP_BAD_CSUM)
@@ -738,12 +749,12 @@ void tcp_input(struct synack_stack *s, const struct synack_ipv4 *ip, const uint8
 	}
 	struct rx rx = {
 		.seg = &seg,
-		.t = {.laddr = ip->dst, .raddr = ip->src, .lport = seg.dport, .rport = seg.sport},
+		.t = {.laddr = *dst, .raddr = *src, .lport = seg.dport, .rport = seg.sport},
 		.frame = frame,
 		.frame_len = frame_len,
 		.seg_len = (uint32_t)seg.len + !!(seg.flags & SYNACK_TH_SYN) +
 			   !!(seg.flags & SYNACK_TH_FIN),
-		.ecn = (uint8_t)(ip->tos & 3),
+		.ecn = frame_ecn(frame, frame_len),
 	};
 	if ((seg.flags & (SYNACK_TH_SYN | SYNACK_TH_RST)) == (SYNACK_TH_SYN | SYNACK_TH_RST) ||
 	    seg.sport == 0 || seg.dport == 0) {
@@ -759,7 +770,8 @@ void tcp_input(struct synack_stack *s, const struct synack_ipv4 *ip, const uint8
 		return;
 	}
 	struct synack_tcb *l = ports_find_listener(s, seg.dport);
-	if (l) {
+	/* A listener bound to one of our addresses hears only segments sent to it. */
+	if (l && (!l->addr_bound || synack_addr_eq(&l->node.key.laddr, dst))) {
 		stack_trace_rx(s, &rx.t, &seg, frame, frame_len);
 		input_listen(s, l, &rx);
 		return;

@@ -4,9 +4,11 @@
 
 #include "core/tcb.h"
 
-/* A TCP segment carried by a valid IPv4 packet (called by ip.c). */
-void tcp_input(struct synack_stack *s, const struct synack_ipv4 *ip, const uint8_t *tcp,
-	       size_t tcp_len, const uint8_t *frame, size_t frame_len);
+/* A TCP segment carried by a valid IP packet from src to dst (dst is one of the stack's
+ * addresses), called by ip.c; frame is the whole packet, for traces. TCP never sees the IP
+ * header, so another IP version only needs its own input in ip.c. */
+void tcp_input(struct synack_stack *s, const struct synack_addr *src, const struct synack_addr *dst,
+	       const uint8_t *tcp, size_t tcp_len, const uint8_t *frame, size_t frame_len);
 
 /* One arriving segment as the steps of RFC 9293 §3.10.7 see it. */
 struct rx {

@@ -261,8 +261,8 @@ int synack_tcp_opts_emit(const struct synack_tcp_opts *opts, bool syn, uint8_t *
 
 /* ---- TCP segments -------------------------------------------------------------------------- */
 
-int synack_tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
-		     bool verify_csum, struct synack_tcp_seg *seg)
+int synack_tcp_parse(const uint8_t *buf, size_t len, const struct synack_addr *src,
+		     const struct synack_addr *dst, bool verify_csum, struct synack_tcp_seg *seg)
 {
 	if (len < SYNACK_TCP_HDR_MIN)
 		return -SYNACK_DROP_TCP_TRUNCATED;
@@ -290,8 +290,8 @@ int synack_tcp_parse(const uint8_t *buf, size_t len, uint32_t src, uint32_t dst,
 	return 0;
 }
 
-int synack_tcp_emit(uint8_t *out, size_t cap, uint32_t src, uint32_t dst, uint16_t ip_id,
-		    const struct synack_tcp_seg *seg)
+int synack_tcp_encode(uint8_t *out, size_t cap, const struct synack_addr *src,
+		      const struct synack_addr *dst, const struct synack_tcp_seg *seg)
 {
 	uint8_t opts[SYNACK_TCP_OPT_MAX];
 	int olen = synack_tcp_opts_emit(&seg->opts, (seg->flags & SYNACK_TH_SYN) != 0, opts);
@@ -299,14 +299,10 @@ int synack_tcp_emit(uint8_t *out, size_t cap, uint32_t src, uint32_t dst, uint16
 		return -1;
 	size_t doff = SYNACK_TCP_HDR_MIN + (size_t)olen;
 	size_t tcplen = doff + seg->len;
-	if (tcplen > 0xffff - SYNACK_IPV4_HDR_MIN || cap < SYNACK_IPV4_HDR_MIN + tcplen)
+	if (tcplen > 0xffff || cap < tcplen)
 		return -1;
 
-	struct synack_ipv4 ip = {
-		.df = true, .ttl = 64, .proto = SYNACK_PROTO_TCP, .id = ip_id, .src = src, .dst = dst,
-	};
-	synack_ipv4_emit(out, cap, &ip, tcplen);
-	uint8_t *t = out + SYNACK_IPV4_HDR_MIN;
+	uint8_t *t = out;
 	put16(t, seg->sport);
 	put16(t + 2, seg->dport);
 	put32(t + 4, seg->seq);
@@ -320,7 +316,28 @@ int synack_tcp_emit(uint8_t *out, size_t cap, uint32_t src, uint32_t dst, uint16
 	if (seg->len > 0)
 		memcpy(t + doff, seg->payload, seg->len);
 	put16(t + 16, synack_tcp_csum(src, dst, t, tcplen));
-	return (int)(SYNACK_IPV4_HDR_MIN + tcplen);
+	return (int)tcplen;
+}
+
+int synack_tcp_emit(uint8_t *out, size_t cap, const struct synack_addr *src,
+		    const struct synack_addr *dst, uint16_t ip_id, const struct synack_tcp_seg *seg)
+{
+	if (!synack_addr_is_v4(src) || !synack_addr_is_v4(dst) || cap < SYNACK_IPV4_HDR_MIN)
+		return -1;
+	int tcplen = synack_tcp_encode(out + SYNACK_IPV4_HDR_MIN, cap - SYNACK_IPV4_HDR_MIN, src,
+				       dst, seg);
+	if (tcplen < 0 || tcplen > 0xffff - SYNACK_IPV4_HDR_MIN)
+		return -1;
+	struct synack_ipv4 ip = {
+		.df = true,
+		.ttl = 64,
+		.proto = SYNACK_PROTO_TCP,
+		.id = ip_id,
+		.src = synack_addr_get_v4(src),
+		.dst = synack_addr_get_v4(dst),
+	};
+	synack_ipv4_emit(out, cap, &ip, (size_t)tcplen);
+	return SYNACK_IPV4_HDR_MIN + tcplen;
 }
 
 /* tcpdump's notation (print-tcp.c): one letter per flag in the order F S R P, then "." for

@@ -20,6 +20,11 @@ static const char *const host_names[2] = {"client", "server"};
 static const uint32_t host_addrs[2] = {SYNACK_DEMO_CLIENT_ADDR, SYNACK_DEMO_SERVER_ADDR};
 static const uint16_t host_ports[2] = {SYNACK_DEMO_CLIENT_PORT, SYNACK_DEMO_SERVER_PORT};
 
+static struct synack_endpoint host_ep(int who)
+{
+	return (struct synack_endpoint){synack_addr_v4(host_addrs[who]), host_ports[who]};
+}
+
 void synack_demo_opts_default(struct synack_demo_opts *o)
 {
 	memset(o, 0, sizeof *o);
@@ -80,7 +85,7 @@ static int failed(struct demo *d, const char *what, int err)
 int demo_listen(struct demo *d, int backlog)
 {
 	struct demo_app *a = &d->app[DEMO_SERVER];
-	struct synack_endpoint ep = {SYNACK_DEMO_SERVER_ADDR, SYNACK_DEMO_SERVER_PORT};
+	struct synack_endpoint ep = host_ep(DEMO_SERVER);
 	int fd = synack_socket(a->s);
 	if (fd < 0)
 		return failed(d, "socket", fd);
@@ -96,8 +101,8 @@ int demo_listen(struct demo *d, int backlog)
 int demo_connect(struct demo *d, int who)
 {
 	struct demo_app *a = &d->app[who];
-	struct synack_endpoint me = {host_addrs[who], host_ports[who]};
-	struct synack_endpoint peer = {host_addrs[!who], host_ports[!who]};
+	struct synack_endpoint me = host_ep(who);
+	struct synack_endpoint peer = host_ep(!who);
 	int fd = a->fd >= 0 ? a->fd : synack_socket(a->s);
 	if (fd < 0)
 		return failed(d, "socket", fd);
@@ -156,10 +161,11 @@ void demo_release_held(struct demo *d)
 
 static bool is_client_conn(const struct synack_trace_event *ev, int who)
 {
-	struct synack_endpoint me = {host_addrs[who], host_ports[who]};
-	struct synack_endpoint peer = {host_addrs[!who], host_ports[!who]};
-	return ev->has_conn && ev->local.addr == me.addr && ev->local.port == me.port &&
-	       ev->remote.addr == peer.addr && ev->remote.port == peer.port;
+	struct synack_endpoint me = host_ep(who);
+	struct synack_endpoint peer = host_ep(!who);
+	return ev->has_conn && synack_addr_eq(&ev->local.addr, &me.addr) &&
+	       ev->local.port == me.port && synack_addr_eq(&ev->remote.addr, &peer.addr) &&
+	       ev->remote.port == peer.port;
 }
 
 static void demo_trace(void *ctx, const struct synack_trace_event *ev)
@@ -203,8 +209,10 @@ static bool demo_drop_if(void *ctx, const uint8_t *frame, size_t len, uint64_t n
 	struct synack_tcp_seg seg;
 	const uint8_t *tp;
 	size_t tlen;
-	if (synack_ipv4_parse(frame, len, &ip, &tp, &tlen) < 0 || ip.proto != SYNACK_PROTO_TCP ||
-	    synack_tcp_parse(tp, tlen, ip.src, ip.dst, false, &seg) < 0)
+	if (synack_ipv4_parse(frame, len, &ip, &tp, &tlen) < 0 || ip.proto != SYNACK_PROTO_TCP)
+		return false;
+	struct synack_addr src = synack_addr_v4(ip.src), dst = synack_addr_v4(ip.dst);
+	if (synack_tcp_parse(tp, tlen, &src, &dst, false, &seg) < 0)
 		return false;
 	for (int w = 0; w < 2; w++)
 		if (d->blackhole[w] && ip.dst == host_addrs[w])
@@ -228,7 +236,7 @@ static int add_host(struct demo *d, int who)
 	struct synack_config cfg;
 	synack_config_default(&cfg);
 	cfg.name = host_names[who];
-	cfg.addr = host_addrs[who];
+	synack_config_add_addr(&cfg, synack_addr_v4(host_addrs[who]), 24);
 	cfg.trace = demo_trace;
 	cfg.trace_ctx = d;
 	if (o->mss)
@@ -469,7 +477,8 @@ static int world_new(struct demo *d, char *ttl, size_t cap)
 	title(d, ttl, cap);
 	struct synack_ladder_opts lo = {
 		.format = o->format, .out = o->out, .left = "client", .right = "server",
-		.left_addr = SYNACK_DEMO_CLIENT_ADDR, .right_addr = SYNACK_DEMO_SERVER_ADDR,
+		.left_addr = synack_addr_v4(SYNACK_DEMO_CLIENT_ADDR),
+		.right_addr = synack_addr_v4(SYNACK_DEMO_SERVER_ADDR),
 		.absolute = o->absolute || d->def->absolute,
 		.max_rows = o->max_rows ? o->max_rows : d->def->max_rows, .title = ttl};
 	int err = synack_ladder_new(&d->ladder, &lo);

@@ -218,7 +218,8 @@ static int inject_syn(struct demo *d, uint32_t src, uint16_t sport, uint32_t seq
 				   .flags = SYNACK_TH_SYN, .win = 64240};
 	s.opts.has_mss = true;
 	s.opts.mss = 1460;
-	int n = synack_tcp_emit(frame, sizeof frame, src, SYNACK_DEMO_SERVER_ADDR, 0, &s);
+	struct synack_addr from = synack_addr_v4(src), to = synack_addr_v4(SYNACK_DEMO_SERVER_ADDR);
+	int n = synack_tcp_emit(frame, sizeof frame, &from, &to, 0, &s);
 	if (n < 0)
 		return -EINVAL;
 	synack_sim_inject(d->sim, d->app[DEMO_SERVER].s, frame, (size_t)n);
@@ -343,7 +344,8 @@ static bool spoofed(uint32_t addr) { return (addr & FLOOD_MASK) == FLOOD_NET; }
 static bool flood_event(const struct synack_trace_event *ev)
 {
 	if (ev->has_conn)
-		return spoofed(ev->remote.addr);
+		return synack_addr_is_v4(&ev->remote.addr) &&
+		       spoofed(synack_addr_get_v4(&ev->remote.addr));
 	struct synack_ipv4 ip;
 	const uint8_t *p;
 	size_t n;

@@ -252,7 +252,8 @@ static int parse_frame(const uint8_t *frame, size_t len, struct parsed *p, const
 		*why = "not a TCP packet";
 		return -1;
 	}
-	rc = synack_tcp_parse(l4, l4len, p->ip.src, p->ip.dst, true, &p->seg);
+	struct synack_addr src = synack_addr_v4(p->ip.src), dst = synack_addr_v4(p->ip.dst);
+	rc = synack_tcp_parse(l4, l4len, &src, &dst, true, &p->seg);
 	if (rc < 0) {
 		*why = synack_drop_reason_name((enum synack_drop_reason)-rc);
 		return -1;
@@ -389,7 +390,9 @@ static int send_one(struct drill_run *r, const struct drill_event *ev,
 	uint8_t *frame = malloc(cap);
 	if (!frame)
 		abort();
-	int n = synack_tcp_emit(frame, cap, r->cfg.remote_ip, r->cfg.local_ip, ++r->ip_id, &s);
+	struct synack_addr src = synack_addr_v4(r->cfg.remote_ip),
+			   dst = synack_addr_v4(r->cfg.local_ip);
+	int n = synack_tcp_emit(frame, cap, &src, &dst, ++r->ip_id, &s);
 	if (n < 0) {
 		free(frame);
 		drill_fail(r, ev, "inbound packet: cannot build the frame");

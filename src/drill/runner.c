@@ -1,8 +1,10 @@
 /* synack drill — the runner: a virtual clock and the event loop.
  *
  * The runner drives one synack stack through its public API only: frames in with
- * synack_stack_input(), frames out through cfg.output, time with synack_stack_poll(). Script
- * time 0 is DRILL_CLOCK_BASE_US on the stack's clock. Time never runs by itself: it jumps from
+ * synack_stack_input(), frames out through cfg.output, time through the step every driver
+ * takes (drivers/driver.h: due timers fire, the clock comes to now; the runner's driver has no
+ * link, the script's `<` lines are its frames). Script time 0 is DRILL_CLOCK_BASE_US on the
+ * stack's clock. Time never runs by itself: it jumps from
  * event to event and, in between, from one of the stack's deadlines to the next, so a 60 s
  * TIME-WAIT costs nothing and every run is exactly reproducible.
  *
@@ -68,7 +70,7 @@ int64_t drill_tolerance(const struct drill_run *r, int64_t t)
 
 static int64_t next_deadline(const struct drill_run *r)
 {
-	uint64_t d = synack_stack_next_deadline(r->stack);
+	uint64_t d = synack_driver_next(&r->drv);
 	int64_t s = d == SYNACK_TIME_NEVER || d < DRILL_CLOCK_BASE_US
 			    ? (d == SYNACK_TIME_NEVER ? INT64_MAX : 0)
 			    : (int64_t)(d - DRILL_CLOCK_BASE_US);
@@ -80,7 +82,7 @@ static void step(struct drill_run *r, int64_t t)
 {
 	if (t > r->now)
 		r->now = t;
-	synack_stack_poll(r->stack, DRILL_CLOCK_BASE_US + (uint64_t)r->now);
+	(void)synack_driver_step(&r->drv, DRILL_CLOCK_BASE_US + (uint64_t)r->now);
 	drill_syscall_retry(r);
 }
 
@@ -365,13 +367,17 @@ static enum drill_status prescan(const struct drill_script *s, const struct dril
 static int make_stack(struct drill_run *r, struct synack_config *cfg)
 {
 	cfg->name = "synack";
-	cfg->addr = r->cfg.local_ip;
+	/* Drill scripts speak IPv4 (sin_addr, inet_addr()): the stack has the one address. */
+	synack_config_add_addr(cfg, synack_addr_v4(r->cfg.local_ip), 24);
 	cfg->seed = 1;
 	for (int i = 0; i < 16; i++)
 		cfg->secret[i] = (uint8_t)(0x5a ^ (i * 37));
 	cfg->output = on_output;
 	cfg->output_ctx = r;
-	return synack_stack_new(&r->stack, cfg);
+	int err = synack_stack_new(&r->stack, cfg);
+	if (!err)
+		r->drv = (struct synack_driver){.stack = r->stack};
+	return err;
 }
 
 /* What synack sends after the last `>` line is not checked, as in packetdrill (Linux's

@@ -5,6 +5,7 @@
 #define SYNACK_DRILL_RUNNER_H
 
 #include "drill/drill.h"
+#include "drivers/driver.h"
 #include "synack/socket.h"
 #include "synack/stack.h"
 
@@ -87,6 +88,7 @@ struct drill_run {
 	struct drill_config cfg;
 	const struct drill_script *script;
 	struct synack_stack *stack;
+	struct synack_driver drv; /* the stack without a link: the script hands frames in */
 	int64_t now;         /* script time, µs */
 	struct drill_frame *outq;
 	size_t nout, capout;

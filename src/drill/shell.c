@@ -273,12 +273,12 @@ struct listing {
 
 static void fmt_ep(char *out, size_t cap, const struct synack_endpoint *e)
 {
-	if (e->addr == 0 && e->port == 0) {
+	if (synack_addr_is_any(&e->addr) && e->port == 0) {
 		snprintf(out, cap, "*:*");
 		return;
 	}
-	snprintf(out, cap, "%u.%u.%u.%u:%u", e->addr >> 24, (e->addr >> 16) & 255,
-		 (e->addr >> 8) & 255, e->addr & 255, e->port);
+	char a[64];
+	snprintf(out, cap, "%s:%u", synack_addr_str(&e->addr, a, sizeof a), e->port);
 }
 
 /* One line per socket, in FreeBSD sockstat's columns; the script's descriptor is shown, and

@@ -120,7 +120,7 @@ static bool fd_blocking(struct drill_run *r, int script_fd)
 static int sockaddr_arg(struct drill_call *c, int i, uint32_t ip, uint16_t port,
 			struct synack_endpoint *ep)
 {
-	ep->addr = ip;
+	ep->addr = synack_addr_v4(ip);
 	ep->port = port;
 	if (drill_arg_any(c, i))
 		return 0;
@@ -137,7 +137,7 @@ static int sockaddr_arg(struct drill_call *c, int i, uint32_t ip, uint16_t port,
 	if (a) {
 		if (eval_int(c, a, i, &v) < 0)
 			return -1;
-		ep->addr = (uint32_t)v;
+		ep->addr = synack_addr_v4((uint32_t)v);
 	}
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "drivers/driver.h"
 #include "synack/socket.h"
 
 #define LOOP_MAX_FDS 16      /* host descriptors besides the link and the signalfd */
@@ -27,6 +28,7 @@ struct host_fd {
 struct synack_loop {
 	struct synack_stack *stack;
 	struct synack_link *link;
+	struct synack_driver drv; /* stack + link, LOOP_RX_BATCH frames a step into frame */
 	struct synack_loop_hooks hooks;
 	int ep, sigfd;
 	uint64_t now;
@@ -145,8 +147,11 @@ int synack_loop_new(struct synack_loop **out, struct synack_link *link,
 	l->now = synack_monotonic_us();
 	if (!err)
 		err = synack_stack_new(&l->stack, &c);
-	if (!err)
+	if (!err) {
 		synack_stack_poll(l->stack, l->now); /* API calls before run() act at this time */
+		l->drv = (struct synack_driver){.stack = l->stack, .link = link, .buf = l->frame,
+						.cap = sizeof l->frame, .max_frames = LOOP_RX_BATCH};
+	}
 	if (err) {
 		l->link = NULL; /* the caller keeps the link on failure */
 		synack_loop_destroy(l);
@@ -231,21 +236,6 @@ static void dispatch(struct synack_loop *l)
 	}
 }
 
-static int read_link(struct synack_loop *l)
-{
-	for (int i = 0; i < LOOP_RX_BATCH; i++) {
-		ssize_t n = synack_link_recv(l->link, l->frame, sizeof l->frame, l->now);
-		if (n == 0)
-			return 0;
-		if (n == -EMSGSIZE)
-			continue;
-		if (n < 0)
-			return (int)n;
-		synack_stack_input(l->stack, l->frame, (size_t)n, l->now);
-	}
-	return 0;
-}
-
 static void read_signals(struct synack_loop *l)
 {
 	struct signalfd_siginfo si;
@@ -267,17 +257,15 @@ static void run_host_fd(struct synack_loop *l, int fd, uint32_t events)
 		}
 }
 
-/* The epoll timeout: the earlier of the stack's deadline and the alarm, rounded up to ms. */
+/* The epoll timeout: the earlier of the driver's next deadline (the stack's timers, the
+ * link's next arrival) and the alarm, rounded up to ms. */
 static int wait_ms(struct synack_loop *l)
 {
 	if (l->nqueue)
 		return 0;
-	uint64_t at = synack_stack_next_deadline(l->stack);
+	uint64_t at = synack_driver_next(&l->drv);
 	if (l->alarm_at < at)
 		at = l->alarm_at;
-	uint64_t next = synack_link_next_arrival(l->link);
-	if (next < at)
-		at = next;
 	if (at == SYNACK_TIME_NEVER)
 		return -1;
 	uint64_t now = synack_monotonic_us();
@@ -295,7 +283,12 @@ int synack_loop_run(struct synack_loop *l)
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		l->now = synack_monotonic_us();
-		synack_stack_poll(l->stack, l->now);
+		/* The driver step: the link drained into the stack (a TUN whose event we just
+		 * took, and links without a descriptor), then its due timers; host descriptors
+		 * run after, with the stack's clock at now. */
+		int err = synack_driver_step(&l->drv, l->now);
+		if (err < 0)
+			return err;
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 			if (fd == l->sigfd)
@@ -303,10 +296,6 @@ int synack_loop_run(struct synack_loop *l)
 			else if (fd != l->link->fd)
 				run_host_fd(l, fd, evs[i].events);
 		}
-		/* Links without a descriptor (and a TUN whose event we just took) are read here. */
-		int err = read_link(l);
-		if (err < 0)
-			return err;
 		if (l->alarm_at <= l->now) {
 			l->alarm_at = SYNACK_TIME_NEVER;
 			if (l->hooks.on_alarm)

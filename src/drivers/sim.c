@@ -6,10 +6,11 @@
  *
  *     stack --output--> [pcap] -> [fault] -> simnet endpoint ~~~> peer's endpoint -> peer stack
  *
- * The clock only jumps: synack_sim_step() finds the next event — the earliest of every link's
- * next_arrival() and every stack's next deadline — moves the clock there and processes
- * everything due at that instant, host by host in the order they were added: first the
- * frames the host's link has due (each handed to synack_stack_input), then the host's timers
+ * The clock only jumps: synack_sim_step() finds the next event — the earliest of every host's
+ * synack_driver_next() (its link's next arrival, its stack's next deadline) — moves the clock
+ * there and processes everything due at that instant, host by host in the order they were
+ * added, with the step every driver takes (drivers/driver.h): first the frames the host's
+ * link has due (each handed to synack_stack_input), then the host's timers
  * (synack_stack_poll). Work caused at the same instant (a zero-delay reply, a frame released
  * by the fault decorator) is processed in further passes before the step returns. Nothing
  * depends on the wall clock or on addresses in memory, so a seed replays a run byte for byte.
@@ -18,8 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/rng.h"
+#include "drivers/driver.h"
 #include "synack/sim.h"
+#include "util/rng.h"
 
 #define SIM_MAX_FRAME 65536
 #define SIM_MAX_PASSES 4096 /* same-instant passes per step: a guard against livelock */
@@ -32,6 +34,7 @@ struct sim_host {
 	struct synack_link *fault;    /* the fault decorator, or NULL */
 	struct synack_pcap_writer *pcap; /* owned by the pcap decorator, or NULL */
 	uint64_t tx_errors;           /* frames the link refused (queue full, ...) */
+	struct synack_driver drv;     /* stack + outermost link, reading into sim->buf */
 };
 
 struct synack_sim {
@@ -101,11 +104,22 @@ static void host_output(void *ctx, const uint8_t *frame, size_t len)
 		h->tx_errors++;
 }
 
+/* The simulated network routes IPv4 only: a host answers there to its first IPv4 address
+ * (0 when it has none). */
+static uint32_t sim_ipv4_of(const struct synack_config *cfg)
+{
+	for (uint32_t i = 0; i < cfg->naddrs; i++)
+		if (synack_addr_is_v4(&cfg->addrs[i].addr))
+			return synack_addr_get_v4(&cfg->addrs[i].addr);
+	return 0;
+}
+
 /* Builds endpoint -> [fault] -> [pcap] for a host. */
 static int host_links(struct synack_sim *sim, struct sim_host *h, const struct synack_config *cfg,
 		      const struct synack_sim_host_opts *o)
 {
-	int err = synack_simnet_attach(sim->net, cfg->addr, o ? &o->path : NULL, &h->endpoint);
+	int err =
+		synack_simnet_attach(sim->net, sim_ipv4_of(cfg), o ? &o->path : NULL, &h->endpoint);
 	if (err)
 		return err;
 	h->link = h->endpoint;
@@ -186,6 +200,8 @@ int synack_sim_add_host(struct synack_sim *sim, const struct synack_config *cfg,
 		return err;
 	}
 	(void)synack_stack_poll(h->stack, sim->now); /* the stack's clock starts at ours */
+	h->drv = (struct synack_driver){.stack = h->stack, .link = h->link, .buf = sim->buf,
+					.cap = sizeof(sim->buf)};
 	sim->hosts[sim->n_hosts++] = h;
 	*out = h->stack;
 	return 0;
@@ -200,44 +216,20 @@ uint64_t synack_sim_next_event(const struct synack_sim *sim)
 {
 	uint64_t t = SYNACK_TIME_NEVER;
 	for (size_t i = 0; i < sim->n_hosts; i++) {
-		const struct sim_host *h = sim->hosts[i];
-		uint64_t a = synack_link_next_arrival(h->link);
-		uint64_t d = synack_stack_next_deadline(h->stack);
-		if (a < t)
-			t = a;
+		uint64_t d = synack_driver_next(&sim->hosts[i]->drv);
 		if (d < t)
 			t = d;
 	}
 	return t;
 }
 
-/* Hands every frame the host's link has due to its stack. Returns whether any was. */
-static bool host_deliver(struct synack_sim *sim, struct sim_host *h)
-{
-	bool any = false;
-	while (synack_link_next_arrival(h->link) <= sim->now) {
-		ssize_t n = synack_link_recv(h->link, sim->buf, sizeof(sim->buf), sim->now);
-		any = true;
-		if (n == 0)
-			break; /* the fault decorator released held frames: another pass */
-		if (n > 0)
-			synack_stack_input(h->stack, sim->buf, (size_t)n, sim->now);
-	}
-	return any;
-}
-
-/* One pass over the hosts in order; returns whether anything was done. */
+/* One pass over the hosts in order: each takes the driver step at now. Returns whether
+ * anything was due (simulated links fail only with -EMSGSIZE, which the step counts). */
 static bool pass(struct synack_sim *sim)
 {
 	bool any = false;
-	for (size_t i = 0; i < sim->n_hosts; i++) {
-		struct sim_host *h = sim->hosts[i];
-		any |= host_deliver(sim, h);
-		if (synack_stack_next_deadline(h->stack) <= sim->now) {
-			(void)synack_stack_poll(h->stack, sim->now);
-			any = true;
-		}
-	}
+	for (size_t i = 0; i < sim->n_hosts; i++)
+		any |= synack_driver_step(&sim->hosts[i]->drv, sim->now) != 0;
 	return any;
 }
 

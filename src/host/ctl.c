@@ -31,9 +31,8 @@ static int make_addr(const char *path, struct sockaddr_un *sun)
 
 static void endpoint_str(const struct synack_endpoint *e, bool listener, char *buf, size_t cap)
 {
-	struct in_addr a = {.s_addr = htonl(e->addr)};
-	char ip[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &a, ip, sizeof ip);
+	char ip[SYNACK_ADDR_STRLEN];
+	synack_addr_str(&e->addr, ip, sizeof ip);
 	if (listener && e->port == 0)
 		snprintf(buf, cap, "%s:*", ip);
 	else
@@ -52,7 +51,7 @@ static void ss_row(void *ctx, int fd, const struct synack_tcp_info *i)
 	(void)fd;
 	struct ss_ctx *c = ctx;
 	bool listen = i->state == SYNACK_LISTEN;
-	char l[32], r[32];
+	char l[SYNACK_ADDR_STRLEN + 8], r[SYNACK_ADDR_STRLEN + 8];
 	endpoint_str(&i->local, false, l, sizeof l);
 	endpoint_str(&i->remote, listen, r, sizeof r);
 	fprintf(c->out, "%-10s %-6u %-6u %-21s %-21s\n", synack_state_ss_name(i->state), i->recv_q,

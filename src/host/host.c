@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "host/trace_file.h"
-
 static int fail(char *why, size_t cap, int err, const char *what, const char *arg)
 {
 	snprintf(why, cap, "%s %s: %s", what, arg ? arg : "", strerror(-err));
@@ -39,13 +37,17 @@ int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 	struct synack_config cfg;
 	synack_config_default(&cfg);
 	cfg.name = o->name;
-	cfg.addr = h->addr;
+	synack_config_add_addr(&cfg, synack_addr_v4(h->addr), prefix); /* parse_cidr checked it */
 	if (o->max_sockets)
 		cfg.max_sockets = o->max_sockets;
 	if (h->tun.mtu >= 576 && h->tun.mtu - 40 < cfg.mss)
 		cfg.mss = (uint16_t)(h->tun.mtu - 40);
 	if (o->trace) {
-		err = synack_trace_file_open(&h->trace_state, o->trace, &cfg);
+		err = o->trace_sink.open && o->trace_sink.close
+			      ? o->trace_sink.open(&h->trace_state, o->trace, &cfg)
+			      : -EINVAL;
+		if (!err)
+			h->trace_close = o->trace_sink.close;
 		if (err) {
 			synack_link_destroy(link);
 			return fail(why, why_cap, err, "cannot write trace", o->trace);
@@ -72,6 +74,8 @@ void synack_host_close(struct synack_host *h)
 	synack_loop_destroy(h->loop);
 	h->loop = NULL;
 	h->stack = NULL;
-	synack_trace_file_close(h->trace_state);
+	if (h->trace_close)
+		h->trace_close(h->trace_state);
 	h->trace_state = NULL;
+	h->trace_close = NULL;
 }

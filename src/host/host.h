@@ -11,12 +11,21 @@
 #include "drivers/loop.h"
 #include "link/tun.h"
 
+/* Where --trace goes. open() points cfg->trace at path (state is handed to close()); host
+ * calls them where the trace belongs in set-up and tear-down. The command passes render's
+ * JSON-lines writer (render/trace_file.h): host itself needs no renderer. */
+struct synack_trace_sink {
+	int (*open)(void **state, const char *path, struct synack_config *cfg);
+	void (*close)(void *state); /* flushes; NULL state is fine */
+};
+
 struct synack_host_opts {
 	const char *name;     /* the stack's name in traces ("serve", "connect") */
 	const char *tun;      /* device name */
 	const char *cidr;     /* synack's address, A.B.C.D/NN */
 	const char *pcap;     /* capture file, or NULL */
 	const char *trace;    /* JSON-lines trace file, or NULL */
+	struct synack_trace_sink trace_sink; /* required with trace (else -EINVAL) */
 	const char *ctl;      /* control socket path, or NULL */
 	uint32_t max_sockets; /* 0: the stack's default */
 };
@@ -27,8 +36,8 @@ struct synack_host {
 	struct synack_ctl *ctl;
 	struct synack_tun_info tun;
 	uint32_t addr;
-	FILE *trace_file;
 	void *trace_state;
+	void (*trace_close)(void *state);
 };
 
 /* Sets everything up. On failure returns a negative errno and writes a one-line reason

@@ -11,8 +11,9 @@
 #include "synack/wire.h"
 
 struct slot {
-	uint64_t key_hi, key_lo; /* the canonical tuple; key_hi == 0 && key_lo == 0: empty */
-	uint32_t conn;		 /* index + 1 of the tuple's latest connection */
+	struct synack_endpoint key[2]; /* the canonical tuple (smaller endpoint first) */
+	bool used;
+	uint32_t conn; /* index + 1 of the tuple's latest connection */
 };
 
 struct synack_conns {
@@ -70,26 +71,41 @@ const struct synack_conns_stats *synack_conns_stats(const struct synack_conns *t
 	return &t->st;
 }
 
-static uint64_t ep_key(const struct synack_endpoint *e)
+static int ep_cmp(const struct synack_endpoint *x, const struct synack_endpoint *y)
 {
-	return (uint64_t)e->addr << 16 | e->port;
+	int c = memcmp(x->addr.b, y->addr.b, sizeof x->addr.b);
+	return c ? c : (int)x->port - (int)y->port;
 }
 
-/* The tuple in a canonical order (smaller endpoint first), never all-zero. */
+static bool ep_eq(const struct synack_endpoint *x, const struct synack_endpoint *y)
+{
+	return ep_cmp(x, y) == 0;
+}
+
+/* The tuple in a canonical order (smaller endpoint first). */
 static void tuple_key(const struct synack_endpoint *a, const struct synack_endpoint *b,
-		      uint64_t *hi, uint64_t *lo)
+		      struct synack_endpoint key[2])
 {
-	uint64_t x = ep_key(a), y = ep_key(b);
-	*hi = (x < y ? x : y) | UINT64_C(1) << 63;
-	*lo = x < y ? y : x;
+	bool swap = ep_cmp(a, b) > 0;
+	key[0] = swap ? *b : *a;
+	key[1] = swap ? *a : *b;
 }
 
-static size_t slot_index(const struct synack_conns *t, uint64_t hi, uint64_t lo)
+static uint64_t ep_hash(uint64_t h, const struct synack_endpoint *e)
 {
-	uint64_t h = (hi ^ (lo * 0x9E3779B97F4A7C15ull)) * 0xff51afd7ed558ccdull;
+	for (size_t i = 0; i < sizeof e->addr.b; i++)
+		h = (h ^ e->addr.b[i]) * 0x100000001b3ull; /* FNV-1a */
+	h = (h ^ (e->port >> 8)) * 0x100000001b3ull;
+	return (h ^ (e->port & 0xff)) * 0x100000001b3ull;
+}
+
+static size_t slot_index(const struct synack_conns *t, const struct synack_endpoint key[2])
+{
+	uint64_t h = ep_hash(ep_hash(0xcbf29ce484222325ull, &key[0]), &key[1]);
 	size_t mask = t->nslots - 1;
 	size_t i = (size_t)(h >> 17) & mask;
-	while (t->slots[i].key_hi && !(t->slots[i].key_hi == hi && t->slots[i].key_lo == lo))
+	while (t->slots[i].used &&
+	       !(ep_eq(&t->slots[i].key[0], &key[0]) && ep_eq(&t->slots[i].key[1], &key[1])))
 		i = (i + 1) & mask;
 	return i;
 }
@@ -105,16 +121,18 @@ static int grow_slots(struct synack_conns *t)
 	}
 	t->nslots = oldn * 2;
 	for (size_t i = 0; i < oldn; i++)
-		if (old[i].key_hi)
-			t->slots[slot_index(t, old[i].key_hi, old[i].key_lo)] = old[i];
+		if (old[i].used)
+			t->slots[slot_index(t, old[i].key)] = old[i];
 	free(old);
 	return 0;
 }
 
 static void ep_name(const struct synack_endpoint *e, char *buf, size_t cap)
 {
-	snprintf(buf, cap, "%u.%u.%u.%u:%u", e->addr >> 24, (e->addr >> 16) & 0xff,
-		 (e->addr >> 8) & 0xff, e->addr & 0xff, e->port);
+	char a[SYNACK_ADDR_STRLEN];
+	synack_addr_str(&e->addr, a, sizeof a);
+	/* RFC 5952 §6: an IPv6 address with a port is written [addr]:port. */
+	snprintf(buf, cap, synack_addr_is_v4(&e->addr) ? "%s:%u" : "[%s]:%u", a, e->port);
 }
 
 /* A new connection from src to dst (src becomes ep[0]). */
@@ -145,11 +163,6 @@ static struct synack_conn *conn_add(struct synack_conns *t, struct slot *s,
 	return c;
 }
 
-static bool ep_eq(const struct synack_endpoint *x, const struct synack_endpoint *y)
-{
-	return x->addr == y->addr && x->port == y->port;
-}
-
 /* The connection a segment from src to dst belongs to, and its direction. */
 static struct synack_conn *conn_lookup(struct synack_conns *t, const struct synack_endpoint *src,
 				       const struct synack_endpoint *dst,
@@ -157,12 +170,13 @@ static struct synack_conn *conn_lookup(struct synack_conns *t, const struct syna
 {
 	if (t->used * 2 >= t->nslots && grow_slots(t) < 0)
 		return NULL;
-	uint64_t hi, lo;
-	tuple_key(src, dst, &hi, &lo);
-	struct slot *s = &t->slots[slot_index(t, hi, lo)];
-	if (!s->key_hi) {
-		s->key_hi = hi;
-		s->key_lo = lo;
+	struct synack_endpoint key[2];
+	tuple_key(src, dst, key);
+	struct slot *s = &t->slots[slot_index(t, key)];
+	if (!s->used) {
+		s->used = true;
+		s->key[0] = key[0];
+		s->key[1] = key[1];
 		t->used++;
 		*dir = 0;
 		return conn_add(t, s, src, dst, t_us);
@@ -260,7 +274,8 @@ static void fill_rec(struct synack_seg_rec *r, uint64_t t_us, int dir,
 static int segment(struct synack_conns *t, uint64_t t_us, const struct synack_ipv4 *ip,
 		   const struct synack_tcp_seg *seg)
 {
-	struct synack_endpoint src = {ip->src, seg->sport}, dst = {ip->dst, seg->dport};
+	struct synack_endpoint src = {synack_addr_v4(ip->src), seg->sport};
+	struct synack_endpoint dst = {synack_addr_v4(ip->dst), seg->dport};
 	if (!wanted(t, &src, &dst)) {
 		t->st.filtered++;
 		return 0;
@@ -345,7 +360,8 @@ int synack_conns_packet(struct synack_conns *t, uint64_t t_ns, const uint8_t *pk
 		return 0;
 	}
 	struct synack_tcp_seg seg;
-	if (synack_tcp_parse(tp, tlen, ip.src, ip.dst, t->o.verify_csum, &seg) < 0) {
+	struct synack_addr src = synack_addr_v4(ip.src), dst = synack_addr_v4(ip.dst);
+	if (synack_tcp_parse(tp, tlen, &src, &dst, t->o.verify_csum, &seg) < 0) {
 		t->st.malformed++;
 		return 0;
 	}
@@ -379,17 +395,31 @@ int synack_conns_read_file(struct synack_conns *t, const char *path, struct syna
 
 static int parse_ep(const char *s, size_t n, struct synack_endpoint *e)
 {
-	char buf[32];
-	unsigned a, b, c, d, port;
-	char extra;
+	/* A.B.C.D:PORT or [IPv6]:PORT */
+	char buf[SYNACK_ADDR_STRLEN + 8];
 	if (n >= sizeof buf)
 		return -EINVAL;
 	memcpy(buf, s, n);
 	buf[n] = 0;
-	if (sscanf(buf, "%u.%u.%u.%u:%u%c", &a, &b, &c, &d, &port, &extra) != 5 || a > 255 ||
-	    b > 255 || c > 255 || d > 255 || port > 65535)
+	char *colon = strrchr(buf, ':');
+	if (!colon || colon == buf)
 		return -EINVAL;
-	e->addr = a << 24 | b << 16 | c << 8 | d;
+	char *host = buf, *host_end = colon;
+	if (buf[0] == '[') {
+		if (colon[-1] != ']')
+			return -EINVAL;
+		host = buf + 1;
+		host_end = colon - 1;
+	}
+	*host_end = '\0';
+	char *end;
+	unsigned long port = strtoul(colon + 1, &end, 10);
+	if (colon[1] < '0' || colon[1] > '9' || *end || port > 65535)
+		return -EINVAL;
+	struct synack_addr a;
+	if (synack_addr_parse(host, &a) < 0 || (host == buf) != synack_addr_is_v4(&a))
+		return -EINVAL; /* IPv6 only in brackets */
+	e->addr = a;
 	e->port = (uint16_t)port;
 	return 0;
 }

@@ -42,7 +42,7 @@ struct synack_conn_dir_stats {
 struct synack_conn {
 	uint32_t id;		      /* 1, 2, ... in order of first packet */
 	struct synack_endpoint ep[2]; /* ep[0]: the active opener, or the first sender */
-	char name[2][24];	      /* "10.0.0.1:40000" */
+	char name[2][SYNACK_ADDR_STRLEN + 8]; /* "10.0.0.1:40000", "[2001:db8::1]:40000" */
 	uint64_t first_us, last_us;   /* relative to the capture's start */
 	struct synack_conn_dir_stats st[2];
 	struct synack_infer inf;

@@ -214,10 +214,10 @@ static int errno_parse(const char *s)
 
 static int endpoint_parse(const char *s, struct synack_endpoint *e)
 {
-	char spec[80];
+	char spec[SYNACK_ADDR_STRLEN + 32];
 	if (!s)
 		return -EINVAL;
-	snprintf(spec, sizeof spec, "%.40s-0.0.0.0:0", s);
+	snprintf(spec, sizeof spec, "%.*s-0.0.0.0:0", SYNACK_ADDR_STRLEN + 8, s);
 	struct synack_endpoint dummy;
 	return synack_conn_spec_parse(spec, e, &dummy);
 }
@@ -328,7 +328,7 @@ int synack_trace_first_opener(FILE *f, char *host, size_t cap)
 
 static bool ep_eq(const struct synack_endpoint *x, const struct synack_endpoint *y)
 {
-	return x->addr == y->addr && x->port == y->port;
+	return synack_addr_eq(&x->addr, &y->addr) && x->port == y->port;
 }
 
 static bool matches(const struct synack_trace_event *ev, const struct synack_endpoint *a,

@@ -41,7 +41,7 @@ static void json_str(FILE *f, const char *s)
 
 static void json_conn(FILE *f, const struct synack_trace_event *ev)
 {
-	char a[24], b[24];
+	char a[SYNACK_ADDR_STRLEN + 8], b[SYNACK_ADDR_STRLEN + 8];
 	if (!ev->has_conn)
 		return;
 	fprintf(f, ",\"conn\":\"%s-%s\"", synack_endpoint_str(&ev->local, a, sizeof a),
@@ -50,7 +50,7 @@ static void json_conn(FILE *f, const struct synack_trace_event *ev)
 
 static void json_segment(FILE *f, const struct synack_ladder_item *it)
 {
-	char a[24], b[24];
+	char a[SYNACK_ADDR_STRLEN + 8], b[SYNACK_ADDR_STRLEN + 8];
 	fprintf(f, ",\"src\":\"%s\",\"dst\":\"%s\",\"flags\":\"%s\",\"seq\":%u,\"ack\":%u,"
 		   "\"win\":%u,\"len\":%zu,\"retx\":%s",
 		synack_endpoint_str(&it->src, a, sizeof a), synack_endpoint_str(&it->dst, b, sizeof b),

@@ -49,7 +49,7 @@ struct synack_ladder {
 	void *state;
 	char names[2][32];
 	bool named[2];
-	uint32_t addr[2];
+	struct synack_addr addr[2]; /* unspecified: not known yet */
 	struct flight flights[FLIGHT_MAX];
 	size_t nflights;
 	struct conn_base conns[CONN_MAX];
@@ -127,9 +127,9 @@ const char *synack_ladder_col_name(const struct synack_ladder *l, int col)
 	return l->names[col];
 }
 
-uint32_t synack_ladder_col_addr(const struct synack_ladder *l, int col)
+struct synack_addr synack_ladder_col_addr(const struct synack_ladder *l, int col)
 {
-	return col < 0 || col > 1 ? 0 : l->addr[col];
+	return col < 0 || col > 1 ? synack_addr_any(SYNACK_AF_INET6) : l->addr[col];
 }
 
 void synack_ladder_io_error(struct synack_ladder *l)
@@ -139,8 +139,10 @@ void synack_ladder_io_error(struct synack_ladder *l)
 
 const char *synack_endpoint_str(const struct synack_endpoint *e, char *buf, size_t cap)
 {
-	snprintf(buf, cap, "%u.%u.%u.%u:%u", e->addr >> 24, (e->addr >> 16) & 0xff,
-		 (e->addr >> 8) & 0xff, e->addr & 0xff, e->port);
+	char a[SYNACK_ADDR_STRLEN];
+	synack_addr_str(&e->addr, a, sizeof a);
+	/* RFC 5952 §6: an IPv6 address with a port is written [addr]:port. */
+	snprintf(buf, cap, synack_addr_is_v4(&e->addr) ? "%s:%u" : "[%s]:%u", a, e->port);
 	return buf;
 }
 
@@ -161,10 +163,10 @@ static int col_of_host(struct synack_ladder *l, const char *host)
 	return SYNACK_LADDER_OFFSTAGE; /* a third host: drawn off-stage */
 }
 
-static int col_of_addr(const struct synack_ladder *l, uint32_t addr)
+static int col_of_addr(const struct synack_ladder *l, const struct synack_addr *addr)
 {
 	for (int c = 0; c < 2; c++)
-		if (l->addr[c] && l->addr[c] == addr)
+		if (!synack_addr_is_any(&l->addr[c]) && synack_addr_eq(&l->addr[c], addr))
 			return c;
 	return SYNACK_LADDER_OFFSTAGE;
 }
@@ -184,13 +186,14 @@ static bool find_segment(const struct synack_trace_event *ev, struct synack_ladd
 	} else {
 		if (!have_ip || ip.proto != SYNACK_PROTO_TCP)
 			return false;
-		if (synack_tcp_parse(tp, tlen, ip.src, ip.dst, false, &it->seg) < 0)
+		struct synack_addr src = synack_addr_v4(ip.src), dst = synack_addr_v4(ip.dst);
+		if (synack_tcp_parse(tp, tlen, &src, &dst, false, &it->seg) < 0)
 			return false;
 	}
 	it->seg.payload = NULL;
 	if (have_ip) {
-		it->src.addr = ip.src;
-		it->dst.addr = ip.dst;
+		it->src.addr = synack_addr_v4(ip.src);
+		it->dst.addr = synack_addr_v4(ip.dst);
 	} else if (ev->has_conn) {
 		bool out = ev->kind == SYNACK_TRACE_TX;
 		it->src.addr = out ? ev->local.addr : ev->remote.addr;
@@ -203,7 +206,7 @@ static bool find_segment(const struct synack_trace_event *ev, struct synack_ladd
 
 static bool ep_eq(const struct synack_endpoint *x, const struct synack_endpoint *y)
 {
-	return x->addr == y->addr && x->port == y->port;
+	return synack_addr_eq(&x->addr, &y->addr) && x->port == y->port;
 }
 
 static struct conn_base *conn_find(struct synack_ladder *l, const struct synack_endpoint *src,
@@ -244,14 +247,28 @@ static void relative_numbers(struct synack_ladder *l, struct synack_ladder_item 
 	it->rel_ack = c->has[!dir] ? it->seg.ack - c->base[!dir] : it->seg.ack;
 }
 
+static uint32_t addr_word(const struct synack_addr *a)
+{
+	return synack_addr_is_v4(a) ? synack_addr_get_v4(a) : 0;
+}
+
 static uint64_t seg_key(const struct synack_ladder_item *it)
 {
-	uint32_t v[9] = {it->src.addr, it->dst.addr, it->src.port, it->dst.port, it->seg.seq,
-			 it->seg.ack, it->seg.flags, it->seg.win, (uint32_t)it->seg.len};
+	/* IPv4 addresses as their 32-bit value; IPv6 ones folded here and hashed whole below. */
+	uint32_t v[9] = {addr_word(&it->src.addr), addr_word(&it->dst.addr), it->src.port,
+			 it->dst.port, it->seg.seq, it->seg.ack, it->seg.flags, it->seg.win,
+			 (uint32_t)it->seg.len};
 	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
 		for (int b = 0; b < 4; b++) {
 			h ^= (v[i] >> (8 * b)) & 0xff;
+			h *= 0x100000001b3ull;
+		}
+	}
+	for (int e = 0; e < 2 && !synack_addr_is_v4(&it->src.addr); e++) {
+		const struct synack_addr *a = e ? &it->dst.addr : &it->src.addr;
+		for (size_t i = 0; i < sizeof a->b; i++) {
+			h ^= a->b[i];
 			h *= 0x100000001b3ull;
 		}
 	}
@@ -339,7 +356,7 @@ static void interpret(struct synack_ladder *l, const struct synack_trace_event *
 	it->src_col = it->dst_col = SYNACK_LADDER_OFFSTAGE;
 	it->retx = ev->kind == SYNACK_TRACE_TX && ev->retx;
 	/* A host's own events tell its address (a listener bound to 0.0.0.0 does not). */
-	if (it->col >= 0 && !l->addr[it->col] && ev->has_conn)
+	if (it->col >= 0 && synack_addr_is_any(&l->addr[it->col]) && ev->has_conn)
 		l->addr[it->col] = ev->local.addr;
 	if (ev->kind == SYNACK_TRACE_STATE || ev->kind == SYNACK_TRACE_TIMER ||
 	    ev->kind == SYNACK_TRACE_ERROR || ev->kind == SYNACK_TRACE_NOTE)
@@ -348,12 +365,12 @@ static void interpret(struct synack_ladder *l, const struct synack_trace_event *
 	if (!it->has_seg)
 		return;
 	/* Learn each column's address from what its host sends and receives. */
-	if (it->col >= 0 && !l->addr[it->col]) {
+	if (it->col >= 0 && synack_addr_is_any(&l->addr[it->col])) {
 		bool sender = ev->kind != SYNACK_TRACE_RX && ev->kind != SYNACK_TRACE_DROP;
 		l->addr[it->col] = sender ? it->src.addr : it->dst.addr;
 	}
-	it->src_col = col_of_addr(l, it->src.addr);
-	it->dst_col = col_of_addr(l, it->dst.addr);
+	it->src_col = col_of_addr(l, &it->src.addr);
+	it->dst_col = col_of_addr(l, &it->dst.addr);
 	synack_tcp_flags_str(it->seg.flags, it->flags, sizeof it->flags);
 	relative_numbers(l, it);
 }

@@ -46,8 +46,8 @@ struct synack_ladder_opts {
 	FILE *out;
 	/* Host names of the two columns; NULL: the first (then second) host seen. */
 	const char *left, *right;
-	/* Their IPv4 addresses (host order); 0: learnt from the hosts' own events. */
-	uint32_t left_addr, right_addr;
+	/* Their addresses; unspecified (all zero): learnt from the hosts' own events. */
+	struct synack_addr left_addr, right_addr;
 	/* text: absolute seq/ack instead of relative to each direction's first SYN (or first
 	 * seq seen). jsonl is always absolute, as on the wire. */
 	bool absolute;

@@ -52,7 +52,7 @@ extern const struct synack_ladder_backend synack_ladder_jsonl_backend;
 const struct synack_ladder_opts *synack_ladder_opts_of(const struct synack_ladder *l);
 /* The host name of a column (NULL until seen), and its address (0 until learnt). */
 const char *synack_ladder_col_name(const struct synack_ladder *l, int col);
-uint32_t synack_ladder_col_addr(const struct synack_ladder *l, int col);
+struct synack_addr synack_ladder_col_addr(const struct synack_ladder *l, int col);
 /* Records a write error (the FILE's error flag is also checked at finish). */
 void synack_ladder_io_error(struct synack_ladder *l);
 

@@ -126,7 +126,7 @@ static void blank_line(char *line)
 static void header(struct synack_ladder *l)
 {
 	const struct synack_ladder_opts *o = synack_ladder_opts_of(l);
-	char line[LINE_MAX], a[24];
+	char line[LINE_MAX], a[SYNACK_ADDR_STRLEN];
 	if (o->title)
 		put_line(l, o->title);
 	put_line(l, o->absolute ? "seq/ack: absolute, as on the wire"
@@ -139,11 +139,9 @@ static void header(struct synack_ladder *l)
 			place(line, 0, "   time (s)", TIME_W);
 		for (int c = 0; c < 2; c++) {
 			const char *name = synack_ladder_col_name(l, c);
-			uint32_t addr = synack_ladder_col_addr(l, c);
-			struct synack_endpoint e = {addr, 0};
-			if (pass == 1 && addr) {
-				synack_endpoint_str(&e, a, sizeof a);
-				a[strlen(a) - 2] = '\0'; /* drop ":0" */
+			struct synack_addr addr = synack_ladder_col_addr(l, c);
+			if (pass == 1 && !synack_addr_is_any(&addr)) {
+				synack_addr_str(&addr, a, sizeof a);
 				name = a;
 			} else if (pass == 1) {
 				name = NULL;
@@ -318,7 +316,7 @@ static struct row *send_row(struct synack_ladder *l, struct text_state *ts, uint
 static void add_arrow(struct synack_ladder *l, struct text_state *ts,
 		      const struct synack_ladder_item *it, bool ltr, char style, const char *suffix)
 {
-	char label[64], ep[24], why[24] = "";
+	char label[64], ep[SYNACK_ADDR_STRLEN + 8], why[24] = "";
 	bool absolute = synack_ladder_opts_of(l)->absolute;
 	struct row *r = send_row(l, ts, it->ev->t_us, it->col, why, sizeof why);
 	r->kind = FIELD_ARROW;
@@ -355,8 +353,8 @@ static void add_arrow(struct synack_ladder *l, struct text_state *ts,
 
 static bool same_segment(const struct row *r, const struct synack_ladder_item *it)
 {
-	return r->kind == FIELD_ARROW && r->src.addr == it->src.addr &&
-	       r->src.port == it->src.port && r->dst.addr == it->dst.addr &&
+	return r->kind == FIELD_ARROW && synack_addr_eq(&r->src.addr, &it->src.addr) &&
+	       r->src.port == it->src.port && synack_addr_eq(&r->dst.addr, &it->dst.addr) &&
 	       r->dst.port == it->dst.port && r->seq == it->seg.seq && r->ack == it->seg.ack &&
 	       r->flags == it->seg.flags && r->len == it->seg.len;
 }

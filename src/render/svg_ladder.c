@@ -436,13 +436,14 @@ static void header(struct synack_ladder *l, FILE *f, double h)
 	fputs("<text x=\"10\" y=\"48\">time (s)</text>\n", f);
 	for (int c = 0; c < 2; c++) {
 		const char *name = synack_ladder_col_name(l, c);
-		uint32_t a = synack_ladder_col_addr(l, c);
+		struct synack_addr a = synack_ladder_col_addr(l, c);
+		char as[SYNACK_ADDR_STRLEN];
 		fprintf(f, "<text class=\"host\" x=\"%.1f\" y=\"34\">", col_x(c));
 		synack_svg_text(f, name ? name : "?");
 		fputs("</text>\n", f);
-		if (a)
-			fprintf(f, "<text class=\"host\" x=\"%.1f\" y=\"50\">%u.%u.%u.%u</text>\n",
-				col_x(c), a >> 24, (a >> 16) & 0xff, (a >> 8) & 0xff, a & 0xff);
+		if (!synack_addr_is_any(&a))
+			fprintf(f, "<text class=\"host\" x=\"%.1f\" y=\"50\">%s</text>\n", col_x(c),
+				synack_addr_str(&a, as, sizeof as));
 		fprintf(f, "<path class=\"life\" d=\"M%.1f %.1fV%.1f\"/>\n", col_x(c), TOP - 10,
 			h - 10);
 	}

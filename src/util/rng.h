@@ -1,7 +1,9 @@
-/* A small seeded PRNG (xoshiro256**, seeded through splitmix64). The core draws every random
- * number from one of these, seeded from synack_config.seed, so a seed replays a run. */
-#ifndef SYNACK_RNG_H
-#define SYNACK_RNG_H
+/* synack util — a small seeded PRNG (xoshiro256**, seeded through splitmix64). Sans-IO, shared
+ * by layers: the core draws every random number from one of these, seeded from
+ * synack_config.seed, so a seed replays a run; the simulated network and the fault decorator
+ * draw theirs from their own seeds. */
+#ifndef SYNACK_UTIL_RNG_H
+#define SYNACK_UTIL_RNG_H
 
 #include <stdint.h>
 

@@ -1,8 +1,9 @@
-/* Sequence-number arithmetic modulo 2^32 (RFC 9293 §3.4: "all arithmetic dealing with sequence
- * numbers must be performed modulo 2**32"). Every comparison of sequence numbers goes through
- * these helpers; a raw `<` on two sequence numbers is a bug. */
-#ifndef SYNACK_SEQ_H
-#define SYNACK_SEQ_H
+/* synack util — sequence-number arithmetic modulo 2^32 (RFC 9293 §3.4: "all arithmetic
+ * dealing with sequence numbers must be performed modulo 2**32"), for the core and the
+ * renderers alike. Every comparison of sequence numbers goes through these helpers; a raw `<`
+ * on two sequence numbers is a bug. */
+#ifndef SYNACK_UTIL_SEQ_H
+#define SYNACK_UTIL_SEQ_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -57,10 +57,10 @@ static void setup(enum synack_app_kind kind, uint32_t max_conns, const char *roo
 	synack_config_default(&cfg);
 	struct synack_sim_host_opts o = {.path = {.delay_us = 1000}};
 	cfg.name = "client";
-	cfg.addr = CLI;
+	synack_config_add_addr(&cfg, synack_addr_v4(CLI), 24);
 	cr_assert_eq(synack_sim_add_host(sim, &cfg, &o, &cs), 0);
 	cfg.name = "server";
-	cfg.addr = SRV;
+	cfg.addrs[0].addr = synack_addr_v4(SRV); /* the same config, the other host */
 	cfg.wake = on_wake;
 	cr_assert_eq(synack_sim_add_host(sim, &cfg, &o, &ss), 0);
 	struct synack_app_opts a = {.kind = kind, .max_conns = max_conns, .root = root};
@@ -78,7 +78,7 @@ static int dial_to(uint16_t port, enum synack_tcp_state want)
 {
 	int fd = synack_socket(cs);
 	cr_assert_geq(fd, 0);
-	struct synack_endpoint ep = {SRV, port};
+	struct synack_endpoint ep = {synack_addr_v4(SRV), port};
 	cr_assert_eq(synack_connect(cs, fd, &ep), -EINPROGRESS);
 	pump(10);
 	struct synack_tcp_info i;

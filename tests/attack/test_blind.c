@@ -20,6 +20,9 @@
 #include "util/rng.h"
 #include "synack/synack.h"
 
+/* A pointer to the IPv4 address x (host order) as a synack_addr, for the codec. */
+#define ST_V4(x) (&(const struct synack_addr[1]){synack_addr_v4(x)}[0])
+
 #define CLIENT 0x0a000001u
 #define SERVER 0x0a000002u
 #define PORT 80
@@ -58,18 +61,18 @@ static void establish(struct world *w, uint64_t seed)
 	struct synack_config cfg;
 	synack_config_default(&cfg);
 	cfg.name = "server";
-	cfg.addr = SERVER;
+	synack_config_add_addr(&cfg, synack_addr_v4(SERVER), 24);
 	cr_assert_eq(synack_sim_add_host(w->sim, &cfg, &o, &w->srv), 0);
 	synack_config_default(&cfg);
 	cfg.name = "client";
-	cfg.addr = CLIENT;
+	synack_config_add_addr(&cfg, synack_addr_v4(CLIENT), 24);
 	cr_assert_eq(synack_sim_add_host(w->sim, &cfg, &o, &w->cli), 0);
 	int lfd = synack_socket(w->srv);
-	struct synack_endpoint ep = {0, PORT};
+	struct synack_endpoint ep = {synack_addr_v4(0), PORT};
 	cr_assert_eq(synack_bind(w->srv, lfd, &ep), 0);
 	cr_assert_eq(synack_listen(w->srv, lfd, 8), 0);
 	w->cfd = synack_socket(w->cli);
-	ep = (struct synack_endpoint){SERVER, PORT};
+	ep = (struct synack_endpoint){synack_addr_v4(SERVER), PORT};
 	cr_assert_eq(synack_connect(w->cli, w->cfd, &ep), -EINPROGRESS);
 	synack_sim_run_until(w->sim, 100000);
 	w->sfd = synack_accept(w->srv, lfd, NULL);
@@ -104,7 +107,7 @@ static void spoof(struct world *w, uint8_t flags, uint32_t seq, uint32_t ack, co
 		.len = data ? strlen(data) : 0,
 	};
 	uint8_t frame[256];
-	int n = synack_tcp_emit(frame, sizeof(frame), CLIENT, SERVER, 0, &seg);
+	int n = synack_tcp_emit(frame, sizeof(frame), ST_V4(CLIENT), ST_V4(SERVER), 0, &seg);
 	cr_assert_gt(n, 0);
 	synack_sim_inject(w->sim, w->srv, frame, (size_t)n);
 }
@@ -294,11 +297,11 @@ Test(blind, challenge_acks_are_limited_per_connection_with_a_random_limit)
 	establish(&w, 6);
 	/* A second connection between the same hosts. */
 	int lfd = synack_socket(w.srv);
-	struct synack_endpoint ep = {0, 81};
+	struct synack_endpoint ep = {synack_addr_v4(0), 81};
 	cr_assert_eq(synack_bind(w.srv, lfd, &ep), 0);
 	cr_assert_eq(synack_listen(w.srv, lfd, 8), 0);
 	int c2 = synack_socket(w.cli);
-	ep = (struct synack_endpoint){SERVER, 81};
+	ep = (struct synack_endpoint){synack_addr_v4(SERVER), 81};
 	cr_assert_eq(synack_connect(w.cli, c2, &ep), -EINPROGRESS);
 	pump(&w, 100000);
 	int s2 = synack_accept(w.srv, lfd, NULL);
@@ -323,7 +326,7 @@ Test(blind, challenge_acks_are_limited_per_connection_with_a_random_limit)
 	struct synack_tcp_seg seg = {
 		.sport = me.port, .dport = 81, .seq = i2.rcv_nxt + 1, .flags = SYNACK_TH_RST};
 	uint8_t frame[64];
-	int n = synack_tcp_emit(frame, sizeof(frame), CLIENT, SERVER, 0, &seg);
+	int n = synack_tcp_emit(frame, sizeof(frame), ST_V4(CLIENT), ST_V4(SERVER), 0, &seg);
 	synack_sim_inject(w.sim, w.srv, frame, (size_t)n);
 	cr_assert_eq(counter(w.srv, SYNACK_CTR_TCPChallengeACK), first + 1,
 		     "the other connection still gets its challenge ACK");

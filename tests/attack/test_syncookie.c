@@ -13,7 +13,10 @@
 #define T0 1000000ull /* segtest's clock starts near zero; cookies care about 64 s periods */
 
 static const struct synack_tuple tup = {
-	.laddr = ST_LOCAL, .raddr = ST_PEER, .lport = ST_SERVER_PORT, .rport = ST_PEER_PORT};
+	.laddr = {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 2}},
+	.raddr = {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1}},
+	.lport = ST_SERVER_PORT,
+	.rport = ST_PEER_PORT};
 
 static void init_mode(struct segtest *t, int mode, int backlog, int *lfd)
 {
@@ -87,7 +90,8 @@ Test(syncookie, valid_ack_with_data_creates_established_connection)
 	struct synack_endpoint peer;
 	int fd = synack_accept(t.s, lfd, &peer);
 	cr_assert_geq(fd, 0);
-	cr_assert_eq(peer.addr, ST_PEER);
+	cr_assert_eq(synack_addr_get_v4(&peer.addr), ST_PEER);
+	cr_assert(synack_addr_is_v4(&peer.addr));
 	cr_assert_eq(peer.port, ST_PEER_PORT);
 	struct synack_tcp_info info;
 	cr_assert_eq(synack_tcp_info(t.s, fd, &info), 0);

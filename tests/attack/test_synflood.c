@@ -19,6 +19,9 @@
 #include "util/rng.h"
 #include "synack/synack.h"
 
+/* A pointer to the IPv4 address x (host order) as a synack_addr, for the codec. */
+#define ST_V4(x) (&(const struct synack_addr[1]){synack_addr_v4(x)}[0])
+
 #define CLIENT 0x0a000001u
 #define SERVER 0x0a000002u
 #define PORT 80
@@ -79,18 +82,18 @@ static void setup_backlog(struct flood *f, int cookies, uint64_t seed, int backl
 	struct synack_config cfg;
 	synack_config_default(&cfg);
 	cfg.name = "server";
-	cfg.addr = SERVER;
+	synack_config_add_addr(&cfg, synack_addr_v4(SERVER), 24);
 	cfg.syncookies = (uint8_t)cookies;
 	cfg.max_sockets = 4096;
 	cr_assert_eq(synack_sim_add_host(f->sim, &cfg, &o, &f->srv), 0);
 	synack_config_default(&cfg);
 	cfg.name = "client";
-	cfg.addr = CLIENT;
+	synack_config_add_addr(&cfg, synack_addr_v4(CLIENT), 24);
 	cfg.syn_retries = 3; /* a user gives up after 15 s (SYN at 0, 1, 3 and 7 s) */
 	cfg.max_sockets = 4096;
 	cr_assert_eq(synack_sim_add_host(f->sim, &cfg, &o, &f->cli), 0);
 	f->lfd = synack_socket(f->srv);
-	struct synack_endpoint any = {0, PORT};
+	struct synack_endpoint any = {synack_addr_v4(0), PORT};
 	cr_assert_eq(synack_bind(f->srv, f->lfd, &any), 0);
 	cr_assert_eq(synack_listen(f->srv, f->lfd, backlog), 0);
 	f->base_bytes = synack_stack_live_bytes(f->srv);
@@ -123,7 +126,7 @@ static void spoof_syn(struct flood *f)
 	};
 	uint32_t src = 0xc6120000u | (uint32_t)synack_rng_below(&f->rng, 0x20000);
 	uint8_t frame[128];
-	int n = synack_tcp_emit(frame, sizeof(frame), src, SERVER, 0, &seg);
+	int n = synack_tcp_emit(frame, sizeof(frame), ST_V4(src), ST_V4(SERVER), 0, &seg);
 	cr_assert_gt(n, 0);
 	synack_sim_inject(f->sim, f->srv, frame, (size_t)n);
 	f->spoofed++;
@@ -143,7 +146,7 @@ static void forge_ack(struct flood *f)
 	};
 	uint32_t src = 0xc6120000u | (uint32_t)synack_rng_below(&f->rng, 0x20000);
 	uint8_t frame[128];
-	int n = synack_tcp_emit(frame, sizeof(frame), src, SERVER, 0, &seg);
+	int n = synack_tcp_emit(frame, sizeof(frame), ST_V4(src), ST_V4(SERVER), 0, &seg);
 	cr_assert_gt(n, 0);
 	synack_sim_inject(f->sim, f->srv, frame, (size_t)n);
 	f->forged++;
@@ -198,7 +201,7 @@ static void client_start(struct flood *f, struct client_conn *c)
 {
 	c->fd = synack_socket(f->cli);
 	cr_assert_geq(c->fd, 0);
-	struct synack_endpoint srv = {SERVER, PORT};
+	struct synack_endpoint srv = {synack_addr_v4(SERVER), PORT};
 	cr_assert_eq(synack_connect(f->cli, c->fd, &srv), -EINPROGRESS);
 	c->st = C_CONNECTING;
 	c->id = f->started++;

@@ -9,7 +9,7 @@ Test(api, bad_descriptors)
 {
 	struct segtest t;
 	st_init(&t, NULL);
-	struct synack_endpoint ep = {0, 1};
+	struct synack_endpoint ep = {synack_addr_v4(0), 1};
 	char b[4];
 	size_t len = sizeof b;
 	struct synack_tcp_info ti;
@@ -62,13 +62,13 @@ Test(api, listener_misuse)
 	cr_assert_eq(synack_listen(t.s, lfd, 8), 0, "listen twice only changes the backlog");
 	cr_assert_eq(synack_recv(t.s, lfd, b, 1, 0), -EINVAL);
 	cr_assert_eq(synack_send(t.s, lfd, b, 1, 0), -ENOTCONN);
-	struct synack_endpoint to = {ST_PEER, 80};
+	struct synack_endpoint to = {synack_addr_v4(ST_PEER), 80};
 	cr_assert_eq(synack_connect(t.s, lfd, &to), -EINVAL);
 	cr_assert_eq(synack_accept(t.s, lfd, NULL), -EAGAIN);
-	struct synack_endpoint ep = {0, 81};
+	struct synack_endpoint ep = {synack_addr_v4(0), 81};
 	cr_assert_eq(synack_bind(t.s, lfd, &ep), -EINVAL);
 	int other = synack_socket(t.s);
-	struct synack_endpoint same = {0, 80};
+	struct synack_endpoint same = {synack_addr_v4(0), 80};
 	cr_assert_eq(synack_bind(t.s, other, &same), -EADDRINUSE);
 	st_fini(&t);
 }
@@ -78,7 +78,7 @@ Test(api, connect_states)
 	struct segtest t;
 	st_init(&t, NULL);
 	int fd = synack_socket(t.s);
-	struct synack_endpoint to = {ST_PEER, 80};
+	struct synack_endpoint to = {synack_addr_v4(ST_PEER), 80};
 	cr_assert_eq(synack_connect(t.s, fd, NULL), -EINVAL);
 	cr_assert_eq(synack_connect(t.s, fd, &to), -EINPROGRESS);
 	cr_assert_eq(synack_connect(t.s, fd, &to), -EALREADY);
@@ -171,7 +171,7 @@ Test(api, connect_again_after_refusal_starts_clean)
 	st_init(&t, NULL);
 	struct st_seg syn;
 	int fd = st_start_connect(&t, &syn);
-	struct synack_endpoint to = {ST_PEER, ST_SERVER_PORT};
+	struct synack_endpoint to = {synack_addr_v4(ST_PEER), ST_SERVER_PORT};
 	ST_IN(&t, .flags = F_R | F_A, .ack = syn.seq + 1);
 	cr_assert_eq(synack_connect(t.s, fd, &to), -ECONNREFUSED);
 	st_at(&t, 1000000);

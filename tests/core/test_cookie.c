@@ -13,7 +13,10 @@
 static const uint8_t key[16] = {0x5a, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 /* local = the listener 10.0.0.2:80, remote = the client 10.0.0.1:40000 */
 static const struct synack_tuple tup = {
-	.laddr = 0x0a000002, .raddr = 0x0a000001, .lport = 80, .rport = 40000};
+	.laddr = {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 2}},
+	.raddr = {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1}},
+	.lport = 80,
+	.rport = 40000};
 
 /* What the peer's ACK carries back: seq = its ISN + 1, ack = our ISN (the cookie) + 1. */
 static uint16_t check_at(const struct synack_tuple *t, uint32_t peer_isn, uint32_t cookie,
@@ -145,7 +148,7 @@ Test(cookie, wrong_tuple_peer_isn_or_secret_is_rejected)
 {
 	uint32_t c = synack_cookie_make(key, &tup, 1000, 1460, 3 * P, NULL);
 	struct synack_tuple t = tup;
-	t.raddr ^= 1;
+	t.raddr.b[15] ^= 1;
 	cr_assert_eq(check_at(&t, 1000, c, 3 * P), 0, "other client address");
 	t = tup;
 	t.rport++;
@@ -154,7 +157,7 @@ Test(cookie, wrong_tuple_peer_isn_or_secret_is_rejected)
 	t.lport = 81;
 	cr_assert_eq(check_at(&t, 1000, c, 3 * P), 0, "other listener port");
 	t = tup;
-	t.laddr = 0x0a000003;
+	t.laddr = synack_addr_v4(0x0a000003);
 	cr_assert_eq(check_at(&t, 1000, c, 3 * P), 0, "other local address");
 	t = (struct synack_tuple){tup.raddr, tup.laddr, tup.rport, tup.lport};
 	cr_assert_eq(check_at(&t, 1000, c, 3 * P), 0, "reversed tuple");

@@ -111,7 +111,7 @@ static void world_init(struct world *w, uint64_t seed)
 		struct synack_config c;
 		synack_config_default(&c);
 		c.name = i ? "server" : "client";
-		c.addr = 0x0A000001u + (uint32_t)i;
+		synack_config_add_addr(&c, synack_addr_v4(0x0A000001u + (uint32_t)i), 24);
 		c.seed = seed * 2 + (uint64_t)i;
 		c.secret[0] = (uint8_t)(i + 1);
 		c.allocator = (struct synack_allocator){walloc, wfree, &sides[i]};
@@ -212,11 +212,11 @@ static void run_faulty(uint64_t seed, uint64_t lose_every, const struct faults *
 			x[i].tx[k] = (uint8_t)((k * (i ? 7 : 13)) ^ (k >> 9) ^ seed);
 	}
 	int lfd = synack_socket(w.st[1]);
-	struct synack_endpoint ep = {0, 80};
+	struct synack_endpoint ep = {synack_addr_v4(0), 80};
 	cr_assert_eq(synack_bind(w.st[1], lfd, &ep), 0);
 	cr_assert_eq(synack_listen(w.st[1], lfd, 4), 0);
 	int cfd = synack_socket(w.st[0]);
-	struct synack_endpoint to = {0x0A000002u, 80};
+	struct synack_endpoint to = {synack_addr_v4(0x0A000002u), 80};
 	int cr = synack_connect(w.st[0], cfd, &to);
 	cr_assert_eq(cr, -EINPROGRESS, "connect: %d", cr);
 	int sfd = -1;

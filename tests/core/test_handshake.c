@@ -27,7 +27,7 @@ Test(handshake, passive_open_exact_numbers)
 	struct synack_endpoint peer;
 	int fd = synack_accept(t.s, lfd, &peer);
 	cr_assert_geq(fd, 0);
-	cr_assert_eq(peer.addr, ST_PEER);
+	cr_assert(synack_addr_eq(&peer.addr, ST_V4(ST_PEER)));
 	cr_assert_eq(peer.port, ST_PEER_PORT);
 	struct synack_tcp_info ti;
 	synack_tcp_info(t.s, fd, &ti);
@@ -50,7 +50,7 @@ Test(handshake, active_open_exact_numbers_and_syn_options)
 	struct segtest t;
 	st_init(&t, NULL);
 	int fd = synack_socket(t.s);
-	struct synack_endpoint to = {ST_PEER, 80};
+	struct synack_endpoint to = {synack_addr_v4(ST_PEER), 80};
 	cr_assert_eq(synack_connect(t.s, fd, &to), -EINPROGRESS);
 	cr_assert_eq(st_state(&t, fd), SYNACK_SYN_SENT);
 	struct st_seg syn;
@@ -108,7 +108,7 @@ Test(handshake, simultaneous_open)
 	struct segtest t;
 	st_init(&t, NULL);
 	int fd = synack_socket(t.s);
-	struct synack_endpoint to = {ST_PEER, 80};
+	struct synack_endpoint to = {synack_addr_v4(ST_PEER), 80};
 	cr_assert_eq(synack_connect(t.s, fd, &to), -EINPROGRESS);
 	struct st_seg syn;
 	cr_assert(st_next(&t, &syn));

@@ -9,6 +9,9 @@
 
 #include "synack/synack.h"
 
+/* A pointer to the IPv4 address x (host order) as a synack_addr, for the codec. */
+#define ST_V4(x) (&(const struct synack_addr[1]){synack_addr_v4(x)}[0])
+
 #define US 0x0a000002u   /* 10.0.0.2: the stack */
 #define PEER 0x0a000001u /* 10.0.0.1 */
 
@@ -38,7 +41,7 @@ static struct synack_stack *mk(uint8_t syn_retries)
 	struct synack_config cfg;
 	synack_config_default(&cfg);
 	cfg.name = "t";
-	cfg.addr = US;
+	synack_config_add_addr(&cfg, synack_addr_v4(US), 24);
 	cfg.seed = 1;
 	cfg.secret[0] = 1;
 	cfg.output = cap_out;
@@ -199,14 +202,14 @@ static int start_connect(struct synack_stack *s, struct synack_tcp_seg *syn)
 {
 	int fd = synack_socket(s);
 	cr_assert_geq(fd, 0);
-	struct synack_endpoint ep = {PEER, 80};
+	struct synack_endpoint ep = {synack_addr_v4(PEER), 80};
 	cr_assert_eq(synack_connect(s, fd, &ep), -EINPROGRESS);
 	cr_assert_eq(cap.n, 1);
 	struct synack_ipv4 ip;
 	const uint8_t *p;
 	size_t n;
 	cr_assert_eq(synack_ipv4_parse(cap.f[0], cap.len[0], &ip, &p, &n), 0);
-	cr_assert_eq(synack_tcp_parse(p, n, ip.src, ip.dst, true, syn), 0);
+	cr_assert_eq(synack_tcp_parse(p, n, ST_V4(ip.src), ST_V4(ip.dst), true, syn), 0);
 	return fd;
 }
 
@@ -254,8 +257,8 @@ Test(icmp, host_unreachable_is_soft_then_reported_when_connect_times_out)
 	for (uint64_t t = 1000; t <= 10000000; t += 100000)
 		synack_stack_poll(s, t);
 	cr_assert_eq(cap.n, 2, "the SYN and one retransmission");
-	cr_assert_eq(synack_connect(s, fd, &(struct synack_endpoint){PEER, 80}), -EHOSTUNREACH,
-		     "the soft error, not ETIMEDOUT");
+	cr_assert_eq(synack_connect(s, fd, &(struct synack_endpoint){synack_addr_v4(PEER), 80}),
+		     -EHOSTUNREACH, "the soft error, not ETIMEDOUT");
 	synack_stack_destroy(s);
 }
 
@@ -317,7 +320,7 @@ Test(icmp, fragmentation_needed_lowers_the_mss)
 	sa.opts.has_mss = true;
 	sa.opts.mss = 1460;
 	uint8_t pkt[128];
-	int pl = synack_tcp_emit(pkt, sizeof pkt, PEER, US, 1, &sa);
+	int pl = synack_tcp_emit(pkt, sizeof pkt, ST_V4(PEER), ST_V4(US), 1, &sa);
 	synack_stack_input(s, pkt, (size_t)pl, 2000);
 	cr_assert_eq(state(s, fd), SYNACK_ESTABLISHED);
 	struct synack_tcp_info i;

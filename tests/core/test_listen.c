@@ -93,11 +93,11 @@ Test(bind, eaddrinuse_and_release_on_close)
 	struct segtest t;
 	st_init(&t, NULL);
 	int a = synack_socket(t.s), b = synack_socket(t.s);
-	struct synack_endpoint ep = {0, 8080};
+	struct synack_endpoint ep = {synack_addr_v4(0), 8080};
 	cr_assert_eq(synack_bind(t.s, a, &ep), 0);
 	cr_assert_eq(synack_bind(t.s, b, &ep), -EADDRINUSE);
 	cr_assert_eq(synack_bind(t.s, a, &ep), -EINVAL, "already bound");
-	struct synack_endpoint other = {0x0B000001u, 8081};
+	struct synack_endpoint other = {synack_addr_v4(0x0B000001u), 8081};
 	cr_assert_eq(synack_bind(t.s, b, &other), -EADDRNOTAVAIL);
 	synack_close(t.s, a);
 	cr_assert_eq(synack_bind(t.s, b, &ep), 0);
@@ -120,7 +120,7 @@ Test(bind, reuseaddr_allows_bind_over_time_wait_only)
 	int one = 1;
 	int n = synack_socket(t.s);
 	cr_assert_eq(synack_setsockopt(t.s, n, SYNACK_SOL_SOCKET, SYNACK_SO_REUSEADDR, &one, sizeof one), 0);
-	struct synack_endpoint ep = {0, 80};
+	struct synack_endpoint ep = {synack_addr_v4(0), 80};
 	cr_assert_eq(synack_bind(t.s, n, &ep), -EADDRINUSE, "an ESTABLISHED connection uses it");
 	/* The server closes first and ends in TIME-WAIT. */
 	synack_close(t.s, fd);
@@ -145,7 +145,7 @@ static uint16_t first_ephemeral(uint64_t seed)
 	struct segtest t;
 	st_init(&t, &cfg);
 	int fd = synack_socket(t.s);
-	struct synack_endpoint any = {0, 0}, me;
+	struct synack_endpoint any = {synack_addr_v4(0), 0}, me;
 	cr_assert_eq(synack_bind(t.s, fd, &any), 0);
 	synack_getsockname(t.s, fd, &me);
 	cr_assert(me.port >= 40000 && me.port <= 40099, "port %u in range", me.port);
@@ -170,7 +170,7 @@ Test(bind, ephemeral_range_exhaustion)
 	cfg.port_hi = 50002;
 	struct segtest t;
 	st_init(&t, &cfg);
-	struct synack_endpoint any = {0, 0};
+	struct synack_endpoint any = {synack_addr_v4(0), 0};
 	bool seen[3] = {false, false, false};
 	for (int i = 0; i < 3; i++) {
 		int fd = synack_socket(t.s);
@@ -182,7 +182,7 @@ Test(bind, ephemeral_range_exhaustion)
 	cr_assert(seen[0] && seen[1] && seen[2]);
 	int fd = synack_socket(t.s);
 	cr_assert_eq(synack_bind(t.s, fd, &any), -EADDRINUSE);
-	struct synack_endpoint to = {ST_PEER, 80};
+	struct synack_endpoint to = {synack_addr_v4(ST_PEER), 80};
 	cr_assert_eq(synack_connect(t.s, fd, &to), -EADDRNOTAVAIL);
 	st_fini(&t);
 }

@@ -10,7 +10,7 @@
 static void scenario(struct segtest *t)
 {
 	int lfd = synack_socket(t->s);
-	struct synack_endpoint ep = {0, 80};
+	struct synack_endpoint ep = {synack_addr_v4(0), 80};
 	synack_bind(t->s, lfd, &ep);
 	synack_listen(t->s, lfd, 4);
 	ST_IN(t, .flags = F_S, .seq = 100);
@@ -24,7 +24,7 @@ static void scenario(struct segtest *t)
 		synack_send(t->s, fd, "pong", 4, 0);
 	}
 	int cfd = synack_socket(t->s);
-	struct synack_endpoint to = {ST_PEER, 443};
+	struct synack_endpoint to = {synack_addr_v4(ST_PEER), 443};
 	synack_connect(t->s, cfd, &to);
 	st_at(t, 1000000);
 	if (fd >= 0)
@@ -66,7 +66,7 @@ Test(oom, connect_reports_enomem_when_buffers_fail)
 	cr_assert(st_try_init(&t, NULL, 0));
 	int fd = synack_socket(t.s);
 	t.fail_at = t.nallocs + 1;
-	struct synack_endpoint to = {ST_PEER, 80};
+	struct synack_endpoint to = {synack_addr_v4(ST_PEER), 80};
 	cr_assert_eq(synack_connect(t.s, fd, &to), -ENOMEM);
 	st_expect_none(&t);
 	st_fini(&t);

@@ -47,7 +47,7 @@ Test(rst, connect_refused)
 	st_init(&t, NULL);
 	struct st_seg syn;
 	int fd = st_start_connect(&t, &syn);
-	struct synack_endpoint to = {ST_PEER, ST_SERVER_PORT};
+	struct synack_endpoint to = {synack_addr_v4(ST_PEER), ST_SERVER_PORT};
 	ST_IN(&t, .flags = F_R | F_A, .seq = 0, .ack = syn.seq + 1);
 	st_expect_none(&t);
 	cr_assert_eq(st_state(&t, fd), SYNACK_CLOSED);

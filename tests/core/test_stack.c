@@ -15,7 +15,7 @@ static size_t make_tcp(uint8_t *buf, uint32_t src, uint32_t dst, uint8_t flags)
 	seg.seq = 1;
 	seg.flags = flags;
 	seg.win = 1000;
-	int n = synack_tcp_emit(buf, 2048, src, dst, 7, &seg);
+	int n = synack_tcp_emit(buf, 2048, ST_V4(src), ST_V4(dst), 7, &seg);
 	cr_assert_gt(n, 0);
 	return (size_t)n;
 }
@@ -53,7 +53,12 @@ Test(stack, new_without_allocator_uses_malloc)
 	struct synack_stack *s;
 	cr_assert_eq(synack_stack_new(&s, &c), 0);
 	cr_assert_gt(synack_stack_live_allocs(s), 0);
-	cr_assert_eq(synack_stack_addr(s), ST_LOCAL);
+	struct synack_ifaddr ia[2];
+	cr_assert_eq(synack_stack_addrs(s, ia, 2), 1);
+	cr_assert(synack_addr_eq(&ia[0].addr, ST_V4(ST_LOCAL)));
+	cr_assert_eq(ia[0].prefix_len, 24);
+	cr_assert(synack_stack_has_addr(s, ST_V4(ST_LOCAL)));
+	cr_assert_not(synack_stack_has_addr(s, ST_V4(ST_PEER)));
 	cr_assert_str_eq(synack_stack_name(s), "stack");
 	synack_stack_destroy(s);
 }

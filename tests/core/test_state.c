@@ -38,7 +38,7 @@ static uint32_t syn_isn(struct segtest *t, uint16_t lport, uint64_t now)
 {
 	st_at(t, now);
 	int fd = synack_socket(t->s);
-	struct synack_endpoint me = {0, lport}, to = {ST_PEER, 80};
+	struct synack_endpoint me = {synack_addr_v4(0), lport}, to = {synack_addr_v4(ST_PEER), 80};
 	cr_assert_eq(synack_bind(t->s, fd, &me), 0);
 	cr_assert_eq(synack_connect(t->s, fd, &to), -EINPROGRESS);
 	struct st_seg syn;

@@ -16,7 +16,7 @@ Test(timers, syn_retries_backoff_then_etimedout_at_127s)
 	st_init(&t, NULL);
 	struct st_seg syn;
 	int fd = st_start_connect(&t, &syn);
-	struct synack_endpoint to = {ST_PEER, ST_SERVER_PORT};
+	struct synack_endpoint to = {synack_addr_v4(ST_PEER), ST_SERVER_PORT};
 	/* Linux: 1 s initial RTO doubling: retransmissions at 1, 3, 7, 15, 31, 63 s. */
 	static const uint64_t at[] = {1, 3, 7, 15, 31, 63};
 	for (size_t i = 0; i < 6; i++) {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #define SYNACK_FUZZ_NO_MAIN 1
+#include "../../fuzz/fuzz_addr.c"
 #include "../../fuzz/fuzz_drill.c"
 #include "../../fuzz/fuzz_http.c"
 #include "../../fuzz/fuzz_pcap.c"
@@ -62,6 +63,10 @@ static void replay(const char *target, harness_fn fn, int min_seeds)
 	replay_dir(dir, fn);
 }
 
+Test(fuzz_regress, addr)
+{
+	replay("fuzz_addr", synack_fuzz_addr, 16);
+}
 Test(fuzz_regress, wire)
 {
 	replay("fuzz_wire", synack_fuzz_wire, 8);

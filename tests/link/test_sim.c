@@ -10,6 +10,9 @@
 
 #include "synack/synack.h"
 
+/* A pointer to the IPv4 address x (host order) as a synack_addr, for the codec. */
+#define ST_V4(x) (&(const struct synack_addr[1]){synack_addr_v4(x)}[0])
+
 #define CLIENT 0x0a000001u
 #define SERVER 0x0a000002u
 #define SPOOF 0xc0000263u /* 192.0.2.99, TEST-NET-1: nobody is there */
@@ -66,7 +69,7 @@ static void cfg_for(struct synack_config *c, int server)
 {
 	synack_config_default(c);
 	c->name = server ? "server" : "client";
-	c->addr = server ? SERVER : CLIENT;
+	synack_config_add_addr(c, synack_addr_v4(server ? SERVER : CLIENT), 24);
 	c->trace = rec;
 }
 
@@ -82,7 +85,7 @@ static void world(uint64_t seed, const struct synack_sim_host_opts *oc,
 	cfg_for(&c, 1);
 	cr_assert_eq(synack_sim_add_host(sim, &c, os, &srv), 0);
 	lfd = synack_socket(srv);
-	struct synack_endpoint ep = {SERVER, 80};
+	struct synack_endpoint ep = {synack_addr_v4(SERVER), 80};
 	cr_assert_eq(synack_bind(srv, lfd, &ep), 0);
 	cr_assert_eq(synack_listen(srv, lfd, 8), 0);
 }
@@ -96,7 +99,7 @@ static void teardown(void)
 static int connect_client(void)
 {
 	int fd = synack_socket(cli);
-	struct synack_endpoint ep = {SERVER, 80};
+	struct synack_endpoint ep = {synack_addr_v4(SERVER), 80};
 	cr_assert_eq(synack_connect(cli, fd, &ep), -EINPROGRESS);
 	return fd;
 }
@@ -174,8 +177,8 @@ static bool drop_first_syn(void *ctx, const uint8_t *frame, size_t len, uint64_t
 	struct synack_tcp_seg seg;
 	const uint8_t *p;
 	size_t pl;
-	if (synack_ipv4_parse(frame, len, &ip, &p, &pl) || synack_tcp_parse(p, pl, ip.src, ip.dst,
-									  false, &seg))
+	if (synack_ipv4_parse(frame, len, &ip, &p, &pl) ||
+	    synack_tcp_parse(p, pl, ST_V4(ip.src), ST_V4(ip.dst), false, &seg))
 		return false;
 	return seg.flags == SYNACK_TH_SYN && (*n)++ == 0;
 }
@@ -250,7 +253,7 @@ Test(sim, add_host_errors, .fini = teardown)
 	cfg_for(&c, 1);
 	cr_assert_eq(synack_sim_add_host(sim, &c, NULL, &s), -EADDRINUSE);
 	cfg_for(&c, 0);
-	c.addr = 0x0a000009u;
+	c.addrs[0].addr = synack_addr_v4(0x0a000009u);
 	struct synack_sim_host_opts o = {.pcap_path = "/nonexistent-dir/x.pcap"};
 	cr_assert_eq(synack_sim_add_host(sim, &c, &o, &s), -ENOENT);
 	struct synack_fault_params bad = {.loss = 2};
@@ -266,7 +269,7 @@ static int spoofed_syn(uint8_t *buf, size_t cap, uint32_t addr, uint16_t port)
 {
 	struct synack_tcp_seg seg = {.sport = port, .dport = 80, .seq = 1000,
 				     .flags = SYNACK_TH_SYN, .win = 65535};
-	return synack_tcp_emit(buf, cap, addr, SERVER, 1, &seg);
+	return synack_tcp_emit(buf, cap, ST_V4(addr), ST_V4(SERVER), 1, &seg);
 }
 
 Test(sim, injected_spoofed_syn_is_answered_towards_nowhere, .fini = teardown)
@@ -422,11 +425,11 @@ Test(sim, three_hosts_share_one_network, .fini = teardown)
 	struct synack_stack *cli2;
 	cfg_for(&c, 0);
 	c.name = "client2";
-	c.addr = 0x0a000003u;
+	c.addrs[0].addr = synack_addr_v4(0x0a000003u);
 	cr_assert_eq(synack_sim_add_host(sim, &c, &slow, &cli2), 0);
 	int fd1 = connect_client();
 	int fd2 = synack_socket(cli2);
-	struct synack_endpoint ep = {SERVER, 80};
+	struct synack_endpoint ep = {synack_addr_v4(SERVER), 80};
 	cr_assert_eq(synack_connect(cli2, fd2, &ep), -EINPROGRESS);
 	synack_sim_run_until(sim, 1000);
 	struct synack_endpoint peer;
@@ -435,12 +438,12 @@ Test(sim, three_hosts_share_one_network, .fini = teardown)
 	synack_sim_run_until(sim, 3000); /* SYN 1 ms, SYN-ACK 1 ms, ACK 1 ms */
 	a1 = synack_accept(srv, lfd, &peer);
 	cr_assert_geq(a1, 0);
-	cr_assert_eq(peer.addr, CLIENT);
+	cr_assert_eq(synack_addr_get_v4(&peer.addr), CLIENT);
 	cr_assert_eq(synack_accept(srv, lfd, &peer), -EAGAIN);
 	synack_sim_run_until(sim, 15000); /* 7 + 1 + 7 ms */
 	int a2 = synack_accept(srv, lfd, &peer);
 	cr_assert_geq(a2, 0);
-	cr_assert_eq(peer.addr, 0x0a000003u);
+	cr_assert_eq(synack_addr_get_v4(&peer.addr), 0x0a000003u);
 	cr_assert_eq(synack_events(cli, fd1) & SYNACK_EV_WRITABLE, SYNACK_EV_WRITABLE);
 	cr_assert_eq(synack_events(cli2, fd2) & SYNACK_EV_WRITABLE, SYNACK_EV_WRITABLE);
 	cr_assert_eq(synack_simnet_unroutable(synack_sim_net(sim)), 0);

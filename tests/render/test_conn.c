@@ -6,9 +6,13 @@
 
 #include "render/conn.h"
 #include "render/ladder.h"
+#include "render/ladder_backend.h"
 #include "render/report.h"
 #include "render/tsg.h"
 #include "synack/wire.h"
+
+/* A pointer to the IPv4 address x (host order) as a synack_addr, for the codec. */
+#define ST_V4(x) (&(const struct synack_addr[1]){synack_addr_v4(x)}[0])
 
 #define S SYNACK_TH_SYN
 #define A SYNACK_TH_ACK
@@ -32,7 +36,8 @@ static void pkt(struct synack_conns *t, uint64_t t_ms, bool from_cli, uint16_t c
 		.len = len,
 	};
 	uint8_t buf[1600];
-	int n = synack_tcp_emit(buf, sizeof buf, from_cli ? CLI : SRV, from_cli ? SRV : CLI, 1, &s);
+	int n = synack_tcp_emit(buf, sizeof buf, ST_V4(from_cli ? CLI : SRV),
+				ST_V4(from_cli ? SRV : CLI), 1, &s);
 	cr_assert_gt(n, 0);
 	cr_assert_eq(synack_conns_packet(t, t_ms * 1000000ull, buf, (size_t)n), 0);
 }
@@ -103,7 +108,8 @@ Test(conn, spec_parse_rejects_garbage)
 {
 	struct synack_endpoint a, b;
 	cr_assert_eq(synack_conn_spec_parse("1.2.3.4:5-6.7.8.9:10", &a, &b), 0);
-	cr_assert_eq(a.addr, 0x01020304u);
+	cr_assert(synack_addr_is_v4(&a.addr));
+	cr_assert_eq(synack_addr_get_v4(&a.addr), 0x01020304u);
 	cr_assert_eq(b.port, 10);
 	const char *bad[] = {"",
 			     "1.2.3.4:5",
@@ -111,10 +117,28 @@ Test(conn, spec_parse_rejects_garbage)
 			     "1.2.3.400:5-1.2.3.4:5",
 			     "1.2.3.4:70000-1.2.3.4:5",
 			     "1.2.3.4:5x-1.2.3.4:5",
+			     "2001:db8::1:80-1.2.3.4:5",
+			     "[1.2.3.4]:5-1.2.3.4:5",
+			     "[2001:db8::1:80-1.2.3.4:5",
+			     "[2001:db8::1]-1.2.3.4:5",
 			     NULL};
 	for (int i = 0; bad[i]; i++)
 		cr_assert_eq(synack_conn_spec_parse(bad[i], &a, &b), -EINVAL, "%s", bad[i]);
 	cr_assert_eq(synack_conn_spec_parse(NULL, &a, &b), -EINVAL);
+}
+
+/* IPv6 endpoints are written [addr]:port (RFC 5952 §6), in names and in specs. */
+Test(conn, spec_parse_and_names_of_ipv6_endpoints)
+{
+	struct synack_endpoint a, b;
+	cr_assert_eq(synack_conn_spec_parse("[2001:DB8::1]:80-10.0.0.1:40000", &a, &b), 0);
+	static const uint8_t want[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	cr_assert_eq(memcmp(a.addr.b, want, 16), 0);
+	cr_assert_eq(a.port, 80);
+	cr_assert_eq(synack_addr_get_v4(&b.addr), 0x0a000001u);
+	char buf[SYNACK_ADDR_STRLEN + 8];
+	cr_assert_str_eq(synack_endpoint_str(&a, buf, sizeof buf), "[2001:db8::1]:80");
+	cr_assert_str_eq(synack_endpoint_str(&b, buf, sizeof buf), "10.0.0.1:40000");
 }
 
 struct seen {
@@ -246,7 +270,7 @@ Test(conn, offloaded_ip_checksum_and_tso_length_are_mended)
 				   .payload = data,
 				   .len = 3000};
 	uint8_t buf[3100];
-	int n = synack_tcp_emit(buf, sizeof buf, CLI, SRV, 1, &s);
+	int n = synack_tcp_emit(buf, sizeof buf, ST_V4(CLI), ST_V4(SRV), 1, &s);
 	cr_assert_gt(n, 0);
 	buf[10] = buf[11] = 0; /* checksum left to the NIC */
 	cr_assert_eq(synack_conns_packet(t, 1000, buf, (size_t)n), 0);

@@ -29,7 +29,8 @@ Test(conn_trace, segment_event)
 	cr_assert(ev.retx);
 	cr_assert_str_eq(ev.note, "dup-ack #2");
 	cr_assert(ev.has_conn);
-	cr_assert_eq(ev.local.addr, 0x0a000002u, "an arrival: local is the receiver");
+	cr_assert_eq(synack_addr_get_v4(&ev.local.addr), 0x0a000002u,
+		     "an arrival: local is the receiver");
 	cr_assert_eq(ev.remote.port, 40000);
 }
 
@@ -122,7 +123,8 @@ Test(conn_trace, read_counts_bad_lines_and_filters)
 		 big);
 	FILE *f = fmemopen(text, strlen(text), "r");
 	cr_assert(synack_trace_is_jsonl(f));
-	struct synack_endpoint a = {0x01010101, 1}, b = {0x02020202, 2};
+	struct synack_endpoint a = {synack_addr_v4(0x01010101), 1},
+			       b = {synack_addr_v4(0x02020202), 2};
 	struct synack_trace_read_stats st;
 	events = 0;
 	cr_assert_eq(synack_trace_read(f, count, NULL, true, &a, &b, &st), 0);

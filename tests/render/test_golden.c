@@ -15,6 +15,9 @@
 #include "synack/link.h"
 #include "synack/wire.h"
 
+/* A pointer to the IPv4 address x (host order) as a synack_addr, for the codec. */
+#define ST_V4(x) (&(const struct synack_addr[1]){synack_addr_v4(x)}[0])
+
 #define S SYNACK_TH_SYN
 #define A SYNACK_TH_ACK
 #define F SYNACK_TH_FIN
@@ -53,7 +56,7 @@ static void seg(struct script *s, uint64_t dt_us, int c, uint8_t flags, uint32_t
 		g.opts.wscale = 0;
 	}
 	uint8_t buf[1600];
-	int n = synack_tcp_emit(buf, sizeof buf, c ? CLI : SRV, c ? SRV : CLI, 0, &g);
+	int n = synack_tcp_emit(buf, sizeof buf, ST_V4(c ? CLI : SRV), ST_V4(c ? SRV : CLI), 0, &g);
 	cr_assert_gt(n, 0);
 	s->t += dt_us;
 	cr_assert_eq(synack_pcap_write(s->w, buf, (size_t)n, s->t), 0);
@@ -67,7 +70,7 @@ static void sack(struct script *s, uint64_t dt_us, uint32_t seq, uint32_t ack, u
 	g.opts.sack_count = 1;
 	g.opts.sack[0] = (struct synack_sack_block){l, r};
 	uint8_t buf[200];
-	int n = synack_tcp_emit(buf, sizeof buf, SRV, CLI, 0, &g);
+	int n = synack_tcp_emit(buf, sizeof buf, ST_V4(SRV), ST_V4(CLI), 0, &g);
 	cr_assert_gt(n, 0);
 	s->t += dt_us;
 	cr_assert_eq(synack_pcap_write(s->w, buf, (size_t)n, s->t), 0);

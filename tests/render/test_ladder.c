@@ -9,6 +9,9 @@
 #include "render/sha256.h"
 #include "synack/wire.h"
 
+/* A pointer to the IPv4 address x (host order) as a synack_addr, for the codec. */
+#define ST_V4(x) (&(const struct synack_addr[1]){synack_addr_v4(x)}[0])
+
 #define C_ADDR 0x0a000001u /* 10.0.0.1 */
 #define S_ADDR 0x0a000002u /* 10.0.0.2 */
 #define C_PORT 40000
@@ -27,9 +30,14 @@ static void rig_open(struct rig *r, enum synack_ladder_format fmt, bool absolute
 	memset(r, 0, sizeof *r);
 	r->f = open_memstream(&r->buf, &r->len);
 	cr_assert(r->f);
-	struct synack_ladder_opts o = {.format = fmt, .out = r->f, .left = "client",
-				       .right = "server", .left_addr = C_ADDR, .right_addr = S_ADDR,
-				       .absolute = absolute, .max_rows = max};
+	struct synack_ladder_opts o = {.format = fmt,
+				       .out = r->f,
+				       .left = "client",
+				       .right = "server",
+				       .left_addr = synack_addr_v4(C_ADDR),
+				       .right_addr = synack_addr_v4(S_ADDR),
+				       .absolute = absolute,
+				       .max_rows = max};
 	cr_assert_eq(synack_ladder_new(&r->l, &o), 0);
 }
 
@@ -60,10 +68,10 @@ static void state(struct rig *r, uint64_t t, bool client, enum synack_tcp_state 
 	struct synack_trace_event ev = {.kind = SYNACK_TRACE_STATE, .t_us = t,
 					.host = client ? "client" : "server", .has_conn = true,
 					.from = from, .to = to};
-	ev.local = client ? (struct synack_endpoint){C_ADDR, C_PORT}
-			  : (struct synack_endpoint){S_ADDR, S_PORT};
-	ev.remote = client ? (struct synack_endpoint){S_ADDR, S_PORT}
-			   : (struct synack_endpoint){C_ADDR, C_PORT};
+	ev.local = client ? (struct synack_endpoint){synack_addr_v4(C_ADDR), C_PORT}
+			  : (struct synack_endpoint){synack_addr_v4(S_ADDR), S_PORT};
+	ev.remote = client ? (struct synack_endpoint){synack_addr_v4(S_ADDR), S_PORT}
+			   : (struct synack_endpoint){synack_addr_v4(C_ADDR), C_PORT};
 	synack_ladder_event(r->l, &ev);
 }
 
@@ -77,7 +85,7 @@ static void seg(struct rig *r, enum synack_trace_kind kind, uint64_t t, bool fro
 				   .dport = from_client ? S_PORT : C_PORT, .seq = seq, .ack = ack,
 				   .flags = flags, .win = 65535, .payload = payload, .len = len};
 	uint32_t src = from_client ? C_ADDR : S_ADDR, dst = from_client ? S_ADDR : C_ADDR;
-	int n = synack_tcp_emit(r->frame, sizeof r->frame, src, dst, 1, &s);
+	int n = synack_tcp_emit(r->frame, sizeof r->frame, ST_V4(src), ST_V4(dst), 1, &s);
 	cr_assert_gt(n, 0);
 	bool link = kind >= SYNACK_TRACE_LOST;
 	bool sender_event = kind == SYNACK_TRACE_TX || link;
@@ -92,18 +100,24 @@ static void seg(struct rig *r, enum synack_trace_kind kind, uint64_t t, bool fro
 
 static void error_ev(struct rig *r, uint64_t t, bool client, int err)
 {
-	struct synack_trace_event ev = {.kind = SYNACK_TRACE_ERROR, .t_us = t,
-					.host = client ? "client" : "server", .has_conn = true,
-					.local = {C_ADDR, C_PORT}, .remote = {S_ADDR, S_PORT},
+	struct synack_trace_event ev = {.kind = SYNACK_TRACE_ERROR,
+					.t_us = t,
+					.host = client ? "client" : "server",
+					.has_conn = true,
+					.local = {synack_addr_v4(C_ADDR), C_PORT},
+					.remote = {synack_addr_v4(S_ADDR), S_PORT},
 					.err = err};
 	synack_ladder_event(r->l, &ev);
 }
 
 static void timer_ev(struct rig *r, uint64_t t, bool client, enum synack_timer_kind k)
 {
-	struct synack_trace_event ev = {.kind = SYNACK_TRACE_TIMER, .t_us = t,
-					.host = client ? "client" : "server", .has_conn = true,
-					.local = {C_ADDR, C_PORT}, .remote = {S_ADDR, S_PORT},
+	struct synack_trace_event ev = {.kind = SYNACK_TRACE_TIMER,
+					.t_us = t,
+					.host = client ? "client" : "server",
+					.has_conn = true,
+					.local = {synack_addr_v4(C_ADDR), C_PORT},
+					.remote = {synack_addr_v4(S_ADDR), S_PORT},
 					.timer = k};
 	synack_ladder_event(r->l, &ev);
 }

@@ -37,7 +37,7 @@ static void trace(void *ctx, const struct synack_trace_event *ev)
 	struct world *w = ctx;
 	if (ev->kind != SYNACK_TRACE_STATE || !ev->has_conn || ev->remote.port == 0)
 		return;
-	int side = ev->local.addr == SRV_ADDR;
+	int side = synack_addr_get_v4(&ev->local.addr) == SRV_ADDR;
 	uint16_t cport = side ? ev->remote.port : ev->local.port;
 	if (cport != CLI_PORT)
 		return;
@@ -141,30 +141,32 @@ static void run(struct world *w, enum scen scen, const char *pcap)
 	cfg.trace_ctx = w;
 	cfg.msl_ms = 1000;
 	cfg.name = "client";
-	cfg.addr = CLI_ADDR;
+	synack_config_add_addr(&cfg, synack_addr_v4(CLI_ADDR), 24);
 	struct synack_fault_params loss = {.loss = 0.08, .host = "client"};
 	struct synack_sim_host_opts ho = {.path = {.delay_us = 10000},
 					  .pcap_path = pcap,
 					  .fault = scen == LOSSY ? &loss : NULL};
 	cr_assert_eq(synack_sim_add_host(w->sim, &cfg, &ho, &w->cli), 0);
 	cfg.name = "server";
-	cfg.addr = SRV_ADDR;
+	cfg.addrs[0].addr = synack_addr_v4(SRV_ADDR); /* the same config, the other host */
 	struct synack_sim_host_opts hs = {.path = {.delay_us = 10000}};
 	cr_assert_eq(synack_sim_add_host(w->sim, &cfg, &hs, &w->srv), 0);
 	if (scen != REFUSED && scen != SIMULTANEOUS_OPEN) {
 		w->lfd = synack_socket(w->srv);
-		struct synack_endpoint l = {SRV_ADDR, 80};
+		struct synack_endpoint l = {synack_addr_v4(SRV_ADDR), 80};
 		cr_assert_eq(synack_bind(w->srv, w->lfd, &l), 0);
 		cr_assert_eq(synack_listen(w->srv, w->lfd, 8), 0);
 	}
 	if (scen == SIMULTANEOUS_OPEN) { /* the server connects to the client at once too */
 		w->sfd = synack_socket(w->srv);
-		struct synack_endpoint l = {SRV_ADDR, 80}, r = {CLI_ADDR, CLI_PORT};
+		struct synack_endpoint l = {synack_addr_v4(SRV_ADDR), 80},
+				       r = {synack_addr_v4(CLI_ADDR), CLI_PORT};
 		cr_assert_eq(synack_bind(w->srv, w->sfd, &l), 0);
 		cr_assert_eq(synack_connect(w->srv, w->sfd, &r), -EINPROGRESS);
 	}
 	w->cfd = synack_socket(w->cli);
-	struct synack_endpoint c = {CLI_ADDR, CLI_PORT}, s = {SRV_ADDR, 80};
+	struct synack_endpoint c = {synack_addr_v4(CLI_ADDR), CLI_PORT},
+			       s = {synack_addr_v4(SRV_ADDR), 80};
 	cr_assert_eq(synack_bind(w->cli, w->cfd, &c), 0);
 	cr_assert_eq(synack_connect(w->cli, w->cfd, &s), -EINPROGRESS);
 	if (scen == SIMULTANEOUS) {

@@ -12,6 +12,9 @@
 #include "synack/link.h"
 #include "synack/wire.h"
 
+/* A pointer to the IPv4 address x (host order) as a synack_addr, for the codec. */
+#define ST_V4(x) (&(const struct synack_addr[1]){synack_addr_v4(x)}[0])
+
 #define SOAK_BYTES (200ull << 20)
 
 static long max_rss_kb(void)
@@ -34,7 +37,7 @@ static void put(struct synack_pcap_writer *w, uint64_t t, uint32_t src, uint32_t
 				   .payload = data,
 				   .len = len};
 	uint8_t buf[1600];
-	int n = synack_tcp_emit(buf, sizeof buf, src, dst, 0, &s);
+	int n = synack_tcp_emit(buf, sizeof buf, ST_V4(src), ST_V4(dst), 0, &s);
 	cr_assert_gt(n, 0);
 	cr_assert_eq(synack_pcap_write(w, buf, (size_t)n, t), 0);
 }

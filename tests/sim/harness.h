@@ -353,7 +353,7 @@ static inline int h_add_hosts(struct h_world *w, struct h_result *r)
 		struct synack_config cfg;
 		synack_config_default(&cfg);
 		cfg.name = h_names[i];
-		cfg.addr = addrs[i];
+		synack_config_add_addr(&cfg, synack_addr_v4(addrs[i]), 24);
 		cfg.allocator = counting_allocator(&w->ca[i]);
 		cfg.trace = h_trace_fn;
 		cfg.trace_ctx = &r->trace;
@@ -397,7 +397,7 @@ static inline int h_start_apps(struct h_world *w, struct h_result *r)
 	}
 	if (w->mode == H_SERVER_FIRST)
 		app[0].shut_after_eof = true;
-	struct synack_endpoint srv = {H_SERVER_ADDR, H_PORT};
+	struct synack_endpoint srv = {synack_addr_v4(H_SERVER_ADDR), H_PORT};
 	app[1].lfd = synack_socket(w->st[1]);
 	if (app[1].lfd < 0 || synack_bind(w->st[1], app[1].lfd, &srv) != 0 ||
 	    synack_listen(w->st[1], app[1].lfd, 16) != 0) {

@@ -4,6 +4,9 @@
 
 #include "sim/harness.h"
 
+/* A pointer to the IPv4 address x (host order) as a synack_addr, for the codec. */
+#define ST_V4(x) (&(const struct synack_addr[1]){synack_addr_v4(x)}[0])
+
 /* ---- 1. a pure ACK sent after a retransmission timeout must carry SND.MAX ----------------
  * Found by profile "combined" (loss 3%, dup 3%, reorder 5%, corrupt 3%), seed 1: both peers
  * had timed out and rewound SND.NXT to SND.UNA; each sent pure ACKs with seq = SND.NXT, below
@@ -65,19 +68,19 @@ static void rewound_setup(struct rewound *w)
 	c.timestamps = false; /* keep the hand-made segments below simple */
 	c.window_scaling = false;
 	c.name = "client";
-	c.addr = H_CLIENT_ADDR;
+	synack_config_add_addr(&c, synack_addr_v4(H_CLIENT_ADDR), 24);
 	c.trace = client_tx;
 	c.trace_ctx = &w->log;
 	struct synack_sim_host_opts o = {.path = {.delay_us = 10000}};
 	cr_assert_eq(synack_sim_add_host(w->sim, &c, &o, &w->cli), 0);
 	c.name = "server";
-	c.addr = H_SERVER_ADDR;
+	c.addrs[0].addr = synack_addr_v4(H_SERVER_ADDR);
 	c.trace = NULL;
 	static const struct synack_fault_params mute = {.drop_if = drop_when_muted};
 	struct synack_sim_host_opts os = {.path = {.delay_us = 10000}, .fault = &mute};
 	cr_assert_eq(synack_sim_add_host(w->sim, &c, &os, &w->srv), 0);
 
-	struct synack_endpoint ep = {H_SERVER_ADDR, H_PORT};
+	struct synack_endpoint ep = {synack_addr_v4(H_SERVER_ADDR), H_PORT};
 	int l = synack_socket(w->srv);
 	cr_assert_eq(synack_bind(w->srv, l, &ep), 0);
 	cr_assert_eq(synack_listen(w->srv, l, 4), 0);
@@ -112,7 +115,8 @@ Test(regress, pure_ack_after_rto_carries_snd_max)
 				     .seq = w.si.snd_nxt, .ack = w.ci.iss + 1,
 				     .flags = SYNACK_TH_ACK | SYNACK_TH_PSH, .win = 65535,
 				     .payload = hello, .len = sizeof(hello)};
-	int len = synack_tcp_emit(frame, sizeof(frame), H_SERVER_ADDR, H_CLIENT_ADDR, 99, &seg);
+	int len = synack_tcp_emit(frame, sizeof(frame), ST_V4(H_SERVER_ADDR), ST_V4(H_CLIENT_ADDR),
+				  99, &seg);
 	cr_assert_gt(len, 0);
 	size_t before = w.log.n;
 	synack_sim_inject(w.sim, w.cli, frame, (size_t)len);

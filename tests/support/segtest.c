@@ -74,7 +74,7 @@ void st_config(struct synack_config *cfg)
 {
 	synack_config_default(cfg);
 	cfg->name = "stack";
-	cfg->addr = ST_LOCAL;
+	synack_config_add_addr(cfg, synack_addr_v4(ST_LOCAL), 24);
 	cfg->seed = 1;
 	for (int i = 0; i < 16; i++)
 		cfg->secret[i] = (uint8_t)(i * 7 + 1);
@@ -158,7 +158,7 @@ void st_send(struct segtest *t, const struct st_in *in)
 	seg.payload = in->data;
 	seg.len = in->len;
 	uint8_t buf[70000];
-	int n = synack_tcp_emit(buf, sizeof buf, ST_PEER, ST_LOCAL, 1, &seg);
+	int n = synack_tcp_emit(buf, sizeof buf, ST_V4(ST_PEER), ST_V4(ST_LOCAL), 1, &seg);
 	cr_assert_gt(n, 0, "synack_tcp_emit");
 	st_send_raw(t, buf, (size_t)n);
 }
@@ -183,7 +183,8 @@ bool st_next(struct segtest *t, struct st_seg *out)
 	cr_assert_eq(ip.src, ST_LOCAL);
 	cr_assert_eq(ip.proto, SYNACK_PROTO_TCP);
 	struct synack_tcp_seg seg;
-	cr_assert_eq(synack_tcp_parse(p, plen, ip.src, ip.dst, true, &seg), 0,
+	struct synack_addr src = synack_addr_v4(ip.src), dst = synack_addr_v4(ip.dst);
+	cr_assert_eq(synack_tcp_parse(p, plen, &src, &dst, true, &seg), 0,
 		     "outbound TCP parses with a valid checksum");
 	memset(out, 0, sizeof *out);
 	out->flags = seg.flags;
@@ -280,7 +281,7 @@ int st_listen(struct segtest *t, uint16_t port, int backlog)
 {
 	int fd = synack_socket(t->s);
 	cr_assert_geq(fd, 0);
-	struct synack_endpoint ep = {0, port};
+	struct synack_endpoint ep = {synack_addr_any(SYNACK_AF_INET), port};
 	cr_assert_eq(synack_bind(t->s, fd, &ep), 0);
 	cr_assert_eq(synack_listen(t->s, fd, backlog), 0);
 	return fd;
@@ -317,7 +318,7 @@ int st_start_connect(struct segtest *t, struct st_seg *syn)
 {
 	int fd = synack_socket(t->s);
 	cr_assert_geq(fd, 0);
-	struct synack_endpoint to = {ST_PEER, ST_SERVER_PORT};
+	struct synack_endpoint to = {synack_addr_v4(ST_PEER), ST_SERVER_PORT};
 	cr_assert_eq(synack_connect(t->s, fd, &to), -EINPROGRESS);
 	struct synack_endpoint me;
 	synack_getsockname(t->s, fd, &me);

@@ -15,6 +15,8 @@
 
 #define ST_LOCAL 0x0A000002u /* 10.0.0.2: the stack under test */
 #define ST_PEER 0x0A000001u  /* 10.0.0.1: the test */
+/* A pointer to the IPv4 address x (host order) as a synack_addr, for the codec's arguments. */
+#define ST_V4(x) (&(const struct synack_addr[1]){synack_addr_v4(x)}[0])
 #define ST_MAX_FRAMES 4096
 #define ST_FRAME_CAP 2048
 #define ST_MAX_EVENTS 4096

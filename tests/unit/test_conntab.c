@@ -58,8 +58,10 @@ static struct synack_tuple tuple(uint32_t i)
 {
 	/* Many connections from one client host to one server port: only the port varies, the
 	 * pattern a hash must still spread. */
-	return (struct synack_tuple){.laddr = 0x0a000002, .raddr = 0x0a000001 + (i >> 16),
-				     .lport = 80, .rport = (uint16_t)(i & 0xffff)};
+	return (struct synack_tuple){.laddr = synack_addr_v4(0x0a000002),
+				     .raddr = synack_addr_v4(0x0a000001 + (i >> 16)),
+				     .lport = 80,
+				     .rport = (uint16_t)(i & 0xffff)};
 }
 
 static struct conn *conn_of(struct synack_conntab_node *n)
@@ -132,12 +134,13 @@ Test(conntab, every_field_is_part_of_the_key)
 {
 	struct synack_conntab t;
 	cr_assert_eq(synack_conntab_init(&t, &alloc, key, 8), 0);
-	struct synack_tuple base = {0x0a000002, 0x0a000001, 80, 40000};
+	struct synack_tuple base = {synack_addr_v4(0x0a000002), synack_addr_v4(0x0a000001), 80,
+				    40000};
 	struct conn c[5] = {0};
 	for (int i = 0; i < 5; i++)
 		c[i].node.key = base;
-	c[1].node.key.laddr++;
-	c[2].node.key.raddr++;
+	c[1].node.key.laddr.b[15]++;
+	c[2].node.key.raddr.b[15]++;
 	c[3].node.key.lport++;
 	c[4].node.key.rport++;
 	for (int i = 0; i < 5; i++)

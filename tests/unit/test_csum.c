@@ -4,6 +4,9 @@
 
 #include "synack/wire.h"
 
+/* A pointer to the IPv4 address x (host order) as a synack_addr, for the codec. */
+#define ST_V4(x) (&(const struct synack_addr[1]){synack_addr_v4(x)}[0])
+
 /* RFC 1071 §3, "Numerical Examples": bytes 00 01 f2 03 f4 f5 f6 f7 sum (with end-around
  * carry) to ddf2, whose complement 220d is the checksum. */
 Test(csum, rfc1071_example)
@@ -75,13 +78,13 @@ Test(csum, ipv4_header_example)
 Test(csum, tcp_pseudo_header)
 {
 	uint8_t t[20] = {0};
-	cr_assert_eq(synack_tcp_csum(0x0a000001, 0x0a000002, t, 20), 0xebe2);
+	cr_assert_eq(synack_tcp_csum(ST_V4(0x0a000001), ST_V4(0x0a000002), t, 20), 0xebe2);
 	t[16] = 0xeb;
 	t[17] = 0xe2;
-	cr_assert_eq(synack_tcp_csum(0x0a000001, 0x0a000002, t, 20), 0);
+	cr_assert_eq(synack_tcp_csum(ST_V4(0x0a000001), ST_V4(0x0a000002), t, 20), 0);
 	/* Swapping addresses does not change a 1's complement sum; changing one does. */
-	cr_assert_eq(synack_tcp_csum(0x0a000002, 0x0a000001, t, 20), 0);
-	cr_assert_neq(synack_tcp_csum(0x0a000003, 0x0a000001, t, 20), 0);
+	cr_assert_eq(synack_tcp_csum(ST_V4(0x0a000002), ST_V4(0x0a000001), t, 20), 0);
+	cr_assert_neq(synack_tcp_csum(ST_V4(0x0a000003), ST_V4(0x0a000001), t, 20), 0);
 }
 
 /* Odd TCP length: the pseudo-header counts the true length, the data is zero-padded. */
@@ -90,7 +93,7 @@ Test(csum, tcp_odd_length)
 	uint8_t t[21] = {0};
 	t[20] = 0x41;
 	/* 0x141d - 0x14 + 0x15 + 0x4100 = 0x551e -> ~ = 0xaae1 */
-	cr_assert_eq(synack_tcp_csum(0x0a000001, 0x0a000002, t, 21), 0xaae1);
+	cr_assert_eq(synack_tcp_csum(ST_V4(0x0a000001), ST_V4(0x0a000002), t, 21), 0xaae1);
 }
 
 /* The sum is taken 8 bytes at a time: it must equal, exactly and before folding, the sum of the
@@ -125,4 +128,26 @@ Test(csum, wide_sum_is_exact)
 	cr_assert_eq(synack_csum_add(7, b + 3, sizeof(b) - 3), csum_reference(7, b + 3, sizeof(b) - 3));
 	memset(b, 0xff, sizeof(b));
 	cr_assert_eq(synack_csum_add(0, b, sizeof(b) - 1), csum_reference(0, b, sizeof(b) - 1));
+}
+
+/* RFC 8200 §8.1: the IPv6 pseudo-header is the two 16-byte addresses, the 32-bit upper-layer
+ * length, three zero bytes and the next header. Values computed independently (by hand, from
+ * the words): 2001:db8::1 -> 2001:db8::2, 20 zero bytes, then 21 bytes ending in 0x41. */
+Test(csum, tcp_ipv6_pseudo_header)
+{
+	static const uint8_t s6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	static const uint8_t d6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+	struct synack_addr src = synack_addr_v6(s6), dst = synack_addr_v6(d6);
+	uint8_t t[21] = {0};
+	cr_assert_eq(synack_tcp_csum(&src, &dst, t, 20), 0xa470);
+	t[16] = 0xa4;
+	t[17] = 0x70;
+	cr_assert_eq(synack_tcp_csum(&src, &dst, t, 20), 0);
+	t[16] = t[17] = 0;
+	t[20] = 0x41;
+	cr_assert_eq(synack_tcp_csum(&src, &dst, t, 21), 0x636f);
+	/* An IPv4 pair sums the 4-byte addresses only: not the same as the mapped 16 bytes. */
+	uint8_t z[20] = {0};
+	uint16_t v4 = synack_tcp_csum(ST_V4(0x0a000001), ST_V4(0x0a000002), z, 20);
+	cr_assert_eq(v4, 0xebe2);
 }

@@ -5,6 +5,9 @@
 #include "synack/trace.h"
 #include "synack/wire.h"
 
+/* A pointer to the IPv4 address x (host order) as a synack_addr, for the codec. */
+#define ST_V4(x) (&(const struct synack_addr[1]){synack_addr_v4(x)}[0])
+
 #define A_CLIENT 0x0a000001u /* 10.0.0.1 */
 #define A_SERVER 0x0a000002u /* 10.0.0.2 */
 
@@ -327,7 +330,7 @@ static size_t make_packet(uint8_t *buf, size_t cap, const uint8_t *payload, size
 	s.opts = syn_opts(false, false, true, false);
 	s.payload = payload;
 	s.len = plen;
-	int n = synack_tcp_emit(buf, cap, A_CLIENT, A_SERVER, 0x1234, &s);
+	int n = synack_tcp_emit(buf, cap, ST_V4(A_CLIENT), ST_V4(A_SERVER), 0x1234, &s);
 	cr_assert_gt(n, 0);
 	return (size_t)n;
 }
@@ -465,7 +468,8 @@ Test(wire, tcp_emit_layout)
 		'h',  'e',  'l',  'l',  'o'};
 	assert_bytes(b, (int)n, want, sizeof(want));
 	cr_assert_eq(synack_csum_fold(synack_csum_add(0, b, 20)), 0, "IP checksum verifies");
-	cr_assert_eq(synack_tcp_csum(A_CLIENT, A_SERVER, b + 20, n - 20), 0, "TCP verifies");
+	cr_assert_eq(synack_tcp_csum(ST_V4(A_CLIENT), ST_V4(A_SERVER), b + 20, n - 20), 0,
+		     "TCP verifies");
 }
 
 Test(wire, tcp_round_trip)
@@ -482,7 +486,7 @@ Test(wire, tcp_round_trip)
 	cr_assert_eq(ip.id, 0x1234);
 	cr_assert_eq(ip.proto, SYNACK_PROTO_TCP);
 	struct synack_tcp_seg s;
-	cr_assert_eq(synack_tcp_parse(pl, plen, ip.src, ip.dst, true, &s), 0);
+	cr_assert_eq(synack_tcp_parse(pl, plen, ST_V4(ip.src), ST_V4(ip.dst), true, &s), 0);
 	cr_assert_eq(s.sport, 40000);
 	cr_assert_eq(s.dport, 80);
 	cr_assert_eq(s.seq, 0xfffffff0u);
@@ -510,15 +514,16 @@ Test(wire, tcp_syn_round_trip_all_options)
 	s.urp = 0x55aa;
 	s.opts = syn_opts(true, true, true, true);
 	uint8_t b[64];
-	int n = synack_tcp_emit(b, sizeof(b), A_CLIENT, A_SERVER, 0, &s);
+	int n = synack_tcp_emit(b, sizeof(b), ST_V4(A_CLIENT), ST_V4(A_SERVER), 0, &s);
 	cr_assert_eq(n, 60);
 	cr_assert_eq(b[32], 0xa0, "data offset 10 words");
 	struct synack_tcp_seg p;
-	cr_assert_eq(synack_tcp_parse(b + 20, 40, A_CLIENT, A_SERVER, true, &p), 0);
+	cr_assert_eq(synack_tcp_parse(b + 20, 40, ST_V4(A_CLIENT), ST_V4(A_SERVER), true, &p), 0);
 	cr_assert(p.opts.has_mss && p.opts.sack_ok && p.opts.has_ts && p.opts.has_wscale);
 	cr_assert_eq(p.urp, 0x55aa);
 	cr_assert_eq(p.len, 0);
-	cr_assert_eq(synack_tcp_emit(b, 59, A_CLIENT, A_SERVER, 0, &s), -1, "cap too small");
+	cr_assert_eq(synack_tcp_emit(b, 59, ST_V4(A_CLIENT), ST_V4(A_SERVER), 0, &s), -1,
+		     "cap too small");
 }
 
 Test(wire, tcp_emit_rejects_oversized)
@@ -526,15 +531,63 @@ Test(wire, tcp_emit_rejects_oversized)
 	struct synack_tcp_seg s = {0};
 	s.opts.raw_len = 41;
 	uint8_t b[100];
-	cr_assert_eq(synack_tcp_emit(b, sizeof(b), A_CLIENT, A_SERVER, 0, &s), -1);
+	cr_assert_eq(synack_tcp_emit(b, sizeof(b), ST_V4(A_CLIENT), ST_V4(A_SERVER), 0, &s), -1);
 	s.opts.raw_len = 0;
 	static uint8_t big[65536];
 	static uint8_t out[70000];
 	s.payload = big;
 	s.len = 65535 - 40;
-	cr_assert_eq(synack_tcp_emit(out, sizeof(out), A_CLIENT, A_SERVER, 0, &s), 65535);
+	cr_assert_eq(synack_tcp_emit(out, sizeof(out), ST_V4(A_CLIENT), ST_V4(A_SERVER), 0, &s),
+		     65535);
 	s.len++;
-	cr_assert_eq(synack_tcp_emit(out, sizeof(out), A_CLIENT, A_SERVER, 0, &s), -1);
+	cr_assert_eq(synack_tcp_emit(out, sizeof(out), ST_V4(A_CLIENT), ST_V4(A_SERVER), 0, &s),
+		     -1);
+}
+
+/* The seam between TCP and IP: synack_tcp_encode() writes exactly the TCP part of what
+ * synack_tcp_emit() writes behind its IPv4 header. */
+Test(wire, tcp_encode_is_the_tcp_part_of_emit)
+{
+	uint8_t whole[80], tcp[80];
+	static const uint8_t data[] = "hello";
+	size_t n = make_packet(whole, sizeof(whole), data, 5);
+	struct synack_tcp_seg s;
+	struct synack_ipv4 ip;
+	const uint8_t *pl;
+	size_t plen;
+	cr_assert_eq(synack_ipv4_parse(whole, n, &ip, &pl, &plen), 0);
+	cr_assert_eq(synack_tcp_parse(pl, plen, ST_V4(ip.src), ST_V4(ip.dst), true, &s), 0);
+	int t = synack_tcp_encode(tcp, sizeof(tcp), ST_V4(A_CLIENT), ST_V4(A_SERVER), &s);
+	assert_bytes(tcp, t, whole + 20, n - 20);
+	cr_assert_eq(synack_tcp_encode(tcp, n - 21, ST_V4(A_CLIENT), ST_V4(A_SERVER), &s), -1,
+		     "cap too small");
+}
+
+/* IPv6: the TCP encoder checksums over the IPv6 pseudo-header; the whole-packet helper, which
+ * has no IPv6 header to write, refuses. */
+Test(wire, tcp_ipv6_encode_verifies_and_emit_refuses)
+{
+	static const uint8_t s6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	static const uint8_t d6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+	struct synack_addr src = synack_addr_v6(s6), dst = synack_addr_v6(d6);
+	struct synack_tcp_seg s = {0};
+	s.sport = 40000;
+	s.dport = 80;
+	s.seq = 7;
+	s.flags = SYNACK_TH_SYN;
+	s.win = 65535;
+	s.opts = syn_opts(true, true, true, true);
+	uint8_t b[100];
+	int n = synack_tcp_encode(b, sizeof(b), &src, &dst, &s);
+	cr_assert_eq(n, 40);
+	cr_assert_eq(synack_tcp_csum(&src, &dst, b, (size_t)n), 0);
+	struct synack_tcp_seg p;
+	cr_assert_eq(synack_tcp_parse(b, (size_t)n, &src, &dst, true, &p), 0);
+	cr_assert_eq(p.seq, 7);
+	cr_assert_eq(synack_tcp_parse(b, (size_t)n, ST_V4(A_CLIENT), ST_V4(A_SERVER), true, &p),
+		     -SYNACK_DROP_TCP_BAD_CSUM, "the IPv4 pseudo-header does not verify it");
+	cr_assert_eq(synack_tcp_emit(b, sizeof(b), &src, &dst, 0, &s), -1);
+	cr_assert_eq(synack_tcp_emit(b, sizeof(b), ST_V4(A_CLIENT), &dst, 0, &s), -1, "mixed");
 }
 
 Test(wire, tcp_malformed)
@@ -544,47 +597,47 @@ Test(wire, tcp_malformed)
 	uint8_t *t = b + 20;
 	size_t tl = n - 20;
 	struct synack_tcp_seg s;
-	cr_assert_eq(synack_tcp_parse(t, tl, A_CLIENT, A_SERVER, true, &s), 0);
+	cr_assert_eq(synack_tcp_parse(t, tl, ST_V4(A_CLIENT), ST_V4(A_SERVER), true, &s), 0);
 
 	for (size_t k = 0; k < 20; k++)
-		cr_assert_eq(synack_tcp_parse(t, k, A_CLIENT, A_SERVER, false, &s),
+		cr_assert_eq(synack_tcp_parse(t, k, ST_V4(A_CLIENT), ST_V4(A_SERVER), false, &s),
 			     -SYNACK_DROP_TCP_TRUNCATED, "%zu bytes", k);
 
 	uint8_t c[80];
 	memcpy(c, t, tl);
 	c[12] = 0x40; /* data offset 4 */
-	cr_assert_eq(synack_tcp_parse(c, tl, A_CLIENT, A_SERVER, false, &s),
+	cr_assert_eq(synack_tcp_parse(c, tl, ST_V4(A_CLIENT), ST_V4(A_SERVER), false, &s),
 		     -SYNACK_DROP_TCP_BAD_DOFF);
 	c[12] = 0x00;
-	cr_assert_eq(synack_tcp_parse(c, tl, A_CLIENT, A_SERVER, false, &s),
+	cr_assert_eq(synack_tcp_parse(c, tl, ST_V4(A_CLIENT), ST_V4(A_SERVER), false, &s),
 		     -SYNACK_DROP_TCP_BAD_DOFF);
 	c[12] = 0xf0; /* 60 bytes, but the segment has 35 */
-	cr_assert_eq(synack_tcp_parse(c, tl, A_CLIENT, A_SERVER, false, &s),
+	cr_assert_eq(synack_tcp_parse(c, tl, ST_V4(A_CLIENT), ST_V4(A_SERVER), false, &s),
 		     -SYNACK_DROP_TCP_BAD_DOFF);
 	/* Data offset exactly at the end is fine: options, no payload. */
 	memcpy(c, t, tl);
-	cr_assert_eq(synack_tcp_parse(c, 32, A_CLIENT, A_SERVER, false, &s), 0);
+	cr_assert_eq(synack_tcp_parse(c, 32, ST_V4(A_CLIENT), ST_V4(A_SERVER), false, &s), 0);
 	cr_assert_eq(s.len, 0);
-	cr_assert_eq(synack_tcp_parse(c, 31, A_CLIENT, A_SERVER, false, &s),
+	cr_assert_eq(synack_tcp_parse(c, 31, ST_V4(A_CLIENT), ST_V4(A_SERVER), false, &s),
 		     -SYNACK_DROP_TCP_BAD_DOFF);
 
 	/* Checksum: a flipped payload bit, a wrong pseudo-header address. */
 	memcpy(c, t, tl);
 	c[tl - 1] ^= 0x04;
-	cr_assert_eq(synack_tcp_parse(c, tl, A_CLIENT, A_SERVER, true, &s),
+	cr_assert_eq(synack_tcp_parse(c, tl, ST_V4(A_CLIENT), ST_V4(A_SERVER), true, &s),
 		     -SYNACK_DROP_TCP_BAD_CSUM);
-	cr_assert_eq(synack_tcp_parse(c, tl, A_CLIENT, A_SERVER, false, &s), 0,
+	cr_assert_eq(synack_tcp_parse(c, tl, ST_V4(A_CLIENT), ST_V4(A_SERVER), false, &s), 0,
 		     "verify_csum=false skips the check");
-	cr_assert_eq(synack_tcp_parse(t, tl, A_CLIENT, A_SERVER + 1, true, &s),
+	cr_assert_eq(synack_tcp_parse(t, tl, ST_V4(A_CLIENT), ST_V4(A_SERVER + 1), true, &s),
 		     -SYNACK_DROP_TCP_BAD_CSUM);
 
 	/* A bad option inside a checksummed header. */
 	memcpy(c, t, tl);
 	c[20 + 3] = 9; /* TS length 9 */
-	cr_assert_eq(synack_tcp_parse(c, tl, A_CLIENT, A_SERVER, false, &s),
+	cr_assert_eq(synack_tcp_parse(c, tl, ST_V4(A_CLIENT), ST_V4(A_SERVER), false, &s),
 		     -SYNACK_DROP_TCP_BAD_OPTION);
 	c[20 + 3] = 30; /* TS length past the header */
-	cr_assert_eq(synack_tcp_parse(c, tl, A_CLIENT, A_SERVER, false, &s),
+	cr_assert_eq(synack_tcp_parse(c, tl, ST_V4(A_CLIENT), ST_V4(A_SERVER), false, &s),
 		     -SYNACK_DROP_TCP_BAD_OPTION);
 }
 
@@ -611,7 +664,7 @@ static int parse_all(const uint8_t *b, size_t n, bool verify)
 		return rc;
 	cr_assert(pl >= b && pl + plen <= b + n);
 	struct synack_tcp_seg s;
-	rc = synack_tcp_parse(pl, plen, ip.src, ip.dst, verify, &s);
+	rc = synack_tcp_parse(pl, plen, ST_V4(ip.src), ST_V4(ip.dst), verify, &s);
 	if (rc < 0)
 		return rc;
 	cr_assert(s.payload >= pl && s.payload + s.len == pl + plen);

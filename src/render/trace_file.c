@@ -1,5 +1,5 @@
 /* synack — --trace FILE, see trace_file.h: the ladder renderer's jsonl backend on a file. */
-#include "host/trace_file.h"
+#include "render/trace_file.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -1,7 +1,8 @@
 /* synack — --trace FILE: the stack's trace events as JSON lines, one object per event,
- * written by the ladder renderer's jsonl backend (src/render). */
-#ifndef SYNACK_HOST_TRACE_FILE_H
-#define SYNACK_HOST_TRACE_FILE_H
+ * written by the ladder renderer's jsonl backend. The command hands these two functions to
+ * src/host as its trace sink (struct synack_trace_sink), so host needs no renderer. */
+#ifndef SYNACK_RENDER_TRACE_FILE_H
+#define SYNACK_RENDER_TRACE_FILE_H
 
 #include "synack/stack.h"
 
