@@ -44,12 +44,15 @@ const char *synack_state_ss_name(enum synack_tcp_state st);
 #define SYNACK_EV_WRITABLE 0x2u /* send buffer space, or connect finished */
 #define SYNACK_EV_ERROR 0x4u    /* a pending error (read it with SO_ERROR) */
 #define SYNACK_EV_HUP 0x8u      /* both directions are finished, or the connection is gone */
+#define SYNACK_EV_PRI 0x10u     /* an urgent byte waits to be read with SYNACK_MSG_OOB */
 
 #define SYNACK_SHUT_RD 0
 #define SYNACK_SHUT_WR 1
 #define SYNACK_SHUT_RDWR 2
 
 /* send/recv flags */
+#define SYNACK_MSG_OOB 0x1  /* send: the data is urgent (URG, pointer past its end); recv: the
+			     * urgent byte, as Linux (see synack_sockatmark) */
 #define SYNACK_MSG_PEEK 0x2
 #define SYNACK_MSG_EOR 0x80 /* send: the data ends a record; no segment carries bytes past it */
 
@@ -71,6 +74,7 @@ const char *synack_state_ss_name(enum synack_tcp_state st);
 #define SYNACK_SO_SNDBUF 7
 #define SYNACK_SO_RCVBUF 8
 #define SYNACK_SO_KEEPALIVE 9
+#define SYNACK_SO_OOBINLINE 10 /* the urgent byte stays in the data stream */
 #define SYNACK_SO_LINGER 13
 #define SYNACK_TCP_NODELAY 1
 #define SYNACK_TCP_MAXSEG 2
@@ -151,6 +155,13 @@ int synack_getsockopt(struct synack_stack *s, int fd, int level, int name, void 
 int synack_events(const struct synack_stack *s, int fd);
 int synack_getsockname(const struct synack_stack *s, int fd, struct synack_endpoint *out);
 int synack_getpeername(const struct synack_stack *s, int fd, struct synack_endpoint *out);
+/* Urgent data (RFC 9293 §3.8.5 with Linux's API, MUST-31..33): the urgent pointer of an
+ * arriving segment marks its last urgent byte (the byte before SEG.UP). Unless SO_OOBINLINE is
+ * set that byte leaves the data stream: recv(SYNACK_MSG_OOB) returns it once (-EINVAL when
+ * there is none, it was read, or SO_OOBINLINE is set; -EAGAIN while it has not arrived), and
+ * SYNACK_EV_PRI says it waits. Ordinary reads stop at the mark. Returns 1 when the next byte
+ * to read is at the mark, 0 otherwise (SIOCATMARK); -EBADF. */
+int synack_sockatmark(const struct synack_stack *s, int fd);
 /* TCP_INFO without the option plumbing. Errors: -EBADF. */
 int synack_tcp_info(const struct synack_stack *s, int fd, struct synack_tcp_info *out);
 

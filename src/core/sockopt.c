@@ -44,13 +44,17 @@ static int set_socket_level(struct synack_stack *s, struct synack_tcb *c, int na
 	if (name == SYNACK_SO_ERROR)
 		return -ENOPROTOOPT;
 	if (name != SYNACK_SO_REUSEADDR && name != SYNACK_SO_KEEPALIVE &&
-	    name != SYNACK_SO_SNDBUF && name != SYNACK_SO_RCVBUF)
+	    name != SYNACK_SO_SNDBUF && name != SYNACK_SO_RCVBUF && name != SYNACK_SO_OOBINLINE)
 		return -ENOPROTOOPT;
 	if (get_int(val, len, &v) < 0)
 		return -EINVAL;
 	switch (name) {
 	case SYNACK_SO_REUSEADDR:
 		c->reuseaddr = v != 0;
+		return 0;
+	case SYNACK_SO_OOBINLINE:
+		c->oobinline = v != 0;
+		tcp_wake(s, c);
 		return 0;
 	case SYNACK_SO_KEEPALIVE:
 		c->keepalive = v != 0;
@@ -223,6 +227,8 @@ static int get_socket_level(struct synack_stack *s, struct synack_tcb *c, int na
 	switch (name) {
 	case SYNACK_SO_REUSEADDR:
 		return put_int(val, len, c->reuseaddr);
+	case SYNACK_SO_OOBINLINE:
+		return put_int(val, len, c->oobinline);
 	case SYNACK_SO_KEEPALIVE:
 		return put_int(val, len, c->keepalive);
 	case SYNACK_SO_SNDBUF:

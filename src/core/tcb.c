@@ -193,6 +193,8 @@ void tcb_reset_connection(struct synack_stack *s, struct synack_tcb *c)
 	c->ooo_fin = false;
 	c->neor = 0;
 	c->ecn_ok = c->ecn_asked = c->ece_pending = c->cwr_pending = c->in_cwr = false;
+	c->urg_state = URG_NONE;
+	c->snd_urg = false;
 	c->snd_wnd = c->max_snd_wnd = 0;
 	c->snd_wl1 = c->snd_wl2 = 0;
 	c->rcv_nxt = c->irs = c->rcv_adv = 0;

@@ -59,6 +59,12 @@ struct synack_tcb {
 	 * CWR to set on the next new data; the window of one reduction (until cwr_high). */
 	bool ecn_ok, ecn_asked, ece_pending, cwr_pending, in_cwr;
 	seq_t cwr_high;
+	/* Urgent data (Linux's model): the mark urg_seq (the last urgent byte) and its state; the
+	 * byte; SO_OOBINLINE; our own urgent pointer SND.UP while snd_urg. */
+	enum { URG_NONE, URG_NOTYET, URG_VALID, URG_READ } urg_state;
+	seq_t urg_seq, snd_up;
+	uint8_t urg_byte;
+	bool oobinline, snd_urg;
 	/* MSG_EOR: ends of records in the send queue, oldest first; no segment crosses one. */
 	seq_t eor[8];
 	uint8_t neor;
@@ -185,6 +191,16 @@ void tcp_wake(struct synack_stack *s, struct synack_tcb *c);
 /* Recomputes readiness and calls the wake callback when it changed. */
 void tcp_deliver_wake(struct synack_stack *s, struct synack_tcb *c);
 unsigned tcp_events(const struct synack_tcb *c);
+/* The sequence number of the next byte the application reads. */
+static inline seq_t tcp_read_seq(const struct synack_tcb *c)
+{
+	return c->rcv_nxt - c->rcvq.len;
+}
+/* The next byte to read is the urgent mark. */
+static inline bool tcp_at_mark(const struct synack_tcb *c)
+{
+	return c->urg_state != URG_NONE && c->urg_seq == tcp_read_seq(c);
+}
 /* Bytes queued and not yet sent. */
 uint32_t tcp_notsent(const struct synack_tcb *c);
 /* tcp_events, with TCP_NOTSENT_LOWAT applied to writability (stack_lowat: the stack's

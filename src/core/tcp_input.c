@@ -92,6 +92,7 @@ static void child_init(struct synack_stack *s, struct synack_tcb *l, struct syna
 	c->sndbuf_size = l->sndbuf_size;
 	c->rcvbuf_size = l->rcvbuf_size;
 	c->rcvbuf_locked = l->rcvbuf_locked;
+	c->oobinline = l->oobinline;
 	c->ip_ttl = l->ip_ttl;
 	c->ip_tos = l->ip_tos;
 	c->pmtudisc = l->pmtudisc;
@@ -659,6 +660,33 @@ static bool simultaneous_synack(struct synack_stack *s, struct synack_tcb *c, st
 	return true;
 }
 
+/* "sixth, check the URG bit" (RFC 9293 §3.10.7.4), as Linux's tcp_check_urg: the pointer marks
+ * the byte before it (SEG.UP points past the urgent data); a mark already read past, or not
+ * newer than the one pending, changes nothing. */
+static void urg_input(struct synack_tcb *c, const struct rx *rx)
+{
+	const struct synack_tcp_seg *seg = rx->seg;
+	if (!has(rx, SYNACK_TH_URG) || !tcp_state_receives(c->state) || c->rcvd_fin)
+		return;
+	seq_t ptr = seq_add(seg->seq, seg->urp ? seg->urp - 1u : 0u);
+	if (seq_lt(ptr, tcp_read_seq(c)))
+		return;
+	if (c->urg_state != URG_NONE && !seq_gt(ptr, c->urg_seq))
+		return;
+	c->urg_state = URG_NOTYET;
+	c->urg_seq = ptr;
+}
+
+/* The urgent byte has arrived in sequence: keep it for recv(MSG_OOB). */
+static void urg_arrived(struct synack_tcb *c)
+{
+	if (c->urg_state != URG_NOTYET || !seq_lt(c->urg_seq, c->rcv_nxt))
+		return;
+	uint32_t off = (uint32_t)seq_diff(c->urg_seq, tcp_read_seq(c));
+	ring_peek(&c->rcvq, off, &c->urg_byte, 1);
+	c->urg_state = URG_VALID;
+}
+
 /* RFC 3168 §6.1.3: a CE mark makes every ACK carry ECE (and go at once), until a segment with
  * CWR says the sender has reduced its window. */
 static void ecn_input(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
@@ -696,8 +724,10 @@ static void input_synchronized(struct synack_stack *s, struct synack_tcb *c, str
 		return;
 	if (syn_text_deliver(c))
 		rx->ack_now = true;
+	urg_input(c, rx);
 	if (!process_text(s, c, rx))
 		return;
+	urg_arrived(c);
 	check_fin(s, c, rx);
 	if (c->state == SYNACK_CLOSED)
 		return;

@@ -252,6 +252,15 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 	/* RFC 3168 §6.1.2/§6.1.5: new data of an ECN connection is ECT(0), and the first new
 	 * data after a reduction carries CWR. */
 	bool ect = c->ecn_ok && len > 0 && !retx;
+	/* Linux (tcp_transmit_skb): while SND.UP is ahead, segments before it carry URG and the
+	 * distance to it (at most 0xFFFF). */
+	if (c->snd_urg && !seq_lt(c->snd_una, c->snd_up))
+		c->snd_urg = false;
+	if (c->snd_urg && seq_lt(seq, c->snd_up)) {
+		uint32_t up = (uint32_t)seq_diff(c->snd_up, seq);
+		seg.flags |= SYNACK_TH_URG;
+		seg.urp = (uint16_t)(up < 0xFFFF ? up : 0xFFFF);
+	}
 	if (ect && c->cwr_pending) {
 		seg.flags |= SYNACK_TH_CWR;
 		c->cwr_pending = false;
@@ -322,7 +331,7 @@ static bool next_segment(struct synack_tcb *c, uint32_t *len_out, bool *fin_out)
 	if (len < c->snd_mss && inflight > 0 && !fin) {
 		if (len < unsent && !record_end)
 			return false;
-		if (!c->nodelay && seq_gt(c->snd_sml, c->snd_una))
+		if (!c->nodelay && !c->snd_urg && seq_gt(c->snd_sml, c->snd_una))
 			return false;
 	}
 	*len_out = len;

@@ -95,8 +95,13 @@ unsigned tcp_events(const struct synack_tcb *c)
 		return c->acceptq_len ? SYNACK_EV_READABLE : 0;
 	if (c->err)
 		ev |= SYNACK_EV_ERROR;
-	if (c->rcvq.len || c->rcvd_fin || c->shut_rd || c->err)
+	/* Linux: an out-of-band byte alone at the mark is not readable data */
+	bool oob_only = c->rcvq.len == 1 && tcp_at_mark(c) && !c->oobinline &&
+			c->urg_state != URG_NOTYET;
+	if ((c->rcvq.len && !oob_only) || c->rcvd_fin || c->shut_rd || c->err)
 		ev |= SYNACK_EV_READABLE;
+	if (c->urg_state == URG_VALID && !c->oobinline)
+		ev |= SYNACK_EV_PRI;
 	if (tcp_state_can_send(c->state) && !c->fin_queued && ring_free(&c->sndq) > 0)
 		ev |= SYNACK_EV_WRITABLE;
 	/* Linux: after shutdown(SHUT_WR) a socket polls writable, so that the application

@@ -172,6 +172,8 @@ static unsigned epoll_mask(unsigned ev, uint32_t want)
 		m |= EPOLLERR_;
 	if (ev & SYNACK_EV_HUP)
 		m |= EPOLLHUP_;
+	if (ev & SYNACK_EV_PRI)
+		m |= 0x2u; /* EPOLLPRI */
 	return m & (want | EPOLLERR_ | EPOLLHUP_);
 }
 

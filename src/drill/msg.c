@@ -5,7 +5,8 @@
  *   sendmsg(4, {msg_name(...)=..., msg_iov(1)=[{..., 1000}], msg_flags=0}, 0) = 1000
  *   recvmsg(4, {msg_iov(1)=[{..., 1000}], msg_flags=0,
  *               msg_control(...)=[{cmsg_level=SOL_TCP, cmsg_type=TCP_CM_INQ, cmsg_data=0}]}, 0)
- *   ioctl(4, SIOCINQ, [1000]) = 0        (also FIONREAD, SIOCOUTQ, SIOCOUTQNSD, FIONBIO)
+ *   ioctl(4, SIOCINQ, [1000]) = 0        (also FIONREAD, SIOCOUTQ, SIOCOUTQNSD, FIONBIO,
+ *                                         SIOCATMARK)
  *
  * On a connected TCP socket the address arguments mean nothing (Linux ignores them), so they
  * are not checked. Control messages: TCP_CM_INQ (after setsockopt TCP_INQ) is computed from
@@ -21,6 +22,7 @@
 #define SIOCOUTQ_ 0x5411
 #define SIOCOUTQNSD_ 0x894B
 #define FIONBIO_ 0x5421
+#define SIOCATMARK_ 0x8905
 
 static int flags_arg(struct drill_call *c, int i, int64_t *flags)
 {
@@ -150,6 +152,20 @@ int drill_sc_ioctl(struct drill_call *c)
 		if (drill_arg_int(c, 2, &want) < 0)
 			return -1;
 		c->r->fds[sfd].nonblock = want != 0;
+		c->ret = 0;
+		return 0;
+	}
+	if (req == SIOCATMARK_) {
+		c->ret = synack_sockatmark(c->r->stack, fd);
+		if (c->ret < 0 || drill_arg_any(c, 2))
+			return 0;
+		if (drill_arg_int(c, 2, &want) < 0)
+			return -1;
+		if (want != c->ret) {
+			drill_fail(c->r, c->ev, "ioctl(SIOCATMARK): wrong value: expected [%lld] but "
+				   "synack gave [%lld]", (long long)want, (long long)c->ret);
+			return -1;
+		}
 		c->ret = 0;
 		return 0;
 	}

@@ -271,6 +271,7 @@ int drill_sockopt_get(struct drill_run *r, const struct drill_event *ev, int fd,
 /* ---- poll ---- */
 
 #define POLLIN_ 0x1
+#define POLLPRI_ 0x2
 #define POLLOUT_ 0x4
 #define POLLERR_ 0x8
 #define POLLHUP_ 0x10
@@ -292,13 +293,15 @@ static int revents_of(struct drill_run *r, int64_t sfd, int64_t events)
 		m |= POLLERR_;
 	if (ev & SYNACK_EV_HUP)
 		m |= POLLHUP_;
+	if (ev & SYNACK_EV_PRI)
+		m |= POLLPRI_;
 	return m & (int)(events | POLLERR_ | POLLHUP_);
 }
 
 static void fmt_events(int m, char *out, size_t cap)
 {
 	static const struct { int bit; const char *name; } names[] = {
-		{POLLIN_, "POLLIN"}, {POLLOUT_, "POLLOUT"}, {POLLERR_, "POLLERR"},
+		{POLLIN_, "POLLIN"}, {POLLPRI_, "POLLPRI"}, {POLLOUT_, "POLLOUT"}, {POLLERR_, "POLLERR"},
 		{POLLHUP_, "POLLHUP"}, {POLLNVAL_, "POLLNVAL"}, {POLLRDNORM_, "POLLRDNORM"},
 		{POLLWRNORM_, "POLLWRNORM"}};
 	size_t k = 0;

@@ -261,7 +261,7 @@ static int check_flags(struct drill_call *c, int flags, bool send)
 		int bit;
 		const char *name;
 		bool recv_ok, send_ok;
-	} known[] = {{0x1, "MSG_OOB", false, false},        {0x2, "MSG_PEEK", true, false},
+	} known[] = {{0x1, "MSG_OOB", true, true},        {0x2, "MSG_PEEK", true, false},
 		     {0x20, "MSG_TRUNC", false, false},     {0x40, "MSG_DONTWAIT", true, true},
 		     {0x80, "MSG_EOR", false, true},       {0x100, "MSG_WAITALL", false, false},
 		     {0x2000, "MSG_ERRQUEUE", false, false}, {0x4000, "MSG_NOSIGNAL", true, true},
@@ -297,10 +297,12 @@ int drill_recv_common(struct drill_call *c, int64_t len, int flags)
 	void *buf = malloc((size_t)len + 1);
 	if (!buf)
 		abort();
-	ssize_t rc = synack_recv(c->r->stack, fd, buf, (size_t)len, flags & 0x2);
+	ssize_t rc = synack_recv(c->r->stack, fd, buf, (size_t)len,
+				 flags & (SYNACK_MSG_PEEK | SYNACK_MSG_OOB));
 	free(buf);
 	c->ret = rc;
-	c->would_block = rc == -EAGAIN && c->blocking && !(flags & 0x40);
+	/* Linux never waits for an urgent byte: recv(MSG_OOB) answers EAGAIN at once */
+	c->would_block = rc == -EAGAIN && c->blocking && !(flags & (0x40 | SYNACK_MSG_OOB));
 	return 0;
 }
 
@@ -341,7 +343,7 @@ int drill_send_common(struct drill_call *c, int64_t len, int flags)
 	if (!buf)
 		abort();
 	ssize_t rc = synack_send(c->r->stack, fd, buf + done, (size_t)len - done,
-				 flags & SYNACK_MSG_EOR);
+				 flags & (SYNACK_MSG_EOR | SYNACK_MSG_OOB));
 	free(buf);
 	bool blocking = c->blocking && !(flags & 0x40);
 	if (rc >= 0)
