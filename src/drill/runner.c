@@ -434,6 +434,8 @@ static enum drill_status run_script(const struct drill_script *s, const struct d
 		st = r->skipped ? DRILL_SKIP : r->failed ? DRILL_FAIL : DRILL_PASS;
 	}
 	drill_code_free(r);
+	for (int i = 0; i < DRILL_MAX_FDS; i++)
+		free(r->fds[i].ep);
 	if (r->stack)
 		synack_stack_destroy(r->stack);
 	for (size_t i = 0; i < r->nout; i++)

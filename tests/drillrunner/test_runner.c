@@ -20,6 +20,7 @@ static enum drill_status run(const char *tail)
 	char src[4096];
 	struct drill_config cfg;
 	drill_config_default(&cfg);
+	drill_result_free(&R); /* the previous run's report, if a test kept it */
 	snprintf(src, sizeof src, "%s%s", PASSIVE, tail);
 	return drill_run_source("t.pkt", src, strlen(src), &cfg, &R);
 }
