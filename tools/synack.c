@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "synack/synack.h"
 
 struct command {
 	const char *name;
@@ -24,7 +25,8 @@ static const struct command commands[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: synack COMMAND [OPTIONS]   (synack COMMAND --help for each)\n\n");
+	fprintf(f, "usage: synack COMMAND [OPTIONS]   (synack COMMAND --help for each)\n"
+		   "       synack --version | -V        print the version\n\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
 }
@@ -37,6 +39,14 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		if (argc > 2) {
+			fprintf(stderr, "synack: %s takes no arguments\n", argv[1]);
+			return 2;
+		}
+		printf("synack %s\n", synack_version());
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "drivers/loop.h"
+#include "synack/loop.h"
 #include "synack/stack.h"
 #include "synack/trace.h"
 

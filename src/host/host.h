@@ -8,8 +8,8 @@
 #include <stdio.h>
 
 #include "host/ctl.h"
-#include "drivers/loop.h"
-#include "link/tun.h"
+#include "synack/loop.h"
+#include "synack/tun.h"
 
 /* Where --trace goes. open() points cfg->trace at path (state is handed to close()); host
  * calls them where the trace belongs in set-up and tear-down. The command passes render's
