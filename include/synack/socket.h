@@ -108,6 +108,7 @@ struct synack_tcp_info {
 	uint32_t snd_mss, rcv_mss;
 	uint32_t snd_wnd, rcv_wnd; /* bytes, scaled */
 	uint32_t snd_cwnd;         /* bytes */
+	uint32_t snd_ssthresh;     /* bytes; UINT32_MAX while it is still "arbitrarily high" */
 	uint8_t snd_wscale, rcv_wscale;
 	bool ts_ok, sack_ok;
 	uint32_t recv_q, send_q;   /* bytes waiting to be read / not yet acknowledged */

@@ -171,6 +171,7 @@ void tcb_fill_info(const struct synack_stack *s, const struct synack_tcb *c,
 	o->snd_wnd = c->snd_wnd;
 	o->rcv_wnd = c->rcv_wnd;
 	o->snd_cwnd = c->cc.cwnd;
+	o->snd_ssthresh = c->cc.ssthresh >= CC_CWND_MAX ? UINT32_MAX : c->cc.ssthresh;
 	o->snd_wscale = c->snd_wscale;
 	o->rcv_wscale = c->rcv_wscale;
 	o->ts_ok = c->ts_ok;

@@ -98,7 +98,7 @@ const char *const drill_tcp_info_names[] = {
 	"tcpi_state", "tcpi_retransmits", "tcpi_total_retrans", "tcpi_rto", "tcpi_rtt",
 	"tcpi_rttvar", "tcpi_unacked", "tcpi_snd_mss", "tcpi_rcv_mss", "tcpi_snd_cwnd",
 	"tcpi_snd_wscale", "tcpi_rcv_wscale", "tcpi_snd_wnd", "tcpi_rcv_wnd",
-	"tcpi_bytes_in_flight", "tcpi_options", "tcpi_notsent_bytes", NULL};
+	"tcpi_bytes_in_flight", "tcpi_options", "tcpi_notsent_bytes", "tcpi_snd_ssthresh", NULL};
 
 /* TCP_INFO fields, with Linux's names and units (tcpi_snd_cwnd in segments). */
 static int tcp_info_field(const struct synack_tcp_info *ti, const char *name, int64_t *v)
@@ -138,6 +138,9 @@ static int tcp_info_field(const struct synack_tcp_info *ti, const char *name, in
 		*v = ti->rcv_wnd;
 	else if (!strcmp(name, "tcpi_bytes_in_flight"))
 		*v = ti->bytes_in_flight;
+	else if (!strcmp(name, "tcpi_snd_ssthresh")) /* Linux: segments, 0x7fffffff = infinite */
+		*v = ti->snd_ssthresh == UINT32_MAX || !ti->snd_mss ? 0x7fffffff
+								   : ti->snd_ssthresh / ti->snd_mss;
 	else if (!strcmp(name, "tcpi_notsent_bytes"))
 		*v = ti->send_q > ti->bytes_in_flight ? ti->send_q - ti->bytes_in_flight : 0;
 	else if (!strcmp(name, "tcpi_options"))
