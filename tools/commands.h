@@ -11,5 +11,6 @@ int synack_cmd_nstat(int argc, char **argv);
 int synack_cmd_ladder(int argc, char **argv);
 int synack_cmd_tsg(int argc, char **argv);
 int synack_cmd_report(int argc, char **argv);
+int synack_cmd_run(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ static const struct command commands[] = {
 	{"drill", synack_cmd_drill, "run packetdrill-language scripts against synack"},
 	{"serve", synack_cmd_serve, "serve echo/discard/chargen/http on a TUN device"},
 	{"connect", synack_cmd_connect, "connect to a peer over a TUN device and move a file"},
+	{"run", synack_cmd_run, "run a program with its TCP over synack (LD_PRELOAD)"},
 	{"ss", synack_cmd_ss, "list a running synack's connections, like ss -tan"},
 	{"nstat", synack_cmd_nstat, "show a running synack's counters, like nstat"},
 	{"ladder", synack_cmd_ladder, "draw the ladder diagram of a pcap"},

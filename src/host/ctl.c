@@ -102,9 +102,21 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
-/* Answers one client. The client sends its request right after connecting, so a short
- * receive timeout suffices; the answer is built in memory, then written. */
-static void serve_one(struct synack_ctl *c, int cfd)
+void synack_ctl_answer(const struct synack_stack *s, const char *request, FILE *out)
+{
+	if (!strcmp(request, "ss") || !strcmp(request, "ss -i")) {
+		synack_format_ss(s, request[2] != '\0', out);
+	} else if (!strcmp(request, "nstat")) {
+		struct synack_counters ctr;
+		synack_stack_counters(s, &ctr);
+		synack_format_nstat(&ctr, out);
+	} else {
+		fprintf(out, "error: unknown request '%s' (ss, ss -i, nstat)\n", request);
+	}
+}
+
+int synack_ctl_serve_client(int cfd, void (*answer)(void *ctx, const char *req, FILE *out),
+			    void *ctx)
 {
 	struct timeval tv = {.tv_sec = 1};
 	setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -112,27 +124,32 @@ static void serve_one(struct synack_ctl *c, int cfd)
 	char req[64];
 	ssize_t n = read(cfd, req, sizeof req - 1);
 	if (n <= 0)
-		return;
+		return -EIO;
 	req[n] = '\0';
 	req[strcspn(req, "\r\n")] = '\0';
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&buf, &len);
 	if (!m)
-		return;
-	struct synack_stack *s = synack_loop_stack(c->loop);
-	if (!strcmp(req, "ss") || !strcmp(req, "ss -i")) {
-		synack_format_ss(s, req[2] != '\0', m);
-	} else if (!strcmp(req, "nstat")) {
-		struct synack_counters ctr;
-		synack_stack_counters(s, &ctr);
-		synack_format_nstat(&ctr, m);
-	} else {
-		fprintf(m, "error: unknown request '%s' (ss, ss -i, nstat)\n", req);
-	}
+		return -ENOMEM;
+	answer(ctx, req, m);
 	fclose(m);
 	write_all(cfd, buf, len);
 	free(buf);
+	return 0;
+}
+
+/* Answers one client. The client sends its request right after connecting, so a short
+ * receive timeout suffices; the answer is built in memory, then written. */
+static void loop_answer(void *ctx, const char *req, FILE *out)
+{
+	struct synack_ctl *c = ctx;
+	synack_ctl_answer(synack_loop_stack(c->loop), req, out);
+}
+
+static void serve_one(struct synack_ctl *c, int cfd)
+{
+	synack_ctl_serve_client(cfd, loop_answer, c);
 }
 
 static void on_ctl(void *ctx, int fd, uint32_t events)
@@ -167,36 +184,46 @@ static int clear_stale(const struct sockaddr_un *sun)
 	return 0;
 }
 
-int synack_ctl_open(struct synack_ctl **out, const char *path, struct synack_loop *loop)
+int synack_ctl_listen(const char *path)
 {
-	*out = NULL;
 	struct sockaddr_un sun;
 	int err = make_addr(path, &sun);
 	if (err || (err = clear_stale(&sun)))
 		return err;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* The socket file is created with mode 0600: only the owner may connect. */
+	mode_t old = umask(0177);
+	int rc = bind(fd, (struct sockaddr *)&sun, sizeof sun);
+	umask(old);
+	if (rc < 0 || listen(fd, 16) < 0 || chmod(path, 0600) < 0) {
+		err = -errno;
+		close(fd);
+		if (rc == 0)
+			unlink(path);
+		return err;
+	}
+	return fd;
+}
+
+int synack_ctl_open(struct synack_ctl **out, const char *path, struct synack_loop *loop)
+{
+	*out = NULL;
+	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return -ENAMETOOLONG;
 	struct synack_ctl *c = calloc(1, sizeof *c);
 	if (!c)
 		return -ENOMEM;
 	c->loop = loop;
 	strcpy(c->path, path);
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd < 0) {
-		err = -errno;
-		free(c);
-		return err;
-	}
-	/* The socket file is created with mode 0600: only the owner may connect. */
-	mode_t old = umask(0177);
-	int rc = bind(c->fd, (struct sockaddr *)&sun, sizeof sun);
-	umask(old);
-	if (rc < 0 || listen(c->fd, 16) < 0 || chmod(path, 0600) < 0)
-		err = -errno;
-	if (!err)
-		err = synack_loop_add_fd(loop, c->fd, EPOLLIN, on_ctl, c);
+	c->fd = synack_ctl_listen(path);
+	int err = c->fd < 0 ? c->fd : synack_loop_add_fd(loop, c->fd, EPOLLIN, on_ctl, c);
 	if (err) {
-		close(c->fd);
-		if (rc == 0)
+		if (c->fd >= 0) {
+			close(c->fd);
 			unlink(path);
+		}
 		free(c);
 		return err;
 	}

@@ -24,6 +24,15 @@ int synack_ctl_open(struct synack_ctl **out, const char *path, struct synack_loo
 /* Unregisters, closes and unlinks the socket. */
 void synack_ctl_close(struct synack_ctl *c);
 
+/* The pieces, for a process without a loop (the LD_PRELOAD layer serves from a thread):
+ * binds and listens at path (mode 0600, a stale socket replaced) and returns the descriptor
+ * (non-blocking, close-on-exec) or an error as synack_ctl_open(); answers one request to out;
+ * reads one client's request from cfd and writes answer()'s text back (1 s timeouts). */
+int synack_ctl_listen(const char *path);
+void synack_ctl_answer(const struct synack_stack *s, const char *request, FILE *out);
+int synack_ctl_serve_client(int cfd, void (*answer)(void *ctx, const char *req, FILE *out),
+			    void *ctx);
+
 /* Writes the table like `ss -tan` (with `-i`: internals). */
 void synack_format_ss(const struct synack_stack *s, bool internals, FILE *out);
 /* Writes non-zero counters (and drop reasons as SynackDrop_<reason>) like `nstat -a`. */
