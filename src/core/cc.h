@@ -69,6 +69,9 @@ struct cc_ops {
 	 * problem). Controllers use cc_idle_restart (Linux's tcp_cwnd_restart). */
 	void (*on_idle_restart)(struct cc *cc, uint32_t mss, uint32_t iw, uint64_t idle_us,
 				uint32_t rto_us);
+	/* An ECN-Echo (RFC 3168 §6.1.2): the network marked congestion with flight bytes
+	 * outstanding; at most once per window of data (the engine sees to it). */
+	void (*on_ecn)(struct cc *cc, uint32_t mss, uint32_t flight);
 };
 
 /* Linux's tcp_cwnd_restart (net.ipv4.tcp_slow_start_after_idle, on by default): ssthresh

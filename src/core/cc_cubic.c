@@ -239,6 +239,14 @@ static void cubic_on_idle_restart(struct cc *cc, uint32_t mss, uint32_t iw, uint
 	priv(cc)->in_epoch = false; /* the curve starts over from the restarted window */
 }
 
+/* RFC 9438 §4.6: an ECN-Echo is a congestion event like a loss (RFC 3168 §6.1.2), without
+ * retransmission: cwnd goes straight to ssthresh. */
+static void cubic_on_ecn(struct cc *cc, uint32_t mss, uint32_t flight)
+{
+	reduce(cc, mss);
+	cc->cwnd = cc->ssthresh;
+}
+
 const struct cc_ops cc_cubic = {
 	.name = "cubic",
 	.init = cubic_init,
@@ -248,4 +256,5 @@ const struct cc_ops cc_cubic = {
 	.on_recovery_exit = cubic_on_recovery_exit,
 	.on_rto = cubic_on_rto,
 	.on_idle_restart = cubic_on_idle_restart,
+	.on_ecn = cubic_on_ecn,
 };

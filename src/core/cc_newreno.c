@@ -64,6 +64,15 @@ static void reno_on_idle_restart(struct cc *cc, uint32_t mss, uint32_t iw, uint6
 	cc_idle_restart(cc, iw, idle_us, rto_us);
 }
 
+/* RFC 3168 §6.1.2: "the TCP source halves the congestion window "cwnd" and reduces the slow
+ * start threshold "ssthresh"", as for a loss detected by duplicate ACKs, without
+ * retransmitting. */
+static void reno_on_ecn(struct cc *cc, uint32_t mss, uint32_t flight)
+{
+	cc->ssthresh = half_flight(mss, flight);
+	cc->cwnd = cc->ssthresh;
+}
+
 const struct cc_ops cc_newreno = {
 	.name = "reno",
 	.init = reno_init,
@@ -73,4 +82,5 @@ const struct cc_ops cc_newreno = {
 	.on_recovery_exit = reno_on_recovery_exit,
 	.on_rto = reno_on_rto,
 	.on_idle_restart = reno_on_idle_restart,
+	.on_ecn = reno_on_ecn,
 };
