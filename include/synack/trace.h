@@ -127,6 +127,7 @@ enum synack_timer_kind {
 	SYNACK_TIMER_TIME_WAIT,  /* 2*MSL */
 	SYNACK_TIMER_FIN_WAIT_2, /* orphan timeout */
 	SYNACK_TIMER_DELACK,
+	SYNACK_TIMER_TLP,        /* tail loss probe (RFC 8985 §7) */
 	SYNACK_TIMER_COUNT
 };
 const char *synack_timer_name(enum synack_timer_kind k);

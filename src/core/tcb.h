@@ -126,6 +126,11 @@ struct synack_tcb {
 	/* RFC 6937 PRR: bytes delivered and sent since recovery began, and RecoverFS. */
 	uint32_t prr_delivered, prr_out, recover_fs;
 	seq_t rescue_rxt; /* RFC 6675 RescueRxt: a rescue only while HighACK is above it */
+	/* RFC 8985 §7 tail loss probe: one outstanding at a time, starting at tlp_seq. When
+	 * its ACK or SACK arrives with unSACKed data below it, that data is lost (below
+	 * lost_mark), as RACK would conclude from the probe's delivery. */
+	bool tlp_out;
+	seq_t tlp_seq, lost_mark;
 
 	/* Congestion control: the controller's windows and state (cc.h); the engine's loss
 	 * recovery (RFC 5681 §3.2, NewReno RFC 6582): duplicate ACKs, the recovery point. */
@@ -331,6 +336,10 @@ void tcp_cancel_rtx(struct synack_stack *s, struct synack_tcb *c);
 void tcp_arm_rtx(struct synack_stack *s, struct synack_tcb *c);
 void tcp_arm_persist(struct synack_stack *s, struct synack_tcb *c);
 void tcp_arm_keepalive(struct synack_stack *s, struct synack_tcb *c);
+/* RFC 8985 §7.2: arms the tail-loss probe when it applies (SACK, data in flight, not in
+ * recovery, no probe outstanding), PTO = 2*SRTT (+200 ms for a single segment), never
+ * later than the RTO; otherwise disarms it. */
+void tcp_arm_tlp(struct synack_stack *s, struct synack_tcb *c);
 void tcp_arm_close(struct synack_stack *s, struct synack_tcb *c, enum synack_timer_kind k,
 		   uint64_t after_us);
 /* Does kind k have a handler (only those may be armed)? */

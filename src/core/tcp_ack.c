@@ -92,6 +92,7 @@ static void cc_on_new_ack(struct synack_stack *s, struct synack_tcb *c, uint32_t
 	if (seq_ge(c->snd_una, c->recover)) {
 		/* Full acknowledgment: leave fast recovery (RFC 6937: cwnd = ssthresh). */
 		c->in_recovery = false;
+		c->lost_mark = c->snd_una;
 		cc->on_recovery_exit(&c->cc, c->snd_mss);
 		return;
 	}
@@ -104,6 +105,8 @@ static void cc_on_new_ack(struct synack_stack *s, struct synack_tcb *c, uint32_t
 	cc->on_ack(&c->cc, c->snd_mss, acked, true);
 }
 
+static void enter_recovery(struct synack_stack *s, struct synack_tcb *c);
+
 /* RFC 5681 §3.2 / RFC 6582: the third duplicate ACK starts fast retransmit and recovery;
  * further ones are reported to the controller (NewReno inflates cwnd by one segment). */
 static void cc_on_dupack(struct synack_stack *s, struct synack_tcb *c)
@@ -115,8 +118,16 @@ static void cc_on_dupack(struct synack_stack *s, struct synack_tcb *c)
 			c->cc.ops->on_dupack(&c->cc, c->snd_mss);
 		return;
 	}
-	if (c->dupacks != 3)
-		return;
+	if (c->dupacks == 3)
+		enter_recovery(s, c);
+}
+
+/* Fast retransmit and the start of fast recovery (RFC 5681 §3.2, RFC 6675 §5, RFC 6582). */
+static void enter_recovery(struct synack_stack *s, struct synack_tcb *c)
+{
+	tcp_cc_env(s, c, 0);
+	tcp_timer_cancel(s, c, SYNACK_TIMER_TLP);
+	c->tlp_out = false;
 	uint32_t flight = (uint32_t)seq_diff(c->snd_max, c->snd_una);
 	c->recover = c->snd_max;
 	c->in_recovery = true;
@@ -183,10 +194,30 @@ static void new_ack(struct synack_stack *s, struct synack_tcb *c, const struct s
 		c->cc_round_end = c->snd_max;
 	cc_on_new_ack(s, c, acked);
 	/* RFC 6298 §5.2/5.3: all acknowledged → stop the timer, else restart it. */
-	if (c->snd_una == c->snd_max)
+	if (c->snd_una == c->snd_max) {
 		tcp_cancel_rtx(s, c);
-	else
+	} else {
 		tcp_arm_rtx(s, c);
+		tcp_arm_tlp(s, c);
+	}
+}
+
+/* RFC 8985 §7.4: the tail-loss probe was delivered (acknowledged or SACKed). UnSACKed data
+ * sent before it is then lost, as RACK would mark it (synack keeps no per-segment send
+ * times, so the probe stands in for RACK.xmit_ts with a reordering window of zero): SACK
+ * recovery starts with everything below the probe counted lost (lost_mark). */
+static void tlp_delivered(struct synack_stack *s, struct synack_tcb *c)
+{
+	uint32_t room;
+	bool sacked = sack_skip(c, c->tlp_seq, &room) != c->tlp_seq;
+	if (!c->tlp_out || !(seq_gt(c->snd_una, c->tlp_seq) || sacked))
+		return;
+	c->tlp_out = false;
+	if (!c->sack_ok || !seq_lt(sack_skip(c, c->snd_una, &room), c->tlp_seq))
+		return; /* nothing below the probe is missing: the tail alone was lost */
+	c->lost_mark = c->tlp_seq;
+	if (!c->in_recovery)
+		enter_recovery(s, c);
 }
 
 static void window_update(struct synack_stack *s, struct synack_tcb *c,
@@ -304,6 +335,7 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 		window_update(s, c, seg);
 	if (dup)
 		cc_on_dupack(s, c);
+	tlp_delivered(s, c);
 	if (ece)
 		ecn_reduce(s, c, flight);
 	if (c->in_recovery && c->sack_ok) {

@@ -47,6 +47,8 @@ static void negotiate(struct synack_stack *s, struct synack_tcb *c, const struct
 	c->snd_mss = (uint16_t)mss;
 	c->cc.ops->init(&c->cc, c->snd_mss, s->cfg.init_cwnd_segs * (uint32_t)c->snd_mss);
 	c->cc_round_end = c->iss; /* the first ACK of our data begins a round */
+	c->lost_mark = c->iss;
+	c->tlp_out = false;
 }
 
 /* RFC 7323 §4.3: "If SEG.TSval >= TS.Recent and SEG.SEQ <= Last.ACK.sent then

@@ -440,10 +440,13 @@ void tcp_output(struct synack_stack *s, struct synack_tcb *c, bool force_ack)
 			idle_restart(s, c);
 		/* In SACK recovery, NextSeg() decides between old and new data (tcp_sack.c). */
 		bool sack_recovery = c->in_recovery && c->sack_ok;
+		bool sent_new = false;
 		while (!c->rtx_pending && !sack_recovery && next_segment(c, &len, &fin)) {
 			send_data(s, c, c->snd_nxt, len, fin);
-			sent = true;
+			sent = sent_new = true;
 		}
+		if (sent_new)
+			tcp_arm_tlp(s, c);
 		/* Something waits for the peer's window (zero, or too small to be worth a
 		 * segment) with nothing in flight to bring an ACK: the persist timer. */
 		if (tcp_send_pending(c) && c->snd_nxt == c->snd_una &&

@@ -63,6 +63,8 @@ uint32_t sack_bytes(const struct synack_tcb *c)
  * the returned boundary is lost; above it, it may still be in flight. */
 static seq_t lost_end(const struct synack_tcb *c)
 {
+	if (seq_gt(c->lost_mark, c->snd_una) && seq_le(c->lost_mark, c->snd_max))
+		return c->lost_mark; /* a delivered tail-loss probe (tcp_ack.c) */
 	uint32_t above = 0;
 	for (uint32_t i = c->sacked.n; i-- > 0;) {
 		above += (uint32_t)seq_diff(c->sacked.r[i].end, c->sacked.r[i].start);
@@ -141,7 +143,7 @@ static bool next_seg(const struct synack_tcb *c, seq_t *seq, uint32_t *len, bool
 	seq_t high = c->sacked.n ? c->sacked.r[c->sacked.n - 1].end : c->snd_una;
 	uint32_t room;
 	seq_t s2 = sack_skip(c, seq_max(c->snd_hole, c->snd_una), &room);
-	if (c->sacked.n && seq_lt(s2, lost_end(c))) { /* rule 1 */
+	if (seq_lt(s2, lost_end(c))) { /* rule 1 */
 		*seq = s2;
 		*len = room;
 		return true;

@@ -9,6 +9,7 @@
  *   TIME_WAIT   2*MSL (RFC 9293 §3.6)
  *   FIN_WAIT_2  an orphan's timeout (Linux's tcp_fin_timeout); TIME_WAIT replaces it
  *   DELACK      named, not implemented yet (no handler: arming it is a loud bug)
+ *   TLP         tail loss probe (RFC 8985 §7), armed before the RTO while data is in flight
  *
  * A tcb keeps one absolute deadline per kind (timer_at[], TCP_TIMER_OFF when disarmed) and
  * ONE wheel entry, armed at the earliest of them. The owner of a fired entry is the tcb that
@@ -108,6 +109,7 @@ void tcp_timer_cancel(struct synack_stack *s, struct synack_tcb *c, enum synack_
 
 void tcp_cancel_rtx(struct synack_stack *s, struct synack_tcb *c)
 {
+	c->timer_at[SYNACK_TIMER_TLP] = TCP_TIMER_OFF;
 	c->timer_at[SYNACK_TIMER_RETRANSMIT] = TCP_TIMER_OFF;
 	c->timer_at[SYNACK_TIMER_PERSIST] = TCP_TIMER_OFF;
 	timer_sync(s, c);
@@ -130,6 +132,29 @@ void tcp_arm_persist(struct synack_stack *s, struct synack_tcb *c)
 	c->timer_at[SYNACK_TIMER_RETRANSMIT] = TCP_TIMER_OFF;
 	tcp_timer_arm(s, c, SYNACK_TIMER_PERSIST,
 		      s->now_us + rto_clamp(s, (uint64_t)c->rto_us << shift));
+}
+
+void tcp_arm_tlp(struct synack_stack *s, struct synack_tcb *c)
+{
+	bool ok = c->sack_ok && c->rtt_valid && tcp_state_transmits(c->state) && c->sndq.cap &&
+		  !c->in_recovery && !c->rtx_pending && !c->tlp_out && c->snd_una != c->snd_max &&
+		  c->retries == 0 && tcp_timer_armed(c, SYNACK_TIMER_RETRANSMIT) &&
+		  c->dupacks == 0 && c->sacked.n == 0; /* Linux: only in the Open state */
+	if (!ok) {
+		tcp_timer_cancel(s, c, SYNACK_TIMER_TLP);
+		return;
+	}
+	/* "PTO = 2 * SRTT; if FlightSize is one segment, PTO += WCDelAckT" (200 ms); "PTO =
+	 * min(RTO, PTO)" — the probe must come before the timeout. */
+	uint64_t pto = 2 * (uint64_t)c->srtt_us;
+	if (seq_diff(c->snd_max, c->snd_una) <= c->snd_mss)
+		pto += 200000u;
+	uint64_t at = s->now_us + pto;
+	if (at >= c->timer_at[SYNACK_TIMER_RETRANSMIT]) {
+		tcp_timer_cancel(s, c, SYNACK_TIMER_TLP);
+		return;
+	}
+	tcp_timer_arm(s, c, SYNACK_TIMER_TLP, at);
 }
 
 void tcp_arm_keepalive(struct synack_stack *s, struct synack_tcb *c)
@@ -229,6 +254,9 @@ static void rtx_data(struct synack_stack *s, struct synack_tcb *c)
 		c->cc.cwnd = c->snd_mss;
 	c->dupacks = 0;
 	c->in_recovery = false;
+	c->tlp_out = false;
+	c->lost_mark = c->snd_una;
+	tcp_timer_cancel(s, c, SYNACK_TIMER_TLP);
 	backoff(s, c);
 	if (c->retries >= 2)
 		c->sacked.n = 0; /* the peer may have reneged on what it SACKed (RFC 2018 §8) */
@@ -260,6 +288,25 @@ static void on_persist(struct synack_stack *s, struct synack_tcb *c)
 	c->probes_out++;
 	c->retries++;
 	tcp_arm_persist(s, c);
+}
+
+/* RFC 8985 §7.3: the probe is a segment of new data if the peer's window allows, else the
+ * most recently sent segment again; then the RTO is restarted. */
+static void on_tlp(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (c->in_recovery || c->rtx_pending || c->tlp_out || c->snd_una == c->snd_max ||
+	    !tcp_state_transmits(c->state) || c->dupacks || c->sacked.n)
+		return;
+	c->tlp_out = true;
+	c->tlp_seq = c->snd_nxt;
+	if (!tcp_output_one(s, c)) {
+		seq_t data_end = seq_add(c->snd_buf_seq, c->sndq.len);
+		uint32_t n = (uint32_t)seq_diff(data_end, c->snd_una);
+		n = n < c->snd_mss ? n : c->snd_mss;
+		c->tlp_seq = data_end - n;
+		tcp_retransmit_at(s, c, c->tlp_seq, n ? n : 1);
+	}
+	tcp_arm_rtx(s, c);
 }
 
 /* RFC 1122 §4.2.3.6 with Linux's timing: after keep_idle_s of silence a probe, then one each
@@ -328,6 +375,7 @@ static const struct {
 	[SYNACK_TIMER_TIME_WAIT] = {"time-wait", on_time_wait, true},
 	[SYNACK_TIMER_FIN_WAIT_2] = {"fin-wait-2", on_fin_wait_2, true},
 	[SYNACK_TIMER_DELACK] = {"delack", NULL, true},
+	[SYNACK_TIMER_TLP] = {"tlp", on_tlp, true},
 };
 
 bool tcp_timer_has_handler(enum synack_timer_kind k)

@@ -46,6 +46,7 @@ Test(tcp_timer, names_come_from_the_table)
 	cr_assert_str_eq(synack_timer_name(SYNACK_TIMER_TIME_WAIT), "time-wait");
 	cr_assert_str_eq(synack_timer_name(SYNACK_TIMER_FIN_WAIT_2), "fin-wait-2");
 	cr_assert_str_eq(synack_timer_name(SYNACK_TIMER_DELACK), "delack");
+	cr_assert_str_eq(synack_timer_name(SYNACK_TIMER_TLP), "tlp");
 	cr_assert_str_eq(synack_timer_name(SYNACK_TIMER_COUNT), "?");
 	cr_assert_str_eq(synack_timer_name((enum synack_timer_kind)-1), "?");
 }
