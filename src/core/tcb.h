@@ -105,6 +105,10 @@ struct synack_tcb {
 	seq_t snd_buf_seq;
 	struct synack_ooo ooo;
 	seq_t sack_recent; /* start of the latest out-of-order segment (its SACK block first) */
+	/* RFC 2883 D-SACK: data that arrived twice, reported as the first SACK block of the next
+	 * ACK (then forgotten). */
+	bool dsack;
+	seq_t dsack_l, dsack_r;
 	bool ooo_fin;      /* a FIN arrived out of order: it ends the stream at ooo_fin_seq */
 	seq_t ooo_fin_seq;
 	bool syn_text;     /* the peer's SYN carried data, queued until the handshake completes */

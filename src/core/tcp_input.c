@@ -80,6 +80,17 @@ static void refresh_ts_recent(struct synack_tcb *c, const struct rx *rx)
 	tcp_update_ts_recent(c, seg);
 }
 
+/* RFC 2883: data that arrived before is reported in a D-SACK block (as Linux's tcp_dsack_set,
+ * net.ipv4.tcp_dsack on by default), so the sender can tell a spurious retransmission. */
+static void report_dsack(struct synack_tcb *c, seq_t l, seq_t r)
+{
+	if (!c->sack_ok || !seq_lt(l, r))
+		return;
+	c->dsack = true;
+	c->dsack_l = l;
+	c->dsack_r = r;
+}
+
 /* RFC 5961 §7: challenge ACKs are rate limited; Linux jitters the limit. */
 void challenge_ack(struct synack_stack *s, struct synack_tcb *c, const struct rx *rx)
 {
@@ -424,6 +435,9 @@ static bool check_sequence(struct synack_stack *s, struct synack_tcb *c, struct 
 	}
 	if (!has(rx, SYNACK_TH_SYN))
 		refresh_ts_recent(c, rx);
+	if (seg->len > 0 && !has(rx, SYNACK_TH_SYN) &&
+	    seq_le(seq_add(seg->seq, (uint32_t)seg->len), c->rcv_nxt))
+		report_dsack(c, seg->seq, seq_add(seg->seq, (uint32_t)seg->len));
 	if (c->state == SYNACK_TIME_WAIT && has(rx, SYNACK_TH_FIN)) {
 		/* A retransmitted FIN: our last ACK was lost. "Acknowledge it, and restart the
 		 * 2 MSL timeout." */
@@ -551,6 +565,7 @@ static bool process_text(struct synack_stack *s, struct synack_tcb *c, struct rx
 	rx->ack_now = true;
 	if (seq_lt(seq, c->rcv_nxt)) {
 		uint32_t skip = (uint32_t)seq_diff(c->rcv_nxt, seq);
+		report_dsack(c, seq, skip < len ? c->rcv_nxt : seq_add(seq, len));
 		if (skip >= len)
 			return true; /* a duplicate: acknowledged, nothing new */
 		seq = c->rcv_nxt;

@@ -67,6 +67,19 @@ static uint16_t window_field(struct synack_tcb *c)
 static void sack_blocks(const struct synack_tcb *c, struct synack_tcp_opts *o)
 {
 	uint32_t max = c->ts_ok ? 3 : 4, first = 0;
+	if (c->dsack) {
+		/* RFC 2883 §4: "If the D-SACK block reports a duplicate contiguous sequence from
+		 * the receiver's cumulative ACK ... the D-SACK block ... MUST be the first". */
+		o->sack[0].left = c->dsack_l;
+		o->sack[0].right = c->dsack_r;
+		o->sack_count = 1;
+		for (uint32_t i = 0; i < c->ooo.n && o->sack_count < max; i++) {
+			o->sack[o->sack_count].left = c->ooo.r[i].start;
+			o->sack[o->sack_count].right = c->ooo.r[i].end;
+			o->sack_count++;
+		}
+		return;
+	}
 	for (uint32_t i = 0; i < c->ooo.n; i++)
 		if (seq_in(c->sack_recent, c->ooo.r[i].start, c->ooo.r[i].end))
 			first = i;
@@ -91,7 +104,7 @@ static void data_opts(const struct synack_stack *s, const struct synack_tcb *c,
 		o->ts_val = tcp_ts_now(s, c);
 		o->ts_ecr = c->ts_recent;
 	}
-	if (c->sack_ok && c->ooo.n > 0)
+	if (c->sack_ok && (c->ooo.n > 0 || c->dsack))
 		sack_blocks(c, o);
 }
 
@@ -179,6 +192,7 @@ static void send_ctl(struct synack_stack *s, struct synack_tcb *c, seq_t seq, ui
 	seg_init(c, &seg, seq, flags);
 	seg.win = window_field(c);
 	data_opts(s, c, &seg.opts);
+	c->dsack = false; /* reported once */
 	conn_emit(s, c, &seg, false);
 }
 
@@ -277,6 +291,7 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 	seg_init(c, &seg, seq, flags);
 	seg.win = window_field(c);
 	data_opts(s, c, &seg.opts);
+	c->dsack = false;
 	fit_sack_blocks(s, &seg.opts, len);
 	const uint8_t *p = ring_span(&c->sndq, off, len);
 	if (!p && len) {
