@@ -125,7 +125,7 @@ if want stress; then
 	bg_start ip netns exec "$NS" timeout 120 "$W/stress" server 9200
 	KST=$LASTPID
 	wait_for 10 listening 9200
-		run_fg stress 120 "$W/stress" client $KADDR 9200 4 $rounds
+	run_fg stress 120 "$W/stress" client $KADDR 9200 4 $rounds
 	check "stress: $(cat "$W/stress.out") (exit $RC)" test $RC = 0
 	check "stress: nothing on stderr but what the program printed" sh -c "! grep -v '^thread' $W/stress.err | grep -q ."
 	stop_bg $KST
