@@ -236,6 +236,16 @@ want=$(grep -c '"ev":"tx".*"retx":true' "$T/xfer.jsonl")
 "$BIN" report "$T/xfer.jsonl" -o "$T/xfer.html" && grep -q "In flight, RTT and throughput" "$T/xfer.html" &&
 	{ ! command -v xmllint >/dev/null || xmllint --noout "$T/xfer.svg" "$T/xfer.html"; } && ok ||
 	bad "report of a trace"
+# The sender's own cwnd from that trace: one step of the cwnd line per client TX event that
+# carries it (M, then H..V.. per further sample), and an ssthresh line once a loss set it.
+n=$(grep -c '"host":"client","ev":"tx".*"cwnd"' "$T/xfer.jsonl")
+"$BIN" tsg "$T/xfer.jsonl" --graph cwnd -o "$T/cwnd.svg" &&
+	[ "$n" -gt 1 ] && [ "$(grep -o '<path class="cw" d="[^"]*"' "$T/cwnd.svg" | tr -cd V | wc -c)" -eq $((n - 1)) ] &&
+	grep -q '"host":"client","ev":"tx".*"ssthresh"' "$T/xfer.jsonl" && grep -q '<path class="ss" d="M' "$T/cwnd.svg" &&
+	{ ! command -v xmllint >/dev/null || xmllint --noout "$T/cwnd.svg"; } && ok ||
+	bad "tsg --graph cwnd of a trace: $n samples, cwnd line $(grep -o '<path class="cw" d="[^"]*"' "$T/cwnd.svg" | head -c 200)"
+"$BIN" tsg "$G/lossy_transfer.pcap" --graph cwnd -o "$T/cwnd-pcap.svg" && ! grep -q 'class="cw" d="M[0-9.]* [0-9.]*H' "$T/cwnd-pcap.svg" &&
+	grep -q 'estimated from the wire' "$T/cwnd-pcap.svg" && ok || bad "tsg --graph cwnd of a pcap: not the in-flight estimate"
 printf '{"t_us":1,"ev":"tx"\nnot json\n' >"$T/badtrace.jsonl"
 expect_fail "bad trace" "not trace events" "$BIN" ladder --trace "$T/badtrace.jsonl"
 
