@@ -248,10 +248,16 @@ static void input_listen(struct synack_stack *s, struct synack_tcb *l, struct rx
 		rx_drop(s, rx, SYNACK_DROP_TCP_SYNQ_FULL);
 		return;
 	}
+	/* RFC 7413 §4.2.2: a SYN with a valid Fast Open cookie makes a connection at once. */
+	struct tcp_tfo fo;
+	bool fast = tfo_server_syn(s, l, rx, &fo);
 	struct synack_tcb *c = listen_add_child(s, l, rx);
 	if (!c)
 		return;
-	syn_text_queue(s, c, rx);
+	c->tfo.send_cookie = fo.send_cookie;
+	c->tfo.cookie_exp = fo.cookie_exp;
+	if (!fast || !tfo_child_accept(s, l, c, rx))
+		syn_text_queue(s, c, rx);
 	tcp_send_syn(s, c, false);
 }
 
@@ -276,8 +282,12 @@ static void syn_sent_established(struct synack_stack *s, struct synack_tcb *c, s
 	tcp_set_state(s, c, SYNACK_ESTABLISHED);
 	tcp_arm_keepalive(s, c);
 	syn_text_deliver(c); /* the SYN-ACK's data: readable now, acknowledged below */
-	/* "form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it" */
-	tcp_send_ack(s, c);
+	/* "form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it"; data of our
+	 * Fast Open SYN that the SYN-ACK did not acknowledge goes again and carries the ACK. */
+	if (c->rtx_pending)
+		tcp_output(s, c, true);
+	else
+		tcp_send_ack(s, c);
 	if (c->fin_queued) {
 		tcp_set_state(s, c, SYNACK_FIN_WAIT_1);
 		tcp_output(s, c, false);
@@ -332,6 +342,7 @@ static void input_syn_sent(struct synack_stack *s, struct synack_tcb *c, struct 
 		 * text is processed now (RFC 9293 §3.10.7.3: "Data or controls that were queued
 		 * for transmission may be included"; the same holds for the peer's). */
 		syn_text_queue(s, c, rx);
+		tfo_synack(s, c, seg);
 		syn_sent_established(s, c, rx);
 		return;
 	}
@@ -449,8 +460,10 @@ static bool check_rst(struct synack_stack *s, struct synack_tcb *c, struct rx *r
 	}
 	switch (c->state) {
 	case SYNACK_SYN_RECEIVED:
-		if (c->passive)
+		if (c->passive && c->fd < 0)
 			back_to_listen(s, c);
+		else if (c->passive)
+			tcp_done(s, c, -ECONNRESET); /* an accepted Fast Open child */
 		else
 			tcp_done(s, c, -ECONNREFUSED);
 		break;

@@ -152,6 +152,7 @@ void tcp_done(struct synack_stack *s, struct synack_tcb *c, int err)
 		c->err = err;
 		stack_trace_error(s, tcb_tuple(c), err);
 	}
+	tfo_child_release(s, c);
 	tcp_cancel_timers(s, c);
 	tcb_conntab_remove(s, c);
 	tcp_set_state(s, c, S(CLOSED));
