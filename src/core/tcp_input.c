@@ -11,7 +11,9 @@
  * With RFC 5961 (challenge ACKs for in-window RSTs and for SYNs in synchronized states),
  * RFC 7323 timestamps (TS.Recent and PAWS), RFC 2018 SACK blocks in our ACKs,
  * and RFC 5681/6582 congestion control on the ACK path. Out-of-order data (and FIN) is kept
- * until the gap fills. Data on a SYN or SYN-ACK is ignored (the peer sends it again). */
+ * until the gap fills. Data on a SYN is queued until the handshake completes, or, with a
+ * valid TCP Fast Open cookie (RFC 7413, tcp_fastopen.c), delivered at once; data on a SYN-ACK
+ * is taken with it. */
 #include <errno.h>
 #include <string.h>
 
@@ -488,7 +490,10 @@ static bool check_syn(struct synack_stack *s, struct synack_tcb *c, struct rx *r
 	 * this connection to the LISTEN state and return." */
 	if (c->state == SYNACK_SYN_RECEIVED && c->passive) {
 		rx_drop(s, rx, SYNACK_DROP_TCP_SYN_IN_WINDOW);
-		back_to_listen(s, c);
+		if (c->fd >= 0) /* an accepted Fast Open connection: the application hears */
+			tcp_done(s, c, -ECONNRESET);
+		else
+			back_to_listen(s, c);
 		return false;
 	}
 	/* RFC 5961 §4.2: challenge ACK. */
