@@ -110,8 +110,9 @@ struct synack_config {
 	 * (0x2), _SERVER_NO_COOKIE (0x200: data on any SYN to a TFO listener is accepted),
 	 * _SERVER_ALL (0x400: every listener is a TFO listener, its queue limit the backlog). */
 	uint32_t fastopen;
-	/* The default congestion controller, by name (Linux's tcp_congestion_control): "reno"
-	 * (NewReno, RFC 5681 + RFC 6582), the only one so far. Empty: the default. A socket
+	/* The default congestion controller, by name (Linux's tcp_congestion_control): "cubic"
+	 * (RFC 9438 with HyStart++, RFC 9406; the default, as Linux's) or "reno" (NewReno,
+	 * RFC 5681 + RFC 6582). Empty: the default. A socket
 	 * picks another with TCP_CONGESTION. */
 	char congestion[SYNACK_CC_NAME_MAX];
 };
