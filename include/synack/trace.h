@@ -104,7 +104,13 @@ const char *synack_drop_reason_name(enum synack_drop_reason r);
 	X(DelayedACKs, "TcpExtDelayedACKs")                                                    \
 	X(InCEPkts, "IpExtInCEPkts")                                                           \
 	X(InECT0Pkts, "IpExtInECT0Pkts")                                                       \
-	X(TCPECNEchoReduce, "TcpExtTCPECNEchoReduce")
+	X(TCPECNEchoReduce, "TcpExtTCPECNEchoReduce")                                          \
+	X(TCPFastOpenActive, "TcpExtTCPFastOpenActive")                                        \
+	X(TCPFastOpenActiveFail, "TcpExtTCPFastOpenActiveFail")                                \
+	X(TCPFastOpenPassive, "TcpExtTCPFastOpenPassive")                                      \
+	X(TCPFastOpenPassiveFail, "TcpExtTCPFastOpenPassiveFail")                              \
+	X(TCPFastOpenListenOverflow, "TcpExtTCPFastOpenListenOverflow")                        \
+	X(TCPFastOpenCookieReqd, "TcpExtTCPFastOpenCookieReqd")
 
 enum synack_counter {
 #define SYNACK_X_ENUM(id, name) SYNACK_CTR_##id,

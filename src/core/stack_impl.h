@@ -13,6 +13,7 @@
 
 #include "core/cc.h"
 #include "core/conntab.h"
+#include "core/tcp_fastopen.h"
 #include "util/rng.h"
 #include "core/timer.h"
 #include "synack/socket.h"
@@ -64,6 +65,7 @@ struct synack_stack {
 
 	const struct cc_ops *cc; /* the default congestion controller (cfg.congestion) */
 	uint16_t ip_id;
+	struct tfo_cache tfo_cache; /* TCP Fast Open: the cookies of the servers we reached */
 	/* icmp.c: the token bucket limiting the ICMP errors we send (RFC 1812 §4.3.2.8). */
 	uint64_t icmp_refill_us;
 	uint32_t icmp_tokens;

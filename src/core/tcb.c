@@ -112,6 +112,7 @@ void tcb_kill(struct synack_stack *s, struct synack_tcb *c)
 	if (c->dead)
 		return;
 	c->dead = true;
+	tfo_child_release(s, c);
 	tcp_cancel_timers(s, c);
 	tcb_conntab_remove(s, c);
 	ports_listen_remove(s, c);
