@@ -279,6 +279,46 @@ Test(apps, http_serves_files_from_root_with_exact_length)
 	rmdir(dir);
 }
 
+static uint64_t server_counter(enum synack_counter k)
+{
+	struct synack_counters c;
+	synack_stack_counters(ss, &c);
+	return c.v[k];
+}
+
+/* The head and a small body leave in one segment: sent apart, Nagle would hold the body until
+ * the head's ACK (a delayed ACK at a kernel client: 40 ms per keep-alive request). */
+Test(apps, http_sends_head_and_body_in_one_segment)
+{
+	char dir[] = "/tmp/synack-apps-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char path[256];
+	snprintf(path, sizeof path, "%s/small.txt", dir);
+	FILE *f = fopen(path, "w");
+	fputs("small body\n", f);
+	fclose(f);
+	setup(SYNACK_APP_HTTP, 0, dir);
+	int fd = dial(80);
+	for (int i = 0; i < 3; i++) { /* keep-alive: the same on every request */
+		uint64_t out0 = server_counter(SYNACK_CTR_OutSegs);
+		const char *req = "GET /small.txt HTTP/1.1\r\n\r\n";
+		send_all(fd, req, strlen(req));
+		char b[1024];
+		bool eof;
+		size_t n = read_some(fd, b, sizeof b, 50, &eof);
+		cr_assert_not(eof);
+		const char *body = find(b, n, "\r\n\r\n");
+		cr_assert_not_null(body);
+		cr_assert_eq(n - (size_t)(body + 4 - b), 11);
+		cr_assert_eq(memcmp(body + 4, "small body\n", 11), 0);
+		/* The ACK of the request, then the response in one segment. */
+		cr_assert_eq(server_counter(SYNACK_CTR_OutSegs) - out0, 2, "request %d", i);
+	}
+	teardown();
+	unlink(path);
+	rmdir(dir);
+}
+
 Test(apps, max_conns_closes_the_extra_connection_at_once)
 {
 	setup(SYNACK_APP_ECHO, 1, NULL);
