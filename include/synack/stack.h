@@ -70,6 +70,9 @@ struct synack_config {
 	void *wake_ctx;
 
 	uint32_t max_sockets;        /* descriptors, listeners and connections: 1024 */
+	/* TIME-WAIT entries (Linux's tcp_max_tw_buckets): 262144. They are not sockets; past
+	 * this a closing connection skips TIME-WAIT (TcpExtTCPTimeWaitOverflow). */
+	uint32_t max_tw_buckets;
 	uint16_t mss;                /* MSS we announce: 1460 */
 	uint32_t sndbuf;             /* default SO_SNDBUF bytes: 16384 */
 	uint32_t rcvbuf;             /* default SO_RCVBUF bytes: 131072 */

@@ -50,7 +50,8 @@ extern "C" {
 	X(TCP_RCVBUF_FULL, "tcp_rcvbuf_full")                                                  \
 	X(TCP_BAD_COOKIE, "tcp_bad_cookie")                                                    \
 	X(TCP_CHALLENGE_LIMIT, "tcp_challenge_limit")                                          \
-	X(TCP_NO_MEMORY, "tcp_no_memory")
+	X(TCP_NO_MEMORY, "tcp_no_memory")                                                      \
+	X(TCP_TABLE_FULL, "tcp_table_full")
 
 enum synack_drop_reason {
 #define SYNACK_X_ENUM(id, name) SYNACK_DROP_##id,
@@ -100,7 +101,8 @@ const char *synack_drop_reason_name(enum synack_drop_reason r);
 	X(TW, "TcpExtTW")                                                                      \
 	X(TCPOFOQueue, "TcpExtTCPOFOQueue")                                                    \
 	X(TCPOFODrop, "TcpExtTCPOFODrop")                                                      \
-	X(DelayedACKs, "TcpExtDelayedACKs")
+	X(DelayedACKs, "TcpExtDelayedACKs")                                                    \
+	X(TCPTimeWaitOverflow, "TcpExtTCPTimeWaitOverflow")
 
 enum synack_counter {
 #define SYNACK_X_ENUM(id, name) SYNACK_CTR_##id,

@@ -9,7 +9,7 @@
  * Listeners are found by local port through a small hash. */
 #include <errno.h>
 
-#include "core/tcb.h"
+#include "core/tcp_tw.h"
 
 static unsigned listen_bucket(uint16_t port) { return port % SYNACK_LISTEN_BUCKETS; }
 static unsigned bind_bucket(uint16_t port) { return (port * 2654435761u >> 8) % SYNACK_BIND_BUCKETS; }
@@ -45,6 +45,8 @@ void ports_listen_remove(struct synack_stack *s, struct synack_tcb *c)
 /* Does binding port conflict with a current user? reuse: the new socket has SO_REUSEADDR. */
 static bool port_conflict(const struct synack_stack *s, uint16_t port, bool reuse)
 {
+	if (!reuse && tw_port_users(s, port) > 0)
+		return true;
 	for (struct synack_tcb *c = s->bound[bind_bucket(port)]; c; c = c->bind_next) {
 		if (c->node.key.lport != port)
 			continue;

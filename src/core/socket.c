@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "core/tcb.h"
+#include "core/tcp_tw.h"
 
 static struct synack_tcb *fd_get(const struct synack_stack *s, int fd)
 {
@@ -373,6 +373,7 @@ static int close_call(struct synack_stack *s, int fd)
 	case SYNACK_TIME_WAIT:
 		c->fd = -1;
 		tcb_free_buffers(s, c);
+		tw_adopt(s, c); /* the rest of 2*MSL in a compact entry */
 		break;
 	default:
 		/* Linux: unread data, or SO_LINGER with a zero timeout, abort with RST. */
@@ -498,4 +499,5 @@ void synack_stack_foreach(const struct synack_stack *s, synack_conn_visitor visi
 		tcb_fill_info(s, c, &info);
 		visit(ctx, c->fd, &info);
 	}
+	tw_foreach(s, visit, ctx);
 }

@@ -68,7 +68,7 @@ void tcb_free_buffers(struct synack_stack *s, struct synack_tcb *c)
 
 int tcb_conntab_insert(struct synack_stack *s, struct synack_tcb *c)
 {
-	int r = synack_conntab_insert(&s->conns, &c->node);
+	int r = synack_conntab_insert(&s->conns, &c->node.h);
 	if (r == 0)
 		c->in_conntab = true;
 	return r;
@@ -78,7 +78,7 @@ void tcb_conntab_remove(struct synack_stack *s, struct synack_tcb *c)
 {
 	if (!c->in_conntab)
 		return;
-	synack_conntab_remove(&s->conns, &c->node);
+	synack_conntab_remove(&s->conns, &c->node.h);
 	c->in_conntab = false;
 }
 

@@ -130,6 +130,15 @@ struct synack_tcb {
 	bool wake_queued;
 };
 
+/* The connection block behind a node of the connection table; NULL for NULL or for a compact
+ * entry (TIME-WAIT, tcp_tw.c). */
+static inline struct synack_tcb *tcb_of_node(struct synack_conntab_hdr *n)
+{
+	if (!n || n->kind != CONNTAB_KIND_TCB)
+		return NULL;
+	return SYNACK_container_of(n, struct synack_tcb, node);
+}
+
 static inline const struct synack_tuple *tcb_tuple(const struct synack_tcb *c)
 {
 	return &c->node.key;
