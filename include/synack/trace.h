@@ -82,6 +82,7 @@ const char *synack_drop_reason_name(enum synack_drop_reason r);
 	X(IpOutRequests, "IpOutRequests")                                                      \
 	X(IpOutNoRoutes, "IpOutNoRoutes")                                                      \
 	X(IpReasmFails, "IpReasmFails")                                                        \
+	X(IpFragFails, "IpFragFails")                                                          \
 	X(IcmpInMsgs, "IcmpInMsgs")                                                            \
 	X(IcmpOutMsgs, "IcmpOutMsgs")                                                          \
 	X(IcmpInDestUnreachs, "IcmpInDestUnreachs")                                            \

@@ -98,6 +98,10 @@ uint16_t synack_csum_fold(uint32_t sum);
  * (RFC 8200 §8.1) otherwise; 0 when a received segment is valid. */
 uint16_t synack_tcp_csum(const struct synack_addr *src, const struct synack_addr *dst,
 			 const uint8_t *tcp, size_t len);
+/* The pseudo-header's sum alone for a TCP segment of len bytes, folded, not complemented: the
+ * checksum field of a segment whose checksum is left to offload (frame.h). */
+uint16_t synack_tcp_pseudo_csum(const struct synack_addr *src, const struct synack_addr *dst,
+				size_t len);
 
 /* Parses an IPv4 header. On success returns 0, fills *ip and sets *payload and *plen to the
  * transport bytes (total_len bounds them). Errors (negative synack_drop_reason):
