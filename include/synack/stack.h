@@ -103,6 +103,10 @@ struct synack_config {
 	bool sack;                   /* RFC 2018 SACK-permitted: true */
 	bool window_scaling;         /* RFC 7323 window scale: true */
 	uint8_t syncookies;          /* 0 never, 1 when the SYN queue is full (default), 2 always */
+	/* tcp_tw_reuse: may connect() take over a 4-tuple in TIME-WAIT (both incarnations with
+	 * timestamps, the entry over 1 s old)? 0 never, 1 always, 2 (default) only towards the
+	 * stack's own addresses and 127/8, Linux's "loopback only". */
+	uint8_t tw_reuse;
 	uint32_t challenge_ack_limit; /* RFC 5961 challenge ACKs per second per connection: 1000 */
 	/* The default congestion controller, by name (Linux's tcp_congestion_control): "reno"
 	 * (NewReno, RFC 5681 + RFC 6582), the only one so far. Empty: the default. A socket

@@ -103,7 +103,8 @@ const char *synack_drop_reason_name(enum synack_drop_reason r);
 	X(TCPOFOQueue, "TcpExtTCPOFOQueue")                                                    \
 	X(TCPOFODrop, "TcpExtTCPOFODrop")                                                      \
 	X(DelayedACKs, "TcpExtDelayedACKs")                                                    \
-	X(TCPTimeWaitOverflow, "TcpExtTCPTimeWaitOverflow")
+	X(TCPTimeWaitOverflow, "TcpExtTCPTimeWaitOverflow")                                    \
+	X(TWRecycled, "TcpExtTWRecycled")
 
 enum synack_counter {
 #define SYNACK_X_ENUM(id, name) SYNACK_CTR_##id,

@@ -157,19 +157,22 @@ static int connect_start(struct synack_stack *s, struct synack_tcb *c,
 	int r = connect_source(s, c, remote, &src);
 	if (r < 0)
 		return r;
-	if (!c->bound) {
-		if (ports_bind_ephemeral(s, c) < 0)
-			return -EADDRNOTAVAIL;
-	}
+	struct synack_tuple before = c->node.key;
 	c->node.key.laddr = src;
 	c->node.key.raddr = remote->addr;
 	c->node.key.rport = remote->port;
+	seq_t tw_iss = 0;
+	bool reused = false;
+	if (!c->bound && ports_bind_connect(s, c, &tw_iss, &reused) < 0) {
+		c->node.key = before;
+		return -EADDRNOTAVAIL;
+	}
 	if (!c->sndq.cap && tcb_alloc_buffers(s, c) < 0)
 		return -ENOMEM;
 	if (tcb_conntab_insert(s, c) < 0)
 		return -EADDRINUSE;
 	tcb_reset_connection(s, c);
-	c->iss = isn_generate(s, tcb_tuple(c));
+	c->iss = reused ? tw_iss : isn_generate(s, tcb_tuple(c));
 	c->snd_una = c->iss;
 	c->snd_nxt = c->iss;
 	c->snd_max = c->iss;

@@ -58,6 +58,8 @@ static struct tw_tail *tail_of(struct synack_conntab_hdr *n)
 	return &((struct tw6 *)(void *)n)->t;
 }
 
+static bool tw_ts_ok(const struct synack_conntab_hdr *n) { return (n->owner[0] & TW_TS_OK) != 0; }
+
 /* The handle of entry n: its FIFO neighbour knows it. */
 static uint32_t handle_of(const struct synack_stack *s, struct synack_conntab_hdr *n)
 {
@@ -351,6 +353,31 @@ void tw_foreach(const struct synack_stack *s, synack_conn_visitor visit, void *c
 	}
 }
 
+/* Linux's "loopback only" of tcp_tw_reuse 2: a stack has no loopback device, so its own
+ * addresses (and 127/8) play that part. */
+static bool towards_self(const struct synack_stack *s, const struct synack_addr *a)
+{
+	return synack_stack_has_addr(s, a) ||
+	       (synack_addr_is_v4(a) && (synack_addr_get_v4(a) >> 24) == 127);
+}
+
+bool tw_reuse(struct synack_stack *s, struct synack_conntab_hdr *n, seq_t *iss)
+{
+	struct synack_tuple k;
+	tw_key(n, &k);
+	uint8_t mode = s->cfg.tw_reuse;
+	if (mode == 0 || (mode != 1 && !towards_self(s, &k.raddr)) || !tw_ts_ok(n))
+		return false;
+	uint64_t began = expire_of(tail_of(n)) - 2 * (uint64_t)s->cfg.msl_ms * 1000;
+	if (s->now_us < began + 1000000u)
+		return false;
+	seq_t next = seq_add(tail_of(n)->snd_nxt, 65535 + 2);
+	*iss = next ? next : 1;
+	stack_count(s, SYNACK_CTR_TWRecycled);
+	tw_release(s, n, true);
+	return true;
+}
+
 /* ---- segment arrival (RFC 9293 §3.10.7.4 in TIME-WAIT) ---------------------------------- */
 
 /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, with the timestamp option when in use. */
@@ -402,8 +429,6 @@ static void tw_restart(struct synack_stack *s, struct synack_conntab_hdr *n)
 	fifo_unlink(s, t);
 	fifo_append(s, h, s->now_us + 2 * (uint64_t)s->cfg.msl_ms * 1000);
 }
-
-static bool tw_ts_ok(const struct synack_conntab_hdr *n) { return (n->owner[0] & TW_TS_OK) != 0; }
 
 /* RFC 9293 §3.6 (MAY-2, from RFC 1122 §4.2.2.13): a TCP "MAY accept a new SYN from the
  * remote TCP endpoint to reopen the connection directly from TIME-WAIT state, if it: (1)

@@ -40,6 +40,11 @@ void tw_input(struct synack_stack *s, struct synack_conntab_hdr *n, struct rx *r
 void tw_expire(struct synack_stack *s);
 /* The earliest deadline of an entry, or UINT64_MAX. */
 uint64_t tw_next_deadline(const struct synack_stack *s);
+/* tcp_tw_reuse (synack_config.tw_reuse): connect() may take over the 4-tuple of entry n when
+ * both incarnations use timestamps (PAWS then tells the new segments from the old) and the
+ * entry has waited over 1 s. Then the entry goes (TIME-WAIT → CLOSED, TcpExtTWRecycled) and
+ * *iss is where the new connection starts: SND.NXT + 65535 + 2, as Linux's write_seq. */
+bool tw_reuse(struct synack_stack *s, struct synack_conntab_hdr *n, seq_t *iss);
 /* Entries whose local port is port. */
 uint32_t tw_port_users(const struct synack_stack *s, uint16_t port);
 /* Visits every entry, oldest first, as synack_stack_foreach's visitor (fd -1). */
