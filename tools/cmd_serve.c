@@ -20,6 +20,7 @@ static const char serve_help[] =
 	"SYNOPSIS\n"
 	"    synack serve --tun NAME --addr A.B.C.D/NN [--port P] --app echo|discard|chargen|http\n"
 	"                 [--root DIR] [--pcap FILE] [--ctl PATH] [--max-conns N] [--trace FILE]\n"
+	"                 [--idle-timeout S] [--header-timeout S]\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    synack takes TUN device NAME (creating it if it does not exist, and bringing it up),\n"
@@ -44,6 +45,11 @@ static const char serve_help[] =
 	"    --max-conns N     serve at most N connections at once; more are closed on accept\n"
 	"                      (default 1000)\n"
 	"    --trace FILE      write the stack's trace events to FILE as JSON lines\n"
+	"    --idle-timeout S  reset a connection that has not moved for S seconds: nothing\n"
+	"                      received, nothing of ours acknowledged (default 60; 0: never)\n"
+	"    --header-timeout S  http: reset a connection whose request head is not complete\n"
+	"                      S seconds after it began (default 20; 0: never), so slow clients\n"
+	"                      (slowloris) cannot hold the --max-conns slots\n"
 	"\n"
 	"EXIT STATUS\n"
 	"    0 after a signal and a graceful close; 2 on a usage error; 3 if the device, the\n"
@@ -68,10 +74,16 @@ static void serve_ready(void *ctx, int fd, unsigned events)
 		synack_server_ready(sv->srv, fd, events);
 }
 
-/* While stopping: every 20 ms, check whether every close has been acknowledged. */
+/* The apps' timeouts; while stopping, every 20 ms, whether every close has been
+ * acknowledged. */
 static void serve_alarm(void *ctx, uint64_t now)
 {
 	struct serve *sv = ctx;
+	if (!sv->stopping) {
+		synack_loop_set_alarm(sv->h.loop,
+				      synack_server_tick(sv->srv, synack_stack_now(sv->h.stack)));
+		return;
+	}
 	if (synack_stack_settled(sv->h.stack) || now >= sv->give_up_at)
 		synack_loop_stop(sv->h.loop);
 	else
@@ -125,6 +137,8 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		{"root", required_argument, 0, 'r'},  {"pcap", required_argument, 0, 'w'},
 		{"ctl", required_argument, 0, 'c'},   {"max-conns", required_argument, 0, 'm'},
 		{"trace", required_argument, 0, 'T'}, {"help", no_argument, 0, 'h'},
+		{"idle-timeout", required_argument, 0, 'I'},
+		{"header-timeout", required_argument, 0, 'H'},
 		{0, 0, 0, 0}};
 	unsigned long v;
 	int c;
@@ -151,6 +165,15 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 			if (!parse_uint(optarg, 1000000, &v) || v == 0)
 				return usage_error("--max-conns: want 1 to 1000000, not", optarg);
 			a->app.max_conns = (uint32_t)v;
+			break;
+		case 'I':
+		case 'H':
+			if (!parse_uint(optarg, 86400, &v))
+				return usage_error(c == 'I' ? "--idle-timeout: want 0 to 86400 seconds, not"
+							    : "--header-timeout: want 0 to 86400 seconds, not",
+						   optarg);
+			*(c == 'I' ? &a->app.idle_timeout_ms : &a->app.header_timeout_ms) =
+				(uint32_t)v * 1000;
 			break;
 		case 'A':
 			if (synack_app_parse(optarg, &a->app.kind) < 0)
@@ -189,7 +212,9 @@ static void raise_nofile(uint32_t want)
 int synack_cmd_serve(int argc, char **argv)
 {
 	struct serve_args a = {.host = {.name = "synack", .cmd = "synack serve"},
-			       .app = {.max_conns = 1000}};
+			       .app = {.max_conns = 1000,
+				       .idle_timeout_ms = 60000,
+				       .header_timeout_ms = 20000}};
 	int rc = parse_args(argc, argv, &a);
 	if (rc)
 		return rc == 1 ? 0 : rc;
@@ -217,6 +242,7 @@ int synack_cmd_serve(int argc, char **argv)
 	snprintf(ip, sizeof ip, "%u.%u.%u.%u", x >> 24, (x >> 16) & 255, (x >> 8) & 255, x & 255);
 	fprintf(stderr, "synack serve: %s on %s:%u (device %s)\n", synack_app_name(a.app.kind), ip,
 		a.app.port ? a.app.port : synack_app_default_port(a.app.kind), sv.h.tun.name);
+	synack_loop_set_alarm(sv.h.loop, synack_monotonic_us()); /* the timeouts' first check */
 	err = synack_loop_run(sv.h.loop);
 	synack_server_destroy(sv.srv);
 	synack_host_close(&sv.h);
