@@ -20,7 +20,7 @@ static const char serve_help[] =
 	"SYNOPSIS\n"
 	"    synack serve --tun NAME --addr A.B.C.D/NN [--port P] --app echo|discard|chargen|http\n"
 	"                 [--root DIR] [--pcap FILE] [--ctl PATH] [--max-conns N] [--trace FILE]\n"
-	"                 [--idle-timeout S] [--header-timeout S]\n"
+	"                 [--idle-timeout S] [--header-timeout S] [--pcap-max SIZE]\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    synack takes TUN device NAME (creating it if it does not exist, and bringing it up),\n"
@@ -41,6 +41,8 @@ static const char serve_help[] =
 	"    --port P          the port (default: 7 echo, 9 discard, 19 chargen, 80 http)\n"
 	"    --root DIR        http: serve files under DIR (never outside it; must exist)\n"
 	"    --pcap FILE       capture every frame to FILE (pcap, LINKTYPE_RAW)\n"
+	"    --pcap-max SIZE   stop capturing before FILE passes SIZE bytes (K, M, G suffixes;\n"
+	"                      default: no limit); the file stays a whole capture of the start\n"
 	"    --ctl PATH        a control socket (mode 0600) for `synack ss` and `synack nstat`\n"
 	"    --max-conns N     serve at most N connections at once; more are closed on accept\n"
 	"                      (default 1000)\n"
@@ -138,6 +140,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		{"ctl", required_argument, 0, 'c'},   {"max-conns", required_argument, 0, 'm'},
 		{"trace", required_argument, 0, 'T'}, {"help", no_argument, 0, 'h'},
 		{"idle-timeout", required_argument, 0, 'I'},
+		{"pcap-max", required_argument, 0, 'P'},
 		{"header-timeout", required_argument, 0, 'H'},
 		{0, 0, 0, 0}};
 	unsigned long v;
@@ -166,6 +169,20 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 				return usage_error("--max-conns: want 1 to 1000000, not", optarg);
 			a->app.max_conns = (uint32_t)v;
 			break;
+		case 'P': {
+			char *end;
+			errno = 0;
+			unsigned long long b = strtoull(optarg, &end, 10);
+			unsigned shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 0;
+			if (shift)
+				end++;
+			if (optarg[0] == '-' || end == optarg || *end || errno || b == 0 ||
+			    b > (1ull << 40) >> shift)
+				return usage_error("--pcap-max: want a size like 1000000, 500K, 100M or 2G, not",
+						   optarg);
+			a->host.pcap_max = (uint64_t)b << shift;
+			break;
+		}
 		case 'I':
 		case 'H':
 			if (!parse_uint(optarg, 86400, &v))

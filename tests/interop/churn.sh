@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Churn on the real wire: 30,000 short HTTP requests one after another, each on a new
-# connection, from the Linux kernel (tests/interop/peer.c churn) to `synack serve --app http`
-# with its default options, first with synack closing first (Connection: close: synack holds
-# every TIME-WAIT), then with the kernel closing first. Every request must succeed. In a
-# network namespace created here and removed on exit. Usage: tests/interop/churn.sh [synack]
+# Churn and abuse on the real wire. 30,000 short HTTP requests one after another, each on a
+# new connection, from the Linux kernel (tests/interop/peer.c churn) to `synack serve --app
+# http` with its default options, first with synack closing first (Connection: close: synack
+# holds every TIME-WAIT), then with the kernel closing first: every request must succeed.
+# Then silent control clients while traffic flows (ping and requests unharmed), and slowloris
+# against --header-timeout while a legitimate client is served. In a network namespace
+# created here and removed on exit. Usage: tests/interop/churn.sh [synack]
 # SYNACK_CHURN_N changes the number of requests (default 30000).
 set -u
 cd "$(dirname "$0")/../.."
@@ -30,7 +32,7 @@ mkdir -p "$W/www" && echo "hello from a file" >"$W/www/hello.txt"
 serve_plain() {
 	rm -f "$W/ctl.sock"
 	bg_start ip netns exec "$NS" timeout 900 "$BIN" serve --tun tun0 --addr "$SADDR/24" \
-		--app http --root "$W/www" --ctl "$W/ctl.sock" 2>>"$W/serve.log"
+		--app http --root "$W/www" --ctl "$W/ctl.sock" "$@" 2>>"$W/serve.log"
 	SERVE_PID=$LASTPID
 	wait_for 5 test -S "$W/ctl.sock"
 }
@@ -63,6 +65,68 @@ check "synack holds no TIME-WAIT" sh -c "! $BIN ss --ctl $W/ctl.sock | grep -q '
 check "PassiveOpens $(nstat_get TcpPassiveOpens) = $N" test "$(nstat_get TcpPassiveOpens)" = "$N"
 serve_stop
 check "serve exits 0 on SIGTERM" test "$SERVE_RC" = 0
+
+echo "== abuse: silent control clients while traffic flows"
+serve_plain
+# Five clients connect to the control socket and say nothing for 6 s.
+bg_start timeout 20 python3 -c '
+import socket, sys, time
+held = []
+for _ in range(5):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    held.append(s)
+time.sleep(6)' "$W/ctl.sock"
+SILENT=$LASTPID
+sleep 0.5
+if command -v ping >/dev/null; then
+	X timeout 20 ping -c 40 -i 0.05 -W 1 $SADDR >"$W/ping.log" 2>&1
+	check "ping through it: $(grep -o '[0-9]* received' "$W/ping.log") of 40" grep -q "40 received" "$W/ping.log"
+fi
+X timeout 60 "$W/peer" churn $SADDR 80 500 /hello.txt "$W/www/hello.txt" server >"$W/churn-a.log" 2>&1
+check "500 requests meanwhile: $(tail -1 "$W/churn-a.log")" grep -q "500 ok, 0 failed" "$W/churn-a.log"
+check "synack ss still answers" sh -c "timeout 3 $BIN ss --ctl $W/ctl.sock | grep -q '^LISTEN'"
+wait_pid "$SILENT" 20
+serve_stop
+check "serve exits 0 on SIGTERM" test "$SERVE_RC" = 0
+
+echo "== abuse: slowloris against --header-timeout while a client is served"
+serve_plain --max-conns 4 --header-timeout 2
+# Four clients take every slot and trickle a request head, one byte a second.
+bg_start ip netns exec "$NS" timeout 30 python3 -c '
+import socket, sys, time
+held = []
+for _ in range(4):
+    s = socket.socket()
+    s.connect((sys.argv[1], 80))
+    s.send(b"GET / HTTP/1.1\r\n")
+    held.append(s)
+reset = 0
+for t in range(8):
+    time.sleep(1)
+    for s in list(held):
+        try:
+            s.send(b"X")
+        except OSError:
+            held.remove(s); reset += 1
+print("slowloris: %d of 4 reset" % reset)' $SADDR >"$W/slow.log" 2>&1
+SLOW=$LASTPID
+sleep 4
+X timeout 10 "$W/peer" churn $SADDR 80 20 /hello.txt "$W/www/hello.txt" server >"$W/churn-l.log" 2>&1
+check "a client is served while slowloris runs: $(tail -1 "$W/churn-l.log")" grep -q "20 ok, 0 failed" "$W/churn-l.log"
+wait_pid "$SLOW" 30
+check "$(cat "$W/slow.log")" grep -q "4 of 4 reset" "$W/slow.log"
+serve_stop
+check "serve exits 0 on SIGTERM" test "$SERVE_RC" = 0
+
+echo "== --pcap at its limit"
+serve_plain --pcap "$W/cap.pcap" --pcap-max 20K
+X timeout 60 "$W/peer" churn $SADDR 80 300 /hello.txt "$W/www/hello.txt" server >"$W/churn-p.log" 2>&1
+check "300 requests with the capture full: $(tail -1 "$W/churn-p.log")" grep -q "300 ok, 0 failed" "$W/churn-p.log"
+serve_stop
+size=$(stat -c %s "$W/cap.pcap")
+check "the capture stopped at $size bytes (limit 20480)" test "$size" -le 20480 -a "$size" -gt 19000
+check "and reads back whole (synack ladder)" sh -c "$BIN ladder '$W/cap.pcap' >/dev/null 2>&1"
 
 echo "churn: $pass passed, $failed failed"
 [ "$failed" = 0 ]
