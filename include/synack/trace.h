@@ -103,6 +103,9 @@ const char *synack_drop_reason_name(enum synack_drop_reason r);
 	X(TCPOFOQueue, "TcpExtTCPOFOQueue")                                                    \
 	X(TCPOFODrop, "TcpExtTCPOFODrop")                                                      \
 	X(DelayedACKs, "TcpExtDelayedACKs")                                                    \
+	X(InCEPkts, "IpExtInCEPkts")                                                           \
+	X(InECT0Pkts, "IpExtInECT0Pkts")                                                       \
+	X(TCPECNEchoReduce, "TcpExtTCPECNEchoReduce")                                          \
 	X(TCPTimeWaitOverflow, "TcpExtTCPTimeWaitOverflow")                                    \
 	X(TWRecycled, "TcpExtTWRecycled")
 
