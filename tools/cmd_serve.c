@@ -27,7 +27,8 @@ static const char serve_help[] =
 	"    answers as A.B.C.D and serves the application on port P. If the device has no IPv4\n"
 	"    address, the kernel's side gets the first other host address of the prefix (.1, or .2\n"
 	"    when synack is .1). It runs until SIGINT or SIGTERM, then stops listening, closes its\n"
-	"    connections gracefully, waits (at most 3 s) until every close is acknowledged and\n"
+	"    connections gracefully, waits (at most 3 s) until every close is acknowledged, resets\n"
+	"    those whose peer has not finished (none is left half-open) and\n"
 	"    exits 0. In the host's own network namespace (not one made for it, like\n"
 	"    scripts/netns's), the changes made to it are printed: the TUN device created, the\n"
 	"    address given to the kernel's side; both are undone on exit.\n"
@@ -86,9 +87,15 @@ static void serve_alarm(void *ctx, uint64_t now)
 				      synack_server_tick(sv->srv, synack_stack_now(sv->h.stack)));
 		return;
 	}
-	if (synack_stack_settled(sv->h.stack) || now >= sv->give_up_at)
+	if (synack_stack_settled(sv->h.stack)) {
 		synack_loop_stop(sv->h.loop);
-	else
+	} else if (now >= sv->give_up_at) {
+		/* Peers that never acknowledged our FIN: reset, not left half-open. */
+		size_t n = synack_stack_abort_all(sv->h.stack);
+		fprintf(stderr, "synack serve: %zu connection%s did not finish closing in 3 s: reset\n",
+			n, n == 1 ? "" : "s");
+		synack_loop_stop(sv->h.loop);
+	} else
 		synack_loop_set_alarm(sv->h.loop, now + 20000);
 }
 

@@ -560,6 +560,26 @@ int synack_tcp_info(const struct synack_stack *s, int fd, struct synack_tcp_info
 	return 0;
 }
 
+size_t synack_stack_abort_all(struct synack_stack *s)
+{
+	size_t n = 0;
+	struct synack_tcb *next;
+	for (struct synack_tcb *c = s->all; c; c = next) {
+		next = c->all_next; /* tcp_done unlinks c only */
+		if (c->dead || c->state == SYNACK_LISTEN || c->state == SYNACK_CLOSED ||
+		    c->state == SYNACK_TIME_WAIT)
+			continue;
+		if (c->state != SYNACK_SYN_SENT)
+			tcp_send_reset(s, c);
+		tcb_unlink_child(c);
+		c->reset = true;
+		tcp_done(s, c, -ECONNABORTED);
+		n++;
+	}
+	stack_reap(s);
+	return n;
+}
+
 void synack_stack_foreach(const struct synack_stack *s, synack_conn_visitor visit, void *ctx)
 {
 	struct synack_tcp_info info;

@@ -128,5 +128,42 @@ size=$(stat -c %s "$W/cap.pcap")
 check "the capture stopped at $size bytes (limit 20480)" test "$size" -le 20480 -a "$size" -gt 19000
 check "and reads back whole (synack ladder)" sh -c "$BIN ladder '$W/cap.pcap' >/dev/null 2>&1"
 
+echo "== shutdown with a peer that never acknowledges our FIN"
+serve_plain --pcap "$W/noack.pcap"
+bg_start ip netns exec "$NS" timeout 20 python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.connect((sys.argv[1], 80))
+s.send(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+s.recv(4096)
+open(sys.argv[2], "w").close()
+time.sleep(15)' $SADDR "$W/noack.ready"
+NOACK=$LASTPID
+wait_for 5 test -e "$W/noack.ready"
+# From now on nothing the kernel sends reaches synack: our FIN is never acknowledged.
+X ip route add blackhole $SADDR/32
+t0=$(date +%s)
+serve_stop
+check "serve exits 0 after its 3 s grace" test "$SERVE_RC" = 0
+check "it says so: $(grep 'did not finish' "$W/serve.log" | tail -1)" grep -q "1 connection did not finish closing in 3 s: reset" "$W/serve.log"
+X ip route del blackhole $SADDR/32
+# The capture: synack's FIN, then (unanswered) its RST on the same connection.
+python3 - "$W/noack.pcap" "$SADDR" >"$W/noack.txt" <<'PY'
+import struct, sys, socket
+data = open(sys.argv[1], "rb").read()
+me = socket.inet_aton(sys.argv[2])
+off, seen = 24, []
+while off + 16 <= len(data):
+    incl = struct.unpack("<I", data[off + 8:off + 12])[0]
+    p = data[off + 16:off + 16 + incl]
+    off += 16 + incl
+    if p[12:16] == me and p[9] == 6:
+        f = p[(p[0] & 15) * 4 + 13]
+        seen.append("R" if f & 4 else "F" if f & 1 else "")
+print("".join(x for x in seen if x))
+PY
+check "the capture shows our FIN, then our RST: $(cat "$W/noack.txt")" grep -q "^F*R$" "$W/noack.txt"
+wait_pid "$NOACK" 20
+
 echo "churn: $pass passed, $failed failed"
 [ "$failed" = 0 ]
