@@ -183,6 +183,12 @@ int synack_tcp_info(const struct synack_stack *s, int fd, struct synack_tcp_info
  * orphans in FIN-WAIT/TIME-WAIT): the `ss` view. fd is -1 when no descriptor refers to it. */
 typedef void (*synack_conn_visitor)(void *ctx, int fd, const struct synack_tcp_info *info);
 void synack_stack_foreach(const struct synack_stack *s, synack_conn_visitor visit, void *ctx);
+/* Aborts every connection that is neither a listener nor in TIME-WAIT or CLOSED (RFC 9293
+ * §3.10.5 ABORT: a RST <SEQ=SND.NXT> for a synchronized or SYN-RECEIVED one), descriptors
+ * held or not: what a program does on its way out when its peers did not finish closing (a
+ * peer that never acknowledges our FIN is reset, not left half-open). A descriptor's socket
+ * reports ECONNABORTED. Returns how many were aborted. */
+size_t synack_stack_abort_all(struct synack_stack *s);
 
 #pragma GCC visibility pop
 #ifdef __cplusplus

@@ -79,6 +79,9 @@ struct synack_config {
 	void *wake_ctx;
 
 	uint32_t max_sockets;        /* descriptors, listeners and connections: 1024 */
+	/* TIME-WAIT entries (Linux's tcp_max_tw_buckets): 262144. They are not sockets; past
+	 * this a closing connection skips TIME-WAIT (TcpExtTCPTimeWaitOverflow). */
+	uint32_t max_tw_buckets;
 	uint16_t mss;                /* MSS we announce: 1460 */
 	uint32_t sndbuf;             /* default SO_SNDBUF bytes: 16384 */
 	uint32_t rcvbuf;             /* default SO_RCVBUF bytes: 131072 */
@@ -102,6 +105,10 @@ struct synack_config {
 	bool sack;                   /* RFC 2018 SACK-permitted: true */
 	bool window_scaling;         /* RFC 7323 window scale: true */
 	uint8_t syncookies;          /* 0 never, 1 when the SYN queue is full (default), 2 always */
+	/* tcp_tw_reuse: may connect() take over a 4-tuple in TIME-WAIT (both incarnations with
+	 * timestamps, the entry over 1 s old)? 0 never, 1 always, 2 (default) only towards the
+	 * stack's own addresses and 127/8, Linux's "loopback only". */
+	uint8_t tw_reuse;
 	uint32_t challenge_ack_limit; /* RFC 5961 challenge ACKs per second per connection: 1000 */
 	uint32_t notsent_lowat;      /* tcp_notsent_lowat: UINT32_MAX (no limit) */
 	uint8_t ecn;                 /* tcp_ecn (RFC 3168): 0 off, 1 ask on active opens and

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "core/tcb.h"
+#include "core/tcp_tw.h"
 
 static struct synack_tcb *fd_get(const struct synack_stack *s, int fd)
 {
@@ -173,19 +173,22 @@ static ssize_t connect_start(struct synack_stack *s, struct synack_tcb *c,
 	int r = connect_source(s, c, remote, &src);
 	if (r < 0)
 		return r;
-	if (!c->bound) {
-		if (ports_bind_ephemeral(s, c) < 0)
-			return -EADDRNOTAVAIL;
-	}
+	struct synack_tuple before = c->node.key;
 	c->node.key.laddr = src;
 	c->node.key.raddr = remote->addr;
 	c->node.key.rport = remote->port;
+	seq_t tw_iss = 0;
+	bool reused = false;
+	if (!c->bound && ports_bind_connect(s, c, &tw_iss, &reused) < 0) {
+		c->node.key = before;
+		return -EADDRNOTAVAIL;
+	}
 	if (!c->sndq.cap && tcb_alloc_buffers(s, c) < 0)
 		return -ENOMEM;
 	if (tcb_conntab_insert(s, c) < 0)
 		return -EADDRINUSE;
 	tcb_reset_connection(s, c);
-	c->iss = isn_generate(s, tcb_tuple(c));
+	c->iss = reused ? tw_iss : isn_generate(s, tcb_tuple(c));
 	c->snd_una = c->iss;
 	c->snd_nxt = c->iss;
 	c->snd_max = c->iss;
@@ -482,6 +485,7 @@ static int close_call(struct synack_stack *s, int fd)
 	case SYNACK_TIME_WAIT:
 		c->fd = -1;
 		tcb_free_buffers(s, c);
+		tw_adopt(s, c); /* the rest of 2*MSL in a compact entry */
 		break;
 	default:
 		/* Linux: unread data, or SO_LINGER with a zero timeout, abort with RST. */
@@ -620,6 +624,26 @@ int synack_tcp_info(const struct synack_stack *s, int fd, struct synack_tcp_info
 	return 0;
 }
 
+size_t synack_stack_abort_all(struct synack_stack *s)
+{
+	size_t n = 0;
+	struct synack_tcb *next;
+	for (struct synack_tcb *c = s->all; c; c = next) {
+		next = c->all_next; /* tcp_done unlinks c only */
+		if (c->dead || c->state == SYNACK_LISTEN || c->state == SYNACK_CLOSED ||
+		    c->state == SYNACK_TIME_WAIT)
+			continue;
+		if (c->state != SYNACK_SYN_SENT)
+			tcp_send_reset(s, c);
+		tcb_unlink_child(c);
+		c->reset = true;
+		tcp_done(s, c, -ECONNABORTED);
+		n++;
+	}
+	stack_reap(s);
+	return n;
+}
+
 void synack_stack_foreach(const struct synack_stack *s, synack_conn_visitor visit, void *ctx)
 {
 	struct synack_tcp_info info;
@@ -629,6 +653,7 @@ void synack_stack_foreach(const struct synack_stack *s, synack_conn_visitor visi
 		tcb_fill_info(s, c, &info);
 		visit(ctx, c->fd, &info);
 	}
+	tw_foreach(s, visit, ctx);
 }
 
 int synack_sockatmark(const struct synack_stack *s, int fd)

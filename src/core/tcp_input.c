@@ -19,6 +19,7 @@
 
 #include "core/tcp_input.h"
 #include "core/tcp_syncookie.h"
+#include "core/tcp_tw.h"
 
 void rx_drop(struct synack_stack *s, const struct rx *rx, enum synack_drop_reason r)
 {
@@ -150,10 +151,13 @@ static void child_init(struct synack_stack *s, struct synack_tcb *l, struct syna
 static struct synack_tcb *listen_add_child(struct synack_stack *s, struct synack_tcb *l,
 					   const struct rx *rx)
 {
-	struct synack_tcb *c = tcb_new(s);
+	/* max_sockets reached (live connections only: TIME-WAIT entries are not sockets) is
+	 * told apart from the allocator's refusal. */
+	bool full = s->nobjs >= s->cfg.max_sockets;
+	struct synack_tcb *c = full ? NULL : tcb_new(s);
 	if (!c) {
 		stack_count(s, SYNACK_CTR_ListenDrops);
-		rx_drop(s, rx, SYNACK_DROP_TCP_NO_MEMORY);
+		rx_drop(s, rx, full ? SYNACK_DROP_TCP_TABLE_FULL : SYNACK_DROP_TCP_NO_MEMORY);
 		return NULL;
 	}
 	child_init(s, l, c, rx);
@@ -282,6 +286,11 @@ static void input_listen(struct synack_stack *s, struct synack_tcb *l, struct rx
 	if (!fast || !tfo_child_accept(s, l, c, rx))
 		syn_text_queue(s, c, rx);
 	tcp_send_syn(s, c, false);
+}
+
+void tcp_input_listen(struct synack_stack *s, struct synack_tcb *l, struct rx *rx)
+{
+	input_listen(s, l, rx);
 }
 
 /* ---- §3.10.7.3 SYN-SENT --------------------------------------------------------------------- */
@@ -650,31 +659,6 @@ static void check_fin(struct synack_stack *s, struct synack_tcb *c, struct rx *r
 	}
 }
 
-/* RFC 9293 §3.6 (MAY-2, from RFC 1122 §4.2.2.13): a TCP "MAY accept a new SYN from the
- * remote TCP endpoint to reopen the connection directly from TIME-WAIT state, if it: (1)
- * assigns its initial sequence number for the new connection to be larger than the largest
- * sequence number it used on the previous connection incarnation, and (2) returns to
- * TIME-WAIT state if the SYN turns out to be an old duplicate." synack does it only with the
- * improved test of RFC 6191: both incarnations use timestamps and the SYN's TSval is newer
- * than TS.Recent (Linux also reopens on a higher sequence number alone; synack answers such a
- * SYN with a challenge ACK). Returns true when the SYN went to the listener. */
-static bool time_wait_reopen(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
-{
-	const struct synack_tcp_seg *seg = rx->seg;
-	if (c->state != SYNACK_TIME_WAIT || c->fd >= 0 ||
-	    (seg->flags & (SYNACK_TH_SYN | SYNACK_TH_ACK | SYNACK_TH_RST)) != SYNACK_TH_SYN ||
-	    !c->ts_ok || !seg->opts.has_ts || !seq_gt(seg->opts.ts_val, c->ts_recent))
-		return false;
-	struct synack_tcb *l = ports_find_listener(s, rx->t.lport);
-	if (!l)
-		return false;
-	rx->min_iss = seq_add(c->snd_max, 65535 + 2); /* Linux: tw_snd_nxt + 65535 + 2 */
-	rx->has_min_iss = true;
-	tcp_done(s, c, 0);
-	input_listen(s, l, rx);
-	return true;
-}
-
 /* RFC 9293 figure 7, line 6 (and Linux's tcp_validate_incoming): in a simultaneous open the
  * peer's SYN,ACK <SEQ=IRS><ACK=ISS+1> completes the connection. Read literally, the text's
  * sequence test would find it unacceptable (it starts below RCV.NXT) and answer with an ACK;
@@ -748,7 +732,7 @@ static void ecn_input(struct synack_stack *s, struct synack_tcb *c, struct rx *r
 
 static void input_synchronized(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 {
-	if (time_wait_reopen(s, c, rx) || simultaneous_synack(s, c, rx))
+	if (simultaneous_synack(s, c, rx))
 		return;
 	/* Our SYN-ACK was lost and the peer repeats its SYN: send the SYN-ACK again. */
 	if (c->state == SYNACK_SYN_RECEIVED && c->passive &&
@@ -834,11 +818,19 @@ void tcp_input(struct synack_stack *s, const struct synack_addr *src, const stru
 		rx_drop(s, &rx, SYNACK_DROP_TCP_BAD_FLAGS);
 		return;
 	}
-	struct synack_conntab_node *n = synack_conntab_find(&s->conns, &rx.t);
+	struct synack_conntab_hdr *n = synack_conntab_find(&s->conns, &rx.t);
 	if (n) {
-		struct synack_tcb *c = SYNACK_container_of(n, struct synack_tcb, node);
 		stack_trace_rx(s, &rx.t, &seg, frame, frame_len);
+		struct synack_tcb *c = tcb_of_node(n);
+		if (!c) {
+			tw_input(s, n, &rx);
+			return;
+		}
 		conn_input(s, c, &rx);
+		/* A closed connection that has just entered TIME-WAIT goes on as a compact
+		 * entry (tcp_tw.c). */
+		if (c->state == SYNACK_TIME_WAIT && c->orphan && c->fd < 0 && !c->dead)
+			tw_adopt(s, c);
 		return;
 	}
 	struct synack_tcb *l = ports_find_listener(s, seg.dport);
