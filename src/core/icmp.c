@@ -78,8 +78,8 @@ static void echo_reply(struct synack_stack *s, const struct synack_ipv4 *ip, con
 /* An ICMP error about our connection t whose quoted segment carried sequence number seq.
  * RFC 5927 §4.1: act only if seq is one we sent and is not yet acknowledged
  * (SND.UNA <= seq <= SND.NXT), so a blind attacker must guess it. */
-static void tcp_icmp_error(struct synack_stack *s, const struct synack_tuple *t, uint32_t seq,
-			   int err, bool hard, uint16_t mtu)
+void icmp_tcp_error(struct synack_stack *s, const struct synack_tuple *t, uint32_t seq, int err,
+		    bool hard, uint16_t mtu)
 {
 	struct synack_conntab_node *n = synack_conntab_find(&s->conns, t);
 	if (!n)
@@ -91,9 +91,16 @@ static void tcp_icmp_error(struct synack_stack *s, const struct synack_tuple *t,
 	if (mtu) {
 		/* RFC 1191 §6.3: segments must now fit the path MTU, less the IP and TCP headers
 		 * and the timestamp option we put in each. Retransmissions use the new size. */
-		uint32_t mss = (uint32_t)mtu - 40 - (c->ts_ok ? 12u : 0u);
-		if (mss < c->snd_mss)
-			c->snd_mss = (uint16_t)mss;
+		bool v6 = !synack_addr_is_v4(&t->raddr);
+		uint32_t mss = (uint32_t)mtu - (v6 ? 60u : 40u) - (c->ts_ok ? 12u : 0u);
+		if (mss >= c->snd_mss)
+			return;
+		c->snd_mss = (uint16_t)mss;
+		/* RFC 8201 §4 for IPv6 (Linux's tcp_v6_mtu_reduced): the segment the Packet Too Big
+		 * reports was lost, so the head of the queue goes again at once at the new size
+		 * rather than after a retransmission timeout. */
+		if (v6 && tcp_state_synchronized(c->state) && c->snd_una != c->snd_nxt)
+			tcp_retransmit_head(s, c);
 		return;
 	}
 	/* Linux's tcp_v4_err: a hard error ends an opening connection at once; anything else
@@ -158,7 +165,7 @@ static void dest_unreach(struct synack_stack *s, const uint8_t *msg, size_t len,
 		if (mtu < PMTU_MIN)
 			mtu = PMTU_MIN;
 	}
-	tcp_icmp_error(s, &t, get32(th + 4), err, hard, mtu);
+	icmp_tcp_error(s, &t, get32(th + 4), err, hard, mtu);
 }
 
 void synack_icmp_input(struct synack_stack *s, const struct synack_ipv4 *ip, const uint8_t *msg,
@@ -183,8 +190,7 @@ void synack_icmp_input(struct synack_stack *s, const struct synack_ipv4 *ip, con
 	}
 }
 
-/* Takes a token from the bucket: true if an error may be sent now. */
-static bool error_token(struct synack_stack *s)
+bool icmp_error_token(struct synack_stack *s)
 {
 	uint64_t now = s->now_us;
 	if (s->icmp_refill_us == 0 || now < s->icmp_refill_us) {
@@ -218,7 +224,7 @@ void synack_icmp_send_error(struct synack_stack *s, const struct synack_ipv4 *ip
 		if (t != SYNACK_ICMP_ECHO_REQUEST && t != 13 && t != 15 && t != 17)
 			return;
 	}
-	if (!error_token(s))
+	if (!icmp_error_token(s))
 		return;
 	size_t qlen = frame_len < ip->total_len ? frame_len : ip->total_len;
 	if (qlen > ICMP_ERROR_MAX - SYNACK_IPV4_HDR_MIN - ICMP_HDR)

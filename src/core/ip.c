@@ -1,8 +1,8 @@
 /* The IP layer. IPv4 input (RFC 791, RFC 1122 §3.2.1): validate through the codec, count, and
  * hand the transport payload to TCP or ICMP. Every drop is counted under its reason. Output:
  * the transport encoder writes its bytes behind the room this layer asks for, and this layer
- * writes the IP header in front of them. IPv6 (RFC 8200) has no codec yet: output to an IPv6
- * address is refused and counted (IpOutNoRoutes), and nothing IPv6 is parsed on input.
+ * writes the IP header in front of them. A packet whose version nibble is 6 goes to ip6.c,
+ * and so does output to an IPv6 address (RFC 8200).
  *
  * Not implemented: reassembly (fragments are dropped: IP_FRAGMENT, IpReasmFails), options
  * (the header length is honoured, the options ignored). */
@@ -27,6 +27,10 @@ void ip_input(struct synack_stack *s, const uint8_t *frame, size_t len)
 	const uint8_t *payload;
 	size_t plen;
 
+	if (len > 0 && frame[0] >> 4 == 6) {
+		ip6_input(s, frame, len);
+		return;
+	}
 	stack_count(s, SYNACK_CTR_IpInReceives);
 	int r = synack_ipv4_parse(frame, len, &ip, &payload, &plen);
 	if (r < 0) {
@@ -70,7 +74,7 @@ void ip_input(struct synack_stack *s, const uint8_t *frame, size_t len)
 
 int ip_header_room(const struct synack_addr *dst)
 {
-	return synack_addr_is_v4(dst) ? SYNACK_IPV4_HDR_MIN : -EAFNOSUPPORT;
+	return synack_addr_is_v4(dst) ? SYNACK_IPV4_HDR_MIN : SYNACK_IPV6_HDR_LEN;
 }
 
 /* RFC 1122 §3.2.1.7: TTL 64 (Linux's default); DF set, as Linux's path-MTU discovery does
@@ -78,10 +82,12 @@ int ip_header_room(const struct synack_addr *dst)
 int ip_output(struct synack_stack *s, const struct synack_addr *src, const struct synack_addr *dst,
 	      uint8_t proto, uint8_t *pkt, size_t tlen)
 {
-	if (!synack_addr_is_v4(src) || !synack_addr_is_v4(dst)) {
+	if (synack_addr_is_v4(src) != synack_addr_is_v4(dst)) {
 		stack_count(s, SYNACK_CTR_IpOutNoRoutes);
-		return -EAFNOSUPPORT;
+		return -EAFNOSUPPORT; /* no packet carries one address of each family */
 	}
+	if (!synack_addr_is_v4(dst))
+		return ip6_output(s, src, dst, proto, pkt, tlen);
 	struct synack_ipv4 ip = {
 		.df = true,
 		.ttl = 64,

@@ -108,13 +108,31 @@ const struct synack_addr *stack_source_addr(const struct synack_stack *s, int fa
 /* ip.c */
 void ip_input(struct synack_stack *s, const uint8_t *frame, size_t len);
 /* The bytes the IP header of a packet to dst takes in front of the transport bytes (20 for
- * IPv4), or -EAFNOSUPPORT for a family without an IP codec (IPv6, for now). */
+ * IPv4, 40 for IPv6). */
 int ip_header_room(const struct synack_addr *dst);
 /* The IP layer's output: pkt holds ip_header_room(dst) free bytes, then tlen transport bytes
  * of protocol proto; writes the IP header in front, counts IpOutRequests and returns the
- * packet length. The caller hands it out. Errors: -EAFNOSUPPORT (counted as IpOutNoRoutes),
- * -EMSGSIZE (over 65535 bytes). */
+ * packet length. The caller hands it out. Errors: -EAFNOSUPPORT (one address of each family,
+ * counted as IpOutNoRoutes), -EMSGSIZE (over 65535 bytes). */
 int ip_output(struct synack_stack *s, const struct synack_addr *src, const struct synack_addr *dst,
 	      uint8_t proto, uint8_t *pkt, size_t tlen);
+
+/* ip6.c: IPv6 input (a frame whose version is 6) and output (ip_output for IPv6 addresses,
+ * pkt with 40 bytes of room; counts Ip6OutRequests). */
+void ip6_input(struct synack_stack *s, const uint8_t *frame, size_t len);
+int ip6_output(struct synack_stack *s, const struct synack_addr *src, const struct synack_addr *dst,
+	       uint8_t proto, uint8_t *pkt, size_t tlen);
+/* The flow label of a flow (RFC 6437): a keyed hash of the addresses, the protocol and the
+ * four bytes of ports at `ports` (NULL: none); never 0. */
+uint32_t ip6_flow_label(const struct synack_stack *s, const struct synack_addr *src,
+			const struct synack_addr *dst, uint8_t proto, const uint8_t *ports);
+
+/* The MSS the stack announces to and sends at most to a peer at addr: the configured one
+ * (an MTU less 40 bytes of IPv4 and TCP headers) less the 20 bytes an IPv6 header adds:
+ * MTU - 60 for IPv6 (RFC 8200 §8.3). */
+static inline uint16_t stack_mss_for(const struct synack_stack *s, const struct synack_addr *addr)
+{
+	return (uint16_t)(s->cfg.mss - (synack_addr_is_v4(addr) ? 0 : 20));
+}
 
 #endif

@@ -37,7 +37,8 @@ static void negotiate(struct synack_stack *s, struct synack_tcb *c, const struct
 	/* RFC 9293 §3.7.1: without the option, assume 536. */
 	c->rcv_mss = o->has_mss ? o->mss : 536;
 	uint32_t mss = c->rcv_mss;
-	uint32_t ours = c->user_mss && c->user_mss < s->cfg.mss ? c->user_mss : s->cfg.mss;
+	uint32_t cfg_mss = stack_mss_for(s, &tcb_tuple(c)->raddr);
+	uint32_t ours = c->user_mss && c->user_mss < cfg_mss ? c->user_mss : cfg_mss;
 	if (mss > ours)
 		mss = ours;
 	if (mss < 48)

@@ -322,7 +322,20 @@ int synack_tcp_encode(uint8_t *out, size_t cap, const struct synack_addr *src,
 int synack_tcp_emit(uint8_t *out, size_t cap, const struct synack_addr *src,
 		    const struct synack_addr *dst, uint16_t ip_id, const struct synack_tcp_seg *seg)
 {
-	if (!synack_addr_is_v4(src) || !synack_addr_is_v4(dst) || cap < SYNACK_IPV4_HDR_MIN)
+	if (synack_addr_is_v4(src) != synack_addr_is_v4(dst))
+		return -1; /* no packet carries one address of each family */
+	if (!synack_addr_is_v4(src)) {
+		if (cap < SYNACK_IPV6_HDR_LEN)
+			return -1;
+		int n = synack_tcp_encode(out + SYNACK_IPV6_HDR_LEN, cap - SYNACK_IPV6_HDR_LEN, src,
+					  dst, seg);
+		struct synack_ipv6 ip6 = {.next = SYNACK_PROTO_TCP, .hop_limit = 64, .src = *src,
+					  .dst = *dst};
+		if (n < 0 || synack_ipv6_emit(out, cap, &ip6, (size_t)n) < 0)
+			return -1;
+		return SYNACK_IPV6_HDR_LEN + n;
+	}
+	if (cap < SYNACK_IPV4_HDR_MIN)
 		return -1;
 	int tcplen = synack_tcp_encode(out + SYNACK_IPV4_HDR_MIN, cap - SYNACK_IPV4_HDR_MIN, src,
 				       dst, seg);

@@ -126,7 +126,19 @@ static bool init_common(struct segtest *t, const struct synack_config *cfg, size
 		     "the stack's own accounting matches the allocator's");
 	t->lport = ST_SERVER_PORT;
 	t->rport = ST_PEER_PORT;
+	t->local = synack_addr_v4(ST_LOCAL);
+	t->peer = synack_addr_v4(ST_PEER);
 	return true;
+}
+
+void st_init6(struct segtest *t)
+{
+	struct synack_config cfg;
+	st_config(&cfg);
+	cr_assert_eq(synack_config_add_addr(&cfg, synack_addr_v6(ST_V6_LOCAL), 64), 0);
+	st_init(t, &cfg);
+	t->local = synack_addr_v6(ST_V6_LOCAL);
+	t->peer = synack_addr_v6(ST_V6_PEER);
 }
 
 void st_fini(struct segtest *t)
@@ -158,7 +170,7 @@ void st_send(struct segtest *t, const struct st_in *in)
 	seg.payload = in->data;
 	seg.len = in->len;
 	uint8_t buf[70000];
-	int n = synack_tcp_emit(buf, sizeof buf, ST_V4(ST_PEER), ST_V4(ST_LOCAL), 1, &seg);
+	int n = synack_tcp_emit(buf, sizeof buf, &t->peer, &t->local, 1, &seg);
 	cr_assert_gt(n, 0, "synack_tcp_emit");
 	st_send_raw(t, buf, (size_t)n);
 }
@@ -176,17 +188,35 @@ bool st_next(struct segtest *t, struct st_seg *out)
 	if (t->next >= t->nframes)
 		return false;
 	struct st_frame *f = &t->frames[t->next++];
-	struct synack_ipv4 ip;
 	const uint8_t *p;
 	size_t plen;
-	cr_assert_eq(synack_ipv4_parse(f->b, f->len, &ip, &p, &plen), 0, "outbound IPv4 parses");
-	cr_assert_eq(ip.src, ST_LOCAL);
-	cr_assert_eq(ip.proto, SYNACK_PROTO_TCP);
+	struct synack_addr src, dst;
+	memset(out, 0, sizeof *out);
+	if (synack_addr_is_v4(&t->local)) {
+		struct synack_ipv4 ip;
+		cr_assert_eq(synack_ipv4_parse(f->b, f->len, &ip, &p, &plen), 0,
+			     "outbound IPv4 parses");
+		cr_assert_eq(ip.proto, SYNACK_PROTO_TCP);
+		src = synack_addr_v4(ip.src);
+		dst = synack_addr_v4(ip.dst);
+		out->hop_limit = ip.ttl;
+	} else {
+		struct synack_ipv6 ip;
+		cr_assert_eq(synack_ipv6_parse(f->b, f->len, &ip, &p, &plen), 0,
+			     "outbound IPv6 parses");
+		cr_assert_eq(ip.proto, SYNACK_PROTO_TCP);
+		cr_assert_eq(ip.hdr_len, SYNACK_IPV6_HDR_LEN, "no extension headers");
+		src = ip.src;
+		dst = ip.dst;
+		out->hop_limit = ip.hop_limit;
+		out->flow = ip.flow;
+	}
+	cr_assert(synack_addr_eq(&src, &t->local), "from the stack's address");
 	struct synack_tcp_seg seg;
-	struct synack_addr src = synack_addr_v4(ip.src), dst = synack_addr_v4(ip.dst);
 	cr_assert_eq(synack_tcp_parse(p, plen, &src, &dst, true, &seg), 0,
 		     "outbound TCP parses with a valid checksum");
-	memset(out, 0, sizeof *out);
+	out->src = src;
+	out->dst = dst;
 	out->flags = seg.flags;
 	out->seq = seg.seq;
 	out->ack = seg.ack;
@@ -318,7 +348,7 @@ int st_start_connect(struct segtest *t, struct st_seg *syn)
 {
 	int fd = synack_socket(t->s);
 	cr_assert_geq(fd, 0);
-	struct synack_endpoint to = {synack_addr_v4(ST_PEER), ST_SERVER_PORT};
+	struct synack_endpoint to = {t->peer, ST_SERVER_PORT};
 	cr_assert_eq(synack_connect(t->s, fd, &to), -EINPROGRESS);
 	struct synack_endpoint me;
 	synack_getsockname(t->s, fd, &me);
