@@ -105,8 +105,9 @@ static void established_and_time_wait(long n, uint32_t sndbuf, uint32_t rcvbuf)
 }
 
 static uint64_t frames_out;
-static void count_output(void *ctx, const uint8_t *f, size_t len)
+static void count_output(void *ctx, const uint8_t *f, const struct synack_frame_meta *meta)
 {
+	size_t len = meta->len;
 	(void)ctx;
 	(void)f;
 	(void)len;

@@ -41,8 +41,9 @@ struct world {
 	long n;
 };
 
-static void output(void *ctx, const uint8_t *frame, size_t len)
+static void output(void *ctx, const uint8_t *frame, const struct synack_frame_meta *meta)
 {
+	size_t len = meta->len;
 	struct world *w = ctx;
 	w->frames_out++;
 	struct synack_ipv4 ip;

@@ -101,8 +101,9 @@ void bench_fifo_free(struct bench_fifo *q)
 	memset(q, 0, sizeof *q);
 }
 
-static void pair_output(void *ctx, const uint8_t *frame, size_t len)
+static void pair_output(void *ctx, const uint8_t *frame, const struct synack_frame_meta *meta)
 {
+	size_t len = meta->len;
 	bench_fifo_push(ctx, frame, len);
 }
 

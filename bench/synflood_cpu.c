@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/rng.h"
+#include "util/rng.h"
 #include "synack/synack.h"
 
 /* A pointer to the IPv4 address x (host order) as a synack_addr, for the codec. */
@@ -20,8 +20,9 @@
 
 static uint64_t sent;
 
-static void out(void *ctx, const uint8_t *f, size_t len)
+static void out(void *ctx, const uint8_t *f, const struct synack_frame_meta *meta)
 {
+	size_t len = meta->len;
 	(void)ctx, (void)f, (void)len;
 	sent++;
 }

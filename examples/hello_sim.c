@@ -5,7 +5,7 @@
  * call is non-blocking; the program advances the virtual clock with synack_sim_step() and
  * looks at readiness with synack_events() in between, as any event loop would.
  *
- *   cc hello_sim.c $(pkg-config --cflags --libs synack) -lm -o hello_sim && ./hello_sim
+ *   cc hello_sim.c $(pkg-config --cflags --libs synack) -o hello_sim && ./hello_sim
  */
 #include <errno.h>
 #include <stdio.h>

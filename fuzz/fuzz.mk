@@ -1,7 +1,8 @@
 # Fuzzing with libFuzzer (clang), included by the top-level Makefile.
 #   make fuzz FUZZ_SECONDS=N   builds every fuzz/fuzz_*.c target and runs each for N seconds
 #   make fuzz-check            the same for FUZZ_CHECK_SECONDS each (part of `make check`)
-# The library is rebuilt into build/fuzz with clang, coverage instrumentation and ASan+UBSan;
+# The library (and the command's archive, for the drill, pcap and http targets) is rebuilt
+# into build/fuzz with clang, coverage instrumentation and ASan+UBSan;
 # each target links it with libFuzzer. Seeds live in fuzz/corpus/<target>/ (committed, small);
 # what a run discovers goes to build/fuzz/corpus/<target>/, crashes to build/fuzz/artifacts/.
 # Without clang's libFuzzer both targets print one line and succeed.
@@ -21,12 +22,12 @@ FUZZ_BINS          := $(FUZZ_TARGETS:%=$(FB)/%)
 fuzz-build:
 	@if fuzz/have-libfuzzer.sh $(FUZZ_CC); then \
 	    $(MAKE) -s --no-print-directory B=$(FB) CC=$(FUZZ_CC) CFLAGS='$(FUZZ_LIB_CFLAGS)' \
-	        LDFLAGS='$(FUZZ_SAN)' $(FB)/libsynack.a && \
+	        LDFLAGS='$(FUZZ_SAN)' $(FB)/libsynack.a $(FB)/libsynack-cmd.a && \
 	    $(MAKE) -s --no-print-directory $(FUZZ_BINS); fi
 
-$(FB)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FB)/libsynack.a
+$(FB)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FB)/libsynack.a $(FB)/libsynack-cmd.a
 	$(FUZZ_CC) $(CPPFLAGS) -Ifuzz -std=c11 $(WARN) -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) $< \
-	    $(FB)/libsynack.a -o $@ -lm
+	    $(FB)/libsynack-cmd.a $(FB)/libsynack.a -o $@ -lm
 
 fuzz: fuzz-build
 	@fuzz/run.sh $(FUZZ_CC) $(FUZZ_SECONDS) $(FUZZ_TARGETS)

@@ -68,8 +68,9 @@ static void w_free(void *ctx, void *p, size_t size)
 }
 
 /* Everything the stack sends must be a packet a peer could parse. */
-static void w_output(void *ctx, const uint8_t *frame, size_t len)
+static void w_output(void *ctx, const uint8_t *frame, const struct synack_frame_meta *meta)
 {
+	size_t len = meta->len;
 	struct world *w = ctx;
 	struct synack_ipv4 ip;
 	const uint8_t *tcp;

@@ -72,7 +72,7 @@ static int parse_args(int argc, char **argv, struct drill_config *cfg, int *firs
 	}
 	*first = i;
 	if (i >= argc) {
-		usage(stderr);
+		fprintf(stderr, "synack drill: no SCRIPT (synack drill --help)\n");
 		return 2;
 	}
 	return 0;

@@ -21,6 +21,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the library exports what this header declares */
 
 #define SYNACK_AF_INET 4
 #define SYNACK_AF_INET6 6
@@ -111,6 +112,7 @@ const char *synack_addr_str(const struct synack_addr *a, char *buf, size_t cap);
  * *out untouched. */
 int synack_addr_parse(const char *text, struct synack_addr *out);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

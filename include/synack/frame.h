@@ -10,11 +10,18 @@
 #ifndef SYNACK_FRAME_H
 #define SYNACK_FRAME_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+#include "addr.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the library exports what this header declares */
+
+/* The largest IP packet (RFC 791 Total Length is 16 bits): a frame's length without caps.mtu. */
+#define SYNACK_FRAME_MAX 65535u
 
 /* The transport checksum of a frame. */
 enum synack_csum_state {
@@ -25,7 +32,8 @@ enum synack_csum_state {
 	 * csum_start + csum_offset (the link's checksum offload). Receiving: the frame came
 	 * from a local sender that had not filled it in yet; it is trusted like VERIFIED. */
 	SYNACK_CSUM_NEEDED = 1,
-	/* Receiving: the link (or the device behind it) verified the transport checksum. */
+	/* Receiving: the link (or the device behind it) verified the transport checksum.
+	 * Sending: means nothing; links treat it as NONE. */
 	SYNACK_CSUM_VERIFIED = 2,
 };
 
@@ -59,6 +67,30 @@ struct synack_link_caps {
 	uint8_t rx_gro;        /* 1: received frames may be coalesced (gso_type set) */
 };
 
+/* The metadata of a plain frame: len bytes, complete checksums, no segmentation; the family
+ * read from the IP version field (0 when it is neither 4 nor 6). */
+static inline struct synack_frame_meta synack_frame_meta_plain(const uint8_t *frame, size_t len)
+{
+	struct synack_frame_meta m = {.len = (uint32_t)len};
+	uint8_t v = len ? (uint8_t)(frame[0] >> 4) : 0;
+	m.family = v == 4 ? SYNACK_AF_INET : v == 6 ? SYNACK_AF_INET6 : 0;
+	return m;
+}
+
+/* Finishes the checksum of a SYNACK_CSUM_NEEDED frame in place, as a device with checksum
+ * offload does: the 16-bit ones' complement sum of frame[csum_start, len) -- whose checksum
+ * field holds the pseudo-header sum -- is complemented and stored at csum_start +
+ * csum_offset; meta->csum becomes SYNACK_CSUM_NONE. Any other state: nothing to do, 0.
+ * Errors: -EINVAL (NULL, or the checksum field does not lie inside the frame). */
+int synack_frame_csum_complete(uint8_t *frame, struct synack_frame_meta *meta);
+
+/* Whether meta can be acted on: not NULL, csum and gso_type known values, and for
+ * SYNACK_CSUM_NEEDED the checksum field inside the frame. (What the bytes hold is the
+ * receiver's business: a short or malformed packet is dropped and counted, not an error.)
+ * Returns 0 or -EINVAL. */
+int synack_frame_meta_check(const struct synack_frame_meta *meta);
+
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -2,6 +2,13 @@
  *
  * A link is a small vtable. Backends (the simulated network, TUN) implement it; features
  * (fault injection, pcap capture) are decorators that wrap any link and are links themselves.
+ *
+ * Every frame travels with its metadata (frame.h), and every link declares what it can do in
+ * `caps`; a driver hands those caps to the stack it feeds (synack_config.caps), so the stack
+ * sends only what the link declared. Whatever it declared, a link's send takes any valid
+ * metadata: a SYNACK_CSUM_NEEDED frame on a link without tx_csum has its checksum completed in
+ * software (as Linux's skb_checksum_help does). recv reports SYNACK_CSUM_VERIFIED or NEEDED
+ * only on a link that declares rx_csum. The backends here declare no capability today.
  */
 #ifndef SYNACK_LINK_H
 #define SYNACK_LINK_H
@@ -11,20 +18,26 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "frame.h"
 #include "trace.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the library exports what this header declares */
 
 struct synack_link;
 
 struct synack_link_ops {
-	/* Sends one IPv4 packet at now_us. Returns 0 or a negative errno (-EAGAIN: queue full). */
-	int (*send)(struct synack_link *l, const uint8_t *frame, size_t len, uint64_t now_us);
-	/* Copies the next frame due by now_us into buf. Returns its length, 0 when none is due,
-	 * or a negative errno (-EMSGSIZE: frame larger than cap, it is dropped). */
-	ssize_t (*recv)(struct synack_link *l, uint8_t *buf, size_t cap, uint64_t now_us);
+	/* Sends one IP packet of meta->len bytes at now_us. Returns 0 or a negative errno
+	 * (-EAGAIN: queue full; -EINVAL: meta fails synack_frame_meta_check()). */
+	int (*send)(struct synack_link *l, const uint8_t *frame, const struct synack_frame_meta *meta,
+		    uint64_t now_us);
+	/* Copies the next frame due by now_us into buf and its metadata into *out (len and
+	 * family always set). Returns its length, 0 when none is due, or a negative errno
+	 * (-EMSGSIZE: frame larger than cap, it is dropped). */
+	ssize_t (*recv)(struct synack_link *l, uint8_t *buf, size_t cap, struct synack_frame_meta *out,
+			uint64_t now_us);
 	/* Earliest time recv could return a frame; SYNACK_TIME_NEVER if nothing is queued.
 	 * Links backed by a file descriptor return SYNACK_TIME_NEVER and set `fd`. */
 	uint64_t (*next_arrival)(struct synack_link *l);
@@ -34,16 +47,28 @@ struct synack_link_ops {
 
 struct synack_link {
 	const struct synack_link_ops *ops;
-	int fd; /* a pollable descriptor, or -1 */
+	int fd;                       /* a pollable descriptor, or -1 */
+	struct synack_link_caps caps; /* what the link can do; set when it is made */
 };
 
-static inline int synack_link_send(struct synack_link *l, const uint8_t *f, size_t n, uint64_t now)
+static inline int synack_link_send(struct synack_link *l, const uint8_t *f,
+				   const struct synack_frame_meta *meta, uint64_t now)
 {
-	return l->ops->send(l, f, n, now);
+	return l->ops->send(l, f, meta, now);
 }
-static inline ssize_t synack_link_recv(struct synack_link *l, uint8_t *b, size_t cap, uint64_t now)
+/* out may be NULL when the caller does not want the metadata. */
+static inline ssize_t synack_link_recv(struct synack_link *l, uint8_t *b, size_t cap,
+				       struct synack_frame_meta *out, uint64_t now)
 {
-	return l->ops->recv(l, b, cap, now);
+	struct synack_frame_meta unused;
+	return l->ops->recv(l, b, cap, out ? out : &unused, now);
+}
+/* The same, for a plain frame (complete checksums): the metadata is made from the bytes. */
+static inline int synack_link_send_plain(struct synack_link *l, const uint8_t *f, size_t n,
+					 uint64_t now)
+{
+	struct synack_frame_meta m = synack_frame_meta_plain(f, n);
+	return l->ops->send(l, f, &m, now);
 }
 static inline uint64_t synack_link_next_arrival(struct synack_link *l)
 {
@@ -63,7 +88,8 @@ typedef void (*synack_trace_fn)(void *ctx, const struct synack_trace_event *ev);
  * endpoint is delivered to the endpoint whose address is the frame's (IPv4 or IPv6) destination after
  * the sender's path delay: delay + uniform jitter in [0, jitter] + serialisation at the
  * bandwidth (frames on one path never overtake each other unless jitter reorders them). All
- * randomness comes from the network's seed. */
+ * randomness comes from the network's seed. Endpoints declare no capability: a NEEDED frame
+ * is completed when it is sent, and frames arrive SYNACK_CSUM_NONE. */
 struct synack_simnet;
 
 struct synack_sim_path {
@@ -99,7 +125,10 @@ int synack_simnet_inject(struct synack_simnet *net, const uint8_t *frame, size_t
 int synack_simnet_set_path(struct synack_link *endpoint, const struct synack_sim_path *path);
 
 /* ---- fault injection: a decorator for any link ----------------------------------------------
- * Applied to frames sent through the wrapped link. Probabilities are in [0, 1]. */
+ * Applied to frames sent through the wrapped link. Probabilities are in [0, 1]. The wrapped
+ * link's caps pass through and frames keep their metadata, except that a corrupted frame is
+ * checksummed first and goes on as SYNACK_CSUM_NONE (never NEEDED or VERIFIED), so the
+ * receiver can find the damage. */
 struct synack_fault_params {
 	double loss, dup, reorder, corrupt;
 	uint32_t reorder_delay_us; /* how long a reordered frame is held back: default 1000 */
@@ -130,7 +159,9 @@ int synack_fault_set_params(struct synack_link *l, const struct synack_fault_par
 
 /* ---- pcap capture: a decorator for any link ---------------------------------------------------
  * Every frame sent and received is written to a pcap file (LINKTYPE_RAW, microsecond
- * timestamps taken from now_us), readable by tcpdump and Wireshark. */
+ * timestamps taken from now_us), readable by tcpdump and Wireshark. The wrapped link's caps
+ * and every frame (metadata included) pass through unchanged; a frame whose checksum is left
+ * to offload (SYNACK_CSUM_NEEDED) is recorded with it completed, as the wire will carry it. */
 struct synack_pcap_writer;
 /* Errors: negative errno from fopen/fwrite. */
 int synack_pcap_open(struct synack_pcap_writer **out, const char *path);
@@ -141,6 +172,14 @@ int synack_pcap_close(struct synack_pcap_writer *w);
 int synack_pcap_wrap(struct synack_link *inner, struct synack_pcap_writer *w,
 		     struct synack_link **out);
 
+/* ---- a link pair: two endpoints joined by a Unix datagram socketpair ------------------------
+ * What one endpoint sends, the other receives (one frame per datagram, never reordered; lost
+ * with -EAGAIN when the peer's queue is full). Both have a real descriptor (`fd`), so two
+ * stacks driven by threads or processes meet on it without a TUN device or privileges.
+ * Errors: -ENOMEM, errors of socketpair. */
+int synack_pair_new(struct synack_link **a, struct synack_link **b);
+
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

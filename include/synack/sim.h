@@ -15,6 +15,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the library exports what this header declares */
 
 struct synack_sim;
 
@@ -59,6 +60,7 @@ struct synack_link *synack_sim_host_endpoint(struct synack_sim *sim, struct syna
 struct synack_link *synack_sim_host_fault(struct synack_sim *sim, struct synack_stack *host);
 uint64_t synack_sim_host_tx_errors(const struct synack_sim *sim, const struct synack_stack *host);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -19,6 +19,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the library exports what this header declares */
 
 /* RFC 9293 state names. */
 enum synack_tcp_state {
@@ -145,6 +146,7 @@ int synack_tcp_info(const struct synack_stack *s, int fd, struct synack_tcp_info
 typedef void (*synack_conn_visitor)(void *ctx, int fd, const struct synack_tcp_info *info);
 void synack_stack_foreach(const struct synack_stack *s, synack_conn_visitor visit, void *ctx);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -2,7 +2,8 @@
  *
  * A stack is a pure function of (frames in, `now`, API calls): it never sleeps, reads a clock,
  * draws random numbers from the OS or allocates except through the allocator it is given.
- * Frames leave through the `output` callback; the caller asks for the next deadline and calls
+ * Frames leave through the `output` callback, each with its metadata (frame.h), shaped for the
+ * link capabilities in cfg.caps; the caller asks for the next deadline and calls
  * synack_stack_poll() when it is reached.
  *
  * Time is always an absolute number of microseconds on the caller's clock (`now_us`). API
@@ -17,11 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "frame.h"
 #include "addr.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the library exports what this header declares */
 
 #define SYNACK_TIME_NEVER UINT64_MAX
 #define SYNACK_STACK_ADDRS_MAX 8
@@ -57,9 +60,16 @@ struct synack_config {
 
 	struct synack_allocator allocator; /* NULL alloc: a malloc-free build must supply one */
 
-	/* Frames out: one complete IPv4 packet per call. */
-	void (*output)(void *ctx, const uint8_t *frame, size_t len);
+	/* Frames out: one IP packet (IPv4 or IPv6) per call, meta->len bytes. meta->family is set, and
+	 * meta->csum is SYNACK_CSUM_NONE (every checksum complete) unless caps.tx_csum asked
+	 * for SYNACK_CSUM_NEEDED on TCP segments. frame and meta live until the call returns. */
+	void (*output)(void *ctx, const uint8_t *frame, const struct synack_frame_meta *meta);
 	void *output_ctx;
+	/* What the output side can take (frame.h). Zero: complete checksums, frames of at most
+	 * 65535 bytes. caps.mtu (when set) bounds every frame sent: the MSS announced is at
+	 * most mtu - 40, and it must leave room for the minimum MSS (mtu >= 104). Only mtu and
+	 * tx_csum change what the stack sends today; the segmentation fields are carried. */
+	struct synack_link_caps caps;
 	/* Trace events (optional). */
 	void (*trace)(void *ctx, const struct synack_trace_event *ev);
 	void *trace_ctx;
@@ -112,8 +122,18 @@ int synack_stack_create(struct synack_stack **out, const struct synack_config *c
 /* Frees everything, connections included, without sending anything. */
 void synack_stack_destroy(struct synack_stack *s);
 
-/* One IPv4 packet arrives at now_us. Malformed input is dropped and counted. */
+/* One IPv4 packet arrives at now_us, with no metadata: every checksum is verified. Malformed
+ * input is dropped and counted. */
 void synack_stack_input(struct synack_stack *s, const uint8_t *frame, size_t len, uint64_t now_us);
+/* The same for a frame with metadata from its link: meta->len bytes. A TCP segment marked
+ * SYNACK_CSUM_VERIFIED (the link checked it) or SYNACK_CSUM_NEEDED (a local sender left it to
+ * offload) is not checksummed again, as Linux trusts CHECKSUM_UNNECESSARY; SYNACK_CSUM_NONE
+ * is verified. The IPv4 header checksum is always verified; the packet's version field, not
+ * meta->family, decides how it is parsed. Returns 0 (the packet was taken: processed, or
+ * dropped and counted) or -EINVAL (NULL frame or meta, or a meta synack_frame_meta_check()
+ * rejects: nothing is done). */
+int synack_stack_input_frame(struct synack_stack *s, const uint8_t *frame,
+			     const struct synack_frame_meta *meta, uint64_t now_us);
 /* Advances the clock to now_us, fires due timers; returns the next deadline or SYNACK_TIME_NEVER. */
 uint64_t synack_stack_poll(struct synack_stack *s, uint64_t now_us);
 /* The earliest armed deadline, or SYNACK_TIME_NEVER. */
@@ -130,10 +150,12 @@ const char *synack_stack_name(const struct synack_stack *s);
 size_t synack_stack_live_bytes(const struct synack_stack *s);
 size_t synack_stack_live_allocs(const struct synack_stack *s);
 /* Changes tunables of a live stack (the sysctl of a running system): only the timing, retry,
- * keepalive, option and syncookie fields are taken; callbacks, addresses and sizes are ignored. */
+ * keepalive, option and syncookie fields are taken; callbacks, addresses, caps and sizes are
+ * ignored. */
 void synack_stack_set_tunables(struct synack_stack *s, const struct synack_config *cfg);
 void synack_stack_get_config(const struct synack_stack *s, struct synack_config *out);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -15,6 +15,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the library exports what this header declares */
 
 /* Why a packet was dropped. Each has a counter and a name ("ip_bad_csum", ...). */
 #define SYNACK_DROP_REASONS(X)                                                                 \
@@ -85,6 +86,7 @@ const char *synack_drop_reason_name(enum synack_drop_reason r);
 	X(IpOutRequests, "IpOutRequests")                                                      \
 	X(IpOutNoRoutes, "IpOutNoRoutes")                                                      \
 	X(IpReasmFails, "IpReasmFails")                                                        \
+	X(IpFragFails, "IpFragFails")                                                          \
 	X(IcmpInMsgs, "IcmpInMsgs")                                                            \
 	X(IcmpOutMsgs, "IcmpOutMsgs")                                                          \
 	X(IcmpInDestUnreachs, "IcmpInDestUnreachs")                                            \
@@ -188,6 +190,7 @@ struct synack_trace_event {
 	                                * connection began ("ESTABLISHED?") */
 };
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

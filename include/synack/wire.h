@@ -18,6 +18,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+#pragma GCC visibility push(default) /* the library exports what this header declares */
 
 #define SYNACK_IPPROTO_ICMP 1
 #define SYNACK_PROTO_TCP 6
@@ -129,6 +130,10 @@ uint16_t synack_csum_fold(uint32_t sum);
  * (RFC 8200 §8.1) otherwise; 0 when a received segment is valid. */
 uint16_t synack_tcp_csum(const struct synack_addr *src, const struct synack_addr *dst,
 			 const uint8_t *tcp, size_t len);
+/* The pseudo-header's sum alone for a TCP segment of len bytes, folded, not complemented: the
+ * checksum field of a segment whose checksum is left to offload (frame.h). */
+uint16_t synack_tcp_pseudo_csum(const struct synack_addr *src, const struct synack_addr *dst,
+				size_t len);
 
 /* Parses an IPv4 header. On success returns 0, fills *ip and sets *payload and *plen to the
  * transport bytes (total_len bounds them). Errors (negative synack_drop_reason):
@@ -180,6 +185,7 @@ int synack_ipv4_emit(uint8_t *out, size_t cap, const struct synack_ipv4 *ip, siz
 /* tcpdump's flag notation: "S", "S.", ".", "P.", "F.", "R", "R.", "FP.", ... (buf >= 12). */
 const char *synack_tcp_flags_str(uint8_t flags, char *buf, size_t cap);
 
+#pragma GCC visibility pop
 #ifdef __cplusplus
 }
 #endif

@@ -67,8 +67,8 @@ uint16_t synack_csum_fold(uint32_t sum)
  * RFC 8200 §8.1 for IPv6: source address, destination address, the 32-bit upper-layer packet
  * length, three zero bytes and the next header (6). Either sums to the same 16-bit words
  * apart from the addresses' width, so one function serves both. */
-uint16_t synack_tcp_csum(const struct synack_addr *src, const struct synack_addr *dst,
-			 const uint8_t *tcp, size_t len)
+static uint32_t tcp_pseudo_sum(const struct synack_addr *src, const struct synack_addr *dst,
+			       size_t len)
 {
 	uint32_t sum = 0;
 
@@ -83,5 +83,19 @@ uint16_t synack_tcp_csum(const struct synack_addr *src, const struct synack_addr
 		sum += (uint32_t)(len & 0xffffu);
 	}
 	sum += SYNACK_PROTO_TCP;
-	return synack_csum_fold(synack_csum_add(sum, tcp, len));
+	return sum;
+}
+
+uint16_t synack_tcp_csum(const struct synack_addr *src, const struct synack_addr *dst,
+			 const uint8_t *tcp, size_t len)
+{
+	return synack_csum_fold(synack_csum_add(tcp_pseudo_sum(src, dst, len), tcp, len));
+}
+
+/* The pseudo-header alone, folded and not complemented: what a sender that leaves the rest
+ * to checksum offload puts in the checksum field (frame.h, SYNACK_CSUM_NEEDED). */
+uint16_t synack_tcp_pseudo_csum(const struct synack_addr *src, const struct synack_addr *dst,
+				size_t len)
+{
+	return (uint16_t)~synack_csum_fold(tcp_pseudo_sum(src, dst, len));
 }

@@ -59,8 +59,8 @@ static void icmp_send(struct synack_stack *s, uint32_t src, uint32_t dst, const 
 	put16(m + 2, synack_csum_fold(synack_csum_add(0, m, len + qlen)));
 	stack_count(s, SYNACK_CTR_IcmpOutMsgs);
 	stack_count(s, SYNACK_CTR_IpOutRequests);
-	if (s->cfg.output)
-		s->cfg.output(s->cfg.output_ctx, f, total);
+	struct synack_frame_meta meta = {.len = (uint32_t)total, .family = SYNACK_AF_INET};
+	stack_output(s, f, &meta); /* ICMP's checksum is always complete */
 	stack_free(s, f, total);
 }
 
@@ -72,6 +72,12 @@ static void echo_reply(struct synack_stack *s, const struct synack_ipv4 *ip, con
 		hdr[i] = msg[i];
 	hdr[0] = SYNACK_ICMP_ECHO_REPLY;
 	hdr[1] = 0;
+	/* The reply is as long as the request; we do not fragment, so one that does not fit
+	 * the link is not sent (Linux would fragment it; counted as IpFragFails). */
+	if (SYNACK_IPV4_HDR_MIN + len > stack_frame_max(s)) {
+		stack_count(s, SYNACK_CTR_IpFragFails);
+		return;
+	}
 	icmp_send(s, ip->dst, ip->src, hdr, ICMP_HDR, msg + ICMP_HDR, len - ICMP_HDR);
 }
 
@@ -226,9 +232,11 @@ void synack_icmp_send_error(struct synack_stack *s, const struct synack_ipv4 *ip
 	}
 	if (!icmp_error_token(s))
 		return;
+	/* RFC 1812 §4.3.2.3: as much of the datagram as fits 576 bytes -- and the link. */
+	size_t max = stack_frame_max(s) < ICMP_ERROR_MAX ? stack_frame_max(s) : ICMP_ERROR_MAX;
 	size_t qlen = frame_len < ip->total_len ? frame_len : ip->total_len;
-	if (qlen > ICMP_ERROR_MAX - SYNACK_IPV4_HDR_MIN - ICMP_HDR)
-		qlen = ICMP_ERROR_MAX - SYNACK_IPV4_HDR_MIN - ICMP_HDR;
+	if (qlen > max - SYNACK_IPV4_HDR_MIN - ICMP_HDR)
+		qlen = max - SYNACK_IPV4_HDR_MIN - ICMP_HDR;
 	uint8_t hdr[ICMP_HDR] = {type, code, 0, 0, 0, 0, 0, 0};
 	icmp_send(s, ip->dst, ip->src, hdr, ICMP_HDR, frame, qlen);
 }

@@ -62,8 +62,8 @@ static void icmp6_send(struct synack_stack *s, const struct synack_addr *src,
 	int n = ip6_output(s, src, dst, SYNACK_IPPROTO_ICMPV6, f, tlen);
 	if (n > 0) {
 		stack_count(s, SYNACK_CTR_Icmp6OutMsgs);
-		if (s->cfg.output)
-			s->cfg.output(s->cfg.output_ctx, f, (size_t)n);
+		struct synack_frame_meta meta = {.len = (uint32_t)n, .family = SYNACK_AF_INET6};
+		stack_output(s, f, &meta); /* ICMPv6's checksum is always complete */
 	}
 	stack_free(s, f, total);
 }

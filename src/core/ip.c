@@ -21,14 +21,14 @@ static bool ip_src_bad(uint32_t src, uint32_t self)
 	       loopback;
 }
 
-void ip_input(struct synack_stack *s, const uint8_t *frame, size_t len)
+void ip_input(struct synack_stack *s, const uint8_t *frame, size_t len, bool csum_ok)
 {
 	struct synack_ipv4 ip;
 	const uint8_t *payload;
 	size_t plen;
 
 	if (len > 0 && frame[0] >> 4 == 6) {
-		ip6_input(s, frame, len);
+		ip6_input(s, frame, len, csum_ok);
 		return;
 	}
 	stack_count(s, SYNACK_CTR_IpInReceives);
@@ -57,7 +57,7 @@ void ip_input(struct synack_stack *s, const uint8_t *frame, size_t len)
 	switch (ip.proto) {
 	case SYNACK_PROTO_TCP:
 		stack_count(s, SYNACK_CTR_IpInDelivers);
-		tcp_input(s, &src, &dst, payload, plen, frame, len);
+		tcp_input(s, &src, &dst, payload, plen, frame, len, csum_ok);
 		return;
 	case SYNACK_IPPROTO_ICMP:
 		stack_count(s, SYNACK_CTR_IpInDelivers);

@@ -65,7 +65,7 @@ static bool ip6_addrs_ok(struct synack_stack *s, const struct synack_ipv6 *ip,
 	return false;
 }
 
-void ip6_input(struct synack_stack *s, const uint8_t *frame, size_t len)
+void ip6_input(struct synack_stack *s, const uint8_t *frame, size_t len, bool csum_ok)
 {
 	struct synack_ipv6 ip = {0};
 	const uint8_t *payload;
@@ -94,7 +94,7 @@ void ip6_input(struct synack_stack *s, const uint8_t *frame, size_t len)
 	switch (ip.proto) {
 	case SYNACK_PROTO_TCP:
 		stack_count(s, SYNACK_CTR_Ip6InDelivers);
-		tcp_input(s, &ip.src, &ip.dst, payload, plen, frame, end);
+		tcp_input(s, &ip.src, &ip.dst, payload, plen, frame, end, csum_ok);
 		return;
 	case SYNACK_IPPROTO_ICMPV6:
 		stack_count(s, SYNACK_CTR_Ip6InDelivers);

@@ -100,9 +100,22 @@ static int config_check(const struct synack_config *c)
 	if (c->port_lo == 0 || c->port_lo > c->port_hi || c->rto_min_ms == 0 ||
 	    c->rto_min_ms > c->rto_max_ms)
 		return -EINVAL;
+	/* A frame must hold the IPv4 and TCP headers and the smallest MSS we accept. */
+	if (c->caps.mtu != 0 && (c->caps.mtu < 40 + 64 || c->caps.mtu > SYNACK_FRAME_MAX))
+		return -EINVAL;
 	if (strnlen_core(c->congestion, sizeof c->congestion) == sizeof c->congestion)
 		return -EINVAL; /* not a string */
 	return 0;
+}
+
+/* The MSS we announce fits the link: at most mtu - 40, the largest segment we can take less
+ * the fixed IPv4 and TCP headers (RFC 9293 §3.7.1, RFC 6691), as Linux derives it from the
+ * device MTU. Options are paid for out of it (tcp_output.c) so no frame exceeds the MTU. */
+static uint16_t link_mss(const struct synack_config *c)
+{
+	if (c->caps.mtu && c->mss > c->caps.mtu - 40)
+		return (uint16_t)(c->caps.mtu - 40);
+	return c->mss;
 }
 
 /* The controller cfg names; "" is the default, NewReno. NULL when there is none by that name. */
@@ -125,6 +138,7 @@ int synack_stack_create(struct synack_stack **out, const struct synack_config *c
 		return -ENOMEM;
 	memset(s, 0, sizeof *s);
 	s->cfg = *cfg;
+	s->cfg.mss = link_mss(cfg);
 	s->cc = cc;
 	memcpy(s->cfg.congestion, cc->name, strlen(cc->name) + 1);
 	s->live_bytes = sizeof *s;
@@ -183,8 +197,20 @@ static void stack_advance(struct synack_stack *s, uint64_t now_us)
 void synack_stack_input(struct synack_stack *s, const uint8_t *frame, size_t len, uint64_t now_us)
 {
 	stack_advance(s, now_us);
-	ip_input(s, frame, len);
+	ip_input(s, frame, len, false);
 	stack_reap(s);
+}
+
+int synack_stack_input_frame(struct synack_stack *s, const uint8_t *frame,
+			     const struct synack_frame_meta *meta, uint64_t now_us)
+{
+	if (!frame || synack_frame_meta_check(meta) < 0)
+		return -EINVAL;
+	bool csum_ok = meta->csum == SYNACK_CSUM_VERIFIED || meta->csum == SYNACK_CSUM_NEEDED;
+	stack_advance(s, now_us);
+	ip_input(s, frame, meta->len, csum_ok);
+	stack_reap(s);
+	return 0;
 }
 
 uint64_t synack_stack_poll(struct synack_stack *s, uint64_t now_us)

@@ -91,8 +91,13 @@ void stack_trace_state(struct synack_stack *s, const struct synack_tuple *t,
 void stack_trace_timer(struct synack_stack *s, const struct synack_tuple *t,
 		       enum synack_timer_kind k);
 void stack_trace_error(struct synack_stack *s, const struct synack_tuple *t, int err);
+/* The largest frame the stack may send: caps.mtu, or SYNACK_FRAME_MAX when unset. */
+size_t stack_frame_max(const struct synack_stack *s);
+/* Hands a frame and its metadata to the output callback (every frame leaves here). */
+void stack_output(struct synack_stack *s, const uint8_t *frame,
+		  const struct synack_frame_meta *meta);
 /* Encodes seg from t->laddr to t->raddr, counts it, traces it and hands it to the output
- * callback. */
+ * callback: complete, or with its checksum left to the link when caps.tx_csum is set. */
 void stack_emit_tcp(struct synack_stack *s, const struct synack_tuple *t,
 		    const struct synack_tcp_seg *seg, bool retx);
 /* The end of every entry point: reports readiness changes through the wake callback (which
@@ -105,8 +110,8 @@ void stack_reap(struct synack_stack *s);
  * connection to that family. */
 const struct synack_addr *stack_source_addr(const struct synack_stack *s, int family);
 
-/* ip.c */
-void ip_input(struct synack_stack *s, const uint8_t *frame, size_t len);
+/* ip.c. csum_ok: the link vouched for the transport checksum (frame.h), TCP skips it. */
+void ip_input(struct synack_stack *s, const uint8_t *frame, size_t len, bool csum_ok);
 /* The bytes the IP header of a packet to dst takes in front of the transport bytes (20 for
  * IPv4, 40 for IPv6). */
 int ip_header_room(const struct synack_addr *dst);
@@ -117,9 +122,10 @@ int ip_header_room(const struct synack_addr *dst);
 int ip_output(struct synack_stack *s, const struct synack_addr *src, const struct synack_addr *dst,
 	      uint8_t proto, uint8_t *pkt, size_t tlen);
 
-/* ip6.c: IPv6 input (a frame whose version is 6) and output (ip_output for IPv6 addresses,
+/* ip6.c: IPv6 input (a frame whose version is 6; csum_ok: the link vouched for the transport
+ * checksum) and output (ip_output for IPv6 addresses,
  * pkt with 40 bytes of room; counts Ip6OutRequests). */
-void ip6_input(struct synack_stack *s, const uint8_t *frame, size_t len);
+void ip6_input(struct synack_stack *s, const uint8_t *frame, size_t len, bool csum_ok);
 int ip6_output(struct synack_stack *s, const struct synack_addr *src, const struct synack_addr *dst,
 	       uint8_t proto, uint8_t *pkt, size_t tlen);
 /* The flow label of a flow (RFC 6437): a keyed hash of the addresses, the protocol and the

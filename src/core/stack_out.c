@@ -1,6 +1,6 @@
 /* The helpers every file of the TCP engine calls on the way out: tracing (segment received,
  * state change, timer fired, error), drops (counted under their reason and traced) and the
- * one exit of every segment, stack_emit_tcp(). They depend on the stack object only, never
+ * one exit of every segment, stack_emit_tcp() (through stack_output(), every frame's). They depend on the stack object only, never
  * on the tcb, so they sit below the TCP files and stack.c's entry points above them. */
 #include <string.h>
 
@@ -83,6 +83,37 @@ void stack_trace_error(struct synack_stack *s, const struct synack_tuple *t, int
 	s->cfg.trace(s->cfg.trace_ctx, &ev);
 }
 
+size_t stack_frame_max(const struct synack_stack *s)
+{
+	return s->cfg.caps.mtu ? s->cfg.caps.mtu : SYNACK_FRAME_MAX;
+}
+
+void stack_output(struct synack_stack *s, const uint8_t *frame,
+		  const struct synack_frame_meta *meta)
+{
+	/* Every frame fits the link: the MSS (link_mss in stack.c) and the SACK blocks trimmed
+	 * to it (tcp_output.c) see to TCP, icmp.c to ICMP. */
+	SYNACK_ASSERT(meta->len <= stack_frame_max(s));
+	s->cfg.output(s->cfg.output_ctx, frame, meta);
+}
+
+/* Leaves the TCP checksum of the frame in s->tx to the link (caps.tx_csum): only the
+ * pseudo-header sum goes in the field, and the metadata says where to finish it. The IPv4
+ * header checksum stays complete: links offload only the transport's. */
+static void tx_csum_offload(struct synack_stack *s, const struct synack_tuple *t,
+			    struct synack_frame_meta *meta)
+{
+	size_t ihl = synack_addr_is_v4(&t->raddr) ? (size_t)(s->tx[0] & 0xF) * 4
+						    : SYNACK_IPV6_HDR_LEN;
+	size_t tcp_len = meta->len - ihl;
+	uint16_t pseudo = synack_tcp_pseudo_csum(&t->laddr, &t->raddr, tcp_len);
+	s->tx[ihl + 16] = (uint8_t)(pseudo >> 8);
+	s->tx[ihl + 17] = (uint8_t)pseudo;
+	meta->csum = SYNACK_CSUM_NEEDED;
+	meta->csum_start = (uint16_t)ihl;
+	meta->csum_offset = 16; /* RFC 9293 §3.1: Checksum is bytes 16-17 of the header */
+}
+
 void stack_emit_tcp(struct synack_stack *s, const struct synack_tuple *t,
 		    const struct synack_tcp_seg *seg, bool retx)
 {
@@ -116,5 +147,9 @@ void stack_emit_tcp(struct synack_stack *s, const struct synack_tuple *t,
 		ev.retx = retx;
 		s->cfg.trace(s->cfg.trace_ctx, &ev);
 	}
-	s->cfg.output(s->cfg.output_ctx, s->tx, (size_t)n);
+	/* The trace saw the segment as it will be on the wire; offload, if any, comes after. */
+	struct synack_frame_meta meta = {.len = (uint32_t)n, .family = (uint8_t)synack_addr_family(&t->raddr)};
+	if (s->cfg.caps.tx_csum)
+		tx_csum_offload(s, t, &meta);
+	stack_output(s, s->tx, &meta);
 }

@@ -649,11 +649,13 @@ static void no_socket(struct synack_stack *s, struct rx *rx)
 }
 
 void tcp_input(struct synack_stack *s, const struct synack_addr *src, const struct synack_addr *dst,
-	       const uint8_t *tcp, size_t tcp_len, const uint8_t *frame, size_t frame_len)
+	       const uint8_t *tcp, size_t tcp_len, const uint8_t *frame, size_t frame_len,
+	       bool csum_ok)
 {
 	struct synack_tcp_seg seg;
 	stack_count(s, SYNACK_CTR_InSegs);
-	int r = synack_tcp_parse(tcp, tcp_len, src, dst, true, &seg);
+	/* MUST-3 ("checked on every segment") by us, or by the link that said so. */
+	int r = synack_tcp_parse(tcp, tcp_len, src, dst, !csum_ok, &seg);
 	if (r < 0) {
 		stack_count(s, SYNACK_CTR_InErrs);
 		if (r == -SYNACK_DROP_TCP_BAD_CSUM)

@@ -5,10 +5,12 @@
 #include "core/tcb.h"
 
 /* A TCP segment carried by a valid IP packet from src to dst (dst is one of the stack's
- * addresses), called by ip.c; frame is the whole packet, for traces. TCP never sees the IP
+ * addresses), called by ip.c; csum_ok: the link vouched for the checksum (frame.h:
+ * VERIFIED or NEEDED), it is not verified again; frame is the whole packet, for traces. TCP never sees the IP
  * header, so another IP version only needs its own input in ip.c. */
 void tcp_input(struct synack_stack *s, const struct synack_addr *src, const struct synack_addr *dst,
-	       const uint8_t *tcp, size_t tcp_len, const uint8_t *frame, size_t frame_len);
+	       const uint8_t *tcp, size_t tcp_len, const uint8_t *frame, size_t frame_len,
+	       bool csum_ok);
 
 /* One arriving segment as the steps of RFC 9293 §3.10.7 see it. */
 struct rx {

@@ -194,6 +194,19 @@ void tcp_reply_reset(struct synack_stack *s, const struct synack_tuple *t,
 	stack_emit_tcp(s, t, &seg, false);
 }
 
+/* A data segment must fit the link (caps.mtu). The MSS leaves room for the timestamp option
+ * only, so the SACK blocks that would push a full segment past it are left off, last ones
+ * first -- the pure ACKs still carry them all. (Linux instead shortens the payload by the
+ * SACK blocks' size in tcp_current_mss.) */
+static void fit_sack_blocks(const struct synack_stack *s, struct synack_tcp_opts *o,
+			    uint32_t len)
+{
+	uint8_t buf[SYNACK_TCP_OPT_MAX];
+	size_t room = stack_frame_max(s) - SYNACK_IPV4_HDR_MIN - SYNACK_TCP_HDR_MIN;
+	while (o->sack_count > 0 && (size_t)synack_tcp_opts_emit(o, false, buf) + len > room)
+		o->sack_count--;
+}
+
 /* Sends the data at [seq, seq+len) of the send queue, with FIN when fin is set. */
 static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, uint32_t len,
 		      bool fin)
@@ -208,6 +221,7 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 	seg_init(c, &seg, seq, flags);
 	seg.win = window_field(c);
 	data_opts(s, c, &seg.opts);
+	fit_sack_blocks(s, &seg.opts, len);
 	const uint8_t *p = ring_span(&c->sndq, off, len);
 	if (!p && len) {
 		ring_peek(&c->sndq, off, s->scratch, len);

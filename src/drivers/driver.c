@@ -15,7 +15,8 @@ static int drain(struct synack_driver *d, uint64_t now)
 				break;
 			did = 1;
 		}
-		ssize_t n = synack_link_recv(d->link, d->buf, d->cap, now);
+		struct synack_frame_meta meta;
+		ssize_t n = synack_link_recv(d->link, d->buf, d->cap, &meta, now);
 		if (n == 0)
 			break;
 		if (n == -EMSGSIZE) {
@@ -24,7 +25,7 @@ static int drain(struct synack_driver *d, uint64_t now)
 		}
 		if (n < 0)
 			return (int)n;
-		synack_stack_input(d->stack, d->buf, (size_t)n, now);
+		(void)synack_stack_input_frame(d->stack, d->buf, &meta, now); /* meta from the link */
 		did = 1;
 	}
 	return did;

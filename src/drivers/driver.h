@@ -7,7 +7,8 @@
  * step at a given `now` is the same for all three and lives here:
  *
  *   1. drain the link into the stack: every frame the link has due by now goes to
- *      synack_stack_input() at now (a link with a descriptor is read until it has nothing);
+ *      synack_stack_input_frame() at now, with the metadata the link gave it (a link with a
+ *      descriptor is read until it has nothing);
  *   2. poll: the stack's timers due by now fire (synack_stack_poll()); a stack whose clock is
  *      behind is brought to now, so socket calls made after the step act at now;
  *   3. the next deadline: the earlier of the stack's next timer and the link's next arrival

@@ -1,5 +1,5 @@
-/* synack — the host event loop, see loop.h. */
-#include "drivers/loop.h"
+/* synack — the event loop, see include/synack/loop.h. */
+#include "synack/loop.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -51,10 +51,10 @@ uint64_t synack_monotonic_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static void on_output(void *ctx, const uint8_t *frame, size_t len)
+static void on_output(void *ctx, const uint8_t *frame, const struct synack_frame_meta *meta)
 {
 	struct synack_loop *l = ctx;
-	if (synack_link_send(l->link, frame, len, l->now) < 0)
+	if (synack_link_send(l->link, frame, meta, l->now) < 0)
 		l->tx_errors++;
 }
 
@@ -128,6 +128,7 @@ int synack_loop_new(struct synack_loop **out, struct synack_link *link,
 	struct synack_config c = *cfg;
 	c.output = on_output;
 	c.output_ctx = l;
+	c.caps = link->caps; /* the stack sends what the link can take */
 	c.wake = on_wake;
 	c.wake_ctx = l;
 	static const uint8_t zero[16];

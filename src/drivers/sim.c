@@ -6,11 +6,14 @@
  *
  *     stack --output--> [pcap] -> [fault] -> simnet endpoint ~~~> peer's endpoint -> peer stack
  *
+ * The stack is told the outermost link's capabilities (synack_config.caps), so it sends only
+ * what the chain can take.
+ *
  * The clock only jumps: synack_sim_step() finds the next event — the earliest of every host's
  * synack_driver_next() (its link's next arrival, its stack's next deadline) — moves the clock
  * there and processes everything due at that instant, host by host in the order they were
  * added, with the step every driver takes (drivers/driver.h): first the frames the host's
- * link has due (each handed to synack_stack_input), then the host's timers
+ * link has due (each handed to synack_stack_input_frame with its metadata), then the host's timers
  * (synack_stack_poll). Work caused at the same instant (a zero-delay reply, a frame released
  * by the fault decorator) is processed in further passes before the step returns. Nothing
  * depends on the wall clock or on addresses in memory, so a seed replays a run byte for byte.
@@ -97,10 +100,10 @@ void synack_sim_destroy(struct synack_sim *sim)
 }
 
 /* The stack's output callback: every frame leaves at the simulation's current time. */
-static void host_output(void *ctx, const uint8_t *frame, size_t len)
+static void host_output(void *ctx, const uint8_t *frame, const struct synack_frame_meta *meta)
 {
 	struct sim_host *h = ctx;
-	if (synack_link_send(h->link, frame, len, h->sim->now) < 0)
+	if (synack_link_send(h->link, frame, meta, h->sim->now) < 0)
 		h->tx_errors++;
 }
 
@@ -195,6 +198,7 @@ int synack_sim_add_host(struct synack_sim *sim, const struct synack_config *cfg,
 	struct synack_config c = *cfg;
 	c.output = host_output;
 	c.output_ctx = h;
+	c.caps = h->link->caps; /* the stack sends what the host's link can take */
 	derive_identity(sim, sim->n_hosts, &c);
 	err = synack_stack_new(&h->stack, &c); /* malloc-backed when cfg brings no allocator */
 	if (err) {

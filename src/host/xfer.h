@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "drivers/loop.h"
+#include "synack/loop.h"
 #include "synack/socket.h"
 
 struct synack_xfer;

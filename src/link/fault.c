@@ -22,6 +22,12 @@
  *
  * Every fault is reported to params.trace as a synack_trace_event carrying the frame as the
  * sender sent it and, when it parses, its TCP segment.
+ *
+ * Capabilities: the wrapped link's, passed through, and frames keep their metadata -- except
+ * a corrupted one. Corruption models the wire, which comes after the device has summed the
+ * frame: a SYNACK_CSUM_NEEDED frame has its checksum completed before the bits flip and goes
+ * on as SYNACK_CSUM_NONE, so the damage is there for the receiver to find (completed after
+ * the flips, the checksum would vouch for it; marked VERIFIED, nobody would look).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -37,7 +43,7 @@
 struct fault_held {
 	uint64_t at;    /* release time */
 	uint64_t order; /* hold number: frames held at the same time leave in order */
-	size_t len;
+	struct synack_frame_meta meta;
 	uint8_t data[];
 };
 
@@ -85,8 +91,10 @@ static void emit(struct fault_link *f, enum synack_trace_kind kind, const uint8_
 
 /* ---- the held queue ---------------------------------------------------------------------- */
 
-static int hold(struct fault_link *f, const uint8_t *frame, size_t len, uint64_t at)
+static int hold(struct fault_link *f, const uint8_t *frame, const struct synack_frame_meta *meta,
+		uint64_t at)
 {
+	size_t len = meta->len;
 	if (f->n_held == f->cap_held) {
 		size_t cap = f->cap_held ? f->cap_held * 2 : 16;
 		struct fault_held **h = realloc(f->held, cap * sizeof(*h));
@@ -100,7 +108,7 @@ static int hold(struct fault_link *f, const uint8_t *frame, size_t len, uint64_t
 		return -ENOMEM;
 	e->at = at;
 	e->order = f->order++;
-	e->len = len;
+	e->meta = *meta;
 	memcpy(e->data, frame, len);
 	/* Insert after every entry due no later: release times only grow with the clock, so
 	 * this is nearly always an append. */
@@ -120,7 +128,7 @@ static void release_due(struct fault_link *f, uint64_t now_us)
 	size_t n = 0;
 	while (n < f->n_held && f->held[n]->at <= now_us) {
 		struct fault_held *e = f->held[n++];
-		(void)synack_link_send(f->inner, e->data, e->len, e->at);
+		(void)synack_link_send(f->inner, e->data, &e->meta, e->at);
 		free(e);
 	}
 	if (n == 0)
@@ -148,9 +156,12 @@ static bool flip_clashes(const uint64_t *bits, size_t n, uint64_t b, bool raw)
 	return false;
 }
 
-/* Copies frame into scratch and flips 1..3 distinct random bits of it. */
-static const uint8_t *corrupt(struct fault_link *f, const uint8_t *frame, size_t len)
+/* Copies frame into scratch, completes its checksum if it was left to offload (*meta
+ * becomes SYNACK_CSUM_NONE), and flips 1..3 distinct random bits of it. */
+static const uint8_t *corrupt(struct fault_link *f, const uint8_t *frame,
+			      struct synack_frame_meta *meta)
 {
+	size_t len = meta->len;
 	if (len > f->scratch_cap) {
 		uint8_t *b = realloc(f->scratch, len);
 		if (!b)
@@ -159,6 +170,7 @@ static const uint8_t *corrupt(struct fault_link *f, const uint8_t *frame, size_t
 		f->scratch_cap = len;
 	}
 	memcpy(f->scratch, frame, len);
+	(void)synack_frame_csum_complete(f->scratch, meta); /* meta was checked: cannot fail */
 	uint64_t bits[3];
 	size_t nbits = 1 + (size_t)synack_rng_below(&f->rng, 3);
 	if (len < 2)
@@ -175,9 +187,14 @@ static const uint8_t *corrupt(struct fault_link *f, const uint8_t *frame, size_t
 
 /* ---- the link vtable ---------------------------------------------------------------------- */
 
-static int fault_send(struct synack_link *l, const uint8_t *frame, size_t len, uint64_t now_us)
+static int fault_send(struct synack_link *l, const uint8_t *frame,
+		      const struct synack_frame_meta *meta, uint64_t now_us)
 {
 	struct fault_link *f = (struct fault_link *)l;
+	if (synack_frame_meta_check(meta) < 0)
+		return -EINVAL;
+	size_t len = meta->len;
+	struct synack_frame_meta m = *meta; /* what goes on: the corrupted copy's differs */
 	release_due(f, now_us);
 	f->stats.frames++;
 	double u_loss = synack_rng_unit(&f->rng);
@@ -193,7 +210,7 @@ static int fault_send(struct synack_link *l, const uint8_t *frame, size_t len, u
 	}
 	const uint8_t *out = frame;
 	if (u_corrupt < f->p.corrupt && len > 0) {
-		out = corrupt(f, frame, len);
+		out = corrupt(f, frame, &m);
 		if (!out)
 			return -ENOMEM;
 		f->stats.corrupt++;
@@ -210,23 +227,24 @@ static int fault_send(struct synack_link *l, const uint8_t *frame, size_t len, u
 		f->stats.reorder++;
 		emit(f, SYNACK_TRACE_REORDER, frame, len, now_us);
 		for (int i = 0; i < copies; i++) {
-			int err = hold(f, out, len, now_us + d);
+			int err = hold(f, out, &m, now_us + d);
 			if (err)
 				return err;
 		}
 		return 0;
 	}
-	int rc = synack_link_send(f->inner, out, len, now_us);
+	int rc = synack_link_send(f->inner, out, &m, now_us);
 	if (copies == 2)
-		(void)synack_link_send(f->inner, out, len, now_us);
+		(void)synack_link_send(f->inner, out, &m, now_us);
 	return rc;
 }
 
-static ssize_t fault_recv(struct synack_link *l, uint8_t *buf, size_t cap, uint64_t now_us)
+static ssize_t fault_recv(struct synack_link *l, uint8_t *buf, size_t cap,
+			  struct synack_frame_meta *out, uint64_t now_us)
 {
 	struct fault_link *f = (struct fault_link *)l;
 	release_due(f, now_us);
-	return synack_link_recv(f->inner, buf, cap, now_us);
+	return synack_link_recv(f->inner, buf, cap, out, now_us);
 }
 
 static uint64_t fault_next_arrival(struct synack_link *l)
@@ -284,6 +302,7 @@ int synack_fault_wrap(struct synack_link *inner, const struct synack_fault_param
 		return -ENOMEM;
 	f->link.ops = &fault_ops;
 	f->link.fd = inner->fd;
+	f->link.caps = inner->caps; /* corruption keeps its promises: see the top of the file */
 	f->inner = inner;
 	f->p = *p;
 	synack_rng_seed(&f->rng, seed);

@@ -6,6 +6,11 @@
  *     IPv4 or IPv6 packet, no link-layer header);
  *   per packet, 16 bytes: ts_sec, ts_usec, incl_len, orig_len; then incl_len bytes.
  * Frames longer than the snaplen are cut to it (orig_len keeps the real length).
+ *
+ * The decorator passes the wrapped link's capabilities through and every frame on unchanged,
+ * metadata included. What it records is the packet as it is on the wire: a frame whose
+ * transport checksum is left to offload (SYNACK_CSUM_NEEDED) is recorded with the checksum
+ * completed, so tcpdump and Wireshark see no bad checksum that the device would have fixed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -98,21 +103,52 @@ struct pcap_link {
 	struct synack_link link; /* first: the vtable sees this */
 	struct synack_link *inner;
 	struct synack_pcap_writer *w;
+	uint8_t *scratch; /* a frame's copy with its checksum completed */
+	size_t scratch_cap;
 };
 
-static int pcap_send(struct synack_link *l, const uint8_t *frame, size_t len, uint64_t now_us)
+/* Records a frame as the wire carries it. Capture never blocks traffic: a failure to record
+ * is the writer's error (reported by close), not the link's. */
+static void capture(struct pcap_link *p, const uint8_t *frame,
+		    const struct synack_frame_meta *meta, uint64_t now_us)
 {
-	struct pcap_link *p = (struct pcap_link *)l;
-	(void)synack_pcap_write(p->w, frame, len, now_us); /* capture never blocks traffic */
-	return synack_link_send(p->inner, frame, len, now_us);
+	if (meta->csum != SYNACK_CSUM_NEEDED) {
+		(void)synack_pcap_write(p->w, frame, meta->len, now_us);
+		return;
+	}
+	if (meta->len > p->scratch_cap) {
+		uint8_t *b = realloc(p->scratch, meta->len);
+		if (!b)
+			return;
+		p->scratch = b;
+		p->scratch_cap = meta->len;
+	}
+	memcpy(p->scratch, frame, meta->len);
+	struct synack_frame_meta m = *meta;
+	if (synack_frame_csum_complete(p->scratch, &m) == 0)
+		(void)synack_pcap_write(p->w, p->scratch, m.len, now_us);
 }
 
-static ssize_t pcap_recv(struct synack_link *l, uint8_t *buf, size_t cap, uint64_t now_us)
+static int pcap_send(struct synack_link *l, const uint8_t *frame,
+		     const struct synack_frame_meta *meta, uint64_t now_us)
 {
 	struct pcap_link *p = (struct pcap_link *)l;
-	ssize_t n = synack_link_recv(p->inner, buf, cap, now_us);
-	if (n > 0)
-		(void)synack_pcap_write(p->w, buf, (size_t)n, now_us);
+	if (synack_frame_meta_check(meta) < 0)
+		return -EINVAL;
+	capture(p, frame, meta, now_us);
+	return synack_link_send(p->inner, frame, meta, now_us);
+}
+
+static ssize_t pcap_recv(struct synack_link *l, uint8_t *buf, size_t cap,
+			 struct synack_frame_meta *out, uint64_t now_us)
+{
+	struct pcap_link *p = (struct pcap_link *)l;
+	ssize_t n = synack_link_recv(p->inner, buf, cap, out, now_us);
+	if (n <= 0)
+		return n;
+	if (out->len != (size_t)n || synack_frame_meta_check(out) < 0)
+		*out = synack_frame_meta_plain(buf, (size_t)n); /* a link that broke its contract */
+	capture(p, buf, out, now_us);
 	return n;
 }
 
@@ -126,6 +162,7 @@ static void pcap_destroy(struct synack_link *l)
 	struct pcap_link *p = (struct pcap_link *)l;
 	synack_link_destroy(p->inner);
 	(void)synack_pcap_close(p->w);
+	free(p->scratch);
 	free(p);
 }
 
@@ -146,6 +183,7 @@ int synack_pcap_wrap(struct synack_link *inner, struct synack_pcap_writer *w,
 		return -ENOMEM;
 	p->link.ops = &pcap_ops;
 	p->link.fd = inner->fd;
+	p->link.caps = inner->caps;
 	p->inner = inner;
 	p->w = w;
 	*out = &p->link;

@@ -15,6 +15,10 @@
  *
  * A sender may have at most queue_limit frames in the network (sent and not yet received);
  * beyond that send() returns -EAGAIN, which a stack sees as a tail drop.
+ *
+ * Capabilities: none declared. A frame sent with SYNACK_CSUM_NEEDED has its checksum
+ * completed on the way in (the wire carries complete packets), and every frame comes out
+ * SYNACK_CSUM_NONE: the receiver verifies.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -141,10 +145,11 @@ static struct simnet_ep *route(const struct synack_simnet *net, const uint8_t *f
 	return owner(net, &dst);
 }
 
-/* Queues a copy of frame for dst at time at. */
+/* Queues a copy of frame (meta->len bytes) for dst at time at, its checksum completed. */
 static int enqueue(struct synack_simnet *net, struct simnet_ep *dst, struct simnet_ep *from,
-		   const uint8_t *frame, size_t len, uint64_t at)
+		   const uint8_t *frame, const struct synack_frame_meta *meta, uint64_t at)
 {
+	size_t len = meta->len;
 	struct simnet_frame *f = malloc(sizeof(*f) + len);
 	if (!f)
 		return -ENOMEM;
@@ -153,6 +158,8 @@ static int enqueue(struct synack_simnet *net, struct simnet_ep *dst, struct simn
 	f->from = from;
 	f->len = len;
 	memcpy(f->data, frame, len);
+	struct synack_frame_meta m = *meta;
+	(void)synack_frame_csum_complete(f->data, &m); /* meta was checked: cannot fail */
 	int err = heap_push(dst, f);
 	if (err) {
 		free(f);
@@ -174,12 +181,16 @@ static uint64_t serialisation_us(size_t len, uint64_t bps)
 
 /* ---- the link vtable ------------------------------------------------------------------------ */
 
-static int ep_send(struct synack_link *l, const uint8_t *frame, size_t len, uint64_t now_us)
+static int ep_send(struct synack_link *l, const uint8_t *frame,
+		   const struct synack_frame_meta *meta, uint64_t now_us)
 {
 	struct simnet_ep *ep = (struct simnet_ep *)l;
 	struct synack_simnet *net = ep->net;
 	if (!net)
 		return -ENETDOWN;
+	if (synack_frame_meta_check(meta) < 0)
+		return -EINVAL;
+	size_t len = meta->len;
 	if (len > SIMNET_MAX_FRAME)
 		return -EMSGSIZE;
 	uint32_t limit = ep->path.queue_limit ? ep->path.queue_limit : SIMNET_DEFAULT_QUEUE;
@@ -195,14 +206,15 @@ static int ep_send(struct synack_link *l, const uint8_t *frame, size_t len, uint
 	uint64_t jitter = ep->path.jitter_us ? synack_rng_below(&net->rng,
 								 (uint64_t)ep->path.jitter_us + 1)
 					      : 0;
-	int err = enqueue(net, dst, ep, frame, len, tx_end + ep->path.delay_us + jitter);
+	int err = enqueue(net, dst, ep, frame, meta, tx_end + ep->path.delay_us + jitter);
 	if (err)
 		return err;
 	ep->busy_until = tx_end;
 	return 0;
 }
 
-static ssize_t ep_recv(struct synack_link *l, uint8_t *buf, size_t cap, uint64_t now_us)
+static ssize_t ep_recv(struct synack_link *l, uint8_t *buf, size_t cap,
+		       struct synack_frame_meta *out, uint64_t now_us)
 {
 	struct simnet_ep *ep = (struct simnet_ep *)l;
 	if (ep->heap_len == 0 || ep->heap[0]->at > now_us)
@@ -211,8 +223,10 @@ static ssize_t ep_recv(struct synack_link *l, uint8_t *buf, size_t cap, uint64_t
 	ssize_t n = (ssize_t)f->len;
 	if (f->len > cap)
 		n = -EMSGSIZE;
-	else
+	else {
 		memcpy(buf, f->data, f->len);
+		*out = synack_frame_meta_plain(buf, f->len);
+	}
 	frame_free(f);
 	return n;
 }
@@ -322,6 +336,7 @@ int synack_simnet_attach_addrs(struct synack_simnet *net, const struct synack_ad
 		return -ENOMEM;
 	ep->link.ops = &simnet_ops;
 	ep->link.fd = -1;
+	ep->link.caps = (struct synack_link_caps){0}; /* no offload (see the top of the file) */
 	ep->net = net;
 	memcpy(ep->addrs, addrs, n * sizeof(*addrs));
 	ep->n_addrs = n;
@@ -358,7 +373,8 @@ int synack_simnet_inject(struct synack_simnet *net, const uint8_t *frame, size_t
 		net->unroutable++;
 		return -EHOSTUNREACH;
 	}
-	return enqueue(net, dst, NULL, frame, len, now_us);
+	struct synack_frame_meta m = synack_frame_meta_plain(frame, len);
+	return enqueue(net, dst, NULL, frame, &m, now_us);
 }
 
 int synack_simnet_set_path(struct synack_link *l, const struct synack_sim_path *path)

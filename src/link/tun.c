@@ -4,8 +4,12 @@
  * returns 0 to take every packet that is waiting per wake-up. The device is configured with
  * ioctl() rather than netlink or `ip`: it is four calls, needs no external program, and works
  * in any network namespace the process is in.
+ *
+ * Capabilities: none declared (IFF_VNET_HDR would bring the kernel's checksum and segmentation
+ * offloads; not used yet). A SYNACK_CSUM_NEEDED frame is completed in a copy before the
+ * write, and what is read comes out SYNACK_CSUM_NONE.
  */
-#include "link/tun.h"
+#include "synack/tun.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,11 +27,40 @@
 struct tun_link {
 	struct synack_link link; /* first: the vtable's view */
 	struct synack_tun_info info;
+	uint8_t *scratch; /* a frame's copy with its checksum completed */
+	size_t scratch_cap;
 };
 
-static int tun_send(struct synack_link *l, const uint8_t *frame, size_t len, uint64_t now_us)
+/* The bytes to write for frame: itself, or a completed copy when its checksum was left to
+ * offload. NULL when memory ran out. */
+static const uint8_t *wire_bytes(struct tun_link *t, const uint8_t *frame,
+				 const struct synack_frame_meta *meta)
+{
+	if (meta->csum != SYNACK_CSUM_NEEDED)
+		return frame;
+	if (meta->len > t->scratch_cap) {
+		uint8_t *b = realloc(t->scratch, meta->len);
+		if (!b)
+			return NULL;
+		t->scratch = b;
+		t->scratch_cap = meta->len;
+	}
+	memcpy(t->scratch, frame, meta->len);
+	struct synack_frame_meta m = *meta;
+	(void)synack_frame_csum_complete(t->scratch, &m); /* meta was checked: cannot fail */
+	return t->scratch;
+}
+
+static int tun_send(struct synack_link *l, const uint8_t *frame,
+		    const struct synack_frame_meta *meta, uint64_t now_us)
 {
 	(void)now_us;
+	if (synack_frame_meta_check(meta) < 0)
+		return -EINVAL;
+	size_t len = meta->len;
+	frame = wire_bytes((struct tun_link *)l, frame, meta);
+	if (!frame)
+		return -ENOMEM;
 	for (;;) {
 		ssize_t n = write(l->fd, frame, len);
 		if (n >= 0)
@@ -40,11 +73,14 @@ static int tun_send(struct synack_link *l, const uint8_t *frame, size_t len, uin
 	}
 }
 
-static ssize_t tun_recv(struct synack_link *l, uint8_t *buf, size_t cap, uint64_t now_us)
+static ssize_t tun_recv(struct synack_link *l, uint8_t *buf, size_t cap,
+			struct synack_frame_meta *out, uint64_t now_us)
 {
 	(void)now_us;
 	for (;;) {
 		ssize_t n = read(l->fd, buf, cap);
+		if (n > 0)
+			*out = synack_frame_meta_plain(buf, (size_t)n);
 		if (n >= 0)
 			return n;
 		if (errno == EINTR)
@@ -66,6 +102,7 @@ static void tun_destroy(struct synack_link *l)
 	/* Closing the last descriptor of a device that is not persistent removes it. */
 	if (l->fd >= 0)
 		close(l->fd);
+	free(((struct tun_link *)l)->scratch);
 	free(l);
 }
 
@@ -149,6 +186,7 @@ int synack_tun_open(const char *name, uint32_t addr, unsigned prefix, struct syn
 	if (!t)
 		return -ENOMEM;
 	t->link.ops = &tun_ops;
+	t->link.caps = (struct synack_link_caps){0}; /* no offload (see the top of the file) */
 	t->info.created = if_nametoindex(name) == 0;
 	t->link.fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (t->link.fd < 0) {

@@ -107,7 +107,7 @@ Test(addrs, config_with_too_many_addresses_is_einval)
 	struct synack_config c;
 	st_config(&c);
 	c.naddrs = SYNACK_STACK_ADDRS_MAX + 1;
-	c.output = (void (*)(void *, const uint8_t *, size_t))1;
+	c.output = (void (*)(void *, const uint8_t *, const struct synack_frame_meta *))1;
 	struct synack_stack *s = NULL;
 	cr_assert_eq(synack_stack_new(&s, &c), -EINVAL);
 	cr_assert_null(s);

@@ -137,7 +137,7 @@ Test(cc, newreno_rto_one_segment_and_half_the_flight)
 
 /* ---- the stack default ---- */
 
-static void out_nop(void *ctx, const uint8_t *f, size_t n) {}
+static void out_nop(void *ctx, const uint8_t *f, const struct synack_frame_meta *m) {}
 
 Test(cc, stack_default_is_reno)
 {

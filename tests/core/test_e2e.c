@@ -80,8 +80,9 @@ static void enqueue(struct world *w, const uint8_t *f, size_t len, int to, uint6
 	p->to = to;
 }
 
-static void out(void *ctx, const uint8_t *f, size_t len)
+static void out(void *ctx, const uint8_t *f, const struct synack_frame_meta *meta)
 {
+	size_t len = meta->len;
 	struct side *sd = ctx;
 	struct world *w = sd->w;
 	w->sent++;

@@ -21,9 +21,14 @@ struct cap {
 	int n;
 };
 
-static void cap_out(void *ctx, const uint8_t *frame, size_t len)
+static void cap_out(void *ctx, const uint8_t *frame, const struct synack_frame_meta *meta)
 {
+	size_t len = meta->len;
 	struct cap *c = ctx;
+	/* Every ICMP frame out: its length and family said, its checksum complete. */
+	cr_assert_eq(len, (size_t)(frame[2] << 8 | frame[3]));
+	cr_assert_eq(meta->family, SYNACK_AF_INET);
+	cr_assert_eq(meta->csum, SYNACK_CSUM_NONE);
 	if (c->n < 16 && len <= sizeof c->f[0]) {
 		memcpy(c->f[c->n], frame, len);
 		c->len[c->n] = len;

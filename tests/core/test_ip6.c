@@ -531,3 +531,24 @@ Test(ip6, an_error_quoting_someone_elses_packet_is_dropped)
 	cr_assert_eq(st_drops(&t, SYNACK_DROP_ICMP_MALFORMED), 1);
 	st_fini(&t);
 }
+
+/* Checksum offload over IPv6: the segment leaves with the pseudo-header sum and the offsets of
+ * a 40-byte header; completing it as a device would gives a segment that verifies. */
+Test(ip6, checksum_offload_points_past_the_ipv6_header)
+{
+	struct synack_config cfg;
+	st_config(&cfg);
+	cfg.caps.tx_csum = 1;
+	cr_assert_eq(synack_config_add_addr(&cfg, synack_addr_v6(ST_V6_LOCAL), 64), 0);
+	struct segtest t;
+	st_init(&t, &cfg);
+	t.local = synack_addr_v6(ST_V6_LOCAL);
+	t.peer = synack_addr_v6(ST_V6_PEER);
+	struct st_seg syn;
+	st_start_connect(&t, &syn); /* st_next completes the sum and verifies it */
+	const struct st_frame *f = &t.frames[0];
+	cr_assert_eq(f->meta.csum, SYNACK_CSUM_NEEDED);
+	cr_assert_eq(f->meta.csum_start, 40);
+	cr_assert_eq(f->meta.family, SYNACK_AF_INET6);
+	st_fini(&t);
+}

@@ -49,7 +49,7 @@ Test(stack, new_without_allocator_uses_malloc)
 {
 	struct synack_config c;
 	st_config(&c);
-	c.output = (void (*)(void *, const uint8_t *, size_t))1;
+	c.output = (void (*)(void *, const uint8_t *, const struct synack_frame_meta *))1;
 	struct synack_stack *s;
 	cr_assert_eq(synack_stack_new(&s, &c), 0);
 	cr_assert_gt(synack_stack_live_allocs(s), 0);

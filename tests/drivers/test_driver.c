@@ -17,6 +17,7 @@ struct fake_link {
 		uint8_t b[128];
 		size_t len;
 		uint64_t at;
+		uint8_t csum; /* the checksum state the link reports (frame.h) */
 	} q[8];
 	size_t n, head;
 	int fail;     /* recv returns this when set */
@@ -24,7 +25,8 @@ struct fake_link {
 	unsigned recvs;
 };
 
-static ssize_t fake_recv(struct synack_link *l, uint8_t *buf, size_t cap, uint64_t now)
+static ssize_t fake_recv(struct synack_link *l, uint8_t *buf, size_t cap,
+			 struct synack_frame_meta *out, uint64_t now)
 {
 	struct fake_link *f = (struct fake_link *)l;
 	f->recvs++;
@@ -42,6 +44,8 @@ static ssize_t fake_recv(struct synack_link *l, uint8_t *buf, size_t cap, uint64
 		return -EMSGSIZE;
 	}
 	memcpy(buf, f->q[f->head++].b, len);
+	*out = synack_frame_meta_plain(buf, len);
+	out->csum = f->q[f->head - 1].csum;
 	return (ssize_t)len;
 }
 
@@ -53,7 +57,11 @@ static uint64_t fake_next(struct synack_link *l)
 	return f->q[f->head].at;
 }
 
-static int fake_send(struct synack_link *l, const uint8_t *b, size_t n, uint64_t now) { return 0; }
+static int fake_send(struct synack_link *l, const uint8_t *b, const struct synack_frame_meta *m,
+		     uint64_t now)
+{
+	return 0;
+}
 static void fake_destroy(struct synack_link *l) {}
 
 static const struct synack_link_ops fake_ops = {fake_send, fake_recv, fake_next, fake_destroy};
@@ -227,4 +235,18 @@ Test(driver, a_due_frame_held_back_still_counts_as_work)
 	cr_assert_eq(synack_driver_step(&d, 10), 1);
 	st_expect(&t, F_R | F_A, 0, 101, NULL);
 	cr_assert_eq(synack_driver_step(&d, 10), 0);
+}
+
+Test(driver, hands_the_links_metadata_to_the_stack)
+{
+	struct synack_driver d = driver();
+	queue_syn(100, 10, 0);
+	queue_syn(200, 10, 0);
+	fl.q[0].b[37] ^= 0x5a; /* both TCP checksums spoiled */
+	fl.q[1].b[37] ^= 0x5a;
+	fl.q[1].csum = SYNACK_CSUM_VERIFIED; /* the second one vouched for by the link */
+	cr_assert_eq(synack_driver_step(&d, 10), 1);
+	cr_assert_eq(st_drops(&t, SYNACK_DROP_TCP_BAD_CSUM), 1, "the first one is checked");
+	st_expect(&t, F_R | F_A, 0, 201, NULL);
+	st_expect_none(&t);
 }

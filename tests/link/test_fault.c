@@ -30,12 +30,16 @@ struct rec_link {
 	struct rec *r;
 	int destroyed;
 	uint8_t last[64]; /* the last frame's first 64 bytes */
+	struct synack_frame_meta last_meta; /* and its metadata */
 	void (*check)(const uint8_t *f, size_t len); /* called with every frame, when set */
 };
 
-static int rec_send(struct synack_link *l, const uint8_t *f, size_t len, uint64_t now)
+static int rec_send(struct synack_link *l, const uint8_t *f, const struct synack_frame_meta *meta,
+		    uint64_t now)
 {
 	struct rec_link *rl = (struct rec_link *)l;
+	size_t len = meta->len;
+	rl->last_meta = *meta;
 	if (rl->n == rl->cap) {
 		rl->cap = rl->cap ? rl->cap * 2 : 1024;
 		rl->r = realloc(rl->r, rl->cap * sizeof(*rl->r));
@@ -53,7 +57,8 @@ static int rec_send(struct synack_link *l, const uint8_t *f, size_t len, uint64_
 			r->flipped += __builtin_popcount(f[i] ^ rl->tmpl[i]);
 	return 0;
 }
-static ssize_t rec_recv(struct synack_link *l, uint8_t *b, size_t cap, uint64_t now)
+static ssize_t rec_recv(struct synack_link *l, uint8_t *b, size_t cap, struct synack_frame_meta *out,
+			uint64_t now)
 {
 	return 0;
 }
@@ -114,7 +119,7 @@ static struct synack_link *run(struct synack_fault_params *p, struct sink *s, ui
 	uint8_t frame[64];
 	for (uint32_t i = 0; i < N; i++) {
 		mkframe(frame, sizeof(frame), ADDR(10, 0, 0, 1), ADDR(10, 0, 0, 2), i);
-		cr_assert_eq(synack_link_send(f, frame, sizeof(frame), (uint64_t)i * 10), 0);
+		cr_assert_eq(synack_link_send_plain(f, frame, sizeof(frame), (uint64_t)i * 10), 0);
 	}
 	return f;
 }
@@ -173,7 +178,7 @@ Test(fault, corruption_rate_matches_and_flips_one_to_three_bits, .init = inner_i
 	mkframe(frame, sizeof(frame), ADDR(10, 0, 0, 1), ADDR(10, 0, 0, 2), 0);
 	inner.tmpl = frame;
 	for (uint32_t i = 0; i < N; i++)
-		cr_assert_eq(synack_link_send(f, frame, sizeof(frame), i), 0);
+		cr_assert_eq(synack_link_send_plain(f, frame, sizeof(frame), i), 0);
 	cr_assert_eq(inner.n, N);
 	uint64_t by_bits[4] = {0};
 	for (size_t i = 0; i < inner.n; i++) {
@@ -201,7 +206,7 @@ Test(fault, corruption_hits_every_part_of_the_frame, .init = inner_init)
 	mkframe(frame, sizeof(frame), ADDR(10, 0, 0, 1), ADDR(10, 0, 0, 2), 0);
 	memcpy(before, frame, sizeof(frame));
 	for (int i = 0; i < 5000; i++) {
-		cr_assert_eq(synack_link_send(f, frame, sizeof(frame), (uint64_t)i), 0);
+		cr_assert_eq(synack_link_send_plain(f, frame, sizeof(frame), (uint64_t)i), 0);
 		cr_assert_arr_eq(frame, before, sizeof(frame), "the caller's frame is untouched");
 		int flipped = 0;
 		unsigned lanes = 0;
@@ -237,7 +242,7 @@ Test(fault, reordering_holds_frames_back_and_they_are_overtaken, .init = inner_i
 		  "frames held during the last 1000 us are still due: next %llu",
 		  (unsigned long long)next);
 	uint8_t buf[8];
-	cr_assert_eq(synack_link_recv(f, buf, sizeof(buf), SYNACK_TIME_NEVER - 1), 0);
+	cr_assert_eq(synack_link_recv(f, buf, sizeof(buf), NULL, SYNACK_TIME_NEVER - 1), 0);
 	cr_assert_eq(synack_link_next_arrival(f), SYNACK_TIME_NEVER, "all released");
 	cr_assert_eq(inner.n, N, "nothing lost");
 	size_t late = 0;
@@ -269,15 +274,15 @@ Test(fault, held_frames_drive_next_arrival_and_reach_the_simnet)
 	cr_assert_eq(synack_fault_wrap(a, &p, 1, &fa), 0);
 	uint8_t f1[40], buf[64];
 	mkframe(f1, sizeof(f1), ADDR(10, 0, 0, 1), ADDR(10, 0, 0, 2), 1);
-	cr_assert_eq(synack_link_send(fa, f1, sizeof(f1), 1000), 0);
+	cr_assert_eq(synack_link_send_plain(fa, f1, sizeof(f1), 1000), 0);
 	cr_assert_eq(synack_link_next_arrival(fa), 1500, "the held frame wakes the sender's link");
 	cr_assert_eq(synack_link_next_arrival(b), SYNACK_TIME_NEVER, "not on the wire yet");
-	cr_assert_eq(synack_link_recv(fa, buf, sizeof(buf), 1499), 0);
+	cr_assert_eq(synack_link_recv(fa, buf, sizeof(buf), NULL, 1499), 0);
 	cr_assert_eq(synack_link_next_arrival(b), SYNACK_TIME_NEVER);
-	cr_assert_eq(synack_link_recv(fa, buf, sizeof(buf), 1500), 0, "nothing for A itself");
+	cr_assert_eq(synack_link_recv(fa, buf, sizeof(buf), NULL, 1500), 0, "nothing for A itself");
 	cr_assert_eq(synack_link_next_arrival(fa), SYNACK_TIME_NEVER);
 	cr_assert_eq(synack_link_next_arrival(b), 1600, "released at 1500, plus the path delay");
-	cr_assert_eq(synack_link_recv(b, buf, sizeof(buf), 1600), 40);
+	cr_assert_eq(synack_link_recv(b, buf, sizeof(buf), NULL, 1600), 40);
 	cr_assert_arr_eq(buf, f1, sizeof(f1));
 	synack_link_destroy(fa);
 	synack_link_destroy(b);
@@ -291,7 +296,7 @@ Test(fault, reorder_default_delay_is_1000us, .init = inner_init)
 	cr_assert_eq(synack_fault_wrap(&inner.link, &p, 1, &f), 0);
 	uint8_t fr[40];
 	mkframe(fr, sizeof(fr), ADDR(10, 0, 0, 1), ADDR(10, 0, 0, 2), 1);
-	cr_assert_eq(synack_link_send(f, fr, sizeof(fr), 7), 0);
+	cr_assert_eq(synack_link_send_plain(f, fr, sizeof(fr), 7), 0);
 	cr_assert_eq(synack_link_next_arrival(f), 1007);
 	synack_link_destroy(f);
 }
@@ -351,7 +356,7 @@ Test(fault, trace_events_carry_host_time_frame_and_segment, .init = inner_init)
 	int len = synack_tcp_emit(fr, sizeof(fr), ST_V4(ADDR(10, 0, 0, 2)),
 				  ST_V4(ADDR(10, 0, 0, 1)), 1, &seg);
 	cr_assert_gt(len, 0);
-	cr_assert_eq(synack_link_send(f, fr, (size_t)len, 4242), 0);
+	cr_assert_eq(synack_link_send_plain(f, fr, (size_t)len, 4242), 0);
 	cr_assert_eq(s.n[SYNACK_TRACE_LOST], 1);
 	cr_assert_eq(s.last.kind, SYNACK_TRACE_LOST);
 	cr_assert_eq(s.last.t_us, 4242);
@@ -372,7 +377,7 @@ Test(fault, trace_events_carry_host_time_frame_and_segment, .init = inner_init)
 
 	/* A frame that is not TCP still produces an event, without a segment. */
 	mkframe(fr, 40, ADDR(10, 0, 0, 2), ADDR(10, 0, 0, 1), 3);
-	cr_assert_eq(synack_link_send(f, fr, 40, 5000), 0);
+	cr_assert_eq(synack_link_send_plain(f, fr, 40, 5000), 0);
 	cr_assert_eq(s.n[SYNACK_TRACE_LOST], 2);
 	cr_assert_not(s.last_had_seg);
 	cr_assert_not(s.last.has_conn);
@@ -437,7 +442,7 @@ Test(fault, bad_parameters_are_einval, .init = inner_init)
 	uint8_t fr[40];
 	mkframe(fr, sizeof(fr), 1, ADDR(10, 0, 0, 2), 1);
 	for (int i = 0; i < 100; i++)
-		cr_assert_eq(synack_link_send(f, fr, sizeof(fr), 0), 0);
+		cr_assert_eq(synack_link_send_plain(f, fr, sizeof(fr), 0), 0);
 	cr_assert_eq(inner.n, 0, "loss 1.0 loses everything");
 	synack_link_destroy(f);
 }
@@ -475,7 +480,7 @@ static void corrupt_many(bool raw, uint64_t seed)
 				  ST_V4(ADDR(10, 0, 0, 2)), 7, &seg);
 	cr_assert_gt(len, 0);
 	for (int i = 0; i < N; i++)
-		cr_assert_eq(synack_link_send(f, fr, (size_t)len, (uint64_t)i), 0);
+		cr_assert_eq(synack_link_send_plain(f, fr, (size_t)len, (uint64_t)i), 0);
 	synack_link_destroy(f);
 	cr_assert_eq(csum_frames, N);
 }

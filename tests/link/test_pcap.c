@@ -136,12 +136,12 @@ static void capture_a_conversation(void)
 	uint8_t out[80], back[90], buf[128];
 	mkframe(out, sizeof(out), ADDR(10, 0, 0, 1), ADDR(10, 0, 0, 2), 1);
 	mkframe(back, sizeof(back), ADDR(10, 0, 0, 2), ADDR(10, 0, 0, 1), 2);
-	cr_assert_eq(synack_link_send(cap, out, sizeof(out), 1000), 0);
-	cr_assert_eq(synack_link_recv(b, buf, sizeof(buf), 3500), 80);
-	cr_assert_eq(synack_link_send(b, back, sizeof(back), 3500), 0);
+	cr_assert_eq(synack_link_send_plain(cap, out, sizeof(out), 1000), 0);
+	cr_assert_eq(synack_link_recv(b, buf, sizeof(buf), NULL, 3500), 80);
+	cr_assert_eq(synack_link_send_plain(b, back, sizeof(back), 3500), 0);
 	cr_assert_eq(synack_link_next_arrival(cap), 6000);
-	cr_assert_eq(synack_link_recv(cap, buf, sizeof(buf), 5999), 0);
-	cr_assert_eq(synack_link_recv(cap, buf, sizeof(buf), 6000), 90);
+	cr_assert_eq(synack_link_recv(cap, buf, sizeof(buf), NULL, 5999), 0);
+	cr_assert_eq(synack_link_recv(cap, buf, sizeof(buf), NULL, 6000), 90);
 	synack_link_destroy(cap); /* closes the file */
 	synack_link_destroy(b);
 	synack_simnet_destroy(net);

@@ -38,7 +38,7 @@ static int send_tag(struct synack_link *l, uint32_t src, uint32_t dst, size_t le
 {
 	uint8_t f[2048];
 	mkframe(f, len, src, dst, tag);
-	return synack_link_send(l, f, len, now);
+	return synack_link_send_plain(l, f, len, now);
 }
 
 Test(simnet, delay_is_exact_and_frame_byte_exact, .fini = teardown)
@@ -47,14 +47,14 @@ Test(simnet, delay_is_exact_and_frame_byte_exact, .fini = teardown)
 	attach3(1, &p, NULL);
 	uint8_t f[100], got[200];
 	mkframe(f, sizeof(f), A, B, 7);
-	cr_assert_eq(synack_link_send(la, f, sizeof(f), 100), 0);
+	cr_assert_eq(synack_link_send_plain(la, f, sizeof(f), 100), 0);
 	cr_assert_eq(synack_link_next_arrival(lb), 5100);
 	cr_assert_eq(synack_link_next_arrival(la), SYNACK_TIME_NEVER, "nothing for the sender");
 	cr_assert_eq(synack_simnet_next_arrival(net), 5100);
-	cr_assert_eq(synack_link_recv(lb, got, sizeof(got), 5099), 0, "not due yet");
-	cr_assert_eq(synack_link_recv(lb, got, sizeof(got), 5100), 100);
+	cr_assert_eq(synack_link_recv(lb, got, sizeof(got), NULL, 5099), 0, "not due yet");
+	cr_assert_eq(synack_link_recv(lb, got, sizeof(got), NULL, 5100), 100);
 	cr_assert_arr_eq(got, f, sizeof(f));
-	cr_assert_eq(synack_link_recv(lb, got, sizeof(got), 9999), 0);
+	cr_assert_eq(synack_link_recv(lb, got, sizeof(got), NULL, 9999), 0);
 	cr_assert_eq(synack_link_next_arrival(lb), SYNACK_TIME_NEVER);
 	cr_assert_eq(synack_simnet_next_arrival(net), SYNACK_TIME_NEVER);
 }
@@ -70,7 +70,7 @@ Test(simnet, jitter_stays_within_bounds_and_covers_them, .fini = teardown)
 	uint8_t buf[64];
 	for (int i = 0; i < n; i++) {
 		uint64_t t = synack_link_next_arrival(lb);
-		cr_assert_eq(synack_link_recv(lb, buf, sizeof(buf), t), 40);
+		cr_assert_eq(synack_link_recv(lb, buf, sizeof(buf), NULL, t), 40);
 		lo = t < lo ? t : lo;
 		hi = t > hi ? t : hi;
 		sum += t;
@@ -94,7 +94,7 @@ Test(simnet, bandwidth_serialises_frames_one_after_another, .fini = teardown)
 	uint8_t buf[300];
 	for (uint32_t i = 0; i < 4; i++) {
 		cr_assert_eq(synack_link_next_arrival(lb), want[i], "frame %u", i);
-		cr_assert_gt(synack_link_recv(lb, buf, sizeof(buf), want[i]), 0);
+		cr_assert_gt(synack_link_recv(lb, buf, sizeof(buf), NULL, want[i]), 0);
 		cr_assert_eq(frame_tag(buf), i);
 	}
 }
@@ -120,7 +120,7 @@ Test(simnet, ties_leave_in_send_order, .fini = teardown)
 		cr_assert_eq(send_tag(i % 2 ? lb : la, i % 2 ? B : A, C, 30, i, 100), 0);
 	uint8_t buf[64];
 	for (uint32_t i = 0; i < 10; i++) {
-		cr_assert_eq(synack_link_recv(lc, buf, sizeof(buf), 110), 30);
+		cr_assert_eq(synack_link_recv(lc, buf, sizeof(buf), NULL, 110), 30);
 		cr_assert_eq(frame_tag(buf), i, "tie broken by send order");
 	}
 }
@@ -140,7 +140,7 @@ static uint64_t delivery_log_hash(uint64_t seed)
 		uint64_t t = synack_link_next_arrival(lc);
 		if (t == SYNACK_TIME_NEVER)
 			break;
-		cr_assert_gt(synack_link_recv(lc, buf, sizeof(buf), t), 0);
+		cr_assert_gt(synack_link_recv(lc, buf, sizeof(buf), NULL, t), 0);
 		uint64_t v[2] = {t, frame_tag(buf)};
 		for (int k = 0; k < 2; k++)
 			h = (h ^ v[k]) * 1099511628211ull;
@@ -166,7 +166,7 @@ Test(simnet, jitter_can_reorder_a_path, .fini = teardown)
 	int inversions = 0;
 	uint32_t prev = 0;
 	for (uint32_t i = 0; i < 100; i++) {
-		cr_assert_eq(synack_link_recv(lb, buf, sizeof(buf), 5000), 30);
+		cr_assert_eq(synack_link_recv(lb, buf, sizeof(buf), NULL, 5000), 30);
 		inversions += i > 0 && frame_tag(buf) < prev;
 		prev = frame_tag(buf);
 	}
@@ -178,11 +178,11 @@ Test(simnet, unroutable_frames_are_counted_and_lost, .fini = teardown)
 	attach3(1, NULL, NULL);
 	cr_assert_eq(send_tag(la, A, ADDR(10, 9, 9, 9), 40, 1, 0), 0, "lost silently");
 	uint8_t tiny[10] = {0x45};
-	cr_assert_eq(synack_link_send(la, tiny, sizeof(tiny), 0), 0, "too short to route");
+	cr_assert_eq(synack_link_send_plain(la, tiny, sizeof(tiny), 0), 0, "too short to route");
 	uint8_t v6[40];
 	mkframe(v6, sizeof(v6), A, B, 0);
 	v6[0] = 0x60;
-	cr_assert_eq(synack_link_send(la, v6, sizeof(v6), 0), 0, "not IPv4");
+	cr_assert_eq(synack_link_send_plain(la, v6, sizeof(v6), 0), 0, "not IPv4");
 	cr_assert_eq(synack_simnet_unroutable(net), 3);
 	cr_assert_eq(synack_simnet_next_arrival(net), SYNACK_TIME_NEVER);
 }
@@ -203,7 +203,7 @@ Test(simnet, queue_limit_gives_eagain_until_frames_leave, .fini = teardown)
 	cr_assert_eq(send_tag(la, A, B, 30, 1, 0), 0);
 	cr_assert_eq(send_tag(la, A, B, 30, 2, 0), -EAGAIN);
 	uint8_t buf[64];
-	cr_assert_eq(synack_link_recv(lb, buf, sizeof(buf), 10), 30);
+	cr_assert_eq(synack_link_recv(lb, buf, sizeof(buf), NULL, 10), 30);
 	cr_assert_eq(send_tag(la, A, B, 30, 3, 10), 0, "one left the network");
 	cr_assert_eq(send_tag(la, A, B, 30, 4, 10), -EAGAIN);
 }
@@ -214,8 +214,8 @@ Test(simnet, recv_into_a_small_buffer_drops_with_emsgsize, .fini = teardown)
 	cr_assert_eq(send_tag(la, A, B, 100, 0, 0), 0);
 	cr_assert_eq(send_tag(la, A, B, 30, 1, 0), 0);
 	uint8_t buf[64];
-	cr_assert_eq(synack_link_recv(lb, buf, sizeof(buf), 0), -EMSGSIZE);
-	cr_assert_eq(synack_link_recv(lb, buf, sizeof(buf), 0), 30);
+	cr_assert_eq(synack_link_recv(lb, buf, sizeof(buf), NULL, 0), -EMSGSIZE);
+	cr_assert_eq(synack_link_recv(lb, buf, sizeof(buf), NULL, 0), 30);
 	cr_assert_eq(frame_tag(buf), 1);
 }
 
@@ -227,7 +227,7 @@ Test(simnet, inject_delivers_now_without_a_path, .fini = teardown)
 	mkframe(f, sizeof(f), ADDR(6, 6, 6, 6), C, 9);
 	cr_assert_eq(synack_simnet_inject(net, f, sizeof(f), 777), 0);
 	cr_assert_eq(synack_link_next_arrival(lc), 777);
-	cr_assert_eq(synack_link_recv(lc, buf, sizeof(buf), 777), 40);
+	cr_assert_eq(synack_link_recv(lc, buf, sizeof(buf), NULL, 777), 40);
 	mkframe(f, sizeof(f), A, ADDR(6, 6, 6, 6), 9);
 	cr_assert_eq(synack_simnet_inject(net, f, sizeof(f), 777), -EHOSTUNREACH);
 	cr_assert_eq(synack_simnet_unroutable(net), 1);
@@ -256,7 +256,7 @@ Test(simnet, destroying_endpoints_with_frames_in_flight_is_clean)
 	lb = NULL;
 	cr_assert_eq(send_tag(la, A, C, 30, 9, 0), 0);
 	uint8_t buf[64];
-	cr_assert_eq(synack_link_recv(la, buf, sizeof(buf), 100), 30, "B's frames still arrive");
+	cr_assert_eq(synack_link_recv(la, buf, sizeof(buf), NULL, 100), 30, "B's frames still arrive");
 	cr_assert_eq(send_tag(la, A, B, 30, 9, 0), 0, "B is gone: unroutable");
 	cr_assert_eq(synack_simnet_unroutable(net), 1);
 	teardown();

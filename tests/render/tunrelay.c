@@ -27,7 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "link/tun.h"
+#include "synack/tun.h"
 #include "synack/link.h"
 
 #define QCAP 8192       /* frames waiting out the delay, per direction */
@@ -35,7 +35,7 @@
 
 struct slot {
 	uint64_t due;
-	size_t len;
+	struct synack_frame_meta meta; /* as the reading link gave it; meta.len bytes */
 	uint8_t *data;
 };
 
@@ -89,7 +89,8 @@ static void take(struct dir *d, uint8_t *buf, uint64_t delay_us)
 {
 	for (;;) {
 		uint64_t now = now_us();
-		ssize_t n = synack_link_recv(d->from, buf, FRAME_MAX, now);
+		struct synack_frame_meta meta;
+		ssize_t n = synack_link_recv(d->from, buf, FRAME_MAX, &meta, now);
 		if (n <= 0)
 			return; /* 0: nothing waiting; an error (-EMSGSIZE) loses one packet */
 		d->read++;
@@ -106,7 +107,7 @@ static void take(struct dir *d, uint8_t *buf, uint64_t delay_us)
 		if (!s->data)
 			die("malloc", ENOMEM);
 		memcpy(s->data, buf, (size_t)n);
-		s->len = (size_t)n;
+		s->meta = meta;
 		s->due = now + delay_us;
 		d->n++;
 	}
@@ -120,7 +121,7 @@ static uint64_t give(struct dir *d)
 		struct slot *s = &d->q[d->head];
 		if (s->due > now)
 			return s->due;
-		int err = synack_link_send(d->to, s->data, s->len, now);
+		int err = synack_link_send(d->to, s->data, &s->meta, now);
 		if (err)
 			d->send_err++;
 		else

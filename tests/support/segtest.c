@@ -30,15 +30,29 @@ static void count_free(void *ctx, void *p, size_t size)
 	free(p);
 }
 
-static void capture(void *ctx, const uint8_t *frame, size_t len)
+static void capture(void *ctx, const uint8_t *frame, const struct synack_frame_meta *meta)
 {
+	size_t len = meta->len;
 	struct segtest *t = ctx;
 	cr_assert_lt(t->nframes, ST_MAX_FRAMES, "segtest: too many frames captured");
 	cr_assert_leq(len, ST_FRAME_CAP, "segtest: frame of %zu bytes", len);
+	/* Every frame out says what it is, and fits the link. */
+	cr_assert_geq(len, 20, "segtest: meta->len %zu", len);
+	cr_assert_eq(frame[0] >> 4, meta->family, "segtest: meta->family %u", meta->family);
+	if (meta->family == SYNACK_AF_INET)
+		cr_assert_eq((size_t)(frame[2] << 8 | frame[3]), len, "meta->len is the IP total length");
+	else
+		cr_assert_eq((size_t)(frame[4] << 8 | frame[5]) + 40, len,
+			     "meta->len is the IPv6 packet length");
+	if (t->cfg.caps.mtu)
+		cr_assert_leq(len, t->cfg.caps.mtu, "segtest: %zu-byte frame over the MTU", len);
+	if (!t->cfg.caps.tx_csum)
+		cr_assert_eq(meta->csum, SYNACK_CSUM_NONE, "no offload asked for, none used");
 	struct st_frame *f = &t->frames[t->nframes++];
 	memcpy(f->b, frame, len);
 	f->len = len;
 	f->t_us = t->now;
+	f->meta = *meta;
 }
 
 static void on_trace(void *ctx, const struct synack_trace_event *e)
@@ -190,11 +204,17 @@ bool st_next(struct segtest *t, struct st_seg *out)
 	struct st_frame *f = &t->frames[t->next++];
 	const uint8_t *p;
 	size_t plen;
+	static uint8_t b[ST_FRAME_CAP]; /* the frame as the wire carries it */
+	memcpy(b, f->b, f->len);
+	if (f->meta.csum == SYNACK_CSUM_NEEDED) { /* do what the device would: finish the sum */
+		struct synack_frame_meta m = f->meta;
+		cr_assert_eq(synack_frame_csum_complete(b, &m), 0);
+	}
 	struct synack_addr src, dst;
 	memset(out, 0, sizeof *out);
 	if (synack_addr_is_v4(&t->local)) {
 		struct synack_ipv4 ip;
-		cr_assert_eq(synack_ipv4_parse(f->b, f->len, &ip, &p, &plen), 0,
+		cr_assert_eq(synack_ipv4_parse(b, f->len, &ip, &p, &plen), 0,
 			     "outbound IPv4 parses");
 		cr_assert_eq(ip.proto, SYNACK_PROTO_TCP);
 		src = synack_addr_v4(ip.src);
@@ -202,7 +222,7 @@ bool st_next(struct segtest *t, struct st_seg *out)
 		out->hop_limit = ip.ttl;
 	} else {
 		struct synack_ipv6 ip;
-		cr_assert_eq(synack_ipv6_parse(f->b, f->len, &ip, &p, &plen), 0,
+		cr_assert_eq(synack_ipv6_parse(b, f->len, &ip, &p, &plen), 0,
 			     "outbound IPv6 parses");
 		cr_assert_eq(ip.proto, SYNACK_PROTO_TCP);
 		cr_assert_eq(ip.hdr_len, SYNACK_IPV6_HDR_LEN, "no extension headers");

@@ -31,6 +31,7 @@ struct st_frame {
 	uint8_t b[ST_FRAME_CAP];
 	size_t len;
 	uint64_t t_us;
+	struct synack_frame_meta meta; /* as the stack gave it (len, family checked) */
 };
 
 struct st_event {
