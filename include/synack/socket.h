@@ -56,12 +56,18 @@ const char *synack_state_ss_name(enum synack_tcp_state st);
 /* Option levels and names. */
 #define SYNACK_SOL_SOCKET 1
 #define SYNACK_IPPROTO_TCP 6
+#define SYNACK_IPPROTO_IPV6 41 /* level of SYNACK_IPV6_V6ONLY */
 #define SYNACK_SO_REUSEADDR 2
 #define SYNACK_SO_ERROR 4
 #define SYNACK_SO_SNDBUF 7
 #define SYNACK_SO_RCVBUF 8
 #define SYNACK_SO_KEEPALIVE 9
 #define SYNACK_SO_LINGER 13
+/* IPV6_V6ONLY (RFC 3493 §5.3), as Linux: a socket bound to the IPv6 wildcard (::), or not
+ * bound at all, hears both families (IPv4 peers appear as ::ffff:a.b.c.d) unless it is set;
+ * bound to 0.0.0.0 it hears IPv4 only. Set before bind (-EINVAL after); with it set, bind and
+ * connect to an IPv4 address fail (-EINVAL, -ENETUNREACH). */
+#define SYNACK_IPV6_V6ONLY 26
 #define SYNACK_TCP_NODELAY 1
 #define SYNACK_TCP_MAXSEG 2
 #define SYNACK_TCP_KEEPIDLE 4

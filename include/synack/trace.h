@@ -32,7 +32,6 @@ extern "C" {
 	X(IP6_BAD_EXTHDR, "ip6_bad_exthdr")                                                    \
 	X(IP6_RH0, "ip6_rh0")                                                                  \
 	X(IP6_UNKNOWN_OPTION, "ip6_unknown_option")                                            \
-	X(IP_MARTIAN, "ip_martian")                                                            \
 	X(IP_LAND, "ip_land")                                                                  \
 	X(ICMP_MALFORMED, "icmp_malformed")                                                    \
 	X(TCP_TRUNCATED, "tcp_truncated")                                                      \
@@ -98,6 +97,7 @@ const char *synack_drop_reason_name(enum synack_drop_reason r);
 	X(Ip6InDelivers, "Ip6InDelivers")                                                      \
 	X(Ip6OutRequests, "Ip6OutRequests")                                                    \
 	X(Ip6ReasmFails, "Ip6ReasmFails")                                                      \
+	X(Ip6FragFails, "Ip6FragFails")                                                        \
 	X(Icmp6InMsgs, "Icmp6InMsgs")                                                          \
 	X(Icmp6InErrors, "Icmp6InErrors")                                                      \
 	X(Icmp6OutMsgs, "Icmp6OutMsgs")                                                        \

@@ -136,7 +136,7 @@ uint16_t synack_tcp_pseudo_csum(const struct synack_addr *src, const struct syna
 				size_t len);
 
 /* Parses an IPv4 header. On success returns 0, fills *ip and sets *payload and *plen to the
- * transport bytes (total_len bounds them). Errors (negative synack_drop_reason):
+ * transport bytes (total_len bounds them: link padding after the datagram is trimmed). Errors (negative synack_drop_reason):
  * IP_TRUNCATED, IP_VERSION, IP_BAD_IHL, IP_BAD_TOTLEN, IP_BAD_CSUM. Fragments are not an
  * error here (ip->mf / ip->frag_off tell). */
 int synack_ipv4_parse(const uint8_t *buf, size_t len, struct synack_ipv4 *ip,

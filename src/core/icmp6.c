@@ -78,6 +78,11 @@ static void echo_reply(struct synack_stack *s, const struct synack_ipv6 *ip, con
 	memcpy(hdr, msg, ICMP6_HDR);
 	hdr[0] = SYNACK_ICMP6_ECHO_REPLY;
 	hdr[1] = 0;
+	/* As for IPv4: we do not fragment, so a reply that does not fit the link is not sent. */
+	if (SYNACK_IPV6_HDR_LEN + len > stack_frame_max(s)) {
+		stack_count(s, SYNACK_CTR_Ip6FragFails);
+		return;
+	}
 	stack_count(s, SYNACK_CTR_Icmp6OutEchoReplies);
 	icmp6_send(s, &ip->dst, &ip->src, hdr, msg + ICMP6_HDR, len - ICMP6_HDR);
 }
@@ -196,7 +201,9 @@ void icmp6_send_error(struct synack_stack *s, const struct synack_ipv6 *ip, uint
 		stack_count(s, SYNACK_CTR_Icmp6OutRateLimitHost);
 		return;
 	}
-	size_t room = SYNACK_IPV6_MIN_MTU - SYNACK_IPV6_HDR_LEN - ICMP6_HDR;
+	size_t max = stack_frame_max(s) < SYNACK_IPV6_MIN_MTU ? stack_frame_max(s)
+							      : SYNACK_IPV6_MIN_MTU;
+	size_t room = max - SYNACK_IPV6_HDR_LEN - ICMP6_HDR;
 	size_t qlen = frame_len < room ? frame_len : room;
 	uint8_t hdr[ICMP6_HDR] = {type, code};
 	put32(hdr + 4, param);

@@ -21,6 +21,36 @@ static bool ip_src_bad(uint32_t src, uint32_t self)
 	       loopback;
 }
 
+/* The broadcast address of one of our IPv4 subnets (prefixes up to /30; /31 and /32 have
+ * none, RFC 3021). */
+static bool ip_subnet_broadcast(const struct synack_stack *s, uint32_t a)
+{
+	for (uint32_t i = 0; i < s->cfg.naddrs; i++) {
+		const struct synack_ifaddr *ifa = &s->cfg.addrs[i];
+		if (!synack_addr_is_v4(&ifa->addr) || ifa->prefix_len == 0 || ifa->prefix_len > 30)
+			continue;
+		uint32_t host = 0xffffffffu >> ifa->prefix_len;
+		if ((a & host) == host && ((a ^ synack_addr_get_v4(&ifa->addr)) & ~host) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Linux's martian and land checks (ip_route_input_slow, tcp_v4_rcv): a bogus source
+ * (ip_src_bad), the broadcast address of one of our subnets, or one of our own addresses (a
+ * "land" packet: answering it would talk to ourselves, a SYN would leave a half-open entry
+ * sending SYN-ACKs to itself). */
+static enum synack_drop_reason ip_src_check(const struct synack_stack *s, uint32_t src,
+					    uint32_t dst)
+{
+	if (ip_src_bad(src, dst) || ip_subnet_broadcast(s, src))
+		return SYNACK_DROP_IP_BAD_SRC;
+	struct synack_addr a = synack_addr_v4(src);
+	if (synack_stack_has_addr(s, &a))
+		return SYNACK_DROP_IP_LAND;
+	return SYNACK_DROP_NONE;
+}
+
 void ip_input(struct synack_stack *s, const uint8_t *frame, size_t len, bool csum_ok)
 {
 	struct synack_ipv4 ip;
@@ -38,6 +68,7 @@ void ip_input(struct synack_stack *s, const uint8_t *frame, size_t len, bool csu
 		stack_drop(s, (enum synack_drop_reason)-r, NULL, NULL, frame, len);
 		return;
 	}
+	len = ip.total_len; /* link padding trimmed: the datagram is what Total Length says */
 	if (ip.mf || ip.frag_off != 0) {
 		stack_count(s, SYNACK_CTR_IpReasmFails);
 		stack_drop(s, SYNACK_DROP_IP_FRAGMENT, NULL, NULL, frame, len);
@@ -49,9 +80,10 @@ void ip_input(struct synack_stack *s, const uint8_t *frame, size_t len, bool csu
 		stack_drop(s, SYNACK_DROP_IP_NOT_FOR_US, NULL, NULL, frame, len);
 		return;
 	}
-	if (ip_src_bad(ip.src, ip.dst)) {
+	enum synack_drop_reason bad = ip_src_check(s, ip.src, ip.dst);
+	if (bad != SYNACK_DROP_NONE) {
 		stack_count(s, SYNACK_CTR_IpInAddrErrors);
-		stack_drop(s, SYNACK_DROP_IP_BAD_SRC, NULL, NULL, frame, len);
+		stack_drop(s, bad, NULL, NULL, frame, len);
 		return;
 	}
 	switch (ip.proto) {

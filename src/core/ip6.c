@@ -55,7 +55,7 @@ static bool ip6_addrs_ok(struct synack_stack *s, const struct synack_ipv6 *ip,
 	if (!synack_stack_has_addr(s, &ip->dst))
 		r = SYNACK_DROP_IP_NOT_FOR_US;
 	else if (ip6_src_martian(&ip->src))
-		r = SYNACK_DROP_IP_MARTIAN;
+		r = SYNACK_DROP_IP_BAD_SRC; /* a martian */
 	else if (synack_stack_has_addr(s, &ip->src))
 		r = SYNACK_DROP_IP_LAND; /* our own address from the wire: a "land" packet */
 	if (r == SYNACK_DROP_NONE)

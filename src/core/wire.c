@@ -32,10 +32,12 @@ int synack_ipv4_parse(const uint8_t *buf, size_t len, struct synack_ipv4 *ip,
 	size_t ihl = (size_t)(buf[0] & 0x0f) * 4;
 	if (ihl < SYNACK_IPV4_HDR_MIN || ihl > len)
 		return -SYNACK_DROP_IP_BAD_IHL;
-	/* A frame is exactly one datagram (TUN and the simulator do not pad), so the Total Length
-	 * must describe the whole buffer: shorter means trailing garbage, longer a truncation. */
+	/* RFC 791 §3.1: "Total Length is the length of the datagram ... including internet header
+	 * and data." More than the frame is a truncation; less is what every link with a minimum
+	 * frame size does to a short datagram (Ethernet pads to 46 bytes of payload), so the
+	 * bytes beyond it are trimmed, as Linux's ip_rcv_core does (pskb_trim_rcsum). */
 	uint16_t total = get16(buf + 2);
-	if (total != len)
+	if (total > len || total < ihl)
 		return -SYNACK_DROP_IP_BAD_TOTLEN;
 	/* RFC 791 §3.1: "The checksum field is the 16 bit one's complement of the one's
 	 * complement sum of all 16 bit words in the header." Summed with itself it gives zero. */

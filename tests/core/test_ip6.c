@@ -362,7 +362,7 @@ Test(ip6, martian_land_and_foreign_packets_are_dropped)
 	send_from(&t, loop, ST_V6_LOCAL);
 	send_from(&t, mcast, ST_V6_LOCAL);
 	send_from(&t, mapped, ST_V6_LOCAL);
-	cr_assert_eq(st_drops(&t, SYNACK_DROP_IP_MARTIAN), 4);
+	cr_assert_eq(st_drops(&t, SYNACK_DROP_IP_BAD_SRC), 4);
 	send_from(&t, ST_V6_LOCAL, ST_V6_LOCAL);
 	cr_assert_eq(st_drops(&t, SYNACK_DROP_IP_LAND), 1);
 	send_from(&t, ST_V6_PEER, other);
@@ -550,5 +550,142 @@ Test(ip6, checksum_offload_points_past_the_ipv6_header)
 	cr_assert_eq(f->meta.csum, SYNACK_CSUM_NEEDED);
 	cr_assert_eq(f->meta.csum_start, 40);
 	cr_assert_eq(f->meta.family, SYNACK_AF_INET6);
+	st_fini(&t);
+}
+
+/* ---- dual stack ------------------------------------------------------------------------------ */
+
+/* Sends a SYN to port 80 from the peer address of the family of `to`. */
+static void syn_to(struct segtest *t, bool v6)
+{
+	t->local = v6 ? synack_addr_v6(ST_V6_LOCAL) : synack_addr_v4(ST_LOCAL);
+	t->peer = v6 ? synack_addr_v6(ST_V6_PEER) : synack_addr_v4(ST_PEER);
+	ST_IN(t, .flags = F_S, .seq = ISN, .opts = {.has_mss = true, .mss = 1400});
+}
+
+static int listen_on(struct segtest *t, const struct synack_addr *a, bool v6only)
+{
+	int fd = synack_socket(t->s);
+	int v = v6only;
+	if (v6only)
+		cr_assert_eq(synack_setsockopt(t->s, fd, SYNACK_IPPROTO_IPV6, SYNACK_IPV6_V6ONLY, &v,
+					       sizeof v), 0);
+	struct synack_endpoint ep = {*a, ST_SERVER_PORT};
+	cr_assert_eq(synack_bind(t->s, fd, &ep), 0);
+	cr_assert_eq(synack_listen(t->s, fd, 8), 0);
+	return fd;
+}
+
+/* A listener on :: hears both families (IPv4 peers as ::ffff:a.b.c.d), as on Linux with
+ * net.ipv6.bindv6only = 0. */
+Test(ip6, wildcard_v6_listener_accepts_both_families)
+{
+	struct segtest t;
+	st_init6(&t);
+	struct synack_addr any6 = synack_addr_any(SYNACK_AF_INET6);
+	int lfd = listen_on(&t, &any6, false);
+	syn_to(&t, true);
+	st_expect_ack(&t, F_S | F_A, ISN + 1, NULL);
+	t.rport = ST_PEER_PORT + 1;
+	syn_to(&t, false);
+	struct st_seg sa;
+	st_expect_ack(&t, F_S | F_A, ISN + 1, &sa);
+	cr_assert_eq(sa.opts.mss, 1460, "the IPv4 peer gets the IPv4 MSS");
+	ST_IN(&t, .flags = F_A, .seq = ISN + 1, .ack = sa.seq + 1);
+	struct synack_endpoint peer;
+	int fd = synack_accept(t.s, lfd, &peer);
+	cr_assert_geq(fd, 0);
+	static const uint8_t mapped[16] = {[10] = 0xff, [11] = 0xff, 10, 0, 0, 1};
+	cr_assert_arr_eq(peer.addr.b, mapped, 16, "the IPv4 peer as ::ffff:10.0.0.1");
+	st_fini(&t);
+}
+
+Test(ip6, v6only_listener_ignores_ipv4_and_v4_wildcard_ignores_ipv6)
+{
+	struct segtest t;
+	st_init6(&t);
+	struct synack_addr any6 = synack_addr_any(SYNACK_AF_INET6);
+	int lfd = listen_on(&t, &any6, true);
+	int v = 0;
+	size_t l = sizeof v;
+	cr_assert_eq(synack_getsockopt(t.s, lfd, SYNACK_IPPROTO_IPV6, SYNACK_IPV6_V6ONLY, &v, &l), 0);
+	cr_assert_eq(v, 1);
+	cr_assert_eq(synack_setsockopt(t.s, lfd, SYNACK_IPPROTO_IPV6, SYNACK_IPV6_V6ONLY, &v,
+				       sizeof v), -EINVAL, "too late once bound");
+	syn_to(&t, false);
+	struct st_seg rst;
+	st_expect(&t, F_R | F_A, 0, ISN + 1, &rst); /* nobody listens for IPv4 on :80 */
+	syn_to(&t, true);
+	st_expect_ack(&t, F_S | F_A, ISN + 1, NULL);
+	st_fini(&t);
+
+	st_init6(&t);
+	struct synack_addr any4 = synack_addr_any(SYNACK_AF_INET);
+	listen_on(&t, &any4, false);
+	syn_to(&t, true);
+	st_expect(&t, F_R | F_A, 0, ISN + 1, NULL);
+	syn_to(&t, false);
+	st_expect_ack(&t, F_S | F_A, ISN + 1, NULL);
+	st_fini(&t);
+}
+
+Test(ip6, v6only_refuses_ipv4_binds_and_connects)
+{
+	struct segtest t;
+	st_init6(&t);
+	int fd = synack_socket(t.s), v = 1;
+	cr_assert_eq(synack_setsockopt(t.s, fd, SYNACK_IPPROTO_IPV6, SYNACK_IPV6_V6ONLY, &v,
+				       sizeof v), 0);
+	struct synack_endpoint v4 = {synack_addr_v4(ST_LOCAL), 0};
+	cr_assert_eq(synack_bind(t.s, fd, &v4), -EINVAL);
+	struct synack_endpoint to = {synack_addr_v4(ST_PEER), 80};
+	cr_assert_eq(synack_connect(t.s, fd, &to), -ENETUNREACH);
+	cr_assert_eq(synack_setsockopt(t.s, fd, SYNACK_IPPROTO_IPV6, 99, &v, sizeof v),
+		     -ENOPROTOOPT);
+	st_fini(&t);
+}
+
+/* ---- IPv4 input validation ------------------------------------------------------------------ */
+
+static void syn4_from(struct segtest *t, uint32_t src)
+{
+	t->peer = synack_addr_v4(src);
+	ST_IN(t, .flags = F_S, .seq = ISN, .opts = {.has_mss = true, .mss = 1460});
+	t->peer = synack_addr_v4(ST_PEER);
+}
+
+/* A SYN from our own address (a "land" attack) or from our subnet's broadcast address makes
+ * no half-open entry and no SYN-ACK. */
+Test(ip4, land_and_subnet_broadcast_sources_are_dropped)
+{
+	struct segtest t;
+	st_init(&t, NULL);
+	st_listen(&t, ST_SERVER_PORT, 8);
+	syn4_from(&t, ST_LOCAL);
+	cr_assert_eq(st_drops(&t, SYNACK_DROP_IP_LAND), 1);
+	syn4_from(&t, 0x0a0000ffu); /* 10.0.0.255: the /24's broadcast */
+	cr_assert_eq(st_drops(&t, SYNACK_DROP_IP_BAD_SRC), 1);
+	st_expect_none(&t);
+	cr_assert_eq(st_count_state(&t, SYNACK_SYN_RECEIVED), 0);
+	cr_assert_eq(st_counter(&t, SYNACK_CTR_IpInAddrErrors), 2);
+	syn4_from(&t, 0x0a0001ffu); /* 10.0.1.255 is another subnet's host: fine */
+	st_expect_ack(&t, F_S | F_A, ISN + 1, NULL);
+	st_fini(&t);
+}
+
+/* An Ethernet-padded datagram: the bytes after Total Length are trimmed, the SYN taken. */
+Test(ip4, padding_after_total_length_is_trimmed)
+{
+	struct segtest t;
+	st_init(&t, NULL);
+	st_listen(&t, ST_SERVER_PORT, 8);
+	struct synack_tcp_seg s = syn_seg();
+	uint8_t f[120];
+	int n = synack_tcp_emit(f, sizeof f, &t.peer, &t.local, 1, &s);
+	cr_assert_gt(n, 0);
+	memset(f + n, 0xee, 20);
+	st_send_raw(&t, f, (size_t)n + 20);
+	st_expect_ack(&t, F_S | F_A, ISN + 1, NULL);
+	cr_assert_eq(st_counter(&t, SYNACK_CTR_IpInHdrErrors), 0);
 	st_fini(&t);
 }

@@ -331,7 +331,7 @@ int st_listen(struct segtest *t, uint16_t port, int backlog)
 {
 	int fd = synack_socket(t->s);
 	cr_assert_geq(fd, 0);
-	struct synack_endpoint ep = {synack_addr_any(SYNACK_AF_INET), port};
+	struct synack_endpoint ep = {synack_addr_any(synack_addr_family(&t->local)), port};
 	cr_assert_eq(synack_bind(t->s, fd, &ep), 0);
 	cr_assert_eq(synack_listen(t->s, fd, backlog), 0);
 	return fd;

@@ -428,10 +428,12 @@ Test(wire, ipv4_malformed)
 
 	/* Total length beyond the buffer: truncated datagram. */
 	cr_assert_eq(synack_ipv4_parse(b, n - 1, &ip, &pl, &plen), -SYNACK_DROP_IP_BAD_TOTLEN);
-	/* Total length short of the buffer: trailing bytes. */
+	/* Total length short of the buffer: link padding, trimmed (RFC 791's Total Length rules). */
 	memcpy(c, b, n);
-	c[n] = 0;
-	cr_assert_eq(synack_ipv4_parse(c, n + 1, &ip, &pl, &plen), -SYNACK_DROP_IP_BAD_TOTLEN);
+	memset(c + n, 0, 18);
+	cr_assert_eq(synack_ipv4_parse(c, n + 18, &ip, &pl, &plen), 0);
+	cr_assert_eq(plen, n - 20, "the transport bytes end where Total Length says");
+	cr_assert_eq(ip.total_len, n);
 	/* Total length smaller than the header itself. */
 	memcpy(c, b, n);
 	c[2] = 0;
