@@ -98,6 +98,15 @@ void stack_output(struct synack_stack *s, const uint8_t *frame,
 		  const struct synack_frame_meta *meta);
 /* Encodes seg from t->laddr to t->raddr, counts it, traces it and hands it to the output
  * callback: complete, or with its checksum left to the link when caps.tx_csum is set. */
+/* The IP header fields a connection sets (IP_TTL, IP_TOS with the ECN field, DF). */
+struct stack_ip_fields {
+	uint8_t ttl, tos;
+	bool df;
+};
+/* stack_emit_tcp with the connection's IP header fields. */
+void stack_emit_tcp_ip(struct synack_stack *s, const struct synack_tuple *t,
+		       const struct synack_tcp_seg *seg, bool retx,
+		       const struct stack_ip_fields *ip);
 void stack_emit_tcp(struct synack_stack *s, const struct synack_tuple *t,
 		    const struct synack_tcp_seg *seg, bool retx);
 /* The end of every entry point: reports readiness changes through the wake callback (which

@@ -83,6 +83,20 @@ void stack_trace_error(struct synack_stack *s, const struct synack_tuple *t, int
 	s->cfg.trace(s->cfg.trace_ctx, &ev);
 }
 
+/* Rewrites TTL, TOS and DF of the IPv4 header just built, and its checksum. */
+/* (IPv4 only: the IPv6 header has no DF and takes neither option, as on Linux.) */
+static void ip_patch(uint8_t *frame, const struct stack_ip_fields *ip)
+{
+	size_t ihl = (size_t)(frame[0] & 15) * 4;
+	frame[1] = ip->tos;
+	frame[6] = (uint8_t)((frame[6] & ~0x40) | (ip->df ? 0x40 : 0));
+	frame[8] = ip->ttl;
+	frame[10] = frame[11] = 0;
+	uint16_t sum = synack_csum_fold(synack_csum_add(0, frame, ihl));
+	frame[10] = (uint8_t)(sum >> 8);
+	frame[11] = (uint8_t)sum;
+}
+
 size_t stack_frame_max(const struct synack_stack *s)
 {
 	return s->cfg.caps.mtu ? s->cfg.caps.mtu : SYNACK_FRAME_MAX;
@@ -117,6 +131,13 @@ static void tx_csum_offload(struct synack_stack *s, const struct synack_tuple *t
 void stack_emit_tcp(struct synack_stack *s, const struct synack_tuple *t,
 		    const struct synack_tcp_seg *seg, bool retx)
 {
+	stack_emit_tcp_ip(s, t, seg, retx, NULL);
+}
+
+void stack_emit_tcp_ip(struct synack_stack *s, const struct synack_tuple *t,
+		       const struct synack_tcp_seg *seg, bool retx,
+		       const struct stack_ip_fields *ip)
+{
 	/* The TCP encoder writes behind the room the IP layer asks for; the IP layer then
 	 * writes its header in front. A family without an IP codec is refused and counted
 	 * (IpOutNoRoutes) by the IP layer, never sent half-built. */
@@ -133,6 +154,8 @@ void stack_emit_tcp(struct synack_stack *s, const struct synack_tuple *t,
 	int n = ip_output(s, &t->laddr, &t->raddr, SYNACK_PROTO_TCP, s->tx, (size_t)tcplen);
 	if (n < 0)
 		return;
+	if (ip && synack_addr_is_v4(&t->raddr))
+		ip_patch(s->tx, ip); /* IP_TOS/IP_TTL/IP_MTU_DISCOVER are IPv4 options, as on Linux */
 	stack_count(s, SYNACK_CTR_OutSegs);
 	if (retx)
 		stack_count(s, SYNACK_CTR_RetransSegs);
