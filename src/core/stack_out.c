@@ -84,7 +84,6 @@ void stack_trace_error(struct synack_stack *s, const struct synack_tuple *t, int
 }
 
 /* Rewrites TTL, TOS and DF of the IPv4 header just built, and its checksum. */
-/* (IPv4 only: the IPv6 header has no DF and takes neither option, as on Linux.) */
 static void ip_patch(uint8_t *frame, const struct stack_ip_fields *ip)
 {
 	size_t ihl = (size_t)(frame[0] & 15) * 4;
@@ -95,6 +94,16 @@ static void ip_patch(uint8_t *frame, const struct stack_ip_fields *ip)
 	uint16_t sum = synack_csum_fold(synack_csum_add(0, frame, ihl));
 	frame[10] = (uint8_t)(sum >> 8);
 	frame[11] = (uint8_t)sum;
+}
+
+/* The same fields in an IPv6 header: the traffic class (with the ECN bits) and the hop limit.
+ * IPv6 has no DF (routers never fragment) and no header checksum. Linux keeps IPV6_TCLASS and
+ * IPV6_UNICAST_HOPS apart from IP_TOS and IP_TTL; synack has one pair for both families. */
+static void ip6_patch(uint8_t *frame, const struct stack_ip_fields *ip)
+{
+	frame[0] = (uint8_t)(0x60 | ip->tos >> 4);
+	frame[1] = (uint8_t)((ip->tos & 0x0f) << 4 | (frame[1] & 0x0f));
+	frame[7] = ip->ttl;
 }
 
 size_t stack_frame_max(const struct synack_stack *s)
@@ -155,7 +164,9 @@ void stack_emit_tcp_ip(struct synack_stack *s, const struct synack_tuple *t,
 	if (n < 0)
 		return;
 	if (ip && synack_addr_is_v4(&t->raddr))
-		ip_patch(s->tx, ip); /* IP_TOS/IP_TTL/IP_MTU_DISCOVER are IPv4 options, as on Linux */
+		ip_patch(s->tx, ip);
+	else if (ip)
+		ip6_patch(s->tx, ip);
 	stack_count(s, SYNACK_CTR_OutSegs);
 	if (retx)
 		stack_count(s, SYNACK_CTR_RetransSegs);
