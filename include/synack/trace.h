@@ -85,6 +85,9 @@ const char *synack_drop_reason_name(enum synack_drop_reason r);
 	X(IpOutRequests, "IpOutRequests")                                                      \
 	X(IpOutNoRoutes, "IpOutNoRoutes")                                                      \
 	X(IpReasmFails, "IpReasmFails")                                                        \
+	X(IpReasmReqds, "IpReasmReqds")                                                        \
+	X(IpReasmOKs, "IpReasmOKs")                                                            \
+	X(IpReasmTimeout, "IpReasmTimeout")                                                    \
 	X(IpFragFails, "IpFragFails")                                                          \
 	X(IcmpInMsgs, "IcmpInMsgs")                                                            \
 	X(IcmpOutMsgs, "IcmpOutMsgs")                                                          \
@@ -97,6 +100,9 @@ const char *synack_drop_reason_name(enum synack_drop_reason r);
 	X(Ip6InDelivers, "Ip6InDelivers")                                                      \
 	X(Ip6OutRequests, "Ip6OutRequests")                                                    \
 	X(Ip6ReasmFails, "Ip6ReasmFails")                                                      \
+	X(Ip6ReasmReqds, "Ip6ReasmReqds")                                                      \
+	X(Ip6ReasmOKs, "Ip6ReasmOKs")                                                          \
+	X(Ip6ReasmTimeout, "Ip6ReasmTimeout")                                                  \
 	X(Ip6FragFails, "Ip6FragFails")                                                        \
 	X(Icmp6InMsgs, "Icmp6InMsgs")                                                          \
 	X(Icmp6InErrors, "Icmp6InErrors")                                                      \

@@ -82,6 +82,7 @@ struct synack_ipv6 {
 	uint16_t frag_off;    /* in 8-byte units */
 	uint32_t frag_id;
 	uint16_t frag_at;     /* offset of the Fragment header */
+	uint16_t frag_nh_at;  /* offset of the Next Header field that named it */
 	/* When the walk fails with a reason that RFC 8200 answers with a Parameter Problem
 	 * (RFC 4443 §3.4): send it with this code, pointing at this offset. */
 	bool pp_send;

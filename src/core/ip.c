@@ -4,11 +4,12 @@
  * writes the IP header in front of them. A packet whose version nibble is 6 goes to ip6.c,
  * and so does output to an IPv6 address (RFC 8200).
  *
- * Not implemented: reassembly (fragments are dropped: IP_FRAGMENT, IpReasmFails), options
- * (the header length is honoured, the options ignored). */
+ * Fragments go to reasm.c and come back whole. Not implemented: options (the header length
+ * is honoured, the options ignored). */
 #include <errno.h>
 
 #include "core/icmp.h"
+#include "core/reasm.h"
 #include "core/stack_impl.h"
 #include "core/tcp_input.h"
 
@@ -51,6 +52,31 @@ static enum synack_drop_reason ip_src_check(const struct synack_stack *s, uint32
 	return SYNACK_DROP_NONE;
 }
 
+/* A fragment (RFC 791 §3.2) of a datagram for us: held by reasm.c until the datagram is
+ * whole, which then comes through here again. */
+static void ip_fragment(struct synack_stack *s, const struct synack_ipv4 *ip,
+			const uint8_t *frame, const uint8_t *payload, size_t plen)
+{
+	struct synack_addr dst = synack_addr_v4(ip->dst);
+	if (!synack_stack_has_addr(s, &dst)) {
+		stack_count(s, SYNACK_CTR_IpInAddrErrors);
+		stack_drop(s, SYNACK_DROP_IP_NOT_FOR_US, NULL, NULL, frame, ip->total_len);
+		return;
+	}
+	struct reasm_frag_in f = {.src = synack_addr_v4(ip->src), .dst = dst, .id = ip->id,
+				  .proto = ip->proto, .off = (uint32_t)ip->frag_off * 8, .mf = ip->mf,
+				  .data = payload, .len = plen, .hdr = frame, .hdr_len = ip->ihl};
+	uint8_t *whole;
+	size_t n;
+	int r = reasm_add(s, &f, &whole, &n);
+	if (r < 0)
+		stack_drop(s, SYNACK_DROP_IP_FRAGMENT, NULL, NULL, frame, ip->total_len);
+	if (r <= 0)
+		return;
+	ip_input(s, whole, n, false);
+	stack_free(s, whole, n);
+}
+
 void ip_input(struct synack_stack *s, const uint8_t *frame, size_t len, bool csum_ok)
 {
 	struct synack_ipv4 ip;
@@ -70,8 +96,7 @@ void ip_input(struct synack_stack *s, const uint8_t *frame, size_t len, bool csu
 	}
 	len = ip.total_len; /* link padding trimmed: the datagram is what Total Length says */
 	if (ip.mf || ip.frag_off != 0) {
-		stack_count(s, SYNACK_CTR_IpReasmFails);
-		stack_drop(s, SYNACK_DROP_IP_FRAGMENT, NULL, NULL, frame, len);
+		ip_fragment(s, &ip, frame, payload, plen);
 		return;
 	}
 	struct synack_addr src = synack_addr_v4(ip.src), dst = synack_addr_v4(ip.dst);

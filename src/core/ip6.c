@@ -14,13 +14,14 @@
  *
  * Neighbour Discovery (RFC 4861) is not needed: the links synack runs on (TUN, the simulator)
  * carry bare IP packets with no link-layer address to resolve. docs/ipv6.md describes what an
- * Ethernet link would need. Not implemented: reassembly (fragments are counted in
- * Ip6ReasmFails and dropped), jumbograms (RFC 2675), forwarding, multicast listeners.
+ * Ethernet link would need. Fragments go to reasm.c and come back whole. Not implemented:
+ * jumbograms (RFC 2675), forwarding, multicast listeners.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "core/icmp6.h"
+#include "core/reasm.h"
 #include "core/siphash.h"
 #include "core/stack_impl.h"
 #include "core/tcp_input.h"
@@ -65,6 +66,26 @@ static bool ip6_addrs_ok(struct synack_stack *s, const struct synack_ipv6 *ip,
 	return false;
 }
 
+/* A fragment (RFC 8200 §4.5): held by reasm.c until the packet is whole, which then comes
+ * through ip6_input again (its Fragment header gone). */
+static void ip6_fragment(struct synack_stack *s, const struct synack_ipv6 *ip,
+			 const uint8_t *frame, size_t end, const uint8_t *payload, size_t plen)
+{
+	struct reasm_frag_in f = {.v6 = true, .src = ip->src, .dst = ip->dst, .id = ip->frag_id,
+				  .proto = ip->proto, .off = (uint32_t)ip->frag_off * 8,
+				  .mf = ip->mf, .data = payload, .len = plen, .hdr = frame,
+				  .hdr_len = ip->frag_at, .nh_at = ip->frag_nh_at};
+	uint8_t *whole;
+	size_t n;
+	int r = reasm_add(s, &f, &whole, &n);
+	if (r < 0)
+		stack_drop(s, SYNACK_DROP_IP_FRAGMENT, NULL, NULL, frame, end);
+	if (r <= 0)
+		return;
+	ip6_input(s, whole, n, false);
+	stack_free(s, whole, n);
+}
+
 void ip6_input(struct synack_stack *s, const uint8_t *frame, size_t len, bool csum_ok)
 {
 	struct synack_ipv6 ip = {0};
@@ -87,8 +108,7 @@ void ip6_input(struct synack_stack *s, const uint8_t *frame, size_t len, bool cs
 		return;
 	size_t end = SYNACK_IPV6_HDR_LEN + (size_t)ip.payload_len; /* link padding trimmed */
 	if (ip.frag) {
-		stack_count(s, SYNACK_CTR_Ip6ReasmFails);
-		stack_drop(s, SYNACK_DROP_IP_FRAGMENT, NULL, NULL, frame, end);
+		ip6_fragment(s, &ip, frame, end, payload, plen);
 		return;
 	}
 	switch (ip.proto) {

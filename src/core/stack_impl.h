@@ -35,6 +35,12 @@ struct synack_tcb;
 #define SYNACK_container_of(ptr, type, member)                                                 \
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
+/* reasm.c: datagrams being reassembled at once, fragments each, bytes of fragment data. */
+#define REASM_MAX 16
+#define REASM_FRAGS_MAX 64
+#define REASM_MEM_MAX (256u * 1024u)
+struct reasm_entry;
+
 #define SYNACK_LISTEN_BUCKETS 64
 #define SYNACK_BIND_BUCKETS 4096
 
@@ -67,6 +73,8 @@ struct synack_stack {
 	/* icmp.c: the token bucket limiting the ICMP errors we send (RFC 1812 §4.3.2.8). */
 	uint64_t icmp_refill_us;
 	uint32_t icmp_tokens;
+	struct reasm_entry *reasm[REASM_MAX]; /* reasm.c */
+	size_t reasm_mem;
 	uint8_t *tx;        /* one outgoing frame */
 	size_t tx_cap;
 	uint8_t *scratch;   /* a linear copy of payload that wraps in a ring */

@@ -154,7 +154,11 @@ int synack_ipv6_parse(const uint8_t *buf, size_t len, struct synack_ipv6 *ip,
 		r = walk_one(buf, off, end, next, next_at, ip);
 		if (r < 0)
 			return r;
-		if (r == 0 || ip->frag)
+		if (r == 0)
+			break;
+		if (next == SYNACK_IPPROTO_FRAGMENT)
+			ip->frag_nh_at = (uint16_t)next_at;
+		if (ip->frag)
 			break;
 		next_at = off;
 		next = buf[off];
