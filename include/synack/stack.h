@@ -106,8 +106,9 @@ struct synack_config {
 	uint32_t notsent_lowat;      /* tcp_notsent_lowat: UINT32_MAX (no limit) */
 	uint8_t ecn;                 /* tcp_ecn (RFC 3168): 0 off, 1 ask on active opens and
 				      * accept, 2 accept when asked (default, as Linux) */
-	/* The default congestion controller, by name (Linux's tcp_congestion_control): "reno"
-	 * (NewReno, RFC 5681 + RFC 6582), the only one so far. Empty: the default. A socket
+	/* The default congestion controller, by name (Linux's tcp_congestion_control): "cubic"
+	 * (RFC 9438 with HyStart++, RFC 9406; the default, as Linux's) or "reno" (NewReno,
+	 * RFC 5681 + RFC 6582). Empty: the default. A socket
 	 * picks another with TCP_CONGESTION. */
 	char congestion[SYNACK_CC_NAME_MAX];
 };

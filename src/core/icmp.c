@@ -8,7 +8,8 @@
  *    it to the connection that created the error." Codes 0, 1 and 5 are soft errors ("TCP
  *    MUST NOT abort the connection"); 2, 3 and the administrative ones are hard (as in
  *    Linux) and abort a connection still opening;
- *    4 (fragmentation needed, RFC 1191) carries the next-hop MTU and lowers the MSS.
+ *    4 (fragmentation needed, RFC 1191) carries the next-hop MTU and lowers the MSS;
+ *    what is in flight goes again at once at the new size.
  *  - Errors we send: protocol unreachable for transports we do not speak (RFC 1122 §3.2.2.1).
  *
  * Errno values follow Linux's icmp_err_convert table so applications see what they would on
@@ -99,14 +100,13 @@ void icmp_tcp_error(struct synack_stack *s, const struct synack_tuple *t, uint32
 		 * and the timestamp option we put in each. Retransmissions use the new size. */
 		bool v6 = !synack_addr_is_v4(&t->raddr);
 		uint32_t mss = (uint32_t)mtu - (v6 ? 60u : 40u) - (c->ts_ok ? 12u : 0u);
-		if (mss >= c->snd_mss)
-			return;
-		c->snd_mss = (uint16_t)mss;
-		/* RFC 8201 §4 for IPv6 (Linux's tcp_v6_mtu_reduced): the segment the Packet Too Big
-		 * reports was lost, so the head of the queue goes again at once at the new size
-		 * rather than after a retransmission timeout. */
-		if (v6 && tcp_state_synchronized(c->state) && c->snd_una != c->snd_nxt)
-			tcp_retransmit_head(s, c);
+		if (mss < c->snd_mss) {
+			c->snd_mss = (uint16_t)mss;
+			/* As Linux's tcp_v4_mtu_reduced and tcp_v6_mtu_reduced (RFC 8201 §4 for
+			 * IPv6): what is in flight was too large to arrive; send it again now at the
+			 * new size, not after an RTO. */
+			tcp_retransmit_all(s, c);
+		}
 		return;
 	}
 	/* Linux's tcp_v4_err: a hard error ends an opening connection at once; anything else

@@ -9,7 +9,7 @@
  *    unreachable, failed policy and reject route are hard.
  *  - Packet Too Big (§3.2) → RFC 8201 §4: the path MTU becomes the reported MTU ("MUST NOT
  *    reduce its estimate ... below the IPv6 minimum link MTU": 1280 at least); the MSS drops
- *    to MTU - 60 and the lost segment is sent again at once.
+ *    to MTU - 60 and what is in flight is sent again at once.
  *  - Time Exceeded (§3.3): a soft error. Parameter Problem (§3.4): hard (EPROTO), as Linux.
  *  - Errors sent: Parameter Problem for what RFC 8200 answers with one (an unknown Next Header,
  *    a routing header we do not process, an option whose type bits ask for it). TCP answers

@@ -212,7 +212,8 @@ void tcb_reset_connection(struct synack_stack *s, struct synack_tcb *c)
 	c->cc.cwnd = c->cc.ssthresh = c->dupacks = 0;
 	cc_set(&c->cc, c->cc.ops); /* the controller's state starts over */
 	c->in_recovery = c->rtx_pending = false;
-	c->keep_probes = 0;
+	c->keep_probes = c->probes_out = 0;
+	c->sent_data = false;
 	c->last_rx_us = s->now_us;
 	c->chal_start_us = 0;
 	c->chal_count = c->chal_limit = 0;

@@ -358,7 +358,8 @@ static void put16(uint8_t *p, uint16_t v)
  * fragmentation needed is Packet Too Big (the MTU in the 32-bit field), protocol unreachable
  * a Parameter Problem code 1 (unrecognized Next Header at offset 6), net and host unreachable
  * no route (0) and address unreachable (3), port unreachable 4, administratively prohibited
- * 1; anything else keeps its numbers. */
+ * 1; anything else keeps its numbers. A Packet Too Big carries the MTU 20 bytes larger, as
+ * the link's is, so the MSS it leaves is the script's. */
 static void icmp6_of(const struct drill_packet *pk, uint8_t *type, uint8_t *code, uint32_t *param)
 {
 	static const uint8_t unreach6[16] = {0, 3, 0, 4, 0, 0, 0, 3, 0, 1, 1, 0, 3, 1, 1, 1};
@@ -372,7 +373,7 @@ static void icmp6_of(const struct drill_packet *pk, uint8_t *type, uint8_t *code
 	if (pk->icmp_code == 4) {
 		*type = 2;
 		*code = 0;
-		*param = pk->has_mtu ? pk->mtu : 1280;
+		*param = pk->has_mtu ? pk->mtu + 20u : 1280; /* the link's MTU is 20 larger */
 	} else if (pk->icmp_code == 2) {
 		*type = 4;
 		*code = 1;

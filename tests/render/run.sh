@@ -201,7 +201,7 @@ fi
 	ok || bad "live trace --conn: $(cat "$T/live1.txt")"
 # Long gaps are drawn as breaks; a simulated ladder marks duplicate ACKs like a capture's.
 "$BIN" demo | grep -q '~ ~ ~  59.99 s later  ~ ~ ~' && ok || bad "no break mark for TIME-WAIT's 60 s"
-"$BIN" demo -s transfer --loss 0.02 2>/dev/null | grep -q '(dup-ack #3)' && ok ||
+"$BIN" demo -s transfer --loss 0.02 2>/dev/null | grep -q '(dup-ack #[0-9]*)' && ok ||
 	bad "the simulated ladder does not mark duplicate ACKs"
 # A trace drawn as a capture: the time-sequence graph of a lossy simulated transfer has one R
 # per retransmission the stack made, and the report and its companions are well-formed.
