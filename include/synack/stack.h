@@ -106,12 +106,21 @@ struct synack_config {
 	uint32_t notsent_lowat;      /* tcp_notsent_lowat: UINT32_MAX (no limit) */
 	uint8_t ecn;                 /* tcp_ecn (RFC 3168): 0 off, 1 ask on active opens and
 				      * accept, 2 accept when asked (default, as Linux) */
+	/* tcp_fastopen (RFC 7413), Linux's flags: SYNACK_TFO_CLIENT (0x1, default), _SERVER
+	 * (0x2), _SERVER_NO_COOKIE (0x200: data on any SYN to a TFO listener is accepted),
+	 * _SERVER_ALL (0x400: every listener is a TFO listener, its queue limit the backlog). */
+	uint32_t fastopen;
 	/* The default congestion controller, by name (Linux's tcp_congestion_control): "cubic"
 	 * (RFC 9438 with HyStart++, RFC 9406; the default, as Linux's) or "reno" (NewReno,
 	 * RFC 5681 + RFC 6582). Empty: the default. A socket
 	 * picks another with TCP_CONGESTION. */
 	char congestion[SYNACK_CC_NAME_MAX];
 };
+
+#define SYNACK_TFO_CLIENT 0x1u
+#define SYNACK_TFO_SERVER 0x2u
+#define SYNACK_TFO_SERVER_NO_COOKIE 0x200u
+#define SYNACK_TFO_SERVER_ALL 0x400u
 
 void synack_config_default(struct synack_config *cfg);
 /* Adds addr (with its prefix length) to cfg's own addresses. Adding one already present does

@@ -19,6 +19,7 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->rcvbuf_max = 6291456;
 	cfg->notsent_lowat = UINT32_MAX;
 	cfg->ecn = 2;
+	cfg->fastopen = SYNACK_TFO_CLIENT; /* Linux's default: client on */
 	cfg->ooo_max_segs = 64;
 	cfg->init_cwnd_segs = 10;
 	cfg->syn_retries = 6;
@@ -288,6 +289,7 @@ void synack_stack_set_tunables(struct synack_stack *s, const struct synack_confi
 	d->challenge_ack_limit = c->challenge_ack_limit;
 	d->notsent_lowat = c->notsent_lowat;
 	d->ecn = c->ecn <= 2 ? c->ecn : d->ecn;
+	d->fastopen = c->fastopen;
 	if (c->init_cwnd_segs)
 		d->init_cwnd_segs = c->init_cwnd_segs;
 }

@@ -13,6 +13,7 @@
 
 #include "core/cc.h"
 #include "core/conntab.h"
+#include "core/tcp_fastopen.h"
 #include "util/rng.h"
 #include "core/timer.h"
 #include "synack/socket.h"
@@ -70,6 +71,7 @@ struct synack_stack {
 
 	const struct cc_ops *cc; /* the default congestion controller (cfg.congestion) */
 	uint16_t ip_id;
+	struct tfo_cache tfo_cache; /* TCP Fast Open: the cookies of the servers we reached */
 	/* icmp.c: the token bucket limiting the ICMP errors we send (RFC 1812 §4.3.2.8). */
 	uint64_t icmp_refill_us;
 	uint32_t icmp_tokens;
@@ -99,6 +101,11 @@ void stack_trace_state(struct synack_stack *s, const struct synack_tuple *t,
 void stack_trace_timer(struct synack_stack *s, const struct synack_tuple *t,
 		       enum synack_timer_kind k);
 void stack_trace_error(struct synack_stack *s, const struct synack_tuple *t, int err);
+/* Fills ev's congestion fields (has_cc, cwnd, ssthresh, srtt_us, in_flight) from the tcb of
+ * tuple t, when the stack holds one (tcb.c: the only trace helper that knows the tcb). Called
+ * only while a trace sink is set, so an untraced stack never pays for the lookup. */
+void tcb_trace_cc(const struct synack_stack *s, const struct synack_tuple *t,
+		  struct synack_trace_event *ev);
 /* The largest frame the stack may send: caps.mtu, or SYNACK_FRAME_MAX when unset. */
 size_t stack_frame_max(const struct synack_stack *s);
 /* Hands a frame and its metadata to the output callback (every frame leaves here). */

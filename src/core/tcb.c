@@ -112,6 +112,7 @@ void tcb_kill(struct synack_stack *s, struct synack_tcb *c)
 	if (c->dead)
 		return;
 	c->dead = true;
+	tfo_child_release(s, c);
 	tcp_cancel_timers(s, c);
 	tcb_conntab_remove(s, c);
 	ports_listen_remove(s, c);
@@ -183,6 +184,22 @@ void tcb_fill_info(const struct synack_stack *s, const struct synack_tcb *c,
 	o->snd_una = c->snd_una;
 	o->snd_nxt = c->snd_nxt;
 	o->rcv_nxt = c->rcv_nxt;
+}
+
+void tcb_trace_cc(const struct synack_stack *s, const struct synack_tuple *t,
+		  struct synack_trace_event *ev)
+{
+	struct synack_conntab_node *n = t ? synack_conntab_find(&s->conns, t) : NULL;
+	if (!n)
+		return;
+	const struct synack_tcb *c = SYNACK_container_of(n, struct synack_tcb, node);
+	if (c->cc.cwnd == 0)
+		return; /* congestion control starts with the connection (SYN-SENT has none) */
+	ev->has_cc = true;
+	ev->cwnd = c->cc.cwnd;
+	ev->ssthresh = c->cc.ssthresh >= CC_CWND_MAX ? UINT32_MAX : c->cc.ssthresh;
+	ev->srtt_us = c->srtt_us;
+	ev->in_flight = (uint32_t)seq_diff(c->snd_nxt, c->snd_una);
 }
 
 void tcb_reset_connection(struct synack_stack *s, struct synack_tcb *c)

@@ -110,6 +110,7 @@ struct synack_tcb {
 	bool ooo_fin;      /* a FIN arrived out of order: it ends the stream at ooo_fin_seq */
 	seq_t ooo_fin_seq;
 	bool syn_text;     /* the peer's SYN carried data, queued until the handshake completes */
+	struct tcp_tfo tfo; /* TCP Fast Open (tcp_fastopen.c) */
 
 	/* RTT estimation (RFC 6298), microseconds. */
 	uint32_t srtt_us, rttvar_us, rto_us;

@@ -11,7 +11,9 @@
  * With RFC 5961 (challenge ACKs for in-window RSTs and for SYNs in synchronized states),
  * RFC 7323 timestamps (TS.Recent and PAWS), RFC 2018 SACK blocks in our ACKs,
  * and RFC 5681/6582 congestion control on the ACK path. Out-of-order data (and FIN) is kept
- * until the gap fills. Data on a SYN or SYN-ACK is ignored (the peer sends it again). */
+ * until the gap fills. Data on a SYN is queued until the handshake completes, or, with a
+ * valid TCP Fast Open cookie (RFC 7413, tcp_fastopen.c), delivered at once; data on a SYN-ACK
+ * is taken with it. */
 #include <errno.h>
 #include <string.h>
 
@@ -270,10 +272,16 @@ static void input_listen(struct synack_stack *s, struct synack_tcb *l, struct rx
 		rx_drop(s, rx, SYNACK_DROP_TCP_SYNQ_FULL);
 		return;
 	}
+	/* RFC 7413 §4.2.2: a SYN with a valid Fast Open cookie makes a connection at once. */
+	struct tcp_tfo fo;
+	bool fast = tfo_server_syn(s, l, rx, &fo);
 	struct synack_tcb *c = listen_add_child(s, l, rx);
 	if (!c)
 		return;
-	syn_text_queue(s, c, rx);
+	c->tfo.send_cookie = fo.send_cookie;
+	c->tfo.cookie_exp = fo.cookie_exp;
+	if (!fast || !tfo_child_accept(s, l, c, rx))
+		syn_text_queue(s, c, rx);
 	tcp_send_syn(s, c, false);
 }
 
@@ -298,8 +306,12 @@ static void syn_sent_established(struct synack_stack *s, struct synack_tcb *c, s
 	tcp_set_state(s, c, SYNACK_ESTABLISHED);
 	tcp_arm_keepalive(s, c);
 	syn_text_deliver(c); /* the SYN-ACK's data: readable now, acknowledged below */
-	/* "form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it" */
-	tcp_send_ack(s, c);
+	/* "form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it"; data of our
+	 * Fast Open SYN that the SYN-ACK did not acknowledge goes again and carries the ACK. */
+	if (c->rtx_pending)
+		tcp_output(s, c, true);
+	else
+		tcp_send_ack(s, c);
 	if (c->fin_queued) {
 		tcp_set_state(s, c, SYNACK_FIN_WAIT_1);
 		tcp_output(s, c, false);
@@ -354,6 +366,7 @@ static void input_syn_sent(struct synack_stack *s, struct synack_tcb *c, struct 
 		 * text is processed now (RFC 9293 §3.10.7.3: "Data or controls that were queued
 		 * for transmission may be included"; the same holds for the peer's). */
 		syn_text_queue(s, c, rx);
+		tfo_synack(s, c, seg);
 		syn_sent_established(s, c, rx);
 		return;
 	}
@@ -473,8 +486,10 @@ static bool check_rst(struct synack_stack *s, struct synack_tcb *c, struct rx *r
 	}
 	switch (c->state) {
 	case SYNACK_SYN_RECEIVED:
-		if (c->passive)
+		if (c->passive && c->fd < 0)
 			back_to_listen(s, c);
+		else if (c->passive)
+			tcp_done(s, c, -ECONNRESET); /* an accepted Fast Open child */
 		else
 			tcp_done(s, c, -ECONNREFUSED);
 		break;
@@ -499,7 +514,10 @@ static bool check_syn(struct synack_stack *s, struct synack_tcb *c, struct rx *r
 	 * this connection to the LISTEN state and return." */
 	if (c->state == SYNACK_SYN_RECEIVED && c->passive) {
 		rx_drop(s, rx, SYNACK_DROP_TCP_SYN_IN_WINDOW);
-		back_to_listen(s, c);
+		if (c->fd >= 0) /* an accepted Fast Open connection: the application hears */
+			tcp_done(s, c, -ECONNRESET);
+		else
+			back_to_listen(s, c);
 		return false;
 	}
 	/* RFC 5961 §4.2: challenge ACK. */
