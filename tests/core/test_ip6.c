@@ -28,7 +28,8 @@ static size_t build6(struct segtest *t, uint8_t *out, uint8_t next, const uint8_
 	cr_assert_gt(n, 0);
 	struct synack_ipv6 ip = {.next = next, .hop_limit = 64, .src = t->peer, .dst = t->local};
 	cr_assert_eq(synack_ipv6_emit(out, 40, &ip, elen + (size_t)n), 40);
-	memcpy(out + 40, ext, elen);
+	if (elen)
+		memcpy(out + 40, ext, elen);
 	memcpy(out + 40 + elen, tcp, (size_t)n);
 	return 40 + elen + (size_t)n;
 }
