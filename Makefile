@@ -172,7 +172,9 @@ unit: $(TEST_BINS)
 	@scripts/run-tests.sh $(TEST_BINS)
 
 drill-check: $(BIN)
-	@if ls tests/drill/*/*.pkt >/dev/null 2>&1; then $(BIN) drill --strict tests/drill/*/*.pkt; \
+	@if ls tests/drill/*/*.pkt >/dev/null 2>&1; then \
+	 for v in ipv4 ipv4-mapped-ipv6 ipv6; do echo "drill --ip_version=$$v:"; \
+	 $(BIN) drill --strict --ip_version=$$v tests/drill/*/*.pkt || exit 1; done; \
 	 else echo "drill: no scripts yet"; fi
 
 install-check:

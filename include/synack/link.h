@@ -85,7 +85,7 @@ typedef void (*synack_trace_fn)(void *ctx, const struct synack_trace_event *ev);
 
 /* ---- the simulated network --------------------------------------------------------------
  * Joins any number of endpoints in one process on a virtual clock. A frame sent on an
- * endpoint is delivered to the endpoint whose address is the frame's IPv4 destination after
+ * endpoint is delivered to the endpoint whose address is the frame's (IPv4 or IPv6) destination after
  * the sender's path delay: delay + uniform jitter in [0, jitter] + serialisation at the
  * bandwidth (frames on one path never overtake each other unless jitter reorders them). All
  * randomness comes from the network's seed. Endpoints declare no capability: a NEEDED frame
@@ -102,9 +102,15 @@ struct synack_sim_path {
 int synack_simnet_new(struct synack_simnet **out, uint64_t seed);
 /* Frees the network; endpoints must have been destroyed first. */
 void synack_simnet_destroy(struct synack_simnet *net);
-/* A new endpoint answering to addr (host order). Errors: -ENOMEM, -EADDRINUSE. */
+/* A new endpoint answering to the IPv4 address addr (host order). Errors: -ENOMEM,
+ * -EADDRINUSE. */
 int synack_simnet_attach(struct synack_simnet *net, uint32_t addr,
 			 const struct synack_sim_path *path, struct synack_link **out);
+/* A new endpoint answering to the n addresses (either family, n <= 8). Errors: -ENOMEM,
+ * -EADDRINUSE (another endpoint has one of them), -EINVAL (n > 8). */
+int synack_simnet_attach_addrs(struct synack_simnet *net, const struct synack_addr *addrs,
+			       size_t n, const struct synack_sim_path *path,
+			       struct synack_link **out);
 /* The earliest pending delivery on any endpoint, or SYNACK_TIME_NEVER. */
 uint64_t synack_simnet_next_arrival(const struct synack_simnet *net);
 /* Frames dropped because no endpoint had the destination address. */

@@ -62,6 +62,7 @@ const char *synack_state_ss_name(enum synack_tcp_state st);
 #define SYNACK_SOL_SOCKET 1
 #define SYNACK_IPPROTO_IP 0
 #define SYNACK_IPPROTO_TCP 6
+#define SYNACK_IPPROTO_IPV6 41 /* level of SYNACK_IPV6_V6ONLY */
 #define SYNACK_IP_TOS 1          /* DSCP of the connection's packets (ECN bits are TCP's) */
 #define SYNACK_IP_TTL 2          /* TTL of its packets; -1 restores the default, 64 */
 #define SYNACK_IP_MTU_DISCOVER 10 /* SYNACK_IP_PMTUDISC_*: DF is set unless DONT or OMIT */
@@ -78,6 +79,11 @@ const char *synack_state_ss_name(enum synack_tcp_state st);
 #define SYNACK_SO_KEEPALIVE 9
 #define SYNACK_SO_OOBINLINE 10 /* the urgent byte stays in the data stream */
 #define SYNACK_SO_LINGER 13
+/* IPV6_V6ONLY (RFC 3493 §5.3), as Linux: a socket bound to the IPv6 wildcard (::), or not
+ * bound at all, hears both families (IPv4 peers appear as ::ffff:a.b.c.d) unless it is set;
+ * bound to 0.0.0.0 it hears IPv4 only. Set before bind (-EINVAL after); with it set, bind and
+ * connect to an IPv4 address fail (-EINVAL, -ENETUNREACH). */
+#define SYNACK_IPV6_V6ONLY 26
 #define SYNACK_TCP_NODELAY 1
 #define SYNACK_TCP_MAXSEG 2
 #define SYNACK_TCP_KEEPIDLE 4

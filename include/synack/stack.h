@@ -60,7 +60,7 @@ struct synack_config {
 
 	struct synack_allocator allocator; /* NULL alloc: a malloc-free build must supply one */
 
-	/* Frames out: one IPv4 packet per call, meta->len bytes. meta->family is set, and
+	/* Frames out: one IP packet (IPv4 or IPv6) per call, meta->len bytes. meta->family is set, and
 	 * meta->csum is SYNACK_CSUM_NONE (every checksum complete) unless caps.tx_csum asked
 	 * for SYNACK_CSUM_NEEDED on TCP segments. frame and meta live until the call returns. */
 	void (*output)(void *ctx, const uint8_t *frame, const struct synack_frame_meta *meta);

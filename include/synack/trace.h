@@ -29,6 +29,10 @@ extern "C" {
 	X(IP_NOT_FOR_US, "ip_not_for_us")                                                      \
 	X(IP_BAD_SRC, "ip_bad_src")                                                            \
 	X(IP_UNKNOWN_PROTO, "ip_unknown_proto")                                                \
+	X(IP6_BAD_EXTHDR, "ip6_bad_exthdr")                                                    \
+	X(IP6_RH0, "ip6_rh0")                                                                  \
+	X(IP6_UNKNOWN_OPTION, "ip6_unknown_option")                                            \
+	X(IP_LAND, "ip_land")                                                                  \
 	X(ICMP_MALFORMED, "icmp_malformed")                                                    \
 	X(TCP_TRUNCATED, "tcp_truncated")                                                      \
 	X(TCP_BAD_DOFF, "tcp_bad_doff")                                                        \
@@ -82,10 +86,36 @@ const char *synack_drop_reason_name(enum synack_drop_reason r);
 	X(IpOutRequests, "IpOutRequests")                                                      \
 	X(IpOutNoRoutes, "IpOutNoRoutes")                                                      \
 	X(IpReasmFails, "IpReasmFails")                                                        \
+	X(IpReasmReqds, "IpReasmReqds")                                                        \
+	X(IpReasmOKs, "IpReasmOKs")                                                            \
+	X(IpReasmTimeout, "IpReasmTimeout")                                                    \
 	X(IpFragFails, "IpFragFails")                                                          \
 	X(IcmpInMsgs, "IcmpInMsgs")                                                            \
 	X(IcmpOutMsgs, "IcmpOutMsgs")                                                          \
 	X(IcmpInDestUnreachs, "IcmpInDestUnreachs")                                            \
+	X(Ip6InReceives, "Ip6InReceives")                                                      \
+	X(Ip6InHdrErrors, "Ip6InHdrErrors")                                                    \
+	X(Ip6InAddrErrors, "Ip6InAddrErrors")                                                  \
+	X(Ip6InUnknownProtos, "Ip6InUnknownProtos")                                            \
+	X(Ip6InTruncatedPkts, "Ip6InTruncatedPkts")                                            \
+	X(Ip6InDelivers, "Ip6InDelivers")                                                      \
+	X(Ip6OutRequests, "Ip6OutRequests")                                                    \
+	X(Ip6ReasmFails, "Ip6ReasmFails")                                                      \
+	X(Ip6ReasmReqds, "Ip6ReasmReqds")                                                      \
+	X(Ip6ReasmOKs, "Ip6ReasmOKs")                                                          \
+	X(Ip6ReasmTimeout, "Ip6ReasmTimeout")                                                  \
+	X(Ip6FragFails, "Ip6FragFails")                                                        \
+	X(Icmp6InMsgs, "Icmp6InMsgs")                                                          \
+	X(Icmp6InErrors, "Icmp6InErrors")                                                      \
+	X(Icmp6OutMsgs, "Icmp6OutMsgs")                                                        \
+	X(Icmp6InDestUnreachs, "Icmp6InDestUnreachs")                                          \
+	X(Icmp6InPktTooBigs, "Icmp6InPktTooBigs")                                              \
+	X(Icmp6InParmProblems, "Icmp6InParmProblems")                                          \
+	X(Icmp6InEchos, "Icmp6InEchos")                                                        \
+	X(Icmp6OutEchoReplies, "Icmp6OutEchoReplies")                                          \
+	X(Icmp6OutParmProblems, "Icmp6OutParmProblems")                                        \
+	X(Icmp6OutErrors, "Icmp6OutErrors")                                                    \
+	X(Icmp6OutRateLimitHost, "Icmp6OutRateLimitHost")                                      \
 	X(ListenOverflows, "TcpExtListenOverflows")                                            \
 	X(ListenDrops, "TcpExtListenDrops")                                                    \
 	X(SyncookiesSent, "TcpExtSyncookiesSent")                                              \

@@ -24,6 +24,14 @@ extern "C" {
 #define SYNACK_PROTO_TCP 6
 #define SYNACK_IPV4_HDR_MIN 20
 #define SYNACK_TCP_HDR_MIN 20
+#define SYNACK_IPV6_HDR_LEN 40
+/* IPv6 Next Header values (RFC 8200 §4, IANA): extension headers and ICMPv6. */
+#define SYNACK_IPPROTO_HOPOPTS 0
+#define SYNACK_IPPROTO_ROUTING 43
+#define SYNACK_IPPROTO_FRAGMENT 44
+#define SYNACK_IPPROTO_ICMPV6 58
+#define SYNACK_IPPROTO_NONE 59
+#define SYNACK_IPPROTO_DSTOPTS 60
 #define SYNACK_TCP_OPT_MAX 40
 
 /* TCP flags, as in the header byte. */
@@ -58,6 +66,31 @@ struct synack_ipv4 {
 	uint8_t ttl;
 	uint8_t proto;
 	uint32_t src, dst;  /* host byte order */
+};
+
+/* An IPv6 packet (RFC 8200 §3) and what the walk over its extension headers (§4) found. */
+struct synack_ipv6 {
+	uint8_t tclass;
+	uint32_t flow;        /* the 20-bit flow label */
+	uint16_t payload_len; /* as in the header: extension headers + upper layer */
+	uint8_t next;         /* the fixed header's Next Header */
+	uint8_t hop_limit;
+	struct synack_addr src, dst;
+	/* Filled by synack_ipv6_parse's walk: */
+	uint8_t proto;        /* the upper-layer protocol (or the Next Header after a fragment) */
+	uint16_t proto_at;    /* offset of the Next Header field that named proto */
+	uint16_t hdr_len;     /* fixed + extension headers: the upper layer starts here */
+	bool frag;            /* a Fragment header other than an atomic one (RFC 6946) */
+	bool mf;
+	uint16_t frag_off;    /* in 8-byte units */
+	uint32_t frag_id;
+	uint16_t frag_at;     /* offset of the Fragment header */
+	uint16_t frag_nh_at;  /* offset of the Next Header field that named it */
+	/* When the walk fails with a reason that RFC 8200 answers with a Parameter Problem
+	 * (RFC 4443 §3.4): send it with this code, pointing at this offset. */
+	bool pp_send;
+	uint8_t pp_code;
+	uint32_t pp_ptr;
 };
 
 struct synack_sack_block {
@@ -112,11 +145,26 @@ uint16_t synack_tcp_pseudo_csum(const struct synack_addr *src, const struct syna
 				size_t len);
 
 /* Parses an IPv4 header. On success returns 0, fills *ip and sets *payload and *plen to the
- * transport bytes (total_len bounds them). Errors (negative synack_drop_reason):
+ * transport bytes (total_len bounds them: link padding after the datagram is trimmed). Errors (negative synack_drop_reason):
  * IP_TRUNCATED, IP_VERSION, IP_BAD_IHL, IP_BAD_TOTLEN, IP_BAD_CSUM. Fragments are not an
  * error here (ip->mf / ip->frag_off tell). */
 int synack_ipv4_parse(const uint8_t *buf, size_t len, struct synack_ipv4 *ip,
 		      const uint8_t **payload, size_t *plen);
+/* Parses an IPv6 packet: the fixed header (version, payload length against the buffer: bytes
+ * beyond it are link padding and are trimmed, fewer are IP_BAD_TOTLEN) and every extension
+ * header up to the upper layer (hop-by-hop first only, destination options, routing,
+ * fragment), whose options are checked by their action bits (RFC 8200 §4.2). On success
+ * returns 0, fills *ip and sets *payload and *plen to the bytes after ip->hdr_len. Errors
+ * (negative synack_drop_reason): IP_TRUNCATED, IP_VERSION, IP_BAD_TOTLEN (also a jumbogram,
+ * payload length 0), IP6_BAD_EXTHDR, IP6_RH0 (a type 0 routing header with segments left,
+ * RFC 5095), IP6_UNKNOWN_OPTION; ip->pp_* say whether to answer with a Parameter Problem. */
+int synack_ipv6_parse(const uint8_t *buf, size_t len, struct synack_ipv6 *ip,
+		      const uint8_t **payload, size_t *plen);
+/* Writes the 40-byte fixed header for a payload of plen bytes with Next Header ip->next
+ * (tclass, flow, hop_limit, src, dst from ip). Returns 40, or -1 when cap < 40 or plen >
+ * 65535. */
+int synack_ipv6_emit(uint8_t *out, size_t cap, const struct synack_ipv6 *ip, size_t plen);
+
 /* Parses a TCP segment carried between src and dst. verify_csum=false skips the checksum.
  * Errors: TCP_TRUNCATED, TCP_BAD_DOFF, TCP_BAD_CSUM, TCP_BAD_OPTION. */
 int synack_tcp_parse(const uint8_t *buf, size_t len, const struct synack_addr *src,
@@ -133,10 +181,10 @@ int synack_tcp_opts_emit(const struct synack_tcp_opts *opts, bool syn, uint8_t *
  * small or the segment longer than 65535 bytes. The IP layer prepends its header. */
 int synack_tcp_encode(uint8_t *out, size_t cap, const struct synack_addr *src,
 		      const struct synack_addr *dst, const struct synack_tcp_seg *seg);
-/* A whole packet for tests and tools that build them: IPv4 header (DF set, TTL 64, checksum
- * filled) and synack_tcp_encode()'s segment. Returns the packet length, or -1 for what it
- * cannot build: an IPv6 address (no IPv6 header codec yet), cap too small, a packet over
- * 65535 bytes. */
+/* A whole packet for tests and tools that build them: an IPv4 header (DF set, TTL 64,
+ * checksum filled) when both addresses are IPv4, else an IPv6 header (hop limit 64, flow
+ * label 0, ip_id unused), and synack_tcp_encode()'s segment. Returns the packet length, or -1
+ * for what it cannot build: cap too small, a packet or payload over 65535 bytes. */
 int synack_tcp_emit(uint8_t *out, size_t cap, const struct synack_addr *src,
 		    const struct synack_addr *dst, uint16_t ip_id,
 		    const struct synack_tcp_seg *seg);

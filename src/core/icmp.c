@@ -85,8 +85,8 @@ static void echo_reply(struct synack_stack *s, const struct synack_ipv4 *ip, con
 /* An ICMP error about our connection t whose quoted segment carried sequence number seq.
  * RFC 5927 §4.1: act only if seq is one we sent and is not yet acknowledged
  * (SND.UNA <= seq <= SND.NXT), so a blind attacker must guess it. */
-static void tcp_icmp_error(struct synack_stack *s, const struct synack_tuple *t, uint32_t seq,
-			   int err, bool hard, uint16_t mtu)
+void icmp_tcp_error(struct synack_stack *s, const struct synack_tuple *t, uint32_t seq, int err,
+		    bool hard, uint16_t mtu)
 {
 	struct synack_tcb *c = tcb_of_node(synack_conntab_find(&s->conns, t));
 	if (!c || c->state == SYNACK_LISTEN || c->state == SYNACK_CLOSED ||
@@ -95,11 +95,13 @@ static void tcp_icmp_error(struct synack_stack *s, const struct synack_tuple *t,
 	if (mtu) {
 		/* RFC 1191 §6.3: segments must now fit the path MTU, less the IP and TCP headers
 		 * and the timestamp option we put in each. Retransmissions use the new size. */
-		uint32_t mss = (uint32_t)mtu - 40 - (c->ts_ok ? 12u : 0u);
+		bool v6 = !synack_addr_is_v4(&t->raddr);
+		uint32_t mss = (uint32_t)mtu - (v6 ? 60u : 40u) - (c->ts_ok ? 12u : 0u);
 		if (mss < c->snd_mss) {
 			c->snd_mss = (uint16_t)mss;
-			/* As Linux's tcp_v4_mtu_reduced: what is in flight was too large to
-			 * arrive; send it again now at the new size, not after an RTO. */
+			/* As Linux's tcp_v4_mtu_reduced and tcp_v6_mtu_reduced (RFC 8201 §4 for
+			 * IPv6): what is in flight was too large to arrive; send it again now at the
+			 * new size, not after an RTO. */
 			tcp_retransmit_all(s, c);
 		}
 		return;
@@ -166,7 +168,7 @@ static void dest_unreach(struct synack_stack *s, const uint8_t *msg, size_t len,
 		if (mtu < PMTU_MIN)
 			mtu = PMTU_MIN;
 	}
-	tcp_icmp_error(s, &t, get32(th + 4), err, hard, mtu);
+	icmp_tcp_error(s, &t, get32(th + 4), err, hard, mtu);
 }
 
 void synack_icmp_input(struct synack_stack *s, const struct synack_ipv4 *ip, const uint8_t *msg,
@@ -191,8 +193,7 @@ void synack_icmp_input(struct synack_stack *s, const struct synack_ipv4 *ip, con
 	}
 }
 
-/* Takes a token from the bucket: true if an error may be sent now. */
-static bool error_token(struct synack_stack *s)
+bool icmp_error_token(struct synack_stack *s)
 {
 	uint64_t now = s->now_us;
 	if (s->icmp_refill_us == 0 || now < s->icmp_refill_us) {
@@ -226,7 +227,7 @@ void synack_icmp_send_error(struct synack_stack *s, const struct synack_ipv4 *ip
 		if (t != SYNACK_ICMP_ECHO_REQUEST && t != 13 && t != 15 && t != 17)
 			return;
 	}
-	if (!error_token(s))
+	if (!icmp_error_token(s))
 		return;
 	/* RFC 1812 §4.3.2.3: as much of the datagram as fits 576 bytes -- and the link. */
 	size_t max = stack_frame_max(s) < ICMP_ERROR_MAX ? stack_frame_max(s) : ICMP_ERROR_MAX;

@@ -25,4 +25,15 @@ void synack_icmp_input(struct synack_stack *s, const struct synack_ipv4 *ip, con
 void synack_icmp_send_error(struct synack_stack *s, const struct synack_ipv4 *ip, uint8_t type,
 			    uint8_t code, const uint8_t *frame, size_t frame_len);
 
+/* An ICMP or ICMPv6 error about our connection t (the quoted segment's addresses and ports,
+ * seen from our side) whose quoted segment carried sequence number seq: a soft error is
+ * remembered, a hard one ends a connection still opening (RFC 1122 §4.2.3.9); mtu != 0 is a
+ * path MTU report (RFC 1191, RFC 8201) that lowers the MSS (MTU - 40 for IPv4, - 60 for IPv6)
+ * and sends what is in flight again at once. Ignored unless seq is in [SND.UNA, SND.NXT] (RFC 5927 §4.1). */
+void icmp_tcp_error(struct synack_stack *s, const struct synack_tuple *t, uint32_t seq, int err,
+		    bool hard, uint16_t mtu);
+/* Takes a token from the bucket shared by ICMP and ICMPv6 errors (RFC 1812 §4.3.2.8, RFC 4443
+ * §2.4(f)): true if an error may be sent now. */
+bool icmp_error_token(struct synack_stack *s);
+
 #endif

@@ -28,6 +28,16 @@ struct synack_tcb *ports_find_listener(const struct synack_stack *s, uint16_t po
 	return NULL;
 }
 
+bool ports_listener_hears(const struct synack_tcb *l, const struct synack_addr *dst)
+{
+	if (l->addr_bound)
+		return synack_addr_eq(&l->node.key.laddr, dst);
+	int family = synack_addr_family(dst);
+	if (l->any_family == SYNACK_AF_INET)
+		return family == SYNACK_AF_INET; /* 0.0.0.0: IPv4 only */
+	return !l->v6only || family == SYNACK_AF_INET6; /* :: or unbound: both, unless V6ONLY */
+}
+
 void ports_listen_insert(struct synack_stack *s, struct synack_tcb *c)
 {
 	unsigned b = listen_bucket(c->node.key.lport);

@@ -57,12 +57,16 @@ int synack_bind(struct synack_stack *s, int fd, const struct synack_endpoint *lo
 	if (!local || c->bound || c->state != SYNACK_CLOSED)
 		return -EINVAL;
 	bool any = synack_addr_is_any(&local->addr);
+	if (c->v6only && synack_addr_is_v4(&local->addr))
+		return -EINVAL; /* Linux: an IPv4(-mapped) address on a V6ONLY socket */
 	if (!any && !synack_stack_has_addr(s, &local->addr))
 		return -EADDRNOTAVAIL;
 	int r = local->port ? ports_bind(s, c, local->port) : ports_bind_ephemeral(s, c);
 	if (r < 0)
 		return r;
 	c->bound_by_user = true;
+	if (any)
+		c->any_family = (uint8_t)synack_addr_family(&local->addr);
 	if (!any) {
 		c->node.key.laddr = local->addr;
 		c->node.key.raddr = synack_addr_any(synack_addr_family(&local->addr));
@@ -131,6 +135,10 @@ static int connect_source(const struct synack_stack *s, const struct synack_tcb 
 			  const struct synack_endpoint *remote, struct synack_addr *src)
 {
 	int family = synack_addr_family(&remote->addr);
+	if (c->v6only && family == SYNACK_AF_INET)
+		return -ENETUNREACH; /* Linux: no IPv4 peer for a V6ONLY socket */
+	if (c->any_family == SYNACK_AF_INET && family != SYNACK_AF_INET)
+		return -EINVAL; /* bound to 0.0.0.0: an IPv4 socket */
 	if (c->addr_bound) {
 		if (synack_addr_family(&c->node.key.laddr) != family)
 			return -EINVAL;

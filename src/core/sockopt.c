@@ -207,6 +207,18 @@ static int set_ip_level(struct synack_tcb *c, int name, const void *val, size_t 
 	return -ENOPROTOOPT;
 }
 
+/* IPV6_V6ONLY: Linux refuses it once the socket has a port (-EINVAL). */
+static int set_ipv6_level(struct synack_tcb *c, int name, const void *val, size_t len)
+{
+	int v;
+	if (name != SYNACK_IPV6_V6ONLY)
+		return -ENOPROTOOPT;
+	if (get_int(val, len, &v) < 0 || c->bound)
+		return -EINVAL;
+	c->v6only = v != 0;
+	return 0;
+}
+
 int synack_setsockopt(struct synack_stack *s, int fd, int level, int name, const void *val,
 		      size_t len)
 {
@@ -218,6 +230,8 @@ int synack_setsockopt(struct synack_stack *s, int fd, int level, int name, const
 		r = set_socket_level(s, c, name, val, len);
 	else if (level == SYNACK_IPPROTO_TCP)
 		r = set_tcp_level(s, c, name, val, len);
+	else if (level == SYNACK_IPPROTO_IPV6)
+		r = set_ipv6_level(c, name, val, len);
 	else if (level == SYNACK_IPPROTO_IP)
 		r = set_ip_level(c, name, val, len);
 	else
@@ -346,6 +360,8 @@ int synack_getsockopt(struct synack_stack *s, int fd, int level, int name, void 
 		r = get_socket_level(s, c, name, val, len);
 	else if (level == SYNACK_IPPROTO_TCP)
 		r = get_tcp_level(s, c, name, val, len);
+	else if (level == SYNACK_IPPROTO_IPV6 && name == SYNACK_IPV6_V6ONLY)
+		r = put_int(val, len, c->v6only);
 	else if (level == SYNACK_IPPROTO_IP)
 		r = get_ip_level(c, name, val, len);
 	stack_reap(s); /* SO_ERROR may have changed readiness */

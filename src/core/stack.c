@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "core/stack_impl.h"
+#include "core/reasm.h"
+#include "core/tcb.h"
 #include "core/tcp_tw.h"
 
 void synack_config_default(struct synack_config *cfg)
@@ -183,6 +185,7 @@ void synack_stack_destroy(struct synack_stack *s)
 		tcb_kill(s, s->all);
 	stack_reap(s);
 	tw_fini(s);
+	reasm_fini(s);
 	synack_conntab_fini(&s->conns);
 	stack_free(s, s->fds, s->nfds * sizeof s->fds[0]);
 	stack_free(s, s->tx, s->tx_cap);
@@ -225,6 +228,7 @@ uint64_t synack_stack_poll(struct synack_stack *s, uint64_t now_us)
 {
 	stack_advance(s, now_us);
 	struct synack_timer *t;
+	reasm_expire(s);
 	while ((t = synack_wheel_expire(&s->wheel, s->now_us)) != NULL)
 		tcp_timer_fire(s, t);
 	tw_expire(s);
@@ -235,8 +239,11 @@ uint64_t synack_stack_poll(struct synack_stack *s, uint64_t now_us)
 uint64_t synack_stack_next_deadline(const struct synack_stack *s)
 {
 	uint64_t d = synack_wheel_next_deadline(&s->wheel), tw = tw_next_deadline(s);
+	uint64_t r = reasm_next_deadline(s);
 	if (tw < d)
 		d = tw;
+	if (r < d)
+		d = r;
 	return d == UINT64_MAX ? SYNACK_TIME_NEVER : d;
 }
 

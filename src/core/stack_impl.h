@@ -39,6 +39,12 @@ struct synack_tcb;
 /* The kinds of node in the connection table (struct synack_conntab_hdr's kind). */
 enum { CONNTAB_KIND_TCB = 0, CONNTAB_KIND_TW = 1 };
 
+/* reasm.c: datagrams being reassembled at once, fragments each, bytes of fragment data. */
+#define REASM_MAX 16
+#define REASM_FRAGS_MAX 64
+#define REASM_MEM_MAX (256u * 1024u)
+struct reasm_entry;
+
 #define SYNACK_LISTEN_BUCKETS 64
 #define SYNACK_BIND_BUCKETS 4096
 
@@ -99,6 +105,8 @@ struct synack_stack {
 	/* icmp.c: the token bucket limiting the ICMP errors we send (RFC 1812 §4.3.2.8). */
 	uint64_t icmp_refill_us;
 	uint32_t icmp_tokens;
+	struct reasm_entry *reasm[REASM_MAX]; /* reasm.c */
+	size_t reasm_mem;
 	uint8_t *tx;        /* one outgoing frame */
 	size_t tx_cap;
 	uint8_t *scratch;   /* a linear copy of payload that wraps in a ring */
@@ -159,13 +167,32 @@ const struct synack_addr *stack_source_addr(const struct synack_stack *s, int fa
 /* ip.c. csum_ok: the link vouched for the transport checksum (frame.h), TCP skips it. */
 void ip_input(struct synack_stack *s, const uint8_t *frame, size_t len, bool csum_ok);
 /* The bytes the IP header of a packet to dst takes in front of the transport bytes (20 for
- * IPv4), or -EAFNOSUPPORT for a family without an IP codec (IPv6, for now). */
+ * IPv4, 40 for IPv6). */
 int ip_header_room(const struct synack_addr *dst);
 /* The IP layer's output: pkt holds ip_header_room(dst) free bytes, then tlen transport bytes
  * of protocol proto; writes the IP header in front, counts IpOutRequests and returns the
- * packet length. The caller hands it out. Errors: -EAFNOSUPPORT (counted as IpOutNoRoutes),
- * -EMSGSIZE (over 65535 bytes). */
+ * packet length. The caller hands it out. Errors: -EAFNOSUPPORT (one address of each family,
+ * counted as IpOutNoRoutes), -EMSGSIZE (over 65535 bytes). */
 int ip_output(struct synack_stack *s, const struct synack_addr *src, const struct synack_addr *dst,
 	      uint8_t proto, uint8_t *pkt, size_t tlen);
+
+/* ip6.c: IPv6 input (a frame whose version is 6; csum_ok: the link vouched for the transport
+ * checksum) and output (ip_output for IPv6 addresses,
+ * pkt with 40 bytes of room; counts Ip6OutRequests). */
+void ip6_input(struct synack_stack *s, const uint8_t *frame, size_t len, bool csum_ok);
+int ip6_output(struct synack_stack *s, const struct synack_addr *src, const struct synack_addr *dst,
+	       uint8_t proto, uint8_t *pkt, size_t tlen);
+/* The flow label of a flow (RFC 6437): a keyed hash of the addresses, the protocol and the
+ * four bytes of ports at `ports` (NULL: none); never 0. */
+uint32_t ip6_flow_label(const struct synack_stack *s, const struct synack_addr *src,
+			const struct synack_addr *dst, uint8_t proto, const uint8_t *ports);
+
+/* The MSS the stack announces to and sends at most to a peer at addr: the configured one
+ * (an MTU less 40 bytes of IPv4 and TCP headers) less the 20 bytes an IPv6 header adds:
+ * MTU - 60 for IPv6 (RFC 8200 §8.3). */
+static inline uint16_t stack_mss_for(const struct synack_stack *s, const struct synack_addr *addr)
+{
+	return (uint16_t)(s->cfg.mss - (synack_addr_is_v4(addr) ? 0 : 20));
+}
 
 #endif

@@ -86,7 +86,6 @@ void stack_trace_error(struct synack_stack *s, const struct synack_tuple *t, int
 }
 
 /* Rewrites TTL, TOS and DF of the IPv4 header just built, and its checksum. */
-/* (IPv4 only: ip_output refuses the other family before this runs.) */
 static void ip_patch(uint8_t *frame, const struct stack_ip_fields *ip)
 {
 	size_t ihl = (size_t)(frame[0] & 15) * 4;
@@ -97,6 +96,16 @@ static void ip_patch(uint8_t *frame, const struct stack_ip_fields *ip)
 	uint16_t sum = synack_csum_fold(synack_csum_add(0, frame, ihl));
 	frame[10] = (uint8_t)(sum >> 8);
 	frame[11] = (uint8_t)sum;
+}
+
+/* The same fields in an IPv6 header: the traffic class (with the ECN bits) and the hop limit.
+ * IPv6 has no DF (routers never fragment) and no header checksum. Linux keeps IPV6_TCLASS and
+ * IPV6_UNICAST_HOPS apart from IP_TOS and IP_TTL; synack has one pair for both families. */
+static void ip6_patch(uint8_t *frame, const struct stack_ip_fields *ip)
+{
+	frame[0] = (uint8_t)(0x60 | ip->tos >> 4);
+	frame[1] = (uint8_t)((ip->tos & 0x0f) << 4 | (frame[1] & 0x0f));
+	frame[7] = ip->ttl;
 }
 
 size_t stack_frame_max(const struct synack_stack *s)
@@ -119,7 +128,8 @@ void stack_output(struct synack_stack *s, const uint8_t *frame,
 static void tx_csum_offload(struct synack_stack *s, const struct synack_tuple *t,
 			    struct synack_frame_meta *meta)
 {
-	size_t ihl = (size_t)(s->tx[0] & 0xF) * 4;
+	size_t ihl = synack_addr_is_v4(&t->raddr) ? (size_t)(s->tx[0] & 0xF) * 4
+						    : SYNACK_IPV6_HDR_LEN;
 	size_t tcp_len = meta->len - ihl;
 	uint16_t pseudo = synack_tcp_pseudo_csum(&t->laddr, &t->raddr, tcp_len);
 	s->tx[ihl + 16] = (uint8_t)(pseudo >> 8);
@@ -155,8 +165,10 @@ void stack_emit_tcp_ip(struct synack_stack *s, const struct synack_tuple *t,
 	int n = ip_output(s, &t->laddr, &t->raddr, SYNACK_PROTO_TCP, s->tx, (size_t)tcplen);
 	if (n < 0)
 		return;
-	if (ip)
+	if (ip && synack_addr_is_v4(&t->raddr))
 		ip_patch(s->tx, ip);
+	else if (ip)
+		ip6_patch(s->tx, ip);
 	stack_count(s, SYNACK_CTR_OutSegs);
 	if (retx)
 		stack_count(s, SYNACK_CTR_RetransSegs);

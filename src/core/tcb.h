@@ -30,6 +30,8 @@ struct synack_tcb {
 	bool in_conntab, bound, bound_by_user, in_listen_hash, dead;
 	bool connect_bound; /* connect() picked the port: shared with others that did (ports.c) */
 	bool addr_bound; /* bind() named one of the stack's addresses (not the wildcard) */
+	bool v6only;     /* IPV6_V6ONLY */
+	uint8_t any_family; /* bound to a wildcard: SYNACK_AF_INET (0.0.0.0) or _INET6 (::) */
 	struct synack_tcb *all_next, *all_prev; /* stack's list of live tcbs */
 	struct synack_tcb *bind_next, **bind_pprev; /* bind-table chain */
 	struct synack_tcb *listen_next;         /* listener-hash chain */
@@ -254,6 +256,9 @@ void tcb_fill_info(const struct synack_stack *s, const struct synack_tcb *c,
 
 /* ports.c */
 struct synack_tcb *ports_find_listener(const struct synack_stack *s, uint16_t port);
+/* Does listener l hear a SYN sent to dst? Its bound address, else its wildcard's families
+ * (IPV6_V6ONLY, see socket.h). */
+bool ports_listener_hears(const struct synack_tcb *l, const struct synack_addr *dst);
 void ports_listen_insert(struct synack_stack *s, struct synack_tcb *c);
 void ports_listen_remove(struct synack_stack *s, struct synack_tcb *c);
 /* Binds c to port. Errors: -EADDRINUSE. */

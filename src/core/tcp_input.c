@@ -40,7 +40,8 @@ static void negotiate(struct synack_stack *s, struct synack_tcb *c, const struct
 	/* RFC 9293 §3.7.1: without the option, assume 536. */
 	c->rcv_mss = o->has_mss ? o->mss : 536;
 	uint32_t mss = c->rcv_mss;
-	uint32_t ours = c->user_mss && c->user_mss < s->cfg.mss ? c->user_mss : s->cfg.mss;
+	uint32_t cfg_mss = stack_mss_for(s, &tcb_tuple(c)->raddr);
+	uint32_t ours = c->user_mss && c->user_mss < cfg_mss ? c->user_mss : cfg_mss;
 	if (mss > ours)
 		mss = ours;
 	if (mss < 48)
@@ -851,8 +852,9 @@ void tcp_input(struct synack_stack *s, const struct synack_addr *src, const stru
 		return;
 	}
 	struct synack_tcb *l = ports_find_listener(s, seg.dport);
-	/* A listener bound to one of our addresses hears only segments sent to it. */
-	if (l && (!l->addr_bound || synack_addr_eq(&l->node.key.laddr, dst))) {
+	/* A listener bound to one of our addresses hears only segments sent to it; a wildcard
+	 * one the families it was bound for (IPV6_V6ONLY). */
+	if (l && ports_listener_hears(l, dst)) {
 		stack_trace_rx(s, &rx.t, &seg, frame, frame_len);
 		input_listen(s, l, &rx);
 		return;

@@ -32,7 +32,7 @@ uint32_t tcp_rcv_window(const struct synack_tcb *c)
 /* The MSS we announce: the configured one, lowered by TCP_MAXSEG. */
 static uint16_t adv_mss(const struct synack_stack *s, const struct synack_tcb *c)
 {
-	uint16_t m = s->cfg.mss;
+	uint16_t m = stack_mss_for(s, &tcb_tuple(c)->raddr);
 	if (c->user_mss && c->user_mss < m)
 		m = c->user_mss;
 	return m;

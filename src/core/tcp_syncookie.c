@@ -10,17 +10,19 @@
 #define SYNCOOKIE_VALID_US (SYNACK_COOKIE_MAX_AGE * SYNACK_COOKIE_PERIOD_US)
 
 /* The MSS we announce on l's connections: the configured one, lowered by TCP_MAXSEG. */
-static uint16_t listener_mss(const struct synack_stack *s, const struct synack_tcb *l)
+static uint16_t listener_mss(const struct synack_stack *s, const struct synack_tcb *l,
+			     const struct synack_addr *peer)
 {
-	uint16_t m = s->cfg.mss;
+	uint16_t m = stack_mss_for(s, peer);
 	return l->user_mss && l->user_mss < m ? l->user_mss : m;
 }
 
 /* The window of the SYN-ACK as tcp_output.c computes it: the largest multiple of the MSS (less
  * the timestamp option) within min(rcvbuf, 65535). */
-static uint16_t syn_window(const struct synack_stack *s, const struct synack_tcb *l, bool ts)
+static uint16_t syn_window(const struct synack_stack *s, const struct synack_tcb *l,
+			   const struct synack_addr *peer, bool ts)
 {
-	uint32_t mss = listener_mss(s, l) - (ts ? 12u : 0u);
+	uint32_t mss = listener_mss(s, l, peer) - (ts ? 12u : 0u);
 	uint32_t lim = l->rcvbuf_size < 65535 ? l->rcvbuf_size : 65535;
 	uint32_t w = lim / mss * mss;
 	return (uint16_t)(w ? w : lim);
@@ -53,7 +55,7 @@ bool syncookie_syn(struct synack_stack *s, struct synack_tcb *l, const struct rx
 	out.ack = seq_add(syn->seq, 1);
 	out.flags = SYNACK_TH_SYN | SYNACK_TH_ACK;
 	out.opts.has_mss = true;
-	out.opts.mss = listener_mss(s, l);
+	out.opts.mss = listener_mss(s, l, &rx->t.raddr);
 	/* Window scale and SACK-permitted can only be remembered in the timestamp: without one
 	 * the SYN-ACK does not offer them (Linux clears the options). */
 	bool ts = s->cfg.timestamps && in->has_ts;
@@ -79,7 +81,7 @@ bool syncookie_syn(struct synack_stack *s, struct synack_tcb *l, const struct rx
 		 * listener's buffer settings, so tcp_choose_wscale gives the same */
 		out.opts.wscale = tcp_choose_wscale(s, l);
 	}
-	out.win = syn_window(s, l, ts);
+	out.win = syn_window(s, l, &rx->t.raddr, ts);
 	stack_emit_tcp(s, &rx->t, &out, false);
 	stack_count(s, SYNACK_CTR_SyncookiesSent);
 	l->syncookie_sent_us = s->now_us + 1; /* 0 means never */

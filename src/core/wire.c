@@ -32,10 +32,12 @@ int synack_ipv4_parse(const uint8_t *buf, size_t len, struct synack_ipv4 *ip,
 	size_t ihl = (size_t)(buf[0] & 0x0f) * 4;
 	if (ihl < SYNACK_IPV4_HDR_MIN || ihl > len)
 		return -SYNACK_DROP_IP_BAD_IHL;
-	/* A frame is exactly one datagram (TUN and the simulator do not pad), so the Total Length
-	 * must describe the whole buffer: shorter means trailing garbage, longer a truncation. */
+	/* RFC 791 §3.1: "Total Length is the length of the datagram ... including internet header
+	 * and data." More than the frame is a truncation; less is what every link with a minimum
+	 * frame size does to a short datagram (Ethernet pads to 46 bytes of payload), so the
+	 * bytes beyond it are trimmed, as Linux's ip_rcv_core does (pskb_trim_rcsum). */
 	uint16_t total = get16(buf + 2);
-	if (total != len)
+	if (total > len || total < ihl)
 		return -SYNACK_DROP_IP_BAD_TOTLEN;
 	/* RFC 791 §3.1: "The checksum field is the 16 bit one's complement of the one's
 	 * complement sum of all 16 bit words in the header." Summed with itself it gives zero. */
@@ -367,7 +369,20 @@ int synack_tcp_encode(uint8_t *out, size_t cap, const struct synack_addr *src,
 int synack_tcp_emit(uint8_t *out, size_t cap, const struct synack_addr *src,
 		    const struct synack_addr *dst, uint16_t ip_id, const struct synack_tcp_seg *seg)
 {
-	if (!synack_addr_is_v4(src) || !synack_addr_is_v4(dst) || cap < SYNACK_IPV4_HDR_MIN)
+	if (synack_addr_is_v4(src) != synack_addr_is_v4(dst))
+		return -1; /* no packet carries one address of each family */
+	if (!synack_addr_is_v4(src)) {
+		if (cap < SYNACK_IPV6_HDR_LEN)
+			return -1;
+		int n = synack_tcp_encode(out + SYNACK_IPV6_HDR_LEN, cap - SYNACK_IPV6_HDR_LEN, src,
+					  dst, seg);
+		struct synack_ipv6 ip6 = {.next = SYNACK_PROTO_TCP, .hop_limit = 64, .src = *src,
+					  .dst = *dst};
+		if (n < 0 || synack_ipv6_emit(out, cap, &ip6, (size_t)n) < 0)
+			return -1;
+		return SYNACK_IPV6_HDR_LEN + n;
+	}
+	if (cap < SYNACK_IPV4_HDR_MIN)
 		return -1;
 	int tcplen = synack_tcp_encode(out + SYNACK_IPV4_HDR_MIN, cap - SYNACK_IPV4_HDR_MIN, src,
 				       dst, seg);

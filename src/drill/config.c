@@ -16,9 +16,21 @@ void drill_config_default(struct drill_config *c)
 	c->tolerance_pct = 12.5;
 	drill_parse_ipv4("192.168.0.1", &c->local_ip);
 	drill_parse_ipv4("192.0.2.1", &c->remote_ip);
+	synack_addr_parse("2001:db8::1", &c->local_ip6);
+	synack_addr_parse("fd3d:fa7b:d17d::1", &c->remote_ip6);
 	c->bind_port = 8080;
 	c->connect_port = 8080;
 	c->remote_port = 40000;
+}
+
+struct synack_addr drill_local_addr(const struct drill_config *c)
+{
+	return c->ipv6 ? c->local_ip6 : synack_addr_v4(c->local_ip);
+}
+
+struct synack_addr drill_remote_addr(const struct drill_config *c)
+{
+	return c->ipv6 ? c->remote_ip6 : synack_addr_v4(c->remote_ip);
 }
 
 int drill_parse_ipv4(const char *s, uint32_t *out)
@@ -91,8 +103,11 @@ int drill_config_option(struct drill_config *c, const char *opt, bool from_scrip
 		if (!(bad = parse_num(v, 64, 65535, &x) < 0) && !(from_script && c->mss_set))
 			c->mss = (uint16_t)x;
 	} else if (!strcmp(name, "ip_version")) {
-		if (!strcmp(v, "ipv6") || !strcmp(v, "ipv4-mapped-ipv6"))
+		c->ipv6 = c->mapped = false;
+		if (!strcmp(v, "ipv6"))
 			c->ipv6 = true;
+		else if (!strcmp(v, "ipv4-mapped-ipv6"))
+			c->mapped = true;
 		else if (strcmp(v, "ipv4"))
 			bad = true;
 	} else if (!strcmp(name, "define")) {
@@ -102,6 +117,8 @@ int drill_config_option(struct drill_config *c, const char *opt, bool from_scrip
 			bad = true;
 		else if (!(from_script && c->init_set))
 			snprintf(c->init_scripts, sizeof c->init_scripts, "%s", v);
+	} else if (!strcmp(name, "ipv4_only")) {
+		c->ipv4_only = true;
 	} else if (!strcmp(name, "strict")) {
 		c->strict = true;
 	} else if (!strcmp(name, "bind_port")) {

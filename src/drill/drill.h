@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "synack/addr.h"
+
 /* ---- growable text buffer (messages, reports) ---- */
 struct drill_buf {
 	char *p;
@@ -207,7 +209,14 @@ struct drill_config {
 	char init_scripts[256]; /* --init_scripts=a,b: shell scripts run before the script */
 	struct drill_define defines[DRILL_MAX_DEFINES]; /* -D NAME=VALUE, #define */
 	int ndefines;
-	bool ipv6;              /* --ip_version=ipv6: the script is skipped */
+	/* --ip_version: ipv4, ipv4-mapped-ipv6 (the same packets: synack's addresses are always
+	 * held IPv4-mapped) or ipv6 (local_ip6 and remote_ip6 on the wire, a link MTU 20 bytes
+	 * larger so that every MSS a script expects stays what it is over IPv4). */
+	bool ipv6;
+	bool mapped;
+	bool ipv4_only;   /* --ipv4_only (synack's): a script about IPv4 itself, skipped in ipv6 */
+	struct synack_addr local_ip6;  /* 2001:db8::1 */
+	struct synack_addr remote_ip6; /* fd3d:fa7b:d17d::1 */
 	bool strict;            /* --strict: packets after the last `>` line are checked too */
 	bool verbose;
 	bool local_ip_set, remote_ip_set, tolerance_set, mss_set, pct_set; /* set on the command line */
@@ -228,6 +237,9 @@ int drill_preprocess(const char *path, char *src, size_t len, struct drill_confi
 		     struct drill_buf *err);
 /* Parses a dotted quad; returns 0 on success. */
 int drill_parse_ipv4(const char *s, uint32_t *out);
+/* synack's and the script's addresses in the configured IP version. */
+struct synack_addr drill_local_addr(const struct drill_config *c);
+struct synack_addr drill_remote_addr(const struct drill_config *c);
 
 struct drill_script {
 	const char *path;

@@ -273,7 +273,9 @@ static void format_flags(uint8_t f, char *out)
 /* ---- parsing frames ---- */
 
 struct parsed {
-	struct synack_ipv4 ip;
+	struct synack_addr src, dst;
+	uint8_t tos, ttl; /* IPv6: traffic class and hop limit */
+	bool df;          /* IPv6: always (routers never fragment, RFC 8200 §5) */
 	struct synack_tcp_seg seg;
 };
 
@@ -281,17 +283,36 @@ static int parse_frame(const uint8_t *frame, size_t len, struct parsed *p, const
 {
 	const uint8_t *l4;
 	size_t l4len;
-	int rc = synack_ipv4_parse(frame, len, &p->ip, &l4, &l4len);
+	uint8_t proto;
+	int rc;
+	if (len > 0 && frame[0] >> 4 == 6) {
+		struct synack_ipv6 ip6;
+		rc = synack_ipv6_parse(frame, len, &ip6, &l4, &l4len);
+		p->src = ip6.src;
+		p->dst = ip6.dst;
+		p->tos = ip6.tclass;
+		p->ttl = ip6.hop_limit;
+		p->df = true;
+		proto = ip6.proto;
+	} else {
+		struct synack_ipv4 ip;
+		rc = synack_ipv4_parse(frame, len, &ip, &l4, &l4len);
+		p->src = synack_addr_v4(ip.src);
+		p->dst = synack_addr_v4(ip.dst);
+		p->tos = ip.tos;
+		p->ttl = ip.ttl;
+		p->df = ip.df;
+		proto = ip.proto;
+	}
 	if (rc < 0) {
 		*why = synack_drop_reason_name((enum synack_drop_reason)-rc);
 		return -1;
 	}
-	if (p->ip.proto != SYNACK_PROTO_TCP) {
+	if (proto != SYNACK_PROTO_TCP) {
 		*why = "not a TCP packet";
 		return -1;
 	}
-	struct synack_addr src = synack_addr_v4(p->ip.src), dst = synack_addr_v4(p->ip.dst);
-	rc = synack_tcp_parse(l4, l4len, &src, &dst, true, &p->seg);
+	rc = synack_tcp_parse(l4, l4len, &p->src, &p->dst, true, &p->seg);
 	if (rc < 0) {
 		*why = synack_drop_reason_name((enum synack_drop_reason)-rc);
 		return -1;
@@ -329,7 +350,7 @@ void drill_packet_format(struct drill_run *r, const uint8_t *frame, size_t len, 
 		strcat(opts, ">");
 	}
 	static const char *const ecn[4] = {"", "[ect1] ", "[ect0] ", "[ce] "};
-	snprintf(out, cap, "%s%s%s %u:%u(%zu)%s win %u%s", port, ecn[p.ip.tos & 3], flags, seq,
+	snprintf(out, cap, "%s%s%s %u:%u(%zu)%s win %u%s", port, ecn[p.tos & 3], flags, seq,
 		 seq + (uint32_t)s->len,
 		 s->len, ack, s->win, opts);
 }
@@ -371,10 +392,77 @@ static void put16(uint8_t *p, uint16_t v)
 /* An ICMP message (RFC 792) about a segment synack sent: the ICMP header, then synack's IPv4
  * header and the first 8 bytes of its TCP header (ports and sequence number), as a router
  * would quote them. */
+/* The ICMPv6 message (RFC 4443) an ICMP type and code of a script stand for in IPv6 mode:
+ * fragmentation needed is Packet Too Big (the MTU in the 32-bit field), protocol unreachable
+ * a Parameter Problem code 1 (unrecognized Next Header at offset 6), net and host unreachable
+ * no route (0) and address unreachable (3), port unreachable 4, administratively prohibited
+ * 1; anything else keeps its numbers. A Packet Too Big carries the MTU 20 bytes larger, as
+ * the link's is, so the MSS it leaves is the script's. */
+static void icmp6_of(const struct drill_packet *pk, uint8_t *type, uint8_t *code, uint32_t *param)
+{
+	static const uint8_t unreach6[16] = {0, 3, 0, 4, 0, 0, 0, 3, 0, 1, 1, 0, 3, 1, 1, 1};
+	*type = pk->icmp_type;
+	*code = pk->icmp_code;
+	*param = 0;
+	if (pk->icmp_type != 3 || pk->icmp_code >= 16)
+		return;
+	*type = 1;
+	*code = unreach6[pk->icmp_code];
+	if (pk->icmp_code == 4) {
+		*type = 2;
+		*code = 0;
+		*param = pk->has_mtu ? pk->mtu + 20u : 1280; /* the link's MTU is 20 larger */
+	} else if (pk->icmp_code == 2) {
+		*type = 4;
+		*code = 1;
+		*param = 6;
+	}
+}
+
+/* In IPv6 mode: the ICMPv6 message quoting synack's IPv6 header and 8 bytes of TCP. */
+static void inject_icmp6(struct drill_run *r, const struct drill_event *ev,
+			 const struct drill_conn *c)
+{
+	const struct drill_packet *pk = &ev->pkt;
+	uint8_t frame[40 + 8 + 40 + 8];
+	uint8_t *icmp = frame + 40, *inner = icmp + 8, *th = inner + 40;
+	memset(frame, 0, sizeof frame);
+	uint8_t type, code;
+	uint32_t param;
+	icmp6_of(pk, &type, &code, &param);
+	icmp[0] = type;
+	icmp[1] = code;
+	put32(icmp + 4, param);
+	struct synack_ipv6 ip = {.hop_limit = 64, .next = SYNACK_PROTO_TCP,
+				 .src = r->cfg.local_ip6, .dst = r->cfg.remote_ip6};
+	synack_ipv6_emit(inner, 40, &ip, 20 + pk->len);
+	put16(th, c->lport);
+	put16(th + 2, c->rport);
+	put32(th + 4, isn_of(c) + (pk->has_seq ? pk->seq : 0));
+	size_t mlen = sizeof frame - 40;
+	uint32_t sum = synack_csum_add(0, r->cfg.remote_ip6.b, 16);
+	sum = synack_csum_add(sum, r->cfg.local_ip6.b, 16);
+	sum += (uint32_t)mlen + SYNACK_IPPROTO_ICMPV6;
+	put16(icmp + 2, synack_csum_fold(synack_csum_add(sum, icmp, mlen)));
+	ip.next = SYNACK_IPPROTO_ICMPV6;
+	ip.src = r->cfg.remote_ip6;
+	ip.dst = r->cfg.local_ip6;
+	synack_ipv6_emit(frame, 40, &ip, mlen);
+	char text[120];
+	snprintf(text, sizeof text, "icmp6 type %u code %u [%u:%u(%u)]", type, code, pk->seq,
+		 pk->end, pk->len);
+	drill_history_add(r, r->now, true, text);
+	synack_stack_input(r->stack, frame, sizeof frame, DRILL_CLOCK_BASE_US + (uint64_t)r->now);
+}
+
 static void inject_icmp(struct drill_run *r, const struct drill_event *ev,
 			const struct drill_conn *c)
 {
 	const struct drill_packet *pk = &ev->pkt;
+	if (r->cfg.ipv6) {
+		inject_icmp6(r, ev, c);
+		return;
+	}
 	uint8_t frame[20 + 8 + 20 + 8];
 	uint8_t *icmp = frame + 20, *inner = icmp + 8, *th = inner + 20;
 	memset(frame, 0, sizeof frame);
@@ -403,8 +491,27 @@ static void inject_icmp(struct drill_run *r, const struct drill_event *ev,
 
 /* Sets the ECN field, TOS, TTL and DF of a built IPv4 frame as the packet says, and fixes
  * its header checksum. */
+/* IPv6: the traffic class (bits 4-11 of the first word) and the hop limit; there is no DF
+ * and no header checksum. */
+static void set_ip6_fields(uint8_t *frame, const struct drill_packet *pk)
+{
+	uint8_t tc = (uint8_t)((frame[0] & 0x0f) << 4 | frame[1] >> 4);
+	if (pk->has_tos)
+		tc = pk->tos;
+	if (pk->has_ecn)
+		tc = (uint8_t)((tc & ~3u) | pk->ecn);
+	frame[0] = (uint8_t)(0x60 | tc >> 4);
+	frame[1] = (uint8_t)((tc & 0x0f) << 4 | (frame[1] & 0x0f));
+	if (pk->has_ttl)
+		frame[7] = pk->ttl;
+}
+
 static void set_ip_fields(uint8_t *frame, const struct drill_packet *pk)
 {
+	if (frame[0] >> 4 == 6) {
+		set_ip6_fields(frame, pk);
+		return;
+	}
 	if (pk->has_tos)
 		frame[1] = pk->tos;
 	if (pk->has_ecn)
@@ -428,8 +535,7 @@ static int send_one(struct drill_run *r, const struct drill_event *ev,
 	uint8_t *frame = malloc(cap);
 	if (!frame)
 		abort();
-	struct synack_addr src = synack_addr_v4(r->cfg.remote_ip),
-			   dst = synack_addr_v4(r->cfg.local_ip);
+	struct synack_addr src = drill_remote_addr(&r->cfg), dst = drill_local_addr(&r->cfg);
 	int n = synack_tcp_emit(frame, cap, &src, &dst, ++r->ip_id, &s);
 	if (n < 0) {
 		free(frame);
@@ -564,21 +670,21 @@ static void compare_fields(struct drill_run *r, const struct drill_packet *pk,
 	struct drill_conn *c = conn_by_rport(r, s->dport);
 	uint32_t isn = isn_of(c);
 	static const char *const ecn_names[5] = {"noecn", "ect1", "ect0", "ce", "ect01"};
-	uint8_t ecn = p->ip.tos & 3;
+	uint8_t ecn = p->tos & 3;
 	bool ecn_ok = pk->ecn == DRILL_ECN_ECT01 ? ecn == DRILL_ECN_ECT0 || ecn == DRILL_ECN_ECT1
 						 : ecn == pk->ecn;
 	if (pk->has_ecn && !ecn_ok)
 		mismatch(why, cap, "wrong ECN field: expected [%s] but synack sent [%s]",
 			 ecn_names[pk->ecn], ecn_names[ecn]);
-	if (pk->has_tos && p->ip.tos != pk->tos)
+	if (pk->has_tos && p->tos != pk->tos)
 		mismatch(why, cap, "wrong tos: expected (tos 0x%x) but synack sent (tos 0x%x)",
-			 pk->tos, p->ip.tos);
-	if (pk->has_ttl && p->ip.ttl != pk->ttl)
+			 pk->tos, p->tos);
+	if (pk->has_ttl && p->ttl != pk->ttl)
 		mismatch(why, cap, "wrong ttl: expected (ttl %u) but synack sent (ttl %u)", pk->ttl,
-			 p->ip.ttl);
-	if (pk->df && p->ip.df != (pk->df == 1))
+			 p->ttl);
+	if (pk->df && p->df != (pk->df == 1))
 		mismatch(why, cap, "wrong DF bit: expected (%s) but synack sent (%s)",
-			 pk->df == 1 ? "df" : "nodf", p->ip.df ? "df" : "nodf");
+			 pk->df == 1 ? "df" : "nodf", p->df ? "df" : "nodf");
 	if (pk->port && s->dport != pk->port)
 		mismatch(why, cap, "wrong port: expected port %u but synack sent to port %u",
 			 (uint32_t)pk->port, s->dport);
@@ -631,9 +737,11 @@ int drill_packet_match(struct drill_run *r, const struct drill_event *ev,
 		drill_fail(r, ev, "outbound packet: synack sent a malformed packet (%s)", bad);
 		return -1;
 	}
-	if (p.ip.src != r->cfg.local_ip || p.ip.dst != r->cfg.remote_ip) {
-		drill_fail(r, ev, "outbound packet: wrong addresses (%08x -> %08x)", p.ip.src,
-			   p.ip.dst);
+	struct synack_addr want_src = drill_local_addr(&r->cfg), want_dst = drill_remote_addr(&r->cfg);
+	if (!synack_addr_eq(&p.src, &want_src) || !synack_addr_eq(&p.dst, &want_dst)) {
+		char a[SYNACK_ADDR_STRLEN], b[SYNACK_ADDR_STRLEN];
+		drill_fail(r, ev, "outbound packet: wrong addresses (%s -> %s)",
+			   synack_addr_str(&p.src, a, sizeof a), synack_addr_str(&p.dst, b, sizeof b));
 		return -1;
 	}
 	char why[600] = "";

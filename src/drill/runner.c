@@ -337,11 +337,11 @@ static enum drill_status init_scripts(const struct drill_config *c, const char *
 static enum drill_status prescan(const struct drill_script *s, const struct drill_config *c,
 				 const char *dir, struct synack_config *cfg, struct drill_buf *msg)
 {
-	if (c->ipv6) {
-		drill_buf_printf(msg, "IPv6 scripts are not supported (synack speaks IPv4)");
+	enum drill_status st = init_scripts(c, dir, cfg, msg);
+	if (c->ipv6 && c->ipv4_only) {
+		drill_buf_printf(msg, "an IPv4-only script (--ipv4_only) in --ip_version=ipv6");
 		return DRILL_SKIP;
 	}
-	enum drill_status st = init_scripts(c, dir, cfg, msg);
 	bool before_sockets = true;
 	for (size_t i = 0; i < s->nev && st == DRILL_PASS; i++) {
 		const struct drill_event *ev = &s->ev[i];
@@ -370,8 +370,14 @@ static enum drill_status prescan(const struct drill_script *s, const struct dril
 static int make_stack(struct drill_run *r, struct synack_config *cfg)
 {
 	cfg->name = "synack";
-	/* Drill scripts speak IPv4 (sin_addr, inet_addr()): the stack has the one address. */
+	/* The stack has the script's local address of the IP version; in IPv6 mode the link's
+	 * MTU is 20 bytes larger (1520), so the MSS over IPv6 (MTU - 60) is what the script
+	 * expects over IPv4 (MTU - 40). */
 	synack_config_add_addr(cfg, synack_addr_v4(r->cfg.local_ip), 24);
+	if (r->cfg.ipv6) {
+		synack_config_add_addr(cfg, r->cfg.local_ip6, 64);
+		cfg->mss = (uint16_t)(cfg->mss + 20);
+	}
 	cfg->seed = 1;
 	for (int i = 0; i < 16; i++)
 		cfg->secret[i] = (uint8_t)(0x5a ^ (i * 37));

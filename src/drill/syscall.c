@@ -116,11 +116,25 @@ static bool fd_blocking(struct drill_run *r, int script_fd)
 	       !r->fds[script_fd].nonblock;
 }
 
+/* An IPv4 address a script names, in --ip_version=ipv6: its local and remote addresses stand
+ * for their IPv6 counterparts and 0.0.0.0 for ::, so a script written for IPv4 runs as it
+ * would with AF_INET6 sockets; any other address stays IPv4. */
+static struct synack_addr ipv6_mode_addr(const struct drill_config *cfg, uint32_t v4)
+{
+	if (!cfg->ipv6)
+		return synack_addr_v4(v4);
+	if (v4 == cfg->local_ip)
+		return cfg->local_ip6;
+	if (v4 == cfg->remote_ip)
+		return cfg->remote_ip6;
+	return v4 == 0 ? synack_addr_any(SYNACK_AF_INET6) : synack_addr_v4(v4);
+}
+
 /* The sockaddr argument: `...` means the script's default address. */
-static int sockaddr_arg(struct drill_call *c, int i, uint32_t ip, uint16_t port,
+static int sockaddr_arg(struct drill_call *c, int i, struct synack_addr addr, uint16_t port,
 			struct synack_endpoint *ep)
 {
-	ep->addr = synack_addr_v4(ip);
+	ep->addr = addr;
 	ep->port = port;
 	if (drill_arg_any(c, i))
 		return 0;
@@ -137,7 +151,7 @@ static int sockaddr_arg(struct drill_call *c, int i, uint32_t ip, uint16_t port,
 	if (a) {
 		if (eval_int(c, a, i, &v) < 0)
 			return -1;
-		ep->addr = synack_addr_v4((uint32_t)v);
+		ep->addr = ipv6_mode_addr(&c->r->cfg, (uint32_t)v);
 	}
 	return 0;
 }
@@ -165,7 +179,7 @@ static int sc_bind(struct drill_call *c)
 {
 	int sfd, fd = drill_fd_arg(c, 0, &sfd);
 	struct synack_endpoint ep;
-	if (fd == -2 || sockaddr_arg(c, 1, c->r->cfg.local_ip, c->r->cfg.bind_port, &ep) < 0)
+	if (fd == -2 || sockaddr_arg(c, 1, drill_local_addr(&c->r->cfg), c->r->cfg.bind_port, &ep) < 0)
 		return -1;
 	c->ret = synack_bind(c->r->stack, fd, &ep);
 	return 0;
@@ -198,7 +212,7 @@ static int sc_connect(struct drill_call *c)
 {
 	int sfd, fd = drill_fd_arg(c, 0, &sfd);
 	struct synack_endpoint ep;
-	if (fd == -2 || sockaddr_arg(c, 1, c->r->cfg.remote_ip, c->r->cfg.connect_port, &ep) < 0)
+	if (fd == -2 || sockaddr_arg(c, 1, drill_remote_addr(&c->r->cfg), c->r->cfg.connect_port, &ep) < 0)
 		return -1;
 	if (c->retry) {
 		int ev = synack_events(c->r->stack, fd);
@@ -255,7 +269,7 @@ int drill_sendto_fastopen(struct drill_call *c, int64_t len, int flags)
 	int sfd, fd = drill_fd_arg(c, 0, &sfd);
 	struct synack_endpoint ep;
 	if (fd == -2 || check_flags(c, flags & ~SYNACK_MSG_FASTOPEN, true) < 0 ||
-	    sockaddr_arg(c, 4, c->r->cfg.remote_ip, c->r->cfg.connect_port, &ep) < 0)
+	    sockaddr_arg(c, 4, drill_remote_addr(&c->r->cfg), c->r->cfg.connect_port, &ep) < 0)
 		return -1;
 	if (len < 0 || len > (1 << 24))
 		return drill_bad_arg(c, 2, "bad length");

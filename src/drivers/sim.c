@@ -107,22 +107,25 @@ static void host_output(void *ctx, const uint8_t *frame, const struct synack_fra
 		h->tx_errors++;
 }
 
-/* The simulated network routes IPv4 only: a host answers there to its first IPv4 address
- * (0 when it has none). */
-static uint32_t sim_ipv4_of(const struct synack_config *cfg)
+/* A host answers on the simulated network to all its addresses, of both families (0.0.0.0
+ * when it has none, as before hosts had a list). */
+static int attach_host(struct synack_sim *sim, const struct synack_config *cfg,
+		       const struct synack_sim_path *path, struct synack_link **out)
 {
-	for (uint32_t i = 0; i < cfg->naddrs; i++)
-		if (synack_addr_is_v4(&cfg->addrs[i].addr))
-			return synack_addr_get_v4(&cfg->addrs[i].addr);
-	return 0;
+	struct synack_addr a[SYNACK_STACK_ADDRS_MAX];
+	size_t n = 0;
+	for (uint32_t i = 0; i < cfg->naddrs && n < 8; i++)
+		a[n++] = cfg->addrs[i].addr;
+	if (n == 0)
+		a[n++] = synack_addr_v4(0);
+	return synack_simnet_attach_addrs(sim->net, a, n, path, out);
 }
 
 /* Builds endpoint -> [fault] -> [pcap] for a host. */
 static int host_links(struct synack_sim *sim, struct sim_host *h, const struct synack_config *cfg,
 		      const struct synack_sim_host_opts *o)
 {
-	int err =
-		synack_simnet_attach(sim->net, sim_ipv4_of(cfg), o ? &o->path : NULL, &h->endpoint);
+	int err = attach_host(sim, cfg, o ? &o->path : NULL, &h->endpoint);
 	if (err)
 		return err;
 	h->link = h->endpoint;

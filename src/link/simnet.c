@@ -1,7 +1,8 @@
 /* The simulated network: endpoints joined on a virtual clock.
  *
- * A frame sent on an endpoint is routed by its IPv4 destination address (bytes 16..19 of the
- * header, RFC 791 §3.1) to the endpoint attached with that address. Its delivery time is
+ * A frame sent on an endpoint is routed by its destination address (IPv4: bytes 16..19 of the
+ * header, RFC 791 §3.1; IPv6: bytes 24..39, RFC 8200 §3) to the endpoint attached with that
+ * address. An endpoint answers to up to SIMNET_ADDRS addresses of either family. Its delivery time is
  *
  *     tx_start = max(now, the sender's busy_until)       (the sender's line is a FIFO)
  *     tx_end   = tx_start + ceil(len * 8 * 10^6 / bandwidth_bps)   (serialisation)
@@ -29,6 +30,7 @@
 
 #define SIMNET_DEFAULT_QUEUE 4096u
 #define SIMNET_MAX_FRAME 65535u
+#define SIMNET_ADDRS 8
 
 struct simnet_frame {
 	uint64_t at;               /* delivery time */
@@ -41,7 +43,8 @@ struct simnet_frame {
 struct simnet_ep {
 	struct synack_link link; /* first: the vtable sees this */
 	struct synack_simnet *net;
-	uint32_t addr;
+	struct synack_addr addrs[SIMNET_ADDRS];
+	size_t n_addrs;
 	struct synack_sim_path path;
 	uint64_t busy_until;     /* when the sender's line finishes its last frame */
 	uint32_t in_flight;      /* frames this endpoint sent that are still in the network */
@@ -119,16 +122,27 @@ static void frame_free(struct simnet_frame *f)
 
 /* ---- routing ------------------------------------------------------------------------------ */
 
+/* The endpoint answering to a, or NULL. */
+static struct simnet_ep *owner(const struct synack_simnet *net, const struct synack_addr *a)
+{
+	for (size_t i = 0; i < net->n_eps; i++)
+		for (size_t j = 0; j < net->eps[i]->n_addrs; j++)
+			if (synack_addr_eq(&net->eps[i]->addrs[j], a))
+				return net->eps[i];
+	return NULL;
+}
+
 static struct simnet_ep *route(const struct synack_simnet *net, const uint8_t *frame, size_t len)
 {
-	if (len < 20 || (frame[0] >> 4) != 4)
+	struct synack_addr dst;
+	if (len >= 20 && (frame[0] >> 4) == 4)
+		dst = synack_addr_v4((uint32_t)frame[16] << 24 | (uint32_t)frame[17] << 16 |
+				     (uint32_t)frame[18] << 8 | frame[19]);
+	else if (len >= 40 && (frame[0] >> 4) == 6)
+		dst = synack_addr_v6(frame + 24);
+	else
 		return NULL;
-	uint32_t dst = (uint32_t)frame[16] << 24 | (uint32_t)frame[17] << 16 |
-		       (uint32_t)frame[18] << 8 | frame[19];
-	for (size_t i = 0; i < net->n_eps; i++)
-		if (net->eps[i]->addr == dst)
-			return net->eps[i];
-	return NULL;
+	return owner(net, &dst);
 }
 
 /* Queues a copy of frame (meta->len bytes) for dst at time at, its checksum completed. */
@@ -296,8 +310,18 @@ void synack_simnet_destroy(struct synack_simnet *net)
 int synack_simnet_attach(struct synack_simnet *net, uint32_t addr,
 			 const struct synack_sim_path *path, struct synack_link **out)
 {
-	for (size_t i = 0; i < net->n_eps; i++)
-		if (net->eps[i]->addr == addr)
+	struct synack_addr a = synack_addr_v4(addr);
+	return synack_simnet_attach_addrs(net, &a, 1, path, out);
+}
+
+int synack_simnet_attach_addrs(struct synack_simnet *net, const struct synack_addr *addrs,
+			       size_t n, const struct synack_sim_path *path,
+			       struct synack_link **out)
+{
+	if (n > SIMNET_ADDRS)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (owner(net, &addrs[i]))
 			return -EADDRINUSE;
 	if (net->n_eps == net->cap_eps) {
 		size_t cap = net->cap_eps ? net->cap_eps * 2 : 8;
@@ -314,7 +338,8 @@ int synack_simnet_attach(struct synack_simnet *net, uint32_t addr,
 	ep->link.fd = -1;
 	ep->link.caps = (struct synack_link_caps){0}; /* no offload (see the top of the file) */
 	ep->net = net;
-	ep->addr = addr;
+	memcpy(ep->addrs, addrs, n * sizeof(*addrs));
+	ep->n_addrs = n;
 	if (path)
 		ep->path = *path;
 	net->eps[net->n_eps++] = ep;

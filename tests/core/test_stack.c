@@ -82,7 +82,8 @@ Test(stack, ip_drops_are_counted_with_reasons)
 	n = make_tcp(b, ST_PEER, 0x0A000009u, F_A);
 	st_send_raw(&t, b, n);
 	cr_assert_eq(st_drops(&t, SYNACK_DROP_IP_NOT_FOR_US), 1);
-	/* a fragment: MF set (recompute the header checksum by re-emitting) */
+	/* a fragment that cannot be one: MF set but 20 bytes of data, not a multiple of 8 (RFC
+	 * 791): dropped by reassembly (recompute the header checksum by re-emitting) */
 	struct synack_ipv4 ip = {.ihl = 20, .ttl = 64, .proto = 6, .src = ST_PEER, .dst = ST_LOCAL,
 				 .mf = true};
 	uint8_t f[64];

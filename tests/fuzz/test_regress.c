@@ -12,6 +12,7 @@
 #include "../../fuzz/fuzz_addr.c"
 #include "../../fuzz/fuzz_drill.c"
 #include "../../fuzz/fuzz_http.c"
+#include "../../fuzz/fuzz_ip6.c"
 #include "../../fuzz/fuzz_pcap.c"
 #include "../../fuzz/fuzz_stack.c"
 #include "../../fuzz/fuzz_wire.c"
@@ -68,6 +69,10 @@ static void replay(const char *target, harness_fn fn, int min_seeds)
 Test(fuzz_regress, addr)
 {
 	replay("fuzz_addr", synack_fuzz_addr, 16);
+}
+Test(fuzz_regress, ip6)
+{
+	replay("fuzz_ip6", synack_fuzz_ip6, 11);
 }
 Test(fuzz_regress, wire)
 {

@@ -261,3 +261,42 @@ Test(simnet, destroying_endpoints_with_frames_in_flight_is_clean)
 	cr_assert_eq(synack_simnet_unroutable(net), 1);
 	teardown();
 }
+
+/* IPv6: an endpoint answers to every address it was attached with, of both families; frames
+ * route by the IPv6 destination (bytes 24..39); addresses are exclusive. */
+Test(simnet, routes_ipv6_and_dual_stack_endpoints)
+{
+	struct synack_simnet *n6;
+	cr_assert_eq(synack_simnet_new(&n6, 1), 0);
+	static const uint8_t a6[16] = {0xfd, [15] = 1}, b6[16] = {0xfd, [15] = 2};
+	struct synack_addr a[2] = {synack_addr_v4(ADDR(10, 0, 0, 1)), synack_addr_v6(a6)};
+	struct synack_addr b[2] = {synack_addr_v4(ADDR(10, 0, 0, 2)), synack_addr_v6(b6)};
+	struct synack_link *ea, *eb, *ec;
+	struct synack_sim_path p = {.delay_us = 100};
+	cr_assert_eq(synack_simnet_attach_addrs(n6, a, 2, &p, &ea), 0);
+	cr_assert_eq(synack_simnet_attach_addrs(n6, b, 2, &p, &eb), 0);
+	cr_assert_eq(synack_simnet_attach_addrs(n6, &b[1], 1, &p, &ec), -EADDRINUSE);
+	struct synack_addr nine[9];
+	for (int i = 0; i < 9; i++)
+		nine[i] = synack_addr_v4(ADDR(10, 0, 1, i));
+	cr_assert_eq(synack_simnet_attach_addrs(n6, nine, 9, &p, &ec), -EINVAL);
+	uint8_t f[64] = {0x60, 0, 0, 0, 0, 24, 253, 64};
+	memcpy(f + 8, a6, 16);
+	memcpy(f + 24, b6, 16);
+	f[40] = 0x77;
+	cr_assert_eq(synack_link_send_plain(ea, f, sizeof f, 0), 0);
+	uint8_t got[128];
+	cr_assert_eq(synack_link_recv(eb, got, sizeof got, NULL, 99), 0, "not before the delay");
+	cr_assert_eq(synack_link_recv(eb, got, sizeof got, NULL, 100), (ssize_t)sizeof f);
+	cr_assert_arr_eq(got, f, sizeof f);
+	f[39] = 9; /* fd00::9: nobody */
+	cr_assert_eq(synack_link_send_plain(ea, f, sizeof f, 200), 0);
+	cr_assert_eq(synack_simnet_unroutable(n6), 1);
+	uint8_t v4[32];
+	mkframe(v4, sizeof v4, ADDR(10, 0, 0, 2), ADDR(10, 0, 0, 1), 5);
+	cr_assert_eq(synack_link_send_plain(eb, v4, sizeof v4, 300), 0);
+	cr_assert_eq(synack_link_recv(ea, got, sizeof got, NULL, 400), (ssize_t)sizeof v4, "and IPv4");
+	synack_link_destroy(ea);
+	synack_link_destroy(eb);
+	synack_simnet_destroy(n6);
+}

@@ -296,7 +296,15 @@ struct h_profile {
 	uint32_t sndbuf, rcvbuf; /* 0: default */
 	bool no_options;         /* no timestamps, SACK or window scaling */
 	size_t read_chunk;       /* a slow reader: at most this many bytes per turn (0: all) */
+	bool ipv6;               /* dual-stack hosts (also fd00::1 and fd00::2), talking IPv6 */
 };
+
+/* The hosts' IPv6 addresses in an ipv6 profile: fd00::1 (client), fd00::2 (server). */
+static inline struct synack_addr h_addr6(int i)
+{
+	uint8_t b[16] = {0xfd, [15] = (uint8_t)(i + 1)};
+	return synack_addr_v6(b);
+}
 
 struct h_result {
 	bool ok;
@@ -354,6 +362,8 @@ static inline int h_add_hosts(struct h_world *w, struct h_result *r)
 		synack_config_default(&cfg);
 		cfg.name = h_names[i];
 		synack_config_add_addr(&cfg, synack_addr_v4(addrs[i]), 24);
+		if (p->ipv6)
+			synack_config_add_addr(&cfg, h_addr6(i), 64);
 		cfg.allocator = counting_allocator(&w->ca[i]);
 		cfg.trace = h_trace_fn;
 		cfg.trace_ctx = &r->trace;
@@ -397,7 +407,8 @@ static inline int h_start_apps(struct h_world *w, struct h_result *r)
 	}
 	if (w->mode == H_SERVER_FIRST)
 		app[0].shut_after_eof = true;
-	struct synack_endpoint srv = {synack_addr_v4(H_SERVER_ADDR), H_PORT};
+	struct synack_endpoint srv = {w->p->ipv6 ? h_addr6(1) : synack_addr_v4(H_SERVER_ADDR),
+				      H_PORT};
 	app[1].lfd = synack_socket(w->st[1]);
 	if (app[1].lfd < 0 || synack_bind(w->st[1], app[1].lfd, &srv) != 0 ||
 	    synack_listen(w->st[1], app[1].lfd, 16) != 0) {
@@ -478,6 +489,12 @@ static inline void h_check_end(struct h_world *w, struct h_result *r)
 	if (r->ok && w->busy)
 		H_FAIL(r, "still busy after %llu us", (unsigned long long)H_LIMIT_US);
 	for (int i = 0; i < 2; i++) {
+		struct synack_counters c;
+		synack_stack_counters(w->st[i], &c);
+		uint64_t v4 = c.v[SYNACK_CTR_IpInReceives], v6 = c.v[SYNACK_CTR_Ip6InReceives];
+		if (r->ok && (w->p->ipv6 ? v4 != 0 || v6 == 0 : v6 != 0))
+			H_FAIL(r, "%s received %llu IPv4 and %llu IPv6 packets", h_names[i],
+			       (unsigned long long)v4, (unsigned long long)v6);
 		r->live_after[i] = synack_stack_live_allocs(w->st[i]);
 		if (r->ok && r->live_after[i] != r->baseline[i])
 			H_FAIL(r, "%s: %zu live allocations after close, %zu in a fresh stack",

@@ -31,7 +31,7 @@
 #endif
 
 #define DEFAULT_TOTAL_SEEDS 1001
-#define N_PROFILES 9
+#define N_PROFILES 11
 
 static const struct synack_sim_path WAN = {.delay_us = 10000};
 
@@ -61,6 +61,15 @@ static const struct h_profile profiles[N_PROFILES] = {
 	 * reordering. */
 	{.name = "noopts", .path = {.delay_us = 10000, .jitter_us = 3000}, .faults = true,
 	 .fault = {.loss = 0.03, .reorder = 0.05, .reorder_delay_us = 5000}, .no_options = true},
+	/* The same sweep over IPv6 (MSS 1440, 40-byte headers, flow labels): loss, and every
+	 * fault at once. */
+	{.name = "loss5v6", .path = WAN, .faults = true, .fault = {.loss = 0.05}, .ipv6 = true},
+	{.name = "combinedv6",
+	 .path = {.delay_us = 5000, .jitter_us = 1000, .bandwidth_bps = 20000000},
+	 .faults = true,
+	 .fault = {.loss = 0.03, .dup = 0.03, .reorder = 0.05, .corrupt = 0.03,
+		   .reorder_delay_us = 2000},
+	 .syn_retries = 8, .synack_retries = 8, .ipv6 = true},
 };
 
 static unsigned long env_ul(const char *name, unsigned long dflt)
@@ -123,6 +132,8 @@ Test(transfer, corrupt) { run_profile(5); }
 Test(transfer, combined) { run_profile(6); }
 Test(transfer, slowread) { run_profile(7); }
 Test(transfer, noopts) { run_profile(8); }
+Test(transfer, loss5v6) { run_profile(9); }
+Test(transfer, combinedv6) { run_profile(10); }
 
 /* The harness itself: same seed, same run (trace hash); the faults really happened. */
 Test(transfer, a_seed_replays_the_same_run_and_faults_happen)

@@ -38,9 +38,12 @@ static void capture(void *ctx, const uint8_t *frame, const struct synack_frame_m
 	cr_assert_leq(len, ST_FRAME_CAP, "segtest: frame of %zu bytes", len);
 	/* Every frame out says what it is, and fits the link. */
 	cr_assert_geq(len, 20, "segtest: meta->len %zu", len);
-	cr_assert_eq(meta->family, SYNACK_AF_INET, "segtest: meta->family %u", meta->family);
-	cr_assert_eq(frame[0] >> 4, 4);
-	cr_assert_eq((size_t)(frame[2] << 8 | frame[3]), len, "meta->len is the IP total length");
+	cr_assert_eq(frame[0] >> 4, meta->family, "segtest: meta->family %u", meta->family);
+	if (meta->family == SYNACK_AF_INET)
+		cr_assert_eq((size_t)(frame[2] << 8 | frame[3]), len, "meta->len is the IP total length");
+	else
+		cr_assert_eq((size_t)(frame[4] << 8 | frame[5]) + 40, len,
+			     "meta->len is the IPv6 packet length");
 	if (t->cfg.caps.mtu)
 		cr_assert_leq(len, t->cfg.caps.mtu, "segtest: %zu-byte frame over the MTU", len);
 	if (!t->cfg.caps.tx_csum)
@@ -142,7 +145,19 @@ static bool init_common(struct segtest *t, const struct synack_config *cfg, size
 		     "the stack's own accounting matches the allocator's");
 	t->lport = ST_SERVER_PORT;
 	t->rport = ST_PEER_PORT;
+	t->local = synack_addr_v4(ST_LOCAL);
+	t->peer = synack_addr_v4(ST_PEER);
 	return true;
+}
+
+void st_init6(struct segtest *t)
+{
+	struct synack_config cfg;
+	st_config(&cfg);
+	cr_assert_eq(synack_config_add_addr(&cfg, synack_addr_v6(ST_V6_LOCAL), 64), 0);
+	st_init(t, &cfg);
+	t->local = synack_addr_v6(ST_V6_LOCAL);
+	t->peer = synack_addr_v6(ST_V6_PEER);
 }
 
 void st_fini(struct segtest *t)
@@ -174,7 +189,7 @@ void st_send(struct segtest *t, const struct st_in *in)
 	seg.payload = in->data;
 	seg.len = in->len;
 	uint8_t buf[70000];
-	int n = synack_tcp_emit(buf, sizeof buf, ST_V4(ST_PEER), ST_V4(ST_LOCAL), 1, &seg);
+	int n = synack_tcp_emit(buf, sizeof buf, &t->peer, &t->local, 1, &seg);
 	cr_assert_gt(n, 0, "synack_tcp_emit");
 	st_send_raw(t, buf, (size_t)n);
 }
@@ -192,7 +207,6 @@ bool st_next(struct segtest *t, struct st_seg *out)
 	if (t->next >= t->nframes)
 		return false;
 	struct st_frame *f = &t->frames[t->next++];
-	struct synack_ipv4 ip;
 	const uint8_t *p;
 	size_t plen;
 	static uint8_t b[ST_FRAME_CAP]; /* the frame as the wire carries it */
@@ -201,14 +215,33 @@ bool st_next(struct segtest *t, struct st_seg *out)
 		struct synack_frame_meta m = f->meta;
 		cr_assert_eq(synack_frame_csum_complete(b, &m), 0);
 	}
-	cr_assert_eq(synack_ipv4_parse(b, f->len, &ip, &p, &plen), 0, "outbound IPv4 parses");
-	cr_assert_eq(ip.src, ST_LOCAL);
-	cr_assert_eq(ip.proto, SYNACK_PROTO_TCP);
+	struct synack_addr src, dst;
+	memset(out, 0, sizeof *out);
+	if (synack_addr_is_v4(&t->local)) {
+		struct synack_ipv4 ip;
+		cr_assert_eq(synack_ipv4_parse(b, f->len, &ip, &p, &plen), 0,
+			     "outbound IPv4 parses");
+		cr_assert_eq(ip.proto, SYNACK_PROTO_TCP);
+		src = synack_addr_v4(ip.src);
+		dst = synack_addr_v4(ip.dst);
+		out->hop_limit = ip.ttl;
+	} else {
+		struct synack_ipv6 ip;
+		cr_assert_eq(synack_ipv6_parse(b, f->len, &ip, &p, &plen), 0,
+			     "outbound IPv6 parses");
+		cr_assert_eq(ip.proto, SYNACK_PROTO_TCP);
+		cr_assert_eq(ip.hdr_len, SYNACK_IPV6_HDR_LEN, "no extension headers");
+		src = ip.src;
+		dst = ip.dst;
+		out->hop_limit = ip.hop_limit;
+		out->flow = ip.flow;
+	}
+	cr_assert(synack_addr_eq(&src, &t->local), "from the stack's address");
 	struct synack_tcp_seg seg;
-	struct synack_addr src = synack_addr_v4(ip.src), dst = synack_addr_v4(ip.dst);
 	cr_assert_eq(synack_tcp_parse(p, plen, &src, &dst, true, &seg), 0,
 		     "outbound TCP parses with a valid checksum");
-	memset(out, 0, sizeof *out);
+	out->src = src;
+	out->dst = dst;
 	out->flags = seg.flags;
 	out->seq = seg.seq;
 	out->ack = seg.ack;
@@ -303,7 +336,7 @@ int st_listen(struct segtest *t, uint16_t port, int backlog)
 {
 	int fd = synack_socket(t->s);
 	cr_assert_geq(fd, 0);
-	struct synack_endpoint ep = {synack_addr_any(SYNACK_AF_INET), port};
+	struct synack_endpoint ep = {synack_addr_any(synack_addr_family(&t->local)), port};
 	cr_assert_eq(synack_bind(t->s, fd, &ep), 0);
 	cr_assert_eq(synack_listen(t->s, fd, backlog), 0);
 	return fd;
@@ -340,7 +373,7 @@ int st_start_connect(struct segtest *t, struct st_seg *syn)
 {
 	int fd = synack_socket(t->s);
 	cr_assert_geq(fd, 0);
-	struct synack_endpoint to = {synack_addr_v4(ST_PEER), ST_SERVER_PORT};
+	struct synack_endpoint to = {t->peer, ST_SERVER_PORT};
 	cr_assert_eq(synack_connect(t->s, fd, &to), -EINPROGRESS);
 	struct synack_endpoint me;
 	synack_getsockname(t->s, fd, &me);

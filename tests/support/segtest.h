@@ -48,10 +48,17 @@ struct st_event {
 	uint32_t cwnd, ssthresh, srtt_us, in_flight;
 };
 
+/* The IPv6 addresses of st_init6: fd00::2 (the stack, /64) and fd00::1 (the test). */
+#define ST_V6_LOCAL ((const uint8_t[16]){0xfd, [15] = 2})
+#define ST_V6_PEER ((const uint8_t[16]){0xfd, [15] = 1})
+
 struct segtest {
 	struct synack_stack *s;
 	struct synack_config cfg;
 	uint64_t now;
+	/* the addresses segments travel between: 10.0.0.2 and 10.0.0.1, or (st_init6) the
+	 * IPv6 ones */
+	struct synack_addr local, peer;
 	/* the peer's side of the connection under test */
 	uint16_t lport, rport;
 	/* captured output */
@@ -72,6 +79,9 @@ struct segtest {
 
 /* A decoded outbound segment. */
 struct st_seg {
+	struct synack_addr src, dst;
+	uint32_t flow;      /* IPv6 flow label (0 for IPv4) */
+	uint8_t hop_limit;  /* TTL or hop limit */
 	uint8_t flags;
 	uint32_t seq, ack;
 	uint16_t win;
@@ -98,6 +108,9 @@ void st_init(struct segtest *t, const struct synack_config *cfg);
 /* Like st_init with the fail_at-th allocation failing (0: none). Returns false (and checks
  * that nothing leaked) when the stack could not be created. */
 bool st_try_init(struct segtest *t, const struct synack_config *cfg, size_t fail_at);
+/* A dual-stack segtest: the stack has 10.0.0.2/24 and fd00::2/64, and the test plays the peer
+ * from fd00::1, so every fixture and st_send/st_next speak IPv6. */
+void st_init6(struct segtest *t);
 /* Destroys the stack and asserts that every allocation was freed. */
 void st_fini(struct segtest *t);
 void st_config(struct synack_config *cfg); /* defaults for a segtest stack */

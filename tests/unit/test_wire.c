@@ -428,10 +428,12 @@ Test(wire, ipv4_malformed)
 
 	/* Total length beyond the buffer: truncated datagram. */
 	cr_assert_eq(synack_ipv4_parse(b, n - 1, &ip, &pl, &plen), -SYNACK_DROP_IP_BAD_TOTLEN);
-	/* Total length short of the buffer: trailing bytes. */
+	/* Total length short of the buffer: link padding, trimmed (RFC 791's Total Length rules). */
 	memcpy(c, b, n);
-	c[n] = 0;
-	cr_assert_eq(synack_ipv4_parse(c, n + 1, &ip, &pl, &plen), -SYNACK_DROP_IP_BAD_TOTLEN);
+	memset(c + n, 0, 18);
+	cr_assert_eq(synack_ipv4_parse(c, n + 18, &ip, &pl, &plen), 0);
+	cr_assert_eq(plen, n - 20, "the transport bytes end where Total Length says");
+	cr_assert_eq(ip.total_len, n);
 	/* Total length smaller than the header itself. */
 	memcpy(c, b, n);
 	c[2] = 0;
@@ -563,9 +565,9 @@ Test(wire, tcp_encode_is_the_tcp_part_of_emit)
 		     "cap too small");
 }
 
-/* IPv6: the TCP encoder checksums over the IPv6 pseudo-header; the whole-packet helper, which
- * has no IPv6 header to write, refuses. */
-Test(wire, tcp_ipv6_encode_verifies_and_emit_refuses)
+/* IPv6: the TCP encoder checksums over the IPv6 pseudo-header; the whole-packet helper
+ * writes the 40-byte IPv6 header in front and refuses a mix of families. */
+Test(wire, tcp_ipv6_encode_verifies_and_emit_builds_ipv6)
 {
 	static const uint8_t s6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
 	static const uint8_t d6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
@@ -586,7 +588,13 @@ Test(wire, tcp_ipv6_encode_verifies_and_emit_refuses)
 	cr_assert_eq(p.seq, 7);
 	cr_assert_eq(synack_tcp_parse(b, (size_t)n, ST_V4(A_CLIENT), ST_V4(A_SERVER), true, &p),
 		     -SYNACK_DROP_TCP_BAD_CSUM, "the IPv4 pseudo-header does not verify it");
-	cr_assert_eq(synack_tcp_emit(b, sizeof(b), &src, &dst, 0, &s), -1);
+	cr_assert_eq(synack_tcp_emit(b, sizeof(b), &src, &dst, 0, &s), 80);
+	static const uint8_t fixed[8] = {0x60, 0, 0, 0, 0, 40, SYNACK_PROTO_TCP, 64};
+	cr_assert_arr_eq(b, fixed, 8);
+	cr_assert_arr_eq(b + 8, s6, 16);
+	cr_assert_arr_eq(b + 24, d6, 16);
+	cr_assert_eq(synack_tcp_csum(&src, &dst, b + 40, 40), 0);
+	cr_assert_eq(synack_tcp_emit(b, 79, &src, &dst, 0, &s), -1, "cap too small");
 	cr_assert_eq(synack_tcp_emit(b, sizeof(b), ST_V4(A_CLIENT), &dst, 0, &s), -1, "mixed");
 }
 
