@@ -31,7 +31,7 @@ static const char connect_help[] =
 	"\n"
 	"SYNOPSIS\n"
 	"    synack connect --tun NAME --addr A.B.C.D/NN HOST:PORT [--send FILE|-] [--recv FILE|-]\n"
-	"                   [--pcap FILE] [--trace FILE]\n"
+	"                   [--pcap FILE] [--trace FILE] [--no-offload]\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    synack takes TUN device NAME (as `synack serve` does), answers as A.B.C.D and connects\n"
@@ -42,7 +42,8 @@ static const char connect_help[] =
 	"    On SIGINT or SIGTERM the connection is aborted with a RST.\n"
 	"\n"
 	"OPTIONS\n"
-	"    --tun NAME, --addr A.B.C.D/NN, --pcap FILE, --trace FILE   as for synack serve\n"
+	"    --tun NAME, --addr A.B.C.D/NN, --pcap FILE, --trace FILE, --no-offload\n"
+	"                      as for synack serve\n"
 	"    --send FILE|-     what to send\n"
 	"    --recv FILE|-     where to write what is received\n"
 	"\n"
@@ -148,7 +149,8 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 		{"tun", required_argument, 0, 't'},  {"addr", required_argument, 0, 'a'},
 		{"send", required_argument, 0, 's'}, {"recv", required_argument, 0, 'r'},
 		{"pcap", required_argument, 0, 'w'}, {"trace", required_argument, 0, 'T'},
-		{"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
+		{"help", no_argument, 0, 'h'},       {"no-offload", no_argument, 0, 'O'},
+		{0, 0, 0, 0}};
 	int c;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -158,6 +160,7 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 		case 's': a->send = optarg; break;
 		case 'r': a->recv = optarg; break;
 		case 'w': a->host.pcap = optarg; break;
+		case 'O': a->host.no_offload = true; break;
 		case 'T':
 			a->host.trace = optarg;
 			a->host.trace_sink = (struct synack_trace_sink){synack_trace_file_open,

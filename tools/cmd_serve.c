@@ -19,6 +19,7 @@ static const char serve_help[] =
 	"SYNOPSIS\n"
 	"    synack serve --tun NAME --addr A.B.C.D/NN [--port P] --app echo|discard|chargen|http\n"
 	"                 [--root DIR] [--pcap FILE] [--ctl PATH] [--max-conns N] [--trace FILE]\n"
+	"                 [--no-offload]\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    synack takes TUN device NAME (creating it if it does not exist, and bringing it up),\n"
@@ -41,6 +42,9 @@ static const char serve_help[] =
 	"    --max-conns N     serve at most N connections at once; more are closed on accept\n"
 	"                      (default 1000)\n"
 	"    --trace FILE      write the stack's trace events to FILE as JSON lines\n"
+	"    --no-offload      a plain TUN device: no virtio-net header, so no checksum or\n"
+	"                      segmentation offload (by default the kernel and synack exchange\n"
+	"                      TCP segments of up to 64 KB with their checksums unfinished)\n"
 	"\n"
 	"EXIT STATUS\n"
 	"    0 after a signal and a graceful close; 2 on a usage error; 3 if the device, the\n"
@@ -123,7 +127,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		{"root", required_argument, 0, 'r'},  {"pcap", required_argument, 0, 'w'},
 		{"ctl", required_argument, 0, 'c'},   {"max-conns", required_argument, 0, 'm'},
 		{"trace", required_argument, 0, 'T'}, {"help", no_argument, 0, 'h'},
-		{0, 0, 0, 0}};
+		{"no-offload", no_argument, 0, 'O'},  {0, 0, 0, 0}};
 	unsigned long v;
 	int c;
 	opterr = 0;
@@ -133,6 +137,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		case 'a': a->host.cidr = optarg; break;
 		case 'r': a->app.root = optarg; break;
 		case 'w': a->host.pcap = optarg; break;
+		case 'O': a->host.no_offload = true; break;
 		case 'c': a->host.ctl = optarg; break;
 		case 'T':
 			a->host.trace = optarg;

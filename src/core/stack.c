@@ -150,8 +150,15 @@ int synack_stack_create(struct synack_stack **out, const struct synack_config *c
 	s->counted.free = counted_free;
 	s->counted.ctx = s;
 	s->nfds = cfg->max_sockets;
+	/* One frame: the headers and an MSS, or a whole segmented frame when the link takes
+	 * them (TSO); the scratch copy holds the payload of either. */
+	size_t gso = stack_gso_max(s, SYNACK_AF_INET) > stack_gso_max(s, SYNACK_AF_INET6)
+			     ? stack_gso_max(s, SYNACK_AF_INET)
+			     : stack_gso_max(s, SYNACK_AF_INET6);
 	s->tx_cap = 20 + 60 + (size_t)cfg->mss;
-	s->scratch_cap = cfg->mss;
+	if (gso > s->tx_cap)
+		s->tx_cap = gso;
+	s->scratch_cap = gso > cfg->mss ? gso : cfg->mss;
 	s->fds = stack_alloc(s, s->nfds * sizeof s->fds[0]);
 	s->tx = stack_alloc(s, s->tx_cap);
 	s->scratch = stack_alloc(s, s->scratch_cap);

@@ -93,6 +93,10 @@ void stack_trace_timer(struct synack_stack *s, const struct synack_tuple *t,
 void stack_trace_error(struct synack_stack *s, const struct synack_tuple *t, int err);
 /* The largest frame the stack may send: caps.mtu, or SYNACK_FRAME_MAX when unset. */
 size_t stack_frame_max(const struct synack_stack *s);
+/* The largest frame the link segments for a TCP connection of family (SYNACK_AF_*):
+ * caps.max_gso when the link declared segmentation of that family's TCP and checksum
+ * offload (a segmented frame always leaves its checksums to the device), else 0. */
+size_t stack_gso_max(const struct synack_stack *s, int family);
 /* Hands a frame and its metadata to the output callback (every frame leaves here). */
 void stack_output(struct synack_stack *s, const uint8_t *frame,
 		  const struct synack_frame_meta *meta);
@@ -100,6 +104,12 @@ void stack_output(struct synack_stack *s, const uint8_t *frame,
  * callback: complete, or with its checksum left to the link when caps.tx_csum is set. */
 void stack_emit_tcp(struct synack_stack *s, const struct synack_tuple *t,
 		    const struct synack_tcp_seg *seg, bool retx);
+/* The same for a large segment the link cuts into pieces of gso_size payload bytes (TSO):
+ * the frame's metadata says so and its TCP checksum is left to the link. gso_size 0, or a
+ * payload of at most gso_size bytes, is stack_emit_tcp(). Only for a family whose
+ * stack_gso_max() is not 0. */
+void stack_emit_tcp_gso(struct synack_stack *s, const struct synack_tuple *t,
+			const struct synack_tcp_seg *seg, bool retx, uint16_t gso_size);
 /* The end of every entry point: reports readiness changes through the wake callback (which
  * may call the socket API), then frees the tcbs that died during the call (deferred so that no
  * code path ever touches a freed tcb). Nested calls from a callback leave this to the outer

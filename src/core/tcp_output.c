@@ -198,9 +198,11 @@ void tcp_reply_reset(struct synack_stack *s, const struct synack_tuple *t,
  * only, so the SACK blocks that would push a full segment past it are left off, last ones
  * first -- the pure ACKs still carry them all. (Linux instead shortens the payload by the
  * SACK blocks' size in tcp_current_mss.) */
-static void fit_sack_blocks(const struct synack_stack *s, struct synack_tcp_opts *o,
-			    uint32_t len)
+static void fit_sack_blocks(const struct synack_stack *s, const struct synack_tcb *c,
+			    struct synack_tcp_opts *o, uint32_t len)
 {
+	if (len > c->snd_mss)
+		len = c->snd_mss; /* a segmented frame: each piece carries the options */
 	uint8_t buf[SYNACK_TCP_OPT_MAX];
 	size_t room = stack_frame_max(s) - SYNACK_IPV4_HDR_MIN - SYNACK_TCP_HDR_MIN;
 	while (o->sack_count > 0 && (size_t)synack_tcp_opts_emit(o, false, buf) + len > room)
@@ -221,7 +223,7 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 	seg_init(c, &seg, seq, flags);
 	seg.win = window_field(c);
 	data_opts(s, c, &seg.opts);
-	fit_sack_blocks(s, &seg.opts, len);
+	fit_sack_blocks(s, c, &seg.opts, len);
 	const uint8_t *p = ring_span(&c->sndq, off, len);
 	if (!p && len) {
 		ring_peek(&c->sndq, off, s->scratch, len);
@@ -239,8 +241,9 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 		c->rtt_seq = seq;
 		c->rtt_start_us = s->now_us;
 	}
-	stack_emit_tcp(s, tcb_tuple(c), &seg, retx);
-	if (len < c->snd_mss)
+	stack_emit_tcp_gso(s, tcb_tuple(c), &seg, retx, len > c->snd_mss ? c->snd_mss : 0);
+	/* Minshall (Linux's tcp_minshall_update): a frame whose last piece is short. */
+	if (len < c->snd_mss || len % c->snd_mss)
 		c->snd_sml = seq_max(c->snd_sml, end);
 	if (seq_gt(end, c->snd_nxt))
 		c->snd_nxt = end;
@@ -255,8 +258,37 @@ static bool fin_sent(const struct synack_tcb *c)
 	return c->fin_queued && seq_gt(c->snd_nxt, c->fin_seq);
 }
 
+/* The most new data one frame may carry: one MSS, or as many whole MSS as a segmented
+ * frame of the link's max_gso holds with the largest IP and TCP headers (TSO; Linux's
+ * tcp_tso_segs without its pacing-based autosizing). New data only: retransmissions go one
+ * MSS at a time, as Linux's tcp_retransmit_skb cuts them. */
+static uint32_t send_max(const struct synack_stack *s, const struct synack_tcb *c)
+{
+	size_t gso = stack_gso_max(s, synack_addr_family(&c->node.key.raddr));
+	size_t hdr = (synack_addr_is_v4(&c->node.key.raddr) ? 20 : 40) + 60;
+	if (gso <= hdr + 2u * c->snd_mss)
+		return c->snd_mss;
+	return (uint32_t)((gso - hdr) / c->snd_mss * c->snd_mss);
+}
+
+/* A frame of several MSS whose last piece would be short (Linux's tcp_mss_split_point):
+ * the short tail goes only at the end of the queued data, and only when Nagle would let a
+ * short segment go (nothing short unacknowledged, or TCP_NODELAY); else the frame ends at
+ * the last whole MSS and the tail waits like any short segment. */
+static uint32_t split_point(const struct synack_tcb *c, uint32_t len, uint32_t unsent,
+			    uint32_t inflight)
+{
+	uint32_t partial = len % c->snd_mss;
+	if (len <= c->snd_mss || partial == 0)
+		return len;
+	bool tail = len == unsent;
+	bool nagle = !c->nodelay && inflight > 0 && seq_gt(c->snd_sml, c->snd_una);
+	return tail && !nagle ? len : len - partial;
+}
+
 /* One step of the send loop: how much may go now. Returns false when nothing may. */
-static bool next_segment(const struct synack_tcb *c, uint32_t *len_out, bool *fin_out)
+static bool next_segment(const struct synack_stack *s, const struct synack_tcb *c,
+			 uint32_t *len_out, bool *fin_out)
 {
 	if (fin_sent(c))
 		return false;
@@ -270,11 +302,12 @@ static bool next_segment(const struct synack_tcb *c, uint32_t *len_out, bool *fi
 	uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
 	uint32_t inflight = (uint32_t)seq_diff(c->snd_nxt, c->snd_una);
 	uint32_t avail = wnd > inflight ? wnd - inflight : 0;
-	uint32_t len = unsent;
-	if (len > c->snd_mss)
-		len = c->snd_mss;
+	uint32_t len = unsent, max = send_max(s, c);
+	if (len > max)
+		len = max;
 	if (len > avail)
 		len = avail;
+	len = split_point(c, len, unsent, inflight);
 	bool fin = c->fin_queued && off + len == c->sndq.len;
 	if (len == 0 && !fin)
 		return false;
@@ -333,7 +366,7 @@ void tcp_output(struct synack_stack *s, struct synack_tcb *c, bool force_ack)
 		}
 		if (c->rtx_pending && !seq_lt(c->snd_rtx, c->snd_nxt))
 			c->rtx_pending = false;
-		while (!c->rtx_pending && next_segment(c, &len, &fin)) {
+		while (!c->rtx_pending && next_segment(s, c, &len, &fin)) {
 			send_data(s, c, c->snd_nxt, len, fin);
 			sent = true;
 		}

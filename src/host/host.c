@@ -19,7 +19,8 @@ int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 	if (synack_parse_cidr(o->cidr, &h->addr, &prefix) < 0)
 		return fail(why, why_cap, -EINVAL, "bad address (want A.B.C.D/NN)", o->cidr);
 	struct synack_link *link;
-	int err = synack_tun_open(o->tun, h->addr, prefix, &h->tun, &link);
+	int err = synack_tun_open_flags(o->tun, h->addr, prefix,
+					o->no_offload ? SYNACK_TUN_NO_OFFLOAD : 0, &h->tun, &link);
 	if (err)
 		return fail(why, why_cap, err, "cannot open TUN device", o->tun);
 	if (o->pcap) {
