@@ -100,7 +100,7 @@ static int set_tcp_level(struct synack_stack *s, struct synack_tcb *c, int name,
 	if (name == SYNACK_TCP_CONGESTION)
 		return set_congestion(c, val, len);
 	if (name != SYNACK_TCP_NODELAY && name != SYNACK_TCP_MAXSEG && name != SYNACK_TCP_KEEPIDLE &&
-	    name != SYNACK_TCP_KEEPINTVL && name != SYNACK_TCP_KEEPCNT)
+	    name != SYNACK_TCP_KEEPINTVL && name != SYNACK_TCP_KEEPCNT && name != SYNACK_TCP_QUICKACK)
 		return -ENOPROTOOPT;
 	if (get_int(val, len, &v) < 0)
 		return -EINVAL;
@@ -109,6 +109,9 @@ static int set_tcp_level(struct synack_stack *s, struct synack_tcb *c, int name,
 		c->nodelay = v != 0;
 		if (c->nodelay)
 			tcp_output(s, c, false);
+		return 0;
+	case SYNACK_TCP_QUICKACK:
+		tcp_delack_set_quickack(s, c, v != 0);
 		return 0;
 	case SYNACK_TCP_MAXSEG:
 		if (v < 88 || v > 65495) /* Linux: TCP_MIN_MSS .. MAX_TCP_WINDOW */
@@ -220,6 +223,8 @@ static int get_tcp_level(struct synack_stack *s, struct synack_tcb *c, int name,
 		if (tcp_state_synchronized(c->state))
 			return put_int(val, len, c->snd_mss);
 		return put_int(val, len, c->user_mss ? c->user_mss : s->cfg.mss);
+	case SYNACK_TCP_QUICKACK:
+		return put_int(val, len, !c->ack_pingpong);
 	case SYNACK_TCP_KEEPIDLE:
 		return put_int(val, len, (int)c->keep_idle_s);
 	case SYNACK_TCP_KEEPINTVL:

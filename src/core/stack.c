@@ -215,7 +215,9 @@ int synack_stack_input_frame(struct synack_stack *s, const uint8_t *frame,
 		return -EINVAL;
 	bool csum_ok = meta->csum == SYNACK_CSUM_VERIFIED || meta->csum == SYNACK_CSUM_NEEDED;
 	stack_advance(s, now_us);
+	s->rx_gso_size = meta->gso_type != SYNACK_GSO_NONE ? meta->gso_size : 0;
 	ip_input(s, frame, meta->len, csum_ok);
+	s->rx_gso_size = 0;
 	stack_reap(s);
 	return 0;
 }

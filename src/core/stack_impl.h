@@ -69,6 +69,7 @@ struct synack_stack {
 	uint32_t icmp_tokens;
 	uint8_t *tx;        /* one outgoing frame */
 	size_t tx_cap;
+	uint16_t rx_gso_size; /* the frame being input was coalesced from pieces this large */
 	uint8_t *scratch;   /* a linear copy of payload that wraps in a ring */
 	size_t scratch_cap;
 };

@@ -109,6 +109,15 @@ struct synack_tcb {
 	seq_t recover;
 	bool in_recovery;
 
+	/* Delayed and quick ACKs (tcp_delack.c; Linux's icsk_ack). */
+	seq_t rcv_wup;        /* RCV.NXT in the last segment we sent: what it acknowledged */
+	uint64_t ack_lrcv_us; /* when in-sequence data last arrived */
+	uint32_t ato_us;      /* the delayed-ACK timeout estimate; 0 until data arrives */
+	uint16_t ack_rcv_mss; /* the peer's segment size as measured (0: none yet) */
+	uint8_t ack_quick;    /* quick ACKs left */
+	bool ack_pending;     /* in-sequence data waits for the delayed-ACK timer */
+	bool ack_pingpong;    /* TCP_QUICKACK 0: no quick ACKs (Linux's pingpong mode) */
+
 	/* Keepalive and persist. */
 	uint64_t last_rx_us;
 	uint32_t keep_probes;
@@ -221,6 +230,22 @@ void tcp_reply_reset(struct synack_stack *s, const struct synack_tuple *t,
 		     const struct synack_tcp_seg *seg);
 /* Sends what the windows allow; with force_ack sends an ACK even when there is no data. */
 void tcp_output(struct synack_stack *s, struct synack_tcb *c, bool force_ack);
+
+/* tcp_delack.c: delayed and quick ACKs. */
+/* New in-sequence data of len bytes arrived: measure, update ATO and quick-ACK mode. */
+void tcp_delack_data_in(struct synack_stack *s, struct synack_tcb *c, uint32_t len);
+/* Must the data received be acknowledged at once (quick mode, two full segments, a gap)? */
+bool tcp_delack_ack_now(const struct synack_tcb *c);
+/* Data is still unacknowledged after output: arm the delayed-ACK timer. */
+void tcp_delack_schedule(struct synack_stack *s, struct synack_tcb *c);
+/* A segment acknowledging RCV.NXT was sent: nothing is owed, the timer is off. */
+void tcp_delack_ack_sent(struct synack_stack *s, struct synack_tcb *c);
+/* Quick-ACK mode (duplicate data, TCP_QUICKACK): the next ACKs go at once. */
+void tcp_delack_enter_quickack(struct synack_tcb *c);
+/* TCP_QUICKACK: 0 enters pingpong mode; 1 leaves it and sends an ACK that is owed. */
+void tcp_delack_set_quickack(struct synack_stack *s, struct synack_tcb *c, bool on);
+/* The DELACK timer's handler. */
+void tcp_on_delack(struct synack_stack *s, struct synack_tcb *c);
 /* Retransmits one segment starting at SND.UNA (timeout, fast retransmit, partial ACK);
  * returns the sequence number after it. */
 seq_t tcp_retransmit_head(struct synack_stack *s, struct synack_tcb *c);

@@ -4,8 +4,8 @@
  * RFC 9293 §3.8.6.2.1 (sender SWS avoidance) and RFC 1122 §4.2.3.4 / RFC 896 (Nagle): a
  * segment shorter than the MSS goes out only when nothing is in flight (or TCP_NODELAY is set,
  * or it carries the FIN). The last segment of what the user queued carries PSH (RFC 9293
- * §3.9.1.2: "the PSH bit ... set in the last TCP segment created from the buffer"). There is no
- * delayed ACK: every segment that needs an acknowledgment gets one at once.
+ * §3.9.1.2: "the PSH bit ... set in the last TCP segment created from the buffer"). Every
+ * segment sent carries the acknowledgment of RCV.NXT, so it ends a delayed ACK (tcp_delack.c).
  *
  * Resets follow RFC 9293 §3.10.7.1: "If the incoming segment has an ACK field, the reset
  * takes its sequence number from the ACK field of the segment, otherwise the reset has
@@ -136,6 +136,9 @@ void tcp_send_syn(struct synack_stack *s, struct synack_tcb *c, bool retx)
 		c->rtt_start_us = s->now_us;
 	}
 	stack_emit_tcp(s, tcb_tuple(c), &seg, retx);
+	c->rcv_wup = c->rcv_nxt;
+	if (synack)
+		c->rcv_adv = seq_add(c->rcv_nxt, seg.win); /* what the peer may send */
 	tcp_arm_rtx(s, c);
 }
 
@@ -146,6 +149,7 @@ static void send_ctl(struct synack_stack *s, struct synack_tcb *c, seq_t seq, ui
 	seg.win = window_field(c);
 	data_opts(s, c, &seg.opts);
 	stack_emit_tcp(s, tcb_tuple(c), &seg, false);
+	tcp_delack_ack_sent(s, c);
 }
 
 void tcp_send_ack(struct synack_stack *s, struct synack_tcb *c)
@@ -242,6 +246,7 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 		c->rtt_start_us = s->now_us;
 	}
 	stack_emit_tcp_gso(s, tcb_tuple(c), &seg, retx, len > c->snd_mss ? c->snd_mss : 0);
+	tcp_delack_ack_sent(s, c);
 	/* Minshall (Linux's tcp_minshall_update): a frame whose last piece is short. */
 	if (len < c->snd_mss || len % c->snd_mss)
 		c->snd_sml = seq_max(c->snd_sml, end);
