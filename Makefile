@@ -3,9 +3,10 @@
 #                   include/synack/), the pkg-config file, and the synack command (which links
 #                   the library and its own internal archive, build/libsynack-cmd.a)
 #   make demo       the simulated demo gallery (and the real-wire demo when root)
-#   make check      every test, then again under ASan+UBSan
-#   make bench / soak / fuzz / install PREFIX=... / install-check
-# SAN=1 builds into build/san with the sanitizers.
+#   make check      every phase, one line each, then a summary table (logs in build/check/)
+#   make bench / soak / fuzz / install PREFIX=... / install-check / man
+# SAN=1 builds into build/san with the sanitizers. V=1 shows every command (default: quiet:
+# compiler lines only when they say something, one line per library and program linked).
 
 CC      ?= gcc
 PREFIX  ?= /usr/local
@@ -16,7 +17,16 @@ WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototyp
 CFLAGS  ?= -O2 -g
 CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
 ALLFLAGS = -std=c11 $(WARN) -fPIC $(CFLAGS)
-LDLIBS  :=
+LDLIBS  := -lpthread
+
+V ?= 0
+ifeq ($(V),1)
+Q  :=
+say = @true
+else
+Q  := @
+say = @echo "  $(1)"
+endif
 
 ifeq ($(SAN),1)
 B       := build/san
@@ -53,6 +63,11 @@ TEST_SUPPORT_SRCS := $(wildcard tests/support/*.c)
 TEST_SUPPORT_OBJS := $(TEST_SUPPORT_SRCS:%.c=$(B)/%.o)
 DEPS      := $(LIB_OBJS:.o=.d) $(CMD_OBJS:.o=.d) $(TOOL_OBJS:.o=.d) $(TEST_SUPPORT_OBJS:.o=.d)
 
+PRELOAD_SRCS := $(wildcard src/preload/*.c)
+PRELOAD_OBJS := $(PRELOAD_SRCS:%.c=$(B)/%.o)
+DEPS      += $(PRELOAD_OBJS:.o=.d)
+PRELOAD   := $(B)/libsynack-preload.so
+
 LIBA    := $(B)/libsynack.a
 SONAME  := libsynack.so.$(SOMAJOR)
 LIBSO_REAL := $(B)/libsynack.so.$(VERSION)
@@ -60,13 +75,14 @@ LIBSO   := $(B)/libsynack.so
 CMDA    := $(B)/libsynack-cmd.a
 BIN     := $(B)/synack
 
-.PHONY: all demo check test deps check-core-purity unit drill-check render-check interop sanitize \
-        bench soak fuzz install install-check clean FORCE
-all: $(LIBA) $(LIBSO) $(BIN) $(B)/synack.pc
+.PHONY: all demo check test deps check-core-purity unit drill-check render-check cli-check interop \
+        sanitize preload-check preload-check-san bench bench-build check-merge-markers soak fuzz \
+        install install-check clean man FORCE
+all: $(LIBA) $(LIBSO) $(BIN) $(PRELOAD) $(B)/synack.pc
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(ALLFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(ALLFLAGS) -MMD -MP -c $< -o $@
 
 # The library's objects hide every symbol the public headers do not declare. They also depend
 # on the flags they were built with, so a build directory from before a flag change (say, one
@@ -84,26 +100,37 @@ $(B)/src/util/version.o: VERSION
 
 $(LIBA): $(LIB_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 # -z defs: the shared library names everything it needs (libm included), so a program that
 # links it needs nothing else.
 $(LIBSO_REAL): $(LIB_OBJS)
-	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,-z,defs $(LDFLAGS) -o $@ $^ $(LDLIBS) -lm
+	$(call say,LD $@)
+	$(Q)$(CC) -shared -Wl,-soname,$(SONAME) -Wl,-z,defs $(LDFLAGS) -o $@ $^ $(LDLIBS) -lm
 
 $(LIBSO): $(LIBSO_REAL)
-	ln -sf $(notdir $(LIBSO_REAL)) $(B)/$(SONAME)
-	ln -sf $(SONAME) $@
+	$(Q)ln -sf $(notdir $(LIBSO_REAL)) $(B)/$(SONAME)
+	$(Q)ln -sf $(SONAME) $@
+
+# The LD_PRELOAD layer: its own shared library over libsynack's objects (and the command's
+# control socket and trace file), exporting only the calls it intercepts
+# (src/preload/exports.map), so nothing of synack leaks into a program.
+$(PRELOAD): $(PRELOAD_OBJS) $(CMDA) $(LIBA) src/preload/exports.map
+	$(CC) -shared $(LDFLAGS) -Wl,--version-script=src/preload/exports.map -Wl,-z,defs \
+	    -o $@ $(PRELOAD_OBJS) $(CMDA) $(LIBA) -ldl -lpthread -lm
 
 $(CMDA): $(CMD_OBJS)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	$(call say,AR $@)
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(BIN): $(TOOL_OBJS) $(CMDA) $(LIBA)
-	$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJS) $(CMDA) $(LIBA) $(LDLIBS) -lm
+	$(call say,LD $@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJS) $(CMDA) $(LIBA) $(LDLIBS) -lm
 
 $(B)/synack.pc: synack.pc.in Makefile VERSION
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' synack.pc.in > $@
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' synack.pc.in > $@
 
 # Tests of the library link only libsynack.a; tests of the command's modules (TEST_CMD_DIRS)
 # link the command's archive too.
@@ -114,8 +141,8 @@ $(TEST_CMD_BINS): TEST_LIBS = $(CMDA) $(LIBA)
 $(TEST_CMD_BINS): $(CMDA)
 $(B)/tests/%: tests/%.c $(LIBA) $(TEST_SUPPORT_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) -Itests $(ALLFLAGS) -MMD -MP $< $(TEST_SUPPORT_OBJS) $(TEST_LIBS) -o $@ \
-	    $(LDFLAGS) -lcriterion -lm
+	$(Q)$(CC) $(CPPFLAGS) -Itests $(ALLFLAGS) -MMD -MP $< $(TEST_SUPPORT_OBJS) $(TEST_LIBS) -o $@ \
+	    $(LDFLAGS) -lcriterion -lm -lpthread
 
 -include $(DEPS) $(TEST_BINS:=.d)
 
@@ -154,23 +181,51 @@ install-check:
 interop: $(BIN)
 	@scripts/interop.sh $(BIN)
 
+# Unmodified programs (curl, python3 http.server, nc, socat, redis, nginx, iperf3) over
+# `synack run`; preload-check-san: the same with the preload layer under ASan+UBSan.
+preload-check: $(BIN) $(PRELOAD)
+	@scripts/preload-check.sh $(BIN)
+preload-check-san:
+	$(MAKE) SAN=1 build/san/synack build/san/libsynack-preload.so
+	@scripts/preload-check.sh build/san/synack san
+
 # synack ladder/tsg/report through the command line: golden captures, malformed inputs,
 # xmllint, headless Chromium, and (as root) kernel captures in a private namespace.
 render-check: $(BIN)
 	@tests/render/run.sh $(BIN)
 
-test: all check-core-purity check-layers layers-check unit drill-check render-check
+# The command line's edges: one-line usage errors (exit 2), TUN errors that say what to do,
+# serve/connect announcing host changes, connect's progress, top and nstat (root: namespaces).
+cli-check: $(BIN)
+	@tests/cli/run.sh $(BIN)
+
+test: all check-merge-markers check-core-purity check-layers layers-check unit drill-check \
+      render-check cli-check bench-build
+
+# A merge's conflict markers committed by mistake (it happened once, in docs): fail on any.
+check-merge-markers:
+	@bad=$$(grep -rnE '^(<<<<<<<|>>>>>>>) ' --exclude-dir=build --exclude-dir=.git . || true); \
+	if [ -n "$$bad" ]; then echo "merge markers left in:"; echo "$$bad" | sed 's/^/  /'; exit 1; fi; \
+	echo "merge-markers: none"
+
+# The benchmarks' C programs are built by make bench with their own flags; compiling them here
+# keeps them from rotting when an API they use changes (nothing is run).
+BENCH_SRCS := $(filter-out bench/core_util.c,$(wildcard bench/*.c))
+bench-build: $(LIBA)
+	@mkdir -p $(B)/bench-build
+	@for f in $(BENCH_SRCS); do \
+		extra=; case $$f in bench/core_*) extra=bench/core_util.c ;; esac; \
+		$(CC) -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Isrc $$f $$extra $(LIBA) \
+		    -o $(B)/bench-build/$$(basename $$f .c) -lm -lpthread $(LDFLAGS) || exit 1; \
+	done; echo "bench-build: $(words $(BENCH_SRCS)) benchmark programs compile"
 
 sanitize:
 	$(MAKE) SAN=1 test
 
-check: deps
-	$(MAKE) test
-	$(MAKE) install-check
-	$(MAKE) interop
-	$(MAKE) sanitize
-	$(MAKE) fuzz-check
-	@echo "make check: all passed"
+# One line per phase (deps, build, each test suite, install, interop, preload, sanitizers,
+# fuzzing), the failing lines of a phase that fails, a summary table; logs in build/check/.
+check:
+	@scripts/check.sh
 
 demo: $(BIN)
 	@scripts/demo.sh $(BIN)
@@ -181,12 +236,18 @@ bench: all
 soak: all
 	@SYNACK_SOAK=1 scripts/run-tests.sh $(TEST_BINS)
 
+# Man pages, generated from the one source each subcommand has: its --help text.
+man: $(BIN)
+	@scripts/man.sh $(BIN) $(B)/man
+
 # libsynack.so -> libsynack.so.$(SOMAJOR) (the SONAME programs record) -> libsynack.so.$(VERSION).
-install: all
+install: all man
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/synack \
-	    $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	    $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 $(B)/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 644 $(LIBA) $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(LIBSO_REAL) $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(LIBSO_REAL) $(PRELOAD) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf $(notdir $(LIBSO_REAL)) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libsynack.so
 	install -m 644 include/synack/*.h $(DESTDIR)$(PREFIX)/include/synack/

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/rng.h"
+#include "util/rng.h"
 #include "synack/synack.h"
 
 /* A pointer to the IPv4 address x (host order) as a synack_addr, for the codec. */

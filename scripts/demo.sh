@@ -24,6 +24,11 @@ mkdir -p "$pics"
 golden=$(cd "$(dirname "$0")/.." && pwd)/tests/render/golden
 "$bin" tsg "$golden/lossy_transfer.pcap" -o "$pics/lossy-tsg.svg"
 "$bin" report "$golden/lossy_transfer.pcap" -o "$pics/report.html"
+# RFC 9293's state diagram, lit by each scenario's run (synack fsm: docs/fsm.md).
+for sc in $("$bin" demo --list); do
+	"$bin" fsm demo --scenario "$sc" -o "$pics/fsm-$sc.svg"
+done
 echo "Pictures for a browser: $pics/handshake.svg, simultaneous-close.svg, transfer.html,"
-echo "lossy-tsg.svg and report.html (synack report FILE.pcap makes one for any capture)."
+echo "lossy-tsg.svg, report.html (synack report FILE.pcap makes one for any capture) and"
+echo "fsm-SCENARIO.svg for every scenario (the state diagram with each side's transitions)."
 "$(dirname "$0")/demo-wire.sh" "$bin"

@@ -16,6 +16,13 @@ command -v chromium >/dev/null || need+=(chromium) # render-check: the HTML repo
 command -v ss >/dev/null || need+=(iproute2)
 command -v wrk >/dev/null || need+=(wrk)             # interop: HTTP keep-alive load against the http app
 command -v hping3 >/dev/null || need+=(hping3)       # bench: the SYN flood on the wire
+# preload-check: unmodified programs over `synack run` (each missing one is skipped with a line)
+command -v python3 >/dev/null || need+=(python3)
+command -v nc >/dev/null || need+=(netcat-openbsd)
+command -v redis-server >/dev/null || need+=(redis-server)
+command -v redis-benchmark >/dev/null || need+=(redis-tools)
+command -v nginx >/dev/null || need+=(nginx-light)
+command -v iperf3 >/dev/null || need+=(iperf3)
 # make fuzz / fuzz-check: clang with libFuzzer (Debian 12: clang 14, runtime in libclang-rt-14-dev).
 fuzz/have-libfuzzer.sh clang >/dev/null 2>&1 || need+=(clang libclang-rt-14-dev)
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -10,7 +10,7 @@ import re
 import sys
 
 BEGIN, END = "<!-- gallery:begin -->", "<!-- gallery:end -->"
-ROWS = 9
+ROWS = 11
 
 
 def sections(text):
@@ -22,7 +22,8 @@ def sections(text):
         cmd = re.search(r"^`(synack demo[^`]*)`", sec, re.M)
         block = re.search(r"```\n(.*?)```", sec, re.S)
         lines = [l.rstrip() for l in block.group(1).split("\n")]
-        rows = [l for l in lines if re.match(r"\s+\d+\.\d{6}", l)]
+        # time rows, and the options line under an arrow (it belongs to the row above)
+        rows = [l for l in lines if re.match(r"\s+\d+\.\d{6}", l) or re.match(r"\s+\|\s+<.*>", l)]
         head = [l for l in lines if l.startswith("   time (s)")][:1]
         yield name, q.group(1) if q else "", cmd.group(1) if cmd else "", head + rows
 

@@ -31,7 +31,7 @@ static const char connect_help[] =
 	"\n"
 	"SYNOPSIS\n"
 	"    synack connect --tun NAME --addr A.B.C.D/NN HOST:PORT [--send FILE|-] [--recv FILE|-]\n"
-	"                   [--pcap FILE] [--trace FILE] [--no-offload]\n"
+	"                   [--pcap FILE] [--trace FILE] [--quiet] [--no-offload]\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    synack takes TUN device NAME (as `synack serve` does), answers as A.B.C.D and connects\n"
@@ -39,13 +39,18 @@ static const char connect_help[] =
 	"    half (FIN), and receives until the peer closes, while sending. Without --send nothing\n"
 	"    is sent and synack closes only after the peer has closed (the peer closes first).\n"
 	"    Received bytes go to --recv (a file, or - for standard output), or are discarded.\n"
-	"    On SIGINT or SIGTERM the connection is aborted with a RST.\n"
+	"    On SIGINT or SIGTERM the connection is aborted with a RST. Progress goes to standard\n"
+	"    error: the SYN, each SYN retry (the kernel's defaults wait 127 s before giving up),\n"
+	"    the time to connect, and the bytes sent and received once a second and at the end.\n"
+	"    In the host's own network namespace, the changes made to it (a TUN device created, an\n"
+	"    address given to the kernel's side) are printed, and undone on exit.\n"
 	"\n"
 	"OPTIONS\n"
 	"    --tun NAME, --addr A.B.C.D/NN, --pcap FILE, --trace FILE, --no-offload\n"
 	"                      as for synack serve\n"
 	"    --send FILE|-     what to send\n"
 	"    --recv FILE|-     where to write what is received\n"
+	"    --quiet, -q       no progress lines (errors are still printed)\n"
 	"\n"
 	"EXIT STATUS\n"
 	"    0  everything was sent and acknowledged by the peer's close; everything received\n"
@@ -116,9 +121,8 @@ static int exit_code(int err)
 
 static int usage_error(const char *msg, const char *arg)
 {
-	fprintf(stderr, "synack connect: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
-	fprintf(stderr, "usage: synack connect --tun NAME --addr A.B.C.D/NN HOST:PORT [OPTIONS] "
-			"(synack connect --help)\n");
+	fprintf(stderr, "synack connect: %s%s%s%s (synack connect --help)\n", msg, arg ? " '" : "",
+		arg ? arg : "", arg ? "'" : "");
 	return EXIT_USAGE;
 }
 
@@ -149,11 +153,12 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 		{"tun", required_argument, 0, 't'},  {"addr", required_argument, 0, 'a'},
 		{"send", required_argument, 0, 's'}, {"recv", required_argument, 0, 'r'},
 		{"pcap", required_argument, 0, 'w'}, {"trace", required_argument, 0, 'T'},
-		{"help", no_argument, 0, 'h'},       {"no-offload", no_argument, 0, 'O'},
+		{"quiet", no_argument, 0, 'q'},      {"help", no_argument, 0, 'h'},
+		{"no-offload", no_argument, 0, 'O'},
 		{0, 0, 0, 0}};
 	int c;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":hq", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': a->host.tun = optarg; break;
 		case 'a': a->host.cidr = optarg; break;
@@ -167,7 +172,9 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 								    synack_trace_file_close};
 			break;
 		case 'h': fputs(connect_help, stdout); return -1;
-		default: return usage_error("unknown or incomplete option", argv[optind - 1]);
+		case 'q': a->host.progress = false; break;
+		case ':': return usage_error("this option needs a value:", argv[optind - 1]);
+		default: return usage_error("unknown option", argv[optind - 1]);
 		}
 	}
 	if (optind + 1 != argc)
@@ -175,7 +182,7 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 	a->target = argv[optind];
 	if (!a->host.tun || !a->host.cidr)
 		return usage_error("--tun and --addr are required", NULL);
-	return 0;
+	return synack_cli_check_tun_addr("synack connect", a->host.tun, a->host.cidr);
 }
 
 static int open_file(const char *path, bool for_write)
@@ -190,13 +197,13 @@ static int open_file(const char *path, bool for_write)
 
 int synack_cmd_connect(int argc, char **argv)
 {
-	struct connect_args a = {.host = {.name = "synack"}};
+	struct connect_args a = {.host = {.name = "synack", .cmd = "synack connect", .progress = true}};
 	int rc = parse_args(argc, argv, &a);
 	if (rc)
 		return rc < 0 ? EXIT_OK : rc;
 	struct synack_endpoint remote;
 	if (parse_hostport(a.target, &remote) < 0)
-		return usage_error("bad HOST:PORT (want A.B.C.D:PORT):", a.target);
+		return usage_error("HOST:PORT: want A.B.C.D:PORT, not", a.target);
 	int in_fd = open_file(a.send, false), out_fd = open_file(a.recv, true);
 	if ((a.send && in_fd < 0) || (a.recv && out_fd < 0)) {
 		fprintf(stderr, "synack connect: %s: %s\n", in_fd < 0 && a.send ? a.send : a.recv,

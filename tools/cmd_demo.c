@@ -25,7 +25,9 @@ static void usage(FILE *f)
 		"    virtual clock, no root and no network needed. Every segment, state change,\n"
 		"    timer, error and link fault is drawn: time on the left, one column per host,\n"
 		"    arrows at their send time with tcpdump flags (S, S., ., P., F., R, R.), seq,\n"
-		"    ack, win and len. The same options give the same output, byte for byte.\n\n"
+		"    ack, win (scaled by the negotiated shift) and len, and the TCP options in\n"
+		"    tcpdump's notation on a line under SYNs and SACKs (--verbose: under every\n"
+		"    segment, in full). The same options give the same output, byte for byte.\n\n"
 		"SCENARIOS\n");
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "    %s\n        %s\n", sc[i].name, sc[i].question);
@@ -37,6 +39,9 @@ static void usage(FILE *f)
 		"                      JSON object per event, absolute seq/ack, then a summary),\n"
 		"                      svg (the ladder as an SVG picture) or html (a page with it)\n"
 		"    --absolute        text: absolute seq/ack\n"
+		"    --verbose, -v     every segment's options in full (TS val/ecr, nop), and the\n"
+		"                      window as scaled and raw: win=131072 (1024<<7)\n"
+		"    --raw-window      win= is the raw header field, unscaled\n"
 		"    --max-rows N      text: elide the middle of ladders longer than N rows\n"
 		"  link (both directions):\n"
 		"    --loss P --dup P --reorder P --corrupt P   per-frame probabilities (0)\n"
@@ -67,13 +72,14 @@ static int parse_num(const char *s, double lo, double hi, double *out)
 enum {
 	OPT_LIST = 256, OPT_FORMAT, OPT_ABS, OPT_ROWS, OPT_LOSS, OPT_DUP, OPT_REORDER,
 	OPT_CORRUPT, OPT_DELAY, OPT_JITTER, OPT_SEED, OPT_BYTES, OPT_MSS, OPT_MSL, OPT_SYNR,
-	OPT_SYNACKR, OPT_LIMIT, OPT_PCAP, OPT_COOKIES
+	OPT_SYNACKR, OPT_LIMIT, OPT_PCAP, OPT_COOKIES, OPT_RAWWIN
 };
 
 static const struct option longopts[] = {
 	{"scenario", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
 	{"list", no_argument, NULL, OPT_LIST},       {"format", required_argument, NULL, OPT_FORMAT},
-	{"absolute", no_argument, NULL, OPT_ABS},    {"max-rows", required_argument, NULL, OPT_ROWS},
+	{"absolute", no_argument, NULL, OPT_ABS},    {"verbose", no_argument, NULL, 'v'},
+	{"raw-window", no_argument, NULL, OPT_RAWWIN},    {"max-rows", required_argument, NULL, OPT_ROWS},
 	{"loss", required_argument, NULL, OPT_LOSS}, {"dup", required_argument, NULL, OPT_DUP},
 	{"reorder", required_argument, NULL, OPT_REORDER},
 	{"corrupt", required_argument, NULL, OPT_CORRUPT},
@@ -89,6 +95,32 @@ static const struct option longopts[] = {
 };
 
 /* Applies one numeric option; returns -EINVAL when the value is out of range. */
+/* The option's long name, for messages. */
+static const char *opt_name(int c)
+{
+	for (const struct option *lo = longopts; lo->name; lo++)
+		if (lo->val == c)
+			return lo->name;
+	return "?";
+}
+
+/* What a numeric option accepts, as numeric_opt() checks it. */
+static const char *numeric_rule(int c)
+{
+	switch (c) {
+	case OPT_LOSS: case OPT_DUP: case OPT_REORDER: case OPT_CORRUPT:
+		return "a probability from 0 to 1";
+	case OPT_DELAY: case OPT_JITTER: return "milliseconds, 0 to 60000";
+	case OPT_BYTES: return "a byte count up to 1e10";
+	case OPT_MSS: return "64 to 65495";
+	case OPT_MSL: return "milliseconds, 1 to 3600000";
+	case OPT_SYNR: case OPT_SYNACKR: return "a count, 0 to 255";
+	case OPT_COOKIES: return "0, 1 or 2";
+	case OPT_LIMIT: return "seconds, 1 to 1e9";
+	default: return "a non-negative number";
+	}
+}
+
 static int numeric_opt(int c, const char *arg, struct synack_demo_opts *o)
 {
 	double v;
@@ -118,49 +150,70 @@ static int numeric_opt(int c, const char *arg, struct synack_demo_opts *o)
 	return 0;
 }
 
-int synack_cmd_demo(int argc, char **argv)
+/* Parses the demo's options into o (shared with `synack fsm demo`). Returns 0 to run, 1 when
+ * --help or --list printed what was asked (exit 0), 2 on a usage error (reported). */
+int synack_demo_parse_args(int argc, char **argv, struct synack_demo_opts *o, const char *cmd)
 {
-	struct synack_demo_opts o;
-	synack_demo_opts_default(&o);
+	synack_demo_opts_default(o);
 	optind = 1;
+	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "s:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:hv", longopts, NULL)) != -1) {
 		size_t n;
 		const struct synack_demo_scenario *sc;
 		switch (c) {
-		case 's': o.scenario = optarg; break;
-		case 'h': usage(stdout); return 0;
+		case 's': o->scenario = optarg; break;
+		case 'h': usage(stdout); return 1;
 		case OPT_LIST:
 			sc = synack_demo_list(&n);
 			for (size_t i = 0; i < n; i++)
 				printf("%s\n", sc[i].name);
-			return 0;
+			return 1;
 		case OPT_FORMAT:
-			if (synack_ladder_format_parse(optarg, &o.format) < 0) {
-				fprintf(stderr, "synack demo: --format must be text, jsonl, svg or html\n");
+			if (synack_ladder_format_parse(optarg, &o->format) < 0) {
+				fprintf(stderr, "%s: --format must be text, jsonl, svg or html, not '%s'\n",
+					cmd, optarg);
 				return 2;
 			}
 			break;
-		case OPT_ABS: o.absolute = true; break;
-		case OPT_PCAP: o.pcap_path = optarg; break;
-		case '?': usage(stderr); return 2;
+		case OPT_ABS: o->absolute = true; break;
+		case 'v': o->verbose = true; break;
+		case OPT_RAWWIN: o->raw_window = true; break;
+		case OPT_PCAP: o->pcap_path = optarg; break;
+		case ':':
+			fprintf(stderr, "%s: %s needs a value\n", cmd, argv[optind - 1]);
+			return 2;
+		case '?':
+			fprintf(stderr, "%s: unknown option '%s' (%s --help)\n", cmd, argv[optind - 1],
+				cmd);
+			return 2;
 		default:
-			if (numeric_opt(c, optarg, &o) < 0) {
-				fprintf(stderr, "synack demo: bad value '%s' for %s\n", optarg,
-					argv[optind - 1]);
+			if (numeric_opt(c, optarg, o) < 0) {
+				fprintf(stderr, "%s: --%s: bad value '%s' (want %s)\n", cmd,
+					opt_name(c), optarg, numeric_rule(c));
 				return 2;
 			}
 			break;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "synack demo: unexpected argument '%s'\n", argv[optind]);
+		fprintf(stderr, "%s: unexpected argument '%s'\n", cmd, argv[optind]);
 		return 2;
 	}
-	if (o.scenario && !synack_demo_find(o.scenario)) {
-		fprintf(stderr, "synack demo: no scenario '%s' (synack demo --list)\n", o.scenario);
+	if (o->scenario && !synack_demo_find(o->scenario)) {
+		fprintf(stderr, "%s: --scenario: no scenario '%s' (synack demo --list)\n", cmd,
+			o->scenario);
 		return 2;
 	}
+	return 0;
+}
+
+int synack_cmd_demo(int argc, char **argv)
+{
+	struct synack_demo_opts o;
+	int rc = synack_demo_parse_args(argc, argv, &o, "synack demo");
+	if (rc)
+		return rc == 1 ? 0 : 2;
 	int err = synack_demo_run(&o, NULL);
 	if (err < 0) {
 		fprintf(stderr, "synack demo: the scenario could not run (%s)\n", strerror(-err));

@@ -17,7 +17,8 @@ static const char nstat_help[] =
 	"    Asks the synack whose control socket is PATH for its counters and prints those that\n"
 	"    are not zero, named as Linux's nstat names them (IpInReceives, TcpActiveOpens,\n"
 	"    TcpPassiveOpens, TcpExtListenOverflows, ...), with absolute values since synack\n"
-	"    started, in nstat's layout: name, value, rate (always 0.0). Packets dropped by the\n"
+	"    started, in nstat's layout: name, value, rate per second since the previous\n"
+	"    synack nstat (or since synack started). Packets dropped by the\n"
 	"    stack follow, one line per reason, as SynackDrop_<reason>.\n"
 	"\n"
 	"OPTIONS\n"
@@ -33,17 +34,20 @@ int synack_cmd_nstat(int argc, char **argv)
 	const char *ctl = NULL;
 	int c;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': ctl = optarg; break;
 		case 'h': fputs(nstat_help, stdout); return 0;
 		default:
-			fprintf(stderr, "usage: synack nstat --ctl PATH\n");
+			fprintf(stderr, "synack nstat: %s '%s' (usage: synack nstat --ctl PATH)\n",
+				c == ':' ? "this option needs a value:" : "unknown option",
+				argv[optind - 1]);
 			return 2;
 		}
 	}
 	if (!ctl || optind != argc) {
-		fprintf(stderr, "usage: synack nstat --ctl PATH\n");
+		fprintf(stderr, "synack nstat: %s (usage: synack nstat --ctl PATH)\n",
+			!ctl ? "--ctl PATH is required" : "unexpected argument");
 		return 2;
 	}
 	int err = synack_ctl_query(ctl, "nstat", stdout);

@@ -6,16 +6,33 @@
 
 #include "commands.h"
 #include "render/conn.h"
+#include "render/conn_trace.h"
 #include "render/report.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: synack report FILE.pcap [-o report.html] [--conn A:P-B:P]\n"
-		   "                     [--max-conns N] [--first N] [--last N]\n"
-		   "Writes one HTML page (no network resources): the connection list (endpoints,\n"
-		   "duration, bytes each way, retransmissions, final inferred states) and each\n"
-		   "connection's ladder and time-sequence graph (the first --max-conns, default "
-		   "50).\n");
+	fputs("NAME\n"
+	      "    synack report - one self-contained HTML page about the TCP in a capture\n\n"
+	      "SYNOPSIS\n"
+	      "    synack report FILE.pcap|FILE.jsonl [-o report.html] [--conn A:P-B:P]\n"
+	      "                  [--max-conns N] [--first N] [--last N]\n\n"
+	      "DESCRIPTION\n"
+	      "    Writes one HTML page that loads nothing from the network: the capture's\n"
+	      "    summary, the connection list (endpoints, duration, bytes each way,\n"
+	      "    retransmissions, final inferred states) and, for each connection, its ladder,\n"
+	      "    its state diagram (synack fsm), its time-sequence graph and the companion\n"
+	      "    graphs (bytes in flight, RTT, throughput). The wheel zooms a picture, dragging\n"
+	      "    pans, double-click resets. A JSON-lines trace is drawn as a capture of the\n"
+	      "    segments its stacks sent.\n\n"
+	      "OPTIONS\n"
+	      "    -o OUT          write to OUT instead of standard output\n"
+	      "    --conn A:P-B:P  one connection (either order)\n"
+	      "    --max-conns N   connections drawn (default 50; the table lists all)\n"
+	      "    --first N, --last N  segments kept per connection (default 200 each)\n\n"
+	      "EXIT STATUS\n"
+	      "    0 when written; 1 when the capture cannot be read or is damaged; 2 on bad\n"
+	      "    usage.\n",
+	      f);
 }
 
 static int parse_count(const char *s, unsigned long *v)
@@ -39,20 +56,21 @@ int synack_cmd_report(int argc, char **argv)
 			return usage(stdout), 0;
 		if (o[0] != '-' || !o[1]) {
 			if (in)
-				return fprintf(stderr, "synack report: one input file only\n"), 2;
+				return fprintf(stderr, "synack report: one input file only (also got '%s')\n",
+					       o), 2;
 			in = o;
 			continue;
 		}
 		if (!val)
-			return fprintf(stderr, "synack report: %s needs a value\n", o),
-			       usage(stderr), 2;
+			return fprintf(stderr, "synack report: %s needs a value\n", o), 2;
 		i++;
 		if (!strcmp(o, "-o")) {
 			out_path = val;
 		} else if (!strcmp(o, "--conn")) {
 			if (synack_conn_spec_parse(val, &co.fa, &co.fb) < 0)
 				return fprintf(stderr,
-					       "synack report: --conn wants A.B.C.D:P-E.F.G.H:P\n"),
+					       "synack report: --conn: want A.B.C.D:P-E.F.G.H:P, not '%s'\n",
+					       val),
 				       2;
 			co.filter = true;
 		} else if (!strcmp(o, "--max-conns") && parse_count(val, &v) == 0) {
@@ -61,19 +79,23 @@ int synack_cmd_report(int argc, char **argv)
 			co.keep_first = (uint32_t)v;
 		} else if (!strcmp(o, "--last") && parse_count(val, &v) == 0) {
 			co.keep_last = (uint32_t)v;
+		} else if (!strcmp(o, "--max-conns") || !strcmp(o, "--first") || !strcmp(o, "--last")) {
+			fprintf(stderr, "synack report: %s: want a count up to 10000000, not '%s'\n", o,
+				val);
+			return 2;
 		} else {
-			fprintf(stderr, "synack report: bad option '%s %s'\n", o, val);
-			return usage(stderr), 2;
+			fprintf(stderr, "synack report: unknown option '%s' (synack report --help)\n", o);
+			return 2;
 		}
 	}
 	if (!in)
-		return fprintf(stderr, "synack report: no input file\n"), usage(stderr), 2;
+		return fprintf(stderr, "synack report: no input file (synack report --help)\n"), 2;
 	struct synack_conns *t;
 	if (synack_conns_new(&t, &co) < 0)
 		return 1;
 	struct synack_pcap_stats ps = {0};
 	char err[256] = "";
-	int rc = synack_conns_read_file(t, in, &ps, err, sizeof err);
+	int rc = synack_conns_load(t, in, &ps, err, sizeof err);
 	if (rc < 0)
 		fprintf(stderr, "synack report: %s\n", err);
 	if (rc < 0 && synack_conns_count(t) == 0) {

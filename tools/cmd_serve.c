@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "apps/server.h"
 #include "commands.h"
@@ -27,16 +28,18 @@ static const char serve_help[] =
 	"    address, the kernel's side gets the first other host address of the prefix (.1, or .2\n"
 	"    when synack is .1). It runs until SIGINT or SIGTERM, then stops listening, closes its\n"
 	"    connections gracefully, waits (at most 3 s) until every close is acknowledged and\n"
-	"    exits 0.\n"
+	"    exits 0. In the host's own network namespace (not one made for it, like\n"
+	"    scripts/netns's), the changes made to it are printed: the TUN device created, the\n"
+	"    address given to the kernel's side; both are undone on exit.\n"
 	"\n"
 	"OPTIONS\n"
 	"    --tun NAME        the TUN device\n"
-	"    --addr A.B.C.D/NN synack's address and prefix length\n"
+	"    --addr A.B.C.D/NN synack's address and prefix length (required: 10.77.0.2/24)\n"
 	"    --app APP         echo (RFC 862), discard (RFC 863), chargen (RFC 864) or http\n"
 	"                      (HTTP/1.1, keep-alive, GET and HEAD: a built-in page at / and the\n"
 	"                      files under --root)\n"
 	"    --port P          the port (default: 7 echo, 9 discard, 19 chargen, 80 http)\n"
-	"    --root DIR        http: serve files under DIR (never outside it)\n"
+	"    --root DIR        http: serve files under DIR (never outside it; must exist)\n"
 	"    --pcap FILE       capture every frame to FILE (pcap, LINKTYPE_RAW)\n"
 	"    --ctl PATH        a control socket (mode 0600) for `synack ss` and `synack nstat`\n"
 	"    --max-conns N     serve at most N connections at once; more are closed on accept\n"
@@ -96,9 +99,8 @@ static void serve_signal(void *ctx, int signo)
 
 static int usage_error(const char *msg, const char *arg)
 {
-	fprintf(stderr, "synack serve: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
-	fprintf(stderr, "usage: synack serve --tun NAME --addr A.B.C.D/NN --app APP [OPTIONS] "
-			"(synack serve --help)\n");
+	fprintf(stderr, "synack serve: %s%s%s%s (synack serve --help)\n", msg, arg ? " '" : "",
+		arg ? arg : "", arg ? "'" : "");
 	return 2;
 }
 
@@ -131,7 +133,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	unsigned long v;
 	int c;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': a->host.tun = optarg; break;
 		case 'a': a->host.cidr = optarg; break;
@@ -147,26 +149,35 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		case 'h': fputs(serve_help, stdout); return 1;
 		case 'p':
 			if (!parse_uint(optarg, 65535, &v) || v == 0)
-				return usage_error("bad --port", optarg);
+				return usage_error("--port: want 1 to 65535, not", optarg);
 			a->app.port = (uint16_t)v;
 			break;
 		case 'm':
 			if (!parse_uint(optarg, 1000000, &v) || v == 0)
-				return usage_error("bad --max-conns", optarg);
+				return usage_error("--max-conns: want 1 to 1000000, not", optarg);
 			a->app.max_conns = (uint32_t)v;
 			break;
 		case 'A':
 			if (synack_app_parse(optarg, &a->app.kind) < 0)
-				return usage_error("unknown --app (echo, discard, chargen, http):", optarg);
+				return usage_error("--app: want echo, discard, chargen or http, not", optarg);
 			a->have_app = true;
 			break;
-		default: return usage_error("unknown or incomplete option", argv[optind - 1]);
+		case ':': return usage_error("this option needs a value:", argv[optind - 1]);
+		default: return usage_error("unknown option", argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument", argv[optind]);
 	if (!a->host.tun || !a->host.cidr || !a->have_app)
 		return usage_error("--tun, --addr and --app are required", NULL);
+	int rc = synack_cli_check_tun_addr("synack serve", a->host.tun, a->host.cidr);
+	if (rc)
+		return rc;
+	struct stat st;
+	if (a->app.root && (stat(a->app.root, &st) < 0 || !S_ISDIR(st.st_mode)))
+		return usage_error("--root: not a directory:", a->app.root);
+	if (a->app.root && a->app.kind != SYNACK_APP_HTTP)
+		return usage_error("--root is for --app http only; got --app", synack_app_name(a->app.kind));
 	return 0;
 }
 
@@ -182,7 +193,8 @@ static void raise_nofile(uint32_t want)
 
 int synack_cmd_serve(int argc, char **argv)
 {
-	struct serve_args a = {.host = {.name = "synack"}, .app = {.max_conns = 1000}};
+	struct serve_args a = {.host = {.name = "synack", .cmd = "synack serve"},
+			       .app = {.max_conns = 1000}};
 	int rc = parse_args(argc, argv, &a);
 	if (rc)
 		return rc == 1 ? 0 : rc;

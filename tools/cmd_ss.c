@@ -26,7 +26,8 @@ static const char ss_help[] =
 	"    --ctl PATH   the control socket\n"
 	"    -i           also a line of TCP internals per connection: options (ts, sack),\n"
 	"                 wscale, rto (ms), rtt/rttvar (ms), mss, rcvmss, cwnd (segments),\n"
-	"                 windows, unacked segments, retrans (current/total)\n"
+	"                 windows, unacked segments, retrans (current/total), bytes\n"
+	"                 acknowledged and received\n"
 	"\n"
 	"EXIT STATUS\n"
 	"    0 on success, 1 if nobody answers at PATH, 2 on a usage error.\n";
@@ -39,18 +40,21 @@ int synack_cmd_ss(int argc, char **argv)
 	bool internals = false;
 	int c;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "ih", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":ih", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c': ctl = optarg; break;
 		case 'i': internals = true; break;
 		case 'h': fputs(ss_help, stdout); return 0;
 		default:
-			fprintf(stderr, "usage: synack ss --ctl PATH [-i]\n");
+			fprintf(stderr, "synack ss: %s '%s' (usage: synack ss --ctl PATH [-i])\n",
+				c == ':' ? "this option needs a value:" : "unknown option",
+				argv[optind - 1]);
 			return 2;
 		}
 	}
 	if (!ctl || optind != argc) {
-		fprintf(stderr, "usage: synack ss --ctl PATH [-i]\n");
+		fprintf(stderr, "synack ss: %s (usage: synack ss --ctl PATH [-i])\n",
+			!ctl ? "--ctl PATH is required" : "unexpected argument");
 		return 2;
 	}
 	int err = synack_ctl_query(ctl, internals ? "ss -i" : "ss", stdout);

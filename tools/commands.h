@@ -11,5 +11,18 @@ int synack_cmd_nstat(int argc, char **argv);
 int synack_cmd_ladder(int argc, char **argv);
 int synack_cmd_tsg(int argc, char **argv);
 int synack_cmd_report(int argc, char **argv);
+int synack_cmd_run(int argc, char **argv);
+int synack_cmd_fsm(int argc, char **argv);
+int synack_cmd_top(int argc, char **argv);
+
+struct synack_demo_opts;
+/* The demo's option parser, shared with `synack fsm demo` (tools/cmd_demo.c). Returns 0 to
+ * run, 1 when --help/--list printed what was asked, 2 on a usage error (reported as cmd). */
+int synack_demo_parse_args(int argc, char **argv, struct synack_demo_opts *o, const char *cmd);
+
+/* --tun NAME and --addr A.B.C.D/NN as serve and connect take them: a name the kernel accepts
+ * (1 to 15 characters) and an address with its prefix length (1 to 31). Returns 0, or 2 after
+ * a one-line message naming the option (tools/cli.c). */
+int synack_cli_check_tun_addr(const char *cmd, const char *tun, const char *cidr);
 
 #endif

@@ -16,11 +16,14 @@ static const struct command commands[] = {
 	{"drill", synack_cmd_drill, "run packetdrill-language scripts against synack"},
 	{"serve", synack_cmd_serve, "serve echo/discard/chargen/http on a TUN device"},
 	{"connect", synack_cmd_connect, "connect to a peer over a TUN device and move a file"},
+	{"run", synack_cmd_run, "run a program with its TCP over synack (LD_PRELOAD)"},
 	{"ss", synack_cmd_ss, "list a running synack's connections, like ss -tan"},
 	{"nstat", synack_cmd_nstat, "show a running synack's counters, like nstat"},
+	{"top", synack_cmd_top, "a live view of a running synack: connections and counters"},
 	{"ladder", synack_cmd_ladder, "draw the ladder diagram of a pcap"},
 	{"tsg", synack_cmd_tsg, "draw the time-sequence graph of a pcap"},
 	{"report", synack_cmd_report, "write an HTML report of a pcap"},
+	{"fsm", synack_cmd_fsm, "draw RFC 9293's state diagram lit by a connection"},
 };
 
 static void usage(FILE *f)
@@ -34,7 +37,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		usage(stderr);
+		fprintf(stderr, "synack: no command (synack --help lists them)\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
@@ -52,7 +55,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "synack: unknown command '%s'\n", argv[1]);
-	usage(stderr);
+	fprintf(stderr, "synack: unknown command '%s' (synack --help lists them)\n", argv[1]);
 	return 2;
 }

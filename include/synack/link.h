@@ -167,6 +167,13 @@ int synack_pcap_close(struct synack_pcap_writer *w);
 int synack_pcap_wrap(struct synack_link *inner, struct synack_pcap_writer *w,
 		     struct synack_link **out);
 
+/* ---- a link pair: two endpoints joined by a Unix datagram socketpair ------------------------
+ * What one endpoint sends, the other receives (one frame per datagram, never reordered; lost
+ * with -EAGAIN when the peer's queue is full). Both have a real descriptor (`fd`), so two
+ * stacks driven by threads or processes meet on it without a TUN device or privileges.
+ * Errors: -ENOMEM, errors of socketpair. */
+int synack_pair_new(struct synack_link **a, struct synack_link **b);
+
 #pragma GCC visibility pop
 #ifdef __cplusplus
 }

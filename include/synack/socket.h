@@ -45,28 +45,44 @@ const char *synack_state_ss_name(enum synack_tcp_state st);
 #define SYNACK_EV_WRITABLE 0x2u /* send buffer space, or connect finished */
 #define SYNACK_EV_ERROR 0x4u    /* a pending error (read it with SO_ERROR) */
 #define SYNACK_EV_HUP 0x8u      /* both directions are finished, or the connection is gone */
+#define SYNACK_EV_PRI 0x10u     /* an urgent byte waits to be read with SYNACK_MSG_OOB */
 
 #define SYNACK_SHUT_RD 0
 #define SYNACK_SHUT_WR 1
 #define SYNACK_SHUT_RDWR 2
 
 /* send/recv flags */
+#define SYNACK_MSG_OOB 0x1  /* send: the data is urgent (URG, pointer past its end); recv: the
+			     * urgent byte, as Linux (see synack_sockatmark) */
 #define SYNACK_MSG_PEEK 0x2
+#define SYNACK_MSG_EOR 0x80 /* send: the data ends a record; no segment carries bytes past it */
 
-/* Option levels and names. */
+/* Option levels and names (Linux's numbers). */
 #define SYNACK_SOL_SOCKET 1
+#define SYNACK_IPPROTO_IP 0
 #define SYNACK_IPPROTO_TCP 6
+#define SYNACK_IP_TOS 1          /* DSCP of the connection's packets (ECN bits are TCP's) */
+#define SYNACK_IP_TTL 2          /* TTL of its packets; -1 restores the default, 64 */
+#define SYNACK_IP_MTU_DISCOVER 10 /* SYNACK_IP_PMTUDISC_*: DF is set unless DONT or OMIT */
+#define SYNACK_IP_PMTUDISC_DONT 0
+#define SYNACK_IP_PMTUDISC_WANT 1
+#define SYNACK_IP_PMTUDISC_DO 2
+#define SYNACK_IP_PMTUDISC_PROBE 3
+#define SYNACK_IP_PMTUDISC_INTERFACE 4
+#define SYNACK_IP_PMTUDISC_OMIT 5
 #define SYNACK_SO_REUSEADDR 2
 #define SYNACK_SO_ERROR 4
 #define SYNACK_SO_SNDBUF 7
 #define SYNACK_SO_RCVBUF 8
 #define SYNACK_SO_KEEPALIVE 9
+#define SYNACK_SO_OOBINLINE 10 /* the urgent byte stays in the data stream */
 #define SYNACK_SO_LINGER 13
 #define SYNACK_TCP_NODELAY 1
 #define SYNACK_TCP_MAXSEG 2
 #define SYNACK_TCP_KEEPIDLE 4
 #define SYNACK_TCP_KEEPINTVL 5
 #define SYNACK_TCP_KEEPCNT 6
+#define SYNACK_TCP_CORK 3        /* hold partial segments until uncorked (or a FIN) */
 #define SYNACK_TCP_INFO 11
 /* Delayed ACKs (Linux's semantics): 0 enters "pingpong" mode, where data is acknowledged by
  * the delayed-ACK timer (or the reply that carries it) instead of quick ACKs; 1 leaves it and
@@ -77,6 +93,8 @@ const char *synack_state_ss_name(enum synack_tcp_state st);
  * as Linux; -ENOENT for an unknown one); get copies min(len, SYNACK_CC_NAME_MAX) bytes of
  * the NUL-padded name and sets len to that. */
 #define SYNACK_TCP_CONGESTION 13
+#define SYNACK_TCP_USER_TIMEOUT 18 /* ms unacknowledged data may wait before ETIMEDOUT; 0: off */
+#define SYNACK_TCP_NOTSENT_LOWAT 25 /* writable only while fewer unsent bytes are queued */
 
 struct synack_linger {
 	int l_onoff;
@@ -95,6 +113,7 @@ struct synack_tcp_info {
 	uint32_t snd_mss, rcv_mss;
 	uint32_t snd_wnd, rcv_wnd; /* bytes, scaled */
 	uint32_t snd_cwnd;         /* bytes */
+	uint32_t snd_ssthresh;     /* bytes; UINT32_MAX while it is still "arbitrarily high" */
 	uint8_t snd_wscale, rcv_wscale;
 	bool ts_ok, sack_ok;
 	uint32_t recv_q, send_q;   /* bytes waiting to be read / not yet acknowledged */
@@ -143,6 +162,13 @@ int synack_getsockopt(struct synack_stack *s, int fd, int level, int name, void 
 int synack_events(const struct synack_stack *s, int fd);
 int synack_getsockname(const struct synack_stack *s, int fd, struct synack_endpoint *out);
 int synack_getpeername(const struct synack_stack *s, int fd, struct synack_endpoint *out);
+/* Urgent data (RFC 9293 §3.8.5 with Linux's API, MUST-31..33): the urgent pointer of an
+ * arriving segment marks its last urgent byte (the byte before SEG.UP). Unless SO_OOBINLINE is
+ * set that byte leaves the data stream: recv(SYNACK_MSG_OOB) returns it once (-EINVAL when
+ * there is none, it was read, or SO_OOBINLINE is set; -EAGAIN while it has not arrived), and
+ * SYNACK_EV_PRI says it waits. Ordinary reads stop at the mark. Returns 1 when the next byte
+ * to read is at the mark, 0 otherwise (SIOCATMARK); -EBADF. */
+int synack_sockatmark(const struct synack_stack *s, int fd);
 /* TCP_INFO without the option plumbing. Errors: -EBADF. */
 int synack_tcp_info(const struct synack_stack *s, int fd, struct synack_tcp_info *out);
 

@@ -82,6 +82,8 @@ struct synack_config {
 	uint16_t mss;                /* MSS we announce: 1460 */
 	uint32_t sndbuf;             /* default SO_SNDBUF bytes: 16384 */
 	uint32_t rcvbuf;             /* default SO_RCVBUF bytes: 131072 */
+	uint32_t rcvbuf_max;         /* the largest receive buffer (tcp_rmem's max): 6291456; the
+				      * window scale we announce is chosen to cover it, as Linux */
 	uint32_t ooo_max_segs;       /* out-of-order segments kept per connection: 64 */
 	uint32_t init_cwnd_segs;     /* initial window in segments: 10 */
 	uint8_t syn_retries;         /* tcp_syn_retries: 6 */
@@ -101,6 +103,9 @@ struct synack_config {
 	bool window_scaling;         /* RFC 7323 window scale: true */
 	uint8_t syncookies;          /* 0 never, 1 when the SYN queue is full (default), 2 always */
 	uint32_t challenge_ack_limit; /* RFC 5961 challenge ACKs per second per connection: 1000 */
+	uint32_t notsent_lowat;      /* tcp_notsent_lowat: UINT32_MAX (no limit) */
+	uint8_t ecn;                 /* tcp_ecn (RFC 3168): 0 off, 1 ask on active opens and
+				      * accept, 2 accept when asked (default, as Linux) */
 	/* The default congestion controller, by name (Linux's tcp_congestion_control): "reno"
 	 * (NewReno, RFC 5681 + RFC 6582), the only one so far. Empty: the default. A socket
 	 * picks another with TCP_CONGESTION. */

@@ -4,6 +4,7 @@
 #include "addr.h"
 #include "link.h"
 #include "loop.h"
+#include "mt.h"
 #include "sim.h"
 #include "socket.h"
 #include "stack.h"

@@ -101,7 +101,10 @@ const char *synack_drop_reason_name(enum synack_drop_reason r);
 	X(TW, "TcpExtTW")                                                                      \
 	X(TCPOFOQueue, "TcpExtTCPOFOQueue")                                                    \
 	X(TCPOFODrop, "TcpExtTCPOFODrop")                                                      \
-	X(DelayedACKs, "TcpExtDelayedACKs")
+	X(DelayedACKs, "TcpExtDelayedACKs")                                                    \
+	X(InCEPkts, "IpExtInCEPkts")                                                           \
+	X(InECT0Pkts, "IpExtInECT0Pkts")                                                       \
+	X(TCPECNEchoReduce, "TcpExtTCPECNEchoReduce")
 
 enum synack_counter {
 #define SYNACK_X_ENUM(id, name) SYNACK_CTR_##id,

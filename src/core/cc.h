@@ -54,6 +54,9 @@ struct cc_ops {
 	void (*on_recovery_exit)(struct cc *cc, uint32_t mss);
 	/* The retransmission timer expired with flight bytes outstanding. */
 	void (*on_rto)(struct cc *cc, uint32_t mss, uint32_t flight);
+	/* An ECN-Echo (RFC 3168 §6.1.2): the network marked congestion with flight bytes
+	 * outstanding; at most once per window of data (the engine sees to it). */
+	void (*on_ecn)(struct cc *cc, uint32_t mss, uint32_t flight);
 };
 
 /* The registry: the controller called name (a NUL-terminated string), or NULL. */

@@ -58,6 +58,15 @@ static void reno_on_rto(struct cc *cc, uint32_t mss, uint32_t flight)
 	cc->cwnd = mss;
 }
 
+/* RFC 3168 §6.1.2: "the TCP source halves the congestion window "cwnd" and reduces the slow
+ * start threshold "ssthresh"", as for a loss detected by duplicate ACKs, without
+ * retransmitting. */
+static void reno_on_ecn(struct cc *cc, uint32_t mss, uint32_t flight)
+{
+	cc->ssthresh = half_flight(mss, flight);
+	cc->cwnd = cc->ssthresh;
+}
+
 const struct cc_ops cc_newreno = {
 	.name = "reno",
 	.init = reno_init,
@@ -66,4 +75,5 @@ const struct cc_ops cc_newreno = {
 	.on_congestion = reno_on_congestion,
 	.on_recovery_exit = reno_on_recovery_exit,
 	.on_rto = reno_on_rto,
+	.on_ecn = reno_on_ecn,
 };

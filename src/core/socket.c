@@ -45,7 +45,7 @@ int synack_socket(struct synack_stack *s)
 		stack_reap(s);
 		return fd;
 	}
-	c->events = tcp_events(c);
+	c->events = tcp_events_lowat(c, s->cfg.notsent_lowat);
 	return fd;
 }
 
@@ -175,7 +175,7 @@ static int connect_start(struct synack_stack *s, struct synack_tcb *c,
 	c->snd_max = c->iss;
 	c->snd_sml = c->iss;
 	c->snd_buf_seq = seq_add(c->iss, 1);
-	c->rcv_wscale = s->cfg.window_scaling ? 7 : 0;
+	c->rcv_wscale = tcp_choose_wscale(s, c);
 	c->ever_connected = true;
 	tcp_set_state(s, c, SYNACK_SYN_SENT);
 	stack_count(s, SYNACK_CTR_ActiveOpens);
@@ -220,9 +220,22 @@ static int connect_call(struct synack_stack *s, int fd, const struct synack_endp
 	return connect_start(s, c, remote);
 }
 
+/* MSG_EOR: the queue's end is the end of a record. With all the slots in use, the oldest
+ * boundary not yet sent is given up (its record then merges with the next), never the call. */
+static void mark_record_end(struct synack_tcb *c)
+{
+	seq_t end = seq_add(c->snd_buf_seq, c->sndq.len);
+	if (c->neor && c->eor[c->neor - 1] == end)
+		return;
+	if (c->neor == sizeof c->eor / sizeof c->eor[0]) {
+		memmove(c->eor, c->eor + 1, (c->neor - 1) * sizeof c->eor[0]);
+		c->neor--;
+	}
+	c->eor[c->neor++] = end;
+}
+
 static ssize_t send_call(struct synack_stack *s, int fd, const void *buf, size_t len, int flags)
 {
-	(void)flags;
 	struct synack_tcb *c = fd_get(s, fd);
 	if (!c)
 		return -EBADF;
@@ -242,6 +255,9 @@ static ssize_t send_call(struct synack_stack *s, int fd, const void *buf, size_t
 		return 0;
 	if (!buf)
 		return -EINVAL;
+	/* TCP_NOTSENT_LOWAT: no more data while that much waits unsent (Linux). */
+	if (!(tcp_events_lowat(c, s->cfg.notsent_lowat) & SYNACK_EV_WRITABLE))
+		return -EAGAIN;
 	uint32_t n = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
 	uint32_t room = c->sndbuf_size > c->sndq.len ? c->sndbuf_size - c->sndq.len : 0;
 	if (n > room)
@@ -249,6 +265,14 @@ static ssize_t send_call(struct synack_stack *s, int fd, const void *buf, size_t
 	n = ring_write(&c->sndq, buf, n);
 	if (n == 0)
 		return -EAGAIN;
+	if ((flags & SYNACK_MSG_EOR) && n == len)
+		mark_record_end(c);
+	if (flags & SYNACK_MSG_OOB) {
+		/* Linux (BSD's reading of RFC 9293 §3.8.5): the urgent pointer points past the
+		 * data just queued, and segments before it carry URG. */
+		c->snd_up = seq_add(c->snd_buf_seq, c->sndq.len);
+		c->snd_urg = true;
+	}
 	tcp_output(s, c, false);
 	tcp_wake(s, c);
 	return (ssize_t)n;
@@ -287,6 +311,44 @@ static void maybe_window_update(struct synack_stack *s, struct synack_tcb *c)
 		tcp_send_ack(s, c);
 }
 
+/* recv(MSG_OOB), as Linux's tcp_recv_urg: the urgent byte, once. */
+static ssize_t recv_oob(struct synack_stack *s, struct synack_tcb *c, void *buf, size_t len,
+			int flags)
+{
+	if (c->oobinline || c->urg_state == URG_NONE || c->urg_state == URG_READ)
+		return -EINVAL;
+	if (c->urg_state == URG_NOTYET)
+		return c->state == SYNACK_CLOSED || c->rcvd_fin ? -ENOTCONN : -EAGAIN;
+	if (len == 0)
+		return 0;
+	if (!buf)
+		return -EINVAL;
+	*(uint8_t *)buf = c->urg_byte;
+	if (!(flags & SYNACK_MSG_PEEK)) {
+		c->urg_state = URG_READ;
+		tcp_wake(s, c);
+	}
+	return 1;
+}
+
+/* How the next read meets the urgent mark (Linux's tcp_recvmsg): it stops before the mark;
+ * at the mark, an out-of-band byte is skipped (it is read with MSG_OOB), an inline one read.
+ * Sets *skip to the bytes to pass over first and returns how many may be read after them. */
+static uint32_t readable_to_mark(const struct synack_tcb *c, uint32_t *skip)
+{
+	*skip = 0;
+	uint32_t avail = c->rcvq.len;
+	if (c->urg_state == URG_NONE || c->urg_state == URG_NOTYET)
+		return avail;
+	uint32_t off = (uint32_t)seq_diff(c->urg_seq, tcp_read_seq(c));
+	if (off >= avail)
+		return avail;
+	if (off > 0)
+		return off;
+	*skip = c->oobinline ? 0 : 1;
+	return avail - *skip;
+}
+
 static ssize_t recv_call(struct synack_stack *s, int fd, void *buf, size_t len, int flags)
 {
 	struct synack_tcb *c = fd_get(s, fd);
@@ -294,13 +356,18 @@ static ssize_t recv_call(struct synack_stack *s, int fd, void *buf, size_t len, 
 		return -EBADF;
 	if (c->state == SYNACK_LISTEN)
 		return -EINVAL;
-	if (c->rcvq.len > 0 && len > 0) {
+	if (flags & SYNACK_MSG_OOB)
+		return recv_oob(s, c, buf, len, flags);
+	uint32_t skip, avail = readable_to_mark(c, &skip);
+	if (avail > 0 && len > 0) {
 		if (!buf)
 			return -EINVAL;
-		uint32_t n = len < c->rcvq.len ? (uint32_t)len : c->rcvq.len;
-		ring_peek(&c->rcvq, 0, buf, n);
+		uint32_t n = len < avail ? (uint32_t)len : avail;
+		ring_peek(&c->rcvq, skip, buf, n);
 		if (!(flags & SYNACK_MSG_PEEK)) {
-			ring_consume(&c->rcvq, n);
+			ring_consume(&c->rcvq, skip + n);
+			if (c->urg_state != URG_NONE && seq_lt(c->urg_seq, tcp_read_seq(c)))
+				c->urg_state = URG_NONE; /* read past the mark */
 			maybe_window_update(s, c);
 			tcp_wake(s, c);
 		}
@@ -463,7 +530,7 @@ int synack_events(const struct synack_stack *s, int fd)
 	struct synack_tcb *c = fd_get(s, fd);
 	if (!c)
 		return -EBADF;
-	return (int)tcp_events(c);
+	return (int)tcp_events_lowat(c, s->cfg.notsent_lowat);
 }
 
 int synack_getsockname(const struct synack_stack *s, int fd, struct synack_endpoint *out)
@@ -514,4 +581,12 @@ void synack_stack_foreach(const struct synack_stack *s, synack_conn_visitor visi
 		tcb_fill_info(s, c, &info);
 		visit(ctx, c->fd, &info);
 	}
+}
+
+int synack_sockatmark(const struct synack_stack *s, int fd)
+{
+	struct synack_tcb *c = fd_get(s, fd);
+	if (!c)
+		return -EBADF;
+	return tcp_at_mark(c) ? 1 : 0;
 }

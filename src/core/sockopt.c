@@ -1,10 +1,13 @@
 /* setsockopt/getsockopt: SO_REUSEADDR, SO_ERROR, SO_SNDBUF, SO_RCVBUF, SO_KEEPALIVE,
- * SO_LINGER, TCP_NODELAY, TCP_MAXSEG, TCP_KEEPIDLE/KEEPINTVL/KEEPCNT, TCP_INFO,
- * TCP_CONGESTION (by name, as Linux: a string, not an int). Anything else
- * is -ENOPROTOOPT, never a silent no-op.
+ * SO_LINGER, IP_TTL, IP_TOS, IP_MTU_DISCOVER, TCP_NODELAY, TCP_MAXSEG, TCP_CORK,
+ * TCP_KEEPIDLE/KEEPINTVL/KEEPCNT, TCP_USER_TIMEOUT, TCP_NOTSENT_LOWAT, TCP_INFO,
+ * TCP_CONGESTION (by name, as Linux: a string, not an int). Anything else is -ENOPROTOOPT,
+ * never a silent no-op. Values, ranges and errors are Linux's.
  *
  * Buffer sizes take effect when the connection's buffers are allocated (connect(), or the
- * end of the handshake for an accepted connection); unlike Linux they are not doubled. */
+ * end of the handshake for an accepted connection). SO_SNDBUF is doubled as on Linux (which
+ * counts its bookkeeping in the buffer): min(value, 212992) * 2, at least 4608 — the size the
+ * send buffer gets and the value read back; SO_RCVBUF is taken as given. */
 #include <errno.h>
 #include <string.h>
 
@@ -41,13 +44,17 @@ static int set_socket_level(struct synack_stack *s, struct synack_tcb *c, int na
 	if (name == SYNACK_SO_ERROR)
 		return -ENOPROTOOPT;
 	if (name != SYNACK_SO_REUSEADDR && name != SYNACK_SO_KEEPALIVE &&
-	    name != SYNACK_SO_SNDBUF && name != SYNACK_SO_RCVBUF)
+	    name != SYNACK_SO_SNDBUF && name != SYNACK_SO_RCVBUF && name != SYNACK_SO_OOBINLINE)
 		return -ENOPROTOOPT;
 	if (get_int(val, len, &v) < 0)
 		return -EINVAL;
 	switch (name) {
 	case SYNACK_SO_REUSEADDR:
 		c->reuseaddr = v != 0;
+		return 0;
+	case SYNACK_SO_OOBINLINE:
+		c->oobinline = v != 0;
+		tcp_wake(s, c);
 		return 0;
 	case SYNACK_SO_KEEPALIVE:
 		c->keepalive = v != 0;
@@ -57,8 +64,10 @@ static int set_socket_level(struct synack_stack *s, struct synack_tcb *c, int na
 		return 0;
 	case SYNACK_SO_SNDBUF:
 	case SYNACK_SO_RCVBUF:
+		if (name == SYNACK_SO_SNDBUF) /* Linux: net.core.wmem_max, doubled, SOCK_MIN_SNDBUF */
+			v = v < 0 || v > 212992 ? 212992 * 2 : v * 2 < 4608 ? 4608 : v * 2;
 		if (v < 2048)
-			v = 2048; /* Linux's SOCK_MIN_{SND,RCV}BUF order of magnitude */
+			v = 2048; /* Linux's SOCK_MIN_RCVBUF order of magnitude */
 		if (v > (1 << 30))
 			return -EINVAL;
 		if (c->sndq.cap)
@@ -66,7 +75,7 @@ static int set_socket_level(struct synack_stack *s, struct synack_tcb *c, int na
 		if (name == SYNACK_SO_SNDBUF)
 			c->sndbuf_size = (uint32_t)v;
 		else
-			c->rcvbuf_size = (uint32_t)v;
+			c->rcvbuf_size = (uint32_t)v, c->rcvbuf_locked = true;
 		return 0;
 	}
 	return -ENOPROTOOPT;
@@ -100,7 +109,9 @@ static int set_tcp_level(struct synack_stack *s, struct synack_tcb *c, int name,
 	if (name == SYNACK_TCP_CONGESTION)
 		return set_congestion(c, val, len);
 	if (name != SYNACK_TCP_NODELAY && name != SYNACK_TCP_MAXSEG && name != SYNACK_TCP_KEEPIDLE &&
-	    name != SYNACK_TCP_KEEPINTVL && name != SYNACK_TCP_KEEPCNT && name != SYNACK_TCP_QUICKACK)
+	    name != SYNACK_TCP_KEEPINTVL && name != SYNACK_TCP_KEEPCNT && name != SYNACK_TCP_CORK &&
+	    name != SYNACK_TCP_USER_TIMEOUT && name != SYNACK_TCP_NOTSENT_LOWAT &&
+	    name != SYNACK_TCP_QUICKACK)
 		return -ENOPROTOOPT;
 	if (get_int(val, len, &v) < 0)
 		return -EINVAL;
@@ -135,6 +146,51 @@ static int set_tcp_level(struct synack_stack *s, struct synack_tcb *c, int name,
 			return -EINVAL;
 		c->keep_cnt = (uint32_t)v;
 		return 0;
+	case SYNACK_TCP_CORK:
+		/* Linux: uncorking sends what was held at once */
+		c->cork = v != 0;
+		if (!c->cork)
+			tcp_output(s, c, false);
+		return 0;
+	case SYNACK_TCP_USER_TIMEOUT:
+		if (v < 0)
+			return -EINVAL;
+		c->user_timeout_ms = (uint32_t)v;
+		return 0;
+	case SYNACK_TCP_NOTSENT_LOWAT:
+		/* Linux stores the value as given; 0 means "none": the stack's setting applies */
+		c->notsent_lowat = (uint32_t)v;
+		tcp_wake(s, c);
+		return 0;
+	}
+	return -ENOPROTOOPT;
+}
+
+/* IP_TTL, IP_TOS, IP_MTU_DISCOVER (Linux's checks: ip(7)). */
+static int set_ip_level(struct synack_tcb *c, int name, const void *val, size_t len)
+{
+	int v;
+	if (name != SYNACK_IP_TTL && name != SYNACK_IP_TOS && name != SYNACK_IP_MTU_DISCOVER)
+		return -ENOPROTOOPT;
+	if (get_int(val, len, &v) < 0)
+		return -EINVAL;
+	switch (name) {
+	case SYNACK_IP_TTL:
+		if (v == -1)
+			v = 64;
+		if (v < 1 || v > 255)
+			return -EINVAL;
+		c->ip_ttl = (uint8_t)v;
+		return 0;
+	case SYNACK_IP_TOS:
+		/* the ECN field belongs to TCP (RFC 3168 §6.1.1): only the DSCP bits are taken */
+		c->ip_tos = (uint8_t)((v & ~3) | (c->ip_tos & 3));
+		return 0;
+	case SYNACK_IP_MTU_DISCOVER:
+		if (v < SYNACK_IP_PMTUDISC_DONT || v > SYNACK_IP_PMTUDISC_OMIT)
+			return -EINVAL;
+		c->pmtudisc = (uint8_t)v;
+		return 0;
 	}
 	return -ENOPROTOOPT;
 }
@@ -150,6 +206,8 @@ int synack_setsockopt(struct synack_stack *s, int fd, int level, int name, const
 		r = set_socket_level(s, c, name, val, len);
 	else if (level == SYNACK_IPPROTO_TCP)
 		r = set_tcp_level(s, c, name, val, len);
+	else if (level == SYNACK_IPPROTO_IP)
+		r = set_ip_level(c, name, val, len);
 	else
 		r = -ENOPROTOOPT;
 	stack_reap(s);
@@ -173,6 +231,8 @@ static int get_socket_level(struct synack_stack *s, struct synack_tcb *c, int na
 	switch (name) {
 	case SYNACK_SO_REUSEADDR:
 		return put_int(val, len, c->reuseaddr);
+	case SYNACK_SO_OOBINLINE:
+		return put_int(val, len, c->oobinline);
 	case SYNACK_SO_KEEPALIVE:
 		return put_int(val, len, c->keepalive);
 	case SYNACK_SO_SNDBUF:
@@ -231,11 +291,31 @@ static int get_tcp_level(struct synack_stack *s, struct synack_tcb *c, int name,
 		return put_int(val, len, (int)c->keep_intvl_s);
 	case SYNACK_TCP_KEEPCNT:
 		return put_int(val, len, (int)c->keep_cnt);
+	case SYNACK_TCP_CORK:
+		return put_int(val, len, c->cork);
+	case SYNACK_TCP_USER_TIMEOUT:
+		return put_int(val, len, (int)c->user_timeout_ms);
+	case SYNACK_TCP_NOTSENT_LOWAT:
+		return put_int(val, len, (int)c->notsent_lowat);
 	case SYNACK_TCP_INFO: {
 		struct synack_tcp_info info;
 		tcb_fill_info(s, c, &info);
 		return put(val, len, &info, sizeof info);
 	}
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+static int get_ip_level(const struct synack_tcb *c, int name, void *val, size_t *len)
+{
+	switch (name) {
+	case SYNACK_IP_TTL:
+		return put_int(val, len, c->ip_ttl);
+	case SYNACK_IP_TOS:
+		return put_int(val, len, c->ip_tos);
+	case SYNACK_IP_MTU_DISCOVER:
+		return put_int(val, len, c->pmtudisc);
 	default:
 		return -ENOPROTOOPT;
 	}
@@ -252,6 +332,8 @@ int synack_getsockopt(struct synack_stack *s, int fd, int level, int name, void 
 		r = get_socket_level(s, c, name, val, len);
 	else if (level == SYNACK_IPPROTO_TCP)
 		r = get_tcp_level(s, c, name, val, len);
+	else if (level == SYNACK_IPPROTO_IP)
+		r = get_ip_level(c, name, val, len);
 	stack_reap(s); /* SO_ERROR may have changed readiness */
 	return r;
 }

@@ -15,6 +15,9 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->mss = 1460;
 	cfg->sndbuf = 16384;
 	cfg->rcvbuf = 131072;
+	cfg->rcvbuf_max = 6291456;
+	cfg->notsent_lowat = UINT32_MAX;
+	cfg->ecn = 2;
 	cfg->ooo_max_segs = 64;
 	cfg->init_cwnd_segs = 10;
 	cfg->syn_retries = 6;
@@ -287,6 +290,8 @@ void synack_stack_set_tunables(struct synack_stack *s, const struct synack_confi
 	d->window_scaling = c->window_scaling;
 	d->syncookies = c->syncookies;
 	d->challenge_ack_limit = c->challenge_ack_limit;
+	d->notsent_lowat = c->notsent_lowat;
+	d->ecn = c->ecn <= 2 ? c->ecn : d->ecn;
 	if (c->init_cwnd_segs)
 		d->init_cwnd_segs = c->init_cwnd_segs;
 }

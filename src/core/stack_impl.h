@@ -103,14 +103,20 @@ void stack_output(struct synack_stack *s, const uint8_t *frame,
 		  const struct synack_frame_meta *meta);
 /* Encodes seg from t->laddr to t->raddr, counts it, traces it and hands it to the output
  * callback: complete, or with its checksum left to the link when caps.tx_csum is set. */
+/* The IP header fields a connection sets (IP_TTL, IP_TOS with the ECN field, DF). */
+struct stack_ip_fields {
+	uint8_t ttl, tos;
+	bool df;
+	/* TSO: the link cuts the frame into pieces of gso_size payload bytes (0: one segment);
+	 * only for a family whose stack_gso_max() is not 0. */
+	uint16_t gso_size;
+};
+/* stack_emit_tcp with the connection's IP header fields. */
+void stack_emit_tcp_ip(struct synack_stack *s, const struct synack_tuple *t,
+		       const struct synack_tcp_seg *seg, bool retx,
+		       const struct stack_ip_fields *ip);
 void stack_emit_tcp(struct synack_stack *s, const struct synack_tuple *t,
 		    const struct synack_tcp_seg *seg, bool retx);
-/* The same for a large segment the link cuts into pieces of gso_size payload bytes (TSO):
- * the frame's metadata says so and its TCP checksum is left to the link. gso_size 0, or a
- * payload of at most gso_size bytes, is stack_emit_tcp(). Only for a family whose
- * stack_gso_max() is not 0. */
-void stack_emit_tcp_gso(struct synack_stack *s, const struct synack_tuple *t,
-			const struct synack_tcp_seg *seg, bool retx, uint16_t gso_size);
 /* The end of every entry point: reports readiness changes through the wake callback (which
  * may call the socket API), then frees the tcbs that died during the call (deferred so that no
  * code path ever touches a freed tcb). Nested calls from a callback leave this to the outer

@@ -83,6 +83,20 @@ void stack_trace_error(struct synack_stack *s, const struct synack_tuple *t, int
 	s->cfg.trace(s->cfg.trace_ctx, &ev);
 }
 
+/* Rewrites TTL, TOS and DF of the IPv4 header just built, and its checksum. */
+/* (IPv4 only: ip_output refuses the other family before this runs.) */
+static void ip_patch(uint8_t *frame, const struct stack_ip_fields *ip)
+{
+	size_t ihl = (size_t)(frame[0] & 15) * 4;
+	frame[1] = ip->tos;
+	frame[6] = (uint8_t)((frame[6] & ~0x40) | (ip->df ? 0x40 : 0));
+	frame[8] = ip->ttl;
+	frame[10] = frame[11] = 0;
+	uint16_t sum = synack_csum_fold(synack_csum_add(0, frame, ihl));
+	frame[10] = (uint8_t)(sum >> 8);
+	frame[11] = (uint8_t)sum;
+}
+
 size_t stack_frame_max(const struct synack_stack *s)
 {
 	return s->cfg.caps.mtu ? s->cfg.caps.mtu : SYNACK_FRAME_MAX;
@@ -127,11 +141,12 @@ static void tx_csum_offload(struct synack_stack *s, const struct synack_tuple *t
 void stack_emit_tcp(struct synack_stack *s, const struct synack_tuple *t,
 		    const struct synack_tcp_seg *seg, bool retx)
 {
-	stack_emit_tcp_gso(s, t, seg, retx, 0);
+	stack_emit_tcp_ip(s, t, seg, retx, NULL);
 }
 
-void stack_emit_tcp_gso(struct synack_stack *s, const struct synack_tuple *t,
-			const struct synack_tcp_seg *seg, bool retx, uint16_t gso_size)
+void stack_emit_tcp_ip(struct synack_stack *s, const struct synack_tuple *t,
+		       const struct synack_tcp_seg *seg, bool retx,
+		       const struct stack_ip_fields *ip)
 {
 	/* The TCP encoder writes behind the room the IP layer asks for; the IP layer then
 	 * writes its header in front. A family without an IP codec is refused and counted
@@ -149,7 +164,10 @@ void stack_emit_tcp_gso(struct synack_stack *s, const struct synack_tuple *t,
 	int n = ip_output(s, &t->laddr, &t->raddr, SYNACK_PROTO_TCP, s->tx, (size_t)tcplen);
 	if (n < 0)
 		return;
+	if (ip)
+		ip_patch(s->tx, ip);
 	/* Linux counts a segmented frame's pieces (tcp_skb_pcount) in OutSegs. */
+	uint16_t gso_size = ip ? ip->gso_size : 0;
 	bool gso = gso_size && seg->len > gso_size;
 	s->ctr.v[SYNACK_CTR_OutSegs] += gso ? (seg->len + gso_size - 1) / gso_size : 1;
 	if (retx)

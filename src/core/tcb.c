@@ -17,6 +17,8 @@ struct synack_tcb *tcb_new(struct synack_stack *s)
 	c->state = SYNACK_CLOSED;
 	c->sndbuf_size = s->cfg.sndbuf;
 	c->rcvbuf_size = s->cfg.rcvbuf;
+	c->ip_ttl = 64;
+	c->pmtudisc = SYNACK_IP_PMTUDISC_WANT;
 	c->keep_idle_s = s->cfg.keepalive_time_s;
 	c->keep_intvl_s = s->cfg.keepalive_intvl_s;
 	c->keep_cnt = s->cfg.keepalive_probes;
@@ -169,6 +171,7 @@ void tcb_fill_info(const struct synack_stack *s, const struct synack_tcb *c,
 	o->snd_wnd = c->snd_wnd;
 	o->rcv_wnd = c->rcv_wnd;
 	o->snd_cwnd = c->cc.cwnd;
+	o->snd_ssthresh = c->cc.ssthresh >= CC_CWND_MAX ? UINT32_MAX : c->cc.ssthresh;
 	o->snd_wscale = c->snd_wscale;
 	o->rcv_wscale = c->rcv_wscale;
 	o->ts_ok = c->ts_ok;
@@ -189,6 +192,10 @@ void tcb_reset_connection(struct synack_stack *s, struct synack_tcb *c)
 	c->ooo.n = 0;
 	c->sacked.n = 0;
 	c->ooo_fin = false;
+	c->neor = 0;
+	c->ecn_ok = c->ecn_asked = c->ece_pending = c->cwr_pending = c->in_cwr = false;
+	c->urg_state = URG_NONE;
+	c->snd_urg = false;
 	c->snd_wnd = c->max_snd_wnd = 0;
 	c->snd_wl1 = c->snd_wl2 = 0;
 	c->rcv_nxt = c->irs = c->rcv_adv = 0;

@@ -48,6 +48,26 @@ struct synack_tcb {
 
 	/* Socket options. */
 	bool reuseaddr, keepalive, nodelay, linger_on;
+	bool rcvbuf_locked; /* SO_RCVBUF was set: the window scale covers this buffer only */
+	/* IP_TTL, IP_TOS, IP_MTU_DISCOVER: the IP header of the connection's packets. */
+	uint8_t ip_ttl, ip_tos, pmtudisc;
+	bool cork;              /* TCP_CORK */
+	uint32_t notsent_lowat; /* TCP_NOTSENT_LOWAT (0: the stack's tcp_notsent_lowat) */
+	uint32_t user_timeout_ms; /* TCP_USER_TIMEOUT: 0 = off */
+	uint64_t rtx_start_us;    /* when the data being retransmitted was first sent */
+	/* ECN (RFC 3168): negotiated; our SYN asked for it; ECE to echo until the peer's CWR;
+	 * CWR to set on the next new data; the window of one reduction (until cwr_high). */
+	bool ecn_ok, ecn_asked, ece_pending, cwr_pending, in_cwr;
+	seq_t cwr_high;
+	/* Urgent data (Linux's model): the mark urg_seq (the last urgent byte) and its state; the
+	 * byte; SO_OOBINLINE; our own urgent pointer SND.UP while snd_urg. */
+	enum { URG_NONE, URG_NOTYET, URG_VALID, URG_READ } urg_state;
+	seq_t urg_seq, snd_up;
+	uint8_t urg_byte;
+	bool oobinline, snd_urg;
+	/* MSG_EOR: ends of records in the send queue, oldest first; no segment crosses one. */
+	seq_t eor[8];
+	uint8_t neor;
 	int linger_s;
 	uint32_t keep_idle_s, keep_intvl_s, keep_cnt;
 	uint32_t sndbuf_size, rcvbuf_size;
@@ -87,6 +107,7 @@ struct synack_tcb {
 	seq_t sack_recent; /* start of the latest out-of-order segment (its SACK block first) */
 	bool ooo_fin;      /* a FIN arrived out of order: it ends the stream at ooo_fin_seq */
 	seq_t ooo_fin_seq;
+	bool syn_text;     /* the peer's SYN carried data, queued until the handshake completes */
 
 	/* RTT estimation (RFC 6298), microseconds. */
 	uint32_t srtt_us, rttvar_us, rto_us;
@@ -179,6 +200,21 @@ void tcp_wake(struct synack_stack *s, struct synack_tcb *c);
 /* Recomputes readiness and calls the wake callback when it changed. */
 void tcp_deliver_wake(struct synack_stack *s, struct synack_tcb *c);
 unsigned tcp_events(const struct synack_tcb *c);
+/* The sequence number of the next byte the application reads. */
+static inline seq_t tcp_read_seq(const struct synack_tcb *c)
+{
+	return c->rcv_nxt - c->rcvq.len;
+}
+/* The next byte to read is the urgent mark. */
+static inline bool tcp_at_mark(const struct synack_tcb *c)
+{
+	return c->urg_state != URG_NONE && c->urg_seq == tcp_read_seq(c);
+}
+/* Bytes queued and not yet sent. */
+uint32_t tcp_notsent(const struct synack_tcb *c);
+/* tcp_events, with TCP_NOTSENT_LOWAT applied to writability (stack_lowat: the stack's
+ * tcp_notsent_lowat). */
+unsigned tcp_events_lowat(const struct synack_tcb *c, uint32_t stack_lowat);
 
 /* tcb lifetime (socket.c) */
 struct synack_tcb *tcb_new(struct synack_stack *s);
@@ -218,6 +254,9 @@ uint32_t tcp_ts_now(const struct synack_stack *s, const struct synack_tcb *c);
 /* The window we announce now (bytes, before scaling). */
 uint32_t tcp_rcv_window(const struct synack_tcb *c);
 void tcp_send_syn(struct synack_stack *s, struct synack_tcb *c, bool retx);
+/* The window scale we announce (RFC 7323 §2.2): 0 without window scaling, else the shift that
+ * lets a 16-bit window cover the largest buffer the connection may grow to. */
+uint8_t tcp_choose_wscale(const struct synack_stack *s, const struct synack_tcb *c);
 /* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, with SACK blocks when out-of-order data is held. */
 void tcp_send_ack(struct synack_stack *s, struct synack_tcb *c);
 /* A probe <SEQ=seq><ACK=RCV.NXT><CTL=ACK> with no data: an old sequence number the peer

@@ -216,6 +216,27 @@ static bool closing_states(struct synack_stack *s, struct synack_tcb *c)
 	}
 }
 
+/* RFC 3168 §6.1.2: an ECN-Echo is answered by one reduction per window of data (none while
+ * one is in progress, or in fast recovery, which has reduced already). */
+static bool ecn_should_reduce(struct synack_tcb *c, const struct rx *rx)
+{
+	if (c->in_cwr && !seq_lt(rx->seg->ack, c->cwr_high))
+		c->in_cwr = false;
+	return c->ecn_ok && has(rx, SYNACK_TH_ECE) && !has(rx, SYNACK_TH_SYN) && !c->in_cwr &&
+	       !c->in_recovery && c->snd_una != c->snd_max;
+}
+
+/* "the TCP source halves the congestion window" (through the controller) and sets CWR on the
+ * next new data it sends. */
+static void ecn_reduce(struct synack_stack *s, struct synack_tcb *c, uint32_t flight)
+{
+	c->cc.ops->on_ecn(&c->cc, c->snd_mss, flight);
+	c->in_cwr = true;
+	c->cwr_high = c->snd_max;
+	c->cwr_pending = true;
+	stack_count(s, SYNACK_CTR_TCPECNEchoReduce);
+}
+
 bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 {
 	const struct synack_tcp_seg *seg = rx->seg;
@@ -242,6 +263,8 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 		return false;
 	}
 	bool dup = is_dupack(c, rx);
+	bool ece = ecn_should_reduce(c, rx);
+	uint32_t flight = (uint32_t)seq_diff(c->snd_max, c->snd_una);
 	/* With SACK, an ACK that reports newly received data beyond a hole is a duplicate
 	 * whatever its window says (the window moves as the application reads). */
 	if (sack_update(c, &seg->opts) && seg->ack == c->snd_una && c->snd_una != c->snd_max &&
@@ -253,6 +276,8 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 		window_update(s, c, seg);
 	if (dup)
 		cc_on_dupack(s, c);
+	if (ece)
+		ecn_reduce(s, c, flight);
 	sack_recovery_step(s, c);
 	tcp_wake(s, c);
 	return closing_states(s, c);

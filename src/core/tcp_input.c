@@ -29,7 +29,7 @@ static void negotiate(struct synack_stack *s, struct synack_tcb *c, const struct
 {
 	c->ws_ok = s->cfg.window_scaling && o->has_wscale;
 	c->snd_wscale = c->ws_ok ? (o->wscale > 14 ? 14 : o->wscale) : 0;
-	c->rcv_wscale = c->ws_ok ? 7 : 0;
+	c->rcv_wscale = c->ws_ok ? tcp_choose_wscale(s, c) : 0;
 	c->ts_ok = s->cfg.timestamps && o->has_ts;
 	if (c->ts_ok)
 		c->ts_recent = o->ts_val;
@@ -91,6 +91,14 @@ static void child_init(struct synack_stack *s, struct synack_tcb *l, struct syna
 	c->keep_cnt = l->keep_cnt;
 	c->sndbuf_size = l->sndbuf_size;
 	c->rcvbuf_size = l->rcvbuf_size;
+	c->rcvbuf_locked = l->rcvbuf_locked;
+	c->oobinline = l->oobinline;
+	c->ip_ttl = l->ip_ttl;
+	c->ip_tos = l->ip_tos;
+	c->pmtudisc = l->pmtudisc;
+	c->cork = l->cork;
+	c->notsent_lowat = l->notsent_lowat;
+	c->user_timeout_ms = l->user_timeout_ms;
 	c->user_mss = l->user_mss;
 	c->linger_on = l->linger_on;
 	c->linger_s = l->linger_s;
@@ -105,6 +113,9 @@ static void child_init(struct synack_stack *s, struct synack_tcb *l, struct syna
 	c->snd_sml = c->iss;
 	c->snd_buf_seq = seq_add(c->iss, 1);
 	negotiate(s, c, &seg->opts);
+	/* RFC 3168 §6.1.1: an ECN-setup SYN has ECE and CWR; tcp_ecn 1 or 2 agrees. */
+	c->ecn_ok = s->cfg.ecn && (seg->flags & (SYNACK_TH_ECE | SYNACK_TH_CWR)) ==
+					   (SYNACK_TH_ECE | SYNACK_TH_CWR);
 	c->snd_wnd = seg->win; /* RFC 7323 §2.2: the window of a SYN is never scaled */
 	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = seg->seq;
@@ -142,6 +153,39 @@ static struct synack_tcb *listen_add_child(struct synack_stack *s, struct synack
 
 static void conn_input(struct synack_stack *s, struct synack_tcb *c, struct rx *rx);
 static void back_to_listen(struct synack_stack *s, struct synack_tcb *c);
+
+/* Data carried on a SYN (without Fast Open). RFC 9293 §3.10.7.2: "Any other control or text
+ * should be queued for processing later" — "any other incoming control or data (combined with
+ * SYN) will be processed in the SYN-RECEIVED state". It is kept in place in the receive
+ * buffer, past RCV.NXT like out-of-order data, so the SYN-ACK acknowledges only the SYN; when
+ * the handshake completes it joins the readable bytes and is acknowledged (syn_text_deliver).
+ * Buffers are allocated for it (they are otherwise allocated at establishment); without
+ * memory the data is left for the peer to send again. */
+static void syn_text_queue(struct synack_stack *s, struct synack_tcb *c, const struct rx *rx)
+{
+	const struct synack_tcp_seg *seg = rx->seg;
+	if (seg->len == 0 || (!c->rcvq.cap && tcb_alloc_buffers(s, c) < 0))
+		return;
+	uint32_t len = (uint32_t)seg->len < c->rcvq.cap ? (uint32_t)seg->len : c->rcvq.cap;
+	ring_write_at(&c->rcvq, c->rcvq.len, seg->payload, len);
+	if (ooo_add(&c->ooo, c->rcv_nxt, seq_add(c->rcv_nxt, len)))
+		c->syn_text = true;
+}
+
+/* The handshake is complete: the SYN's data joins the readable bytes. Returns true when there
+ * was some (it must be acknowledged at once). */
+static bool syn_text_deliver(struct synack_tcb *c)
+{
+	if (!c->syn_text || !tcp_state_receives(c->state) || c->state == SYNACK_SYN_RECEIVED)
+		return false;
+	c->syn_text = false;
+	while (c->ooo.n && seq_le(c->ooo.r[0].start, c->rcv_nxt)) {
+		seq_t end = ooo_advance(&c->ooo, c->rcv_nxt);
+		c->rcvq.len += (uint32_t)seq_diff(end, c->rcv_nxt);
+		c->rcv_nxt = end;
+	}
+	return true;
+}
 
 /* An ACK at a listener may complete a SYN-cookie handshake (tcp_syncookie.c decides). The
  * child is created as if the SYN had been queued and our SYN-ACK had carried the cookie, then
@@ -205,8 +249,10 @@ static void input_listen(struct synack_stack *s, struct synack_tcb *l, struct rx
 		return;
 	}
 	struct synack_tcb *c = listen_add_child(s, l, rx);
-	if (c)
-		tcp_send_syn(s, c, false);
+	if (!c)
+		return;
+	syn_text_queue(s, c, rx);
+	tcp_send_syn(s, c, false);
 }
 
 /* ---- §3.10.7.3 SYN-SENT --------------------------------------------------------------------- */
@@ -229,6 +275,7 @@ static void syn_sent_established(struct synack_stack *s, struct synack_tcb *c, s
 		c->fin_seq = seq_add(c->snd_buf_seq, c->sndq.len);
 	tcp_set_state(s, c, SYNACK_ESTABLISHED);
 	tcp_arm_keepalive(s, c);
+	syn_text_deliver(c); /* the SYN-ACK's data: readable now, acknowledged below */
 	/* "form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it" */
 	tcp_send_ack(s, c);
 	if (c->fin_queued) {
@@ -270,6 +317,10 @@ static void input_syn_sent(struct synack_stack *s, struct synack_tcb *c, struct 
 	negotiate(s, c, &seg->opts);
 	if (ack_ok) {
 		c->snd_una = seg->ack;
+		/* RFC 3168 §6.1.1: our ECN-setup SYN answered by an ECN-setup SYN-ACK (ECE
+		 * without CWR) */
+		c->ecn_ok = c->ecn_asked && (seg->flags & (SYNACK_TH_ECE | SYNACK_TH_CWR)) ==
+							SYNACK_TH_ECE;
 		/* "If SND.UNA > ISS (our SYN has been ACKed), change the connection state to
 		 * ESTABLISHED" */
 		if (c->ts_ok && seg->opts.ts_ecr && c->retries == 0) {
@@ -277,6 +328,10 @@ static void input_syn_sent(struct synack_stack *s, struct synack_tcb *c, struct 
 			c->rtt_timing = false;
 			tcp_rtt_sample(s, c, ms * 1000u);
 		}
+		/* Data on the SYN-ACK: the connection is established by this segment, so its
+		 * text is processed now (RFC 9293 §3.10.7.3: "Data or controls that were queued
+		 * for transmission may be included"; the same holds for the peer's). */
+		syn_text_queue(s, c, rx);
 		syn_sent_established(s, c, rx);
 		return;
 	}
@@ -287,6 +342,7 @@ static void input_syn_sent(struct synack_stack *s, struct synack_tcb *c, struct 
 	c->snd_wl1 = seg->seq;
 	c->snd_wl2 = c->iss;
 	tcp_set_state(s, c, SYNACK_SYN_RECEIVED);
+	syn_text_queue(s, c, rx);
 	tcp_send_syn(s, c, false);
 }
 
@@ -615,6 +671,51 @@ static bool simultaneous_synack(struct synack_stack *s, struct synack_tcb *c, st
 	return true;
 }
 
+/* "sixth, check the URG bit" (RFC 9293 §3.10.7.4), as Linux's tcp_check_urg: the pointer marks
+ * the byte before it (SEG.UP points past the urgent data); a mark already read past, or not
+ * newer than the one pending, changes nothing. */
+static void urg_input(struct synack_tcb *c, const struct rx *rx)
+{
+	const struct synack_tcp_seg *seg = rx->seg;
+	if (!has(rx, SYNACK_TH_URG) || !tcp_state_receives(c->state) || c->rcvd_fin)
+		return;
+	seq_t ptr = seq_add(seg->seq, seg->urp ? seg->urp - 1u : 0u);
+	if (seq_lt(ptr, tcp_read_seq(c)))
+		return;
+	if (c->urg_state != URG_NONE && !seq_gt(ptr, c->urg_seq))
+		return;
+	c->urg_state = URG_NOTYET;
+	c->urg_seq = ptr;
+}
+
+/* The urgent byte has arrived in sequence: keep it for recv(MSG_OOB). */
+static void urg_arrived(struct synack_tcb *c)
+{
+	if (c->urg_state != URG_NOTYET || !seq_lt(c->urg_seq, c->rcv_nxt))
+		return;
+	uint32_t off = (uint32_t)seq_diff(c->urg_seq, tcp_read_seq(c));
+	ring_peek(&c->rcvq, off, &c->urg_byte, 1);
+	c->urg_state = URG_VALID;
+}
+
+/* RFC 3168 §6.1.3: a CE mark makes every ACK carry ECE (and go at once), until a segment with
+ * CWR says the sender has reduced its window. */
+static void ecn_input(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
+{
+	if (rx->ecn == 3)
+		stack_count(s, SYNACK_CTR_InCEPkts);
+	else if (rx->ecn == 2)
+		stack_count(s, SYNACK_CTR_InECT0Pkts);
+	if (!c->ecn_ok)
+		return;
+	if (has(rx, SYNACK_TH_CWR))
+		c->ece_pending = false;
+	if (rx->ecn == 3) {
+		c->ece_pending = true;
+		rx->ack_now = true;
+	}
+}
+
 static void input_synchronized(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 {
 	if (time_wait_reopen(s, c, rx) || simultaneous_synack(s, c, rx))
@@ -629,10 +730,15 @@ static void input_synchronized(struct synack_stack *s, struct synack_tcb *c, str
 	if (paws_reject(s, c, rx) || !check_sequence(s, c, rx))
 		return;
 	update_ts_recent(c, rx->seg);
+	ecn_input(s, c, rx);
 	if (!check_rst(s, c, rx) || !check_syn(s, c, rx) || !check_ack(s, c, rx))
 		return;
+	if (syn_text_deliver(c))
+		rx->ack_now = true;
+	urg_input(c, rx);
 	if (!process_text(s, c, rx))
 		return;
+	urg_arrived(c);
 	check_fin(s, c, rx);
 	if (c->state == SYNACK_CLOSED)
 		return;
@@ -658,6 +764,17 @@ static void no_socket(struct synack_stack *s, struct rx *rx)
 {
 	rx_drop(s, rx, SYNACK_DROP_TCP_NO_SOCKET);
 	tcp_reply_reset(s, &rx->t, rx->seg);
+}
+
+/* The ECN field of the IP header the segment came in (RFC 3168 §5): the low two bits of IPv4's
+ * TOS byte, or of IPv6's traffic class. */
+static uint8_t frame_ecn(const uint8_t *frame, size_t len)
+{
+	if (!frame || len < 2)
+		return 0;
+	if (frame[0] >> 4 == 6)
+		return (uint8_t)((frame[1] >> 4) & 3);
+	return (uint8_t)(frame[1] & 3);
 }
 
 void tcp_input(struct synack_stack *s, const struct synack_addr *src, const struct synack_addr *dst,
@@ -686,6 +803,7 @@ void tcp_input(struct synack_stack *s, const struct synack_addr *src, const stru
 		.frame_len = frame_len,
 		.seg_len = (uint32_t)seg.len + !!(seg.flags & SYNACK_TH_SYN) +
 			   !!(seg.flags & SYNACK_TH_FIN),
+		.ecn = frame_ecn(frame, frame_len),
 	};
 	if ((seg.flags & (SYNACK_TH_SYN | SYNACK_TH_RST)) == (SYNACK_TH_SYN | SYNACK_TH_RST) ||
 	    seg.sport == 0 || seg.dport == 0) {

@@ -23,6 +23,7 @@ struct rx {
 	bool data_in;      /* new in-sequence data: acknowledged at once or delayed (tcp_delack.c) */
 	bool text_dropped; /* zero window, trimmed or out of order: the FIN cannot be taken */
 	bool has_min_iss;  /* reopening from TIME-WAIT: the new ISS must be above min_iss */
+	uint8_t ecn;       /* the ECN field of the IP header (RFC 3168 §5) */
 	seq_t min_iss;
 };
 

@@ -103,6 +103,33 @@ static void seg_init(const struct synack_tcb *c, struct synack_tcp_seg *seg, seq
 	seg->flags = flags;
 	if (flags & SYNACK_TH_ACK)
 		seg->ack = c->rcv_nxt;
+	/* RFC 3168 §6.1.3: after a CE mark, every ACK carries ECE until the peer's CWR. */
+	if ((flags & SYNACK_TH_ACK) && !(flags & SYNACK_TH_SYN) && c->ece_pending)
+		seg->flags |= SYNACK_TH_ECE;
+}
+
+/* Every segment of a connection leaves with its IP header fields: IP_TTL, IP_TOS, and DF
+ * unless IP_MTU_DISCOVER says DONT or OMIT (ip(7)). */
+/* gso_size: a data frame the link cuts into pieces of that many payload bytes (TSO), 0 for
+ * one segment. */
+static void conn_emit_gso(struct synack_stack *s, struct synack_tcb *c,
+			  const struct synack_tcp_seg *seg, bool retx, bool ect, uint16_t gso_size)
+{
+	struct stack_ip_fields ip = {
+		.ttl = c->ip_ttl,
+		.tos = (uint8_t)(c->ip_tos | (ect ? 2 : 0)), /* ECT(0), RFC 3168 §5 */
+		.df = c->pmtudisc != SYNACK_IP_PMTUDISC_DONT && c->pmtudisc != SYNACK_IP_PMTUDISC_OMIT,
+		.gso_size = gso_size,
+	};
+	stack_emit_tcp_ip(s, tcb_tuple(c), seg, retx, &ip);
+}
+
+/* Not-ECT: SYNs, SYN-ACKs, pure ACKs, probes, resets, retransmissions (RFC 3168 §6.1.1,
+ * §6.1.4, §6.1.5). */
+static void conn_emit(struct synack_stack *s, struct synack_tcb *c,
+		      const struct synack_tcp_seg *seg, bool retx)
+{
+	conn_emit_gso(s, c, seg, retx, false, 0);
 }
 
 void tcp_send_syn(struct synack_stack *s, struct synack_tcb *c, bool retx)
@@ -110,6 +137,14 @@ void tcp_send_syn(struct synack_stack *s, struct synack_tcb *c, bool retx)
 	bool synack = c->state == SYNACK_SYN_RECEIVED;
 	struct synack_tcp_seg seg;
 	seg_init(c, &seg, c->iss, synack ? SYNACK_TH_SYN | SYNACK_TH_ACK : SYNACK_TH_SYN);
+	/* RFC 3168 §6.1.1: an ECN-setup SYN carries ECE and CWR (tcp_ecn=1), an ECN-setup
+	 * SYN-ACK ECE alone (when the SYN asked and we agreed). */
+	if (!synack && !retx)
+		c->ecn_asked = s->cfg.ecn == 1;
+	if (!synack && c->ecn_asked)
+		seg.flags |= SYNACK_TH_ECE | SYNACK_TH_CWR;
+	if (synack && c->ecn_ok)
+		seg.flags |= SYNACK_TH_ECE;
 	seg.win = syn_window(s, c);
 	struct synack_tcp_opts *o = &seg.opts;
 	o->has_mss = true;
@@ -135,7 +170,7 @@ void tcp_send_syn(struct synack_stack *s, struct synack_tcb *c, bool retx)
 		c->rtt_seq = c->iss;
 		c->rtt_start_us = s->now_us;
 	}
-	stack_emit_tcp(s, tcb_tuple(c), &seg, retx);
+	conn_emit(s, c, &seg, retx);
 	c->rcv_wup = c->rcv_nxt;
 	if (synack)
 		c->rcv_adv = seq_add(c->rcv_nxt, seg.win); /* what the peer may send */
@@ -148,7 +183,7 @@ static void send_ctl(struct synack_stack *s, struct synack_tcb *c, seq_t seq, ui
 	seg_init(c, &seg, seq, flags);
 	seg.win = window_field(c);
 	data_opts(s, c, &seg.opts);
-	stack_emit_tcp(s, tcb_tuple(c), &seg, false);
+	conn_emit(s, c, &seg, false);
 	tcp_delack_ack_sent(s, c);
 }
 
@@ -174,7 +209,7 @@ void tcp_send_reset(struct synack_stack *s, struct synack_tcb *c)
 		seg.opts.ts_val = tcp_ts_now(s, c);
 		seg.opts.ts_ecr = c->ts_recent;
 	}
-	stack_emit_tcp(s, tcb_tuple(c), &seg, false);
+	conn_emit(s, c, &seg, false);
 }
 
 void tcp_reply_reset(struct synack_stack *s, const struct synack_tuple *t,
@@ -219,8 +254,8 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 {
 	uint32_t off = (uint32_t)seq_diff(seq, c->snd_buf_seq);
 	uint8_t flags = SYNACK_TH_ACK;
-	if (len > 0 && off + len == c->sndq.len)
-		flags |= SYNACK_TH_PSH;
+	if (len > 0 && (off + len == c->sndq.len || (c->neor && seq_add(seq, len) == c->eor[0])))
+		flags |= SYNACK_TH_PSH; /* the end of the data, or of a record (MSG_EOR) */
 	if (fin)
 		flags |= SYNACK_TH_FIN;
 	struct synack_tcp_seg seg;
@@ -237,6 +272,22 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 	seg.len = len;
 	bool retx = seq_lt(seq, c->snd_max);
 	seq_t end = seq_add(seq, len + fin);
+	/* RFC 3168 §6.1.2/§6.1.5: new data of an ECN connection is ECT(0), and the first new
+	 * data after a reduction carries CWR. */
+	bool ect = c->ecn_ok && len > 0 && !retx;
+	/* Linux (tcp_transmit_skb): while SND.UP is ahead, segments before it carry URG and the
+	 * distance to it (at most 0xFFFF). */
+	if (c->snd_urg && !seq_lt(c->snd_una, c->snd_up))
+		c->snd_urg = false;
+	if (c->snd_urg && seq_lt(seq, c->snd_up)) {
+		uint32_t up = (uint32_t)seq_diff(c->snd_up, seq);
+		seg.flags |= SYNACK_TH_URG;
+		seg.urp = (uint16_t)(up < 0xFFFF ? up : 0xFFFF);
+	}
+	if (ect && c->cwr_pending) {
+		seg.flags |= SYNACK_TH_CWR;
+		c->cwr_pending = false;
+	}
 	if (retx) {
 		c->total_retrans++;
 		c->rtt_timing = false; /* Karn: no sample from a retransmitted segment */
@@ -245,7 +296,7 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 		c->rtt_seq = seq;
 		c->rtt_start_us = s->now_us;
 	}
-	stack_emit_tcp_gso(s, tcb_tuple(c), &seg, retx, len > c->snd_mss ? c->snd_mss : 0);
+	conn_emit_gso(s, c, &seg, retx, ect, len > c->snd_mss ? c->snd_mss : 0);
 	tcp_delack_ack_sent(s, c);
 	/* Minshall (Linux's tcp_minshall_update): a frame whose last piece is short. */
 	if (len < c->snd_mss || len % c->snd_mss)
@@ -278,7 +329,8 @@ static uint32_t send_max(const struct synack_stack *s, const struct synack_tcb *
 
 /* A frame of several MSS whose last piece would be short (Linux's tcp_mss_split_point):
  * the short tail goes only at the end of the queued data, and only when Nagle would let a
- * short segment go (nothing short unacknowledged, or TCP_NODELAY); else the frame ends at
+ * short segment go (nothing short unacknowledged, or TCP_NODELAY; never while TCP_CORK);
+ * else the frame ends at
  * the last whole MSS and the tail waits like any short segment. */
 static uint32_t split_point(const struct synack_tcb *c, uint32_t len, uint32_t unsent,
 			    uint32_t inflight)
@@ -287,16 +339,21 @@ static uint32_t split_point(const struct synack_tcb *c, uint32_t len, uint32_t u
 	if (len <= c->snd_mss || partial == 0)
 		return len;
 	bool tail = len == unsent;
-	bool nagle = !c->nodelay && inflight > 0 && seq_gt(c->snd_sml, c->snd_una);
+	bool nagle = c->cork ||
+		     (!c->nodelay && !c->snd_urg && inflight > 0 && seq_gt(c->snd_sml, c->snd_una));
 	return tail && !nagle ? len : len - partial;
 }
 
 /* One step of the send loop: how much may go now. Returns false when nothing may. */
-static bool next_segment(const struct synack_stack *s, const struct synack_tcb *c,
+static bool next_segment(const struct synack_stack *s, struct synack_tcb *c,
 			 uint32_t *len_out, bool *fin_out)
 {
 	if (fin_sent(c))
 		return false;
+	while (c->neor && !seq_gt(c->eor[0], c->snd_nxt)) { /* records already sent */
+		memmove(c->eor, c->eor + 1, (c->neor - 1) * sizeof c->eor[0]);
+		c->neor--;
+	}
 	uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq);
 	uint32_t unsent = c->sndq.len - off;
 	/* RFC 3042 limited transmit: the first two duplicate ACKs each let one new segment
@@ -310,19 +367,29 @@ static bool next_segment(const struct synack_stack *s, const struct synack_tcb *
 	uint32_t len = unsent, max = send_max(s, c);
 	if (len > max)
 		len = max;
+	/* MSG_EOR (Linux): no segment carries bytes of two records. */
+	bool record_end = false;
+	if (c->neor && seq_diff(c->eor[0], c->snd_nxt) <= (int32_t)len) {
+		len = (uint32_t)seq_diff(c->eor[0], c->snd_nxt);
+		record_end = true;
+	}
 	if (len > avail)
-		len = avail;
-	len = split_point(c, len, unsent, inflight);
+		len = avail, record_end = false;
+	if (!record_end)
+		len = split_point(c, len, unsent, inflight);
 	bool fin = c->fin_queued && off + len == c->sndq.len;
 	if (len == 0 && !fin)
+		return false;
+	/* TCP_CORK (Linux): only full segments leave while corked, and the FIN's. */
+	if (c->cork && len < c->snd_mss && !fin)
 		return false;
 	/* Sender SWS avoidance: a short segment cut by the window waits while data is in
 	 * flight. Nagle with Minshall's refinement (as Linux): a short segment at the end of the
 	 * data waits only while an earlier short segment is unacknowledged. */
 	if (len < c->snd_mss && inflight > 0 && !fin) {
-		if (len < unsent)
+		if (len < unsent && !record_end)
 			return false;
-		if (!c->nodelay && seq_gt(c->snd_sml, c->snd_una))
+		if (!c->nodelay && !c->snd_urg && seq_gt(c->snd_sml, c->snd_una))
 			return false;
 	}
 	*len_out = len;
@@ -411,4 +478,22 @@ seq_t tcp_retransmit_at(struct synack_stack *s, struct synack_tcb *c, seq_t seq,
 		return seq;
 	send_data(s, c, seq, len, fin);
 	return seq_add(seq, len + fin);
+}
+
+/* RFC 7323 §2.3: "the shift count ... to scale the receive window"; like Linux
+ * (tcp_select_initial_window), it is the smallest shift that lets 65535 << shift cover the
+ * largest receive buffer (tcp_rmem's max, or the buffer SO_RCVBUF fixed), at most 14. */
+uint8_t tcp_choose_wscale(const struct synack_stack *s, const struct synack_tcb *c)
+{
+	if (!s->cfg.window_scaling)
+		return 0;
+	uint32_t space = c->rcvbuf_size;
+	if (!c->rcvbuf_locked && s->cfg.rcvbuf_max > space)
+		space = s->cfg.rcvbuf_max;
+	uint8_t ws = 0;
+	while (space > 65535 && ws < 14) {
+		space >>= 1;
+		ws++;
+	}
+	return ws;
 }

@@ -65,6 +65,29 @@ void tcp_set_state(struct synack_stack *s, struct synack_tcb *c, enum synack_tcp
 	tcp_wake(s, c);
 }
 
+uint32_t tcp_notsent(const struct synack_tcb *c)
+{
+	uint32_t sent = c->sndq.cap ? (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq) : 0;
+	return c->sndq.len > sent ? c->sndq.len - sent : 0;
+}
+
+/* TCP_NOTSENT_LOWAT (Linux): the socket takes more data only while fewer unsent bytes than
+ * the limit are queued. */
+static bool below_lowat(const struct synack_tcb *c, uint32_t stack_lowat)
+{
+	uint32_t lowat = c->notsent_lowat ? c->notsent_lowat : stack_lowat;
+	return tcp_notsent(c) < lowat;
+}
+
+unsigned tcp_events_lowat(const struct synack_tcb *c, uint32_t stack_lowat)
+{
+	unsigned ev = tcp_events(c);
+	if ((ev & SYNACK_EV_WRITABLE) && tcp_state_can_send(c->state) && !c->fin_queued &&
+	    !below_lowat(c, stack_lowat))
+		ev &= ~SYNACK_EV_WRITABLE;
+	return ev;
+}
+
 unsigned tcp_events(const struct synack_tcb *c)
 {
 	unsigned ev = 0;
@@ -72,8 +95,13 @@ unsigned tcp_events(const struct synack_tcb *c)
 		return c->acceptq_len ? SYNACK_EV_READABLE : 0;
 	if (c->err)
 		ev |= SYNACK_EV_ERROR;
-	if (c->rcvq.len || c->rcvd_fin || c->shut_rd || c->err)
+	/* Linux: an out-of-band byte alone at the mark is not readable data */
+	bool oob_only = c->rcvq.len == 1 && tcp_at_mark(c) && !c->oobinline &&
+			c->urg_state != URG_NOTYET;
+	if ((c->rcvq.len && !oob_only) || c->rcvd_fin || c->shut_rd || c->err)
 		ev |= SYNACK_EV_READABLE;
+	if (c->urg_state == URG_VALID && !c->oobinline)
+		ev |= SYNACK_EV_PRI;
 	if (tcp_state_can_send(c->state) && !c->fin_queued && ring_free(&c->sndq) > 0)
 		ev |= SYNACK_EV_WRITABLE;
 	/* Linux: after shutdown(SHUT_WR) a socket polls writable, so that the application
@@ -108,7 +136,7 @@ void tcp_wake(struct synack_stack *s, struct synack_tcb *c)
 
 void tcp_deliver_wake(struct synack_stack *s, struct synack_tcb *c)
 {
-	unsigned ev = tcp_events(c);
+	unsigned ev = tcp_events_lowat(c, s->cfg.notsent_lowat);
 	if (ev == c->events)
 		return;
 	c->events = ev;

@@ -5,9 +5,6 @@
 #include "core/cookie.h"
 #include "core/tcp_syncookie.h"
 
-/* The window shift negotiate() (tcp_input.c) gives a passive connection that scales: the
- * cookie SYN-ACK must announce the shift the connection will use. */
-#define SYNCOOKIE_RCV_WSCALE 7
 /* Linux's TCP_SYNCOOKIE_VALID: ACKs are checked while a cookie sent this long ago may be
  * alive (tcp_synq_no_recent_overflow). */
 #define SYNCOOKIE_VALID_US (SYNACK_COOKIE_MAX_AGE * SYNACK_COOKIE_PERIOD_US)
@@ -65,8 +62,12 @@ bool syncookie_syn(struct synack_stack *s, struct synack_tcb *l, const struct rx
 			.wscale_ok = s->cfg.window_scaling && in->has_wscale,
 			.snd_wscale = in->wscale > 14 ? 14 : in->wscale,
 			.sack_ok = s->cfg.sack && in->sack_ok,
-			.ecn_ok = false, /* synack does not negotiate ECN */
+			/* Linux (cookie_ecn_ok): the ECN agreement rides in the timestamp */
+			.ecn_ok = s->cfg.ecn && (syn->flags & (SYNACK_TH_ECE | SYNACK_TH_CWR)) ==
+							(SYNACK_TH_ECE | SYNACK_TH_CWR),
 		};
+		if (co.ecn_ok)
+			out.flags |= SYNACK_TH_ECE;
 		uint32_t now_ms = (uint32_t)(s->now_us / 1000);
 		out.opts.has_ts = true;
 		out.opts.ts_val = synack_cookie_ts_encode(
@@ -74,7 +75,9 @@ bool syncookie_syn(struct synack_stack *s, struct synack_tcb *l, const struct rx
 		out.opts.ts_ecr = in->ts_val;
 		out.opts.sack_ok = co.sack_ok;
 		out.opts.has_wscale = co.wscale_ok;
-		out.opts.wscale = SYNCOOKIE_RCV_WSCALE;
+		/* the shift negotiate() (tcp_input.c) will give the child: it inherits the
+		 * listener's buffer settings, so tcp_choose_wscale gives the same */
+		out.opts.wscale = tcp_choose_wscale(s, l);
 	}
 	out.win = syn_window(s, l, ts);
 	stack_emit_tcp(s, &rx->t, &out, false);
@@ -108,6 +111,8 @@ static bool rebuild_syn(const struct synack_stack *s, const struct synack_tcp_se
 	syn->opts.sack_ok = co.sack_ok;
 	syn->opts.has_wscale = co.wscale_ok;
 	syn->opts.wscale = co.snd_wscale;
+	if (co.ecn_ok) /* the SYN was ECN-setup and we agreed: child_init agrees again */
+		syn->flags |= SYNACK_TH_ECE | SYNACK_TH_CWR;
 	return true;
 }
 

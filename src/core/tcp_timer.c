@@ -57,6 +57,19 @@ void tcp_rtt_sample(struct synack_stack *s, struct synack_tcb *c, uint64_t rtt_u
 	c->rto_us = rto_clamp(s, c->srtt_us + (k > 1000 ? k : 1000));
 }
 
+/* TCP_USER_TIMEOUT (RFC 5482 §3, with Linux's semantics): once data has been retransmitted,
+ * the connection is given up when it has waited user_timeout since that data was first sent —
+ * instead of after retries2 retransmissions. */
+static uint64_t user_deadline(const struct synack_tcb *c)
+{
+	return c->rtx_start_us + (uint64_t)c->user_timeout_ms * 1000u;
+}
+
+static bool user_timeout_expired(const struct synack_stack *s, const struct synack_tcb *c)
+{
+	return c->user_timeout_ms && c->retries > 0 && s->now_us >= user_deadline(c);
+}
+
 static void timer_sync(struct synack_stack *s, struct synack_tcb *c)
 {
 	uint64_t first = TCP_TIMER_OFF;
@@ -102,8 +115,13 @@ void tcp_cancel_rtx(struct synack_stack *s, struct synack_tcb *c)
 
 void tcp_arm_rtx(struct synack_stack *s, struct synack_tcb *c)
 {
+	uint64_t at = s->now_us + c->rto_us;
+	/* Linux (tcp_clamp_rto_to_user_timeout): the timer fires no later than the user
+	 * timeout, so the connection is given up on time. */
+	if (c->user_timeout_ms && c->retries > 0 && user_deadline(c) < at)
+		at = user_deadline(c) > s->now_us ? user_deadline(c) : s->now_us;
 	c->timer_at[SYNACK_TIMER_PERSIST] = TCP_TIMER_OFF;
-	tcp_timer_arm(s, c, SYNACK_TIMER_RETRANSMIT, s->now_us + c->rto_us);
+	tcp_timer_arm(s, c, SYNACK_TIMER_RETRANSMIT, at);
 }
 
 void tcp_arm_persist(struct synack_stack *s, struct synack_tcb *c)
@@ -190,7 +208,11 @@ static void rtx_data(struct synack_stack *s, struct synack_tcb *c)
 {
 	if (c->snd_una == c->snd_max)
 		return;
-	if (c->retries >= s->cfg.retries2) {
+	if (c->retries == 0) /* the timer was armed when this data went out */
+		c->rtx_start_us = s->now_us - c->rto_us;
+	bool give_up = c->user_timeout_ms ? user_timeout_expired(s, c)
+					  : c->retries >= s->cfg.retries2;
+	if (give_up) {
 		stack_count(s, SYNACK_CTR_TCPAbortOnTimeout);
 		tcp_done(s, c, timeout_err(c));
 		return;
@@ -244,7 +266,13 @@ static void on_keepalive(struct synack_stack *s, struct synack_tcb *c)
 		return;
 	}
 	stack_trace_timer(s, tcb_tuple(c), SYNACK_TIMER_KEEPALIVE);
-	if (c->keep_probes >= c->keep_cnt) {
+	/* Linux: with TCP_USER_TIMEOUT, unanswered probes end the connection once the peer has
+	 * been silent that long, whatever keep_cnt says. */
+	bool silent = c->user_timeout_ms
+			      ? c->keep_probes > 0 &&
+					s->now_us - c->last_rx_us >= (uint64_t)c->user_timeout_ms * 1000u
+			      : c->keep_probes >= c->keep_cnt;
+	if (silent) {
 		tcp_send_reset(s, c);
 		tcp_done(s, c, -ETIMEDOUT);
 		return;

@@ -480,6 +480,7 @@ static int world_new(struct demo *d, char *ttl, size_t cap)
 		.left_addr = synack_addr_v4(SYNACK_DEMO_CLIENT_ADDR),
 		.right_addr = synack_addr_v4(SYNACK_DEMO_SERVER_ADDR),
 		.absolute = o->absolute || d->def->absolute,
+		.verbose = o->verbose, .raw_window = o->raw_window,
 		.max_rows = o->max_rows ? o->max_rows : d->def->max_rows, .title = ttl};
 	int err = synack_ladder_new(&d->ladder, &lo);
 	if (!err)

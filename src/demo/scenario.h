@@ -35,6 +35,7 @@ struct synack_demo_opts {
 	enum synack_ladder_format format;
 	FILE *out;
 	bool absolute;                   /* text: absolute seq/ack (some scenarios force it) */
+	bool verbose, raw_window;        /* ladder: every option in full; win as the raw field */
 	unsigned max_rows;               /* text: elide beyond this many rows (0: scenario's) */
 	double loss, dup, reorder, corrupt; /* per frame, both directions */
 	uint32_t delay_ms, jitter_ms;    /* one-way: 10 and 0 */

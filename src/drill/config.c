@@ -44,7 +44,7 @@ static int parse_num(const char *v, long lo, long hi, long *out)
 
 /* Options of packetdrill's that change nothing in an in-process run. */
 static const char *const harmless[] = {"tcp_ts_tick_usecs", "strict_segments", "speed", "mtu",
-				       "gateway_ip", "netmask_ip", "non_fatal", NULL};
+				       "gateway_ip", "netmask_ip", "non_fatal", "debug", NULL};
 
 static int set_port(const char *v, uint16_t *port, bool *bad)
 {
@@ -95,6 +95,13 @@ int drill_config_option(struct drill_config *c, const char *opt, bool from_scrip
 			c->ipv6 = true;
 		else if (strcmp(v, "ipv4"))
 			bad = true;
+	} else if (!strcmp(name, "define")) {
+		bad = drill_define_set(c, v) < 0;
+	} else if (!strcmp(name, "init_scripts")) {
+		if (!*v || strlen(v) >= sizeof c->init_scripts)
+			bad = true;
+		else if (!(from_script && c->init_set))
+			snprintf(c->init_scripts, sizeof c->init_scripts, "%s", v);
 	} else if (!strcmp(name, "strict")) {
 		c->strict = true;
 	} else if (!strcmp(name, "bind_port")) {

@@ -117,8 +117,23 @@ enum drill_opts_mode {
 	DRILL_OPTS_LIST       /* checked exactly, in order (an empty <> means none) */
 };
 
+/* The ECN field of an IP header (RFC 3168 §5), and [ect01]: either ECT codepoint. */
+enum {
+	DRILL_ECN_NOT_ECT = 0,
+	DRILL_ECN_ECT1 = 1,
+	DRILL_ECN_ECT0 = 2,
+	DRILL_ECN_CE = 3,
+	DRILL_ECN_ECT01 = 4
+};
+
 struct drill_packet {
 	bool inbound;
+	bool has_ecn;      /* [noecn] [ect0] [ect1] [ce] [ect01] written */
+	uint8_t ecn;       /* DRILL_ECN_* */
+	/* (tos N, ttl N, df|nodf): IPv4 header fields (ttl, df and nodf are synack's) */
+	bool has_tos, has_ttl;
+	uint8_t tos, ttl;
+	int df;            /* 0 not checked, 1 DF set, 2 DF clear */
 	int port;          /* synack extension `port N`: the remote port; 0 = the default */
 	uint8_t flags;     /* SYNACK_TH_* */
 	bool has_seq;
@@ -169,6 +184,12 @@ struct drill_event {
 	char *shell;        /* SHELL and CODE text */
 };
 
+#define DRILL_MAX_DEFINES 32
+struct drill_define {
+	char name[64];
+	char value[128];
+};
+
 /* Options a script may set at its top (and the command line): packetdrill's names. */
 struct drill_config {
 	int64_t tolerance_us;   /* 4000 */
@@ -178,17 +199,30 @@ struct drill_config {
 	uint16_t bind_port;     /* 8080 */
 	uint16_t connect_port;  /* 8080 */
 	uint16_t remote_port;   /* the script's source port for inbound connections: 40000 */
-	uint16_t mss;           /* synack's MSS: 0 = synack's default */
+	uint16_t mss;           /* --mss: inbound payloads larger than this go as several
+				 * segments of this size (packetdrill's meaning); 0 = one frame */
+	char init_scripts[256]; /* --init_scripts=a,b: shell scripts run before the script */
+	struct drill_define defines[DRILL_MAX_DEFINES]; /* -D NAME=VALUE, #define */
+	int ndefines;
 	bool ipv6;              /* --ip_version=ipv6: the script is skipped */
 	bool strict;            /* --strict: packets after the last `>` line are checked too */
 	bool verbose;
 	bool local_ip_set, remote_ip_set, tolerance_set, mss_set, pct_set; /* set on the command line */
+	bool init_set;
 };
 
 void drill_config_default(struct drill_config *c);
 /* Applies one "name=value" option (without the leading "--"). Returns 0, -1 with err. */
 int drill_config_option(struct drill_config *c, const char *opt, bool from_script,
 			struct drill_buf *err);
+/* -D NAME[=VALUE] (VALUE "1" when omitted). Returns 0, or -1 for a bad name or a full table. */
+int drill_define_set(struct drill_config *c, const char *def);
+/* The value of a defined symbol, or NULL. */
+const char *drill_define_get(const struct drill_config *c, const char *name);
+/* Resolves nplab's #ifdef/#if/#else/#endif/#define lines in src (in place: directive lines and
+ * inactive branches become blank). Returns 0, or -1 with "path:line: message" in err. */
+int drill_preprocess(const char *path, char *src, size_t len, struct drill_config *c,
+		     struct drill_buf *err);
 /* Parses a dotted quad; returns 0 on success. */
 int drill_parse_ipv4(const char *s, uint32_t *out);
 
@@ -218,10 +252,11 @@ bool drill_syscall_supported(const char *name);
 
 /* ---- sysctl.c ---- */
 struct synack_config;
-/* Applies a backquoted shell command made only of known sysctl settings to cfg. Returns 1 if
- * applied, 0 if the command is unknown (reason in why), -1 if a known setting has a bad value. */
-int drill_sysctl_apply(const char *cmd, struct synack_config *cfg, bool sizes_allowed,
-		       struct drill_buf *why);
+/* Sets one sysctl (Linux "net.ipv4.tcp_sack" or "tcp_sack", FreeBSD "net.inet.tcp...") in cfg.
+ * Returns 1 if applied (or accepted without effect: a note goes to note), 0 if synack has no
+ * equivalent (reason in why: the script is SKIPPED), -1 for a bad value. */
+int drill_sysctl_set(const char *name, const char *value, struct synack_config *cfg,
+		     bool sizes_allowed, struct drill_buf *why, struct drill_buf *note);
 
 /* ---- runner ---- */
 enum drill_status { DRILL_PASS, DRILL_FAIL, DRILL_SKIP };

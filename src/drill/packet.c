@@ -290,7 +290,9 @@ void drill_packet_format(struct drill_run *r, const uint8_t *frame, size_t len, 
 		format_opts(o, n, opts + 2, sizeof opts - 4);
 		strcat(opts, ">");
 	}
-	snprintf(out, cap, "%s%s %u:%u(%zu)%s win %u%s", port, flags, seq, seq + (uint32_t)s->len,
+	static const char *const ecn[4] = {"", "[ect1] ", "[ect0] ", "[ce] "};
+	snprintf(out, cap, "%s%s%s %u:%u(%zu)%s win %u%s", port, ecn[p.ip.tos & 3], flags, seq,
+		 seq + (uint32_t)s->len,
 		 s->len, ack, s->win, opts);
 }
 
@@ -361,6 +363,50 @@ static void inject_icmp(struct drill_run *r, const struct drill_event *ev,
 	synack_stack_input(r->stack, frame, sizeof frame, DRILL_CLOCK_BASE_US + (uint64_t)r->now);
 }
 
+/* Sets the ECN field, TOS, TTL and DF of a built IPv4 frame as the packet says, and fixes
+ * its header checksum. */
+static void set_ip_fields(uint8_t *frame, const struct drill_packet *pk)
+{
+	if (pk->has_tos)
+		frame[1] = pk->tos;
+	if (pk->has_ecn)
+		frame[1] = (uint8_t)((frame[1] & ~3u) | pk->ecn);
+	if (pk->has_ttl)
+		frame[8] = pk->ttl;
+	if (pk->df)
+		frame[6] = (uint8_t)((frame[6] & ~0x40) | (pk->df == 1 ? 0x40 : 0));
+	frame[10] = frame[11] = 0;
+	size_t ihl = (size_t)(frame[0] & 15) * 4;
+	put16(frame + 10, synack_csum_fold(synack_csum_add(0, frame, ihl)));
+}
+
+static int send_one(struct drill_run *r, const struct drill_event *ev,
+		    const struct synack_tcp_seg *seg)
+{
+	static const uint8_t zeros[65536];
+	struct synack_tcp_seg s = *seg;
+	s.payload = zeros;
+	size_t cap = 60 + 60 + s.len;
+	uint8_t *frame = malloc(cap);
+	if (!frame)
+		abort();
+	struct synack_addr src = synack_addr_v4(r->cfg.remote_ip),
+			   dst = synack_addr_v4(r->cfg.local_ip);
+	int n = synack_tcp_emit(frame, cap, &src, &dst, ++r->ip_id, &s);
+	if (n < 0) {
+		free(frame);
+		drill_fail(r, ev, "inbound packet: cannot build the frame");
+		return -1;
+	}
+	set_ip_fields(frame, &ev->pkt);
+	char text[240];
+	drill_packet_format(r, frame, (size_t)n, true, text, sizeof text);
+	drill_history_add(r, r->now, true, text);
+	synack_stack_input(r->stack, frame, (size_t)n, DRILL_CLOCK_BASE_US + (uint64_t)r->now);
+	free(frame);
+	return 0;
+}
+
 int drill_packet_inject(struct drill_run *r, const struct drill_event *ev)
 {
 	const struct drill_packet *pk = &ev->pkt;
@@ -393,30 +439,24 @@ int drill_packet_inject(struct drill_run *r, const struct drill_event *ev)
 		return -1;
 	}
 	seg.opts.raw_len = (uint8_t)olen;
-	static const uint8_t zeros[65536];
 	if (pk->len > 65000) {
 		drill_fail(r, ev, "inbound packet: payload too long");
 		return -1;
 	}
-	seg.payload = zeros;
-	seg.len = pk->len;
-	size_t cap = 60 + 60 + pk->len;
-	uint8_t *frame = malloc(cap);
-	if (!frame)
-		abort();
-	struct synack_addr src = synack_addr_v4(r->cfg.remote_ip),
-			   dst = synack_addr_v4(r->cfg.local_ip);
-	int n = synack_tcp_emit(frame, cap, &src, &dst, ++r->ip_id, &seg);
-	if (n < 0) {
-		free(frame);
-		drill_fail(r, ev, "inbound packet: cannot build the frame");
-		return -1;
-	}
-	char text[240];
-	drill_packet_format(r, frame, (size_t)n, true, text, sizeof text);
-	drill_history_add(r, r->now, true, text);
-	synack_stack_input(r->stack, frame, (size_t)n, DRILL_CLOCK_BASE_US + (uint64_t)r->now);
-	free(frame);
+	/* --mss (packetdrill's meaning): a payload larger than it goes as segments of that
+	 * size, PSH and FIN on the last one only, as a sender's segmentation would cut it. */
+	uint32_t mss = r->cfg.mss && !(pk->flags & SYNACK_TH_SYN) ? r->cfg.mss : 0;
+	uint32_t off = 0;
+	do {
+		uint32_t n = mss && pk->len - off > mss ? mss : pk->len - off;
+		bool last = off + n == pk->len;
+		seg.seq = pk->seq + off;
+		seg.len = n;
+		seg.flags = last ? pk->flags : (uint8_t)(pk->flags & ~(SYNACK_TH_PSH | SYNACK_TH_FIN));
+		if (send_one(r, ev, &seg) < 0)
+			return -1;
+		off += n;
+	} while (off < pk->len);
 	return 0;
 }
 
@@ -480,6 +520,22 @@ static void compare_fields(struct drill_run *r, const struct drill_packet *pk,
 	const struct synack_tcp_seg *s = &p->seg;
 	struct drill_conn *c = conn_by_rport(r, s->dport);
 	uint32_t isn = isn_of(c);
+	static const char *const ecn_names[5] = {"noecn", "ect1", "ect0", "ce", "ect01"};
+	uint8_t ecn = p->ip.tos & 3;
+	bool ecn_ok = pk->ecn == DRILL_ECN_ECT01 ? ecn == DRILL_ECN_ECT0 || ecn == DRILL_ECN_ECT1
+						 : ecn == pk->ecn;
+	if (pk->has_ecn && !ecn_ok)
+		mismatch(why, cap, "wrong ECN field: expected [%s] but synack sent [%s]",
+			 ecn_names[pk->ecn], ecn_names[ecn]);
+	if (pk->has_tos && p->ip.tos != pk->tos)
+		mismatch(why, cap, "wrong tos: expected (tos 0x%x) but synack sent (tos 0x%x)",
+			 pk->tos, p->ip.tos);
+	if (pk->has_ttl && p->ip.ttl != pk->ttl)
+		mismatch(why, cap, "wrong ttl: expected (ttl %u) but synack sent (ttl %u)", pk->ttl,
+			 p->ip.ttl);
+	if (pk->df && p->ip.df != (pk->df == 1))
+		mismatch(why, cap, "wrong DF bit: expected (%s) but synack sent (%s)",
+			 pk->df == 1 ? "df" : "nodf", p->ip.df ? "df" : "nodf");
 	if (pk->port && s->dport != pk->port)
 		mismatch(why, cap, "wrong port: expected port %u but synack sent to port %u",
 			 (uint32_t)pk->port, s->dport);
@@ -545,4 +601,53 @@ int drill_packet_match(struct drill_run *r, const struct drill_event *ev,
 		return -1;
 	}
 	return 0;
+}
+
+/* ---- TSO super-segments ---- */
+
+/* Linux hands large segments to the NIC (TSO), and its scripts expect them as written:
+ * `> P. 1:10001(10000) ack 1`. synack cuts segments itself, so such a line is matched
+ * against the run of consecutive segments that covers the same range.
+ * Returns how many queued frames the expectation takes: 1 for an ordinary packet (or one
+ * that does not start such a run: the match reports why), the run's length, or 0 if the
+ * frames queued so far end before the run does. */
+size_t drill_packet_run_length(struct drill_run *r, const struct drill_packet *pk)
+{
+	if (!pk->has_seq || pk->len == 0 || r->nout == 0)
+		return 1;
+	uint32_t covered = 0;
+	size_t k = 0;
+	for (; k < r->nout; k++) {
+		struct parsed p;
+		const char *why;
+		if (parse_frame(r->outq[k].data, r->outq[k].len, &p, &why) < 0)
+			return 1;
+		struct drill_conn *c = conn_by_rport(r, p.seg.dport);
+		uint32_t seq = p.seg.seq - isn_of(c);
+		if (seq != pk->seq + covered || p.seg.len == 0 || (p.seg.flags & SYNACK_TH_SYN))
+			return 1;
+		covered += (uint32_t)p.seg.len;
+		if (k == 0 && covered >= pk->len)
+			return 1;
+		if (covered >= pk->len)
+			return covered == pk->len ? k + 1 : 1;
+	}
+	return 0;
+}
+
+/* The expectation for segment i of n of a super-segment: its own range; PSH and FIN only
+ * on the last (as TSO cuts them). */
+void drill_packet_part(const struct drill_event *ev, const struct drill_frame *f,
+		       uint32_t offset, bool last, struct drill_event *out)
+{
+	struct parsed p;
+	const char *why;
+	*out = *ev;
+	if (parse_frame(f->data, f->len, &p, &why) < 0)
+		return;
+	out->pkt.seq = ev->pkt.seq + offset;
+	out->pkt.len = (uint32_t)p.seg.len;
+	out->pkt.end = out->pkt.seq + out->pkt.len;
+	if (!last)
+		out->pkt.flags &= (uint8_t)~(SYNACK_TH_PSH | SYNACK_TH_FIN);
 }

@@ -372,6 +372,59 @@ static int parse_icmp(struct parser *p, struct drill_packet *pk)
 	return 0;
 }
 
+/* The ECN field of the IP header (RFC 3168 §5): [noecn] [ect0] [ect1] [ce], or [ect01] for
+ * "either ECT codepoint" in an expectation. */
+static int parse_ecn(struct parser *p, struct drill_packet *pk)
+{
+	static const struct { const char *name; uint8_t v; } marks[] = {
+		{"noecn", DRILL_ECN_NOT_ECT}, {"ect1", DRILL_ECN_ECT1}, {"ect0", DRILL_ECN_ECT0},
+		{"ce", DRILL_ECN_CE}, {"ect01", DRILL_ECN_ECT01}};
+	p->i++;
+	for (size_t k = 0; k < sizeof marks / sizeof marks[0]; k++)
+		if (is_ident(cur(p), marks[k].name)) {
+			pk->has_ecn = true;
+			pk->ecn = marks[k].v;
+			p->i++;
+			if (pk->inbound && pk->ecn == DRILL_ECN_ECT01)
+				return error(p, "[ect01] only goes with an outbound packet");
+			return expect_punct(p, ']');
+		}
+	return error(p, "expected an ECN mark: noecn, ect0, ect1, ce, ect01");
+}
+
+/* (tos N, ttl N, df, nodf): IPv4 header fields of a packet. packetdrill writes the TOS so;
+ * ttl, df and nodf are synack's, to observe IP_TTL and IP_MTU_DISCOVER. */
+static int parse_ip_info(struct parser *p, struct drill_packet *pk)
+{
+	p->i++;
+	for (;;) {
+		uint32_t v;
+		if (is_ident(cur(p), "tos") || is_ident(cur(p), "ttl")) {
+			bool tos = is_ident(cur(p), "tos");
+			p->i++;
+			if (expect_u32(p, &v) < 0)
+				return -1;
+			if (v > 255)
+				return error(p, "a tos or ttl goes from 0 to 255");
+			if (tos)
+				pk->has_tos = true, pk->tos = (uint8_t)v;
+			else
+				pk->has_ttl = true, pk->ttl = (uint8_t)v;
+		} else if (is_ident(cur(p), "df") || is_ident(cur(p), "nodf")) {
+			pk->df = is_ident(cur(p), "df") ? 1 : 2;
+			p->i++;
+		} else if (cur(p)->kind == DRILL_TOK_IDENT) {
+			return unsupported(p, "IP-level field (flowlabel, ...)");
+		} else {
+			return error(p, "expected tos N, ttl N, df or nodf");
+		}
+		if (accept_punct(p, ')'))
+			return 0;
+		if (expect_punct(p, ',') < 0)
+			return -1;
+	}
+}
+
 static int parse_packet(struct parser *p, struct drill_packet *pk)
 {
 	pk->inbound = is_punct(cur(p), '<');
@@ -385,10 +438,14 @@ static int parse_packet(struct parser *p, struct drill_packet *pk)
 			return error(p, "bad port");
 		pk->port = (int)port;
 	}
+	if (is_punct(cur(p), '[') && parse_ecn(p, pk) < 0)
+		return -1;
 	if (is_ident(cur(p), "icmp"))
 		return parse_icmp(p, pk);
-	if (is_ident(cur(p), "udp") || is_punct(cur(p), '[') || is_punct(cur(p), '('))
-		return unsupported(p, "UDP packets and IP-level fields ([ect0], (tos ...), ...)");
+	if (is_ident(cur(p), "udp"))
+		return unsupported(p, "UDP packets");
+	if (is_punct(cur(p), '(') && parse_ip_info(p, pk) < 0)
+		return -1;
 	if (parse_flags(p, &pk->flags) < 0 || parse_seq(p, pk) < 0)
 		return -1;
 	if (pk->inbound && !pk->has_seq)
@@ -466,6 +523,11 @@ static int parse_list(struct parser *p, struct drill_expr *e, char close, bool n
 		if (named && cur(p)->kind == DRILL_TOK_IDENT && is_punct(ahead(p, 1), '=')) {
 			name = strdup(cur(p)->text);
 			p->i += 2;
+		} else if (named && cur(p)->kind == DRILL_TOK_IDENT && is_punct(ahead(p, 1), '(') &&
+			   is_punct(ahead(p, 3), ')') && is_punct(ahead(p, 4), '=')) {
+			/* msg_iov(1)=[...], msg_control(...)=[...]: the length is not checked */
+			name = strdup(cur(p)->text);
+			p->i += 5;
 		}
 		struct drill_expr *item = parse_expr(p);
 		if (!item) {

@@ -78,6 +78,19 @@ void drill_fail(struct drill_run *r, const struct drill_event *ev, const char *f
 		drill_buf_printf(r->msg, "  script: %s\n", ev->text);
 }
 
+void drill_skip(struct drill_run *r, const struct drill_event *ev, const char *fmt, ...)
+{
+	if (r->failed)
+		return;
+	r->failed = true;
+	r->skipped = true;
+	va_list ap;
+	drill_buf_printf(r->msg, "line %d: unsupported: ", ev ? ev->line : 0);
+	va_start(ap, fmt);
+	buf_vprintf(r->msg, fmt, ap);
+	va_end(ap);
+}
+
 void drill_fail_detail(struct drill_run *r, const char *fmt, ...)
 {
 	va_list ap;
@@ -103,7 +116,7 @@ void drill_history_add(struct drill_run *r, int64_t t, bool inbound, const char 
 
 void drill_report_finish(struct drill_run *r)
 {
-	if (!r->failed || r->nhist == 0)
+	if (!r->failed || r->skipped || r->nhist == 0)
 		return;
 	drill_buf_printf(r->msg, "  last segments (script time, script notation):\n");
 	size_t first = r->nhist > DRILL_HIST ? r->nhist - DRILL_HIST : 0;

@@ -175,18 +175,36 @@ static void run_outbound(struct drill_run *r, const struct drill_event *ev, int6
 			   "nothing by %s sec", ts, hs);
 		return;
 	}
-	struct drill_frame f = r->outq[0];
-	if (drill_packet_match(r, ev, &f) < 0)
-		return;
-	if (ev->time_kind != DRILL_TIME_ANY && (f.t < lo || f.t > hi)) {
-		char as[32], tol[32];
-		drill_fmt_time(f.t, as, sizeof as);
-		drill_fmt_time(drill_tolerance(r, t), tol, sizeof tol);
-		drill_fail(r, ev, "timing error: expected outbound packet at %s sec but synack sent "
-			   "it at %s sec (tolerance %s sec)", ts, as, tol);
-		return;
+	size_t run = drill_packet_run_length(r, &ev->pkt);
+	for (int n = 0; run == 0 && !r->failed && n < MAX_STEPS; n++) {
+		int64_t d = next_deadline(r);
+		if (d > hi)
+			break;
+		step(r, d);
+		run = drill_packet_run_length(r, &ev->pkt);
 	}
-	pop_frame(r);
+	if (r->failed)
+		return;
+	run = run ? run : 1;
+	uint32_t offset = 0;
+	for (size_t k = 0; k < run; k++) {
+		struct drill_frame f = r->outq[0];
+		struct drill_event part;
+		if (run > 1)
+			drill_packet_part(ev, &f, offset, k + 1 == run, &part);
+		if (drill_packet_match(r, run > 1 ? &part : ev, &f) < 0)
+			return;
+		if (ev->time_kind != DRILL_TIME_ANY && (f.t < lo || f.t > hi)) {
+			char as[32], tol[32];
+			drill_fmt_time(f.t, as, sizeof as);
+			drill_fmt_time(drill_tolerance(r, t), tol, sizeof tol);
+			drill_fail(r, ev, "timing error: expected outbound packet at %s sec but synack "
+				   "sent it at %s sec (tolerance %s sec)", ts, as, tol);
+			return;
+		}
+		offset += run > 1 ? part.pkt.len : 0;
+		pop_frame(r);
+	}
 }
 
 /* Runs the pending blocking call to completion, or fails if it does not return in time. */
@@ -211,13 +229,21 @@ static void finish_pending(struct drill_run *r)
 static void run_shell(struct drill_run *r, const struct drill_event *ev)
 {
 	struct synack_config cfg;
-	struct drill_buf why = {0};
+	struct drill_buf why = {0}, notes = {0};
 	synack_stack_get_config(r->stack, &cfg);
-	if (drill_sysctl_apply(ev->shell, &cfg, true, &why) == 1)
+	struct drill_shell sh = {.cfg = &cfg, .sizes_allowed = true, .dir = r->dir, .r = r,
+				 .notes = &notes};
+	int rc = drill_shell_run(&sh, ev->shell, &why);
+	if (notes.p)
+		drill_logf(r, "%s", notes.p);
+	if (rc == 1)
 		synack_stack_set_tunables(r->stack, &cfg);
+	else if (rc == 0)
+		drill_skip(r, ev, "%s", why.p ? why.p : "shell command");
 	else
-		drill_fail(r, ev, "%s", why.p ? why.p : "bad command");
+		drill_fail(r, ev, "%s", why.p ? why.p : "shell command failed");
 	drill_buf_free(&why);
+	drill_buf_free(&notes);
 }
 
 static void run_event(struct drill_run *r, const struct drill_event *ev)
@@ -247,6 +273,8 @@ static void run_event(struct drill_run *r, const struct drill_event *ev)
 		drill_syscall_run(r, ev);
 	else if (ev->kind == DRILL_EV_SHELL)
 		run_shell(r, ev);
+	else if (ev->kind == DRILL_EV_CODE)
+		drill_code_record(r, ev);
 	drill_syscall_retry(r);
 	r->prev_t = ev->time_kind == DRILL_TIME_ANY ? r->now : t;
 	r->prev_inbound = ev->kind == DRILL_EV_PACKET && ev->pkt.inbound;
@@ -270,18 +298,54 @@ static const char *unknown_tcp_info_field(const struct drill_event *ev)
 	return NULL;
 }
 
+/* A shell line in the prescan: configuration is applied to cfg (buffer sizes only before the
+ * first system call), probes are only checked. Returns PASS, SKIP or FAIL (reason in msg). */
+static enum drill_status prescan_shell(const char *text, int line, const char *dir,
+				       bool before_sockets, struct synack_config *cfg,
+				       struct drill_buf *msg)
+{
+	struct synack_config scratch = *cfg;
+	struct drill_buf why = {0};
+	struct drill_shell sh = {.cfg = before_sockets ? cfg : &scratch,
+				 .sizes_allowed = before_sockets, .dir = dir};
+	int rc = drill_shell_run(&sh, text, &why);
+	if (rc != 1 && line > 0)
+		drill_buf_printf(msg, "line %d: %s%s", line, rc == 0 ? "unsupported: " : "",
+				 why.p ? why.p : "?");
+	else if (rc != 1)
+		drill_buf_printf(msg, "--init_scripts: %s%s", rc == 0 ? "unsupported: " : "",
+				 why.p ? why.p : "?");
+	drill_buf_free(&why);
+	return rc == 1 ? DRILL_PASS : rc == 0 ? DRILL_SKIP : DRILL_FAIL;
+}
+
+/* --init_scripts=a,b: each runs as a shell line before the script. */
+static enum drill_status init_scripts(const struct drill_config *c, const char *dir,
+				      struct synack_config *cfg, struct drill_buf *msg)
+{
+	char list[sizeof c->init_scripts];
+	snprintf(list, sizeof list, "%s", c->init_scripts);
+	enum drill_status st = DRILL_PASS;
+	for (char *save = NULL, *f = strtok_r(list, ",", &save); f && st == DRILL_PASS;
+	     f = strtok_r(NULL, ",", &save))
+		st = prescan_shell(f, 0, dir, true, cfg, msg);
+	return st;
+}
+
 /* Decides SKIPPED before anything runs, and applies the sysctls that precede the first
  * system call to the stack's initial configuration (buffer sizes can only be set there). */
 static enum drill_status prescan(const struct drill_script *s, const struct drill_config *c,
-				 struct synack_config *cfg, struct drill_buf *msg)
+				 const char *dir, struct synack_config *cfg, struct drill_buf *msg)
 {
 	if (c->ipv6) {
 		drill_buf_printf(msg, "IPv6 scripts are not supported (synack speaks IPv4)");
 		return DRILL_SKIP;
 	}
+	enum drill_status st = init_scripts(c, dir, cfg, msg);
 	bool before_sockets = true;
-	for (size_t i = 0; i < s->nev; i++) {
+	for (size_t i = 0; i < s->nev && st == DRILL_PASS; i++) {
 		const struct drill_event *ev = &s->ev[i];
+		char name[64];
 		if (ev->kind == DRILL_EV_SYSCALL)
 			before_sockets = false;
 		if (ev->kind == DRILL_EV_SYSCALL && !drill_syscall_supported(ev->sc.name)) {
@@ -290,30 +354,17 @@ static enum drill_status prescan(const struct drill_script *s, const struct dril
 			return DRILL_SKIP;
 		}
 		const char *field = ev->kind == DRILL_EV_SYSCALL ? unknown_tcp_info_field(ev) : NULL;
+		if (ev->kind == DRILL_EV_CODE)
+			field = drill_code_unknown_field(ev->shell, name, sizeof name);
 		if (field) {
 			drill_buf_printf(msg, "line %d: unsupported: TCP_INFO field %s", ev->line,
 					 field);
 			return DRILL_SKIP;
 		}
-		if (ev->kind == DRILL_EV_CODE) {
-			drill_buf_printf(msg, "line %d: %%{ python }%% blocks are not supported",
-					 ev->line);
-			return DRILL_SKIP;
-		}
-		if (ev->kind != DRILL_EV_SHELL)
-			continue;
-		struct synack_config scratch = *cfg;
-		struct drill_buf why = {0};
-		int rc = drill_sysctl_apply(ev->shell, before_sockets ? cfg : &scratch,
-					    before_sockets, &why);
-		if (rc != 1) {
-			drill_buf_printf(msg, "line %d: %s", ev->line, why.p ? why.p : "?");
-			drill_buf_free(&why);
-			return rc == 0 ? DRILL_SKIP : DRILL_FAIL;
-		}
-		drill_buf_free(&why);
+		if (ev->kind == DRILL_EV_SHELL)
+			st = prescan_shell(ev->shell, ev->line, dir, before_sockets, cfg, msg);
 	}
-	return DRILL_PASS;
+	return st;
 }
 
 static int make_stack(struct drill_run *r, struct synack_config *cfg)
@@ -326,8 +377,6 @@ static int make_stack(struct drill_run *r, struct synack_config *cfg)
 		cfg->secret[i] = (uint8_t)(0x5a ^ (i * 37));
 	cfg->output = on_output;
 	cfg->output_ctx = r;
-	if (r->cfg.mss)
-		cfg->mss = r->cfg.mss;
 	int err = synack_stack_new(&r->stack, cfg);
 	if (!err)
 		r->drv = (struct synack_driver){.stack = r->stack};
@@ -340,6 +389,7 @@ static void finish(struct drill_run *r)
 {
 	if (r->pend.active)
 		finish_pending(r);
+	drill_code_finish(r);
 	if (!r->failed && r->nout > 0 && r->cfg.strict)
 		fail_unexpected(r, r->ev, &r->outq[0], "after the script's last line (--strict)");
 	else if (!r->failed && r->nout > 0)
@@ -359,9 +409,15 @@ static enum drill_status run_script(const struct drill_script *s, const struct d
 	r->msg = &res->msg;
 	r->log = &res->log;
 	r->verbose = c->verbose;
+	r->sut_fd = -1;
+	char dir[512];
+	const char *slash = strrchr(s->path, '/');
+	snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - s->path) : 1,
+		 slash ? s->path : ".");
+	r->dir = dir;
 	struct synack_config cfg;
 	synack_config_default(&cfg);
-	enum drill_status st = prescan(s, c, &cfg, &res->msg);
+	enum drill_status st = prescan(s, c, dir, &cfg, &res->msg);
 	if (st == DRILL_PASS) {
 		int rc = make_stack(r, &cfg);
 		if (rc < 0) {
@@ -378,8 +434,11 @@ static enum drill_status run_script(const struct drill_script *s, const struct d
 		if (!r->failed)
 			finish(r);
 		drill_report_finish(r);
-		st = r->failed ? DRILL_FAIL : DRILL_PASS;
+		st = r->skipped ? DRILL_SKIP : r->failed ? DRILL_FAIL : DRILL_PASS;
 	}
+	drill_code_free(r);
+	for (int i = 0; i < DRILL_MAX_FDS; i++)
+		free(r->fds[i].ep);
 	if (r->stack)
 		synack_stack_destroy(r->stack);
 	for (size_t i = 0; i < r->nout; i++)
@@ -421,10 +480,21 @@ enum drill_status drill_run_source(const char *path, const char *src, size_t len
 	memset(res, 0, sizeof *res);
 	if (marked_skip(src, len, &res->msg))
 		return res->status = DRILL_SKIP;
-	int prc = drill_parse(path, src, len, &s, &res->msg);
-	if (prc == -2)
-		return res->status = DRILL_SKIP;
+	char *text = malloc(len + 1);
+	if (!text)
+		abort();
+	memcpy(text, src, len);
+	text[len] = '\0';
+	if (drill_preprocess(path, text, len, &c, &res->msg) < 0) {
+		free(text);
+		drill_buf_printf(&res->msg, "\n");
+		return res->status = DRILL_FAIL;
+	}
+	int prc = drill_parse(path, text, len, &s, &res->msg);
 	if (prc < 0) {
+		free(text);
+		if (prc == -2)
+			return res->status = DRILL_SKIP;
 		drill_buf_printf(&res->msg, "\n");
 		return res->status = DRILL_FAIL;
 	}
@@ -434,11 +504,13 @@ enum drill_status drill_run_source(const char *path, const char *src, size_t len
 			drill_buf_printf(&res->msg, "%s: %s\n", path, err.p);
 			drill_buf_free(&err);
 			drill_script_free(&s);
+			free(text);
 			return res->status = DRILL_FAIL;
 		}
 	}
 	res->status = run_script(&s, &c, res);
 	drill_script_free(&s);
+	free(text);
 	return res->status;
 }
 

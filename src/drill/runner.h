@@ -34,11 +34,44 @@ struct drill_hist {
 };
 
 #define DRILL_MAX_FDS 64
+#define DRILL_MAX_EPOLL 16
+
+enum drill_fd_kind { DRILL_FD_SOCKET, DRILL_FD_EPOLL, DRILL_FD_PIPE_R, DRILL_FD_PIPE_W };
+
+/* An epoll instance's interest list (level-triggered). */
+struct drill_epoll {
+	int n;
+	struct {
+		int fd;          /* the script's descriptor */
+		uint32_t events; /* EPOLLIN|EPOLLOUT|... as the script wrote them */
+		int64_t data;    /* the fd= / u64= the script gave */
+	} items[DRILL_MAX_EPOLL];
+};
+
 struct drill_fd {
 	bool used;
-	int live;       /* synack's descriptor */
+	enum drill_fd_kind kind;
+	int live;       /* synack's descriptor (sockets) */
 	bool nonblock;  /* O_NONBLOCK set by fcntl; sockets start blocking, as in packetdrill */
+	bool inq;       /* TCP_INQ: recvmsg reports the bytes left to read in a cmsg */
+	int peer;       /* pipes: the other end's script descriptor */
+	size_t pipe_bytes; /* read end: bytes written and not read */
+	struct drill_epoll *ep; /* epoll instances */
 };
+
+/* The shell lines of a script (shell.c): configuration (sysctl, init scripts) and probes. */
+struct drill_shell {
+	struct synack_config *cfg; /* tunables the sysctls change */
+	bool sizes_allowed;        /* before the first system call: buffer sizes may change */
+	const char *dir;           /* the script's directory (for ./defaults.sh) */
+	struct drill_run *r;       /* NULL in the prescan: probes are checked, not run */
+	struct drill_buf *notes;   /* what was accepted without effect (-v) */
+	struct drill_buf *why;
+	int depth;
+};
+/* Returns 1 when done, 0 for a command synack cannot run (SKIP; reason in why), -1 when a
+ * command failed (FAIL; why says how). */
+int drill_shell_run(struct drill_shell *sh, const char *cmd, struct drill_buf *why);
 
 /* A blocking system call in progress (a socket without O_NONBLOCK whose call would block):
  * retried as the virtual clock advances until the stack lets it finish. */
@@ -72,9 +105,14 @@ struct drill_run {
 	int64_t prev_t;      /* script time of the previous event */
 	bool prev_inbound;
 	bool failed;
+	bool skipped;        /* stopped on something synack cannot run: SKIP, not FAIL */
 	struct drill_buf *msg, *log;
 	bool verbose;
 	uint16_t ip_id;      /* of the next inbound packet */
+	const char *dir;     /* the script's directory */
+	int sut_fd;          /* the socket under test (last one a call used), for %{ }% */
+	struct drill_code *code; /* %{ }% blocks with the TCP_INFO seen at their time */
+	size_t ncode;
 };
 
 /* runner.c */
@@ -86,11 +124,58 @@ struct drill_conn *drill_conn_for_port(struct drill_run *r, int port, bool creat
 int drill_packet_inject(struct drill_run *r, const struct drill_event *ev);
 int drill_packet_match(struct drill_run *r, const struct drill_event *ev,
 		       const struct drill_frame *f);
+/* TSO: how many queued frames a `>` line covers (0: not all sent yet), and the expectation
+ * for one of them (offset: its first byte within the line's range). */
+size_t drill_packet_run_length(struct drill_run *r, const struct drill_packet *pk);
+void drill_packet_part(const struct drill_event *ev, const struct drill_frame *f,
+		       uint32_t offset, bool last, struct drill_event *out);
 /* The frame in script notation ("S. 0:0(0) ack 1 win 65535 <mss 1460,...>"). */
 void drill_packet_format(struct drill_run *r, const uint8_t *frame, size_t len, bool inbound,
 			 char *out, size_t cap);
 /* Learns ports and ISN from an outbound frame (called when the stack sends it). */
 void drill_packet_learn(struct drill_run *r, const uint8_t *frame, size_t len);
+
+/* One system call being run (syscall.c, msg.c, epoll.c). */
+struct drill_call {
+	struct drill_run *r;
+	const struct drill_event *ev;
+	const struct drill_syscall *sc;
+	bool retry;       /* a pending call, tried again */
+	bool blocking;    /* the socket is blocking */
+	bool would_block; /* out: it must wait */
+	int64_t ret;      /* out: >= 0 or -errno */
+	int newfd_live;   /* out: socket()/accept() descriptor to map */
+	bool nonblock;    /* out: socket(SOCK_NONBLOCK) */
+};
+
+/* syscall.c: helpers for the calls. Each returns 0, or -1 after reporting a failure (or a
+ * SKIP). */
+int drill_bad_arg(struct drill_call *c, int i, const char *what);
+int drill_arg_int(struct drill_call *c, int i, int64_t *v);
+bool drill_arg_any(const struct drill_call *c, int i);
+/* A struct field by name (or NULL). */
+const struct drill_expr *drill_field(const struct drill_expr *e, const char *name);
+/* synack's descriptor for argument i (1 << 20 when not an open socket: synack says EBADF);
+ * -2 after a failure. */
+int drill_fd_arg(struct drill_call *c, int i, int *script_fd);
+int drill_recv_common(struct drill_call *c, int64_t len, int flags);
+int drill_send_common(struct drill_call *c, int64_t len, int flags);
+int drill_iov_total(struct drill_call *c, const struct drill_expr *e, int i, int64_t *total);
+
+/* msg.c: sendto, recvfrom, sendmsg, recvmsg, ioctl. epoll.c: epoll_*, pipe. */
+int drill_sc_sendto(struct drill_call *c);
+int drill_sc_recvfrom(struct drill_call *c);
+int drill_sc_sendmsg(struct drill_call *c);
+int drill_sc_recvmsg(struct drill_call *c);
+int drill_sc_ioctl(struct drill_call *c);
+int drill_sc_epoll_create(struct drill_call *c);
+int drill_sc_epoll_ctl(struct drill_call *c);
+int drill_sc_epoll_wait(struct drill_call *c);
+int drill_sc_pipe(struct drill_call *c);
+/* Readiness of a script descriptor as a SYNACK_EV_* mask (1u << 31: not open). */
+unsigned drill_fd_events(const struct drill_run *r, int64_t sfd);
+/* read/write/close on a pipe descriptor (script fd); returns false if fd is not a pipe. */
+bool drill_pipe_io(struct drill_call *c, int sfd, int64_t len, bool write);
 
 /* syscall.c */
 int drill_syscall_run(struct drill_run *r, const struct drill_event *ev);
@@ -110,9 +195,23 @@ int drill_poll(struct drill_run *r, const struct drill_event *ev, bool retry, in
 	       bool *would_block);
 /* Whether a tcpi_* field of TCP_INFO is one synack reports. */
 bool drill_tcp_info_field_known(const char *name);
+/* Every tcpi_* name synack reports (NULL-terminated), and one value in Linux's units. */
+extern const char *const drill_tcp_info_names[];
+int drill_tcp_info_value(const struct synack_tcp_info *ti, const char *name, int64_t *v);
+
+/* python.c: %{ }% blocks. */
+struct drill_code;
+const char *drill_code_unknown_field(const char *code, char *buf, size_t cap);
+void drill_code_record(struct drill_run *r, const struct drill_event *ev);
+void drill_code_finish(struct drill_run *r);
+void drill_code_free(struct drill_run *r);
 
 /* report.c */
 void drill_fail(struct drill_run *r, const struct drill_event *ev, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Stops the script as SKIPPED: valid packetdrill that synack cannot run. The reason is one
+ * line, "line N: unsupported: ...". */
+void drill_skip(struct drill_run *r, const struct drill_event *ev, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void drill_fail_detail(struct drill_run *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -94,6 +94,12 @@ int drill_sockopt_set(struct drill_run *r, const struct drill_event *ev, int fd,
 	return 0;
 }
 
+const char *const drill_tcp_info_names[] = {
+	"tcpi_state", "tcpi_retransmits", "tcpi_total_retrans", "tcpi_rto", "tcpi_rtt",
+	"tcpi_rttvar", "tcpi_unacked", "tcpi_snd_mss", "tcpi_rcv_mss", "tcpi_snd_cwnd",
+	"tcpi_snd_wscale", "tcpi_rcv_wscale", "tcpi_snd_wnd", "tcpi_rcv_wnd",
+	"tcpi_bytes_in_flight", "tcpi_options", "tcpi_notsent_bytes", "tcpi_snd_ssthresh", NULL};
+
 /* TCP_INFO fields, with Linux's names and units (tcpi_snd_cwnd in segments). */
 static int tcp_info_field(const struct synack_tcp_info *ti, const char *name, int64_t *v)
 {
@@ -132,12 +138,22 @@ static int tcp_info_field(const struct synack_tcp_info *ti, const char *name, in
 		*v = ti->rcv_wnd;
 	else if (!strcmp(name, "tcpi_bytes_in_flight"))
 		*v = ti->bytes_in_flight;
+	else if (!strcmp(name, "tcpi_snd_ssthresh")) /* Linux: segments, 0x7fffffff = infinite */
+		*v = ti->snd_ssthresh == UINT32_MAX || !ti->snd_mss ? 0x7fffffff
+								   : ti->snd_ssthresh / ti->snd_mss;
+	else if (!strcmp(name, "tcpi_notsent_bytes"))
+		*v = ti->send_q > ti->bytes_in_flight ? ti->send_q - ti->bytes_in_flight : 0;
 	else if (!strcmp(name, "tcpi_options"))
 		*v = (ti->ts_ok ? 1 : 0) | (ti->sack_ok ? 2 : 0) |
 		     (ti->snd_wscale || ti->rcv_wscale ? 4 : 0);
 	else
 		return -1;
 	return 0;
+}
+
+int drill_tcp_info_value(const struct synack_tcp_info *ti, const char *name, int64_t *v)
+{
+	return tcp_info_field(ti, name, v);
 }
 
 bool drill_tcp_info_field_known(const char *name)
@@ -258,6 +274,7 @@ int drill_sockopt_get(struct drill_run *r, const struct drill_event *ev, int fd,
 /* ---- poll ---- */
 
 #define POLLIN_ 0x1
+#define POLLPRI_ 0x2
 #define POLLOUT_ 0x4
 #define POLLERR_ 0x8
 #define POLLHUP_ 0x10
@@ -267,8 +284,8 @@ int drill_sockopt_get(struct drill_run *r, const struct drill_event *ev, int fd,
 
 static int revents_of(struct drill_run *r, int64_t sfd, int64_t events)
 {
-	int ev = synack_events(r->stack, drill_live_fd(r, sfd));
-	if (ev < 0)
+	unsigned ev = drill_fd_events(r, sfd);
+	if (ev == 1u << 31)
 		return POLLNVAL_;
 	int m = 0;
 	if (ev & SYNACK_EV_READABLE)
@@ -279,13 +296,15 @@ static int revents_of(struct drill_run *r, int64_t sfd, int64_t events)
 		m |= POLLERR_;
 	if (ev & SYNACK_EV_HUP)
 		m |= POLLHUP_;
+	if (ev & SYNACK_EV_PRI)
+		m |= POLLPRI_;
 	return m & (int)(events | POLLERR_ | POLLHUP_);
 }
 
 static void fmt_events(int m, char *out, size_t cap)
 {
 	static const struct { int bit; const char *name; } names[] = {
-		{POLLIN_, "POLLIN"}, {POLLOUT_, "POLLOUT"}, {POLLERR_, "POLLERR"},
+		{POLLIN_, "POLLIN"}, {POLLPRI_, "POLLPRI"}, {POLLOUT_, "POLLOUT"}, {POLLERR_, "POLLERR"},
 		{POLLHUP_, "POLLHUP"}, {POLLNVAL_, "POLLNVAL"}, {POLLRDNORM_, "POLLRDNORM"},
 		{POLLWRNORM_, "POLLWRNORM"}};
 	size_t k = 0;

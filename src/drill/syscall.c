@@ -14,37 +14,33 @@
 
 #include "drill/runner.h"
 
-/* ---- one call ---- */
-
-struct call {
-	struct drill_run *r;
-	const struct drill_event *ev;
-	const struct drill_syscall *sc;
-	bool retry;       /* a pending call, tried again */
-	bool blocking;    /* the socket is blocking */
-	bool would_block; /* out: it must wait */
-	int64_t ret;      /* out: >= 0 or -errno */
-	int newfd_live;   /* out: socket()/accept() descriptor to map */
-};
-
-static int bad_arg(struct call *c, int i, const char *what)
+int drill_bad_arg(struct drill_call *c, int i, const char *what)
 {
 	drill_fail(c->r, c->ev, "%s(): argument %d: %s", c->sc->name, i + 1, what);
 	return -1;
 }
 
-static int eval_int(struct call *c, const struct drill_expr *e, int i, int64_t *v)
+static int eval_int(struct drill_call *c, const struct drill_expr *e, int i, int64_t *v)
 {
 	int64_t a, b;
 	switch (e->kind) {
 	case DRILL_EX_INT:
 		*v = e->ival;
 		return 0;
-	case DRILL_EX_SYMBOL:
+	case DRILL_EX_SYMBOL: {
+		const char *def = drill_define_get(&c->r->cfg, e->text);
+		char *end;
+		if (def && *def) {
+			*v = strtoll(def, &end, 0);
+			if (!*end || drill_symbol_value(def, v))
+				return 0;
+		}
 		if (drill_symbol_value(e->text, v))
 			return 0;
-		drill_fail(c->r, c->ev, "%s(): unknown symbol %s", c->sc->name, e->text);
+		drill_skip(c->r, c->ev, "%s(): symbol %s is not known to synack drill", c->sc->name,
+			   e->text);
 		return -1;
+	}
 	case DRILL_EX_OR:
 		if (eval_int(c, e->items[0], i, &a) < 0 || eval_int(c, e->items[1], i, &b) < 0)
 			return -1;
@@ -53,7 +49,7 @@ static int eval_int(struct call *c, const struct drill_expr *e, int i, int64_t *
 	case DRILL_EX_ARRAY:
 		if (e->n == 1)
 			return eval_int(c, e->items[0], i, v);
-		return bad_arg(c, i, "expected one value in [ ]");
+		return drill_bad_arg(c, i, "expected one value in [ ]");
 	case DRILL_EX_CALL:
 		if ((!strcmp(e->text, "htons") || !strcmp(e->text, "ntohs")) && e->n == 1)
 			return eval_int(c, e->items[0], i, v);
@@ -61,37 +57,37 @@ static int eval_int(struct call *c, const struct drill_expr *e, int i, int64_t *
 		    e->items[0]->kind == DRILL_EX_STRING) {
 			uint32_t ip;
 			if (drill_parse_ipv4(e->items[0]->text, &ip) < 0)
-				return bad_arg(c, i, "bad address in inet_addr()");
+				return drill_bad_arg(c, i, "bad address in inet_addr()");
 			*v = ip;
 			return 0;
 		}
-		return bad_arg(c, i, "unsupported function");
+		drill_skip(c->r, c->ev, "%s(): function %s() in an argument", c->sc->name, e->text);
+		return -1;
 	default:
-		return bad_arg(c, i, "expected a number");
+		return drill_bad_arg(c, i, "expected a number");
 	}
 }
 
 int drill_eval(struct drill_run *r, const struct drill_event *ev, const struct drill_expr *e,
 	       int64_t *v)
 {
-	struct call c = {.r = r, .ev = ev, .sc = &ev->sc};
+	struct drill_call c = {.r = r, .ev = ev, .sc = &ev->sc};
 	return eval_int(&c, e, 0, v);
 }
 
-static int arg_int(struct call *c, int i, int64_t *v)
+int drill_arg_int(struct drill_call *c, int i, int64_t *v)
 {
 	if (i >= c->sc->nargs)
-		return bad_arg(c, i, "missing");
+		return drill_bad_arg(c, i, "missing");
 	return eval_int(c, c->sc->args[i], i, v);
 }
 
-static bool arg_any(const struct call *c, int i)
+bool drill_arg_any(const struct drill_call *c, int i)
 {
 	return i >= c->sc->nargs || c->sc->args[i]->kind == DRILL_EX_ELLIPSIS;
 }
 
-/* A struct field by name (or NULL). */
-static const struct drill_expr *field(const struct drill_expr *e, const char *name)
+const struct drill_expr *drill_field(const struct drill_expr *e, const char *name)
 {
 	if (!e || e->kind != DRILL_EX_STRUCT)
 		return NULL;
@@ -101,14 +97,16 @@ static const struct drill_expr *field(const struct drill_expr *e, const char *na
 	return NULL;
 }
 
-static int live_fd(struct call *c, int i, int *script_fd)
+int drill_fd_arg(struct drill_call *c, int i, int *script_fd)
 {
 	int64_t fd;
-	if (arg_int(c, i, &fd) < 0)
+	if (drill_arg_int(c, i, &fd) < 0)
 		return -2;
 	*script_fd = (int)fd;
-	if (fd < 0 || fd >= DRILL_MAX_FDS || !c->r->fds[fd].used)
-		return 1 << 20; /* not open: synack answers -EBADF */
+	if (fd < 0 || fd >= DRILL_MAX_FDS || !c->r->fds[fd].used ||
+	    c->r->fds[fd].kind != DRILL_FD_SOCKET)
+		return 1 << 20; /* not an open socket: synack answers -EBADF */
+	c->r->sut_fd = (int)fd;
 	return c->r->fds[fd].live;
 }
 
@@ -119,18 +117,18 @@ static bool fd_blocking(struct drill_run *r, int script_fd)
 }
 
 /* The sockaddr argument: `...` means the script's default address. */
-static int sockaddr_arg(struct call *c, int i, uint32_t ip, uint16_t port,
+static int sockaddr_arg(struct drill_call *c, int i, uint32_t ip, uint16_t port,
 			struct synack_endpoint *ep)
 {
 	ep->addr = synack_addr_v4(ip);
 	ep->port = port;
-	if (arg_any(c, i))
+	if (drill_arg_any(c, i))
 		return 0;
 	const struct drill_expr *e = c->sc->args[i];
-	const struct drill_expr *p = field(e, "sin_port"), *a = field(e, "sin_addr");
+	const struct drill_expr *p = drill_field(e, "sin_port"), *a = drill_field(e, "sin_addr");
 	int64_t v;
 	if (!p && !a)
-		return bad_arg(c, i, "expected ... or {sa_family=AF_INET, sin_port=..., sin_addr=...}");
+		return drill_bad_arg(c, i, "expected ... or {sa_family=AF_INET, sin_port=..., sin_addr=...}");
 	if (p) {
 		if (eval_int(c, p, i, &v) < 0)
 			return -1;
@@ -146,17 +144,26 @@ static int sockaddr_arg(struct call *c, int i, uint32_t ip, uint16_t port,
 
 /* ---- the calls ---- */
 
-static int sc_socket(struct call *c)
+static int sc_socket(struct drill_call *c)
 {
+	int64_t type = 1, proto = 0;
+	if ((!drill_arg_any(c, 1) && drill_arg_int(c, 1, &type) < 0) ||
+	    (!drill_arg_any(c, 2) && drill_arg_int(c, 2, &proto) < 0))
+		return -1;
+	if ((type & 0xf) != 1 || (proto != 0 && proto != 6)) {
+		drill_skip(c->r, c->ev, "socket(): only TCP sockets (SOCK_STREAM, IPPROTO_TCP)");
+		return -1;
+	}
+	c->nonblock = (type & 0x800) != 0; /* SOCK_NONBLOCK */
 	int rc = synack_socket(c->r->stack);
 	c->ret = rc;
 	c->newfd_live = rc;
 	return 0;
 }
 
-static int sc_bind(struct call *c)
+static int sc_bind(struct drill_call *c)
 {
-	int sfd, fd = live_fd(c, 0, &sfd);
+	int sfd, fd = drill_fd_arg(c, 0, &sfd);
 	struct synack_endpoint ep;
 	if (fd == -2 || sockaddr_arg(c, 1, c->r->cfg.local_ip, c->r->cfg.bind_port, &ep) < 0)
 		return -1;
@@ -164,19 +171,19 @@ static int sc_bind(struct call *c)
 	return 0;
 }
 
-static int sc_listen(struct call *c)
+static int sc_listen(struct drill_call *c)
 {
-	int sfd, fd = live_fd(c, 0, &sfd);
+	int sfd, fd = drill_fd_arg(c, 0, &sfd);
 	int64_t backlog;
-	if (fd == -2 || arg_int(c, 1, &backlog) < 0)
+	if (fd == -2 || drill_arg_int(c, 1, &backlog) < 0)
 		return -1;
 	c->ret = synack_listen(c->r->stack, fd, (int)backlog);
 	return 0;
 }
 
-static int sc_accept(struct call *c)
+static int sc_accept(struct drill_call *c)
 {
-	int sfd, fd = live_fd(c, 0, &sfd);
+	int sfd, fd = drill_fd_arg(c, 0, &sfd);
 	struct synack_endpoint peer;
 	if (fd == -2)
 		return -1;
@@ -187,9 +194,9 @@ static int sc_accept(struct call *c)
 	return 0;
 }
 
-static int sc_connect(struct call *c)
+static int sc_connect(struct drill_call *c)
 {
-	int sfd, fd = live_fd(c, 0, &sfd);
+	int sfd, fd = drill_fd_arg(c, 0, &sfd);
 	struct synack_endpoint ep;
 	if (fd == -2 || sockaddr_arg(c, 1, c->r->cfg.remote_ip, c->r->cfg.connect_port, &ep) < 0)
 		return -1;
@@ -230,76 +237,113 @@ static int sc_connect(struct call *c)
 }
 
 /* Total length of an iovec array argument: [{..., 100}, {iov_base=..., iov_len=200}]. */
-static int iov_total(struct call *c, int i, int64_t *total)
+int drill_iov_total(struct drill_call *c, const struct drill_expr *e, int i, int64_t *total)
 {
-	const struct drill_expr *e = i < c->sc->nargs ? c->sc->args[i] : NULL;
 	*total = 0;
 	if (!e || e->kind != DRILL_EX_ARRAY)
-		return bad_arg(c, i, "expected an iovec array [{..., LEN}, ...]");
+		return drill_bad_arg(c, i, "expected an iovec array [{..., LEN}, ...]");
 	for (size_t k = 0; k < e->n; k++) {
-		const struct drill_expr *v = e->items[k], *len = field(v, "iov_len");
+		const struct drill_expr *v = e->items[k], *len = drill_field(v, "iov_len");
 		int64_t n;
 		if (!len && v->kind == DRILL_EX_STRUCT && v->n == 2)
 			len = v->items[1];
 		if (!len || eval_int(c, len, i, &n) < 0)
-			return len ? -1 : bad_arg(c, i, "iovec without a length");
+			return len ? -1 : drill_bad_arg(c, i, "iovec without a length");
 		*total += n;
 	}
 	return 0;
 }
 
-static int sc_recv_common(struct call *c, int64_t len, int flags)
+/* Flags of recv(2) and send(2): those synack can honour, and a SKIP naming any other. */
+static int check_flags(struct drill_call *c, int flags, bool send)
 {
-	int sfd, fd = live_fd(c, 0, &sfd);
-	if (fd == -2)
+	static const struct {
+		int bit;
+		const char *name;
+		bool recv_ok, send_ok;
+	} known[] = {{0x1, "MSG_OOB", true, true},        {0x2, "MSG_PEEK", true, false},
+		     {0x20, "MSG_TRUNC", false, false},     {0x40, "MSG_DONTWAIT", true, true},
+		     {0x80, "MSG_EOR", false, true},       {0x100, "MSG_WAITALL", false, false},
+		     {0x2000, "MSG_ERRQUEUE", false, false}, {0x4000, "MSG_NOSIGNAL", true, true},
+		     {0x8000, "MSG_MORE", false, false},    {0x4000000, "MSG_ZEROCOPY", false, false},
+		     {0x20000000, "MSG_FASTOPEN", false, false}};
+	int left = flags;
+	for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) {
+		if (!(flags & known[i].bit))
+			continue;
+		left &= ~known[i].bit;
+		if (send ? known[i].send_ok : known[i].recv_ok)
+			continue;
+		drill_skip(c->r, c->ev, "%s(): flag %s is not supported by synack", c->sc->name,
+			   known[i].name);
 		return -1;
-	if (len < 0 || len > (1 << 24))
-		return bad_arg(c, 2, "bad length");
-	void *buf = malloc((size_t)len + 1);
-	if (!buf)
-		abort();
-	ssize_t rc = synack_recv(c->r->stack, fd, buf, (size_t)len, flags & 0x2);
-	free(buf);
-	c->ret = rc;
-	c->would_block = rc == -EAGAIN && c->blocking && !(flags & 0x40);
+	}
+	if (left) {
+		drill_skip(c->r, c->ev, "%s(): flags 0x%x", c->sc->name, (unsigned)left);
+		return -1;
+	}
 	return 0;
 }
 
-static int sc_read(struct call *c)
+int drill_recv_common(struct drill_call *c, int64_t len, int flags)
 {
-	int64_t len;
-	return arg_int(c, 2, &len) < 0 ? -1 : sc_recv_common(c, len, 0);
+	int sfd, fd = drill_fd_arg(c, 0, &sfd);
+	if (fd == -2 || check_flags(c, flags, false) < 0)
+		return -1;
+	if (drill_pipe_io(c, sfd, len, false))
+		return 0;
+	if (len < 0 || len > (1 << 24))
+		return drill_bad_arg(c, 2, "bad length");
+	void *buf = malloc((size_t)len + 1);
+	if (!buf)
+		abort();
+	ssize_t rc = synack_recv(c->r->stack, fd, buf, (size_t)len,
+				 flags & (SYNACK_MSG_PEEK | SYNACK_MSG_OOB));
+	free(buf);
+	c->ret = rc;
+	/* Linux never waits for an urgent byte: recv(MSG_OOB) answers EAGAIN at once */
+	c->would_block = rc == -EAGAIN && c->blocking && !(flags & (0x40 | SYNACK_MSG_OOB));
+	return 0;
 }
 
-static int sc_recv(struct call *c)
+static int sc_read(struct drill_call *c)
+{
+	int64_t len;
+	return drill_arg_int(c, 2, &len) < 0 ? -1 : drill_recv_common(c, len, 0);
+}
+
+static int sc_recv(struct drill_call *c)
 {
 	int64_t len, flags = 0;
-	if (arg_int(c, 2, &len) < 0 || (!arg_any(c, 3) && arg_int(c, 3, &flags) < 0))
+	if (drill_arg_int(c, 2, &len) < 0 || (!drill_arg_any(c, 3) && drill_arg_int(c, 3, &flags) < 0))
 		return -1;
-	return sc_recv_common(c, len, (int)flags);
+	return drill_recv_common(c, len, (int)flags);
 }
 
-static int sc_readv(struct call *c)
+static int sc_readv(struct drill_call *c)
 {
 	int64_t len;
-	return iov_total(c, 1, &len) < 0 ? -1 : sc_recv_common(c, len, 0);
+	return drill_iov_total(c, c->sc->nargs > 1 ? c->sc->args[1] : NULL, 1, &len) < 0 ? -1 : drill_recv_common(c, len, 0);
 }
 
 /* A blocking send queues everything before it returns (or fails, or is interrupted by an
  * error after some bytes: then it returns what it queued). */
-static int sc_send_common(struct call *c, int64_t len, int flags)
+int drill_send_common(struct drill_call *c, int64_t len, int flags)
 {
-	int sfd, fd = live_fd(c, 0, &sfd);
+	int sfd, fd = drill_fd_arg(c, 0, &sfd);
 	struct drill_pending *pd = &c->r->pend;
 	size_t done = c->retry ? pd->done : 0;
-	if (fd == -2)
+	if (fd == -2 || check_flags(c, flags, true) < 0)
 		return -1;
+	if (drill_pipe_io(c, sfd, len, true))
+		return 0;
 	if (len < 0 || len > (1 << 24))
-		return bad_arg(c, 2, "bad length");
+		return drill_bad_arg(c, 2, "bad length");
 	uint8_t *buf = calloc(1, (size_t)len + 1);
 	if (!buf)
 		abort();
-	ssize_t rc = synack_send(c->r->stack, fd, buf + done, (size_t)len - done, 0);
+	ssize_t rc = synack_send(c->r->stack, fd, buf + done, (size_t)len - done,
+				 flags & (SYNACK_MSG_EOR | SYNACK_MSG_OOB));
 	free(buf);
 	bool blocking = c->blocking && !(flags & 0x40);
 	if (rc >= 0)
@@ -313,52 +357,59 @@ static int sc_send_common(struct call *c, int64_t len, int flags)
 	return 0;
 }
 
-static int sc_write(struct call *c)
+static int sc_write(struct drill_call *c)
 {
 	int64_t len;
-	return arg_int(c, 2, &len) < 0 ? -1 : sc_send_common(c, len, 0);
+	return drill_arg_int(c, 2, &len) < 0 ? -1 : drill_send_common(c, len, 0);
 }
 
-static int sc_send(struct call *c)
+static int sc_send(struct drill_call *c)
 {
 	int64_t len, flags = 0;
-	if (arg_int(c, 2, &len) < 0 || (!arg_any(c, 3) && arg_int(c, 3, &flags) < 0))
+	if (drill_arg_int(c, 2, &len) < 0 || (!drill_arg_any(c, 3) && drill_arg_int(c, 3, &flags) < 0))
 		return -1;
-	return sc_send_common(c, len, (int)flags);
+	return drill_send_common(c, len, (int)flags);
 }
 
-static int sc_writev(struct call *c)
+static int sc_writev(struct drill_call *c)
 {
 	int64_t len;
-	return iov_total(c, 1, &len) < 0 ? -1 : sc_send_common(c, len, 0);
+	return drill_iov_total(c, c->sc->nargs > 1 ? c->sc->args[1] : NULL, 1, &len) < 0 ? -1 : drill_send_common(c, len, 0);
 }
 
-static int sc_close(struct call *c)
+static int sc_close(struct drill_call *c)
 {
-	int sfd, fd = live_fd(c, 0, &sfd);
+	int sfd, fd = drill_fd_arg(c, 0, &sfd);
 	if (fd == -2)
 		return -1;
+	if (sfd >= 0 && sfd < DRILL_MAX_FDS && c->r->fds[sfd].used &&
+	    c->r->fds[sfd].kind != DRILL_FD_SOCKET) {
+		free(c->r->fds[sfd].ep);
+		memset(&c->r->fds[sfd], 0, sizeof c->r->fds[sfd]);
+		c->ret = 0;
+		return 0;
+	}
 	c->ret = synack_close(c->r->stack, fd);
 	if (c->ret == 0 && sfd >= 0 && sfd < DRILL_MAX_FDS)
 		c->r->fds[sfd].used = false;
 	return 0;
 }
 
-static int sc_shutdown(struct call *c)
+static int sc_shutdown(struct drill_call *c)
 {
-	int sfd, fd = live_fd(c, 0, &sfd);
+	int sfd, fd = drill_fd_arg(c, 0, &sfd);
 	int64_t how;
-	if (fd == -2 || arg_int(c, 1, &how) < 0)
+	if (fd == -2 || drill_arg_int(c, 1, &how) < 0)
 		return -1;
 	c->ret = synack_shutdown(c->r->stack, fd, (int)how);
 	return 0;
 }
 
-static int sc_fcntl(struct call *c)
+static int sc_fcntl(struct drill_call *c)
 {
-	int sfd, fd = live_fd(c, 0, &sfd);
+	int sfd, fd = drill_fd_arg(c, 0, &sfd);
 	int64_t cmd, arg = 0;
-	if (fd == -2 || arg_int(c, 1, &cmd) < 0)
+	if (fd == -2 || drill_arg_int(c, 1, &cmd) < 0)
 		return -1;
 	if (fd == 1 << 20) {
 		c->ret = -EBADF;
@@ -368,7 +419,7 @@ static int sc_fcntl(struct call *c)
 	if (cmd == 3) { /* F_GETFL */
 		c->ret = 2 | (f->nonblock ? 0x800 : 0);
 	} else if (cmd == 4) { /* F_SETFL */
-		if (arg_int(c, 2, &arg) < 0)
+		if (drill_arg_int(c, 2, &arg) < 0)
 			return -1;
 		f->nonblock = (arg & 0x800) != 0;
 		c->ret = 0;
@@ -380,26 +431,81 @@ static int sc_fcntl(struct call *c)
 	return 0;
 }
 
-static int sc_setsockopt(struct call *c)
+/* An option synack does not have (it answers ENOPROTOOPT) where the script expects the call
+ * to work: the script needs a feature synack lacks, so it is SKIPPED, naming the option. */
+static int option_missing(struct drill_call *c)
 {
-	int sfd, fd = live_fd(c, 0, &sfd);
-	return fd == -2 ? -1 : drill_sockopt_set(c->r, c->ev, fd, &c->ret);
+	const struct drill_syscall *sc = c->sc;
+	if (c->ret != -ENOPROTOOPT || (sc->ret == -1 && sc->err == ENOPROTOOPT))
+		return 0;
+	const struct drill_expr *o = sc->nargs > 2 ? sc->args[2] : NULL;
+	if (o && o->kind == DRILL_EX_SYMBOL)
+		drill_skip(c->r, c->ev, "%s(): option %s is not in synack", sc->name, o->text);
+	else
+		drill_skip(c->r, c->ev, "%s(): this option is not in synack", sc->name);
+	return -1;
 }
 
-static int sc_getsockopt(struct call *c)
+/* TCP_INQ (Linux: report the bytes left to read in a cmsg of recvmsg) is the runner's: synack
+ * returns the counts it needs through TCP_INFO. Returns 1 when it handled the call. */
+static int tcp_inq(struct drill_call *c, int sfd, bool set)
 {
-	int sfd, fd = live_fd(c, 0, &sfd);
-	return fd == -2 ? -1 : drill_sockopt_get(c->r, c->ev, fd, &c->ret);
+	int64_t level, name, v;
+	if (drill_arg_int(c, 1, &level) < 0 || drill_arg_int(c, 2, &name) < 0)
+		return -1;
+	if (level != 6 || name != 36 || sfd < 0 || sfd >= DRILL_MAX_FDS || !c->r->fds[sfd].used)
+		return 0;
+	if (set) {
+		if (drill_arg_int(c, 3, &v) < 0)
+			return -1;
+		c->r->fds[sfd].inq = v != 0;
+	} else if (!drill_arg_any(c, 3)) {
+		if (drill_arg_int(c, 3, &v) < 0)
+			return -1;
+		if (v != c->r->fds[sfd].inq) {
+			drill_fail(c->r, c->ev, "getsockopt(): wrong value: expected [%lld] but synack "
+				   "drill has [%d]", (long long)v, c->r->fds[sfd].inq);
+			return -1;
+		}
+	}
+	c->ret = 0;
+	return 1;
 }
 
-static int sc_poll(struct call *c)
+static int sc_setsockopt(struct drill_call *c)
+{
+	int sfd, fd = drill_fd_arg(c, 0, &sfd);
+	if (fd == -2)
+		return -1;
+	int rc = fd == 1 << 20 ? 0 : tcp_inq(c, sfd, true);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if (drill_sockopt_set(c->r, c->ev, fd, &c->ret) < 0)
+		return -1;
+	return option_missing(c);
+}
+
+static int sc_getsockopt(struct drill_call *c)
+{
+	int sfd, fd = drill_fd_arg(c, 0, &sfd);
+	if (fd == -2)
+		return -1;
+	int rc = fd == 1 << 20 ? 0 : tcp_inq(c, sfd, false);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	if (drill_sockopt_get(c->r, c->ev, fd, &c->ret) < 0)
+		return -1;
+	return option_missing(c);
+}
+
+static int sc_poll(struct drill_call *c)
 {
 	return drill_poll(c->r, c->ev, c->retry, &c->ret, &c->would_block);
 }
 
 struct handler {
 	const char *name;
-	int (*run)(struct call *c);
+	int (*run)(struct drill_call *c);
 	bool may_block;
 };
 
@@ -412,7 +518,13 @@ static const struct handler handlers[] = {
 	{"writev", sc_writev, true},      {"close", sc_close, false},
 	{"shutdown", sc_shutdown, false}, {"fcntl", sc_fcntl, false},
 	{"setsockopt", sc_setsockopt, false}, {"getsockopt", sc_getsockopt, false},
-	{"poll", sc_poll, true},          {NULL, NULL, false}};
+	{"poll", sc_poll, true},          {"sendto", drill_sc_sendto, true},
+	{"recvfrom", drill_sc_recvfrom, true}, {"sendmsg", drill_sc_sendmsg, true},
+	{"recvmsg", drill_sc_recvmsg, true}, {"ioctl", drill_sc_ioctl, false},
+	{"epoll_create", drill_sc_epoll_create, false},
+	{"epoll_create1", drill_sc_epoll_create, false},
+	{"epoll_ctl", drill_sc_epoll_ctl, false}, {"epoll_wait", drill_sc_epoll_wait, true},
+	{"pipe", drill_sc_pipe, false},   {NULL, NULL, false}};
 
 /* ---- results ---- */
 
@@ -424,7 +536,7 @@ static void fmt_ret(int64_t v, char *out, size_t cap)
 		snprintf(out, cap, "= -1 %s (%s)", drill_errno_name((int)-v), strerror((int)-v));
 }
 
-static int check_result(struct call *c)
+static int check_result(struct drill_call *c)
 {
 	const struct drill_syscall *sc = c->sc;
 	struct drill_run *r = c->r;
@@ -449,9 +561,13 @@ static int check_result(struct call *c)
 	}
 	if (is_newfd && c->ret >= 0 && sc->ret >= 0 && sc->ret < DRILL_MAX_FDS) {
 		struct drill_fd *f = &r->fds[sc->ret];
+		free(f->ep);
+		memset(f, 0, sizeof *f);
 		f->used = true;
+		f->kind = DRILL_FD_SOCKET;
 		f->live = (int)c->ret;
-		f->nonblock = false;
+		f->nonblock = c->nonblock;
+		r->sut_fd = (int)sc->ret;
 	}
 	return 0;
 }
@@ -464,7 +580,7 @@ static const struct handler *find_handler(const char *name)
 	return NULL;
 }
 
-static int prepare(struct drill_run *r, const struct drill_event *ev, struct call *c)
+static int prepare(struct drill_run *r, const struct drill_event *ev, struct drill_call *c)
 {
 	memset(c, 0, sizeof *c);
 	c->r = r;
@@ -476,7 +592,7 @@ static int prepare(struct drill_run *r, const struct drill_event *ev, struct cal
 	    ev->sc.args[0]->kind == DRILL_EX_INT)
 		fd = ev->sc.args[0]->ival;
 	c->blocking = fd >= 0 && fd_blocking(r, (int)fd);
-	if (!strcmp(ev->sc.name, "poll"))
+	if (!strcmp(ev->sc.name, "poll") || !strcmp(ev->sc.name, "epoll_wait"))
 		c->blocking = true;
 	return 0;
 }
@@ -489,7 +605,7 @@ bool drill_syscall_supported(const char *name)
 int drill_syscall_run(struct drill_run *r, const struct drill_event *ev)
 {
 	const struct handler *h = find_handler(ev->sc.name);
-	struct call c;
+	struct drill_call c;
 	if (!h) {
 		drill_fail(r, ev, "unsupported system call %s()", ev->sc.name);
 		return -1;
@@ -509,7 +625,9 @@ int drill_syscall_run(struct drill_run *r, const struct drill_event *ev)
 		pd->lo = (ev->has_end ? r->ev_end : r->now) - tol;
 		pd->hi = (ev->has_end ? r->ev_end : r->now) + tol;
 		pd->done = done;
-		pd->timeout_at = !strcmp(ev->sc.name, "poll") ? timeout_at : -1;
+		pd->timeout_at = !strcmp(ev->sc.name, "poll") || !strcmp(ev->sc.name, "epoll_wait")
+				  ? timeout_at
+				  : -1;
 		drill_logf(r, "  synack: %s() blocks", ev->sc.name);
 		return 0;
 	}
@@ -540,7 +658,7 @@ int drill_syscall_retry(struct drill_run *r)
 	if (!pd->active || r->failed)
 		return 0;
 	const struct handler *h = find_handler(pd->ev->sc.name);
-	struct call c;
+	struct drill_call c;
 	prepare(r, pd->ev, &c);
 	c.retry = true;
 	if (h->run(&c) < 0) {

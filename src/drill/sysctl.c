@@ -1,11 +1,17 @@
-/* synack drill — the shell lines Linux scripts use to set TCP sysctls, mapped to synack's
- * tunables (synack_stack_set_tunables).
+/* synack drill — the sysctls peers' scripts set, mapped to synack's tunables
+ * (synack_stack_set_tunables, or the stack's initial configuration for buffer sizes).
  *
- * Accepted, alone or joined by `;` / `&&` / newlines inside one backquoted command:
- *   sysctl [-q] [-w] net.ipv4.tcp_NAME=VALUE
- *   echo VALUE > /proc/sys/net/ipv4/tcp_NAME
- * Anything else is not run: the runner marks the script skipped with the command as reason,
- * so a script is never passed while ignoring what it asked for.
+ * Every name a script may set is in one table, with what it means for synack:
+ * - MAP: a tunable of synack's (tcp_syn_retries -> syn_retries, FreeBSD's
+ *   net.inet.tcp.sack.enable -> sack, ...);
+ * - NOOP: state synack does not keep, so setting it changes nothing (FreeBSD's host cache,
+ *   kern.ipc.maxsockbuf's effect on buffers synack sizes itself);
+ * - UNMODELLED: a Linux heuristic synack does not have (F-RTO, RACK, CUBIC, pacing, TSO
+ *   deferral...). Accepted, with a note in -v, because Linux's shared defaults.sh sets them
+ *   for every script; a script whose packets depend on one fails where synack differs;
+ * - ONLY: synack behaves as one value (tcp_ecn=0 until synack has ECN); another value makes
+ *   the script SKIPPED, naming the setting.
+ * A name that is not in the table makes the script SKIPPED, with its name.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -15,19 +21,22 @@
 #include "drill/drill.h"
 #include "synack/stack.h"
 
-enum unit { U_COUNT, U_SECS_TO_MS, U_SECS, U_BOOL, U_BYTES3 };
+enum kind { MAP, NOOP, UNMODELLED, ONLY };
+enum unit { U_COUNT, U_SECS_TO_MS, U_MS, U_SECS, U_BOOL, U_BYTES3, U_BYTES };
 
 struct tunable {
-	const char *name;
+	const char *name; /* without "net.ipv4." for Linux; full for others */
+	enum kind kind;
 	enum unit unit;
-	size_t off; /* offset in struct synack_config */
-	size_t size;
-	long lo, hi;
+	size_t off, size; /* MAP: the field in struct synack_config */
+	long lo, hi;      /* MAP: valid values; ONLY: the value synack has in lo */
+	const char *note; /* NOOP/UNMODELLED/ONLY: why */
 };
 
 #define T(name, field, unit, lo, hi)                                                          \
-	{name, unit, offsetof(struct synack_config, field),                                   \
-	 sizeof(((struct synack_config *)0)->field), lo, hi}
+	{name, MAP, unit, offsetof(struct synack_config, field),                              \
+	 sizeof(((struct synack_config *)0)->field), lo, hi, NULL}
+#define T2(name, kind, v, note) {name, kind, U_COUNT, 0, 0, v, v, note}
 
 static const struct tunable table[] = {
 	T("tcp_syncookies", syncookies, U_COUNT, 0, 2),
@@ -44,6 +53,39 @@ static const struct tunable table[] = {
 	T("tcp_challenge_ack_limit", challenge_ack_limit, U_COUNT, 0, 1L << 30),
 	T("tcp_rmem", rcvbuf, U_BYTES3, 1, 1L << 30),
 	T("tcp_wmem", sndbuf, U_BYTES3, 1, 1L << 30),
+	/* FreeBSD (the tcp-testsuite's settings) */
+	T("net.inet.tcp.sack.enable", sack, U_BOOL, 0, 1),
+	T("net.inet.tcp.syncookies", syncookies, U_BOOL, 0, 1),
+	T("net.inet.tcp.rexmit_initial", rto_initial_ms, U_MS, 1, 600000),
+	T("net.inet.tcp.rexmit_min", rto_min_ms, U_MS, 1, 600000),
+	T("net.inet.tcp.recvspace", rcvbuf, U_BYTES, 1, 1L << 30),
+	T("net.inet.tcp.sendspace", sndbuf, U_BYTES, 1, 1L << 30),
+	T2("net.inet.tcp.hostcache.purgenow", NOOP, 0,
+	   "synack keeps no host cache: there is nothing to flush"),
+	T("kern.ipc.maxsockbuf", rcvbuf_max, U_BYTES, 1, 1L << 30),
+	T("net.inet.tcp.ecn.enable", ecn, U_COUNT, 0, 2),
+	T("tcp_ecn", ecn, U_COUNT, 0, 2),
+	T("tcp_notsent_lowat", notsent_lowat, U_COUNT, 1, 4294967295L),
+	T2("tcp_fastopen", NOOP, 0,
+	   "synack has no Fast Open yet: a script that uses it skips on its FO option or call"),
+	T2("tcp_fastopen_key", NOOP, 0,
+	   "synack has no Fast Open yet: a script that uses it skips on its FO option or call"),
+	/* Linux heuristics synack does not model (defaults.sh sets them for every script) */
+	T2("tcp_frto", UNMODELLED, 0, "F-RTO (RFC 5682)"),
+	T2("tcp_dsack", UNMODELLED, 0, "D-SACK (RFC 2883)"),
+	T2("tcp_fack", UNMODELLED, 0, "FACK"),
+	T2("tcp_reordering", UNMODELLED, 0, "a reordering degree (synack's dupthresh is 3)"),
+	T2("tcp_congestion_control", UNMODELLED, 0, "this controller (synack runs NewReno, \"reno\")"),
+	T2("tcp_slow_start_after_idle", UNMODELLED, 0, "slow start after idle"),
+	T2("tcp_early_retrans", UNMODELLED, 0, "TLP / early retransmit"),
+	T2("tcp_recovery", UNMODELLED, 0, "RACK loss detection"),
+	T2("tcp_tso_win_divisor", UNMODELLED, 0, "TSO deferral"),
+	T2("tcp_pacing_ss_ratio", UNMODELLED, 0, "pacing"),
+	T2("tcp_pacing_ca_ratio", UNMODELLED, 0, "pacing"),
+	T2("tcp_min_tso_segs", UNMODELLED, 0, "TSO sizing"),
+	T2("tcp_autocorking", UNMODELLED, 0, "auto-corking"),
+	T2("net.mptcp.enabled", UNMODELLED, 0, "MPTCP"),
+	T2("net.inet.tcp.rfc1323", MAP, 0, NULL), /* special: timestamps and window scale */
 };
 
 static void store(struct synack_config *cfg, const struct tunable *t, unsigned long v)
@@ -67,116 +109,86 @@ static void store(struct synack_config *cfg, const struct tunable *t, unsigned l
 	}
 }
 
-/* Applies NAME=VALUE; returns 1, 0 (not ours), -1 (bad value). */
-static int apply(const char *name, const char *value, struct synack_config *cfg,
-		 bool sizes_allowed, struct drill_buf *why)
+/* The table entry for a sysctl name as written ("net.ipv4.tcp_sack", "tcp_sack" from
+ * /proc/sys/net/ipv4/, "net.inet.tcp.sack.enable"). */
+static const struct tunable *lookup(const char *name)
 {
-	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++) {
-		const struct tunable *t = &table[i];
-		if (strcmp(t->name, name))
-			continue;
-		long v[3] = {0, 0, 0};
-		int n = sscanf(value, "%ld %ld %ld", &v[0], &v[1], &v[2]);
-		long x = t->unit == U_BYTES3 ? v[1] : v[0];
-		if ((t->unit == U_BYTES3 && n != 3) || (t->unit != U_BYTES3 && n != 1) ||
-		    x < t->lo || x > t->hi) {
+	if (!strncmp(name, "net.ipv4.", 9))
+		name += 9;
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+		if (!strcmp(table[i].name, name))
+			return &table[i];
+	return NULL;
+}
+
+static int apply_map(const struct tunable *t, const char *name, const char *value,
+		     struct synack_config *cfg, bool sizes_allowed, struct drill_buf *why)
+{
+	long v[3] = {0, 0, 0};
+	int n = sscanf(value, "%li %li %li", &v[0], &v[1], &v[2]);
+	long x = t->unit == U_BYTES3 ? v[1] : v[0];
+	if ((t->unit == U_BYTES3 && n != 3) || (t->unit != U_BYTES3 && n != 1) || x < t->lo ||
+	    x > t->hi) {
+		drill_buf_printf(why, "bad value for %s: '%s'", name, value);
+		return -1;
+	}
+	if ((t->unit == U_BYTES3 || t->unit == U_BYTES) && !sizes_allowed) {
+		drill_buf_printf(why, "%s after the first socket: synack sizes buffers when the "
+			   "stack is created", name);
+		return 0;
+	}
+	if (t->unit == U_BOOL)
+		x = x != 0;
+	if (t->unit == U_SECS_TO_MS)
+		x *= 1000;
+	store(cfg, t, (unsigned long)x);
+	/* tcp_rmem's max bounds the window scale; Linux takes the larger of it and
+	 * net.core.rmem_max (212992 by default). */
+	if (!strcmp(t->name, "tcp_rmem"))
+		cfg->rcvbuf_max = (uint32_t)(v[2] > 212992 ? v[2] : 212992);
+	return 1;
+}
+
+int drill_sysctl_set(const char *name, const char *value, struct synack_config *cfg,
+		     bool sizes_allowed, struct drill_buf *why, struct drill_buf *note)
+{
+	const struct tunable *t = lookup(name);
+	if (!t) {
+		drill_buf_printf(why, "sysctl %s has no synack equivalent", name);
+		return 0;
+	}
+	if (!strcmp(t->name, "tcp_congestion_control") && strlen(value) < sizeof cfg->congestion &&
+	    (!strcmp(value, "reno") || !strcmp(value, "newreno"))) {
+		snprintf(cfg->congestion, sizeof cfg->congestion, "reno");
+		return 1;
+	}
+	if (!strcmp(t->name, "net.inet.tcp.rfc1323")) {
+		long x;
+		if (sscanf(value, "%li", &x) != 1 || x < 0 || x > 3) {
 			drill_buf_printf(why, "bad value for %s: '%s'", name, value);
 			return -1;
 		}
-		if (t->unit == U_BYTES3 && !sizes_allowed) {
-			drill_buf_printf(why, "%s after the first socket: synack sizes buffers when "
-				   "the stack is created", name);
-			return 0;
-		}
-		if (t->unit == U_BOOL)
-			x = x != 0;
-		if (t->unit == U_SECS_TO_MS)
-			x *= 1000;
-		store(cfg, t, (unsigned long)x);
+		cfg->window_scaling = x == 1 || x == 3;
+		cfg->timestamps = x == 1 || x == 2;
 		return 1;
 	}
-	drill_buf_printf(why, "no synack tunable for net.ipv4.%s", name);
-	return 0;
-}
-
-static char *trim(char *s)
-{
-	while (isspace((unsigned char)*s))
-		s++;
-	size_t n = strlen(s);
-	while (n && isspace((unsigned char)s[n - 1]))
-		s[--n] = '\0';
-	return s;
-}
-
-/* One simple command. */
-static int apply_one(char *cmd, struct synack_config *cfg, bool sizes_allowed,
-		     struct drill_buf *why)
-{
-	cmd = trim(cmd);
-	if (!*cmd)
+	switch (t->kind) {
+	case MAP:
+		return apply_map(t, name, value, cfg, sizes_allowed, why);
+	case ONLY: {
+		char *end;
+		long long x = strtoll(value, &end, 0);
+		if (*value && !*end && x == (long long)t->lo)
+			return 1;
+		drill_buf_printf(why, "sysctl %s=%s: %s", name, value, t->note);
+		return 0;
+	}
+	case NOOP:
+	case UNMODELLED:
+		if (note)
+			drill_buf_printf(note, "note: sysctl %s=%s not modelled: %s%s\n", name, value,
+					 t->note, t->kind == UNMODELLED ? " is not in synack" : "");
 		return 1;
-	if (!strncmp(cmd, "sysctl ", 7)) {
-		char *p = cmd + 7;
-		for (;;) {
-			p = trim(p);
-			if (!strncmp(p, "-q ", 3) || !strncmp(p, "-w ", 3))
-				p += 3;
-			else
-				break;
-		}
-		char *eq = strchr(p, '=');
-		if (strncmp(p, "net.ipv4.", 9) || !eq)
-			goto unknown;
-		*eq = '\0';
-		char *name = trim(p + 9), *val = trim(eq + 1);
-		if (val[0] == '"' && val[strlen(val) - 1] == '"' && strlen(val) >= 2) {
-			val[strlen(val) - 1] = '\0';
-			val++;
-		}
-		return apply(name, val, cfg, sizes_allowed, why);
 	}
-	if (!strncmp(cmd, "echo ", 5)) {
-		char *gt = strchr(cmd, '>');
-		if (!gt)
-			goto unknown;
-		*gt = '\0';
-		char *val = trim(cmd + 5), *path = trim(gt + 1);
-		if (strncmp(path, "/proc/sys/net/ipv4/", 19))
-			goto unknown;
-		if (val[0] == '"' && strlen(val) >= 2 && val[strlen(val) - 1] == '"') {
-			val[strlen(val) - 1] = '\0';
-			val++;
-		}
-		return apply(path + 19, val, cfg, sizes_allowed, why);
-	}
-unknown:
-	drill_buf_printf(why, "shell command not supported: `%s`", cmd);
 	return 0;
-}
-
-int drill_sysctl_apply(const char *cmd, struct synack_config *cfg, bool sizes_allowed,
-		       struct drill_buf *why)
-{
-	char *copy = strdup(cmd);
-	if (!copy)
-		abort();
-	int rc = 1;
-	char *s = copy;
-	while (s && rc == 1) {
-		char *next = strpbrk(s, ";&\n");
-		if (next) {
-			if (*next == '&' && next[1] != '&') {
-				drill_buf_printf(why, "shell command not supported: `%s`", cmd);
-				rc = 0;
-				break;
-			}
-			*next = '\0';
-			next += (next[1] == '&') ? 2 : 1;
-		}
-		rc = apply_one(s, cfg, sizes_allowed, why);
-		s = next;
-	}
-	free(copy);
-	return rc;
 }

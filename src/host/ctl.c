@@ -16,6 +16,7 @@
 struct synack_ctl {
 	struct synack_loop *loop;
 	int fd;
+	struct synack_ctl_rates rates; /* at the last "nstat" (or when opened) */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
@@ -59,12 +60,17 @@ static void ss_row(void *ctx, int fd, const struct synack_tcp_info *i)
 	if (!c->internals || listen)
 		return;
 	uint32_t mss = i->snd_mss ? i->snd_mss : 1;
+	/* Bytes as Linux's ss counts them: acknowledged (past the SYN) and received in order. */
+	uint32_t acked = i->snd_una - i->iss, rcvd = i->rcv_nxt - i->irs;
+	acked = acked > 0 && acked < 0x80000000u ? acked - 1 : 0;
+	rcvd = rcvd > 0 && rcvd < 0x80000000u ? rcvd - 1 : 0;
 	fprintf(c->out, "\t %s%swscale:%u,%u rto:%u rtt:%.3f/%.3f mss:%u rcvmss:%u cwnd:%u "
-			"snd_wnd:%u rcv_wnd:%u unacked:%u retrans:%u/%u\n",
+			"snd_wnd:%u rcv_wnd:%u unacked:%u retrans:%u/%u bytes_acked:%u "
+			"bytes_received:%u\n",
 		i->ts_ok ? "ts " : "", i->sack_ok ? "sack " : "", i->snd_wscale, i->rcv_wscale,
 		i->rto_us / 1000, i->rtt_us / 1000.0, i->rttvar_us / 1000.0, i->snd_mss, i->rcv_mss,
 		i->snd_cwnd / mss, i->snd_wnd, i->rcv_wnd, i->unacked, i->retransmits,
-		i->total_retrans);
+		i->total_retrans, acked, rcvd);
 }
 
 void synack_format_ss(const struct synack_stack *s, bool internals, FILE *out)
@@ -75,19 +81,30 @@ void synack_format_ss(const struct synack_stack *s, bool internals, FILE *out)
 	synack_stack_foreach(s, ss_row, &c);
 }
 
-void synack_format_nstat(const struct synack_counters *c, FILE *out)
+static double rate(uint64_t v, uint64_t was, double secs)
 {
+	return secs > 0 && v >= was ? (double)(v - was) / secs : 0.0;
+}
+
+void synack_format_nstat(const struct synack_counters *c, const struct synack_counters *prev,
+			 double secs, FILE *out)
+{
+	static const struct synack_counters zero;
+	const struct synack_counters *p = prev ? prev : &zero;
+	if (!prev)
+		secs = 0;
 	fprintf(out, "#synack\n");
 	for (int i = 0; i < SYNACK_CTR_COUNT; i++)
 		if (c->v[i])
 			fprintf(out, "%-32s%-16llu%6.1f\n", synack_counter_name((enum synack_counter)i),
-				(unsigned long long)c->v[i], 0.0);
+				(unsigned long long)c->v[i], rate(c->v[i], p->v[i], secs));
 	for (int i = 1; i < SYNACK_DROP_COUNT; i++)
 		if (c->drops[i]) {
 			char name[64];
 			snprintf(name, sizeof name, "SynackDrop_%s",
 				 synack_drop_reason_name((enum synack_drop_reason)i));
-			fprintf(out, "%-32s%-16llu%6.1f\n", name, (unsigned long long)c->drops[i], 0.0);
+			fprintf(out, "%-32s%-16llu%6.1f\n", name, (unsigned long long)c->drops[i],
+				rate(c->drops[i], p->drops[i], secs));
 		}
 }
 
@@ -102,9 +119,28 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
-/* Answers one client. The client sends its request right after connecting, so a short
- * receive timeout suffices; the answer is built in memory, then written. */
-static void serve_one(struct synack_ctl *c, int cfd)
+void synack_ctl_answer(const struct synack_stack *s, struct synack_ctl_rates *rates,
+		       uint64_t now_us, const char *request, FILE *out)
+{
+	if (!strcmp(request, "ss") || !strcmp(request, "ss -i")) {
+		synack_format_ss(s, request[2] != '\0', out);
+	} else if (!strcmp(request, "nstat")) {
+		struct synack_counters ctr;
+		synack_stack_counters(s, &ctr);
+		if (!rates) {
+			synack_format_nstat(&ctr, NULL, 0, out);
+			return;
+		}
+		synack_format_nstat(&ctr, &rates->prev, (double)(now_us - rates->prev_us) / 1e6, out);
+		rates->prev = ctr;
+		rates->prev_us = now_us;
+	} else {
+		fprintf(out, "error: unknown request '%s' (ss, ss -i, nstat)\n", request);
+	}
+}
+
+int synack_ctl_serve_client(int cfd, void (*answer)(void *ctx, const char *req, FILE *out),
+			    void *ctx)
 {
 	struct timeval tv = {.tv_sec = 1};
 	setsockopt(cfd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
@@ -112,27 +148,32 @@ static void serve_one(struct synack_ctl *c, int cfd)
 	char req[64];
 	ssize_t n = read(cfd, req, sizeof req - 1);
 	if (n <= 0)
-		return;
+		return -EIO;
 	req[n] = '\0';
 	req[strcspn(req, "\r\n")] = '\0';
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *m = open_memstream(&buf, &len);
 	if (!m)
-		return;
-	struct synack_stack *s = synack_loop_stack(c->loop);
-	if (!strcmp(req, "ss") || !strcmp(req, "ss -i")) {
-		synack_format_ss(s, req[2] != '\0', m);
-	} else if (!strcmp(req, "nstat")) {
-		struct synack_counters ctr;
-		synack_stack_counters(s, &ctr);
-		synack_format_nstat(&ctr, m);
-	} else {
-		fprintf(m, "error: unknown request '%s' (ss, ss -i, nstat)\n", req);
-	}
+		return -ENOMEM;
+	answer(ctx, req, m);
 	fclose(m);
 	write_all(cfd, buf, len);
 	free(buf);
+	return 0;
+}
+
+/* Answers one client. The client sends its request right after connecting, so a short
+ * receive timeout suffices; the answer is built in memory, then written. */
+static void loop_answer(void *ctx, const char *req, FILE *out)
+{
+	struct synack_ctl *c = ctx;
+	synack_ctl_answer(synack_loop_stack(c->loop), &c->rates, synack_monotonic_us(), req, out);
+}
+
+static void serve_one(struct synack_ctl *c, int cfd)
+{
+	synack_ctl_serve_client(cfd, loop_answer, c);
 }
 
 static void on_ctl(void *ctx, int fd, uint32_t events)
@@ -167,36 +208,48 @@ static int clear_stale(const struct sockaddr_un *sun)
 	return 0;
 }
 
-int synack_ctl_open(struct synack_ctl **out, const char *path, struct synack_loop *loop)
+int synack_ctl_listen(const char *path)
 {
-	*out = NULL;
 	struct sockaddr_un sun;
 	int err = make_addr(path, &sun);
 	if (err || (err = clear_stale(&sun)))
 		return err;
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	/* The socket file is created with mode 0600: only the owner may connect. */
+	mode_t old = umask(0177);
+	int rc = bind(fd, (struct sockaddr *)&sun, sizeof sun);
+	umask(old);
+	if (rc < 0 || listen(fd, 16) < 0 || chmod(path, 0600) < 0) {
+		err = -errno;
+		close(fd);
+		if (rc == 0)
+			unlink(path);
+		return err;
+	}
+	return fd;
+}
+
+int synack_ctl_open(struct synack_ctl **out, const char *path, struct synack_loop *loop)
+{
+	*out = NULL;
+	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return -ENAMETOOLONG;
 	struct synack_ctl *c = calloc(1, sizeof *c);
 	if (!c)
 		return -ENOMEM;
 	c->loop = loop;
 	strcpy(c->path, path);
-	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd < 0) {
-		err = -errno;
-		free(c);
-		return err;
-	}
-	/* The socket file is created with mode 0600: only the owner may connect. */
-	mode_t old = umask(0177);
-	int rc = bind(c->fd, (struct sockaddr *)&sun, sizeof sun);
-	umask(old);
-	if (rc < 0 || listen(c->fd, 16) < 0 || chmod(path, 0600) < 0)
-		err = -errno;
-	if (!err)
-		err = synack_loop_add_fd(loop, c->fd, EPOLLIN, on_ctl, c);
+	synack_stack_counters(synack_loop_stack(loop), &c->rates.prev);
+	c->rates.prev_us = synack_monotonic_us();
+	c->fd = synack_ctl_listen(path);
+	int err = c->fd < 0 ? c->fd : synack_loop_add_fd(loop, c->fd, EPOLLIN, on_ctl, c);
 	if (err) {
-		close(c->fd);
-		if (rc == 0)
+		if (c->fd >= 0) {
+			close(c->fd);
 			unlink(path);
+		}
 		free(c);
 		return err;
 	}

@@ -1,9 +1,16 @@
 /* synack — a stack on a real wire, see host.h. */
 #include "host/host.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int fail(char *why, size_t cap, int err, const char *what, const char *arg)
 {
@@ -11,18 +18,153 @@ static int fail(char *why, size_t cap, int err, const char *what, const char *ar
 	return err;
 }
 
+/* What to do about the TUN device's usual errors. */
+static int tun_fail(char *why, size_t cap, int err, const char *name)
+{
+	const char *hint = "";
+	switch (err) {
+	case -EPERM:
+	case -EACCES:
+		hint = "; run as root, or give the program CAP_NET_ADMIN (sudo setcap "
+		       "cap_net_admin+ep build/synack), or work in a namespace (scripts/netns shell)";
+		break;
+	case -ENOENT:
+	case -ENODEV:
+		hint = "; /dev/net/tun is missing: load the tun module (modprobe tun)";
+		break;
+	case -EBUSY:
+		hint = "; another process holds the device (another synack?): pick another --tun name";
+		break;
+	case -EINVAL:
+		hint = name && strlen(name) >= IFNAMSIZ
+			       ? "; a device name has at most 15 characters"
+			       : "; the name is not a TUN device's (is it another kind of interface?)";
+		break;
+	case -EADDRINUSE:
+		hint = "; the kernel already has that address on the device: give synack another "
+		       "--addr in the prefix";
+		break;
+	default:
+		break;
+	}
+	snprintf(why, cap, "--tun %s: %s%s", name ? name : "", strerror(-err), hint);
+	return err;
+}
+
+/* Whether this process runs in the host's own network namespace (that of PID 1). */
+static bool host_netns(void)
+{
+	struct stat self, init;
+	if (stat("/proc/self/ns/net", &self) < 0 || stat("/proc/1/ns/net", &init) < 0)
+		return false; /* cannot tell: say nothing */
+	return self.st_ino == init.st_ino && self.st_dev == init.st_dev;
+}
+
+static const char *ipv4_str(uint32_t a, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255);
+	return buf;
+}
+
+static void announce(const struct synack_host *h, unsigned prefix)
+{
+	char ka[16];
+	if (!h->in_host_netns || (!h->tun.created && !h->tun.addr_set))
+		return;
+	fprintf(stderr, "%s: changing this host's network (not a namespace made for synack):%s%s%s",
+		h->cmd, h->tun.created ? " created TUN device " : "",
+		h->tun.created ? h->tun.name : "", h->tun.created && h->tun.addr_set ? ";" : "");
+	if (h->tun.addr_set)
+		fprintf(stderr, " gave the kernel's side of %s %s/%u (a route to the prefix)",
+			h->tun.name, ipv4_str(h->tun.kernel_addr, ka, sizeof ka), prefix);
+	fprintf(stderr, "; undone when synack exits\n");
+}
+
+/* The kernel's address synack gave a device that outlives it (one it did not create: a
+ * device it created goes away with its descriptor, address and route with it). */
+static void remove_kernel_addr(const struct synack_host *h)
+{
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return;
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof ifr);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", h->tun.name);
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0)};
+	memcpy(&ifr.ifr_addr, &sin, sizeof sin);
+	bool ok = ioctl(s, SIOCSIFADDR, &ifr) == 0;
+	close(s);
+	if (h->in_host_netns) {
+		char ka[16];
+		fprintf(stderr, "%s: %s %s from %s\n", h->cmd, ok ? "removed" : "could not remove",
+			ipv4_str(h->tun.kernel_addr, ka, sizeof ka), h->tun.name);
+	}
+}
+
+/* --progress: what a user waiting on a connect wants to see, from the trace events. */
+static void progress(struct synack_host *h, const struct synack_trace_event *ev)
+{
+	struct synack_host_progress *p = &h->prog;
+	char ra[SYNACK_ADDR_STRLEN];
+	if (ev->kind == SYNACK_TRACE_TX && ev->seg &&
+	    (ev->seg->flags & (SYNACK_TH_SYN | SYNACK_TH_ACK)) == SYNACK_TH_SYN) {
+		if (!p->opened) {
+			p->opened = true;
+			p->t_open = ev->t_us;
+			fprintf(stderr, "%s: SYN to %s:%u\n", h->cmd,
+				synack_addr_str(&ev->remote.addr, ra, sizeof ra), ev->remote.port);
+		} else {
+			p->syn_retries++;
+			fprintf(stderr, "%s: no answer after %.1f s: SYN retry %u\n", h->cmd,
+				(double)(ev->t_us - p->t_open) / 1e6, p->syn_retries);
+		}
+		return;
+	}
+	if (ev->kind == SYNACK_TRACE_STATE && ev->to == SYNACK_ESTABLISHED && !p->connected) {
+		p->connected = true;
+		p->last_print = ev->t_us;
+		fprintf(stderr, "%s: connected in %.1f ms\n", h->cmd,
+			(double)(ev->t_us - p->t_open) / 1e3);
+		return;
+	}
+	if (ev->seg && ev->kind == SYNACK_TRACE_TX && !ev->retx)
+		p->sent += ev->seg->len;
+	else if (ev->seg && ev->kind == SYNACK_TRACE_RX)
+		p->rcvd += ev->seg->len;
+	else
+		return;
+	if (p->connected && ev->t_us - p->last_print >= 1000000) {
+		p->last_print = ev->t_us;
+		fprintf(stderr, "%s: %llu bytes sent, %llu received\n", h->cmd,
+			(unsigned long long)p->sent, (unsigned long long)p->rcvd);
+	}
+}
+
+static void host_trace(void *ctx, const struct synack_trace_event *ev)
+{
+	struct synack_host *h = ctx;
+	if (h->prog.on)
+		progress(h, ev);
+	if (h->trace_next)
+		h->trace_next(h->trace_next_ctx, ev);
+}
+
 int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 		     const struct synack_loop_hooks *hooks, char *why, size_t why_cap)
 {
 	memset(h, 0, sizeof *h);
+	h->cmd = o->cmd ? o->cmd : "synack";
+	h->in_host_netns = host_netns();
+	h->prog.on = o->progress;
 	unsigned prefix;
-	if (synack_parse_cidr(o->cidr, &h->addr, &prefix) < 0)
-		return fail(why, why_cap, -EINVAL, "bad address (want A.B.C.D/NN)", o->cidr);
+	if (synack_parse_cidr(o->cidr, &h->addr, &prefix) < 0 || !strchr(o->cidr, '/'))
+		return fail(why, why_cap, -EINVAL, "--addr: want A.B.C.D/NN, not", o->cidr);
 	struct synack_link *link;
 	int err = synack_tun_open_flags(o->tun, h->addr, prefix,
 					o->no_offload ? SYNACK_TUN_NO_OFFLOAD : 0, &h->tun, &link);
 	if (err)
-		return fail(why, why_cap, err, "cannot open TUN device", o->tun);
+		return tun_fail(why, why_cap, err, o->tun);
+	announce(h, prefix);
 	if (o->pcap) {
 		struct synack_pcap_writer *w;
 		struct synack_link *wrapped;
@@ -54,6 +196,12 @@ int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 			return fail(why, why_cap, err, "cannot write trace", o->trace);
 		}
 	}
+	if (h->prog.on) { /* progress first, then the trace file */
+		h->trace_next = cfg.trace;
+		h->trace_next_ctx = cfg.trace_ctx;
+		cfg.trace = host_trace;
+		cfg.trace_ctx = h;
+	}
 	err = synack_loop_new(&h->loop, link, &cfg, hooks);
 	if (err) {
 		synack_link_destroy(link);
@@ -72,8 +220,16 @@ void synack_host_close(struct synack_host *h)
 {
 	synack_ctl_close(h->ctl);
 	h->ctl = NULL;
+	bool had_loop = h->loop != NULL;
 	synack_loop_destroy(h->loop);
 	h->loop = NULL;
+	if (had_loop && h->tun.addr_set && !h->tun.created)
+		remove_kernel_addr(h);
+	if (had_loop && h->prog.on && h->prog.connected)
+		fprintf(stderr, "%s: %llu bytes sent, %llu received\n", h->cmd,
+			(unsigned long long)h->prog.sent, (unsigned long long)h->prog.rcvd);
+	if (had_loop && h->in_host_netns && h->tun.created)
+		fprintf(stderr, "%s: TUN device %s removed\n", h->cmd, h->tun.name);
 	h->stack = NULL;
 	if (h->trace_close)
 		h->trace_close(h->trace_state);

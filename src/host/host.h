@@ -29,6 +29,15 @@ struct synack_host_opts {
 	const char *ctl;      /* control socket path, or NULL */
 	uint32_t max_sockets; /* 0: the stack's default */
 	bool no_offload;      /* a plain TUN device (SYNACK_TUN_NO_OFFLOAD) */
+	const char *cmd;      /* "synack serve": the prefix of the lines below on stderr */
+	bool progress;        /* print the connection's progress on stderr (connect) */
+};
+
+/* What --progress prints from: the stack's own trace events. */
+struct synack_host_progress {
+	bool on, connected, opened;
+	unsigned syn_retries;
+	uint64_t t_open, sent, rcvd, last_print;
 };
 
 struct synack_host {
@@ -39,10 +48,19 @@ struct synack_host {
 	uint32_t addr;
 	void *trace_state;
 	void (*trace_close)(void *state);
+	const char *cmd;
+	bool in_host_netns; /* running in the host's own network namespace (not one made for it) */
+	synack_trace_fn trace_next; /* the trace file's sink, after progress */
+	void *trace_next_ctx;
+	struct synack_host_progress prog;
 };
 
 /* Sets everything up. On failure returns a negative errno and writes a one-line reason
- * (without newline) to why. */
+ * (without newline) to why, with what to do about it for the TUN device's usual errors (root
+ * or CAP_NET_ADMIN, the 15-character name limit, a device held by another process, a missing
+ * /dev/net/tun). In the host's own network namespace, the changes made to it (a TUN device
+ * created, an address given to the kernel's side) are printed on stderr, and undone by
+ * synack_host_close(). */
 int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 		     const struct synack_loop_hooks *hooks, char *why, size_t why_cap);
 /* Tears everything down (the capture and the trace are flushed). */

@@ -267,6 +267,8 @@ static void fill_rec(struct synack_seg_rec *r, uint64_t t_us, int dir,
 	r->dupack_n = res->dupack_n;
 	r->nsack = seg->opts.sack_count > 3 ? 3 : seg->opts.sack_count;
 	memcpy(r->sack, seg->opts.sack, r->nsack * sizeof r->sack[0]);
+	r->optlen = seg->opts.raw_len;
+	memcpy(r->opt, seg->opts.raw, r->optlen);
 	r->nchanges = res->nchanges;
 	memcpy(r->ch, res->ch, res->nchanges * sizeof res->ch[0]);
 }
@@ -492,8 +494,13 @@ static void replay_one(void *ctx, const struct synack_seg_rec *r, uint64_t gap)
 		.win = r->win,
 		.len = r->len,
 	};
-	seg.opts.sack_count = r->nsack;
-	memcpy(seg.opts.sack, r->sack, r->nsack * sizeof r->sack[0]);
+	if (r->optlen) {
+		(void)synack_tcp_opts_parse(r->opt, r->optlen, &seg.opts); /* parsed once already */
+		seg.doff = (uint8_t)(20 + ((r->optlen + 3) & ~3));
+	} else {
+		seg.opts.sack_count = r->nsack;
+		memcpy(seg.opts.sack, r->sack, r->nsack * sizeof r->sack[0]);
+	}
 	char note[96];
 	unsigned marks = r->marks & ~(SYNACK_MARK_RETX | SYNACK_MARK_RST);
 	synack_infer_marks_str(marks, r->dupack_n, note, sizeof note);

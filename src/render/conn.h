@@ -29,6 +29,8 @@ struct synack_seg_rec {
 	uint8_t marks;
 	uint8_t nchanges, nsack;
 	struct synack_sack_block sack[3];
+	uint8_t optlen; /* the option bytes as captured, for the pictures that print them */
+	uint8_t opt[40];
 	struct synack_infer_change ch[SYNACK_INFER_MAX_CHANGES];
 };
 

@@ -11,6 +11,7 @@
 
 #include "render/conn.h"
 #include "render/ladder.h"
+#include "render/tcpopts.h"
 
 #define MAX_FIELDS 24
 
@@ -238,6 +239,15 @@ static void segment_fields(const struct field *fs, int nf, struct synack_trace_e
 	st->seg.len = (size_t)get_u(fs, nf, "len");
 	st->seg.doff = 20;
 	st->seg.flags = flags_parse(get(fs, nf, "flags"));
+	/* The option bytes as on the wire (older traces have none: no options drawn). */
+	const char *hex = get(fs, nf, "optbytes");
+	uint8_t ob[SYNACK_TCP_OPT_MAX];
+	int olen = hex ? synack_hex_parse(hex, ob, sizeof ob) : -1;
+	if (olen > 0) {
+		/* Malformed options stay as raw bytes: the picture says "bad-opt". */
+		(void)synack_tcp_opts_parse(ob, (size_t)olen, &st->seg.opts);
+		st->seg.doff = (uint8_t)(20 + ((olen + 3) & ~3));
+	}
 	ev->seg = &st->seg;
 	ev->retx = get_b(fs, nf, "retx");
 	ev->has_conn = true;
@@ -331,11 +341,89 @@ static bool ep_eq(const struct synack_endpoint *x, const struct synack_endpoint 
 	return synack_addr_eq(&x->addr, &y->addr) && x->port == y->port;
 }
 
+static void summary_host(struct synack_trace_summary *s, const char *host)
+{
+	for (unsigned i = 0; i < s->nhosts && i < 2; i++)
+		if (!strcmp(s->hosts[i], host))
+			return;
+	if (s->nhosts < 2)
+		snprintf(s->hosts[s->nhosts], sizeof s->hosts[0], "%s", host);
+	if (s->nhosts < 3)
+		s->nhosts++;
+}
+
+static void summary_segment(struct synack_trace_summary *s, const struct synack_trace_event *ev)
+{
+	/* as the reader builds it: for a TX local is the sender, else the receiver */
+	bool out = ev->kind == SYNACK_TRACE_TX;
+	const struct synack_endpoint *src = out ? &ev->local : &ev->remote;
+	const struct synack_endpoint *dst = out ? &ev->remote : &ev->local;
+	size_t i = 0;
+	for (; i < s->nconns; i++)
+		if ((ep_eq(&s->conns[i].a, src) && ep_eq(&s->conns[i].b, dst)) ||
+		    (ep_eq(&s->conns[i].a, dst) && ep_eq(&s->conns[i].b, src)))
+			break;
+	if (i == s->nconns) {
+		if (s->nconns == SYNACK_TRACE_MAX_CONNS) {
+			s->more_conns++;
+			return;
+		}
+		memset(&s->conns[i], 0, sizeof s->conns[i]);
+		s->conns[i].a = *src;
+		s->conns[i].b = *dst;
+		s->nconns++;
+	}
+	bool syn = (ev->seg->flags & (SYNACK_TH_SYN | SYNACK_TH_ACK)) == SYNACK_TH_SYN;
+	if (syn && !ep_eq(&s->conns[i].a, src)) { /* the opener goes first */
+		struct synack_endpoint t = s->conns[i].a;
+		char h[64];
+		s->conns[i].a = s->conns[i].b;
+		s->conns[i].b = t;
+		memcpy(h, s->conns[i].host_a, sizeof h);
+		memcpy(s->conns[i].host_a, s->conns[i].host_b, sizeof h);
+		memcpy(s->conns[i].host_b, h, sizeof h);
+	}
+	if (out && ev->host)
+		snprintf(ep_eq(&s->conns[i].a, src) ? s->conns[i].host_a : s->conns[i].host_b, 64,
+			 "%s", ev->host);
+}
+
+int synack_trace_summarize(FILE *f, struct synack_trace_summary *s)
+{
+	memset(s, 0, sizeof *s);
+	long start = ftell(f);
+	if (start < 0)
+		return -ESPIPE;
+	char line[4096];
+	struct synack_trace_line_store store;
+	while (fgets(line, sizeof line, f)) {
+		struct synack_trace_event ev;
+		if (synack_trace_parse_line(line, &ev, &store) < 0)
+			continue;
+		if (!s->has_t0)
+			s->has_t0 = true, s->t0_us = ev.t_us;
+		if (ev.host && ev.host[0] && ev.kind != SYNACK_TRACE_NOTE)
+			summary_host(s, ev.host);
+		if (ev.seg && ev.has_conn && (ev.kind == SYNACK_TRACE_TX || ev.kind == SYNACK_TRACE_RX))
+			summary_segment(s, &ev);
+	}
+	clearerr(f);
+	return fseek(f, start, SEEK_SET) == 0 ? 0 : -ESPIPE;
+}
+
+/* A listener's endpoint serves e: the same port, and the same address or any. */
+static bool listener_of(const struct synack_endpoint *l, const struct synack_endpoint *e)
+{
+	return l->port == e->port && (ep_eq(l, e) || synack_addr_is_any(&l->addr));
+}
+
 static bool matches(const struct synack_trace_event *ev, const struct synack_endpoint *a,
 		    const struct synack_endpoint *b)
 {
 	if (!ev->has_conn)
 		return ev->kind == SYNACK_TRACE_NOTE;
+	if (ev->kind == SYNACK_TRACE_STATE && ev->remote.port == 0) /* the listener */
+		return listener_of(&ev->local, a) || listener_of(&ev->local, b);
 	return (ep_eq(&ev->local, a) && ep_eq(&ev->remote, b)) ||
 	       (ep_eq(&ev->local, b) && ep_eq(&ev->remote, a));
 }
@@ -371,4 +459,85 @@ int synack_trace_read(FILE *f, synack_trace_fn sink, void *ctx, bool filter,
 		sink(ctx, &ev);
 	}
 	return ferror(f) ? -EIO : 0;
+}
+
+/* ---- a trace as a capture ---------------------------------------------------------------- */
+
+struct as_capture {
+	struct synack_conns *t;
+	struct synack_trace_summary *sm;
+	long fed;
+	int err;
+	uint8_t payload[65536]; /* zeros: the renderers never look at the bytes */
+};
+
+static void feed(void *ctx, const struct synack_trace_event *ev)
+{
+	struct as_capture *a = ctx;
+	if (a->err || !ev->seg || !ev->has_conn)
+		return;
+	/* the sends; and arrivals only when one host traced (its peer's sends) */
+	bool send = ev->kind == SYNACK_TRACE_TX;
+	if (!send && !(ev->kind == SYNACK_TRACE_RX && a->sm->nhosts == 1))
+		return;
+	const struct synack_endpoint *src = send ? &ev->local : &ev->remote;
+	const struct synack_endpoint *dst = send ? &ev->remote : &ev->local;
+	struct synack_tcp_seg seg = *ev->seg;
+	seg.payload = a->payload;
+	if (seg.len > sizeof a->payload)
+		seg.len = sizeof a->payload;
+	static uint8_t big[sizeof ((struct as_capture *)0)->payload + 128];
+	int n = synack_tcp_emit(big, sizeof big, &src->addr, &dst->addr, 0, &seg);
+	if (n < 0)
+		return;
+	int rc = synack_conns_packet(a->t, ev->t_us * 1000, big, (size_t)n);
+	if (rc < 0)
+		a->err = rc;
+	else
+		a->fed++;
+}
+
+long synack_conns_read_trace(struct synack_conns *t, FILE *f)
+{
+	static struct synack_trace_summary sm;
+	struct as_capture *a = calloc(1, sizeof *a);
+	if (!a)
+		return -ENOMEM;
+	a->t = t;
+	a->sm = &sm;
+	if (synack_trace_summarize(f, &sm) < 0)
+		memset(&sm, 0, sizeof sm); /* a pipe: take the sends only */
+	struct synack_trace_read_stats st;
+	int rc = synack_trace_read(f, feed, a, false, NULL, NULL, &st);
+	long out = a->err ? a->err : rc < 0 ? rc : a->fed;
+	free(a);
+	return out;
+}
+
+int synack_conns_load(struct synack_conns *t, const char *path, struct synack_pcap_stats *pst,
+		      char *err, size_t errcap)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		int e = -errno;
+		snprintf(err, errcap, "%s: %s", path, strerror(-e));
+		return e;
+	}
+	if (!synack_trace_is_jsonl(f)) {
+		fclose(f);
+		return synack_conns_read_file(t, path, pst, err, errcap);
+	}
+	if (pst)
+		memset(pst, 0, sizeof *pst);
+	long n = synack_conns_read_trace(t, f);
+	fclose(f);
+	if (n < 0) {
+		snprintf(err, errcap, "%s: %s", path, strerror((int)-n));
+		return (int)n;
+	}
+	if (n == 0) {
+		snprintf(err, errcap, "%s: no segments in this trace", path);
+		return -ENODATA;
+	}
+	return 0;
 }

@@ -1,7 +1,8 @@
 /* The ladder renderer's JSON-lines backend: one object per trace event, for tools and tests.
  *
  *   {"t_us":N,"host":"client","ev":"tx","src":"10.0.0.1:40000","dst":"10.0.0.2:80",
- *    "flags":"S.","seq":N,"ack":N,"win":N,"len":N,"retx":false}
+ *    "flags":"S.","seq":N,"ack":N,"win":N,"win_scaled":N,"len":N,"retx":false,
+ *    "opts":"mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7","optbytes":"020405b4..."}
  *   ev: tx, rx, drop (adds "reason"), lost, dup, corrupt, reorder (the link's doings);
  *   {"t_us":N,"host":"server","ev":"state","conn":"10.0.0.2:80-10.0.0.1:40000",
  *    "from":"LISTEN","to":"SYN-RECEIVED"}
@@ -10,13 +11,18 @@
  *   {"t_us":N,"host":"...","ev":"note","note":"..."}  (from a capture's analysis, which may
  *   also add "note" to segments and "uncertain":true to inferred states)
  *
- * seq and ack are the absolute 32-bit values on the wire; win is the raw header field. Every
+ * seq and ack are the absolute 32-bit values on the wire; win is the raw header field and
+ * win_scaled the window it means (scaled by the sender's negotiated shift); opts is tcpdump's
+ * notation with absolute SACK edges and optbytes the option bytes as on the wire (both left
+ * out when the segment has no options). Every
  * event is printed, arrivals included: this is the record, the text ladder is the picture.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "render/ladder_backend.h"
+#include "render/tcpopts.h"
 
 static int jsonl_open(struct synack_ladder *l, void **state)
 {
@@ -50,12 +56,23 @@ static void json_conn(FILE *f, const struct synack_trace_event *ev)
 
 static void json_segment(FILE *f, const struct synack_ladder_item *it)
 {
-	char a[SYNACK_ADDR_STRLEN + 8], b[SYNACK_ADDR_STRLEN + 8];
+	char a[SYNACK_ADDR_STRLEN + 8], b[SYNACK_ADDR_STRLEN + 8], text[200], hex[96];
 	fprintf(f, ",\"src\":\"%s\",\"dst\":\"%s\",\"flags\":\"%s\",\"seq\":%u,\"ack\":%u,"
-		   "\"win\":%u,\"len\":%zu,\"retx\":%s",
+		   "\"win\":%u,\"win_scaled\":%u,\"len\":%zu,\"retx\":%s",
 		synack_endpoint_str(&it->src, a, sizeof a), synack_endpoint_str(&it->dst, b, sizeof b),
-		it->flags, it->seg.seq, it->seg.ack, it->seg.win, it->seg.len,
+		it->flags, it->seg.seq, it->seg.ack, it->seg.win, it->win_scaled, it->seg.len,
 		it->retx ? "true" : "false");
+	if (!it->optlen)
+		return;
+	synack_tcp_opts_str(it->optbytes, it->optlen, SYNACK_OPTS_FULL, NULL, text, sizeof text);
+	size_t n = strlen(text);
+	if (n >= 2) { /* without the brackets */
+		text[n - 1] = '\0';
+		fputs(",\"opts\":", f);
+		json_str(f, text + 1);
+	}
+	synack_hex_str(it->optbytes, it->optlen, hex, sizeof hex);
+	fprintf(f, ",\"optbytes\":\"%s\"", hex);
 }
 
 static void jsonl_item(struct synack_ladder *l, void *state, const struct synack_ladder_item *it)

@@ -15,7 +15,9 @@
 #include <string.h>
 
 #include "render/ladder_backend.h"
+#include "render/infer.h"
 #include "render/svg_ladder.h"
+#include "render/tcpopts.h"
 #include "synack/wire.h"
 
 #define FLIGHT_MAX 1024 /* sends awaiting their arrival; the oldest is forgotten first */
@@ -32,6 +34,9 @@ struct conn_base {
 	struct synack_endpoint a, b; /* direction 0 is a -> b */
 	bool has[2];
 	uint32_t base[2];
+	bool syn_seen[2];
+	int8_t wscale[2]; /* the shift each direction's SYN offered; -1: no option */
+	struct synack_infer inf; /* the capture analysis, run on a stack's sends (infer.h) */
 };
 
 /* A link event that came before the send it refers to (a link may report a loss from inside
@@ -229,8 +234,28 @@ static struct conn_base *conn_find(struct synack_ladder *l, const struct synack_
 	memset(c, 0, sizeof *c);
 	c->a = *src;
 	c->b = *dst;
+	synack_infer_init(&c->inf);
 	*dir = 0;
 	return c;
+}
+
+/* RFC 7323 §2.2: "The Window field in a segment where the SYN bit is set (i.e., a <SYN> or
+ * <SYN,ACK>) MUST NOT be scaled", and scaling is in effect only when both SYNs carried the
+ * option; §2.3: a shift above 14 is taken as 14. */
+static void scale_window(struct conn_base *c, int dir, struct synack_ladder_item *it)
+{
+	bool syn = it->seg.flags & SYNACK_TH_SYN;
+	if (syn) {
+		c->syn_seen[dir] = true;
+		c->wscale[dir] = it->seg.opts.has_wscale ? (int8_t)(it->seg.opts.wscale > 14
+									 ? 14
+									 : it->seg.opts.wscale)
+							 : -1;
+	}
+	it->wscale_known = syn || (c->syn_seen[0] && c->syn_seen[1]);
+	bool on = !syn && it->wscale_known && c->wscale[0] >= 0 && c->wscale[1] >= 0;
+	it->wshift = on ? (uint8_t)c->wscale[dir] : 0;
+	it->win_scaled = (uint32_t)it->seg.win << it->wshift;
 }
 
 /* tcpdump's relative numbering: seq relative to the sender's base, ack relative to the
@@ -239,12 +264,17 @@ static void relative_numbers(struct synack_ladder *l, struct synack_ladder_item 
 {
 	int dir;
 	struct conn_base *c = conn_find(l, &it->src, &it->dst, &dir);
+	it->conn_idx = (int)(c - l->conns);
+	it->conn_dir = dir;
 	if (!c->has[dir]) {
 		c->has[dir] = true;
 		c->base[dir] = it->seg.seq;
 	}
 	it->rel_seq = it->seg.seq - c->base[dir];
 	it->rel_ack = c->has[!dir] ? it->seg.ack - c->base[!dir] : it->seg.ack;
+	it->has_ack_base = c->has[!dir];
+	it->ack_base = c->has[!dir] ? c->base[!dir] : 0;
+	scale_window(c, dir, it);
 }
 
 static uint32_t addr_word(const struct synack_addr *a)
@@ -320,7 +350,8 @@ static bool track_flight(struct synack_ladder *l, struct synack_ladder_item *it)
 		l->rx_t = it->ev->t_us;
 		l->rx_retx = f && f->retx;
 		if (!f) {
-			it->arrival = SYNACK_ARRIVAL_UNSENT;
+			bool peer = l->opts.untraced_peer && it->src_col >= 0 && it->src_col != it->col;
+			it->arrival = peer ? SYNACK_ARRIVAL_PEER : SYNACK_ARRIVAL_UNSENT;
 			return true;
 		}
 		it->arrival = f->delayed ? SYNACK_ARRIVAL_DELAYED : SYNACK_ARRIVAL_IMPLIED;
@@ -352,6 +383,8 @@ static void interpret(struct synack_ladder *l, const struct synack_trace_event *
 {
 	memset(it, 0, sizeof *it);
 	it->ev = ev;
+	if (ev->note)
+		snprintf(it->note, sizeof it->note, "%s", ev->note);
 	it->col = col_of_host(l, ev->host);
 	it->src_col = it->dst_col = SYNACK_LADDER_OFFSTAGE;
 	it->retx = ev->kind == SYNACK_TRACE_TX && ev->retx;
@@ -372,7 +405,29 @@ static void interpret(struct synack_ladder *l, const struct synack_trace_event *
 	it->src_col = col_of_addr(l, &it->src.addr);
 	it->dst_col = col_of_addr(l, &it->dst.addr);
 	synack_tcp_flags_str(it->seg.flags, it->flags, sizeof it->flags);
+	it->optlen = (uint8_t)synack_tcp_opts_bytes(&it->seg.opts,
+						    (it->seg.flags & SYNACK_TH_SYN) != 0,
+						    it->optbytes);
 	relative_numbers(l, it);
+}
+
+/* A stack's send (or an untraced peer's, seen arriving) gets what the capture analysis would
+ * say of it, so a simulated ladder marks duplicate ACKs, zero windows and probes as the ladder
+ * of its capture does. Retransmissions are the stack's own word (ev->retx); a resent segment is
+ * not also "out-of-order". */
+static void annotate(struct synack_ladder *l, struct synack_ladder_item *it)
+{
+	bool send = it->ev->kind == SYNACK_TRACE_TX || it->arrival == SYNACK_ARRIVAL_PEER;
+	if (!it->has_seg || !send || it->note[0] || it->conn_idx < 0 ||
+	    (size_t)it->conn_idx >= l->nconns)
+		return;
+	struct synack_infer_result res;
+	synack_infer_segment(&l->conns[it->conn_idx].inf, it->conn_dir, &it->seg, it->ev->t_us,
+			     &res);
+	unsigned marks = res.marks & ~(SYNACK_MARK_RETX | SYNACK_MARK_RST);
+	if (it->retx)
+		marks &= ~SYNACK_MARK_OOO;
+	synack_infer_marks_str(marks, res.dupack_n, it->note, sizeof it->note);
 }
 
 static void deliver(struct synack_ladder *l, const struct synack_ladder_item *it)
@@ -407,6 +462,7 @@ void synack_ladder_event(struct synack_ladder *l, const struct synack_trace_even
 		l->held.it.ev = &l->held.ev;
 		return;
 	}
+	annotate(l, &it);
 	if (l->held.used && ev->kind == SYNACK_TRACE_TX && it.has_seg &&
 	    seg_key(&it) == seg_key(&l->held.it)) {
 		/* The send the held link event was about: draw the send, then replay the event. */
@@ -434,31 +490,44 @@ int synack_ladder_finish(struct synack_ladder *l)
 	return l->io_error ? -EIO : 0;
 }
 
-static void seg_label(const struct synack_ladder_item *it, bool absolute, bool with_win,
-		      char *buf, size_t cap)
+static void put_win(const struct synack_ladder_item *it, const struct synack_ladder_opts *o,
+		    char *buf, size_t cap)
 {
-	uint32_t seq = absolute ? it->seg.seq : it->rel_seq;
-	uint32_t ack = absolute ? it->seg.ack : it->rel_ack;
+	if (o->raw_window)
+		snprintf(buf, cap, " win=%u", it->seg.win);
+	else if (o->verbose && it->wshift)
+		snprintf(buf, cap, " win=%u (%u<<%u)", it->win_scaled, it->seg.win, it->wshift);
+	else if (o->verbose && !it->wscale_known)
+		snprintf(buf, cap, " win=%u (scale unknown)", it->seg.win);
+	else
+		snprintf(buf, cap, " win=%u", it->win_scaled);
+}
+
+void synack_ladder_seg_label(const struct synack_ladder_item *it,
+			     const struct synack_ladder_opts *o, bool with_win, char *buf,
+			     size_t cap)
+{
+	uint32_t seq = o->absolute ? it->seg.seq : it->rel_seq;
+	uint32_t ack = o->absolute ? it->seg.ack : it->rel_ack;
 	int n = snprintf(buf, cap, "%s seq=%u", it->flags, seq);
 	if (it->seg.flags & SYNACK_TH_ACK)
 		n += snprintf(buf + n, cap > (size_t)n ? cap - (size_t)n : 0, " ack=%u", ack);
-	if (with_win)
-		n += snprintf(buf + n, cap > (size_t)n ? cap - (size_t)n : 0, " win=%u",
-			      it->seg.win);
+	if (with_win && cap > (size_t)n) {
+		put_win(it, o, buf + n, cap - (size_t)n);
+		n += (int)strlen(buf + n);
+	}
 	if (it->seg.len)
 		snprintf(buf + n, cap > (size_t)n ? cap - (size_t)n : 0, " len=%zu", it->seg.len);
 }
 
-void synack_ladder_seg_label(const struct synack_ladder_item *it, bool absolute, char *buf,
-			     size_t cap)
+const char *synack_ladder_opts_label(const struct synack_ladder_item *it,
+				     const struct synack_ladder_opts *o, bool full, char *buf,
+				     size_t cap)
 {
-	seg_label(it, absolute, true, buf, cap);
-}
-
-void synack_ladder_seg_label_nowin(const struct synack_ladder_item *it, bool absolute,
-				   char *buf, size_t cap)
-{
-	seg_label(it, absolute, false, buf, cap);
+	bool rel = !o->absolute && it->has_ack_base;
+	return synack_tcp_opts_str(it->optbytes, it->optlen,
+				   full || o->verbose ? SYNACK_OPTS_FULL : SYNACK_OPTS_COMPACT,
+				   rel ? &it->ack_base : NULL, buf, cap);
 }
 
 struct errno_name {

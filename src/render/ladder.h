@@ -5,10 +5,12 @@
  *
  *   text   a ladder diagram for a 100-column terminal, the way textbooks draw TCP: time on the
  *          left, one lifeline per host, each segment an arrow drawn at its send time, labelled
- *          in tcpdump's notation (S, S., ., P., F., R, R.) with seq, ack, win and len; each
+ *          in tcpdump's notation (S, S., ., P., F., R, R.) with seq, ack, win (scaled by the
+ *          negotiated shift) and len, and the options under it (<mss 1460,sackOK,...>); each
  *          side's state changes in its own column where they happen; losses (---X), drops with
  *          their reason, timers and errors as notes beside the lifeline.
- *   jsonl  one JSON object per event, for tools and tests (absolute seq/ack, raw win).
+ *   jsonl  one JSON object per event, for tools and tests (absolute seq/ack, raw and scaled
+ *          win, options as text and as bytes).
  *
  * Usage:
  *     struct synack_ladder_opts o = { .format = SYNACK_LADDER_TEXT, .out = stdout,
@@ -55,6 +57,19 @@ struct synack_ladder_opts {
 	unsigned max_rows;
 	/* text: a title line above the header (NULL: none). */
 	const char *title;
+	/* Every option of every segment in full ("TS val 1 ecr 0,nop,..."), and the window both
+	 * scaled and raw. Without it the text ladder shows the options that shape the
+	 * conversation (a SYN's, SACK blocks) compactly on a line under the arrow. */
+	bool verbose;
+	/* win= shows the raw header field instead of the scaled window. */
+	bool raw_window;
+	/* The right column (or whichever has no host events) stands for peers that do not trace
+	 * (a live stack's trace: the kernel at the other end): a segment arriving from it with no
+	 * send seen is its send, drawn as a solid arrow, not as an injected one. */
+	bool untraced_peer;
+	/* Break marks: a gap of at least this many microseconds between rows is drawn as a break
+	 * with its length (0: one second; UINT64_MAX: never). */
+	uint64_t break_us;
 };
 
 struct synack_ladder;

@@ -20,7 +20,9 @@ enum synack_ladder_arrival {
 	SYNACK_ARRIVAL_NONE,     /* not an arrival */
 	SYNACK_ARRIVAL_IMPLIED,  /* its TX was drawn already: nothing new to draw */
 	SYNACK_ARRIVAL_DELAYED,  /* its TX was held back by the link (REORDER): draw it arriving */
-	SYNACK_ARRIVAL_UNSENT    /* no host here sent it (injected, spoofed, old duplicate) */
+	SYNACK_ARRIVAL_UNSENT,   /* no host here sent it (injected, spoofed, old duplicate) */
+	SYNACK_ARRIVAL_PEER      /* sent by a column whose host does not trace (opts.untraced_peer):
+				  * its arrival is its send: draw it as one */
 };
 
 struct synack_ladder_item {
@@ -34,6 +36,24 @@ struct synack_ladder_item {
 	uint32_t rel_seq, rel_ack; /* relative to each direction's base (== absolute if none) */
 	enum synack_ladder_arrival arrival;
 	bool retx;             /* TX: a retransmission; LOST etc.: of a retransmission */
+	/* The window as the receiver reads it: the raw field shifted by the sender's negotiated
+	 * scale (RFC 7323 §2.2: both SYNs carried the option; a SYN's own window is never
+	 * scaled). wscale_known is false when this connection's SYNs were not seen (a capture
+	 * that starts midstream): win_scaled is then the raw field. */
+	uint32_t win_scaled;
+	uint8_t wshift;
+	bool wscale_known;
+	/* The option bytes in wire order (tcpopts.h), and the base SACK edges are relative to
+	 * (the receiver's, as for ack; == 0 with has_ack_base false when unknown). */
+	uint8_t optlen;
+	uint8_t optbytes[40];
+	uint32_t ack_base;
+	bool has_ack_base;
+	/* What the segment is, beyond its flags: the event's own note (a capture's analysis), or
+	 * for a stack's send the same analysis run here ("dup-ack #2", "zero-window", ...); "" when
+	 * nothing. */
+	char note[96];
+	int conn_idx, conn_dir; /* internal: the connection and direction it belongs to */
 };
 
 struct synack_ladder_backend {
@@ -58,11 +78,16 @@ void synack_ladder_io_error(struct synack_ladder *l);
 
 /* "10.0.0.1:40000" (buf >= 22). */
 const char *synack_endpoint_str(const struct synack_endpoint *e, char *buf, size_t cap);
-/* The label text backends draw: "S. seq=0 ack=1 win=65535 len=12". */
-void synack_ladder_seg_label(const struct synack_ladder_item *it, bool absolute, char *buf,
+/* The label text backends draw: "S. seq=0 ack=1 win=65535 len=12" (win: scaled; the raw
+ * field with o->raw_window; both, "win=131072 (1024<<7)", with o->verbose). with_win false
+ * leaves out "win=" (for where space is short). */
+void synack_ladder_seg_label(const struct synack_ladder_item *it,
+			     const struct synack_ladder_opts *o, bool with_win, char *buf,
 			     size_t cap);
-/* The same without "win=" (for where space is short). */
-void synack_ladder_seg_label_nowin(const struct synack_ladder_item *it, bool absolute,
-				   char *buf, size_t cap);
+/* The segment's options in tcpdump's notation ("" when none): the full form with o->verbose
+ * (or full=true), else the compact one. */
+const char *synack_ladder_opts_label(const struct synack_ladder_item *it,
+				     const struct synack_ladder_opts *o, bool full, char *buf,
+				     size_t cap);
 
 #endif

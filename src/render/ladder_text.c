@@ -12,6 +12,10 @@
  * sent the segment (~~~~>). Rows are kept one behind so that a loss reported by the link at
  * the same instant turns the pending arrow into ---X (a frame held back: ---.....).
  *
+ * A segment's options go on a line of their own under its arrow: a SYN's and SACK blocks in
+ * the compact form (<mss 1460,sackOK,TS,wscale 7>, <TS,sack {1001:2001}>), or every
+ * segment's in full with opts.verbose (which may run past the 100th column).
+ *
  * With opts.max_rows, the first half of the rows are printed as they come and the last half
  * kept in a ring; the middle is replaced by a marker saying how many rows it held.
  */
@@ -51,12 +55,15 @@ struct row {
 	/* FIELD_ARROW label, FIELD_NOTE text */
 	char text[LABEL_MAX];
 	char alt[LABEL_MAX]; /* FIELD_ARROW: the label without win=, for a shortened arrow */
+	char opts[LABEL_MAX]; /* FIELD_ARROW: options, drawn on a line under the arrow */
 	int note_side;   /* FIELD_NOTE: LEFT, RIGHT or OFFSTAGE (centred) */
 };
 
 struct text_state {
 	struct row pending;
 	bool header_done;
+	bool has_last;
+	uint64_t last_t; /* the time of the last row printed, for break marks */
 	unsigned printed;    /* rows printed so far (head) */
 	unsigned elided;
 	char (*ring)[LINE_MAX];
@@ -195,6 +202,18 @@ static void draw_note(const struct row *r, char *field)
 	memcpy(field + at, r->text, (size_t)n);
 }
 
+/* The options line under an arrow: lifelines, the options centred between them. */
+static void format_opts_line(const struct row *r, char *line)
+{
+	blank_line(line);
+	line[LEFT_LINE] = '|';
+	line[RIGHT_LINE] = '|';
+	int n = (int)strlen(r->opts);
+	int at = n > FIELD_W - 2 ? LEFT_LINE + 2 : LEFT_LINE + 1 + (FIELD_W - n) / 2;
+	place(line, at, r->opts, n);
+	trim(line);
+}
+
 static void format_row(const struct row *r, char *line)
 {
 	char t[32];
@@ -229,6 +248,29 @@ static void emit_line(struct synack_ladder *l, struct text_state *ts, const char
 	ts->ring_pos = (ts->ring_pos + 1) % ts->ring_cap;
 }
 
+/* Rows are evenly spaced whatever the time between them: a long gap gets a line of its own
+ * saying how long, with the lifelines broken, so a 60 s TIME-WAIT does not pass for 10 ms. */
+static void break_mark(struct synack_ladder *l, struct text_state *ts, uint64_t t)
+{
+	uint64_t min = synack_ladder_opts_of(l)->break_us;
+	if (!min)
+		min = 1000000;
+	bool gap = ts->has_last && t > ts->last_t && t - ts->last_t >= min;
+	uint64_t d = gap ? t - ts->last_t : 0;
+	ts->has_last = true;
+	ts->last_t = t;
+	if (!gap)
+		return;
+	char line[LINE_MAX], mark[64];
+	blank_line(line);
+	line[LEFT_LINE] = '~';
+	line[RIGHT_LINE] = '~';
+	snprintf(mark, sizeof mark, " ~ ~ ~  %.6g s later  ~ ~ ~ ", (double)d / 1e6);
+	place(line, LEFT_LINE + 1 + (FIELD_W - (int)strlen(mark)) / 2, mark, FIELD_W);
+	trim(line);
+	emit_line(l, ts, line);
+}
+
 static void flush(struct synack_ladder *l, struct text_state *ts)
 {
 	char line[LINE_MAX];
@@ -238,8 +280,13 @@ static void flush(struct synack_ladder *l, struct text_state *ts)
 		header(l);
 		ts->header_done = true;
 	}
+	break_mark(l, ts, ts->pending.t_us);
 	format_row(&ts->pending, line);
 	emit_line(l, ts, line);
+	if (ts->pending.kind == FIELD_ARROW && ts->pending.opts[0]) {
+		format_opts_line(&ts->pending, line);
+		emit_line(l, ts, line);
+	}
 	memset(&ts->pending, 0, sizeof ts->pending);
 }
 
@@ -316,8 +363,8 @@ static struct row *send_row(struct synack_ladder *l, struct text_state *ts, uint
 static void add_arrow(struct synack_ladder *l, struct text_state *ts,
 		      const struct synack_ladder_item *it, bool ltr, char style, const char *suffix)
 {
-	char label[64], ep[SYNACK_ADDR_STRLEN + 8], why[24] = "";
-	bool absolute = synack_ladder_opts_of(l)->absolute;
+	char label[96], ep[SYNACK_ADDR_STRLEN + 8], why[24] = "";
+	const struct synack_ladder_opts *o = synack_ladder_opts_of(l);
 	struct row *r = send_row(l, ts, it->ev->t_us, it->col, why, sizeof why);
 	r->kind = FIELD_ARROW;
 	r->ltr = ltr;
@@ -331,24 +378,25 @@ static void add_arrow(struct synack_ladder *l, struct text_state *ts,
 	/* Name the far end when it is not on the diagram (a spoofed source, say). */
 	const struct synack_endpoint *far = it->ev->kind == SYNACK_TRACE_TX ? &it->dst : &it->src;
 	int far_col = it->ev->kind == SYNACK_TRACE_TX ? it->dst_col : it->src_col;
-	char note[40] = "";
-	if (it->ev->note)
-		snprintf(note, sizeof note, " (%s)", it->ev->note);
+	char note[104] = "";
+	/* the timer that caused the send already says what it is (a keepalive, a probe) */
+	if (it->note[0] && !(why[0] && !it->ev->note))
+		snprintf(note, sizeof note, " (%s)", it->note);
 	/* Everything, and everything but the window: for when the arrow is too short. */
 	for (int with_win = 1; with_win >= 0; with_win--) {
 		char *out = with_win ? r->text : r->alt;
-		if (with_win)
-			synack_ladder_seg_label(it, absolute, label, sizeof label);
-		else
-			synack_ladder_seg_label_nowin(it, absolute, label, sizeof label);
+		synack_ladder_seg_label(it, o, with_win, label, sizeof label);
 		snprintf(out, LABEL_MAX, "%s%s%s%s%s%s%s", label, it->retx ? " (retx)" : "", why,
 			 note, suffix,
 			 far_col < 0 ? (it->ev->kind == SYNACK_TRACE_TX ? " to " : " from ") : "",
 			 far_col < 0 ? synack_endpoint_str(far, ep, sizeof ep) : "");
 	}
 	/* Leave a visible shaft on both sides of a full arrow. */
-	if ((int)strlen(r->text) > FIELD_W - 10)
+	if ((int)strlen(r->text) > FIELD_W - 10 && !o->verbose)
 		memcpy(r->text, r->alt, sizeof r->text);
+	r->opts[0] = '\0';
+	if (o->verbose || (it->seg.flags & SYNACK_TH_SYN) || it->seg.opts.sack_count)
+		synack_ladder_opts_label(it, o, false, r->opts, sizeof r->opts);
 }
 
 static bool same_segment(const struct row *r, const struct synack_ladder_item *it)
@@ -384,6 +432,8 @@ static void add_arrival(struct synack_ladder *l, struct text_state *ts,
 		add_arrow(l, ts, it, ltr, '.', " (late)");
 	else if (it->arrival == SYNACK_ARRIVAL_UNSENT)
 		add_arrow(l, ts, it, ltr, '~', "");
+	else if (it->arrival == SYNACK_ARRIVAL_PEER)
+		add_arrow(l, ts, it, ltr, '-', "");
 	if (it->ev->kind != SYNACK_TRACE_DROP)
 		return;
 	const char *reason = synack_drop_reason_name(it->ev->reason);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "render/fsm.h"
 #include "render/infer.h"
 #include "render/ladder.h"
 #include "render/svg_ladder.h"
@@ -144,6 +145,24 @@ static int ladder_inline(FILE *f, const struct synack_conn *c, unsigned max_rows
 	return rc;
 }
 
+/* RFC 9293's state diagram with each side's inferred transitions. */
+static int fsm_inline(FILE *f, const struct synack_conn *c)
+{
+	struct synack_fsm *m = malloc(sizeof *m);
+	if (!m)
+		return -ENOMEM;
+	synack_fsm_init(m, c->name[0], c->name[1]);
+	synack_conn_replay(c, synack_fsm_trace, m);
+	int rc = 0;
+	if (synack_fsm_steps(m)) {
+		fputs("<h3>State diagram</h3>\n<div class=\"pic\">\n", f);
+		rc = synack_fsm_svg(f, m, false, NULL);
+		fputs("</div>\n", f);
+	}
+	free(m);
+	return rc;
+}
+
 static int conn_section(FILE *f, const struct synack_conn *c, unsigned max_rows, bool tsg)
 {
 	fprintf(f, "<h2 id=\"c%u\">Connection %u: ", c->id, c->id);
@@ -163,10 +182,16 @@ static int conn_section(FILE *f, const struct synack_conn *c, unsigned max_rows,
 		fputs("</div>\n", f);
 		return rc;
 	}
-	fputs("</div>\n<h3>Time-sequence graph</h3>\n<div class=\"pic\">\n", f);
+	fputs("</div>\n", f);
+	if (rc == 0)
+		rc = fsm_inline(f, c);
+	fputs("<h3>Time-sequence graph</h3>\n<div class=\"pic\">\n", f);
 	struct synack_tsg_opts to = {.dir = synack_tsg_busiest_dir(c)};
 	if (rc == 0)
 		rc = synack_tsg_svg(f, c, &to);
+	fputs("</div>\n<h3>In flight, RTT and throughput</h3>\n<div class=\"pic\">\n", f);
+	if (rc == 0)
+		rc = synack_tsg_companions_svg(f, c, &to);
 	fputs("</div>\n", f);
 	/* The other direction too when it carried data (a request/response, an echo). */
 	to.dir = !to.dir;

@@ -1,7 +1,7 @@
 /* synack — the HTML report of a capture: one self-contained page (no network resources: styles
  * and the zoom script are inline, pictures are inline SVG) with the capture's summary, the
  * connection list (endpoints, start, duration, bytes and segments each way, retransmissions,
- * final inferred states) and, for each connection, its ladder and its time-sequence graph.
+ * final inferred states) and, for each connection, its ladder, its state diagram (render/fsm.h) and its time-sequence graph.
  * The page is well-formed XML (XHTML syntax), so xmllint can check it.
  */
 #ifndef SYNACK_RENDER_REPORT_H
@@ -18,7 +18,7 @@ struct synack_report_opts {
 	const char *error;		      /* a reader error to show (NULL: none) */
 	unsigned max_conns;		      /* connections drawn (the table lists all); 0: 50 */
 	unsigned max_rows;		      /* ladder rows per connection; 0: 400 */
-	bool ladders_only; /* no time-sequence graphs (synack ladder --format html) */
+	bool ladders_only; /* no state diagrams or time-sequence graphs (synack ladder --format html) */
 };
 
 /* Writes the page. Returns 0, or -EIO / -ENOMEM. */

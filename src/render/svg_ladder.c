@@ -58,6 +58,16 @@ void synack_svg_style(FILE *f)
 	      ".pr{stroke:#9467bd}.sack{stroke:#6baed6;stroke-width:3}\n"
 	      ".ack{stroke:#2ca02c}.win{stroke:#999;stroke-dasharray:4 3}\n"
 	      ".gap{stroke:#bbb;stroke-dasharray:2 4}\n"
+	      "svg.zoom text.rmark{fill:#d62728;font-weight:bold;font-size:12px;"
+	      "text-anchor:middle;paint-order:stroke;stroke:#fff;stroke-width:2px}\n"
+	      "svg.zoom text.amark{font-size:10px;font-weight:bold;text-anchor:middle}\n"
+	      "svg.zoom text.amark.dup{fill:#b8860b}svg.zoom text.amark.zw{fill:#8c564b}\n"
+	      ".dupm{fill:#e6ab02;stroke:none}.zwm{fill:#8c564b;stroke:none}\n"
+	      ".winclip{stroke:#999;stroke-width:1.6;stroke-dasharray:1 3;fill:none}\n"
+	      ".cl{fill:none;stroke:#1f4e9c;stroke-width:1.4}.cl2{fill:none;stroke:#d95f02;"
+	      "stroke-width:1.4}\n"
+	      ".dot{fill:#1f4e9c;stroke:none}.bar{fill:#9ecae1;stroke:#1f4e9c;stroke-width:.5}\n"
+	      ".brk{stroke:#888;stroke-width:1.2;fill:none}\n"
 	      ".syn,.fin{fill:#1f4e9c}\n"
 	      ".life{stroke:#555;stroke-width:2}\n"
 	      ".arrow{stroke:#1f4e9c;stroke-width:1.4;fill:none}\n"
@@ -65,6 +75,7 @@ void synack_svg_style(FILE *f)
 	      ".arrow.unsent{stroke:#9467bd;stroke-dasharray:6 3}\n"
 	      ".head{fill:#1f4e9c}.head.retx{fill:#d62728}\n"
 	      ".lbl{text-anchor:middle;paint-order:stroke;stroke:#fff;stroke-width:3px}\n"
+	      "svg.zoom text.opt{font-size:10px;fill:#555}\n"
 	      ".st{fill:#eef5e8;stroke:#2ca02c}.stu{fill:#fff6e0;stroke:#e0a000;"
 	      "stroke-dasharray:3 2}\n"
 	      ".note{font-style:italic}.lost{stroke:#d62728;stroke-width:2}\n"
@@ -132,6 +143,7 @@ void synack_svg_close(FILE *f, bool standalone)
 #define TOP 70.0
 #define ROW_H 24.0
 #define SLANT 14.0
+#define BREAK_H 26.0
 
 enum row_kind { ROW_ARROW, ROW_STATE, ROW_NOTE, ROW_GAP };
 
@@ -145,8 +157,10 @@ struct srow {
 	double y;
 	bool merged;
 	uint8_t slots; /* ARROW: columns whose state box is already on this row (bit per column) */
+	uint64_t brk_us; /* a long gap before this row: drawn as a break above it */
 	uint64_t key;  /* ARROW: to find it again for a LOST */
-	char text[160];
+	char text[240];
+	char opts[160]; /* ARROW: the options in full, on a second line under the label */
 };
 
 struct svg_state {
@@ -225,10 +239,10 @@ static void add_arrow(struct synack_ladder *l, struct svg_state *s,
 	r->unsent = it->arrival == SYNACK_ARRIVAL_UNSENT;
 	r->key = item_key(it);
 	char label[128];
-	synack_ladder_seg_label(it, o->absolute, label, sizeof label);
+	synack_ladder_seg_label(it, o, true, label, sizeof label);
+	synack_ladder_opts_label(it, o, true, r->opts, sizeof r->opts);
 	snprintf(r->text, sizeof r->text, "%s%s%s%s%s", label, it->retx ? " (retx)" : "",
-		 it->ev->note ? " (" : "", it->ev->note ? it->ev->note : "",
-		 it->ev->note ? ")" : "");
+		 it->note[0] ? " (" : "", it->note, it->note[0] ? ")" : "");
 }
 
 static void add_text(struct synack_ladder *l, struct svg_state *s, enum row_kind k, uint64_t t,
@@ -256,8 +270,7 @@ static void link_event(struct synack_ladder *l, struct svg_state *s,
 		}
 	}
 	if (it->has_seg)
-		synack_ladder_seg_label(it, synack_ladder_opts_of(l)->absolute, label,
-					sizeof label);
+		synack_ladder_seg_label(it, synack_ladder_opts_of(l), true, label, sizeof label);
 	else
 		snprintf(label, sizeof label, "a frame");
 	snprintf(text, sizeof text, "link: %s %s", synack_trace_kind_name(it->ev->kind), label);
@@ -277,7 +290,8 @@ static void svg_item(struct synack_ladder *l, void *state, const struct synack_l
 	case SYNACK_TRACE_RX:
 	case SYNACK_TRACE_DROP:
 		if (it->has_seg &&
-		    (it->arrival == SYNACK_ARRIVAL_DELAYED || it->arrival == SYNACK_ARRIVAL_UNSENT))
+		    (it->arrival == SYNACK_ARRIVAL_DELAYED || it->arrival == SYNACK_ARRIVAL_UNSENT ||
+		     it->arrival == SYNACK_ARRIVAL_PEER))
 			add_arrow(l, s, it);
 		if (ev->kind == SYNACK_TRACE_DROP) {
 			snprintf(text, sizeof text, "dropped: %s",
@@ -341,10 +355,35 @@ static void draw_arrow(FILE *f, const struct srow *r, double y)
 	fprintf(f, "<text class=\"lbl\" x=\"%.1f\" y=\"%.1f\">", (XL + XR) / 2, y + 3);
 	synack_svg_text(f, r->text);
 	fputs("</text>\n", f);
+	if (r->opts[0]) {
+		fprintf(f, "<text class=\"lbl opt\" x=\"%.1f\" y=\"%.1f\">", (XL + XR) / 2,
+			y + SLANT + 8);
+		synack_svg_text(f, r->opts);
+		fputs("</text>\n", f);
+	}
+}
+
+/* A long gap: each lifeline broken by two slanted strokes, and how long it was. */
+static void draw_break(FILE *f, const struct srow *r, double y)
+{
+	double yb = y - ROW_H / 2 - BREAK_H / 2;
+	for (int c = 0; c < 2; c++) {
+		double x = col_x(c);
+		fprintf(f,
+			"<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"8\" fill=\"#fff\"/>"
+			"<path class=\"brk\" d=\"M%.1f %.1fl12 -4M%.1f %.1fl12 -4\"/>\n",
+			x - 6, yb - 4, x - 6, yb + 1, x - 6, yb + 5);
+	}
+	fprintf(f,
+		"<text class=\"note\" style=\"text-anchor:middle\" x=\"%.1f\" y=\"%.1f\">"
+		"%.6g s later</text>\n",
+		(XL + XR) / 2, yb + 4, (double)r->brk_us / 1e6);
 }
 
 static void draw_row(FILE *f, const struct srow *r, double y)
 {
+	if (r->brk_us && !r->merged)
+		draw_break(f, r, y);
 	if (!r->merged)
 		fprintf(f, "<text x=\"10\" y=\"%.1f\">%llu.%06llu</text>\n", y + 4,
 			(unsigned long long)(r->t_us / 1000000),
@@ -379,7 +418,7 @@ static void draw_row(FILE *f, const struct srow *r, double y)
 
 static double row_height(const struct srow *r)
 {
-	return r->kind == ROW_ARROW ? ROW_H + 6 : ROW_H;
+	return r->kind == ROW_ARROW ? ROW_H + 6 + (r->opts[0] ? 10 : 0) : ROW_H;
 }
 
 /* Can state row r share arrow row a's line (same instant, its column's box still free)? */
@@ -392,13 +431,18 @@ static bool can_share(const struct srow *r, const struct srow *a, int col)
 /* Places the rows, as the text ladder does: a state change shares the row of its host's send
  * at the same instant (drawn at the arrow's start), or of the arrival that caused it (at the
  * arrow's end); everything else gets a row of its own. Returns the height used. */
-static double layout(struct svg_state *s)
+static double layout(struct svg_state *s, uint64_t break_us)
 {
 	double y = TOP + 10;
 	for (size_t i = 0; i < s->n; i++) {
 		struct srow *r = &s->rows[i], *prev = i ? &s->rows[i - 1] : NULL;
 		struct srow *next = i + 1 < s->n ? &s->rows[i + 1] : NULL;
 		r->merged = false;
+		r->brk_us = prev && r->t_us > prev->t_us && r->t_us - prev->t_us >= break_us
+				    ? r->t_us - prev->t_us
+				    : 0;
+		if (r->brk_us)
+			y += BREAK_H;
 		if (r->kind == ROW_STATE && r->col >= 0) {
 			if (prev && can_share(r, prev, prev->to)) {
 				r->y = prev->y + SLANT;
@@ -477,7 +521,8 @@ static void svg_finish(struct synack_ladder *l, void *state)
 	elide(l, s);
 	for (size_t i = 0; i < s->n; i++)
 		s->rows[i].slots = 0;
-	double h = layout(s);
+	uint64_t brk = synack_ladder_opts_of(l)->break_us;
+	double h = layout(s, brk ? brk : 1000000);
 	if (s->html) {
 		fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\">\n<head>"
 		      "<meta charset=\"utf-8\"/>\n<title>",

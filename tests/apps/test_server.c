@@ -325,9 +325,20 @@ Test(apps, shutdown_closes_connections_gracefully_and_ss_shows_the_table)
 	struct synack_counters c;
 	synack_stack_counters(ss, &c);
 	m = open_memstream(&txt, &len);
-	synack_format_nstat(&c, m);
+	synack_format_nstat(&c, NULL, 0, m);
 	fclose(m);
 	cr_assert_not_null(strstr(txt, "#synack\nTcpPassiveOpens                 1 "), "%s", txt);
+	free(txt);
+	/* The rate: what changed since the previous sample, per second. */
+	struct synack_counters was = c;
+	was.v[SYNACK_CTR_PassiveOpens] = 0;
+	m = open_memstream(&txt, &len);
+	synack_format_nstat(&c, &was, 0.5, m);
+	fclose(m);
+	cr_assert_not_null(strstr(txt, "TcpPassiveOpens                 1                  2.0\n"),
+			   "%s", txt);
+	cr_assert_not_null(strstr(txt, "TcpInSegs                       4                  0.0\n"),
+			   "%s", txt);
 	free(txt);
 	teardown();
 }

@@ -333,3 +333,42 @@ Test(syncookie, timestamp_claiming_disabled_options_is_rejected)
 	cr_assert_eq(synack_accept(t.s, lfd, NULL), -EAGAIN);
 	st_fini(&t);
 }
+
+/* ECN survives a cookie, as Linux's cookie_ecn_ok: an ECN-setup SYN gets an ECN-setup SYN-ACK
+ * whose TS val records the agreement, and the connection the ACK completes is an ECN one — it
+ * answers an ECN-Echo by reducing its window and marking the next new data with CWR. Without
+ * ECN in the SYN, the same exchange carries no ECE and no CWR. */
+static uint8_t cookie_conn_then_echo(bool ecn_syn)
+{
+	struct segtest t;
+	int lfd;
+	init_mode(&t, 2, 128, &lfd);
+	uint8_t syn = F_S | (ecn_syn ? SYNACK_TH_ECE | SYNACK_TH_CWR : 0);
+	ST_IN(&t, .flags = syn, .seq = 1000, .opts = linux_syn_opts(1460, 6, 777));
+	struct st_seg sa;
+	st_expect_ack(&t, F_S | F_A | (ecn_syn ? SYNACK_TH_ECE : 0), 1001, &sa);
+	cr_assert_eq((sa.opts.ts_val & 0x20) != 0, ecn_syn, "the cookie's ECN bit");
+	ST_IN(&t, .flags = F_A, .seq = 1001, .ack = sa.seq + 1, .opts = ts_opts(790, sa.opts.ts_val));
+	int fd = synack_accept(t.s, lfd, NULL);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(synack_send(t.s, fd, "abc", 3, 0), 3);
+	st_expect_data(&t, F_A | F_P, sa.seq + 1, 1001, 3);
+	/* an ECN-Echo on an ACK that acknowledges nothing new */
+	ST_IN(&t, .flags = F_A | SYNACK_TH_ECE, .seq = 1001, .ack = sa.seq + 1,
+	      .opts = ts_opts(791, sa.opts.ts_val));
+	cr_assert_eq(synack_send(t.s, fd, "de", 2, 0), 2); /* waits for the ACK (Nagle) */
+	ST_IN(&t, .flags = F_A, .seq = 1001, .ack = sa.seq + 4, .opts = ts_opts(792, sa.opts.ts_val));
+	struct st_seg d;
+	cr_assert(st_next(&t, &d), "the held data goes once acknowledged");
+	cr_assert_eq(d.seq, sa.seq + 4);
+	cr_assert_eq(d.len, 2);
+	cr_assert_eq(st_counter(&t, SYNACK_CTR_TCPECNEchoReduce), ecn_syn ? 1 : 0);
+	st_fini(&t);
+	return d.flags;
+}
+
+Test(syncookie, ecn_agreement_survives_the_cookie)
+{
+	cr_assert_eq(cookie_conn_then_echo(true), F_A | F_P | SYNACK_TH_CWR);
+	cr_assert_eq(cookie_conn_then_echo(false), F_A | F_P);
+}

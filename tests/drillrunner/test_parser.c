@@ -274,6 +274,24 @@ Test(parser, errors_name_the_line)
 	expect_error("0 > icmp unreachable\n", "line 1: unsupported: outbound ICMP");
 	expect_error("0 < icmp bogus\n", "expected an ICMP type");
 	expect_error("0 < S 0:0(0) win 1 <mss 1000,FO abcd>\n", "unsupported: TCP option");
-	expect_error("0 < [ect0] S 0:0(0) win 1\n", "unsupported: UDP packets and IP-level");
+	expect_error("0 < (flowlabel 0x1) S 0:0(0) win 1\n", "unsupported: IP-level field (flowlabel, ...)");
+	expect_error("0 < (tos 300) S 0:0(0) win 1\n", "a tos or ttl goes from 0 to 255");
+	expect_error("0 < udp (10)\n", "unsupported: UDP packets");
+	expect_error("0 < [ect2] S 0:0(0) win 1\n", "expected an ECN mark: noecn, ect0, ect1, ce, ect01");
+	expect_error("0 < [ect01] S 0:0(0) win 1\n", "[ect01] only goes with an outbound packet");
 	expect_error("0 < icmp time_exceeded mtu 5\n", "mtu goes with unreachable frag_needed");
+}
+
+Test(parser, ecn_marks_and_msghdr_fields)
+{
+	cr_assert_eq(parse("0 < [ect0] S 0:0(0) win 1\n0 > [ce] S. 0:0(0) ack 1\n"
+			   "0 recvmsg(4, {msg_iov(1)=[{..., 10}], msg_flags=0}, 0) = 10\n"), 0,
+		     "%s", E.p ? E.p : "");
+	cr_assert(S.ev[0].pkt.has_ecn && S.ev[0].pkt.ecn == DRILL_ECN_ECT0);
+	cr_assert(S.ev[1].pkt.has_ecn && S.ev[1].pkt.ecn == DRILL_ECN_CE);
+	const struct drill_expr *m = S.ev[2].sc.args[1];
+	cr_assert_eq(m->kind, DRILL_EX_STRUCT);
+	cr_assert_str_eq(m->names[0], "msg_iov");
+	cr_assert_eq(m->items[0]->kind, DRILL_EX_ARRAY);
+	cr_assert_str_eq(m->names[1], "msg_flags");
 }

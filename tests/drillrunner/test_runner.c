@@ -20,6 +20,7 @@ static enum drill_status run(const char *tail)
 	char src[4096];
 	struct drill_config cfg;
 	drill_config_default(&cfg);
+	drill_result_free(&R); /* the previous run's report, if a test kept it */
 	snprintf(src, sizeof src, "%s%s", PASSIVE, tail);
 	return drill_run_source("t.pkt", src, strlen(src), &cfg, &R);
 }
@@ -150,22 +151,22 @@ Test(runner, skipped_scripts_say_why)
 {
 	struct drill_config cfg;
 	drill_config_default(&cfg);
-	const char *py = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n%{ print(1) }%\n";
+	const char *py = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n%{ assert tcpi_ca_state == 0 }%\n";
 	cr_assert_eq(drill_run_source("t.pkt", py, strlen(py), &cfg, &R), DRILL_SKIP);
-	cr_assert(strstr(R.msg.p, "python"), "%s", R.msg.p);
+	cr_assert_str_eq(R.msg.p, "line 2: unsupported: TCP_INFO field tcpi_ca_state");
 	drill_result_free(&R);
 	const char *sh = "0 `ip link set dev tun0 mtu 1000`\n";
 	cr_assert_eq(drill_run_source("t.pkt", sh, strlen(sh), &cfg, &R), DRILL_SKIP);
-	cr_assert(strstr(R.msg.p, "shell command not supported: `ip link set dev tun0 mtu 1000`"),
-		  "%s", R.msg.p);
+	cr_assert_str_eq(R.msg.p, "line 1: unsupported: shell command not supported: "
+			 "`ip link set dev tun0 mtu 1000`");
 	drill_result_free(&R);
 	const char *mark = "// checks X\n// drill-skip: engine lacks X\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n";
 	cr_assert_eq(drill_run_source("t.pkt", mark, strlen(mark), &cfg, &R), DRILL_SKIP);
 	cr_assert_str_eq(R.msg.p, "line 2: marked to skip: engine lacks X");
 	drill_result_free(&R);
-	const char *sc = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 sendmsg(3, ..., 0) = 0\n";
+	const char *sc = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 splice(3, ..., 0) = 0\n";
 	cr_assert_eq(drill_run_source("t.pkt", sc, strlen(sc), &cfg, &R), DRILL_SKIP);
-	cr_assert_str_eq(R.msg.p, "line 2: unsupported: system call sendmsg()");
+	cr_assert_str_eq(R.msg.p, "line 2: unsupported: system call splice()");
 	drill_result_free(&R);
 	const char *ti = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
 			 "+0 getsockopt(3, SOL_TCP, TCP_INFO, {tcpi_state=TCP_CLOSE, tcpi_ca_state=0}, ...) = 0\n";
@@ -191,4 +192,125 @@ Test(runner, sysctl_changes_what_synack_sends)
 	drill_config_default(&cfg);
 	cr_assert_eq(drill_run_source("t.pkt", src, strlen(src), &cfg, &R), DRILL_PASS, "%s",
 		     R.msg.p ? R.msg.p : "");
+}
+
+/* ---- the peers' dialects: a broken expectation must FAIL, an unsupported construct SKIP ---- */
+
+static const char *const ESTABLISHED =
+	"+0 > S. 0:0(0) ack 1 <...>\n"
+	"+.1 < . 1:1(0) ack 1 win 257\n"
+	"+0 accept(3, ..., ...) = 4\n";
+
+static void expect_pass2(const char *tail)
+{
+	char src[4096];
+	snprintf(src, sizeof src, "%s%s", ESTABLISHED, tail);
+	expect_pass(src);
+}
+
+static void expect_fail2(const char *tail, int line, const char *what)
+{
+	char src[4096];
+	snprintf(src, sizeof src, "%s%s", ESTABLISHED, tail);
+	expect_fail(src, line, what);
+	drill_result_free(&R);
+}
+
+static void expect_skip(const char *tail, const char *why)
+{
+	char src[4096];
+	snprintf(src, sizeof src, "%s%s", ESTABLISHED, tail);
+	enum drill_status st = run(src);
+	cr_assert_eq(st, DRILL_SKIP, "not skipped (%d):\n%s", st, R.msg.p ? R.msg.p : "");
+	cr_assert_str_eq(R.msg.p, why);
+	drill_result_free(&R);
+}
+
+Test(runner, broken_dialect_expectations_fail)
+{
+	expect_pass2("+0 write(4, ..., 3000) = 3000\n+0 > [noecn] P. 1:3001(3000) ack 1\n");
+	expect_fail2("+0 write(4, ..., 3000) = 3000\n+0 > [ect0] P. 1:3001(3000) ack 1\n", 10,
+		     "wrong ECN field: expected [ect0] but synack sent [noecn]");
+	/* a TSO line is the run of segments covering exactly its range */
+	expect_fail2("+0 write(4, ..., 3000) = 3000\n+0 > P. 1:4001(4000) ack 1\n", 10,
+		     "wrong length: expected (4000) but synack sent (1000)");
+	expect_fail2("+0 write(4, ..., 3000) = 3000\n+0 > . 1:3001(3000) ack 1\n", 10,
+		     "wrong flags: expected . but synack sent P.");
+	expect_pass2("+0 ioctl(4, SIOCOUTQ, [0]) = 0\n");
+	expect_fail2("+0 ioctl(4, SIOCOUTQ, [1]) = 0\n", 9,
+		     "ioctl(): wrong value: expected [1] but synack gave [0]");
+	expect_pass2("+0 %{ assert tcpi_snd_cwnd == 10 }%\n");
+	expect_fail2("+0 %{ assert tcpi_snd_cwnd == 11, tcpi_snd_cwnd }%\n", 9,
+		     "%{ }%: assertion failed: 10");
+	expect_pass2("+0 `sockstat -4 -s | grep -c ESTABLISHED | grep 1`\n");
+	expect_fail2("+0 `sockstat -4 -s | grep -c TIME_WAIT | grep 1`\n", 9,
+		     "shell command exited with status 1; sockstat listed:");
+	expect_fail2("+0 epoll_create(1) = 5\n"
+		     "+0 epoll_ctl(5, EPOLL_CTL_ADD, 4, {events=EPOLLOUT, fd=4}) = 0\n"
+		     "+0 epoll_wait(5, {events=EPOLLIN, fd=4}, 1, 0) = 1\n", 11,
+		     "epoll_wait(): event 1: expected events=0x1 for 4 but synack reported "
+		     "events=0x4 for fd 4");
+	expect_fail2("+0 < P. 1:11(10) ack 1 win 257\n"
+		     "+0 setsockopt(4, SOL_TCP, TCP_INQ, [1], 4) = 0\n"
+		     "+0 recvmsg(4, {msg_iov(1)=[{..., 4}], msg_flags=0, msg_control(...)=[{"
+		     "cmsg_level=SOL_TCP, cmsg_type=TCP_CM_INQ, cmsg_data=5}]}, 0) = 4\n", 11,
+		     "recvmsg(): wrong TCP_CM_INQ: expected 5 but synack has 6 bytes left to read");
+}
+
+Test(runner, unsupported_dialect_constructs_skip)
+{
+	expect_skip("+0 `sysctl -q net.ipv4.tcp_no_such_thing=1`\n",
+		    "line 9: unsupported: sysctl net.ipv4.tcp_no_such_thing has no synack equivalent");
+	expect_skip("+0 `tcpdrop 192.168.0.1 8080 192.0.2.1 40000`\n",
+		    "line 9: unsupported: tcpdrop: synack's API has no way to drop a connection "
+		    "from outside");
+	expect_skip("+0 `nstat -n`\n", "line 9: unsupported: shell command not supported: "
+		    "`nstat -n`");
+	expect_skip("+0 recv(4, ..., 1, MSG_WAITALL) = 1\n",
+		    "line 9: unsupported: recv(): flag MSG_WAITALL is not supported by synack");
+	expect_pass2("+0 write(4, ..., 10) = 10\n+0 > (tos 0x0, ttl 64, df) P. 1:11(10) ack 1\n");
+	expect_fail2("+0 write(4, ..., 10) = 10\n+0 > (ttl 63) P. 1:11(10) ack 1\n", 10,
+		     "wrong ttl: expected (ttl 63) but synack sent (ttl 64)");
+	expect_skip("+0 setsockopt(4, SOL_SOCKET, SO_BINDTODEVICE, [1], 4) = 0\n",
+		    "line 9: unsupported: setsockopt(): option SO_BINDTODEVICE is not in synack");
+	expect_skip("+0 setsockopt(4, SOL_TCP, TCP_NO_SUCH, [1], 4) = 0\n",
+		    "line 9: unsupported: setsockopt(): symbol TCP_NO_SUCH is not known to synack drill");
+	expect_skip("+0 epoll_create(1) = 5\n"
+		    "+0 epoll_ctl(5, EPOLL_CTL_ADD, 4, {events=EPOLLIN|EPOLLET, fd=4}) = 0\n",
+		    "line 10: unsupported: epoll_ctl(): EPOLLET, EPOLLONESHOT, EPOLLEXCLUSIVE and "
+		    "EPOLLRDHUP are not supported");
+	expect_skip("+0 sendmsg(4, {msg_iov(1)=[{..., 10}], msg_control(...)=[{cmsg_level=SOL_IP, "
+		    "cmsg_type=IP_TOS, cmsg_data=1}]}, 0) = 10\n",
+		    "line 9: unsupported: sendmsg(): control messages are not supported by synack");
+	expect_skip("+0 ioctl(4, 0x8906, [0]) = 0\n",
+		    "line 9: unsupported: ioctl(): request (number) is not supported");
+	expect_skip("+0 < (flowlabel 0x2) . 1:1(0) ack 1 win 257\n",
+		    "line 9: unsupported: IP-level field (flowlabel, ...)");
+	expect_skip("+0 socket(..., SOCK_DGRAM, IPPROTO_UDP) = 5\n",
+		    "line 9: unsupported: socket(): only TCP sockets (SOCK_STREAM, IPPROTO_TCP)");
+}
+
+Test(runner, ifdef_follows_the_defined_symbols)
+{
+	const char *src = "0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+			  "#ifdef FreeBSD\n"
+			  "+0 getsockopt(3, SOL_SOCKET, SO_RCVBUF, [65536], [4]) = 0\n"
+			  "#else\n"
+			  "+0 getsockopt(3, SOL_SOCKET, SO_RCVBUF, [131072], [4]) = 0\n"
+			  "#endif\n"
+			  "+0 getsockopt(3, SOL_SOCKET, SO_RCVBUF, [RCVBUF], [4]) = 0\n";
+	struct drill_config cfg;
+	drill_config_default(&cfg);
+	cr_assert_eq(drill_define_set(&cfg, "RCVBUF=131072"), 0);
+	cr_assert_eq(drill_run_source("t.pkt", src, strlen(src), &cfg, &R), DRILL_PASS, "%s",
+		     R.msg.p ? R.msg.p : "");
+	drill_result_free(&R);
+	cr_assert_eq(drill_define_set(&cfg, "FreeBSD"), 0);
+	cr_assert_eq(drill_run_source("t.pkt", src, strlen(src), &cfg, &R), DRILL_FAIL);
+	cr_assert(strstr(R.msg.p, "t.pkt:3: getsockopt(): wrong value: expected [65536] but "
+			 "synack gave [131072]"), "%s", R.msg.p);
+	drill_result_free(&R);
+	const char *bad = "#ifdef X\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n";
+	cr_assert_eq(drill_run_source("t.pkt", bad, strlen(bad), &cfg, &R), DRILL_FAIL);
+	cr_assert(strstr(R.msg.p, "t.pkt:2: #if without #endif"), "%s", R.msg.p);
 }

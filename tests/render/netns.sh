@@ -8,7 +8,7 @@
 # (RST); a connection refused (RST to a SYN). Then, through tunrelay.c (two TUN devices, one per
 # namespace, joined by a relay that delays every packet and drops some with synack's fault
 # decorator): a lossy 2 MiB transfer (retransmissions, compared with tshark's), and a
-# simultaneous close (200 ms each way, so FINs sent at the same instant cross in the relay).
+# simultaneous close (400 ms each way, so FINs sent at the same instant cross in the relay).
 set -u
 BIN=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -355,10 +355,10 @@ PYEOF
 	echo "netns: lossy transfer through tunrelay: $msg"
 }
 
-relay_simclose() { # both sides close at the same instant; 200 ms each way, so the FINs cross
+relay_simclose() { # both sides close at the same instant; 400 ms each way, so the FINs cross
 	local d=$T/simclose port=6002 conn=10.198.1.1:7002-10.198.2.1:6002
 	mkdir -p "$d"
-	start_relay --delay-ms 200
+	start_relay --delay-ms 400
 	rcap "$RA" tunA "$d/a.pcap"; rcap "$RB" tunB "$d/b.pcap"
 	ip netns exec "$RB" timeout 20 python3 -c "$PY_COMMON$PY_SSERVER" "$d" $port &
 	local sp=$!; RPIDS="$RPIDS $sp"
@@ -368,12 +368,22 @@ relay_simclose() { # both sides close at the same instant; 200 ms each way, so t
 	observe simclose:c "$RA" 7002 ESTABLISHED; observe simclose:s "$RB" $port ESTABLISHED
 	local go; go=$(awk -v n="$(date +%s.%N)" 'BEGIN{printf "%.3f", n + 0.3}')
 	echo "$go" >"$d/go.tmp"; mv "$d/go.tmp" "$d/go"
-	sleep_until "$go" 0.1 # both FINs are on their way, neither has arrived
-	observe simclose:c "$RA" 7002 FIN-WAIT-1; observe simclose:s "$RB" $port FIN-WAIT-1
-	sleep_until "$go" 0.3 # each FIN has arrived, before the ACK of the other
-	observe simclose:c "$RA" 7002 CLOSING; observe simclose:s "$RB" $port CLOSING
-	sleep_until "$go" 0.6
-	observe simclose:c "$RA" 7002 TIME-WAIT; observe simclose:s "$RB" $port TIME-WAIT
+	# Each state lasts one 400 ms crossing (FIN-WAIT-1 until the peer's FIN arrives, CLOSING
+	# until the ACK of ours does), so polling ss sees every one of them even on a loaded
+	# machine, where sampling at fixed instants did not. Bounded: 40 rounds after go.
+	sleep_until "$go" 0
+	local c=ESTABLISHED s=ESTABLISHED gc gs
+	for _ in $(seq 40); do
+		gc=$(ss_state "$RA" 7002); gs=$(ss_state "$RB" $port)
+		[ "$gc" != "$c" ] && { c=$gc; OBS[simclose:c]="${OBS[simclose:c]} $c"; }
+		[ "$gs" != "$s" ] && { s=$gs; OBS[simclose:s]="${OBS[simclose:s]} $s"; }
+		[ "$c" = TIME-WAIT ] && [ "$s" = TIME-WAIT ] && break
+		sleep 0.05
+	done
+	for side in c s; do
+		[ "${OBS[simclose:$side]}" = " ESTABLISHED FIN-WAIT-1 CLOSING TIME-WAIT" ] ||
+			fail "simclose:$side: ss showed${OBS[simclose:$side]}, the test expected ESTABLISHED FIN-WAIT-1 CLOSING TIME-WAIT"
+	done
 	touch "$d/done"; wait $sp && wait $cp || fail "simclose: a side failed"
 	stop_caps; stop_relay
 	# each side's states from the capture taken at that side

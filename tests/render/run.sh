@@ -131,6 +131,29 @@ EOF
 	else
 		bad "chromium produced no screenshot: $(tail -3 "$T/chrome.log")"
 	fi
+	# The retransmission marks: in the DOM, red, at least 10px, inside their graph, and the
+	# topmost thing at their own centre (nothing drawn over them) at the default size.
+	sed 's|</body>|<script>//<![CDATA[\
+(function(){var ms=document.querySelectorAll("text.rmark"),vis=0,why=[];\
+ms.forEach(function(t,i){t.scrollIntoView({block:"center"});var r=t.getBoundingClientRect(),\
+cs=getComputedStyle(t),s=t.ownerSVGElement.getBoundingClientRect(),\
+e=document.elementFromPoint((r.left+r.right)/2,(r.top+r.bottom)/2);\
+var ok=r.width>=4\&\&r.height>=8\&\&cs.visibility=="visible"\&\&cs.display!="none"\&\&\
+cs.fill.indexOf("214, 39, 40")>=0\&\&parseFloat(cs.fontSize)>=10\&\&r.left>=s.left\&\&\
+r.right<=s.right\&\&r.top>=s.top\&\&r.bottom<=s.bottom\&\&(e===t\|\|t.contains(e));\
+if(ok)vis++;else why.push(i+":"+Math.round(r.width)+"x"+Math.round(r.height)+" "+cs.fill+" "+(e\&\&e.tagName));});\
+var p=document.createElement("pre");p.id="rcheck";\
+p.textContent="rcheck "+ms.length+" "+vis+" "+why.join(";");document.body.appendChild(p);})();\
+//]]></script></body>|' "$T/report.html" >"$T/rcheck.html"
+	prof=$(mktemp -d)
+	timeout 120 "$CHROME" --headless --no-sandbox --disable-gpu --disable-background-networking \
+		--disable-component-update --disable-sync --no-first-run --user-data-dir="$prof" \
+		--window-size=1200,900 --dump-dom "file://$T/rcheck.html" >"$T/rcheck.dom" 2>"$T/chrome.log"
+	rm -rf "$prof"
+	want=$(grep -c '(retx)' "$G/lossy_transfer.txt") # the retransmissions its golden ladder marks
+	if grep -q "rcheck $want $want " "$T/rcheck.dom"; then ok; else
+		bad "retransmission marks in the report: want $want present and visible, got: $(grep -o 'rcheck[^<]*' "$T/rcheck.dom" || tail -3 "$T/chrome.log")"
+	fi
 else
 	echo "render-check: chromium (or python3) missing: browser rendering skipped (apt-get install chromium)"
 fi
@@ -156,8 +179,69 @@ for sc in handshake simultaneous-close half-close lost-third-ack lost-last-ack a
 	[ -s "$T/demo.txt" ] && diff -u "$T/demo.txt" "$T/back.txt" >"$T/diff" && ok ||
 		bad "demo $sc drawn from its JSON-lines trace differs: $(head -12 "$T/diff")"
 done
+# A live stack's trace has one host: one ladder per connection, the peer in its own column
+# with its segments drawn solid from their arrival (not as injected), times from the first
+# event. Simulated here by keeping only the server's lines of two demo runs, the second on
+# another client port.
+"$BIN" demo --format jsonl 2>/dev/null | grep '"host":"server"' >"$T/srv.jsonl"
+grep -v '"to":"LISTEN"' "$T/srv.jsonl" | sed 's/:40000/:40001/g' >"$T/srv.jsonl.2" &&
+	cat "$T/srv.jsonl.2" >>"$T/srv.jsonl"
+if "$BIN" ladder --trace "$T/srv.jsonl" >"$T/live.txt" 2>"$T/err"; then
+	[ "$(grep -c '^connection [12]: 10.0.0.1:4000[01] - 10.0.0.2:80' "$T/live.txt")" -eq 2 ] &&
+		! grep -qE '\|~|~\|' "$T/live.txt" &&
+		grep -q '^   0.000000               |                                                          | LISTEN$' "$T/live.txt" &&
+		grep -q '|------------------- S seq=0 win=64240 ------------------->|' "$T/live.txt" &&
+		grep -q '|<--------------- S. seq=0 ack=1 win=65160 ----------------| SYN-RECEIVED' "$T/live.txt" &&
+		ok || bad "live trace ladders: $(cat "$T/live.txt")"
+else
+	bad "live trace: $(cat "$T/err")"
+fi
+"$BIN" ladder --trace "$T/srv.jsonl" --conn 10.0.0.2:80-10.0.0.1:40001 >"$T/live1.txt" &&
+	[ "$(grep -c '^connection' "$T/live1.txt")" -eq 1 ] && grep -q '^connection 2: 10.0.0.1:40001' "$T/live1.txt" &&
+	ok || bad "live trace --conn: $(cat "$T/live1.txt")"
+# Long gaps are drawn as breaks; a simulated ladder marks duplicate ACKs like a capture's.
+"$BIN" demo | grep -q '~ ~ ~  59.99 s later  ~ ~ ~' && ok || bad "no break mark for TIME-WAIT's 60 s"
+"$BIN" demo -s transfer --loss 0.02 2>/dev/null | grep -q '(dup-ack #3)' && ok ||
+	bad "the simulated ladder does not mark duplicate ACKs"
+# A trace drawn as a capture: the time-sequence graph of a lossy simulated transfer has one R
+# per retransmission the stack made, and the report and its companions are well-formed.
+"$BIN" demo -s transfer --loss 0.02 --format jsonl >"$T/xfer.jsonl" 2>/dev/null
+want=$(grep -c '"ev":"tx".*"retx":true' "$T/xfer.jsonl")
+"$BIN" tsg "$T/xfer.jsonl" --graph all -o "$T/xfer.svg" &&
+	[ "$want" -gt 0 ] && [ "$(grep -c 'class="rmark"' "$T/xfer.svg")" -eq "$want" ] && ok ||
+	bad "tsg of a trace: $(grep -c 'class="rmark"' "$T/xfer.svg") R marks, the trace has $want retransmissions"
+"$BIN" report "$T/xfer.jsonl" -o "$T/xfer.html" && grep -q "In flight, RTT and throughput" "$T/xfer.html" &&
+	{ ! command -v xmllint >/dev/null || xmllint --noout "$T/xfer.svg" "$T/xfer.html"; } && ok ||
+	bad "report of a trace"
 printf '{"t_us":1,"ev":"tx"\nnot json\n' >"$T/badtrace.jsonl"
 expect_fail "bad trace" "not trace events" "$BIN" ladder --trace "$T/badtrace.jsonl"
+
+# 5b. the state diagram of every demo scenario, as committed (SYNACK_UPDATE_GOLDEN=1 rewrites
+# them); well-formed; and from a capture and a trace too
+for sc in $("$BIN" demo --list); do
+	g="$G/fsm/$sc.svg"
+	if ! "$BIN" fsm demo --scenario "$sc" -o "$T/fsm-$sc.svg" 2>"$T/err"; then
+		bad "fsm demo $sc: $(cat "$T/err")"; continue
+	fi
+	[ -n "${SYNACK_UPDATE_GOLDEN:-}" ] && cp "$T/fsm-$sc.svg" "$g"
+	if command -v xmllint >/dev/null && ! xmllint --noout "$T/fsm-$sc.svg" 2>"$T/xerr"; then
+		bad "fsm $sc: not well-formed: $(head -3 "$T/xerr")"; continue
+	fi
+	diff -u "$g" "$T/fsm-$sc.svg" >"$T/diff" && ok || bad "fsm $sc differs from $g: $(head -12 "$T/diff")"
+done
+"$BIN" fsm demo --format text >"$T/fsm.txt" &&
+	grep -q "^client .* 1 .*CLOSED -> SYN-SENT  connect() / snd S$" "$T/fsm.txt" &&
+	grep -q "^server .* 2 .*LISTEN -> SYN-RECEIVED  rcv S / snd S.$" "$T/fsm.txt" && ok ||
+	bad "fsm --format text: $(cat "$T/fsm.txt")"
+"$BIN" fsm --trace "$T/trace.jsonl" --format text >"$T/fsmt.txt" &&
+	grep -q "FIN-WAIT-2 -> TIME-WAIT" "$T/fsmt.txt" && ok || bad "fsm --trace: $(cat "$T/fsmt.txt")"
+"$BIN" fsm "$G/handshake_close.pcap" -o "$T/fsmp.svg" && grep -q "LAST-ACK -&gt; CLOSED" "$T/fsmp.svg" &&
+	ok || bad "fsm of a capture"
+grep -q "State diagram" "$T/report.html" && ok || bad "the report lacks the state diagram"
+WANT_RC=2 expect_fail "fsm no input" "no input" "$BIN" fsm
+WANT_RC=2 expect_fail "fsm bad format" "format" "$BIN" fsm demo --format png
+WANT_RC=2 expect_fail "fsm bad scenario" "no scenario 'nope'" "$BIN" fsm demo --scenario nope
+expect_fail "fsm missing file" "No such file" "$BIN" fsm "$T/nonexistent.pcap"
 
 # 6. the marks agree with Wireshark's TCP analysis (tshark) on the golden and simulated captures
 SIMCAP=$(dirname "$BIN")/tests/render/test_simcap

@@ -212,18 +212,21 @@ Test(ladder_text, lost_retransmitted_and_errors)
 	seg(&r, SYNACK_TRACE_TX, 3000000, true, A, 7, 1, 0, false);
 	size_t n;
 	char **lines = rig_lines(&r, &n);
-	/* A timer's note gives way to the send it causes at the same instant. */
+	/* A timer's note gives way to the send it causes at the same instant; a gap of a second or
+	 * more between rows gets a break line saying how long (0.98 s does not). */
 	static const char *const want[] = {
 		"   0.000000  SYN-SENT     |--------- S seq=0 win=65535 ---------X                    |",
+		"                          ~                 ~ ~ ~  1 s later  ~ ~ ~                  ~",
 		"   1.000000               |---------------- S seq=0 win=65535 (retx) --------------->|",
 		"   1.010000               |<--------------- R. seq=0 ack=1 win=65535 ----------------|",
 		"   1.020000  CLOSED       | error ECONNREFUSED                                       |",
 		"   2.000000               | keepalive timer                                          |",
+		"                          ~                 ~ ~ ~  1 s later  ~ ~ ~                  ~",
 		"   3.000000               |---------- . seq=0 ack=1 win=65535 (keepalive) ---------->|",
 	};
-	cr_assert_eq(n, 4 + 6);
-	for (size_t i = 0; i < 6; i++)
-		cr_assert_str_eq(lines[4 + i], want[i], "line %zu", i);
+	cr_assert_eq(n, 4 + 8, "%zu lines: %s", n, lines[n - 1]);
+	for (size_t i = 0; i < 8; i++)
+		cr_assert_str_eq(lines[4 + i], want[i], "line %zu: %s", i, lines[4 + i]);
 	free(lines[0]);
 	free(lines);
 }
@@ -301,17 +304,17 @@ Test(ladder_jsonl, every_event_absolute)
 				   "\"10.0.0.2:80-10.0.0.1:40000\",\"from\":\"CLOSED\",\"to\":\"LISTEN\"}");
 	cr_assert_str_eq(lines[2], "{\"t_us\":0,\"host\":\"client\",\"ev\":\"tx\",\"src\":"
 				   "\"10.0.0.1:40000\",\"dst\":\"10.0.0.2:80\",\"flags\":\"S\","
-				   "\"seq\":1000,\"ack\":0,\"win\":65535,\"len\":0,\"retx\":false}");
+				   "\"seq\":1000,\"ack\":0,\"win\":65535,\"win_scaled\":65535,\"len\":0,\"retx\":false}");
 	cr_assert_str_eq(lines[6], "{\"t_us\":20000,\"host\":\"client\",\"ev\":\"rx\",\"src\":"
 				   "\"10.0.0.2:80\",\"dst\":\"10.0.0.1:40000\",\"flags\":\"S.\","
-				   "\"seq\":5000,\"ack\":1001,\"win\":65535,\"len\":0,\"retx\":false}");
+				   "\"seq\":5000,\"ack\":1001,\"win\":65535,\"win_scaled\":65535,\"len\":0,\"retx\":false}");
 	cr_assert_str_eq(lines[13], "{\"t_us\":40000,\"host\":\"server\",\"ev\":\"drop\",\"src\":"
 				    "\"10.0.0.1:40000\",\"dst\":\"10.0.0.2:80\",\"flags\":\"S\","
-				    "\"seq\":1000,\"ack\":0,\"win\":65535,\"len\":0,\"retx\":false,"
+				    "\"seq\":1000,\"ack\":0,\"win\":65535,\"win_scaled\":65535,\"len\":0,\"retx\":false,"
 				    "\"reason\":\"tcp_synq_full\"}");
 	cr_assert_str_eq(lines[14], "{\"t_us\":50000,\"host\":\"client\",\"ev\":\"lost\",\"src\":"
 				    "\"10.0.0.1:40000\",\"dst\":\"10.0.0.2:80\",\"flags\":\"F.\","
-				    "\"seq\":1013,\"ack\":5001,\"win\":65535,\"len\":0,\"retx\":false}");
+				    "\"seq\":1013,\"ack\":5001,\"win\":65535,\"win_scaled\":65535,\"len\":0,\"retx\":false}");
 	cr_assert_str_eq(lines[15], "{\"t_us\":60000,\"host\":\"client\",\"ev\":\"timer\",\"conn\":"
 				    "\"10.0.0.1:40000-10.0.0.2:80\",\"timer\":\"time-wait\"}");
 	cr_assert_str_eq(lines[16], "{\"t_us\":70000,\"host\":\"client\",\"ev\":\"error\",\"conn\":"
@@ -401,7 +404,7 @@ Test(ladder_text, late_arrival_and_capture_notes)
 	};
 	cr_assert_eq(n, 4 + 4);
 	for (size_t i = 0; i < 4; i++)
-		cr_assert_str_eq(lines[4 + i], want[i], "line %zu", i);
+		cr_assert_str_eq(lines[4 + i], want[i], "line %zu: %s", i, lines[4 + i]);
 	free(lines[0]);
 	free(lines);
 }
