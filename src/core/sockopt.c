@@ -70,8 +70,16 @@ static int set_socket_level(struct synack_stack *s, struct synack_tcb *c, int na
 			v = 2048; /* Linux's SOCK_MIN_RCVBUF order of magnitude */
 		if (v > (1 << 30))
 			return -EINVAL;
+		if (name == SYNACK_SO_SNDBUF)
+			c->sndbuf_locked = true; /* Linux: SOCK_SNDBUF_LOCK, no autotuning */
+		if (name == SYNACK_SO_SNDBUF && c->sndq.cap) {
+			/* A connected socket takes the new size at once (Linux applies sk_sndbuf
+			 * to the next write); a size below what is queued waits for the queue. */
+			uint32_t cap = (uint32_t)v > c->sndq.len ? (uint32_t)v : c->sndq.len;
+			return tcb_resize_sndq(s, c, cap) == -ENOMEM ? -ENOMEM : 0;
+		}
 		if (c->sndq.cap)
-			return 0; /* buffers exist: takes effect on the next connection */
+			return 0; /* a receive buffer that exists keeps its size (see below) */
 		if (name == SYNACK_SO_SNDBUF)
 			c->sndbuf_size = (uint32_t)v;
 		else

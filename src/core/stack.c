@@ -14,6 +14,7 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->max_sockets = 1024;
 	cfg->mss = 1460;
 	cfg->sndbuf = 16384;
+	cfg->sndbuf_max = 4194304;
 	cfg->rcvbuf = 131072;
 	cfg->rcvbuf_max = 6291456;
 	cfg->notsent_lowat = UINT32_MAX;

@@ -49,6 +49,7 @@ struct synack_tcb {
 	/* Socket options. */
 	bool reuseaddr, keepalive, nodelay, linger_on;
 	bool rcvbuf_locked; /* SO_RCVBUF was set: the window scale covers this buffer only */
+	bool sndbuf_locked; /* SO_SNDBUF was set: no send-buffer autotuning */
 	/* IP_TTL, IP_TOS, IP_MTU_DISCOVER: the IP header of the connection's packets. */
 	uint8_t ip_ttl, ip_tos, pmtudisc;
 	bool cork;              /* TCP_CORK */
@@ -225,6 +226,13 @@ void tcb_free(struct synack_stack *s, struct synack_tcb *c);
 void tcb_reset_connection(struct synack_stack *s, struct synack_tcb *c);
 /* Allocates the send and receive buffers. Errors: -ENOMEM. */
 int tcb_alloc_buffers(struct synack_stack *s, struct synack_tcb *c);
+/* Moves the send queue into a new buffer of cap bytes (at least what it holds). Errors:
+ * -ENOMEM (the old buffer stays), -EINVAL (cap below the queued bytes). */
+int tcb_resize_sndq(struct synack_stack *s, struct synack_tcb *c, uint32_t cap);
+/* Send-buffer autotuning (tcp_autotune.c): the size the send buffer should have now. */
+uint32_t tcp_sndbuf_target(const struct synack_stack *s, const struct synack_tcb *c);
+/* Grows the send buffer to its target when that is larger (after an ACK grew cwnd). */
+void tcp_sndbuf_autotune(struct synack_stack *s, struct synack_tcb *c);
 /* Releases them (a TIME-WAIT orphan keeps only its TCB, as Linux's timewait sockets). */
 void tcb_free_buffers(struct synack_stack *s, struct synack_tcb *c);
 int tcb_conntab_insert(struct synack_stack *s, struct synack_tcb *c);

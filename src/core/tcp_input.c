@@ -90,6 +90,7 @@ static void child_init(struct synack_stack *s, struct synack_tcb *l, struct syna
 	c->keep_intvl_s = l->keep_intvl_s;
 	c->keep_cnt = l->keep_cnt;
 	c->sndbuf_size = l->sndbuf_size;
+	c->sndbuf_locked = l->sndbuf_locked;
 	c->rcvbuf_size = l->rcvbuf_size;
 	c->rcvbuf_locked = l->rcvbuf_locked;
 	c->oobinline = l->oobinline;
