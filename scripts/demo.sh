@@ -24,11 +24,17 @@ mkdir -p "$pics"
 golden=$(cd "$(dirname "$0")/.." && pwd)/tests/render/golden
 "$bin" tsg "$golden/lossy_transfer.pcap" -o "$pics/lossy-tsg.svg"
 "$bin" report "$golden/lossy_transfer.pcap" -o "$pics/report.html"
+# A synack stack's own trace carries its cwnd and ssthresh: drawn over time (docs/tsg.md).
+"$bin" demo --scenario transfer --bytes 300000 --loss 0.02 --seed 3 --format jsonl \
+	>"$pics/transfer.jsonl" 2>/dev/null || true
+"$bin" tsg "$pics/transfer.jsonl" --graph cwnd -o "$pics/transfer-cwnd.svg"
+"$bin" report "$pics/transfer.jsonl" -o "$pics/transfer-report.html"
 # RFC 9293's state diagram, lit by each scenario's run (synack fsm: docs/fsm.md).
 for sc in $("$bin" demo --list); do
 	"$bin" fsm demo --scenario "$sc" -o "$pics/fsm-$sc.svg"
 done
 echo "Pictures for a browser: $pics/handshake.svg, simultaneous-close.svg, transfer.html,"
-echo "lossy-tsg.svg, report.html (synack report FILE.pcap makes one for any capture) and"
+echo "lossy-tsg.svg, report.html (synack report FILE.pcap makes one for any capture),"
+echo "transfer-cwnd.svg and transfer-report.html (the sender's own cwnd and ssthresh, from a trace) and"
 echo "fsm-SCENARIO.svg for every scenario (the state diagram with each side's transitions)."
 "$(dirname "$0")/demo-wire.sh" "$bin"

@@ -10,6 +10,10 @@ mkdir -p docs/examples
 "$bin" report tests/render/golden/lossy_transfer.pcap -o docs/examples/report.html
 "$bin" fsm demo --scenario handshake -o docs/examples/fsm-handshake.svg
 "$bin" tsg tests/render/golden/lossy_transfer.pcap --graph all -o docs/examples/tsg-retx.svg
+"$bin" demo --scenario transfer --bytes 300000 --loss 0.02 --seed 3 --format jsonl \
+	>"${TMPDIR:-/tmp}/synack-cwnd.jsonl" 2>/dev/null
+"$bin" tsg "${TMPDIR:-/tmp}/synack-cwnd.jsonl" --graph cwnd -o docs/examples/tsg-cwnd.svg
+rm -f "${TMPDIR:-/tmp}/synack-cwnd.jsonl"
 # synack top needs a running synack (root, a namespace): docs/examples/top.txt is one refresh
 # of it, captured by hand (docs/top.md says how); here it becomes a picture.
 {
@@ -32,6 +36,7 @@ shot() {
 shot fsm-handshake.svg 1320 960
 shot lossy-tsg.svg 1000 620
 shot tsg-retx.svg 960 1300
+shot tsg-cwnd.svg 960 300
 shot top.html 1480 300
 rm -f docs/examples/top.html
-echo "docs/examples: handshake.svg lossy-tsg.svg report.html fsm-handshake.svg tsg-retx.svg (+ .png shots, top.png)"
+echo "docs/examples: handshake.svg lossy-tsg.svg report.html fsm-handshake.svg tsg-retx.svg tsg-cwnd.svg (+ .png shots, top.png)"

@@ -13,14 +13,15 @@
 #include "render/svg_ladder.h"
 #include "render/tsg.h"
 
-enum graph { GRAPH_TSG, GRAPH_MORE, GRAPH_ALL };
+enum graph { GRAPH_TSG, GRAPH_MORE, GRAPH_ALL, GRAPH_CWND };
 
 static void usage(FILE *f)
 {
 	fputs("NAME\n"
 	      "    synack tsg - the time-sequence graph of a TCP connection in a capture\n\n"
 	      "SYNOPSIS\n"
-	      "    synack tsg FILE.pcap|FILE.jsonl [--conn A:P-B:P] [--dir A:P] [--graph tsg|more|all]\n"
+	      "    synack tsg FILE.pcap|FILE.jsonl [--conn A:P-B:P] [--dir A:P]\n"
+	      "                         [--graph tsg|more|all|cwnd]\n"
 	      "                         [--from S] [--to S] [--first N] [--last N] [-o OUT.svg]\n\n"
 	      "DESCRIPTION\n"
 	      "    Draws the data sent by --dir's endpoint (default: the side that sent more) of\n"
@@ -32,13 +33,18 @@ static void usage(FILE *f)
 	      "    and zero windows (Z). The time axis is in µs, ms, s or minutes as the span asks.\n"
 	      "    --graph more draws the companions instead: bytes in flight (what a capture shows\n"
 	      "    of the congestion window), RTT samples (Karn's rule) and throughput; all draws\n"
-	      "    both, one above the other. Open the SVG in a browser: the wheel zooms, dragging\n"
-	      "    pans, double-click resets. A JSON-lines trace (serve/connect --trace, demo\n"
-	      "    --format jsonl) is drawn as a capture of the segments its stacks sent.\n\n"
+	      "    both, one above the other. A JSON-lines trace (serve/connect --trace, demo\n"
+	      "    --format jsonl) is drawn as a capture of the segments its stacks sent; where\n"
+	      "    the sender is a synack stack its trace carries its cwnd and ssthresh, and the\n"
+	      "    first companion draws them (step lines) with its own bytes in flight instead\n"
+	      "    of the estimate; --graph cwnd draws that panel alone. Open the SVG in a\n"
+	      "    browser: dragging selects a time and sequence range to zoom into (a readout\n"
+	      "    says which), the wheel zooms, double-click resets.\n\n"
 	      "OPTIONS\n"
 	      "    --conn A:P-B:P  the connection (either order)\n"
 	      "    --dir A:P       the sending endpoint whose data is drawn\n"
-	      "    --graph G       tsg (default), more (the companions) or all\n"
+	      "    --graph G       tsg (default), more (the companions), all, or cwnd (the\n"
+	      "                    congestion window alone: in flight from a capture)\n"
 	      "    --from S, --to S  only segments in this window (seconds since the capture's\n"
 	      "                    first packet): a zoom\n"
 	      "    --first N, --last N  segments kept per connection (default 20000 each)\n"
@@ -104,8 +110,10 @@ static int one_option(struct tsg_args *a, const char *o, const char *val)
 			a->graph = GRAPH_MORE;
 		else if (!strcmp(val, "all"))
 			a->graph = GRAPH_ALL;
+		else if (!strcmp(val, "cwnd"))
+			a->graph = GRAPH_CWND;
 		else
-			return bad(o, val, "tsg, more or all");
+			return bad(o, val, "tsg, more, all or cwnd");
 	} else if (!strcmp(o, "--from") || !strcmp(o, "--to")) {
 		if (parse_secs(val, o[2] == 'f' ? &a->co.from_us : &a->co.to_us) < 0)
 			return bad(o, val, "seconds since the capture's first packet");
@@ -160,6 +168,10 @@ static int draw(FILE *out, const struct synack_conn *c, const struct tsg_args *a
 		return synack_tsg_svg(out, c, &o);
 	if (a->graph == GRAPH_MORE)
 		return synack_tsg_companions_svg(out, c, &o);
+	if (a->graph == GRAPH_CWND) {
+		o.cwnd_only = true;
+		return synack_tsg_companions_svg(out, c, &o);
+	}
 	/* both: two <svg> elements nested in one document */
 	double w = 960, h1 = 540, h2 = 40 + 3 * 240;
 	fprintf(out,

@@ -82,7 +82,10 @@ struct synack_config {
 	uint16_t mss;                /* MSS we announce: 1460 */
 	uint32_t sndbuf;             /* default SO_SNDBUF bytes: 16384 */
 	uint32_t sndbuf_max;         /* the largest send buffer autotuning grows to (tcp_wmem's
-				      * max): 4194304; 0: no autotuning. SO_SNDBUF locks a size */
+				      * max is 4194304); 0 (the default for now): no autotuning.
+				      * Off by default because with main's RFC 6675 recovery two
+				      * lossy simulation profiles stall (ETIMEDOUT) with the larger
+				      * flights it allows: not yet understood. SO_SNDBUF locks a size */
 	uint32_t rcvbuf;             /* default SO_RCVBUF bytes: 131072 */
 	uint32_t rcvbuf_max;         /* the largest receive buffer (tcp_rmem's max): 6291456; the
 				      * window scale we announce is chosen to cover it, as Linux */
@@ -108,8 +111,9 @@ struct synack_config {
 	uint32_t notsent_lowat;      /* tcp_notsent_lowat: UINT32_MAX (no limit) */
 	uint8_t ecn;                 /* tcp_ecn (RFC 3168): 0 off, 1 ask on active opens and
 				      * accept, 2 accept when asked (default, as Linux) */
-	/* The default congestion controller, by name (Linux's tcp_congestion_control): "reno"
-	 * (NewReno, RFC 5681 + RFC 6582), the only one so far. Empty: the default. A socket
+	/* The default congestion controller, by name (Linux's tcp_congestion_control): "cubic"
+	 * (RFC 9438 with HyStart++, RFC 9406; the default, as Linux's) or "reno" (NewReno,
+	 * RFC 5681 + RFC 6582). Empty: the default. A socket
 	 * picks another with TCP_CONGESTION. */
 	char congestion[SYNACK_CC_NAME_MAX];
 };

@@ -167,6 +167,15 @@ struct synack_trace_event {
 	                                * "out-of-order", ...); NOTE: the remark */
 	bool uncertain;                /* STATE: inferred from a capture that did not show how the
 	                                * connection began ("ESTABLISHED?") */
+	/* Appended (ABI: older fields keep their offsets). TX and RX of a connection the stack
+	 * holds a tcb for: its congestion state when the event was traced (TX: as the segment
+	 * leaves; RX: as the segment arrives, before it is processed). false from a listener, a
+	 * reset to no socket, or a capture. */
+	bool has_cc;
+	uint32_t cwnd;      /* bytes */
+	uint32_t ssthresh;  /* bytes; UINT32_MAX while unset (before the first loss) */
+	uint32_t srtt_us;   /* smoothed RTT (RFC 6298), 0 before the first sample */
+	uint32_t in_flight; /* SND.NXT - SND.UNA, bytes (TX: before this segment counts) */
 };
 
 #pragma GCC visibility pop

@@ -6,6 +6,7 @@
 
 static const struct cc_ops *const registry[] = {
 	&cc_newreno,
+	&cc_cubic,
 };
 
 const struct cc_ops *cc_find(const char *name)
@@ -21,4 +22,18 @@ void cc_set(struct cc *cc, const struct cc_ops *ops)
 {
 	cc->ops = ops;
 	memset(&cc->priv, 0, sizeof cc->priv);
+}
+
+void cc_idle_restart(struct cc *cc, uint32_t iw, uint64_t idle_us, uint32_t rto_us)
+{
+	/* tcp_current_ssthresh: max(ssthresh, 3/4 cwnd) */
+	uint32_t three_q = (cc->cwnd >> 1) + (cc->cwnd >> 2);
+	if (cc->ssthresh < three_q)
+		cc->ssthresh = three_q;
+	uint32_t restart = iw < cc->cwnd ? iw : cc->cwnd;
+	uint32_t cwnd = cc->cwnd;
+	int64_t delta = (int64_t)idle_us;
+	while ((delta -= rto_us) > 0 && cwnd > restart && rto_us > 0)
+		cwnd >>= 1;
+	cc->cwnd = cwnd > restart ? cwnd : restart;
 }

@@ -20,7 +20,7 @@ static uint32_t half_flight(uint32_t mss, uint32_t flight)
 static void reno_init(struct cc *cc, uint32_t mss, uint32_t iw)
 {
 	cc->cwnd = iw;
-	cc->ssthresh = UINT32_MAX / 2;
+	cc->ssthresh = CC_SSTHRESH_INIT;
 }
 
 static void reno_on_ack(struct cc *cc, uint32_t mss, uint32_t acked, bool in_recovery)
@@ -58,6 +58,12 @@ static void reno_on_rto(struct cc *cc, uint32_t mss, uint32_t flight)
 	cc->cwnd = mss;
 }
 
+static void reno_on_idle_restart(struct cc *cc, uint32_t mss, uint32_t iw, uint64_t idle_us,
+				 uint32_t rto_us)
+{
+	cc_idle_restart(cc, iw, idle_us, rto_us);
+}
+
 /* RFC 3168 §6.1.2: "the TCP source halves the congestion window "cwnd" and reduces the slow
  * start threshold "ssthresh"", as for a loss detected by duplicate ACKs, without
  * retransmitting. */
@@ -75,5 +81,6 @@ const struct cc_ops cc_newreno = {
 	.on_congestion = reno_on_congestion,
 	.on_recovery_exit = reno_on_recovery_exit,
 	.on_rto = reno_on_rto,
+	.on_idle_restart = reno_on_idle_restart,
 	.on_ecn = reno_on_ecn,
 };

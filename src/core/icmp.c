@@ -8,7 +8,8 @@
  *    it to the connection that created the error." Codes 0, 1 and 5 are soft errors ("TCP
  *    MUST NOT abort the connection"); 2, 3 and the administrative ones are hard (as in
  *    Linux) and abort a connection still opening;
- *    4 (fragmentation needed, RFC 1191) carries the next-hop MTU and lowers the MSS.
+ *    4 (fragmentation needed, RFC 1191) carries the next-hop MTU and lowers the MSS;
+ *    what is in flight goes again at once at the new size.
  *  - Errors we send: protocol unreachable for transports we do not speak (RFC 1122 §3.2.2.1).
  *
  * Errno values follow Linux's icmp_err_convert table so applications see what they would on
@@ -98,8 +99,12 @@ static void tcp_icmp_error(struct synack_stack *s, const struct synack_tuple *t,
 		/* RFC 1191 §6.3: segments must now fit the path MTU, less the IP and TCP headers
 		 * and the timestamp option we put in each. Retransmissions use the new size. */
 		uint32_t mss = (uint32_t)mtu - 40 - (c->ts_ok ? 12u : 0u);
-		if (mss < c->snd_mss)
+		if (mss < c->snd_mss) {
 			c->snd_mss = (uint16_t)mss;
+			/* As Linux's tcp_v4_mtu_reduced: what is in flight was too large to
+			 * arrive; send it again now at the new size, not after an RTO. */
+			tcp_retransmit_all(s, c);
+		}
 		return;
 	}
 	/* Linux's tcp_v4_err: a hard error ends an opening connection at once; anything else

@@ -14,7 +14,7 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->max_sockets = 1024;
 	cfg->mss = 1460;
 	cfg->sndbuf = 16384;
-	cfg->sndbuf_max = 4194304;
+	cfg->sndbuf_max = 0; /* autotuning off: see stack.h */
 	cfg->rcvbuf = 131072;
 	cfg->rcvbuf_max = 6291456;
 	cfg->notsent_lowat = UINT32_MAX;
@@ -39,7 +39,7 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->window_scaling = true;
 	cfg->syncookies = 1;
 	cfg->challenge_ack_limit = 1000;
-	memcpy(cfg->congestion, "reno", sizeof "reno");
+	memcpy(cfg->congestion, "cubic", sizeof "cubic"); /* Linux's default since 2.6.19 */
 }
 
 void *stack_alloc(struct synack_stack *s, size_t size)
@@ -122,10 +122,10 @@ static uint16_t link_mss(const struct synack_config *c)
 	return c->mss;
 }
 
-/* The controller cfg names; "" is the default, NewReno. NULL when there is none by that name. */
+/* The controller cfg names; "" is the default, CUBIC. NULL when there is none by that name. */
 static const struct cc_ops *config_cc(const struct synack_config *c)
 {
-	return c->congestion[0] ? cc_find(c->congestion) : &cc_newreno;
+	return c->congestion[0] ? cc_find(c->congestion) : &cc_cubic;
 }
 
 int synack_stack_create(struct synack_stack **out, const struct synack_config *cfg)

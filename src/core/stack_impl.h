@@ -92,6 +92,11 @@ void stack_trace_state(struct synack_stack *s, const struct synack_tuple *t,
 void stack_trace_timer(struct synack_stack *s, const struct synack_tuple *t,
 		       enum synack_timer_kind k);
 void stack_trace_error(struct synack_stack *s, const struct synack_tuple *t, int err);
+/* Fills ev's congestion fields (has_cc, cwnd, ssthresh, srtt_us, in_flight) from the tcb of
+ * tuple t, when the stack holds one (tcb.c: the only trace helper that knows the tcb). Called
+ * only while a trace sink is set, so an untraced stack never pays for the lookup. */
+void tcb_trace_cc(const struct synack_stack *s, const struct synack_tuple *t,
+		  struct synack_trace_event *ev);
 /* The largest frame the stack may send: caps.mtu, or SYNACK_FRAME_MAX when unset. */
 size_t stack_frame_max(const struct synack_stack *s);
 /* The largest frame the link segments for a TCP connection of family (SYNACK_AF_*):

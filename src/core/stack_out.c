@@ -1,7 +1,8 @@
 /* The helpers every file of the TCP engine calls on the way out: tracing (segment received,
  * state change, timer fired, error), drops (counted under their reason and traced) and the
  * one exit of every segment, stack_emit_tcp() (through stack_output(), every frame's). They depend on the stack object only, never
- * on the tcb, so they sit below the TCP files and stack.c's entry points above them. */
+ * on the tcb (a TX/RX event's congestion fields come from tcb_trace_cc(), in tcb.c), so they
+ * sit below the TCP files and stack.c's entry points above them. */
 #include <string.h>
 
 #include "core/stack_impl.h"
@@ -44,6 +45,7 @@ void stack_trace_rx(struct synack_stack *s, const struct synack_tuple *t,
 		return;
 	struct synack_trace_event ev;
 	trace_init(s, &ev, SYNACK_TRACE_RX, t);
+	tcb_trace_cc(s, t, &ev);
 	ev.seg = seg;
 	ev.frame = frame;
 	ev.frame_len = len;
@@ -177,6 +179,7 @@ void stack_emit_tcp_ip(struct synack_stack *s, const struct synack_tuple *t,
 	if (s->cfg.trace) {
 		struct synack_trace_event ev;
 		trace_init(s, &ev, SYNACK_TRACE_TX, t);
+		tcb_trace_cc(s, t, &ev);
 		ev.seg = seg;
 		ev.frame = s->tx;
 		ev.frame_len = (size_t)n;

@@ -201,6 +201,22 @@ void tcb_fill_info(const struct synack_stack *s, const struct synack_tcb *c,
 	o->rcv_nxt = c->rcv_nxt;
 }
 
+void tcb_trace_cc(const struct synack_stack *s, const struct synack_tuple *t,
+		  struct synack_trace_event *ev)
+{
+	struct synack_conntab_node *n = t ? synack_conntab_find(&s->conns, t) : NULL;
+	if (!n)
+		return;
+	const struct synack_tcb *c = SYNACK_container_of(n, struct synack_tcb, node);
+	if (c->cc.cwnd == 0)
+		return; /* congestion control starts with the connection (SYN-SENT has none) */
+	ev->has_cc = true;
+	ev->cwnd = c->cc.cwnd;
+	ev->ssthresh = c->cc.ssthresh >= CC_CWND_MAX ? UINT32_MAX : c->cc.ssthresh;
+	ev->srtt_us = c->srtt_us;
+	ev->in_flight = (uint32_t)seq_diff(c->snd_nxt, c->snd_una);
+}
+
 void tcb_reset_connection(struct synack_stack *s, struct synack_tcb *c)
 {
 	c->sndq.head = c->sndq.len = 0;
@@ -228,7 +244,8 @@ void tcb_reset_connection(struct synack_stack *s, struct synack_tcb *c)
 	c->cc.cwnd = c->cc.ssthresh = c->dupacks = 0;
 	cc_set(&c->cc, c->cc.ops); /* the controller's state starts over */
 	c->in_recovery = c->rtx_pending = false;
-	c->keep_probes = 0;
+	c->keep_probes = c->probes_out = 0;
+	c->sent_data = false;
 	c->last_rx_us = s->now_us;
 	c->chal_start_us = 0;
 	c->chal_count = c->chal_limit = 0;

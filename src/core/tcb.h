@@ -116,17 +116,24 @@ struct synack_tcb {
 	seq_t rtt_seq;
 	uint64_t rtt_start_us;
 	uint32_t retries;       /* consecutive timeouts of the oldest segment (or probes) */
+	uint32_t probes_out;    /* zero-window probes since the peer last answered */
 	uint32_t total_retrans;
 
 	/* The sender's SACK scoreboard (tcp_sack.c). */
 #define SYNACK_SACK_RANGES 8
 	struct synack_ooo_range sacked_r[SYNACK_SACK_RANGES];
 	struct synack_ooo sacked;
-	seq_t snd_hole; /* fast recovery: holes below this were already retransmitted */
+	seq_t snd_hole; /* fast recovery: holes below this were already retransmitted (HighRxt) */
+	/* RFC 6937 PRR: bytes delivered and sent since recovery began, and RecoverFS. */
+	uint32_t prr_delivered, prr_out, recover_fs;
+	seq_t rescue_rxt; /* RFC 6675 RescueRxt: a rescue only while HighACK is above it */
 
 	/* Congestion control: the controller's windows and state (cc.h); the engine's loss
 	 * recovery (RFC 5681 §3.2, NewReno RFC 6582): duplicate ACKs, the recovery point. */
 	struct cc cc;
+	seq_t cc_round_end; /* SND.NXT when the current round began (cc.round_start) */
+	uint64_t last_send_us; /* when data was last sent (idle restart: Linux's lsndtime) */
+	bool sent_data;        /* last_send_us is valid */
 	uint32_t dupacks;
 	seq_t recover;
 	bool in_recovery;
@@ -277,6 +284,19 @@ void tcp_reply_reset(struct synack_stack *s, const struct synack_tuple *t,
 		     const struct synack_tcp_seg *seg);
 /* Sends what the windows allow; with force_ack sends an ACK even when there is no data. */
 void tcp_output(struct synack_stack *s, struct synack_tcb *c, bool force_ack);
+/* Is there data or a FIN not yet sent? */
+bool tcp_send_pending(const struct synack_tcb *c);
+/* How many bytes of new data (1 for a lone FIN) the peer's window lets go now, at most one
+ * segment, ignoring cwnd (in SACK recovery, pipe governs); and sending them. */
+uint32_t tcp_new_data_room(const struct synack_tcb *c);
+bool tcp_output_one(struct synack_stack *s, struct synack_tcb *c);
+/* The persist timer found the peer's window open but too small for tcp_output (sender SWS
+ * avoidance): sends what fits of the next segment anyway, as Linux's tcp_write_wakeup.
+ * Returns false when nothing fits (a zero window: the caller probes). */
+bool tcp_output_probe(struct synack_stack *s, struct synack_tcb *c);
+/* Everything in flight again from SND.UNA, at once, at the current snd_mss (the path MTU
+ * fell: Linux's tcp_simple_retransmit); no congestion response. */
+void tcp_retransmit_all(struct synack_stack *s, struct synack_tcb *c);
 
 /* tcp_delack.c: delayed and quick ACKs. */
 /* New in-sequence data of len bytes arrived: measure, update ATO and quick-ACK mode. */
@@ -300,11 +320,23 @@ seq_t tcp_retransmit_head(struct synack_stack *s, struct synack_tcb *c);
  * after what was sent. */
 seq_t tcp_retransmit_at(struct synack_stack *s, struct synack_tcb *c, seq_t seq, uint32_t max);
 
+/* The moment, for the congestion controller's ops (cc.now_us, srtt_us, rtt_us; round_start
+ * is cleared). */
+void tcp_cc_env(const struct synack_stack *s, struct synack_tcb *c, uint32_t rtt_us);
+
 /* tcp_sack.c */
 /* Records the SACK blocks of an arriving ACK; true when they said something new. */
 bool sack_update(struct synack_tcb *c, const struct synack_tcp_opts *o);
-/* In fast recovery: retransmits the next hole the SACK blocks reveal. */
-void sack_recovery_step(struct synack_stack *s, struct synack_tcb *c);
+/* Bytes the scoreboard holds. */
+uint32_t sack_bytes(const struct synack_tcb *c);
+/* RFC 6675 §4 SetPipe in SACK recovery; elsewhere SND.NXT - SND.UNA. */
+uint32_t tcp_pipe(const struct synack_tcb *c);
+/* Entering SACK recovery: PRR's counters, RecoverFS, HighRxt (snd_hole), the rescue. */
+void sack_recovery_enter(struct synack_tcb *c);
+/* RFC 6937 on an ACK in SACK recovery that delivered this many bytes: sets cwnd. */
+void sack_prr_ack(struct synack_tcb *c, uint32_t delivered);
+/* In SACK recovery: sends what cwnd - pipe allows, segment by segment as NextSeg() picks. */
+void sack_recovery_send(struct synack_stack *s, struct synack_tcb *c);
 /* Forgets what SND.UNA has passed. */
 void sack_trim(struct synack_tcb *c);
 /* The first sequence number at or after seq that the peer has not SACKed; *room gets how far

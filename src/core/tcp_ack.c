@@ -91,11 +91,13 @@ static void cc_on_new_ack(struct synack_stack *s, struct synack_tcb *c, uint32_t
 		return;
 	}
 	if (seq_ge(c->snd_una, c->recover)) {
-		/* Full acknowledgment: leave fast recovery. */
+		/* Full acknowledgment: leave fast recovery (RFC 6937: cwnd = ssthresh). */
 		c->in_recovery = false;
 		cc->on_recovery_exit(&c->cc, c->snd_mss);
 		return;
 	}
+	if (c->sack_ok)
+		return; /* SACK recovery: PRR and NextSeg() act after the ACK (check_ack) */
 	/* Partial acknowledgment: retransmit the first unacknowledged segment. */
 	seq_t end = tcp_retransmit_head(s, c);
 	if (seq_lt(c->snd_hole, end))
@@ -108,8 +110,10 @@ static void cc_on_new_ack(struct synack_stack *s, struct synack_tcb *c, uint32_t
 static void cc_on_dupack(struct synack_stack *s, struct synack_tcb *c)
 {
 	c->dupacks++;
+	tcp_cc_env(s, c, 0);
 	if (c->in_recovery) {
-		c->cc.ops->on_dupack(&c->cc, c->snd_mss);
+		if (!c->sack_ok) /* NewReno inflates; with SACK, PRR sets cwnd */
+			c->cc.ops->on_dupack(&c->cc, c->snd_mss);
 		return;
 	}
 	if (c->dupacks != 3)
@@ -118,26 +122,41 @@ static void cc_on_dupack(struct synack_stack *s, struct synack_tcb *c)
 	c->recover = c->snd_max;
 	c->in_recovery = true;
 	c->cc.ops->on_congestion(&c->cc, c->snd_mss, flight);
+	if (c->sack_ok) {
+		/* RFC 6675 §5 (4.3): "Retransmit the first data segment presumed dropped" and set
+		 * HighRxt and RescueRxt to its end; RFC 6937: it counts in prr_out. */
+		sack_recovery_enter(c);
+		seq_t end = tcp_retransmit_head(s, c);
+		c->prr_out = (uint32_t)seq_diff(end, c->snd_una);
+		c->snd_hole = end;
+		c->rescue_rxt = end;
+		return;
+	}
 	c->snd_hole = tcp_retransmit_head(s, c);
 }
 
-static void rtt_from_ack(struct synack_stack *s, struct synack_tcb *c,
-			 const struct synack_tcp_seg *seg)
+/* The RTT sample an ACK of new data gives, in microseconds (at least 1), or 0. */
+static uint32_t rtt_from_ack(struct synack_stack *s, struct synack_tcb *c,
+			     const struct synack_tcp_seg *seg)
 {
 	/* RFC 7323 §4.1: with timestamps every ACK of new data gives a sample (retransmissions
 	 * included: the echoed value says which transmission is acknowledged). */
 	if (c->ts_ok && seg->opts.has_ts && seg->opts.ts_ecr) {
 		uint32_t ms = tcp_ts_now(s, c) - seg->opts.ts_ecr;
-		if (ms < 600000u)
-			tcp_rtt_sample(s, c, ms * 1000u);
 		c->rtt_timing = false;
-		return;
+		if (ms >= 600000u)
+			return 0;
+		tcp_rtt_sample(s, c, ms * 1000u);
+		return ms ? ms * 1000u : 1;
 	}
 	/* Otherwise one timed segment at a time, never a retransmitted one (Karn). */
 	if (c->rtt_timing && seq_gt(seg->ack, c->rtt_seq)) {
-		tcp_rtt_sample(s, c, s->now_us - c->rtt_start_us);
+		uint64_t us = s->now_us - c->rtt_start_us;
+		tcp_rtt_sample(s, c, us);
 		c->rtt_timing = false;
+		return us == 0 ? 1 : us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 	}
+	return 0;
 }
 
 static void new_ack(struct synack_stack *s, struct synack_tcb *c, const struct synack_tcp_seg *seg)
@@ -156,8 +175,13 @@ static void new_ack(struct synack_stack *s, struct synack_tcb *c, const struct s
 		c->snd_rtx = c->snd_una; /* the peer already has these */
 	if (c->rtx_pending && !seq_lt(c->snd_rtx, c->snd_nxt))
 		c->rtx_pending = false;
-	rtt_from_ack(s, c, seg);
+	uint32_t rtt_us = rtt_from_ack(s, c, seg);
 	c->retries = 0;
+	tcp_cc_env(s, c, rtt_us);
+	/* A round (RFC 9406's windowEnd) ends when SND.UNA passes the SND.NXT of its start. */
+	c->cc.round_start = seq_ge(c->snd_una, c->cc_round_end);
+	if (c->cc.round_start)
+		c->cc_round_end = c->snd_max;
 	cc_on_new_ack(s, c, acked);
 	/* RFC 6298 §5.2/5.3: all acknowledged → stop the timer, else restart it. */
 	if (c->snd_una == c->snd_max)
@@ -263,6 +287,10 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 		challenge_ack(s, c, rx);
 		return false;
 	}
+	tcp_update_ts_recent(c, seg); /* RFC 7323 §4.3: the segment is acceptable */
+	seq_t una_before = c->snd_una;
+	uint32_t sacked_before = sack_bytes(c);
+	c->probes_out = 0;            /* the peer answers (persist, RFC 1122 §4.2.2.17) */
 	bool dup = is_dupack(c, rx);
 	bool ece = ecn_should_reduce(c, rx);
 	uint32_t flight = (uint32_t)seq_diff(c->snd_max, c->snd_una);
@@ -279,7 +307,13 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 		cc_on_dupack(s, c);
 	if (ece)
 		ecn_reduce(s, c, flight);
-	sack_recovery_step(s, c);
+	if (c->in_recovery && c->sack_ok) {
+		/* RFC 6937 DeliveredData: the change in SND.UNA plus the change in SACKed bytes. */
+		int64_t delivered = (int64_t)seq_diff(c->snd_una, una_before) + sack_bytes(c) -
+				    (int64_t)sacked_before;
+		sack_prr_ack(c, delivered > 0 ? (uint32_t)delivered : 0);
+		sack_recovery_send(s, c);
+	}
 	tcp_wake(s, c);
 	return closing_states(s, c);
 }

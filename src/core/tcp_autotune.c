@@ -10,7 +10,10 @@
  * The policy (tcp_sndbuf_target) is apart from the mechanism (tcb_resize_sndq), so that a
  * buffer scheme that allocates in chunks can take the target as its size per direction.
  * The buffer is not given back when the flow slows down (Linux does not shrink sk_sndbuf
- * either, short of memory pressure). Receive-side dynamic right-sizing is not done: the
+ * either, short of memory pressure). It is on where cfg.sndbuf_max is set: the real-wire
+ * host sets 4 MiB; the stack's default is 0 (off) because, with the RFC 6675 recovery that
+ * came from main, two lossy simulation profiles (tests/sim/test_transfer loss1, slowread)
+ * stall into ETIMEDOUT with the larger flights it allows, a cause not yet found. Receive-side dynamic right-sizing is not done: the
  * receive buffer keeps its size (cfg.rcvbuf); only the window scale is chosen from
  * cfg.rcvbuf_max, as Linux does. */
 #include "core/tcb.h"

@@ -46,15 +46,36 @@ static void negotiate(struct synack_stack *s, struct synack_tcb *c, const struct
 		mss -= 12; /* like Linux: the MSS counts payload, the timestamp option eats 12 */
 	c->snd_mss = (uint16_t)mss;
 	c->cc.ops->init(&c->cc, c->snd_mss, s->cfg.init_cwnd_segs * (uint32_t)c->snd_mss);
+	c->cc_round_end = c->iss; /* the first ACK of our data begins a round */
 }
 
-static void update_ts_recent(struct synack_tcb *c, const struct synack_tcp_seg *seg)
+/* RFC 7323 §4.3: "If SEG.TSval >= TS.Recent and SEG.SEQ <= Last.ACK.sent then
+ * TS.Recent = SEG.TSval". synack acknowledges every segment that moves RCV.NXT at once (no
+ * delayed ACK), so Last.ACK.sent is RCV.NXT. Called from the ACK step (tcp_ack.c) once the
+ * segment's acknowledgment is known acceptable: §4.3 takes timestamps only from acceptable
+ * segments, and a segment acknowledging data never sent is not one (it would otherwise make
+ * the next valid segment look old to PAWS). */
+void tcp_update_ts_recent(struct synack_tcb *c, const struct synack_tcp_seg *seg)
 {
-	/* RFC 7323 §4.3: "If SEG.TSval >= TS.Recent and SEG.SEQ <= Last.ACK.sent then
-	 * TS.Recent = SEG.TSval". */
 	if (c->ts_ok && seg->opts.has_ts && seq_le(seg->seq, c->rcv_nxt) &&
 	    seq_ge(seg->opts.ts_val, c->ts_recent))
 		c->ts_recent = seg->opts.ts_val;
+}
+
+/* A segment wholly below RCV.NXT (a retransmission whose acknowledgment was lost) is not
+ * acceptable, but when it covers Last.ACK.sent (SEG.SEQ <= Last.ACK.sent <= SEG.SEQ+SEG.LEN),
+ * passed PAWS and acknowledges nothing unsent, its newer TSval is recorded, as FreeBSD and
+ * Linux do: the ACK we answer with then echoes the retransmission's timestamp, so the peer's
+ * RTT sample measures this exchange and not its whole backoff (RFC 7323 §4.3's example of
+ * a lost ACK: "the timestamp ... of the segment that filled the hole"). */
+static void refresh_ts_recent(struct synack_tcb *c, const struct rx *rx)
+{
+	const struct synack_tcp_seg *seg = rx->seg;
+	if (!c->ts_ok || !seg->opts.has_ts || !has(rx, SYNACK_TH_ACK) ||
+	    seq_gt(seg->ack, c->snd_max) || !seq_le(seg->seq, c->rcv_nxt) ||
+	    seq_lt(seq_add(seg->seq, rx->seg_len), c->rcv_nxt))
+		return;
+	tcp_update_ts_recent(c, seg);
 }
 
 /* RFC 5961 §7: challenge ACKs are rate limited; Linux jitters the limit. */
@@ -400,6 +421,8 @@ static bool check_sequence(struct synack_stack *s, struct synack_tcb *c, struct 
 		rx_drop(s, rx, SYNACK_DROP_TCP_NOT_ACCEPTABLE);
 		return false;
 	}
+	if (!has(rx, SYNACK_TH_SYN))
+		refresh_ts_recent(c, rx);
 	if (c->state == SYNACK_TIME_WAIT && has(rx, SYNACK_TH_FIN)) {
 		/* A retransmitted FIN: our last ACK was lost. "Acknowledge it, and restart the
 		 * 2 MSL timeout." */
@@ -730,7 +753,6 @@ static void input_synchronized(struct synack_stack *s, struct synack_tcb *c, str
 	}
 	if (paws_reject(s, c, rx) || !check_sequence(s, c, rx))
 		return;
-	update_ts_recent(c, rx->seg);
 	ecn_input(s, c, rx);
 	if (!check_rst(s, c, rx) || !check_syn(s, c, rx) || !check_ack(s, c, rx))
 		return;

@@ -32,6 +32,8 @@ static inline bool has(const struct rx *rx, uint8_t flag) { return (rx->seg->fla
 void rx_drop(struct synack_stack *s, const struct rx *rx, enum synack_drop_reason r);
 /* RFC 5961 challenge ACK, rate limited per connection. */
 void challenge_ack(struct synack_stack *s, struct synack_tcb *c, const struct rx *rx);
+/* RFC 7323 §4.3: records SEG.TSval as TS.Recent (an acceptable segment's, tcp_ack.c). */
+void tcp_update_ts_recent(struct synack_tcb *c, const struct synack_tcp_seg *seg);
 /* "fifth check the ACK field". Returns false when processing of the segment ends. */
 bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx);
 

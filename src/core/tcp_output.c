@@ -1,11 +1,15 @@
 /* Segment output: SYN and SYN-ACK with their options, data segmentation by MSS, ACKs (with
  * SACK blocks, RFC 2018), probes and resets.
  *
- * RFC 9293 §3.8.6.2.1 (sender SWS avoidance) and RFC 1122 §4.2.3.4 / RFC 896 (Nagle): a
- * segment shorter than the MSS goes out only when nothing is in flight (or TCP_NODELAY is set,
- * or it carries the FIN). The last segment of what the user queued carries PSH (RFC 9293
+ * RFC 9293 §3.8.6.2.1 (sender SWS avoidance): a segment cut short by the peer's window goes
+ * only when nothing is in flight and it is at least half the largest window offered; else the
+ * persist timer sends what fits. RFC 1122 §4.2.3.4 / RFC 896 (Nagle): a short segment at the
+ * end of the data goes out only when no earlier short one is unacknowledged (or TCP_NODELAY
+ * is set, or it carries the FIN). A FIN takes a sequence number of the peer's window. The last segment of what the user queued carries PSH (RFC 9293
  * §3.9.1.2: "the PSH bit ... set in the last TCP segment created from the buffer"). Every
  * segment sent carries the acknowledgment of RCV.NXT, so it ends a delayed ACK (tcp_delack.c).
+ * On a link with segmentation offload, new data leaves in frames of several MSS (send_max,
+ * split_point below).
  *
  * Resets follow RFC 9293 §3.10.7.1: "If the incoming segment has an ACK field, the reset
  * takes its sequence number from the ACK field of the segment, otherwise the reset has
@@ -233,6 +237,28 @@ void tcp_reply_reset(struct synack_stack *s, const struct synack_tuple *t,
 	stack_emit_tcp(s, t, &seg, false);
 }
 
+void tcp_cc_env(const struct synack_stack *s, struct synack_tcb *c, uint32_t rtt_us)
+{
+	c->cc.now_us = s->now_us;
+	c->cc.srtt_us = c->rtt_valid ? c->srtt_us : 0;
+	c->cc.rtt_us = rtt_us;
+	c->cc.round_start = false;
+}
+
+/* Congestion window validation after idle, as Linux (tcp_slow_start_after_idle_check): new
+ * data about to go with nothing in flight, more than an RTO after data was last sent. */
+static void idle_restart(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (!c->sent_data || c->snd_una != c->snd_max || c->rtx_pending)
+		return;
+	uint64_t idle = s->now_us - c->last_send_us;
+	if (idle <= c->rto_us)
+		return;
+	tcp_cc_env(s, c, 0);
+	c->cc.ops->on_idle_restart(&c->cc, c->snd_mss, s->cfg.init_cwnd_segs * (uint32_t)c->snd_mss,
+				   idle, c->rto_us);
+}
+
 /* A data segment must fit the link (caps.mtu). The MSS leaves room for the timestamp option
  * only, so the SACK blocks that would push a full segment past it are left off, last ones
  * first -- the pure ACKs still carry them all. (Linux instead shortens the payload by the
@@ -298,6 +324,10 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 	}
 	conn_emit_gso(s, c, &seg, retx, ect, len > c->snd_mss ? c->snd_mss : 0);
 	tcp_delack_ack_sent(s, c);
+	if (len || fin) {
+		c->last_send_us = s->now_us;
+		c->sent_data = true;
+	}
 	/* Minshall (Linux's tcp_minshall_update): a frame whose last piece is short. */
 	if (len < c->snd_mss || len % c->snd_mss)
 		c->snd_sml = seq_max(c->snd_sml, end);
@@ -344,6 +374,15 @@ static uint32_t split_point(const struct synack_tcb *c, uint32_t len, uint32_t u
 	return tail && !nagle ? len : len - partial;
 }
 
+/* Does our FIN fit the peer's window after len more bytes from SND.NXT? A FIN occupies a
+ * sequence number, so it waits for room like data (Linux's tcp_snd_wnd_test; the persist
+ * timer probes meanwhile). cwnd does not hold it back (Linux's tcp_cwnd_test lets it pass). */
+static bool fin_fits(const struct synack_tcb *c, uint32_t len)
+{
+	uint32_t inflight = (uint32_t)seq_diff(c->snd_nxt, c->snd_una);
+	return (uint64_t)inflight + len < c->snd_wnd;
+}
+
 /* One step of the send loop: how much may go now. Returns false when nothing may. */
 static bool next_segment(const struct synack_stack *s, struct synack_tcb *c,
 			 uint32_t *len_out, bool *fin_out)
@@ -361,34 +400,51 @@ static bool next_segment(const struct synack_stack *s, struct synack_tcb *c,
 	uint32_t cwnd = c->cc.cwnd;
 	if (!c->in_recovery && c->dupacks > 0 && c->dupacks < 3)
 		cwnd += c->dupacks * (uint32_t)c->snd_mss;
-	uint32_t wnd = c->snd_wnd < cwnd ? c->snd_wnd : cwnd;
-	uint32_t inflight = (uint32_t)seq_diff(c->snd_nxt, c->snd_una);
-	uint32_t avail = wnd > inflight ? wnd - inflight : 0;
-	uint32_t len = unsent, max = send_max(s, c);
-	if (len > max)
-		len = max;
-	/* MSG_EOR (Linux): no segment carries bytes of two records. */
+	uint32_t sent = (uint32_t)seq_diff(c->snd_nxt, c->snd_una), inflight = sent;
+	uint32_t cwnd_room = cwnd > inflight ? cwnd - inflight : 0;
+	uint32_t rwnd_room = c->snd_wnd > sent ? c->snd_wnd - sent : 0;
+	uint32_t max = send_max(s, c);
+	uint32_t want = unsent < max ? unsent : max;
+	/* MSG_EOR (Linux): no segment carries bytes of two records; one that ends a record is
+	 * a whole segment to the checks below. */
 	bool record_end = false;
-	if (c->neor && seq_diff(c->eor[0], c->snd_nxt) <= (int32_t)len) {
-		len = (uint32_t)seq_diff(c->eor[0], c->snd_nxt);
+	if (c->neor && seq_diff(c->eor[0], c->snd_nxt) <= (int32_t)want) {
+		want = (uint32_t)seq_diff(c->eor[0], c->snd_nxt);
 		record_end = true;
 	}
-	if (len > avail)
-		len = avail, record_end = false;
-	if (!record_end)
-		len = split_point(c, len, unsent, inflight);
-	bool fin = c->fin_queued && off + len == c->sndq.len;
+	uint32_t len = want;
+	if (len > cwnd_room)
+		len = cwnd_room;
+	if (len > rwnd_room)
+		len = rwnd_room;
+	if (len > c->snd_mss) {
+		/* A segmented frame (TSO): cut by a window, whole segments only; at the end of
+		 * the data its short tail goes as Nagle allows (split_point). The rest waits and
+		 * is judged below like any short segment. */
+		if (len < want)
+			len -= len % c->snd_mss;
+		else if (!record_end)
+			len = split_point(c, len, unsent, inflight);
+		want = len;
+	}
+	bool fin = c->fin_queued && off + len == c->sndq.len && fin_fits(c, len);
 	if (len == 0 && !fin)
 		return false;
 	/* TCP_CORK (Linux): only full segments leave while corked, and the FIN's. */
 	if (c->cork && len < c->snd_mss && !fin)
 		return false;
-	/* Sender SWS avoidance: a short segment cut by the window waits while data is in
-	 * flight. Nagle with Minshall's refinement (as Linux): a short segment at the end of the
-	 * data waits only while an earlier short segment is unacknowledged. */
-	if (len < c->snd_mss && inflight > 0 && !fin) {
-		if (len < unsent && !record_end)
+	if (len < want) {
+		/* Cut by a window. While data is in flight its ACKs will open room: wait. With
+		 * nothing in flight only the peer's window can cut (cwnd is at least one
+		 * segment), and RFC 9293 §3.8.6.2.1 (sender SWS avoidance) sends only "if at
+		 * least a fraction Fs of the maximum window can be sent" (Fs = 1/2); else the
+		 * persist timer (the "override timeout") sends what fits (tcp_output_probe). */
+		if (sent > 0 || len < c->max_snd_wnd / 2)
 			return false;
+	} else if (len < c->snd_mss && sent > 0 && !fin) {
+		/* Nagle with Minshall's refinement (as Linux): a short segment at the end of
+		 * the data (or of a record) waits only while an earlier short segment is
+		 * unacknowledged. */
 		if (!c->nodelay && !c->snd_urg && seq_gt(c->snd_sml, c->snd_una))
 			return false;
 	}
@@ -438,19 +494,89 @@ void tcp_output(struct synack_stack *s, struct synack_tcb *c, bool force_ack)
 		}
 		if (c->rtx_pending && !seq_lt(c->snd_rtx, c->snd_nxt))
 			c->rtx_pending = false;
-		while (!c->rtx_pending && next_segment(s, c, &len, &fin)) {
+		if (!c->rtx_pending && tcp_send_pending(c))
+			idle_restart(s, c);
+		/* In SACK recovery, NextSeg() decides between old and new data (tcp_sack.c). */
+		bool sack_recovery = c->in_recovery && c->sack_ok;
+		while (!c->rtx_pending && !sack_recovery && next_segment(s, c, &len, &fin)) {
 			send_data(s, c, c->snd_nxt, len, fin);
 			sent = true;
 		}
-		uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq);
-		bool unsent = off < c->sndq.len;
-		if (unsent && c->snd_nxt == c->snd_una && c->snd_wnd == 0 &&
+		/* Something waits for the peer's window (zero, or too small to be worth a
+		 * segment) with nothing in flight to bring an ACK: the persist timer. */
+		if (tcp_send_pending(c) && c->snd_nxt == c->snd_una &&
 		    !tcp_timer_armed(c, SYNACK_TIMER_RETRANSMIT) &&
 		    !tcp_timer_armed(c, SYNACK_TIMER_PERSIST))
 			tcp_arm_persist(s, c);
 	}
 	if (!sent && force_ack)
 		tcp_send_ack(s, c);
+}
+
+uint32_t tcp_new_data_room(const struct synack_tcb *c)
+{
+	if (!tcp_state_transmits(c->state) || !tcp_send_pending(c))
+		return 0;
+	uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq);
+	uint32_t sent = (uint32_t)seq_diff(c->snd_nxt, c->snd_una);
+	uint32_t rwnd_room = c->snd_wnd > sent ? c->snd_wnd - sent : 0;
+	uint32_t unsent = c->sndq.len - off;
+	uint32_t want = unsent < c->snd_mss ? unsent : c->snd_mss;
+	uint32_t len = want < rwnd_room ? want : rwnd_room;
+	if (len == 0)
+		return c->fin_queued && off == c->sndq.len && fin_fits(c, 0) ? 1 : 0;
+	return len;
+}
+
+bool tcp_output_one(struct synack_stack *s, struct synack_tcb *c)
+{
+	uint32_t room = tcp_new_data_room(c);
+	if (room == 0)
+		return false;
+	uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq);
+	uint32_t len = c->sndq.len - off;
+	len = len < room ? len : room;
+	bool fin = c->fin_queued && off + len == c->sndq.len && fin_fits(c, len);
+	if (len == 0 && !fin)
+		return false;
+	send_data(s, c, c->snd_nxt, len, fin);
+	return true;
+}
+
+bool tcp_send_pending(const struct synack_tcb *c)
+{
+	if (!c->sndq.cap || fin_sent(c))
+		return false;
+	uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq);
+	return off < c->sndq.len || c->fin_queued;
+}
+
+bool tcp_output_probe(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (!tcp_state_transmits(c->state) || !tcp_send_pending(c))
+		return false;
+	uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq);
+	uint32_t sent = (uint32_t)seq_diff(c->snd_nxt, c->snd_una);
+	uint32_t room = c->snd_wnd > sent ? c->snd_wnd - sent : 0;
+	uint32_t len = c->sndq.len - off;
+	if (len > c->snd_mss)
+		len = c->snd_mss;
+	if (len > room)
+		len = room;
+	bool fin = c->fin_queued && off + len == c->sndq.len && fin_fits(c, len);
+	if (len == 0 && !fin)
+		return false;
+	send_data(s, c, c->snd_nxt, len, fin);
+	return true;
+}
+
+void tcp_retransmit_all(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (!tcp_state_transmits(c->state) || !c->sndq.cap || c->snd_una == c->snd_max)
+		return;
+	c->snd_rtx = c->snd_una;
+	c->rtx_pending = true;
+	tcp_output(s, c, false);
 }
 
 seq_t tcp_retransmit_head(struct synack_stack *s, struct synack_tcb *c)

@@ -1,5 +1,7 @@
-/* The sender's SACK scoreboard (RFC 2018, used as RFC 6675 §4 intends, simplified): the
- * ranges above SND.UNA that the peer reported holding. A retransmission after a timeout skips
+/* The sender's SACK scoreboard (RFC 2018) and loss recovery with it: RFC 6675 (IsLost, the
+ * pipe estimate, NextSeg() with the rescue retransmission) paced by Proportional Rate
+ * Reduction (RFC 6937). The scoreboard holds the ranges above SND.UNA that the peer reported
+ * holding. A retransmission after a timeout skips
  * them instead of sending everything from SND.UNA again. The scoreboard is a fixed array in
  * the TCB (no allocation); when it is full, further blocks are ignored (more is resent). A
  * receiver may renege on SACKed data (RFC 2018 §8), so a second consecutive timeout forgets
@@ -48,22 +50,149 @@ seq_t sack_skip(const struct synack_tcb *c, seq_t seq, uint32_t *room)
 	return seq;
 }
 
-/* RFC 6675 §5, simplified: during fast recovery each arriving ACK lets one more hole go, the
- * first data after the last one sent that the peer has not SACKed, below the highest SACKed
- * sequence number (data above it may simply still be in flight). */
-void sack_recovery_step(struct synack_stack *s, struct synack_tcb *c)
+uint32_t sack_bytes(const struct synack_tcb *c)
 {
-	if (!c->in_recovery || c->sacked.n == 0)
-		return;
-	seq_t high = c->sacked.r[c->sacked.n - 1].end;
-	if (seq_lt(c->snd_hole, c->snd_una))
-		c->snd_hole = c->snd_una;
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < c->sacked.n; i++)
+		n += (uint32_t)seq_diff(c->sacked.r[i].end, c->sacked.r[i].start);
+	return n;
+}
+
+/* RFC 6675 §4 IsLost(SeqNum): "DupThresh discontiguous SACKed sequences" above it, or "more
+ * than (DupThresh - 1) * SMSS bytes" SACKed above it (DupThresh 3). The unSACKed data below
+ * the returned boundary is lost; above it, it may still be in flight. */
+static seq_t lost_end(const struct synack_tcb *c)
+{
+	uint32_t above = 0;
+	for (uint32_t i = c->sacked.n; i-- > 0;) {
+		above += (uint32_t)seq_diff(c->sacked.r[i].end, c->sacked.r[i].start);
+		if (above > 2u * c->snd_mss || c->sacked.n - i >= 3)
+			return c->sacked.r[i].start;
+	}
+	return c->snd_una;
+}
+
+/* UnSACKed bytes in [snd_una, end). */
+static uint32_t unsacked_below(const struct synack_tcb *c, seq_t end)
+{
+	if (!seq_gt(end, c->snd_una))
+		return 0;
+	uint32_t n = (uint32_t)seq_diff(end, c->snd_una);
+	for (uint32_t i = 0; i < c->sacked.n && seq_lt(c->sacked.r[i].start, end); i++) {
+		seq_t e = seq_lt(c->sacked.r[i].end, end) ? c->sacked.r[i].end : end;
+		n -= (uint32_t)seq_diff(e, c->sacked.r[i].start);
+	}
+	return n;
+}
+
+uint32_t tcp_pipe(const struct synack_tcb *c)
+{
+	uint32_t flight = (uint32_t)seq_diff(c->snd_nxt, c->snd_una);
+	if (!c->sack_ok || !c->in_recovery)
+		return flight;
+	/* RFC 6675 §4 SetPipe: an unSACKed octet counts once unless it is lost, and once more
+	 * if it was retransmitted (below HighRxt, snd_hole). */
+	uint32_t unsacked = flight - sack_bytes(c);
+	uint32_t lost = unsacked_below(c, lost_end(c));
+	return unsacked - lost + unsacked_below(c, seq_min(c->snd_hole, c->snd_nxt));
+}
+
+void sack_recovery_enter(struct synack_tcb *c)
+{
+	c->prr_delivered = 0;
+	c->prr_out = 0;
+	c->recover_fs = (uint32_t)seq_diff(c->snd_max, c->snd_una);
+	c->snd_hole = c->snd_una; /* HighRxt */
+	c->rescue_rxt = c->snd_una;
+}
+
+/* RFC 6937 §3: on every ACK in recovery, how much may be sent: proportional to what was
+ * delivered while pipe is above ssthresh, then slow start up to ssthresh limited by what was
+ * delivered (PRR-SSRB); the first retransmission always goes (as Linux's tcp_cwnd_reduction).
+ * The result is cwnd = pipe + sndcnt. */
+void sack_prr_ack(struct synack_tcb *c, uint32_t delivered)
+{
+	c->prr_delivered += delivered;
+	uint32_t pipe = tcp_pipe(c), ssthresh = c->cc.ssthresh;
+	int64_t sndcnt;
+	if (pipe > ssthresh) {
+		uint64_t num = (uint64_t)c->prr_delivered * ssthresh;
+		uint32_t fs = c->recover_fs ? c->recover_fs : 1;
+		sndcnt = (int64_t)((num + fs - 1) / fs) - c->prr_out; /* CEIL() */
+	} else {
+		int64_t d = (int64_t)c->prr_delivered - c->prr_out;
+		int64_t limit = (d > delivered ? d : (int64_t)delivered) + c->snd_mss;
+		sndcnt = (int64_t)(ssthresh - pipe) < limit ? (int64_t)(ssthresh - pipe) : limit;
+	}
+	if (sndcnt < 0)
+		sndcnt = 0;
+	if (c->prr_out == 0 && sndcnt < c->snd_mss)
+		sndcnt = c->snd_mss;
+	c->cc.cwnd = pipe + (uint32_t)sndcnt;
+}
+
+/* RFC 6675 §4 NextSeg(): (1) the first unSACKed data above HighRxt that IsLost; (2) new
+ * data (the caller sends it: returns false with *new_data); (3) any unSACKed data above
+ * HighRxt below the highest SACKed byte; (4) once per recovery, the rescue retransmission of
+ * the segment holding the highest unSACKed byte. *len: at most this many bytes. */
+static bool next_seg(const struct synack_tcb *c, seq_t *seq, uint32_t *len, bool *rescue)
+{
+	*rescue = false;
+	seq_t high = c->sacked.n ? c->sacked.r[c->sacked.n - 1].end : c->snd_una;
 	uint32_t room;
-	seq_t seq = sack_skip(c, c->snd_hole, &room);
-	if (!seq_lt(seq, high))
+	seq_t s2 = sack_skip(c, seq_max(c->snd_hole, c->snd_una), &room);
+	if (c->sacked.n && seq_lt(s2, lost_end(c))) { /* rule 1 */
+		*seq = s2;
+		*len = room;
+		return true;
+	}
+	if (tcp_new_data_room(c))
+		return false; /* rule 2 */
+	if (seq_lt(s2, high)) { /* rule 3 */
+		*seq = s2;
+		*len = room;
+		return true;
+	}
+	seq_t data_end = seq_add(c->snd_buf_seq, c->sndq.len);
+	if (!seq_gt(high, c->rescue_rxt) || !seq_lt(high, c->snd_max) ||
+	    seq_lt(data_end, seq_max(high, c->snd_una)))
+		return false;
+	uint32_t n = (uint32_t)seq_diff(data_end, seq_max(high, c->snd_una));
+	n = n < c->snd_mss ? n : c->snd_mss;
+	*seq = data_end - n; /* rule 4: the highest unSACKed data (with the FIN, if sent) */
+	*len = n ? n : 1;
+	*rescue = true;
+	return true;
+}
+
+void sack_recovery_send(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (!c->in_recovery || !c->sack_ok)
 		return;
-	uint32_t len = (uint32_t)seq_diff(high, seq);
-	if (len > room)
-		len = room;
-	c->snd_hole = tcp_retransmit_at(s, c, seq, len);
+	/* RFC 6675 §5 (C.4): "incrementing pipe by the number of octets transmitted". */
+	uint32_t pipe = tcp_pipe(c);
+	while (pipe < c->cc.cwnd) {
+		seq_t seq, before = c->snd_nxt;
+		uint32_t len;
+		bool rescue;
+		if (!next_seg(c, &seq, &len, &rescue)) {
+			if (!tcp_output_one(s, c))
+				return;
+			uint32_t sent = (uint32_t)seq_diff(c->snd_nxt, before);
+			c->prr_out += sent;
+			pipe += sent;
+			continue;
+		}
+		seq_t end = tcp_retransmit_at(s, c, seq, len);
+		if (end == seq)
+			return;
+		c->prr_out += (uint32_t)seq_diff(end, seq);
+		pipe += (uint32_t)seq_diff(end, seq);
+		if (rescue) /* "RescueRxt = RecoveryPoint"; SND.MAX here, since data sent during
+			     * recovery and SACKed would lift HighACK past RecoveryPoint and allow
+			     * a rescue on every ACK: one per recovery, as the RFC means it. */
+			c->rescue_rxt = c->snd_max;
+		else if (seq_lt(c->snd_hole, end))
+			c->snd_hole = end;
+	}
 }

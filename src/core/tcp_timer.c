@@ -219,7 +219,14 @@ static void rtx_data(struct synack_stack *s, struct synack_tcb *c)
 	}
 	stack_count(s, SYNACK_CTR_TCPTimeouts);
 	uint32_t flight = (uint32_t)seq_diff(c->snd_max, c->snd_una);
-	c->cc.ops->on_rto(&c->cc, c->snd_mss, flight);
+	/* As Linux's tcp_enter_loss: ssthresh is set by the first timeout of an episode only;
+	 * a backed-off one finds cwnd already at one segment and must not halve ssthresh
+	 * again (the flight then is the same data, sent once more). */
+	tcp_cc_env(s, c, 0);
+	if (c->retries == 0)
+		c->cc.ops->on_rto(&c->cc, c->snd_mss, flight);
+	else
+		c->cc.cwnd = c->snd_mss;
 	c->dupacks = 0;
 	c->in_recovery = false;
 	backoff(s, c);
@@ -231,20 +238,26 @@ static void rtx_data(struct synack_stack *s, struct synack_tcb *c)
 	tcp_arm_rtx(s, c);
 }
 
-/* Zero-window probe (Linux's tcp_probe_timer): an ACK below the window that makes the peer
- * announce its window again; given up after retries2 unanswered probes. */
+/* The persist timer (Linux's tcp_probe_timer). A window too small for tcp_output (sender SWS
+ * avoidance, RFC 9293 §3.8.6.2.1's "override timeout") gets what fits. A zero window gets a
+ * probe: an ACK below the window that makes the peer announce its window again. RFC 1122
+ * §4.2.2.17 (MUST-37): the window may stay zero indefinitely "as long as the receiving TCP
+ * continues to send acknowledgments in response to the probe segments", so only probes_out,
+ * the probes since the peer last answered (reset by every acceptable ACK, as Linux's
+ * icsk_probes_out), counts toward retries2; the interval keeps backing off either way. */
 static void on_persist(struct synack_stack *s, struct synack_tcb *c)
 {
-	if (c->snd_wnd > 0) {
-		tcp_output(s, c, false);
+	if (tcp_output_probe(s, c))
 		return;
-	}
-	if (c->retries >= s->cfg.retries2) {
+	if (!tcp_send_pending(c) || c->snd_una != c->snd_max)
+		return;
+	if (c->probes_out >= s->cfg.retries2) {
 		stack_count(s, SYNACK_CTR_TCPAbortOnTimeout);
 		tcp_done(s, c, -ETIMEDOUT);
 		return;
 	}
 	tcp_send_probe(s, c, c->snd_una - 1);
+	c->probes_out++;
 	c->retries++;
 	tcp_arm_persist(s, c);
 }

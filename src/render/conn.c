@@ -24,6 +24,7 @@ struct synack_conns {
 	struct slot *slots;
 	size_t nslots, used;
 	uint8_t scratch[65535]; /* a mended IPv4 packet (parse_ip) */
+	struct synack_cc_sample cc_next; /* for the next packet only (synack_conns_next_cc) */
 };
 
 int synack_conns_new(struct synack_conns **out, const struct synack_conns_opts *opts)
@@ -273,8 +274,13 @@ static void fill_rec(struct synack_seg_rec *r, uint64_t t_us, int dir,
 	memcpy(r->ch, res->ch, res->nchanges * sizeof res->ch[0]);
 }
 
+void synack_conns_next_cc(struct synack_conns *t, const struct synack_cc_sample *cc)
+{
+	t->cc_next = *cc;
+}
+
 static int segment(struct synack_conns *t, uint64_t t_us, const struct synack_ipv4 *ip,
-		   const struct synack_tcp_seg *seg)
+		   const struct synack_tcp_seg *seg, const struct synack_cc_sample *cc)
 {
 	struct synack_endpoint src = {synack_addr_v4(ip->src), seg->sport};
 	struct synack_endpoint dst = {synack_addr_v4(ip->dst), seg->dport};
@@ -303,6 +309,10 @@ static int segment(struct synack_conns *t, uint64_t t_us, const struct synack_ip
 	}
 	struct synack_seg_rec r;
 	fill_rec(&r, t_us, dir, seg, &res);
+	if (cc->set) {
+		r.cc = *cc;
+		r.cc_dir = (uint8_t)(cc->sender ? dir : !dir);
+	}
 	return rec_keep(t, c, &r);
 }
 
@@ -346,6 +356,8 @@ int synack_conns_packet(struct synack_conns *t, uint64_t t_ns, const uint8_t *pk
 		t->st.start_ns = t_ns;
 	}
 	uint64_t t_us = t_ns >= t->st.start_ns ? (t_ns - t->st.start_ns) / 1000 : 0;
+	struct synack_cc_sample cc = t->cc_next;
+	t->cc_next.set = false;
 	struct synack_ipv4 ip;
 	const uint8_t *tp;
 	size_t tlen;
@@ -367,7 +379,7 @@ int synack_conns_packet(struct synack_conns *t, uint64_t t_ns, const uint8_t *pk
 		t->st.malformed++;
 		return 0;
 	}
-	return segment(t, t_us, &ip, &seg);
+	return segment(t, t_us, &ip, &seg, &cc);
 }
 
 int synack_conns_read_file(struct synack_conns *t, const char *path, struct synack_pcap_stats *pst,

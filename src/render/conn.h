@@ -18,6 +18,18 @@
 #include "synack/link.h"
 #include "synack/trace.h"
 
+/* The congestion state a tracing stack reported with a segment (trace.h: has_cc): not in a
+ * capture, only in a JSON-lines trace of a synack stack. */
+struct synack_cc_sample {
+	bool set;
+	bool sender;	    /* the stack that reported it sent the segment (TX), or received it
+			     * (RX: its state as the segment arrived) */
+	uint32_t cwnd;	    /* bytes */
+	uint32_t ssthresh;  /* bytes, UINT32_MAX while unset */
+	uint32_t srtt_us;   /* 0 before the first RTT sample */
+	uint32_t in_flight; /* SND.NXT - SND.UNA */
+};
+
 /* One segment as the renderers need it (no payload). Times are relative to the capture's
  * first packet. */
 struct synack_seg_rec {
@@ -32,6 +44,10 @@ struct synack_seg_rec {
 	uint8_t optlen; /* the option bytes as captured, for the pictures that print them */
 	uint8_t opt[40];
 	struct synack_infer_change ch[SYNACK_INFER_MAX_CHANGES];
+	/* From a trace: the congestion state of the side cc_dir (0: ep[0]) as it reported it
+	 * with this segment (cc.set false: none, as from any capture). */
+	uint8_t cc_dir;
+	struct synack_cc_sample cc;
 };
 
 struct synack_conn_dir_stats {
@@ -87,6 +103,9 @@ int synack_conns_packet(struct synack_conns *t, uint64_t t_ns, const uint8_t *ip
  * reader's counts. */
 int synack_conns_read_file(struct synack_conns *t, const char *path, struct synack_pcap_stats *pst,
 			   char *err, size_t errcap);
+/* The congestion state reported with the next packet given to synack_conns_packet() (and only
+ * that one): a trace read as a capture (conn_trace.c) passes each TX/RX event's. */
+void synack_conns_next_cc(struct synack_conns *t, const struct synack_cc_sample *cc);
 size_t synack_conns_count(const struct synack_conns *t);
 const struct synack_conn *synack_conns_get(const struct synack_conns *t, size_t i);
 const struct synack_conns_stats *synack_conns_stats(const struct synack_conns *t);

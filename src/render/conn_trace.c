@@ -250,6 +250,15 @@ static void segment_fields(const struct field *fs, int nf, struct synack_trace_e
 	}
 	ev->seg = &st->seg;
 	ev->retx = get_b(fs, nf, "retx");
+	/* The tracing stack's congestion state (traces before it was added have none). */
+	if (get(fs, nf, "cwnd")) {
+		ev->has_cc = true;
+		ev->cwnd = (uint32_t)get_u(fs, nf, "cwnd");
+		ev->ssthresh = get(fs, nf, "ssthresh") ? (uint32_t)get_u(fs, nf, "ssthresh")
+						       : UINT32_MAX;
+		ev->srtt_us = (uint32_t)get_u(fs, nf, "srtt_us");
+		ev->in_flight = (uint32_t)get_u(fs, nf, "in_flight");
+	}
 	ev->has_conn = true;
 	/* As the renderer reads an event without a frame: local is the sender only for TX. */
 	bool out = ev->kind == SYNACK_TRACE_TX;
@@ -490,6 +499,11 @@ static void feed(void *ctx, const struct synack_trace_event *ev)
 	int n = synack_tcp_emit(big, sizeof big, &src->addr, &dst->addr, 0, &seg);
 	if (n < 0)
 		return;
+	if (ev->has_cc) {
+		struct synack_cc_sample cc = {true, send, ev->cwnd, ev->ssthresh, ev->srtt_us,
+					      ev->in_flight};
+		synack_conns_next_cc(a->t, &cc);
+	}
 	int rc = synack_conns_packet(a->t, ev->t_us * 1000, big, (size_t)n);
 	if (rc < 0)
 		a->err = rc;

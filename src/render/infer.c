@@ -281,8 +281,11 @@ static void mark_sequence(struct synack_infer *inf, int dir, const struct synack
 	d->nxt = seq_max(d->nxt, end);
 }
 
-/* Duplicate ACKs (RFC 5681 §2: no data, no SYN/FIN, same ACK and window, data outstanding),
- * window updates, zero windows. */
+/* Duplicate ACKs (as Wireshark's analysis counts them: no data, no SYN/FIN/RST, the same ACK
+ * and window as the previous one; RFC 5681 §2 also asks for data outstanding, but the ACK of
+ * a duplicate segment that arrives after everything was acknowledged, a rescue
+ * retransmission's for instance, is a duplicate ACK to Wireshark too), window updates, zero
+ * windows. */
 static void mark_ack(struct synack_infer *inf, int dir, const struct synack_tcp_seg *seg,
 		     struct synack_infer_result *res)
 {
@@ -296,7 +299,7 @@ static void mark_ack(struct synack_infer *inf, int dir, const struct synack_tcp_
 	/* A zero window repeated is the receiver holding the door shut, not a loss signal
 	 * (Wireshark does not count it either). */
 	if (pure && same && seg->win == d->last_win && seg->win != 0 && p->has_nxt &&
-	    p->nxt != seg->ack && !(res->marks & SYNACK_MARK_KEEPALIVE)) {
+	    !(res->marks & SYNACK_MARK_KEEPALIVE)) {
 		res->marks |= SYNACK_MARK_DUPACK;
 		res->dupack_n = ++d->dupacks;
 	} else {

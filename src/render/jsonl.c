@@ -14,7 +14,9 @@
  * seq and ack are the absolute 32-bit values on the wire; win is the raw header field and
  * win_scaled the window it means (scaled by the sender's negotiated shift); opts is tcpdump's
  * notation with absolute SACK edges and optbytes the option bytes as on the wire (both left
- * out when the segment has no options). Every
+ * out when the segment has no options). TX and RX events of a stack's own connection add its
+ * congestion state: "cwnd":N,"ssthresh":N (left out while unset),"srtt_us":N,"in_flight":N
+ * (TX: as the segment left; RX: as it arrived, before it was processed). Every
  * event is printed, arrivals included: this is the record, the text ladder is the picture.
  */
 #include <errno.h>
@@ -75,6 +77,16 @@ static void json_segment(FILE *f, const struct synack_ladder_item *it)
 	fprintf(f, ",\"optbytes\":\"%s\"", hex);
 }
 
+/* The tracing stack's congestion state (TX: as the segment left; RX: as it arrived, before
+ * it was processed); ssthresh is left out while it is unset (infinite). */
+static void json_cc(FILE *f, const struct synack_trace_event *ev)
+{
+	fprintf(f, ",\"cwnd\":%u", ev->cwnd);
+	if (ev->ssthresh != UINT32_MAX)
+		fprintf(f, ",\"ssthresh\":%u", ev->ssthresh);
+	fprintf(f, ",\"srtt_us\":%u,\"in_flight\":%u", ev->srtt_us, ev->in_flight);
+}
+
 static void jsonl_item(struct synack_ladder *l, void *state, const struct synack_ladder_item *it)
 {
 	FILE *f = synack_ladder_opts_of(l)->out;
@@ -104,6 +116,8 @@ static void jsonl_item(struct synack_ladder *l, void *state, const struct synack
 			json_segment(f, it);
 		else if (ev->frame)
 			fprintf(f, ",\"frame_len\":%zu", ev->frame_len);
+		if (ev->has_cc && it->has_seg)
+			json_cc(f, ev);
 		if (ev->note) {
 			fputs(",\"note\":", f);
 			json_str(f, ev->note);

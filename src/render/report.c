@@ -217,8 +217,9 @@ int synack_report_html(FILE *f, const struct synack_conns *t, const struct synac
 	for (size_t i = 0; i < synack_conns_count(t) && i < max_conns && rc == 0; i++)
 		rc = conn_section(f, synack_conns_get(t, i), max_rows, !o->ladders_only);
 	synack_svg_zoom_script(f);
-	fputs("<p style=\"color:#888;font-size:11px\">Made by synack report. Wheel: zoom; drag: "
-	      "pan; double-click: reset.</p>\n</body>\n</html>\n",
+	fputs("<p style=\"color:#888;font-size:11px\">Made by synack report. Graphs: drag a "
+	      "rectangle to zoom onto that range; ladders and diagrams: drag to pan. Wheel: zoom; "
+	      "double-click: reset.</p>\n</body>\n</html>\n",
 	      f);
 	if (rc == 0 && ferror(f))
 		rc = -EIO;

@@ -66,6 +66,9 @@ void synack_svg_style(FILE *f)
 	      ".winclip{stroke:#999;stroke-width:1.6;stroke-dasharray:1 3;fill:none}\n"
 	      ".cl{fill:none;stroke:#1f4e9c;stroke-width:1.4}.cl2{fill:none;stroke:#d95f02;"
 	      "stroke-width:1.4}\n"
+	      "svg.zoom path{vector-effect:non-scaling-stroke}\n"
+	      ".cw{fill:none;stroke:#d62728;stroke-width:1.6}.ss{fill:none;stroke:#9467bd;"
+	      "stroke-width:1.4;stroke-dasharray:5 3}\n"
 	      ".dot{fill:#1f4e9c;stroke:none}.bar{fill:#9ecae1;stroke:#1f4e9c;stroke-width:.5}\n"
 	      ".brk{stroke:#888;stroke-width:1.2;fill:none}\n"
 	      ".syn,.fin{fill:#1f4e9c}\n"
@@ -84,29 +87,72 @@ void synack_svg_style(FILE *f)
 	      f);
 }
 
+/* The pictures' inline zoom (no network: nothing is loaded). Every svg.zoom: the wheel zooms
+ * around the pointer, double-click resets. A graph with a time axis (a g.zaxes element, see
+ * synack_svg_zoom_axes()) zooms by selection: dragging draws a rectangle and the view becomes
+ * that range (widened to keep the picture's aspect, so text is never stretched), and a
+ * readout in the top left corner says which time (and sequence) range is shown. Other
+ * pictures (ladders, the state diagram) pan on drag. Without JavaScript the SVG is static. */
 void synack_svg_zoom_script(FILE *f)
 {
 	fputs("<script>//<![CDATA[\n"
 	      "(function(){\n"
+	      "var NS='http://www.w3.org/2000/svg';\n"
 	      "document.querySelectorAll('svg.zoom').forEach(function(s){\n"
 	      " if(s.__zoom)return;s.__zoom=1;\n"
-	      " var vb=s.viewBox.baseVal,o=[vb.x,vb.y,vb.width,vb.height],drag=null;\n"
-	      " function pt(e){var r=s.getBoundingClientRect();"
-	      "return [vb.x+(e.clientX-r.left)/r.width*vb.width,"
-	      "vb.y+(e.clientY-r.top)/r.height*vb.height];}\n"
-	      " s.addEventListener('wheel',function(e){e.preventDefault();"
-	      "var p=pt(e),k=e.deltaY<0?0.8:1.25;\n"
-	      "  vb.x=p[0]-(p[0]-vb.x)*k;vb.y=p[1]-(p[1]-vb.y)*k;vb.width*=k;vb.height*=k;},"
-	      "{passive:false});\n"
-	      " s.addEventListener('mousedown',function(e){drag=pt(e);});\n"
-	      " s.addEventListener('mousemove',function(e){if(!drag)return;var p=pt(e);"
-	      "vb.x+=drag[0]-p[0];vb.y+=drag[1]-p[1];});\n"
-	      " window.addEventListener('mouseup',function(){drag=null;});\n"
-	      " s.addEventListener('dblclick',function(){vb.x=o[0];vb.y=o[1];"
-	      "vb.width=o[2];vb.height=o[3];});\n"
+	      " var vb=s.viewBox.baseVal,o=[vb.x,vb.y,vb.width,vb.height],drag=null,sel=null,ro=null,\n"
+	      "  ax=s.querySelector('g.zaxes');\n"
+	      " function pt(e){var r=s.getBoundingClientRect();return [vb.x+(e.clientX-r.left)/r.width*vb.width,vb.y+(e.clientY-r.top)/r.height*vb.height];}\n"
+	      " function nums(a){return (ax.getAttribute(a)||'').split(' ').map(Number);}\n"
+	      " function fmt(v){return Math.abs(v)>=100||v==0?v.toFixed(0):v.toPrecision(3);}\n"
+	      " function readout(){\n"
+	      "  if(!ax)return;\n"
+	      "  var k=vb.width/o[2],X=nums('data-x'),T=nums('data-t'),\n"
+	      "   a=Math.max(vb.x,X[0]),b=Math.min(vb.x+vb.width,X[1]);\n"
+	      "  function tm(x){return (T[0]+(x-X[0])/(X[1]-X[0])*(T[1]-T[0]))/T[2];}\n"
+	      "  var txt='time '+fmt(tm(a))+'\\u2013'+fmt(tm(b))+' '+ax.getAttribute('data-unit');\n"
+	      "  if(ax.getAttribute('data-y')){\n"
+	      "   var Y=nums('data-y'),V=nums('data-v'),lo=Math.min(vb.y+vb.height,Y[0]),hi=Math.max(vb.y,Y[1]);\n"
+	      "   function sv(y){return V[0]+(Y[0]-y)/(Y[0]-Y[1])*(V[1]-V[0]);}\n"
+	      "   txt+=', seq '+Math.round(sv(lo))+'\\u2013'+Math.round(sv(hi))+' B';}\n"
+	      "  if(!ro){ro=document.createElementNS(NS,'text');ro.setAttribute('class','zoomrange');\n"
+	      "   ro.setAttribute('style','font-weight:bold;fill:#1f4e9c;paint-order:stroke;stroke:#fff;stroke-linejoin:round');\n"
+	      "   s.appendChild(ro);}\n"
+	      "  ro.textContent=k<0.999?'zoom: '+txt+' (double-click: all)':'';\n"
+	      "  ro.setAttribute('x',vb.x+6*k);ro.setAttribute('y',vb.y+14*k);\n"
+	      "  ro.style.fontSize=(12*k)+'px';ro.style.strokeWidth=(3*k)+'px';}\n"
+	      " function zoomTo(a,b){\n"
+	      "  var w=Math.abs(b[0]-a[0]),h=Math.abs(b[1]-a[1]),k=Math.max(w/o[2],h/o[3]);\n"
+	      "  if(w<3*vb.width/o[2]&&h<3*vb.width/o[2])return;\n"
+	      "  var cx=(a[0]+b[0])/2,cy=(a[1]+b[1])/2;\n"
+	      "  vb.width=k*o[2];vb.height=k*o[3];vb.x=cx-vb.width/2;vb.y=cy-vb.height/2;readout();}\n"
+	      " s.addEventListener('wheel',function(e){e.preventDefault();var p=pt(e),k=e.deltaY<0?0.8:1.25;\n"
+	      "  vb.x=p[0]-(p[0]-vb.x)*k;vb.y=p[1]-(p[1]-vb.y)*k;vb.width*=k;vb.height*=k;readout();},{passive:false});\n"
+	      " s.addEventListener('mousedown',function(e){if(e.button)return;drag=pt(e);if(!ax)return;\n"
+	      "  e.preventDefault();sel=document.createElementNS(NS,'rect');\n"
+	      "  sel.setAttribute('style','fill:#1f4e9c;fill-opacity:.12;stroke:#1f4e9c;stroke-dasharray:3 2');\n"
+	      "  sel.setAttribute('class','zsel');s.appendChild(sel);});\n"
+	      " s.addEventListener('mousemove',function(e){if(!drag)return;var p=pt(e);\n"
+	      "  if(sel){sel.setAttribute('x',Math.min(p[0],drag[0]));sel.setAttribute('y',Math.min(p[1],drag[1]));\n"
+	      "   sel.setAttribute('width',Math.abs(p[0]-drag[0]));sel.setAttribute('height',Math.abs(p[1]-drag[1]));}\n"
+	      "  else{vb.x+=drag[0]-p[0];vb.y+=drag[1]-p[1];}});\n"
+	      " window.addEventListener('mouseup',function(e){if(sel){s.removeChild(sel);sel=null;if(drag)zoomTo(drag,pt(e));}drag=null;});\n"
+	      " s.addEventListener('dblclick',function(){vb.x=o[0];vb.y=o[1];vb.width=o[2];vb.height=o[3];readout();});\n"
 	      "});})();\n"
 	      "//]]></script>\n",
 	      f);
+}
+
+void synack_svg_zoom_axes(FILE *f, double x0, double x1, uint64_t t0_us, uint64_t t1_us,
+			  double div, const char *unit, bool has_y, double ybot, double ytop,
+			  int64_t v0, int64_t v1)
+{
+	fprintf(f, "<g class=\"zaxes\" data-x=\"%.1f %.1f\" data-t=\"%llu %llu %.0f\" data-unit=\"%s\"",
+		x0, x1, (unsigned long long)t0_us, (unsigned long long)t1_us, div, unit);
+	if (has_y)
+		fprintf(f, " data-y=\"%.1f %.1f\" data-v=\"%lld %lld\"", ybot, ytop, (long long)v0,
+			(long long)v1);
+	fputs("/>\n", f);
 }
 
 void synack_svg_open(FILE *f, double w, double h, bool standalone, const char *title)

@@ -11,6 +11,7 @@
 #define SYNACK_RENDER_SVG_LADDER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct synack_ladder_backend;
@@ -29,6 +30,12 @@ void synack_svg_close(FILE *f, bool standalone);
 /* The zoom/pan script, inside <script> (CDATA-wrapped, valid in SVG and in HTML). It acts on
  * every <svg class="zoom"> of the document. */
 void synack_svg_zoom_script(FILE *f);
+/* The mapping the zoom script's range readout needs, as an empty <g class="zaxes"> inside the
+ * picture: plot x0..x1 is time t0..t1 (µs since the capture began; shown divided by div, in
+ * unit), and, when has_y, plot ybot..ytop is the values v0..v1 (bytes of sequence space). */
+void synack_svg_zoom_axes(FILE *f, double x0, double x1, uint64_t t0_us, uint64_t t1_us,
+			  double div, const char *unit, bool has_y, double ybot, double ytop,
+			  int64_t v0, int64_t v1);
 /* The CSS the SVG pictures use, inside <style> (valid in SVG and in HTML). */
 void synack_svg_style(FILE *f);
 

@@ -285,6 +285,9 @@ static void axes(struct tsg *g)
 	double x0 = ML, x1 = g->w - MR, y0 = g->h - MB, y1 = MT;
 	fprintf(f, "<path class=\"axis\" d=\"M%.1f %.1fV%.1fH%.1f\"/>\n", x0, y1, y0, x1);
 	synack_tsg_time_axis(f, g->t0, g->t1, x0, x1, y0, true);
+	struct synack_time_unit u;
+	synack_tsg_time_unit(g->t1 - g->t0, &u);
+	synack_svg_zoom_axes(f, x0, x1, g->t0, g->t1, u.div, u.name, true, y0, y1, g->y0, g->y1);
 	double ys = (double)(g->y1 - g->y0), ystep = nice_step(ys > 0 ? ys : 1, 8);
 	for (double v = ceil((double)g->y0 / ystep) * ystep; v <= (double)g->y1 + 1e-9; v += ystep)
 		fprintf(f,

@@ -33,6 +33,7 @@ struct synack_tsg_opts {
 	int dir;	      /* 0: data from ep[0] to ep[1]; 1: the other way */
 	bool standalone;      /* a whole SVG file (with the zoom script) vs. an element for HTML */
 	double width, height; /* 0: 960 x 540 (companions: 960 x 600) */
+	bool cwnd_only;	      /* companions: only the first panel (cwnd, or in flight) */
 };
 
 /* Picks the direction that carried more payload (ties: 0). */
@@ -40,6 +41,9 @@ int synack_tsg_busiest_dir(const struct synack_conn *c);
 /* Writes the graph. Returns 0, or -EIO if writing failed. */
 int synack_tsg_svg(FILE *out, const struct synack_conn *c, const struct synack_tsg_opts *o);
 /* Writes the companion graphs (in flight, RTT, throughput) of the same direction, stacked.
+ * When the records carry the sender's own congestion state (a trace of a synack stack), the
+ * first panel is its cwnd and ssthresh (step lines) with its bytes in flight instead of the
+ * estimate.
  * Returns 0, or -EIO / -ENOMEM. */
 int synack_tsg_companions_svg(FILE *out, const struct synack_conn *c,
 			      const struct synack_tsg_opts *o);

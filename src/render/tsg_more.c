@@ -1,6 +1,9 @@
 /* The time-sequence graph's companions (tsg.h): bytes in flight, RTT samples and throughput of
  * one direction of a connection, from the records a capture kept, on one time axis.
  *
+ *   cwnd        from a trace of a synack stack that is the sender (rec.cc): its congestion
+ *               window and slow-start threshold as step lines, with its own bytes in flight
+ *               (SND.NXT - SND.UNA); replaces the estimate below when there is one;
  *   in flight   the highest sequence sent minus the highest ACK received, after every
  *               segment: from a capture, the closest one gets to the sender's congestion
  *               window (RFC 5681 §2: "FlightSize");
@@ -62,6 +65,9 @@ struct more {
 	bool has_seq, has_ack;
 	int64_t snd_max, acked;
 	struct series inflight, rtt, acks; /* acks: (t, bytes newly acknowledged) */
+	/* From a trace of the sender's own stack (rec.cc): what it reported, not an estimate.
+	 * ssthresh is NAN while unset (infinite): the line has a break there. */
+	struct series cwnd, ssthresh, cc_flight;
 	struct sent pend[PENDING];
 	size_t npend;
 	uint64_t t0, t1;
@@ -136,10 +142,22 @@ static void on_ack(struct more *m, const struct synack_seg_rec *r)
 			      (double)(m->snd_max > m->acked ? m->snd_max - m->acked : 0));
 }
 
+static void on_cc(struct more *m, const struct synack_seg_rec *r)
+{
+	if (!r->cc.set || r->cc_dir != m->dir || m->err)
+		return;
+	const struct synack_cc_sample *cc = &r->cc;
+	if (!(m->err = push(&m->cwnd, r->t_us, (double)cc->cwnd)) &&
+	    !(m->err = push(&m->ssthresh, r->t_us,
+			    cc->ssthresh == UINT32_MAX ? NAN : (double)cc->ssthresh)))
+		m->err = push(&m->cc_flight, r->t_us, (double)cc->in_flight);
+}
+
 static void each(void *ctx, const struct synack_seg_rec *r, uint64_t gap)
 {
 	struct more *m = ctx;
 	note_time(m, r->t_us);
+	on_cc(m, r);
 	if (r->dir == m->dir)
 		on_data(m, r);
 	else if ((r->flags & SYNACK_TH_ACK) && !(r->flags & SYNACK_TH_RST))
@@ -183,8 +201,57 @@ static double series_max(const struct series *s)
 {
 	double v = 0;
 	for (size_t i = 0; i < s->n; i++)
-		v = s->p[i].v > v ? s->p[i].v : v;
+		v = s->p[i].v > v ? s->p[i].v : v; /* NAN compares false: skipped */
 	return v;
+}
+
+/* A step line: each value holds until the next sample; NAN samples break it. A value above
+ * the panel (ssthresh far above cwnd) is drawn along its top. */
+static void step_line(FILE *f, const struct more *m, double w, const struct panel *p,
+		      const struct series *s, const char *cls)
+{
+	bool open = false;
+	for (size_t i = 0; i < s->n; i++) {
+		double v = s->p[i].v, x = xpos(m, w, s->p[i].t);
+		if (isnan(v)) {
+			if (open)
+				fprintf(f, "H%.1f\"/>\n", x);
+			open = false;
+			continue;
+		}
+		double y = ypos(p, v > p->vmax ? p->vmax : v);
+		if (!open)
+			fprintf(f, "<path class=\"%s\" d=\"M%.1f %.1f", cls, x, y);
+		else
+			fprintf(f, "H%.1fV%.1f", x, y);
+		open = true;
+	}
+	if (open)
+		fprintf(f, "H%.1f\"/>\n", xpos(m, w, m->t1));
+}
+
+/* cwnd and ssthresh as the sender's stack traced them, with its own bytes in flight. */
+static void draw_cwnd(FILE *f, const struct more *m, double w, struct panel *p)
+{
+	double top = series_max(&m->cwnd), fl = series_max(&m->cc_flight),
+	       ss = series_max(&m->ssthresh);
+	top = fl > top ? fl : top;
+	/* ssthresh counts only up to twice cwnd's top: an early huge value would flatten it */
+	top = ss > top && ss < 2 * top ? ss : top;
+	p->vmax = top * 1.1;
+	panel_frame(f, m, w, p);
+	step_line(f, m, w, p, &m->cc_flight, "cl");
+	step_line(f, m, w, p, &m->ssthresh, "ss");
+	step_line(f, m, w, p, &m->cwnd, "cw");
+	static const struct {
+		const char *cls, *name;
+	} items[] = {{"cw", "cwnd"}, {"ss", "ssthresh"}, {"cl", "in flight"}};
+	double x = w - MR - 280;
+	for (size_t i = 0; i < 3; i++, x += 95)
+		fprintf(f,
+			"<path class=\"%s\" d=\"M%.1f %.1fh16\"/><text class=\"leg\" x=\"%.1f\" "
+			"y=\"%.1f\">%s</text>\n",
+			items[i].cls, x, p->y - 12, x + 20, p->y - 8, items[i].name);
 }
 
 static void draw_inflight(FILE *f, const struct more *m, double w, struct panel *p)
@@ -264,31 +331,52 @@ int synack_tsg_companions_svg(FILE *out, const struct synack_conn *c,
 	if (!m->any)
 		m->t0 = m->t1 = c->first_us;
 	double w = o->width > 0 ? o->width : 960;
-	double h = TOP + 3 * (PANEL_H + PANEL_GAP + 40);
+	bool traced = m->cwnd.n > 0; /* the sender's stack traced its cwnd */
+	int npanels = o->cwnd_only ? 1 : 3;
+	double h = TOP + npanels * (PANEL_H + PANEL_GAP + 40);
 	char title[160];
-	snprintf(title, sizeof title, "%s → %s: in flight, RTT and throughput (connection %u)",
-		 c->name[m->dir], c->name[!m->dir], c->id);
+	snprintf(title, sizeof title, "%s → %s: %s (connection %u)", c->name[m->dir],
+		 c->name[!m->dir],
+		 o->cwnd_only ? (traced ? "congestion window" : "bytes in flight")
+			      : (traced ? "cwnd, RTT and throughput"
+					: "in flight, RTT and throughput"),
+		 c->id);
 	if (rc == 0) {
 		synack_svg_open(out, w, h, o->standalone, title);
 		fprintf(out, "<text class=\"title\" x=\"%.1f\" y=\"16\">", ML);
 		synack_svg_text(out, title);
 		fputs("</text>\n", out);
-		struct panel p1 = {TOP + 20, 0, "bytes in flight (sent, not yet acknowledged)", "B"};
+		struct panel p1 = {TOP + 20, 0,
+				   traced ? "congestion window and ssthresh, as the sender's stack "
+					    "traced them"
+					  : "bytes in flight (sent, not yet acknowledged: estimated "
+					    "from the wire)",
+				   "B"};
 		struct panel p2 = {p1.y + PANEL_H + PANEL_GAP + 40, 0,
 				   "round-trip time samples (Karn: none for resent data)", "ms"};
 		struct panel p3 = {p2.y + PANEL_H + PANEL_GAP + 40, 0,
 				   "throughput (bytes newly acknowledged per interval)", ""};
-		draw_inflight(out, m, w, &p1);
-		draw_rtt(out, m, w, &p2);
-		draw_throughput(out, m, w, &p3);
+		if (traced)
+			draw_cwnd(out, m, w, &p1);
+		else
+			draw_inflight(out, m, w, &p1);
+		if (!o->cwnd_only) {
+			draw_rtt(out, m, w, &p2);
+			draw_throughput(out, m, w, &p3);
+		}
 		struct synack_time_unit u;
 		synack_tsg_time_unit(m->t1 - m->t0, &u);
+		synack_svg_zoom_axes(out, ML, w - MR, m->t0, m->t1, u.div, u.name, false, 0, 0, 0,
+				     0);
 		fprintf(out,
 			"<text class=\"lab\" x=\"%.1f\" y=\"%.1f\">time (%s since the capture "
 			"began)</text>\n",
 			(ML + w - MR) / 2, h - 8, u.name);
 		synack_svg_close(out, o->standalone);
 	}
+	free(m->cwnd.p);
+	free(m->ssthresh.p);
+	free(m->cc_flight.p);
 	free(m->inflight.p);
 	free(m->rtt.p);
 	free(m->acks.p);

@@ -37,7 +37,10 @@ static uint32_t ack_all(struct segtest *t, uint32_t iss, uint32_t *acked)
 Test(autotune, the_send_buffer_grows_with_cwnd_and_keeps_its_bytes)
 {
 	struct segtest t;
-	st_init(&t, NULL);
+	struct synack_config cfg;
+	st_config(&cfg);
+	cfg.sndbuf_max = 4194304;
+	st_init(&t, &cfg);
 	check_bytes = true;
 	for (size_t i = 0; i < sizeof data; i++)
 		data[i] = (uint8_t)(i * 7 + (i >> 11));
@@ -72,7 +75,10 @@ Test(autotune, the_send_buffer_grows_with_cwnd_and_keeps_its_bytes)
 Test(autotune, so_sndbuf_locks_the_size_and_applies_to_a_connected_socket)
 {
 	struct segtest t;
-	st_init(&t, NULL);
+	struct synack_config cfg;
+	st_config(&cfg);
+	cfg.sndbuf_max = 4194304;
+	st_init(&t, &cfg);
 	uint32_t iss;
 	int fd = st_passive_open(&t, 0, &iss);
 	int v = 50000;

@@ -30,16 +30,20 @@ Test(cc, registry_finds_reno_by_its_exact_name)
 	cr_assert_null(cc_find("Reno"));
 	cr_assert_null(cc_find("ren"));
 	cr_assert_null(cc_find("renox"));
-	cr_assert_null(cc_find("cubic"));
+	cr_assert_eq(cc_find("cubic"), &cc_cubic);
+	cr_assert_null(cc_find("bbr"));
 	cr_assert_null(cc_find(""));
 }
 
-Test(cc, every_op_of_newreno_is_set)
+Test(cc, every_op_of_every_controller_is_set)
 {
-	const struct cc_ops *o = &cc_newreno;
-	cr_assert(o->init && o->on_ack && o->on_dupack && o->on_congestion &&
-		  o->on_recovery_exit && o->on_rto);
-	cr_assert_lt(strlen(o->name), SYNACK_CC_NAME_MAX);
+	const struct cc_ops *all[] = {&cc_newreno, &cc_cubic};
+	for (size_t i = 0; i < 2; i++) {
+		const struct cc_ops *o = all[i];
+		cr_assert(o->init && o->on_ack && o->on_dupack && o->on_congestion &&
+			  o->on_recovery_exit && o->on_rto && o->on_idle_restart, "%s", o->name);
+		cr_assert_lt(strlen(o->name), SYNACK_CC_NAME_MAX);
+	}
 }
 
 Test(cc, set_keeps_the_windows_and_zeroes_the_private_area)
@@ -139,11 +143,11 @@ Test(cc, newreno_rto_one_segment_and_half_the_flight)
 
 static void out_nop(void *ctx, const uint8_t *f, const struct synack_frame_meta *m) {}
 
-Test(cc, stack_default_is_reno)
+Test(cc, stack_default_is_cubic)
 {
 	struct synack_config c;
 	synack_config_default(&c);
-	cr_assert_str_eq(c.congestion, "reno");
+	cr_assert_str_eq(c.congestion, "cubic", "Linux's default");
 }
 
 Test(cc, stack_create_rejects_an_unknown_controller_with_enoent)
@@ -151,7 +155,7 @@ Test(cc, stack_create_rejects_an_unknown_controller_with_enoent)
 	struct synack_config c;
 	st_config(&c);
 	c.output = out_nop;
-	strcpy(c.congestion, "cubic");
+	strcpy(c.congestion, "bbr");
 	struct synack_stack *s = (void *)1;
 	cr_assert_eq(synack_stack_new(&s, &c), -ENOENT);
 	cr_assert_null(s);
@@ -170,12 +174,12 @@ Test(cc, stack_empty_name_means_the_default)
 	cr_assert_eq(synack_stack_new(&s, &c), 0);
 	struct synack_config got;
 	synack_stack_get_config(s, &got);
-	cr_assert_str_eq(got.congestion, "reno");
+	cr_assert_str_eq(got.congestion, "cubic");
 	int fd = synack_socket(s);
 	char name[SYNACK_CC_NAME_MAX];
 	size_t len = sizeof name;
 	cr_assert_eq(synack_getsockopt(s, fd, SYNACK_IPPROTO_TCP, SYNACK_TCP_CONGESTION, name, &len), 0);
-	cr_assert_str_eq(name, "reno");
+	cr_assert_str_eq(name, "cubic");
 	synack_stack_destroy(s);
 }
 
@@ -201,13 +205,13 @@ Test(cc, tcp_congestion_get_returns_the_padded_name)
 	size_t len = sizeof b;
 	cr_assert_eq(getcc(&t, fd, b, &len), 0);
 	cr_assert_eq(len, SYNACK_CC_NAME_MAX, "at most 16 bytes, as Linux");
-	cr_assert_eq(memcmp(b, "reno\0\0\0\0\0\0\0\0\0\0\0\0", 16), 0);
+	cr_assert_eq(memcmp(b, "cubic\0\0\0\0\0\0\0\0\0\0\0", 16), 0, "the default");
 	cr_assert_eq(b[16], 'x', "nothing written past the length");
 	memset(b, 'x', sizeof b);
 	len = 2;
 	cr_assert_eq(getcc(&t, fd, b, &len), 0);
 	cr_assert_eq(len, 2);
-	cr_assert_eq(memcmp(b, "rex", 3), 0);
+	cr_assert_eq(memcmp(b, "cux", 3), 0);
 	cr_assert_eq(getcc(&t, fd, NULL, &len), -EINVAL);
 	cr_assert_eq(getcc(&t, fd, b, NULL), -EINVAL);
 	st_fini(&t);
@@ -223,7 +227,7 @@ Test(cc, tcp_congestion_set_known_unknown_and_bad_lengths)
 	cr_assert_eq(setcc(&t, fd, "reno", 5), 0, "with its NUL");
 	cr_assert_eq(setcc(&t, fd, "renovated", 4), 0, "the length ends the name");
 	cr_assert_eq(setcc(&t, fd, "reno\0junk", 9), 0, "a NUL ends the name");
-	cr_assert_eq(setcc(&t, fd, "cubic", 5), -ENOENT);
+	cr_assert_eq(setcc(&t, fd, "bbr", 3), -ENOENT);
 	cr_assert_eq(setcc(&t, fd, "ren", 3), -ENOENT);
 	cr_assert_eq(setcc(&t, fd, "renorenorenorenoreno", 20), -ENOENT, "15 bytes at most");
 	cr_assert_eq(setcc(&t, fd, "reno", 0), -EINVAL);
@@ -245,9 +249,13 @@ Test(cc, tcp_congestion_mid_connection_keeps_the_windows)
 	struct synack_tcb *c = t.s->fds[fd];
 	uint32_t cwnd = c->cc.cwnd, ssthresh = c->cc.ssthresh;
 	c->cc.priv.u64[0] = 42;
-	cr_assert_eq(setcc(&t, fd, "reno", 4), 0);
+	cr_assert_eq(setcc(&t, fd, "cubic", 5), 0);
 	cr_assert_eq(c->cc.cwnd, cwnd);
 	cr_assert_eq(c->cc.ssthresh, ssthresh);
 	cr_assert_eq(c->cc.priv.u64[0], 42, "the same controller is not restarted");
+	cr_assert_eq(setcc(&t, fd, "reno", 4), 0);
+	cr_assert_eq(c->cc.ops, &cc_newreno);
+	cr_assert_eq(c->cc.cwnd, cwnd, "a switch keeps the windows");
+	cr_assert_eq(c->cc.priv.u64[0], 0, "and starts the new controller's state afresh");
 	st_fini(&t);
 }

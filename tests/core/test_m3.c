@@ -128,8 +128,11 @@ Test(persist, receiver_announces_zero_window_and_reopens)
 Test(cc, fast_retransmit_on_third_dupack_and_newreno)
 {
 	static uint8_t buf[8000];
+	struct synack_config cfg;
+	st_config(&cfg);
+	memcpy(cfg.congestion, "reno", sizeof "reno"); /* NewReno's numbers below */
 	struct segtest t;
-	st_init(&t, NULL);
+	st_init(&t, &cfg);
 	uint32_t iss;
 	int fd = st_passive_open(&t, 1000, &iss);
 	cr_assert_eq(synack_send(t.s, fd, buf, 5 * 1460, 0), 5 * 1460);

@@ -126,9 +126,14 @@ Test(tcp_timer, keepalive_kind_sends_a_keepalive_probe)
 Test(tcp_timer, persist_kind_sends_a_window_probe)
 {
 	struct segtest t;
-	struct synack_tcb *c = setup(&t, NULL);
+	int fd;
+	struct synack_tcb *c = setup(&t, &fd);
 	uint64_t t0 = t.now;
 	c->snd_wnd = 0;
+	/* Data waits for the zero window (a probe is for data that cannot go). */
+	cr_assert_eq(synack_send(t.s, fd, "hello", 5, 0), 5);
+	st_expect_none(&t);
+	cr_assert(tcp_timer_armed(c, SYNACK_TIMER_PERSIST));
 	tcp_timer_arm(t.s, c, SYNACK_TIMER_PERSIST, t0 + 1 * SEC);
 	st_at(&t, t0 + 1 * SEC);
 	st_expect(&t, F_A, c->snd_una - 1, c->rcv_nxt, NULL);

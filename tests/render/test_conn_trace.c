@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "render/conn.h"
 #include "render/conn_trace.h"
+#include "render/tsg.h"
 
 Test(conn_trace, segment_event)
 {
@@ -32,6 +34,99 @@ Test(conn_trace, segment_event)
 	cr_assert_eq(synack_addr_get_v4(&ev.local.addr), 0x0a000002u,
 		     "an arrival: local is the receiver");
 	cr_assert_eq(ev.remote.port, 40000);
+	cr_assert_not(ev.has_cc, "a line without cwnd has no congestion state");
+}
+
+Test(conn_trace, congestion_fields)
+{
+	struct synack_trace_event ev;
+	struct synack_trace_line_store st;
+	const char *l =
+		"{\"t_us\":5,\"host\":\"client\",\"ev\":\"tx\",\"src\":\"10.0.0.1:40000\","
+		"\"dst\":\"10.0.0.2:80\",\"flags\":\".\",\"seq\":1,\"ack\":2,\"win\":9,\"len\":0,"
+		"\"retx\":false,\"cwnd\":14480,\"ssthresh\":7240,\"srtt_us\":20000,"
+		"\"in_flight\":2896}\n";
+	cr_assert_eq(synack_trace_parse_line(l, &ev, &st), 0);
+	cr_assert(ev.has_cc);
+	cr_assert_eq(ev.cwnd, 14480);
+	cr_assert_eq(ev.ssthresh, 7240);
+	cr_assert_eq(ev.srtt_us, 20000);
+	cr_assert_eq(ev.in_flight, 2896);
+	/* ssthresh left out: unset (infinite), as the writer leaves it out */
+	const char *l2 = "{\"t_us\":5,\"host\":\"client\",\"ev\":\"rx\",\"src\":\"10.0.0.2:80\","
+			 "\"dst\":\"10.0.0.1:40000\",\"flags\":\".\",\"seq\":2,\"ack\":1,"
+			 "\"win\":9,\"len\":0,\"retx\":false,\"cwnd\":3000,\"srtt_us\":0,"
+			 "\"in_flight\":0}\n";
+	cr_assert_eq(synack_trace_parse_line(l2, &ev, &st), 0);
+	cr_assert(ev.has_cc);
+	cr_assert_eq(ev.cwnd, 3000);
+	cr_assert_eq(ev.ssthresh, UINT32_MAX);
+}
+
+/* A one-stack trace of a sender: the companion's first panel is its cwnd and ssthresh as
+ * step lines at the exact places, not the in-flight estimate; without the fields it is. */
+/* One segment line of the client's trace, without its end: the congestion fields follow. */
+#define SEG(t, ev, s, d, fl, seq, ack, len)                                                     \
+	"{\"t_us\":" #t ",\"host\":\"client\",\"ev\":\"" ev "\",\"src\":\"" s "\",\"dst\":\"" d \
+	"\",\"flags\":\"" fl "\",\"seq\":" #seq ",\"ack\":" #ack ",\"win\":60000,\"len\":" #len \
+	",\"retx\":false"
+#define C "10.0.0.1:40000"
+#define S "10.0.0.2:80"
+
+static char *companions(bool with_cc, size_t *n)
+{
+	static const char *const lines[6] = {
+		SEG(0, "tx", C, S, "S", 100, 0, 0),	    SEG(1000, "rx", S, C, "S.", 500, 101, 0),
+		SEG(1000, "tx", C, S, ".", 101, 501, 0),    SEG(2000, "tx", C, S, "P.", 101, 501, 1000),
+		SEG(3000, "rx", S, C, ".", 501, 1101, 0),   SEG(4000, "tx", C, S, "P.", 1101, 501, 1000),
+	};
+	static const char *const cc[6] = {
+		"", "", ",\"cwnd\":10000,\"srtt_us\":0,\"in_flight\":0",
+		",\"cwnd\":10000,\"srtt_us\":0,\"in_flight\":0",
+		",\"cwnd\":10000,\"srtt_us\":0,\"in_flight\":1000",
+		",\"cwnd\":5000,\"ssthresh\":5000,\"srtt_us\":1000,\"in_flight\":0",
+	};
+	char full[2600];
+	size_t len = 0;
+	for (int i = 0; i < 6; i++)
+		len += (size_t)snprintf(full + len, sizeof full - len, "%s%s}\n", lines[i],
+					with_cc ? cc[i] : "");
+	FILE *in = fmemopen(full, strlen(full), "r");
+	cr_assert_not_null(in);
+	struct synack_conns *t;
+	struct synack_conns_opts co = {.keep_first = 100, .keep_last = 100};
+	cr_assert_eq(synack_conns_new(&t, &co), 0);
+	cr_assert_eq(synack_conns_read_trace(t, in), 6);
+	fclose(in);
+	char *svg = NULL;
+	FILE *out = open_memstream(&svg, n);
+	struct synack_tsg_opts o = {.dir = 0, .standalone = true, .cwnd_only = true};
+	cr_assert_eq(synack_tsg_companions_svg(out, synack_conns_get(t, 0), &o), 0);
+	fclose(out);
+	synack_conns_free(t);
+	return svg;
+}
+
+Test(conn_trace, companion_draws_the_traced_cwnd)
+{
+	size_t n;
+	char *svg = companions(true, &n);
+	/* x: 90 + t/4000 * 840; y: 230 - v/11000 * 170 (the top is 1.1 x the largest cwnd) */
+	cr_assert_not_null(strstr(svg, "<path class=\"cw\" d=\"M300.0 75.5H510.0V75.5H720.0V75.5"
+				       "H930.0V152.7H930.0\"/>"),
+			   "%s", svg);
+	cr_assert_not_null(strstr(svg, "<path class=\"ss\" d=\"M930.0 152.7H930.0\"/>"),
+			   "ssthresh starts where it is set");
+	cr_assert_not_null(strstr(svg, "<path class=\"cl\" d=\"M300.0 230.0H510.0V230.0H720.0"
+				       "V214.5H930.0V230.0H930.0\"/>"),
+			   "the stack's own bytes in flight");
+	cr_assert_not_null(strstr(svg, "congestion window and ssthresh, as the sender"));
+	cr_assert_null(strstr(svg, "estimated"));
+	free(svg);
+	svg = companions(false, &n);
+	cr_assert_null(strstr(svg, "class=\"cw\""), "no cwnd without the fields");
+	cr_assert_not_null(strstr(svg, "estimated from the wire"));
+	free(svg);
 }
 
 Test(conn_trace, state_timer_error_drop_note)

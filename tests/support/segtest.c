@@ -80,6 +80,11 @@ static void on_trace(void *ctx, const struct synack_trace_event *e)
 	x->retx = e->retx;
 	if (e->seg)
 		x->flags = e->seg->flags;
+	x->has_cc = e->has_cc;
+	x->cwnd = e->cwnd;
+	x->ssthresh = e->ssthresh;
+	x->srtt_us = e->srtt_us;
+	x->in_flight = e->in_flight;
 }
 
 static void on_wake(void *ctx, int fd, unsigned events)

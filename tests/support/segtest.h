@@ -43,6 +43,9 @@ struct st_event {
 	int err;
 	bool retx;
 	uint8_t flags;
+	/* TX/RX: the congestion state the stack traced with it (trace.h) */
+	bool has_cc;
+	uint32_t cwnd, ssthresh, srtt_us, in_flight;
 };
 
 struct segtest {
