@@ -6,11 +6,15 @@
  *                or SNDBUF/RCVBUF): (live_bytes after - before) / N, client and server
  *   time-wait    the client then closes all N first, the server closes after reading EOF:
  *                the client holds N TIME-WAIT entries: (live_bytes - before) / N
+ *   tw-server    a server stack with max_sockets 64 serves TW synthetic peers (distinct
+ *                address:port pairs) that each connect, are answered with a close, and
+ *                ACK our FIN with theirs: the server holds TW compact TIME-WAIT entries
+ *                (they are not sockets): (live_bytes - before) / entries, table included
  *   syn-queue    a fresh server stack (syncookies 0, listen backlog 4096 = the cap, like
  *                somaxconn) receives SYNQ spoofed SYNs from distinct address:port pairs that
  *                never complete: (live_bytes - before) / entries held
  *
- * Usage: core_memory [N=n] [SYNQ=n] [SNDBUF=n] [RCVBUF=n] */
+ * Usage: core_memory [N=n] [SYNQ=n] [TW=n] [SNDBUF=n] [RCVBUF=n] */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -114,6 +118,72 @@ static void count_output(void *ctx, const uint8_t *f, const struct synack_frame_
 	frames_out++;
 }
 
+static uint8_t last_out[256];
+static void keep_output(void *ctx, const uint8_t *f, const struct synack_frame_meta *meta)
+{
+	(void)ctx;
+	memcpy(last_out, f, meta->len < sizeof last_out ? meta->len : sizeof last_out);
+}
+
+static uint32_t out_seq(void)
+{
+	const uint8_t *t = last_out + 20; /* no IP options */
+	return (uint32_t)t[4] << 24 | (uint32_t)t[5] << 16 | (uint32_t)t[6] << 8 | t[7];
+}
+
+static void time_wait_server(long n)
+{
+	struct bench_alloc a = {0};
+	struct synack_config cfg;
+	synack_config_default(&cfg);
+	cfg.name = "server";
+	synack_config_add_addr(&cfg, synack_addr_v4(BENCH_SERVER_ADDR), 24);
+	cfg.allocator = bench_allocator(&a);
+	cfg.output = keep_output;
+	cfg.max_sockets = 64;
+	cfg.max_tw_buckets = (uint32_t)n;
+	struct synack_stack *s;
+	if (synack_stack_create(&s, &cfg) < 0)
+		exit(1);
+	uint64_t now = 1000000;
+	synack_stack_poll(s, now);
+	int lfd = listener(s, 64);
+	size_t b0 = synack_stack_live_bytes(s);
+	uint64_t t0 = bench_ns();
+	uint8_t f[128];
+	for (long i = 0; i < n; i++) {
+		uint32_t src = 0x0C000000u + (uint32_t)(i / 50000) + 1;
+		uint16_t sport = (uint16_t)(10000 + i % 50000);
+		size_t len = bench_craft(f, src, sport, BENCH_SERVER_ADDR, PORT, 1000, 0, SYNACK_TH_SYN);
+		synack_stack_input(s, f, len, now);
+		uint32_t iss = out_seq();
+		len = bench_craft(f, src, sport, BENCH_SERVER_ADDR, PORT, 1001, iss + 1, SYNACK_TH_ACK);
+		synack_stack_input(s, f, len, now);
+		int fd = synack_accept(s, lfd, NULL);
+		if (fd < 0 || synack_close(s, fd) < 0) {
+			fprintf(stderr, "memory: tw-server: connection %ld not accepted (%d)\n", i, fd);
+			exit(1);
+		}
+		len = bench_craft(f, src, sport, BENCH_SERVER_ADDR, PORT, 1001, iss + 2,
+				  SYNACK_TH_FIN | SYNACK_TH_ACK);
+		synack_stack_input(s, f, len, now);
+		if (i % 1000 == 999)
+			now += 1000; /* 1 ms per 1000: all still in TIME-WAIT at the end */
+	}
+	double secs = (double)(bench_ns() - t0) / 1e9;
+	long tw = in_state(s, SYNACK_TIME_WAIT);
+	size_t b1 = synack_stack_live_bytes(s);
+	struct synack_counters c;
+	synack_stack_counters(s, &c);
+	printf("tw-server: %ld connections served and closed first in %.1f s with max_sockets 64: "
+	       "%ld TIME-WAIT entries, %.1f MiB in all, TcpExtTCPTimeWaitOverflow %llu\n",
+	       n, secs, tw, (double)(b1 - b0) / 1048576.0,
+	       (unsigned long long)c.v[SYNACK_CTR_TCPTimeWaitOverflow]);
+	printf("RESULT memory TIME-WAIT (server, compact): %.1f B/entry, %.1f MiB for %ld entries\n",
+	       tw ? (double)(b1 - b0) / (double)tw : 0.0, (double)(b1 - b0) / 1048576.0, tw);
+	synack_stack_destroy(s);
+}
+
 static void syn_queue(long n)
 {
 	struct bench_alloc a = {0};
@@ -156,12 +226,14 @@ int main(int argc, char **argv)
 {
 	long n = bench_arg(argc, argv, "N", 10000);
 	long synq = bench_arg(argc, argv, "SYNQ", 5000);
+	long twn = bench_arg(argc, argv, "TW", 100000);
 	uint32_t sb = (uint32_t)bench_arg(argc, argv, "SNDBUF", 0);
 	uint32_t rb = (uint32_t)bench_arg(argc, argv, "RCVBUF", 0);
 	bench_print_conditions("memory per connection, per SYN-queue entry, per TIME-WAIT entry");
 	printf("lazy buffers: the engine has none (a connection's buffers are allocated in full at "
 	       "connect() or at the end of the passive handshake), so only eager figures\n");
 	established_and_time_wait(n, sb, rb);
+	time_wait_server(twn);
 	syn_queue(synq);
 	return 0;
 }

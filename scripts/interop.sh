@@ -9,4 +9,5 @@ if [ ! -x tests/interop/run.sh ]; then
 	echo "interop: skipped (no interop suite yet: see issue 'synack on a real wire')"
 	exit 0
 fi
-exec tests/interop/run.sh "$@"
+tests/interop/run.sh "$@" || exit 1
+exec tests/interop/churn.sh "$@"

@@ -20,14 +20,15 @@ static const char serve_help[] =
 	"SYNOPSIS\n"
 	"    synack serve --tun NAME --addr A.B.C.D/NN [--port P] --app echo|discard|chargen|http\n"
 	"                 [--root DIR] [--pcap FILE] [--ctl PATH] [--max-conns N] [--trace FILE]\n"
-	"                 [--no-offload]\n"
+	"                 [--idle-timeout S] [--header-timeout S] [--pcap-max SIZE] [--no-offload]\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    synack takes TUN device NAME (creating it if it does not exist, and bringing it up),\n"
 	"    answers as A.B.C.D and serves the application on port P. If the device has no IPv4\n"
 	"    address, the kernel's side gets the first other host address of the prefix (.1, or .2\n"
 	"    when synack is .1). It runs until SIGINT or SIGTERM, then stops listening, closes its\n"
-	"    connections gracefully, waits (at most 3 s) until every close is acknowledged and\n"
+	"    connections gracefully, waits (at most 3 s) until every close is acknowledged, resets\n"
+	"    those whose peer has not finished (none is left half-open) and\n"
 	"    exits 0. In the host's own network namespace (not one made for it, like\n"
 	"    scripts/netns's), the changes made to it are printed: the TUN device created, the\n"
 	"    address given to the kernel's side; both are undone on exit.\n"
@@ -41,10 +42,17 @@ static const char serve_help[] =
 	"    --port P          the port (default: 7 echo, 9 discard, 19 chargen, 80 http)\n"
 	"    --root DIR        http: serve files under DIR (never outside it; must exist)\n"
 	"    --pcap FILE       capture every frame to FILE (pcap, LINKTYPE_RAW)\n"
+	"    --pcap-max SIZE   stop capturing before FILE passes SIZE bytes (K, M, G suffixes;\n"
+	"                      default: no limit); the file stays a whole capture of the start\n"
 	"    --ctl PATH        a control socket (mode 0600) for `synack ss` and `synack nstat`\n"
 	"    --max-conns N     serve at most N connections at once; more are closed on accept\n"
 	"                      (default 1000)\n"
 	"    --trace FILE      write the stack's trace events to FILE as JSON lines\n"
+	"    --idle-timeout S  reset a connection that has not moved for S seconds: nothing\n"
+	"                      received, nothing of ours acknowledged (default 60; 0: never)\n"
+	"    --header-timeout S  http: reset a connection whose request head is not complete\n"
+	"                      S seconds after it began (default 20; 0: never), so slow clients\n"
+	"                      (slowloris) cannot hold the --max-conns slots\n"
 	"    --no-offload      a plain TUN device: no virtio-net header, so no checksum or\n"
 	"                      segmentation offload (by default the kernel and synack exchange\n"
 	"                      TCP segments of up to 64 KB with their checksums unfinished)\n"
@@ -72,13 +80,25 @@ static void serve_ready(void *ctx, int fd, unsigned events)
 		synack_server_ready(sv->srv, fd, events);
 }
 
-/* While stopping: every 20 ms, check whether every close has been acknowledged. */
+/* The apps' timeouts; while stopping, every 20 ms, whether every close has been
+ * acknowledged. */
 static void serve_alarm(void *ctx, uint64_t now)
 {
 	struct serve *sv = ctx;
-	if (synack_stack_settled(sv->h.stack) || now >= sv->give_up_at)
+	if (!sv->stopping) {
+		synack_loop_set_alarm(sv->h.loop,
+				      synack_server_tick(sv->srv, synack_stack_now(sv->h.stack)));
+		return;
+	}
+	if (synack_stack_settled(sv->h.stack)) {
 		synack_loop_stop(sv->h.loop);
-	else
+	} else if (now >= sv->give_up_at) {
+		/* Peers that never acknowledged our FIN: reset, not left half-open. */
+		size_t n = synack_stack_abort_all(sv->h.stack);
+		fprintf(stderr, "synack serve: %zu connection%s did not finish closing in 3 s: reset\n",
+			n, n == 1 ? "" : "s");
+		synack_loop_stop(sv->h.loop);
+	} else
 		synack_loop_set_alarm(sv->h.loop, now + 20000);
 }
 
@@ -129,7 +149,11 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		{"root", required_argument, 0, 'r'},  {"pcap", required_argument, 0, 'w'},
 		{"ctl", required_argument, 0, 'c'},   {"max-conns", required_argument, 0, 'm'},
 		{"trace", required_argument, 0, 'T'}, {"help", no_argument, 0, 'h'},
-		{"no-offload", no_argument, 0, 'O'},  {0, 0, 0, 0}};
+		{"idle-timeout", required_argument, 0, 'I'},
+		{"pcap-max", required_argument, 0, 'P'},
+		{"header-timeout", required_argument, 0, 'H'},
+		{"no-offload", no_argument, 0, 'O'},
+		{0, 0, 0, 0}};
 	unsigned long v;
 	int c;
 	opterr = 0;
@@ -156,6 +180,29 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 			if (!parse_uint(optarg, 1000000, &v) || v == 0)
 				return usage_error("--max-conns: want 1 to 1000000, not", optarg);
 			a->app.max_conns = (uint32_t)v;
+			break;
+		case 'P': {
+			char *end;
+			errno = 0;
+			unsigned long long b = strtoull(optarg, &end, 10);
+			unsigned shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 0;
+			if (shift)
+				end++;
+			if (optarg[0] == '-' || end == optarg || *end || errno || b == 0 ||
+			    b > (1ull << 40) >> shift)
+				return usage_error("--pcap-max: want a size like 1000000, 500K, 100M or 2G, not",
+						   optarg);
+			a->host.pcap_max = (uint64_t)b << shift;
+			break;
+		}
+		case 'I':
+		case 'H':
+			if (!parse_uint(optarg, 86400, &v))
+				return usage_error(c == 'I' ? "--idle-timeout: want 0 to 86400 seconds, not"
+							    : "--header-timeout: want 0 to 86400 seconds, not",
+						   optarg);
+			*(c == 'I' ? &a->app.idle_timeout_ms : &a->app.header_timeout_ms) =
+				(uint32_t)v * 1000;
 			break;
 		case 'A':
 			if (synack_app_parse(optarg, &a->app.kind) < 0)
@@ -194,7 +241,9 @@ static void raise_nofile(uint32_t want)
 int synack_cmd_serve(int argc, char **argv)
 {
 	struct serve_args a = {.host = {.name = "synack", .cmd = "synack serve"},
-			       .app = {.max_conns = 1000}};
+			       .app = {.max_conns = 1000,
+				       .idle_timeout_ms = 60000,
+				       .header_timeout_ms = 20000}};
 	int rc = parse_args(argc, argv, &a);
 	if (rc)
 		return rc == 1 ? 0 : rc;
@@ -222,6 +271,7 @@ int synack_cmd_serve(int argc, char **argv)
 	snprintf(ip, sizeof ip, "%u.%u.%u.%u", x >> 24, (x >> 16) & 255, (x >> 8) & 255, x & 255);
 	fprintf(stderr, "synack serve: %s on %s:%u (device %s)\n", synack_app_name(a.app.kind), ip,
 		a.app.port ? a.app.port : synack_app_default_port(a.app.kind), sv.h.tun.name);
+	synack_loop_set_alarm(sv.h.loop, synack_monotonic_us()); /* the timeouts' first check */
 	err = synack_loop_run(sv.h.loop);
 	synack_server_destroy(sv.srv);
 	synack_host_close(&sv.h);

@@ -163,6 +163,10 @@ int synack_pcap_open(struct synack_pcap_writer **out, const char *path);
 int synack_pcap_write(struct synack_pcap_writer *w, const uint8_t *frame, size_t len,
 		      uint64_t t_us);
 int synack_pcap_close(struct synack_pcap_writer *w);
+/* The file holds at most max_bytes (0: no limit, the default): a record that would pass it is
+ * left out (counted, synack_pcap_skipped), so the file stays a whole capture of the start. */
+void synack_pcap_set_limit(struct synack_pcap_writer *w, uint64_t max_bytes);
+uint64_t synack_pcap_skipped(const struct synack_pcap_writer *w);
 /* The decorator owns inner and w. */
 int synack_pcap_wrap(struct synack_link *inner, struct synack_pcap_writer *w,
 		     struct synack_link **out);

@@ -56,6 +56,7 @@ const char *synack_state_ss_name(enum synack_tcp_state st);
 			     * urgent byte, as Linux (see synack_sockatmark) */
 #define SYNACK_MSG_PEEK 0x2
 #define SYNACK_MSG_EOR 0x80 /* send: the data ends a record; no segment carries bytes past it */
+#define SYNACK_MSG_FASTOPEN 0x20000000 /* sendto: connect, the data on the SYN (RFC 7413) */
 
 /* Option levels and names (Linux's numbers). */
 #define SYNACK_SOL_SOCKET 1
@@ -95,6 +96,9 @@ const char *synack_state_ss_name(enum synack_tcp_state st);
 #define SYNACK_TCP_CONGESTION 13
 #define SYNACK_TCP_USER_TIMEOUT 18 /* ms unacknowledged data may wait before ETIMEDOUT; 0: off */
 #define SYNACK_TCP_NOTSENT_LOWAT 25 /* writable only while fewer unsent bytes are queued */
+#define SYNACK_TCP_FASTOPEN 23 /* listener: accept Fast Open SYNs, at most this many pending */
+#define SYNACK_TCP_FASTOPEN_CONNECT 30 /* connect() with a cached cookie returns 0 at once, the
+					* SYN goes with the first send's data (RFC 7413) */
 
 struct synack_linger {
 	int l_onoff;
@@ -144,6 +148,14 @@ int synack_connect(struct synack_stack *s, int fd, const struct synack_endpoint 
  * shut or peer reset after close), -EAGAIN (buffer full), a pending error (-ECONNRESET,
  * -ETIMEDOUT). */
 ssize_t synack_send(struct synack_stack *s, int fd, const void *buf, size_t len, int flags);
+/* send() that, with SYNACK_MSG_FASTOPEN on an unconnected socket, connects to remote as Linux's
+ * sendto(MSG_FASTOPEN) does (RFC 7413): with a cookie cached for remote's address, the SYN
+ * carries the cookie and up to MSS-40 bytes of buf, and their count is returned; without one,
+ * the SYN asks for a cookie and -EINPROGRESS is returned (nothing queued). Without the flag,
+ * remote is ignored and this is synack_send(). Errors: those of synack_connect and
+ * synack_send, -EOPNOTSUPP (net.ipv4.tcp_fastopen without the client bit). */
+ssize_t synack_sendto(struct synack_stack *s, int fd, const void *buf, size_t len, int flags,
+		      const struct synack_endpoint *remote);
 /* Returns bytes read, 0 at end of stream. Errors: -EBADF, -ENOTCONN, -EAGAIN, -EINVAL
  * (listener), a pending error (-ECONNRESET, -ETIMEDOUT, -ECONNREFUSED). */
 ssize_t synack_recv(struct synack_stack *s, int fd, void *buf, size_t len, int flags);
@@ -176,6 +188,12 @@ int synack_tcp_info(const struct synack_stack *s, int fd, struct synack_tcp_info
  * orphans in FIN-WAIT/TIME-WAIT): the `ss` view. fd is -1 when no descriptor refers to it. */
 typedef void (*synack_conn_visitor)(void *ctx, int fd, const struct synack_tcp_info *info);
 void synack_stack_foreach(const struct synack_stack *s, synack_conn_visitor visit, void *ctx);
+/* Aborts every connection that is neither a listener nor in TIME-WAIT or CLOSED (RFC 9293
+ * §3.10.5 ABORT: a RST <SEQ=SND.NXT> for a synchronized or SYN-RECEIVED one), descriptors
+ * held or not: what a program does on its way out when its peers did not finish closing (a
+ * peer that never acknowledges our FIN is reset, not left half-open). A descriptor's socket
+ * reports ECONNABORTED. Returns how many were aborted. */
+size_t synack_stack_abort_all(struct synack_stack *s);
 
 #pragma GCC visibility pop
 #ifdef __cplusplus

@@ -79,6 +79,9 @@ struct synack_config {
 	void *wake_ctx;
 
 	uint32_t max_sockets;        /* descriptors, listeners and connections: 1024 */
+	/* TIME-WAIT entries (Linux's tcp_max_tw_buckets): 262144. They are not sockets; past
+	 * this a closing connection skips TIME-WAIT (TcpExtTCPTimeWaitOverflow). */
+	uint32_t max_tw_buckets;
 	uint16_t mss;                /* MSS we announce: 1460 */
 	uint32_t sndbuf;             /* default SO_SNDBUF bytes: 16384 */
 	uint32_t sndbuf_max;         /* the largest send buffer autotuning grows to (tcp_wmem's
@@ -107,16 +110,29 @@ struct synack_config {
 	bool sack;                   /* RFC 2018 SACK-permitted: true */
 	bool window_scaling;         /* RFC 7323 window scale: true */
 	uint8_t syncookies;          /* 0 never, 1 when the SYN queue is full (default), 2 always */
+	/* tcp_tw_reuse: may connect() take over a 4-tuple in TIME-WAIT (both incarnations with
+	 * timestamps, the entry over 1 s old)? 0 never, 1 always, 2 (default) only towards the
+	 * stack's own addresses and 127/8, Linux's "loopback only". */
+	uint8_t tw_reuse;
 	uint32_t challenge_ack_limit; /* RFC 5961 challenge ACKs per second per connection: 1000 */
 	uint32_t notsent_lowat;      /* tcp_notsent_lowat: UINT32_MAX (no limit) */
 	uint8_t ecn;                 /* tcp_ecn (RFC 3168): 0 off, 1 ask on active opens and
 				      * accept, 2 accept when asked (default, as Linux) */
+	/* tcp_fastopen (RFC 7413), Linux's flags: SYNACK_TFO_CLIENT (0x1, default), _SERVER
+	 * (0x2), _SERVER_NO_COOKIE (0x200: data on any SYN to a TFO listener is accepted),
+	 * _SERVER_ALL (0x400: every listener is a TFO listener, its queue limit the backlog). */
+	uint32_t fastopen;
 	/* The default congestion controller, by name (Linux's tcp_congestion_control): "cubic"
 	 * (RFC 9438 with HyStart++, RFC 9406; the default, as Linux's) or "reno" (NewReno,
 	 * RFC 5681 + RFC 6582). Empty: the default. A socket
 	 * picks another with TCP_CONGESTION. */
 	char congestion[SYNACK_CC_NAME_MAX];
 };
+
+#define SYNACK_TFO_CLIENT 0x1u
+#define SYNACK_TFO_SERVER 0x2u
+#define SYNACK_TFO_SERVER_NO_COOKIE 0x200u
+#define SYNACK_TFO_SERVER_ALL 0x400u
 
 void synack_config_default(struct synack_config *cfg);
 /* Adds addr (with its prefix length) to cfg's own addresses. Adding one already present does

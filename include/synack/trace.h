@@ -50,7 +50,8 @@ extern "C" {
 	X(TCP_RCVBUF_FULL, "tcp_rcvbuf_full")                                                  \
 	X(TCP_BAD_COOKIE, "tcp_bad_cookie")                                                    \
 	X(TCP_CHALLENGE_LIMIT, "tcp_challenge_limit")                                          \
-	X(TCP_NO_MEMORY, "tcp_no_memory")
+	X(TCP_NO_MEMORY, "tcp_no_memory")                                                      \
+	X(TCP_TABLE_FULL, "tcp_table_full")
 
 enum synack_drop_reason {
 #define SYNACK_X_ENUM(id, name) SYNACK_DROP_##id,
@@ -104,7 +105,15 @@ const char *synack_drop_reason_name(enum synack_drop_reason r);
 	X(DelayedACKs, "TcpExtDelayedACKs")                                                    \
 	X(InCEPkts, "IpExtInCEPkts")                                                           \
 	X(InECT0Pkts, "IpExtInECT0Pkts")                                                       \
-	X(TCPECNEchoReduce, "TcpExtTCPECNEchoReduce")
+	X(TCPECNEchoReduce, "TcpExtTCPECNEchoReduce")                                          \
+	X(TCPFastOpenActive, "TcpExtTCPFastOpenActive")                                        \
+	X(TCPFastOpenActiveFail, "TcpExtTCPFastOpenActiveFail")                                \
+	X(TCPFastOpenPassive, "TcpExtTCPFastOpenPassive")                                      \
+	X(TCPFastOpenPassiveFail, "TcpExtTCPFastOpenPassiveFail")                              \
+	X(TCPFastOpenListenOverflow, "TcpExtTCPFastOpenListenOverflow")                        \
+	X(TCPFastOpenCookieReqd, "TcpExtTCPFastOpenCookieReqd")                                \
+	X(TCPTimeWaitOverflow, "TcpExtTCPTimeWaitOverflow")                                    \
+	X(TWRecycled, "TcpExtTWRecycled")
 
 enum synack_counter {
 #define SYNACK_X_ENUM(id, name) SYNACK_CTR_##id,

@@ -44,6 +44,9 @@ extern "C" {
 #define SYNACK_TCPOPT_SACK_PERM 4
 #define SYNACK_TCPOPT_SACK 5
 #define SYNACK_TCPOPT_TS 8
+#define SYNACK_TCPOPT_FASTOPEN 34 /* RFC 7413 §4.1.1 */
+#define SYNACK_TCPOPT_EXP 254     /* RFC 6994 experimental; TFO's magic 0xF989 */
+#define SYNACK_TCPOPT_FASTOPEN_MAGIC 0xF989
 
 struct synack_ipv4 {
 	uint8_t ihl;        /* header length in bytes */
@@ -70,6 +73,11 @@ struct synack_tcp_opts {
 	uint32_t ts_val, ts_ecr;
 	uint8_t sack_count;
 	struct synack_sack_block sack[4];
+	/* TCP Fast Open (RFC 7413 §4.1.1): kind 34, or the experimental kind 254 with magic
+	 * 0xF989 (fo_exp); fo_len 0 is a cookie request, else a cookie of 4..16 bytes. */
+	bool has_fo, fo_exp;
+	uint8_t fo_len;
+	uint8_t fo_cookie[16];
 	uint8_t raw_len;
 	uint8_t raw[SYNACK_TCP_OPT_MAX];
 };

@@ -27,6 +27,11 @@ struct app_conn {
 	uint64_t file_off, file_left;
 	bool close_after;   /* close once the response is out */
 	uint64_t requests;
+	/* Timeouts (server.c, synack_server_tick): when the connection last moved (RCV.NXT or
+	 * SND.UNA changed), and since when a request head has been incomplete (0: none). */
+	uint64_t moved_us, head_since_us;
+	uint32_t seen_rcv, seen_una;
+	uint64_t head_req; /* requests when head_since_us was set */
 };
 
 /* Sends out[off..len). Returns 1 when all is sent, 0 when the socket is full, <0 on error. */

@@ -49,6 +49,8 @@ static void respond_error(struct app_conn *c, int status, bool head_only)
 	}
 }
 
+static bool append_from_file(struct app_conn *c);
+
 static void respond(struct app_conn *c, const struct synack_http_req *r)
 {
 	bool head = r->method == SYNACK_HTTP_HEAD;
@@ -82,17 +84,27 @@ static void respond(struct app_conn *c, const struct synack_http_req *r)
 	c->file = fd;
 	c->file_off = 0;
 	c->file_left = size;
+	/* The head and the start of the body go out in one send: sent apart, the body would
+	 * wait (Nagle) for the ACK of the head, a delayed ACK at a kernel client. */
+	if (size && !append_from_file(c))
+		c->close_after = true; /* the file shrank: what was promised cannot be kept */
 }
 
-/* Refills the output from the file being sent. Returns false when the file failed. */
-static bool refill_from_file(struct app_conn *c)
+/* Appends to the output what fits of the file being sent. Returns false when the file
+ * failed. */
+static bool append_from_file(struct app_conn *c)
 {
-	size_t want = c->file_left < APP_BUF ? (size_t)c->file_left : APP_BUF;
-	ssize_t n = pread(c->file, c->out, want, (off_t)c->file_off);
-	if (n <= 0)
-		return false; /* the file shrank: the promised length cannot be kept */
-	c->off = 0;
-	c->len = (size_t)n;
+	if (c->off == c->len)
+		c->off = c->len = 0;
+	size_t room = APP_BUF - c->len;
+	size_t want = c->file_left < room ? (size_t)c->file_left : room;
+	ssize_t n = pread(c->file, c->out + c->len, want, (off_t)c->file_off);
+	if (n <= 0) {
+		close(c->file);
+		c->file = -1;
+		return false;
+	}
+	c->len += (size_t)n;
 	c->file_off += (uint64_t)n;
 	c->file_left -= (uint64_t)n;
 	if (c->file_left == 0) {
@@ -163,7 +175,7 @@ void app_http_run(struct app_conn *c)
 		if (f == 0)
 			return; /* wait for WRITABLE */
 		if (c->file >= 0) {
-			if (!refill_from_file(c)) {
+			if (!append_from_file(c)) {
 				c->done = true;
 				return;
 			}

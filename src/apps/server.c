@@ -17,7 +17,7 @@ struct synack_server {
 	int lfd;
 	struct app_conn **conns; /* by descriptor */
 	uint32_t cap, nconns;
-	uint64_t accepted;
+	uint64_t accepted, timeouts;
 };
 
 static const char *const app_names[] = {"echo", "discard", "chargen", "http"};
@@ -167,6 +167,7 @@ static int track(struct synack_server *srv, int fd)
 	c->fd = fd;
 	c->file = -1;
 	c->root = srv->o.root;
+	c->moved_us = synack_stack_now(srv->s);
 	srv->conns[fd] = c;
 	srv->nconns++;
 	return 0;
@@ -242,6 +243,66 @@ void synack_server_shutdown(struct synack_server *srv)
 		if (srv->conns[fd])
 			conn_close(srv, srv->conns[fd]);
 }
+
+/* A timeout: reset (SO_LINGER {1, 0}), as nginx's reset_timedout_connection, so that the slot
+ * and the connection are gone at once instead of waiting for a FIN the peer may never ACK. */
+static void conn_reset(struct synack_server *srv, struct app_conn *c)
+{
+	struct synack_linger lg = {.l_onoff = 1, .l_linger = 0};
+	synack_setsockopt(srv->s, c->fd, SYNACK_SOL_SOCKET, SYNACK_SO_LINGER, &lg, sizeof lg);
+	srv->timeouts++;
+	conn_close(srv, c);
+}
+
+/* Has connection c timed out at now? Updates what it saw of it. */
+static bool timed_out(struct synack_server *srv, struct app_conn *c, uint64_t now)
+{
+	struct synack_tcp_info i;
+	if (synack_tcp_info(srv->s, c->fd, &i) < 0)
+		return false;
+	if (i.rcv_nxt != c->seen_rcv || i.snd_una != c->seen_una) {
+		c->seen_rcv = i.rcv_nxt;
+		c->seen_una = i.snd_una;
+		c->moved_us = now;
+	}
+	uint64_t idle = (uint64_t)srv->o.idle_timeout_ms * 1000;
+	if (idle && now - c->moved_us >= idle)
+		return true;
+	uint64_t head = (uint64_t)srv->o.header_timeout_ms * 1000;
+	if (!head || srv->o.kind != SYNACK_APP_HTTP)
+		return false;
+	/* A head is pending: bytes of it are buffered, or none has come yet on a connection
+	 * that has answered nothing (a client that connects and says nothing). */
+	bool pending = c->req_len > 0 || (c->requests == 0 && c->len == 0 && c->file < 0);
+	if (!pending || c->head_req != c->requests) {
+		c->head_since_us = pending ? now : 0;
+		c->head_req = c->requests;
+		return false;
+	}
+	if (!c->head_since_us)
+		c->head_since_us = now;
+	return now - c->head_since_us >= head;
+}
+
+uint64_t synack_server_tick(struct synack_server *srv, uint64_t now_us)
+{
+	if (!srv->o.idle_timeout_ms && !srv->o.header_timeout_ms)
+		return SYNACK_TIME_NEVER;
+	for (uint32_t fd = 0; fd < srv->cap; fd++)
+		if (srv->conns[fd] && timed_out(srv, srv->conns[fd], now_us))
+			conn_reset(srv, srv->conns[fd]);
+	uint32_t shortest = srv->o.idle_timeout_ms;
+	if (srv->o.header_timeout_ms && (!shortest || srv->o.header_timeout_ms < shortest))
+		shortest = srv->o.header_timeout_ms;
+	uint64_t step = (uint64_t)shortest * 1000 / 10;
+	if (step > 1000000)
+		step = 1000000;
+	if (step < 1000)
+		step = 1000;
+	return now_us + step;
+}
+
+uint64_t synack_server_timeouts(const struct synack_server *srv) { return srv->timeouts; }
 
 uint32_t synack_server_conns(const struct synack_server *srv) { return srv->nconns; }
 uint64_t synack_server_accepted(const struct synack_server *srv) { return srv->accepted; }

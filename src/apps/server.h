@@ -27,6 +27,12 @@ struct synack_app_opts {
 	const char *root;   /* http: files are served from here (NULL: only "/") */
 	uint32_t max_conns; /* connections served at once; more are closed at once. 0: no limit */
 	int backlog;        /* 0: 1024 */
+	/* Timeouts, enforced by synack_server_tick(); 0: none. A connection that has not moved
+	 * (no byte received, none of ours acknowledged) for idle_timeout_ms, or (http) whose
+	 * request head is still incomplete after header_timeout_ms, is reset (SO_LINGER 0):
+	 * its slot is free at once, so slow or silent clients (slowloris) cannot hold them. */
+	uint32_t idle_timeout_ms;
+	uint32_t header_timeout_ms;
 };
 
 struct synack_server;
@@ -39,6 +45,13 @@ int synack_server_new(struct synack_server **out, struct synack_stack *s,
 bool synack_server_ready(struct synack_server *srv, int fd, unsigned events);
 /* Stops listening and closes every connection gracefully (FIN after what was queued). */
 void synack_server_shutdown(struct synack_server *srv);
+/* Applies the timeouts at now_us (the stack's clock, synack_stack_now()); returns when to
+ * call again (SYNACK_TIME_NEVER: no timeout configured or no connection). The check is
+ * sampled: a timeout acts between its length and its length plus the interval returned (at
+ * most 1 s). */
+uint64_t synack_server_tick(struct synack_server *srv, uint64_t now_us);
+/* Connections reset by a timeout since the start. */
+uint64_t synack_server_timeouts(const struct synack_server *srv);
 /* Connections the server still holds a descriptor for. */
 uint32_t synack_server_conns(const struct synack_server *srv);
 /* Connections accepted since the start. */

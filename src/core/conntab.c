@@ -2,8 +2,10 @@
  *
  * The bucket is chosen by SipHash-2-4 of the tuple under a secret key, so a remote peer that
  * picks its addresses and ports cannot aim all its connections at one chain (hash flooding).
- * Nodes live inside their owners (the TCBs); the table itself only allocates its bucket
- * array, through the injected allocator, when it is created and when it doubles. */
+ * Nodes live inside their owners (connection blocks and compact TIME-WAIT entries, told apart
+ * by the owner's kind tag in the node header); an IPv4 compact entry keeps its key in 12 bytes
+ * and no cached hash. The table itself only allocates its bucket array, through the injected
+ * allocator, when it is created and when it doubles. */
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
@@ -15,7 +17,7 @@
 
 /* The tuple as bytes in a fixed (network) order: local address, remote address (4 bytes
  * each for IPv4, 16 for IPv6), local port, remote port. No padding bytes reach the hash. */
-static uint64_t tuple_hash(const uint8_t key[16], const struct synack_tuple *k)
+static uint32_t tuple_hash(const uint8_t key[16], const struct synack_tuple *k)
 {
 	uint8_t b[36];
 	size_t n = synack_tuple_addr_bytes(&k->laddr, b);
@@ -24,7 +26,31 @@ static uint64_t tuple_hash(const uint8_t key[16], const struct synack_tuple *k)
 	b[n++] = (uint8_t)k->lport;
 	b[n++] = (uint8_t)(k->rport >> 8);
 	b[n++] = (uint8_t)k->rport;
-	return synack_siphash24(key, b, n);
+	return (uint32_t)synack_siphash24(key, b, n);
+}
+
+void synack_conntab_key(const struct synack_conntab_hdr *n, struct synack_tuple *out)
+{
+	if (!(n->flags & SYNACK_CONNTAB_KEY4)) {
+		*out = *synack_conntab_full_key(n);
+		return;
+	}
+	const struct synack_tuple4 *k = synack_conntab_key4(n);
+	out->laddr = synack_addr_v4(0);
+	memcpy(out->laddr.b + 12, k->laddr, 4);
+	out->raddr = synack_addr_v4(0);
+	memcpy(out->raddr.b + 12, k->raddr, 4);
+	out->lport = k->lport;
+	out->rport = k->rport;
+}
+
+static uint32_t node_hash(const struct synack_conntab *t, const struct synack_conntab_hdr *n)
+{
+	if (!(n->flags & SYNACK_CONNTAB_NOHASH))
+		return n->hash;
+	struct synack_tuple k;
+	synack_conntab_key(n, &k);
+	return tuple_hash(t->key, &k);
 }
 
 static bool tuple_eq(const struct synack_tuple *a, const struct synack_tuple *b)
@@ -33,11 +59,24 @@ static bool tuple_eq(const struct synack_tuple *a, const struct synack_tuple *b)
 	       a->lport == b->lport && a->rport == b->rport;
 }
 
-static struct synack_conntab_node **alloc_buckets(const struct synack_allocator *a, size_t n)
+/* Does node n hold key (whose hash is h)? */
+static bool node_is(const struct synack_conntab_hdr *n, const struct synack_tuple *key, uint32_t h)
 {
-	if (n > SIZE_MAX / sizeof(struct synack_conntab_node *))
+	if (!(n->flags & SYNACK_CONNTAB_NOHASH) && n->hash != h)
+		return false;
+	if (!(n->flags & SYNACK_CONNTAB_KEY4))
+		return tuple_eq(synack_conntab_full_key(n), key);
+	const struct synack_tuple4 *k = synack_conntab_key4(n);
+	return k->lport == key->lport && k->rport == key->rport && synack_tuple_is_v4(key) &&
+	       memcmp(k->laddr, key->laddr.b + 12, 4) == 0 &&
+	       memcmp(k->raddr, key->raddr.b + 12, 4) == 0;
+}
+
+static struct synack_conntab_hdr **alloc_buckets(const struct synack_allocator *a, size_t n)
+{
+	if (n > SIZE_MAX / sizeof(struct synack_conntab_hdr *))
 		return NULL;
-	struct synack_conntab_node **b = a->alloc(a->ctx, n * sizeof(*b));
+	struct synack_conntab_hdr **b = a->alloc(a->ctx, n * sizeof(*b));
 	if (b)
 		memset(b, 0, n * sizeof(*b));
 	return b;
@@ -75,14 +114,14 @@ static void grow(struct synack_conntab *t)
 	if (t->nbuckets > SIZE_MAX / 2)
 		return;
 	size_t n = t->nbuckets * 2;
-	struct synack_conntab_node **b = alloc_buckets(t->alloc, n);
+	struct synack_conntab_hdr **b = alloc_buckets(t->alloc, n);
 	if (!b)
 		return;
 	for (size_t i = 0; i < t->nbuckets; i++) {
-		struct synack_conntab_node *node = t->buckets[i];
+		struct synack_conntab_hdr *node = t->buckets[i];
 		while (node) {
-			struct synack_conntab_node *next = node->next;
-			size_t j = (size_t)(node->hash & (n - 1));
+			struct synack_conntab_hdr *next = node->next;
+			size_t j = (size_t)(node_hash(t, node) & (n - 1));
 			node->next = b[j];
 			b[j] = node;
 			node = next;
@@ -93,17 +132,21 @@ static void grow(struct synack_conntab *t)
 	t->nbuckets = n;
 }
 
-static struct synack_conntab_node **bucket_of(const struct synack_conntab *t, uint64_t hash)
+static struct synack_conntab_hdr **bucket_of(const struct synack_conntab *t, uint32_t hash)
 {
 	return &t->buckets[hash & (t->nbuckets - 1)];
 }
 
-int synack_conntab_insert(struct synack_conntab *t, struct synack_conntab_node *n)
+int synack_conntab_insert(struct synack_conntab *t, struct synack_conntab_hdr *n)
 {
-	n->hash = tuple_hash(t->key, &n->key);
-	struct synack_conntab_node **b = bucket_of(t, n->hash);
-	for (struct synack_conntab_node *x = *b; x; x = x->next)
-		if (x->hash == n->hash && tuple_eq(&x->key, &n->key))
+	struct synack_tuple key;
+	synack_conntab_key(n, &key);
+	uint32_t h = tuple_hash(t->key, &key);
+	if (!(n->flags & SYNACK_CONNTAB_NOHASH))
+		n->hash = h;
+	struct synack_conntab_hdr **b = bucket_of(t, h);
+	for (struct synack_conntab_hdr *x = *b; x; x = x->next)
+		if (node_is(x, &key, h))
 			return -EEXIST;
 	n->next = *b;
 	*b = n;
@@ -114,9 +157,9 @@ int synack_conntab_insert(struct synack_conntab *t, struct synack_conntab_node *
 }
 
 /* Unlinks n; a node that is not in the table is left alone. */
-void synack_conntab_remove(struct synack_conntab *t, struct synack_conntab_node *n)
+void synack_conntab_remove(struct synack_conntab *t, struct synack_conntab_hdr *n)
 {
-	for (struct synack_conntab_node **p = bucket_of(t, n->hash); *p; p = &(*p)->next) {
+	for (struct synack_conntab_hdr **p = bucket_of(t, node_hash(t, n)); *p; p = &(*p)->next) {
 		if (*p == n) {
 			*p = n->next;
 			n->next = NULL;
@@ -126,23 +169,23 @@ void synack_conntab_remove(struct synack_conntab *t, struct synack_conntab_node 
 	}
 }
 
-struct synack_conntab_node *synack_conntab_find(const struct synack_conntab *t,
+struct synack_conntab_hdr *synack_conntab_find(const struct synack_conntab *t,
 						const struct synack_tuple *key)
 {
-	uint64_t h = tuple_hash(t->key, key);
-	for (struct synack_conntab_node *x = *bucket_of(t, h); x; x = x->next)
-		if (x->hash == h && tuple_eq(&x->key, key))
+	uint32_t h = tuple_hash(t->key, key);
+	for (struct synack_conntab_hdr *x = *bucket_of(t, h); x; x = x->next)
+		if (node_is(x, key, h))
 			return x;
 	return NULL;
 }
 
 void synack_conntab_foreach(const struct synack_conntab *t,
-			    void (*fn)(void *ctx, struct synack_conntab_node *n), void *ctx)
+			    void (*fn)(void *ctx, struct synack_conntab_hdr *n), void *ctx)
 {
 	for (size_t i = 0; i < t->nbuckets; i++) {
-		struct synack_conntab_node *x = t->buckets[i];
+		struct synack_conntab_hdr *x = t->buckets[i];
 		while (x) {
-			struct synack_conntab_node *next = x->next;
+			struct synack_conntab_hdr *next = x->next;
 			fn(ctx, x);
 			x = next;
 		}

@@ -5,6 +5,7 @@
 #ifndef SYNACK_CONNTAB_H
 #define SYNACK_CONNTAB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,14 +28,71 @@ static inline size_t synack_tuple_addr_bytes(const struct synack_addr *a, uint8_
 	return n;
 }
 
-struct synack_conntab_node {
-	struct synack_conntab_node *next;
-	struct synack_tuple key;
-	uint64_t hash;
+/* The 4-tuple of an IPv4 connection in 12 bytes (addresses in network byte order, as the
+ * last four bytes of their synack_addr): the key of compact entries (TIME-WAIT). */
+struct synack_tuple4 {
+	uint8_t laddr[4], raddr[4];
+	uint16_t lport, rport;
 };
 
+/* Every node of the table starts with this header. kind is the owner's type tag (the table
+ * never reads it): a connection block or a compact entry. flags say where the key is. */
+struct synack_conntab_hdr {
+	struct synack_conntab_hdr *next;
+	/* The tuple's hash, kept for nodes without SYNACK_CONNTAB_NOHASH; the owner's 32 bits
+	 * otherwise (the table computes the hash again when it needs it: on removal and when
+	 * it grows, never on lookup). */
+	uint32_t hash;
+	uint8_t kind;
+	uint8_t flags;   /* SYNACK_CONNTAB_KEY4, SYNACK_CONNTAB_NOHASH */
+	uint8_t owner[2]; /* free for the owner */
+};
+#define SYNACK_CONNTAB_KEY4 1u   /* a struct synack_conntab_node4: the key is a synack_tuple4 */
+#define SYNACK_CONNTAB_NOHASH 2u /* hash is the owner's */
+
+/* A node with the full tuple (either family). */
+struct synack_conntab_node {
+	struct synack_conntab_hdr h;
+	struct synack_tuple key;
+};
+
+/* A node with an IPv4 tuple in 12 bytes (flags has SYNACK_CONNTAB_KEY4). An owner that packs
+ * its own fields right after the key (the struct pads to 32) lays out a header and a
+ * synack_tuple4 itself: the key is always right after the header. */
+struct synack_conntab_node4 {
+	struct synack_conntab_hdr h;
+	struct synack_tuple4 key;
+};
+
+/* The key of a node, right after its header. */
+static inline const struct synack_tuple *synack_conntab_full_key(const struct synack_conntab_hdr *n)
+{
+	return (const struct synack_tuple *)(const void *)((const char *)n + sizeof *n);
+}
+static inline const struct synack_tuple4 *synack_conntab_key4(const struct synack_conntab_hdr *n)
+{
+	return (const struct synack_tuple4 *)(const void *)((const char *)n + sizeof *n);
+}
+
+/* t as a synack_tuple4 (t must be IPv4 on both ends). */
+static inline void synack_tuple4_from(struct synack_tuple4 *o, const struct synack_tuple *t)
+{
+	memcpy(o->laddr, t->laddr.b + 12, 4);
+	memcpy(o->raddr, t->raddr.b + 12, 4);
+	o->lport = t->lport;
+	o->rport = t->rport;
+}
+
+static inline bool synack_tuple_is_v4(const struct synack_tuple *t)
+{
+	return synack_addr_is_v4(&t->laddr) && synack_addr_is_v4(&t->raddr);
+}
+
+/* The full tuple of any node. */
+void synack_conntab_key(const struct synack_conntab_hdr *n, struct synack_tuple *out);
+
 struct synack_conntab {
-	struct synack_conntab_node **buckets;
+	struct synack_conntab_hdr **buckets;
 	size_t nbuckets; /* a power of two */
 	size_t count;
 	uint8_t key[16];
@@ -45,14 +103,15 @@ struct synack_conntab {
 int synack_conntab_init(struct synack_conntab *t, const struct synack_allocator *a,
 			const uint8_t key[16], size_t initial_buckets);
 void synack_conntab_fini(struct synack_conntab *t);
-/* Inserts node (its key must be set). Grows when count > nbuckets; a failed growth is not an
- * error (chains just get longer). Errors: -EEXIST (same tuple present). */
-int synack_conntab_insert(struct synack_conntab *t, struct synack_conntab_node *n);
-void synack_conntab_remove(struct synack_conntab *t, struct synack_conntab_node *n);
-struct synack_conntab_node *synack_conntab_find(const struct synack_conntab *t,
-						const struct synack_tuple *key);
+/* Inserts node n (its key and flags must be set). Grows when count > nbuckets; a failed growth
+ * is not an error (chains just get longer). Errors: -EEXIST (same tuple present, whatever the
+ * kind of node holding it). */
+int synack_conntab_insert(struct synack_conntab *t, struct synack_conntab_hdr *n);
+void synack_conntab_remove(struct synack_conntab *t, struct synack_conntab_hdr *n);
+struct synack_conntab_hdr *synack_conntab_find(const struct synack_conntab *t,
+					       const struct synack_tuple *key);
 /* Calls fn for every node; fn may not insert or remove. */
 void synack_conntab_foreach(const struct synack_conntab *t,
-			    void (*fn)(void *ctx, struct synack_conntab_node *n), void *ctx);
+			    void (*fn)(void *ctx, struct synack_conntab_hdr *n), void *ctx);
 
 #endif

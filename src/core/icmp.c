@@ -88,11 +88,8 @@ static void echo_reply(struct synack_stack *s, const struct synack_ipv4 *ip, con
 static void tcp_icmp_error(struct synack_stack *s, const struct synack_tuple *t, uint32_t seq,
 			   int err, bool hard, uint16_t mtu)
 {
-	struct synack_conntab_node *n = synack_conntab_find(&s->conns, t);
-	if (!n)
-		return;
-	struct synack_tcb *c = SYNACK_container_of(n, struct synack_tcb, node);
-	if (c->state == SYNACK_LISTEN || c->state == SYNACK_CLOSED ||
+	struct synack_tcb *c = tcb_of_node(synack_conntab_find(&s->conns, t));
+	if (!c || c->state == SYNACK_LISTEN || c->state == SYNACK_CLOSED ||
 	    c->state == SYNACK_TIME_WAIT || !seq_between(seq, c->snd_una, c->snd_nxt))
 		return;
 	if (mtu) {

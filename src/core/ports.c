@@ -5,11 +5,17 @@
  * TIME-WAIT (the classic restart of a server whose old connections are still waiting).
  * Ephemeral ports come from [port_lo, port_hi], searched from a random point drawn from the
  * stack's PRNG so that they are not predictable (RFC 6056 §3.3.1's simple random search).
+ * connect() shares them as Linux does: a port that only connect() handed out may serve any
+ * number of connections as long as their 4-tuples differ (Linux's bind bucket with fastreuse
+ * -1), so outgoing connections to different destinations are not limited by the range; a
+ * port bound by bind() or listen() is not shared. The search stops at the first usable port:
+ * one chain walk and one table lookup per port tried, so O(1) unless the range is nearly
+ * full towards one destination.
  *
  * Listeners are found by local port through a small hash. */
 #include <errno.h>
 
-#include "core/tcb.h"
+#include "core/tcp_tw.h"
 
 static unsigned listen_bucket(uint16_t port) { return port % SYNACK_LISTEN_BUCKETS; }
 static unsigned bind_bucket(uint16_t port) { return (port * 2654435761u >> 8) % SYNACK_BIND_BUCKETS; }
@@ -45,6 +51,8 @@ void ports_listen_remove(struct synack_stack *s, struct synack_tcb *c)
 /* Does binding port conflict with a current user? reuse: the new socket has SO_REUSEADDR. */
 static bool port_conflict(const struct synack_stack *s, uint16_t port, bool reuse)
 {
+	if (!reuse && tw_port_users(s, port) > 0)
+		return true;
 	for (struct synack_tcb *c = s->bound[bind_bucket(port)]; c; c = c->bind_next) {
 		if (c->node.key.lport != port)
 			continue;
@@ -89,6 +97,38 @@ int ports_bind_ephemeral(struct synack_stack *s, struct synack_tcb *c)
 	return -EADDRINUSE;
 }
 
+/* May connect() put one more connection on port? Only when every socket on it got it from
+ * connect() too. */
+static bool port_shareable(const struct synack_stack *s, uint16_t port)
+{
+	for (struct synack_tcb *c = s->bound[bind_bucket(port)]; c; c = c->bind_next)
+		if (c->node.key.lport == port && !c->connect_bound)
+			return false;
+	return true;
+}
+
+int ports_bind_connect(struct synack_stack *s, struct synack_tcb *c, seq_t *iss, bool *reused)
+{
+	uint32_t lo = s->cfg.port_lo, n = (uint32_t)s->cfg.port_hi - lo + 1;
+	uint32_t start = (uint32_t)synack_rng_below(&s->rng, n);
+	*reused = false;
+	for (uint32_t i = 0; i < n; i++) {
+		uint16_t port = (uint16_t)(lo + (start + i) % n);
+		if (!port_shareable(s, port))
+			continue;
+		struct synack_tuple t = c->node.key;
+		t.lport = port;
+		struct synack_conntab_hdr *x = synack_conntab_find(&s->conns, &t);
+		if (x && !(x->kind == CONNTAB_KIND_TW && tw_reuse(s, x, iss))) 
+			continue;
+		*reused = x != NULL;
+		bind_link(s, c, port);
+		c->connect_bound = true;
+		return 0;
+	}
+	return -EADDRINUSE;
+}
+
 void ports_bind_child(struct synack_stack *s, struct synack_tcb *c)
 {
 	if (!c->bound)
@@ -107,4 +147,5 @@ void ports_unbind(struct synack_stack *s, struct synack_tcb *c)
 	c->bind_pprev = NULL;
 	c->bound = false;
 	c->bound_by_user = false;
+	c->connect_bound = false;
 }

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "core/tcb.h"
+#include "core/tcp_tw.h"
 
 static struct synack_tcb *fd_get(const struct synack_stack *s, int fd)
 {
@@ -150,26 +150,45 @@ static int connect_source(const struct synack_stack *s, const struct synack_tcb 
 	return 0;
 }
 
-static int connect_start(struct synack_stack *s, struct synack_tcb *c,
-			 const struct synack_endpoint *remote)
+/* Fast Open on this connect (RFC 7413): data from sendto(MSG_FASTOPEN), or NULL for
+ * connect() (TCP_FASTOPEN_CONNECT). Returns what connect_start returns. */
+static ssize_t connect_fastopen(struct synack_stack *s, struct synack_tcb *c, const void *data,
+				size_t len)
+{
+	uint32_t n = tfo_connect_prepare(s, c, data, len);
+	if (!data && c->tfo.syn == TFO_SYN_DATA) {
+		c->tfo.deferred = true; /* Linux: connect() returns 0; the first send sends */
+		return 0;
+	}
+	tcp_send_syn(s, c, false);
+	return n > 0 ? (ssize_t)n : -EINPROGRESS;
+}
+
+/* Errors as connect_call; returns -EINPROGRESS, or with Fast Open the bytes on the SYN or 0
+ * (deferred). */
+static ssize_t connect_start(struct synack_stack *s, struct synack_tcb *c,
+			     const struct synack_endpoint *remote, const void *data, size_t len)
 {
 	struct synack_addr src;
 	int r = connect_source(s, c, remote, &src);
 	if (r < 0)
 		return r;
-	if (!c->bound) {
-		if (ports_bind_ephemeral(s, c) < 0)
-			return -EADDRNOTAVAIL;
-	}
+	struct synack_tuple before = c->node.key;
 	c->node.key.laddr = src;
 	c->node.key.raddr = remote->addr;
 	c->node.key.rport = remote->port;
+	seq_t tw_iss = 0;
+	bool reused = false;
+	if (!c->bound && ports_bind_connect(s, c, &tw_iss, &reused) < 0) {
+		c->node.key = before;
+		return -EADDRNOTAVAIL;
+	}
 	if (!c->sndq.cap && tcb_alloc_buffers(s, c) < 0)
 		return -ENOMEM;
 	if (tcb_conntab_insert(s, c) < 0)
 		return -EADDRINUSE;
 	tcb_reset_connection(s, c);
-	c->iss = isn_generate(s, tcb_tuple(c));
+	c->iss = reused ? tw_iss : isn_generate(s, tcb_tuple(c));
 	c->snd_una = c->iss;
 	c->snd_nxt = c->iss;
 	c->snd_max = c->iss;
@@ -179,11 +198,18 @@ static int connect_start(struct synack_stack *s, struct synack_tcb *c,
 	c->ever_connected = true;
 	tcp_set_state(s, c, SYNACK_SYN_SENT);
 	stack_count(s, SYNACK_CTR_ActiveOpens);
+	c->tfo.syn = TFO_SYN_NONE;
+	c->tfo.syn_len = 0;
+	c->tfo.deferred = false;
+	if (data || c->tfo.connect)
+		return connect_fastopen(s, c, data, len);
 	tcp_send_syn(s, c, false);
 	return -EINPROGRESS;
 }
 
-static int connect_call(struct synack_stack *s, int fd, const struct synack_endpoint *remote)
+/* connect(), or sendto(MSG_FASTOPEN) with data (non-NULL). */
+static ssize_t open_call(struct synack_stack *s, int fd, const struct synack_endpoint *remote,
+			 const void *data, size_t len)
 {
 	struct synack_tcb *c = fd_get(s, fd);
 	if (!c)
@@ -217,7 +243,24 @@ static int connect_call(struct synack_stack *s, int fd, const struct synack_endp
 	} else if (remote->addr.b[0] == 0xff) {
 		return -ENETUNREACH;
 	}
-	return connect_start(s, c, remote);
+	return connect_start(s, c, remote, data, len);
+}
+
+static int connect_call(struct synack_stack *s, int fd, const struct synack_endpoint *remote)
+{
+	return (int)open_call(s, fd, remote, NULL, 0);
+}
+
+/* The first send after a deferred TCP_FASTOPEN_CONNECT connect(): the SYN carries it. */
+static ssize_t send_deferred(struct synack_stack *s, struct synack_tcb *c, const void *buf,
+			     size_t len)
+{
+	if (len && !buf)
+		return -EINVAL;
+	c->tfo.deferred = false;
+	uint32_t n = tfo_connect_prepare(s, c, buf ? buf : "", len);
+	tcp_send_syn(s, c, false);
+	return n > 0 ? (ssize_t)n : -EINPROGRESS;
 }
 
 /* MSG_EOR: the queue's end is the end of a record. With all the slots in use, the oldest
@@ -245,6 +288,8 @@ static ssize_t send_call(struct synack_stack *s, int fd, const void *buf, size_t
 		tcp_wake(s, c);
 		return e;
 	}
+	if (c->state == SYNACK_SYN_SENT && c->tfo.deferred)
+		return send_deferred(s, c, buf, len);
 	if (c->state == SYNACK_SYN_SENT || c->state == SYNACK_SYN_RECEIVED)
 		return -EAGAIN;
 	if (c->fin_queued || (c->state == SYNACK_CLOSED && c->ever_connected))
@@ -456,6 +501,7 @@ static int close_call(struct synack_stack *s, int fd)
 	case SYNACK_TIME_WAIT:
 		c->fd = -1;
 		tcb_free_buffers(s, c);
+		tw_adopt(s, c); /* the rest of 2*MSL in a compact entry */
 		break;
 	default:
 		/* Linux: unread data, or SO_LINGER with a zero timeout, abort with RST. */
@@ -500,6 +546,28 @@ int synack_connect(struct synack_stack *s, int fd, const struct synack_endpoint 
 ssize_t synack_send(struct synack_stack *s, int fd, const void *buf, size_t len, int flags)
 {
 	ssize_t r = send_call(s, fd, buf, len, flags);
+	stack_reap(s);
+	return r;
+}
+
+static ssize_t sendto_call(struct synack_stack *s, int fd, const void *buf, size_t len, int flags,
+			   const struct synack_endpoint *remote)
+{
+	if (!(flags & SYNACK_MSG_FASTOPEN))
+		return send_call(s, fd, buf, len, flags); /* a stream socket ignores the address */
+	if (!fd_get(s, fd))
+		return -EBADF;
+	if (!(s->cfg.fastopen & SYNACK_TFO_CLIENT))
+		return -EOPNOTSUPP; /* Linux: tcp_fastopen without the client bit */
+	if (len && !buf)
+		return -EINVAL;
+	return open_call(s, fd, remote, buf ? buf : "", len);
+}
+
+ssize_t synack_sendto(struct synack_stack *s, int fd, const void *buf, size_t len, int flags,
+		      const struct synack_endpoint *remote)
+{
+	ssize_t r = sendto_call(s, fd, buf, len, flags, remote);
 	stack_reap(s);
 	return r;
 }
@@ -572,6 +640,26 @@ int synack_tcp_info(const struct synack_stack *s, int fd, struct synack_tcp_info
 	return 0;
 }
 
+size_t synack_stack_abort_all(struct synack_stack *s)
+{
+	size_t n = 0;
+	struct synack_tcb *next;
+	for (struct synack_tcb *c = s->all; c; c = next) {
+		next = c->all_next; /* tcp_done unlinks c only */
+		if (c->dead || c->state == SYNACK_LISTEN || c->state == SYNACK_CLOSED ||
+		    c->state == SYNACK_TIME_WAIT)
+			continue;
+		if (c->state != SYNACK_SYN_SENT)
+			tcp_send_reset(s, c);
+		tcb_unlink_child(c);
+		c->reset = true;
+		tcp_done(s, c, -ECONNABORTED);
+		n++;
+	}
+	stack_reap(s);
+	return n;
+}
+
 void synack_stack_foreach(const struct synack_stack *s, synack_conn_visitor visit, void *ctx)
 {
 	struct synack_tcp_info info;
@@ -581,6 +669,7 @@ void synack_stack_foreach(const struct synack_stack *s, synack_conn_visitor visi
 		tcb_fill_info(s, c, &info);
 		visit(ctx, c->fd, &info);
 	}
+	tw_foreach(s, visit, ctx);
 }
 
 int synack_sockatmark(const struct synack_stack *s, int fd)

@@ -119,6 +119,7 @@ static int set_tcp_level(struct synack_stack *s, struct synack_tcb *c, int name,
 	if (name != SYNACK_TCP_NODELAY && name != SYNACK_TCP_MAXSEG && name != SYNACK_TCP_KEEPIDLE &&
 	    name != SYNACK_TCP_KEEPINTVL && name != SYNACK_TCP_KEEPCNT && name != SYNACK_TCP_CORK &&
 	    name != SYNACK_TCP_USER_TIMEOUT && name != SYNACK_TCP_NOTSENT_LOWAT &&
+	    name != SYNACK_TCP_FASTOPEN && name != SYNACK_TCP_FASTOPEN_CONNECT &&
 	    name != SYNACK_TCP_QUICKACK)
 		return -ENOPROTOOPT;
 	if (get_int(val, len, &v) < 0)
@@ -169,6 +170,21 @@ static int set_tcp_level(struct synack_stack *s, struct synack_tcb *c, int name,
 		/* Linux stores the value as given; 0 means "none": the stack's setting applies */
 		c->notsent_lowat = (uint32_t)v;
 		tcp_wake(s, c);
+		return 0;
+	case SYNACK_TCP_FASTOPEN:
+		/* Linux: the queue limit of a closed or listening socket, capped at somaxconn. */
+		if (v < 0 || (c->state != SYNACK_CLOSED && c->state != SYNACK_LISTEN))
+			return -EINVAL;
+		c->tfo.qlen = v > 4096 ? 4096u : (uint32_t)v;
+		return 0;
+	case SYNACK_TCP_FASTOPEN_CONNECT:
+		if (v < 0 || v > 1)
+			return -EINVAL;
+		if (!(s->cfg.fastopen & SYNACK_TFO_CLIENT))
+			return -EOPNOTSUPP;
+		if (c->state != SYNACK_CLOSED)
+			return -EINVAL;
+		c->tfo.connect = v != 0;
 		return 0;
 	}
 	return -ENOPROTOOPT;
@@ -305,6 +321,10 @@ static int get_tcp_level(struct synack_stack *s, struct synack_tcb *c, int name,
 		return put_int(val, len, (int)c->user_timeout_ms);
 	case SYNACK_TCP_NOTSENT_LOWAT:
 		return put_int(val, len, (int)c->notsent_lowat);
+	case SYNACK_TCP_FASTOPEN:
+		return put_int(val, len, (int)c->tfo.qlen);
+	case SYNACK_TCP_FASTOPEN_CONNECT:
+		return put_int(val, len, c->tfo.connect);
 	case SYNACK_TCP_INFO: {
 		struct synack_tcp_info info;
 		tcb_fill_info(s, c, &info);

@@ -5,13 +5,15 @@
 #include <string.h>
 
 #include "core/stack_impl.h"
-#include "core/tcb.h"
+#include "core/tcp_tw.h"
 
 void synack_config_default(struct synack_config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
 	cfg->name = "synack";
 	cfg->max_sockets = 1024;
+	cfg->max_tw_buckets = 262144;
+	cfg->tw_reuse = 2;
 	cfg->mss = 1460;
 	cfg->sndbuf = 16384;
 	cfg->sndbuf_max = 0; /* autotuning off: see stack.h */
@@ -19,6 +21,7 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->rcvbuf_max = 6291456;
 	cfg->notsent_lowat = UINT32_MAX;
 	cfg->ecn = 2;
+	cfg->fastopen = SYNACK_TFO_CLIENT; /* Linux's default: client on */
 	cfg->ooo_max_segs = 64;
 	cfg->init_cwnd_segs = 10;
 	cfg->syn_retries = 6;
@@ -149,6 +152,7 @@ int synack_stack_create(struct synack_stack **out, const struct synack_config *c
 	s->live_allocs = 1;
 	synack_rng_seed(&s->rng, cfg->seed);
 	synack_wheel_init(&s->wheel, 0);
+	tw_init(s);
 	s->ip_id = (uint16_t)synack_rng_next(&s->rng);
 	s->counted.alloc = counted_alloc;
 	s->counted.free = counted_free;
@@ -186,6 +190,7 @@ void synack_stack_destroy(struct synack_stack *s)
 	while (s->all)
 		tcb_kill(s, s->all);
 	stack_reap(s);
+	tw_fini(s);
 	synack_conntab_fini(&s->conns);
 	stack_free(s, s->fds, s->nfds * sizeof s->fds[0]);
 	stack_free(s, s->tx, s->tx_cap);
@@ -232,13 +237,16 @@ uint64_t synack_stack_poll(struct synack_stack *s, uint64_t now_us)
 	struct synack_timer *t;
 	while ((t = synack_wheel_expire(&s->wheel, s->now_us)) != NULL)
 		tcp_timer_fire(s, t);
+	tw_expire(s);
 	stack_reap(s);
 	return synack_stack_next_deadline(s);
 }
 
 uint64_t synack_stack_next_deadline(const struct synack_stack *s)
 {
-	uint64_t d = synack_wheel_next_deadline(&s->wheel);
+	uint64_t d = synack_wheel_next_deadline(&s->wheel), tw = tw_next_deadline(s);
+	if (tw < d)
+		d = tw;
 	return d == UINT64_MAX ? SYNACK_TIME_NEVER : d;
 }
 
@@ -290,9 +298,12 @@ void synack_stack_set_tunables(struct synack_stack *s, const struct synack_confi
 	d->sack = c->sack;
 	d->window_scaling = c->window_scaling;
 	d->syncookies = c->syncookies;
+	d->max_tw_buckets = c->max_tw_buckets;
+	d->tw_reuse = c->tw_reuse;
 	d->challenge_ack_limit = c->challenge_ack_limit;
 	d->notsent_lowat = c->notsent_lowat;
 	d->ecn = c->ecn <= 2 ? c->ecn : d->ecn;
+	d->fastopen = c->fastopen;
 	if (c->init_cwnd_segs)
 		d->init_cwnd_segs = c->init_cwnd_segs;
 }

@@ -13,6 +13,7 @@
 
 #include "core/cc.h"
 #include "core/conntab.h"
+#include "core/tcp_fastopen.h"
 #include "util/rng.h"
 #include "core/timer.h"
 #include "synack/socket.h"
@@ -35,8 +36,37 @@ struct synack_tcb;
 #define SYNACK_container_of(ptr, type, member)                                                 \
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
+/* The kinds of node in the connection table (struct synack_conntab_hdr's kind). */
+enum { CONNTAB_KIND_TCB = 0, CONNTAB_KIND_TW = 1 };
+
 #define SYNACK_LISTEN_BUCKETS 64
 #define SYNACK_BIND_BUCKETS 4096
+
+/* tcp_tw.c: compact TIME-WAIT entries, in pools of fixed-size slots (one for IPv4 entries, one
+ * for IPv6), on one FIFO by deadline (every entry lives 2*MSL), and counted per local port for
+ * bind(). A handle is a slot number, with bit 31 set for the IPv6 pool. */
+#define TW_NONE UINT32_MAX
+struct tw_pool {
+	uint8_t **chunks;    /* TW_CHUNK slots each */
+	uint32_t nchunks, chunks_cap;
+	uint32_t fresh;      /* slots handed out at least once */
+	uint32_t free;       /* handle of the first free slot, TW_NONE */
+	uint32_t esize;      /* bytes per slot */
+};
+struct tw_port {
+	uint16_t port;
+	uint32_t n; /* entries on the port (0: a free or retired cell) */
+};
+struct tw_table {
+	struct tw_pool pool[2];
+	uint32_t head, tail; /* the FIFO, oldest first */
+	uint32_t count;
+	struct tw_port *ports; /* open addressing by port, linear probing */
+	uint32_t ports_cap, ports_used;
+	/* One RFC 5961 challenge-ACK limit for all entries (they have no room for their own). */
+	uint64_t chal_start_us;
+	uint32_t chal_count, chal_limit;
+};
 
 struct synack_stack {
 	struct synack_config cfg;
@@ -54,6 +84,7 @@ struct synack_stack {
 	uint32_t nfds;
 	uint32_t fd_low;  /* no free descriptor below this */
 	uint32_t nobjs;   /* live tcbs (sockets, listeners, connections, orphans) */
+	struct tw_table tw; /* compact TIME-WAIT entries: not tcbs, not counted in nobjs */
 
 	struct synack_tcb *all;                             /* every live tcb */
 	struct synack_tcb *reap;                            /* dead, freed at the end of a call */
@@ -64,6 +95,7 @@ struct synack_stack {
 
 	const struct cc_ops *cc; /* the default congestion controller (cfg.congestion) */
 	uint16_t ip_id;
+	struct tfo_cache tfo_cache; /* TCP Fast Open: the cookies of the servers we reached */
 	/* icmp.c: the token bucket limiting the ICMP errors we send (RFC 1812 §4.3.2.8). */
 	uint64_t icmp_refill_us;
 	uint32_t icmp_tokens;

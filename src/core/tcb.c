@@ -86,7 +86,7 @@ void tcb_free_buffers(struct synack_stack *s, struct synack_tcb *c)
 
 int tcb_conntab_insert(struct synack_stack *s, struct synack_tcb *c)
 {
-	int r = synack_conntab_insert(&s->conns, &c->node);
+	int r = synack_conntab_insert(&s->conns, &c->node.h);
 	if (r == 0)
 		c->in_conntab = true;
 	return r;
@@ -96,7 +96,7 @@ void tcb_conntab_remove(struct synack_stack *s, struct synack_tcb *c)
 {
 	if (!c->in_conntab)
 		return;
-	synack_conntab_remove(&s->conns, &c->node);
+	synack_conntab_remove(&s->conns, &c->node.h);
 	c->in_conntab = false;
 }
 
@@ -128,6 +128,7 @@ void tcb_kill(struct synack_stack *s, struct synack_tcb *c)
 	if (c->dead)
 		return;
 	c->dead = true;
+	tfo_child_release(s, c);
 	tcp_cancel_timers(s, c);
 	tcb_conntab_remove(s, c);
 	ports_listen_remove(s, c);
@@ -204,11 +205,9 @@ void tcb_fill_info(const struct synack_stack *s, const struct synack_tcb *c,
 void tcb_trace_cc(const struct synack_stack *s, const struct synack_tuple *t,
 		  struct synack_trace_event *ev)
 {
-	struct synack_conntab_node *n = t ? synack_conntab_find(&s->conns, t) : NULL;
-	if (!n)
-		return;
-	const struct synack_tcb *c = SYNACK_container_of(n, struct synack_tcb, node);
-	if (c->cc.cwnd == 0)
+	/* A compact TIME-WAIT entry (tcp_tw.c) has no congestion control to show. */
+	const struct synack_tcb *c = tcb_of_node(t ? synack_conntab_find(&s->conns, t) : NULL);
+	if (!c || c->cc.cwnd == 0)
 		return; /* congestion control starts with the connection (SYN-SENT has none) */
 	ev->has_cc = true;
 	ev->cwnd = c->cc.cwnd;

@@ -28,6 +28,7 @@
 struct synack_tcb {
 	struct synack_conntab_node node; /* key: the 4-tuple (local = l*, remote = r*) */
 	bool in_conntab, bound, bound_by_user, in_listen_hash, dead;
+	bool connect_bound; /* connect() picked the port: shared with others that did (ports.c) */
 	bool addr_bound; /* bind() named one of the stack's addresses (not the wildcard) */
 	struct synack_tcb *all_next, *all_prev; /* stack's list of live tcbs */
 	struct synack_tcb *bind_next, **bind_pprev; /* bind-table chain */
@@ -109,6 +110,7 @@ struct synack_tcb {
 	bool ooo_fin;      /* a FIN arrived out of order: it ends the stream at ooo_fin_seq */
 	seq_t ooo_fin_seq;
 	bool syn_text;     /* the peer's SYN carried data, queued until the handshake completes */
+	struct tcp_tfo tfo; /* TCP Fast Open (tcp_fastopen.c) */
 
 	/* RTT estimation (RFC 6298), microseconds. */
 	uint32_t srtt_us, rttvar_us, rto_us;
@@ -167,6 +169,15 @@ struct synack_tcb {
 	struct synack_tcb *wake_next; /* in the stack's queue of readiness to report */
 	bool wake_queued;
 };
+
+/* The connection block behind a node of the connection table; NULL for NULL or for a compact
+ * entry (TIME-WAIT, tcp_tw.c). */
+static inline struct synack_tcb *tcb_of_node(struct synack_conntab_hdr *n)
+{
+	if (!n || n->kind != CONNTAB_KIND_TCB)
+		return NULL;
+	return SYNACK_container_of(n, struct synack_tcb, node);
+}
 
 static inline const struct synack_tuple *tcb_tuple(const struct synack_tcb *c)
 {
@@ -257,6 +268,11 @@ void ports_listen_remove(struct synack_stack *s, struct synack_tcb *c);
 int ports_bind(struct synack_stack *s, struct synack_tcb *c, uint16_t port);
 /* Binds c to a free ephemeral port. Errors: -EADDRINUSE (range exhausted). */
 int ports_bind_ephemeral(struct synack_stack *s, struct synack_tcb *c);
+/* connect()'s choice of port for c, whose addresses and remote port are set: an ephemeral
+ * port shared with other connect()ed sockets, as long as the 4-tuple is free (or held by a
+ * TIME-WAIT entry that tcp_tw_reuse lets go: then *iss is set to the sequence number the new
+ * connection starts at, and *reused is true). Errors: -EADDRINUSE (no port left). */
+int ports_bind_connect(struct synack_stack *s, struct synack_tcb *c, seq_t *iss, bool *reused);
 /* Puts an accepted child on its listener's port (no conflict check: it shares the port). */
 void ports_bind_child(struct synack_stack *s, struct synack_tcb *c);
 void ports_unbind(struct synack_stack *s, struct synack_tcb *c);

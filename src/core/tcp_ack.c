@@ -14,7 +14,7 @@ static bool fin_acked(const struct synack_tcb *c)
 
 /* A passive child completes its handshake: from the SYN queue to the accept queue, on the
  * listener's port. */
-static void acceptq_push(struct synack_stack *s, struct synack_tcb *l, struct synack_tcb *c)
+void tcp_acceptq_push(struct synack_stack *s, struct synack_tcb *l, struct synack_tcb *c)
 {
 	tcb_unlink_child(c);
 	c->parent = l;
@@ -44,7 +44,9 @@ static bool synrcvd_ack(struct synack_stack *s, struct synack_tcb *c, struct rx 
 		tcp_reply_reset(s, &rx->t, seg);
 		return false;
 	}
-	struct synack_tcb *l = c->parent;
+	/* A Fast Open child is in the accept queue (or accepted) already. */
+	struct synack_tcb *l = c->in_acceptq ? NULL : c->parent;
+	tfo_child_release(s, c);
 	if (l && l->acceptq_len > (uint32_t)l->backlog) {
 		stack_count(s, SYNACK_CTR_ListenOverflows);
 		stack_count(s, SYNACK_CTR_ListenDrops);
@@ -67,7 +69,7 @@ static bool synrcvd_ack(struct synack_stack *s, struct synack_tcb *c, struct rx 
 	c->snd_wl1 = seg->seq;
 	c->snd_wl2 = seg->ack;
 	if (l)
-		acceptq_push(s, l, c);
+		tcp_acceptq_push(s, l, c);
 	tcp_set_state(s, c, SYNACK_ESTABLISHED);
 	tcp_arm_keepalive(s, c);
 	if (l)

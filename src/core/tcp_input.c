@@ -11,12 +11,15 @@
  * With RFC 5961 (challenge ACKs for in-window RSTs and for SYNs in synchronized states),
  * RFC 7323 timestamps (TS.Recent and PAWS), RFC 2018 SACK blocks in our ACKs,
  * and RFC 5681/6582 congestion control on the ACK path. Out-of-order data (and FIN) is kept
- * until the gap fills. Data on a SYN or SYN-ACK is ignored (the peer sends it again). */
+ * until the gap fills. Data on a SYN is queued until the handshake completes, or, with a
+ * valid TCP Fast Open cookie (RFC 7413, tcp_fastopen.c), delivered at once; data on a SYN-ACK
+ * is taken with it. */
 #include <errno.h>
 #include <string.h>
 
 #include "core/tcp_input.h"
 #include "core/tcp_syncookie.h"
+#include "core/tcp_tw.h"
 
 void rx_drop(struct synack_stack *s, const struct rx *rx, enum synack_drop_reason r)
 {
@@ -149,10 +152,13 @@ static void child_init(struct synack_stack *s, struct synack_tcb *l, struct syna
 static struct synack_tcb *listen_add_child(struct synack_stack *s, struct synack_tcb *l,
 					   const struct rx *rx)
 {
-	struct synack_tcb *c = tcb_new(s);
+	/* max_sockets reached (live connections only: TIME-WAIT entries are not sockets) is
+	 * told apart from the allocator's refusal. */
+	bool full = s->nobjs >= s->cfg.max_sockets;
+	struct synack_tcb *c = full ? NULL : tcb_new(s);
 	if (!c) {
 		stack_count(s, SYNACK_CTR_ListenDrops);
-		rx_drop(s, rx, SYNACK_DROP_TCP_NO_MEMORY);
+		rx_drop(s, rx, full ? SYNACK_DROP_TCP_TABLE_FULL : SYNACK_DROP_TCP_NO_MEMORY);
 		return NULL;
 	}
 	child_init(s, l, c, rx);
@@ -270,11 +276,22 @@ static void input_listen(struct synack_stack *s, struct synack_tcb *l, struct rx
 		rx_drop(s, rx, SYNACK_DROP_TCP_SYNQ_FULL);
 		return;
 	}
+	/* RFC 7413 §4.2.2: a SYN with a valid Fast Open cookie makes a connection at once. */
+	struct tcp_tfo fo;
+	bool fast = tfo_server_syn(s, l, rx, &fo);
 	struct synack_tcb *c = listen_add_child(s, l, rx);
 	if (!c)
 		return;
-	syn_text_queue(s, c, rx);
+	c->tfo.send_cookie = fo.send_cookie;
+	c->tfo.cookie_exp = fo.cookie_exp;
+	if (!fast || !tfo_child_accept(s, l, c, rx))
+		syn_text_queue(s, c, rx);
 	tcp_send_syn(s, c, false);
+}
+
+void tcp_input_listen(struct synack_stack *s, struct synack_tcb *l, struct rx *rx)
+{
+	input_listen(s, l, rx);
 }
 
 /* ---- §3.10.7.3 SYN-SENT --------------------------------------------------------------------- */
@@ -298,8 +315,12 @@ static void syn_sent_established(struct synack_stack *s, struct synack_tcb *c, s
 	tcp_set_state(s, c, SYNACK_ESTABLISHED);
 	tcp_arm_keepalive(s, c);
 	syn_text_deliver(c); /* the SYN-ACK's data: readable now, acknowledged below */
-	/* "form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it" */
-	tcp_send_ack(s, c);
+	/* "form an ACK segment <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and send it"; data of our
+	 * Fast Open SYN that the SYN-ACK did not acknowledge goes again and carries the ACK. */
+	if (c->rtx_pending)
+		tcp_output(s, c, true);
+	else
+		tcp_send_ack(s, c);
 	if (c->fin_queued) {
 		tcp_set_state(s, c, SYNACK_FIN_WAIT_1);
 		tcp_output(s, c, false);
@@ -354,6 +375,7 @@ static void input_syn_sent(struct synack_stack *s, struct synack_tcb *c, struct 
 		 * text is processed now (RFC 9293 §3.10.7.3: "Data or controls that were queued
 		 * for transmission may be included"; the same holds for the peer's). */
 		syn_text_queue(s, c, rx);
+		tfo_synack(s, c, seg);
 		syn_sent_established(s, c, rx);
 		return;
 	}
@@ -473,8 +495,10 @@ static bool check_rst(struct synack_stack *s, struct synack_tcb *c, struct rx *r
 	}
 	switch (c->state) {
 	case SYNACK_SYN_RECEIVED:
-		if (c->passive)
+		if (c->passive && c->fd < 0)
 			back_to_listen(s, c);
+		else if (c->passive)
+			tcp_done(s, c, -ECONNRESET); /* an accepted Fast Open child */
 		else
 			tcp_done(s, c, -ECONNREFUSED);
 		break;
@@ -499,7 +523,10 @@ static bool check_syn(struct synack_stack *s, struct synack_tcb *c, struct rx *r
 	 * this connection to the LISTEN state and return." */
 	if (c->state == SYNACK_SYN_RECEIVED && c->passive) {
 		rx_drop(s, rx, SYNACK_DROP_TCP_SYN_IN_WINDOW);
-		back_to_listen(s, c);
+		if (c->fd >= 0) /* an accepted Fast Open connection: the application hears */
+			tcp_done(s, c, -ECONNRESET);
+		else
+			back_to_listen(s, c);
 		return false;
 	}
 	/* RFC 5961 §4.2: challenge ACK. */
@@ -644,31 +671,6 @@ static void check_fin(struct synack_stack *s, struct synack_tcb *c, struct rx *r
 	}
 }
 
-/* RFC 9293 §3.6 (MAY-2, from RFC 1122 §4.2.2.13): a TCP "MAY accept a new SYN from the
- * remote TCP endpoint to reopen the connection directly from TIME-WAIT state, if it: (1)
- * assigns its initial sequence number for the new connection to be larger than the largest
- * sequence number it used on the previous connection incarnation, and (2) returns to
- * TIME-WAIT state if the SYN turns out to be an old duplicate." synack does it only with the
- * improved test of RFC 6191: both incarnations use timestamps and the SYN's TSval is newer
- * than TS.Recent (Linux also reopens on a higher sequence number alone; synack answers such a
- * SYN with a challenge ACK). Returns true when the SYN went to the listener. */
-static bool time_wait_reopen(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
-{
-	const struct synack_tcp_seg *seg = rx->seg;
-	if (c->state != SYNACK_TIME_WAIT || c->fd >= 0 ||
-	    (seg->flags & (SYNACK_TH_SYN | SYNACK_TH_ACK | SYNACK_TH_RST)) != SYNACK_TH_SYN ||
-	    !c->ts_ok || !seg->opts.has_ts || !seq_gt(seg->opts.ts_val, c->ts_recent))
-		return false;
-	struct synack_tcb *l = ports_find_listener(s, rx->t.lport);
-	if (!l)
-		return false;
-	rx->min_iss = seq_add(c->snd_max, 65535 + 2); /* Linux: tw_snd_nxt + 65535 + 2 */
-	rx->has_min_iss = true;
-	tcp_done(s, c, 0);
-	input_listen(s, l, rx);
-	return true;
-}
-
 /* RFC 9293 figure 7, line 6 (and Linux's tcp_validate_incoming): in a simultaneous open the
  * peer's SYN,ACK <SEQ=IRS><ACK=ISS+1> completes the connection. Read literally, the text's
  * sequence test would find it unacceptable (it starts below RCV.NXT) and answer with an ACK;
@@ -742,7 +744,7 @@ static void ecn_input(struct synack_stack *s, struct synack_tcb *c, struct rx *r
 
 static void input_synchronized(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 {
-	if (time_wait_reopen(s, c, rx) || simultaneous_synack(s, c, rx))
+	if (simultaneous_synack(s, c, rx))
 		return;
 	/* Our SYN-ACK was lost and the peer repeats its SYN: send the SYN-ACK again. */
 	if (c->state == SYNACK_SYN_RECEIVED && c->passive &&
@@ -834,11 +836,19 @@ void tcp_input(struct synack_stack *s, const struct synack_addr *src, const stru
 		rx_drop(s, &rx, SYNACK_DROP_TCP_BAD_FLAGS);
 		return;
 	}
-	struct synack_conntab_node *n = synack_conntab_find(&s->conns, &rx.t);
+	struct synack_conntab_hdr *n = synack_conntab_find(&s->conns, &rx.t);
 	if (n) {
-		struct synack_tcb *c = SYNACK_container_of(n, struct synack_tcb, node);
 		stack_trace_rx(s, &rx.t, &seg, frame, frame_len);
+		struct synack_tcb *c = tcb_of_node(n);
+		if (!c) {
+			tw_input(s, n, &rx);
+			return;
+		}
 		conn_input(s, c, &rx);
+		/* A closed connection that has just entered TIME-WAIT goes on as a compact
+		 * entry (tcp_tw.c). */
+		if (c->state == SYNACK_TIME_WAIT && c->orphan && c->fd < 0 && !c->dead)
+			tw_adopt(s, c);
 		return;
 	}
 	struct synack_tcb *l = ports_find_listener(s, seg.dport);

@@ -36,5 +36,7 @@ void challenge_ack(struct synack_stack *s, struct synack_tcb *c, const struct rx
 void tcp_update_ts_recent(struct synack_tcb *c, const struct synack_tcp_seg *seg);
 /* "fifth check the ACK field". Returns false when processing of the segment ends. */
 bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx);
+/* A passive child joins the accept queue of l (PassiveOpens; bound to l's port). */
+void tcp_acceptq_push(struct synack_stack *s, struct synack_tcb *l, struct synack_tcb *c);
 
 #endif

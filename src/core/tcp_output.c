@@ -163,6 +163,7 @@ void tcp_send_syn(struct synack_stack *s, struct synack_tcb *c, bool retx)
 		o->ts_val = tcp_ts_now(s, c);
 		o->ts_ecr = synack ? c->ts_recent : 0;
 	}
+	tfo_syn_options(s, c, &seg, retx); /* RFC 7413: a cookie (request), data on the SYN */
 	if (seq_lt(c->snd_nxt, seq_add(c->iss, 1)))
 		c->snd_nxt = seq_add(c->iss, 1);
 	c->snd_max = seq_max(c->snd_max, c->snd_nxt);

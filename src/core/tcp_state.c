@@ -104,6 +104,9 @@ unsigned tcp_events(const struct synack_tcb *c)
 		ev |= SYNACK_EV_PRI;
 	if (tcp_state_can_send(c->state) && !c->fin_queued && ring_free(&c->sndq) > 0)
 		ev |= SYNACK_EV_WRITABLE;
+	/* Linux: a deferred TCP_FASTOPEN_CONNECT is writable: its first write sends the SYN. */
+	if (c->state == S(SYN_SENT) && c->tfo.deferred)
+		ev |= SYNACK_EV_WRITABLE;
 	/* Linux: after shutdown(SHUT_WR) a socket polls writable, so that the application
 	 * learns EPIPE from its next write instead of waiting forever. */
 	if (c->fin_queued && c->ever_connected)
@@ -152,6 +155,7 @@ void tcp_done(struct synack_stack *s, struct synack_tcb *c, int err)
 		c->err = err;
 		stack_trace_error(s, tcb_tuple(c), err);
 	}
+	tfo_child_release(s, c);
 	tcp_cancel_timers(s, c);
 	tcb_conntab_remove(s, c);
 	tcp_set_state(s, c, S(CLOSED));

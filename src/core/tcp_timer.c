@@ -193,8 +193,9 @@ static void rtx_opening(struct synack_stack *s, struct synack_tcb *c)
 	uint32_t max = c->state == SYNACK_SYN_SENT || !c->passive ? s->cfg.syn_retries
 								  : s->cfg.synack_retries;
 	if (c->retries >= max) {
-		/* A half-open passive entry just goes away; an active open fails. */
-		tcp_done(s, c, c->passive ? 0 : timeout_err(c));
+		/* A half-open passive entry just goes away; an active open fails, and so does
+		 * an accepted Fast Open connection whose handshake never completed. */
+		tcp_done(s, c, c->passive && c->fd < 0 ? 0 : timeout_err(c));
 		return;
 	}
 	stack_count(s, SYNACK_CTR_TCPTimeouts);

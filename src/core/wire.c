@@ -85,6 +85,19 @@ int synack_ipv4_emit(uint8_t *out, size_t cap, const struct synack_ipv4 *ip, siz
 
 /* ---- TCP options --------------------------------------------------------------------------- */
 
+/* RFC 7413 §4.1.1: "Length ... 2 (a cookie request) ... 6 to 18 (inclusive) and even": a
+ * cookie of 4..16 bytes, even. Like Linux, an option of another length is ignored (not an
+ * error: the SYN is then an ordinary one). */
+static void opt_fastopen(const uint8_t *cookie, uint8_t n, bool exp, struct synack_tcp_opts *opts)
+{
+	if (n != 0 && (n < 4 || n > 16 || (n & 1)))
+		return;
+	opts->has_fo = true;
+	opts->fo_exp = exp;
+	opts->fo_len = n;
+	memcpy(opts->fo_cookie, cookie, n);
+}
+
 /* Checks one option whose kind and length are known to lie inside the buffer, and records it.
  * Options of unknown kind are skipped: RFC 9293 §3.1 "a TCP implementation MUST be able to
  * receive a TCP Option in any segment" and MUST ignore options it does not implement
@@ -130,6 +143,13 @@ static int opt_record(const uint8_t *o, uint8_t olen, struct synack_tcp_opts *op
 		opts->sack_count = (uint8_t)n;
 		return 0;
 	}
+	case SYNACK_TCPOPT_FASTOPEN:
+		opt_fastopen(o + 2, (uint8_t)(olen - 2), false, opts);
+		return 0;
+	case SYNACK_TCPOPT_EXP:
+		if (olen >= 4 && get16(o + 2) == SYNACK_TCPOPT_FASTOPEN_MAGIC)
+			opt_fastopen(o + 4, (uint8_t)(olen - 4), true, opts);
+		return 0;
 	default:
 		return 0;
 	}
@@ -183,6 +203,31 @@ static uint8_t *emit_ts_body(uint8_t *p, const struct synack_tcp_opts *opts)
 	return p + TCPOLEN_TS;
 }
 
+/* Fast Open last, as Linux writes it: kind 34 (or 254 + magic), the cookie, then NOP NOP when
+ * the option's length leaves the word two bytes short. */
+static uint8_t *emit_fastopen(uint8_t *p, const struct synack_tcp_opts *opts)
+{
+	if (!opts->has_fo)
+		return p;
+	size_t len;
+	if (opts->fo_exp) {
+		len = 4u + opts->fo_len;
+		p[0] = SYNACK_TCPOPT_EXP;
+		p[1] = (uint8_t)len;
+		put16(p + 2, SYNACK_TCPOPT_FASTOPEN_MAGIC);
+		memcpy(p + 4, opts->fo_cookie, opts->fo_len);
+	} else {
+		len = 2u + opts->fo_len;
+		p[0] = SYNACK_TCPOPT_FASTOPEN;
+		p[1] = (uint8_t)len;
+		memcpy(p + 2, opts->fo_cookie, opts->fo_len);
+	}
+	p += len;
+	if ((len & 3) == 2)
+		p = emit_nop_nop(p);
+	return p;
+}
+
 /* Linux's SYN layout (tcp_options_write): MSS; then SACK-permitted folded into the two bytes
  * before the timestamp, or NOP NOP TS, or NOP NOP SACK-permitted; then NOP WS. */
 static uint8_t *emit_syn_opts(uint8_t *p, const struct synack_tcp_opts *opts)
@@ -215,7 +260,7 @@ static uint8_t *emit_syn_opts(uint8_t *p, const struct synack_tcp_opts *opts)
 		p[3] = opts->wscale;
 		p += 4;
 	}
-	return p;
+	return emit_fastopen(p, opts);
 }
 
 /* Other segments: NOP NOP TS, then NOP NOP SACK with as many blocks as fit (3 after a

@@ -99,7 +99,9 @@ enum drill_opt_kind {
 	DRILL_OPT_WSCALE,
 	DRILL_OPT_SACKOK,
 	DRILL_OPT_SACK,
-	DRILL_OPT_TS
+	DRILL_OPT_TS,
+	DRILL_OPT_FO,   /* TCP Fast Open, kind 34: "FO" (a cookie request) or "FO <hex cookie>" */
+	DRILL_OPT_FOEXP /* the experimental form, kind 254 with magic 0xF989: "FOEXP [<hex>]" */
 };
 
 struct drill_opt {
@@ -107,6 +109,7 @@ struct drill_opt {
 	uint32_t a, b; /* MSS/WSCALE value in a; TS val in a, ecr in b */
 	uint32_t blocks[4][2];
 	int nblocks;
+	uint8_t cookie[16]; /* FO/FOEXP: the cookie, a bytes (0: a request) */
 };
 
 #define DRILL_MAX_OPTS 20

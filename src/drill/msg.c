@@ -35,6 +35,8 @@ int drill_sc_sendto(struct drill_call *c)
 	int64_t len, flags;
 	if (drill_arg_int(c, 2, &len) < 0 || flags_arg(c, 3, &flags) < 0)
 		return -1;
+	if (flags & SYNACK_MSG_FASTOPEN)
+		return drill_sendto_fastopen(c, len, (int)flags);
 	return drill_send_common(c, len, (int)flags);
 }
 

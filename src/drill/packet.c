@@ -115,6 +115,20 @@ static int encode_opts(const struct drill_packet *pk, uint32_t isn, uint8_t *out
 			put32(b + n + 4, o->b);
 			n += 8;
 			break;
+		case DRILL_OPT_FO:
+			b[n++] = SYNACK_TCPOPT_FASTOPEN;
+			b[n++] = (uint8_t)(2 + o->a);
+			memcpy(b + n, o->cookie, o->a);
+			n += (int)o->a;
+			break;
+		case DRILL_OPT_FOEXP:
+			b[n++] = SYNACK_TCPOPT_EXP;
+			b[n++] = (uint8_t)(4 + o->a);
+			b[n++] = SYNACK_TCPOPT_FASTOPEN_MAGIC >> 8;
+			b[n++] = SYNACK_TCPOPT_FASTOPEN_MAGIC & 0xff;
+			memcpy(b + n, o->cookie, o->a);
+			n += (int)o->a;
+			break;
 		}
 	}
 	while (n % 4)
@@ -174,6 +188,22 @@ static int decode_opts(const uint8_t *p, size_t len, uint32_t isn, struct drill_
 				x->b = get32(p + i + 6);
 			}
 			break;
+		case SYNACK_TCPOPT_FASTOPEN:
+			x->kind = ol <= 18 ? DRILL_OPT_FO : OPT_UNKNOWN;
+			x->a = ol <= 18 ? (uint32_t)(ol - 2) : p[i];
+			if (ol <= 18)
+				memcpy(x->cookie, p + i + 2, ol - 2);
+			break;
+		case SYNACK_TCPOPT_EXP:
+			if (ol >= 4 && ol <= 20 && p[i + 2] == 0xF9 && p[i + 3] == 0x89) {
+				x->kind = DRILL_OPT_FOEXP;
+				x->a = (uint32_t)(ol - 4);
+				memcpy(x->cookie, p + i + 4, ol - 4);
+			} else {
+				x->kind = OPT_UNKNOWN;
+				x->a = p[i];
+			}
+			break;
 		default:
 			x->kind = OPT_UNKNOWN;
 			x->a = p[i];
@@ -210,6 +240,14 @@ static void format_opts(const struct drill_opt *o, int n, char *out, size_t cap)
 		case DRILL_OPT_TS:
 			k += (size_t)snprintf(out + k, cap - k, "%sTS val %u ecr %u", sep, o[i].a,
 					      o[i].b);
+			break;
+		case DRILL_OPT_FO:
+		case DRILL_OPT_FOEXP:
+			k += (size_t)snprintf(out + k, cap - k, "%s%s%s", sep,
+					      o[i].kind == DRILL_OPT_FO ? "FO" : "FOEXP",
+					      o[i].a ? " " : "");
+			for (uint32_t b = 0; b < o[i].a && k < cap; b++)
+				k += (size_t)snprintf(out + k, cap - k, "%02x", o[i].cookie[b]);
 			break;
 		default:
 			k += (size_t)snprintf(out + k, cap - k, "%s<kind %u>", sep, o[i].a);
@@ -498,6 +536,11 @@ static bool opts_equal(const struct drill_packet *pk, const struct drill_opt *a,
 		case DRILL_OPT_TS:
 			if (w->b != g->b)
 				return false; /* the ecr; the val is synack's clock */
+			break;
+		case DRILL_OPT_FO:
+		case DRILL_OPT_FOEXP:
+			if (w->a != g->a || memcmp(w->cookie, g->cookie, w->a))
+				return false;
 			break;
 		case DRILL_OPT_SACK:
 			if (w->nblocks != g->nblocks)

@@ -13,6 +13,7 @@
  *
  * `port N` is synack's extension for scripts with several remote clients (packetdrill has one).
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,6 +216,36 @@ static int parse_sack_blocks(struct parser *p, struct drill_opt *o)
 	return 0;
 }
 
+/* A Fast Open cookie in hex, as packetdrill writes it ("FO 0102030405060708"): the source
+ * bytes of the tokens that follow without a space (digits and letters lex apart), 4..16
+ * bytes. Nothing (a ',' or '>' next): a cookie request. */
+static int parse_fo_cookie(struct parser *p, struct drill_opt *o)
+{
+	const struct drill_token *t = cur(p);
+	if (t->kind != DRILL_TOK_INT && t->kind != DRILL_TOK_IDENT)
+		return 0;
+	size_t start = t->off, end = t->off + t->len;
+	p->i++;
+	while ((cur(p)->kind == DRILL_TOK_INT || cur(p)->kind == DRILL_TOK_IDENT) &&
+	       !cur(p)->space_before && cur(p)->off == end) {
+		end = cur(p)->off + cur(p)->len;
+		p->i++;
+	}
+	size_t n = end - start;
+	if (n % 2 || n < 8 || n > 32)
+		return error(p, "a Fast Open cookie is 4 to 16 bytes of hex");
+	for (size_t i = 0; i < n; i += 2) {
+		unsigned v;
+		char hex[3] = {p->src[start + i], p->src[start + i + 1], 0};
+		if (!isxdigit((unsigned char)hex[0]) || !isxdigit((unsigned char)hex[1]) ||
+		    sscanf(hex, "%x", &v) != 1)
+			return error(p, "a Fast Open cookie is 4 to 16 bytes of hex");
+		o->cookie[i / 2] = (uint8_t)v;
+	}
+	o->a = (uint32_t)(n / 2);
+	return 0;
+}
+
 static int parse_option(struct parser *p, struct drill_opt *o)
 {
 	const struct drill_token *t = cur(p);
@@ -237,6 +268,9 @@ static int parse_option(struct parser *p, struct drill_opt *o)
 	} else if (!strcmp(t->text, "sack")) {
 		o->kind = DRILL_OPT_SACK;
 		return parse_sack_blocks(p, o);
+	} else if (!strcmp(t->text, "FO") || !strcmp(t->text, "FOEXP")) {
+		o->kind = t->text[2] ? DRILL_OPT_FOEXP : DRILL_OPT_FO;
+		return parse_fo_cookie(p, o);
 	} else if (!strcmp(t->text, "TS")) {
 		o->kind = DRILL_OPT_TS;
 		if (!is_ident(cur(p), "val"))
@@ -249,7 +283,7 @@ static int parse_option(struct parser *p, struct drill_opt *o)
 		p->i++;
 		return expect_u32(p, &o->b);
 	} else {
-		static const char *const pd[] = {"FO", "FOEXP", "md5", "exp", "mpcapable", "dss",
+		static const char *const pd[] = {"md5", "exp", "mpcapable", "dss",
 						  "add_address", "remove_address", "mp_join_syn",
 						  "mp_join_syn_ack", "mp_join_ack", "mp_fail",
 						  "mp_fastclose", "mp_prio", "acc_ecn", "AccECN0",
@@ -257,7 +291,7 @@ static int parse_option(struct parser *p, struct drill_opt *o)
 		p->i--;
 		for (int i = 0; pd[i]; i++)
 			if (!strcmp(t->text, pd[i]))
-				return unsupported(p, "TCP option (Fast Open, MD5, MPTCP, AccECN)");
+				return unsupported(p, "TCP option (MD5, MPTCP, AccECN)");
 		return error(p, "unsupported TCP option");
 	}
 	return 0;

@@ -160,6 +160,9 @@ const struct drill_expr *drill_field(const struct drill_expr *e, const char *nam
 int drill_fd_arg(struct drill_call *c, int i, int *script_fd);
 int drill_recv_common(struct drill_call *c, int64_t len, int flags);
 int drill_send_common(struct drill_call *c, int64_t len, int flags);
+int drill_sendto_fastopen(struct drill_call *c, int64_t len, int flags);
+int64_t drill_open(struct drill_call *c, int fd, const struct synack_endpoint *ep,
+		   const void *data, size_t len);
 int drill_iov_total(struct drill_call *c, const struct drill_expr *e, int i, int64_t *total);
 
 /* msg.c: sendto, recvfrom, sendmsg, recvmsg, ioctl. epoll.c: epoll_*, pipe. */

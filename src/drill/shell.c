@@ -16,6 +16,10 @@
  *                                    (-c -q -v -w -i -E) and `wc -l`; a non-zero exit status
  *                                    of the pipeline fails the script, as a failing command
  *                                    fails it in packetdrill
+ *   nstat [-a] [-z] [NAME...] | grep  the stack's counters, one "NAME VALUE" line each, as
+ *                                    Linux's nstat names them (always absolute values since
+ *                                    the script began; zeros only with -z); piped into grep
+ *                                    (and wc -l), a non-zero exit status fails the script
  *   true, :                          nothing
  *
  * Commands are separated by newlines, `;` and `&&`; `# comments`, `> /dev/null` and `2>&1`
@@ -442,6 +446,44 @@ static int wc_lines(struct cmd *c, const char *in, struct drill_buf *out, int *s
 	return 1;
 }
 
+/* nstat [-a] [-z] [NAME...]: the counters (names as nstat prints them), absolute. */
+static int nstat(struct drill_shell *sh, struct cmd *c, struct drill_buf *out,
+		 struct drill_buf *why)
+{
+	bool zeros = false;
+	int names = 0;
+	for (int i = 1; i < c->argc; i++) {
+		const char *a = c->argv[i];
+		if (a[0] != '-') {
+			names++;
+			continue;
+		}
+		for (const char *f = a + 1; *f; f++) {
+			if (*f == 'z')
+				zeros = true;
+			else if (*f != 'a' && *f != 's') {
+				drill_buf_printf(why, "nstat -%c not supported", *f);
+				return 0;
+			}
+		}
+	}
+	if (!sh->r)
+		return 1;
+	struct synack_counters ctr;
+	synack_stack_counters(sh->r->stack, &ctr);
+	drill_buf_printf(out, "#kernel\n");
+	for (int k = 0; k < SYNACK_CTR_COUNT; k++) {
+		const char *name = synack_counter_name((enum synack_counter)k);
+		bool named = names == 0;
+		for (int i = 1; i < c->argc && !named; i++)
+			named = c->argv[i][0] != '-' && !strcmp(c->argv[i], name);
+		if (named && (zeros || ctr.v[k]))
+			drill_buf_printf(out, "%-32s %-16llu 0.0\n", name,
+					 (unsigned long long)ctr.v[k]);
+	}
+	return 1;
+}
+
 /* sockstat | grep ... | wc -l. In the prescan (no stack yet) the stages are only checked. */
 static int run_pipeline(struct drill_shell *sh, char **stages, int n, struct drill_buf *why)
 {
@@ -457,6 +499,8 @@ static int run_pipeline(struct drill_shell *sh, char **stages, int n, struct dri
 		const char *name = c.argc ? c.argv[0] : "";
 		if (i == 0 && !strcmp(name, "sockstat"))
 			rc = sockstat(sh, &c, &out, why);
+		else if (i == 0 && !strcmp(name, "nstat"))
+			rc = nstat(sh, &c, &out, why);
 		else if (i > 0 && !strcmp(name, "grep"))
 			rc = grep(&c, data.p, &out, &status, why);
 		else if (i > 0 && !strcmp(name, "wc"))
@@ -472,8 +516,9 @@ static int run_pipeline(struct drill_shell *sh, char **stages, int n, struct dri
 		data = out;
 	}
 	if (rc == 1 && sh->r && status != 0) {
-		drill_buf_printf(why, "shell command exited with status %d; sockstat listed:\n%s",
-				 status, listing.p ? listing.p : "");
+		drill_buf_printf(why, "shell command exited with status %d; %s listed:\n%s",
+				 status, strncmp(stages[0], "nstat", 5) ? "sockstat" : "nstat",
+				 listing.p ? listing.p : "");
 		rc = -1;
 	}
 	drill_buf_free(&listing);
@@ -561,7 +606,7 @@ static int run_simple(struct drill_shell *sh, const char *text, struct drill_buf
 		rc = 1; /* synack keeps no per-destination metrics: nothing to flush */
 	else if (!strcmp(name, "tc") && c.argc >= 2 && !strcmp(c.argv[1], "qdisc"))
 		rc = 1; /* synack has no queueing discipline */
-	else if (!strcmp(name, "sockstat"))
+	else if (!strcmp(name, "sockstat") || !strcmp(name, "nstat"))
 		rc = run_pipeline(sh, stages, 1, why);
 	else if (!strcmp(name, "tcpdrop")) {
 		drill_buf_printf(why, "tcpdrop: synack's API has no way to drop a connection from "

@@ -215,9 +215,21 @@ static int sc_connect(struct drill_call *c)
 		}
 		return 0;
 	}
-	/* A new attempt: forget the port and ISN learned for this remote port (the SYN it sends
-	 * teaches them again); a refused call (EALREADY, EISCONN...) sent nothing: restore. */
-	struct drill_conn *cn = drill_conn_for_port(c->r, ep.port, true);
+	int64_t rc = drill_open(c, fd, &ep, NULL, 0);
+	c->would_block = rc == -EINPROGRESS && c->blocking;
+	c->ret = rc;
+	return 0;
+}
+
+static int check_flags(struct drill_call *c, int flags, bool send);
+
+/* connect(), or sendto(MSG_FASTOPEN) with len bytes (data non-NULL). A new attempt forgets the
+ * port and ISN learned for this remote port (the SYN it sends teaches them again); a refused
+ * call (EALREADY, EISCONN...) sent nothing: they are restored. */
+int64_t drill_open(struct drill_call *c, int fd, const struct synack_endpoint *ep,
+		   const void *data, size_t len)
+{
+	struct drill_conn *cn = drill_conn_for_port(c->r, ep->port, true);
 	struct drill_conn saved;
 	int saved_def = c->r->def_conn;
 	if (cn) {
@@ -226,13 +238,32 @@ static int sc_connect(struct drill_call *c)
 		cn->isn_known = false;
 		c->r->def_conn = (int)(cn - c->r->conns);
 	}
-	int rc = synack_connect(c->r->stack, fd, &ep);
-	if (cn && rc != -EINPROGRESS && rc != 0 && !cn->lport_known) {
+	int64_t rc = data ? synack_sendto(c->r->stack, fd, data, len, SYNACK_MSG_FASTOPEN, ep)
+			  : synack_connect(c->r->stack, fd, ep);
+	if (cn && rc < 0 && rc != -EINPROGRESS && !cn->lport_known) {
 		*cn = saved;
 		c->r->def_conn = saved_def;
 	}
-	c->would_block = rc == -EINPROGRESS && c->blocking;
-	c->ret = rc;
+	return rc;
+}
+
+/* sendto(fd, ..., len, MSG_FASTOPEN, addr, addrlen): Linux's Fast Open connect. It returns at
+ * once (the bytes on the SYN, or EINPROGRESS when the SYN asks for a cookie), blocking or
+ * not. */
+int drill_sendto_fastopen(struct drill_call *c, int64_t len, int flags)
+{
+	int sfd, fd = drill_fd_arg(c, 0, &sfd);
+	struct synack_endpoint ep;
+	if (fd == -2 || check_flags(c, flags & ~SYNACK_MSG_FASTOPEN, true) < 0 ||
+	    sockaddr_arg(c, 4, c->r->cfg.remote_ip, c->r->cfg.connect_port, &ep) < 0)
+		return -1;
+	if (len < 0 || len > (1 << 24))
+		return drill_bad_arg(c, 2, "bad length");
+	uint8_t *buf = calloc(1, (size_t)len + 1);
+	if (!buf)
+		abort();
+	c->ret = drill_open(c, fd, &ep, buf, (size_t)len);
+	free(buf);
 	return 0;
 }
 

@@ -66,10 +66,10 @@ static const struct tunable table[] = {
 	T("net.inet.tcp.ecn.enable", ecn, U_COUNT, 0, 2),
 	T("tcp_ecn", ecn, U_COUNT, 0, 2),
 	T("tcp_notsent_lowat", notsent_lowat, U_COUNT, 1, 4294967295L),
-	T2("tcp_fastopen", NOOP, 0,
-	   "synack has no Fast Open yet: a script that uses it skips on its FO option or call"),
+	T("tcp_fastopen", fastopen, U_COUNT, 0, 0x7fffffffL),
 	T2("tcp_fastopen_key", NOOP, 0,
-	   "synack has no Fast Open yet: a script that uses it skips on its FO option or call"),
+	   "synack's Fast Open cookies are SipHash under the stack's secret, not Linux's AES "
+	   "under this key: a script that expects Linux's cookie bytes fails on them"),
 	/* Linux heuristics synack does not model (defaults.sh sets them for every script) */
 	T2("tcp_frto", UNMODELLED, 0, "F-RTO (RFC 5682)"),
 	T2("tcp_dsack", UNMODELLED, 0, "D-SACK (RFC 2883)"),

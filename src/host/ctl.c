@@ -13,9 +13,25 @@
 
 #include "synack/socket.h"
 
+/* A control client of the loop: never read or written blocking, so that a silent or slow
+ * client costs the data path nothing (it only holds one of CTL_CLIENTS slots; when all are
+ * taken, the oldest is dropped for a new one). */
+#define CTL_CLIENTS 8
+struct ctl_client {
+	struct synack_ctl *ctl;
+	int fd;        /* -1: a free slot */
+	uint64_t seq;  /* accept order, to find the oldest */
+	char req[64];
+	size_t rlen;
+	char *out;     /* the answer being written: out[ooff..olen) */
+	size_t olen, ooff;
+};
+
 struct synack_ctl {
 	struct synack_loop *loop;
 	int fd;
+	struct ctl_client cl[CTL_CLIENTS];
+	uint64_t accepted;
 	struct synack_ctl_rates rates; /* at the last "nstat" (or when opened) */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
@@ -165,15 +181,93 @@ int synack_ctl_serve_client(int cfd, void (*answer)(void *ctx, const char *req, 
 
 /* Answers one client. The client sends its request right after connecting, so a short
  * receive timeout suffices; the answer is built in memory, then written. */
+static void on_client(void *ctx, int fd, uint32_t events);
+
 static void loop_answer(void *ctx, const char *req, FILE *out)
 {
 	struct synack_ctl *c = ctx;
 	synack_ctl_answer(synack_loop_stack(c->loop), &c->rates, synack_monotonic_us(), req, out);
 }
 
-static void serve_one(struct synack_ctl *c, int cfd)
+static void client_end(struct ctl_client *k)
 {
-	synack_ctl_serve_client(cfd, loop_answer, c);
+	synack_loop_del_fd(k->ctl->loop, k->fd);
+	close(k->fd);
+	free(k->out);
+	k->out = NULL;
+	k->fd = -1;
+}
+
+/* Writes what the socket takes now; true when the whole answer is out. */
+static bool client_write(struct ctl_client *k)
+{
+	while (k->ooff < k->olen) {
+		ssize_t w = send(k->fd, k->out + k->ooff, k->olen - k->ooff, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return false;
+		if (w <= 0)
+			return true; /* gone: nothing more to do */
+		k->ooff += (size_t)w;
+	}
+	return true;
+}
+
+/* The request line is complete: the answer is built in memory and written as the socket
+ * takes it (waiting for EPOLLOUT when it does not take it all). */
+static void client_answer(struct ctl_client *k)
+{
+	k->req[k->rlen] = '\0';
+	k->req[strcspn(k->req, "\r\n")] = '\0';
+	FILE *m = open_memstream(&k->out, &k->olen);
+	if (!m) {
+		client_end(k);
+		return;
+	}
+	loop_answer(k->ctl, k->req, m);
+	fclose(m);
+	if (client_write(k)) {
+		client_end(k);
+		return;
+	}
+	synack_loop_del_fd(k->ctl->loop, k->fd);
+	if (synack_loop_add_fd(k->ctl->loop, k->fd, EPOLLOUT, on_client, k) < 0)
+		client_end(k);
+}
+
+static void on_client(void *ctx, int fd, uint32_t events)
+{
+	(void)fd;
+	(void)events;
+	struct ctl_client *k = ctx;
+	if (k->out) {
+		if (client_write(k))
+			client_end(k);
+		return;
+	}
+	ssize_t n = recv(k->fd, k->req + k->rlen, sizeof k->req - 1 - k->rlen, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return;
+	if (n <= 0) {
+		client_end(k);
+		return;
+	}
+	k->rlen += (size_t)n;
+	if (memchr(k->req, '\n', k->rlen) || k->rlen == sizeof k->req - 1)
+		client_answer(k);
+}
+
+/* A free slot, or the oldest client's (dropped). */
+static struct ctl_client *client_slot(struct synack_ctl *c)
+{
+	struct ctl_client *old = &c->cl[0];
+	for (int i = 0; i < CTL_CLIENTS; i++) {
+		if (c->cl[i].fd < 0)
+			return &c->cl[i];
+		if (c->cl[i].seq < old->seq)
+			old = &c->cl[i];
+	}
+	client_end(old);
+	return old;
 }
 
 static void on_ctl(void *ctx, int fd, uint32_t events)
@@ -181,11 +275,15 @@ static void on_ctl(void *ctx, int fd, uint32_t events)
 	(void)events;
 	struct synack_ctl *c = ctx;
 	for (int i = 0; i < 16; i++) {
-		int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+		int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (cfd < 0)
 			return;
-		serve_one(c, cfd);
-		close(cfd);
+		struct ctl_client *k = client_slot(c);
+		*k = (struct ctl_client){.ctl = c, .fd = cfd, .seq = ++c->accepted};
+		if (synack_loop_add_fd(c->loop, cfd, EPOLLIN, on_client, k) < 0) {
+			close(cfd);
+			k->fd = -1;
+		}
 	}
 }
 
@@ -240,6 +338,8 @@ int synack_ctl_open(struct synack_ctl **out, const char *path, struct synack_loo
 	if (!c)
 		return -ENOMEM;
 	c->loop = loop;
+	for (int i = 0; i < CTL_CLIENTS; i++)
+		c->cl[i].fd = -1;
 	strcpy(c->path, path);
 	synack_stack_counters(synack_loop_stack(loop), &c->rates.prev);
 	c->rates.prev_us = synack_monotonic_us();
@@ -261,6 +361,9 @@ void synack_ctl_close(struct synack_ctl *c)
 {
 	if (!c)
 		return;
+	for (int i = 0; i < CTL_CLIENTS; i++)
+		if (c->cl[i].fd >= 0)
+			client_end(&c->cl[i]);
 	synack_loop_del_fd(c->loop, c->fd);
 	close(c->fd);
 	unlink(c->path);

@@ -169,6 +169,8 @@ int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 		struct synack_pcap_writer *w;
 		struct synack_link *wrapped;
 		err = synack_pcap_open(&w, o->pcap);
+		if (!err)
+			synack_pcap_set_limit(w, o->pcap_max);
 		if (!err && (err = synack_pcap_wrap(link, w, &wrapped)) < 0)
 			synack_pcap_close(w);
 		if (err) {

@@ -24,6 +24,7 @@ struct synack_host_opts {
 	const char *tun;      /* device name */
 	const char *cidr;     /* synack's address, A.B.C.D/NN */
 	const char *pcap;     /* capture file, or NULL */
+	uint64_t pcap_max;    /* the most the capture file may hold, bytes (0: no limit) */
 	const char *trace;    /* JSON-lines trace file, or NULL */
 	struct synack_trace_sink trace_sink; /* required with trace (else -EINVAL) */
 	const char *ctl;      /* control socket path, or NULL */

@@ -30,6 +30,8 @@
 struct synack_pcap_writer {
 	FILE *f;
 	int err; /* first write error, reported again by close */
+	uint64_t size, limit; /* bytes in the file; the most it may hold (0: no limit) */
+	uint64_t skipped;     /* records left out because of the limit */
 };
 
 static int put(struct synack_pcap_writer *w, const void *p, size_t n)
@@ -38,6 +40,7 @@ static int put(struct synack_pcap_writer *w, const void *p, size_t n)
 		return w->err;
 	if (n && fwrite(p, 1, n, w->f) != n)
 		w->err = errno ? -errno : -EIO;
+	w->size += n;
 	return w->err;
 }
 
@@ -75,6 +78,10 @@ int synack_pcap_write(struct synack_pcap_writer *w, const uint8_t *frame, size_t
 		      uint64_t t_us)
 {
 	size_t incl = len < PCAP_SNAPLEN ? len : PCAP_SNAPLEN;
+	if (w->limit && w->size + 16 + incl > w->limit) {
+		w->skipped++; /* the file stays a whole, readable capture up to the limit */
+		return 0;
+	}
 	uint32_t rec[4] = {
 		(uint32_t)(t_us / 1000000u),
 		(uint32_t)(t_us % 1000000u),
@@ -89,6 +96,13 @@ int synack_pcap_write(struct synack_pcap_writer *w, const uint8_t *frame, size_t
 		err = w->err = errno ? -errno : -EIO;
 	return err;
 }
+
+void synack_pcap_set_limit(struct synack_pcap_writer *w, uint64_t max_bytes)
+{
+	w->limit = max_bytes;
+}
+
+uint64_t synack_pcap_skipped(const struct synack_pcap_writer *w) { return w->skipped; }
 
 int synack_pcap_close(struct synack_pcap_writer *w)
 {

@@ -18,6 +18,8 @@
 static struct synack_sim *sim;
 static struct synack_stack *cs, *ss;
 static struct synack_server *srv;
+static uint32_t idle_ms, header_ms; /* the timeouts setup() gives the server */
+static uint64_t tick_at;             /* when the server wants synack_server_tick() */
 static int woken[4096];
 static int nwoken;
 
@@ -45,9 +47,19 @@ static void dispatch(void)
 static void pump(uint64_t ms)
 {
 	uint64_t end = synack_sim_now(sim) + ms * 1000;
-	while (synack_sim_step(sim, end))
+	for (;;) {
+		/* The server's timeouts run at the times it asks for, as the host loop's alarm. */
+		uint64_t lim = tick_at < end ? tick_at : end;
+		while (synack_sim_step(sim, lim))
+			dispatch();
 		dispatch();
-	dispatch();
+		if (lim == tick_at) {
+			tick_at = synack_server_tick(srv, lim);
+			dispatch();
+		}
+		if (lim == end)
+			break;
+	}
 }
 
 static void setup(enum synack_app_kind kind, uint32_t max_conns, const char *root)
@@ -63,9 +75,11 @@ static void setup(enum synack_app_kind kind, uint32_t max_conns, const char *roo
 	cfg.addrs[0].addr = synack_addr_v4(SRV); /* the same config, the other host */
 	cfg.wake = on_wake;
 	cr_assert_eq(synack_sim_add_host(sim, &cfg, &o, &ss), 0);
-	struct synack_app_opts a = {.kind = kind, .max_conns = max_conns, .root = root};
+	struct synack_app_opts a = {.kind = kind, .max_conns = max_conns, .root = root,
+				    .idle_timeout_ms = idle_ms, .header_timeout_ms = header_ms};
 	cr_assert_eq(synack_server_new(&srv, ss, &a), 0);
 	nwoken = 0;
+	tick_at = 0;
 }
 
 static void teardown(void)
@@ -279,6 +293,46 @@ Test(apps, http_serves_files_from_root_with_exact_length)
 	rmdir(dir);
 }
 
+static uint64_t server_counter(enum synack_counter k)
+{
+	struct synack_counters c;
+	synack_stack_counters(ss, &c);
+	return c.v[k];
+}
+
+/* The head and a small body leave in one segment: sent apart, Nagle would hold the body until
+ * the head's ACK (a delayed ACK at a kernel client: 40 ms per keep-alive request). */
+Test(apps, http_sends_head_and_body_in_one_segment)
+{
+	char dir[] = "/tmp/synack-apps-XXXXXX";
+	cr_assert_not_null(mkdtemp(dir));
+	char path[256];
+	snprintf(path, sizeof path, "%s/small.txt", dir);
+	FILE *f = fopen(path, "w");
+	fputs("small body\n", f);
+	fclose(f);
+	setup(SYNACK_APP_HTTP, 0, dir);
+	int fd = dial(80);
+	for (int i = 0; i < 3; i++) { /* keep-alive: the same on every request */
+		uint64_t out0 = server_counter(SYNACK_CTR_OutSegs);
+		const char *req = "GET /small.txt HTTP/1.1\r\n\r\n";
+		send_all(fd, req, strlen(req));
+		char b[1024];
+		bool eof;
+		size_t n = read_some(fd, b, sizeof b, 50, &eof);
+		cr_assert_not(eof);
+		const char *body = find(b, n, "\r\n\r\n");
+		cr_assert_not_null(body);
+		cr_assert_eq(n - (size_t)(body + 4 - b), 11);
+		cr_assert_eq(memcmp(body + 4, "small body\n", 11), 0);
+		/* The ACK of the request, then the response in one segment. */
+		cr_assert_eq(server_counter(SYNACK_CTR_OutSegs) - out0, 2, "request %d", i);
+	}
+	teardown();
+	unlink(path);
+	rmdir(dir);
+}
+
 Test(apps, max_conns_closes_the_extra_connection_at_once)
 {
 	setup(SYNACK_APP_ECHO, 1, NULL);
@@ -340,5 +394,71 @@ Test(apps, shutdown_closes_connections_gracefully_and_ss_shows_the_table)
 	cr_assert_not_null(strstr(txt, "TcpInSegs                       4                  0.0\n"),
 			   "%s", txt);
 	free(txt);
+	teardown();
+}
+
+/* A read that fails: the error (ECONNRESET after a reset), 0 at EOF, 1 when bytes came. */
+static int read_result(int fd)
+{
+	char b[4096];
+	ssize_t n = synack_recv(cs, fd, b, sizeof b, 0);
+	return n > 0 ? 1 : (int)n;
+}
+
+static bool served(int fd)
+{
+	const char *req = "GET / HTTP/1.1\r\n\r\n";
+	send_all(fd, req, strlen(req));
+	char b[4096];
+	bool eof;
+	size_t n = read_some(fd, b, sizeof b, 100, &eof);
+	return n > 12 && !memcmp(b, "HTTP/1.1 200", 12);
+}
+
+/* Slowloris: two clients hold both slots by trickling a request head. The third is closed at
+ * once (max_conns); when the header timeout resets the slow ones, a client is served. A
+ * client that says nothing at all goes the same way, and one that got its answer and then
+ * stays silent goes after the idle timeout. */
+Test(apps, http_timeouts_reset_slow_and_idle_clients)
+{
+	idle_ms = 5000;
+	header_ms = 2000;
+	setup(SYNACK_APP_HTTP, 2, NULL);
+	idle_ms = header_ms = 0;
+	int slow[2];
+	for (int i = 0; i < 2; i++) {
+		slow[i] = dial(80);
+		send_all(slow[i], "GET / HTTP/1.1\r\n", 16);
+	}
+	pump(10);
+	int third = dial_to(80, SYNACK_CLOSE_WAIT); /* max_conns: closed at once */
+	cr_assert_eq(read_result(third), 0);
+	for (int t = 0; t < 3; t++) { /* one byte every 500 ms: never a whole head */
+		for (int i = 0; i < 2; i++)
+			send_all(slow[i], "X", 1);
+		pump(500);
+	}
+	cr_assert_eq(synack_server_conns(srv), 2, "still held at 1.5 s");
+	pump(800);
+	cr_assert_eq(synack_server_conns(srv), 0, "reset once the head is 2 s old");
+	cr_assert_eq(synack_server_timeouts(srv), 2);
+	for (int i = 0; i < 2; i++)
+		cr_assert_eq(read_result(slow[i]), -ECONNRESET);
+	int good = dial(80);
+	cr_assert(served(good), "a client is served again");
+	/* The answered client now says nothing: reset by the idle timeout (5 s). */
+	pump(4000);
+	cr_assert_eq(synack_server_conns(srv), 1);
+	pump(1500);
+	cr_assert_eq(synack_server_conns(srv), 0);
+	cr_assert_eq(read_result(good), -ECONNRESET);
+	/* A client that connects and sends nothing: the header timeout. */
+	int mute = dial(80);
+	pump(1500);
+	cr_assert_eq(synack_server_conns(srv), 1);
+	pump(1000);
+	cr_assert_eq(synack_server_conns(srv), 0);
+	cr_assert_eq(read_result(mute), -ECONNRESET);
+	cr_assert_eq(synack_server_timeouts(srv), 4);
 	teardown();
 }

@@ -156,8 +156,8 @@ grep -q "changing this host" "$T/quiet.err" && bad "announced inside a namespace
 # does not forward), then a refused one (the kernel's side answers with a RST)
 $NS timeout --preserve-status -s INT 5 "$BIN" connect --tun tun0 --addr 10.79.0.2/24 10.79.0.9:9 2>"$T/c1.err"; rc=$?
 [ $rc -eq 8 ] && grep -q "^synack connect: SYN to 10.79.0.9:9$" "$T/c1.err" &&
-	grep -q "^synack connect: no answer after 1.0 s: SYN retry 1$" "$T/c1.err" &&
-	grep -q "^synack connect: no answer after 3.0 s: SYN retry 2$" "$T/c1.err" && ok ||
+	grep -qE "^synack connect: no answer after [0-9]+\.[0-9] s: SYN retry 1$" "$T/c1.err" &&
+	grep -qE "^synack connect: no answer after [0-9]+\.[0-9] s: SYN retry 2$" "$T/c1.err" && ok ||
 	bad "connect progress (rc $rc): $(cat "$T/c1.err")"
 $NS "$BIN" connect --tun tun0 --addr 10.79.0.2/24 10.79.0.1:9 2>"$T/c2.err"; rc=$?
 [ $rc -eq 4 ] && grep -q "SYN to 10.79.0.1:9" "$T/c2.err" && grep -q "Connection refused" "$T/c2.err" && ok ||

@@ -242,3 +242,23 @@ Test(close, shut_write_polls_writable_so_the_next_write_sees_epipe)
 	cr_assert_eq(synack_send(t.s, fd, "x", 1, 0), -EPIPE);
 	st_fini(&t);
 }
+
+/* On the way out: a peer that never acknowledges our FIN is reset, not left half-open. */
+Test(close, abort_all_resets_what_has_not_finished_closing)
+{
+	struct segtest t;
+	st_init(&t, NULL);
+	uint32_t iss;
+	int fd = st_passive_open(&t, 1000, &iss);
+	cr_assert_eq(synack_close(t.s, fd), 0);
+	st_expect(&t, F_F | F_A, iss + 1, 1001, NULL);
+	/* The peer says nothing; our FIN waits for its ACK. */
+	cr_assert_eq(st_count_state(&t, SYNACK_FIN_WAIT_1), 1);
+	cr_assert_eq(synack_stack_abort_all(t.s), 1);
+	st_expect(&t, F_R | F_A, iss + 2, 1001, NULL);
+	cr_assert_eq(st_count_state(&t, SYNACK_FIN_WAIT_1), 0);
+	cr_assert_eq(st_count_state(&t, SYNACK_LISTEN), 1, "the listener stays");
+	cr_assert_eq(synack_stack_abort_all(t.s), 0, "nothing left to abort");
+	st_expect_none(&t);
+	st_fini(&t);
+}

@@ -291,3 +291,75 @@ Test(e2e, faulty_links_many_seeds, .timeout = 120)
 		run_faulty(seed, 0, &kinds[seed % 6]);
 	TOTAL = 1u << 20;
 }
+
+/* TCP Fast Open between two synack stacks (RFC 7413): the first sendto(MSG_FASTOPEN) fetches a
+ * cookie; the second carries its data on the SYN, and the server can accept the connection
+ * and read the data while the connection is still SYN-RECEIVED, before the client's ACK. */
+static void tfo_until_accept(struct world *w, int lfd, int *sfd)
+{
+	for (uint64_t steps = 0; *sfd < 0 && world_step(w); steps++) {
+		cr_assert_lt(steps, 1000, "no connection to accept");
+		int r = synack_accept(w->st[1], lfd, NULL);
+		if (r >= 0)
+			*sfd = r;
+	}
+	cr_assert_geq(*sfd, 0);
+}
+
+Test(e2e, fastopen_cookie_then_data_on_syn)
+{
+	struct world w;
+	world_init(&w, 7);
+	struct synack_config c;
+	synack_stack_get_config(w.st[1], &c);
+	c.fastopen = SYNACK_TFO_CLIENT | SYNACK_TFO_SERVER;
+	synack_stack_set_tunables(w.st[1], &c);
+	int lfd = synack_socket(w.st[1]), one = 4;
+	struct synack_endpoint ep = {synack_addr_v4(0), 80};
+	cr_assert_eq(synack_bind(w.st[1], lfd, &ep), 0);
+	cr_assert_eq(synack_listen(w.st[1], lfd, 4), 0);
+	cr_assert_eq(synack_setsockopt(w.st[1], lfd, SYNACK_IPPROTO_TCP, SYNACK_TCP_FASTOPEN, &one,
+				       sizeof one), 0);
+	struct synack_endpoint to = {synack_addr_v4(0x0A000002u), 80};
+
+	/* First: no cookie yet, nothing sent with the SYN. */
+	int c1 = synack_socket(w.st[0]), s1 = -1;
+	cr_assert_eq(synack_sendto(w.st[0], c1, "first", 5, SYNACK_MSG_FASTOPEN, &to), -EINPROGRESS);
+	tfo_until_accept(&w, lfd, &s1);
+	char buf[16];
+	cr_assert_eq(synack_recv(w.st[1], s1, buf, sizeof buf, 0), -EAGAIN, "no data came");
+	struct synack_tcp_info ti;
+	synack_tcp_info(w.st[1], s1, &ti);
+	cr_assert_eq(ti.state, SYNACK_ESTABLISHED);
+
+	/* Second: the data rides the SYN, readable at the server before the handshake ends. */
+	int c2 = synack_socket(w.st[0]), s2 = -1;
+	cr_assert_eq(synack_sendto(w.st[0], c2, "hello", 5, SYNACK_MSG_FASTOPEN, &to), 5);
+	tfo_until_accept(&w, lfd, &s2);
+	synack_tcp_info(w.st[1], s2, &ti);
+	cr_assert_eq(ti.state, SYNACK_SYN_RECEIVED);
+	cr_assert_eq(synack_recv(w.st[1], s2, buf, sizeof buf, 0), 5);
+	cr_assert_eq(memcmp(buf, "hello", 5), 0);
+	for (int i = 0; i < 50 && world_step(&w); i++)
+		;
+	synack_tcp_info(w.st[1], s2, &ti);
+	cr_assert_eq(ti.state, SYNACK_ESTABLISHED);
+	synack_tcp_info(w.st[0], c2, &ti);
+	cr_assert_eq(ti.state, SYNACK_ESTABLISHED);
+	cr_assert_eq(ti.unacked, 0, "the SYN-ACK acknowledged the data");
+	struct synack_counters k0, k1;
+	synack_stack_counters(w.st[0], &k0);
+	synack_stack_counters(w.st[1], &k1);
+	cr_assert_eq(k0.v[SYNACK_CTR_TCPFastOpenActive], 1);
+	cr_assert_eq(k0.v[SYNACK_CTR_TCPFastOpenActiveFail], 0);
+	cr_assert_eq(k1.v[SYNACK_CTR_TCPFastOpenPassive], 1);
+	cr_assert_eq(k1.v[SYNACK_CTR_TCPFastOpenCookieReqd], 1);
+	for (int fd = 0; fd < 2; fd++) {
+		synack_close(w.st[0], fd ? c2 : c1);
+		synack_close(w.st[1], fd ? s2 : s1);
+	}
+	synack_close(w.st[1], lfd);
+	while (world_step(&w))
+		;
+	world_fini(&w);
+}

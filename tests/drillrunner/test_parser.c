@@ -273,7 +273,11 @@ Test(parser, errors_name_the_line)
 	expect_error("0 \"abc\n", "t.pkt:1: newline in string");
 	expect_error("0 > icmp unreachable\n", "line 1: unsupported: outbound ICMP");
 	expect_error("0 < icmp bogus\n", "expected an ICMP type");
-	expect_error("0 < S 0:0(0) win 1 <mss 1000,FO abcd>\n", "unsupported: TCP option");
+	expect_error("0 < S 0:0(0) win 1 <mss 1000,md5 abcd>\n", "unsupported: TCP option");
+	expect_error("0 < S 0:0(0) win 1 <mss 1000,FO abcd>\n",
+		     "a Fast Open cookie is 4 to 16 bytes of hex");
+	expect_error("0 < S 0:0(0) win 1 <mss 1000,FO 01020304x5>\n",
+		     "a Fast Open cookie is 4 to 16 bytes of hex");
 	expect_error("0 < (flowlabel 0x1) S 0:0(0) win 1\n", "unsupported: IP-level field (flowlabel, ...)");
 	expect_error("0 < (tos 300) S 0:0(0) win 1\n", "a tos or ttl goes from 0 to 255");
 	expect_error("0 < udp (10)\n", "unsupported: UDP packets");

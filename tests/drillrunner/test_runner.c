@@ -257,6 +257,50 @@ Test(runner, broken_dialect_expectations_fail)
 		     "recvmsg(): wrong TCP_CM_INQ: expected 5 but synack has 6 bytes left to read");
 }
 
+/* nstat lists the stack's counters under Linux's names; piped into grep it asserts them. */
+Test(runner, nstat_counters_asserted_through_grep)
+{
+	expect_pass2("+0 `nstat TcpPassiveOpens | grep -q -E \"^TcpPassiveOpens +1 \"`\n");
+	expect_pass2("+0 `nstat -z TcpExtTCPFastOpenPassive | grep -c FastOpen | grep -q -w 1`\n");
+	expect_fail2("+0 `nstat TcpPassiveOpens | grep -q -E \"^TcpPassiveOpens +2 \"`\n", 9,
+		     "shell command exited with status 1; nstat listed:\n#kernel\n"
+		     "TcpPassiveOpens                  1                0.0\n");
+	/* without -z a zero counter is not listed */
+	expect_fail2("+0 `nstat TcpExtTCPFastOpenPassive | grep -q FastOpen`\n", 9,
+		     "shell command exited with status 1; nstat listed:\n#kernel\n");
+}
+
+/* The FO option: an outbound cookie must match byte for byte. */
+static enum drill_status run_whole(const char *src)
+{
+	struct drill_config cfg;
+	drill_config_default(&cfg);
+	drill_result_free(&R);
+	return drill_run_source("t.pkt", src, strlen(src), &cfg, &R);
+}
+
+Test(runner, fastopen_cookie_compared_exactly)
+{
+	const char *head = "0 `sysctl -q net.ipv4.tcp_fastopen=0x3`\n"
+			   "+0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n"
+			   "+0 bind(3, ..., ...) = 0\n"
+			   "+0 listen(3, 1) = 0\n"
+			   "+0 setsockopt(3, SOL_TCP, TCP_FASTOPEN, [1], 4) = 0\n"
+			   "+0 < S 0:0(0) win 1000 <mss 1000,FO,nop,nop>\n";
+	char src[1024];
+	snprintf(src, sizeof src, "%s+0 > S. 0:0(0) ack 1 <mss 1460,FO 681ac24b94d16259,nop,nop>\n",
+		 head);
+	cr_assert_eq(run_whole(src), DRILL_PASS, "%s", R.msg.p ? R.msg.p : "");
+	snprintf(src, sizeof src, "%s+0 > S. 0:0(0) ack 1 <mss 1460,FO 681ac24b94d16258,nop,nop>\n",
+		 head);
+	cr_assert_eq(run_whole(src), DRILL_FAIL);
+	cr_assert(strstr(R.msg.p, "synack sent <mss 1460,FO 681ac24b94d16259,nop,nop>"), "%s",
+		  R.msg.p);
+	snprintf(src, sizeof src, "%s+0 > S. 0:0(0) ack 1 <mss 1460,FO,nop,nop>\n", head);
+	cr_assert_eq(run_whole(src), DRILL_FAIL, "a request is not a cookie");
+	drill_result_free(&R);
+}
+
 Test(runner, unsupported_dialect_constructs_skip)
 {
 	expect_skip("+0 `sysctl -q net.ipv4.tcp_no_such_thing=1`\n",
@@ -264,8 +308,10 @@ Test(runner, unsupported_dialect_constructs_skip)
 	expect_skip("+0 `tcpdrop 192.168.0.1 8080 192.0.2.1 40000`\n",
 		    "line 9: unsupported: tcpdrop: synack's API has no way to drop a connection "
 		    "from outside");
-	expect_skip("+0 `nstat -n`\n", "line 9: unsupported: shell command not supported: "
-		    "`nstat -n`");
+	expect_skip("+0 `ss -tn`\n", "line 9: unsupported: shell command not supported: "
+		    "`ss -tn`");
+	expect_skip("+0 `nstat -n | grep -q TcpActiveOpens`\n",
+		    "line 9: unsupported: nstat -n not supported");
 	expect_skip("+0 recv(4, ..., 1, MSG_WAITALL) = 1\n",
 		    "line 9: unsupported: recv(): flag MSG_WAITALL is not supported by synack");
 	expect_pass2("+0 write(4, ..., 10) = 10\n+0 > (tos 0x0, ttl 64, df) P. 1:11(10) ack 1\n");

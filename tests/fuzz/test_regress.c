@@ -15,6 +15,8 @@
 #include "../../fuzz/fuzz_pcap.c"
 #include "../../fuzz/fuzz_stack.c"
 #include "../../fuzz/fuzz_wire.c"
+#include "../../fuzz/fuzz_ctl.c"
+#include "../../fuzz/fuzz_httpconn.c"
 
 typedef int (*harness_fn)(const uint8_t *data, size_t len);
 
@@ -86,4 +88,12 @@ Test(fuzz_regress, pcap)
 Test(fuzz_regress, stack)
 {
 	replay("fuzz_stack", synack_fuzz_stack, 4);
+}
+Test(fuzz_regress, ctl)
+{
+	replay("fuzz_ctl", synack_fuzz_ctl, 5);
+}
+Test(fuzz_regress, httpconn)
+{
+	replay("fuzz_httpconn", synack_fuzz_httpconn, 5);
 }

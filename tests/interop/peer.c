@@ -14,6 +14,13 @@
  *   peer client HOST PORT abort           connect, send 1 KiB, close with SO_LINGER 0
  *   peer many HOST PORT N BYTES SECS      N connections at once, each sends BYTES and reads
  *                                         them back (echo), within SECS seconds
+ *   peer churn HOST PORT N PATH BODY server|client
+ *                                         N short HTTP requests one after another, each on a
+ *                                         new connection: GET PATH, the response must be 200
+ *                                         with exactly the bytes of file BODY. "server": the
+ *                                         request says Connection: close and the server closes
+ *                                         first; "client": keep-alive, we close first after
+ *                                         the body. 5 s per step at most.
  *
  * Exit status: 0 success, 3 ECONNREFUSED, 4 ECONNRESET, 5 timeout, 1 anything else.
  */
@@ -30,6 +37,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -349,6 +357,70 @@ static int many(int argc, char **argv)
 	return bad || done < n ? 1 : 0;
 }
 
+/* One request on a new connection; returns 0 when the response was exactly right. */
+static int churn_one(const struct sockaddr_in *a, const char *req, const char *body, size_t blen,
+		     int server_closes, char *buf, size_t cap)
+{
+	int s = socket(AF_INET, SOCK_STREAM, 0);
+	struct timeval tv = {.tv_sec = 5};
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	int ok = -1;
+	size_t got = 0;
+	if (connect(s, (const struct sockaddr *)a, sizeof *a) < 0) {
+		fprintf(stderr, "peer: churn: connect: %s\n", strerror(errno));
+		goto out;
+	}
+	if (write(s, req, strlen(req)) != (ssize_t)strlen(req))
+		goto out;
+	for (;;) {
+		ssize_t n = read(s, buf + got, cap - 1 - got);
+		if (n < 0) {
+			fprintf(stderr, "peer: churn: read: %s\n", strerror(errno));
+			goto out;
+		}
+		got += (size_t)n;
+		buf[got] = 0;
+		char *end = strstr(buf, "\r\n\r\n");
+		if (n == 0 || (!server_closes && end && got - (size_t)(end + 4 - buf) >= blen))
+			break;
+	}
+	char *end = strstr(buf, "\r\n\r\n");
+	if (strncmp(buf, "HTTP/1.1 200", 12) || !end || got - (size_t)(end + 4 - buf) != blen ||
+	    memcmp(end + 4, body, blen)) {
+		fprintf(stderr, "peer: churn: bad response (%zu bytes): %.80s\n", got, buf);
+		goto out;
+	}
+	ok = 0;
+out:
+	close(s);
+	return ok;
+}
+
+static int churn(int argc, char **argv)
+{
+	if (argc < 6)
+		return 2;
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[1]))};
+	if (inet_pton(AF_INET, argv[0], &a.sin_addr) != 1)
+		fail("bad address", EINVAL);
+	size_t n = (size_t)atol(argv[2]);
+	int server_closes = !strcmp(argv[5], "server");
+	static char body[4096], buf[8192], req[512];
+	int bfd = open_or_die(argv[4], O_RDONLY);
+	ssize_t blen = read(bfd, body, sizeof body);
+	close(bfd);
+	if (blen < 0)
+		fail("read body", errno);
+	snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\n%s\r\n", argv[3], argv[0],
+		 server_closes ? "Connection: close\r\n" : "");
+	size_t bad = 0;
+	for (size_t i = 0; i < n; i++)
+		bad += churn_one(&a, req, body, (size_t)blen, server_closes, buf, sizeof buf) != 0;
+	printf("peer: churn %s: %zu requests, %zu ok, %zu failed\n", argv[5], n, n - bad, bad);
+	return bad ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	int rc = 2;
@@ -358,6 +430,8 @@ int main(int argc, char **argv)
 		rc = client(argc - 2, argv + 2);
 	else if (argc >= 2 && !strcmp(argv[1], "many"))
 		rc = many(argc - 2, argv + 2);
+	else if (argc >= 2 && !strcmp(argv[1], "churn"))
+		rc = churn(argc - 2, argv + 2);
 	if (rc == 2)
 		fprintf(stderr, "usage: see the comment at the top of tests/interop/peer.c\n");
 	return rc;

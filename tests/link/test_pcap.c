@@ -173,3 +173,25 @@ Test(pcap, tcpdump_reads_the_capture, .init = mkpath, .fini = rmpath)
 	int rc = system(cmd);
 	cr_assert_eq(rc, 0, "tcpdump -r %s -nn exited with %d", path, rc);
 }
+
+Test(pcap, a_limit_keeps_the_file_whole_up_to_it, .init = mkpath, .fini = rmpath)
+{
+	struct synack_pcap_writer *w;
+	cr_assert_eq(synack_pcap_open(&w, path), 0);
+	uint8_t f1[60];
+	mkframe(f1, sizeof(f1), ADDR(10, 0, 0, 1), ADDR(10, 0, 0, 2), 1);
+	/* Header 24 + two records of 16 + 60: 176; a third would make 252. */
+	synack_pcap_set_limit(w, 200);
+	for (int i = 0; i < 5; i++)
+		cr_assert_eq(synack_pcap_write(w, f1, sizeof(f1), (uint64_t)i), 0);
+	cr_assert_eq(synack_pcap_skipped(w), 3);
+	cr_assert_eq(synack_pcap_close(w), 0);
+	static uint8_t want[512];
+	size_t n = expect_header(want);
+	n += expect_record(want + n, 0, f1, sizeof(f1), sizeof(f1));
+	n += expect_record(want + n, 1, f1, sizeof(f1), sizeof(f1));
+	size_t got_len;
+	const uint8_t *got = slurp(&got_len);
+	cr_assert_eq(got_len, n);
+	cr_assert_arr_eq(got, want, n);
+}

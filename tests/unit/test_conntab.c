@@ -64,7 +64,7 @@ static struct synack_tuple tuple(uint32_t i)
 				     .rport = (uint16_t)(i & 0xffff)};
 }
 
-static struct conn *conn_of(struct synack_conntab_node *n)
+static struct conn *conn_of(struct synack_conntab_hdr *n)
 {
 	return (struct conn *)((char *)n - offsetof(struct conn, node));
 }
@@ -106,23 +106,23 @@ Test(conntab, insert_find_remove)
 	struct conn a = {.id = 1}, b = {.id = 2};
 	a.node.key = tuple(1000);
 	b.node.key = tuple(1001);
-	cr_assert_eq(synack_conntab_insert(&t, &a.node), 0);
-	cr_assert_eq(synack_conntab_insert(&t, &b.node), 0);
+	cr_assert_eq(synack_conntab_insert(&t, &a.node.h), 0);
+	cr_assert_eq(synack_conntab_insert(&t, &b.node.h), 0);
 	cr_assert_eq(t.count, 2);
 	struct synack_tuple k = tuple(1000);
-	cr_assert_eq(synack_conntab_find(&t, &k), &a.node);
+	cr_assert_eq(synack_conntab_find(&t, &k), &a.node.h);
 	k = tuple(1001);
 	cr_assert_eq(conn_of(synack_conntab_find(&t, &k))->id, 2);
 	k = tuple(1002);
 	cr_assert_null(synack_conntab_find(&t, &k));
 
-	synack_conntab_remove(&t, &a.node);
+	synack_conntab_remove(&t, &a.node.h);
 	cr_assert_eq(t.count, 1);
 	k = tuple(1000);
 	cr_assert_null(synack_conntab_find(&t, &k));
-	synack_conntab_remove(&t, &a.node); /* not in the table any more: harmless */
+	synack_conntab_remove(&t, &a.node.h); /* not in the table any more: harmless */
 	cr_assert_eq(t.count, 1);
-	cr_assert_eq(synack_conntab_insert(&t, &a.node), 0, "re-insert after remove");
+	cr_assert_eq(synack_conntab_insert(&t, &a.node.h), 0, "re-insert after remove");
 	cr_assert_eq(t.count, 2);
 	synack_conntab_fini(&t);
 	cr_assert_eq(cnt.live_bytes, 0);
@@ -144,22 +144,22 @@ Test(conntab, every_field_is_part_of_the_key)
 	c[3].node.key.lport++;
 	c[4].node.key.rport++;
 	for (int i = 0; i < 5; i++)
-		cr_assert_eq(synack_conntab_insert(&t, &c[i].node), 0, "tuple %d", i);
+		cr_assert_eq(synack_conntab_insert(&t, &c[i].node.h), 0, "tuple %d", i);
 	/* Swapping local and remote is a different connection too. */
 	struct conn sw = {0};
 	sw.node.key = (struct synack_tuple){base.raddr, base.laddr, base.rport, base.lport};
-	cr_assert_eq(synack_conntab_insert(&t, &sw.node), 0);
+	cr_assert_eq(synack_conntab_insert(&t, &sw.node.h), 0);
 
 	struct conn dup = {0};
 	dup.node.key = base;
-	cr_assert_eq(synack_conntab_insert(&t, &dup.node), -EEXIST);
+	cr_assert_eq(synack_conntab_insert(&t, &dup.node.h), -EEXIST);
 	cr_assert_eq(t.count, 6);
 	for (int i = 0; i < 5; i++)
-		cr_assert_eq(synack_conntab_find(&t, &c[i].node.key), &c[i].node, "tuple %d", i);
+		cr_assert_eq(synack_conntab_find(&t, &c[i].node.key), &c[i].node.h, "tuple %d", i);
 	synack_conntab_fini(&t);
 }
 
-static void count_visit(void *ctx, struct synack_conntab_node *n)
+static void count_visit(void *ctx, struct synack_conntab_hdr *n)
 {
 	int *seen = ctx;
 	seen[conn_of(n)->id]++;
@@ -176,7 +176,7 @@ Test(conntab, grows_by_doubling)
 	for (int i = 0; i < MANY; i++) {
 		c[i].id = i;
 		c[i].node.key = tuple((uint32_t)i * 7919u);
-		cr_assert_eq(synack_conntab_insert(&t, &c[i].node), 0);
+		cr_assert_eq(synack_conntab_insert(&t, &c[i].node.h), 0);
 		cr_assert_leq(t.count, t.nbuckets, "grows when count > nbuckets");
 		if (t.nbuckets != nb) {
 			cr_assert_eq(t.nbuckets, nb * 2);
@@ -192,7 +192,7 @@ Test(conntab, grows_by_doubling)
 
 	for (int i = 0; i < MANY; i++) {
 		struct synack_tuple k = tuple((uint32_t)i * 7919u);
-		cr_assert_eq(synack_conntab_find(&t, &k), &c[i].node, "conn %d", i);
+		cr_assert_eq(synack_conntab_find(&t, &k), &c[i].node.h, "conn %d", i);
 	}
 	int *seen = calloc(MANY, sizeof(int));
 	synack_conntab_foreach(&t, count_visit, seen);
@@ -203,7 +203,7 @@ Test(conntab, grows_by_doubling)
 	size_t longest = 0;
 	for (size_t b = 0; b < t.nbuckets; b++) {
 		size_t len = 0;
-		for (struct synack_conntab_node *n = t.buckets[b]; n; n = n->next)
+		for (struct synack_conntab_hdr *n = t.buckets[b]; n; n = n->next)
 			len++;
 		if (len > longest)
 			longest = len;
@@ -211,11 +211,11 @@ Test(conntab, grows_by_doubling)
 	cr_assert_leq(longest, 8, "longest chain %zu", longest);
 
 	for (int i = 0; i < MANY; i += 2)
-		synack_conntab_remove(&t, &c[i].node);
+		synack_conntab_remove(&t, &c[i].node.h);
 	cr_assert_eq(t.count, MANY / 2);
 	for (int i = 0; i < MANY; i++) {
 		struct synack_tuple k = tuple((uint32_t)i * 7919u);
-		struct synack_conntab_node *want = i % 2 ? &c[i].node : NULL;
+		struct synack_conntab_hdr *want = i % 2 ? &c[i].node.h : NULL;
 		cr_assert_eq(synack_conntab_find(&t, &k), want, "conn %d", i);
 	}
 	synack_conntab_fini(&t);
@@ -233,30 +233,30 @@ Test(conntab, failed_growth_keeps_table_correct)
 	struct conn c[100] = {0};
 	for (int i = 0; i < 8; i++) {
 		c[i].node.key = tuple((uint32_t)i);
-		cr_assert_eq(synack_conntab_insert(&t, &c[i].node), 0);
+		cr_assert_eq(synack_conntab_insert(&t, &c[i].node.h), 0);
 	}
 	cr_assert_eq(t.nbuckets, 8);
 	cnt.fail_next = 1000;
 	for (int i = 8; i < 100; i++) {
 		c[i].node.key = tuple((uint32_t)i);
-		cr_assert_eq(synack_conntab_insert(&t, &c[i].node), 0, "insert %d", i);
+		cr_assert_eq(synack_conntab_insert(&t, &c[i].node.h), 0, "insert %d", i);
 	}
 	cr_assert_eq(t.nbuckets, 8, "no memory: chains just get longer");
 	cr_assert_eq(t.count, 100);
 	cr_assert_eq(cnt.allocs, 1);
 	for (int i = 0; i < 100; i++)
-		cr_assert_eq(synack_conntab_find(&t, &c[i].node.key), &c[i].node, "conn %d", i);
+		cr_assert_eq(synack_conntab_find(&t, &c[i].node.key), &c[i].node.h, "conn %d", i);
 	struct conn dup = {0};
 	dup.node.key = tuple(50);
-	cr_assert_eq(synack_conntab_insert(&t, &dup.node), -EEXIST);
+	cr_assert_eq(synack_conntab_insert(&t, &dup.node.h), -EEXIST);
 
 	cnt.fail_next = 0;
 	struct conn more = {0};
 	more.node.key = tuple(100);
-	cr_assert_eq(synack_conntab_insert(&t, &more.node), 0);
+	cr_assert_eq(synack_conntab_insert(&t, &more.node.h), 0);
 	cr_assert_eq(t.nbuckets, 16, "one doubling per insert once memory is back");
 	for (int i = 0; i < 100; i++)
-		cr_assert_eq(synack_conntab_find(&t, &c[i].node.key), &c[i].node, "conn %d", i);
+		cr_assert_eq(synack_conntab_find(&t, &c[i].node.key), &c[i].node.h, "conn %d", i);
 	synack_conntab_fini(&t);
 	cr_assert_eq(cnt.live_bytes, 0);
 }
@@ -272,9 +272,9 @@ Test(conntab, key_changes_placement)
 	int differ = 0;
 	for (int i = 0; i < 32; i++) {
 		a[i].node.key = b[i].node.key = tuple((uint32_t)i);
-		synack_conntab_insert(&t1, &a[i].node);
-		synack_conntab_insert(&t2, &b[i].node);
-		differ += (a[i].node.hash & 63) != (b[i].node.hash & 63);
+		synack_conntab_insert(&t1, &a[i].node.h);
+		synack_conntab_insert(&t2, &b[i].node.h);
+		differ += (a[i].node.h.hash & 63) != (b[i].node.h.hash & 63);
 	}
 	cr_assert_geq(differ, 24, "only %d of 32 moved", differ);
 	synack_conntab_fini(&t1);
