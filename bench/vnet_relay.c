@@ -15,7 +15,9 @@
  * after --seconds (default 600) or on SIGTERM/SIGINT and prints its packet counts to stderr.
  * Written for bench/fastpath.sh; not part of the library.
  */
-#define _GNU_SOURCE
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* setns() */
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_tun.h>
