@@ -31,7 +31,7 @@ static const char connect_help[] =
 	"\n"
 	"SYNOPSIS\n"
 	"    synack connect --tun NAME --addr A.B.C.D/NN HOST:PORT [--send FILE|-] [--recv FILE|-]\n"
-	"                   [--pcap FILE] [--trace FILE] [--quiet]\n"
+	"                   [--pcap FILE] [--trace FILE] [--quiet] [--no-offload]\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    synack takes TUN device NAME (as `synack serve` does), answers as A.B.C.D and connects\n"
@@ -46,7 +46,8 @@ static const char connect_help[] =
 	"    address given to the kernel's side) are printed, and undone on exit.\n"
 	"\n"
 	"OPTIONS\n"
-	"    --tun NAME, --addr A.B.C.D/NN, --pcap FILE, --trace FILE   as for synack serve\n"
+	"    --tun NAME, --addr A.B.C.D/NN, --pcap FILE, --trace FILE, --no-offload\n"
+	"                      as for synack serve\n"
 	"    --send FILE|-     what to send\n"
 	"    --recv FILE|-     where to write what is received\n"
 	"    --quiet, -q       no progress lines (errors are still printed)\n"
@@ -153,6 +154,7 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 		{"send", required_argument, 0, 's'}, {"recv", required_argument, 0, 'r'},
 		{"pcap", required_argument, 0, 'w'}, {"trace", required_argument, 0, 'T'},
 		{"quiet", no_argument, 0, 'q'},      {"help", no_argument, 0, 'h'},
+		{"no-offload", no_argument, 0, 'O'},
 		{0, 0, 0, 0}};
 	int c;
 	opterr = 0;
@@ -163,6 +165,7 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 		case 's': a->send = optarg; break;
 		case 'r': a->recv = optarg; break;
 		case 'w': a->host.pcap = optarg; break;
+		case 'O': a->host.no_offload = true; break;
 		case 'T':
 			a->host.trace = optarg;
 			a->host.trace_sink = (struct synack_trace_sink){synack_trace_file_open,

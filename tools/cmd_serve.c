@@ -20,7 +20,7 @@ static const char serve_help[] =
 	"SYNOPSIS\n"
 	"    synack serve --tun NAME --addr A.B.C.D/NN [--port P] --app echo|discard|chargen|http\n"
 	"                 [--root DIR] [--pcap FILE] [--ctl PATH] [--max-conns N] [--trace FILE]\n"
-	"                 [--idle-timeout S] [--header-timeout S] [--pcap-max SIZE]\n"
+	"                 [--idle-timeout S] [--header-timeout S] [--pcap-max SIZE] [--no-offload]\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    synack takes TUN device NAME (creating it if it does not exist, and bringing it up),\n"
@@ -53,6 +53,9 @@ static const char serve_help[] =
 	"    --header-timeout S  http: reset a connection whose request head is not complete\n"
 	"                      S seconds after it began (default 20; 0: never), so slow clients\n"
 	"                      (slowloris) cannot hold the --max-conns slots\n"
+	"    --no-offload      a plain TUN device: no virtio-net header, so no checksum or\n"
+	"                      segmentation offload (by default the kernel and synack exchange\n"
+	"                      TCP segments of up to 64 KB with their checksums unfinished)\n"
 	"\n"
 	"EXIT STATUS\n"
 	"    0 after a signal and a graceful close; 2 on a usage error; 3 if the device, the\n"
@@ -149,6 +152,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		{"idle-timeout", required_argument, 0, 'I'},
 		{"pcap-max", required_argument, 0, 'P'},
 		{"header-timeout", required_argument, 0, 'H'},
+		{"no-offload", no_argument, 0, 'O'},
 		{0, 0, 0, 0}};
 	unsigned long v;
 	int c;
@@ -159,6 +163,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		case 'a': a->host.cidr = optarg; break;
 		case 'r': a->app.root = optarg; break;
 		case 'w': a->host.pcap = optarg; break;
+		case 'O': a->host.no_offload = true; break;
 		case 'c': a->host.ctl = optarg; break;
 		case 'T':
 			a->host.trace = optarg;

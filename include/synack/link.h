@@ -8,7 +8,8 @@
  * sends only what the link declared. Whatever it declared, a link's send takes any valid
  * metadata: a SYNACK_CSUM_NEEDED frame on a link without tx_csum has its checksum completed in
  * software (as Linux's skb_checksum_help does). recv reports SYNACK_CSUM_VERIFIED or NEEDED
- * only on a link that declares rx_csum. The backends here declare no capability today.
+ * only on a link that declares rx_csum. The TUN link declares checksum and segmentation
+ * offload when the kernel grants it (tun.h); the simulated network declares nothing.
  */
 #ifndef SYNACK_LINK_H
 #define SYNACK_LINK_H

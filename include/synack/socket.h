@@ -91,6 +91,11 @@ const char *synack_state_ss_name(enum synack_tcp_state st);
 #define SYNACK_TCP_KEEPCNT 6
 #define SYNACK_TCP_CORK 3        /* hold partial segments until uncorked (or a FIN) */
 #define SYNACK_TCP_INFO 11
+/* Delayed ACKs (Linux's semantics): 0 enters "pingpong" mode, where data is acknowledged by
+ * the delayed-ACK timer (or the reply that carries it) instead of quick ACKs; 1 leaves it and
+ * sends an acknowledgment that is owed at once. Get: 1 unless in pingpong mode. The mode
+ * ends by itself when a delayed-ACK timer fires, as in Linux. */
+#define SYNACK_TCP_QUICKACK 12
 /* The congestion controller, by name: set with the name's bytes (len >= 1; a NUL ends it,
  * as Linux; -ENOENT for an unknown one); get copies min(len, SYNACK_CC_NAME_MAX) bytes of
  * the NUL-padded name and sets len to that. */

@@ -3,7 +3,8 @@
  * The kernel sees a network interface; synack reads the packets the kernel routes to it from
  * the device's file descriptor and writes its own packets back, which the kernel receives as if
  * they came in on that interface. The device is opened IFF_TUN|IFF_NO_PI: every read and write
- * is one bare IPv4 packet. The link's fd is non-blocking and pollable, so the event loop
+ * is one IPv4 packet (behind a virtio-net header when offloads are on, see
+ * synack_tun_open_flags()). The link's fd is non-blocking and pollable, so the event loop
  * (loop.h) or any other one can wait on it.
  *
  * Opening a TUN device needs CAP_NET_ADMIN (root, or a network namespace of one's own):
@@ -34,7 +35,11 @@ struct synack_tun_info {
 	bool addr_set;       /* synack gave the kernel's side an address */
 	uint32_t kernel_addr; /* the kernel's address on the device (host order), 0 if none */
 	unsigned mtu;
+	bool offload;        /* the vnet header and the kernel's offloads are on (see below) */
 };
+
+/* synack_tun_open_flags() flags. */
+#define SYNACK_TUN_NO_OFFLOAD 1u /* a plain device: no vnet header, no offload, caps zero */
 
 /* Opens TUN device `name` (creating it if it does not exist), brings it up, and makes sure
  * the kernel's side has an IPv4 address in addr/prefix: when the device has none, it is given
@@ -50,6 +55,16 @@ struct synack_tun_info {
  * without /dev/net/tun, -EBUSY when another process holds the device). */
 int synack_tun_open(const char *name, uint32_t addr, unsigned prefix, struct synack_tun_info *info,
 		    struct synack_link **out);
+/* The same with flags (SYNACK_TUN_*; synack_tun_open() passes 0). By default the device is
+ * opened with IFF_VNET_HDR and the kernel's checksum and TCP segmentation offloads
+ * (TUNSETOFFLOAD TUN_F_CSUM|TSO4|TSO6): frames of up to 64 KB travel both ways with their
+ * checksum left unfinished, and the link's caps say so (mtu = the device's MTU, max_gso
+ * 65535, tx_csum, rx_csum, rx_gro), so a stack given those caps sends large segments the
+ * kernel cuts to the MTU. When the kernel refuses the offloads, info->offload is false and
+ * the link declares nothing. SYNACK_TUN_NO_OFFLOAD opens a plain device. Errors: as
+ * synack_tun_open(), and -EINVAL for an unknown flag. */
+int synack_tun_open_flags(const char *name, uint32_t addr, unsigned prefix, unsigned flags,
+			  struct synack_tun_info *info, struct synack_link **out);
 
 /* Parses "A.B.C.D/NN" (or "A.B.C.D", prefix 24; NN in 1..31) into addr (host byte order) and
  * prefix, the arguments of synack_tun_open(). Returns 0 or -EINVAL. */

@@ -331,20 +331,36 @@ static ssize_t send_call(struct synack_stack *s, int fd, const void *buf, size_t
 	return (ssize_t)n;
 }
 
-/* After the user reads, announce a window that opened by a useful amount (RFC 9293
- * §3.8.6.2.2 receiver SWS avoidance: at least min(buffer/2, MSS)). */
+/* After the user reads (Linux's tcp_cleanup_rbuf): an ACK that is owed for more than one
+ * segment goes now; and the window is announced when it can at least double what the peer
+ * may still send, while that is at most half the largest window (RFC 9293 §3.8.6.2.2
+ * receiver SWS avoidance, as Linux applies it). The rule looks at what the peer was told
+ * (rcv_adv), so a window that stopped at half the buffer after a whole flight arrived and
+ * was read in pieces opens as soon as the reads make it twice as large. */
 static void maybe_window_update(struct synack_stack *s, struct synack_tcb *c)
 {
 	if (!tcp_state_synchronized(c->state) || c->state == SYNACK_TIME_WAIT || c->rcvd_fin)
 		return;
-	uint32_t wnd = tcp_rcv_window(c), max = 65535u << c->rcv_wscale;
+	if (c->ack_pending && (uint32_t)seq_diff(c->rcv_nxt, c->rcv_wup) > c->ack_rcv_mss) {
+		tcp_send_ack(s, c);
+		return;
+	}
+	uint32_t max = 65535u << c->rcv_wscale;
+	if (c->rcvq.cap && c->rcvq.cap < max)
+		max = c->rcvq.cap;
+	uint32_t now = seq_gt(c->rcv_adv, c->rcv_nxt) ? (uint32_t)seq_diff(c->rcv_adv, c->rcv_nxt) : 0;
+	if (2 * (uint64_t)now > max)
+		return;
+	uint32_t wnd = tcp_rcv_window(c);
 	if (wnd > max)
 		wnd = max;
-	seq_t edge = seq_add(c->rcv_nxt, wnd & ~((1u << c->rcv_wscale) - 1));
-	uint32_t grow = seq_gt(edge, c->rcv_adv) ? (uint32_t)seq_diff(edge, c->rcv_adv) : 0;
-	uint32_t thresh = c->rcvq.cap / 2 < c->snd_mss ? c->rcvq.cap / 2 : c->snd_mss;
-	bool was_small = seq_diff(c->rcv_adv, c->rcv_nxt) < (int32_t)c->snd_mss;
-	if (grow >= thresh && (was_small || grow >= c->rcvq.cap / 2))
+	wnd &= ~((1u << c->rcv_wscale) - 1);
+	/* Receiver SWS avoidance (Linux's __tcp_select_window): less than half the buffer and
+	 * less than a segment free is no window to offer. */
+	uint32_t mss = c->ack_rcv_mss ? c->ack_rcv_mss : c->snd_mss;
+	if (wnd < max / 2 && wnd < mss)
+		wnd = 0;
+	if (wnd > 0 && wnd >= 2 * now)
 		tcp_send_ack(s, c);
 }
 

@@ -70,8 +70,16 @@ static int set_socket_level(struct synack_stack *s, struct synack_tcb *c, int na
 			v = 2048; /* Linux's SOCK_MIN_RCVBUF order of magnitude */
 		if (v > (1 << 30))
 			return -EINVAL;
+		if (name == SYNACK_SO_SNDBUF)
+			c->sndbuf_locked = true; /* Linux: SOCK_SNDBUF_LOCK, no autotuning */
+		if (name == SYNACK_SO_SNDBUF && c->sndq.cap) {
+			/* A connected socket takes the new size at once (Linux applies sk_sndbuf
+			 * to the next write); a size below what is queued waits for the queue. */
+			uint32_t cap = (uint32_t)v > c->sndq.len ? (uint32_t)v : c->sndq.len;
+			return tcb_resize_sndq(s, c, cap) == -ENOMEM ? -ENOMEM : 0;
+		}
 		if (c->sndq.cap)
-			return 0; /* buffers exist: takes effect on the next connection */
+			return 0; /* a receive buffer that exists keeps its size (see below) */
 		if (name == SYNACK_SO_SNDBUF)
 			c->sndbuf_size = (uint32_t)v;
 		else
@@ -111,7 +119,8 @@ static int set_tcp_level(struct synack_stack *s, struct synack_tcb *c, int name,
 	if (name != SYNACK_TCP_NODELAY && name != SYNACK_TCP_MAXSEG && name != SYNACK_TCP_KEEPIDLE &&
 	    name != SYNACK_TCP_KEEPINTVL && name != SYNACK_TCP_KEEPCNT && name != SYNACK_TCP_CORK &&
 	    name != SYNACK_TCP_USER_TIMEOUT && name != SYNACK_TCP_NOTSENT_LOWAT &&
-	    name != SYNACK_TCP_FASTOPEN && name != SYNACK_TCP_FASTOPEN_CONNECT)
+	    name != SYNACK_TCP_FASTOPEN && name != SYNACK_TCP_FASTOPEN_CONNECT &&
+	    name != SYNACK_TCP_QUICKACK)
 		return -ENOPROTOOPT;
 	if (get_int(val, len, &v) < 0)
 		return -EINVAL;
@@ -120,6 +129,9 @@ static int set_tcp_level(struct synack_stack *s, struct synack_tcb *c, int name,
 		c->nodelay = v != 0;
 		if (c->nodelay)
 			tcp_output(s, c, false);
+		return 0;
+	case SYNACK_TCP_QUICKACK:
+		tcp_delack_set_quickack(s, c, v != 0);
 		return 0;
 	case SYNACK_TCP_MAXSEG:
 		if (v < 88 || v > 65495) /* Linux: TCP_MIN_MSS .. MAX_TCP_WINDOW */
@@ -309,6 +321,8 @@ static int get_tcp_level(struct synack_stack *s, struct synack_tcb *c, int name,
 		if (tcp_state_synchronized(c->state))
 			return put_int(val, len, c->snd_mss);
 		return put_int(val, len, c->user_mss ? c->user_mss : s->cfg.mss);
+	case SYNACK_TCP_QUICKACK:
+		return put_int(val, len, !c->ack_pingpong);
 	case SYNACK_TCP_KEEPIDLE:
 		return put_int(val, len, (int)c->keep_idle_s);
 	case SYNACK_TCP_KEEPINTVL:

@@ -18,6 +18,7 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->tw_reuse = 2;
 	cfg->mss = 1460;
 	cfg->sndbuf = 16384;
+	cfg->sndbuf_max = 0; /* autotuning off: see stack.h */
 	cfg->rcvbuf = 131072;
 	cfg->rcvbuf_max = 6291456;
 	cfg->notsent_lowat = UINT32_MAX;
@@ -159,8 +160,15 @@ int synack_stack_create(struct synack_stack **out, const struct synack_config *c
 	s->counted.free = counted_free;
 	s->counted.ctx = s;
 	s->nfds = cfg->max_sockets;
+	/* One frame: the headers and an MSS, or a whole segmented frame when the link takes
+	 * them (TSO); the scratch copy holds the payload of either. */
+	size_t gso = stack_gso_max(s, SYNACK_AF_INET) > stack_gso_max(s, SYNACK_AF_INET6)
+			     ? stack_gso_max(s, SYNACK_AF_INET)
+			     : stack_gso_max(s, SYNACK_AF_INET6);
 	s->tx_cap = 20 + 60 + (size_t)cfg->mss;
-	s->scratch_cap = cfg->mss;
+	if (gso > s->tx_cap)
+		s->tx_cap = gso;
+	s->scratch_cap = gso > cfg->mss ? gso : cfg->mss;
 	s->fds = stack_alloc(s, s->nfds * sizeof s->fds[0]);
 	s->tx = stack_alloc(s, s->tx_cap);
 	s->scratch = stack_alloc(s, s->scratch_cap);
@@ -219,7 +227,9 @@ int synack_stack_input_frame(struct synack_stack *s, const uint8_t *frame,
 		return -EINVAL;
 	bool csum_ok = meta->csum == SYNACK_CSUM_VERIFIED || meta->csum == SYNACK_CSUM_NEEDED;
 	stack_advance(s, now_us);
+	s->rx_gso_size = meta->gso_type != SYNACK_GSO_NONE ? meta->gso_size : 0;
 	ip_input(s, frame, meta->len, csum_ok);
+	s->rx_gso_size = 0;
 	stack_reap(s);
 	return 0;
 }

@@ -109,6 +109,7 @@ struct synack_stack {
 	size_t reasm_mem;
 	uint8_t *tx;        /* one outgoing frame */
 	size_t tx_cap;
+	uint16_t rx_gso_size; /* the frame being input was coalesced from pieces this large */
 	uint8_t *scratch;   /* a linear copy of payload that wraps in a ring */
 	size_t scratch_cap;
 };
@@ -138,6 +139,10 @@ void tcb_trace_cc(const struct synack_stack *s, const struct synack_tuple *t,
 		  struct synack_trace_event *ev);
 /* The largest frame the stack may send: caps.mtu, or SYNACK_FRAME_MAX when unset. */
 size_t stack_frame_max(const struct synack_stack *s);
+/* The largest frame the link segments for a TCP connection of family (SYNACK_AF_*):
+ * caps.max_gso when the link declared segmentation of that family's TCP and checksum
+ * offload (a segmented frame always leaves its checksums to the device), else 0. */
+size_t stack_gso_max(const struct synack_stack *s, int family);
 /* Hands a frame and its metadata to the output callback (every frame leaves here). */
 void stack_output(struct synack_stack *s, const uint8_t *frame,
 		  const struct synack_frame_meta *meta);
@@ -147,6 +152,9 @@ void stack_output(struct synack_stack *s, const uint8_t *frame,
 struct stack_ip_fields {
 	uint8_t ttl, tos;
 	bool df;
+	/* TSO: the link cuts the frame into pieces of gso_size payload bytes (0: one segment);
+	 * only for a family whose stack_gso_max() is not 0. */
+	uint16_t gso_size;
 };
 /* stack_emit_tcp with the connection's IP header fields. */
 void stack_emit_tcp_ip(struct synack_stack *s, const struct synack_tuple *t,

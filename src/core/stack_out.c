@@ -113,12 +113,23 @@ size_t stack_frame_max(const struct synack_stack *s)
 	return s->cfg.caps.mtu ? s->cfg.caps.mtu : SYNACK_FRAME_MAX;
 }
 
+size_t stack_gso_max(const struct synack_stack *s, int family)
+{
+	const struct synack_link_caps *k = &s->cfg.caps;
+	unsigned type = family == SYNACK_AF_INET6 ? SYNACK_GSO_TCPV6 : SYNACK_GSO_TCPV4;
+	if (!k->max_gso || !k->tx_csum || !(k->gso_types & (1u << type)))
+		return 0;
+	return k->max_gso < SYNACK_FRAME_MAX ? k->max_gso : SYNACK_FRAME_MAX;
+}
+
 void stack_output(struct synack_stack *s, const uint8_t *frame,
 		  const struct synack_frame_meta *meta)
 {
 	/* Every frame fits the link: the MSS (link_mss in stack.c) and the SACK blocks trimmed
-	 * to it (tcp_output.c) see to TCP, icmp.c to ICMP. */
-	SYNACK_ASSERT(meta->len <= stack_frame_max(s));
+	 * to it (tcp_output.c) see to TCP, icmp.c to ICMP; a segmented frame fits max_gso and
+	 * each of its pieces the MTU (tcp_output.c). */
+	SYNACK_ASSERT(meta->len <= stack_frame_max(s) ||
+		      (meta->gso_type != SYNACK_GSO_NONE && meta->len <= s->cfg.caps.max_gso));
 	s->cfg.output(s->cfg.output_ctx, frame, meta);
 }
 
@@ -169,7 +180,10 @@ void stack_emit_tcp_ip(struct synack_stack *s, const struct synack_tuple *t,
 		ip_patch(s->tx, ip);
 	else if (ip)
 		ip6_patch(s->tx, ip);
-	stack_count(s, SYNACK_CTR_OutSegs);
+	/* Linux counts a segmented frame's pieces (tcp_skb_pcount) in OutSegs. */
+	uint16_t gso_size = ip ? ip->gso_size : 0;
+	bool gso = gso_size && seg->len > gso_size;
+	s->ctr.v[SYNACK_CTR_OutSegs] += gso ? (seg->len + gso_size - 1) / gso_size : 1;
 	if (retx)
 		stack_count(s, SYNACK_CTR_RetransSegs);
 	if (seg->flags & SYNACK_TH_RST)
@@ -188,5 +202,14 @@ void stack_emit_tcp_ip(struct synack_stack *s, const struct synack_tuple *t,
 	struct synack_frame_meta meta = {.len = (uint32_t)n, .family = (uint8_t)synack_addr_family(&t->raddr)};
 	if (s->cfg.caps.tx_csum)
 		tx_csum_offload(s, t, &meta);
+	if (gso) {
+		/* virtio-net: a segmented frame's checksum is always partial (NEEDS_CSUM); the
+		 * device finishes it in every piece. hdr_len: IP and TCP headers with options. */
+		SYNACK_ASSERT(meta.csum == SYNACK_CSUM_NEEDED);
+		meta.gso_type = (uint8_t)(synack_addr_is_v4(&t->raddr) ? SYNACK_GSO_TCPV4
+									 : SYNACK_GSO_TCPV6);
+		meta.gso_size = gso_size;
+		meta.hdr_len = (uint16_t)(meta.len - seg->len);
+	}
 	stack_output(s, s->tx, &meta);
 }

@@ -58,6 +58,22 @@ int tcb_alloc_buffers(struct synack_stack *s, struct synack_tcb *c)
 	return 0;
 }
 
+int tcb_resize_sndq(struct synack_stack *s, struct synack_tcb *c, uint32_t cap)
+{
+	if (cap < c->sndq.len || cap == 0)
+		return -EINVAL;
+	uint8_t *b = stack_alloc(s, cap);
+	if (!b)
+		return -ENOMEM;
+	ring_peek(&c->sndq, 0, b, c->sndq.len);
+	stack_free(s, c->sndq.buf, c->sndq.cap);
+	c->sndq.buf = b;
+	c->sndq.cap = cap;
+	c->sndq.head = 0;
+	c->sndbuf_size = cap;
+	return 0;
+}
+
 void tcb_free_buffers(struct synack_stack *s, struct synack_tcb *c)
 {
 	stack_free(s, c->sndq.buf, c->sndq.cap);

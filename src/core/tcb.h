@@ -52,6 +52,7 @@ struct synack_tcb {
 	/* Socket options. */
 	bool reuseaddr, keepalive, nodelay, linger_on;
 	bool rcvbuf_locked; /* SO_RCVBUF was set: the window scale covers this buffer only */
+	bool sndbuf_locked; /* SO_SNDBUF was set: no send-buffer autotuning */
 	/* IP_TTL, IP_TOS, IP_MTU_DISCOVER: the IP header of the connection's packets. */
 	uint8_t ip_ttl, ip_tos, pmtudisc;
 	bool cork;              /* TCP_CORK */
@@ -150,6 +151,15 @@ struct synack_tcb {
 	seq_t recover;
 	bool in_recovery;
 
+	/* Delayed and quick ACKs (tcp_delack.c; Linux's icsk_ack). */
+	seq_t rcv_wup;        /* RCV.NXT in the last segment we sent: what it acknowledged */
+	uint64_t ack_lrcv_us; /* when in-sequence data last arrived */
+	uint32_t ato_us;      /* the delayed-ACK timeout estimate; 0 until data arrives */
+	uint16_t ack_rcv_mss; /* the peer's segment size as measured (0: none yet) */
+	uint8_t ack_quick;    /* quick ACKs left */
+	bool ack_pending;     /* in-sequence data waits for the delayed-ACK timer */
+	bool ack_pingpong;    /* TCP_QUICKACK 0: no quick ACKs (Linux's pingpong mode) */
+
 	/* Keepalive and persist. */
 	uint64_t last_rx_us;
 	uint32_t keep_probes;
@@ -245,6 +255,13 @@ void tcb_free(struct synack_stack *s, struct synack_tcb *c);
 void tcb_reset_connection(struct synack_stack *s, struct synack_tcb *c);
 /* Allocates the send and receive buffers. Errors: -ENOMEM. */
 int tcb_alloc_buffers(struct synack_stack *s, struct synack_tcb *c);
+/* Moves the send queue into a new buffer of cap bytes (at least what it holds). Errors:
+ * -ENOMEM (the old buffer stays), -EINVAL (cap below the queued bytes). */
+int tcb_resize_sndq(struct synack_stack *s, struct synack_tcb *c, uint32_t cap);
+/* Send-buffer autotuning (tcp_autotune.c): the size the send buffer should have now. */
+uint32_t tcp_sndbuf_target(const struct synack_stack *s, const struct synack_tcb *c);
+/* Grows the send buffer to its target when that is larger (after an ACK grew cwnd). */
+void tcp_sndbuf_autotune(struct synack_stack *s, struct synack_tcb *c);
 /* Releases them (a TIME-WAIT orphan keeps only its TCB, as Linux's timewait sockets). */
 void tcb_free_buffers(struct synack_stack *s, struct synack_tcb *c);
 int tcb_conntab_insert(struct synack_stack *s, struct synack_tcb *c);
@@ -310,6 +327,22 @@ bool tcp_output_probe(struct synack_stack *s, struct synack_tcb *c);
 /* Everything in flight again from SND.UNA, at once, at the current snd_mss (the path MTU
  * fell: Linux's tcp_simple_retransmit); no congestion response. */
 void tcp_retransmit_all(struct synack_stack *s, struct synack_tcb *c);
+
+/* tcp_delack.c: delayed and quick ACKs. */
+/* New in-sequence data of len bytes arrived: measure, update ATO and quick-ACK mode. */
+void tcp_delack_data_in(struct synack_stack *s, struct synack_tcb *c, uint32_t len);
+/* Must the data received be acknowledged at once (quick mode, two full segments, a gap)? */
+bool tcp_delack_ack_now(const struct synack_tcb *c);
+/* Data is still unacknowledged after output: arm the delayed-ACK timer. */
+void tcp_delack_schedule(struct synack_stack *s, struct synack_tcb *c);
+/* A segment acknowledging RCV.NXT was sent: nothing is owed, the timer is off. */
+void tcp_delack_ack_sent(struct synack_stack *s, struct synack_tcb *c);
+/* Quick-ACK mode (duplicate data, TCP_QUICKACK): the next ACKs go at once. */
+void tcp_delack_enter_quickack(struct synack_tcb *c);
+/* TCP_QUICKACK: 0 enters pingpong mode; 1 leaves it and sends an ACK that is owed. */
+void tcp_delack_set_quickack(struct synack_stack *s, struct synack_tcb *c, bool on);
+/* The DELACK timer's handler. */
+void tcp_on_delack(struct synack_stack *s, struct synack_tcb *c);
 /* Retransmits one segment starting at SND.UNA (timeout, fast retransmit, partial ACK);
  * returns the sequence number after it. */
 seq_t tcp_retransmit_head(struct synack_stack *s, struct synack_tcb *c);

@@ -89,6 +89,7 @@ static void cc_on_new_ack(struct synack_stack *s, struct synack_tcb *c, uint32_t
 	c->dupacks = 0;
 	if (!c->in_recovery) {
 		cc->on_ack(&c->cc, c->snd_mss, acked, false);
+		tcp_sndbuf_autotune(s, c);
 		return;
 	}
 	if (seq_ge(c->snd_una, c->recover)) {

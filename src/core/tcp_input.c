@@ -128,6 +128,7 @@ static void child_init(struct synack_stack *s, struct synack_tcb *l, struct syna
 	c->keep_intvl_s = l->keep_intvl_s;
 	c->keep_cnt = l->keep_cnt;
 	c->sndbuf_size = l->sndbuf_size;
+	c->sndbuf_locked = l->sndbuf_locked;
 	c->rcvbuf_size = l->rcvbuf_size;
 	c->rcvbuf_locked = l->rcvbuf_locked;
 	c->oobinline = l->oobinline;
@@ -590,12 +591,15 @@ static bool process_text(struct synack_stack *s, struct synack_tcb *c, struct rx
 		tcp_done(s, c, 0);
 		return false;
 	}
-	rx->ack_now = true;
 	if (seq_lt(seq, c->rcv_nxt)) {
 		uint32_t skip = (uint32_t)seq_diff(c->rcv_nxt, seq);
 		report_dsack(c, seq, skip < len ? c->rcv_nxt : seq_add(seq, len));
-		if (skip >= len)
-			return true; /* a duplicate: acknowledged, nothing new */
+		if (skip >= len) {
+			/* A duplicate: acknowledged at once, in quick-ACK mode (Linux). */
+			tcp_delack_enter_quickack(c);
+			rx->ack_now = true;
+			return true;
+		}
 		seq = c->rcv_nxt;
 		data += skip;
 		len -= skip;
@@ -603,17 +607,25 @@ static bool process_text(struct synack_stack *s, struct synack_tcb *c, struct rx
 	uint32_t wnd = acceptance_window(c), off = (uint32_t)seq_diff(seq, c->rcv_nxt);
 	if (off >= wnd) {
 		rx->text_dropped = true;
+		rx->ack_now = true;
 		return true;
 	}
 	if (off + len > wnd) {
 		len = wnd - off;
 		rx->text_dropped = true;
+		rx->ack_now = true;
 	}
 	ring_write_at(&c->rcvq, c->rcvq.len + off, data, len);
 	if (off > 0) {
+		rx->ack_now = true; /* out of order: a duplicate ACK at once (RFC 5681 §4.2) */
 		text_out_of_order(s, c, rx, seq, len);
 		return true;
 	}
+	/* RFC 5681 §4.2: "an immediate ACK ... when the segment fills in all or part of a gap" */
+	if (c->ooo.n > 0)
+		rx->ack_now = true;
+	rx->data_in = true;
+	tcp_delack_data_in(s, c, (uint32_t)seg->len);
 	c->rcvq.len += len;
 	c->rcv_nxt = seq_add(c->rcv_nxt, len);
 	/* Out-of-order data now in sequence joins the readable bytes. */
@@ -773,7 +785,9 @@ static void input_synchronized(struct synack_stack *s, struct synack_tcb *c, str
 	check_fin(s, c, rx);
 	if (c->state == SYNACK_CLOSED)
 		return;
-	tcp_output(s, c, rx->ack_now);
+	tcp_output(s, c, rx->ack_now || (rx->data_in && tcp_delack_ack_now(c)));
+	if (rx->data_in)
+		tcp_delack_schedule(s, c);
 	tcp_wake(s, c);
 }
 
@@ -821,6 +835,10 @@ void tcp_input(struct synack_stack *s, const struct synack_addr *src, const stru
 		stack_drop(s, (enum synack_drop_reason)-r, NULL, NULL, frame, frame_len);
 		return;
 	}
+	/* Linux counts a coalesced segment's pieces (gso_segs) in InSegs. */
+	uint16_t gso = s->rx_gso_size;
+	if (gso && seg.len > gso)
+		s->ctr.v[SYNACK_CTR_InSegs] += (seg.len + gso - 1) / gso - 1;
 	struct rx rx = {
 		.seg = &seg,
 		.t = {.laddr = *dst, .raddr = *src, .lport = seg.dport, .rport = seg.sport},

@@ -20,6 +20,7 @@ struct rx {
 	size_t frame_len;
 	uint32_t seg_len;  /* SEG.LEN: data + SYN + FIN */
 	bool ack_now;      /* an acknowledgment must go out */
+	bool data_in;      /* new in-sequence data: acknowledged at once or delayed (tcp_delack.c) */
 	bool text_dropped; /* zero window, trimmed or out of order: the FIN cannot be taken */
 	bool has_min_iss;  /* reopening from TIME-WAIT: the new ISS must be above min_iss */
 	uint8_t ecn;       /* the ECN field of the IP header (RFC 3168 §5) */

@@ -6,8 +6,10 @@
  * persist timer sends what fits. RFC 1122 §4.2.3.4 / RFC 896 (Nagle): a short segment at the
  * end of the data goes out only when no earlier short one is unacknowledged (or TCP_NODELAY
  * is set, or it carries the FIN). A FIN takes a sequence number of the peer's window. The last segment of what the user queued carries PSH (RFC 9293
- * §3.9.1.2: "the PSH bit ... set in the last TCP segment created from the buffer"). There is no
- * delayed ACK: every segment that needs an acknowledgment gets one at once.
+ * §3.9.1.2: "the PSH bit ... set in the last TCP segment created from the buffer"). Every
+ * segment sent carries the acknowledgment of RCV.NXT, so it ends a delayed ACK (tcp_delack.c).
+ * On a link with segmentation offload, new data leaves in frames of several MSS (send_max,
+ * split_point below).
  *
  * Resets follow RFC 9293 §3.10.7.1: "If the incoming segment has an ACK field, the reset
  * takes its sequence number from the ACK field of the segment, otherwise the reset has
@@ -125,13 +127,16 @@ static void seg_init(const struct synack_tcb *c, struct synack_tcp_seg *seg, seq
 
 /* Every segment of a connection leaves with its IP header fields: IP_TTL, IP_TOS, and DF
  * unless IP_MTU_DISCOVER says DONT or OMIT (ip(7)). */
-static void conn_emit_ect(struct synack_stack *s, struct synack_tcb *c,
-			  const struct synack_tcp_seg *seg, bool retx, bool ect)
+/* gso_size: a data frame the link cuts into pieces of that many payload bytes (TSO), 0 for
+ * one segment. */
+static void conn_emit_gso(struct synack_stack *s, struct synack_tcb *c,
+			  const struct synack_tcp_seg *seg, bool retx, bool ect, uint16_t gso_size)
 {
 	struct stack_ip_fields ip = {
 		.ttl = c->ip_ttl,
 		.tos = (uint8_t)(c->ip_tos | (ect ? 2 : 0)), /* ECT(0), RFC 3168 §5 */
 		.df = c->pmtudisc != SYNACK_IP_PMTUDISC_DONT && c->pmtudisc != SYNACK_IP_PMTUDISC_OMIT,
+		.gso_size = gso_size,
 	};
 	stack_emit_tcp_ip(s, tcb_tuple(c), seg, retx, &ip);
 }
@@ -141,7 +146,7 @@ static void conn_emit_ect(struct synack_stack *s, struct synack_tcb *c,
 static void conn_emit(struct synack_stack *s, struct synack_tcb *c,
 		      const struct synack_tcp_seg *seg, bool retx)
 {
-	conn_emit_ect(s, c, seg, retx, false);
+	conn_emit_gso(s, c, seg, retx, false, 0);
 }
 
 void tcp_send_syn(struct synack_stack *s, struct synack_tcb *c, bool retx)
@@ -184,6 +189,9 @@ void tcp_send_syn(struct synack_stack *s, struct synack_tcb *c, bool retx)
 		c->rtt_start_us = s->now_us;
 	}
 	conn_emit(s, c, &seg, retx);
+	c->rcv_wup = c->rcv_nxt;
+	if (synack)
+		c->rcv_adv = seq_add(c->rcv_nxt, seg.win); /* what the peer may send */
 	tcp_arm_rtx(s, c);
 }
 
@@ -195,6 +203,7 @@ static void send_ctl(struct synack_stack *s, struct synack_tcb *c, seq_t seq, ui
 	data_opts(s, c, &seg.opts);
 	c->dsack = false; /* reported once */
 	conn_emit(s, c, &seg, false);
+	tcp_delack_ack_sent(s, c);
 }
 
 void tcp_send_ack(struct synack_stack *s, struct synack_tcb *c)
@@ -269,11 +278,16 @@ static void idle_restart(struct synack_stack *s, struct synack_tcb *c)
  * only, so the SACK blocks that would push a full segment past it are left off, last ones
  * first -- the pure ACKs still carry them all. (Linux instead shortens the payload by the
  * SACK blocks' size in tcp_current_mss.) */
-static void fit_sack_blocks(const struct synack_stack *s, struct synack_tcp_opts *o,
-			    uint32_t len)
+static void fit_sack_blocks(const struct synack_stack *s, const struct synack_tcb *c,
+			    struct synack_tcp_opts *o, uint32_t len)
 {
+	if (len > c->snd_mss)
+		len = c->snd_mss; /* a segmented frame: each piece carries the options */
 	uint8_t buf[SYNACK_TCP_OPT_MAX];
-	size_t room = stack_frame_max(s) - SYNACK_IPV4_HDR_MIN - SYNACK_TCP_HDR_MIN;
+	/* The IP header of the connection's family (20 or 40 bytes) comes off the frame too. */
+	int iph = ip_header_room(&tcb_tuple(c)->raddr);
+	size_t room = stack_frame_max(s) - (size_t)(iph > 0 ? iph : SYNACK_IPV4_HDR_MIN) -
+		      SYNACK_TCP_HDR_MIN;
 	while (o->sack_count > 0 && (size_t)synack_tcp_opts_emit(o, false, buf) + len > room)
 		o->sack_count--;
 }
@@ -293,7 +307,7 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 	seg.win = window_field(c);
 	data_opts(s, c, &seg.opts);
 	c->dsack = false;
-	fit_sack_blocks(s, &seg.opts, len);
+	fit_sack_blocks(s, c, &seg.opts, len);
 	const uint8_t *p = ring_span(&c->sndq, off, len);
 	if (!p && len) {
 		ring_peek(&c->sndq, off, s->scratch, len);
@@ -327,12 +341,14 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 		c->rtt_seq = seq;
 		c->rtt_start_us = s->now_us;
 	}
-	conn_emit_ect(s, c, &seg, retx, ect);
+	conn_emit_gso(s, c, &seg, retx, ect, len > c->snd_mss ? c->snd_mss : 0);
+	tcp_delack_ack_sent(s, c);
 	if (len || fin) {
 		c->last_send_us = s->now_us;
 		c->sent_data = true;
 	}
-	if (len < c->snd_mss)
+	/* Minshall (Linux's tcp_minshall_update): a frame whose last piece is short. */
+	if (len < c->snd_mss || len % c->snd_mss)
 		c->snd_sml = seq_max(c->snd_sml, end);
 	if (seq_gt(end, c->snd_nxt))
 		c->snd_nxt = end;
@@ -347,6 +363,36 @@ static bool fin_sent(const struct synack_tcb *c)
 	return c->fin_queued && seq_gt(c->snd_nxt, c->fin_seq);
 }
 
+/* The most new data one frame may carry: one MSS, or as many whole MSS as a segmented
+ * frame of the link's max_gso holds with the largest IP and TCP headers (TSO; Linux's
+ * tcp_tso_segs without its pacing-based autosizing). New data only: retransmissions go one
+ * MSS at a time, as Linux's tcp_retransmit_skb cuts them. */
+static uint32_t send_max(const struct synack_stack *s, const struct synack_tcb *c)
+{
+	size_t gso = stack_gso_max(s, synack_addr_family(&c->node.key.raddr));
+	size_t hdr = (synack_addr_is_v4(&c->node.key.raddr) ? 20 : 40) + 60;
+	if (gso <= hdr + 2u * c->snd_mss)
+		return c->snd_mss;
+	return (uint32_t)((gso - hdr) / c->snd_mss * c->snd_mss);
+}
+
+/* A frame of several MSS whose last piece would be short (Linux's tcp_mss_split_point):
+ * the short tail goes only at the end of the queued data, and only when Nagle would let a
+ * short segment go (nothing short unacknowledged, or TCP_NODELAY; never while TCP_CORK);
+ * else the frame ends at
+ * the last whole MSS and the tail waits like any short segment. */
+static uint32_t split_point(const struct synack_tcb *c, uint32_t len, uint32_t unsent,
+			    uint32_t inflight)
+{
+	uint32_t partial = len % c->snd_mss;
+	if (len <= c->snd_mss || partial == 0)
+		return len;
+	bool tail = len == unsent;
+	bool nagle = c->cork ||
+		     (!c->nodelay && !c->snd_urg && inflight > 0 && seq_gt(c->snd_sml, c->snd_una));
+	return tail && !nagle ? len : len - partial;
+}
+
 /* Does our FIN fit the peer's window after len more bytes from SND.NXT? A FIN occupies a
  * sequence number, so it waits for room like data (Linux's tcp_snd_wnd_test; the persist
  * timer probes meanwhile). cwnd does not hold it back (Linux's tcp_cwnd_test lets it pass). */
@@ -357,7 +403,8 @@ static bool fin_fits(const struct synack_tcb *c, uint32_t len)
 }
 
 /* One step of the send loop: how much may go now. Returns false when nothing may. */
-static bool next_segment(struct synack_tcb *c, uint32_t *len_out, bool *fin_out)
+static bool next_segment(const struct synack_stack *s, struct synack_tcb *c,
+			 uint32_t *len_out, bool *fin_out)
 {
 	if (fin_sent(c))
 		return false;
@@ -375,16 +422,30 @@ static bool next_segment(struct synack_tcb *c, uint32_t *len_out, bool *fin_out)
 	uint32_t sent = (uint32_t)seq_diff(c->snd_nxt, c->snd_una), inflight = sent;
 	uint32_t cwnd_room = cwnd > inflight ? cwnd - inflight : 0;
 	uint32_t rwnd_room = c->snd_wnd > sent ? c->snd_wnd - sent : 0;
-	uint32_t want = unsent < c->snd_mss ? unsent : c->snd_mss;
+	uint32_t max = send_max(s, c);
+	uint32_t want = unsent < max ? unsent : max;
 	/* MSG_EOR (Linux): no segment carries bytes of two records; one that ends a record is
 	 * a whole segment to the checks below. */
-	if (c->neor && seq_diff(c->eor[0], c->snd_nxt) <= (int32_t)want)
+	bool record_end = false;
+	if (c->neor && seq_diff(c->eor[0], c->snd_nxt) <= (int32_t)want) {
 		want = (uint32_t)seq_diff(c->eor[0], c->snd_nxt);
+		record_end = true;
+	}
 	uint32_t len = want;
 	if (len > cwnd_room)
 		len = cwnd_room;
 	if (len > rwnd_room)
 		len = rwnd_room;
+	if (len > c->snd_mss) {
+		/* A segmented frame (TSO): cut by a window, whole segments only; at the end of
+		 * the data its short tail goes as Nagle allows (split_point). The rest waits and
+		 * is judged below like any short segment. */
+		if (len < want)
+			len -= len % c->snd_mss;
+		else if (!record_end)
+			len = split_point(c, len, unsent, inflight);
+		want = len;
+	}
 	bool fin = c->fin_queued && off + len == c->sndq.len && fin_fits(c, len);
 	if (len == 0 && !fin)
 		return false;
@@ -457,7 +518,7 @@ void tcp_output(struct synack_stack *s, struct synack_tcb *c, bool force_ack)
 		/* In SACK recovery, NextSeg() decides between old and new data (tcp_sack.c). */
 		bool sack_recovery = c->in_recovery && c->sack_ok;
 		bool sent_new = false;
-		while (!c->rtx_pending && !sack_recovery && next_segment(c, &len, &fin)) {
+		while (!c->rtx_pending && !sack_recovery && next_segment(s, c, &len, &fin)) {
 			send_data(s, c, c->snd_nxt, len, fin);
 			sent = sent_new = true;
 		}

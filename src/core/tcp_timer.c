@@ -8,7 +8,7 @@
  *   KEEPALIVE   RFC 1122 §4.2.3.6
  *   TIME_WAIT   2*MSL (RFC 9293 §3.6)
  *   FIN_WAIT_2  an orphan's timeout (Linux's tcp_fin_timeout); TIME_WAIT replaces it
- *   DELACK      named, not implemented yet (no handler: arming it is a loud bug)
+ *   DELACK      the delayed ACK (tcp_delack.c): in-sequence data not yet acknowledged
  *   TLP         tail loss probe (RFC 8985 §7), armed before the RTO while data is in flight
  *
  * A tcb keeps one absolute deadline per kind (timer_at[], TCP_TIMER_OFF when disarmed) and
@@ -375,7 +375,7 @@ static const struct {
 	[SYNACK_TIMER_KEEPALIVE] = {"keepalive", on_keepalive, false},
 	[SYNACK_TIMER_TIME_WAIT] = {"time-wait", on_time_wait, true},
 	[SYNACK_TIMER_FIN_WAIT_2] = {"fin-wait-2", on_fin_wait_2, true},
-	[SYNACK_TIMER_DELACK] = {"delack", NULL, true},
+	[SYNACK_TIMER_DELACK] = {"delack", tcp_on_delack, true},
 	[SYNACK_TIMER_TLP] = {"tlp", on_tlp, true},
 };
 

@@ -160,7 +160,8 @@ int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 	if (synack_parse_cidr(o->cidr, &h->addr, &prefix) < 0 || !strchr(o->cidr, '/'))
 		return fail(why, why_cap, -EINVAL, "--addr: want A.B.C.D/NN, not", o->cidr);
 	struct synack_link *link;
-	int err = synack_tun_open(o->tun, h->addr, prefix, &h->tun, &link);
+	int err = synack_tun_open_flags(o->tun, h->addr, prefix,
+					o->no_offload ? SYNACK_TUN_NO_OFFLOAD : 0, &h->tun, &link);
 	if (err)
 		return tun_fail(why, why_cap, err, o->tun);
 	announce(h, prefix);
@@ -184,6 +185,7 @@ int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 	synack_config_add_addr(&cfg, synack_addr_v4(h->addr), prefix); /* parse_cidr checked it */
 	if (o->max_sockets)
 		cfg.max_sockets = o->max_sockets;
+	cfg.sndbuf_max = 4194304; /* send-buffer autotuning on the real wire (tcp_autotune.c) */
 	if (h->tun.mtu >= 576 && h->tun.mtu - 40 < cfg.mss)
 		cfg.mss = (uint16_t)(h->tun.mtu - 40);
 	if (o->trace) {

@@ -29,6 +29,7 @@ struct synack_host_opts {
 	struct synack_trace_sink trace_sink; /* required with trace (else -EINVAL) */
 	const char *ctl;      /* control socket path, or NULL */
 	uint32_t max_sockets; /* 0: the stack's default */
+	bool no_offload;      /* a plain TUN device (SYNACK_TUN_NO_OFFLOAD) */
 	const char *cmd;      /* "synack serve": the prefix of the lines below on stderr */
 	bool progress;        /* print the connection's progress on stderr (connect) */
 };

@@ -11,6 +11,10 @@
  * metadata included. What it records is the packet as it is on the wire: a frame whose
  * transport checksum is left to offload (SYNACK_CSUM_NEEDED) is recorded with the checksum
  * completed, so tcpdump and Wireshark see no bad checksum that the device would have fixed.
+ * A segmented frame (gso_type set: a TSO frame synack sends, or a GRO'd frame the kernel
+ * hands over on an offloading TUN) is recorded as one packet of up to 64 KB, the way tcpdump
+ * shows GSO frames on a device with segmentation offload, its checksum completed over the
+ * whole frame; the MTU-sized pieces exist only inside the kernel.
  */
 #include <errno.h>
 #include <stdio.h>

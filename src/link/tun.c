@@ -5,9 +5,23 @@
  * ioctl() rather than netlink or `ip`: it is four calls, needs no external program, and works
  * in any network namespace the process is in.
  *
- * Capabilities: none declared (IFF_VNET_HDR would bring the kernel's checksum and segmentation
- * offloads; not used yet). A SYNACK_CSUM_NEEDED frame is completed in a copy before the
- * write, and what is read comes out SYNACK_CSUM_NONE.
+ * Offloads (the default; SYNACK_TUN_NO_OFFLOAD turns them off): the device is opened with
+ * IFF_VNET_HDR, so every read and write starts with a struct virtio_net_hdr (10 bytes,
+ * TUNSETVNETHDRSZ), and TUNSETOFFLOAD tells the kernel that synack takes and gives partial
+ * checksums and TCP segments of up to 64 KB (TUN_F_CSUM|TUN_F_TSO4|TUN_F_TSO6; no USO, no
+ * ECN: synack does not use them). The header maps onto the frame metadata one to one:
+ *
+ *   virtio_net_hdr                    synack_frame_meta
+ *   flags NEEDS_CSUM, csum_start/off  csum NEEDED, csum_start/csum_offset
+ *   flags DATA_VALID                  csum VERIFIED (receive only)
+ *   gso_type TCPV4/TCPV6, gso_size    gso_type, gso_size, hdr_len
+ *
+ * so the kernel's large segments reach the stack whole, with their checksum unfinished (the
+ * kernel produced them and trusts them), and the stack's large segments are cut and
+ * checksummed by the kernel. The link then declares caps {mtu = the device's MTU, max_gso =
+ * 65535, gso TCPV4|TCPV6, tx_csum, rx_csum, rx_gro}. Without offloads (the flag, or a kernel
+ * that refuses TUNSETOFFLOAD) the link declares nothing: a SYNACK_CSUM_NEEDED frame is then
+ * completed in a copy before the write, and what is read comes out SYNACK_CSUM_NONE.
  */
 #include "synack/tun.h"
 
@@ -16,12 +30,14 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <linux/if_tun.h>
+#include <linux/virtio_net.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 struct tun_link {
@@ -29,7 +45,61 @@ struct tun_link {
 	struct synack_tun_info info;
 	uint8_t *scratch; /* a frame's copy with its checksum completed */
 	size_t scratch_cap;
+	bool vnet;        /* every read and write carries a struct virtio_net_hdr */
+	uint64_t rx_bad_hdr; /* reads whose header made no sense (the frame went on as NONE) */
 };
+
+/* The offloads asked of the kernel: partial checksums, TCP segmentation both families. */
+#define TUN_OFFLOADS (TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)
+
+/* The virtio header the kernel expects in front of frame (the host's byte order is the
+ * device's: a legacy tun device without TUNSETVNETLE on a little-endian machine). */
+static struct virtio_net_hdr vnet_from_meta(const struct synack_frame_meta *m)
+{
+	struct virtio_net_hdr h;
+	memset(&h, 0, sizeof h);
+	if (m->csum == SYNACK_CSUM_NEEDED) {
+		h.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		h.csum_start = m->csum_start;
+		h.csum_offset = m->csum_offset;
+	}
+	if (m->gso_type != SYNACK_GSO_NONE) {
+		h.gso_type = m->gso_type == SYNACK_GSO_TCPV4 ? VIRTIO_NET_HDR_GSO_TCPV4
+							     : VIRTIO_NET_HDR_GSO_TCPV6;
+		h.gso_size = m->gso_size;
+		h.hdr_len = m->hdr_len;
+	}
+	return h;
+}
+
+/* The metadata of a frame read after header h. A header that does not fit the frame (a
+ * checksum field outside it, an unknown segmentation type) is counted and the frame goes on
+ * as SYNACK_CSUM_NONE, unsegmented: the stack verifies the checksum itself and drops what
+ * fails. */
+static struct synack_frame_meta vnet_to_meta(struct tun_link *t, const struct virtio_net_hdr *h,
+					     const uint8_t *frame, size_t len)
+{
+	struct synack_frame_meta m = synack_frame_meta_plain(frame, len);
+	if (h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		m.csum = SYNACK_CSUM_NEEDED;
+		m.csum_start = h->csum_start;
+		m.csum_offset = h->csum_offset;
+	} else if (h->flags & VIRTIO_NET_HDR_F_DATA_VALID) {
+		m.csum = SYNACK_CSUM_VERIFIED;
+	}
+	uint8_t type = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+	if (type == VIRTIO_NET_HDR_GSO_TCPV4 || type == VIRTIO_NET_HDR_GSO_TCPV6) {
+		m.gso_type = type == VIRTIO_NET_HDR_GSO_TCPV4 ? SYNACK_GSO_TCPV4 : SYNACK_GSO_TCPV6;
+		m.gso_size = h->gso_size;
+		m.hdr_len = h->hdr_len;
+	}
+	if (synack_frame_meta_check(&m) < 0 ||
+	    (type != VIRTIO_NET_HDR_GSO_NONE && m.gso_type == SYNACK_GSO_NONE)) {
+		t->rx_bad_hdr++;
+		m = synack_frame_meta_plain(frame, len);
+	}
+	return m;
+}
 
 /* The bytes to write for frame: itself, or a completed copy when its checksum was left to
  * offload. NULL when memory ran out. */
@@ -55,14 +125,23 @@ static int tun_send(struct synack_link *l, const uint8_t *frame,
 		    const struct synack_frame_meta *meta, uint64_t now_us)
 {
 	(void)now_us;
+	struct tun_link *t = (struct tun_link *)l;
 	if (synack_frame_meta_check(meta) < 0)
 		return -EINVAL;
+	if (meta->gso_type != SYNACK_GSO_NONE && !t->vnet)
+		return -EINVAL; /* nobody to segment it: the stack was told caps it did not get */
 	size_t len = meta->len;
-	frame = wire_bytes((struct tun_link *)l, frame, meta);
-	if (!frame)
-		return -ENOMEM;
+	struct virtio_net_hdr h;
+	if (t->vnet) {
+		h = vnet_from_meta(meta);
+	} else {
+		frame = wire_bytes(t, frame, meta);
+		if (!frame)
+			return -ENOMEM;
+	}
+	struct iovec iov[2] = {{&h, sizeof h}, {(void *)frame, len}};
 	for (;;) {
-		ssize_t n = write(l->fd, frame, len);
+		ssize_t n = t->vnet ? writev(l->fd, iov, 2) : write(l->fd, frame, len);
 		if (n >= 0)
 			return 0;
 		if (errno == EINTR)
@@ -77,10 +156,21 @@ static ssize_t tun_recv(struct synack_link *l, uint8_t *buf, size_t cap,
 			struct synack_frame_meta *out, uint64_t now_us)
 {
 	(void)now_us;
+	struct tun_link *t = (struct tun_link *)l;
+	struct virtio_net_hdr h;
+	struct iovec iov[2] = {{&h, sizeof h}, {buf, cap}};
 	for (;;) {
-		ssize_t n = read(l->fd, buf, cap);
+		ssize_t n = t->vnet ? readv(l->fd, iov, 2) : read(l->fd, buf, cap);
+		if (t->vnet && n > 0) {
+			if ((size_t)n < sizeof h)
+				continue; /* no room for a frame: not from a vnet device; skip it */
+			n -= (ssize_t)sizeof h;
+			if (n == 0)
+				continue;
+		}
 		if (n > 0)
-			*out = synack_frame_meta_plain(buf, (size_t)n);
+			*out = t->vnet ? vnet_to_meta(t, &h, buf, (size_t)n)
+				       : synack_frame_meta_plain(buf, (size_t)n);
 		if (n >= 0)
 			return n;
 		if (errno == EINTR)
@@ -176,11 +266,41 @@ static int configure(struct synack_tun_info *info, uint32_t addr, unsigned prefi
 	return err;
 }
 
+/* Asks for the vnet header and the offloads on the device t has attached. Returns true when
+ * the kernel took them all; otherwise the link goes on without (the header stays, zero). */
+static bool enable_offloads(struct tun_link *t)
+{
+	int sz = (int)sizeof(struct virtio_net_hdr);
+	if (ioctl(t->link.fd, TUNSETVNETHDRSZ, &sz) < 0)
+		return false;
+	return ioctl(t->link.fd, TUNSETOFFLOAD, (unsigned long)TUN_OFFLOADS) == 0;
+}
+
+static struct synack_link_caps offload_caps(unsigned mtu)
+{
+	struct synack_link_caps k = {
+		.mtu = mtu,
+		.max_gso = SYNACK_FRAME_MAX,
+		.gso_types = 1u << SYNACK_GSO_TCPV4 | 1u << SYNACK_GSO_TCPV6,
+		.tx_csum = 1,
+		.rx_csum = 1,
+		.rx_gro = 1,
+	};
+	return k;
+}
+
 int synack_tun_open(const char *name, uint32_t addr, unsigned prefix, struct synack_tun_info *info,
 		    struct synack_link **out)
 {
+	return synack_tun_open_flags(name, addr, prefix, 0, info, out);
+}
+
+int synack_tun_open_flags(const char *name, uint32_t addr, unsigned prefix, unsigned flags,
+			  struct synack_tun_info *info, struct synack_link **out)
+{
 	*out = NULL;
-	if (!name || !*name || strlen(name) >= IFNAMSIZ || prefix < 1 || prefix > 31)
+	if (!name || !*name || strlen(name) >= IFNAMSIZ || prefix < 1 || prefix > 31 ||
+	    (flags & ~(unsigned)SYNACK_TUN_NO_OFFLOAD))
 		return -EINVAL;
 	struct tun_link *t = calloc(1, sizeof *t);
 	if (!t)
@@ -196,14 +316,24 @@ int synack_tun_open(const char *name, uint32_t addr, unsigned prefix, struct syn
 	}
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof ifr);
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	bool want = !(flags & SYNACK_TUN_NO_OFFLOAD);
+	ifr.ifr_flags = (short)(IFF_TUN | IFF_NO_PI | (want ? IFF_VNET_HDR : 0));
 	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
 	int err = 0;
 	if (ioctl(t->link.fd, TUNSETIFF, &ifr) < 0)
 		err = -errno;
 	snprintf(t->info.name, sizeof t->info.name, "%s", ifr.ifr_name);
+	t->vnet = want && !err;
+	t->info.offload = t->vnet && enable_offloads(t);
+	/* Offloads are the device's, not the descriptor's: a persistent device keeps those an
+	 * earlier user turned on, and the kernel would hand a plain reader 64 KB frames with
+	 * unfinished checksums. A plain link turns them off. */
+	if (!err && !t->info.offload && ioctl(t->link.fd, TUNSETOFFLOAD, 0UL) < 0)
+		err = -errno;
 	if (!err)
 		err = configure(&t->info, addr, prefix);
+	if (t->info.offload)
+		t->link.caps = offload_caps(t->info.mtu);
 	if (err) {
 		tun_destroy(&t->link);
 		return err;

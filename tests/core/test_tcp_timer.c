@@ -51,10 +51,10 @@ Test(tcp_timer, names_come_from_the_table)
 	cr_assert_str_eq(synack_timer_name((enum synack_timer_kind)-1), "?");
 }
 
-Test(tcp_timer, only_implemented_kinds_have_handlers)
+Test(tcp_timer, every_kind_has_a_handler)
 {
 	for (unsigned k = 0; k < SYNACK_TIMER_COUNT; k++)
-		cr_assert_eq(tcp_timer_has_handler(k), k != SYNACK_TIMER_DELACK, "kind %u", k);
+		cr_assert(tcp_timer_has_handler(k), "kind %u", k);
 	cr_assert_not(tcp_timer_has_handler(SYNACK_TIMER_COUNT));
 }
 

@@ -78,7 +78,7 @@ static struct synack_link *open_in(const char *ns, const char *dev)
 	close(fd);
 	struct synack_link *l;
 	/* The script gave the kernel's side its address; 0.0.0.0 never clashes with it. */
-	int err = synack_tun_open(dev, 0, 24, NULL, &l);
+	int err = synack_tun_open_flags(dev, 0, 24, SYNACK_TUN_NO_OFFLOAD, NULL, &l);
 	if (err)
 		die(dev, err);
 	return l;

@@ -44,8 +44,19 @@ static void capture(void *ctx, const uint8_t *frame, const struct synack_frame_m
 	else
 		cr_assert_eq((size_t)(frame[4] << 8 | frame[5]) + 40, len,
 			     "meta->len is the IPv6 packet length");
-	if (t->cfg.caps.mtu)
+	if (meta->gso_type != SYNACK_GSO_NONE) {
+		/* A segmented frame: the link declared it, and each piece fits the MTU. */
+		cr_assert(t->cfg.caps.max_gso && t->cfg.caps.tx_csum, "segtest: GSO not declared");
+		cr_assert_leq(len, t->cfg.caps.max_gso, "segtest: %zu-byte frame over max_gso", len);
+		cr_assert_eq(meta->csum, SYNACK_CSUM_NEEDED, "a segmented frame leaves its sum");
+		cr_assert_gt(meta->gso_size, 0);
+		if (t->cfg.caps.mtu)
+			cr_assert_leq((size_t)meta->hdr_len + meta->gso_size, t->cfg.caps.mtu,
+				      "segtest: a piece of %u+%u bytes over the MTU", meta->hdr_len,
+				      meta->gso_size);
+	} else if (t->cfg.caps.mtu) {
 		cr_assert_leq(len, t->cfg.caps.mtu, "segtest: %zu-byte frame over the MTU", len);
+	}
 	if (!t->cfg.caps.tx_csum)
 		cr_assert_eq(meta->csum, SYNACK_CSUM_NONE, "no offload asked for, none used");
 	struct st_frame *f = &t->frames[t->nframes++];

@@ -18,7 +18,7 @@
 /* A pointer to the IPv4 address x (host order) as a synack_addr, for the codec's arguments. */
 #define ST_V4(x) (&(const struct synack_addr[1]){synack_addr_v4(x)}[0])
 #define ST_MAX_FRAMES 4096
-#define ST_FRAME_CAP 2048
+#define ST_FRAME_CAP 65536 /* a segmented (TSO) frame: up to 64 KB */
 #define ST_MAX_EVENTS 4096
 
 #define F_S SYNACK_TH_SYN

@@ -1,0 +1,155 @@
+/* Delayed and quick acknowledgments, as Linux does them (tcp_input.c: tcp_event_data_recv,
+ * tcp_measure_rcv_mss, __tcp_ack_snd_check; tcp_output.c: tcp_send_delayed_ack; tcp_timer.c:
+ * tcp_delack_timer_handler).
+ *
+ * RFC 9293 §3.8.6.3 (RFC 1122 §4.2.3.2): "A TCP SHOULD implement a delayed ACK, but an ACK
+ * should not be excessively delayed; in particular, the delay MUST be less than 0.5 seconds"
+ * (MUST-58), and "an ACK SHOULD be generated for at least every second full-sized segment"
+ * (SHOULD-19). In-sequence data is acknowledged:
+ *
+ *   - at once in quick-ACK mode: the first segments of a connection, after an idle time
+ *     longer than the RTO, and after out-of-order data (up to 16 ACKs, fewer when the window
+ *     holds fewer than 2*16 segments: Linux's tcp_incr_quickack);
+ *   - at once when more than one full-sized segment (the receive MSS as measured from the
+ *     segments received) is unacknowledged: every second full segment, or one large (GRO'd)
+ *     segment -- a stretch ACK for all of it;
+ *   - at once while out-of-order data is held, and when a gap is filled (RFC 5681 §4.2);
+ *   - at once when less than a segment of window is left (the sender must learn it closed);
+ *   - otherwise when the delayed-ACK timer fires, ATO after the data: ATO starts at 40 ms and
+ *     follows the inter-arrival time of the data (Linux's estimator), within 40 ms and
+ *     min(200 ms, SRTT); a timer that fires with an ACK owed doubles ATO (up to the RTO).
+ *
+ * Any segment we send carries the acknowledgment and cancels the timer. Out-of-order data,
+ * duplicates, data beyond the window, a FIN and the RFC 5961 cases answer at once, as before
+ * (tcp_input.c sets rx->ack_now for them). Linux's interactive ("pingpong") mode, where no
+ * quick ACKs are sent so that a reply carries the ACK of its request, is entered only by
+ * TCP_QUICKACK 0 here (Linux also enters it when it sends data soon after receiving, and when
+ * a FIN arrives in ESTABLISHED, which delays the ACK of that FIN; synack ACKs a FIN at once);
+ * it ends when a delayed-ACK timer fires, as in Linux. */
+#include "core/tcb.h"
+
+#define ATO_MIN_US 40000u     /* Linux's TCP_ATO_MIN and TCP_DELACK_MIN: HZ/25 */
+#define DELACK_MAX_US 200000u /* TCP_DELACK_MAX: HZ/5 */
+#define MAX_QUICKACKS 16u     /* TCP_MAX_QUICKACKS */
+#define MIN_RCV_MSS 536u      /* TCP_MSS_DEFAULT: the receive MSS before any is measured */
+
+/* Linux's tcp_incr_quickack: as many quick ACKs as half the window holds segments (at least
+ * 2, at most max). */
+static void incr_quickack(struct synack_tcb *c, uint32_t max)
+{
+	uint32_t mss = c->ack_rcv_mss ? c->ack_rcv_mss : MIN_RCV_MSS;
+	uint32_t q = tcp_rcv_window(c) / (2 * mss);
+	if (q == 0)
+		q = 2;
+	if (q > max)
+		q = max;
+	if (q > c->ack_quick)
+		c->ack_quick = (uint8_t)q;
+}
+
+void tcp_delack_enter_quickack(struct synack_tcb *c)
+{
+	incr_quickack(c, MAX_QUICKACKS);
+	c->ato_us = ATO_MIN_US;
+}
+
+/* Linux's tcp_measure_rcv_mss: the largest segment (or GRO piece) seen, at most our MSS. */
+static void measure_rcv_mss(const struct synack_stack *s, struct synack_tcb *c, uint32_t len)
+{
+	uint32_t adv = c->user_mss && c->user_mss < s->cfg.mss ? c->user_mss : s->cfg.mss;
+	if (s->rx_gso_size && len > s->rx_gso_size)
+		len = s->rx_gso_size;
+	if (len > adv)
+		len = adv;
+	if (c->ack_rcv_mss == 0)
+		c->ack_rcv_mss = (uint16_t)(adv < MIN_RCV_MSS ? adv : MIN_RCV_MSS);
+	if (len > c->ack_rcv_mss)
+		c->ack_rcv_mss = (uint16_t)len;
+}
+
+void tcp_delack_data_in(struct synack_stack *s, struct synack_tcb *c, uint32_t len)
+{
+	measure_rcv_mss(s, c, len);
+	uint64_t now = s->now_us;
+	if (c->ato_us == 0) {
+		/* The first data: quick-ACK mode, ATO at its minimum. */
+		incr_quickack(c, MAX_QUICKACKS);
+		c->ato_us = ATO_MIN_US;
+	} else {
+		uint64_t m = now - c->ack_lrcv_us;
+		if (m <= ATO_MIN_US / 2) {
+			c->ato_us = c->ato_us / 2 + ATO_MIN_US / 2;
+		} else if (m < c->ato_us) {
+			c->ato_us = c->ato_us / 2 + (uint32_t)m;
+			if (c->ato_us > c->rto_us)
+				c->ato_us = c->rto_us;
+		} else if (m > c->rto_us) {
+			incr_quickack(c, MAX_QUICKACKS); /* idle longer than the RTO: quick again */
+		}
+	}
+	c->ack_lrcv_us = now;
+}
+
+/* The delay of the timer: ATO within [40 ms, min(200 ms, SRTT)] (tcp_send_delayed_ack). */
+static uint32_t delack_delay(const struct synack_tcb *c)
+{
+	uint32_t max = DELACK_MAX_US;
+	if (c->rtt_valid && c->srtt_us < max)
+		max = c->srtt_us > ATO_MIN_US ? c->srtt_us : ATO_MIN_US;
+	uint32_t ato = c->ato_us > max ? max : c->ato_us;
+	return ato < ATO_MIN_US ? ATO_MIN_US : ato;
+}
+
+bool tcp_delack_ack_now(const struct synack_tcb *c)
+{
+	uint32_t unacked = (uint32_t)seq_diff(c->rcv_nxt, c->rcv_wup);
+	/* The buffer all but full: the sender learns at once that the window closed (Linux
+	 * ACKs at once when the receive memory runs out, ICSK_ACK_NOW). */
+	bool closing = tcp_rcv_window(c) < c->ack_rcv_mss;
+	bool quick = c->ack_quick > 0 && !c->ack_pingpong;
+	return quick || unacked > c->ack_rcv_mss || c->ooo.n > 0 || closing;
+}
+
+void tcp_delack_schedule(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (c->rcv_wup == c->rcv_nxt)
+		return; /* an ACK went out with what we sent */
+	c->ack_pending = true;
+	if (!tcp_timer_armed(c, SYNACK_TIMER_DELACK))
+		tcp_timer_arm(s, c, SYNACK_TIMER_DELACK, s->now_us + delack_delay(c));
+}
+
+void tcp_delack_ack_sent(struct synack_stack *s, struct synack_tcb *c)
+{
+	/* Linux's tcp_dec_quickack_mode: a quick ACK is used up by an ACK of new data. */
+	if (c->rcv_wup != c->rcv_nxt && c->ack_quick > 0 && --c->ack_quick == 0)
+		c->ato_us = ATO_MIN_US;
+	c->rcv_wup = c->rcv_nxt;
+	c->ack_pending = false;
+	if (tcp_timer_armed(c, SYNACK_TIMER_DELACK))
+		tcp_timer_cancel(s, c, SYNACK_TIMER_DELACK);
+}
+
+void tcp_delack_set_quickack(struct synack_stack *s, struct synack_tcb *c, bool on)
+{
+	c->ack_pingpong = !on;
+	if (on && c->ack_pending &&
+	    (c->state == SYNACK_ESTABLISHED || c->state == SYNACK_CLOSE_WAIT))
+		tcp_send_ack(s, c);
+}
+
+void tcp_on_delack(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (!c->ack_pending || !tcp_state_synchronized(c->state) || c->state == SYNACK_TIME_WAIT)
+		return;
+	/* tcp_delack_timer_handler: "Delayed ACK missed: inflate ATO", or in pingpong mode
+	 * "leave pingpong mode and deflate ATO". */
+	if (c->ack_pingpong) {
+		c->ack_pingpong = false;
+		c->ato_us = ATO_MIN_US;
+	} else {
+		c->ato_us = c->ato_us * 2 < c->rto_us ? c->ato_us * 2 : c->rto_us;
+	}
+	stack_count(s, SYNACK_CTR_DelayedACKs);
+	tcp_send_ack(s, c);
+}
