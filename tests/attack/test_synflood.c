@@ -409,7 +409,10 @@ Test(synflood, a_half_open_entry_holds_no_buffers)
 		"synflood: a half-open entry costs %zu bytes (4,000 entries, hash table "
 		"growth included)\n",
 		per);
-	cr_assert_lt(per, 1024, "%zu bytes per half-open entry", per);
+	/* No buffers: a send or receive buffer alone would be 16 KiB or more. The entry is still a
+	 * whole connection block (about 1 KB since loss recovery, delayed ACKs and IPv6 grew it);
+	 * the compact request entry of the scale issue is what would bring it near 128 B. */
+	cr_assert_lt(per, 2048, "%zu bytes per half-open entry", per);
 	struct synack_counters c;
 	synack_stack_counters(f.srv, &c);
 	cr_assert_eq(c.v[SYNACK_CTR_ListenDrops], 0);
