@@ -129,6 +129,11 @@ check "the capture stopped at $size bytes (limit 20480)" test "$size" -le 20480 
 check "and reads back whole (synack ladder)" sh -c "$BIN ladder '$W/cap.pcap' >/dev/null 2>&1"
 
 echo "== shutdown with a peer that never acknowledges our FIN"
+# The kernel's ACK of our FIN is kept from synack by a blackhole route; now and then an ACK
+# still gets through just after the route is added, and the connection then closes cleanly
+# with nothing to reset. So up to 3 attempts, each bounded; the exact behaviour (rc 0, the
+# message, FIN then RST in the capture) must hold in one of them.
+noack_once() {
 serve_plain --pcap "$W/noack.pcap"
 bg_start ip netns exec "$NS" timeout 20 python3 -c '
 import socket, sys, time
@@ -144,8 +149,8 @@ wait_for 5 test -e "$W/noack.ready"
 X ip route add blackhole $SADDR/32
 t0=$(date +%s)
 serve_stop
-check "serve exits 0 after its 3 s grace" test "$SERVE_RC" = 0
-check "it says so: $(grep 'did not finish' "$W/serve.log" | tail -1)" grep -q "1 connection did not finish closing in 3 s: reset" "$W/serve.log"
+NOACK_RC=$SERVE_RC
+NOACK_SAID=$(grep -c "1 connection did not finish closing in 3 s: reset" "$W/serve.log")
 X ip route del blackhole $SADDR/32
 # The capture: synack's FIN, then (unanswered) its RST on the same connection.
 python3 - "$W/noack.pcap" "$SADDR" >"$W/noack.txt" <<'PY'
@@ -162,8 +167,20 @@ while off + 16 <= len(data):
         seen.append("R" if f & 4 else "F" if f & 1 else "")
 print("".join(x for x in seen if x))
 PY
-check "the capture shows our FIN, then our RST: $(cat "$W/noack.txt")" grep -q "^F*R$" "$W/noack.txt"
 wait_pid "$NOACK" 20
+}
+noack_ok=0
+for attempt in 1 2 3; do
+	rm -f "$W/noack.ready" "$W/noack.pcap"
+	: >"$W/serve.log"
+	noack_once
+	if [ "$NOACK_RC" = 0 ] && [ "$NOACK_SAID" -ge 1 ] && grep -q "^F*R$" "$W/noack.txt"; then
+		noack_ok=1
+		break
+	fi
+	echo "  (attempt $attempt: rc $NOACK_RC, capture $(cat "$W/noack.txt"): an ACK got through; again)"
+done
+check "serve exits 0 after its 3 s grace, says so, and the capture shows our FIN, then our RST ($(cat "$W/noack.txt"))" test "$noack_ok" = 1
 
 echo "churn: $pass passed, $failed failed"
 [ "$failed" = 0 ]
