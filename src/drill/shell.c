@@ -138,7 +138,10 @@ static bool expand_arith(const char **s, struct drill_buf *out)
 	return true;
 }
 
-/* Splits one simple command into words: quotes, $(( )), redirections, # comments. */
+static void free_cmd(struct cmd *c);
+
+/* Splits one simple command into words: quotes, $(( )), redirections, # comments. On an error
+ * (-1) nothing is left allocated in c. */
 static int split_words(const char *s, struct cmd *c, struct drill_buf *why)
 {
 	memset(c, 0, sizeof *c);
@@ -182,18 +185,22 @@ static int split_words(const char *s, struct cmd *c, struct drill_buf *why)
 		}
 		if (q) {
 			drill_buf_free(&w);
+			free_cmd(c);
 			drill_buf_printf(why, "unterminated quote in `%s`", s);
 			return -1;
 		}
 		if (to_out) {
-			if (!to_err && strcmp(w.p, "/dev/null"))
+			if (!to_err && strcmp(w.p, "/dev/null")) {
+				free(c->out); /* a second redirection replaces the first */
 				c->out = w.p, redirect = true;
+			}
 			else
 				drill_buf_free(&w);
 			continue;
 		}
 		if (c->argc == MAX_ARGS) {
 			drill_buf_free(&w);
+			free_cmd(c);
 			drill_buf_printf(why, "too many words in a shell command");
 			return -1;
 		}
