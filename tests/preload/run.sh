@@ -177,7 +177,13 @@ if want http.server && have curl python3; then
 	check "kernel curl: 4 MiB byte-exact from http.server over synack" same "$W/www/4m.bin" "$W/httpd.4m"
 	X timeout 30 curl -sS -o "$W/httpd.hello" http://$SADDR:8000/hello.txt
 	check "kernel curl: a second request" same "$W/www/hello.txt" "$W/httpd.hello"
-	"$BIN" ss --ctl "$RCTL" >"$W/httpd.ss"
+	# http.server closes after curl has its bytes: under the sanitizers that close can come
+	# after curl exits, so wait (bounded) for its TIME-WAIT before reading the table.
+	for _ in $(seq 50); do
+		"$BIN" ss --ctl "$RCTL" >"$W/httpd.ss"
+		grep -q "TIME-WAIT.*$SADDR:8000" "$W/httpd.ss" && break
+		sleep 0.1
+	done
 	check "synack ss lists the listener and the closed connections" \
 		sh -c "grep -q 'LISTEN.*$SADDR:8000' $W/httpd.ss && grep -q 'TIME-WAIT.*$SADDR:8000' $W/httpd.ss"
 	check "synack nstat: 2 passive opens" test "$(passive_opens)" -ge 2
