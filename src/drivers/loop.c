@@ -1,4 +1,5 @@
 /* synack — the event loop, see include/synack/loop.h. */
+#include "sys/entropy.h"
 #include "synack/loop.h"
 
 #include <errno.h>
@@ -72,22 +73,6 @@ void synack_loop_kick(struct synack_loop *l, int fd)
 	l->queue[l->nqueue++] = fd;
 }
 
-static int fill_random(void *buf, size_t len)
-{
-	uint8_t *p = buf;
-	while (len) {
-		ssize_t n = getrandom(p, len, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int setup_fds(struct synack_loop *l)
 {
 	sigset_t mask;
@@ -134,9 +119,9 @@ int synack_loop_new(struct synack_loop **out, struct synack_link *link,
 	static const uint8_t zero[16];
 	int err = 0;
 	if (c.seed == 0 && !memcmp(c.secret, zero, sizeof zero)) {
-		err = fill_random(&c.seed, sizeof c.seed);
+		err = sys_fill_random(&c.seed, sizeof c.seed);
 		if (!err)
-			err = fill_random(c.secret, sizeof c.secret);
+			err = sys_fill_random(c.secret, sizeof c.secret);
 	}
 	l->cap = c.max_sockets ? c.max_sockets + 64 : 4096;
 	l->pending = calloc(l->cap, 1);

@@ -11,6 +11,7 @@
  * interposable read/write/poll/close symbols: an LD_PRELOAD layer above (src/preload) wraps
  * those, and must not be re-entered from inside the stack.
  */
+#include "sys/entropy.h"
 #include "synack/mt.h"
 
 #include "drivers/driver.h"
@@ -252,22 +253,6 @@ static void *stack_thread(void *arg)
 
 /* ---- life cycle ------------------------------------------------------------------------ */
 
-static int fill_random(void *buf, size_t len)
-{
-	uint8_t *p = buf;
-	while (len) {
-		ssize_t n = getrandom(p, len, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int setup_fds(struct synack_mt *mt)
 {
 	mt->ep = epoll_create1(EPOLL_CLOEXEC);
@@ -296,9 +281,9 @@ static int make_stack(struct synack_mt *mt, const struct synack_config *cfg)
 	static const uint8_t zero[16];
 	int err = 0;
 	if (c.seed == 0 && !memcmp(c.secret, zero, sizeof zero)) {
-		err = fill_random(&c.seed, sizeof c.seed);
+		err = sys_fill_random(&c.seed, sizeof c.seed);
 		if (!err)
-			err = fill_random(c.secret, sizeof c.secret);
+			err = sys_fill_random(c.secret, sizeof c.secret);
 	}
 	mt->cap_sd = (c.max_sockets ? c.max_sockets : 1024) + 64;
 	mt->by_sd = malloc(mt->cap_sd * sizeof *mt->by_sd);
