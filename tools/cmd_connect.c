@@ -126,22 +126,6 @@ static int usage_error(const char *msg, const char *arg)
 	return EXIT_USAGE;
 }
 
-static int parse_hostport(const char *s, struct synack_endpoint *ep)
-{
-	char buf[64];
-	const char *colon = strrchr(s, ':');
-	if (!colon || (size_t)(colon - s) >= sizeof buf)
-		return -EINVAL;
-	memcpy(buf, s, (size_t)(colon - s));
-	buf[colon - s] = '\0';
-	char *end;
-	long port = strtol(colon + 1, &end, 10);
-	if (!colon[1] || *end || port < 1 || port > 65535)
-		return -EINVAL;
-	ep->port = (uint16_t)port;
-	return synack_addr_parse(buf, &ep->addr);
-}
-
 struct connect_args {
 	struct synack_host_opts host;
 	const char *send, *recv, *target;
@@ -161,7 +145,10 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 	while ((c = getopt_long(argc, argv, ":hq", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': a->host.tun = optarg; break;
-		case 'a': a->host.cidr = optarg; break;
+		case 'a':
+			if (synack_cli_add_addr("synack connect", a->host.cidr, optarg))
+				return 2;
+			break;
 		case 's': a->send = optarg; break;
 		case 'r': a->recv = optarg; break;
 		case 'w': a->host.pcap = optarg; break;
@@ -180,9 +167,50 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 	if (optind + 1 != argc)
 		return usage_error("want exactly one HOST:PORT", NULL);
 	a->target = argv[optind];
-	if (!a->host.tun || !a->host.cidr)
+	if (!a->host.tun || !a->host.cidr[0])
 		return usage_error("--tun and --addr are required", NULL);
 	return synack_cli_check_tun_addr("synack connect", a->host.tun, a->host.cidr);
+}
+
+/* A.B.C.D:PORT or [IPV6]:PORT. */
+static int parse_hostport(const char *s, struct synack_endpoint *ep)
+{
+	char buf[64];
+	const char *colon = strrchr(s, ':'), *host = s;
+	size_t hlen = colon ? (size_t)(colon - s) : 0;
+	if (colon && s[0] == '[') {
+		if (hlen < 2 || s[hlen - 1] != ']')
+			return -EINVAL;
+		host = s + 1;
+		hlen -= 2;
+	}
+	if (!colon || hlen >= sizeof buf)
+		return -EINVAL;
+	memcpy(buf, host, hlen);
+	buf[hlen] = '\0';
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	if (!colon[1] || *end || port < 1 || port > 65535)
+		return -EINVAL;
+	ep->port = (uint16_t)port;
+	struct synack_addr a;
+	if (synack_addr_parse(buf, &a) < 0 || (s[0] == '[') == synack_addr_is_v4(&a))
+		return -EINVAL; /* IPv6 only in brackets, and an IPv4 address never */
+	ep->addr = a;
+	return 0;
+}
+
+/* Has --addr given synack an address of the family of `to`? */
+static bool have_family(const struct connect_args *a, const struct synack_addr *to)
+{
+	for (int i = 0; i < 2 && a->host.cidr[i]; i++) {
+		struct synack_addr x;
+		unsigned p;
+		if (synack_parse_prefix(a->host.cidr[i], &x, &p) == 0 &&
+		    synack_addr_is_v4(&x) == synack_addr_is_v4(to))
+			return true;
+	}
+	return false;
 }
 
 static int open_file(const char *path, bool for_write)
@@ -203,7 +231,12 @@ int synack_cmd_connect(int argc, char **argv)
 		return rc < 0 ? EXIT_OK : rc;
 	struct synack_endpoint remote;
 	if (parse_hostport(a.target, &remote) < 0)
-		return usage_error("HOST:PORT: want A.B.C.D:PORT, not", a.target);
+		return usage_error("HOST:PORT: want A.B.C.D:PORT or [IPV6]:PORT, not", a.target);
+	if (!have_family(&a, &remote.addr))
+		return usage_error(synack_addr_is_v4(&remote.addr)
+					   ? "HOST:PORT: an IPv4 peer needs an IPv4 --addr; got"
+					   : "HOST:PORT: an IPv6 peer needs an IPv6 --addr; got",
+				   a.host.cidr[0]);
 	int in_fd = open_file(a.send, false), out_fd = open_file(a.recv, true);
 	if ((a.send && in_fd < 0) || (a.recv && out_fd < 0)) {
 		fprintf(stderr, "synack connect: %s: %s\n", in_fd < 0 && a.send ? a.send : a.recv,

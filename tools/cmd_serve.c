@@ -160,7 +160,10 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': a->host.tun = optarg; break;
-		case 'a': a->host.cidr = optarg; break;
+		case 'a':
+			if (synack_cli_add_addr("synack serve", a->host.cidr, optarg))
+				return 2;
+			break;
 		case 'r': a->app.root = optarg; break;
 		case 'w': a->host.pcap = optarg; break;
 		case 'O': a->host.no_offload = true; break;
@@ -215,7 +218,7 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	}
 	if (optind < argc)
 		return usage_error("unexpected argument", argv[optind]);
-	if (!a->host.tun || !a->host.cidr || !a->have_app)
+	if (!a->host.tun || !a->host.cidr[0] || !a->have_app)
 		return usage_error("--tun, --addr and --app are required", NULL);
 	int rc = synack_cli_check_tun_addr("synack serve", a->host.tun, a->host.cidr);
 	if (rc)
@@ -266,11 +269,17 @@ int synack_cmd_serve(int argc, char **argv)
 		synack_host_close(&sv.h);
 		return 3;
 	}
-	char ip[32];
-	uint32_t x = sv.h.addr;
-	snprintf(ip, sizeof ip, "%u.%u.%u.%u", x >> 24, (x >> 16) & 255, (x >> 8) & 255, x & 255);
-	fprintf(stderr, "synack serve: %s on %s:%u (device %s)\n", synack_app_name(a.app.kind), ip,
-		a.app.port ? a.app.port : synack_app_default_port(a.app.kind), sv.h.tun.name);
+	unsigned port = a.app.port ? a.app.port : synack_app_default_port(a.app.kind);
+	char ip[SYNACK_ADDR_STRLEN], on[2 * SYNACK_ADDR_STRLEN + 32] = "";
+	for (size_t i = 0; i < sv.h.naddrs; i++) {
+		const struct synack_addr *x = &sv.h.addrs[i].addr;
+		synack_addr_str(x, ip, sizeof ip);
+		size_t n = strlen(on);
+		snprintf(on + n, sizeof on - n, synack_addr_is_v4(x) ? "%s%s:%u" : "%s[%s]:%u",
+			 i ? " and " : "", ip, port);
+	}
+	fprintf(stderr, "synack serve: %s on %s (device %s)\n", synack_app_name(a.app.kind), on,
+		sv.h.tun.name);
 	synack_loop_set_alarm(sv.h.loop, synack_monotonic_us()); /* the timeouts' first check */
 	err = synack_loop_run(sv.h.loop);
 	synack_server_destroy(sv.srv);

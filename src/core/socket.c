@@ -61,10 +61,8 @@ int synack_bind(struct synack_stack *s, int fd, const struct synack_endpoint *lo
 		return -EINVAL; /* Linux: an IPv4(-mapped) address on a V6ONLY socket */
 	if (!any && !synack_stack_has_addr(s, &local->addr))
 		return -EADDRNOTAVAIL;
-	int r = local->port ? ports_bind(s, c, local->port) : ports_bind_ephemeral(s, c);
-	if (r < 0)
-		return r;
-	c->bound_by_user = true;
+	/* The addresses first: the bind table looks at them (ports.c). */
+	struct synack_addr laddr = c->node.key.laddr, raddr = c->node.key.raddr;
 	if (any)
 		c->any_family = (uint8_t)synack_addr_family(&local->addr);
 	if (!any) {
@@ -72,6 +70,15 @@ int synack_bind(struct synack_stack *s, int fd, const struct synack_endpoint *lo
 		c->node.key.raddr = synack_addr_any(synack_addr_family(&local->addr));
 		c->addr_bound = true;
 	}
+	int r = local->port ? ports_bind(s, c, local->port) : ports_bind_ephemeral(s, c);
+	if (r < 0) {
+		c->any_family = 0;
+		c->addr_bound = false;
+		c->node.key.laddr = laddr;
+		c->node.key.raddr = raddr;
+		return r;
+	}
+	c->bound_by_user = true;
 	return 0;
 }
 
@@ -95,7 +102,7 @@ static int listen_call(struct synack_stack *s, int fd, int backlog)
 		if (r < 0)
 			return r;
 	}
-	if (ports_find_listener(s, c->node.key.lport))
+	if (ports_listen_conflict(s, c))
 		return -EADDRINUSE;
 	c->backlog = backlog;
 	ports_listen_insert(s, c);

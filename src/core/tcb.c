@@ -176,6 +176,12 @@ void tcb_fill_info(const struct synack_stack *s, const struct synack_tcb *c,
 	o->local.port = c->node.key.lport;
 	o->remote.addr = c->node.key.raddr;
 	o->remote.port = c->node.key.rport;
+	o->any_local = !c->addr_bound && (c->state == SYNACK_LISTEN || c->state == SYNACK_CLOSED) &&
+		       !c->connect_bound;
+	if (o->any_local)
+		o->any_family = c->any_family == SYNACK_AF_INET ? SYNACK_AF_INET
+				: c->v6only			? SYNACK_AF_INET6
+								: 0;
 	o->rtt_us = c->srtt_us;
 	o->rttvar_us = c->rttvar_us;
 	o->rto_us = c->rto_us;

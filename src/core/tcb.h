@@ -272,13 +272,18 @@ void tcb_fill_info(const struct synack_stack *s, const struct synack_tcb *c,
 		   struct synack_tcp_info *out);
 
 /* ports.c */
-struct synack_tcb *ports_find_listener(const struct synack_stack *s, uint16_t port);
+/* The listener on port that hears a SYN sent to dst, or NULL. */
+struct synack_tcb *ports_find_listener(const struct synack_stack *s, uint16_t port,
+				       const struct synack_addr *dst);
+/* Does a listener already on c's port hear an address c would (listen()'s EADDRINUSE)? */
+bool ports_listen_conflict(const struct synack_stack *s, const struct synack_tcb *c);
 /* Does listener l hear a SYN sent to dst? Its bound address, else its wildcard's families
  * (IPV6_V6ONLY, see socket.h). */
 bool ports_listener_hears(const struct synack_tcb *l, const struct synack_addr *dst);
 void ports_listen_insert(struct synack_stack *s, struct synack_tcb *c);
 void ports_listen_remove(struct synack_stack *s, struct synack_tcb *c);
-/* Binds c to port. Errors: -EADDRINUSE. */
+/* Binds c, whose addresses (addr_bound and laddr, any_family, v6only) are set, to port.
+ * Errors: -EADDRINUSE (another socket on the port hears one of the same addresses). */
 int ports_bind(struct synack_stack *s, struct synack_tcb *c, uint16_t port);
 /* Binds c to a free ephemeral port. Errors: -EADDRINUSE (range exhausted). */
 int ports_bind_ephemeral(struct synack_stack *s, struct synack_tcb *c);

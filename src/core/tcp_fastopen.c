@@ -164,7 +164,7 @@ void tfo_child_release(struct synack_stack *s, struct synack_tcb *c)
 	if (!c->tfo.child)
 		return;
 	c->tfo.child = false;
-	struct synack_tcb *l = ports_find_listener(s, tcb_tuple(c)->lport);
+	struct synack_tcb *l = ports_find_listener(s, tcb_tuple(c)->lport, &tcb_tuple(c)->laddr);
 	if (l && l->tfo.pending > 0)
 		l->tfo.pending--;
 }

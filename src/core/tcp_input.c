@@ -869,10 +869,10 @@ void tcp_input(struct synack_stack *s, const struct synack_addr *src, const stru
 			tw_adopt(s, c);
 		return;
 	}
-	struct synack_tcb *l = ports_find_listener(s, seg.dport);
 	/* A listener bound to one of our addresses hears only segments sent to it; a wildcard
 	 * one the families it was bound for (IPV6_V6ONLY). */
-	if (l && ports_listener_hears(l, dst)) {
+	struct synack_tcb *l = ports_find_listener(s, seg.dport, dst);
+	if (l) {
 		stack_trace_rx(s, &rx.t, &seg, frame, frame_len);
 		input_listen(s, l, &rx);
 		return;

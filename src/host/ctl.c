@@ -50,10 +50,12 @@ static void endpoint_str(const struct synack_endpoint *e, bool listener, char *b
 {
 	char ip[SYNACK_ADDR_STRLEN];
 	synack_addr_str(&e->addr, ip, sizeof ip);
-	if (listener && e->port == 0)
-		snprintf(buf, cap, "%s:*", ip);
-	else
-		snprintf(buf, cap, "%s:%u", ip, e->port);
+	/* As ss prints them: IPv6 in brackets ([fd00::1]:80), IPv4 (and IPv4-mapped) dotted. */
+	bool v6 = !synack_addr_is_v4(&e->addr);
+	char port[8] = "*";
+	if (!listener || e->port != 0)
+		snprintf(port, sizeof port, "%u", e->port);
+	snprintf(buf, cap, "%s%s%s:%s", v6 ? "[" : "", ip, v6 ? "]" : "", port);
 }
 
 struct ss_ctx {
@@ -71,6 +73,13 @@ static void ss_row(void *ctx, int fd, const struct synack_tcp_info *i)
 	char l[SYNACK_ADDR_STRLEN + 8], r[SYNACK_ADDR_STRLEN + 8];
 	endpoint_str(&i->local, false, l, sizeof l);
 	endpoint_str(&i->remote, listen, r, sizeof r);
+	if (i->any_local) { /* a wildcard, as ss shows it: 0.0.0.0:80, [::]:80 (V6ONLY), *:80 */
+		const char *any = i->any_family == SYNACK_AF_INET	? "0.0.0.0"
+				  : i->any_family == SYNACK_AF_INET6 ? "[::]"
+								     : "*";
+		snprintf(l, sizeof l, "%s:%u", any, i->local.port);
+		snprintf(r, sizeof r, "%s:*", any);
+	}
 	fprintf(c->out, "%-10s %-6u %-6u %-21s %-21s\n", synack_state_ss_name(i->state), i->recv_q,
 		i->send_q, l, r);
 	if (!c->internals || listen)

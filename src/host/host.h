@@ -22,7 +22,8 @@ struct synack_trace_sink {
 struct synack_host_opts {
 	const char *name;     /* the stack's name in traces ("serve", "connect") */
 	const char *tun;      /* device name */
-	const char *cidr;     /* synack's address, A.B.C.D/NN */
+	const char *cidr[2];  /* synack's addresses, A.B.C.D/NN or IPV6/NN, one of each family
+			       * at most (cidr[1] may be NULL) */
 	const char *pcap;     /* capture file, or NULL */
 	uint64_t pcap_max;    /* the most the capture file may hold, bytes (0: no limit) */
 	const char *trace;    /* JSON-lines trace file, or NULL */
@@ -46,7 +47,8 @@ struct synack_host {
 	struct synack_stack *stack;
 	struct synack_ctl *ctl;
 	struct synack_tun_info tun;
-	uint32_t addr;
+	struct synack_tun_addr addrs[2]; /* synack's, as --addr gave them */
+	size_t naddrs;
 	void *trace_state;
 	void (*trace_close)(void *state);
 	const char *cmd;
@@ -56,7 +58,8 @@ struct synack_host {
 	struct synack_host_progress prog;
 };
 
-/* Sets everything up. On failure returns a negative errno and writes a one-line reason
+/* Sets everything up. The stack gets each address of o->cidr, the first as its default source
+ * for its family. On failure returns a negative errno and writes a one-line reason
  * (without newline) to why, with what to do about it for the TUN device's usual errors (root
  * or CAP_NET_ADMIN, the 15-character name limit, a device held by another process, a missing
  * /dev/net/tun). In the host's own network namespace, the changes made to it (a TUN device

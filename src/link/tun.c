@@ -1,5 +1,10 @@
 /* synack — the TUN link (Linux), see tun.h.
  *
+ * Both families travel the same way: a TUN device carries bare IP packets, and the version
+ * nibble says which (the core dispatches on it); with offloads the kernel marks its IPv6
+ * segments GSO_TCPV6 and checksums them from offset 40, and the stack's large IPv6 segments go
+ * out the same way (SYNACK_GSO_TCPV6).
+ *
  * One read() returns one packet and one write() sends one; the host loop calls recv until it
  * returns 0 to take every packet that is waiting per wake-up. The device is configured with
  * ioctl() rather than netlink or `ip`: it is four calls, needs no external program, and works
@@ -30,6 +35,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <linux/if_tun.h>
+#include <linux/ipv6.h> /* struct in6_ifreq */
 #include <linux/virtio_net.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -226,8 +232,120 @@ static uint32_t kernel_side_addr(uint32_t addr, unsigned prefix)
 	return first == addr ? first + 1 : first;
 }
 
-/* Brings the device up and gives the kernel's side an address if it has none. */
-static int configure(struct synack_tun_info *info, uint32_t addr, unsigned prefix)
+/* The same for IPv6: prefix::1, or prefix::2 when synack is prefix::1 (the other one of a
+ * /127). */
+static struct synack_addr kernel_side_addr6(const struct synack_addr *addr, unsigned prefix)
+{
+	struct synack_addr k = *addr;
+	if (prefix == 127) {
+		k.b[15] ^= 1u;
+		return k;
+	}
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned keep = prefix > 8 * i ? prefix - 8 * i : 0;
+		if (keep < 8)
+			k.b[i] &= (uint8_t)(0xFFu << (8 - keep));
+	}
+	k.b[15] |= 1u;
+	if (synack_addr_eq(&k, addr))
+		k.b[15] = 2;
+	return k;
+}
+
+/* Gives the kernel's side an IPv4 address in addr/prefix if the device has none. */
+static int configure4(int s, struct ifreq *ifr, struct synack_tun_info *info, uint32_t addr,
+		      unsigned prefix)
+{
+	if (ioctl(s, SIOCGIFADDR, ifr) == 0) {
+		info->kernel_addr = get_sin(&ifr->ifr_addr);
+		return info->kernel_addr == addr ? -EADDRINUSE : 0;
+	}
+	if (errno != EADDRNOTAVAIL)
+		return -errno;
+	info->kernel_addr = kernel_side_addr(addr, prefix);
+	set_sin(&ifr->ifr_addr, info->kernel_addr);
+	if (ioctl(s, SIOCSIFADDR, ifr) < 0)
+		return -errno;
+	set_sin(&ifr->ifr_netmask, 0xFFFFFFFFu << (32 - prefix));
+	if (ioctl(s, SIOCSIFNETMASK, ifr) < 0)
+		return -errno;
+	info->addr_set = true;
+	return 0;
+}
+
+/* The device's first global (not link-local) IPv6 address, from /proc/net/if_inet6 (one line
+ * per address: 32 hex digits, ifindex, prefix length, scope, flags, name). Returns 1 and *out,
+ * 0 when it has none, -EAFNOSUPPORT when the kernel has no IPv6. */
+static int kernel_addr6(const char *name, struct synack_addr *out)
+{
+	FILE *f = fopen("/proc/net/if_inet6", "re");
+	if (!f)
+		return -EAFNOSUPPORT;
+	char hex[33], dev[IFNAMSIZ + 1];
+	unsigned idx, plen, scope, flags;
+	int found = 0;
+	while (!found && fscanf(f, "%32s %x %x %x %x %16s", hex, &idx, &plen, &scope, &flags,
+				dev) == 6) {
+		if (strcmp(dev, name) || scope != 0)
+			continue;
+		for (int i = 0; i < 16; i++) {
+			unsigned v;
+			if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+				break;
+			out->b[i] = (uint8_t)v;
+		}
+		found = 1;
+	}
+	fclose(f);
+	return found;
+}
+
+/* Whether IPv6 is turned off on the device (net.ipv6.conf.NAME.disable_ipv6 = 1). */
+static bool ipv6_disabled(const char *name)
+{
+	char path[96];
+	snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6", name);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return true; /* no IPv6 in this kernel, or none on the device */
+	int c = fgetc(f);
+	fclose(f);
+	return c == '1';
+}
+
+/* Gives the kernel's side an IPv6 address in addr/prefix if the device has no global one:
+ * SIOCSIFADDR on an AF_INET6 socket with a struct in6_ifreq (the kernel adds the prefix
+ * route; a TUN device is IFF_NOARP, so the address skips Duplicate Address Detection). */
+static int configure6(struct synack_tun_info *info, const struct synack_addr *addr,
+		      unsigned prefix)
+{
+	if (ipv6_disabled(info->name))
+		return -EAFNOSUPPORT;
+	int have = kernel_addr6(info->name, &info->kernel_addr6);
+	if (have < 0)
+		return have;
+	if (have)
+		return synack_addr_eq(&info->kernel_addr6, addr) ? -EADDRINUSE : 0;
+	int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -errno;
+	struct in6_ifreq r;
+	memset(&r, 0, sizeof r);
+	info->kernel_addr6 = kernel_side_addr6(addr, prefix);
+	memcpy(&r.ifr6_addr, info->kernel_addr6.b, 16);
+	r.ifr6_prefixlen = prefix;
+	r.ifr6_ifindex = (int)if_nametoindex(info->name);
+	int err = ioctl(s, SIOCSIFADDR, &r) < 0 ? -errno : 0;
+	close(s);
+	info->addr6_set = !err;
+	if (err)
+		memset(&info->kernel_addr6, 0, sizeof info->kernel_addr6);
+	return err;
+}
+
+/* Brings the device up and gives the kernel's side an address of each family synack has
+ * (addrs, checked) if it has none. */
+static int configure(struct synack_tun_info *info, const struct synack_tun_addr *addrs, size_t n)
 {
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
@@ -238,23 +356,10 @@ static int configure(struct synack_tun_info *info, uint32_t addr, unsigned prefi
 	int err = 0;
 	if (ioctl(s, SIOCGIFMTU, &ifr) == 0)
 		info->mtu = (unsigned)ifr.ifr_mtu;
-	if (ioctl(s, SIOCGIFADDR, &ifr) == 0) {
-		info->kernel_addr = get_sin(&ifr.ifr_addr);
-		if (info->kernel_addr == addr)
-			err = -EADDRINUSE;
-	} else if (errno == EADDRNOTAVAIL) {
-		info->kernel_addr = kernel_side_addr(addr, prefix);
-		set_sin(&ifr.ifr_addr, info->kernel_addr);
-		if (ioctl(s, SIOCSIFADDR, &ifr) < 0)
-			err = -errno;
-		uint32_t mask = 0xFFFFFFFFu << (32 - prefix);
-		set_sin(&ifr.ifr_netmask, mask);
-		if (!err && ioctl(s, SIOCSIFNETMASK, &ifr) < 0)
-			err = -errno;
-		info->addr_set = !err;
-	} else {
-		err = -errno;
-	}
+	for (size_t i = 0; i < n && !err; i++)
+		if (synack_addr_is_v4(&addrs[i].addr))
+			err = configure4(s, &ifr, info, synack_addr_get_v4(&addrs[i].addr),
+					 addrs[i].prefix);
 	if (!err && ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
 		err = -errno;
 	if (!err && !(ifr.ifr_flags & IFF_UP)) {
@@ -263,6 +368,10 @@ static int configure(struct synack_tun_info *info, uint32_t addr, unsigned prefi
 			err = -errno;
 	}
 	close(s);
+	/* IPv6 after the link is up: addrconf creates the device's IPv6 state on the way. */
+	for (size_t i = 0; i < n && !err; i++)
+		if (!synack_addr_is_v4(&addrs[i].addr))
+			err = configure6(info, &addrs[i].addr, addrs[i].prefix);
 	return err;
 }
 
@@ -299,7 +408,32 @@ int synack_tun_open_flags(const char *name, uint32_t addr, unsigned prefix, unsi
 			  struct synack_tun_info *info, struct synack_link **out)
 {
 	*out = NULL;
-	if (!name || !*name || strlen(name) >= IFNAMSIZ || prefix < 1 || prefix > 31 ||
+	if (prefix < 1 || prefix > 31)
+		return -EINVAL;
+	struct synack_tun_addr a = {synack_addr_v4(addr), prefix};
+	return synack_tun_open_addrs(name, &a, 1, flags, info, out);
+}
+
+/* At most one address of each family, each prefix in range. */
+static bool addrs_ok(const struct synack_tun_addr *addrs, size_t n)
+{
+	if (!addrs || n < 1 || n > 2)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		bool v4 = synack_addr_is_v4(&addrs[i].addr);
+		if (addrs[i].prefix < 1 || addrs[i].prefix > (v4 ? 31u : 127u))
+			return false;
+		if (i && v4 == synack_addr_is_v4(&addrs[0].addr))
+			return false;
+	}
+	return true;
+}
+
+int synack_tun_open_addrs(const char *name, const struct synack_tun_addr *addrs, size_t n,
+			  unsigned flags, struct synack_tun_info *info, struct synack_link **out)
+{
+	*out = NULL;
+	if (!name || !*name || strlen(name) >= IFNAMSIZ || !addrs_ok(addrs, n) ||
 	    (flags & ~(unsigned)SYNACK_TUN_NO_OFFLOAD))
 		return -EINVAL;
 	struct tun_link *t = calloc(1, sizeof *t);
@@ -331,7 +465,7 @@ int synack_tun_open_flags(const char *name, uint32_t addr, unsigned prefix, unsi
 	if (!err && !t->info.offload && ioctl(t->link.fd, TUNSETOFFLOAD, 0UL) < 0)
 		err = -errno;
 	if (!err)
-		err = configure(&t->info, addr, prefix);
+		err = configure(&t->info, addrs, n);
 	if (t->info.offload)
 		t->link.caps = offload_caps(t->info.mtu);
 	if (err) {
@@ -370,4 +504,27 @@ int synack_parse_cidr(const char *s, uint32_t *addr, unsigned *prefix)
 		*prefix = (unsigned)p;
 	}
 	return synack_parse_ipv4(buf, addr);
+}
+
+int synack_parse_prefix(const char *s, struct synack_addr *addr, unsigned *prefix)
+{
+	char buf[64];
+	if (!s || strlen(s) >= sizeof buf)
+		return -EINVAL;
+	snprintf(buf, sizeof buf, "%s", s);
+	char *slash = strchr(buf, '/');
+	if (!slash)
+		return -EINVAL;
+	*slash = '\0';
+	struct synack_addr a;
+	if (synack_addr_parse(buf, &a) < 0)
+		return -EINVAL;
+	unsigned max = synack_addr_is_v4(&a) ? 31 : 127;
+	char *end;
+	long p = strtol(slash + 1, &end, 10);
+	if (end == slash + 1 || *end || slash[1] == '+' || slash[1] == '-' || p < 1 || p > (long)max)
+		return -EINVAL;
+	*addr = a;
+	*prefix = (unsigned)p;
+	return 0;
 }
