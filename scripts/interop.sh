@@ -10,4 +10,5 @@ if [ ! -x tests/interop/run.sh ]; then
 	exit 0
 fi
 tests/interop/run.sh "$@" || exit 1
+tests/interop/ipv6.sh "$@" || exit 1
 exec tests/interop/churn.sh "$@"

@@ -8,6 +8,9 @@
  *   peer server PORT send-then-sink FILE OUT   send FILE, shut the write half, read to EOF
  *   peer server PORT abort                accept one; read once; close with SO_LINGER 0 (RST)
  *   peer server PORT expect-reset         accept one; read until an error: exit 0 on ECONNRESET
+ * A server listens on [::] (both families; 0.0.0.0 without IPv6); a client's HOST is an IPv4
+ * or an IPv6 address.
+ *
  *   peer client HOST PORT echo FILE OUT   send FILE while reading into OUT; shut; read to EOF
  *   peer client HOST PORT recv OUT        read to EOF into OUT, then close
  *   peer client HOST PORT head N OUT      read exactly N bytes into OUT, then close
@@ -148,10 +151,22 @@ static int server(int argc, char **argv)
 {
 	if (argc < 2)
 		return 2;
-	int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	/* [::] without IPV6_V6ONLY: both families; 0.0.0.0 when the kernel has no IPv6. */
+	uint16_t port = htons((uint16_t)atoi(argv[0]));
+	int l = socket(AF_INET6, SOCK_STREAM, 0), one = 1, zero = 0;
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = port};
+	struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = port};
+	struct sockaddr *a = (struct sockaddr *)&a6;
+	socklen_t alen = sizeof a6;
+	if (l < 0) {
+		l = socket(AF_INET, SOCK_STREAM, 0);
+		a = (struct sockaddr *)&a4;
+		alen = sizeof a4;
+	} else {
+		setsockopt(l, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+	}
 	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[0]))};
-	if (bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, 16) < 0)
+	if (bind(l, a, alen) < 0 || listen(l, 16) < 0)
 		fail("listen", errno);
 	struct pollfd p = {.fd = l, .events = POLLIN};
 	if (poll(&p, 1, 60000) <= 0)
@@ -207,13 +222,17 @@ static int server(int argc, char **argv)
 	return 0;
 }
 
+/* HOST is an IPv4 or an IPv6 address (no brackets). */
 static int dial(const char *host, const char *port)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port))};
-	if (inet_pton(AF_INET, host, &a.sin_addr) != 1)
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = a.sin_port};
+	int v6 = strchr(host, ':') != NULL;
+	if (v6 ? inet_pton(AF_INET6, host, &a6.sin6_addr) != 1 : inet_pton(AF_INET, host, &a.sin_addr) != 1)
 		fail("bad address", EINVAL);
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-	if (connect(s, (struct sockaddr *)&a, sizeof a) < 0)
+	int s = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+	if (v6 ? connect(s, (struct sockaddr *)&a6, sizeof a6) < 0
+	       : connect(s, (struct sockaddr *)&a, sizeof a) < 0)
 		fail("connect", errno);
 	return s;
 }
