@@ -44,7 +44,7 @@ static void usage(FILE *f)
 		"    one live stack (serve/connect --trace) gives one ladder per connection, the\n"
 		"    peer in its own column, times from the trace's first event.\n\n"
 		"OPTIONS\n"
-		"    --conn A:P-B:P  one connection (either order)\n"
+		"    --conn A:P-B:P  one connection (either order); IPv6 as [addr]:port\n"
 		"    --format F      text (default, 100 columns), svg (one connection), html (all),\n"
 		"                    jsonl (one JSON object per event)\n"
 		"    --absolute      seq/ack as on the wire\n"
