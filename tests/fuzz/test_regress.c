@@ -14,6 +14,7 @@
 #include "../../fuzz/fuzz_http.c"
 #include "../../fuzz/fuzz_ip6.c"
 #include "../../fuzz/fuzz_pcap.c"
+#include "../../fuzz/fuzz_reasm.c"
 #include "../../fuzz/fuzz_stack.c"
 #include "../../fuzz/fuzz_wire.c"
 #include "../../fuzz/fuzz_ctl.c"
@@ -88,7 +89,11 @@ Test(fuzz_regress, http)
 }
 Test(fuzz_regress, pcap)
 {
-	replay("fuzz_pcap", synack_fuzz_pcap, 7);
+	replay("fuzz_pcap", synack_fuzz_pcap, 14);
+}
+Test(fuzz_regress, reasm)
+{
+	replay("fuzz_reasm", synack_fuzz_reasm, 14);
 }
 Test(fuzz_regress, stack)
 {

@@ -42,6 +42,49 @@ for p in "$G"/*.pcap; do
 	fi
 done
 
+# 1b. IPv6 captures: the handshake of golden/v6_handshake.pcap (synack demo --ipv6 --pcap) in
+# every container and link type of tests/render/v6/ (make.py wrote them) draws the same ladder;
+# tshark reads each as the same 11 IPv6 TCP segments; a dual-stack capture (IPv4 on Ethernet,
+# IPv6 raw, in one pcapng) is two connections, each found by --conn; tsg and report draw the
+# lossy IPv6 transfer with its [addr]:port names and one R per retransmission.
+V6=$HERE/v6
+for p in "$V6"/handshake*.pcap*; do
+	n=$(basename "$p")
+	if "$BIN" ladder "$p" >"$T/v6.txt" 2>"$T/err"; then
+		head -1 "$T/v6.txt" | grep -qxF 'connection 1: [2001:db8::1]:40000 - [2001:db8::2]:80' &&
+			tail -n +2 "$T/v6.txt" | diff -u "$G/v6_handshake.txt" - >"$T/diff" && ok ||
+			bad "v6 $n: $(head -20 "$T/v6.txt" "$T/diff")"
+	else
+		bad "v6 $n: exit $? $(cat "$T/err")"
+	fi
+	if command -v tshark >/dev/null; then
+		c=$(tshark -n -r "$p" -Y 'ipv6 && tcp' 2>/dev/null | wc -l)
+		[ "$c" -eq 11 ] && ok || bad "v6 $n: tshark reads $c IPv6 TCP segments, want 11"
+	fi
+done
+"$BIN" ladder "$V6/dualstack.pcapng" >"$T/ds.txt" 2>"$T/err" &&
+	[ "$(grep -c '^connection' "$T/ds.txt")" -eq 2 ] &&
+	grep -qxF 'connection 1: [2001:db8::1]:40000 - [2001:db8::2]:80' "$T/ds.txt" &&
+	grep -qxF 'connection 2: 192.168.0.1:40000 - 192.168.0.2:80' "$T/ds.txt" && [ ! -s "$T/err" ] && ok ||
+	bad "dual-stack capture: $(cat "$T/ds.txt" "$T/err" | head -20)"
+"$BIN" ladder "$V6/dualstack.pcapng" --conn '[2001:db8::2]:80-[2001:db8::1]:40000' >"$T/ds6.txt" &&
+	tail -n +2 "$T/ds6.txt" | diff -q "$G/v6_handshake.txt" - >/dev/null && ok ||
+	bad "dual-stack --conn IPv6: $(head -5 "$T/ds6.txt")"
+# (times count from the capture's first packet, the IPv6 SYN 5 ms before: compared without them)
+"$BIN" ladder "$V6/dualstack.pcapng" --conn 192.168.0.1:40000-192.168.0.2:80 >"$T/ds4.txt" &&
+	tail -n +2 "$T/ds4.txt" | cut -c12- | diff -q <(cut -c12- "$G/handshake_close.txt") - >/dev/null &&
+	grep -q '^   0.005000  SYN-SENT' "$T/ds4.txt" && ok ||
+	bad "dual-stack --conn IPv4: $(head -5 "$T/ds4.txt")"
+want6=$(grep -c '(retx)' "$G/v6_lossy_transfer.txt")
+"$BIN" tsg "$G/v6_lossy_transfer.pcap" -o "$T/v6tsg.svg" &&
+	[ "$want6" -gt 0 ] && [ "$(grep -c 'class="rmark"' "$T/v6tsg.svg")" -eq "$want6" ] &&
+	grep -qF '[2001:db8::1]:40000' "$T/v6tsg.svg" && ok ||
+	bad "tsg of an IPv6 capture: $(grep -c 'class="rmark"' "$T/v6tsg.svg") R marks, want $want6"
+"$BIN" report "$G/v6_lossy_transfer.pcap" -o "$T/v6report.html" &&
+	grep -qF '[2001:db8::1]:40000' "$T/v6report.html" && grep -q 'TIME-WAIT' "$T/v6report.html" &&
+	{ ! command -v xmllint >/dev/null || xmllint --noout "$T/v6tsg.svg" "$T/v6report.html"; } && ok ||
+	bad "report of an IPv6 capture"
+
 # long ladders: kept ends with a marker, a time window
 "$BIN" ladder "$G/lossy_transfer.pcap" --first 3 --last 2 >"$T/el.txt" &&
 	grep -q "17 segments not shown" "$T/el.txt" && [ "$(grep -cE -- '-->\||\|<--' "$T/el.txt")" -eq 5 ] && ok ||
