@@ -25,6 +25,17 @@
 #include "util/seq.h"
 #include "core/stack_impl.h"
 
+/* What only a listener has, allocated by listen(): its children in SYN-RECEIVED (synq) and
+ * established, waiting for accept() (acceptq, oldest first). */
+struct tcb_listen {
+	struct synack_tcb *synq, *acceptq, *acceptq_tail;
+	int backlog;
+	uint32_t synq_len, acceptq_len;
+	uint32_t tfo_pending; /* its TCP Fast Open children still in SYN-RECEIVED */
+	/* When it last answered a SYN with a cookie, plus one (0: never). */
+	uint64_t syncookie_sent_us;
+};
+
 struct synack_tcb {
 	struct synack_conntab_node node; /* key: the 4-tuple (local = l*, remote = r*) */
 	bool in_conntab, bound, bound_by_user, in_listen_hash, dead;
@@ -41,11 +52,8 @@ struct synack_tcb {
 	enum synack_tcp_state state;
 	bool ever_connected; /* has left CLOSED through connect/accept */
 
-	/* Listener: children in SYN-RECEIVED (synq) and established, waiting for accept(). */
-	int backlog;
-	uint32_t synq_len, acceptq_len;
+	struct tcb_listen *lq; /* a listener's queues (LISTEN; NULL before listen()) */
 	struct synack_tcb *q_next, *q_prev; /* a child's links in its parent's queue */
-	struct synack_tcb *synq, *acceptq, *acceptq_tail;
 	struct synack_tcb *parent; /* a child's listener, until accept() */
 	bool in_acceptq;
 
@@ -127,9 +135,9 @@ struct synack_tcb {
 	uint32_t probes_out;    /* zero-window probes since the peer last answered */
 	uint32_t total_retrans;
 
-	/* The sender's SACK scoreboard (tcp_sack.c). */
+	/* The sender's SACK scoreboard (tcp_sack.c): its ranges are allocated when the first
+	 * SACK block arrives and released when SND.UNA has passed them all. */
 #define SYNACK_SACK_RANGES 8
-	struct synack_ooo_range sacked_r[SYNACK_SACK_RANGES];
 	struct synack_ooo sacked;
 	seq_t snd_hole; /* fast recovery: holes below this were already retransmitted (HighRxt) */
 	/* RFC 6937 PRR: bytes delivered and sent since recovery began, and RecoverFS. */
@@ -167,9 +175,6 @@ struct synack_tcb {
 	/* RFC 5961 challenge-ACK rate limit. */
 	uint64_t chal_start_us;
 	uint32_t chal_count, chal_limit;
-
-	/* Listener: when it last answered a SYN with a cookie, plus one (0: never). */
-	uint64_t syncookie_sent_us;
 
 	/* Timers (tcp_timer.c): when each kind fires (TCP_TIMER_OFF: not armed), and the one
 	 * wheel entry of the connection, armed at the earliest of them. */
@@ -355,8 +360,10 @@ seq_t tcp_retransmit_at(struct synack_stack *s, struct synack_tcb *c, seq_t seq,
 void tcp_cc_env(const struct synack_stack *s, struct synack_tcb *c, uint32_t rtt_us);
 
 /* tcp_sack.c */
-/* Records the SACK blocks of an arriving ACK; true when they said something new. */
-bool sack_update(struct synack_tcb *c, const struct synack_tcp_opts *o);
+/* Records the SACK blocks of an arriving ACK; true when they said something new. Takes the
+ * scoreboard's ranges from the allocator when it has none (out of memory: the blocks are
+ * ignored, as when it is full). */
+bool sack_update(struct synack_stack *s, struct synack_tcb *c, const struct synack_tcp_opts *o);
 /* Bytes the scoreboard holds. */
 uint32_t sack_bytes(const struct synack_tcb *c);
 /* RFC 6675 §4 SetPipe in SACK recovery; elsewhere SND.NXT - SND.UNA. */
@@ -367,8 +374,10 @@ void sack_recovery_enter(struct synack_tcb *c);
 void sack_prr_ack(struct synack_tcb *c, uint32_t delivered);
 /* In SACK recovery: sends what cwnd - pipe allows, segment by segment as NextSeg() picks. */
 void sack_recovery_send(struct synack_stack *s, struct synack_tcb *c);
-/* Forgets what SND.UNA has passed. */
-void sack_trim(struct synack_tcb *c);
+/* Forgets what SND.UNA has passed; an empty scoreboard gives its ranges back. */
+void sack_trim(struct synack_stack *s, struct synack_tcb *c);
+/* Forgets the whole scoreboard and gives its ranges back. */
+void sack_clear(struct synack_stack *s, struct synack_tcb *c);
 /* The first sequence number at or after seq that the peer has not SACKed; *room gets how far
  * it is to the next SACKed range (UINT32_MAX: none). */
 seq_t sack_skip(const struct synack_tcb *c, seq_t seq, uint32_t *room);
