@@ -22,7 +22,7 @@ static unsigned bind_bucket(uint16_t port) { return (port * 2654435761u >> 8) % 
 
 struct synack_tcb *ports_find_listener(const struct synack_stack *s, uint16_t port)
 {
-	for (struct synack_tcb *c = s->listeners[listen_bucket(port)]; c; c = c->listen_next)
+	for (struct synack_tcb *c = s->listeners[listen_bucket(port)]; c; c = c->lq->listen_next)
 		if (c->node.key.lport == port)
 			return c;
 	return NULL;
@@ -41,7 +41,7 @@ bool ports_listener_hears(const struct synack_tcb *l, const struct synack_addr *
 void ports_listen_insert(struct synack_stack *s, struct synack_tcb *c)
 {
 	unsigned b = listen_bucket(c->node.key.lport);
-	c->listen_next = s->listeners[b];
+	c->lq->listen_next = s->listeners[b];
 	s->listeners[b] = c;
 	c->in_listen_hash = true;
 }
@@ -52,9 +52,9 @@ void ports_listen_remove(struct synack_stack *s, struct synack_tcb *c)
 		return;
 	struct synack_tcb **pp = &s->listeners[listen_bucket(c->node.key.lport)];
 	while (*pp && *pp != c)
-		pp = &(*pp)->listen_next;
+		pp = &(*pp)->lq->listen_next;
 	if (*pp)
-		*pp = c->listen_next;
+		*pp = c->lq->listen_next;
 	c->in_listen_hash = false;
 }
 

@@ -342,7 +342,7 @@ void stack_reap(struct synack_stack *s)
 	}
 	while (s->reap) {
 		struct synack_tcb *c = s->reap;
-		s->reap = c->reap_next;
+		s->reap = c->all_next;
 		tcb_free(s, c);
 	}
 	s->ending = false;

@@ -153,7 +153,7 @@ void tcb_kill(struct synack_stack *s, struct synack_tcb *c)
 	if (c->all_next)
 		c->all_next->all_prev = c->all_prev;
 	c->all_next = c->all_prev = NULL;
-	c->reap_next = s->reap;
+	c->all_next = s->reap;
 	s->reap = c;
 }
 
