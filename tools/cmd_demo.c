@@ -117,7 +117,7 @@ static const char *numeric_rule(int c)
 	case OPT_DELAY: case OPT_JITTER: return "milliseconds, 0 to 60000";
 	case OPT_BYTES: return "a byte count up to 1e10";
 	case OPT_MSS: return "64 to 65495";
-	case OPT_MSL: return "milliseconds, 1 to 3600000";
+	case OPT_MSL: return "milliseconds, 1 to 1800000";
 	case OPT_SYNR: case OPT_SYNACKR: return "a count, 0 to 255";
 	case OPT_COOKIES: return "0, 1 or 2";
 	case OPT_LIMIT: return "seconds, 1 to 1e9";
@@ -144,7 +144,7 @@ static int numeric_opt(int c, const char *arg, struct synack_demo_opts *o)
 	case OPT_SEED: o->seed = (uint64_t)v; break;
 	case OPT_BYTES: if (v > 1e10) return -EINVAL; o->bytes = (uint64_t)v; break;
 	case OPT_MSS: if (v < 64 || v > 65495) return -EINVAL; o->mss = (uint16_t)v; break;
-	case OPT_MSL: if (v < 1 || v > 3.6e6) return -EINVAL; o->msl_ms = (uint32_t)v; break;
+	case OPT_MSL: if (v < 1 || v > SYNACK_MSL_MAX_MS) return -EINVAL; o->msl_ms = (uint32_t)v; break;
 	case OPT_SYNR: if (v > 255) return -EINVAL; o->syn_retries = (int)v; break;
 	case OPT_SYNACKR: if (v > 255) return -EINVAL; o->synack_retries = (int)v; break;
 	case OPT_COOKIES: if (v > 2) return -EINVAL; o->syncookies = (int)v; break;

@@ -142,8 +142,9 @@ int synack_socket(struct synack_stack *s);
  * stack's). Port 0 picks an ephemeral port. A specific address becomes the source of the
  * socket's connection. */
 int synack_bind(struct synack_stack *s, int fd, const struct synack_endpoint *local);
-/* Errors: -EBADF, -EINVAL (connected or connecting), -EADDRINUSE (autobind failed). A second
- * listen() on a listener only changes the backlog, as on Linux. */
+/* Errors: -EBADF, -EINVAL (connected or connecting), -EADDRINUSE (autobind failed), -ENOMEM
+ * (the listener's queues could not be allocated). A second listen() on a listener only
+ * changes the backlog, as on Linux. */
 int synack_listen(struct synack_stack *s, int fd, int backlog);
 /* Returns the new descriptor. Errors: -EBADF, -EINVAL (not listening), -EAGAIN, -EMFILE. */
 int synack_accept(struct synack_stack *s, int fd, struct synack_endpoint *peer);

@@ -30,6 +30,9 @@ extern "C" {
 #define SYNACK_STACK_ADDRS_MAX 8
 /* A congestion controller's name, with its NUL (Linux's TCP_CA_NAME_MAX). */
 #define SYNACK_CC_NAME_MAX 16
+/* The largest synack_config.msl_ms (30 minutes): a compact TIME-WAIT entry keeps its
+ * deadline in 32 bits of microseconds, so 2*MSL stays below 2^32 us. */
+#define SYNACK_MSL_MAX_MS 1800000u
 
 struct synack_stack;
 struct synack_trace_event;
@@ -100,7 +103,8 @@ struct synack_config {
 	uint32_t rto_initial_ms;     /* 1000 */
 	uint32_t rto_min_ms;         /* 200 */
 	uint32_t rto_max_ms;         /* 120000 */
-	uint32_t msl_ms;             /* 30000: TIME-WAIT lasts 2*MSL = 60 s */
+	uint32_t msl_ms;             /* 30000: TIME-WAIT lasts 2*MSL = 60 s; at most
+	                              * SYNACK_MSL_MAX_MS */
 	uint32_t fin_timeout_ms;     /* orphaned FIN-WAIT-2: 60000 */
 	uint32_t keepalive_time_s;   /* 7200 */
 	uint32_t keepalive_intvl_s;  /* 75 */
@@ -178,7 +182,7 @@ size_t synack_stack_live_bytes(const struct synack_stack *s);
 size_t synack_stack_live_allocs(const struct synack_stack *s);
 /* Changes tunables of a live stack (the sysctl of a running system): only the timing, retry,
  * keepalive, option and syncookie fields are taken; callbacks, addresses, caps and sizes are
- * ignored. */
+ * ignored, and so is an msl_ms above SYNACK_MSL_MAX_MS. */
 void synack_stack_set_tunables(struct synack_stack *s, const struct synack_config *cfg);
 void synack_stack_get_config(const struct synack_stack *s, struct synack_config *out);
 

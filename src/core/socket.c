@@ -92,7 +92,7 @@ static int listen_call(struct synack_stack *s, int fd, int backlog)
 	if (backlog > 4096)
 		backlog = 4096; /* Linux's somaxconn */
 	if (c->state == SYNACK_LISTEN) {
-		c->backlog = backlog;
+		c->lq->backlog = backlog;
 		return 0;
 	}
 	if (c->state != SYNACK_CLOSED || c->ever_connected)
@@ -104,7 +104,13 @@ static int listen_call(struct synack_stack *s, int fd, int backlog)
 	}
 	if (ports_listen_conflict(s, c))
 		return -EADDRINUSE;
-	c->backlog = backlog;
+	if (!c->lq) {
+		c->lq = stack_alloc(s, sizeof *c->lq);
+		if (!c->lq)
+			return -ENOMEM;
+	}
+	memset(c->lq, 0, sizeof *c->lq);
+	c->lq->backlog = backlog;
 	ports_listen_insert(s, c);
 	tcp_set_state(s, c, SYNACK_LISTEN);
 	return 0;
@@ -117,7 +123,7 @@ static int accept_call(struct synack_stack *s, int fd, struct synack_endpoint *p
 		return -EBADF;
 	if (l->state != SYNACK_LISTEN)
 		return -EINVAL;
-	struct synack_tcb *c = l->acceptq;
+	struct synack_tcb *c = l->lq->acceptq;
 	if (!c)
 		return -EAGAIN;
 	int nfd = fd_attach(s, c);
@@ -504,8 +510,8 @@ static int close_call(struct synack_stack *s, int fd)
 	switch (c->state) {
 	case SYNACK_LISTEN:
 		/* Linux: connections nobody accepted are reset; half-open ones just go. */
-		while (c->acceptq)
-			abort_conn(s, c->acceptq, SYNACK_CTR_TCPAbortOnClose);
+		while (c->lq->acceptq)
+			abort_conn(s, c->lq->acceptq, SYNACK_CTR_TCPAbortOnClose);
 		/* fall through */
 	case SYNACK_CLOSED:
 	case SYNACK_SYN_SENT:

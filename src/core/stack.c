@@ -107,7 +107,7 @@ static int config_check(const struct synack_config *c)
 	    c->rcvbuf == 0 || c->ooo_max_segs == 0 || c->init_cwnd_segs == 0)
 		return -EINVAL;
 	if (c->port_lo == 0 || c->port_lo > c->port_hi || c->rto_min_ms == 0 ||
-	    c->rto_min_ms > c->rto_max_ms)
+	    c->rto_min_ms > c->rto_max_ms || c->msl_ms > SYNACK_MSL_MAX_MS)
 		return -EINVAL;
 	/* A frame must hold the IPv4 and TCP headers and the smallest MSS we accept. */
 	if (c->caps.mtu != 0 && (c->caps.mtu < 40 + 64 || c->caps.mtu > SYNACK_FRAME_MAX))
@@ -296,7 +296,8 @@ void synack_stack_set_tunables(struct synack_stack *s, const struct synack_confi
 		d->rto_min_ms = c->rto_min_ms;
 		d->rto_max_ms = c->rto_max_ms;
 	}
-	d->msl_ms = c->msl_ms;
+	if (c->msl_ms <= SYNACK_MSL_MAX_MS)
+		d->msl_ms = c->msl_ms;
 	d->fin_timeout_ms = c->fin_timeout_ms;
 	d->keepalive_time_s = c->keepalive_time_s;
 	d->keepalive_intvl_s = c->keepalive_intvl_s;
@@ -341,7 +342,7 @@ void stack_reap(struct synack_stack *s)
 	}
 	while (s->reap) {
 		struct synack_tcb *c = s->reap;
-		s->reap = c->reap_next;
+		s->reap = c->all_next;
 		tcb_free(s, c);
 	}
 	s->ending = false;
