@@ -85,10 +85,7 @@ struct synack_config {
 	uint16_t mss;                /* MSS we announce: 1460 */
 	uint32_t sndbuf;             /* default SO_SNDBUF bytes: 16384 */
 	uint32_t sndbuf_max;         /* the largest send buffer autotuning grows to (tcp_wmem's
-				      * max is 4194304); 0 (the default for now): no autotuning.
-				      * Off by default because with main's RFC 6675 recovery two
-				      * lossy simulation profiles stall (ETIMEDOUT) with the larger
-				      * flights it allows: not yet understood. SO_SNDBUF locks a size */
+				      * max): 4194304; 0: no autotuning. SO_SNDBUF locks a size */
 	uint32_t rcvbuf;             /* default SO_RCVBUF bytes: 131072 */
 	uint32_t rcvbuf_max;         /* the largest receive buffer (tcp_rmem's max): 6291456; the
 				      * window scale we announce is chosen to cover it, as Linux */

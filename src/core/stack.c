@@ -18,7 +18,7 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->tw_reuse = 2;
 	cfg->mss = 1460;
 	cfg->sndbuf = 16384;
-	cfg->sndbuf_max = 0; /* autotuning off: see stack.h */
+	cfg->sndbuf_max = 4194304;
 	cfg->rcvbuf = 131072;
 	cfg->rcvbuf_max = 6291456;
 	cfg->notsent_lowat = UINT32_MAX;

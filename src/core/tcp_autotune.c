@@ -10,10 +10,13 @@
  * The policy (tcp_sndbuf_target) is apart from the mechanism (tcb_resize_sndq), so that a
  * buffer scheme that allocates in chunks can take the target as its size per direction.
  * The buffer is not given back when the flow slows down (Linux does not shrink sk_sndbuf
- * either, short of memory pressure). It is on where cfg.sndbuf_max is set: the real-wire
- * host sets 4 MiB; the stack's default is 0 (off) because, with the RFC 6675 recovery that
- * came from main, two lossy simulation profiles (tests/sim/test_transfer loss1, slowread)
- * stall into ETIMEDOUT with the larger flights it allows, a cause not yet found. Receive-side dynamic right-sizing is not done: the
+ * either, short of memory pressure). It is on by default (cfg.sndbuf_max = 4 MiB, tcp_wmem's
+ * max). It used to be off because two lossy simulation profiles stalled with it: RFC 6675's
+ * rescue retransmission took "the highest unSACKed data" from the end of the queue instead
+ * of below HighData (SND.MAX), so with a queue far longer than the flight it sent never-sent
+ * data far beyond the peer's window, SND.NXT jumped there, and from then on every ACK
+ * carried a sequence number outside the peer's window: both sides dropped each other's
+ * ACKs (tcp_not_acceptable) until ETIMEDOUT. Receive-side dynamic right-sizing is not done: the
  * receive buffer keeps its size (cfg.rcvbuf); only the window scale is chosen from
  * cfg.rcvbuf_max, as Linux does. */
 #include "core/tcb.h"
