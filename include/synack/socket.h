@@ -128,6 +128,9 @@ struct synack_tcp_info {
 	bool ts_ok, sack_ok;
 	uint32_t recv_q, send_q;   /* bytes waiting to be read / not yet acknowledged */
 	uint32_t iss, irs, snd_una, snd_nxt, rcv_nxt;
+	/* Memory (ss -m's skmem): the buffer memory held for received and for queued data
+	 * (chunks, bytes) and the sizes of the two buffers. */
+	uint32_t rmem_alloc, rcvbuf, wmem_queued, sndbuf;
 };
 
 /* Creates a TCP socket. Errors: -EMFILE (max_sockets reached), -ENOMEM. */

@@ -88,7 +88,16 @@ struct synack_config {
 				      * max): 4194304; 0: no autotuning. SO_SNDBUF locks a size */
 	uint32_t rcvbuf;             /* default SO_RCVBUF bytes: 131072 */
 	uint32_t rcvbuf_max;         /* the largest receive buffer (tcp_rmem's max): 6291456; the
-				      * window scale we announce is chosen to cover it, as Linux */
+				      * window scale we announce is chosen to cover it, as Linux;
+				      * dynamic right-sizing grows a receive buffer up to it */
+	/* The buffer memory of all connections, in bytes, as Linux's tcp_mem (which counts
+	 * pages): below [0] no pressure; past [1] memory pressure (TcpExtTCPMemoryPressures)
+	 * until use falls below [0] again: announced windows shrink to 4 segments (never
+	 * retracting what was announced) and buffers stop growing; [2] is the hard limit:
+	 * past it no buffer memory is given (a segment that needs some is dropped,
+	 * tcp_no_memory and TcpExtTCPRcvQDrop; send() queues what fits, -EAGAIN if nothing),
+	 * except a connection's first chunk. Defaults 96, 128 and 192 MiB; 0 in [2]: no limit. */
+	size_t tcp_mem[3];
 	uint32_t ooo_max_segs;       /* out-of-order segments kept per connection: 64 */
 	uint32_t init_cwnd_segs;     /* initial window in segments: 10 */
 	uint8_t syn_retries;         /* tcp_syn_retries: 6 */
