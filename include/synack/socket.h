@@ -133,6 +133,9 @@ struct synack_tcp_info {
 	 * dual-stack [::], or never bound). local.addr then names the stack's first address. */
 	bool any_local;
 	uint8_t any_family;
+	/* Memory (ss -m's skmem): the buffer memory held for received and for queued data
+	 * (chunks, bytes) and the sizes of the two buffers. */
+	uint32_t rmem_alloc, rcvbuf, wmem_queued, sndbuf;
 };
 
 /* Creates a TCP socket. Errors: -EMFILE (max_sockets reached), -ENOMEM. */

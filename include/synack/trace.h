@@ -143,7 +143,11 @@ const char *synack_drop_reason_name(enum synack_drop_reason r);
 	X(TCPFastOpenListenOverflow, "TcpExtTCPFastOpenListenOverflow")                        \
 	X(TCPFastOpenCookieReqd, "TcpExtTCPFastOpenCookieReqd")                                \
 	X(TCPTimeWaitOverflow, "TcpExtTCPTimeWaitOverflow")                                    \
-	X(TWRecycled, "TcpExtTWRecycled")
+	X(TWRecycled, "TcpExtTWRecycled")                                                      \
+	X(TCPMemoryPressures, "TcpExtTCPMemoryPressures")                                      \
+	X(TCPRcvQDrop, "TcpExtTCPRcvQDrop")                                                    \
+	/* gauges, synack's own (Linux's sockstat "mem", in bytes): buffer memory in use */    \
+	X(TCPMemBytes, "TcpExtTCPMemBytes")
 
 enum synack_counter {
 #define SYNACK_X_ENUM(id, name) SYNACK_CTR_##id,

@@ -328,7 +328,7 @@ static ssize_t send_call(struct synack_stack *s, int fd, const void *buf, size_t
 	uint32_t room = c->sndbuf_size > c->sndq.len ? c->sndbuf_size - c->sndq.len : 0;
 	if (n > room)
 		n = room;
-	n = ring_write(&c->sndq, buf, n);
+	n = ring_write(&c->sndq, &s->bufs, buf, n);
 	if (n == 0)
 		return -EAGAIN;
 	if ((flags & SYNACK_MSG_EOR) && n == len)
@@ -364,7 +364,7 @@ static void maybe_window_update(struct synack_stack *s, struct synack_tcb *c)
 	uint32_t now = seq_gt(c->rcv_adv, c->rcv_nxt) ? (uint32_t)seq_diff(c->rcv_adv, c->rcv_nxt) : 0;
 	if (2 * (uint64_t)now > max)
 		return;
-	uint32_t wnd = tcp_rcv_window(c);
+	uint32_t wnd = tcp_rcv_window_mem(s, c);
 	if (wnd > max)
 		wnd = max;
 	wnd &= ~((1u << c->rcv_wscale) - 1);
@@ -431,7 +431,9 @@ static ssize_t recv_call(struct synack_stack *s, int fd, void *buf, size_t len, 
 		uint32_t n = len < avail ? (uint32_t)len : avail;
 		ring_peek(&c->rcvq, skip, buf, n);
 		if (!(flags & SYNACK_MSG_PEEK)) {
-			ring_consume(&c->rcvq, skip + n);
+			ring_consume(&c->rcvq, &s->bufs, skip + n);
+			tcb_rcvq_settle(s, c);
+			tcp_rcv_space_adjust(s, c);
 			if (c->urg_state != URG_NONE && seq_lt(c->urg_seq, tcp_read_seq(c)))
 				c->urg_state = URG_NONE; /* read past the mark */
 			maybe_window_update(s, c);

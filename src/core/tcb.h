@@ -96,10 +96,19 @@ struct synack_tcb {
 	uint32_t ts_offset, ts_recent;
 
 	/* Buffers: sndq holds data from SND.UNA (seq snd_buf_seq) on; rcvq the readable bytes
-	 * and the out-of-order data past them. Allocated when the connection is synchronized. */
+	 * and the out-of-order data past them. Sized when the connection is synchronized; their
+	 * memory is chunks taken as data comes and given back as it goes (buf.h). The range
+	 * map of out-of-order data is allocated on first use and freed when the gap fills. */
 	struct synack_ring sndq, rcvq;
 	seq_t snd_buf_seq;
 	struct synack_ooo ooo;
+	/* Receive-buffer right-sizing (tcp_autotune.c, Linux's tcp_rcv_space_adjust): bytes
+	 * read in the last measured RTT, where and when this measurement began; the receiver's
+	 * RTT estimate (µs) and, without timestamps, the window-long measurement running. */
+	uint32_t rcvq_space;
+	seq_t rcvq_space_seq, rcv_rtt_seq;
+	uint64_t rcvq_space_us, rcv_rtt_start_us;
+	uint32_t rcv_rtt_us;
 	seq_t sack_recent; /* start of the latest out-of-order segment (its SACK block first) */
 	/* RFC 2883 D-SACK: data that arrived twice, reported as the first SACK block of the next
 	 * ACK (then forgotten): while dsack. */
@@ -264,17 +273,34 @@ void tcb_kill(struct synack_stack *s, struct synack_tcb *c);
 void tcb_free(struct synack_stack *s, struct synack_tcb *c);
 /* Clears what an earlier connection left (a connect() after a failed or finished one). */
 void tcb_reset_connection(struct synack_stack *s, struct synack_tcb *c);
-/* Allocates the send and receive buffers. Errors: -ENOMEM. */
+/* Sizes the send and receive buffers (their memory is taken in chunks as data comes, buf.h).
+ * Errors: none today (-ENOMEM kept for callers). */
 int tcb_alloc_buffers(struct synack_stack *s, struct synack_tcb *c);
-/* Moves the send queue into a new buffer of cap bytes (at least what it holds). Errors:
- * -ENOMEM (the old buffer stays), -EINVAL (cap below the queued bytes). */
+/* Sets the send buffer's size to cap bytes (at least what it holds). Errors: -EINVAL (cap
+ * below the queued bytes, or 0). */
 int tcb_resize_sndq(struct synack_stack *s, struct synack_tcb *c, uint32_t cap);
 /* Send-buffer autotuning (tcp_autotune.c): the size the send buffer should have now. */
 uint32_t tcp_sndbuf_target(const struct synack_stack *s, const struct synack_tcb *c);
 /* Grows the send buffer to its target when that is larger (after an ACK grew cwnd). */
 void tcp_sndbuf_autotune(struct synack_stack *s, struct synack_tcb *c);
+/* The receiver's RTT from in-sequence data seg (its timestamp echo, else one window's time). */
+void tcp_rcv_rtt_measure(struct synack_stack *s, struct synack_tcb *c,
+			 const struct synack_tcp_seg *seg);
+/* After a read: once per receiver RTT, grows the receive buffer to keep up with the rate the
+ * application reads at (dynamic right-sizing). */
+void tcp_rcv_space_adjust(struct synack_stack *s, struct synack_tcb *c);
+/* The connection is established: the first measurement starts (Linux's tcp_init_buffer_space). */
+void tcp_rcv_space_init(struct synack_stack *s, struct synack_tcb *c);
 /* Releases them (a TIME-WAIT orphan keeps only its TCB, as Linux's timewait sockets). */
 void tcb_free_buffers(struct synack_stack *s, struct synack_tcb *c);
+/* The out-of-order range map exists (allocated on first use); false without memory. */
+bool tcb_ooo_ready(struct synack_stack *s, struct synack_tcb *c);
+/* After the receive queue moved: with no out-of-order data left, the range map and (when
+ * nothing is readable) every chunk of the receive ring go back. */
+void tcb_rcvq_settle(struct synack_stack *s, struct synack_tcb *c);
+/* Is the stack under memory pressure (tcp_mem[1] passed, not yet below tcp_mem[0])? Counts
+ * TCPMemoryPressures on entry. */
+bool tcp_mem_pressure(struct synack_stack *s);
 int tcb_conntab_insert(struct synack_stack *s, struct synack_tcb *c);
 void tcb_conntab_remove(struct synack_stack *s, struct synack_tcb *c);
 /* Detaches a child from its listener's queues. */
@@ -312,8 +338,12 @@ seq_t isn_generate(const struct synack_stack *s, const struct synack_tuple *t);
 
 /* tcp_output.c */
 uint32_t tcp_ts_now(const struct synack_stack *s, const struct synack_tcb *c);
-/* The window we announce now (bytes, before scaling). */
+/* The window we announce now (bytes, before scaling): the free space of the receive
+ * buffer, never less than what is already announced. */
 uint32_t tcp_rcv_window(const struct synack_tcb *c);
+/* The same under the stack's memory state: under pressure no more than 4 segments beyond
+ * what is already announced. */
+uint32_t tcp_rcv_window_mem(struct synack_stack *s, const struct synack_tcb *c);
 void tcp_send_syn(struct synack_stack *s, struct synack_tcb *c, bool retx);
 /* The window scale we announce (RFC 7323 §2.2): 0 without window scaling, else the shift that
  * lets a 16-bit window cover the largest buffer the connection may grow to. */

@@ -180,7 +180,7 @@ static void new_ack(struct synack_stack *s, struct synack_tcb *c, const struct s
 		uint32_t data = (uint32_t)seq_diff(seg->ack, c->snd_buf_seq);
 		if (data > c->sndq.len)
 			data = c->sndq.len;
-		ring_consume(&c->sndq, data);
+		ring_consume(&c->sndq, &s->bufs, data);
 		c->snd_buf_seq = seq_add(c->snd_buf_seq, data);
 	}
 	c->snd_una = seg->ack;

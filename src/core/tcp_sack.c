@@ -183,7 +183,11 @@ static bool next_seg(const struct synack_tcb *c, seq_t *seq, uint32_t *len, bool
 		*len = room;
 		return true;
 	}
+	/* Below HighData (SND.MAX): the queue may hold much more than was ever sent (a send
+	 * buffer that grew with cwnd), and none of that may go out as a "retransmission". */
 	seq_t data_end = seq_add(c->snd_buf_seq, c->sndq.len);
+	if (seq_gt(data_end, c->snd_max))
+		data_end = c->snd_max;
 	if (!seq_gt(high, c->rescue_rxt) || !seq_lt(high, c->snd_max) ||
 	    seq_lt(data_end, seq_max(high, c->snd_una)))
 		return false;

@@ -245,7 +245,7 @@ int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 		synack_config_add_addr(&cfg, h->addrs[i].addr, h->addrs[i].prefix);
 	if (o->max_sockets)
 		cfg.max_sockets = o->max_sockets;
-	cfg.sndbuf_max = 4194304; /* send-buffer autotuning on the real wire (tcp_autotune.c) */
+	cfg.sndbuf_max = 4194304; /* the library default too (tcp_autotune.c) */
 	if (h->tun.mtu >= 576 && h->tun.mtu - 40 < cfg.mss)
 		cfg.mss = (uint16_t)(h->tun.mtu - 40);
 	if (o->trace) {
