@@ -67,6 +67,7 @@ static const struct tunable table[] = {
 	T("tcp_ecn", ecn, U_COUNT, 0, 2),
 	T("tcp_notsent_lowat", notsent_lowat, U_COUNT, 1, 4294967295L),
 	T("tcp_fastopen", fastopen, U_COUNT, 0, 0x7fffffffL),
+	T("tcp_recovery", recovery, U_COUNT, 0, 7),
 	T2("tcp_fastopen_key", NOOP, 0,
 	   "synack's Fast Open cookies are SipHash under the stack's secret, not Linux's AES "
 	   "under this key: a script that expects Linux's cookie bytes fails on them"),
@@ -78,7 +79,6 @@ static const struct tunable table[] = {
 	T2("tcp_congestion_control", UNMODELLED, 0, "this controller (synack runs NewReno, \"reno\")"),
 	T2("tcp_slow_start_after_idle", UNMODELLED, 0, "slow start after idle"),
 	T2("tcp_early_retrans", UNMODELLED, 0, "TLP / early retransmit"),
-	T2("tcp_recovery", UNMODELLED, 0, "RACK loss detection"),
 	T2("tcp_tso_win_divisor", UNMODELLED, 0, "TSO deferral"),
 	T2("tcp_pacing_ss_ratio", UNMODELLED, 0, "pacing"),
 	T2("tcp_pacing_ca_ratio", UNMODELLED, 0, "pacing"),
