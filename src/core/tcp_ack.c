@@ -98,8 +98,7 @@ static void cc_on_new_ack(struct synack_stack *s, struct synack_tcb *c, uint32_t
 		c->lost_mark = c->snd_una;
 		rack_recovery_exit(c);
 		cc->on_recovery_exit(&c->cc, c->snd_mss);
-		c->undo_on = false;
-		return;
+		return; /* undo_on stays: a late D-SACK may still undo (tcp_try_undo_dsack) */
 	}
 	if (c->sack_ok)
 		return; /* SACK recovery: PRR and NextSeg() act after the ACK (check_ack) */
@@ -358,7 +357,7 @@ static void on_dsack(struct synack_stack *s, struct synack_tcb *c, seq_t l, seq_
 		return;
 	uint32_t segs = (uint32_t)((seq_diff(r, l) + c->snd_mss - 1) / c->snd_mss);
 	c->undo_retrans = c->undo_retrans > segs ? c->undo_retrans - segs : 0;
-	if (c->undo_retrans == 0 && (c->in_recovery || c->frto_loss)) {
+	if (c->undo_retrans == 0) {
 		undo_reduction(s, c, c->frto_loss);
 		stack_count(s, SYNACK_CTR_TCPDSACKUndo);
 	}
@@ -434,7 +433,7 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 	if (advanced)
 		new_ack(s, c, seg);
 	if (c->frto_loss && !c->rtx_pending && seq_ge(c->snd_una, c->recover))
-		c->frto_loss = false, c->undo_on = false;
+		c->frto_loss = false; /* the timeout's episode is over (undo_on stays) */
 	if (seq_le(c->snd_una, seg->ack))
 		window_update(s, c, seg);
 	if (dup)
