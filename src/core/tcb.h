@@ -413,8 +413,10 @@ void tcp_undo_init(struct synack_tcb *c);
 
 /* tcp_rack.c: RACK (RFC 8985). */
 void rack_on_send(struct synack_stack *s, struct synack_tcb *c, seq_t seq, seq_t end, bool retx);
-/* An ACK for ack arrived (the scoreboard already holds its SACK blocks): RACK_update. */
-void rack_on_ack(struct synack_stack *s, struct synack_tcb *c, seq_t ack);
+/* An ACK for ack arrived (the scoreboard already holds its SACK blocks): RACK_update.
+ * ecr: the ACK's echoed timestamp (0: none), which tells a retransmission's ACK from the
+ * original's. */
+void rack_on_ack(struct synack_stack *s, struct synack_tcb *c, seq_t ack, uint32_t ecr);
 void rack_trim(struct synack_tcb *c);
 void rack_free(struct synack_stack *s, struct synack_tcb *c);
 /* A D-SACK arrived: the reordering window grows a step (once per round trip). */
@@ -467,6 +469,8 @@ void tcp_timers_init(struct synack_tcb *c);
 void tcp_cancel_timers(struct synack_stack *s, struct synack_tcb *c);
 /* A new RTT sample (RFC 6298 §2). */
 void tcp_rtt_sample(struct synack_stack *s, struct synack_tcb *c, uint64_t rtt_us);
+/* A spurious timeout's ACK took rtt_us: RFC 4015's response (SRTT and RTTVAR at least it). */
+void tcp_rtt_spurious(struct synack_stack *s, struct synack_tcb *c, uint64_t rtt_us);
 /* Entering FIN-WAIT-2 or TIME-WAIT, or becoming an orphan there: the matching timer. */
 void tcp_enter_time_wait(struct synack_stack *s, struct synack_tcb *c);
 

@@ -88,7 +88,8 @@ static void cc_on_new_ack(struct synack_stack *s, struct synack_tcb *c, uint32_t
 	const struct cc_ops *cc = c->cc.ops;
 	c->dupacks = 0;
 	if (!c->in_recovery) {
-		cc->on_ack(&c->cc, c->snd_mss, acked, false);
+		if (acked)
+			cc->on_ack(&c->cc, c->snd_mss, acked, false);
 		tcp_sndbuf_autotune(s, c);
 		return;
 	}
@@ -225,6 +226,10 @@ static void new_ack(struct synack_stack *s, struct synack_tcb *c, const struct s
 	bool ts_stale = c->ts_ok && seg->opts.has_ts &&
 			rack_any_rtx_below(c, seg->ack, &newest_rtx) &&
 			seq_lt(seg->opts.ts_ecr, (uint32_t)(newest_rtx / 1000) + c->ts_offset);
+	/* The SYN's octet is not data: the ACK that completes the handshake leaves cwnd at the
+	 * initial window (Linux sets it after that ACK, tcp_init_transfer). */
+	if (c->snd_una == c->iss && acked)
+		acked--;
 	if (seq_gt(seg->ack, c->snd_buf_seq)) {
 		uint32_t data = (uint32_t)seq_diff(seg->ack, c->snd_buf_seq);
 		if (data > c->sndq.len)
@@ -417,12 +422,13 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 	seq_t dl, dr;
 	if (sack_dsack(c, &seg->opts, &dl, &dr))
 		on_dsack(s, c, dl, dr);
-	rack_on_ack(s, c, seg->ack);
+	rack_on_ack(s, c, seg->ack, c->ts_ok && seg->opts.has_ts ? seg->opts.ts_ecr : 0);
 	bool advanced = seq_gt(seg->ack, c->snd_una);
 	if (advanced && c->frto_loss && packet_delayed(c, seg)) {
 		/* A spurious timeout (Linux's tcp_try_undo_loss with RFC 3522's test): the
 		 * original flight was only delayed. */
 		undo_reduction(s, c, true);
+		tcp_rtt_spurious(s, c, (tcp_ts_now(s, c) - seg->opts.ts_ecr) * 1000ull);
 		stack_count(s, SYNACK_CTR_TCPLossUndo);
 		stack_count(s, SYNACK_CTR_TCPSpuriousRTOs);
 	}

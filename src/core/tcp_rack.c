@@ -127,13 +127,18 @@ void rack_trim(struct synack_tcb *c)
 }
 
 /* RFC 8985 §6.2 step 2 (RACK_update) for one delivered range. */
-static void rack_deliver(struct synack_stack *s, struct synack_tcb *c, const struct rack_seg *g)
+static void rack_deliver(struct synack_stack *s, struct synack_tcb *c, const struct rack_seg *g,
+			 uint32_t ecr)
 {
 	struct rack_log *r = &c->rack;
 	uint64_t rtt = s->now_us - g->xmit_us;
-	/* "If Segment.retransmitted is TRUE and ... RACK.rtt < RACK.min_RTT": the ACK may be
-	 * for the original transmission; it says nothing about this one. */
+	/* "If Segment.retransmitted is TRUE and ACK.ts_option.echo_reply < Segment.xmit_ts
+	 * [or] RACK.rtt < RACK.min_RTT": the ACK is (or may be) for the original
+	 * transmission; it says nothing about this one. */
 	if ((g->flags & RACK_RTX) && r->min_rtt_us && rtt < r->min_rtt_us)
+		return;
+	if ((g->flags & RACK_RTX) && ecr &&
+	    seq_lt(ecr, (uint32_t)(g->xmit_us / 1000) + c->ts_offset))
 		return;
 	if (!(g->flags & RACK_RTX) && (!r->min_rtt_us || rtt < r->min_rtt_us))
 		r->min_rtt_us = rtt ? (uint32_t)(rtt < UINT32_MAX ? rtt : UINT32_MAX) : 1;
@@ -154,7 +159,7 @@ static void rack_deliver(struct synack_stack *s, struct synack_tcb *c, const str
 	}
 }
 
-void rack_on_ack(struct synack_stack *s, struct synack_tcb *c, seq_t ack)
+void rack_on_ack(struct synack_stack *s, struct synack_tcb *c, seq_t ack, uint32_t ecr)
 {
 	struct rack_log *r = &c->rack;
 	/* Ranges split at the scoreboard's edges, so each is wholly SACKed or not. */
@@ -173,7 +178,7 @@ void rack_on_ack(struct synack_stack *s, struct synack_tcb *c, seq_t ack)
 			continue;
 		if (sacked)
 			g->flags = (uint8_t)(g->flags | RACK_SACKED);
-		rack_deliver(s, c, g);
+		rack_deliver(s, c, g, ecr);
 	}
 }
 
