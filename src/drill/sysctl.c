@@ -72,8 +72,9 @@ static const struct tunable table[] = {
 	   "synack's Fast Open cookies are SipHash under the stack's secret, not Linux's AES "
 	   "under this key: a script that expects Linux's cookie bytes fails on them"),
 	/* Linux heuristics synack does not model (defaults.sh sets them for every script) */
-	T2("tcp_frto", UNMODELLED, 0, "F-RTO (RFC 5682)"),
-	T2("tcp_dsack", UNMODELLED, 0, "D-SACK (RFC 2883)"),
+	T2("tcp_frto", UNMODELLED, 0,
+	   "F-RTO (RFC 5682; synack tells a spurious timeout by timestamps, RFC 3522)"),
+	T2("tcp_dsack", NOOP, 0, "synack always sends and uses D-SACK (RFC 2883)"),
 	T2("tcp_fack", UNMODELLED, 0, "FACK"),
 	T2("tcp_reordering", UNMODELLED, 0, "a reordering degree (synack's dupthresh is 3)"),
 	T2("tcp_congestion_control", UNMODELLED, 0, "this controller (synack runs NewReno, \"reno\")"),
