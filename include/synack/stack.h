@@ -137,6 +137,9 @@ struct synack_config {
 	 * RFC 5681 + RFC 6582). Empty: the default. A socket
 	 * picks another with TCP_CONGESTION. */
 	char congestion[SYNACK_CC_NAME_MAX];
+	/* tcp_recovery, Linux's bits: 0x1 (default) RACK time-based loss detection (RFC 8985)
+	 * beside RFC 6675's duplicate-ACK threshold; 0: RFC 6675 alone. */
+	uint8_t recovery;
 };
 
 #define SYNACK_TFO_CLIENT 0x1u

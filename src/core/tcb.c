@@ -88,6 +88,7 @@ void tcb_free_buffers(struct synack_stack *s, struct synack_tcb *c)
 	memset(&c->sndq, 0, sizeof c->sndq);
 	memset(&c->rcvq, 0, sizeof c->rcvq);
 	memset(&c->ooo, 0, sizeof c->ooo);
+	rack_free(s, c);
 }
 
 bool tcp_mem_pressure(struct synack_stack *s)
@@ -253,6 +254,11 @@ void tcb_reset_connection(struct synack_stack *s, struct synack_tcb *c)
 	ring_release(&c->rcvq, &s->bufs);
 	c->ooo.n = 0;
 	sack_clear(s, c);
+	c->rack.n = 0;
+	struct rack_seg *rs = c->rack.seg;
+	uint32_t rcap = c->rack.cap;
+	c->rack = (struct rack_log){.seg = rs, .cap = rcap, .steps = 1};
+	c->undo_on = c->frto_loss = false;
 	c->ooo_fin = false;
 	c->neor = 0;
 	c->ecn_ok = c->ecn_asked = c->ece_pending = c->cwr_pending = c->in_cwr = false;

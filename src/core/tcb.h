@@ -37,6 +37,26 @@ struct tcb_listen {
 	uint64_t syncookie_sent_us;
 };
 
+/* One range of the RACK log (tcp_rack.c): data sent together, with its latest moment. */
+struct rack_seg {
+	seq_t start, end;
+	uint64_t xmit_us;
+	uint8_t flags;
+};
+#define RACK_RTX 1    /* the latest transmission is a retransmission */
+#define RACK_LOST 2   /* marked lost, not sent again since */
+#define RACK_SACKED 4 /* delivered by a SACK (counted into RACK.xmit_ts) */
+struct rack_log {
+	struct rack_seg *seg;
+	uint32_t n, cap;
+	uint64_t xmit_us;       /* RACK.xmit_ts: the latest transmission delivered */
+	seq_t end_seq, fack;    /* RACK.end_seq; RACK.fack, the highest end delivered */
+	uint32_t rtt_us, min_rtt_us;
+	bool valid, fack_valid, reord_seen, dsack_round_on;
+	uint8_t steps, persist; /* reo_wnd multiplier; recoveries it lasts */
+	seq_t dsack_round;
+};
+
 struct synack_tcb {
 	struct synack_conntab_node node; /* key: the 4-tuple (local = l*, remote = r*) */
 	/* The stack's list of live tcbs; once dead (tcb_kill), all_next links the reap list. */
@@ -136,6 +156,15 @@ struct synack_tcb {
 	 * When its ACK or SACK arrives with unSACKed data below it, that data is lost (below
 	 * lost_mark), as RACK would conclude from the probe's delivery. */
 	seq_t tlp_seq, lost_mark;
+	/* RACK (RFC 8985, tcp_rack.c): the transmission log and the RACK variables. */
+	struct rack_log rack;
+	/* Undo (Linux's tcp_undo_cwnd_reduction): the windows before this episode's reduction,
+	 * retransmissions not yet shown spurious by a D-SACK, the TSval of the first one
+	 * (RFC 3522 Eifel: an ACK echoing an older TSval was for an original transmission). */
+	bool undo_on;
+	uint32_t prior_cwnd, prior_ssthresh, undo_retrans, retrans_ts;
+	seq_t undo_marker;
+	bool frto_loss; /* in a timeout's recovery (Linux's CA_Loss): an undo ends the go-back */
 
 	/* Congestion control: the controller's windows and state (cc.h); the engine's loss
 	 * recovery (RFC 5681 §3.2, NewReno RFC 6582): duplicate ACKs, the recovery point (while
@@ -419,9 +448,42 @@ void sack_recovery_send(struct synack_stack *s, struct synack_tcb *c);
 void sack_trim(struct synack_stack *s, struct synack_tcb *c);
 /* Forgets the whole scoreboard and gives its ranges back. */
 void sack_clear(struct synack_stack *s, struct synack_tcb *c);
+/* RFC 2883: is the first SACK block of o a D-SACK? [*l, *r): the data received twice. */
+bool sack_dsack(const struct synack_tcb *c, const struct synack_tcp_opts *o, seq_t *l, seq_t *r);
+/* RFC 6675's IsLost folded into the RACK log's marks. */
+void sack_mark_lost(struct synack_tcb *c);
 /* The first sequence number at or after seq that the peer has not SACKed; *room gets how far
  * it is to the next SACKed range (UINT32_MAX: none). */
 seq_t sack_skip(const struct synack_tcb *c, seq_t seq, uint32_t *room);
+
+/* tcp_ack.c: RACK's marking after an ACK or at the REO timer (may start recovery); the
+ * windows an undo would restore, at the start of a reduction. */
+void tcp_rack_check(struct synack_stack *s, struct synack_tcb *c);
+void tcp_undo_init(struct synack_tcb *c);
+
+/* tcp_rack.c: RACK (RFC 8985). */
+void rack_on_send(struct synack_stack *s, struct synack_tcb *c, seq_t seq, seq_t end, bool retx);
+/* An ACK for ack arrived (the scoreboard already holds its SACK blocks): RACK_update.
+ * ecr: the ACK's echoed timestamp (0: none), which tells a retransmission's ACK from the
+ * original's. */
+void rack_on_ack(struct synack_stack *s, struct synack_tcb *c, seq_t ack, uint32_t ecr);
+void rack_trim(struct synack_tcb *c);
+void rack_free(struct synack_stack *s, struct synack_tcb *c);
+/* A D-SACK arrived: the reordering window grows a step (once per round trip). */
+void rack_on_dsack(struct synack_tcb *c);
+void rack_recovery_exit(struct synack_tcb *c);
+uint32_t rack_reo_wnd(const struct synack_tcb *c);
+/* RACK_detect_loss: marks lost what is past its window; *timeout_us: when the next will be
+ * (0: none waits). True when something was marked. */
+bool rack_detect_loss(struct synack_stack *s, struct synack_tcb *c, uint64_t *timeout_us);
+/* Marks unSACKed data below end lost: all of it, or only what was neither retransmitted
+ * nor marked already (RFC 6675's IsLost, a delivered tail-loss probe). */
+void rack_mark_lost(struct synack_tcb *c, seq_t end, bool all);
+/* The first unSACKed data marked lost and not sent again since. */
+bool rack_first_lost(const struct synack_tcb *c, seq_t *seq, uint32_t *len);
+uint32_t rack_lost_bytes(const struct synack_tcb *c);
+/* Is any data below end retransmitted (its latest transmission)? *newest_us: the latest. */
+bool rack_any_rtx_below(const struct synack_tcb *c, seq_t end, uint64_t *newest_us);
 
 /* tcp_timer.c: a table of timer kinds (enum synack_timer_kind), each with its name and
  * handler. A connection keeps one deadline per kind and one wheel entry at the earliest. */
@@ -457,6 +519,8 @@ void tcp_timers_init(struct synack_tcb *c);
 void tcp_cancel_timers(struct synack_stack *s, struct synack_tcb *c);
 /* A new RTT sample (RFC 6298 §2). */
 void tcp_rtt_sample(struct synack_stack *s, struct synack_tcb *c, uint64_t rtt_us);
+/* A spurious timeout's ACK took rtt_us: RFC 4015's response (SRTT and RTTVAR at least it). */
+void tcp_rtt_spurious(struct synack_stack *s, struct synack_tcb *c, uint64_t rtt_us);
 /* Entering FIN-WAIT-2 or TIME-WAIT, or becoming an orphan there: the matching timer. */
 void tcp_enter_time_wait(struct synack_stack *s, struct synack_tcb *c);
 
