@@ -20,8 +20,11 @@
  * Prints "fault_relay: ready" on stderr when both devices are open; exits after `seconds`
  * (default 600) or on SIGTERM/SIGINT, printing one line of counts on stdout:
  *   frames_ab=N frames_ba=N lost=N dup=N corrupt=N reorder=N taildrop=N win_a=W win_b=W
+ *   late_avg_us=U late_max_us=U
  * win_a/win_b: the largest receive window each kernel announced (bytes, scaled by the window
- * scale of its SYN). Written for bench/loss.sh; not part of the library.
+ * scale of its SYN); late: how long after a delivery was due the relay woke up to make it (a
+ * process on a shared machine is not woken on the microsecond), the mean over deliveries
+ * and the largest. Written for bench/loss.sh; not part of the library.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* setns(), ppoll() */
@@ -220,16 +223,24 @@ int main(int argc, char **argv)
 	fprintf(stderr, "fault_relay: ready\n");
 	static uint8_t buf[BUF_MAX];
 	uint64_t start = mono_us(), end = (uint64_t)o.seconds * 1000000u;
+	uint64_t due = SYNACK_TIME_NEVER, late_sum = 0, late_n = 0, late_max = 0;
 	for (;;) {
 		uint64_t now = mono_us() - start;
 		if (stop || now >= end)
 			break;
+		if (due <= now) {
+			late_sum += now - due;
+			late_n++;
+			if (now - due > late_max)
+				late_max = now - due;
+		}
 		pump_out(&a, buf, now);
 		pump_out(&b, buf, now);
 		uint64_t next = synack_link_next_arrival(a.link);
 		uint64_t nb = synack_link_next_arrival(b.link);
 		if (nb < next)
 			next = nb;
+		due = next;
 		if (next > end)
 			next = end;
 		uint64_t wait = next > now ? next - now : 0;
@@ -247,13 +258,14 @@ int main(int argc, char **argv)
 	synack_fault_stats(a.link, &fa);
 	synack_fault_stats(b.link, &fb);
 	printf("frames_ab=%llu frames_ba=%llu lost=%llu dup=%llu corrupt=%llu reorder=%llu "
-	       "taildrop=%llu win_a=%llu win_b=%llu\n",
+	       "taildrop=%llu win_a=%llu win_b=%llu late_avg_us=%llu late_max_us=%llu\n",
 	       (unsigned long long)a.frames, (unsigned long long)b.frames,
 	       (unsigned long long)(fa.lost + fb.lost), (unsigned long long)(fa.dup + fb.dup),
 	       (unsigned long long)(fa.corrupt + fb.corrupt),
 	       (unsigned long long)(fa.reorder + fb.reorder),
 	       (unsigned long long)(a.taildrop + b.taildrop), (unsigned long long)a.max_win,
-	       (unsigned long long)b.max_win);
+	       (unsigned long long)b.max_win,
+	       (unsigned long long)(late_n ? late_sum / late_n : 0), (unsigned long long)late_max);
 	synack_link_destroy(a.link);
 	synack_link_destroy(b.link);
 	synack_simnet_destroy(net);

@@ -14,14 +14,17 @@
 #     ceiling, window/RTT (min(window/RTT, 100 Mbit/s) for the bottleneck row), with synack's
 #     ratio to Linux in each cell. Linux runs in real time, so every cell of both is measured
 #     the same bounded way: the bytes delivered CAP seconds after connect() (or all 10 MiB, if
-#     sooner), one run per cell, all Linux cells at once. synack's uncapped 10 MiB figure
-#     (the transfer run to the end on the virtual clock, up to 4 simulated hours) is printed
+#     sooner), one run per cell. The two fast cells (the bottleneck row at 0 and 0.1 %) run
+#     first, one at a time; then every other Linux cell at once (JOBS). synack's uncapped
+#     10 MiB figure (run to the end on the virtual clock, up to 4 simulated hours) is printed
 #     beside it.
 #  2. 1 MiB transfers at 20 % and 30 % loss with 2 % duplication, 5 % reordering (held back
 #     1 ms) and 1 % corruption, 128 KiB buffers: completion time p50/p99 and RTOs per transfer
 #     (TcpExtTCPTimeouts of both ends: synack's counter, Linux's nstat inside its
-#     namespaces), XFER_LINUX transfers of Linux (real time, limit XFER_LIMIT s) and
-#     XFER_SYNACK of synack (virtual time, limit 4 h), with ratios.
+#     namespaces), XFER_LINUX transfers of Linux with each congestion control of XFER_CC
+#     (default "cubic bbr": cubic is Linux's default, bbr this host's; real time, limit
+#     XFER_LIMIT s, all at once) and XFER_SYNACK of synack (virtual time, limit 4 h), with
+#     ratios.
 #
 # Linux's buffers (bench/loss_peer.c): SO_SNDBUF = B and SO_RCVBUF = 0.8 B on both sockets
 # (the kernel doubles both and announces about 62% of its receive buffer for these packets, so
@@ -34,15 +37,19 @@
 # without them synack's half runs and Linux's is skipped (said so).
 #
 # Usage: bench/loss.sh [path/to/synack]
-# env: CAP (s, default 60), XFER_LINUX (20), XFER_SYNACK (200), XFER_LIMIT (s, 120),
-#      JOBS (Linux cells at once, default 40), LINUX_CC (cubic), ONLY ("grid xfer")
+# env: CAP (s, default 60), XFER_LINUX (20), XFER_SYNACK (200), XFER_LIMIT (s, 240),
+#      JOBS (Linux cells at once, default 80), LINUX_CC (the grid's, cubic), XFER_CC
+#      ("cubic bbr"), ONLY ("grid xfer")
+# The relay reports how late it delivered frames (it is a process on a shared machine): the
+# mean and largest lateness are printed with the results.
 set -u
 cd "$(dirname "$0")/.."
 BIN=${1:-build/synack}
 B=$(dirname "$BIN")
 LIB=$B/libsynack.a
 CAP=${CAP:-60} XFER_LINUX=${XFER_LINUX:-20} XFER_SYNACK=${XFER_SYNACK:-200}
-XFER_LIMIT=${XFER_LIMIT:-120} JOBS=${JOBS:-40} LINUX_CC=${LINUX_CC:-cubic}
+XFER_LIMIT=${XFER_LIMIT:-240} JOBS=${JOBS:-80} LINUX_CC=${LINUX_CC:-cubic}
+XFER_CC=${XFER_CC:-cubic bbr}
 ONLY=${ONLY:-grid xfer}
 SIM_LIMIT=14400
 [ -f "$LIB" ] || { echo "bench loss: $LIB missing (run make)"; exit 1; }
@@ -79,8 +86,8 @@ BW_QLIMIT=1250
 XFER_FAULTS="dup=0.02 reorder=0.05 corrupt=0.01 reorder_us=1000"
 
 # ---- one Linux cell: two namespaces, the relay, the transfer, nstat, teardown ----------------
-linux_cell() { # ID BYTES BUF CAP LIMIT SEED RELAY-ARGS...
-	local id=$1 bytes=$2 buf=$3 cap=$4 limit=$5 seed=$6; shift 6
+linux_cell() { # ID CC BYTES BUF CAP LIMIT SEED RELAY-ARGS...
+	local id=$1 cc=$2 bytes=$3 buf=$4 cap=$5 limit=$6 seed=$7; shift 7
 	local a=$TAG-$id-a b=$TAG-$id-b n out=$W/linux-$id
 	ip netns add "$a" && ip netns add "$b" || { echo "fail=netns" >"$out"; return; }
 	for n in "$a" "$b"; do
@@ -102,7 +109,7 @@ linux_cell() { # ID BYTES BUF CAP LIMIT SEED RELAY-ARGS...
 	done
 	local res
 	res=$(timeout $((limit + 30)) "$W/loss_peer" "/run/netns/$a" "/run/netns/$b" 10.9.0.2 5001 \
-		"$bytes" "$cap" "$limit" "$buf" "$LINUX_CC" 2>>"$out.err") || res="fail=peer"
+		"$bytes" "$cap" "$limit" "$buf" "$cc" 2>>"$out.err") || res="fail=peer"
 	local rto=0 v
 	for n in "$a" "$b"; do
 		v=$(ip netns exec "$n" nstat -asz TcpExtTCPTimeouts 2>/dev/null |
@@ -145,6 +152,17 @@ sim_all() {
 }
 
 T0=$(date +%s)
+if [ $LINUX = 1 ] && [[ " $ONLY " == *" grid "* ]]; then
+	# The bottleneck row's fast cells first, alone (before synack's simulations start too):
+	# at 100 Mbit/s the relay moves 8,000 frames a second, and other relays beside it would
+	# slow it down.
+	i=24
+	for loss in 0 0.001; do
+		linux_cell "g-bw-$loss" "$LINUX_CC" $((10 * MIB)) $BW_BUF "$CAP" "$CAP" \
+			$((i + 1)) loss="$loss" bw=$BW qlimit=$BW_QLIMIT
+		i=$((i + 1))
+	done
+fi
 sim_all &
 SIM_PID=$!
 echo $SIM_PID >"$W/sim.pid"
@@ -154,25 +172,29 @@ if [ $LINUX = 1 ]; then
 		for buf in 8192 32768 131072; do
 			for loss in $LOSSES; do
 				throttle
-				linux_cell "g-$buf-$loss" $((10 * MIB)) $buf "$CAP" "$CAP" $((i + 1)) \
-					loss="$loss" &
+				linux_cell "g-$buf-$loss" "$LINUX_CC" $((10 * MIB)) $buf "$CAP" "$CAP" \
+					$((i + 1)) loss="$loss" &
 				i=$((i + 1))
 			done
 		done
+		i=26
 		for loss in $LOSSES; do
+			case $loss in 0 | 0.001) continue ;; esac
 			throttle
-			linux_cell "g-bw-$loss" $((10 * MIB)) $BW_BUF "$CAP" "$CAP" $((i + 1)) \
-				loss="$loss" bw=$BW qlimit=$BW_QLIMIT &
+			linux_cell "g-bw-$loss" "$LINUX_CC" $((10 * MIB)) $BW_BUF "$CAP" "$CAP" \
+				$((i + 1)) loss="$loss" bw=$BW qlimit=$BW_QLIMIT &
 			i=$((i + 1))
 		done
 		wait $(jobs -rp | grep -vx "$SIM_PID") 2>/dev/null
 	fi
 	if [[ " $ONLY " == *" xfer "* ]]; then
-		for loss in 0.20 0.30; do
-			for ((i = 0; i < XFER_LINUX; i++)); do
-				throttle
-				linux_cell "x-$loss-$i" $MIB 131072 "$XFER_LIMIT" "$XFER_LIMIT" \
-					$((1000 + i)) loss="$loss" $XFER_FAULTS &
+		for cc in $XFER_CC; do
+			for loss in 0.20 0.30; do
+				for ((i = 0; i < XFER_LINUX; i++)); do
+					throttle
+					linux_cell "x-$cc-$loss-$i" "$cc" $MIB 131072 "$XFER_LIMIT" \
+						"$XFER_LIMIT" $((1000 + i)) loss="$loss" $XFER_FAULTS &
+				done
 			done
 		done
 	fi
@@ -188,7 +210,8 @@ echo "loss bench: $(date -u '+%Y-%m-%d %H:%M UTC'), synack $(git rev-parse --sho
 echo "conditions: 100 ms RTT (50 ms each way, no jitter), MTU 1500, faults drawn per frame in both" \
 	"directions by synack's fault decorator (same code for both stacks); synack: default config" \
 	"(congestion control cubic, SACK, timestamps) with send and receive buffers B, no autotuning;" \
-	"Linux: congestion control $LINUX_CC, SO_SNDBUF = B, SO_RCVBUF = 0.8 B, window clamped to B;" \
+	"Linux: congestion control $LINUX_CC in the grid, SO_SNDBUF = B, SO_RCVBUF = 0.8 B, window" \
+	"clamped to B;" \
 	"Linux cells run $JOBS at a time on the real clock through bench/fault_relay.c"
 W="$W" CAP="$CAP" LINUX="$LINUX" LOSSES="$LOSSES" XFER_LIMIT="$XFER_LIMIT" SIM_LIMIT="$SIM_LIMIT" \
-	BW="$BW" BW_BUF="$BW_BUF" ONLY="$ONLY" python3 bench/loss_report.py
+	BW="$BW" BW_BUF="$BW_BUF" ONLY="$ONLY" XFER_CC="$XFER_CC" python3 bench/loss_report.py

@@ -14,6 +14,7 @@ XFER_LIMIT = int(os.environ["XFER_LIMIT"])
 BW = int(os.environ["BW"])
 BW_BUF = int(os.environ["BW_BUF"])
 ONLY = os.environ["ONLY"].split()
+XFER_CC = os.environ.get("XFER_CC", "cubic").split()
 MIB = 1 << 20
 RTT = 0.1
 
@@ -69,6 +70,7 @@ def grid():
     head = f"{'buffers':<19} {'':<8}" + "".join(f"{pct(l):>8}" for l in LOSSES)
     print(head)
     wins = {}
+    lates = {}
     for key, name, bw in rows:
         buf = BW_BUF if key == "bw" else key
         c = ceiling(buf, bw)
@@ -91,14 +93,16 @@ def grid():
             else:
                 full.append(None)
         print(f"{'':<19} {'s 10MiB':<8}" + "".join(f" {fmt(x)}" for x in full))
+        lates[name] = lateness(lx)
         wins[name] = (sorted(int(r["win"]) for r in s if r),
                       sorted(int(r.get("win_a", 0)) for r in lx if r and "win_a" in r))
     print(f"  s 10MiB: synack's whole 10 MiB on the virtual clock (— : not done in {SIM_LIMIT} s)")
-    print("  largest receive window announced (synack | Linux, min..max over the row):")
+    print("  largest receive window announced (synack | Linux, min..max over the row), and the"
+          " relay's lateness delivering Linux's frames:")
     for name, (sw, lw) in wins.items():
         s = f"{sw[0]}..{sw[-1]}" if sw else "—"
         l = f"{lw[0]}..{lw[-1]}" if lw else "—"
-        print(f"    {name:<19} {s:>18} | {l}")
+        print(f"    {name:<19} {s:>18} | {l:<18} {lates[name] if LINUX else ''}")
     bad = [k for k in os.listdir(W) if k.startswith("linux-g-") and "." not in k
            and "fail=" in open(f"{W}/{k}").read()]
     if bad:
@@ -119,22 +123,34 @@ def tfmt(x, limit):
     return f">{limit} s" if math.isinf(x) else f"{x:.2f} s"
 
 
+def lateness(rs):
+    """The relay's lateness over a set of Linux results: mean of the means, largest."""
+    rs = [r for r in rs if r and "late_avg_us" in r]
+    if not rs:
+        return "—"
+    avg = sum(int(r["late_avg_us"]) for r in rs) / len(rs)
+    mx = max(int(r["late_max_us"]) for r in rs)
+    return f"{avg / 1000:.2f} ms mean, {mx / 1000:.1f} ms at most"
+
+
 def xfer():
     print()
     print("1 MiB transfers, 128 KiB buffers, 2% duplication, 5% reordering (1 ms), 1% corruption:")
-    print(f"{'loss':<6}{'stack':<8}{'done':>10}{'p50':>12}{'p99':>12}{'RTOs/xfer':>11}{'retrans/xfer':>14}")
+    print(f"{'loss':<6}{'stack':<13}{'done':>10}{'p50':>12}{'p99':>12}{'RTOs/xfer':>11}"
+          f"{'retrans/xfer':>14}")
+    late = []
     for loss in ("0.20", "0.30"):
-        s = lines(f"{W}/sim-x-{loss}")
-        lx = []
-        i = 0
-        while True:
-            p = f"{W}/linux-x-{loss}-{i}"
-            if not os.path.exists(p):
-                break
-            lx += lines(p)
-            i += 1
+        runs = [("synack", lines(f"{W}/sim-x-{loss}"), SIM_LIMIT)]
+        for cc in XFER_CC:
+            lx = []
+            i = 0
+            while os.path.exists(f"{W}/linux-x-{cc}-{loss}-{i}"):
+                lx += lines(f"{W}/linux-x-{cc}-{loss}-{i}")
+                i += 1
+            late += lx
+            runs.append((f"Linux {cc}", lx, XFER_LIMIT))
         res = {}
-        for name, rs, limit in (("synack", s, SIM_LIMIT), ("Linux", lx, XFER_LIMIT)):
+        for name, rs, limit in runs:
             rs = [r for r in rs if "done_us" in r]
             if not rs:
                 continue
@@ -144,16 +160,21 @@ def xfer():
             rtx = sum(int(r.get("retrans", 0)) for r in rs) / len(rs)
             p50, p99 = quantile(t, 0.5), quantile(t, 0.99)
             res[name] = (p50, p99, rto)
-            print(f"{pct(loss):<6}{name:<8}{done:>5}/{len(rs):<4}{tfmt(p50, limit):>12}"
+            print(f"{pct(loss):<6}{name:<13}{done:>5}/{len(rs):<4}{tfmt(p50, limit):>12}"
                   f"{tfmt(p99, limit):>12}{rto:>11.1f}{rtx:>14.1f}")
-        if "synack" in res and "Linux" in res:
-            a, b = res["synack"], res["Linux"]
+        for name in res:
+            if name == "synack" or "synack" not in res:
+                continue
+            a, b = res["synack"], res[name]
             r = [("—" if math.isinf(x) or math.isinf(y) or y == 0 else f"{x / y:.2f}x")
                  for x, y in zip(a, b)]
-            print(f"{'':<6}{'ratio':<8}{'':>10}{r[0]:>12}{r[1]:>12}{r[2]:>11}")
+            print(f"{'':<6}{'s/' + name.split()[1]:<13}{'':>10}{r[0]:>12}{r[1]:>12}{r[2]:>11}")
     print(f"  done: finished within the limit ({SIM_LIMIT} s virtual for synack, {XFER_LIMIT} s"
-          f" for Linux); an unfinished transfer counts as infinitely slow in the percentiles;"
-          f" RTOs: TcpExtTCPTimeouts of both ends; retrans: synack both ends, Linux the sender")
+          f" for Linux); an unfinished transfer counts as infinitely slow in the percentiles"
+          f" (— where a ratio would compare with one); RTOs: TcpExtTCPTimeouts of both ends;"
+          f" retrans: synack both ends, Linux the sender")
+    if LINUX:
+        print(f"  the relay's lateness delivering frames for these: {lateness(late)}")
 
 
 if LINUX:
