@@ -19,6 +19,7 @@
 #include "../../fuzz/fuzz_wire.c"
 #include "../../fuzz/fuzz_ctl.c"
 #include "../../fuzz/fuzz_httpconn.c"
+#include "../../fuzz/fuzz_pair.c"
 
 typedef int (*harness_fn)(const uint8_t *data, size_t len);
 
@@ -106,4 +107,8 @@ Test(fuzz_regress, ctl)
 Test(fuzz_regress, httpconn)
 {
 	replay("fuzz_httpconn", synack_fuzz_httpconn, 5);
+}
+Test(fuzz_regress, pair)
+{
+	replay("fuzz_pair", synack_fuzz_pair, 6);
 }
