@@ -419,7 +419,9 @@ if [ ! -c /dev/net/tun ] || ! command -v cc >/dev/null; then
 else
 	relay_build; relay_setup
 	start_relay --delay-ms 1
-	ip netns exec "$RA" ping -c 1 -W 2 10.198.2.1 >/dev/null || fail "relay: no ping through tunrelay"
+	# up to 5 tries: on a loaded machine the relay may not be reading yet when the first goes
+	ok=; for _ in 1 2 3 4 5; do ip netns exec "$RA" ping -c 1 -W 2 10.198.2.1 >/dev/null && { ok=1; break; }; done
+	[ -n "$ok" ] || fail "relay: no ping through tunrelay (5 tries)"
 	stop_relay
 	relay_lossy
 	relay_simclose
