@@ -33,6 +33,7 @@ done
 if [ ! -r /proc/net/if_inet6 ]; then
 	echo "ipv6: skipped (the kernel has no IPv6)"; exit 0
 fi
+export PEER_DUAL=1 # peer's servers listen on [::], both families
 ${CC:-cc} -O2 -Wall -o "$W/peer" tests/interop/peer.c || { echo "ipv6: cannot build peer"; exit 1; }
 scripts/netns up "$NS" tun0 "$KADDR/24" "$KADDR6/64" || exit 1
 

@@ -8,8 +8,8 @@
  *   peer server PORT send-then-sink FILE OUT   send FILE, shut the write half, read to EOF
  *   peer server PORT abort                accept one; read once; close with SO_LINGER 0 (RST)
  *   peer server PORT expect-reset         accept one; read until an error: exit 0 on ECONNRESET
- * A server listens on [::] (both families; 0.0.0.0 without IPv6); a client's HOST is an IPv4
- * or an IPv6 address.
+ * A server listens on 0.0.0.0, or with PEER_DUAL=1 in its environment on [::] (both
+ * families); a client's HOST is an IPv4 or an IPv6 address.
  *
  *   peer client HOST PORT echo FILE OUT   send FILE while reading into OUT; shut; read to EOF
  *   peer client HOST PORT recv OUT        read to EOF into OUT, then close
@@ -151,9 +151,10 @@ static int server(int argc, char **argv)
 {
 	if (argc < 2)
 		return 2;
-	/* [::] without IPV6_V6ONLY: both families; 0.0.0.0 when the kernel has no IPv6. */
+	/* PEER_DUAL=1: [::] without IPV6_V6ONLY (both families); else 0.0.0.0. */
 	uint16_t port = htons((uint16_t)atoi(argv[0]));
-	int l = socket(AF_INET6, SOCK_STREAM, 0), one = 1, zero = 0;
+	const char *dual = getenv("PEER_DUAL");
+	int l = dual && !strcmp(dual, "1") ? socket(AF_INET6, SOCK_STREAM, 0) : -1, one = 1, zero = 0;
 	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = port};
 	struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = port};
 	struct sockaddr *a = (struct sockaddr *)&a6;
