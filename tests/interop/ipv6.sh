@@ -199,6 +199,12 @@ ptb=$(tcpdump -nn -r "$CCAP" 'icmp6 and ip6[40] == 2' 2>/dev/null | grep -c 'pac
 check "4 MiB through the 1280-byte hop with offloads: exit $CRC, byte-exact, Packet Too Big heard ($ptb)" \
 	sh -c "[ $CRC = 0 ] && cmp -s $W/4m $W/pmtu.got && [ $ptb -ge 1 ]"
 ip netns del "$NSC"
+# The kernel, forwarding now, refuses fd00:99::/64: ICMPv6 administratively prohibited is a
+# hard error (EACCES, as Linux's icmpv6_err_convert), and connect exits 7.
+X ip -6 route add prohibit fd00:99::/64
+connect6_run unreach6 --send "$W/1k" "[fd00:99::1]:80"
+check "ICMPv6 administratively prohibited from the kernel: exit 7 (got $CRC), EACCES" \
+	sh -c "[ $CRC = 7 ] && tail -1 '$W/connect.log' | grep -q 'fd00:99::1\]:80: Permission denied'"
 
 echo "== a device synack creates, with an address of each family for the kernel"
 ip netns add "$NS2" && ip -n "$NS2" link set lo up
