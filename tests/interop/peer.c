@@ -4,7 +4,8 @@
  *
  *   peer server PORT echo                 accept one; echo until EOF; then close
  *   peer server PORT send FILE            accept one; send FILE; close (the kernel closes first)
- *   peer server PORT sink-then-send OUT FILE   read to EOF into OUT, then send FILE, close
+ *   peer server PORT sink-then-send OUT FILE   read to EOF into OUT (then print "peer: rcv_mss N",
+ *                                         the largest segment received), send FILE, close
  *   peer server PORT send-then-sink FILE OUT   send FILE, shut the write half, read to EOF
  *   peer server PORT abort                accept one; read once; close with SO_LINGER 0 (RST)
  *   peer server PORT expect-reset         accept one; read until an error: exit 0 on ECONNRESET
@@ -183,6 +184,13 @@ static int server(int argc, char **argv)
 		duplex(s, open_or_die(argv[2], O_RDONLY), -1, 0);
 	} else if (!strcmp(mode, "sink-then-send") && argc >= 4) {
 		duplex(s, -1, open_or_die(argv[2], O_WRONLY | O_CREAT | O_TRUNC), 1);
+		/* The largest segment payload received (Linux's estimate only grows, from 536 up to
+		 * the gso_size or length of what arrived, at most our advertised MSS). */
+		struct tcp_info ti;
+		socklen_t tl = sizeof ti;
+		if (getsockopt(s, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0)
+			printf("peer: rcv_mss %u\n", ti.tcpi_rcv_mss);
+		fflush(stdout);
 		/* Our write half is still open: now send, then close. */
 		int f = open_or_die(argv[3], O_RDONLY);
 		static char b[65536];
