@@ -21,7 +21,7 @@ enum {
 	EXIT_REFUSED = 4,     /* ECONNREFUSED: a RST answered the SYN */
 	EXIT_TIMEDOUT = 5,    /* ETIMEDOUT: no answer to the SYN, or the connection timed out */
 	EXIT_RESET = 6,       /* ECONNRESET/EPIPE: the peer reset an established connection */
-	EXIT_UNREACH = 7,     /* EHOSTUNREACH/ENETUNREACH/...: ICMP destination unreachable */
+	EXIT_UNREACH = 7,     /* EHOSTUNREACH/ENETUNREACH/EACCES...: ICMP(v6) destination unreachable */
 	EXIT_INTERRUPTED = 8, /* SIGINT/SIGTERM: the connection was aborted with a RST */
 };
 
@@ -59,7 +59,7 @@ static const char connect_help[] =
 	"    0  everything was sent and acknowledged by the peer's close; everything received\n"
 	"    1  another error        2  usage error       3  setup failed (device, files)\n"
 	"    4  connection refused   5  timed out         6  connection reset by the peer\n"
-	"    7  host or network unreachable (ICMP)        8  interrupted (aborted with a RST)\n"
+	"    7  host or network unreachable (ICMP, ICMPv6) 8  interrupted (aborted with a RST)\n"
 	"    A failure prints one line on standard error.\n";
 
 struct client {
@@ -116,7 +116,8 @@ static int exit_code(int err)
 	case -EHOSTDOWN:
 	case -ENONET:
 	case -EPROTO:
-	case -ENOPROTOOPT: return EXIT_UNREACH;
+	case -ENOPROTOOPT:
+	case -EACCES: return EXIT_UNREACH; /* ICMPv6 administratively prohibited, as Linux */
 	case -EINTR: return EXIT_INTERRUPTED;
 	default: return EXIT_OTHER;
 	}

@@ -522,7 +522,7 @@ int synack_parse_prefix(const char *s, struct synack_addr *addr, unsigned *prefi
 	unsigned max = synack_addr_is_v4(&a) ? 31 : 127;
 	char *end;
 	long p = strtol(slash + 1, &end, 10);
-	if (end == slash + 1 || *end || slash[1] == '+' || slash[1] == '-' || p < 1 || p > (long)max)
+	if (slash[1] < '0' || slash[1] > '9' || *end || p < 1 || p > (long)max) /* digits only */
 		return -EINVAL;
 	*addr = a;
 	*prefix = (unsigned)p;

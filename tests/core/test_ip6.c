@@ -696,6 +696,21 @@ Test(ip6, listeners_split_by_family_share_a_port)
 	cr_assert_eq(synack_bind(t.s, d, &ep), 0, "a failed bind leaves the socket as it was");
 	st_fini(&t);
 
+	/* Two addresses of the stack's on one port, a listener each: each hears its own. */
+	st_init6(&t);
+	struct synack_addr own4 = synack_addr_v4(ST_LOCAL), own6 = synack_addr_v6(ST_V6_LOCAL);
+	l4 = listen_on(&t, &own4, false);
+	l6 = listen_on(&t, &own6, false);
+	d = synack_socket(t.s);
+	ep = (struct synack_endpoint){any4, ST_SERVER_PORT};
+	cr_assert_eq(synack_bind(t.s, d, &ep), -EADDRINUSE, "0.0.0.0 would hear 10.0.0.2");
+	syn_to(&t, true);
+	st_expect_ack(&t, F_S | F_A, ISN + 1, &sa);
+	ST_IN(&t, .flags = F_A, .seq = ISN + 1, .ack = sa.seq + 1);
+	cr_assert_eq(synack_accept(t.s, l4, &peer), -EAGAIN);
+	cr_assert_geq(synack_accept(t.s, l6, &peer), 0);
+	st_fini(&t);
+
 	/* The other way round: a dual-stack listener first refuses both split ones. */
 	st_init6(&t);
 	listen_on(&t, &any6, false);

@@ -33,6 +33,7 @@ done
 if [ ! -r /proc/net/if_inet6 ]; then
 	echo "ipv6: skipped (the kernel has no IPv6)"; exit 0
 fi
+export PEER_DUAL=1 # peer's servers listen on [::], both families
 ${CC:-cc} -O2 -Wall -o "$W/peer" tests/interop/peer.c || { echo "ipv6: cannot build peer"; exit 1; }
 scripts/netns up "$NS" tun0 "$KADDR/24" "$KADDR6/64" || exit 1
 
@@ -175,13 +176,15 @@ ip -n "$NSC" link set pmtuC mtu 1500 up && ip -n "$NSC" -6 route add fd00:77::/6
 pmtu_run() { # pmtu_run NAME PORT [connect options]
 	local name=$1 port=$2; shift 2
 	rm -f "$W/pmtu.got"
-	bg_start ip netns exec "$NSC" timeout 60 "$W/peer" server "$port" sink-then-send "$W/pmtu.got" /dev/null
+	bg_start ip netns exec "$NSC" timeout 60 "$W/peer" server "$port" sink-then-send "$W/pmtu.got" /dev/null \
+		>"$W/pmtu-peer.log"
 	PP=$LASTPID
 	wait_for 5 sh -c "ip netns exec $NSC ss -Htln 'sport = :$port' | grep -q LISTEN"
 	connect6_run "$name" "$@" --send "$W/4m" "[fd00:78::2]:$port"
 	wait_pid "$PP" 20
 }
 pmtu_run pmtu-plain 5010 --no-offload
+rmss0=$(sed -n 's/^peer: rcv_mss //p' "$W/pmtu-peer.log")
 ptb=$(tcpdump -nn -r "$CCAP" 'icmp6 and ip6[40] == 2' 2>/dev/null | grep -c 'packet too big, mtu 1280')
 check "4 MiB through a 1280-byte hop without offloads: exit $CRC, byte-exact, ICMPv6 Packet Too Big (mtu 1280) heard ($ptb)" \
 	sh -c "[ $CRC = 0 ] && cmp -s $W/4m $W/pmtu.got && [ $ptb -ge 1 ]"
@@ -191,13 +194,24 @@ tcpdump -nn -r "$CCAP" "ip6 and (tcp or icmp6)" 2>/dev/null >"$W/pmtu.txt"
 before=$(awk '/packet too big/ { exit } / > fd00:78::2\.[0-9]+:.*length [0-9]+$/ { print $NF }' "$W/pmtu.txt" | max_of)
 after=$(awk 'p && / > fd00:78::2\.[0-9]+:.*length [0-9]+$/ { print $NF } /packet too big/ { p = 1 }' "$W/pmtu.txt")
 amax=$(echo "$after" | max_of); acount=$(echo "$after" | grep -c '^1208$')
-check "synack's segments: ${before:-none} bytes of data before the Packet Too Big, at most ${amax:-none} after ($acount of 1208 = 1280 - 60 - 12)" \
-	sh -c "[ '${before:-0}' = 1428 ] && [ '${amax:-0}' = 1208 ] && [ $acount -gt 3400 ]"
+check "synack's segments: ${before:-none} bytes of data before the Packet Too Big, at most ${amax:-none} after ($acount of 1208 = 1280 - 60 - 12; the receiver's rcv_mss ${rmss0:-?})" \
+	sh -c "[ '${before:-0}' = 1428 ] && [ '${amax:-0}' = 1208 ] && [ $acount -gt 3400 ] && [ '${rmss0:-0}' = 1208 ]"
 pmtu_run pmtu-offload 5011
 ptb=$(tcpdump -nn -r "$CCAP" 'icmp6 and ip6[40] == 2' 2>/dev/null | grep -c 'packet too big, mtu 1280')
 check "4 MiB through the 1280-byte hop with offloads: exit $CRC, byte-exact, Packet Too Big heard ($ptb)" \
 	sh -c "[ $CRC = 0 ] && cmp -s $W/4m $W/pmtu.got && [ $ptb -ge 1 ]"
+# synack's capture holds its 64 KB segments before the kernel cut them: the receiving kernel
+# says what arrived (its receive-MSS estimate: the largest segment, or GSO size, it got).
+rmss=$(sed -n 's/^peer: rcv_mss //p' "$W/pmtu-peer.log")
+check "with offloads the kernel's segments from synack carried at most ${rmss:-?} bytes (1208 = MSS 1220 - 12)" \
+	test "${rmss:-0}" = 1208
 ip netns del "$NSC"
+# The kernel, forwarding now, refuses fd00:99::/64: ICMPv6 administratively prohibited is a
+# hard error (EACCES, as Linux's icmpv6_err_convert), and connect exits 7.
+X ip -6 route add prohibit fd00:99::/64
+connect6_run unreach6 --send "$W/1k" "[fd00:99::1]:80"
+check "ICMPv6 administratively prohibited from the kernel: exit 7 (got $CRC), EACCES" \
+	sh -c "[ $CRC = 7 ] && tail -1 '$W/connect.log' | grep -q 'fd00:99::1\]:80: Permission denied'"
 
 echo "== a device synack creates, with an address of each family for the kernel"
 ip netns add "$NS2" && ip -n "$NS2" link set lo up
