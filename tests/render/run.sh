@@ -252,15 +252,18 @@ else
 	bad "--trace: $(cat "$T/err")"
 fi
 "$BIN" ladder "$T/trace.jsonl" --format svg -o "$T/trace.svg" && ok || bad "jsonl detection"
-# The demo's own trace, written as JSON lines and drawn back, is the demo's ladder.
+# The demo's own trace, written as JSON lines and drawn back, is the demo's ladder, over IPv4
+# and over IPv6 ([addr]:port endpoints in the trace).
+for fam in "" --ipv6; do
 for sc in handshake simultaneous-close half-close lost-third-ack lost-last-ack abort keepalive \
 	syn-timeout old-duplicate-syn; do
 	abs=; [ "$sc" = old-duplicate-syn ] && abs=--absolute
-	"$BIN" demo -s "$sc" 2>/dev/null | sed -n '/time (s)/,/^$/p' | sed '/^$/d' >"$T/demo.txt"
-	"$BIN" demo -s "$sc" --format jsonl >"$T/demo.jsonl" 2>/dev/null
+	"$BIN" demo $fam -s "$sc" 2>/dev/null | sed -n '/time (s)/,/^$/p' | sed '/^$/d' >"$T/demo.txt"
+	"$BIN" demo $fam -s "$sc" --format jsonl >"$T/demo.jsonl" 2>/dev/null
 	"$BIN" ladder $abs --trace "$T/demo.jsonl" 2>/dev/null | sed -n '/time (s)/,$p' >"$T/back.txt"
 	[ -s "$T/demo.txt" ] && diff -u "$T/demo.txt" "$T/back.txt" >"$T/diff" && ok ||
-		bad "demo $sc drawn from its JSON-lines trace differs: $(head -12 "$T/diff")"
+		bad "demo $fam $sc drawn from its JSON-lines trace differs: $(head -12 "$T/diff")"
+done
 done
 # A live stack's trace has one host: one ladder per connection, the peer in its own column
 # with its segments drawn solid from their arrival (not as injected), times from the first
