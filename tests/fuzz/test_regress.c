@@ -78,7 +78,7 @@ Test(fuzz_regress, ip6)
 }
 Test(fuzz_regress, wire)
 {
-	replay("fuzz_wire", synack_fuzz_wire, 8);
+	replay("fuzz_wire", synack_fuzz_wire, 14);
 }
 Test(fuzz_regress, drill)
 {

@@ -123,6 +123,23 @@ EOF
 	expect_fail "ladder non-TCP" "no TCP connection" "$BIN" ladder "$T/udp.pcap"
 	grep -q "1 cut short by the snapshot length" "$T/err" && grep -q "1 not TCP" "$T/err" && ok ||
 		bad "non-TCP: skip counts missing: $(cat "$T/err")"
+	# IPv6: an ICMPv6 echo request is not TCP, a fragment (offset 0, M set) is counted as one,
+	# and only the SYN is drawn.
+	python3 - "$T" <<'EOF'
+import struct, sys
+c6, s6 = bytes([0xfd] + [0] * 14 + [1]), bytes([0xfd] + [0] * 14 + [2])
+def v6(nh, body): return struct.pack('!IHBB', 6 << 28, len(body), nh, 64) + c6 + s6 + body
+tcp = struct.pack('!HHIIBBHHH', 40000, 80, 1, 0, 5 << 4, 2, 64800, 0, 0)  # checksum not checked
+pkts = [v6(6, tcp), v6(58, bytes([128, 0, 0, 0, 0, 1, 0, 1])),
+        v6(44, bytes([6, 0, 0, 1, 0, 0, 0, 9]) + tcp)]
+hdr = struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101)
+open(sys.argv[1] + '/mix6.pcap', 'wb').write(hdr + b''.join(
+    struct.pack('<IIII', 1 + i, 0, len(p), len(p)) + p for i, p in enumerate(pkts)))
+EOF
+	"$BIN" ladder "$T/mix6.pcap" >"$T/mix6.txt" 2>"$T/err" &&
+		grep -qxF 'connection 1: [fd00::1]:40000 - [fd00::2]:80' "$T/mix6.txt" &&
+		grep -q "3 packets, 1 TCP segments in 1 connections; skipped 2: .* 1 not TCP, 1 fragments, 0 malformed" "$T/err" &&
+		ok || bad "IPv6 non-TCP and fragment: $(cat "$T/mix6.txt" "$T/err" | head -5)"
 else
 	echo "render-check: python3 missing: non-TCP capture check skipped"
 fi
@@ -235,15 +252,18 @@ else
 	bad "--trace: $(cat "$T/err")"
 fi
 "$BIN" ladder "$T/trace.jsonl" --format svg -o "$T/trace.svg" && ok || bad "jsonl detection"
-# The demo's own trace, written as JSON lines and drawn back, is the demo's ladder.
+# The demo's own trace, written as JSON lines and drawn back, is the demo's ladder, over IPv4
+# and over IPv6 ([addr]:port endpoints in the trace).
+for fam in "" --ipv6; do
 for sc in handshake simultaneous-close half-close lost-third-ack lost-last-ack abort keepalive \
 	syn-timeout old-duplicate-syn; do
 	abs=; [ "$sc" = old-duplicate-syn ] && abs=--absolute
-	"$BIN" demo -s "$sc" 2>/dev/null | sed -n '/time (s)/,/^$/p' | sed '/^$/d' >"$T/demo.txt"
-	"$BIN" demo -s "$sc" --format jsonl >"$T/demo.jsonl" 2>/dev/null
+	"$BIN" demo $fam -s "$sc" 2>/dev/null | sed -n '/time (s)/,/^$/p' | sed '/^$/d' >"$T/demo.txt"
+	"$BIN" demo $fam -s "$sc" --format jsonl >"$T/demo.jsonl" 2>/dev/null
 	"$BIN" ladder $abs --trace "$T/demo.jsonl" 2>/dev/null | sed -n '/time (s)/,$p' >"$T/back.txt"
 	[ -s "$T/demo.txt" ] && diff -u "$T/demo.txt" "$T/back.txt" >"$T/diff" && ok ||
-		bad "demo $sc drawn from its JSON-lines trace differs: $(head -12 "$T/diff")"
+		bad "demo $fam $sc drawn from its JSON-lines trace differs: $(head -12 "$T/diff")"
+done
 done
 # A live stack's trace has one host: one ladder per connection, the peer in its own column
 # with its segments drawn solid from their arrival (not as injected), times from the first
