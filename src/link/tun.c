@@ -25,7 +25,7 @@
  * kernel produced them and trusts them), and the stack's large segments are cut and
  * checksummed by the kernel. The link then declares caps {mtu = the device's MTU, max_gso =
  * 65535, gso TCPV4|TCPV6, tx_csum, rx_csum, rx_gro}. Without offloads (the flag, or a kernel
- * that refuses TUNSETOFFLOAD) the link declares nothing: a SYNACK_CSUM_NEEDED frame is then
+ * that refuses TUNSETOFFLOAD) the link declares only its MTU: a SYNACK_CSUM_NEEDED frame is then
  * completed in a copy before the write, and what is read comes out SYNACK_CSUM_NONE.
  */
 #include "synack/tun.h"
@@ -466,8 +466,12 @@ int synack_tun_open_addrs(const char *name, const struct synack_tun_addr *addrs,
 		err = -errno;
 	if (!err)
 		err = configure(&t->info, addrs, n);
+	/* A plain link declares its MTU too: the stack then leaves off the SACK blocks that would
+	 * push a full data segment past it (they made 1512-byte frames on a 1500-byte device). */
 	if (t->info.offload)
 		t->link.caps = offload_caps(t->info.mtu);
+	else
+		t->link.caps.mtu = t->info.mtu;
 	if (err) {
 		tun_destroy(&t->link);
 		return err;
