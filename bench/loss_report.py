@@ -19,6 +19,11 @@ MIB = 1 << 20
 RTT = 0.1
 
 
+def is_result(name):
+    """A Linux cell's result file, not the relay's output or a log beside it."""
+    return not name.endswith((".relay", ".err"))
+
+
 def kv(line):
     return dict(p.split("=", 1) for p in line.split() if "=" in p)
 
@@ -45,6 +50,14 @@ def goodput(r, cap):
     if done and done <= cap * 1e6:
         return got / (done / 1e6)
     return got / cap
+
+
+def median_run(rs):
+    """The run with the median goodput (the lower middle one of an even count)."""
+    if not rs:
+        return None
+    rs = sorted(rs, key=lambda r: goodput(r, CAP))
+    return rs[(len(rs) - 1) // 2]
 
 
 def fmt(x, w=7):
@@ -76,15 +89,17 @@ def grid():
         c = ceiling(buf, bw)
         s = [lines(f"{W}/sim-g-{key}-{l}") for l in LOSSES]
         s = [x[0] if x else None for x in s]
-        lx = [lines(f"{W}/linux-g-{key}-{l}") for l in LOSSES]
-        lx = [x[0] if x else None for x in lx]
+        lall = [[r for r in lines(f"{W}/linux-g-{key}-{l}") if "at_cap" in r] for l in LOSSES]
+        lx = [median_run(x) for x in lall]
         gs = [goodput(r, CAP) for r in s]
-        gl = [goodput(r, CAP) if r and "at_cap" in r else None for r in lx]
+        gl = [goodput(r, CAP) if r else None for r in lx]
+        reps = sorted({len(x) for x in lall if len(x) > 1})
         fs = [g / c if g is not None else None for g in gs]
         fl = [g / c if g is not None else None for g in gl]
         print(f"{name:<19} {'synack':<8}" + "".join(f" {fmt(x)}" for x in fs))
         if LINUX:
-            print(f"{'':<19} {'Linux':<8}" + "".join(f" {fmt(x)}" for x in fl))
+            print(f"{'':<19} {'Linux':<8}" + "".join(f" {fmt(x)}" for x in fl)
+                  + (f"  (median of {reps[0]} where several)" if reps else ""))
             print(f"{'':<19} {'ratio':<8}" + "".join(f" {ratio(a, b)}" for a, b in zip(fs, fl)))
         full = []
         for r in s:
@@ -103,7 +118,7 @@ def grid():
         s = f"{sw[0]}..{sw[-1]}" if sw else "—"
         l = f"{lw[0]}..{lw[-1]}" if lw else "—"
         print(f"    {name:<19} {s:>18} | {l:<18} {lates[name] if LINUX else ''}")
-    bad = [k for k in os.listdir(W) if k.startswith("linux-g-") and "." not in k
+    bad = [k for k in os.listdir(W) if k.startswith("linux-g-") and is_result(k)
            and "fail=" in open(f"{W}/{k}").read()]
     if bad:
         print("  Linux cells that failed to run:", " ".join(sorted(bad)))
@@ -180,7 +195,7 @@ def xfer():
 if LINUX:
     ccs = set()
     for k in os.listdir(W):
-        if k.startswith("linux-") and "." not in k:
+        if k.startswith("linux-") and is_result(k):
             ccs |= {r.get("cc", "?") for r in lines(f"{W}/{k}")}
     print("Linux's congestion control, as its sender's TCP_CONGESTION read back:", " ".join(sorted(ccs)))
 if "grid" in ONLY:

@@ -98,7 +98,7 @@ Test(fuzz_regress, reasm)
 }
 Test(fuzz_regress, stack)
 {
-	replay("fuzz_stack", synack_fuzz_stack, 4);
+	replay("fuzz_stack", synack_fuzz_stack, 8);
 }
 Test(fuzz_regress, ctl)
 {
