@@ -22,8 +22,21 @@
  * 65535, gso TCPV4|TCPV6, tx_csum, rx_csum, rx_gro}. Without offloads (the flag, or a kernel
  * that refuses TUNSETOFFLOAD) the link declares nothing: a SYNACK_CSUM_NEEDED frame is then
  * completed in a copy before the write, and what is read comes out SYNACK_CSUM_NONE.
+ *
+ * Multi-queue (SYNACK_TUN_MULTI_QUEUE, synack_tun_open_queue()): every descriptor attached
+ * to the device with IFF_MULTI_QUEUE is one queue, numbered in the order they attach; the
+ * kernel picks the queue of each packet it sends into the device. Left to itself (automq) it
+ * uses its flow table: the queue that last wrote a packet of the flow, or, when there is
+ * none (a new flow, or one whose entry aged out after 3 s without a write from synack's
+ * side), a secret per-boot hash of the flow. A passive open is therefore always consistent
+ * (its SYN's queue is the hash's, and only that queue's stack ever writes for it), but an
+ * active open is not: its replies land on the hash's queue, unknown to synack, once the
+ * entry has aged. synack_tun_steer() replaces the choice with a small eBPF program
+ * (TUNSETSTEERINGEBPF) computing synack_flow_queue() of the TCP ports, a function synack
+ * knows, so an active open picks a local port whose flow lands on its own queue.
  */
 #include "synack/tun.h"
+#include "synack/stack.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,8 +48,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/bpf.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -289,6 +304,18 @@ static struct synack_link_caps offload_caps(unsigned mtu)
 	return k;
 }
 
+/* Asks the device for the queue's flags: the same on every queue (the last attach's flags
+ * are the device's). */
+static short tun_iff(unsigned flags)
+{
+	short f = (short)(IFF_TUN | IFF_NO_PI);
+	if (!(flags & SYNACK_TUN_NO_OFFLOAD))
+		f |= IFF_VNET_HDR;
+	if (flags & SYNACK_TUN_MULTI_QUEUE)
+		f |= IFF_MULTI_QUEUE;
+	return f;
+}
+
 int synack_tun_open(const char *name, uint32_t addr, unsigned prefix, struct synack_tun_info *info,
 		    struct synack_link **out)
 {
@@ -300,7 +327,7 @@ int synack_tun_open_flags(const char *name, uint32_t addr, unsigned prefix, unsi
 {
 	*out = NULL;
 	if (!name || !*name || strlen(name) >= IFNAMSIZ || prefix < 1 || prefix > 31 ||
-	    (flags & ~(unsigned)SYNACK_TUN_NO_OFFLOAD))
+	    (flags & ~(unsigned)(SYNACK_TUN_NO_OFFLOAD | SYNACK_TUN_MULTI_QUEUE)))
 		return -EINVAL;
 	struct tun_link *t = calloc(1, sizeof *t);
 	if (!t)
@@ -317,7 +344,7 @@ int synack_tun_open_flags(const char *name, uint32_t addr, unsigned prefix, unsi
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof ifr);
 	bool want = !(flags & SYNACK_TUN_NO_OFFLOAD);
-	ifr.ifr_flags = (short)(IFF_TUN | IFF_NO_PI | (want ? IFF_VNET_HDR : 0));
+	ifr.ifr_flags = tun_iff(flags);
 	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
 	int err = 0;
 	if (ioctl(t->link.fd, TUNSETIFF, &ifr) < 0)
@@ -342,6 +369,120 @@ int synack_tun_open_flags(const char *name, uint32_t addr, unsigned prefix, unsi
 		*info = t->info;
 	*out = &t->link;
 	return 0;
+}
+
+int synack_tun_open_queue(const struct synack_tun_info *info, unsigned flags,
+			  struct synack_link **out)
+{
+	*out = NULL;
+	if (!info || !info->name[0] || (flags & ~(unsigned)SYNACK_TUN_NO_OFFLOAD))
+		return -EINVAL;
+	struct tun_link *t = calloc(1, sizeof *t);
+	if (!t)
+		return -ENOMEM;
+	t->link.ops = &tun_ops;
+	t->info = *info;
+	t->info.created = false; /* the device goes with its last queue, whichever that is */
+	t->info.addr_set = false;
+	t->link.fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (t->link.fd < 0) {
+		int err = -errno;
+		free(t);
+		return err;
+	}
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof ifr);
+	ifr.ifr_flags = tun_iff(flags | SYNACK_TUN_MULTI_QUEUE);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", info->name);
+	if (ioctl(t->link.fd, TUNSETIFF, &ifr) < 0) {
+		int err = -errno;
+		tun_destroy(&t->link);
+		return err;
+	}
+	/* The header size and offloads are the device's: the first queue set them. */
+	t->vnet = !(flags & SYNACK_TUN_NO_OFFLOAD);
+	if (info->offload && t->vnet)
+		t->link.caps = offload_caps(info->mtu);
+	*out = &t->link;
+	return 0;
+}
+
+/* One eBPF instruction. */
+static struct bpf_insn bpf_op(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
+{
+	struct bpf_insn i;
+	memset(&i, 0, sizeof i);
+	i.code = code;
+	i.dst_reg = dst & 0xf;
+	i.src_reg = src & 0xf;
+	i.off = off;
+	i.imm = imm;
+	return i;
+}
+
+/* The steering program: synack_flow_queue()'s hash of a TCP segment's two ports, from an
+ * IPv4 header (unfragmented: a fragment has no ports for its later pieces, so every
+ * fragment, like every packet that is not TCP, goes to queue 0) or an IPv6 header directly
+ * followed by TCP. The kernel takes the 16-bit result modulo the number of queues. LD_ABS and
+ * LD_IND read the packet from the IP header (a TUN device has no link header) in network
+ * order and leave the value in host order; a read past the end returns 0 at once. */
+static int steer_prog(struct bpf_insn *p)
+{
+	enum { ZERO = 27, V6 = 17, MIX = 20 };
+	int n = 0;
+	const uint8_t ldb = BPF_LD | BPF_ABS | BPF_B, ldh = BPF_LD | BPF_ABS | BPF_H,
+		      ldw = BPF_LD | BPF_ABS | BPF_W;
+	p[n++] = bpf_op(BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0);           /* r6 = ctx */
+	p[n++] = bpf_op(ldb, 0, 0, 0, 0);                                   /* version, IHL */
+	p[n++] = bpf_op(BPF_ALU64 | BPF_MOV | BPF_X, 7, 0, 0, 0);
+	p[n++] = bpf_op(BPF_ALU64 | BPF_RSH | BPF_K, 7, 0, 0, 4);
+	p[n++] = bpf_op(BPF_JMP | BPF_JEQ | BPF_K, 7, 0, (int16_t)(V6 - 5), 6);
+	p[n++] = bpf_op(BPF_JMP | BPF_JNE | BPF_K, 7, 0, (int16_t)(ZERO - 6), 4);
+	p[n++] = bpf_op(ldb, 0, 0, 0, 9);                                   /* protocol */
+	p[n++] = bpf_op(BPF_JMP | BPF_JNE | BPF_K, 0, 0, (int16_t)(ZERO - 8), IPPROTO_TCP);
+	p[n++] = bpf_op(ldh, 0, 0, 0, 6);                                   /* MF, offset */
+	p[n++] = bpf_op(BPF_ALU64 | BPF_AND | BPF_K, 0, 0, 0, 0x3fff);
+	p[n++] = bpf_op(BPF_JMP | BPF_JNE | BPF_K, 0, 0, (int16_t)(ZERO - 11), 0);
+	p[n++] = bpf_op(ldb, 0, 0, 0, 0);
+	p[n++] = bpf_op(BPF_ALU64 | BPF_AND | BPF_K, 0, 0, 0, 0xf);
+	p[n++] = bpf_op(BPF_ALU64 | BPF_LSH | BPF_K, 0, 0, 0, 2);           /* header bytes */
+	p[n++] = bpf_op(BPF_ALU64 | BPF_MOV | BPF_X, 8, 0, 0, 0);
+	p[n++] = bpf_op(BPF_LD | BPF_IND | BPF_W, 0, 8, 0, 0);              /* sport, dport */
+	p[n++] = bpf_op(BPF_JMP | BPF_JA, 0, 0, (int16_t)(MIX - 17), 0);
+	p[n++] = bpf_op(ldb, 0, 0, 0, 6);                                   /* V6: next header */
+	p[n++] = bpf_op(BPF_JMP | BPF_JNE | BPF_K, 0, 0, (int16_t)(ZERO - 19), IPPROTO_TCP);
+	p[n++] = bpf_op(ldw, 0, 0, 0, 40);                                  /* sport, dport */
+	p[n++] = bpf_op(BPF_ALU64 | BPF_MOV | BPF_X, 1, 0, 0, 0);           /* MIX */
+	p[n++] = bpf_op(BPF_ALU64 | BPF_RSH | BPF_K, 1, 0, 0, 16);
+	p[n++] = bpf_op(BPF_ALU64 | BPF_AND | BPF_K, 0, 0, 0, 0xffff);
+	p[n++] = bpf_op(BPF_ALU64 | BPF_XOR | BPF_X, 0, 1, 0, 0);           /* sport ^ dport */
+	p[n++] = bpf_op(BPF_ALU | BPF_MUL | BPF_K, 0, 0, 0, (int32_t)SYNACK_FLOW_MIX);
+	p[n++] = bpf_op(BPF_ALU | BPF_RSH | BPF_K, 0, 0, 0, 16);
+	p[n++] = bpf_op(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	p[n++] = bpf_op(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);           /* ZERO */
+	p[n++] = bpf_op(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	return n;
+}
+
+int synack_tun_steer(struct synack_link *l)
+{
+	if (!l || l->ops != &tun_ops)
+		return -EINVAL;
+	struct bpf_insn prog[32];
+	int n = steer_prog(prog);
+	static const char license[] = "GPL";
+	union bpf_attr a;
+	memset(&a, 0, sizeof a);
+	a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+	a.insn_cnt = (uint32_t)n;
+	a.insns = (uint64_t)(uintptr_t)prog;
+	a.license = (uint64_t)(uintptr_t)license;
+	int fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof a);
+	if (fd < 0)
+		return -errno;
+	int err = ioctl(l->fd, TUNSETSTEERINGEBPF, &fd) < 0 ? -errno : 0;
+	close(fd); /* the device holds the program */
+	return err;
 }
 
 int synack_parse_ipv4(const char *s, uint32_t *addr)
