@@ -10,4 +10,5 @@ if [ ! -x tests/interop/run.sh ]; then
 	exit 0
 fi
 tests/interop/run.sh "$@" || exit 1
-exec tests/interop/churn.sh "$@"
+tests/interop/churn.sh "$@" || exit 1
+exec tests/interop/mq.sh "$@"
