@@ -405,6 +405,11 @@ int synack_cmd_serve(int argc, char **argv)
 		return rc == 1 ? 0 : rc;
 	bool explicit_threads = a.threads != 0;
 	unsigned n = a.threads ? a.threads : (a.host.pcap || a.host.trace) ? 1 : cores();
+	bool mq;
+	unsigned held;
+	/* By default a device that exists keeps its kind: one stack on a single-queue one. */
+	if (!explicit_threads && n > 1 && synack_tun_queues(a.host.tun, &mq, &held) == 0 && !mq)
+		n = 1;
 	/* Connections in TIME-WAIT and SYN-RECEIVED need slots beyond the served ones. */
 	uint32_t max_conns = a.app.max_conns;
 	raise_nofile(max_conns);

@@ -78,6 +78,13 @@ int synack_tun_open_flags(const char *name, uint32_t addr, unsigned prefix, unsi
  * those of open()/ioctl(). */
 int synack_tun_open_queue(const struct synack_tun_info *info, unsigned flags,
 			  struct synack_link **out);
+/* What the kernel says of TUN device `name` (netlink RTM_GETLINK): whether it is
+ * multi-queue, and how many queues (descriptors) are attached now (a multi-queue device's;
+ * 0 for a single-queue one, whose kernel does not say: opening it tells, -EBUSY). Returns 0, -ENODEV (no such
+ * device), -EINVAL (bad name, or not a TUN/TAP device), -EOPNOTSUPP (the kernel does not say),
+ * or another negative errno. synack_tun_open_flags() refuses (-EBUSY) a device with queues
+ * attached: a multi-queue device would otherwise take one more. */
+int synack_tun_queues(const char *name, bool *multi_queue, unsigned *attached);
 /* Makes the kernel choose the queue of each packet it sends into the device as
  * synack_flow_queue(source port, destination port, queues) (stack.h) for TCP over IPv4
  * (unfragmented) and IPv6 (TCP directly after the fixed header); every other packet goes to

@@ -49,6 +49,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/bpf.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -316,6 +319,87 @@ static short tun_iff(unsigned flags)
 	return f;
 }
 
+/* The attributes in [p, end), as a table by type (the last of each type wins). */
+static void nl_parse(const uint8_t *p, const uint8_t *end, const struct nlattr **tb, int max)
+{
+	while (p + NLA_HDRLEN <= end) {
+		const struct nlattr *x = (const void *)p;
+		if (x->nla_len < NLA_HDRLEN || p + x->nla_len > end)
+			break;
+		int type = x->nla_type & NLA_TYPE_MASK;
+		if (type <= max)
+			tb[type] = x;
+		p += NLA_ALIGN(x->nla_len);
+	}
+}
+
+static void nl_nested(const struct nlattr *a, const struct nlattr **tb, int max)
+{
+	nl_parse((const uint8_t *)a + NLA_HDRLEN, (const uint8_t *)a + a->nla_len, tb, max);
+}
+
+int synack_tun_queues(const char *name, bool *multi_queue, unsigned *attached)
+{
+	if (!name || !*name || strlen(name) >= IFNAMSIZ)
+		return -EINVAL;
+	int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (s < 0)
+		return -errno;
+	struct timeval tv = {1, 0};
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg i;
+		uint8_t attrs[64];
+	} req;
+	memset(&req, 0, sizeof req);
+	size_t nlen = strlen(name) + 1;
+	struct nlattr *a = (struct nlattr *)req.attrs;
+	a->nla_type = IFLA_IFNAME;
+	a->nla_len = (uint16_t)(NLA_HDRLEN + nlen);
+	memcpy(req.attrs + NLA_HDRLEN, name, nlen);
+	req.h.nlmsg_len = (uint32_t)(NLMSG_LENGTH(sizeof req.i) + NLA_ALIGN(a->nla_len));
+	req.h.nlmsg_type = RTM_GETLINK;
+	req.h.nlmsg_flags = NLM_F_REQUEST;
+	req.h.nlmsg_seq = 1;
+	req.i.ifi_family = AF_UNSPEC;
+	static uint8_t buf[16384];
+	ssize_t n = -1;
+	if (send(s, &req, req.h.nlmsg_len, 0) == (ssize_t)req.h.nlmsg_len)
+		n = recv(s, buf, sizeof buf, 0);
+	int err = n < 0 ? -errno : -EIO;
+	close(s);
+	const struct nlmsghdr *h = (const void *)buf;
+	if (n < (ssize_t)sizeof *h || !NLMSG_OK(h, (size_t)n))
+		return err;
+	if (h->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = NLMSG_DATA(h);
+		return e->error ? e->error : -EIO;
+	}
+	if (h->nlmsg_type != RTM_NEWLINK || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+		return -EIO;
+	const uint8_t *attrs = (const uint8_t *)NLMSG_DATA(h) + NLMSG_ALIGN(sizeof(struct ifinfomsg));
+	const struct nlattr *top[IFLA_MAX + 1] = {0}, *info[IFLA_INFO_MAX + 1] = {0},
+			    *tun[IFLA_TUN_MAX + 1] = {0};
+	nl_parse(attrs, (const uint8_t *)h + h->nlmsg_len, top, IFLA_MAX);
+	if (top[IFLA_LINKINFO])
+		nl_nested(top[IFLA_LINKINFO], info, IFLA_INFO_MAX);
+	const struct nlattr *kind = info[IFLA_INFO_KIND];
+	if (!kind || kind->nla_len < NLA_HDRLEN + 3 ||
+	    memcmp((const uint8_t *)kind + NLA_HDRLEN, "tun", 3) || !info[IFLA_INFO_DATA])
+		return -EINVAL; /* not a TUN/TAP device */
+	nl_nested(info[IFLA_INFO_DATA], tun, IFLA_TUN_MAX);
+	const struct nlattr *mq = tun[IFLA_TUN_MULTI_QUEUE], *nq = tun[IFLA_TUN_NUM_QUEUES];
+	if (!mq || mq->nla_len < NLA_HDRLEN + 1)
+		return -EOPNOTSUPP;
+	*multi_queue = *((const uint8_t *)mq + NLA_HDRLEN) != 0;
+	uint32_t q = 0; /* only a multi-queue device says */
+	if (*multi_queue && nq && nq->nla_len >= NLA_HDRLEN + 4)
+		memcpy(&q, (const uint8_t *)nq + NLA_HDRLEN, sizeof q);
+	*attached = q;
+	return 0;
+}
+
 int synack_tun_open(const char *name, uint32_t addr, unsigned prefix, struct synack_tun_info *info,
 		    struct synack_link **out)
 {
@@ -335,6 +419,15 @@ int synack_tun_open_flags(const char *name, uint32_t addr, unsigned prefix, unsi
 	t->link.ops = &tun_ops;
 	t->link.caps = (struct synack_link_caps){0}; /* no offload (see the top of the file) */
 	t->info.created = if_nametoindex(name) == 0;
+	/* A multi-queue device takes any number of queues: one another process holds would
+	 * take ours too, and share its traffic with us. Ask the kernel first (a kernel without
+	 * the answer leaves the check to TUNSETIFF). */
+	bool mq;
+	unsigned held;
+	if (!t->info.created && synack_tun_queues(name, &mq, &held) == 0 && held > 0) {
+		free(t);
+		return -EBUSY;
+	}
 	t->link.fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (t->link.fd < 0) {
 		int err = -errno;

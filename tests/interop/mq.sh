@@ -37,6 +37,10 @@ bg_start ip netns exec "$NS" timeout 120 "$BIN" serve --tun mq0 --addr $SADDR/24
 SP=$LASTPID
 wait_for 5 test -S "$W/ctl.sock"
 check "serve --threads 2 says it is steered by port" grep -q "2 queues, threads and stacks, steered by port" "$W/serve.log"
+X timeout 10 "$BIN" serve --tun mq0 --addr 10.88.0.3/24 --app echo --threads 2 2>"$W/busy.err"
+BRC=$?
+busy() { [ "$1" = 3 ] && [ "$(wc -l <"$W/busy.err")" = 1 ] && grep -q "another process holds the device" "$W/busy.err"; }
+check "a second serve on the same multi-queue device: exit 3, busy (not a queue of it)" busy $BRC
 rm -f "$W/go"
 X timeout 60 "$W/mqclients" $SADDR 7 41000 40 2 "$W/go" >"$W/clients.out" 2>&1 &
 CP=$!
@@ -76,6 +80,16 @@ wait_for 5 grep -q "echo on" "$W/sq.log"
 rm -f "$W/go2"; touch "$W/go2"
 X timeout 30 "$W/mqclients" $SADDR 7 42000 4 1 "$W/go2" >"$W/sq.out" 2>&1
 check "the default on it: one stack, serving" grep -q "^echoed 4 of 4" "$W/sq.out"
+kill -TERM "$SP"; wait_pid "$SP" 10
+# A persistent multi-queue device nobody holds: --threads 2 attaches two queues to it.
+X ip tuntap add dev pm0 mode tun multi_queue
+bg_start ip netns exec "$NS" timeout 30 "$BIN" serve --tun pm0 --addr 10.87.0.2/24 --app echo --threads 2 2>"$W/pm.log"
+SP=$LASTPID
+wait_for 5 grep -q "echo on" "$W/pm.log"
+rm -f "$W/go3"; touch "$W/go3"
+X timeout 30 "$W/mqclients" 10.87.0.2 7 43000 8 2 "$W/go3" >"$W/pm.out" 2>&1
+check "a persistent multi-queue device: --threads 2 serves on it" \
+	sh -c "grep -q '^echoed 8 of 8' '$W/pm.out' && grep -q '2 queues' '$W/pm.log'"
 kill -TERM "$SP"; wait_pid "$SP" 10
 "$BIN" serve --tun sq0 --addr $SADDR/24 --app echo --threads 2 --pcap "$W/x.pcap" 2>"$W/pcap.err"
 check "--threads 2 with --pcap: exit 2, one line" \
