@@ -14,7 +14,9 @@
  *
  * Every socket has 10 s timeouts; a failed connection is counted and reported on stderr,
  * and the exit status is then 1. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>

@@ -362,8 +362,9 @@ static void serve_main(struct serve *q, unsigned n, int sigfd, int donefd, int c
 	}
 }
 
-/* Runs queues 1..n-1 on threads of their own and queue 0 too; the main thread keeps signals
- * and the control socket. Returns the first loop error. */
+/* Runs every queue's loop on a thread of its own; the main thread keeps the signals and the
+ * control socket (a client is answered blocking, with 1 s timeouts). Returns the first loop
+ * error. */
 static int serve_threads(struct serve *q, unsigned n, int ctlfd, int sigfd, int donefd)
 {
 	unsigned started = 0;
