@@ -395,6 +395,157 @@ static unsigned cores(void)
 	return n < 1 ? 1 : n > SYNACK_HOST_QUEUES_MAX ? SYNACK_HOST_QUEUES_MAX : (unsigned)n;
 }
 
+/* Everything one `synack serve` runs: the host (device, loops) and a struct serve per stack. */
+struct serve_run {
+	struct synack_host h;
+	struct serve q[SYNACK_HOST_QUEUES_MAX];
+	unsigned n;                /* stacks */
+	struct synack_loop_hooks hooks;
+	int sigfd, donefd, ctlfd;  /* --threads N > 1: the main thread's */
+};
+
+/* Opens the device and queue 0's loop for r->n stacks; the default number falls back to one
+ * on a device that takes no more (one made without multi-queue). Returns 0 or an exit code. */
+static int open_host(struct serve_run *r, struct serve_args *a, bool explicit_threads)
+{
+	uint32_t max_conns = a->app.max_conns;
+	char why[256];
+	int err;
+	for (;;) {
+		/* Connections in TIME-WAIT and SYN-RECEIVED need slots beyond the served ones. */
+		a->app.max_conns = (max_conns + r->n - 1) / r->n;
+		a->host.max_sockets = a->app.max_conns * 2 + 64;
+		a->host.queues = r->n;
+		r->hooks = (struct synack_loop_hooks){.on_ready = serve_ready, .on_signal = serve_signal,
+						      .on_alarm = serve_alarm, .ctx = &r->q[0]};
+		if (r->n > 1) {
+			r->hooks.flags = SYNACK_LOOP_NO_SIGNALS;
+			r->hooks.on_wait = serve_wait;
+		}
+		err = synack_host_open(&r->h, &a->host, &r->hooks, why, sizeof why);
+		if (err == -EINVAL && r->n > 1 && !explicit_threads) {
+			r->n = 1;
+			continue;
+		}
+		break;
+	}
+	if (err) {
+		fprintf(stderr, "synack serve: %s\n", why);
+		return 3;
+	}
+	return 0;
+}
+
+/* Each stack's loop (queue 0's is made), its stop descriptor and its server. Returns 0 or
+ * a negative errno, said on stderr. */
+static int start_stacks(struct serve_run *r, const struct synack_app_opts *app)
+{
+	for (unsigned i = 0; i < r->n; i++) {
+		struct serve *sv = &r->q[i];
+		pthread_mutex_init(&sv->lock, NULL);
+		int err = 0;
+		if (i > 0) {
+			struct synack_loop_hooks hq = r->hooks;
+			hq.ctx = sv;
+			err = synack_host_add_queue(&r->h, i, &hq);
+		}
+		if (err) {
+			fprintf(stderr, "synack serve: cannot start stack %u: %s\n", i, strerror(-err));
+			return err;
+		}
+		sv->loop = r->h.qloop[i];
+		sv->stack = synack_loop_stack(sv->loop);
+		if (r->n > 1) {
+			sv->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+			if (sv->stopfd < 0 ||
+			    synack_loop_add_fd(sv->loop, sv->stopfd, POLLIN, serve_stopfd, sv) < 0) {
+				fprintf(stderr, "synack serve: cannot start stack %u\n", i);
+				return -EMFILE;
+			}
+		}
+		err = synack_server_new(&sv->srv, sv->stack, app);
+		if (err) {
+			fprintf(stderr, "synack serve: cannot listen on port %u: %s\n",
+				app->port ? app->port : synack_app_default_port(app->kind),
+				strerror(-err));
+			return err;
+		}
+		synack_loop_set_alarm(sv->loop, synack_monotonic_us()); /* the timeouts' first check */
+	}
+	return 0;
+}
+
+/* --threads N > 1: SIGINT and SIGTERM blocked in every thread (they inherit the mask) and
+ * read by the main thread, which also answers the control socket. Returns 0 or a negative
+ * errno, said on stderr. */
+static int open_main_fds(struct serve_run *r, const char *ctl)
+{
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	r->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	r->donefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (r->sigfd < 0 || r->donefd < 0) {
+		fprintf(stderr, "synack serve: %s: %s\n", r->sigfd < 0 ? "signalfd" : "eventfd",
+			strerror(errno));
+		return -errno;
+	}
+	if (ctl && (r->ctlfd = synack_ctl_listen(ctl)) < 0) {
+		fprintf(stderr, "synack serve: cannot open control socket %s: %s\n", ctl,
+			strerror(-r->ctlfd));
+		return r->ctlfd;
+	}
+	return 0;
+}
+
+static void say_serving(const struct serve_run *r, const struct synack_app_opts *app)
+{
+	char ip[32];
+	uint32_t x = r->h.addr;
+	snprintf(ip, sizeof ip, "%u.%u.%u.%u", x >> 24, (x >> 16) & 255, (x >> 8) & 255, x & 255);
+	fprintf(stderr, "synack serve: %s on %s:%u (device %s", synack_app_name(app->kind), ip,
+		app->port ? app->port : synack_app_default_port(app->kind), r->h.tun.name);
+	if (r->n > 1)
+		fprintf(stderr, ", %u queues, threads and stacks, %s)\n", r->n,
+			r->h.steered ? "steered by port" : "the kernel's own steering");
+	else
+		fprintf(stderr, ")\n");
+}
+
+static void say_per_stack(const struct serve_run *r)
+{
+	if (r->n < 2)
+		return;
+	fprintf(stderr, "synack serve: connections accepted per stack:");
+	for (unsigned i = 0; i < r->n; i++) {
+		struct synack_counters c;
+		synack_stack_counters(r->q[i].stack, &c);
+		fprintf(stderr, " %llu", (unsigned long long)c.v[SYNACK_CTR_PassiveOpens]);
+	}
+	fprintf(stderr, "\n");
+}
+
+static void teardown(struct serve_run *r, const char *ctl)
+{
+	for (unsigned i = 0; i < r->n; i++) {
+		synack_server_destroy(r->q[i].srv);
+		if (r->q[i].stopfd >= 0)
+			close(r->q[i].stopfd);
+		pthread_mutex_destroy(&r->q[i].lock);
+	}
+	if (r->sigfd >= 0)
+		close(r->sigfd);
+	if (r->donefd >= 0)
+		close(r->donefd);
+	if (r->ctlfd >= 0) {
+		close(r->ctlfd);
+		unlink(ctl);
+	}
+	synack_host_close(&r->h);
+}
+
 int synack_cmd_serve(int argc, char **argv)
 {
 	struct serve_args a = {.host = {.name = "synack", .cmd = "synack serve"},
@@ -404,151 +555,33 @@ int synack_cmd_serve(int argc, char **argv)
 	int rc = parse_args(argc, argv, &a);
 	if (rc)
 		return rc == 1 ? 0 : rc;
+	raise_nofile(a.app.max_conns);
+
+	static struct serve_run r; /* one per process; too large for the stack */
+	memset(&r, 0, sizeof r);
+	r.sigfd = r.donefd = r.ctlfd = -1;
+	for (unsigned i = 0; i < SYNACK_HOST_QUEUES_MAX; i++)
+		r.q[i].stopfd = -1;
 	bool explicit_threads = a.threads != 0;
-	unsigned n = a.threads ? a.threads : (a.host.pcap || a.host.trace) ? 1 : cores();
+	r.n = a.threads ? a.threads : (a.host.pcap || a.host.trace) ? 1 : cores();
 	bool mq;
 	unsigned held;
 	/* By default a device that exists keeps its kind: one stack on a single-queue one. */
-	if (!explicit_threads && n > 1 && synack_tun_queues(a.host.tun, &mq, &held) == 0 && !mq)
-		n = 1;
-	/* Connections in TIME-WAIT and SYN-RECEIVED need slots beyond the served ones. */
-	uint32_t max_conns = a.app.max_conns;
-	raise_nofile(max_conns);
-
-	struct synack_host h;
-	struct serve q[SYNACK_HOST_QUEUES_MAX];
-	memset(q, 0, sizeof q);
-	for (unsigned i = 0; i < SYNACK_HOST_QUEUES_MAX; i++)
-		q[i].stopfd = -1;
-	struct synack_loop_hooks hooks = {.on_ready = serve_ready, .on_signal = serve_signal,
-					  .on_alarm = serve_alarm, .ctx = &q[0]};
-	char why[256];
-	int err;
-	for (;;) {
-		a.app.max_conns = (max_conns + n - 1) / n;
-		a.host.max_sockets = a.app.max_conns * 2 + 64;
-		a.host.queues = n;
-		if (n > 1) {
-			hooks.flags = SYNACK_LOOP_NO_SIGNALS;
-			hooks.on_wait = serve_wait;
-		}
-		err = synack_host_open(&h, &a.host, &hooks, why, sizeof why);
-		/* The default meets a device made without multi-queue (scripts/netns's): one. */
-		if (err == -EINVAL && n > 1 && !explicit_threads) {
-			n = 1;
-			hooks.flags = 0;
-			hooks.on_wait = NULL;
-			continue;
-		}
-		break;
-	}
+	if (!explicit_threads && r.n > 1 && synack_tun_queues(a.host.tun, &mq, &held) == 0 && !mq)
+		r.n = 1;
+	if ((rc = open_host(&r, &a, explicit_threads)))
+		return rc;
+	int err = start_stacks(&r, &a.app);
+	if (!err && r.n > 1)
+		err = open_main_fds(&r, a.host.ctl);
 	if (err) {
-		fprintf(stderr, "synack serve: %s\n", why);
+		teardown(&r, a.host.ctl);
 		return 3;
 	}
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	int sigfd = -1;
-	if (n > 1) { /* blocked before any thread starts: every thread inherits the mask */
-		pthread_sigmask(SIG_BLOCK, &mask, NULL);
-		sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	}
-	for (unsigned i = 0; i < n && !err; i++) {
-		struct serve *sv = &q[i];
-		pthread_mutex_init(&sv->lock, NULL);
-		if (i > 0) {
-			struct synack_loop_hooks hq = hooks;
-			hq.ctx = sv;
-			err = synack_host_add_queue(&h, i, &hq);
-			if (err) {
-				fprintf(stderr, "synack serve: cannot start stack %u: %s\n", i, strerror(-err));
-				break;
-			}
-		}
-		sv->loop = h.qloop[i];
-		sv->stack = synack_loop_stack(sv->loop);
-		if (n > 1) {
-			sv->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-			if (sv->stopfd < 0 ||
-			    synack_loop_add_fd(sv->loop, sv->stopfd, POLLIN, serve_stopfd, sv) < 0) {
-				err = -EMFILE;
-				fprintf(stderr, "synack serve: cannot start stack %u\n", i);
-				break;
-			}
-		}
-		err = synack_server_new(&sv->srv, sv->stack, &a.app);
-		if (err)
-			fprintf(stderr, "synack serve: cannot listen on port %u: %s\n",
-				a.app.port ? a.app.port : synack_app_default_port(a.app.kind),
-				strerror(-err));
-		else
-			/* the timeouts' first check */
-			synack_loop_set_alarm(sv->loop, synack_monotonic_us());
-	}
-	int donefd = -1, ctlfd = -1;
-	if (!err && n > 1) {
-		donefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (sigfd < 0 || donefd < 0) {
-			err = -errno;
-			fprintf(stderr, "synack serve: %s: %s\n", sigfd < 0 ? "signalfd" : "eventfd",
-				strerror(errno));
-		}
-		if (!err && a.host.ctl && (ctlfd = synack_ctl_listen(a.host.ctl)) < 0) {
-			err = ctlfd;
-			fprintf(stderr, "synack serve: cannot open control socket %s: %s\n",
-				a.host.ctl, strerror(-err));
-		}
-	}
-	if (err) {
-		if (donefd >= 0)
-			close(donefd);
-		if (sigfd >= 0)
-			close(sigfd);
-		for (unsigned i = 0; i < n; i++) {
-			synack_server_destroy(q[i].srv);
-			if (q[i].stopfd >= 0)
-				close(q[i].stopfd);
-		}
-		synack_host_close(&h);
-		return 3;
-	}
-	char ip[32];
-	uint32_t x = h.addr;
-	snprintf(ip, sizeof ip, "%u.%u.%u.%u", x >> 24, (x >> 16) & 255, (x >> 8) & 255, x & 255);
-	fprintf(stderr, "synack serve: %s on %s:%u (device %s", synack_app_name(a.app.kind), ip,
-		a.app.port ? a.app.port : synack_app_default_port(a.app.kind), h.tun.name);
-	if (n > 1)
-		fprintf(stderr, ", %u queues, threads and stacks, %s)\n", n,
-			h.steered ? "steered by port" : "the kernel's own steering");
-	else
-		fprintf(stderr, ")\n");
-	err = n > 1 ? serve_threads(q, n, ctlfd, sigfd, donefd) : synack_loop_run(h.loop);
-	if (n > 1) {
-		fprintf(stderr, "synack serve: connections accepted per stack:");
-		for (unsigned i = 0; i < n; i++) {
-			struct synack_counters c;
-			synack_stack_counters(q[i].stack, &c);
-			fprintf(stderr, " %llu", (unsigned long long)c.v[SYNACK_CTR_PassiveOpens]);
-		}
-		fprintf(stderr, "\n");
-	}
-	for (unsigned i = 0; i < n; i++) {
-		synack_server_destroy(q[i].srv);
-		if (q[i].stopfd >= 0)
-			close(q[i].stopfd);
-		pthread_mutex_destroy(&q[i].lock);
-	}
-	if (sigfd >= 0)
-		close(sigfd);
-	if (donefd >= 0)
-		close(donefd);
-	if (ctlfd >= 0) {
-		close(ctlfd);
-		unlink(a.host.ctl);
-	}
-	synack_host_close(&h);
+	say_serving(&r, &a.app);
+	err = r.n > 1 ? serve_threads(r.q, r.n, r.ctlfd, r.sigfd, r.donefd) : synack_loop_run(r.h.loop);
+	say_per_stack(&r);
+	teardown(&r, a.host.ctl);
 	if (err) {
 		fprintf(stderr, "synack serve: the device failed: %s\n", strerror(-err));
 		return 1;
