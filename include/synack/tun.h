@@ -87,8 +87,8 @@ int synack_tun_open_queue(const struct synack_tun_info *info, unsigned flags,
 int synack_tun_queues(const char *name, bool *multi_queue, unsigned *attached);
 /* Makes the kernel choose the queue of each packet it sends into the device as
  * synack_flow_queue(source port, destination port, queues) (stack.h) for TCP over IPv4
- * (unfragmented) and IPv6 (TCP directly after the fixed header); every other packet goes to
- * queue 0. Without it the kernel's own choice (its flow table, then a secret hash) is
+ * (unfragmented) and IPv6 (TCP directly after the fixed header), and by the ports of the
+ * quoted header for ICMPv4; every other packet goes to queue 0. Without it the kernel's own choice (its flow table, then a secret hash) is
  * consistent for connections the kernel opens but not, after 3 s without a packet from
  * synack, for those synack opens. l is any queue of the device. It loads an eBPF socket
  * filter program (bpf(2): CAP_BPF or CAP_SYS_ADMIN) and attaches it with TUNSETSTEERINGEBPF.

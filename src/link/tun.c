@@ -37,6 +37,7 @@
  */
 #include "synack/tun.h"
 #include "synack/stack.h"
+#include "link/tun_steer.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -514,54 +515,64 @@ static struct bpf_insn bpf_op(uint8_t code, uint8_t dst, uint8_t src, int16_t of
 }
 
 /* The steering program: synack_flow_queue()'s hash of a TCP segment's two ports, from an
- * IPv4 header (unfragmented: a fragment has no ports for its later pieces, so every
- * fragment, like every packet that is not TCP, goes to queue 0) or an IPv6 header directly
- * followed by TCP. The kernel takes the 16-bit result modulo the number of queues. LD_ABS and
- * LD_IND read the packet from the IP header (a TUN device has no link header) in network
- * order and leave the value in host order; a read past the end returns 0 at once. */
+ * IPv4 header (unfragmented: the later pieces of a fragmented datagram have no ports, so
+ * every fragment goes to queue 0) or an IPv6 header directly followed by TCP. An ICMPv4
+ * message is steered by the two ports of the header it quotes (an error about one of our
+ * segments: its ports, in either order, give the same queue); for an echo request those
+ * bytes are the payload's, and any stack answers it. Every other packet goes to queue 0.
+ * The kernel takes the 16-bit result modulo the number of queues. LD_ABS and LD_IND read
+ * the packet from the IP header (a TUN device has no link header) in network order and
+ * leave the value in host order; a read past the end returns 0 at once. */
 static int steer_prog(struct bpf_insn *p)
 {
-	enum { ZERO = 27, V6 = 17, MIX = 20 };
+	enum { V6 = 24, TCP4 = 22, MIX = 27, ZERO = 34 };
 	int n = 0;
+#define J(code, dst, imm, to) bpf_op(BPF_JMP | (code), dst, 0, (int16_t)((to) - (n + 1)), imm)
 	const uint8_t ldb = BPF_LD | BPF_ABS | BPF_B, ldh = BPF_LD | BPF_ABS | BPF_H,
 		      ldw = BPF_LD | BPF_ABS | BPF_W;
-	p[n++] = bpf_op(BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0);           /* r6 = ctx */
-	p[n++] = bpf_op(ldb, 0, 0, 0, 0);                                   /* version, IHL */
+	p[n++] = bpf_op(BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0);     /* 0: r6 = ctx */
+	p[n++] = bpf_op(ldb, 0, 0, 0, 0);                             /* version, IHL */
 	p[n++] = bpf_op(BPF_ALU64 | BPF_MOV | BPF_X, 7, 0, 0, 0);
 	p[n++] = bpf_op(BPF_ALU64 | BPF_RSH | BPF_K, 7, 0, 0, 4);
-	p[n++] = bpf_op(BPF_JMP | BPF_JEQ | BPF_K, 7, 0, (int16_t)(V6 - 5), 6);
-	p[n++] = bpf_op(BPF_JMP | BPF_JNE | BPF_K, 7, 0, (int16_t)(ZERO - 6), 4);
-	p[n++] = bpf_op(ldb, 0, 0, 0, 9);                                   /* protocol */
-	p[n++] = bpf_op(BPF_JMP | BPF_JNE | BPF_K, 0, 0, (int16_t)(ZERO - 8), IPPROTO_TCP);
-	p[n++] = bpf_op(ldh, 0, 0, 0, 6);                                   /* MF, offset */
+	p[n] = J(BPF_JEQ | BPF_K, 7, 6, V6), n++;
+	p[n] = J(BPF_JNE | BPF_K, 7, 4, ZERO), n++;                   /* 5 */
+	p[n++] = bpf_op(ldh, 0, 0, 0, 6);                             /* MF, offset */
 	p[n++] = bpf_op(BPF_ALU64 | BPF_AND | BPF_K, 0, 0, 0, 0x3fff);
-	p[n++] = bpf_op(BPF_JMP | BPF_JNE | BPF_K, 0, 0, (int16_t)(ZERO - 11), 0);
+	p[n] = J(BPF_JNE | BPF_K, 0, 0, ZERO), n++;
 	p[n++] = bpf_op(ldb, 0, 0, 0, 0);
+	p[n++] = bpf_op(BPF_ALU64 | BPF_AND | BPF_K, 0, 0, 0, 0xf);   /* 10 */
+	p[n++] = bpf_op(BPF_ALU64 | BPF_LSH | BPF_K, 0, 0, 0, 2);
+	p[n++] = bpf_op(BPF_ALU64 | BPF_MOV | BPF_X, 8, 0, 0, 0);     /* r8 = header bytes */
+	p[n++] = bpf_op(ldb, 0, 0, 0, 9);                             /* protocol */
+	p[n] = J(BPF_JEQ | BPF_K, 0, IPPROTO_TCP, TCP4), n++;
+	p[n] = J(BPF_JNE | BPF_K, 0, IPPROTO_ICMP, ZERO), n++;        /* 15 */
+	p[n++] = bpf_op(BPF_LD | BPF_IND | BPF_B, 0, 8, 0, 8);        /* the quoted header */
 	p[n++] = bpf_op(BPF_ALU64 | BPF_AND | BPF_K, 0, 0, 0, 0xf);
-	p[n++] = bpf_op(BPF_ALU64 | BPF_LSH | BPF_K, 0, 0, 0, 2);           /* header bytes */
-	p[n++] = bpf_op(BPF_ALU64 | BPF_MOV | BPF_X, 8, 0, 0, 0);
-	p[n++] = bpf_op(BPF_LD | BPF_IND | BPF_W, 0, 8, 0, 0);              /* sport, dport */
-	p[n++] = bpf_op(BPF_JMP | BPF_JA, 0, 0, (int16_t)(MIX - 17), 0);
-	p[n++] = bpf_op(ldb, 0, 0, 0, 6);                                   /* V6: next header */
-	p[n++] = bpf_op(BPF_JMP | BPF_JNE | BPF_K, 0, 0, (int16_t)(ZERO - 19), IPPROTO_TCP);
-	p[n++] = bpf_op(ldw, 0, 0, 0, 40);                                  /* sport, dport */
-	p[n++] = bpf_op(BPF_ALU64 | BPF_MOV | BPF_X, 1, 0, 0, 0);           /* MIX */
+	p[n++] = bpf_op(BPF_ALU64 | BPF_LSH | BPF_K, 0, 0, 0, 2);
+	p[n++] = bpf_op(BPF_ALU64 | BPF_ADD | BPF_X, 8, 0, 0, 0);
+	p[n++] = bpf_op(BPF_LD | BPF_IND | BPF_W, 0, 8, 0, 8);        /* 20: its ports */
+	p[n] = J(BPF_JA, 0, 0, MIX), n++;
+	p[n++] = bpf_op(BPF_LD | BPF_IND | BPF_W, 0, 8, 0, 0);        /* 22 TCP4: ports */
+	p[n] = J(BPF_JA, 0, 0, MIX), n++;
+	p[n++] = bpf_op(ldb, 0, 0, 0, 6);                             /* 24 V6: next header */
+	p[n] = J(BPF_JNE | BPF_K, 0, IPPROTO_TCP, ZERO), n++;
+	p[n++] = bpf_op(ldw, 0, 0, 0, 40);                            /* ports */
+	p[n++] = bpf_op(BPF_ALU64 | BPF_MOV | BPF_X, 1, 0, 0, 0);     /* 27 MIX */
 	p[n++] = bpf_op(BPF_ALU64 | BPF_RSH | BPF_K, 1, 0, 0, 16);
 	p[n++] = bpf_op(BPF_ALU64 | BPF_AND | BPF_K, 0, 0, 0, 0xffff);
-	p[n++] = bpf_op(BPF_ALU64 | BPF_XOR | BPF_X, 0, 1, 0, 0);           /* sport ^ dport */
+	p[n++] = bpf_op(BPF_ALU64 | BPF_XOR | BPF_X, 0, 1, 0, 0);     /* 30: sport ^ dport */
 	p[n++] = bpf_op(BPF_ALU | BPF_MUL | BPF_K, 0, 0, 0, (int32_t)SYNACK_FLOW_MIX);
 	p[n++] = bpf_op(BPF_ALU | BPF_RSH | BPF_K, 0, 0, 0, 16);
 	p[n++] = bpf_op(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
-	p[n++] = bpf_op(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);           /* ZERO */
+	p[n++] = bpf_op(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);     /* 34 ZERO */
 	p[n++] = bpf_op(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+#undef J
 	return n;
 }
 
-int synack_tun_steer(struct synack_link *l)
+int tun_steer_load(void)
 {
-	if (!l || l->ops != &tun_ops)
-		return -EINVAL;
-	struct bpf_insn prog[32];
+	struct bpf_insn prog[48];
 	int n = steer_prog(prog);
 	static const char license[] = "GPL";
 	union bpf_attr a;
@@ -571,8 +582,16 @@ int synack_tun_steer(struct synack_link *l)
 	a.insns = (uint64_t)(uintptr_t)prog;
 	a.license = (uint64_t)(uintptr_t)license;
 	int fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof a);
+	return fd < 0 ? -errno : fd;
+}
+
+int synack_tun_steer(struct synack_link *l)
+{
+	if (!l || l->ops != &tun_ops)
+		return -EINVAL;
+	int fd = tun_steer_load();
 	if (fd < 0)
-		return -errno;
+		return fd;
 	int err = ioctl(l->fd, TUNSETSTEERINGEBPF, &fd) < 0 ? -errno : 0;
 	close(fd); /* the device holds the program */
 	return err;
