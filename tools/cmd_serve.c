@@ -3,6 +3,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +64,8 @@ static const char serve_help[] =
 	"    --no-offload      a plain TUN device: no virtio-net header, so no checksum or\n"
 	"                      segmentation offload (by default the kernel and synack exchange\n"
 	"                      TCP segments of up to 64 KB with their checksums unfinished)\n"
-	"    --threads N       N stacks, one per core (1 to 64; default: the number of cores,\n"
+	"    --threads N       N stacks, one per core (1 to 64; default: the number of cores\n"
+	"                      this process may run on, as nproc counts them,\n"
 	"                      or 1 with --pcap or --trace, which need one stack): the device\n"
 	"                      is opened multi-queue, one queue, thread and stack each; the\n"
 	"                      kernel spreads connections over the queues by their ports\n"
@@ -389,9 +391,12 @@ static int serve_threads(struct serve *q, unsigned n, int ctlfd, int sigfd, int 
 	return started < n && !err ? -EAGAIN : err;
 }
 
+/* The cores this process may run on (its affinity mask, as nproc counts them). */
 static unsigned cores(void)
 {
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	long n = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set)
+							    : sysconf(_SC_NPROCESSORS_ONLN);
 	return n < 1 ? 1 : n > SYNACK_HOST_QUEUES_MAX ? SYNACK_HOST_QUEUES_MAX : (unsigned)n;
 }
 
