@@ -364,7 +364,7 @@ int synack_tun_queues(const char *name, bool *multi_queue, unsigned *attached)
 	req.h.nlmsg_flags = NLM_F_REQUEST;
 	req.h.nlmsg_seq = 1;
 	req.i.ifi_family = AF_UNSPEC;
-	static uint8_t buf[16384];
+	uint8_t buf[16384]; /* one link: its attributes fit */
 	ssize_t n = -1;
 	if (send(s, &req, req.h.nlmsg_len, 0) == (ssize_t)req.h.nlmsg_len)
 		n = recv(s, buf, sizeof buf, 0);
