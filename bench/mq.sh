@@ -5,11 +5,12 @@
 # multi-queue TUN device, and against a kernel echo server (bench/mqload.c, epoll, one
 # thread) over a veth pair; then many-flow aggregate throughput, FLOWS kernel flows at once
 # sending SIZE MiB in all to `synack serve --app discard` with --threads 1 and 2, and to a
-# kernel discard server over veth. And whether replies reach the stack that opened the
-# connection (tests/interop/mqsteer.c: 32 active opens on 2 stacks, 7 s idle) with synack's
-# steering program and with the kernel's own queue choice. MTU 1500; RUNS rounds (default
-# 3), each running every case once; medians and ratios printed. Namespaces are created here
-# and removed on exit. Needs root and /dev/net/tun; otherwise says so and exits 0.
+# kernel discard server over veth, with synack's CPU time per GiB (less noisy than wall time
+# on a loaded machine). And whether replies reach the stack that opened the connection
+# (tests/interop/mqsteer.c: 32 active opens on 2 stacks, 7 s idle) with synack's steering
+# program and with the kernel's own queue choice. MTU 1500; RUNS rounds (default 3), each
+# running every case once; medians and ratios printed. Namespaces are created here and
+# removed on exit. Needs root and /dev/net/tun; otherwise says so and exits 0.
 # Usage: bench/mq.sh [path/to/synack]       (env: RUNS, CONNS (default 2000), FLOWS (8), SIZE (128))
 set -u
 cd "$(dirname "$0")/.."
@@ -56,6 +57,13 @@ serve() { # THREADS APP
 unserve() { kill -TERM "$SP"; wait_pid "$SP" 10; }
 conns() { ip netns exec "$NS" timeout 300 "$W/mqload" conns "$1" 7 "$2" "$CONNS" || echo 0; }
 flows() { ip netns exec "$NS" timeout 300 "$W/mqload" flows "$1" 9 "$FLOWS" $((SIZE / FLOWS)) || echo 0; }
+# CPU time (user + system, ms) synack's process has used so far: load on the machine stretches
+# wall time, much less the work done.
+TCK=$(getconf CLK_TCK)
+cpu_ms() { local p; p=$(pgrep -P "$SP" synack); awk -v t="$TCK" '{ print int(($14 + $15) * 1000 / t) }' "/proc/${p:-0}/stat" 2>/dev/null || echo 0; }
+# synack's CPU ms per GiB received in one flows run (the figure of flows on stdout first).
+flows_cpu() { local a b g; a=$(cpu_ms); g=$(flows $SADDR); b=$(cpu_ms)
+	echo "$g $(awk -v ms=$((b - a)) -v mib=$((SIZE / FLOWS * FLOWS)) 'BEGIN { printf "%.0f", ms * 1024 / mib }')"; }
 
 declare -A R
 for i in $(seq "$RUNS"); do
@@ -69,7 +77,9 @@ for i in $(seq "$RUNS"); do
 	R[kc32]+=" $(conns $KSRV 32)"
 	for t in 1 2; do
 		serve $t discard
-		R[s${t}f]+=" $(flows $SADDR)"
+		set -- $(flows_cpu)
+		R[s${t}f]+=" ${1:-0}"
+		R[s${t}cpu]+=" ${2:-0}"
 		unserve
 	done
 	R[kf]+=" $(flows $KSRV)"
@@ -97,6 +107,9 @@ echo "many-flow aggregate Gbit/s ($FLOWS kernel flows at once to a discard serve
 row "synack serve --threads 1" "${R[s1f]}" "${M[s1f]}" "$(ratio "${M[s1f]}" "${M[kf]}") of the kernel"
 row "synack serve --threads 2" "${R[s2f]}" "${M[s2f]}" "$(ratio "${M[s2f]}" "${M[kf]}") of the kernel, $(ratio "${M[s2f]}" "${M[s1f]}") of --threads 1"
 row "kernel server (veth)" "${R[kf]}" "${M[kf]}" "1.00"
+echo "synack's CPU time (user + system) per GiB in those runs, ms: runs | median | ratio"
+row "synack serve --threads 1" "${R[s1cpu]}" "${M[s1cpu]}" "1.00"
+row "synack serve --threads 2" "${R[s2cpu]}" "${M[s2cpu]}" "$(ratio "${M[s2cpu]}" "${M[s1cpu]}") of --threads 1"
 echo "active opens on 2 stacks, replies after 7 s idle:"
 echo "  steering program:   ${steer:-failed}"
 echo "  kernel's own queue: ${auto:-failed}"
