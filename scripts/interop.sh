@@ -11,4 +11,5 @@ if [ ! -x tests/interop/run.sh ]; then
 fi
 tests/interop/run.sh "$@" || exit 1
 tests/interop/ipv6.sh "$@" || exit 1
-exec tests/interop/churn.sh "$@"
+tests/interop/churn.sh "$@" || exit 1
+exec tests/interop/mq.sh "$@"

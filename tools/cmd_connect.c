@@ -248,7 +248,8 @@ int synack_cmd_connect(int argc, char **argv)
 		return EXIT_SETUP;
 	}
 	struct client c = {0};
-	struct synack_loop_hooks hooks = {client_ready, client_signal, client_alarm, &c};
+	struct synack_loop_hooks hooks = {.on_ready = client_ready, .on_signal = client_signal,
+					  .on_alarm = client_alarm, .ctx = &c};
 	char why[256];
 	int err = synack_host_open(&c.h, &a.host, &hooks, why, sizeof why);
 	if (err) {

@@ -140,7 +140,18 @@ struct synack_config {
 	/* tcp_recovery, Linux's bits: 0x1 (default) RACK time-based loss detection (RFC 8985)
 	 * beside RFC 6675's duplicate-ACK threshold; 0: RFC 6675 alone. */
 	uint8_t recovery;
+	/* One stack per queue of a multi-queue link (a TUN device with synack_tun_steer()):
+	 * with steer_queues > 1, connect() picks only ephemeral ports p for which
+	 * synack_flow_queue(p, remote port, steer_queues) == steer_queue, so the replies come
+	 * back on this stack's queue. 0 or 1: any port. */
+	uint16_t steer_queues, steer_queue;
 };
+
+/* The queue, out of nqueues, of a TCP flow between ports a and b (either order): the 16
+ * high bits of (a ^ b) * SYNACK_FLOW_MIX (32-bit), modulo nqueues (0 when nqueues is 0). The
+ * TUN link's steering program computes the same. */
+#define SYNACK_FLOW_MIX 0x9E3779B1u
+unsigned synack_flow_queue(uint16_t a, uint16_t b, unsigned nqueues);
 
 #define SYNACK_TFO_CLIENT 0x1u
 #define SYNACK_TFO_SERVER 0x2u

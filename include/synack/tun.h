@@ -55,6 +55,9 @@ struct synack_tun_addr {
 
 /* synack_tun_open_flags() flags. */
 #define SYNACK_TUN_NO_OFFLOAD 1u /* a plain device: no vnet header, no offload, caps zero */
+#define SYNACK_TUN_MULTI_QUEUE 2u /* IFF_MULTI_QUEUE: this is queue 0, more attach with
+				   * synack_tun_open_queue(); an existing single-queue device
+				   * refuses it (-EINVAL) */
 
 /* Opens TUN device `name` (creating it if it does not exist), brings it up, and makes sure
  * the kernel's side has an IPv4 address in addr/prefix: when the device has none, it is given
@@ -101,6 +104,33 @@ int synack_tun_open_addrs(const char *name, const struct synack_tun_addr *addrs,
  * IPv4-mapped form reads as IPv4) into addr and prefix. The prefix length is required.
  * Returns 0 or -EINVAL. */
 int synack_parse_prefix(const char *s, struct synack_addr *addr, unsigned *prefix);
+
+/* Attaches one more queue (descriptor) to the multi-queue device that info describes (the
+ * info of synack_tun_open_flags(..., SYNACK_TUN_MULTI_QUEUE, ...)); queues are numbered in the
+ * order they attach, the first 0. flags: SYNACK_TUN_NO_OFFLOAD, as the first queue was
+ * opened (the device's offloads are shared; the new link declares the same caps). The new
+ * link's info says created = false and addr_set = false: the device goes when its last queue
+ * closes, whichever that is. Errors: -EINVAL (no such multi-queue device, bad flags), -ENOMEM,
+ * those of open()/ioctl(). */
+int synack_tun_open_queue(const struct synack_tun_info *info, unsigned flags,
+			  struct synack_link **out);
+/* What the kernel says of TUN device `name` (netlink RTM_GETLINK): whether it is
+ * multi-queue, and how many queues (descriptors) are attached now (a multi-queue device's;
+ * 0 for a single-queue one, whose kernel does not say: opening it tells, -EBUSY). Returns 0, -ENODEV (no such
+ * device), -EINVAL (bad name, or not a TUN/TAP device), -EOPNOTSUPP (the kernel does not say),
+ * or another negative errno. synack_tun_open_flags() refuses (-EBUSY) a device with queues
+ * attached: a multi-queue device would otherwise take one more. */
+int synack_tun_queues(const char *name, bool *multi_queue, unsigned *attached);
+/* Makes the kernel choose the queue of each packet it sends into the device as
+ * synack_flow_queue(source port, destination port, queues) (stack.h) for TCP over IPv4
+ * (unfragmented) and IPv6 (TCP directly after the fixed header), and by the ports of the
+ * quoted header for ICMPv4; every other packet goes to queue 0. Without it the kernel's own choice (its flow table, then a secret hash) is
+ * consistent for connections the kernel opens but not, after 3 s without a packet from
+ * synack, for those synack opens. l is any queue of the device. It loads an eBPF socket
+ * filter program (bpf(2): CAP_BPF or CAP_SYS_ADMIN) and attaches it with TUNSETSTEERINGEBPF.
+ * Errors: -EINVAL (not a TUN link), those of bpf() (-EPERM) and ioctl(). */
+int synack_tun_steer(struct synack_link *l);
+
 /* Parses "A.B.C.D/NN" (or "A.B.C.D", prefix 24; NN in 1..31) into addr (host byte order) and
  * prefix, the arguments of synack_tun_open(). Returns 0 or -EINVAL. */
 int synack_parse_cidr(const char *s, uint32_t *addr, unsigned *prefix);

@@ -15,7 +15,8 @@
  * -1), so outgoing connections to different destinations are not limited by the range; a
  * port bound by bind() or listen() is not shared. The search stops at the first usable port:
  * one chain walk and one table lookup per port tried, so O(1) unless the range is nearly
- * full towards one destination.
+ * full towards one destination. A stack that is one of several on a multi-queue link
+ * (cfg.steer_queues) gives connect() only ports whose flow the link steers to its queue.
  *
  * Listeners are found by local port through a small hash, and among those on the port by the
  * destination address they hear (at most one hears any address: listen() refuses a second). */
@@ -164,6 +165,20 @@ static bool port_shareable(const struct synack_stack *s, uint16_t port)
 	return true;
 }
 
+unsigned synack_flow_queue(uint16_t a, uint16_t b, unsigned nqueues)
+{
+	uint32_t x = (uint32_t)(a ^ b) * SYNACK_FLOW_MIX;
+	return nqueues ? (x >> 16) % nqueues : 0;
+}
+
+/* Does port's flow to the connection's remote port land on this stack's queue? */
+static bool port_steers_here(const struct synack_stack *s, const struct synack_tcb *c,
+			     uint16_t port)
+{
+	return s->cfg.steer_queues < 2 ||
+	       synack_flow_queue(port, c->node.key.rport, s->cfg.steer_queues) == s->cfg.steer_queue;
+}
+
 int ports_bind_connect(struct synack_stack *s, struct synack_tcb *c, seq_t *iss, bool *reused)
 {
 	uint32_t lo = s->cfg.port_lo, n = (uint32_t)s->cfg.port_hi - lo + 1;
@@ -171,7 +186,7 @@ int ports_bind_connect(struct synack_stack *s, struct synack_tcb *c, seq_t *iss,
 	*reused = false;
 	for (uint32_t i = 0; i < n; i++) {
 		uint16_t port = (uint16_t)(lo + (start + i) % n);
-		if (!port_shareable(s, port))
+		if (!port_steers_here(s, c, port) || !port_shareable(s, port))
 			continue;
 		struct synack_tuple t = c->node.key;
 		t.lport = port;

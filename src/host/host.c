@@ -207,6 +207,8 @@ int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 	h->cmd = o->cmd ? o->cmd : "synack";
 	h->in_host_netns = host_netns();
 	h->prog.on = o->progress;
+	h->queues = o->queues > 1 ? o->queues : 1;
+	h->no_offload = o->no_offload;
 	for (size_t i = 0; i < 2 && o->cidr[i]; i++) {
 		struct synack_tun_addr *a = &h->addrs[h->naddrs++];
 		if (synack_parse_prefix(o->cidr[i], &a->addr, &a->prefix) < 0)
@@ -217,13 +219,33 @@ int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 	    synack_addr_is_v4(&h->addrs[0].addr) == synack_addr_is_v4(&h->addrs[1].addr))
 		return fail(why, why_cap, -EINVAL, "--addr: one address of each family at most, not",
 			    o->cidr[1]);
+	if (h->queues > SYNACK_HOST_QUEUES_MAX ||
+	    (h->queues > 1 && (o->pcap || o->trace || o->progress)))
+		return fail(why, why_cap, -EINVAL, "more than one queue with a capture or trace", "");
 	struct synack_link *link;
-	int err = synack_tun_open_addrs(o->tun, h->addrs, h->naddrs,
-					o->no_offload ? SYNACK_TUN_NO_OFFLOAD : 0, &h->tun, &link);
+	unsigned tflags = (o->no_offload ? SYNACK_TUN_NO_OFFLOAD : 0) |
+			  (h->queues > 1 ? SYNACK_TUN_MULTI_QUEUE : 0);
+	int err = synack_tun_open_addrs(o->tun, h->addrs, h->naddrs, tflags, &h->tun, &link);
+	if (err == -EINVAL && h->queues > 1 && if_nametoindex(o->tun) != 0) {
+		snprintf(why, why_cap, "--tun %s: the device exists without multi-queue: remove it, "
+			 "create it with `ip tuntap add %s mode tun multi_queue`, or use --threads 1",
+			 o->tun, o->tun);
+		return err;
+	}
 	if (err)
 		return tun_fail(why, why_cap, err, o->tun);
 	announce(h);
-
+	for (unsigned q = 1; q < h->queues; q++) {
+		err = synack_tun_open_queue(&h->tun, tflags & SYNACK_TUN_NO_OFFLOAD, &h->qlink[q]);
+		if (err) {
+			synack_link_destroy(link);
+			synack_host_close(h);
+			return tun_fail(why, why_cap, err, o->tun);
+		}
+	}
+	/* Without the program, the kernel's own choice still keeps every connection the kernel
+	 * opens on one queue; only the ports of our own connects are then left to chance. */
+	h->steered = h->queues > 1 && synack_tun_steer(link) == 0;
 	if (o->pcap) {
 		struct synack_pcap_writer *w;
 		struct synack_link *wrapped;
@@ -248,6 +270,8 @@ int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 	cfg.sndbuf_max = 4194304; /* the library default too (tcp_autotune.c) */
 	if (h->tun.mtu >= 576 && h->tun.mtu - 40 < cfg.mss)
 		cfg.mss = (uint16_t)(h->tun.mtu - 40);
+	if (h->steered)
+		cfg.steer_queues = (uint16_t)h->queues;
 	if (o->trace) {
 		err = o->trace_sink.open && o->trace_sink.close
 			      ? o->trace_sink.open(&h->trace_state, o->trace, &cfg)
@@ -265,6 +289,7 @@ int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 		cfg.trace = host_trace;
 		cfg.trace_ctx = h;
 	}
+	h->cfg = cfg;
 	err = synack_loop_new(&h->loop, link, &cfg, hooks);
 	if (err) {
 		synack_link_destroy(link);
@@ -272,15 +297,35 @@ int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 		return fail(why, why_cap, err, "cannot start the stack", "");
 	}
 	h->stack = synack_loop_stack(h->loop);
-	if (o->ctl && (err = synack_ctl_open(&h->ctl, o->ctl, h->loop)) < 0) {
+	h->qloop[0] = h->loop;
+	if (o->ctl && h->queues == 1 && (err = synack_ctl_open(&h->ctl, o->ctl, h->loop)) < 0) {
 		synack_host_close(h);
 		return fail(why, why_cap, err, "cannot open control socket", o->ctl);
 	}
 	return 0;
 }
 
+int synack_host_add_queue(struct synack_host *h, unsigned q, const struct synack_loop_hooks *hooks)
+{
+	if (q == 0 || q >= h->queues || !h->qlink[q] || h->qloop[q])
+		return -EINVAL;
+	struct synack_config cfg = h->cfg;
+	cfg.steer_queue = (uint16_t)q;
+	int err = synack_loop_new(&h->qloop[q], h->qlink[q], &cfg, hooks);
+	if (!err)
+		h->qlink[q] = NULL; /* the loop owns it */
+	return err;
+}
+
 void synack_host_close(struct synack_host *h)
 {
+	for (unsigned q = 1; q < SYNACK_HOST_QUEUES_MAX; q++) {
+		synack_loop_destroy(h->qloop[q]);
+		synack_link_destroy(h->qlink[q]);
+		h->qloop[q] = NULL;
+		h->qlink[q] = NULL;
+	}
+	h->qloop[0] = NULL;
 	synack_ctl_close(h->ctl);
 	h->ctl = NULL;
 	bool had_loop = h->loop != NULL;

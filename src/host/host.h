@@ -33,7 +33,16 @@ struct synack_host_opts {
 	bool no_offload;      /* a plain TUN device (SYNACK_TUN_NO_OFFLOAD) */
 	const char *cmd;      /* "synack serve": the prefix of the lines below on stderr */
 	bool progress;        /* print the connection's progress on stderr (connect) */
+	/* 0 or 1: one queue, one stack. N > 1: a multi-queue device (the kernel spreads flows
+	 * over N queues, steered by synack_tun_steer() when the kernel takes the program), a
+	 * stack per queue: synack_host_open() makes queue 0's loop with hooks, the caller makes
+	 * the others with synack_host_add_queue() and runs each on its own thread. Needs no
+	 * pcap, trace or progress (-EINVAL), and the host opens no control socket (the caller
+	 * answers for every stack). */
+	unsigned queues;
 };
+
+#define SYNACK_HOST_QUEUES_MAX 64
 
 /* What --progress prints from: the stack's own trace events. */
 struct synack_host_progress {
@@ -56,6 +65,12 @@ struct synack_host {
 	synack_trace_fn trace_next; /* the trace file's sink, after progress */
 	void *trace_next_ctx;
 	struct synack_host_progress prog;
+	unsigned queues;         /* 1, or the device's queues */
+	bool steered;            /* the kernel runs synack_tun_steer()'s program */
+	struct synack_loop *qloop[SYNACK_HOST_QUEUES_MAX]; /* [0] = loop */
+	struct synack_link *qlink[SYNACK_HOST_QUEUES_MAX]; /* queues not yet in a loop */
+	struct synack_config cfg; /* the stacks' configuration (queue 0's) */
+	bool no_offload;
 };
 
 /* Sets everything up. The stack gets each address of o->cidr, the first as its default source
@@ -67,6 +82,9 @@ struct synack_host {
  * synack_host_close(). */
 int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 		     const struct synack_loop_hooks *hooks, char *why, size_t why_cap);
+/* Makes queue q's loop and stack (1 <= q < h->queues), with cfg's steer_queue = q, into
+ * h->qloop[q]. Errors: -EINVAL (no such queue, or made already), those of synack_loop_new(). */
+int synack_host_add_queue(struct synack_host *h, unsigned q, const struct synack_loop_hooks *hooks);
 /* Tears everything down (the capture and the trace are flushed). */
 void synack_host_close(struct synack_host *h);
 

@@ -27,8 +27,22 @@
  * 65535, gso TCPV4|TCPV6, tx_csum, rx_csum, rx_gro}. Without offloads (the flag, or a kernel
  * that refuses TUNSETOFFLOAD) the link declares only its MTU: a SYNACK_CSUM_NEEDED frame is then
  * completed in a copy before the write, and what is read comes out SYNACK_CSUM_NONE.
+ *
+ * Multi-queue (SYNACK_TUN_MULTI_QUEUE, synack_tun_open_queue()): every descriptor attached
+ * to the device with IFF_MULTI_QUEUE is one queue, numbered in the order they attach; the
+ * kernel picks the queue of each packet it sends into the device. Left to itself (automq) it
+ * uses its flow table: the queue that last wrote a packet of the flow, or, when there is
+ * none (a new flow, or one whose entry aged out after 3 s without a write from synack's
+ * side), a secret per-boot hash of the flow. A passive open is therefore always consistent
+ * (its SYN's queue is the hash's, and only that queue's stack ever writes for it), but an
+ * active open is not: its replies land on the hash's queue, unknown to synack, once the
+ * entry has aged. synack_tun_steer() replaces the choice with a small eBPF program
+ * (TUNSETSTEERINGEBPF) computing synack_flow_queue() of the TCP ports, a function synack
+ * knows, so an active open picks a local port whose flow lands on its own queue.
  */
 #include "synack/tun.h"
+#include "synack/stack.h"
+#include "link/tun_steer.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -41,8 +55,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/bpf.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -398,6 +417,99 @@ static struct synack_link_caps offload_caps(unsigned mtu)
 	return k;
 }
 
+/* Asks the device for the queue's flags: the same on every queue (the last attach's flags
+ * are the device's). */
+static short tun_iff(unsigned flags)
+{
+	short f = (short)(IFF_TUN | IFF_NO_PI);
+	if (!(flags & SYNACK_TUN_NO_OFFLOAD))
+		f |= IFF_VNET_HDR;
+	if (flags & SYNACK_TUN_MULTI_QUEUE)
+		f |= IFF_MULTI_QUEUE;
+	return f;
+}
+
+/* The attributes in [p, end), as a table by type (the last of each type wins). */
+static void nl_parse(const uint8_t *p, const uint8_t *end, const struct nlattr **tb, int max)
+{
+	while (p + NLA_HDRLEN <= end) {
+		const struct nlattr *x = (const void *)p;
+		if (x->nla_len < NLA_HDRLEN || p + x->nla_len > end)
+			break;
+		int type = x->nla_type & NLA_TYPE_MASK;
+		if (type <= max)
+			tb[type] = x;
+		p += NLA_ALIGN(x->nla_len);
+	}
+}
+
+static void nl_nested(const struct nlattr *a, const struct nlattr **tb, int max)
+{
+	nl_parse((const uint8_t *)a + NLA_HDRLEN, (const uint8_t *)a + a->nla_len, tb, max);
+}
+
+int synack_tun_queues(const char *name, bool *multi_queue, unsigned *attached)
+{
+	if (!name || !*name || strlen(name) >= IFNAMSIZ)
+		return -EINVAL;
+	int s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (s < 0)
+		return -errno;
+	struct timeval tv = {1, 0};
+	setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	struct {
+		struct nlmsghdr h;
+		struct ifinfomsg i;
+		uint8_t attrs[64];
+	} req;
+	memset(&req, 0, sizeof req);
+	size_t nlen = strlen(name) + 1;
+	struct nlattr *a = (struct nlattr *)req.attrs;
+	a->nla_type = IFLA_IFNAME;
+	a->nla_len = (uint16_t)(NLA_HDRLEN + nlen);
+	memcpy(req.attrs + NLA_HDRLEN, name, nlen);
+	req.h.nlmsg_len = (uint32_t)(NLMSG_LENGTH(sizeof req.i) + NLA_ALIGN(a->nla_len));
+	req.h.nlmsg_type = RTM_GETLINK;
+	req.h.nlmsg_flags = NLM_F_REQUEST;
+	req.h.nlmsg_seq = 1;
+	req.i.ifi_family = AF_UNSPEC;
+	uint8_t buf[16384]; /* one link: its attributes fit */
+	ssize_t n = -1;
+	if (send(s, &req, req.h.nlmsg_len, 0) == (ssize_t)req.h.nlmsg_len)
+		n = recv(s, buf, sizeof buf, 0);
+	int err = n < 0 ? -errno : -EIO;
+	close(s);
+	const struct nlmsghdr *h = (const void *)buf;
+	if (n < (ssize_t)sizeof *h || !NLMSG_OK(h, (size_t)n))
+		return err;
+	if (h->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = NLMSG_DATA(h);
+		return e->error ? e->error : -EIO;
+	}
+	if (h->nlmsg_type != RTM_NEWLINK || h->nlmsg_len < NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+		return -EIO;
+	const uint8_t *attrs = (const uint8_t *)NLMSG_DATA(h) + NLMSG_ALIGN(sizeof(struct ifinfomsg));
+	const struct nlattr *top[IFLA_MAX + 1] = {0}, *info[IFLA_INFO_MAX + 1] = {0},
+			    *tun[IFLA_TUN_MAX + 1] = {0};
+	nl_parse(attrs, (const uint8_t *)h + h->nlmsg_len, top, IFLA_MAX);
+	if (top[IFLA_LINKINFO])
+		nl_nested(top[IFLA_LINKINFO], info, IFLA_INFO_MAX);
+	const struct nlattr *kind = info[IFLA_INFO_KIND];
+	if (!kind || kind->nla_len < NLA_HDRLEN + 3 ||
+	    memcmp((const uint8_t *)kind + NLA_HDRLEN, "tun", 3) || !info[IFLA_INFO_DATA])
+		return -EINVAL; /* not a TUN/TAP device */
+	nl_nested(info[IFLA_INFO_DATA], tun, IFLA_TUN_MAX);
+	const struct nlattr *mq = tun[IFLA_TUN_MULTI_QUEUE], *nq = tun[IFLA_TUN_NUM_QUEUES];
+	if (!mq || mq->nla_len < NLA_HDRLEN + 1)
+		return -EOPNOTSUPP;
+	*multi_queue = *((const uint8_t *)mq + NLA_HDRLEN) != 0;
+	uint32_t q = 0; /* only a multi-queue device says */
+	if (*multi_queue && nq && nq->nla_len >= NLA_HDRLEN + 4)
+		memcpy(&q, (const uint8_t *)nq + NLA_HDRLEN, sizeof q);
+	*attached = q;
+	return 0;
+}
+
 int synack_tun_open(const char *name, uint32_t addr, unsigned prefix, struct synack_tun_info *info,
 		    struct synack_link **out)
 {
@@ -434,14 +546,23 @@ int synack_tun_open_addrs(const char *name, const struct synack_tun_addr *addrs,
 {
 	*out = NULL;
 	if (!name || !*name || strlen(name) >= IFNAMSIZ || !addrs_ok(addrs, n) ||
-	    (flags & ~(unsigned)SYNACK_TUN_NO_OFFLOAD))
+	    (flags & ~(unsigned)(SYNACK_TUN_NO_OFFLOAD | SYNACK_TUN_MULTI_QUEUE)))
 		return -EINVAL;
 	struct tun_link *t = calloc(1, sizeof *t);
 	if (!t)
 		return -ENOMEM;
 	t->link.ops = &tun_ops;
-	t->link.caps = (struct synack_link_caps){0}; /* no offload (see the top of the file) */
+	t->link.caps = (struct synack_link_caps){0}; /* no offload yet (see the top of the file) */
 	t->info.created = if_nametoindex(name) == 0;
+	/* A multi-queue device takes any number of queues: one another process holds would
+	 * take ours too, and share its traffic with us. Ask the kernel first (a kernel without
+	 * the answer leaves the check to TUNSETIFF). */
+	bool mq;
+	unsigned held;
+	if (!t->info.created && synack_tun_queues(name, &mq, &held) == 0 && held > 0) {
+		free(t);
+		return -EBUSY;
+	}
 	t->link.fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (t->link.fd < 0) {
 		int err = -errno;
@@ -451,7 +572,7 @@ int synack_tun_open_addrs(const char *name, const struct synack_tun_addr *addrs,
 	struct ifreq ifr;
 	memset(&ifr, 0, sizeof ifr);
 	bool want = !(flags & SYNACK_TUN_NO_OFFLOAD);
-	ifr.ifr_flags = (short)(IFF_TUN | IFF_NO_PI | (want ? IFF_VNET_HDR : 0));
+	ifr.ifr_flags = tun_iff(flags);
 	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", name);
 	int err = 0;
 	if (ioctl(t->link.fd, TUNSETIFF, &ifr) < 0)
@@ -480,6 +601,140 @@ int synack_tun_open_addrs(const char *name, const struct synack_tun_addr *addrs,
 		*info = t->info;
 	*out = &t->link;
 	return 0;
+}
+
+int synack_tun_open_queue(const struct synack_tun_info *info, unsigned flags,
+			  struct synack_link **out)
+{
+	*out = NULL;
+	if (!info || !info->name[0] || (flags & ~(unsigned)SYNACK_TUN_NO_OFFLOAD))
+		return -EINVAL;
+	struct tun_link *t = calloc(1, sizeof *t);
+	if (!t)
+		return -ENOMEM;
+	t->link.ops = &tun_ops;
+	t->info = *info;
+	t->info.created = false; /* the device goes with its last queue, whichever that is */
+	t->info.addr_set = false;
+	t->link.fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (t->link.fd < 0) {
+		int err = -errno;
+		free(t);
+		return err;
+	}
+	struct ifreq ifr;
+	memset(&ifr, 0, sizeof ifr);
+	ifr.ifr_flags = tun_iff(flags | SYNACK_TUN_MULTI_QUEUE);
+	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", info->name);
+	if (ioctl(t->link.fd, TUNSETIFF, &ifr) < 0) {
+		int err = -errno;
+		tun_destroy(&t->link);
+		return err;
+	}
+	/* The header size and offloads are the device's: the first queue set them. */
+	t->vnet = !(flags & SYNACK_TUN_NO_OFFLOAD);
+	if (info->offload && t->vnet)
+		t->link.caps = offload_caps(info->mtu);
+	else
+		t->link.caps.mtu = info->mtu;
+	*out = &t->link;
+	return 0;
+}
+
+/* One eBPF instruction. */
+static struct bpf_insn bpf_op(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
+{
+	struct bpf_insn i;
+	memset(&i, 0, sizeof i);
+	i.code = code;
+	i.dst_reg = dst & 0xf;
+	i.src_reg = src & 0xf;
+	i.off = off;
+	i.imm = imm;
+	return i;
+}
+
+/* The steering program: synack_flow_queue()'s hash of a TCP segment's two ports, from an
+ * IPv4 header (unfragmented: the later pieces of a fragmented datagram have no ports, so
+ * every fragment goes to queue 0) or an IPv6 header directly followed by TCP. An ICMPv4
+ * message is steered by the two ports of the header it quotes (an error about one of our
+ * segments: its ports, in either order, give the same queue); for an echo request those
+ * bytes are the payload's, and any stack answers it. Every other packet goes to queue 0.
+ * The kernel takes the 16-bit result modulo the number of queues. LD_ABS and LD_IND read
+ * the packet from the IP header (a TUN device has no link header) in network order and
+ * leave the value in host order; a read past the end returns 0 at once. */
+static int steer_prog(struct bpf_insn *p)
+{
+	enum { V6 = 24, TCP4 = 22, MIX = 27, ZERO = 34 };
+	int n = 0;
+#define J(code, dst, imm, to) bpf_op(BPF_JMP | (code), dst, 0, (int16_t)((to) - (n + 1)), imm)
+	const uint8_t ldb = BPF_LD | BPF_ABS | BPF_B, ldh = BPF_LD | BPF_ABS | BPF_H,
+		      ldw = BPF_LD | BPF_ABS | BPF_W;
+	p[n++] = bpf_op(BPF_ALU64 | BPF_MOV | BPF_X, 6, 1, 0, 0);     /* 0: r6 = ctx */
+	p[n++] = bpf_op(ldb, 0, 0, 0, 0);                             /* version, IHL */
+	p[n++] = bpf_op(BPF_ALU64 | BPF_MOV | BPF_X, 7, 0, 0, 0);
+	p[n++] = bpf_op(BPF_ALU64 | BPF_RSH | BPF_K, 7, 0, 0, 4);
+	p[n] = J(BPF_JEQ | BPF_K, 7, 6, V6), n++;
+	p[n] = J(BPF_JNE | BPF_K, 7, 4, ZERO), n++;                   /* 5 */
+	p[n++] = bpf_op(ldh, 0, 0, 0, 6);                             /* MF, offset */
+	p[n++] = bpf_op(BPF_ALU64 | BPF_AND | BPF_K, 0, 0, 0, 0x3fff);
+	p[n] = J(BPF_JNE | BPF_K, 0, 0, ZERO), n++;
+	p[n++] = bpf_op(ldb, 0, 0, 0, 0);
+	p[n++] = bpf_op(BPF_ALU64 | BPF_AND | BPF_K, 0, 0, 0, 0xf);   /* 10 */
+	p[n++] = bpf_op(BPF_ALU64 | BPF_LSH | BPF_K, 0, 0, 0, 2);
+	p[n++] = bpf_op(BPF_ALU64 | BPF_MOV | BPF_X, 8, 0, 0, 0);     /* r8 = header bytes */
+	p[n++] = bpf_op(ldb, 0, 0, 0, 9);                             /* protocol */
+	p[n] = J(BPF_JEQ | BPF_K, 0, IPPROTO_TCP, TCP4), n++;
+	p[n] = J(BPF_JNE | BPF_K, 0, IPPROTO_ICMP, ZERO), n++;        /* 15 */
+	p[n++] = bpf_op(BPF_LD | BPF_IND | BPF_B, 0, 8, 0, 8);        /* the quoted header */
+	p[n++] = bpf_op(BPF_ALU64 | BPF_AND | BPF_K, 0, 0, 0, 0xf);
+	p[n++] = bpf_op(BPF_ALU64 | BPF_LSH | BPF_K, 0, 0, 0, 2);
+	p[n++] = bpf_op(BPF_ALU64 | BPF_ADD | BPF_X, 8, 0, 0, 0);
+	p[n++] = bpf_op(BPF_LD | BPF_IND | BPF_W, 0, 8, 0, 8);        /* 20: its ports */
+	p[n] = J(BPF_JA, 0, 0, MIX), n++;
+	p[n++] = bpf_op(BPF_LD | BPF_IND | BPF_W, 0, 8, 0, 0);        /* 22 TCP4: ports */
+	p[n] = J(BPF_JA, 0, 0, MIX), n++;
+	p[n++] = bpf_op(ldb, 0, 0, 0, 6);                             /* 24 V6: next header */
+	p[n] = J(BPF_JNE | BPF_K, 0, IPPROTO_TCP, ZERO), n++;
+	p[n++] = bpf_op(ldw, 0, 0, 0, 40);                            /* ports */
+	p[n++] = bpf_op(BPF_ALU64 | BPF_MOV | BPF_X, 1, 0, 0, 0);     /* 27 MIX */
+	p[n++] = bpf_op(BPF_ALU64 | BPF_RSH | BPF_K, 1, 0, 0, 16);
+	p[n++] = bpf_op(BPF_ALU64 | BPF_AND | BPF_K, 0, 0, 0, 0xffff);
+	p[n++] = bpf_op(BPF_ALU64 | BPF_XOR | BPF_X, 0, 1, 0, 0);     /* 30: sport ^ dport */
+	p[n++] = bpf_op(BPF_ALU | BPF_MUL | BPF_K, 0, 0, 0, (int32_t)SYNACK_FLOW_MIX);
+	p[n++] = bpf_op(BPF_ALU | BPF_RSH | BPF_K, 0, 0, 0, 16);
+	p[n++] = bpf_op(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+	p[n++] = bpf_op(BPF_ALU64 | BPF_MOV | BPF_K, 0, 0, 0, 0);     /* 34 ZERO */
+	p[n++] = bpf_op(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+#undef J
+	return n;
+}
+
+int tun_steer_load(void)
+{
+	struct bpf_insn prog[48];
+	int n = steer_prog(prog);
+	static const char license[] = "GPL";
+	union bpf_attr a;
+	memset(&a, 0, sizeof a);
+	a.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
+	a.insn_cnt = (uint32_t)n;
+	a.insns = (uint64_t)(uintptr_t)prog;
+	a.license = (uint64_t)(uintptr_t)license;
+	int fd = (int)syscall(SYS_bpf, BPF_PROG_LOAD, &a, sizeof a);
+	return fd < 0 ? -errno : fd;
+}
+
+int synack_tun_steer(struct synack_link *l)
+{
+	if (!l || l->ops != &tun_ops)
+		return -EINVAL;
+	int fd = tun_steer_load();
+	if (fd < 0)
+		return fd;
+	int err = ioctl(l->fd, TUNSETSTEERINGEBPF, &fd) < 0 ? -errno : 0;
+	close(fd); /* the device holds the program */
+	return err;
 }
 
 int synack_parse_ipv4(const char *s, uint32_t *addr)
