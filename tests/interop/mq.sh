@@ -52,7 +52,7 @@ wait_for 10 grep -q '^open' "$W/clients.out"
 "$BIN" nstat --ctl "$W/ctl.sock" >"$W/nstat.out"
 touch "$W/go"
 wait "$CP"; CRC=$?
-check "ss: a listener on each stack" [ "$(grep -c "^LISTEN .* $SADDR:7 " "$W/ss.out")" = 2 ]
+check "ss: a listener on each stack (dual-stack, *:7)" [ "$(grep -c "^LISTEN .* \*:7 " "$W/ss.out")" = 2 ]
 check "ss: the 40 held connections of both stacks" [ "$(grep -c "^ESTAB .* $SADDR:7 " "$W/ss.out")" = 40 ]
 check "nstat: the sum of both stacks (TcpPassiveOpens 40, TcpCurrEstab 40)" \
 	sh -c "grep -q '^TcpPassiveOpens  *40 ' '$W/nstat.out' && grep -q '^TcpCurrEstab  *40 ' '$W/nstat.out'"
