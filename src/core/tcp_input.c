@@ -859,7 +859,7 @@ void tcp_input(struct synack_stack *s, const struct synack_addr *src, const stru
 		rx_drop(s, &rx, SYNACK_DROP_TCP_BAD_FLAGS);
 		return;
 	}
-	struct synack_conntab_hdr *n = synack_conntab_find(&s->conns, &rx.t);
+	struct synack_conntab_hdr *n = synack_conntab_lookup(&s->conns, &rx.t);
 	if (n) {
 		stack_trace_rx(s, &rx.t, &seg, frame, frame_len);
 		struct synack_tcb *c = tcb_of_node(n);
