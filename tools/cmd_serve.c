@@ -21,6 +21,7 @@ static const char serve_help[] =
 	"    synack serve --tun NAME --addr A.B.C.D/NN [--port P] --app echo|discard|chargen|http\n"
 	"                 [--root DIR] [--pcap FILE] [--ctl PATH] [--max-conns N] [--trace FILE]\n"
 	"                 [--idle-timeout S] [--header-timeout S] [--pcap-max SIZE] [--no-offload]\n"
+	"                 [--loss P] [--dup P] [--reorder P] [--corrupt P]\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    synack takes TUN device NAME (creating it if it does not exist, and bringing it up),\n"
@@ -41,7 +42,9 @@ static const char serve_help[] =
 	"                      files under --root)\n"
 	"    --port P          the port (default: 7 echo, 9 discard, 19 chargen, 80 http)\n"
 	"    --root DIR        http: serve files under DIR (never outside it; must exist)\n"
-	"    --pcap FILE       capture every frame to FILE (pcap, LINKTYPE_RAW)\n"
+	"    --pcap FILE       capture every frame to FILE (pcap, LINKTYPE_RAW); with offloads a\n"
+	"                      large segment (up to 64 KB) is one packet, as tcpdump shows GSO,\n"
+	"                      its checksum completed: the MTU-sized pieces exist only in the kernel\n"
 	"    --pcap-max SIZE   stop capturing before FILE passes SIZE bytes (K, M, G suffixes;\n"
 	"                      default: no limit); the file stays a whole capture of the start\n"
 	"    --ctl PATH        a control socket (mode 0600) for `synack ss` and `synack nstat`\n"
@@ -56,6 +59,11 @@ static const char serve_help[] =
 	"    --no-offload      a plain TUN device: no virtio-net header, so no checksum or\n"
 	"                      segmentation offload (by default the kernel and synack exchange\n"
 	"                      TCP segments of up to 64 KB with their checksums unfinished)\n"
+	"    --loss P, --dup P, --reorder P, --corrupt P\n"
+	"                      test the peer's recovery: lose, duplicate, reorder (hold back\n"
+	"                      1 ms) or corrupt (1-3 bits, the checksum completed first) each\n"
+	"                      frame synack sends with probability P (0 to 1; default 0), through\n"
+	"                      the fault link (a fixed seed); the capture holds what reached the device\n"
 	"\n"
 	"EXIT STATUS\n"
 	"    0 after a signal and a graceful close; 2 on a usage error; 3 if the device, the\n"
@@ -153,6 +161,8 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		{"pcap-max", required_argument, 0, 'P'},
 		{"header-timeout", required_argument, 0, 'H'},
 		{"no-offload", no_argument, 0, 'O'},
+		{"loss", required_argument, 0, 'L'}, {"dup", required_argument, 0, 'D'},
+		{"reorder", required_argument, 0, 'R'}, {"corrupt", required_argument, 0, 'C'},
 		{0, 0, 0, 0}};
 	unsigned long v;
 	int c;
@@ -164,6 +174,10 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		case 'r': a->app.root = optarg; break;
 		case 'w': a->host.pcap = optarg; break;
 		case 'O': a->host.no_offload = true; break;
+		case 'L': if (synack_cli_prob("synack serve", "loss", optarg, &a->host.loss)) return 2; break;
+		case 'D': if (synack_cli_prob("synack serve", "dup", optarg, &a->host.dup)) return 2; break;
+		case 'R': if (synack_cli_prob("synack serve", "reorder", optarg, &a->host.reorder)) return 2; break;
+		case 'C': if (synack_cli_prob("synack serve", "corrupt", optarg, &a->host.corrupt)) return 2; break;
 		case 'c': a->host.ctl = optarg; break;
 		case 'T':
 			a->host.trace = optarg;

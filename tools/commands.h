@@ -24,5 +24,8 @@ int synack_demo_parse_args(int argc, char **argv, struct synack_demo_opts *o, co
  * (1 to 15 characters) and an address with its prefix length (1 to 31). Returns 0, or 2 after
  * a one-line message naming the option (tools/cli.c). */
 int synack_cli_check_tun_addr(const char *cmd, const char *tun, const char *cidr);
+/* --loss/--dup/--reorder/--corrupt P for serve and connect: a probability from 0 to 1 into
+ * *out. Returns 0, or 2 after a one-line message naming the option. */
+int synack_cli_prob(const char *cmd, const char *opt, const char *arg, double *out);
 
 #endif

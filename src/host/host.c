@@ -179,6 +179,17 @@ int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 		}
 		link = wrapped;
 	}
+	if (o->loss > 0 || o->dup > 0 || o->reorder > 0 || o->corrupt > 0) {
+		struct synack_fault_params fp = {.loss = o->loss, .dup = o->dup,
+						 .reorder = o->reorder, .corrupt = o->corrupt};
+		struct synack_link *wrapped;
+		err = synack_fault_wrap(link, &fp, 1, &wrapped);
+		if (err) {
+			synack_link_destroy(link);
+			return fail(why, why_cap, err, "cannot add the fault link", "--loss");
+		}
+		link = wrapped;
+	}
 	struct synack_config cfg;
 	synack_config_default(&cfg);
 	cfg.name = o->name;
