@@ -40,6 +40,9 @@ struct synack_tun_info {
 
 /* synack_tun_open_flags() flags. */
 #define SYNACK_TUN_NO_OFFLOAD 1u /* a plain device: no vnet header, no offload, caps zero */
+/* Batched writes through io_uring (a build with liburing; ignored otherwise): each frame is
+ * copied into a slot and submitted at synack_link_flush() with the others. */
+#define SYNACK_TUN_URING 2u
 
 /* Opens TUN device `name` (creating it if it does not exist), brings it up, and makes sure
  * the kernel's side has an IPv4 address in addr/prefix: when the device has none, it is given

@@ -161,7 +161,9 @@ int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 		return fail(why, why_cap, -EINVAL, "--addr: want A.B.C.D/NN, not", o->cidr);
 	struct synack_link *link;
 	int err = synack_tun_open_flags(o->tun, h->addr, prefix,
-					o->no_offload ? SYNACK_TUN_NO_OFFLOAD : 0, &h->tun, &link);
+					(o->no_offload ? SYNACK_TUN_NO_OFFLOAD : 0) |
+						(getenv("SYNACK_TUN_URING") ? SYNACK_TUN_URING : 0),
+					&h->tun, &link);
 	if (err)
 		return tun_fail(why, why_cap, err, o->tun);
 	announce(h, prefix);
