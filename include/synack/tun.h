@@ -40,8 +40,11 @@ struct synack_tun_info {
 
 /* synack_tun_open_flags() flags. */
 #define SYNACK_TUN_NO_OFFLOAD 1u /* a plain device: no vnet header, no offload, caps zero */
-/* Batched writes through io_uring (a build with liburing; ignored otherwise): each frame is
- * copied into a slot and submitted at synack_link_flush() with the others. */
+/* Batched writes through io_uring (a build with liburing; ignored otherwise): each frame of
+ * up to 2 KB is copied into a slot and submitted at synack_link_flush() with the others, one
+ * system call for the batch; larger frames are written at once, after the batch. The driver
+ * must call synack_link_flush() (synack_loop does, once per wake-up; synack_mt after each
+ * step and each application call). */
 #define SYNACK_TUN_URING 2u
 
 /* Opens TUN device `name` (creating it if it does not exist), brings it up, and makes sure

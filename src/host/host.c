@@ -149,6 +149,14 @@ static void host_trace(void *ctx, const struct synack_trace_event *ev)
 		h->trace_next(h->trace_next_ctx, ev);
 }
 
+/* io_uring write batching is on by default (when built with liburing);
+ * SYNACK_TUN_URING=0 in the environment turns it off, for measuring it (bench/README.md). */
+static bool uring_wanted(void)
+{
+	const char *e = getenv("SYNACK_TUN_URING");
+	return !e || strcmp(e, "0") != 0;
+}
+
 int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 		     const struct synack_loop_hooks *hooks, char *why, size_t why_cap)
 {
@@ -162,7 +170,7 @@ int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 	struct synack_link *link;
 	int err = synack_tun_open_flags(o->tun, h->addr, prefix,
 					(o->no_offload ? SYNACK_TUN_NO_OFFLOAD : 0) |
-						(getenv("SYNACK_TUN_URING") ? SYNACK_TUN_URING : 0),
+						(uring_wanted() ? SYNACK_TUN_URING : 0),
 					&h->tun, &link);
 	if (err)
 		return tun_fail(why, why_cap, err, o->tun);
