@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # make check: every phase in turn, each one's output in build/check/PHASE.log; on the terminal
-# one line per phase, the failing lines of a phase that failed, and a summary table at the end.
+# one line per phase, the failing lines of a phase that failed, and a summary table at the end,
+# followed (last, so that a CI log that keeps only the tail shows them) by the failing lines of
+# each failed phase again.
 # Every phase runs even after a failure, so the table is complete; the exit status is non-zero
 # if any failed.
 set -u
@@ -13,7 +15,7 @@ declare -A target=([deps]=deps [build]=all [merge-markers]=check-merge-markers [
 	[drill]=drill-check [render]=render-check [cli]=cli-check [install]=install-check
 	[interop]=interop [preload]=preload-check [sanitize]=sanitize [preload-san]=preload-check-san
 	[fuzz]=fuzz-check)
-declare -A result secs summary
+declare -A result secs summary why
 failed=0
 for p in "${phases[@]}"; do
 	printf 'check: %-12s ' "$p"
@@ -33,7 +35,8 @@ for p in "${phases[@]}"; do
 		result[$p]=FAILED
 		failed=$((failed + 1))
 		echo "FAILED (${secs[$p]} s; log: $logs/$p.log)"
-		grep -E 'FAIL|[Ee]rror|Assertion|failing:' "$logs/$p.log" | head -n 20 | sed 's/^/    /'
+		why[$p]=$(grep -E -A 30 'FAIL|[Ee]rror|Assertion|failing:|fuzz-invariant|runtime error' "$logs/$p.log" | head -n 40)
+		printf '%s\n' "${why[$p]}" | sed 's/^/    /'
 	fi
 done
 echo
@@ -52,4 +55,9 @@ for p in "${phases[@]}"; do
 done
 echo "check: $tp passed, $tf failed"
 if [ $failed -eq 0 ]; then echo "make check: all passed"; else echo "make check: $failed phase(s) failed"; fi
+for p in "${phases[@]}"; do
+	[ "${result[$p]}" = FAILED ] || continue
+	echo "why $p failed ($logs/$p.log):"
+	printf '%s\n' "${why[$p]}" | sed 's/^/    /'
+done
 [ $failed -eq 0 ]
