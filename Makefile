@@ -262,7 +262,8 @@ install: all man
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libsynack.so
 	install -m 644 include/synack/*.h $(DESTDIR)$(PREFIX)/include/synack/
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' synack.pc.in \
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|^Libs.private: -lm|Libs.private: -lm$(if $(URING), -luring)|' synack.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/synack.pc
 
 clean:
