@@ -18,6 +18,13 @@ CFLAGS  ?= -O2 -g
 CPPFLAGS += -Iinclude -Isrc -D_GNU_SOURCE
 ALLFLAGS = -std=c11 $(WARN) -fPIC $(CFLAGS)
 LDLIBS  := -lpthread
+# liburing (Debian: liburing-dev) for the TUN link's batched writes (SYNACK_TUN_URING); a
+# build without it skips that and is otherwise the same.
+URING   := $(shell pkg-config --exists liburing 2>/dev/null && echo 1)
+ifeq ($(URING),1)
+CPPFLAGS += -DSYNACK_HAVE_LIBURING
+LDLIBS  += -luring
+endif
 
 V ?= 0
 ifeq ($(V),1)
@@ -118,7 +125,7 @@ $(LIBSO): $(LIBSO_REAL)
 # (src/preload/exports.map), so nothing of synack leaks into a program.
 $(PRELOAD): $(PRELOAD_OBJS) $(CMDA) $(LIBA) src/preload/exports.map
 	$(CC) -shared $(LDFLAGS) -Wl,--version-script=src/preload/exports.map -Wl,-z,defs \
-	    -o $@ $(PRELOAD_OBJS) $(CMDA) $(LIBA) -ldl -lpthread -lm
+	    -o $@ $(PRELOAD_OBJS) $(CMDA) $(LIBA) -ldl $(LDLIBS) -lm
 
 $(CMDA): $(CMD_OBJS)
 	@mkdir -p $(dir $@)
@@ -130,7 +137,8 @@ $(BIN): $(TOOL_OBJS) $(CMDA) $(LIBA)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(TOOL_OBJS) $(CMDA) $(LIBA) $(LDLIBS) -lm
 
 $(B)/synack.pc: synack.pc.in Makefile VERSION
-	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' synack.pc.in > $@
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|^Libs.private: -lm|Libs.private: -lm$(if $(URING), -luring)|' synack.pc.in > $@
 
 # Tests of the library link only libsynack.a; tests of the command's modules (TEST_CMD_DIRS)
 # link the command's archive too.
@@ -254,7 +262,8 @@ install: all man
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libsynack.so
 	install -m 644 include/synack/*.h $(DESTDIR)$(PREFIX)/include/synack/
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' synack.pc.in \
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|^Libs.private: -lm|Libs.private: -lm$(if $(URING), -luring)|' synack.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/synack.pc
 
 clean:

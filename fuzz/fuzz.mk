@@ -28,7 +28,7 @@ fuzz-build:
 
 $(FB)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(FB)/libsynack.a $(FB)/libsynack-cmd.a
 	$(FUZZ_CC) $(CPPFLAGS) -Ifuzz -std=c11 $(WARN) -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) $< \
-	    $(FB)/libsynack-cmd.a $(FB)/libsynack.a -o $@ -lm
+	    $(FB)/libsynack-cmd.a $(FB)/libsynack.a -o $@ $(LDLIBS) -lm
 
 fuzz: fuzz-build
 	@fuzz/run.sh $(FUZZ_CC) $(FUZZ_SECONDS) $(FUZZ_TARGETS)

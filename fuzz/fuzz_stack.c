@@ -7,7 +7,8 @@
  * fuzzer's type, code and next-hop MTU, and echo requests), raw frames, socket calls
  * (socket, bind, listen, accept, connect, send, recv, shutdown, close, setsockopt,
  * getsockopt), clock jumps, tunable changes (SYN cookies 0/1/2, options on/off) and injected
- * allocation failures, all against one stack on a virtual clock.
+ * allocation failures and input batches (synack_stack_input_begin/_end), all against one
+ * stack on a virtual clock.
  *
  * After every step it checks what the public API lets it see:
  *  - every frame the stack sent is a valid IPv4/TCP packet from the stack's address with a
@@ -34,6 +35,7 @@
 struct world {
 	struct synack_stack *s;
 	uint64_t now;
+	bool batching; /* between synack_stack_input_begin and _end */
 	/* counting allocator, with failure injection */
 	size_t live_bytes, live_allocs, fail_after; /* fail_after: 0 = never */
 	/* what the stack sent during the current step */
@@ -506,6 +508,14 @@ static void run(struct world *w, struct fuzz_input *in)
 			step_tunables(w, in);
 			break;
 		case 8:
+			if (op & 0x80) { /* an input batch begins or ends (the ACKs it owes go then) */
+				if (w->batching)
+					synack_stack_input_end(w->s, w->now);
+				else
+					synack_stack_input_begin(w->s);
+				w->batching = !w->batching;
+				break;
+			}
 			w->fail_after = 1 + fuzz_u8(in) % 4;
 			break;
 		case 15:
@@ -549,6 +559,8 @@ int synack_fuzz_stack(const uint8_t *data, size_t len)
 		return 0;
 	synack_stack_poll(w.s, w.now);
 	run(&w, &in);
+	if (w.batching)
+		synack_stack_input_end(w.s, w.now);
 	for (int fd = 0; fd < MAX_FD; fd++)
 		synack_close(w.s, fd);
 	synack_stack_poll(w.s, w.now + 3600ull * 1000000);

@@ -16,6 +16,9 @@ command -v chromium >/dev/null || need+=(chromium) # render-check: the HTML repo
 command -v ss >/dev/null || need+=(iproute2)
 command -v wrk >/dev/null || need+=(wrk)             # interop: HTTP keep-alive load against the http app
 command -v hping3 >/dev/null || need+=(hping3)       # bench: the SYN flood on the wire
+command -v nft >/dev/null || need+=(nftables)        # interop: loss on the kernel's side of the lossy run
+# the TUN link's io_uring write batching (optional: a build without it skips it)
+pkg-config --exists liburing 2>/dev/null || need+=(liburing-dev)
 # preload-check: unmodified programs over `synack run` (each missing one is skipped with a line)
 command -v python3 >/dev/null || need+=(python3)
 command -v nc >/dev/null || need+=(netcat-openbsd)

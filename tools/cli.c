@@ -1,10 +1,25 @@
 /* Checks the command line of serve and connect shares (see commands.h). */
+#include <errno.h>
 #include <net/if.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "commands.h"
 #include "synack/tun.h"
+
+int synack_cli_prob(const char *cmd, const char *opt, const char *arg, double *out)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(arg, &end);
+	if (errno || end == arg || *end || !(v >= 0 && v <= 1)) {
+		fprintf(stderr, "%s: --%s: want a probability from 0 to 1, not '%s'\n", cmd, opt, arg);
+		return 2;
+	}
+	*out = v;
+	return 0;
+}
 
 int synack_cli_add_addr(const char *cmd, const char *cidr[2], const char *arg)
 {

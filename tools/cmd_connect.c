@@ -32,7 +32,7 @@ static const char connect_help[] =
 	"SYNOPSIS\n"
 	"    synack connect --tun NAME --addr A.B.C.D/NN|IPV6/NN [--addr ...] HOST:PORT\n"
 	"                   [--send FILE|-] [--recv FILE|-] [--pcap FILE] [--trace FILE] [--quiet]\n"
-	"                   [--no-offload]\n"
+	"                   [--no-offload] [--loss P] [--dup P] [--reorder P] [--corrupt P]\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    synack takes TUN device NAME (as `synack serve` does), answers as its --addr and\n"
@@ -49,7 +49,8 @@ static const char connect_help[] =
 	"    address given to the kernel's side) are printed, and undone on exit.\n"
 	"\n"
 	"OPTIONS\n"
-	"    --tun NAME, --addr A.B.C.D/NN|IPV6/NN, --pcap FILE, --trace FILE, --no-offload\n"
+	"    --tun NAME, --addr A.B.C.D/NN|IPV6/NN, --pcap FILE, --trace FILE, --no-offload,\n"
+	"    --loss P, --dup P, --reorder P, --corrupt P\n"
 	"                      as for synack serve\n"
 	"    --send FILE|-     what to send\n"
 	"    --recv FILE|-     where to write what is received\n"
@@ -143,6 +144,8 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 		{"pcap", required_argument, 0, 'w'}, {"trace", required_argument, 0, 'T'},
 		{"quiet", no_argument, 0, 'q'},      {"help", no_argument, 0, 'h'},
 		{"no-offload", no_argument, 0, 'O'},
+		{"loss", required_argument, 0, 'L'}, {"dup", required_argument, 0, 'D'},
+		{"reorder", required_argument, 0, 'R'}, {"corrupt", required_argument, 0, 'C'},
 		{0, 0, 0, 0}};
 	int c;
 	opterr = 0;
@@ -157,6 +160,10 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 		case 'r': a->recv = optarg; break;
 		case 'w': a->host.pcap = optarg; break;
 		case 'O': a->host.no_offload = true; break;
+		case 'L': if (synack_cli_prob("synack connect", "loss", optarg, &a->host.loss)) return 2; break;
+		case 'D': if (synack_cli_prob("synack connect", "dup", optarg, &a->host.dup)) return 2; break;
+		case 'R': if (synack_cli_prob("synack connect", "reorder", optarg, &a->host.reorder)) return 2; break;
+		case 'C': if (synack_cli_prob("synack connect", "corrupt", optarg, &a->host.corrupt)) return 2; break;
 		case 'T':
 			a->host.trace = optarg;
 			a->host.trace_sink = (struct synack_trace_sink){synack_trace_file_open,

@@ -29,6 +29,7 @@ static const char serve_help[] =
 	"                 --app echo|discard|chargen|http [--root DIR] [--pcap FILE] [--ctl PATH]\n"
 	"                 [--max-conns N] [--trace FILE] [--idle-timeout S] [--header-timeout S]\n"
 	"                 [--pcap-max SIZE] [--no-offload] [--threads N]\n"
+	"                 [--loss P] [--dup P] [--reorder P] [--corrupt P]\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    synack takes TUN device NAME (creating it if it does not exist, and bringing it up),\n"
@@ -53,7 +54,9 @@ static const char serve_help[] =
 	"                      files under --root)\n"
 	"    --port P          the port (default: 7 echo, 9 discard, 19 chargen, 80 http)\n"
 	"    --root DIR        http: serve files under DIR (never outside it; must exist)\n"
-	"    --pcap FILE       capture every frame to FILE (pcap, LINKTYPE_RAW)\n"
+	"    --pcap FILE       capture every frame to FILE (pcap, LINKTYPE_RAW); with offloads a\n"
+	"                      large segment (up to 64 KB) is one packet, as tcpdump shows GSO,\n"
+	"                      its checksum completed: the MTU-sized pieces exist only in the kernel\n"
 	"    --pcap-max SIZE   stop capturing before FILE passes SIZE bytes (K, M, G suffixes;\n"
 	"                      default: no limit); the file stays a whole capture of the start\n"
 	"    --ctl PATH        a control socket (mode 0600) for `synack ss` and `synack nstat`\n"
@@ -70,7 +73,8 @@ static const char serve_help[] =
 	"                      TCP segments of up to 64 KB with their checksums unfinished)\n"
 	"    --threads N       N stacks, one per core (1 to 64; default: the number of cores\n"
 	"                      this process may run on, as nproc counts them,\n"
-	"                      or 1 with --pcap or --trace, which need one stack): the device\n"
+	"                      or 1 with --pcap, --trace or a fault option, which need one\n"
+	"                      stack): the device\n"
 	"                      is opened multi-queue, one queue, thread and stack each; the\n"
 	"                      kernel spreads connections over the queues by their ports\n"
 	"                      (steered by a small eBPF program when the kernel takes it), and\n"
@@ -78,6 +82,11 @@ static const char serve_help[] =
 	"                      ss and nstat show the union. A device that exists without\n"
 	"                      multi-queue gets 1 thread by default, and fails an explicit N > 1.\n"
 	"                      On exit, the connections each stack accepted are printed\n"
+	"    --loss P, --dup P, --reorder P, --corrupt P\n"
+	"                      test the peer's recovery: lose, duplicate, reorder (hold back\n"
+	"                      1 ms) or corrupt (1-3 bits, the checksum completed first) each\n"
+	"                      frame synack sends with probability P (0 to 1; default 0), through\n"
+	"                      the fault link (a fixed seed); the capture holds what reached the device\n"
 	"\n"
 	"EXIT STATUS\n"
 	"    0 after a signal and a graceful close; 2 on a usage error; 3 if the device, the\n"
@@ -210,6 +219,8 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		{"header-timeout", required_argument, 0, 'H'},
 		{"no-offload", no_argument, 0, 'O'},
 		{"threads", required_argument, 0, 'n'},
+		{"loss", required_argument, 0, 'L'}, {"dup", required_argument, 0, 'D'},
+		{"reorder", required_argument, 0, 'R'}, {"corrupt", required_argument, 0, 'C'},
 		{0, 0, 0, 0}};
 	unsigned long v;
 	int c;
@@ -224,6 +235,10 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 		case 'r': a->app.root = optarg; break;
 		case 'w': a->host.pcap = optarg; break;
 		case 'O': a->host.no_offload = true; break;
+		case 'L': if (synack_cli_prob("synack serve", "loss", optarg, &a->host.loss)) return 2; break;
+		case 'D': if (synack_cli_prob("synack serve", "dup", optarg, &a->host.dup)) return 2; break;
+		case 'R': if (synack_cli_prob("synack serve", "reorder", optarg, &a->host.reorder)) return 2; break;
+		case 'C': if (synack_cli_prob("synack serve", "corrupt", optarg, &a->host.corrupt)) return 2; break;
 		case 'c': a->host.ctl = optarg; break;
 		case 'T':
 			a->host.trace = optarg;
@@ -291,6 +306,10 @@ static int parse_args(int argc, char **argv, struct serve_args *a)
 	if (a->threads > 1 && (a->host.pcap || a->host.trace))
 		return usage_error("--threads: more than one stack cannot share --pcap or --trace; got",
 				   a->host.pcap ? "--pcap" : "--trace");
+	if (a->threads > 1 && (a->host.loss > 0 || a->host.dup > 0 || a->host.reorder > 0 ||
+			       a->host.corrupt > 0))
+		return usage_error("--threads: the fault link (--loss, --dup, --reorder, --corrupt) "
+				   "belongs to one stack; got --threads", "> 1");
 	if (a->app.root && a->app.kind != SYNACK_APP_HTTP)
 		return usage_error("--root is for --app http only; got --app", synack_app_name(a->app.kind));
 	return 0;
@@ -584,7 +603,10 @@ int synack_cmd_serve(int argc, char **argv)
 	for (unsigned i = 0; i < SYNACK_HOST_QUEUES_MAX; i++)
 		r.q[i].stopfd = -1;
 	bool explicit_threads = a.threads != 0;
-	r.n = a.threads ? a.threads : (a.host.pcap || a.host.trace) ? 1 : cores();
+	/* A capture, a trace and the fault link belong to one stack. */
+	bool one = a.host.pcap || a.host.trace || a.host.loss > 0 || a.host.dup > 0 ||
+		   a.host.reorder > 0 || a.host.corrupt > 0;
+	r.n = a.threads ? a.threads : one ? 1 : cores();
 	bool mq;
 	unsigned held;
 	/* By default a device that exists keeps its kind: one stack on a single-queue one. */

@@ -27,5 +27,8 @@ int synack_demo_parse_args(int argc, char **argv, struct synack_demo_opts *o, co
 int synack_cli_check_tun_addr(const char *cmd, const char *tun, const char *const cidr[2]);
 /* Records one more --addr in cidr (two at most: else 2 after a one-line message). */
 int synack_cli_add_addr(const char *cmd, const char *cidr[2], const char *arg);
+/* --loss/--dup/--reorder/--corrupt P for serve and connect: a probability from 0 to 1 into
+ * *out. Returns 0, or 2 after a one-line message naming the option. */
+int synack_cli_prob(const char *cmd, const char *opt, const char *arg, double *out);
 
 #endif

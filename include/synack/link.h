@@ -44,6 +44,10 @@ struct synack_link_ops {
 	uint64_t (*next_arrival)(struct synack_link *l);
 	/* Frees the link (and, for decorators, the link it wraps). */
 	void (*destroy)(struct synack_link *l);
+	/* Optional (NULL: nothing to do): hands the device what send() queued. A link that
+	 * batches its writes (the TUN link with io_uring) sends them here at the latest; the
+	 * event loop calls it once per wake-up, after everything the wake-up produced. */
+	void (*flush)(struct synack_link *l, uint64_t now_us);
 };
 
 struct synack_link {
@@ -70,6 +74,11 @@ static inline int synack_link_send_plain(struct synack_link *l, const uint8_t *f
 {
 	struct synack_frame_meta m = synack_frame_meta_plain(f, n);
 	return l->ops->send(l, f, &m, now);
+}
+static inline void synack_link_flush(struct synack_link *l, uint64_t now)
+{
+	if (l->ops->flush)
+		l->ops->flush(l, now);
 }
 static inline uint64_t synack_link_next_arrival(struct synack_link *l)
 {

@@ -185,6 +185,16 @@ void synack_stack_input(struct synack_stack *s, const uint8_t *frame, size_t len
  * rejects: nothing is done). */
 int synack_stack_input_frame(struct synack_stack *s, const uint8_t *frame,
 			     const struct synack_frame_meta *meta, uint64_t now_us);
+/* Frames that arrive together (what one wake-up read from the link) are a batch: call
+ * synack_stack_input_begin() before the first and synack_stack_input_end() after the last.
+ * An acknowledgment that in-sequence data owes at once (two full segments, quick-ACK mode)
+ * is then sent once, at _end, for everything the batch brought -- one stretch ACK, as GRO
+ * gives Linux -- unless data we sent in the meantime carried it. Out-of-order data and
+ * duplicates are still answered segment by segment. Without begin/end every frame is its own
+ * batch. _end at now_us: advances the clock like an input. Nesting is not counted: one
+ * _end ends the batch. */
+void synack_stack_input_begin(struct synack_stack *s);
+void synack_stack_input_end(struct synack_stack *s, uint64_t now_us);
 /* Advances the clock to now_us, fires due timers; returns the next deadline or SYNACK_TIME_NEVER. */
 uint64_t synack_stack_poll(struct synack_stack *s, uint64_t now_us);
 /* The earliest armed deadline, or SYNACK_TIME_NEVER. */

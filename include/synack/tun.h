@@ -58,6 +58,12 @@ struct synack_tun_addr {
 #define SYNACK_TUN_MULTI_QUEUE 2u /* IFF_MULTI_QUEUE: this is queue 0, more attach with
 				   * synack_tun_open_queue(); an existing single-queue device
 				   * refuses it (-EINVAL) */
+/* Batched writes through io_uring (a build with liburing; ignored otherwise): each frame of
+ * up to 2 KB is copied into a slot and submitted at synack_link_flush() with the others, one
+ * system call for the batch; larger frames are written at once, after the batch. The driver
+ * must call synack_link_flush() (synack_loop does, once per wake-up; synack_mt after each
+ * step and each application call). */
+#define SYNACK_TUN_URING 4u
 
 /* Opens TUN device `name` (creating it if it does not exist), brings it up, and makes sure
  * the kernel's side has an IPv4 address in addr/prefix: when the device has none, it is given

@@ -59,17 +59,22 @@ static bool tuple_eq(const struct synack_tuple *a, const struct synack_tuple *b)
 	       a->lport == b->lport && a->rport == b->rport;
 }
 
-/* Does node n hold key (whose hash is h)? */
-static bool node_is(const struct synack_conntab_hdr *n, const struct synack_tuple *key, uint32_t h)
+static bool node_key_is(const struct synack_conntab_hdr *n, const struct synack_tuple *key)
 {
-	if (!(n->flags & SYNACK_CONNTAB_NOHASH) && n->hash != h)
-		return false;
 	if (!(n->flags & SYNACK_CONNTAB_KEY4))
 		return tuple_eq(synack_conntab_full_key(n), key);
 	const struct synack_tuple4 *k = synack_conntab_key4(n);
 	return k->lport == key->lport && k->rport == key->rport && synack_tuple_is_v4(key) &&
 	       memcmp(k->laddr, key->laddr.b + 12, 4) == 0 &&
 	       memcmp(k->raddr, key->raddr.b + 12, 4) == 0;
+}
+
+/* Does node n hold key (whose hash is h)? */
+static bool node_is(const struct synack_conntab_hdr *n, const struct synack_tuple *key, uint32_t h)
+{
+	if (!(n->flags & SYNACK_CONNTAB_NOHASH) && n->hash != h)
+		return false;
+	return node_key_is(n, key);
 }
 
 static struct synack_conntab_hdr **alloc_buckets(const struct synack_allocator *a, size_t n)
@@ -105,6 +110,7 @@ void synack_conntab_fini(struct synack_conntab *t)
 	t->buckets = NULL;
 	t->nbuckets = 0;
 	t->count = 0;
+	t->last = NULL;
 }
 
 /* Doubles the bucket array. Each node keeps its hash, so rehashing is one pass of pointer
@@ -159,6 +165,8 @@ int synack_conntab_insert(struct synack_conntab *t, struct synack_conntab_hdr *n
 /* Unlinks n; a node that is not in the table is left alone. */
 void synack_conntab_remove(struct synack_conntab *t, struct synack_conntab_hdr *n)
 {
+	if (t->last == n)
+		t->last = NULL;
 	for (struct synack_conntab_hdr **p = bucket_of(t, node_hash(t, n)); *p; p = &(*p)->next) {
 		if (*p == n) {
 			*p = n->next;
@@ -177,6 +185,19 @@ struct synack_conntab_hdr *synack_conntab_find(const struct synack_conntab *t,
 		if (node_is(x, key, h))
 			return x;
 	return NULL;
+}
+
+struct synack_conntab_hdr *synack_conntab_lookup(struct synack_conntab *t,
+						 const struct synack_tuple *key)
+{
+	if (t->last && node_key_is(t->last, key)) {
+		t->cache_hits++;
+		return t->last;
+	}
+	struct synack_conntab_hdr *x = synack_conntab_find(t, key);
+	if (x)
+		t->last = x;
+	return x;
 }
 
 void synack_conntab_foreach(const struct synack_conntab *t,

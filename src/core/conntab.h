@@ -97,6 +97,11 @@ struct synack_conntab {
 	size_t count;
 	uint8_t key[16];
 	const struct synack_allocator *alloc;
+	/* The one-entry cache in front of the hash (synack_conntab_lookup): the node the last
+	 * lookup found. Removing that node clears it, so it never names a node out of the
+	 * table (a closed connection, one turned into a TIME-WAIT entry, memory reused). */
+	struct synack_conntab_hdr *last;
+	uint64_t cache_hits; /* lookups the cache answered (tests) */
 };
 
 /* Errors: -ENOMEM. */
@@ -110,6 +115,11 @@ int synack_conntab_insert(struct synack_conntab *t, struct synack_conntab_hdr *n
 void synack_conntab_remove(struct synack_conntab *t, struct synack_conntab_hdr *n);
 struct synack_conntab_hdr *synack_conntab_find(const struct synack_conntab *t,
 					       const struct synack_tuple *key);
+/* The same through the one-entry cache: a run of segments of one flow (a batch read from the
+ * link) compares the tuple once instead of hashing it (SipHash) and walking a chain. For the
+ * input path; other lookups (port search) use synack_conntab_find and leave the cache. */
+struct synack_conntab_hdr *synack_conntab_lookup(struct synack_conntab *t,
+						 const struct synack_tuple *key);
 /* Calls fn for every node; fn may not insert or remove. */
 void synack_conntab_foreach(const struct synack_conntab *t,
 			    void (*fn)(void *ctx, struct synack_conntab_hdr *n), void *ctx);

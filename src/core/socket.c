@@ -345,16 +345,16 @@ static ssize_t send_call(struct synack_stack *s, int fd, const void *buf, size_t
 }
 
 /* After the user reads (Linux's tcp_cleanup_rbuf): an ACK that is owed for more than one
- * segment goes now; and the window is announced when it can at least double what the peer
+ * segment, or for pushed data this read drained (tcp_delack_after_read), goes now; and the window is announced when it can at least double what the peer
  * may still send, while that is at most half the largest window (RFC 9293 §3.8.6.2.2
  * receiver SWS avoidance, as Linux applies it). The rule looks at what the peer was told
  * (rcv_adv), so a window that stopped at half the buffer after a whole flight arrived and
  * was read in pieces opens as soon as the reads make it twice as large. */
-static void maybe_window_update(struct synack_stack *s, struct synack_tcb *c)
+static void maybe_window_update(struct synack_stack *s, struct synack_tcb *c, uint32_t copied)
 {
 	if (!tcp_state_synchronized(c->state) || c->state == SYNACK_TIME_WAIT || c->rcvd_fin)
 		return;
-	if (c->ack_pending && (uint32_t)seq_diff(c->rcv_nxt, c->rcv_wup) > c->ack_rcv_mss) {
+	if (tcp_delack_after_read(c, copied)) {
 		tcp_send_ack(s, c);
 		return;
 	}
@@ -436,7 +436,7 @@ static ssize_t recv_call(struct synack_stack *s, int fd, void *buf, size_t len, 
 			tcp_rcv_space_adjust(s, c);
 			if (c->urg_state != URG_NONE && seq_lt(c->urg_seq, tcp_read_seq(c)))
 				c->urg_state = URG_NONE; /* read past the mark */
-			maybe_window_update(s, c);
+			maybe_window_update(s, c, n);
 			tcp_wake(s, c);
 		}
 		return (ssize_t)n;

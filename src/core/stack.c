@@ -244,6 +244,16 @@ int synack_stack_input_frame(struct synack_stack *s, const uint8_t *frame,
 	return 0;
 }
 
+void synack_stack_input_begin(struct synack_stack *s) { s->batching = true; }
+
+void synack_stack_input_end(struct synack_stack *s, uint64_t now_us)
+{
+	stack_advance(s, now_us);
+	s->batching = false;
+	tcp_delack_flush_batch(s);
+	stack_reap(s);
+}
+
 uint64_t synack_stack_poll(struct synack_stack *s, uint64_t now_us)
 {
 	stack_advance(s, now_us);

@@ -101,6 +101,10 @@ struct synack_stack {
 	struct synack_tcb *reap;                            /* dead, freed at the end of a call */
 	struct synack_tcb *wake_head, *wake_tail;           /* readiness to report at the end */
 	bool ending;                                        /* in stack_reap: callbacks running */
+	/* Between synack_stack_input_begin() and _end(): ACKs that in-sequence data owes wait
+	 * on ack_head and go at the end, one per connection (tcp_delack.c). */
+	bool batching;
+	struct synack_tcb *ack_head;
 	struct synack_tcb *listeners[SYNACK_LISTEN_BUCKETS]; /* by local port */
 	struct synack_tcb *bound[SYNACK_BIND_BUCKETS];       /* bind table, by local port */
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/stack_impl.h"
+#include "core/wire_enc.h"
 
 static void trace_init(const struct synack_stack *s, struct synack_trace_event *ev,
 		       enum synack_trace_kind kind, const struct synack_tuple *t)
@@ -168,8 +169,11 @@ void stack_emit_tcp_ip(struct synack_stack *s, const struct synack_tuple *t,
 		stack_count(s, SYNACK_CTR_IpOutNoRoutes);
 		return;
 	}
-	int tcplen = synack_tcp_encode(s->tx + room, s->tx_cap - (size_t)room, &t->laddr, &t->raddr,
-				       seg);
+	/* With checksum offload the sum is the link's; it is computed here only for a trace,
+	 * which sees the segment as the wire will carry it. */
+	bool csum = !s->cfg.caps.tx_csum || s->cfg.trace;
+	int tcplen = tcp_encode(s->tx + room, s->tx_cap - (size_t)room, &t->laddr, &t->raddr, seg,
+				csum);
 	SYNACK_ASSERT(tcplen > 0);
 	if (tcplen <= 0)
 		return;

@@ -147,6 +147,13 @@ void tcb_kill(struct synack_stack *s, struct synack_tcb *c)
 	if (c->dead)
 		return;
 	c->dead = true;
+	if (c->ack_batched) {
+		struct synack_tcb **pp = &s->ack_head;
+		while (*pp != c)
+			pp = &(*pp)->ack_next;
+		*pp = c->ack_next;
+		c->ack_batched = false;
+	}
 	tfo_child_release(s, c);
 	tcp_cancel_timers(s, c);
 	tcb_conntab_remove(s, c);

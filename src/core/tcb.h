@@ -181,6 +181,11 @@ struct synack_tcb {
 	uint32_t ato_us;      /* the delayed-ACK timeout estimate; 0 until data arrives */
 	uint16_t ack_rcv_mss; /* the peer's segment size as measured (0: none yet) */
 	uint8_t ack_quick;    /* quick ACKs left */
+	uint16_t ack_last_seg; /* the last short segment's size (Linux's last_seg_size) */
+	uint8_t ack_pushed;   /* 1: a short or PSH segment is unacknowledged, 2: two of them
+			       * (Linux's ICSK_ACK_PUSHED/PUSHED2): a read that empties the
+			       * buffer acknowledges them at once */
+	struct synack_tcb *ack_next; /* the stack's list of ACKs owed at the end of the batch */
 
 	/* Keepalive and persist. */
 	uint32_t keep_probes;
@@ -227,7 +232,11 @@ struct synack_tcb {
 	bool sent_data : 1; /* last_send_us is valid */
 	bool in_recovery : 1;
 	bool ack_pending : 1;  /* in-sequence data waits for the delayed-ACK timer */
-	bool ack_pingpong : 1; /* TCP_QUICKACK 0: no quick ACKs (Linux's pingpong mode) */
+	/* Interactive (Linux's pingpong mode): no quick ACKs, so that the reply carries the ACK;
+	 * entered by a reply within ATO of the data and by TCP_QUICKACK 0, left when the timer
+	 * fires. */
+	bool ack_pingpong : 1;
+	bool ack_batched : 1; /* on the stack's list of ACKs owed at the end of the batch */
 };
 
 /* The connection block behind a node of the connection table; NULL for NULL or for a compact
@@ -405,7 +414,16 @@ void tcp_retransmit_all(struct synack_stack *s, struct synack_tcb *c);
 
 /* tcp_delack.c: delayed and quick ACKs. */
 /* New in-sequence data of len bytes arrived: measure, update ATO and quick-ACK mode. */
-void tcp_delack_data_in(struct synack_stack *s, struct synack_tcb *c, uint32_t len);
+void tcp_delack_data_in(struct synack_stack *s, struct synack_tcb *c, uint32_t len, bool psh);
+/* We send data (any, a retransmission too): a reply within ATO of the data received enters
+ * pingpong mode (Linux's tcp_event_data_sent). */
+void tcp_delack_data_sent(struct synack_stack *s, struct synack_tcb *c);
+/* The user read `copied` bytes: must an owed ACK go now (Linux's tcp_cleanup_rbuf)? */
+bool tcp_delack_after_read(const struct synack_tcb *c, uint32_t copied);
+/* An ACK is owed at once: now, or at the end of the input batch (synack_stack_input_end). */
+void tcp_delack_owe(struct synack_stack *s, struct synack_tcb *c);
+/* The end of an input batch: one ACK for each connection that still owes one. */
+void tcp_delack_flush_batch(struct synack_stack *s);
 /* Must the data received be acknowledged at once (quick mode, two full segments, a gap)? */
 bool tcp_delack_ack_now(const struct synack_tcb *c);
 /* Data is still unacknowledged after output: arm the delayed-ACK timer. */

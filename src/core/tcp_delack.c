@@ -21,11 +21,25 @@
  *
  * Any segment we send carries the acknowledgment and cancels the timer. Out-of-order data,
  * duplicates, data beyond the window, a FIN and the RFC 5961 cases answer at once, as before
- * (tcp_input.c sets rx->ack_now for them). Linux's interactive ("pingpong") mode, where no
- * quick ACKs are sent so that a reply carries the ACK of its request, is entered only by
- * TCP_QUICKACK 0 here (Linux also enters it when it sends data soon after receiving, and when
- * a FIN arrives in ESTABLISHED, which delays the ACK of that FIN; synack ACKs a FIN at once);
- * it ends when a delayed-ACK timer fires, as in Linux. */
+ * (tcp_input.c sets rx->ack_now for them).
+ *
+ * Interactive ("pingpong") mode: when we send data within ATO of the last data received (a
+ * reply to a request: Linux's tcp_event_data_sent, whose tcp_pingpong_thresh is 1), no quick
+ * ACKs are sent any more, so that the next request's ACK waits for its reply and rides on
+ * it. TCP_QUICKACK 0 enters it too. It ends when a delayed-ACK timer fires (the application
+ * did not answer in time), as in Linux. Linux also enters it when a FIN arrives in
+ * ESTABLISHED, which delays the ACK of that FIN; synack ACKs a FIN at once.
+ *
+ * A short segment, or a full one with PSH, marks the data "pushed" (Linux's
+ * ICSK_ACK_PUSHED); a read that empties the receive buffer then sends the owed ACK at once
+ * unless in pingpong mode (two such segments: even then), Linux's tcp_cleanup_rbuf: the
+ * sender may be waiting for it at the end of a write.
+ *
+ * Batches: between synack_stack_input_begin() and _end() (a driver's read of several frames
+ * from its link, the software equivalent of GRO), an ACK that in-sequence data owes at once
+ * is not sent inside the frame's processing but once at the end, for everything the batch
+ * brought: one stretch ACK per batch. Out-of-order data, duplicates and the other ack_now
+ * cases still answer per segment (each duplicate ACK is a signal the sender counts). */
 #include "core/tcb.h"
 
 #define ATO_MIN_US 40000u     /* Linux's TCP_ATO_MIN and TCP_DELACK_MIN: HZ/25 */
@@ -47,29 +61,47 @@ static void incr_quickack(struct synack_tcb *c, uint32_t max)
 		c->ack_quick = (uint8_t)q;
 }
 
+/* Linux's tcp_enter_quickack_mode: it also leaves pingpong mode. */
 void tcp_delack_enter_quickack(struct synack_tcb *c)
 {
 	incr_quickack(c, MAX_QUICKACKS);
+	c->ack_pingpong = false;
 	c->ato_us = ATO_MIN_US;
 }
 
-/* Linux's tcp_measure_rcv_mss: the largest segment (or GRO piece) seen, at most our MSS. */
-static void measure_rcv_mss(const struct synack_stack *s, struct synack_tcb *c, uint32_t len)
+#define MIN_MSS 88u /* TCP_MIN_MSS */
+
+/* Linux's tcp_measure_rcv_mss: the largest segment (or GRO piece) seen, at most our MSS; a
+ * run of equal short segments (at least 536 bytes, or 88 without PSH) lowers it to their
+ * size. A short segment otherwise, or a full one with PSH, is "pushed". */
+static void measure_rcv_mss(const struct synack_stack *s, struct synack_tcb *c, uint32_t len,
+			    bool psh)
 {
 	uint32_t adv = c->user_mss && c->user_mss < s->cfg.mss ? c->user_mss : s->cfg.mss;
 	if (s->rx_gso_size && len > s->rx_gso_size)
 		len = s->rx_gso_size;
-	if (len > adv)
-		len = adv;
 	if (c->ack_rcv_mss == 0)
 		c->ack_rcv_mss = (uint16_t)(adv < MIN_RCV_MSS ? adv : MIN_RCV_MSS);
-	if (len > c->ack_rcv_mss)
-		c->ack_rcv_mss = (uint16_t)len;
+	if (len >= c->ack_rcv_mss) {
+		c->ack_rcv_mss = (uint16_t)(len > adv ? adv : len);
+		if (psh && c->ack_pushed == 0)
+			c->ack_pushed = 1;
+		return;
+	}
+	if (len >= MIN_RCV_MSS || (len >= MIN_MSS && !psh)) {
+		uint32_t lss = c->ack_last_seg;
+		c->ack_last_seg = (uint16_t)len;
+		if (len == lss) {
+			c->ack_rcv_mss = (uint16_t)len;
+			return;
+		}
+	}
+	c->ack_pushed = c->ack_pushed ? 2 : 1;
 }
 
-void tcp_delack_data_in(struct synack_stack *s, struct synack_tcb *c, uint32_t len)
+void tcp_delack_data_in(struct synack_stack *s, struct synack_tcb *c, uint32_t len, bool psh)
 {
-	measure_rcv_mss(s, c, len);
+	measure_rcv_mss(s, c, len, psh);
 	uint64_t now = s->now_us;
 	if (c->ato_us == 0) {
 		/* The first data: quick-ACK mode, ATO at its minimum. */
@@ -110,6 +142,48 @@ bool tcp_delack_ack_now(const struct synack_tcb *c)
 	return quick || unacked > c->ack_rcv_mss || c->ooo.n > 0 || closing;
 }
 
+void tcp_delack_data_sent(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (c->ato_us && s->now_us - c->ack_lrcv_us < c->ato_us)
+		c->ack_pingpong = true;
+}
+
+bool tcp_delack_after_read(const struct synack_tcb *c, uint32_t copied)
+{
+	if (!c->ack_pending)
+		return false;
+	if ((uint32_t)seq_diff(c->rcv_nxt, c->rcv_wup) > c->ack_rcv_mss)
+		return true; /* "once-per-two-segments ACK was not sent" */
+	return copied > 0 && c->rcvq.len == 0 &&
+	       (c->ack_pushed == 2 || (c->ack_pushed == 1 && !c->ack_pingpong));
+}
+
+void tcp_delack_owe(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (!s->batching) {
+		tcp_send_ack(s, c);
+		return;
+	}
+	if (!c->ack_batched) {
+		c->ack_batched = true;
+		c->ack_next = s->ack_head;
+		s->ack_head = c;
+	}
+}
+
+void tcp_delack_flush_batch(struct synack_stack *s)
+{
+	while (s->ack_head) {
+		struct synack_tcb *c = s->ack_head;
+		s->ack_head = c->ack_next;
+		c->ack_batched = false;
+		/* Data sent since (a reply, a window update) carried it already. */
+		if (c->rcv_wup != c->rcv_nxt && tcp_state_synchronized(c->state) &&
+		    c->state != SYNACK_TIME_WAIT)
+			tcp_output(s, c, true);
+	}
+}
+
 void tcp_delack_schedule(struct synack_stack *s, struct synack_tcb *c)
 {
 	if (c->rcv_wup == c->rcv_nxt)
@@ -126,6 +200,7 @@ void tcp_delack_ack_sent(struct synack_stack *s, struct synack_tcb *c)
 		c->ato_us = ATO_MIN_US;
 	c->rcv_wup = c->rcv_nxt;
 	c->ack_pending = false;
+	c->ack_pushed = 0;
 	if (tcp_timer_armed(c, SYNACK_TIMER_DELACK))
 		tcp_timer_cancel(s, c, SYNACK_TIMER_DELACK);
 }

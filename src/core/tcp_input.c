@@ -638,7 +638,7 @@ static bool process_text(struct synack_stack *s, struct synack_tcb *c, struct rx
 	if (c->ooo.n > 0)
 		rx->ack_now = true;
 	rx->data_in = true;
-	tcp_delack_data_in(s, c, (uint32_t)seg->len);
+	tcp_delack_data_in(s, c, (uint32_t)seg->len, (seg->flags & SYNACK_TH_PSH) != 0);
 	c->rcvq.len += len;
 	c->rcv_nxt = seq_add(c->rcv_nxt, len);
 	/* Out-of-order data now in sequence joins the readable bytes. */
@@ -801,7 +801,12 @@ static void input_synchronized(struct synack_stack *s, struct synack_tcb *c, str
 	check_fin(s, c, rx);
 	if (c->state == SYNACK_CLOSED)
 		return;
-	tcp_output(s, c, rx->ack_now || (rx->data_in && tcp_delack_ack_now(c)));
+	/* An ACK the in-sequence data owes goes at the end of the input batch (tcp_delack.c);
+	 * the other immediate ACKs answer this segment. */
+	bool owe = !rx->ack_now && rx->data_in && tcp_delack_ack_now(c);
+	tcp_output(s, c, rx->ack_now || (owe && !s->batching));
+	if (owe && s->batching && c->rcv_wup != c->rcv_nxt)
+		tcp_delack_owe(s, c);
 	if (rx->data_in)
 		tcp_delack_schedule(s, c);
 	tcp_wake(s, c);
@@ -870,7 +875,7 @@ void tcp_input(struct synack_stack *s, const struct synack_addr *src, const stru
 		rx_drop(s, &rx, SYNACK_DROP_TCP_BAD_FLAGS);
 		return;
 	}
-	struct synack_conntab_hdr *n = synack_conntab_find(&s->conns, &rx.t);
+	struct synack_conntab_hdr *n = synack_conntab_lookup(&s->conns, &rx.t);
 	if (n) {
 		stack_trace_rx(s, &rx.t, &seg, frame, frame_len);
 		struct synack_tcb *c = tcb_of_node(n);

@@ -363,6 +363,8 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 		c->rtt_start_us = s->now_us;
 	}
 	conn_emit_gso(s, c, &seg, retx, ect, len > c->snd_mss ? c->snd_mss : 0);
+	if (len)
+		tcp_delack_data_sent(s, c);
 	tcp_delack_ack_sent(s, c);
 	if (len || fin) {
 		c->last_send_us = s->now_us;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/bytes.h"
+#include "core/wire_enc.h"
 #include "synack/trace.h"
 #include "synack/wire.h"
 
@@ -340,6 +341,12 @@ int synack_tcp_parse(const uint8_t *buf, size_t len, const struct synack_addr *s
 int synack_tcp_encode(uint8_t *out, size_t cap, const struct synack_addr *src,
 		      const struct synack_addr *dst, const struct synack_tcp_seg *seg)
 {
+	return tcp_encode(out, cap, src, dst, seg, true);
+}
+
+int tcp_encode(uint8_t *out, size_t cap, const struct synack_addr *src,
+	       const struct synack_addr *dst, const struct synack_tcp_seg *seg, bool csum)
+{
 	uint8_t opts[SYNACK_TCP_OPT_MAX];
 	int olen = synack_tcp_opts_emit(&seg->opts, (seg->flags & SYNACK_TH_SYN) != 0, opts);
 	if (olen < 0)
@@ -362,7 +369,8 @@ int synack_tcp_encode(uint8_t *out, size_t cap, const struct synack_addr *src,
 	memcpy(t + SYNACK_TCP_HDR_MIN, opts, (size_t)olen);
 	if (seg->len > 0)
 		memcpy(t + doff, seg->payload, seg->len);
-	put16(t + 16, synack_tcp_csum(src, dst, t, tcplen));
+	if (csum)
+		put16(t + 16, synack_tcp_csum(src, dst, t, tcplen));
 	return (int)tcplen;
 }
 

@@ -4,7 +4,7 @@
 #include <errno.h>
 
 /* Hands the stack every frame due by now. Returns 1 if something was due, 0, or -errno. */
-static int drain(struct synack_driver *d, uint64_t now)
+static int drain_frames(struct synack_driver *d, uint64_t now)
 {
 	int did = 0;
 	for (unsigned i = 0; !d->max_frames || i < d->max_frames; i++) {
@@ -28,6 +28,15 @@ static int drain(struct synack_driver *d, uint64_t now)
 		(void)synack_stack_input_frame(d->stack, d->buf, &meta, now); /* meta from the link */
 		did = 1;
 	}
+	return did;
+}
+
+/* One batch: the ACKs the frames owe go once, at the end (synack_stack_input_begin). */
+static int drain(struct synack_driver *d, uint64_t now)
+{
+	synack_stack_input_begin(d->stack);
+	int did = drain_frames(d, now);
+	synack_stack_input_end(d->stack, now);
 	return did;
 }
 

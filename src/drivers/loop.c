@@ -299,6 +299,7 @@ int synack_loop_run(struct synack_loop *l)
 				l->hooks.on_alarm(l->hooks.ctx, l->now);
 		}
 		dispatch(l);
+		synack_link_flush(l->link, l->now); /* what this wake-up produced, as one batch */
 	}
 	return 0;
 }

@@ -141,6 +141,10 @@ static void on_output(void *ctx, const uint8_t *frame, const struct synack_frame
 	struct synack_mt *mt = ctx;
 	if (synack_link_send(mt->link, frame, meta, synack_stack_now(mt->stack)) < 0)
 		mt->tx_errors++;
+	/* A batching link: what an application thread's call sends goes at once; the stack
+	 * thread's output goes at the end of its step. */
+	if (mt->in_api)
+		synack_link_flush(mt->link, synack_stack_now(mt->stack));
 }
 
 /* ---- entering and leaving the stack ---------------------------------------------------- */
@@ -236,6 +240,7 @@ static void *stack_thread(void *arg)
 	while (!mt->stop) {
 		if (synack_driver_step(&d, mono_us()) < 0)
 			mt->rx_errors++;
+		synack_link_flush(mt->link, synack_stack_now(mt->stack));
 		uint64_t at = synack_driver_next(&d);
 		mt->sleep_until = at;
 		pthread_mutex_unlock(&mt->lock);

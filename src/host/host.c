@@ -200,6 +200,14 @@ static void host_trace(void *ctx, const struct synack_trace_event *ev)
 		h->trace_next(h->trace_next_ctx, ev);
 }
 
+/* io_uring write batching is on by default (when built with liburing);
+ * SYNACK_TUN_URING=0 in the environment turns it off, for measuring it (bench/README.md). */
+static bool uring_wanted(void)
+{
+	const char *e = getenv("SYNACK_TUN_URING");
+	return !e || strcmp(e, "0") != 0;
+}
+
 int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 		     const struct synack_loop_hooks *hooks, char *why, size_t why_cap)
 {
@@ -220,11 +228,14 @@ int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 		return fail(why, why_cap, -EINVAL, "--addr: one address of each family at most, not",
 			    o->cidr[1]);
 	if (h->queues > SYNACK_HOST_QUEUES_MAX ||
-	    (h->queues > 1 && (o->pcap || o->trace || o->progress)))
-		return fail(why, why_cap, -EINVAL, "more than one queue with a capture or trace", "");
+	    (h->queues > 1 && (o->pcap || o->trace || o->progress || o->loss > 0 || o->dup > 0 ||
+			       o->reorder > 0 || o->corrupt > 0)))
+		return fail(why, why_cap, -EINVAL,
+			    "more than one queue with a capture, a trace or the fault link", "");
 	struct synack_link *link;
 	unsigned tflags = (o->no_offload ? SYNACK_TUN_NO_OFFLOAD : 0) |
-			  (h->queues > 1 ? SYNACK_TUN_MULTI_QUEUE : 0);
+			  (h->queues > 1 ? SYNACK_TUN_MULTI_QUEUE : 0) |
+			  (uring_wanted() ? SYNACK_TUN_URING : 0);
 	int err = synack_tun_open_addrs(o->tun, h->addrs, h->naddrs, tflags, &h->tun, &link);
 	if (err == -EINVAL && h->queues > 1 && if_nametoindex(o->tun) != 0) {
 		snprintf(why, why_cap, "--tun %s: the device exists without multi-queue: remove it, "
@@ -257,6 +268,17 @@ int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 		if (err) {
 			synack_link_destroy(link);
 			return fail(why, why_cap, err, "cannot write capture", o->pcap);
+		}
+		link = wrapped;
+	}
+	if (o->loss > 0 || o->dup > 0 || o->reorder > 0 || o->corrupt > 0) {
+		struct synack_fault_params fp = {.loss = o->loss, .dup = o->dup,
+						 .reorder = o->reorder, .corrupt = o->corrupt};
+		struct synack_link *wrapped;
+		err = synack_fault_wrap(link, &fp, 1, &wrapped);
+		if (err) {
+			synack_link_destroy(link);
+			return fail(why, why_cap, err, "cannot add the fault link", "--loss");
 		}
 		link = wrapped;
 	}

@@ -31,6 +31,9 @@ struct synack_host_opts {
 	const char *ctl;      /* control socket path, or NULL */
 	uint32_t max_sockets; /* 0: the stack's default */
 	bool no_offload;      /* a plain TUN device (SYNACK_TUN_NO_OFFLOAD) */
+	/* Faults on the frames synack sends (the fault decorator, outside the capture, so the
+	 * capture shows what reached the device): probabilities, all 0 for none. */
+	double loss, dup, reorder, corrupt;
 	const char *cmd;      /* "synack serve": the prefix of the lines below on stderr */
 	bool progress;        /* print the connection's progress on stderr (connect) */
 	/* 0 or 1: one queue, one stack. N > 1: a multi-queue device (the kernel spreads flows

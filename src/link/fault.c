@@ -265,7 +265,13 @@ static void fault_destroy(struct synack_link *l)
 	free(f);
 }
 
+static void fault_flush(struct synack_link *l, uint64_t now_us)
+{
+	synack_link_flush(((struct fault_link *)l)->inner, now_us);
+}
+
 static const struct synack_link_ops fault_ops = {
+	.flush = fault_flush,
 	.send = fault_send,
 	.recv = fault_recv,
 	.next_arrival = fault_next_arrival,

@@ -184,7 +184,13 @@ static void pcap_destroy(struct synack_link *l)
 	free(p);
 }
 
+static void pcap_flush(struct synack_link *l, uint64_t now_us)
+{
+	synack_link_flush(((struct pcap_link *)l)->inner, now_us);
+}
+
 static const struct synack_link_ops pcap_ops = {
+	.flush = pcap_flush,
 	.send = pcap_send,
 	.recv = pcap_recv,
 	.next_arrival = pcap_next_arrival,

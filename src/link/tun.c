@@ -65,8 +65,30 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#ifdef SYNACK_HAVE_LIBURING
+#include <liburing.h>
+#define URING_SLOTS 128u
+/* Frames up to this size are batched; a larger one (a 64 KB TSO frame) is written at once
+ * after the batch: copying it into a slot cost more CPU than the write() saved (measured:
+ * synack connect +34% CPU per byte with 64 KB frames copied, -31% with 1500-byte ones). */
+#define URING_MAX_FRAME 2048u
+#define URING_SLOT_SIZE (sizeof(struct virtio_net_hdr) + URING_MAX_FRAME)
+#endif
+
 struct tun_link {
 	struct synack_link link; /* first: the vtable's view */
+#ifdef SYNACK_HAVE_LIBURING
+	/* SYNACK_TUN_URING: frames up to URING_MAX_FRAME are copied into slots and submitted
+	 * together at flush (one io_uring_enter for what a wake-up produced) instead of one
+	 * write() each. The device's write never waits, so a submitted batch is written, in
+	 * order, before io_uring_enter returns. */
+	bool uring;
+	struct io_uring ring;
+	uint8_t *slots;            /* URING_SLOTS x URING_SLOT_SIZE */
+	uint32_t free_slots[URING_SLOTS], nfree;
+	uint32_t queued;           /* prepared, not yet submitted */
+	uint64_t uring_errors;     /* writes the device refused (seen in their completions) */
+#endif
 	struct synack_tun_info info;
 	uint8_t *scratch; /* a frame's copy with its checksum completed */
 	size_t scratch_cap;
@@ -146,10 +168,69 @@ static const uint8_t *wire_bytes(struct tun_link *t, const uint8_t *frame,
 	return t->scratch;
 }
 
+#ifdef SYNACK_HAVE_LIBURING
+static void uring_reap(struct tun_link *t)
+{
+	struct io_uring_cqe *cqe;
+	while (io_uring_peek_cqe(&t->ring, &cqe) == 0) {
+		if (cqe->res < 0)
+			t->uring_errors++;
+		t->free_slots[t->nfree++] = (uint32_t)io_uring_cqe_get_data64(cqe);
+		io_uring_cqe_seen(&t->ring, cqe);
+	}
+}
+
+static void tun_flush(struct synack_link *l, uint64_t now_us)
+{
+	(void)now_us;
+	struct tun_link *t = (struct tun_link *)l;
+	if (!t->uring)
+		return;
+	if (t->queued) {
+		(void)io_uring_submit(&t->ring);
+		t->queued = 0;
+	}
+	uring_reap(t);
+}
+
+static int uring_send(struct tun_link *t, const struct virtio_net_hdr *h, const uint8_t *frame,
+		      size_t len)
+{
+	uring_reap(t);
+	if (t->nfree == 0) {
+		struct io_uring_cqe *cqe;
+		(void)io_uring_submit(&t->ring);
+		t->queued = 0;
+		if (io_uring_wait_cqe(&t->ring, &cqe) < 0)
+			return -EAGAIN;
+		uring_reap(t);
+		if (t->nfree == 0)
+			return -EAGAIN;
+	}
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&t->ring);
+	if (!sqe) {
+		(void)io_uring_submit(&t->ring);
+		t->queued = 0;
+		sqe = io_uring_get_sqe(&t->ring);
+		if (!sqe)
+			return -EAGAIN;
+	}
+	uint32_t slot = t->free_slots[--t->nfree];
+	uint8_t *b = t->slots + (size_t)slot * URING_SLOT_SIZE;
+	size_t hl = t->vnet ? sizeof *h : 0;
+	if (hl)
+		memcpy(b, h, hl);
+	memcpy(b + hl, frame, len);
+	io_uring_prep_write(sqe, t->link.fd, b, (unsigned)(hl + len), 0);
+	io_uring_sqe_set_data64(sqe, slot);
+	t->queued++;
+	return 0;
+}
+#endif
+
 static int tun_send(struct synack_link *l, const uint8_t *frame,
 		    const struct synack_frame_meta *meta, uint64_t now_us)
 {
-	(void)now_us;
 	struct tun_link *t = (struct tun_link *)l;
 	if (synack_frame_meta_check(meta) < 0)
 		return -EINVAL;
@@ -164,6 +245,12 @@ static int tun_send(struct synack_link *l, const uint8_t *frame,
 		if (!frame)
 			return -ENOMEM;
 	}
+#ifdef SYNACK_HAVE_LIBURING
+	if (t->uring && len <= URING_MAX_FRAME)
+		return uring_send(t, &h, frame, len);
+	if (t->uring)
+		tun_flush(l, now_us); /* what is queued goes first: frames keep their order */
+#endif
 	struct iovec iov[2] = {{&h, sizeof h}, {(void *)frame, len}};
 	for (;;) {
 		ssize_t n = t->vnet ? writev(l->fd, iov, 2) : write(l->fd, frame, len);
@@ -215,6 +302,20 @@ static uint64_t tun_next_arrival(struct synack_link *l)
 static void tun_destroy(struct synack_link *l)
 {
 	/* Closing the last descriptor of a device that is not persistent removes it. */
+#ifdef SYNACK_HAVE_LIBURING
+	struct tun_link *t = (struct tun_link *)l;
+	if (t->uring) {
+		tun_flush(l, 0);
+		while (t->nfree < URING_SLOTS) { /* writes still in flight use the slots */
+			struct io_uring_cqe *cqe;
+			if (io_uring_wait_cqe(&t->ring, &cqe) < 0)
+				break;
+			uring_reap(t);
+		}
+		io_uring_queue_exit(&t->ring);
+		free(t->slots);
+	}
+#endif
 	if (l->fd >= 0)
 		close(l->fd);
 	free(((struct tun_link *)l)->scratch);
@@ -222,6 +323,9 @@ static void tun_destroy(struct synack_link *l)
 }
 
 static const struct synack_link_ops tun_ops = {
+#ifdef SYNACK_HAVE_LIBURING
+	.flush = tun_flush,
+#endif
 	.send = tun_send,
 	.recv = tun_recv,
 	.next_arrival = tun_next_arrival,
@@ -546,7 +650,8 @@ int synack_tun_open_addrs(const char *name, const struct synack_tun_addr *addrs,
 {
 	*out = NULL;
 	if (!name || !*name || strlen(name) >= IFNAMSIZ || !addrs_ok(addrs, n) ||
-	    (flags & ~(unsigned)(SYNACK_TUN_NO_OFFLOAD | SYNACK_TUN_MULTI_QUEUE)))
+	    (flags & ~(unsigned)(SYNACK_TUN_NO_OFFLOAD | SYNACK_TUN_MULTI_QUEUE |
+				 SYNACK_TUN_URING)))
 		return -EINVAL;
 	struct tun_link *t = calloc(1, sizeof *t);
 	if (!t)
@@ -597,6 +702,19 @@ int synack_tun_open_addrs(const char *name, const struct synack_tun_addr *addrs,
 		tun_destroy(&t->link);
 		return err;
 	}
+#ifdef SYNACK_HAVE_LIBURING
+	if (flags & SYNACK_TUN_URING) {
+		t->slots = malloc((size_t)URING_SLOTS * URING_SLOT_SIZE);
+		if (t->slots && io_uring_queue_init(URING_SLOTS * 2, &t->ring, 0) == 0) {
+			t->uring = true;
+			for (uint32_t i = 0; i < URING_SLOTS; i++)
+				t->free_slots[t->nfree++] = i;
+		} else {
+			free(t->slots);
+			t->slots = NULL;
+		}
+	}
+#endif
 	if (info)
 		*info = t->info;
 	*out = &t->link;

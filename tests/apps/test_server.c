@@ -325,8 +325,10 @@ Test(apps, http_sends_head_and_body_in_one_segment)
 		cr_assert_not_null(body);
 		cr_assert_eq(n - (size_t)(body + 4 - b), 11);
 		cr_assert_eq(memcmp(body + 4, "small body\n", 11), 0);
-		/* The ACK of the request, then the response in one segment. */
-		cr_assert_eq(server_counter(SYNACK_CTR_OutSegs) - out0, 2, "request %d", i);
+		/* The response in one segment. The first request is acknowledged at once (quick-ACK
+		 * mode); answering it within ATO puts the server in Linux's pingpong mode, so the
+		 * later requests' ACKs ride on their responses. */
+		cr_assert_eq(server_counter(SYNACK_CTR_OutSegs) - out0, i == 0 ? 2 : 1, "request %d", i);
 	}
 	teardown();
 	unlink(path);

@@ -77,6 +77,8 @@ usage 2 "synack serve: --tun: a device name has 1 to 15 characters, 'abcdefghijk
 usage 2 "synack serve: this option needs a value: '--app'" "$BIN" serve --tun t0 --addr 10.0.0.2/24 --app
 usage 2 "synack serve: --app: want echo, discard, chargen or http, not 'ftp'" "$BIN" serve --tun t0 --addr 10.0.0.2/24 --app ftp
 usage 2 "synack serve: --port: want 1 to 65535, not '0'" "$BIN" serve --tun t0 --addr 10.0.0.2/24 --app echo --port 0
+usage 2 "synack serve: --loss: want a probability from 0 to 1, not '1.5'" "$BIN" serve --tun t0 --addr 10.0.0.2/24 --app echo --loss 1.5
+usage 2 "synack connect: --corrupt: want a probability from 0 to 1, not 'x'" "$BIN" connect --tun t0 --addr 10.0.0.2/24 --corrupt x 10.0.0.1:7
 usage 2 "synack connect: --addr: '10.0.0.2' has no prefix length" "$BIN" connect --tun t0 --addr 10.0.0.2 10.0.0.1:7
 usage 2 "synack connect: HOST:PORT: want A.B.C.D:PORT or \[IPV6\]:PORT, not '10.0.0.1'" "$BIN" connect --tun t0 --addr 10.0.0.2/24 10.0.0.1
 usage 2 "synack connect: HOST:PORT: want A.B.C.D:PORT or \[IPV6\]:PORT, not 'fd00::1:80'" "$BIN" connect --tun t0 --addr fd00::2/64 fd00::1:80

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/stack_impl.h"
 #include "core/tcp_tw.h"
 #include "support/segtest.h"
 
@@ -194,5 +195,51 @@ Test(tw, a_full_table_has_its_own_drop_reason_and_time_wait_frees_it)
 	cr_assert_eq(st_count_state(&t, SYNACK_TIME_WAIT), 1);
 	server_closes(&t, lfd, 40003, 900); /* asserts the SYN-ACK and the whole exchange */
 	cr_assert_eq(st_drops(&t, SYNACK_DROP_TCP_TABLE_FULL), 1);
+	st_fini(&t);
+}
+
+/* The connection table's one-entry cache (conntab.c) follows a 4-tuple through its lives: the
+ * connection, its compact TIME-WAIT entry (which answers a retransmitted FIN), nothing once
+ * 2*MSL is over, and a new connection on the same tuple. Never the block of a closed one. */
+Test(tw, the_lookup_cache_follows_a_tuple_into_time_wait_and_a_new_connection)
+{
+	struct segtest t;
+	st_init(&t, NULL);
+	int lfd = st_listen(&t, 80, 16);
+	t.lport = 80;
+	st_at(&t, 1 * SEC);
+	uint32_t iss = server_closes(&t, lfd, 30000, 7000);
+	struct synack_conntab *ct = &t.s->conns;
+	cr_assert_null(ct->last, "the closed connection's block left the cache with the table");
+	ST_IN(&t, .flags = F_F | F_A, .seq = 7001, .ack = iss + 2);
+	st_expect(&t, F_A, iss + 2, 7002, NULL);
+	cr_assert_not_null(ct->last);
+	cr_assert_eq(st_count_state(&t, SYNACK_TIME_WAIT), 1);
+	uint64_t hits = ct->cache_hits;
+	ST_IN(&t, .flags = F_F | F_A, .seq = 7001, .ack = iss + 2);
+	st_expect(&t, F_A, iss + 2, 7002, NULL);
+	cr_assert_eq(ct->cache_hits, hits + 1, "the TIME-WAIT entry from the cache");
+	/* 2*MSL ends the entry and clears the cache. */
+	st_at(&t, 80 * SEC);
+	cr_assert_eq(st_count_state(&t, SYNACK_TIME_WAIT), 0);
+	cr_assert_null(ct->last);
+	/* The same tuple again: a new connection, found by its own block. */
+	ST_IN(&t, .flags = F_S, .seq = 90000);
+	struct st_seg sa;
+	cr_assert(st_next(&t, &sa));
+	cr_assert_eq(sa.flags, F_S | F_A);
+	cr_assert_eq(sa.ack, 90001);
+	ST_IN(&t, .flags = F_A, .seq = 90001, .ack = sa.seq + 1);
+	int fd = synack_accept(t.s, lfd, NULL);
+	cr_assert_geq(fd, 0);
+	ST_IN(&t, .flags = F_A | F_P, .seq = 90001, .ack = sa.seq + 1, .data = "abc", .len = 3);
+	st_expect(&t, F_A, sa.seq + 1, 90004, NULL);
+	hits = ct->cache_hits;
+	ST_IN(&t, .flags = F_A | F_P, .seq = 90004, .ack = sa.seq + 1, .data = "def", .len = 3);
+	st_expect(&t, F_A, sa.seq + 1, 90007, NULL);
+	cr_assert_eq(ct->cache_hits, hits + 1);
+	char b[8];
+	cr_assert_eq(synack_recv(t.s, fd, b, sizeof b, 0), 6);
+	cr_assert_eq(memcmp(b, "abcdef", 6), 0);
 	st_fini(&t);
 }

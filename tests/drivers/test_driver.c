@@ -64,7 +64,8 @@ static int fake_send(struct synack_link *l, const uint8_t *b, const struct synac
 }
 static void fake_destroy(struct synack_link *l) {}
 
-static const struct synack_link_ops fake_ops = {fake_send, fake_recv, fake_next, fake_destroy};
+static const struct synack_link_ops fake_ops = {
+	.send = fake_send, .recv = fake_recv, .next_arrival = fake_next, .destroy = fake_destroy};
 
 static struct segtest t;
 static struct fake_link fl;

@@ -73,7 +73,8 @@ static void rec_destroy(struct synack_link *l)
 	rl->r = NULL;
 	rl->destroyed++;
 }
-static const struct synack_link_ops rec_ops = {rec_send, rec_recv, rec_next, rec_destroy};
+static const struct synack_link_ops rec_ops = {
+	.send = rec_send, .recv = rec_recv, .next_arrival = rec_next, .destroy = rec_destroy};
 
 static struct rec_link inner;
 

@@ -51,7 +51,8 @@ static ssize_t fake_recv(struct synack_link *l, uint8_t *b, size_t cap,
 }
 static uint64_t fake_next(struct synack_link *l) { return SYNACK_TIME_NEVER; }
 static void fake_destroy(struct synack_link *l) {}
-static const struct synack_link_ops fake_ops = {fake_send, fake_recv, fake_next, fake_destroy};
+static const struct synack_link_ops fake_ops = {
+	.send = fake_send, .recv = fake_recv, .next_arrival = fake_next, .destroy = fake_destroy};
 
 static const struct synack_link_caps offload_caps = {
 	.mtu = 9000, .max_gso = 65535, .gso_types = 1u << SYNACK_GSO_TCPV4,

@@ -177,7 +177,7 @@ relay_build() {
 	local san=
 	case $LIBA in */san/*) san=-fsanitize=address,undefined ;; esac
 	cc -std=c11 -D_GNU_SOURCE -O2 $san -I"$SRC/include" -I"$SRC/src" "$HERE/tunrelay.c" \
-		"$LIBA" -lm -o "$RELAY" 2>"$T/cc.err" || fail "tunrelay does not build: $(head -5 "$T/cc.err")"
+		"$LIBA" $(pkg-config --exists liburing 2>/dev/null && echo -luring) -lm -o "$RELAY" 2>"$T/cc.err" || fail "tunrelay does not build: $(head -5 "$T/cc.err")"
 }
 relay_setup() {
 	ip netns add "$RA" && ip netns add "$RB" || fail "relay: cannot create namespaces"

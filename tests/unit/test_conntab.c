@@ -281,3 +281,54 @@ Test(conntab, key_changes_placement)
 	synack_conntab_fini(&t2);
 	cr_assert_eq(cnt.live_bytes, 0);
 }
+
+/* The one-entry cache in front of the hash: a repeated lookup is answered by it; removing the
+ * cached node (a close, a connection turned into a TIME-WAIT entry) clears it, so neither the
+ * removed node nor its memory reused for another tuple is ever returned for the old key. */
+Test(conntab, lookup_cache_hits_and_is_invalidated_on_remove_and_reuse)
+{
+	struct synack_conntab t;
+	cr_assert_eq(synack_conntab_init(&t, &alloc, key, 8), 0);
+	struct conn a = {.id = 1}, b = {.id = 2};
+	a.node.key = tuple(1000);
+	b.node.key = tuple(1001);
+	cr_assert_eq(synack_conntab_insert(&t, &a.node.h), 0);
+	cr_assert_eq(synack_conntab_insert(&t, &b.node.h), 0);
+	struct synack_tuple ka = tuple(1000), kb = tuple(1001);
+	cr_assert_eq(synack_conntab_lookup(&t, &ka), &a.node.h);
+	cr_assert_eq(t.cache_hits, 0, "the first lookup hashes");
+	cr_assert_eq(synack_conntab_lookup(&t, &ka), &a.node.h);
+	cr_assert_eq(t.cache_hits, 1);
+	cr_assert_eq(synack_conntab_lookup(&t, &kb), &b.node.h, "another tuple misses the cache");
+	cr_assert_eq(t.cache_hits, 1);
+	cr_assert_eq(synack_conntab_lookup(&t, &kb), &b.node.h);
+	cr_assert_eq(t.cache_hits, 2);
+	/* A miss leaves the cache as it was. */
+	struct synack_tuple kc = tuple(1002);
+	cr_assert_null(synack_conntab_lookup(&t, &kc));
+	cr_assert_eq(t.last, &b.node.h);
+	/* Removing another node keeps it; removing the cached one clears it. */
+	synack_conntab_remove(&t, &a.node.h);
+	cr_assert_eq(t.last, &b.node.h);
+	synack_conntab_remove(&t, &b.node.h);
+	cr_assert_null(t.last);
+	cr_assert_null(synack_conntab_lookup(&t, &kb), "a closed connection is not found");
+	/* The same memory reused for another tuple: the old key finds nothing. */
+	b.node.key = tuple(2000);
+	cr_assert_eq(synack_conntab_insert(&t, &b.node.h), 0);
+	cr_assert_null(synack_conntab_lookup(&t, &kb));
+	struct synack_tuple kn = tuple(2000);
+	cr_assert_eq(synack_conntab_lookup(&t, &kn), &b.node.h);
+	/* The same tuple in a new node (TIME-WAIT's compact entry, a reused 4-tuple): found,
+	 * not the old one. */
+	synack_conntab_remove(&t, &b.node.h);
+	a.node.key = tuple(2000);
+	cr_assert_eq(synack_conntab_insert(&t, &a.node.h), 0);
+	cr_assert_eq(synack_conntab_lookup(&t, &kn), &a.node.h);
+	/* find() leaves the cache alone. */
+	uint64_t hits = t.cache_hits;
+	cr_assert_eq(synack_conntab_find(&t, &kn), &a.node.h);
+	cr_assert_eq(t.cache_hits, hits);
+	synack_conntab_fini(&t);
+	cr_assert_null(t.last);
+}
