@@ -150,7 +150,7 @@ $(TEST_CMD_BINS): $(CMDA)
 $(B)/tests/%: tests/%.c $(LIBA) $(TEST_SUPPORT_OBJS)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS) -Itests $(ALLFLAGS) -MMD -MP $< $(TEST_SUPPORT_OBJS) $(TEST_LIBS) -o $@ \
-	    $(LDFLAGS) -lcriterion -lm -lpthread
+	    $(LDFLAGS) -lcriterion $(LDLIBS) -lm
 
 -include $(DEPS) $(TEST_BINS:=.d)
 
@@ -226,7 +226,7 @@ bench-build: $(LIBA)
 	@for f in $(BENCH_SRCS); do \
 		extra=; case $$f in bench/core_*) extra=bench/core_util.c ;; esac; \
 		$(CC) -std=c11 -O2 -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -Isrc $$f $$extra $(LIBA) \
-		    -o $(B)/bench-build/$$(basename $$f .c) -lm -lpthread $(LDFLAGS) || exit 1; \
+		    -o $(B)/bench-build/$$(basename $$f .c) $(LDLIBS) -lm $(LDFLAGS) || exit 1; \
 	done; echo "bench-build: $(words $(BENCH_SRCS)) benchmark programs compile"
 
 sanitize:

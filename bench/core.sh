@@ -33,7 +33,7 @@ for p in datapath kernel handshake memory timers; do
 		-DBENCH_CC="\"$CCV\"" \
 		-DBENCH_CFLAGS="\"bench $BFLAGS; library: make's CFLAGS (default -O2 -g) -fPIC\"" \
 		-DBENCH_REV="\"$REV\"" \
-		-o "$OUT/core_$p" "bench/core_$p.c" bench/core_util.c "$LIB" -lm -lpthread || exit 1
+		-o "$OUT/core_$p" "bench/core_$p.c" bench/core_util.c "$LIB" $(pkg-config --libs liburing 2>/dev/null) -lm -lpthread || exit 1
 done
 
 GIB=$((1 << 30))

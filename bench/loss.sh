@@ -74,7 +74,7 @@ trap 'exit 130' INT TERM
 CC=${CC:-cc}
 for p in loss_sim fault_relay loss_peer; do
 	$CC -std=c11 -O2 -Wall -Wextra -D_GNU_SOURCE -Iinclude -Isrc bench/$p.c "$LIB" \
-		-o "$W/$p" -lm -lpthread || exit 1
+		-o "$W/$p" $(pkg-config --libs liburing 2>/dev/null) -lm -lpthread || exit 1
 done
 
 MIB=$((1 << 20))

@@ -32,7 +32,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 ${CC:-cc} -O2 -Wall -o "$W/mqload" bench/mqload.c -lpthread || exit 1
 ${CC:-cc} -O2 -Wall -Iinclude -o "$W/mqsteer" tests/interop/mqsteer.c \
-	"$(dirname "$BIN")/libsynack.a" -lpthread -lm || exit 1
+	"$(dirname "$BIN")/libsynack.a" $(pkg-config --libs liburing 2>/dev/null) -lpthread -lm || exit 1
 
 # The clients' namespace NS (synack's TUN device mq0, made by synack serve) and the kernel
 # server's NSK, joined by a veth pair (10.78.0.0/24).

@@ -15,7 +15,7 @@ BIN=$(realpath "${1:-build/synack}")
 # First, without a device: what one stack absorbs on one CPU (bench/synflood_cpu.c).
 CPU=$(mktemp /tmp/synflood-cpu.XXXXXX)
 if ${CC:-cc} -O2 -std=c11 -D_GNU_SOURCE -Iinclude -Isrc bench/synflood_cpu.c \
-	"$(dirname "$BIN")/libsynack.a" -o "$CPU"; then
+	"$(dirname "$BIN")/libsynack.a" $(pkg-config --libs liburing 2>/dev/null) -o "$CPU"; then
 	"$CPU" 1000000
 else
 	echo "bench synflood: could not build bench/synflood_cpu.c"

@@ -28,7 +28,7 @@ LIB="$(dirname "$BIN")/libsynack.a" SANFLAGS=
 # A sanitizer build's library (make SAN=1) links only with the sanitizers.
 nm "$LIB" 2>/dev/null | grep -q __asan_ && SANFLAGS="-fsanitize=address,undefined"
 for p in mqclients mqsteer; do
-	${CC:-cc} -O2 -Wall $SANFLAGS -Iinclude -o "$W/$p" tests/interop/$p.c "$LIB" -lpthread -lm ||
+	${CC:-cc} -O2 -Wall $SANFLAGS -Iinclude -o "$W/$p" tests/interop/$p.c "$LIB" $(pkg-config --libs liburing 2>/dev/null) -lpthread -lm ||
 		{ echo "interop mq: cannot build $p"; exit 1; }
 done
 ip netns add "$NS" || { echo "interop mq: skipped (cannot create a network namespace)"; exit 0; }
