@@ -15,7 +15,11 @@
  * next epoch starts with K = 0 and W_max = cwnd.
  *
  * HyStart++ (RFC 9406 §4.2), only for the initial slow start (ssthresh still at its initial
- * value): slow start grows by min(N, L*SMSS) per ACK (L = 8, not paced). The engine marks the
+ * value): slow start grows by N per ACK, the bytes it acknowledged, as Linux's tcp_slow_start
+ * grows (RFC 9406 asks for min(N, L*SMSS) with L = 8 when not paced; but receivers that
+ * coalesce, Linux's GRO and synack's input batches, acknowledge up to 64 KB at once, and with
+ * L such stretch ACKs make slow start grow by 8 segments a round trip instead of doubling).
+ * The engine marks the
  * ACK that begins each round (cc.round_start) and passes each RTT sample. With at least
  * N_RTT_SAMPLE samples in a round, a round minimum RTT that rose by RttThresh =
  * max(4 ms, min(lastRoundMinRTT/8, 16 ms)) over the previous round's moves to Conservative
@@ -34,7 +38,6 @@
 #define HS_N_RTT_SAMPLE 8u
 #define HS_CSS_GROWTH_DIVISOR 4u
 #define HS_CSS_ROUNDS 5u
-#define HS_L 8u
 
 enum { HS_SS, HS_CSS }; /* a zeroed area is in slow start */
 
@@ -186,8 +189,7 @@ static void cubic_on_ack(struct cc *cc, uint32_t mss, uint32_t acked, bool in_re
 	}
 	uint32_t div = hystart(cc);
 	if (cc->cwnd < cc->ssthresh) {
-		uint32_t inc = acked < HS_L * mss ? acked : HS_L * mss;
-		cc->cwnd = clamp_cwnd((double)cc->cwnd + inc / div);
+		cc->cwnd = clamp_cwnd((double)cc->cwnd + acked / div);
 		return;
 	}
 	cubic_avoidance(cc, mss, acked);

@@ -38,14 +38,19 @@
  * Batches: between synack_stack_input_begin() and _end() (a driver's read of several frames
  * from its link, the software equivalent of GRO), an ACK that in-sequence data owes at once
  * is not sent inside the frame's processing but once at the end, for everything the batch
- * brought: one stretch ACK per batch. Out-of-order data, duplicates and the other ack_now
- * cases still answer per segment (each duplicate ACK is a signal the sender counts). */
+ * brought: one stretch ACK per batch, but at least one per 64 KB received (BATCH_ACK_MAX: a
+ * Linux receiver acknowledges each GRO packet, and GRO merges at most 64 KB; a simulated
+ * link that delivers a whole flight at one instant would otherwise get one ACK per round
+ * trip, and a sender that limits growth per ACK, as RFC 9406's L does, would then grow
+ * linearly). Out-of-order data, duplicates and the other ack_now cases still answer per
+ * segment (each duplicate ACK is a signal the sender counts). */
 #include "core/tcb.h"
 
 #define ATO_MIN_US 40000u     /* Linux's TCP_ATO_MIN and TCP_DELACK_MIN: HZ/25 */
 #define DELACK_MAX_US 200000u /* TCP_DELACK_MAX: HZ/5 */
 #define MAX_QUICKACKS 16u     /* TCP_MAX_QUICKACKS */
 #define MIN_RCV_MSS 536u      /* TCP_MSS_DEFAULT: the receive MSS before any is measured */
+#define BATCH_ACK_MAX 65536u  /* a batch defers its ACK for at most this much data */
 
 /* Linux's tcp_incr_quickack: as many quick ACKs as half the window holds segments (at least
  * 2, at most max). */
@@ -160,7 +165,7 @@ bool tcp_delack_after_read(const struct synack_tcb *c, uint32_t copied)
 
 void tcp_delack_owe(struct synack_stack *s, struct synack_tcb *c)
 {
-	if (!s->batching) {
+	if (!s->batching || (uint32_t)seq_diff(c->rcv_nxt, c->rcv_wup) >= BATCH_ACK_MAX) {
 		tcp_send_ack(s, c);
 		return;
 	}
