@@ -3,7 +3,7 @@
 # loaded machine inflates far less than wall time: `perf stat -e task-clock,raw_syscalls:
 # sys_enter` on synack serve --app discard (kernel -> synack, "k2s") and synack connect
 # (synack -> kernel, "s2k"), with offloads and --no-offload, for this build with io_uring
-# write batching on (the default) and off (SYNACK_TUN_URING=0), and BASE (another synack
+# write batching on (SYNACK_TUN_URING=1; off by default) and off (SYNACK_TUN_URING=0), and BASE (another synack
 # binary, e.g. main's) when given. RUNS interleaved rounds (3), SIZE MiB (256). Needs root,
 # /dev/net/tun and perf; otherwise says so and exits 0. The namespace is created and removed here.
 # Usage: [BASE=path/to/other/synack] bench/cpucost.sh [path/to/synack]
