@@ -162,6 +162,7 @@ void tcb_free(struct synack_stack *s, struct synack_tcb *c)
 	tcb_free_buffers(s, c);
 	sack_clear(s, c);
 	stack_free(s, c->lq, sizeof *c->lq);
+	stack_free(s, c->eor, SYNACK_EOR_MAX * sizeof c->eor[0]);
 	s->nobjs--;
 	stack_free(s, c, sizeof *c);
 }

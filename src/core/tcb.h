@@ -69,8 +69,11 @@ struct synack_tcb {
 	 * byte; our own urgent pointer SND.UP while snd_urg (flags below). */
 	enum { URG_NONE, URG_NOTYET, URG_VALID, URG_READ } urg_state;
 	seq_t urg_seq, snd_up;
-	/* MSG_EOR: ends of records in the send queue, oldest first; no segment crosses one. */
-	seq_t eor[8];
+	/* MSG_EOR: ends of records in the send queue, oldest first; no segment crosses one. The
+	 * SYNACK_EOR_MAX slots are allocated with the first MSG_EOR and kept until the
+	 * connection ends (NULL: never used). */
+#define SYNACK_EOR_MAX 8
+	seq_t *eor;
 
 	/* Close bookkeeping. */
 	seq_t fin_seq; /* our FIN's sequence number, once fin_queued */
@@ -113,7 +116,6 @@ struct synack_tcb {
 	uint64_t rtt_start_us;
 	uint32_t retries;       /* consecutive timeouts of the oldest segment (or probes) */
 	uint32_t probes_out;    /* zero-window probes since the peer last answered */
-	uint32_t total_retrans;
 
 	/* The sender's SACK scoreboard (tcp_sack.c): its ranges are allocated when the first
 	 * SACK block arrives and released when SND.UNA has passed them all. */
@@ -127,6 +129,7 @@ struct synack_tcb {
 	 * When its ACK or SACK arrives with unSACKed data below it, that data is lost (below
 	 * lost_mark), as RACK would conclude from the probe's delivery. */
 	seq_t tlp_seq, lost_mark;
+	uint32_t total_retrans; /* segments retransmitted (TCP_INFO) */
 
 	/* Congestion control: the controller's windows and state (cc.h); the engine's loss
 	 * recovery (RFC 5681 §3.2, NewReno RFC 6582): duplicate ACKs, the recovery point (while
@@ -146,13 +149,12 @@ struct synack_tcb {
 
 	/* Keepalive and persist. */
 	uint32_t keep_probes;
+	unsigned events; /* the readiness last reported through wake */
 	uint64_t last_rx_us;
 
 	/* RFC 5961 challenge-ACK rate limit. */
 	uint64_t chal_start_us;
 	uint32_t chal_count, chal_limit;
-
-	unsigned events; /* the readiness last reported through wake */
 
 	/* Timers (tcp_timer.c): when each kind fires (TCP_TIMER_OFF: not armed), and the one
 	 * wheel entry of the connection, armed at the earliest of them. */
