@@ -11,9 +11,11 @@
  *   3 - sequence numbers allowed for new data transmission
  *   4 - future sequence numbers that are not yet allowed
  *
- * One tcb serves every role: a fresh socket (CLOSED), a listener (LISTEN, with its SYN and
- * accept queues), a SYN-queue entry (SYN-RECEIVED, no buffers yet), a connection, and an
- * orphan (fd == -1) finishing its close. */
+ * One tcb serves every role: a fresh socket (CLOSED), a listener (LISTEN, its SYN and accept
+ * queues in a struct tcb_listen of its own), a SYN-queue entry (SYN-RECEIVED, no buffers
+ * yet), a connection, and an orphan (fd == -1) finishing its close; an orphan in TIME-WAIT
+ * becomes a compact entry (tcp_tw.h). What only some connections use is allocated when first
+ * needed: the SACK scoreboard, the MSG_EOR marks. */
 #ifndef SYNACK_CORE_TCB_H
 #define SYNACK_CORE_TCB_H
 
