@@ -60,6 +60,29 @@ Test(oom, socket_reports_enomem)
 	st_fini(&t);
 }
 
+/* A listener's queues are allocated by listen(): without memory it fails and the socket
+ * stays as it was (a later listen() works). */
+Test(oom, listen_reports_enomem)
+{
+	struct segtest t;
+	cr_assert(st_try_init(&t, NULL, 0));
+	int fd = synack_socket(t.s);
+	struct synack_endpoint ep = {synack_addr_v4(0), 80};
+	cr_assert_eq(synack_bind(t.s, fd, &ep), 0);
+	t.fail_at = t.nallocs + 1;
+	cr_assert_eq(synack_listen(t.s, fd, 4), -ENOMEM);
+	t.lport = 80;
+	ST_IN(&t, .flags = F_S, .seq = 9);
+	struct st_seg r;
+	cr_assert(st_next(&t, &r));
+	cr_assert_eq(r.flags, F_R | F_A, "not listening: the SYN is refused");
+	cr_assert_eq(synack_listen(t.s, fd, 4), 0);
+	ST_IN(&t, .flags = F_S, .seq = 9);
+	cr_assert(st_next(&t, &r));
+	cr_assert_eq(r.flags, F_S | F_A);
+	st_fini(&t);
+}
+
 Test(oom, connect_reports_enomem_when_buffers_fail)
 {
 	struct segtest t;
