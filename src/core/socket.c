@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/tcp_req.h"
 #include "core/tcp_tw.h"
 
 static struct synack_tcb *fd_get(const struct synack_stack *s, int fd)
@@ -686,6 +687,7 @@ void synack_stack_foreach(const struct synack_stack *s, synack_conn_visitor visi
 		tcb_fill_info(s, c, &info);
 		visit(ctx, c->fd, &info);
 	}
+	req_foreach(s, visit, ctx);
 	tw_foreach(s, visit, ctx);
 }
 

@@ -103,7 +103,7 @@ Test(oom, half_open_entry_survives_failed_buffer_allocation)
 	ST_IN(&t, .flags = F_S, .seq = 9);
 	struct st_seg sa;
 	st_expect_ack(&t, F_S | F_A, 10, &sa);
-	t.fail_at = t.nallocs + 1; /* the buffers at the end of the handshake */
+	t.fail_at = t.nallocs + 1; /* the block made again from the request entry (tcp_req.c) */
 	ST_IN(&t, .flags = F_A, .seq = 10, .ack = sa.seq + 1);
 	cr_assert_eq(st_drops(&t, SYNACK_DROP_TCP_NO_MEMORY), 1);
 	cr_assert_eq(synack_accept(t.s, lfd, NULL), -EAGAIN);
