@@ -20,10 +20,10 @@ struct tcp_req {
 	uint16_t snd_wnd;            /* the SYN's window (never scaled) */
 	uint16_t rcv_mss, snd_mss;   /* the MSS the peer announced; the one we send with */
 	uint16_t win_sent;           /* the window our SYN-ACK announced */
+	uint8_t retries, total_retrans;
 	struct synack_timer timer;   /* the SYN-ACK retransmission, kind TCP_REQ_TIMER_KIND */
 	struct synack_tcb *listener;
 	struct tcp_req *next, *prev; /* in the listener's tcb_listen.reqs */
-	uint8_t retries, total_retrans;
 };
 
 /* At the end of a call (stack_reap): a passive child that sent its SYN-ACK and has nothing
