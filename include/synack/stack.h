@@ -88,13 +88,19 @@ struct synack_config {
 	uint16_t mss;                /* MSS we announce: 1460 */
 	uint32_t sndbuf;             /* default SO_SNDBUF bytes: 16384 */
 	uint32_t sndbuf_max;         /* the largest send buffer autotuning grows to (tcp_wmem's
-				      * max is 4194304); 0 (the default for now): no autotuning.
-				      * Off by default because with main's RFC 6675 recovery two
-				      * lossy simulation profiles stall (ETIMEDOUT) with the larger
-				      * flights it allows: not yet understood. SO_SNDBUF locks a size */
+				      * max): 4194304; 0: no autotuning. SO_SNDBUF locks a size */
 	uint32_t rcvbuf;             /* default SO_RCVBUF bytes: 131072 */
 	uint32_t rcvbuf_max;         /* the largest receive buffer (tcp_rmem's max): 6291456; the
-				      * window scale we announce is chosen to cover it, as Linux */
+				      * window scale we announce is chosen to cover it, as Linux;
+				      * dynamic right-sizing grows a receive buffer up to it */
+	/* The buffer memory of all connections, in bytes, as Linux's tcp_mem (which counts
+	 * pages): below [0] no pressure; past [1] memory pressure (TcpExtTCPMemoryPressures)
+	 * until use falls below [0] again: announced windows shrink to 4 segments (never
+	 * retracting what was announced) and buffers stop growing; [2] is the hard limit:
+	 * past it no buffer memory is given (a segment that needs some is dropped,
+	 * tcp_no_memory and TcpExtTCPRcvQDrop; send() queues what fits, -EAGAIN if nothing),
+	 * except a connection's first chunk. Defaults 96, 128 and 192 MiB; 0 in [2]: no limit. */
+	size_t tcp_mem[3];
 	uint32_t ooo_max_segs;       /* out-of-order segments kept per connection: 64 */
 	uint32_t init_cwnd_segs;     /* initial window in segments: 10 */
 	uint8_t syn_retries;         /* tcp_syn_retries: 6 */
@@ -131,7 +137,21 @@ struct synack_config {
 	 * RFC 5681 + RFC 6582). Empty: the default. A socket
 	 * picks another with TCP_CONGESTION. */
 	char congestion[SYNACK_CC_NAME_MAX];
+	/* tcp_recovery, Linux's bits: 0x1 (default) RACK time-based loss detection (RFC 8985)
+	 * beside RFC 6675's duplicate-ACK threshold; 0: RFC 6675 alone. */
+	uint8_t recovery;
+	/* One stack per queue of a multi-queue link (a TUN device with synack_tun_steer()):
+	 * with steer_queues > 1, connect() picks only ephemeral ports p for which
+	 * synack_flow_queue(p, remote port, steer_queues) == steer_queue, so the replies come
+	 * back on this stack's queue. 0 or 1: any port. */
+	uint16_t steer_queues, steer_queue;
 };
+
+/* The queue, out of nqueues, of a TCP flow between ports a and b (either order): the 16
+ * high bits of (a ^ b) * SYNACK_FLOW_MIX (32-bit), modulo nqueues (0 when nqueues is 0). The
+ * TUN link's steering program computes the same. */
+#define SYNACK_FLOW_MIX 0x9E3779B1u
+unsigned synack_flow_queue(uint16_t a, uint16_t b, unsigned nqueues);
 
 #define SYNACK_TFO_CLIENT 0x1u
 #define SYNACK_TFO_SERVER 0x2u

@@ -41,6 +41,26 @@ struct tcb_listen {
 	uint64_t syncookie_sent_us;
 };
 
+/* One range of the RACK log (tcp_rack.c): data sent together, with its latest moment. */
+struct rack_seg {
+	seq_t start, end;
+	uint64_t xmit_us;
+	uint8_t flags;
+};
+#define RACK_RTX 1    /* the latest transmission is a retransmission */
+#define RACK_LOST 2   /* marked lost, not sent again since */
+#define RACK_SACKED 4 /* delivered by a SACK (counted into RACK.xmit_ts) */
+struct rack_log {
+	struct rack_seg *seg;
+	uint32_t n, cap;
+	uint64_t xmit_us;       /* RACK.xmit_ts: the latest transmission delivered */
+	seq_t end_seq, fack;    /* RACK.end_seq; RACK.fack, the highest end delivered */
+	uint32_t rtt_us, min_rtt_us;
+	bool valid, fack_valid, reord_seen, dsack_round_on;
+	uint8_t steps, persist; /* reo_wnd multiplier; recoveries it lasts */
+	seq_t dsack_round;
+};
+
 struct synack_tcb {
 	struct synack_conntab_node node; /* key: the 4-tuple (local = l*, remote = r*) */
 	/* The stack's list of live tcbs; once dead (tcb_kill), all_next links the reap list. */
@@ -103,10 +123,19 @@ struct synack_tcb {
 	uint32_t ts_offset, ts_recent;
 
 	/* Buffers: sndq holds data from SND.UNA (seq snd_buf_seq) on; rcvq the readable bytes
-	 * and the out-of-order data past them. Allocated when the connection is synchronized. */
+	 * and the out-of-order data past them. Sized when the connection is synchronized; their
+	 * memory is chunks taken as data comes and given back as it goes (buf.h). The range
+	 * map of out-of-order data is allocated on first use and freed when the gap fills. */
 	struct synack_ring sndq, rcvq;
 	seq_t snd_buf_seq;
 	struct synack_ooo ooo;
+	/* Receive-buffer right-sizing (tcp_autotune.c, Linux's tcp_rcv_space_adjust): bytes
+	 * read in the last measured RTT, where and when this measurement began; the receiver's
+	 * RTT estimate (µs) and, without timestamps, the window-long measurement running. */
+	uint32_t rcvq_space;
+	seq_t rcvq_space_seq, rcv_rtt_seq;
+	uint64_t rcvq_space_us, rcv_rtt_start_us;
+	uint32_t rcv_rtt_us;
 	seq_t sack_recent; /* start of the latest out-of-order segment (its SACK block first) */
 	/* RFC 2883 D-SACK: data that arrived twice, reported as the first SACK block of the next
 	 * ACK (then forgotten): while dsack. */
@@ -134,6 +163,14 @@ struct synack_tcb {
 	 * lost_mark), as RACK would conclude from the probe's delivery. */
 	seq_t tlp_seq, lost_mark;
 	uint32_t total_retrans; /* segments retransmitted (TCP_INFO) */
+	/* RACK (RFC 8985, tcp_rack.c): the transmission log and the RACK variables. */
+	struct rack_log rack;
+	/* Undo (Linux's tcp_undo_cwnd_reduction), while undo_on: the windows before this
+	 * episode's reduction, retransmissions not yet shown spurious by a D-SACK, the TSval of
+	 * the first one (RFC 3522 Eifel: an ACK echoing an older TSval was for an original
+	 * transmission). */
+	uint32_t prior_cwnd, prior_ssthresh, undo_retrans, retrans_ts;
+	seq_t undo_marker;
 
 	/* Congestion control: the controller's windows and state (cc.h); the engine's loss
 	 * recovery (RFC 5681 §3.2, NewReno RFC 6582): duplicate ACKs, the recovery point (while
@@ -196,6 +233,8 @@ struct synack_tcb {
 	bool in_recovery : 1;
 	bool ack_pending : 1;  /* in-sequence data waits for the delayed-ACK timer */
 	bool ack_pingpong : 1; /* TCP_QUICKACK 0: no quick ACKs (Linux's pingpong mode) */
+	bool undo_on : 1;     /* the undo state above is valid */
+	bool frto_loss : 1; /* in a timeout's recovery (Linux's CA_Loss): an undo ends the go-back */
 };
 
 /* The connection block behind a node of the connection table; NULL for NULL or for a compact
@@ -270,17 +309,34 @@ void tcb_kill(struct synack_stack *s, struct synack_tcb *c);
 void tcb_free(struct synack_stack *s, struct synack_tcb *c);
 /* Clears what an earlier connection left (a connect() after a failed or finished one). */
 void tcb_reset_connection(struct synack_stack *s, struct synack_tcb *c);
-/* Allocates the send and receive buffers. Errors: -ENOMEM. */
+/* Sizes the send and receive buffers (their memory is taken in chunks as data comes, buf.h).
+ * Errors: none today (-ENOMEM kept for callers). */
 int tcb_alloc_buffers(struct synack_stack *s, struct synack_tcb *c);
-/* Moves the send queue into a new buffer of cap bytes (at least what it holds). Errors:
- * -ENOMEM (the old buffer stays), -EINVAL (cap below the queued bytes). */
+/* Sets the send buffer's size to cap bytes (at least what it holds). Errors: -EINVAL (cap
+ * below the queued bytes, or 0). */
 int tcb_resize_sndq(struct synack_stack *s, struct synack_tcb *c, uint32_t cap);
 /* Send-buffer autotuning (tcp_autotune.c): the size the send buffer should have now. */
 uint32_t tcp_sndbuf_target(const struct synack_stack *s, const struct synack_tcb *c);
 /* Grows the send buffer to its target when that is larger (after an ACK grew cwnd). */
 void tcp_sndbuf_autotune(struct synack_stack *s, struct synack_tcb *c);
+/* The receiver's RTT from in-sequence data seg (its timestamp echo, else one window's time). */
+void tcp_rcv_rtt_measure(struct synack_stack *s, struct synack_tcb *c,
+			 const struct synack_tcp_seg *seg);
+/* After a read: once per receiver RTT, grows the receive buffer to keep up with the rate the
+ * application reads at (dynamic right-sizing). */
+void tcp_rcv_space_adjust(struct synack_stack *s, struct synack_tcb *c);
+/* The connection is established: the first measurement starts (Linux's tcp_init_buffer_space). */
+void tcp_rcv_space_init(struct synack_stack *s, struct synack_tcb *c);
 /* Releases them (a TIME-WAIT orphan keeps only its TCB, as Linux's timewait sockets). */
 void tcb_free_buffers(struct synack_stack *s, struct synack_tcb *c);
+/* The out-of-order range map exists (allocated on first use); false without memory. */
+bool tcb_ooo_ready(struct synack_stack *s, struct synack_tcb *c);
+/* After the receive queue moved: with no out-of-order data left, the range map and (when
+ * nothing is readable) every chunk of the receive ring go back. */
+void tcb_rcvq_settle(struct synack_stack *s, struct synack_tcb *c);
+/* Is the stack under memory pressure (tcp_mem[1] passed, not yet below tcp_mem[0])? Counts
+ * TCPMemoryPressures on entry. */
+bool tcp_mem_pressure(struct synack_stack *s);
 int tcb_conntab_insert(struct synack_stack *s, struct synack_tcb *c);
 void tcb_conntab_remove(struct synack_stack *s, struct synack_tcb *c);
 /* Detaches a child from its listener's queues. */
@@ -289,13 +345,18 @@ void tcb_fill_info(const struct synack_stack *s, const struct synack_tcb *c,
 		   struct synack_tcp_info *out);
 
 /* ports.c */
-struct synack_tcb *ports_find_listener(const struct synack_stack *s, uint16_t port);
+/* The listener on port that hears a SYN sent to dst, or NULL. */
+struct synack_tcb *ports_find_listener(const struct synack_stack *s, uint16_t port,
+				       const struct synack_addr *dst);
+/* Does a listener already on c's port hear an address c would (listen()'s EADDRINUSE)? */
+bool ports_listen_conflict(const struct synack_stack *s, const struct synack_tcb *c);
 /* Does listener l hear a SYN sent to dst? Its bound address, else its wildcard's families
  * (IPV6_V6ONLY, see socket.h). */
 bool ports_listener_hears(const struct synack_tcb *l, const struct synack_addr *dst);
 void ports_listen_insert(struct synack_stack *s, struct synack_tcb *c);
 void ports_listen_remove(struct synack_stack *s, struct synack_tcb *c);
-/* Binds c to port. Errors: -EADDRINUSE. */
+/* Binds c, whose addresses (addr_bound and laddr, any_family, v6only) are set, to port.
+ * Errors: -EADDRINUSE (another socket on the port hears one of the same addresses). */
 int ports_bind(struct synack_stack *s, struct synack_tcb *c, uint16_t port);
 /* Binds c to a free ephemeral port. Errors: -EADDRINUSE (range exhausted). */
 int ports_bind_ephemeral(struct synack_stack *s, struct synack_tcb *c);
@@ -313,8 +374,12 @@ seq_t isn_generate(const struct synack_stack *s, const struct synack_tuple *t);
 
 /* tcp_output.c */
 uint32_t tcp_ts_now(const struct synack_stack *s, const struct synack_tcb *c);
-/* The window we announce now (bytes, before scaling). */
+/* The window we announce now (bytes, before scaling): the free space of the receive
+ * buffer, never less than what is already announced. */
 uint32_t tcp_rcv_window(const struct synack_tcb *c);
+/* The same under the stack's memory state: under pressure no more than 4 segments beyond
+ * what is already announced. */
+uint32_t tcp_rcv_window_mem(struct synack_stack *s, const struct synack_tcb *c);
 void tcp_send_syn(struct synack_stack *s, struct synack_tcb *c, bool retx);
 /* The window scale we announce (RFC 7323 §2.2): 0 without window scaling, else the shift that
  * lets a 16-bit window cover the largest buffer the connection may grow to. */
@@ -390,9 +455,42 @@ void sack_recovery_send(struct synack_stack *s, struct synack_tcb *c);
 void sack_trim(struct synack_stack *s, struct synack_tcb *c);
 /* Forgets the whole scoreboard and gives its ranges back. */
 void sack_clear(struct synack_stack *s, struct synack_tcb *c);
+/* RFC 2883: is the first SACK block of o a D-SACK? [*l, *r): the data received twice. */
+bool sack_dsack(const struct synack_tcb *c, const struct synack_tcp_opts *o, seq_t *l, seq_t *r);
+/* RFC 6675's IsLost folded into the RACK log's marks. */
+void sack_mark_lost(struct synack_tcb *c);
 /* The first sequence number at or after seq that the peer has not SACKed; *room gets how far
  * it is to the next SACKed range (UINT32_MAX: none). */
 seq_t sack_skip(const struct synack_tcb *c, seq_t seq, uint32_t *room);
+
+/* tcp_ack.c: RACK's marking after an ACK or at the REO timer (may start recovery); the
+ * windows an undo would restore, at the start of a reduction. */
+void tcp_rack_check(struct synack_stack *s, struct synack_tcb *c);
+void tcp_undo_init(struct synack_tcb *c);
+
+/* tcp_rack.c: RACK (RFC 8985). */
+void rack_on_send(struct synack_stack *s, struct synack_tcb *c, seq_t seq, seq_t end, bool retx);
+/* An ACK for ack arrived (the scoreboard already holds its SACK blocks): RACK_update.
+ * ecr: the ACK's echoed timestamp (0: none), which tells a retransmission's ACK from the
+ * original's. */
+void rack_on_ack(struct synack_stack *s, struct synack_tcb *c, seq_t ack, uint32_t ecr);
+void rack_trim(struct synack_tcb *c);
+void rack_free(struct synack_stack *s, struct synack_tcb *c);
+/* A D-SACK arrived: the reordering window grows a step (once per round trip). */
+void rack_on_dsack(struct synack_tcb *c);
+void rack_recovery_exit(struct synack_tcb *c);
+uint32_t rack_reo_wnd(const struct synack_tcb *c);
+/* RACK_detect_loss: marks lost what is past its window; *timeout_us: when the next will be
+ * (0: none waits). True when something was marked. */
+bool rack_detect_loss(struct synack_stack *s, struct synack_tcb *c, uint64_t *timeout_us);
+/* Marks unSACKed data below end lost: all of it, or only what was neither retransmitted
+ * nor marked already (RFC 6675's IsLost, a delivered tail-loss probe). */
+void rack_mark_lost(struct synack_tcb *c, seq_t end, bool all);
+/* The first unSACKed data marked lost and not sent again since. */
+bool rack_first_lost(const struct synack_tcb *c, seq_t *seq, uint32_t *len);
+uint32_t rack_lost_bytes(const struct synack_tcb *c);
+/* Is any data below end retransmitted (its latest transmission)? *newest_us: the latest. */
+bool rack_any_rtx_below(const struct synack_tcb *c, seq_t end, uint64_t *newest_us);
 
 /* tcp_timer.c: a table of timer kinds (enum synack_timer_kind), each with its name and
  * handler. A connection keeps one deadline per kind and one wheel entry at the earliest. */
@@ -428,6 +526,8 @@ void tcp_timers_init(struct synack_tcb *c);
 void tcp_cancel_timers(struct synack_stack *s, struct synack_tcb *c);
 /* A new RTT sample (RFC 6298 §2). */
 void tcp_rtt_sample(struct synack_stack *s, struct synack_tcb *c, uint64_t rtt_us);
+/* A spurious timeout's ACK took rtt_us: RFC 4015's response (SRTT and RTTVAR at least it). */
+void tcp_rtt_spurious(struct synack_stack *s, struct synack_tcb *c, uint64_t rtt_us);
 /* Entering FIN-WAIT-2 or TIME-WAIT, or becoming an orphan there: the matching timer. */
 void tcp_enter_time_wait(struct synack_stack *s, struct synack_tcb *c);
 

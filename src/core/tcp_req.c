@@ -47,13 +47,22 @@ static bool only_rtx_armed(const struct synack_tcb *c)
 	return true;
 }
 
+/* A ring as a new block has it: no chunk, nothing queued, no size yet. */
+static bool ring_untouched(const struct synack_ring *r)
+{
+	return !r->first && !r->last && !r->cur && r->head == 0 && r->len == 0 && r->cap == 0 &&
+	       r->hi == 0 && r->nchunks == 0;
+}
+
 /* Is c a passive child that has done nothing but send its SYN-ACK (and retransmit it)? */
 static bool sleepy(const struct synack_tcb *c)
 {
 	seq_t iss1 = seq_add(c->iss, 1);
 	return !c->dead && c->state == SYNACK_SYN_RECEIVED && c->passive && c->fd < 0 &&
 	       c->parent && !c->in_acceptq && c->in_conntab && !c->tfo.child && !c->syn_text &&
-	       !c->sndq.buf && !c->rcvq.buf && !c->ooo.r && !c->sacked.r && !c->eor && !c->lq &&
+	       ring_untouched(&c->sndq) && ring_untouched(&c->rcvq) && !c->ooo.r && !c->sacked.r &&
+	       !c->eor && !c->lq && !c->rack.seg && c->rack.n == 0 && !c->rack.valid &&
+	       !c->undo_on && !c->frto_loss && c->rcvq_space == 0 && c->rcv_rtt_us == 0 &&
 	       synack_tuple_is_v4(tcb_tuple(c)) && only_rtx_armed(c) && c->snd_una == c->iss &&
 	       c->snd_nxt == iss1 && c->snd_max == iss1 && c->snd_sml == c->iss &&
 	       c->rcv_nxt == seq_add(c->irs, 1) && c->rcv_wup == c->rcv_nxt && c->rcv_wnd == 0 &&

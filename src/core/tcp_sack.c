@@ -53,8 +53,24 @@ bool sack_update(struct synack_stack *s, struct synack_tcb *c, const struct syna
 	return news;
 }
 
+bool sack_dsack(const struct synack_tcb *c, const struct synack_tcp_opts *o, seq_t *l, seq_t *r)
+{
+	if (!c->sack_ok || o->sack_count == 0)
+		return false;
+	*l = o->sack[0].left;
+	*r = o->sack[0].right;
+	if (!seq_lt(*l, *r))
+		return false;
+	/* RFC 2883 §4: the first block is a D-SACK when it lies below the cumulative ACK or
+	 * inside the second block. */
+	if (seq_le(*r, c->snd_una))
+		return true;
+	return o->sack_count > 1 && seq_ge(*l, o->sack[1].left) && seq_le(*r, o->sack[1].right);
+}
+
 void sack_trim(struct synack_stack *s, struct synack_tcb *c)
 {
+	rack_trim(c);
 	while (c->sacked.n && seq_le(c->sacked.r[0].end, c->snd_una))
 		ooo_advance(&c->sacked, c->sacked.r[0].start);
 	if (c->sacked.n && seq_lt(c->sacked.r[0].start, c->snd_una))
@@ -123,6 +139,12 @@ uint32_t tcp_pipe(const struct synack_tcb *c)
 	/* RFC 6675 §4 SetPipe: an unSACKed octet counts once unless it is lost, and once more
 	 * if it was retransmitted (below HighRxt, snd_hole). */
 	uint32_t unsacked = flight - sack_bytes(c);
+	if (c->rack.n) {
+		/* With the RACK log (as Linux's packets_out - sacked_out - lost_out +
+		 * retrans_out): data marked lost and not sent again is not in the network. */
+		uint32_t lost = rack_lost_bytes(c);
+		return unsacked > lost ? unsacked - lost : 0;
+	}
 	uint32_t lost = unsacked_below(c, lost_end(c));
 	return unsacked - lost + unsacked_below(c, seq_min(c->snd_hole, c->snd_nxt));
 }
@@ -171,7 +193,9 @@ static bool next_seg(const struct synack_tcb *c, seq_t *seq, uint32_t *len, bool
 	seq_t high = c->sacked.n ? c->sacked.r[c->sacked.n - 1].end : c->snd_una;
 	uint32_t room;
 	seq_t s2 = sack_skip(c, seq_max(c->snd_hole, c->snd_una), &room);
-	if (seq_lt(s2, lost_end(c))) { /* rule 1 */
+	if (c->rack.n && rack_first_lost(c, seq, len)) /* rule 1, RACK's marks */
+		return true;
+	if (!c->rack.n && seq_lt(s2, lost_end(c))) { /* rule 1 */
 		*seq = s2;
 		*len = room;
 		return true;
@@ -183,7 +207,11 @@ static bool next_seg(const struct synack_tcb *c, seq_t *seq, uint32_t *len, bool
 		*len = room;
 		return true;
 	}
+	/* Below HighData (SND.MAX): the queue may hold much more than was ever sent (a send
+	 * buffer that grew with cwnd), and none of that may go out as a "retransmission". */
 	seq_t data_end = seq_add(c->snd_buf_seq, c->sndq.len);
+	if (seq_gt(data_end, c->snd_max))
+		data_end = c->snd_max;
 	if (!seq_gt(high, c->rescue_rxt) || !seq_lt(high, c->snd_max) ||
 	    seq_lt(data_end, seq_max(high, c->snd_una)))
 		return false;
@@ -195,10 +223,17 @@ static bool next_seg(const struct synack_tcb *c, seq_t *seq, uint32_t *len, bool
 	return true;
 }
 
+void sack_mark_lost(struct synack_tcb *c)
+{
+	if (c->rack.n)
+		rack_mark_lost(c, lost_end(c), false);
+}
+
 void sack_recovery_send(struct synack_stack *s, struct synack_tcb *c)
 {
 	if (!c->in_recovery || !c->sack_ok)
 		return;
+	sack_mark_lost(c);
 	/* RFC 6675 §5 (C.4): "incrementing pipe by the number of octets transmitted". */
 	uint32_t pipe = tcp_pipe(c);
 	while (pipe < c->cc.cwnd) {

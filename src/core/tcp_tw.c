@@ -475,7 +475,7 @@ static bool tw_reopen(struct synack_stack *s, struct synack_conntab_hdr *n, stru
 	if ((seg->flags & (SYNACK_TH_SYN | SYNACK_TH_ACK | SYNACK_TH_RST)) != SYNACK_TH_SYN ||
 	    !tw_ts_ok(n) || !seg->opts.has_ts || !seq_gt(seg->opts.ts_val, t->ts_recent))
 		return false;
-	struct synack_tcb *l = ports_find_listener(s, rx->t.lport);
+	struct synack_tcb *l = ports_find_listener(s, rx->t.lport, &rx->t.laddr);
 	if (!l)
 		return false;
 	rx->min_iss = seq_add(t->snd_nxt, 65535 + 2); /* Linux: tw_snd_nxt + 65535 + 2 */
