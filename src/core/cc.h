@@ -21,8 +21,9 @@
 
 /* No window is larger than 1 GiB (65535 << 14): cwnd never needs to grow past it. */
 #define CC_CWND_MAX (1u << 30)
-/* The room a controller has for its own state in every tcb (CUBIC with HyStart++ needs 48). */
-#define CC_PRIV_BYTES 64
+/* The room a controller has for its own state in every tcb: what CUBIC with HyStart++ needs
+ * (52 bytes), rounded to 8; every byte here is in every connection block. */
+#define CC_PRIV_BYTES 56
 /* ssthresh before the first congestion event: "arbitrarily high" (RFC 5681 §3.1). */
 #define CC_SSTHRESH_INIT (UINT32_MAX / 2)
 

@@ -18,6 +18,7 @@
  * and other informational messages (dropped, counted in IcmpInMsgs).
  */
 #include "core/icmp.h"
+#include "core/tcp_req.h"
 
 #include <errno.h>
 
@@ -88,7 +89,7 @@ static void echo_reply(struct synack_stack *s, const struct synack_ipv4 *ip, con
 void icmp_tcp_error(struct synack_stack *s, const struct synack_tuple *t, uint32_t seq, int err,
 		    bool hard, uint16_t mtu)
 {
-	struct synack_tcb *c = tcb_of_node(synack_conntab_find(&s->conns, t));
+	struct synack_tcb *c = tcb_of_node_wake(s, synack_conntab_find(&s->conns, t));
 	if (!c || c->state == SYNACK_LISTEN || c->state == SYNACK_CLOSED ||
 	    c->state == SYNACK_TIME_WAIT || !seq_between(seq, c->snd_una, c->snd_nxt))
 		return;

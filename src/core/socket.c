@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/tcp_req.h"
 #include "core/tcp_tw.h"
 
 static struct synack_tcb *fd_get(const struct synack_stack *s, int fd)
@@ -285,13 +286,16 @@ static ssize_t send_deferred(struct synack_stack *s, struct synack_tcb *c, const
 }
 
 /* MSG_EOR: the queue's end is the end of a record. With all the slots in use, the oldest
- * boundary not yet sent is given up (its record then merges with the next), never the call. */
-static void mark_record_end(struct synack_tcb *c)
+ * boundary not yet sent is given up (its record then merges with the next), never the call;
+ * so is this one when there is no memory for the slots. */
+static void mark_record_end(struct synack_stack *s, struct synack_tcb *c)
 {
 	seq_t end = seq_add(c->snd_buf_seq, c->sndq.len);
+	if (!c->eor && !(c->eor = stack_alloc(s, SYNACK_EOR_MAX * sizeof c->eor[0])))
+		return;
 	if (c->neor && c->eor[c->neor - 1] == end)
 		return;
-	if (c->neor == sizeof c->eor / sizeof c->eor[0]) {
+	if (c->neor == SYNACK_EOR_MAX) {
 		memmove(c->eor, c->eor + 1, (c->neor - 1) * sizeof c->eor[0]);
 		c->neor--;
 	}
@@ -332,7 +336,7 @@ static ssize_t send_call(struct synack_stack *s, int fd, const void *buf, size_t
 	if (n == 0)
 		return -EAGAIN;
 	if ((flags & SYNACK_MSG_EOR) && n == len)
-		mark_record_end(c);
+		mark_record_end(s, c);
 	if (flags & SYNACK_MSG_OOB) {
 		/* Linux (BSD's reading of RFC 9293 §3.8.5): the urgent pointer points past the
 		 * data just queued, and segments before it carry URG. */
@@ -692,6 +696,7 @@ void synack_stack_foreach(const struct synack_stack *s, synack_conn_visitor visi
 		tcb_fill_info(s, c, &info);
 		visit(ctx, c->fd, &info);
 	}
+	req_foreach(s, visit, ctx);
 	tw_foreach(s, visit, ctx);
 }
 

@@ -7,6 +7,7 @@
 #include "core/stack_impl.h"
 #include "core/reasm.h"
 #include "core/tcb.h"
+#include "core/tcp_req.h"
 #include "core/tcp_tw.h"
 
 void synack_config_default(struct synack_config *cfg)
@@ -360,6 +361,9 @@ void stack_reap(struct synack_stack *s)
 		c->wake_queued = false;
 		if (!c->dead)
 			tcp_deliver_wake(s, c);
+		/* A passive child only waiting for the peer becomes a request entry. */
+		if (!c->dead && c->state == SYNACK_SYN_RECEIVED)
+			req_sleep(s, c);
 	}
 	while (s->reap) {
 		struct synack_tcb *c = s->reap;

@@ -38,7 +38,7 @@ struct synack_tcb;
 	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
 
 /* The kinds of node in the connection table (struct synack_conntab_hdr's kind). */
-enum { CONNTAB_KIND_TCB = 0, CONNTAB_KIND_TW = 1 };
+enum { CONNTAB_KIND_TCB = 0, CONNTAB_KIND_TW = 1, CONNTAB_KIND_REQ = 2 };
 
 /* reasm.c: datagrams being reassembled at once, fragments each, bytes of fragment data. */
 #define REASM_MAX 16

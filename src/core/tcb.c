@@ -4,14 +4,10 @@
 #include <string.h>
 
 #include "core/tcb.h"
+#include "core/tcp_req.h"
 
-struct synack_tcb *tcb_new(struct synack_stack *s)
+void tcb_init_defaults(const struct synack_stack *s, struct synack_tcb *c)
 {
-	if (s->nobjs >= s->cfg.max_sockets)
-		return NULL;
-	struct synack_tcb *c = stack_alloc(s, sizeof *c);
-	if (!c)
-		return NULL;
 	memset(c, 0, sizeof *c);
 	c->fd = -1;
 	c->state = SYNACK_CLOSED;
@@ -24,10 +20,20 @@ struct synack_tcb *tcb_new(struct synack_stack *s)
 	c->keep_cnt = s->cfg.keepalive_probes;
 	c->rto_us = s->cfg.rto_initial_ms * 1000u;
 	c->snd_mss = 536;
-	c->ts_offset = (uint32_t)synack_rng_next(&s->rng);
 	c->last_rx_us = s->now_us;
 	tcp_timers_init(c);
 	cc_set(&c->cc, s->cc);
+}
+
+struct synack_tcb *tcb_new(struct synack_stack *s)
+{
+	if (s->nobjs >= s->cfg.max_sockets)
+		return NULL;
+	struct synack_tcb *c = stack_alloc(s, sizeof *c);
+	if (!c)
+		return NULL;
+	tcb_init_defaults(s, c);
+	c->ts_offset = (uint32_t)synack_rng_next(&s->rng);
 	c->all_next = s->all;
 	if (s->all)
 		s->all->all_prev = c;
@@ -166,6 +172,8 @@ void tcb_kill(struct synack_stack *s, struct synack_tcb *c)
 	/* A listener's children die with it. */
 	while (c->lq && c->lq->synq)
 		tcb_kill(s, c->lq->synq);
+	if (c->lq)
+		req_kill_all(s, c->lq);
 	while (c->lq && c->lq->acceptq)
 		tcb_kill(s, c->lq->acceptq);
 	if (c->fd >= 0) {
@@ -190,6 +198,7 @@ void tcb_free(struct synack_stack *s, struct synack_tcb *c)
 	tcb_free_buffers(s, c);
 	sack_clear(s, c);
 	stack_free(s, c->lq, sizeof *c->lq);
+	stack_free(s, c->eor, SYNACK_EOR_MAX * sizeof c->eor[0]);
 	s->nobjs--;
 	stack_free(s, c, sizeof *c);
 }

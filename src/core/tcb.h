@@ -11,9 +11,11 @@
  *   3 - sequence numbers allowed for new data transmission
  *   4 - future sequence numbers that are not yet allowed
  *
- * One tcb serves every role: a fresh socket (CLOSED), a listener (LISTEN, with its SYN and
- * accept queues), a SYN-queue entry (SYN-RECEIVED, no buffers yet), a connection, and an
- * orphan (fd == -1) finishing its close. */
+ * One tcb serves every role: a fresh socket (CLOSED), a listener (LISTEN, its SYN and accept
+ * queues in a struct tcb_listen of its own), a SYN-queue entry (SYN-RECEIVED, no buffers
+ * yet), a connection, and an orphan (fd == -1) finishing its close; an orphan in TIME-WAIT
+ * becomes a compact entry (tcp_tw.h). What only some connections use is allocated when first
+ * needed: the SACK scoreboard, the MSG_EOR marks. */
 #ifndef SYNACK_CORE_TCB_H
 #define SYNACK_CORE_TCB_H
 
@@ -30,7 +32,9 @@
 struct tcb_listen {
 	struct synack_tcb *listen_next; /* the stack's listener-hash chain */
 	struct synack_tcb *synq, *acceptq, *acceptq_tail;
+	struct tcp_req *reqs; /* SYN-RECEIVED children as compact request entries (tcp_req.c) */
 	int backlog;
+	/* synq_len counts the blocks in synq and the entries in reqs. */
 	uint32_t synq_len, acceptq_len;
 	uint32_t tfo_pending; /* its TCP Fast Open children still in SYN-RECEIVED */
 	/* When it last answered a SYN with a cookie, plus one (0: never). */
@@ -89,8 +93,11 @@ struct synack_tcb {
 	 * byte; our own urgent pointer SND.UP while snd_urg (flags below). */
 	enum { URG_NONE, URG_NOTYET, URG_VALID, URG_READ } urg_state;
 	seq_t urg_seq, snd_up;
-	/* MSG_EOR: ends of records in the send queue, oldest first; no segment crosses one. */
-	seq_t eor[8];
+	/* MSG_EOR: ends of records in the send queue, oldest first; no segment crosses one. The
+	 * SYNACK_EOR_MAX slots are allocated with the first MSG_EOR and kept until the
+	 * connection ends (NULL: never used). */
+#define SYNACK_EOR_MAX 8
+	seq_t *eor;
 
 	/* Close bookkeeping. */
 	seq_t fin_seq; /* our FIN's sequence number, once fin_queued */
@@ -142,7 +149,6 @@ struct synack_tcb {
 	uint64_t rtt_start_us;
 	uint32_t retries;       /* consecutive timeouts of the oldest segment (or probes) */
 	uint32_t probes_out;    /* zero-window probes since the peer last answered */
-	uint32_t total_retrans;
 
 	/* The sender's SACK scoreboard (tcp_sack.c): its ranges are allocated when the first
 	 * SACK block arrives and released when SND.UNA has passed them all. */
@@ -156,15 +162,15 @@ struct synack_tcb {
 	 * When its ACK or SACK arrives with unSACKed data below it, that data is lost (below
 	 * lost_mark), as RACK would conclude from the probe's delivery. */
 	seq_t tlp_seq, lost_mark;
+	uint32_t total_retrans; /* segments retransmitted (TCP_INFO) */
 	/* RACK (RFC 8985, tcp_rack.c): the transmission log and the RACK variables. */
 	struct rack_log rack;
-	/* Undo (Linux's tcp_undo_cwnd_reduction): the windows before this episode's reduction,
-	 * retransmissions not yet shown spurious by a D-SACK, the TSval of the first one
-	 * (RFC 3522 Eifel: an ACK echoing an older TSval was for an original transmission). */
-	bool undo_on;
+	/* Undo (Linux's tcp_undo_cwnd_reduction), while undo_on: the windows before this
+	 * episode's reduction, retransmissions not yet shown spurious by a D-SACK, the TSval of
+	 * the first one (RFC 3522 Eifel: an ACK echoing an older TSval was for an original
+	 * transmission). */
 	uint32_t prior_cwnd, prior_ssthresh, undo_retrans, retrans_ts;
 	seq_t undo_marker;
-	bool frto_loss; /* in a timeout's recovery (Linux's CA_Loss): an undo ends the go-back */
 
 	/* Congestion control: the controller's windows and state (cc.h); the engine's loss
 	 * recovery (RFC 5681 §3.2, NewReno RFC 6582): duplicate ACKs, the recovery point (while
@@ -189,13 +195,12 @@ struct synack_tcb {
 
 	/* Keepalive and persist. */
 	uint32_t keep_probes;
+	unsigned events; /* the readiness last reported through wake */
 	uint64_t last_rx_us;
 
 	/* RFC 5961 challenge-ACK rate limit. */
 	uint64_t chal_start_us;
 	uint32_t chal_count, chal_limit;
-
-	unsigned events; /* the readiness last reported through wake */
 
 	/* Timers (tcp_timer.c): when each kind fires (TCP_TIMER_OFF: not armed), and the one
 	 * wheel entry of the connection, armed at the earliest of them. */
@@ -237,6 +242,8 @@ struct synack_tcb {
 	 * fires. */
 	bool ack_pingpong : 1;
 	bool ack_batched : 1; /* on the stack's list of ACKs owed at the end of the batch */
+	bool undo_on : 1;     /* the undo state above is valid */
+	bool frto_loss : 1; /* in a timeout's recovery (Linux's CA_Loss): an undo ends the go-back */
 };
 
 /* The connection block behind a node of the connection table; NULL for NULL or for a compact

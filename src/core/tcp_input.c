@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/tcp_input.h"
+#include "core/tcp_req.h"
 #include "core/tcp_syncookie.h"
 #include "core/tcp_tw.h"
 
@@ -115,8 +116,8 @@ void challenge_ack(struct synack_stack *s, struct synack_tcb *c, const struct rx
 
 /* ---- §3.10.7.2 LISTEN ----------------------------------------------------------------------- */
 
-static void child_init(struct synack_stack *s, struct synack_tcb *l, struct synack_tcb *c,
-		       const struct rx *rx)
+void tcp_child_init(struct synack_stack *s, struct synack_tcb *l, struct synack_tcb *c,
+		    const struct rx *rx)
 {
 	const struct synack_tcp_seg *seg = rx->seg;
 	c->node.key = rx->t;
@@ -176,7 +177,7 @@ static struct synack_tcb *listen_add_child(struct synack_stack *s, struct synack
 		rx_drop(s, rx, full ? SYNACK_DROP_TCP_TABLE_FULL : SYNACK_DROP_TCP_NO_MEMORY);
 		return NULL;
 	}
-	child_init(s, l, c, rx);
+	tcp_child_init(s, l, c, rx);
 	if (tcb_conntab_insert(s, c) < 0) {
 		tcb_kill(s, c);
 		rx_drop(s, rx, SYNACK_DROP_TCP_NO_MEMORY);
@@ -877,10 +878,17 @@ void tcp_input(struct synack_stack *s, const struct synack_addr *src, const stru
 	}
 	struct synack_conntab_hdr *n = synack_conntab_lookup(&s->conns, &rx.t);
 	if (n) {
+		/* A request entry (tcp_req.c) becomes its block again before anything else, so the
+		 * segment is traced and handled as the block's. */
+		uint8_t kind = n->kind; /* a woken request's node is freed */
+		struct synack_tcb *c = kind == CONNTAB_KIND_REQ ? req_wake(s, n) : tcb_of_node(n);
 		stack_trace_rx(s, &rx.t, &seg, frame, frame_len);
-		struct synack_tcb *c = tcb_of_node(n);
-		if (!c) {
+		if (kind == CONNTAB_KIND_TW) {
 			tw_input(s, n, &rx);
+			return;
+		}
+		if (!c) {
+			rx_drop(s, &rx, SYNACK_DROP_TCP_NO_MEMORY);
 			return;
 		}
 		conn_input(s, c, &rx);

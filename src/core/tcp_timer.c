@@ -28,6 +28,7 @@
 #include <errno.h>
 
 #include "core/tcb.h"
+#include "core/tcp_req.h"
 
 static uint64_t ms_to_us(uint64_t ms) { return ms * 1000u; }
 
@@ -441,6 +442,10 @@ static unsigned timer_due(const struct synack_tcb *c, uint64_t now_us)
 
 void tcp_timer_fire(struct synack_stack *s, struct synack_timer *t)
 {
+	if (t->kind == TCP_REQ_TIMER_KIND) {
+		req_timer_fire(s, t);
+		return;
+	}
 	struct synack_tcb *c = SYNACK_container_of(t, struct synack_tcb, timer);
 	unsigned k = timer_due(c, s->now_us);
 	SYNACK_ASSERT(k < SYNACK_TIMER_COUNT); /* the entry sits at the earliest deadline */

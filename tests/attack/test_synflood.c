@@ -409,11 +409,10 @@ Test(synflood, a_half_open_entry_holds_no_buffers)
 		"synflood: a half-open entry costs %zu bytes (4,000 entries, hash table "
 		"growth included)\n",
 		per);
-	/* No buffers: a send or receive buffer alone would be 16 KiB or more. The entry is still a
-	 * whole connection block (984 B, tests/core/test_entry_sizes.c) plus its share of the
-	 * table; the compact request entry of issue 12 (goal 128 B) is what would bring it down.
-	 * The bound is today's cost, so that it cannot grow unseen. */
-	cr_assert_leq(per, 1000, "%zu bytes per half-open entry", per);
+	/* No buffers: a send or receive buffer alone would be 16 KiB or more. The entry is a
+	 * request entry of at most 128 B (tcp_req.c, tests/core/test_entry_sizes.c), not a
+	 * connection block, plus its share of the table's buckets. */
+	cr_assert_leq(per, 128 + 16, "%zu bytes per half-open entry", per);
 	struct synack_counters c;
 	synack_stack_counters(f.srv, &c);
 	cr_assert_eq(c.v[SYNACK_CTR_ListenDrops], 0);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "core/tcb.h"
 #include "support/segtest.h"
 
 #define SEC 1000000ull
@@ -230,7 +231,11 @@ Test(cc, go_back_after_timeout_skips_sacked_data)
 		st_expect_data(&t, i == 4 ? F_A | F_P : F_A, iss + 1 + (uint32_t)i * 1000, 1, 1000);
 	/* Segments 1 and 2 are lost; the peer SACKs 3..5 (two duplicate ACKs only). */
 	struct synack_tcp_opts sk = {.sack_count = 1, .sack = {{iss + 2001, iss + 5001}}};
+	const struct synack_tcb *c = t.s->fds[fd];
+	cr_assert_null(c->sacked.r);
 	ST_IN(&t, .flags = F_A, .seq = 1, .ack = iss + 1, .opts = sk);
+	/* The scoreboard's ranges are allocated with the first SACK block. */
+	cr_assert_not_null(c->sacked.r);
 	ST_IN(&t, .flags = F_A, .seq = 1, .ack = iss + 1, .opts = sk);
 	st_expect_none(&t);
 	/* The timeout resends the first; its ACK lets the second go, and nothing SACKed. */
@@ -242,5 +247,7 @@ Test(cc, go_back_after_timeout_skips_sacked_data)
 	ST_IN(&t, .flags = F_A, .seq = 1, .ack = iss + 5001);
 	st_expect_none(&t);
 	cr_assert_eq(st_counter(&t, SYNACK_CTR_RetransSegs), 2);
+	/* ... and released when SND.UNA has passed everything SACKed. */
+	cr_assert_null(c->sacked.r);
 	st_fini(&t);
 }

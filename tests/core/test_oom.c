@@ -60,6 +60,29 @@ Test(oom, socket_reports_enomem)
 	st_fini(&t);
 }
 
+/* A listener's queues are allocated by listen(): without memory it fails and the socket
+ * stays as it was (a later listen() works). */
+Test(oom, listen_reports_enomem)
+{
+	struct segtest t;
+	cr_assert(st_try_init(&t, NULL, 0));
+	int fd = synack_socket(t.s);
+	struct synack_endpoint ep = {synack_addr_v4(0), 80};
+	cr_assert_eq(synack_bind(t.s, fd, &ep), 0);
+	t.fail_at = t.nallocs + 1;
+	cr_assert_eq(synack_listen(t.s, fd, 4), -ENOMEM);
+	t.lport = 80;
+	ST_IN(&t, .flags = F_S, .seq = 9);
+	struct st_seg r;
+	cr_assert(st_next(&t, &r));
+	cr_assert_eq(r.flags, F_R | F_A, "not listening: the SYN is refused");
+	cr_assert_eq(synack_listen(t.s, fd, 4), 0);
+	ST_IN(&t, .flags = F_S, .seq = 9);
+	cr_assert(st_next(&t, &r));
+	cr_assert_eq(r.flags, F_S | F_A);
+	st_fini(&t);
+}
+
 /* Buffers take memory only when data comes (src/core/buf.h): connecting and completing a
  * handshake allocate none, so a failure can only meet a write or an arriving segment. */
 Test(oom, send_without_memory_is_eagain_and_queues_nothing)
@@ -94,5 +117,25 @@ Test(oom, a_segment_without_memory_is_dropped_and_taken_when_sent_again)
 	ST_IN(&t, .flags = F_A, .seq = 1001, .ack = iss + 1, .data = "ping", .len = 4);
 	cr_assert_eq(synack_recv(t.s, fd, b, sizeof b, 0), 4);
 	cr_assert_eq(memcmp(b, "ping", 4), 0);
+	st_fini(&t);
+}
+
+/* A half-open connection sleeps as a request entry (tcp_req.c); without memory to make its
+ * block again the final ACK is dropped and the entry stays, for the next ACK to complete. */
+Test(oom, a_request_entry_survives_a_failed_wake)
+{
+	struct segtest t;
+	cr_assert(st_try_init(&t, NULL, 0));
+	int lfd = st_listen(&t, 80, 4);
+	ST_IN(&t, .flags = F_S, .seq = 9);
+	struct st_seg sa;
+	st_expect_ack(&t, F_S | F_A, 10, &sa);
+	t.fail_at = t.nallocs + 1; /* the block made again from the request entry (tcp_req.c) */
+	ST_IN(&t, .flags = F_A, .seq = 10, .ack = sa.seq + 1);
+	cr_assert_eq(st_drops(&t, SYNACK_DROP_TCP_NO_MEMORY), 1);
+	cr_assert_eq(synack_accept(t.s, lfd, NULL), -EAGAIN);
+	/* The peer's next ACK (or the SYN-ACK retransmission) completes it. */
+	ST_IN(&t, .flags = F_A, .seq = 10, .ack = sa.seq + 1);
+	cr_assert_geq(synack_accept(t.s, lfd, NULL), 0);
 	st_fini(&t);
 }

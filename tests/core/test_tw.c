@@ -198,6 +198,78 @@ Test(tw, a_full_table_has_its_own_drop_reason_and_time_wait_frees_it)
 	st_fini(&t);
 }
 
+/* An entry keeps the low 32 bits of its deadline (microseconds): entries whose deadlines lie
+ * on both sides of a multiple of 2^32 us, and one restarted across it, still expire exactly
+ * 2*MSL after they began (or restarted). */
+Test(tw, deadlines_across_the_32_bit_wrap)
+{
+	const uint64_t wrap = 1ull << 32; /* about 4,295 s */
+	struct segtest t;
+	st_init(&t, NULL);
+	int lfd = st_listen(&t, 80, 16);
+	t.lport = 80;
+	st_at(&t, wrap - 70 * SEC);
+	server_closes(&t, lfd, 31000, 100); /* expires at wrap - 10 s */
+	st_at(&t, wrap - 50 * SEC);
+	server_closes(&t, lfd, 31001, 200); /* at wrap + 10 s */
+	st_at(&t, wrap - 30 * SEC);
+	uint32_t iss = server_closes(&t, lfd, 31002, 300); /* at wrap + 30 s */
+	st_at(&t, wrap - 5 * SEC);
+	server_closes(&t, lfd, 31003, 400); /* at wrap + 55 s */
+	cr_assert_eq(st_count_state(&t, SYNACK_TIME_WAIT), 3, "the first expired at wrap - 10 s");
+	cr_assert_eq(synack_stack_next_deadline(t.s), wrap + 10 * SEC);
+	st_at(&t, wrap + 10 * SEC - 1);
+	cr_assert_eq(st_count_state(&t, SYNACK_TIME_WAIT), 3);
+	st_at(&t, wrap + 10 * SEC);
+	cr_assert_eq(st_count_state(&t, SYNACK_TIME_WAIT), 2);
+	cr_assert_eq(synack_stack_next_deadline(t.s), wrap + 30 * SEC);
+	/* The third one's FIN again, past the wrap: it restarts to wrap + 75 s. */
+	st_at(&t, wrap + 15 * SEC);
+	t.rport = 31002;
+	ST_IN(&t, .flags = F_F | F_A, .seq = 301, .ack = iss + 2);
+	st_expect(&t, F_A, iss + 2, 302, NULL);
+	cr_assert_eq(synack_stack_next_deadline(t.s), wrap + 55 * SEC);
+	st_at(&t, wrap + 55 * SEC);
+	cr_assert_eq(st_count_state(&t, SYNACK_TIME_WAIT), 1);
+	cr_assert_eq(synack_stack_next_deadline(t.s), wrap + 75 * SEC);
+	st_at(&t, wrap + 75 * SEC - 1);
+	cr_assert_eq(st_count_state(&t, SYNACK_TIME_WAIT), 1);
+	st_at(&t, wrap + 75 * SEC);
+	cr_assert_eq(st_count_state(&t, SYNACK_TIME_WAIT), 0);
+	st_fini(&t);
+}
+
+static void discard_output(void *ctx, const uint8_t *f, const struct synack_frame_meta *meta)
+{
+	(void)ctx;
+	(void)f;
+	(void)meta;
+}
+
+/* 2*MSL must fit those 32 bits: an MSL above SYNACK_MSL_MAX_MS (30 minutes) is refused by
+ * synack_stack_new() and ignored by synack_stack_set_tunables(). */
+Test(tw, msl_is_at_most_thirty_minutes)
+{
+	struct synack_config cfg;
+	st_config(&cfg);
+	cfg.output = discard_output;
+	cfg.msl_ms = SYNACK_MSL_MAX_MS + 1;
+	struct synack_stack *s;
+	cr_assert_eq(synack_stack_new(&s, &cfg), -EINVAL);
+	cfg.msl_ms = SYNACK_MSL_MAX_MS;
+	cr_assert_eq(synack_stack_new(&s, &cfg), 0);
+	struct synack_config now;
+	cfg.msl_ms = SYNACK_MSL_MAX_MS + 1;
+	synack_stack_set_tunables(s, &cfg);
+	synack_stack_get_config(s, &now);
+	cr_assert_eq(now.msl_ms, SYNACK_MSL_MAX_MS);
+	cfg.msl_ms = 1000;
+	synack_stack_set_tunables(s, &cfg);
+	synack_stack_get_config(s, &now);
+	cr_assert_eq(now.msl_ms, 1000);
+	synack_stack_destroy(s);
+}
+
 /* The connection table's one-entry cache (conntab.c) follows a 4-tuple through its lives: the
  * connection, its compact TIME-WAIT entry (which answers a retransmitted FIN), nothing once
  * 2*MSL is over, and a new connection on the same tuple. Never the block of a closed one. */

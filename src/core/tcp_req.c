@@ -1,0 +1,275 @@
+/* SYN-RECEIVED as a compact request entry (RFC 9293 §3.10.7.2; Linux's request_sock).
+ *
+ * A passive open makes its connection block as before: the SYN goes through input_listen(),
+ * the block enters SYN-RECEIVED and sends the SYN-ACK. At the end of the call (stack_reap) a
+ * block that holds nothing but that — no buffers, no data, no ACK taken, only the
+ * retransmission timer armed, an IPv4 tuple — is put to sleep: what it needs is copied into a
+ * 120-byte request entry that takes its place in the connection table (kind
+ * CONNTAB_KIND_REQ) and in its listener's SYN queue, and the block is freed without a trace.
+ *
+ * Whatever happens to the entry wakes it first: a segment for its tuple, its retransmission
+ * deadline, an ICMP error. req_wake() makes the block again from the listener and the entry
+ * (the SYN is rebuilt from what the entry kept, as the cookie path rebuilds it) exactly as it
+ * was, and the block's own code handles the event as it always did: a retransmitted SYN-ACK,
+ * RST in SYN-RECEIVED, the final ACK, data on it. At the end of that call it goes to sleep
+ * again if it is still only waiting. So the request keeps every behaviour of the block; only
+ * the memory between events changes. Listener options are taken when the block is made again
+ * (as Linux takes them from the listener when the final ACK creates the child).
+ *
+ * Not put to sleep: Fast Open children (a socket at once, as Linux), SYNs with data (their
+ * data waits in buffers), simultaneous opens (not passive), IPv6 (its tuple would not fit
+ * 128 bytes in this layout), and blocks that did anything but wait. */
+#include <string.h>
+
+#include "core/tcp_req.h"
+
+#define REQ_WS_OK 0x01u
+#define REQ_TS_OK 0x02u
+#define REQ_SACK_OK 0x04u
+#define REQ_ECN_OK 0x08u
+#define REQ_TFO_COOKIE 0x10u
+#define REQ_TFO_COOKIE_EXP 0x20u
+#define REQ_RTT_TIMING 0x40u
+
+_Static_assert(sizeof(struct tcp_req) <= 128, "a request entry is at most 128 bytes");
+
+static struct tcp_req *req_of(struct synack_conntab_hdr *n)
+{
+	return SYNACK_container_of(n, struct tcp_req, h);
+}
+
+/* Only the retransmission timer is armed. */
+static bool only_rtx_armed(const struct synack_tcb *c)
+{
+	for (unsigned k = 0; k < SYNACK_TIMER_COUNT; k++)
+		if ((k == SYNACK_TIMER_RETRANSMIT) != tcp_timer_armed(c, (enum synack_timer_kind)k))
+			return false;
+	return true;
+}
+
+/* A ring as a new block has it: no chunk, nothing queued, no size yet. */
+static bool ring_untouched(const struct synack_ring *r)
+{
+	return !r->first && !r->last && !r->cur && r->head == 0 && r->len == 0 && r->cap == 0 &&
+	       r->hi == 0 && r->nchunks == 0;
+}
+
+/* Is c a passive child that has done nothing but send its SYN-ACK (and retransmit it)? */
+static bool sleepy(const struct synack_tcb *c)
+{
+	seq_t iss1 = seq_add(c->iss, 1);
+	return !c->dead && c->state == SYNACK_SYN_RECEIVED && c->passive && c->fd < 0 &&
+	       c->parent && !c->in_acceptq && c->in_conntab && !c->tfo.child && !c->syn_text &&
+	       ring_untouched(&c->sndq) && ring_untouched(&c->rcvq) && !c->ooo.r && !c->sacked.r &&
+	       !c->eor && !c->lq && !c->rack.seg && c->rack.n == 0 && !c->rack.valid &&
+	       !c->undo_on && !c->frto_loss && c->rcvq_space == 0 && c->rcv_rtt_us == 0 &&
+	       synack_tuple_is_v4(tcb_tuple(c)) && only_rtx_armed(c) && c->snd_una == c->iss &&
+	       c->snd_nxt == iss1 && c->snd_max == iss1 && c->snd_sml == c->iss &&
+	       c->rcv_nxt == seq_add(c->irs, 1) && c->rcv_wup == c->rcv_nxt && c->rcv_wnd == 0 &&
+	       c->snd_wl1 == c->irs && c->snd_wl2 == c->iss && c->snd_wnd <= 65535 &&
+	       c->max_snd_wnd == c->snd_wnd && seq_diff(c->rcv_adv, c->rcv_nxt) >= 0 &&
+	       seq_diff(c->rcv_adv, c->rcv_nxt) <= 65535 && c->retries <= 255 &&
+	       c->total_retrans <= 255 && (!c->rtt_timing || c->rtt_seq == c->iss) &&
+	       c->err == 0 && c->soft_err == 0 && c->chal_limit == 0 && !c->rcvd_fin &&
+	       !c->fin_queued && !c->dsack && !c->rtx_pending && !c->reset && !c->shut_rd &&
+	       c->urg_state == URG_NONE && !c->ece_pending && !c->cwr_pending && !c->in_cwr &&
+	       !c->ack_pending && c->ato_us == 0 && c->dupacks == 0 && c->probes_out == 0 &&
+	       c->keep_probes == 0 && !c->wake_queued && c->snd_mss == (uint16_t)c->snd_mss;
+}
+
+static void synq_link(struct tcb_listen *lq, struct tcp_req *r)
+{
+	r->prev = NULL;
+	r->next = lq->reqs;
+	if (lq->reqs)
+		lq->reqs->prev = r;
+	lq->reqs = r;
+	lq->synq_len++;
+}
+
+static void synq_unlink(struct tcb_listen *lq, struct tcp_req *r)
+{
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		lq->reqs = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	lq->synq_len--;
+}
+
+bool req_sleep(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (!sleepy(c))
+		return false;
+	struct tcp_req *r = stack_alloc(s, sizeof *r);
+	if (!r)
+		return false; /* it stays a block */
+	memset(r, 0, sizeof *r);
+	synack_tuple4_from(&r->key, tcb_tuple(c));
+	r->h.kind = CONNTAB_KIND_REQ;
+	r->h.flags = SYNACK_CONNTAB_KEY4;
+	r->h.owner[0] = (uint8_t)((c->ws_ok ? REQ_WS_OK : 0) | (c->ts_ok ? REQ_TS_OK : 0) |
+				  (c->sack_ok ? REQ_SACK_OK : 0) | (c->ecn_ok ? REQ_ECN_OK : 0) |
+				  (c->tfo.send_cookie ? REQ_TFO_COOKIE : 0) |
+				  (c->tfo.cookie_exp ? REQ_TFO_COOKIE_EXP : 0) |
+				  (c->rtt_timing ? REQ_RTT_TIMING : 0));
+	r->h.owner[1] = (uint8_t)(c->rcv_wscale | c->snd_wscale << 4);
+	r->iss = c->iss;
+	r->irs = c->irs;
+	r->ts_recent = c->ts_recent;
+	r->ts_offset = c->ts_offset;
+	r->rto_us = c->rto_us;
+	r->sent_lo = (uint32_t)c->rtt_start_us;
+	r->snd_wnd = (uint16_t)c->snd_wnd;
+	r->rcv_mss = c->rcv_mss;
+	r->snd_mss = c->snd_mss;
+	r->win_sent = (uint16_t)seq_diff(c->rcv_adv, c->rcv_nxt);
+	r->retries = (uint8_t)c->retries;
+	r->total_retrans = (uint8_t)c->total_retrans;
+	r->listener = c->parent;
+	uint64_t at = c->timer_at[SYNACK_TIMER_RETRANSMIT];
+	struct tcb_listen *lq = c->parent->lq;
+	tcb_conntab_remove(s, c);
+	tcb_kill(s, c); /* out of the SYN queue, freed at the end of this call */
+	s->nobjs++;     /* the entry takes the block's place among the stack's objects */
+	synack_conntab_insert(&s->conns, &r->h); /* the block's tuple: cannot collide */
+	synq_link(lq, r);
+	r->timer.kind = TCP_REQ_TIMER_KIND;
+	synack_wheel_arm(&s->wheel, &r->timer, at);
+	return true;
+}
+
+/* Frees r, which is out of the table already. */
+static void req_free(struct synack_stack *s, struct tcp_req *r)
+{
+	synack_wheel_cancel(&s->wheel, &r->timer);
+	synq_unlink(r->listener->lq, r);
+	s->nobjs--;
+	stack_free(s, r, sizeof *r);
+}
+
+/* The block of r as it was when it went to sleep (c has the defaults of a new block). */
+static void req_fill(struct synack_stack *s, const struct tcp_req *r, struct synack_tcb *c)
+{
+	uint8_t f = r->h.owner[0];
+	struct synack_tcp_seg syn;
+	memset(&syn, 0, sizeof syn);
+	syn.seq = r->irs;
+	syn.flags = SYNACK_TH_SYN;
+	syn.win = r->snd_wnd;
+	struct rx rx;
+	memset(&rx, 0, sizeof rx);
+	rx.seg = &syn;
+	synack_conntab_key(&r->h, &rx.t);
+	c->ts_offset = r->ts_offset;
+	tcp_child_init(s, r->listener, c, &rx);
+	/* What the SYN negotiated then, whatever the listener or the stack says now. */
+	c->ws_ok = (f & REQ_WS_OK) != 0;
+	c->ts_ok = (f & REQ_TS_OK) != 0;
+	c->sack_ok = (f & REQ_SACK_OK) != 0;
+	c->ecn_ok = (f & REQ_ECN_OK) != 0;
+	c->rcv_wscale = r->h.owner[1] & 15;
+	c->snd_wscale = r->h.owner[1] >> 4;
+	c->ts_recent = r->ts_recent;
+	c->rcv_mss = r->rcv_mss;
+	c->snd_mss = r->snd_mss;
+	c->cc.ops->init(&c->cc, c->snd_mss, s->cfg.init_cwnd_segs * (uint32_t)c->snd_mss);
+	c->iss = c->snd_una = c->snd_sml = c->snd_wl2 = c->cc_round_end = c->lost_mark = r->iss;
+	c->snd_nxt = c->snd_max = c->snd_buf_seq = seq_add(r->iss, 1);
+	/* What sending the SYN-ACK (tcp_send_syn) left. */
+	c->rcv_wup = c->rcv_nxt;
+	c->rcv_adv = seq_add(c->rcv_nxt, r->win_sent);
+	c->rtt_timing = (f & REQ_RTT_TIMING) != 0;
+	c->rtt_seq = r->iss;
+	c->rtt_start_us = s->now_us - (uint32_t)((uint32_t)s->now_us - r->sent_lo);
+	c->rto_us = r->rto_us;
+	c->retries = r->retries;
+	c->total_retrans = r->total_retrans;
+	c->tfo.send_cookie = (f & REQ_TFO_COOKIE) != 0;
+	c->tfo.cookie_exp = (f & REQ_TFO_COOKIE_EXP) != 0;
+	c->passive = true;
+	c->parent = r->listener;
+	c->state = SYNACK_SYN_RECEIVED;
+}
+
+struct synack_tcb *req_wake(struct synack_stack *s, struct synack_conntab_hdr *n)
+{
+	struct tcp_req *r = req_of(n);
+	struct synack_tcb *l = r->listener;
+	/* The block takes the entry's place: it must not count twice against max_sockets, nor
+	 * draw a timestamp offset the first block did not. */
+	s->nobjs--;
+	struct synack_rng rng = s->rng;
+	struct synack_tcb *c = tcb_new(s);
+	s->rng = rng;
+	if (!c) {
+		s->nobjs++;
+		return NULL; /* the entry stays as it is */
+	}
+	synack_conntab_remove(&s->conns, n);
+	req_fill(s, r, c);
+	uint64_t at = r->timer.deadline_us;
+	synack_wheel_cancel(&s->wheel, &r->timer);
+	synq_unlink(l->lq, r);
+	stack_free(s, r, sizeof *r);
+	if (tcb_conntab_insert(s, c) < 0)
+		SYNACK_ASSERT(0); /* the entry's tuple */
+	c->q_prev = NULL;
+	c->q_next = l->lq->synq;
+	if (l->lq->synq)
+		l->lq->synq->q_prev = c;
+	l->lq->synq = c;
+	l->lq->synq_len++;
+	tcp_timer_arm(s, c, SYNACK_TIMER_RETRANSMIT, at);
+	c->events = tcp_events_lowat(c, s->cfg.notsent_lowat);
+	tcp_wake(s, c); /* looked at again at the end of the call: back to sleep if it can */
+	return c;
+}
+
+struct synack_tcb *tcb_of_node_wake(struct synack_stack *s, struct synack_conntab_hdr *n)
+{
+	if (n && n->kind == CONNTAB_KIND_REQ)
+		return req_wake(s, n);
+	return tcb_of_node(n);
+}
+
+void req_timer_fire(struct synack_stack *s, struct synack_timer *t)
+{
+	struct tcp_req *r = SYNACK_container_of(t, struct tcp_req, timer);
+	/* The block's timer is armed at the same (due) deadline: the wheel hands it out next.
+	 * Without memory for the block the half-open entry goes (the peer may send its SYN
+	 * again). */
+	if (!req_wake(s, &r->h)) {
+		synack_conntab_remove(&s->conns, &r->h);
+		req_free(s, r);
+	}
+}
+
+void req_kill_all(struct synack_stack *s, struct tcb_listen *lq)
+{
+	while (lq->reqs) {
+		struct tcp_req *r = lq->reqs;
+		synack_conntab_remove(&s->conns, &r->h);
+		req_free(s, r);
+	}
+}
+
+void req_foreach(const struct synack_stack *s, synack_conn_visitor visit, void *ctx)
+{
+	struct synack_tcp_info o;
+	struct synack_tcb c;
+	/* The listener list is the stack's; a request's block is made in c as req_wake would
+	 * (req_fill changes nothing in the stack, whose const is dropped for its helpers). */
+	for (const struct synack_tcb *l = s->all; l; l = l->all_next) {
+		if (!l->lq)
+			continue;
+		for (const struct tcp_req *r = l->lq->reqs; r; r = r->next) {
+			tcb_init_defaults(s, &c);
+			req_fill((struct synack_stack *)(uintptr_t)s, r, &c);
+			c.timer_at[SYNACK_TIMER_RETRANSMIT] = r->timer.deadline_us;
+			tcb_fill_info(s, &c, &o);
+			visit(ctx, -1, &o);
+		}
+	}
+}

@@ -1,0 +1,54 @@
+/* SYN-RECEIVED as a compact request entry (tcp_req.c), like Linux's request_sock: what a
+ * passive half-open connection needs between its SYN-ACK and the peer's next segment, instead
+ * of a whole connection block. */
+#ifndef SYNACK_CORE_TCP_REQ_H
+#define SYNACK_CORE_TCP_REQ_H
+
+#include "core/tcp_input.h"
+
+/* The timer kind of a request's wheel entry (a connection block's is SYNACK_TIMER_COUNT). */
+#define TCP_REQ_TIMER_KIND (SYNACK_TIMER_COUNT + 1)
+
+/* An IPv4 request entry: 120 bytes. */
+struct tcp_req {
+	struct synack_conntab_hdr h; /* kind CONNTAB_KIND_REQ; owner[0] flags, owner[1] shifts */
+	struct synack_tuple4 key;    /* as a synack_conntab_node4's */
+	seq_t iss, irs;
+	uint32_t ts_recent, ts_offset;
+	uint32_t rto_us;
+	uint32_t sent_lo;            /* the first SYN-ACK's time, low 32 bits of microseconds */
+	uint16_t snd_wnd;            /* the SYN's window (never scaled) */
+	uint16_t rcv_mss, snd_mss;   /* the MSS the peer announced; the one we send with */
+	uint16_t win_sent;           /* the window our SYN-ACK announced */
+	uint8_t retries, total_retrans;
+	struct synack_timer timer;   /* the SYN-ACK retransmission, kind TCP_REQ_TIMER_KIND */
+	struct synack_tcb *listener;
+	struct tcp_req *next, *prev; /* in the listener's tcb_listen.reqs */
+};
+
+/* At the end of a call (stack_reap): a passive child that sent its SYN-ACK and has nothing
+ * else (no buffers, no data, only its retransmission timer, IPv4) becomes a request entry
+ * and its block is freed, silently. Returns true when it did. */
+bool req_sleep(struct synack_stack *s, struct synack_tcb *c);
+/* The connection block of request entry n, made again (silently) as it was: it takes the
+ * entry's place in the table and in the listener's SYN queue, its retransmission timer at the
+ * entry's deadline. NULL when memory ran out (the entry then stays as it is). */
+struct synack_tcb *req_wake(struct synack_stack *s, struct synack_conntab_hdr *n);
+/* The block behind node n: a connection block, or a request entry woken (NULL for TIME-WAIT,
+ * or when memory ran out). */
+struct synack_tcb *tcb_of_node_wake(struct synack_stack *s, struct synack_conntab_hdr *n);
+/* A request's wheel entry fired: the request wakes, and its block's timer (due now) fires in
+ * the same poll. */
+void req_timer_fire(struct synack_stack *s, struct synack_timer *t);
+/* Frees the requests of a listener that goes away (as its children die with it). */
+void req_kill_all(struct synack_stack *s, struct tcb_listen *lq);
+/* Visits every request entry as synack_stack_foreach does (fd -1, SYN-RECEIVED). */
+void req_foreach(const struct synack_stack *s, synack_conn_visitor visit, void *ctx);
+
+/* tcp_input.c: a passive child's fields from listener l and the SYN in rx. */
+void tcp_child_init(struct synack_stack *s, struct synack_tcb *l, struct synack_tcb *c,
+		    const struct rx *rx);
+/* tcb.c: a new block's defaults, without the random timestamp offset or the stack's lists. */
+void tcb_init_defaults(const struct synack_stack *s, struct synack_tcb *c);
+
+#endif
