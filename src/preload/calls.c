@@ -616,8 +616,15 @@ int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 		return pl_real.getsockname(fd, addr, len);
 	struct synack_endpoint ep;
 	int r = synack_mt_getsockname(MT, h, &ep);
-	if (r == 0 && pl_family(h) == AF_INET6 && ep.port == 0 && synack_addr_is_any(&ep.addr))
-		ep.addr = synack_addr_any(SYNACK_AF_INET6); /* never bound: Linux says [::]:0 */
+	struct synack_tcp_info si;
+	if (r == 0 && synack_mt_tcp_info(MT, h, &si) == 0 && si.any_local) {
+		/* Bound to a wildcard (or never bound): Linux names the wildcard, 0.0.0.0, or [::]
+		 * on an AF_INET6 socket unless it was bound to ::ffff:0.0.0.0 (IPv4 only). */
+		int fam = pl_family(h) == AF_INET6 && si.any_family != SYNACK_AF_INET
+				  ? SYNACK_AF_INET6
+				  : SYNACK_AF_INET;
+		ep.addr = synack_addr_any(fam);
+	}
 	if (r == 0)
 		pl_sockaddr(pl_family(h), &ep, addr, len);
 	return (int)pl_ret(r);
