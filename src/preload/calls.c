@@ -180,6 +180,10 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
 		r = pl_to_kernel(fd, h);
 		return r < 0 ? (int)pl_ret(r) : pl_real.connect(fd, addr, len);
 	}
+	/* An IPv4-mapped destination and no IPv4 address of synack's: no route, as Linux says
+	 * when no interface has an IPv4 address (the core would send from none). */
+	if (r == 0 && synack_addr_is_v4(&ep.addr) && !pl_has_family(AF_INET))
+		r = -ENETUNREACH;
 	return (int)pl_ret(r < 0 ? r : synack_mt_connect(MT, h, &ep));
 }
 

@@ -81,7 +81,7 @@ if want run; then
 	"$BIN" run --tun tun0 --addr "$SADDR/24" >/dev/null 2>"$W/run-usage.err"
 	check "no command: exit 2 and a usage line" sh -c "[ $? = 2 ] && grep -q 'no command' $W/run-usage.err"
 	"$BIN" run --tun tun0 --addr 10.77.0.300/24 -- true 2>"$W/run-usage.err"
-	check "bad --addr: exit 2 naming it" sh -c "[ $? = 2 ] && grep -q 'bad --addr' $W/run-usage.err"
+	check "bad --addr: exit 2 naming it" sh -c "[ $? = 2 ] && grep -q -- '--addr: want' $W/run-usage.err"
 	"$BIN" run --tun tun0 --addr "$SADDR/24" -- /nonexistent/prog 2>/dev/null
 	check "a command that does not exist: exit 127" test $? = 127
 	X timeout 20 env ${RUN_PRELOAD:+LD_PRELOAD=$RUN_PRELOAD} "$BIN" run --tun tun0 --addr "$SADDR/24" --gw 10.77.0.9 -- \
@@ -189,7 +189,7 @@ if want http.server && have curl python3; then
 		sleep 0.1
 	done
 	check "synack ss lists the listener and the closed connections" \
-		sh -c "grep -q 'LISTEN.*$SADDR:8000' $W/httpd.ss && grep -q 'TIME-WAIT.*$SADDR:8000' $W/httpd.ss"
+		sh -c "grep -q 'LISTEN.*0.0.0.0:8000' $W/httpd.ss && grep -q 'TIME-WAIT.*$SADDR:8000' $W/httpd.ss"
 	check "synack nstat: 2 passive opens" test "$(passive_opens)" -ge 2
 	stop_bg $RUN_PID
 	check "the stack is gone with the program (no TUN left held)" sh -c "! kill -0 $RUN_PID 2>/dev/null"
@@ -370,8 +370,21 @@ a = socket.create_connection(('$SADDR6', 8011)); b = socket.create_connection(('
 		stop_bg $RUN_PID
 	fi
 
+	RUN_ADDRS="--addr $SADDR6/64" # IPv6 only: AF_INET sockets stay the kernel's
+	run_fg v6only-cfg 30 python3 -c "import errno, socket
+s = socket.socket(socket.AF_INET6)
+try:
+    s.connect(('::ffff:$KADDR', 9))
+except OSError as e:
+    print(errno.errorcode[e.errno])
+s4 = socket.socket()
+try:
+    s4.connect(('$KADDR', 9))
+except OSError as e:
+    print(errno.errorcode[e.errno])"
+	check "IPv6 --addr only: a v4-mapped destination is ENETUNREACH; an AF_INET socket is the kernel's (ECONNREFUSED, nothing in synack's capture)" \
+		sh -c "[ \"\$(tr '\\n' ' ' <$W/v6only-cfg.out)\" = 'ENETUNREACH ECONNREFUSED ' ] && { [ ! -s $RCAP ] || ! tcpdump -nr $RCAP 2>/dev/null | grep -q .; }"
 	if have nc; then
-		RUN_ADDRS="--addr $SADDR6/64" # IPv6 only: AF_INET sockets stay the kernel's
 		run_bg nc6-server nc -6 -l 9012
 		wait_for 10 synack_listening 9012
 		X timeout 30 nc -N $SADDR6 9012 <"$W/1m"
@@ -384,8 +397,8 @@ a = socket.create_connection(('$SADDR6', 8011)); b = socket.create_connection(('
 		wait_pid $KNC6 20
 		check "nc under synack sent 1 MiB byte-exact to the kernel's nc -6 -l" same "$W/1m" "$W/nc6-k.out"
 		check "nc -6 client: the capture shows synack's SYN from $SADDR6" syn6_from_synack "$RCAP"
-		RUN_ADDRS="--addr $SADDR/24 --addr $SADDR6/64"
 	fi
+	RUN_ADDRS="--addr $SADDR/24 --addr $SADDR6/64"
 	if have socat; then
 		run_bg socat6-server socat -u TCP6-LISTEN:9014,reuseaddr "CREATE:$W/socat6-s.out"
 		wait_for 10 synack_listening 9014
