@@ -28,10 +28,11 @@ static const char run_help[] =
 	"    TUN device NAME, answering as those addresses; an AF_INET6 socket is dual-stack\n"
 	"    (IPv4 peers as ::ffff:a.b.c.d) unless IPV6_V6ONLY is set. UDP, Unix sockets, TCP of\n"
 	"    a family synack has no address of, files and pipes stay the kernel's, and so does\n"
-	"    TCP to or bound to 127.0.0.0/8 or ::1. The stack starts with the program's first TCP\n"
-	"    socket (a thread inside the program drives the device and the timers). One process per\n"
-	"    device: a child that execs and opens TCP sockets while its parent holds the device\n"
-	"    gets EACCES and a message; a forked child cannot use its parent's synack sockets.\n"
+	"    TCP to or bound to 127.0.0.0/8 or ::1. The stack starts with the program's first\n"
+	"    TCP socket (a thread inside the program drives the device and the timers). One\n"
+	"    process per device: a child that execs and opens TCP sockets while its parent\n"
+	"    holds the device gets EACCES and a message; a forked child cannot use its parent's\n"
+	"    synack sockets.\n"
 	"    See docs/preload.md for every intercepted call and the limits.\n"
 	"\n"
 	"OPTIONS\n"
@@ -63,8 +64,8 @@ static const char run_help[] =
 static int usage_error(const char *msg, const char *arg)
 {
 	fprintf(stderr, "synack run: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
-	fprintf(stderr, "usage: synack run --tun NAME --addr A.B.C.D/NN|IPV6/NN [OPTIONS] -- CMD [ARGS...] "
-			"(synack run --help)\n");
+	fprintf(stderr, "usage: synack run --tun NAME --addr A.B.C.D/NN|IPV6/NN [OPTIONS] -- CMD "
+			"[ARGS...] (synack run --help)\n");
 	return 2;
 }
 
