@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,25 +17,32 @@ static const char run_help[] =
 	"    synack run - run a program with its TCP over synack on a TUN device\n"
 	"\n"
 	"SYNOPSIS\n"
-	"    synack run --tun NAME --addr A.B.C.D/NN [--gw A.B.C.D] [--pcap FILE] [--ctl PATH]\n"
-	"               [--trace FILE] [--max-sockets N] -- CMD [ARGS...]\n"
+	"    synack run --tun NAME --addr A.B.C.D/NN|IPV6/NN [--addr ...] [--gw ADDR]\n"
+	"               [--pcap FILE] [--ctl PATH] [--trace FILE] [--max-sockets N]\n"
+	"               -- CMD [ARGS...]\n"
 	"\n"
 	"DESCRIPTION\n"
 	"    Runs CMD with libsynack-preload.so in LD_PRELOAD, like torsocks or proxychains. The\n"
-	"    program's IPv4 TCP sockets become synack sockets on TUN device NAME, answering as\n"
-	"    A.B.C.D; UDP, Unix sockets, IPv6, files and pipes stay the kernel's, and so does TCP\n"
-	"    to or bound to 127.0.0.0/8. The stack starts with the program's first TCP socket\n"
-	"    (a thread inside the program drives the device and the timers). One process per\n"
-	"    device: a child that execs and opens TCP sockets while its parent holds the device\n"
-	"    gets EACCES and a message; a forked child cannot use its parent's synack sockets.\n"
+	"    program's TCP sockets of each family synack has an address of (AF_INET for an IPv4\n"
+	"    --addr, AF_INET6 for an IPv6 one; --addr twice for both) become synack sockets on\n"
+	"    TUN device NAME, answering as those addresses; an AF_INET6 socket is dual-stack\n"
+	"    (IPv4 peers as ::ffff:a.b.c.d) unless IPV6_V6ONLY is set. UDP, Unix sockets, TCP of\n"
+	"    a family synack has no address of, files and pipes stay the kernel's, and so does\n"
+	"    TCP to or bound to 127.0.0.0/8 or ::1. The stack starts with the program's first\n"
+	"    TCP socket (a thread inside the program drives the device and the timers). One\n"
+	"    process per device: a child that execs and opens TCP sockets while its parent\n"
+	"    holds the device gets EACCES and a message; a forked child cannot use its parent's\n"
+	"    synack sockets.\n"
 	"    See docs/preload.md for every intercepted call and the limits.\n"
 	"\n"
 	"OPTIONS\n"
 	"    --tun NAME        the TUN device (created if it does not exist)\n"
-	"    --addr A.B.C.D/NN synack's address and prefix length\n"
-	"    --gw A.B.C.D      the kernel's address on the device, checked when the stack starts\n"
-	"                      (a TUN is point to point: every packet goes to the kernel, which\n"
-	"                      routes it)\n"
+	"    --addr A.B.C.D/NN synack's address and prefix length (10.77.0.2/24)\n"
+	"    --addr IPV6/NN    an IPv6 one (fd00::2/64; NN 1 to 127), instead or as well (one of\n"
+	"                      each family at most); the device needs IPv6 on\n"
+	"    --gw ADDR         the kernel's address on the device (either family), checked when\n"
+	"                      the stack starts (a TUN is point to point: every packet goes to\n"
+	"                      the kernel, which routes it)\n"
 	"    --pcap FILE       capture every frame to FILE (pcap, LINKTYPE_RAW)\n"
 	"    --ctl PATH        a control socket for `synack ss` and `synack nstat`\n"
 	"    --trace FILE      the stack's trace events as JSON lines (`synack ladder --trace`)\n"
@@ -48,13 +56,16 @@ static const char run_help[] =
 	"    synack run --tun tun0 --addr 10.77.0.2/24 --ctl /tmp/s.sock -- \\\n"
 	"        python3 -m http.server 8000 &\n"
 	"    curl http://10.77.0.2:8000/\n"
-	"    synack run --tun tun0 --addr 10.77.0.2/24 -- curl http://10.77.0.1/\n";
+	"    synack run --tun tun0 --addr 10.77.0.2/24 -- curl http://10.77.0.1/\n"
+	"    synack run --tun tun0 --addr 10.77.0.2/24 --addr fd00:77::2/64 -- \\\n"
+	"        python3 -m http.server --bind :: 8000 &    # both families, one socket\n"
+	"    curl -6 'http://[fd00:77::2]:8000/'\n";
 
 static int usage_error(const char *msg, const char *arg)
 {
 	fprintf(stderr, "synack run: %s%s%s\n", msg, arg ? " " : "", arg ? arg : "");
-	fprintf(stderr, "usage: synack run --tun NAME --addr A.B.C.D/NN [OPTIONS] -- CMD [ARGS...] "
-			"(synack run --help)\n");
+	fprintf(stderr, "usage: synack run --tun NAME --addr A.B.C.D/NN|IPV6/NN [OPTIONS] -- CMD "
+			"[ARGS...] (synack run --help)\n");
 	return 2;
 }
 
@@ -98,8 +109,21 @@ static int set_path(const char *name, const char *path)
 }
 
 struct run_args {
-	const char *tun, *addr, *gw, *pcap, *ctl, *trace, *max;
+	const char *tun, *cidr[2], *gw, *pcap, *ctl, *trace, *max;
+	char addrs[128]; /* SYNACK_ADDR: the --addr values, comma-separated */
 };
+
+/* An address of either family, without a prefix length. */
+static bool gw_ok(const char *gw)
+{
+	char buf[64];
+	struct synack_addr g;
+	unsigned prefix;
+	if (strchr(gw, '/') || strlen(gw) + 4 >= sizeof buf)
+		return false;
+	snprintf(buf, sizeof buf, "%s/%s", gw, strchr(gw, ':') ? "64" : "24");
+	return synack_parse_prefix(buf, &g, &prefix) == 0;
+}
 
 static int parse(int argc, char **argv, struct run_args *a)
 {
@@ -114,7 +138,10 @@ static int parse(int argc, char **argv, struct run_args *a)
 	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': a->tun = optarg; break;
-		case 'a': a->addr = optarg; break;
+		case 'a':
+			if (synack_cli_add_addr("synack run", a->cidr, optarg))
+				return 2;
+			break;
 		case 'g': a->gw = optarg; break;
 		case 'w': a->pcap = optarg; break;
 		case 'c': a->ctl = optarg; break;
@@ -124,16 +151,15 @@ static int parse(int argc, char **argv, struct run_args *a)
 		default: return usage_error("unknown or incomplete option", argv[optind - 1]);
 		}
 	}
-	uint32_t addr, gw;
-	unsigned prefix;
-	if (!a->tun || !a->addr)
+	if (!a->tun || !a->cidr[0])
 		return usage_error("--tun and --addr are required", NULL);
-	if (strlen(a->tun) >= 16)
-		return usage_error("bad --tun (at most 15 characters)", a->tun);
-	if (synack_parse_cidr(a->addr, &addr, &prefix) < 0)
-		return usage_error("bad --addr (want A.B.C.D/NN)", a->addr);
-	if (a->gw && synack_parse_ipv4(a->gw, &gw) < 0)
-		return usage_error("bad --gw (want A.B.C.D)", a->gw);
+	int rc = synack_cli_check_tun_addr("synack run", a->tun, a->cidr);
+	if (rc)
+		return rc;
+	snprintf(a->addrs, sizeof a->addrs, "%s%s%s", a->cidr[0], a->cidr[1] ? "," : "",
+		 a->cidr[1] ? a->cidr[1] : "");
+	if (a->gw && !gw_ok(a->gw))
+		return usage_error("bad --gw (want A.B.C.D or an IPv6 address)", a->gw);
 	char *end;
 	if (a->max && (strtoul(a->max, &end, 10) == 0 || *end))
 		return usage_error("bad --max-sockets", a->max);
@@ -159,7 +185,7 @@ int synack_cmd_run(int argc, char **argv)
 	/* Ours goes last: a sanitizer runtime preloaded by the caller must stay first. */
 	snprintf(pre, sizeof pre, "%s%s%s", old ? old : "", old && *old ? ":" : "", lib);
 	if (setenv("LD_PRELOAD", pre, 1) || setenv("SYNACK_TUN", a.tun, 1) ||
-	    setenv("SYNACK_ADDR", a.addr, 1) || (a.gw && setenv("SYNACK_GW", a.gw, 1)) ||
+	    setenv("SYNACK_ADDR", a.addrs, 1) || (a.gw && setenv("SYNACK_GW", a.gw, 1)) ||
 	    (a.max && setenv("SYNACK_MAX_SOCKETS", a.max, 1)) || set_path("SYNACK_PCAP", a.pcap) ||
 	    set_path("SYNACK_CTL", a.ctl) || set_path("SYNACK_TRACE", a.trace)) {
 		fprintf(stderr, "synack run: cannot set the environment: %s\n", strerror(errno));

@@ -36,9 +36,13 @@ static long dead(void)
 	if (h >= 0 && pl_forked)         \
 		return dead();
 
+/* 127.0.0.0/8 (also as ::ffff:127.x.y.z on an IPv6 socket) and ::1. */
 static bool loopback(const struct synack_endpoint *ep)
 {
-	return synack_addr_is_v4(&ep->addr) && (synack_addr_get_v4(&ep->addr) >> 24) == 127;
+	static const uint8_t v6_loopback[16] = {[15] = 1};
+	if (synack_addr_is_v4(&ep->addr))
+		return (synack_addr_get_v4(&ep->addr) >> 24) == 127;
+	return memcmp(ep->addr.b, v6_loopback, 16) == 0;
 }
 
 static int mt_flags_of(int type)
@@ -52,7 +56,8 @@ static int mt_flags_of(int type)
 int socket(int domain, int type, int protocol)
 {
 	int base = type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (domain != AF_INET || base != SOCK_STREAM || (protocol != 0 && protocol != IPPROTO_TCP))
+	if ((domain != AF_INET && domain != AF_INET6) || base != SOCK_STREAM ||
+	    (protocol != 0 && protocol != IPPROTO_TCP) || !pl_has_family(domain))
 		return pl_real.socket(domain, type, protocol);
 	if (pl_forked)
 		return (int)dead();
@@ -64,8 +69,10 @@ int socket(int domain, int type, int protocol)
 		return -1;
 	}
 	int h = synack_mt_socket(mt, (unsigned)mt_flags_of(type));
-	if (h >= 0)
+	if (h >= 0) {
+		pl_set_family(h, domain);
 		pl_set(h, h);
+	}
 	return (int)pl_ret(h);
 }
 
@@ -86,9 +93,12 @@ int pl_to_kernel(int fd, int h)
 		return -ENOTSUP;
 	}
 	int nb = synack_mt_flags(mt, h) & SYNACK_MT_NONBLOCK;
-	int k = pl_real.socket(AF_INET, SOCK_STREAM | (nb ? SOCK_NONBLOCK : 0), 0);
+	int family = pl_family(h);
+	int k = pl_real.socket(family, SOCK_STREAM | (nb ? SOCK_NONBLOCK : 0), 0);
 	if (k < 0)
 		return -errno;
+	if (family == AF_INET6)
+		carry_opt(mt, h, k, IPPROTO_IPV6, IPV6_V6ONLY);
 	carry_opt(mt, h, k, SOL_SOCKET, SO_REUSEADDR);
 	carry_opt(mt, h, k, SOL_SOCKET, SO_KEEPALIVE);
 	carry_opt(mt, h, k, IPPROTO_TCP, TCP_NODELAY);
@@ -115,7 +125,7 @@ int bind(int fd, const struct sockaddr *addr, socklen_t len)
 	if (h < 0)
 		return pl_real.bind(fd, addr, len);
 	struct synack_endpoint ep;
-	int r = pl_endpoint(addr, len, &ep);
+	int r = pl_endpoint(pl_family(h), addr, len, &ep);
 	if (r == 0 && loopback(&ep)) {
 		r = pl_to_kernel(fd, h);
 		return r < 0 ? (int)pl_ret(r) : pl_real.bind(fd, addr, len);
@@ -128,6 +138,15 @@ int listen(int fd, int backlog)
 	LOOKUP(fd, h);
 	if (h < 0)
 		return pl_real.listen(fd, backlog);
+	struct synack_endpoint me;
+	if (pl_family(h) == AF_INET && synack_mt_getsockname(MT, h, &me) == 0 && me.port == 0) {
+		/* Never bound: Linux binds an AF_INET socket to 0.0.0.0 and a port, which hears
+		 * IPv4 only; synack's unbound socket would hear both families. */
+		struct synack_endpoint any = {synack_addr_v4(0), 0};
+		int r = synack_mt_bind(MT, h, &any);
+		if (r < 0 && r != -EINVAL)
+			return (int)pl_ret(r);
+	}
 	return (int)pl_ret(synack_mt_listen(MT, h, backlog));
 }
 
@@ -142,8 +161,9 @@ int accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags)
 	int n = synack_mt_accept(MT, h, &peer, (unsigned)mt_flags_of(flags));
 	if (n < 0)
 		return (int)pl_ret(n);
+	pl_set_family(n, pl_family(h));
 	pl_set(n, n);
-	pl_sockaddr(&peer, addr, len);
+	pl_sockaddr(pl_family(h), &peer, addr, len);
 	return n;
 }
 
@@ -155,11 +175,15 @@ int connect(int fd, const struct sockaddr *addr, socklen_t len)
 	if (h < 0)
 		return pl_real.connect(fd, addr, len);
 	struct synack_endpoint ep;
-	int r = pl_endpoint(addr, len, &ep);
+	int r = pl_endpoint(pl_family(h), addr, len, &ep);
 	if (r == 0 && loopback(&ep)) {
 		r = pl_to_kernel(fd, h);
 		return r < 0 ? (int)pl_ret(r) : pl_real.connect(fd, addr, len);
 	}
+	/* An IPv4-mapped destination and no IPv4 address of synack's: no route, as Linux says
+	 * when no interface has an IPv4 address (the core would send from none). */
+	if (r == 0 && synack_addr_is_v4(&ep.addr) && !pl_has_family(AF_INET))
+		r = -ENETUNREACH;
 	return (int)pl_ret(r < 0 ? r : synack_mt_connect(MT, h, &ep));
 }
 
@@ -238,9 +262,9 @@ ssize_t sendto(int fd, const void *buf, size_t len, int flags, const struct sock
 
 static void peer_addr(int h, struct sockaddr *from, socklen_t *fromlen)
 {
-	struct synack_endpoint peer = {synack_addr_any(AF_INET), 0};
+	struct synack_endpoint peer = {synack_addr_any(SYNACK_AF_INET), 0};
 	if (from && fromlen && synack_mt_getpeername(MT, h, &peer) == 0)
-		pl_sockaddr(&peer, from, fromlen);
+		pl_sockaddr(pl_family(h), &peer, from, fromlen);
 	else if (fromlen)
 		*fromlen = 0;
 }
@@ -441,7 +465,16 @@ static bool ignored_opt(int level, int name)
 	if (level == IPPROTO_TCP)
 		return name == TCP_CORK || name == TCP_DEFER_ACCEPT || name == TCP_QUICKACK ||
 		       name == TCP_FASTOPEN || name == TCP_USER_TIMEOUT || name == TCP_NOTSENT_LOWAT;
+	if (level == IPPROTO_IPV6) /* checked to be an AF_INET6 socket's by the caller */
+		return name == IPV6_TCLASS || name == IPV6_UNICAST_HOPS ||
+		       name == IPV6_MTU_DISCOVER;
 	return level == IPPROTO_IP && (name == IP_TOS || name == IP_TTL);
+}
+
+/* IPPROTO_IPV6 on an AF_INET socket: Linux's ip_setsockopt knows no such level. */
+static bool wrong_level(int h, int level)
+{
+	return level == IPPROTO_IPV6 && pl_family(h) != AF_INET6;
 }
 
 static int set_timeo(int h, int name, const void *val, socklen_t len)
@@ -463,10 +496,12 @@ int setsockopt(int fd, int level, int name, const void *val, socklen_t len)
 	LOOKUP(fd, h);
 	if (h < 0)
 		return pl_real.setsockopt(fd, level, name, val, len);
+	if (wrong_level(h, level))
+		return (int)pl_ret(-ENOPROTOOPT);
 	if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO))
 		return (int)pl_ret(set_timeo(h, name, val, len));
 	if (ignored_opt(level, name))
-		return 0;
+		return !val || len < sizeof(int) ? (int)pl_ret(-EINVAL) : 0;
 	return (int)pl_ret(synack_mt_setsockopt(MT, h, level, name, val, len));
 }
 
@@ -517,6 +552,10 @@ static int tcp_info_opt(int h, void *val, socklen_t *len)
 static int get_special(int h, int level, int name, void *val, socklen_t *len, bool *done)
 {
 	*done = true;
+	if (wrong_level(h, level))
+		return -ENOPROTOOPT;
+	if (level == IPPROTO_IPV6 && name == IPV6_UNICAST_HOPS)
+		return put_int(val, len, 64); /* the route's hop limit: Linux's default, 64 */
 	if (level == SOL_SOCKET && (name == SO_RCVTIMEO || name == SO_SNDTIMEO)) {
 		uint64_t us = 0;
 		size_t n = sizeof us;
@@ -533,7 +572,7 @@ static int get_special(int h, int level, int name, void *val, socklen_t *len, bo
 	if (level == SOL_SOCKET && name == SO_TYPE)
 		return put_int(val, len, SOCK_STREAM);
 	if (level == SOL_SOCKET && name == SO_DOMAIN)
-		return put_int(val, len, AF_INET);
+		return put_int(val, len, pl_family(h));
 	if (level == SOL_SOCKET && name == SO_PROTOCOL)
 		return put_int(val, len, IPPROTO_TCP);
 	if (level == SOL_SOCKET && name == SO_ACCEPTCONN) {
@@ -581,8 +620,17 @@ int getsockname(int fd, struct sockaddr *addr, socklen_t *len)
 		return pl_real.getsockname(fd, addr, len);
 	struct synack_endpoint ep;
 	int r = synack_mt_getsockname(MT, h, &ep);
+	struct synack_tcp_info si;
+	if (r == 0 && synack_mt_tcp_info(MT, h, &si) == 0 && si.any_local) {
+		/* Bound to a wildcard (or never bound): Linux names the wildcard, 0.0.0.0, or [::]
+		 * on an AF_INET6 socket unless it was bound to ::ffff:0.0.0.0 (IPv4 only). */
+		int fam = pl_family(h) == AF_INET6 && si.any_family != SYNACK_AF_INET
+				  ? SYNACK_AF_INET6
+				  : SYNACK_AF_INET;
+		ep.addr = synack_addr_any(fam);
+	}
 	if (r == 0)
-		pl_sockaddr(&ep, addr, len);
+		pl_sockaddr(pl_family(h), &ep, addr, len);
 	return (int)pl_ret(r);
 }
 
@@ -594,7 +642,7 @@ int getpeername(int fd, struct sockaddr *addr, socklen_t *len)
 	struct synack_endpoint ep;
 	int r = synack_mt_getpeername(MT, h, &ep);
 	if (r == 0)
-		pl_sockaddr(&ep, addr, len);
+		pl_sockaddr(pl_family(h), &ep, addr, len);
 	return (int)pl_ret(r);
 }
 

@@ -1,8 +1,9 @@
 /* synack — the LD_PRELOAD layer: configuration, the stack, the descriptor table, fork and exit.
  *
  * Configuration comes from the environment that `synack run` sets:
- *   SYNACK_TUN=DEV SYNACK_ADDR=A.B.C.D/NN   required; without SYNACK_TUN everything passes
- *   SYNACK_GW=A.B.C.D                       the kernel's address on DEV (checked)
+ *   SYNACK_TUN=DEV SYNACK_ADDR=A.B.C.D/NN   required; without SYNACK_TUN everything passes.
+ *                                           IPV6/NN, or one of each family: A.B.C.D/NN,IPV6/NN
+ *   SYNACK_GW=ADDR                          the kernel's address on DEV, either family (checked)
  *   SYNACK_PCAP=FILE SYNACK_TRACE=FILE SYNACK_CTL=PATH     capture, trace, control socket
  *   SYNACK_MAX_SOCKETS=N                    (default 16384)
  *   SYNACK_LINGER_MS=N                      at exit, how long to let closes finish (3000)
@@ -43,7 +44,7 @@ static char g_ctl_path[108];
 struct table {
 	int len;
 	int *refs; /* per handle: descriptors naming it */
-	int v[];
+	int v[];   /* v[fd]: handle + 1; v[len + handle]: the socket's family (AF_INET6 or 0) */
 };
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct table *volatile g_tab;
@@ -116,7 +117,7 @@ static int grow(int fd)
 	int n = o ? o->len : 1024;
 	while (n <= fd)
 		n *= 2;
-	struct table *t = calloc(1, sizeof *t + (size_t)n * sizeof(int));
+	struct table *t = calloc(1, sizeof *t + 2 * (size_t)n * sizeof(int));
 	int *r = calloc((size_t)n, sizeof *r);
 	if (!t || !r) {
 		free(t);
@@ -127,6 +128,7 @@ static int grow(int fd)
 	t->refs = r;
 	if (o) {
 		memcpy(t->v, o->v, (size_t)o->len * sizeof(int));
+		memcpy(t->v + n, o->v + o->len, (size_t)o->len * sizeof(int));
 		memcpy(r, o->refs, (size_t)o->len * sizeof *r);
 		free(o->refs); /* only ever used under the lock */
 		o->refs = NULL;
@@ -148,6 +150,24 @@ void pl_set(int fd, int handle)
 			t->refs[handle]++;
 	}
 	pthread_mutex_unlock(&table_lock);
+}
+
+void pl_set_family(int handle, int family)
+{
+	pthread_mutex_lock(&table_lock);
+	if (grow(handle) == 0) {
+		struct table *t = g_tab;
+		t->v[t->len + handle] = family == AF_INET6 ? AF_INET6 : 0;
+	}
+	pthread_mutex_unlock(&table_lock);
+}
+
+int pl_family(int handle)
+{
+	struct table *t = g_tab;
+	if (handle < 0 || !t || handle >= t->len)
+		return AF_INET;
+	return t->v[t->len + handle] == AF_INET6 ? AF_INET6 : AF_INET;
 }
 
 int pl_refs(int handle)
@@ -179,6 +199,8 @@ void pl_repoint(int from, int to)
 {
 	pthread_mutex_lock(&table_lock);
 	struct table *t = g_tab;
+	if (t && from >= 0 && from < t->len && to >= 0 && to < t->len)
+		t->v[t->len + to] = t->v[t->len + from];
 	for (int i = 0; t && i < t->len; i++)
 		if (t->v[i] == from + 1) {
 			t->v[i] = to + 1;
@@ -190,10 +212,26 @@ void pl_repoint(int from, int to)
 
 /* ---- addresses ------------------------------------------------------------------------- */
 
-int pl_endpoint(const struct sockaddr *sa, socklen_t len, struct synack_endpoint *ep)
+/* As Linux: an AF_INET socket takes a sockaddr_in (another family: EAFNOSUPPORT), an
+ * AF_INET6 one a sockaddr_in6 of at least 24 bytes (shorter: EINVAL, before the family is
+ * looked at; another family: EAFNOSUPPORT). The IPv6 address is kept as given, so an
+ * IPv4-mapped ::ffff:a.b.c.d names the IPv4 address a.b.c.d, as synack's addresses do. */
+int pl_endpoint(int family, const struct sockaddr *sa, socklen_t len, struct synack_endpoint *ep)
 {
 	if (!sa || len < sizeof(sa_family_t))
 		return -EINVAL;
+	if (family == AF_INET6) {
+		if (len < 24) /* SIN6_LEN_RFC2133: sockaddr_in6 without sin6_scope_id */
+			return -EINVAL;
+		if (sa->sa_family != AF_INET6)
+			return -EAFNOSUPPORT;
+		struct sockaddr_in6 sin6;
+		memset(&sin6, 0, sizeof sin6);
+		memcpy(&sin6, sa, len < sizeof sin6 ? len : sizeof sin6);
+		ep->addr = synack_addr_v6(sin6.sin6_addr.s6_addr);
+		ep->port = ntohs(sin6.sin6_port);
+		return 0;
+	}
 	if (sa->sa_family != AF_INET)
 		return -EAFNOSUPPORT;
 	if (len < sizeof(struct sockaddr_in))
@@ -205,17 +243,70 @@ int pl_endpoint(const struct sockaddr *sa, socklen_t len, struct synack_endpoint
 	return 0;
 }
 
-void pl_sockaddr(const struct synack_endpoint *ep, struct sockaddr *sa, socklen_t *len)
+/* An AF_INET6 socket reports every address as IPv6, IPv4 peers as ::ffff:a.b.c.d (synack's
+ * own form of them, and Linux's); an AF_INET socket as a sockaddr_in. */
+void pl_sockaddr(int family, const struct synack_endpoint *ep, struct sockaddr *sa,
+		 socklen_t *len)
 {
 	if (!sa || !len)
 		return;
-	/* Sockets here are IPv4 only (socket() hands AF_INET6 to the kernel). */
-	struct sockaddr_in sin = {.sin_family = AF_INET,
-				  .sin_port = htons(ep->port),
-				  .sin_addr.s_addr = htonl(synack_addr_get_v4(&ep->addr))};
-	socklen_t n = *len < sizeof sin ? *len : (socklen_t)sizeof sin;
-	memcpy(sa, &sin, n);
-	*len = sizeof sin;
+	union {
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+	} u;
+	socklen_t size;
+	memset(&u, 0, sizeof u);
+	if (family == AF_INET6) {
+		u.v6.sin6_family = AF_INET6;
+		u.v6.sin6_port = htons(ep->port);
+		memcpy(u.v6.sin6_addr.s6_addr, ep->addr.b, 16);
+		size = sizeof u.v6;
+	} else {
+		u.v4.sin_family = AF_INET;
+		u.v4.sin_port = htons(ep->port);
+		u.v4.sin_addr.s_addr = htonl(synack_addr_get_v4(&ep->addr));
+		size = sizeof u.v4;
+	}
+	socklen_t n = *len < size ? *len : size;
+	memcpy(sa, &u, n);
+	*len = size;
+}
+
+/* The families of SYNACK_ADDR ("A.B.C.D/NN", "IPV6/NN" or both, comma-separated): up to two
+ * entries, one of each family. Returns how many, or -EINVAL. */
+int pl_parse_addrs(const char *env, struct synack_tun_addr out[2])
+{
+	if (!env || !*env)
+		return -EINVAL;
+	char buf[128];
+	if (strlen(env) >= sizeof buf)
+		return -EINVAL;
+	strcpy(buf, env);
+	int n = 0;
+	for (char *save, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (n == 2 || synack_parse_prefix(tok, &out[n].addr, &out[n].prefix) < 0)
+			return -EINVAL;
+		n++;
+	}
+	if (n == 0 || (n == 2 && synack_addr_is_v4(&out[0].addr) == synack_addr_is_v4(&out[1].addr)))
+		return -EINVAL;
+	return n;
+}
+
+/* Whether the configuration names an address of the family: sockets of a family synack has no
+ * address of stay the kernel's. Read once (the environment does not change under us). */
+bool pl_has_family(int family)
+{
+	static int have = -1; /* bit 0: IPv4, bit 1: IPv6 */
+	if (have < 0) {
+		struct synack_tun_addr a[2];
+		int n = pl_parse_addrs(getenv("SYNACK_ADDR"), a);
+		int h = n < 0 ? 1 : 0; /* unparsable: IPv4 sockets come and fail with EACCES */
+		for (int i = 0; i < n; i++)
+			h |= synack_addr_is_v4(&a[i].addr) ? 1 : 2;
+		have = h;
+	}
+	return (have & (family == AF_INET6 ? 2 : 1)) != 0;
 }
 
 /* ---- the control socket ---------------------------------------------------------------- */
@@ -288,25 +379,38 @@ static int fail(const char *what, const char *arg, int err)
 	return err;
 }
 
-static int open_link(struct synack_link **link, uint32_t *addr, unsigned *prefixp,
+static int open_link(struct synack_link **link, struct synack_tun_addr addrs[2], int *naddrs,
 		     unsigned *mtu)
 {
 	const char *tun = getenv("SYNACK_TUN"), *cidr = getenv("SYNACK_ADDR");
 	const char *gw = getenv("SYNACK_GW"), *pcap = getenv("SYNACK_PCAP");
-	unsigned prefix;
-	if (!cidr || synack_parse_cidr(cidr, addr, &prefix) < 0)
-		return fail("bad or missing SYNACK_ADDR (want A.B.C.D/NN)", cidr, -EINVAL);
+	int n = pl_parse_addrs(cidr, addrs);
+	if (n < 0)
+		return fail("bad or missing SYNACK_ADDR (want A.B.C.D/NN, IPV6/NN or one of each, "
+			    "comma-separated)", cidr, -EINVAL);
+	*naddrs = n;
 	struct synack_tun_info info;
-	int err = synack_tun_open(tun, *addr, prefix, &info, link);
+	int err = synack_tun_open_addrs(tun, addrs, (size_t)n, 0, &info, link);
 	if (err == -EBUSY)
 		return fail("cannot open TUN device (another process holds it: one process per "
 			    "device, see docs/preload.md on fork and exec)", tun, err);
+	if (err == -EAFNOSUPPORT)
+		return fail("cannot open TUN device (IPv6 is off on it: "
+			    "net.ipv6.conf.DEV.disable_ipv6)", tun, err);
 	if (err)
 		return fail("cannot open TUN device", tun, err);
 	*mtu = info.mtu;
-	*prefixp = prefix;
-	uint32_t g;
-	if (gw && (synack_parse_ipv4(gw, &g) < 0 || g != info.kernel_addr)) {
+	struct synack_addr g;
+	unsigned pfx;
+	char gbuf[64];
+	int ok = gw && strlen(gw) + 4 < sizeof gbuf;
+	if (ok) { /* synack_parse_prefix wants a prefix length: any valid one will do */
+		snprintf(gbuf, sizeof gbuf, "%s/%s", gw, strchr(gw, ':') ? "64" : "24");
+		ok = synack_parse_prefix(gbuf, &g, &pfx) == 0 &&
+		     (synack_addr_is_v4(&g) ? synack_addr_get_v4(&g) == info.kernel_addr
+					    : synack_addr_eq(&g, &info.kernel_addr6));
+	}
+	if (gw && !ok) {
 		synack_link_destroy(*link);
 		return fail("SYNACK_GW is not the kernel's address on the device", gw, -EINVAL);
 	}
@@ -338,15 +442,17 @@ static void at_exit(void);
 static int start(void)
 {
 	struct synack_link *link;
-	uint32_t addr;
-	unsigned mtu, prefix;
-	int err = open_link(&link, &addr, &prefix, &mtu);
+	struct synack_tun_addr addrs[2];
+	int naddrs;
+	unsigned mtu;
+	int err = open_link(&link, addrs, &naddrs, &mtu);
 	if (err)
 		return err;
 	struct synack_config cfg;
 	synack_config_default(&cfg);
 	cfg.name = "run";
-	synack_config_add_addr(&cfg, synack_addr_v4(addr), prefix);
+	for (int i = 0; i < naddrs; i++)
+		synack_config_add_addr(&cfg, addrs[i].addr, addrs[i].prefix);
 	cfg.max_sockets = env_uint("SYNACK_MAX_SOCKETS", 16384);
 	if (mtu >= 576 && mtu - 40 < cfg.mss)
 		cfg.mss = (uint16_t)(mtu - 40);

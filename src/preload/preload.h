@@ -22,6 +22,7 @@
 #include <sys/uio.h>
 
 #include "synack/mt.h"
+#include "synack/tun.h"
 
 /* libc's functions, found with dlsym(RTLD_NEXT). */
 struct pl_real {
@@ -83,9 +84,19 @@ long pl_ret(long r);
 /* Prints "synack-preload: ..." on stderr once per message key. */
 void pl_warn_once(const char *key, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* sockaddr <-> endpoint. Errors: -EAFNOSUPPORT, -EINVAL. */
-int pl_endpoint(const struct sockaddr *sa, socklen_t len, struct synack_endpoint *ep);
-void pl_sockaddr(const struct synack_endpoint *ep, struct sockaddr *sa, socklen_t *len);
+/* The family a synack socket was made with (AF_INET or AF_INET6), per handle; its aliases
+ * and the sockets a listener accepts share it. */
+void pl_set_family(int handle, int family);
+int pl_family(int handle);
+/* Whether SYNACK_ADDR gives synack an address of the family (its sockets are synack's). */
+bool pl_has_family(int family);
+int pl_parse_addrs(const char *env, struct synack_tun_addr out[2]);
+
+/* sockaddr <-> endpoint, for a socket of the family. Errors: -EAFNOSUPPORT, -EINVAL. */
+int pl_endpoint(int family, const struct sockaddr *sa, socklen_t len,
+		struct synack_endpoint *ep);
+void pl_sockaddr(int family, const struct synack_endpoint *ep, struct sockaddr *sa,
+		 socklen_t *len);
 
 /* calls.c: a synack socket that must become the kernel's (loopback): fd keeps its number. */
 int pl_to_kernel(int fd, int handle);
