@@ -441,6 +441,8 @@ static inline void h_drive(struct h_world *w, struct h_result *r)
 		h_app_run(&w->app[0]);
 		h_app_run(&w->app[1]);
 		bool moved = h_app_progress(&w->app[0]) + h_app_progress(&w->app[1]) != before;
+		if (!r->done_us && w->app[0].got == w->bytes && w->app[1].got == w->bytes)
+			r->done_us = synack_sim_now(w->sim); /* the last byte was read just now */
 		uint64_t next = synack_sim_next_event(w->sim);
 		if (next == SYNACK_TIME_NEVER && moved)
 			continue; /* a slow reader still has buffered bytes to take */
@@ -452,8 +454,6 @@ static inline void h_drive(struct h_world *w, struct h_result *r)
 		}
 		synack_sim_step(w->sim, H_LIMIT_US);
 		r->steps++;
-		if (!r->done_us && w->app[0].got == w->bytes && w->app[1].got == w->bytes)
-			r->done_us = synack_sim_now(w->sim);
 		/* An engine whose deadline stays due, or two stacks answering each other at zero
 		 * delay, would spin here forever: make that a failure, not a hang. */
 		same_t = synack_sim_now(w->sim) == last_t ? same_t + 1 : 0;
