@@ -469,8 +469,6 @@ void tcp_timers_init(struct synack_tcb *c);
 void tcp_cancel_timers(struct synack_stack *s, struct synack_tcb *c);
 /* A new RTT sample (RFC 6298 §2). */
 void tcp_rtt_sample(struct synack_stack *s, struct synack_tcb *c, uint64_t rtt_us);
-/* A spurious timeout's ACK took rtt_us: RFC 4015's response (SRTT and RTTVAR at least it). */
-void tcp_rtt_spurious(struct synack_stack *s, struct synack_tcb *c, uint64_t rtt_us);
 /* Entering FIN-WAIT-2 or TIME-WAIT, or becoming an orphan there: the matching timer. */
 void tcp_enter_time_wait(struct synack_stack *s, struct synack_tcb *c);
 

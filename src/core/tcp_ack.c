@@ -426,9 +426,10 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 	bool advanced = seq_gt(seg->ack, c->snd_una);
 	if (advanced && c->frto_loss && packet_delayed(c, seg)) {
 		/* A spurious timeout (Linux's tcp_try_undo_loss with RFC 3522's test): the
-		 * original flight was only delayed. */
+		 * original flight was only delayed. The timer keeps its backoff until a valid
+		 * sample (RFC 6298 §5.7): RFC 4015's response would take the echo's age, which
+		 * at heavy loss includes the time ACKs were lost (loss30: p90 85 s -> 300 s). */
 		undo_reduction(s, c, true);
-		tcp_rtt_spurious(s, c, (tcp_ts_now(s, c) - seg->opts.ts_ecr) * 1000ull);
 		stack_count(s, SYNACK_CTR_TCPLossUndo);
 		stack_count(s, SYNACK_CTR_TCPSpuriousRTOs);
 	}

@@ -190,6 +190,8 @@ void rack_on_dsack(struct synack_tcb *c)
 		return;
 	r->dsack_round = c->snd_max;
 	r->dsack_round_on = true;
+	if (r->steps == 0)
+		r->steps = 1; /* a new connection's multiplier (tcb_new zeroes it) */
 	if (r->steps < 255)
 		r->steps++;
 	r->persist = 16;

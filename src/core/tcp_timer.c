@@ -60,22 +60,6 @@ void tcp_rtt_sample(struct synack_stack *s, struct synack_tcb *c, uint64_t rtt_u
 		c->rack.min_rtt_us = r ? r : 1;
 }
 
-void tcp_rtt_spurious(struct synack_stack *s, struct synack_tcb *c, uint64_t rtt_us)
-{
-	/* RFC 4015 §4 (the Eifel response to a spurious timeout), step (4): the path's delay
-	 * grew past the RTO; "SRTT <- max (SRTT, RTT-sample); RTTVAR <- max (RTTVAR,
-	 * RTT-sample/2); RTO <- SRTT + max (G, K*RTTVAR)", and the backoff is over. */
-	uint32_t r = rtt_us > 600000000u ? 600000000u : (uint32_t)rtt_us;
-	if (!c->rtt_valid)
-		return;
-	if (r > c->srtt_us)
-		c->srtt_us = r;
-	if (r / 2 > c->rttvar_us)
-		c->rttvar_us = r / 2;
-	uint64_t k = 4 * (uint64_t)c->rttvar_us;
-	c->rto_us = rto_clamp(s, c->srtt_us + (k > 1000 ? k : 1000));
-}
-
 /* TCP_USER_TIMEOUT (RFC 5482 §3, with Linux's semantics): once data has been retransmitted,
  * the connection is given up when it has waited user_timeout since that data was first sent —
  * instead of after retries2 retransmissions. */
