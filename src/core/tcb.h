@@ -419,8 +419,9 @@ void rack_on_send(struct synack_stack *s, struct synack_tcb *c, seq_t seq, seq_t
 void rack_on_ack(struct synack_stack *s, struct synack_tcb *c, seq_t ack, uint32_t ecr);
 void rack_trim(struct synack_tcb *c);
 void rack_free(struct synack_stack *s, struct synack_tcb *c);
-/* A D-SACK arrived: the reordering window grows a step (once per round trip). */
-void rack_on_dsack(struct synack_tcb *c);
+/* A D-SACK of data from l arrived: reordering was seen (below the highest delivered), and
+ * the reordering window grows a step (once per round trip). */
+void rack_on_dsack(struct synack_tcb *c, seq_t l);
 void rack_recovery_exit(struct synack_tcb *c);
 uint32_t rack_reo_wnd(const struct synack_tcb *c);
 /* RACK_detect_loss: marks lost what is past its window; *timeout_us: when the next will be

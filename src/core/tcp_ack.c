@@ -134,6 +134,9 @@ static void undo_reduction(struct synack_stack *s, struct synack_tcb *c, bool un
 	if (c->cc.ssthresh < c->prior_ssthresh)
 		c->cc.ssthresh = c->prior_ssthresh;
 	c->undo_on = false;
+	/* The episode is over (Linux: tcp_try_keep_open, CA_Open after an undo): leaving it
+	 * does not apply the reduction (cwnd = ssthresh) it just took back. */
+	c->in_recovery = false;
 	if (unmark) {
 		for (uint32_t i = 0; i < c->rack.n; i++)
 			c->rack.seg[i].flags &= (uint8_t)~RACK_LOST;
@@ -357,7 +360,7 @@ static void ecn_reduce(struct synack_stack *s, struct synack_tcb *c, uint32_t fl
 static void on_dsack(struct synack_stack *s, struct synack_tcb *c, seq_t l, seq_t r)
 {
 	stack_count(s, SYNACK_CTR_TCPDSACKRecv);
-	rack_on_dsack(c);
+	rack_on_dsack(c, l);
 	if (!c->undo_on || !c->undo_retrans || seq_lt(l, c->undo_marker))
 		return;
 	uint32_t segs = (uint32_t)((seq_diff(r, l) + c->snd_mss - 1) / c->snd_mss);

@@ -182,9 +182,14 @@ void rack_on_ack(struct synack_stack *s, struct synack_tcb *c, seq_t ack, uint32
 	}
 }
 
-void rack_on_dsack(struct synack_tcb *c)
+void rack_on_dsack(struct synack_tcb *c, seq_t l)
 {
 	struct rack_log *r = &c->rack;
+	/* Data received twice below the highest delivered: the retransmission was not needed,
+	 * the original came out of order (Linux: a D-SACKed retransmission moves state->reord,
+	 * tcp_check_sack_reordering). */
+	if (r->fack_valid && seq_lt(l, r->fack))
+		r->reord_seen = true;
 	/* One step per round trip with D-SACKs (Linux: dsack_seen, rack.last_delivered). */
 	if (r->dsack_round_on && seq_lt(c->snd_una, r->dsack_round))
 		return;

@@ -299,6 +299,7 @@ struct h_profile {
 	struct synack_fault_params fault; /* applied on both hosts' outgoing frames */
 	bool faults;
 	uint8_t syn_retries, synack_retries; /* 0: Linux defaults */
+	uint8_t retries2;                    /* 0: Linux's default (15) */
 	uint16_t mss;            /* 0: default */
 	uint32_t sndbuf, rcvbuf; /* 0: default */
 	bool no_options;         /* no timestamps, SACK or window scaling */
@@ -379,6 +380,8 @@ static inline int h_add_hosts(struct h_world *w, struct h_result *r)
 			cfg.syn_retries = p->syn_retries;
 		if (p->synack_retries)
 			cfg.synack_retries = p->synack_retries;
+		if (p->retries2)
+			cfg.retries2 = p->retries2;
 		if (p->mss)
 			cfg.mss = p->mss;
 		if (p->sndbuf)
