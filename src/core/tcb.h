@@ -169,6 +169,8 @@ struct synack_tcb {
 	uint32_t prior_cwnd, prior_ssthresh, undo_retrans, retrans_ts;
 	seq_t undo_marker;
 	bool frto_loss; /* in a timeout's recovery (Linux's CA_Loss): an undo ends the go-back */
+	uint8_t frto;   /* RFC 5682 F-RTO: 1 waits for the first ACK after the timeout, 2 for the
+			 * second (after new data went instead of the go-back); 0 off */
 
 	/* Congestion control: the controller's windows and state (cc.h); the engine's loss
 	 * recovery (RFC 5681 §3.2, NewReno RFC 6582): duplicate ACKs, the recovery point. */

@@ -134,6 +134,7 @@ static void undo_reduction(struct synack_stack *s, struct synack_tcb *c, bool un
 	if (c->cc.ssthresh < c->prior_ssthresh)
 		c->cc.ssthresh = c->prior_ssthresh;
 	c->undo_on = false;
+	c->frto = 0;
 	/* The episode is over (Linux: tcp_try_keep_open, CA_Open after an undo): leaving it
 	 * does not apply the reduction (cwnd = ssthresh) it just took back. */
 	c->in_recovery = false;
@@ -371,6 +372,45 @@ static void on_dsack(struct synack_stack *s, struct synack_tcb *c, seq_t l, seq_
 	}
 }
 
+/* RFC 5682 F-RTO (§2.1, as Linux's tcp_process_loss): after a first timeout has resent the
+ * head, the first ACK that acknowledges part (not all) of the outstanding data lets up to two
+ * NEW segments go instead of the go-back (step 2b); if the next ACK acknowledges more, data
+ * that was never retransmitted arrived: the timeout was spurious and is undone (step 3b);
+ * if it does not, the loss was real and the go-back resumes (step 3a). advanced: this ACK
+ * moved SND.UNA. */
+static void frto_ack(struct synack_stack *s, struct synack_tcb *c, bool advanced)
+{
+	if (c->frto == 1) {
+		/* Step 2a: a duplicate, or everything acknowledged: the conventional way. */
+		if (!advanced || !seq_lt(c->snd_una, c->recover)) {
+			c->frto = 0;
+			return;
+		}
+		uint32_t sent = 0;
+		bool pending = c->rtx_pending;
+		c->rtx_pending = false;
+		while (sent < 2 && tcp_output_one(s, c))
+			sent++;
+		if (!sent) { /* no new data may go: step 2b's "otherwise", the go-back */
+			c->rtx_pending = pending;
+			c->frto = 0;
+			return;
+		}
+		c->frto = 2;
+		return;
+	}
+	/* Step 3. */
+	c->frto = 0;
+	if (advanced) {
+		undo_reduction(s, c, true);
+		stack_count(s, SYNACK_CTR_TCPLossUndo);
+		stack_count(s, SYNACK_CTR_TCPSpuriousRTOs);
+		return;
+	}
+	c->snd_rtx = c->snd_una; /* 3a: the loss was real; the go-back resumes */
+	c->rtx_pending = seq_lt(c->snd_rtx, c->snd_nxt);
+}
+
 /* RACK after an ACK (RFC 8985 §6.2): loss marking; a loss starts recovery (not during a
  * timeout's go-back, which resends in order); what waits out its window arms REO. */
 void tcp_rack_check(struct synack_stack *s, struct synack_tcb *c)
@@ -442,10 +482,12 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 	}
 	if (advanced)
 		new_ack(s, c, seg);
-	if (c->frto_loss && !c->rtx_pending && seq_ge(c->snd_una, c->recover))
-		c->frto_loss = false; /* the timeout's episode is over (undo_on stays) */
 	if (seq_le(c->snd_una, seg->ack))
 		window_update(s, c, seg);
+	if (c->frto && c->frto_loss)
+		frto_ack(s, c, advanced);
+	if (c->frto_loss && !c->frto && !c->rtx_pending && seq_ge(c->snd_una, c->recover))
+		c->frto_loss = false; /* the timeout's episode is over (undo_on stays) */
 	if (dup)
 		cc_on_dupack(s, c);
 	tlp_delivered(s, c);

@@ -252,10 +252,13 @@ static void rtx_data(struct synack_stack *s, struct synack_tcb *c)
 	 * a backed-off one finds cwnd already at one segment and must not halve ssthresh
 	 * again (the flight then is the same data, sent once more). */
 	tcp_cc_env(s, c, 0);
-	if (c->retries == 0 && !c->frto_loss && !c->in_recovery)
+	c->frto = 0;
+	if (c->retries == 0 && !c->frto_loss && !c->in_recovery) {
 		tcp_undo_init(c); /* a first timeout may prove spurious (tcp_ack.c) */
-	else if (c->retries == 0)
+		c->frto = s->cfg.frto ? 1 : 0; /* RFC 5682: watch the next two ACKs */
+	} else if (c->retries == 0) {
 		c->undo_on = false; /* an episode already under way: nothing to go back to */
+	}
 	c->frto_loss = true;
 	c->recover = c->snd_max;
 	/* Linux's tcp_enter_loss: everything not SACKed is lost (RACK's log). */

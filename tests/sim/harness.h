@@ -380,6 +380,8 @@ static inline int h_add_hosts(struct h_world *w, struct h_result *r)
 			cfg.syn_retries = p->syn_retries;
 		if (p->synack_retries)
 			cfg.synack_retries = p->synack_retries;
+		if (getenv("SYNACK_FRTO")) /* 0: F-RTO off, to compare */
+			cfg.frto = (uint8_t)atoi(getenv("SYNACK_FRTO"));
 		if (p->retries2)
 			cfg.retries2 = p->retries2;
 		if (p->mss)
