@@ -30,6 +30,9 @@ extern "C" {
 #define SYNACK_STACK_ADDRS_MAX 8
 /* A congestion controller's name, with its NUL (Linux's TCP_CA_NAME_MAX). */
 #define SYNACK_CC_NAME_MAX 16
+/* The largest synack_config.msl_ms (30 minutes): a compact TIME-WAIT entry keeps its
+ * deadline in 32 bits of microseconds, so 2*MSL stays below 2^32 us. */
+#define SYNACK_MSL_MAX_MS 1800000u
 
 struct synack_stack;
 struct synack_trace_event;
@@ -85,13 +88,19 @@ struct synack_config {
 	uint16_t mss;                /* MSS we announce: 1460 */
 	uint32_t sndbuf;             /* default SO_SNDBUF bytes: 16384 */
 	uint32_t sndbuf_max;         /* the largest send buffer autotuning grows to (tcp_wmem's
-				      * max is 4194304); 0 (the default for now): no autotuning.
-				      * Off by default because with main's RFC 6675 recovery two
-				      * lossy simulation profiles stall (ETIMEDOUT) with the larger
-				      * flights it allows: not yet understood. SO_SNDBUF locks a size */
+				      * max): 4194304; 0: no autotuning. SO_SNDBUF locks a size */
 	uint32_t rcvbuf;             /* default SO_RCVBUF bytes: 131072 */
 	uint32_t rcvbuf_max;         /* the largest receive buffer (tcp_rmem's max): 6291456; the
-				      * window scale we announce is chosen to cover it, as Linux */
+				      * window scale we announce is chosen to cover it, as Linux;
+				      * dynamic right-sizing grows a receive buffer up to it */
+	/* The buffer memory of all connections, in bytes, as Linux's tcp_mem (which counts
+	 * pages): below [0] no pressure; past [1] memory pressure (TcpExtTCPMemoryPressures)
+	 * until use falls below [0] again: announced windows shrink to 4 segments (never
+	 * retracting what was announced) and buffers stop growing; [2] is the hard limit:
+	 * past it no buffer memory is given (a segment that needs some is dropped,
+	 * tcp_no_memory and TcpExtTCPRcvQDrop; send() queues what fits, -EAGAIN if nothing),
+	 * except a connection's first chunk. Defaults 96, 128 and 192 MiB; 0 in [2]: no limit. */
+	size_t tcp_mem[3];
 	uint32_t ooo_max_segs;       /* out-of-order segments kept per connection: 64 */
 	uint32_t init_cwnd_segs;     /* initial window in segments: 10 */
 	uint8_t syn_retries;         /* tcp_syn_retries: 6 */
@@ -100,7 +109,8 @@ struct synack_config {
 	uint32_t rto_initial_ms;     /* 1000 */
 	uint32_t rto_min_ms;         /* 200 */
 	uint32_t rto_max_ms;         /* 120000 */
-	uint32_t msl_ms;             /* 30000: TIME-WAIT lasts 2*MSL = 60 s */
+	uint32_t msl_ms;             /* 30000: TIME-WAIT lasts 2*MSL = 60 s; at most
+	                              * SYNACK_MSL_MAX_MS */
 	uint32_t fin_timeout_ms;     /* orphaned FIN-WAIT-2: 60000 */
 	uint32_t keepalive_time_s;   /* 7200 */
 	uint32_t keepalive_intvl_s;  /* 75 */
@@ -133,7 +143,18 @@ struct synack_config {
 	/* tcp_frto: F-RTO (RFC 5682) after a first timeout, on (1, the default; Linux's 2) or
 	 * off (0). */
 	uint8_t frto;
+	/* One stack per queue of a multi-queue link (a TUN device with synack_tun_steer()):
+	 * with steer_queues > 1, connect() picks only ephemeral ports p for which
+	 * synack_flow_queue(p, remote port, steer_queues) == steer_queue, so the replies come
+	 * back on this stack's queue. 0 or 1: any port. */
+	uint16_t steer_queues, steer_queue;
 };
+
+/* The queue, out of nqueues, of a TCP flow between ports a and b (either order): the 16
+ * high bits of (a ^ b) * SYNACK_FLOW_MIX (32-bit), modulo nqueues (0 when nqueues is 0). The
+ * TUN link's steering program computes the same. */
+#define SYNACK_FLOW_MIX 0x9E3779B1u
+unsigned synack_flow_queue(uint16_t a, uint16_t b, unsigned nqueues);
 
 #define SYNACK_TFO_CLIENT 0x1u
 #define SYNACK_TFO_SERVER 0x2u
@@ -184,7 +205,7 @@ size_t synack_stack_live_bytes(const struct synack_stack *s);
 size_t synack_stack_live_allocs(const struct synack_stack *s);
 /* Changes tunables of a live stack (the sysctl of a running system): only the timing, retry,
  * keepalive, option and syncookie fields are taken; callbacks, addresses, caps and sizes are
- * ignored. */
+ * ignored, and so is an msl_ms above SYNACK_MSL_MAX_MS. */
 void synack_stack_set_tunables(struct synack_stack *s, const struct synack_config *cfg);
 void synack_stack_get_config(const struct synack_stack *s, struct synack_config *out);
 

@@ -148,7 +148,11 @@ const char *synack_drop_reason_name(enum synack_drop_reason r);
 	X(TCPDSACKUndo, "TcpExtTCPDSACKUndo")                                                  \
 	X(TCPLossUndo, "TcpExtTCPLossUndo")                                                    \
 	X(TCPFullUndo, "TcpExtTCPFullUndo")                                                    \
-	X(TCPSpuriousRTOs, "TcpExtTCPSpuriousRTOs")
+	X(TCPSpuriousRTOs, "TcpExtTCPSpuriousRTOs")                                            \
+	X(TCPMemoryPressures, "TcpExtTCPMemoryPressures")                                      \
+	X(TCPRcvQDrop, "TcpExtTCPRcvQDrop")                                                    \
+	/* gauges, synack's own (Linux's sockstat "mem", in bytes): buffer memory in use */    \
+	X(TCPMemBytes, "TcpExtTCPMemBytes")
 
 enum synack_counter {
 #define SYNACK_X_ENUM(id, name) SYNACK_CTR_##id,

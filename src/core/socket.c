@@ -61,10 +61,8 @@ int synack_bind(struct synack_stack *s, int fd, const struct synack_endpoint *lo
 		return -EINVAL; /* Linux: an IPv4(-mapped) address on a V6ONLY socket */
 	if (!any && !synack_stack_has_addr(s, &local->addr))
 		return -EADDRNOTAVAIL;
-	int r = local->port ? ports_bind(s, c, local->port) : ports_bind_ephemeral(s, c);
-	if (r < 0)
-		return r;
-	c->bound_by_user = true;
+	/* The addresses first: the bind table looks at them (ports.c). */
+	struct synack_addr laddr = c->node.key.laddr, raddr = c->node.key.raddr;
 	if (any)
 		c->any_family = (uint8_t)synack_addr_family(&local->addr);
 	if (!any) {
@@ -72,6 +70,15 @@ int synack_bind(struct synack_stack *s, int fd, const struct synack_endpoint *lo
 		c->node.key.raddr = synack_addr_any(synack_addr_family(&local->addr));
 		c->addr_bound = true;
 	}
+	int r = local->port ? ports_bind(s, c, local->port) : ports_bind_ephemeral(s, c);
+	if (r < 0) {
+		c->any_family = 0;
+		c->addr_bound = false;
+		c->node.key.laddr = laddr;
+		c->node.key.raddr = raddr;
+		return r;
+	}
+	c->bound_by_user = true;
 	return 0;
 }
 
@@ -85,7 +92,7 @@ static int listen_call(struct synack_stack *s, int fd, int backlog)
 	if (backlog > 4096)
 		backlog = 4096; /* Linux's somaxconn */
 	if (c->state == SYNACK_LISTEN) {
-		c->backlog = backlog;
+		c->lq->backlog = backlog;
 		return 0;
 	}
 	if (c->state != SYNACK_CLOSED || c->ever_connected)
@@ -95,9 +102,15 @@ static int listen_call(struct synack_stack *s, int fd, int backlog)
 		if (r < 0)
 			return r;
 	}
-	if (ports_find_listener(s, c->node.key.lport))
+	if (ports_listen_conflict(s, c))
 		return -EADDRINUSE;
-	c->backlog = backlog;
+	if (!c->lq) {
+		c->lq = stack_alloc(s, sizeof *c->lq);
+		if (!c->lq)
+			return -ENOMEM;
+	}
+	memset(c->lq, 0, sizeof *c->lq);
+	c->lq->backlog = backlog;
 	ports_listen_insert(s, c);
 	tcp_set_state(s, c, SYNACK_LISTEN);
 	return 0;
@@ -110,7 +123,7 @@ static int accept_call(struct synack_stack *s, int fd, struct synack_endpoint *p
 		return -EBADF;
 	if (l->state != SYNACK_LISTEN)
 		return -EINVAL;
-	struct synack_tcb *c = l->acceptq;
+	struct synack_tcb *c = l->lq->acceptq;
 	if (!c)
 		return -EAGAIN;
 	int nfd = fd_attach(s, c);
@@ -315,7 +328,7 @@ static ssize_t send_call(struct synack_stack *s, int fd, const void *buf, size_t
 	uint32_t room = c->sndbuf_size > c->sndq.len ? c->sndbuf_size - c->sndq.len : 0;
 	if (n > room)
 		n = room;
-	n = ring_write(&c->sndq, buf, n);
+	n = ring_write(&c->sndq, &s->bufs, buf, n);
 	if (n == 0)
 		return -EAGAIN;
 	if ((flags & SYNACK_MSG_EOR) && n == len)
@@ -351,7 +364,7 @@ static void maybe_window_update(struct synack_stack *s, struct synack_tcb *c)
 	uint32_t now = seq_gt(c->rcv_adv, c->rcv_nxt) ? (uint32_t)seq_diff(c->rcv_adv, c->rcv_nxt) : 0;
 	if (2 * (uint64_t)now > max)
 		return;
-	uint32_t wnd = tcp_rcv_window(c);
+	uint32_t wnd = tcp_rcv_window_mem(s, c);
 	if (wnd > max)
 		wnd = max;
 	wnd &= ~((1u << c->rcv_wscale) - 1);
@@ -418,7 +431,9 @@ static ssize_t recv_call(struct synack_stack *s, int fd, void *buf, size_t len, 
 		uint32_t n = len < avail ? (uint32_t)len : avail;
 		ring_peek(&c->rcvq, skip, buf, n);
 		if (!(flags & SYNACK_MSG_PEEK)) {
-			ring_consume(&c->rcvq, skip + n);
+			ring_consume(&c->rcvq, &s->bufs, skip + n);
+			tcb_rcvq_settle(s, c);
+			tcp_rcv_space_adjust(s, c);
 			if (c->urg_state != URG_NONE && seq_lt(c->urg_seq, tcp_read_seq(c)))
 				c->urg_state = URG_NONE; /* read past the mark */
 			maybe_window_update(s, c);
@@ -497,8 +512,8 @@ static int close_call(struct synack_stack *s, int fd)
 	switch (c->state) {
 	case SYNACK_LISTEN:
 		/* Linux: connections nobody accepted are reset; half-open ones just go. */
-		while (c->acceptq)
-			abort_conn(s, c->acceptq, SYNACK_CTR_TCPAbortOnClose);
+		while (c->lq->acceptq)
+			abort_conn(s, c->lq->acceptq, SYNACK_CTR_TCPAbortOnClose);
 		/* fall through */
 	case SYNACK_CLOSED:
 	case SYNACK_SYN_SENT:

@@ -76,14 +76,20 @@ static int set_socket_level(struct synack_stack *s, struct synack_tcb *c, int na
 			/* A connected socket takes the new size at once (Linux applies sk_sndbuf
 			 * to the next write); a size below what is queued waits for the queue. */
 			uint32_t cap = (uint32_t)v > c->sndq.len ? (uint32_t)v : c->sndq.len;
-			return tcb_resize_sndq(s, c, cap) == -ENOMEM ? -ENOMEM : 0;
+			return tcb_resize_sndq(s, c, cap);
 		}
-		if (c->sndq.cap)
-			return 0; /* a receive buffer that exists keeps its size (see below) */
-		if (name == SYNACK_SO_SNDBUF)
+		if (name == SYNACK_SO_SNDBUF) {
 			c->sndbuf_size = (uint32_t)v;
-		else
-			c->rcvbuf_size = (uint32_t)v, c->rcvbuf_locked = true;
+			return 0;
+		}
+		/* SO_RCVBUF: the buffer holds v bytes of payload, getsockopt reports 2 * v as
+		 * Linux does (its doubling is room for its overhead). A connected socket takes it
+		 * at once (Linux's sk_rcvbuf): the window follows, without moving back the right
+		 * edge already announced (tcp_rcv_window); data already held beyond it stays. */
+		c->rcvbuf_size = (uint32_t)v;
+		c->rcvbuf_locked = true;
+		if (c->rcvq.cap)
+			c->rcvq.cap = (uint32_t)v;
 		return 0;
 	}
 	return -ENOPROTOOPT;
@@ -276,7 +282,9 @@ static int get_socket_level(struct synack_stack *s, struct synack_tcb *c, int na
 	case SYNACK_SO_SNDBUF:
 		return put_int(val, len, (int)c->sndbuf_size);
 	case SYNACK_SO_RCVBUF:
-		return put_int(val, len, (int)c->rcvbuf_size);
+		return put_int(val, len,
+			       !c->rcvbuf_locked ? (int)c->rcvbuf_size
+			       : c->rcvbuf_size > INT32_MAX / 2 ? INT32_MAX : (int)(2 * c->rcvbuf_size));
 	case SYNACK_SO_ERROR: {
 		int r = put_int(val, len, -c->err);
 		if (r == 0) {

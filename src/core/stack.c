@@ -18,9 +18,12 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->tw_reuse = 2;
 	cfg->mss = 1460;
 	cfg->sndbuf = 16384;
-	cfg->sndbuf_max = 0; /* autotuning off: see stack.h */
+	cfg->sndbuf_max = 4194304;
 	cfg->rcvbuf = 131072;
 	cfg->rcvbuf_max = 6291456;
+	cfg->tcp_mem[0] = (size_t)96 << 20;
+	cfg->tcp_mem[1] = (size_t)128 << 20;
+	cfg->tcp_mem[2] = (size_t)192 << 20;
 	cfg->notsent_lowat = UINT32_MAX;
 	cfg->ecn = 2;
 	cfg->fastopen = SYNACK_TFO_CLIENT; /* Linux's default: client on */
@@ -109,7 +112,9 @@ static int config_check(const struct synack_config *c)
 	    c->rcvbuf == 0 || c->ooo_max_segs == 0 || c->init_cwnd_segs == 0)
 		return -EINVAL;
 	if (c->port_lo == 0 || c->port_lo > c->port_hi || c->rto_min_ms == 0 ||
-	    c->rto_min_ms > c->rto_max_ms)
+	    c->rto_min_ms > c->rto_max_ms || c->msl_ms > SYNACK_MSL_MAX_MS)
+		return -EINVAL;
+	if (c->steer_queues > 1 && c->steer_queue >= c->steer_queues)
 		return -EINVAL;
 	/* A frame must hold the IPv4 and TCP headers and the smallest MSS we accept. */
 	if (c->caps.mtu != 0 && (c->caps.mtu < 40 + 64 || c->caps.mtu > SYNACK_FRAME_MAX))
@@ -161,6 +166,9 @@ int synack_stack_create(struct synack_stack **out, const struct synack_config *c
 	s->counted.alloc = counted_alloc;
 	s->counted.free = counted_free;
 	s->counted.ctx = s;
+	s->bufs.a = s->counted;
+	s->bufs.free_max = SYNACK_CHUNK_CACHE;
+	s->bufs.limit = cfg->tcp_mem[2];
 	s->nfds = cfg->max_sockets;
 	/* One frame: the headers and an MSS, or a whole segmented frame when the link takes
 	 * them (TSO); the scratch copy holds the payload of either. */
@@ -196,6 +204,7 @@ void synack_stack_destroy(struct synack_stack *s)
 	stack_reap(s);
 	tw_fini(s);
 	reasm_fini(s);
+	chunk_pool_fini(&s->bufs);
 	synack_conntab_fini(&s->conns);
 	stack_free(s, s->fds, s->nfds * sizeof s->fds[0]);
 	stack_free(s, s->tx, s->tx_cap);
@@ -298,7 +307,8 @@ void synack_stack_set_tunables(struct synack_stack *s, const struct synack_confi
 		d->rto_min_ms = c->rto_min_ms;
 		d->rto_max_ms = c->rto_max_ms;
 	}
-	d->msl_ms = c->msl_ms;
+	if (c->msl_ms <= SYNACK_MSL_MAX_MS)
+		d->msl_ms = c->msl_ms;
 	d->fin_timeout_ms = c->fin_timeout_ms;
 	d->keepalive_time_s = c->keepalive_time_s;
 	d->keepalive_intvl_s = c->keepalive_intvl_s;
@@ -325,6 +335,7 @@ void synack_stack_get_config(const struct synack_stack *s, struct synack_config 
 void synack_stack_counters(const struct synack_stack *s, struct synack_counters *out)
 {
 	*out = s->ctr;
+	out->v[SYNACK_CTR_TCPMemBytes] = s->bufs.used;
 }
 
 void stack_reap(struct synack_stack *s)
@@ -343,8 +354,12 @@ void stack_reap(struct synack_stack *s)
 	}
 	while (s->reap) {
 		struct synack_tcb *c = s->reap;
-		s->reap = c->reap_next;
+		s->reap = c->all_next;
 		tcb_free(s, c);
 	}
+	/* The free chunks are a cache for connections moving data; when none holds any, they
+	 * go back to the allocator (a stack of idle connections holds no buffer memory). */
+	if (s->bufs.used == 0)
+		chunk_pool_fini(&s->bufs);
 	s->ending = false;
 }

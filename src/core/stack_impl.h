@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/buf.h"
 #include "core/cc.h"
 #include "core/conntab.h"
 #include "core/tcp_fastopen.h"
@@ -45,6 +46,9 @@ enum { CONNTAB_KIND_TCB = 0, CONNTAB_KIND_TW = 1 };
 #define REASM_MEM_MAX (256u * 1024u)
 struct reasm_entry;
 
+/* Free buffer chunks a stack keeps for reuse (1 MiB of 16 KiB chunks). */
+#define SYNACK_CHUNK_CACHE 64u
+
 #define SYNACK_LISTEN_BUCKETS 64
 #define SYNACK_BIND_BUCKETS 4096
 
@@ -72,6 +76,7 @@ struct tw_table {
 	/* One RFC 5961 challenge-ACK limit for all entries (they have no room for their own). */
 	uint64_t chal_start_us;
 	uint32_t chal_count, chal_limit;
+	uint64_t latest_us; /* the latest deadline an entry was given (tcp_tw.c, expire_of()) */
 };
 
 struct synack_stack {
@@ -110,8 +115,12 @@ struct synack_stack {
 	uint8_t *tx;        /* one outgoing frame */
 	size_t tx_cap;
 	uint16_t rx_gso_size; /* the frame being input was coalesced from pieces this large */
-	uint8_t *scratch;   /* a linear copy of payload that wraps in a ring */
+	uint8_t *scratch;   /* a linear copy of payload that crosses a chunk of a ring */
 	size_t scratch_cap;
+	/* Buffer memory (buf.h): the chunks of every ring, the stack-wide limit (tcp_mem[2]);
+	 * under memory pressure between tcp_mem[1] and until below tcp_mem[0]. */
+	struct synack_chunk_pool bufs;
+	bool mem_pressure;
 };
 
 void *stack_alloc(struct synack_stack *s, size_t size);

@@ -25,8 +25,6 @@ struct synack_tcb *tcb_new(struct synack_stack *s)
 	c->rto_us = s->cfg.rto_initial_ms * 1000u;
 	c->snd_mss = 536;
 	c->ts_offset = (uint32_t)synack_rng_next(&s->rng);
-	c->sacked.r = c->sacked_r;
-	c->sacked.cap = SYNACK_SACK_RANGES;
 	c->last_rx_us = s->now_us;
 	tcp_timers_init(c);
 	cc_set(&c->cc, s->cc);
@@ -40,49 +38,69 @@ struct synack_tcb *tcb_new(struct synack_stack *s)
 
 int tcb_alloc_buffers(struct synack_stack *s, struct synack_tcb *c)
 {
-	uint32_t nooo = s->cfg.ooo_max_segs;
-	c->sndq.buf = stack_alloc(s, c->sndbuf_size);
-	c->rcvq.buf = stack_alloc(s, c->rcvbuf_size);
-	c->ooo.r = stack_alloc(s, nooo * sizeof c->ooo.r[0]);
-	if (!c->sndq.buf || !c->rcvq.buf || !c->ooo.r) {
-		stack_free(s, c->sndq.buf, c->sndbuf_size);
-		stack_free(s, c->rcvq.buf, c->rcvbuf_size);
-		stack_free(s, c->ooo.r, nooo * sizeof c->ooo.r[0]);
-		c->sndq.buf = c->rcvq.buf = NULL;
-		c->ooo.r = NULL;
-		return -ENOMEM;
-	}
+	(void)s; /* the memory comes with the data (buf.h): only the sizes are set here */
 	c->sndq.cap = c->sndbuf_size;
 	c->rcvq.cap = c->rcvbuf_size;
-	c->ooo.cap = nooo;
 	return 0;
 }
 
 int tcb_resize_sndq(struct synack_stack *s, struct synack_tcb *c, uint32_t cap)
 {
+	(void)s;
 	if (cap < c->sndq.len || cap == 0)
 		return -EINVAL;
-	uint8_t *b = stack_alloc(s, cap);
-	if (!b)
-		return -ENOMEM;
-	ring_peek(&c->sndq, 0, b, c->sndq.len);
-	stack_free(s, c->sndq.buf, c->sndq.cap);
-	c->sndq.buf = b;
 	c->sndq.cap = cap;
-	c->sndq.head = 0;
 	c->sndbuf_size = cap;
 	return 0;
 }
 
+bool tcb_ooo_ready(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (c->ooo.r)
+		return true;
+	uint32_t n = s->cfg.ooo_max_segs;
+	c->ooo.r = stack_alloc(s, n * sizeof c->ooo.r[0]);
+	if (!c->ooo.r)
+		return false;
+	c->ooo.cap = n;
+	c->ooo.n = 0;
+	return true;
+}
+
+void tcb_rcvq_settle(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (c->ooo.n > 0 || c->syn_text)
+		return;
+	if (c->ooo.r) {
+		stack_free(s, c->ooo.r, c->ooo.cap * sizeof c->ooo.r[0]);
+		c->ooo.r = NULL;
+		c->ooo.cap = 0;
+	}
+	if (c->rcvq.len == 0)
+		ring_release(&c->rcvq, &s->bufs);
+}
+
 void tcb_free_buffers(struct synack_stack *s, struct synack_tcb *c)
 {
-	stack_free(s, c->sndq.buf, c->sndq.cap);
-	stack_free(s, c->rcvq.buf, c->rcvq.cap);
+	ring_release(&c->sndq, &s->bufs);
+	ring_release(&c->rcvq, &s->bufs);
 	stack_free(s, c->ooo.r, c->ooo.cap * sizeof c->ooo.r[0]);
 	memset(&c->sndq, 0, sizeof c->sndq);
 	memset(&c->rcvq, 0, sizeof c->rcvq);
 	memset(&c->ooo, 0, sizeof c->ooo);
 	rack_free(s, c);
+}
+
+bool tcp_mem_pressure(struct synack_stack *s)
+{
+	size_t used = s->bufs.used;
+	if (!s->mem_pressure && s->cfg.tcp_mem[1] && used > s->cfg.tcp_mem[1]) {
+		s->mem_pressure = true;
+		stack_count(s, SYNACK_CTR_TCPMemoryPressures);
+	} else if (s->mem_pressure && used < s->cfg.tcp_mem[0]) {
+		s->mem_pressure = false;
+	}
+	return s->mem_pressure;
 }
 
 int tcb_conntab_insert(struct synack_stack *s, struct synack_tcb *c)
@@ -103,7 +121,7 @@ void tcb_conntab_remove(struct synack_stack *s, struct synack_tcb *c)
 
 void tcb_unlink_child(struct synack_tcb *c)
 {
-	struct synack_tcb *l = c->parent;
+	struct tcb_listen *l = c->parent ? c->parent->lq : NULL;
 	if (!l)
 		return;
 	struct synack_tcb **head = c->in_acceptq ? &l->acceptq : &l->synq;
@@ -139,10 +157,10 @@ void tcb_kill(struct synack_stack *s, struct synack_tcb *c)
 	if (parent && !parent->dead)
 		tcp_wake(s, parent); /* one fewer connection to accept */
 	/* A listener's children die with it. */
-	while (c->synq)
-		tcb_kill(s, c->synq);
-	while (c->acceptq)
-		tcb_kill(s, c->acceptq);
+	while (c->lq && c->lq->synq)
+		tcb_kill(s, c->lq->synq);
+	while (c->lq && c->lq->acceptq)
+		tcb_kill(s, c->lq->acceptq);
 	if (c->fd >= 0) {
 		s->fds[c->fd] = NULL;
 		if ((uint32_t)c->fd < s->fd_low)
@@ -156,13 +174,15 @@ void tcb_kill(struct synack_stack *s, struct synack_tcb *c)
 	if (c->all_next)
 		c->all_next->all_prev = c->all_prev;
 	c->all_next = c->all_prev = NULL;
-	c->reap_next = s->reap;
+	c->all_next = s->reap;
 	s->reap = c;
 }
 
 void tcb_free(struct synack_stack *s, struct synack_tcb *c)
 {
 	tcb_free_buffers(s, c);
+	sack_clear(s, c);
+	stack_free(s, c->lq, sizeof *c->lq);
 	s->nobjs--;
 	stack_free(s, c, sizeof *c);
 }
@@ -177,6 +197,12 @@ void tcb_fill_info(const struct synack_stack *s, const struct synack_tcb *c,
 	o->local.port = c->node.key.lport;
 	o->remote.addr = c->node.key.raddr;
 	o->remote.port = c->node.key.rport;
+	o->any_local = !c->addr_bound && (c->state == SYNACK_LISTEN || c->state == SYNACK_CLOSED) &&
+		       !c->connect_bound;
+	if (o->any_local)
+		o->any_family = c->any_family == SYNACK_AF_INET ? SYNACK_AF_INET
+				: c->v6only			? SYNACK_AF_INET6
+								: 0;
 	o->rtt_us = c->srtt_us;
 	o->rttvar_us = c->rttvar_us;
 	o->rto_us = c->rto_us;
@@ -194,13 +220,18 @@ void tcb_fill_info(const struct synack_stack *s, const struct synack_tcb *c,
 	o->rcv_wscale = c->rcv_wscale;
 	o->ts_ok = c->ts_ok;
 	o->sack_ok = c->sack_ok;
-	o->recv_q = c->state == SYNACK_LISTEN ? c->acceptq_len : c->rcvq.len;
-	o->send_q = c->state == SYNACK_LISTEN ? (uint32_t)c->backlog : c->sndq.len;
+	bool lis = c->state == SYNACK_LISTEN && c->lq;
+	o->recv_q = lis ? c->lq->acceptq_len : c->rcvq.len;
+	o->send_q = lis ? (uint32_t)c->lq->backlog : c->sndq.len;
 	o->iss = c->iss;
 	o->irs = c->irs;
 	o->snd_una = c->snd_una;
 	o->snd_nxt = c->snd_nxt;
 	o->rcv_nxt = c->rcv_nxt;
+	o->rmem_alloc = (uint32_t)ring_mem(&c->rcvq);
+	o->wmem_queued = (uint32_t)ring_mem(&c->sndq);
+	o->rcvbuf = c->rcvq.cap ? c->rcvq.cap : c->rcvbuf_size;
+	o->sndbuf = c->sndq.cap ? c->sndq.cap : c->sndbuf_size;
 }
 
 void tcb_trace_cc(const struct synack_stack *s, const struct synack_tuple *t,
@@ -219,10 +250,10 @@ void tcb_trace_cc(const struct synack_stack *s, const struct synack_tuple *t,
 
 void tcb_reset_connection(struct synack_stack *s, struct synack_tcb *c)
 {
-	c->sndq.head = c->sndq.len = 0;
-	c->rcvq.head = c->rcvq.len = 0;
+	ring_release(&c->sndq, &s->bufs);
+	ring_release(&c->rcvq, &s->bufs);
 	c->ooo.n = 0;
-	c->sacked.n = 0;
+	sack_clear(s, c);
 	c->rack.n = 0;
 	struct rack_seg *rs = c->rack.seg;
 	uint32_t rcap = c->rack.cap;

@@ -19,13 +19,14 @@ void tcp_acceptq_push(struct synack_stack *s, struct synack_tcb *l, struct synac
 	tcb_unlink_child(c);
 	c->parent = l;
 	c->in_acceptq = true;
-	if (l->acceptq_tail)
-		l->acceptq_tail->q_next = c;
+	struct tcb_listen *q = l->lq;
+	if (q->acceptq_tail)
+		q->acceptq_tail->q_next = c;
 	else
-		l->acceptq = c;
-	c->q_prev = l->acceptq_tail;
-	l->acceptq_tail = c;
-	l->acceptq_len++;
+		q->acceptq = c;
+	c->q_prev = q->acceptq_tail;
+	q->acceptq_tail = c;
+	q->acceptq_len++;
 	ports_bind_child(s, c);
 	stack_count(s, SYNACK_CTR_PassiveOpens);
 }
@@ -47,7 +48,7 @@ static bool synrcvd_ack(struct synack_stack *s, struct synack_tcb *c, struct rx 
 	/* A Fast Open child is in the accept queue (or accepted) already. */
 	struct synack_tcb *l = c->in_acceptq ? NULL : c->parent;
 	tfo_child_release(s, c);
-	if (l && l->acceptq_len > (uint32_t)l->backlog) {
+	if (l && l->lq->acceptq_len > (uint32_t)l->lq->backlog) {
 		stack_count(s, SYNACK_CTR_ListenOverflows);
 		stack_count(s, SYNACK_CTR_ListenDrops);
 		rx_drop(s, rx, SYNACK_DROP_TCP_LISTEN_OVERFLOW);
@@ -238,11 +239,11 @@ static void new_ack(struct synack_stack *s, struct synack_tcb *c, const struct s
 		uint32_t data = (uint32_t)seq_diff(seg->ack, c->snd_buf_seq);
 		if (data > c->sndq.len)
 			data = c->sndq.len;
-		ring_consume(&c->sndq, data);
+		ring_consume(&c->sndq, &s->bufs, data);
 		c->snd_buf_seq = seq_add(c->snd_buf_seq, data);
 	}
 	c->snd_una = seg->ack;
-	sack_trim(c);
+	sack_trim(s, c);
 	if (c->rtx_pending && seq_lt(c->snd_rtx, c->snd_una))
 		c->snd_rtx = c->snd_una; /* the peer already has these */
 	if (c->rtx_pending && !seq_lt(c->snd_rtx, c->snd_nxt))
@@ -459,7 +460,7 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 	uint32_t flight = (uint32_t)seq_diff(c->snd_max, c->snd_una);
 	/* With SACK, an ACK that reports newly received data beyond a hole is a duplicate
 	 * whatever its window says (the window moves as the application reads). */
-	if (sack_update(c, &seg->opts) && seg->ack == c->snd_una && c->snd_una != c->snd_max &&
+	if (sack_update(s, c, &seg->opts) && seg->ack == c->snd_una && c->snd_una != c->snd_max &&
 	    !has(rx, SYNACK_TH_FIN))
 		dup = true;
 	seq_t dl, dr;

@@ -143,6 +143,7 @@ static void child_init(struct synack_stack *s, struct synack_tcb *l, struct syna
 	c->linger_s = l->linger_s;
 	c->irs = seg->seq;
 	c->rcv_nxt = seq_add(seg->seq, 1);
+	c->rcv_adv = c->rcv_nxt; /* no window announced yet (the SYN-ACK's is not scaled) */
 	c->iss = isn_generate(s, &rx->t);
 	if (rx->has_min_iss && seq_lt(c->iss, rx->min_iss))
 		c->iss = rx->min_iss;
@@ -182,11 +183,11 @@ static struct synack_tcb *listen_add_child(struct synack_stack *s, struct synack
 		return NULL;
 	}
 	c->parent = l;
-	c->q_next = l->synq;
-	if (l->synq)
-		l->synq->q_prev = c;
-	l->synq = c;
-	l->synq_len++;
+	c->q_next = l->lq->synq;
+	if (l->lq->synq)
+		l->lq->synq->q_prev = c;
+	l->lq->synq = c;
+	l->lq->synq_len++;
 	/* The child is the listener's TCB as the RFC tells it: LISTEN → SYN-RECEIVED. */
 	c->state = SYNACK_LISTEN;
 	tcp_set_state(s, c, SYNACK_SYN_RECEIVED);
@@ -209,7 +210,9 @@ static void syn_text_queue(struct synack_stack *s, struct synack_tcb *c, const s
 	if (seg->len == 0 || (!c->rcvq.cap && tcb_alloc_buffers(s, c) < 0))
 		return;
 	uint32_t len = (uint32_t)seg->len < c->rcvq.cap ? (uint32_t)seg->len : c->rcvq.cap;
-	ring_write_at(&c->rcvq, c->rcvq.len, seg->payload, len);
+	if (!tcb_ooo_ready(s, c) ||
+	    !ring_write_at(&c->rcvq, &s->bufs, c->rcvq.len, seg->payload, len))
+		return;
 	if (ooo_add(&c->ooo, c->rcv_nxt, seq_add(c->rcv_nxt, len)))
 		c->syn_text = true;
 }
@@ -274,14 +277,14 @@ static void input_listen(struct synack_stack *s, struct synack_tcb *l, struct rx
 	}
 	/* Linux: a full accept queue drops the SYN (ListenOverflows, ListenDrops); it is full
 	 * when it holds more than backlog connections. */
-	if (l->acceptq_len > (uint32_t)l->backlog) {
+	if (l->lq->acceptq_len > (uint32_t)l->lq->backlog) {
 		stack_count(s, SYNACK_CTR_ListenOverflows);
 		stack_count(s, SYNACK_CTR_ListenDrops);
 		rx_drop(s, rx, SYNACK_DROP_TCP_LISTEN_OVERFLOW);
 		return;
 	}
-	uint32_t synq_max = l->backlog > 0 ? (uint32_t)l->backlog : 1;
-	bool synq_full = l->synq_len >= synq_max;
+	uint32_t synq_max = l->lq->backlog > 0 ? (uint32_t)l->lq->backlog : 1;
+	bool synq_full = l->lq->synq_len >= synq_max;
 	/* SYN cookies (tcp_syncookie.c): mode 1 when the SYN queue is full, mode 2 always. */
 	if (syncookie_syn(s, l, rx, synq_full))
 		return;
@@ -371,6 +374,7 @@ static void input_syn_sent(struct synack_stack *s, struct synack_tcb *c, struct 
 	/* "RCV.NXT is set to SEG.SEQ+1, IRS is set to SEG.SEQ." */
 	c->irs = seg->seq;
 	c->rcv_nxt = seq_add(seg->seq, 1);
+	c->rcv_adv = c->rcv_nxt;
 	negotiate(s, c, &seg->opts);
 	if (ack_ok) {
 		c->snd_una = seg->ack;
@@ -416,9 +420,9 @@ static bool seq_acceptable(const struct synack_tcb *c, seq_t seq, uint32_t len, 
 	return seq_in(seq, nxt, edge) || seq_in(seq_add(seq, len - 1), nxt, edge);
 }
 
-static uint32_t acceptance_window(const struct synack_tcb *c)
+static uint32_t acceptance_window(struct synack_stack *s, const struct synack_tcb *c)
 {
-	uint32_t wnd = tcp_rcv_window(c), max = 65535u << c->rcv_wscale;
+	uint32_t wnd = tcp_rcv_window_mem(s, c), max = 65535u << c->rcv_wscale;
 	return wnd < max ? wnd : max;
 }
 
@@ -441,7 +445,7 @@ static bool paws_reject(struct synack_stack *s, struct synack_tcb *c, const stru
 static bool check_sequence(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 {
 	const struct synack_tcp_seg *seg = rx->seg;
-	uint32_t wnd = acceptance_window(c);
+	uint32_t wnd = acceptance_window(s, c);
 	if (seq_acceptable(c, seg->seq, rx->seg_len, wnd))
 		return true;
 	/* "If the RCV.WND is zero, no segments will be acceptable, but special allowance should
@@ -604,7 +608,7 @@ static bool process_text(struct synack_stack *s, struct synack_tcb *c, struct rx
 		data += skip;
 		len -= skip;
 	}
-	uint32_t wnd = acceptance_window(c), off = (uint32_t)seq_diff(seq, c->rcv_nxt);
+	uint32_t wnd = acceptance_window(s, c), off = (uint32_t)seq_diff(seq, c->rcv_nxt);
 	if (off >= wnd) {
 		rx->text_dropped = true;
 		rx->ack_now = true;
@@ -615,7 +619,16 @@ static bool process_text(struct synack_stack *s, struct synack_tcb *c, struct rx
 		rx->text_dropped = true;
 		rx->ack_now = true;
 	}
-	ring_write_at(&c->rcvq, c->rcvq.len + off, data, len);
+	if ((off > 0 && !tcb_ooo_ready(s, c)) ||
+	    !ring_write_at(&c->rcvq, &s->bufs, c->rcvq.len + off, data, len)) {
+		/* No buffer memory (tcp_mem[2], or the allocator): dropped, the peer sends it
+		 * again; nothing accepted before is touched. */
+		stack_count(s, SYNACK_CTR_TCPRcvQDrop);
+		rx_drop(s, rx, SYNACK_DROP_TCP_NO_MEMORY);
+		rx->text_dropped = true;
+		rx->ack_now = true;
+		return true;
+	}
 	if (off > 0) {
 		rx->ack_now = true; /* out of order: a duplicate ACK at once (RFC 5681 §4.2) */
 		text_out_of_order(s, c, rx, seq, len);
@@ -634,6 +647,9 @@ static bool process_text(struct synack_stack *s, struct synack_tcb *c, struct rx
 		c->rcvq.len += (uint32_t)seq_diff(end, c->rcv_nxt);
 		c->rcv_nxt = end;
 	}
+	if (c->ooo.r && c->ooo.n == 0)
+		tcb_rcvq_settle(s, c); /* the gap is filled: the range map goes back */
+	tcp_rcv_rtt_measure(s, c, seg);
 	return true;
 }
 
@@ -869,10 +885,10 @@ void tcp_input(struct synack_stack *s, const struct synack_addr *src, const stru
 			tw_adopt(s, c);
 		return;
 	}
-	struct synack_tcb *l = ports_find_listener(s, seg.dport);
 	/* A listener bound to one of our addresses hears only segments sent to it; a wildcard
 	 * one the families it was bound for (IPV6_V6ONLY). */
-	if (l && ports_listener_hears(l, dst)) {
+	struct synack_tcb *l = ports_find_listener(s, seg.dport, dst);
+	if (l) {
 		stack_trace_rx(s, &rx.t, &seg, frame, frame_len);
 		input_listen(s, l, &rx);
 		return;

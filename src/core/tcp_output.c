@@ -26,9 +26,24 @@ uint32_t tcp_ts_now(const struct synack_stack *s, const struct synack_tcb *c)
 
 uint32_t tcp_rcv_window(const struct synack_tcb *c)
 {
-	if (c->rcvq.cap == 0)
-		return c->rcvbuf_size;
-	return ring_free(&c->rcvq);
+	uint32_t wnd = c->rcvq.cap == 0 ? c->rcvbuf_size : ring_free(&c->rcvq);
+	uint32_t open = seq_gt(c->rcv_adv, c->rcv_nxt) ? (uint32_t)seq_diff(c->rcv_adv, c->rcv_nxt) : 0;
+	return wnd > open ? wnd : open;
+}
+
+uint32_t tcp_rcv_window_mem(struct synack_stack *s, const struct synack_tcb *c)
+{
+	uint32_t wnd = c->rcvq.cap == 0 ? c->rcvbuf_size : ring_free(&c->rcvq);
+	/* Memory pressure (Linux's tcp_clamp_window: rcv_ssthresh down to 4 * advmss): no more
+	 * than 4 segments, and never less than what is already announced (the right edge does
+	 * not move back, RFC 9293 §3.8.6). */
+	if (c->rcvq.cap && tcp_mem_pressure(s)) {
+		uint32_t mss = c->ack_rcv_mss ? c->ack_rcv_mss : c->snd_mss;
+		if (wnd > 4 * mss)
+			wnd = 4 * mss;
+	}
+	uint32_t open = seq_gt(c->rcv_adv, c->rcv_nxt) ? (uint32_t)seq_diff(c->rcv_adv, c->rcv_nxt) : 0;
+	return wnd > open ? wnd : open;
 }
 
 /* The MSS we announce: the configured one, lowered by TCP_MAXSEG. */
@@ -51,9 +66,9 @@ static uint16_t syn_window(const struct synack_stack *s, const struct synack_tcb
 	return (uint16_t)(w ? w : lim);
 }
 
-static uint16_t window_field(struct synack_tcb *c)
+static uint16_t window_field(struct synack_stack *s, struct synack_tcb *c)
 {
-	uint32_t wnd = tcp_rcv_window(c);
+	uint32_t wnd = tcp_rcv_window_mem(s, c);
 	uint32_t max = 65535u << c->rcv_wscale;
 	if (wnd > max)
 		wnd = max;
@@ -199,7 +214,7 @@ static void send_ctl(struct synack_stack *s, struct synack_tcb *c, seq_t seq, ui
 {
 	struct synack_tcp_seg seg;
 	seg_init(c, &seg, seq, flags);
-	seg.win = window_field(c);
+	seg.win = window_field(s, c);
 	data_opts(s, c, &seg.opts);
 	c->dsack = false; /* reported once */
 	conn_emit(s, c, &seg, false);
@@ -304,7 +319,7 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 		flags |= SYNACK_TH_FIN;
 	struct synack_tcp_seg seg;
 	seg_init(c, &seg, seq, flags);
-	seg.win = window_field(c);
+	seg.win = window_field(s, c);
 	data_opts(s, c, &seg.opts);
 	c->dsack = false;
 	fit_sack_blocks(s, c, &seg.opts, len);

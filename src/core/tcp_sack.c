@@ -2,15 +2,39 @@
  * pipe estimate, NextSeg() with the rescue retransmission) paced by Proportional Rate
  * Reduction (RFC 6937). The scoreboard holds the ranges above SND.UNA that the peer reported
  * holding. A retransmission after a timeout skips
- * them instead of sending everything from SND.UNA again. The scoreboard is a fixed array in
- * the TCB (no allocation); when it is full, further blocks are ignored (more is resent). A
+ * them instead of sending everything from SND.UNA again. The scoreboard is an array of
+ * SYNACK_SACK_RANGES ranges taken from the allocator with the first SACK block and given back
+ * when SND.UNA has passed them all (most connections never hold one); when it is full,
+ * further blocks are ignored (more is resent). A
  * receiver may renege on SACKed data (RFC 2018 §8), so a second consecutive timeout forgets
  * the scoreboard and resends everything. */
 #include "core/tcb.h"
 
-bool sack_update(struct synack_tcb *c, const struct synack_tcp_opts *o)
+static size_t sack_bytes_of(uint32_t cap) { return cap * sizeof(struct synack_ooo_range); }
+
+void sack_clear(struct synack_stack *s, struct synack_tcb *c)
 {
-	if (!c->sack_ok)
+	if (c->sacked.r)
+		stack_free(s, c->sacked.r, sack_bytes_of(c->sacked.cap));
+	c->sacked.r = NULL;
+	c->sacked.n = c->sacked.cap = 0;
+}
+
+static bool sack_take(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (c->sacked.r)
+		return true;
+	c->sacked.r = stack_alloc(s, sack_bytes_of(SYNACK_SACK_RANGES));
+	if (!c->sacked.r)
+		return false;
+	c->sacked.cap = SYNACK_SACK_RANGES;
+	c->sacked.n = 0;
+	return true;
+}
+
+bool sack_update(struct synack_stack *s, struct synack_tcb *c, const struct synack_tcp_opts *o)
+{
+	if (!c->sack_ok || o->sack_count == 0)
 		return false;
 	bool news = false;
 	for (uint8_t i = 0; i < o->sack_count && i < 4; i++) {
@@ -22,6 +46,8 @@ bool sack_update(struct synack_tcb *c, const struct synack_tcp_opts *o)
 		uint32_t room;
 		if (seq_ge(sack_skip(c, l, &room), r))
 			continue; /* nothing new */
+		if (!sack_take(s, c))
+			break;
 		news |= ooo_add(&c->sacked, l, r);
 	}
 	return news;
@@ -42,13 +68,15 @@ bool sack_dsack(const struct synack_tcb *c, const struct synack_tcp_opts *o, seq
 	return o->sack_count > 1 && seq_ge(*l, o->sack[1].left) && seq_le(*r, o->sack[1].right);
 }
 
-void sack_trim(struct synack_tcb *c)
+void sack_trim(struct synack_stack *s, struct synack_tcb *c)
 {
 	rack_trim(c);
 	while (c->sacked.n && seq_le(c->sacked.r[0].end, c->snd_una))
 		ooo_advance(&c->sacked, c->sacked.r[0].start);
 	if (c->sacked.n && seq_lt(c->sacked.r[0].start, c->snd_una))
 		c->sacked.r[0].start = c->snd_una;
+	if (c->sacked.n == 0 && c->sacked.r)
+		sack_clear(s, c);
 }
 
 seq_t sack_skip(const struct synack_tcb *c, seq_t seq, uint32_t *room)
@@ -179,7 +207,11 @@ static bool next_seg(const struct synack_tcb *c, seq_t *seq, uint32_t *len, bool
 		*len = room;
 		return true;
 	}
+	/* Below HighData (SND.MAX): the queue may hold much more than was ever sent (a send
+	 * buffer that grew with cwnd), and none of that may go out as a "retransmission". */
 	seq_t data_end = seq_add(c->snd_buf_seq, c->sndq.len);
+	if (seq_gt(data_end, c->snd_max))
+		data_end = c->snd_max;
 	if (!seq_gt(high, c->rescue_rxt) || !seq_lt(high, c->snd_max) ||
 	    seq_lt(data_end, seq_max(high, c->snd_una)))
 		return false;

@@ -275,7 +275,7 @@ static void rtx_data(struct synack_stack *s, struct synack_tcb *c)
 	tcp_timer_cancel(s, c, SYNACK_TIMER_TLP);
 	backoff(s, c);
 	if (c->retries >= 2)
-		c->sacked.n = 0; /* the peer may have reneged on what it SACKed (RFC 2018 §8) */
+		sack_clear(s, c); /* the peer may have reneged on what it SACKed (RFC 2018 §8) */
 	/* Go back: after the first segment, the rest follows again as the window opens. */
 	c->snd_rtx = tcp_retransmit_head(s, c);
 	c->rtx_pending = seq_lt(c->snd_rtx, c->snd_nxt);

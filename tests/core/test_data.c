@@ -169,6 +169,10 @@ Test(data, send_buffer_full_gives_eagain_then_writable_after_ack)
 	st_init(&t, NULL);
 	uint32_t iss;
 	int fd = st_passive_open(&t, 1000, &iss);
+	/* Locked (no autotuning, which grew the buffer at establishment): 8192 doubled. */
+	int sz = 8192;
+	cr_assert_eq(synack_setsockopt(t.s, fd, SYNACK_SOL_SOCKET, SYNACK_SO_SNDBUF, &sz, sizeof sz),
+		     0);
 	cr_assert_eq(synack_send(t.s, fd, pattern, 20000, 0), 16384, "SO_SNDBUF 16384");
 	cr_assert_eq(synack_send(t.s, fd, pattern, 10, 0), -EAGAIN);
 	cr_assert_eq(synack_events(t.s, fd) & SYNACK_EV_WRITABLE, 0);
