@@ -140,6 +140,9 @@ struct synack_config {
 	/* tcp_recovery, Linux's bits: 0x1 (default) RACK time-based loss detection (RFC 8985)
 	 * beside RFC 6675's duplicate-ACK threshold; 0: RFC 6675 alone. */
 	uint8_t recovery;
+	/* tcp_frto: F-RTO (RFC 5682) after a first timeout, on (1, the default; Linux's 2) or
+	 * off (0). */
+	uint8_t frto;
 	/* One stack per queue of a multi-queue link (a TUN device with synack_tun_steer()):
 	 * with steer_queues > 1, connect() picks only ephemeral ports p for which
 	 * synack_flow_queue(p, remote port, steer_queues) == steer_queue, so the replies come

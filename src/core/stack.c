@@ -46,6 +46,7 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->timestamps = true;
 	cfg->sack = true;
 	cfg->recovery = 1;
+	cfg->frto = 1;
 	cfg->window_scaling = true;
 	cfg->syncookies = 1;
 	cfg->challenge_ack_limit = 1000;

@@ -171,6 +171,8 @@ struct synack_tcb {
 	 * transmission). */
 	uint32_t prior_cwnd, prior_ssthresh, undo_retrans, retrans_ts;
 	seq_t undo_marker;
+	uint8_t frto;   /* RFC 5682 F-RTO: 1 waits for the first ACK after the timeout, 2 for the
+			 * second (after new data went instead of the go-back); 0 off */
 
 	/* Congestion control: the controller's windows and state (cc.h); the engine's loss
 	 * recovery (RFC 5681 §3.2, NewReno RFC 6582): duplicate ACKs, the recovery point (while
@@ -494,8 +496,9 @@ void rack_on_send(struct synack_stack *s, struct synack_tcb *c, seq_t seq, seq_t
 void rack_on_ack(struct synack_stack *s, struct synack_tcb *c, seq_t ack, uint32_t ecr);
 void rack_trim(struct synack_tcb *c);
 void rack_free(struct synack_stack *s, struct synack_tcb *c);
-/* A D-SACK arrived: the reordering window grows a step (once per round trip). */
-void rack_on_dsack(struct synack_tcb *c);
+/* A D-SACK of data from l arrived: reordering was seen (below the highest delivered), and
+ * the reordering window grows a step (once per round trip). */
+void rack_on_dsack(struct synack_tcb *c, seq_t l);
 void rack_recovery_exit(struct synack_tcb *c);
 uint32_t rack_reo_wnd(const struct synack_tcb *c);
 /* RACK_detect_loss: marks lost what is past its window; *timeout_us: when the next will be
@@ -544,8 +547,6 @@ void tcp_timers_init(struct synack_tcb *c);
 void tcp_cancel_timers(struct synack_stack *s, struct synack_tcb *c);
 /* A new RTT sample (RFC 6298 §2). */
 void tcp_rtt_sample(struct synack_stack *s, struct synack_tcb *c, uint64_t rtt_us);
-/* A spurious timeout's ACK took rtt_us: RFC 4015's response (SRTT and RTTVAR at least it). */
-void tcp_rtt_spurious(struct synack_stack *s, struct synack_tcb *c, uint64_t rtt_us);
 /* Entering FIN-WAIT-2 or TIME-WAIT, or becoming an orphan there: the matching timer. */
 void tcp_enter_time_wait(struct synack_stack *s, struct synack_tcb *c);
 

@@ -135,6 +135,10 @@ static void undo_reduction(struct synack_stack *s, struct synack_tcb *c, bool un
 	if (c->cc.ssthresh < c->prior_ssthresh)
 		c->cc.ssthresh = c->prior_ssthresh;
 	c->undo_on = false;
+	c->frto = 0;
+	/* The episode is over (Linux: tcp_try_keep_open, CA_Open after an undo): leaving it
+	 * does not apply the reduction (cwnd = ssthresh) it just took back. */
+	c->in_recovery = false;
 	if (unmark) {
 		for (uint32_t i = 0; i < c->rack.n; i++)
 			c->rack.seg[i].flags &= (uint8_t)~RACK_LOST;
@@ -358,7 +362,7 @@ static void ecn_reduce(struct synack_stack *s, struct synack_tcb *c, uint32_t fl
 static void on_dsack(struct synack_stack *s, struct synack_tcb *c, seq_t l, seq_t r)
 {
 	stack_count(s, SYNACK_CTR_TCPDSACKRecv);
-	rack_on_dsack(c);
+	rack_on_dsack(c, l);
 	if (!c->undo_on || !c->undo_retrans || seq_lt(l, c->undo_marker))
 		return;
 	uint32_t segs = (uint32_t)((seq_diff(r, l) + c->snd_mss - 1) / c->snd_mss);
@@ -367,6 +371,45 @@ static void on_dsack(struct synack_stack *s, struct synack_tcb *c, seq_t l, seq_
 		undo_reduction(s, c, c->frto_loss);
 		stack_count(s, SYNACK_CTR_TCPDSACKUndo);
 	}
+}
+
+/* RFC 5682 F-RTO (§2.1, as Linux's tcp_process_loss): after a first timeout has resent the
+ * head, the first ACK that acknowledges part (not all) of the outstanding data lets up to two
+ * NEW segments go instead of the go-back (step 2b); if the next ACK acknowledges more, data
+ * that was never retransmitted arrived: the timeout was spurious and is undone (step 3b);
+ * if it does not, the loss was real and the go-back resumes (step 3a). advanced: this ACK
+ * moved SND.UNA. */
+static void frto_ack(struct synack_stack *s, struct synack_tcb *c, bool advanced)
+{
+	if (c->frto == 1) {
+		/* Step 2a: a duplicate, or everything acknowledged: the conventional way. */
+		if (!advanced || !seq_lt(c->snd_una, c->recover)) {
+			c->frto = 0;
+			return;
+		}
+		uint32_t sent = 0;
+		bool pending = c->rtx_pending;
+		c->rtx_pending = false;
+		while (sent < 2 && tcp_output_one(s, c))
+			sent++;
+		if (!sent) { /* no new data may go: step 2b's "otherwise", the go-back */
+			c->rtx_pending = pending;
+			c->frto = 0;
+			return;
+		}
+		c->frto = 2;
+		return;
+	}
+	/* Step 3. */
+	c->frto = 0;
+	if (advanced) {
+		undo_reduction(s, c, true);
+		stack_count(s, SYNACK_CTR_TCPLossUndo);
+		stack_count(s, SYNACK_CTR_TCPSpuriousRTOs);
+		return;
+	}
+	c->snd_rtx = c->snd_una; /* 3a: the loss was real; the go-back resumes */
+	c->rtx_pending = seq_lt(c->snd_rtx, c->snd_nxt);
 }
 
 /* RACK after an ACK (RFC 8985 §6.2): loss marking; a loss starts recovery (not during a
@@ -427,9 +470,10 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 	bool advanced = seq_gt(seg->ack, c->snd_una);
 	if (advanced && c->frto_loss && packet_delayed(c, seg)) {
 		/* A spurious timeout (Linux's tcp_try_undo_loss with RFC 3522's test): the
-		 * original flight was only delayed. */
+		 * original flight was only delayed. The timer keeps its backoff until a valid
+		 * sample (RFC 6298 §5.7): RFC 4015's response would take the echo's age, which
+		 * at heavy loss includes the time ACKs were lost (loss30: p90 85 s -> 300 s). */
 		undo_reduction(s, c, true);
-		tcp_rtt_spurious(s, c, (tcp_ts_now(s, c) - seg->opts.ts_ecr) * 1000ull);
 		stack_count(s, SYNACK_CTR_TCPLossUndo);
 		stack_count(s, SYNACK_CTR_TCPSpuriousRTOs);
 	}
@@ -439,10 +483,12 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 	}
 	if (advanced)
 		new_ack(s, c, seg);
-	if (c->frto_loss && !c->rtx_pending && seq_ge(c->snd_una, c->recover))
-		c->frto_loss = false; /* the timeout's episode is over (undo_on stays) */
 	if (seq_le(c->snd_una, seg->ack))
 		window_update(s, c, seg);
+	if (c->frto && c->frto_loss)
+		frto_ack(s, c, advanced);
+	if (c->frto_loss && !c->frto && !c->rtx_pending && seq_ge(c->snd_una, c->recover))
+		c->frto_loss = false; /* the timeout's episode is over (undo_on stays) */
 	if (dup)
 		cc_on_dupack(s, c);
 	tlp_delivered(s, c);

@@ -58,12 +58,25 @@ static bool rack_room(struct synack_stack *s, struct synack_tcb *c, uint32_t k)
 }
 
 /* The index of the range holding seq, or n. */
+/* The index of the first range that ends after seq (n: none). The ranges are in sequence
+ * order and contiguous: a binary search. */
+static uint32_t rack_lower(const struct rack_log *r, seq_t seq)
+{
+	uint32_t lo = 0, hi = r->n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (seq_lt(seq, r->seg[mid].end))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
 static uint32_t rack_find(const struct rack_log *r, seq_t seq)
 {
-	for (uint32_t i = 0; i < r->n; i++)
-		if (seq_lt(seq, r->seg[i].end))
-			return seq_ge(seq, r->seg[i].start) ? i : r->n;
-	return r->n;
+	uint32_t i = rack_lower(r, seq);
+	return i < r->n && seq_ge(seq, r->seg[i].start) ? i : r->n;
 }
 
 /* Splits the range holding seq so that a range starts at seq (when there is room). */
@@ -167,29 +180,42 @@ void rack_on_ack(struct synack_stack *s, struct synack_tcb *c, seq_t ack, uint32
 		rack_split(s, c, c->sacked.r[i].start);
 		rack_split(s, c, c->sacked.r[i].end);
 	}
-	for (uint32_t i = 0; i < r->n; i++) {
-		struct rack_seg *g = &r->seg[i];
-		if (g->flags & RACK_SACKED)
-			continue;
-		uint32_t room;
-		bool acked = seq_le(g->end, ack);
-		bool sacked = !acked && seq_ge(sack_skip(c, g->start, &room), g->end);
-		if (!acked && !sacked)
-			continue;
-		if (sacked)
+	/* What the cumulative ACK covers (a prefix), then what each SACKed range covers. */
+	uint32_t i = 0;
+	for (; i < r->n && seq_le(r->seg[i].end, ack); i++)
+		if (!(r->seg[i].flags & RACK_SACKED))
+			rack_deliver(s, c, &r->seg[i], ecr);
+	for (uint32_t k = 0; k < c->sacked.n; k++) {
+		seq_t end = c->sacked.r[k].end;
+		for (uint32_t j = rack_lower(r, c->sacked.r[k].start); j < r->n; j++) {
+			struct rack_seg *g = &r->seg[j];
+			if (j < i || seq_lt(g->start, c->sacked.r[k].start))
+				continue;
+			if (seq_gt(g->end, end))
+				break;
+			if (g->flags & RACK_SACKED)
+				continue;
 			g->flags = (uint8_t)(g->flags | RACK_SACKED);
-		rack_deliver(s, c, g, ecr);
+			rack_deliver(s, c, g, ecr);
+		}
 	}
 }
 
-void rack_on_dsack(struct synack_tcb *c)
+void rack_on_dsack(struct synack_tcb *c, seq_t l)
 {
 	struct rack_log *r = &c->rack;
+	/* Data received twice below the highest delivered: the retransmission was not needed,
+	 * the original came out of order (Linux: a D-SACKed retransmission moves state->reord,
+	 * tcp_check_sack_reordering). */
+	if (r->fack_valid && seq_lt(l, r->fack))
+		r->reord_seen = true;
 	/* One step per round trip with D-SACKs (Linux: dsack_seen, rack.last_delivered). */
 	if (r->dsack_round_on && seq_lt(c->snd_una, r->dsack_round))
 		return;
 	r->dsack_round = c->snd_max;
 	r->dsack_round_on = true;
+	if (r->steps == 0)
+		r->steps = 1; /* a new connection's multiplier (tcb_new zeroes it) */
 	if (r->steps < 255)
 		r->steps++;
 	r->persist = 16;
@@ -224,12 +250,21 @@ bool rack_detect_loss(struct synack_stack *s, struct synack_tcb *c, uint64_t *ti
 	if (!r->valid || !c->sack_ok)
 		return false;
 	uint64_t reo = rack_reo_wnd(c);
+	/* New data goes out in sequence order, so without retransmissions in the log the
+	 * first range sent after the latest delivered one ends the search (Linux walks its
+	 * time-ordered list the same way). */
+	bool any_rtx = false;
+	for (uint32_t i = 0; i < r->n && !any_rtx; i++)
+		any_rtx = (r->seg[i].flags & RACK_RTX) != 0;
 	for (uint32_t i = 0; i < r->n; i++) {
 		struct rack_seg *g = &r->seg[i];
-		if (g->flags & (RACK_SACKED | RACK_LOST))
-			continue;
 		/* Only data sent before the latest delivered transmission. */
-		if (g->xmit_us > r->xmit_us || (g->xmit_us == r->xmit_us && !seq_lt(g->end, r->end_seq)))
+		if (g->xmit_us > r->xmit_us || (g->xmit_us == r->xmit_us && !seq_lt(g->end, r->end_seq))) {
+			if (!any_rtx)
+				break;
+			continue;
+		}
+		if (g->flags & (RACK_SACKED | RACK_LOST))
 			continue;
 		uint64_t due = g->xmit_us + r->rtt_us + reo;
 		if (due <= s->now_us) {

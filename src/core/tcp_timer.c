@@ -61,22 +61,6 @@ void tcp_rtt_sample(struct synack_stack *s, struct synack_tcb *c, uint64_t rtt_u
 		c->rack.min_rtt_us = r ? r : 1;
 }
 
-void tcp_rtt_spurious(struct synack_stack *s, struct synack_tcb *c, uint64_t rtt_us)
-{
-	/* RFC 4015 §4 (the Eifel response to a spurious timeout), step (4): the path's delay
-	 * grew past the RTO; "SRTT <- max (SRTT, RTT-sample); RTTVAR <- max (RTTVAR,
-	 * RTT-sample/2); RTO <- SRTT + max (G, K*RTTVAR)", and the backoff is over. */
-	uint32_t r = rtt_us > 600000000u ? 600000000u : (uint32_t)rtt_us;
-	if (!c->rtt_valid)
-		return;
-	if (r > c->srtt_us)
-		c->srtt_us = r;
-	if (r / 2 > c->rttvar_us)
-		c->rttvar_us = r / 2;
-	uint64_t k = 4 * (uint64_t)c->rttvar_us;
-	c->rto_us = rto_clamp(s, c->srtt_us + (k > 1000 ? k : 1000));
-}
-
 /* TCP_USER_TIMEOUT (RFC 5482 §3, with Linux's semantics): once data has been retransmitted,
  * the connection is given up when it has waited user_timeout since that data was first sent —
  * instead of after retries2 retransmissions. */
@@ -269,10 +253,13 @@ static void rtx_data(struct synack_stack *s, struct synack_tcb *c)
 	 * a backed-off one finds cwnd already at one segment and must not halve ssthresh
 	 * again (the flight then is the same data, sent once more). */
 	tcp_cc_env(s, c, 0);
-	if (c->retries == 0 && !c->frto_loss && !c->in_recovery)
+	c->frto = 0;
+	if (c->retries == 0 && !c->frto_loss && !c->in_recovery) {
 		tcp_undo_init(c); /* a first timeout may prove spurious (tcp_ack.c) */
-	else if (c->retries == 0)
+		c->frto = s->cfg.frto ? 1 : 0; /* RFC 5682: watch the next two ACKs */
+	} else if (c->retries == 0) {
 		c->undo_on = false; /* an episode already under way: nothing to go back to */
+	}
 	c->frto_loss = true;
 	c->recover = c->snd_max;
 	/* Linux's tcp_enter_loss: everything not SACKed is lost (RACK's log). */

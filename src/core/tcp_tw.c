@@ -372,7 +372,8 @@ void tw_foreach(const struct synack_stack *s, synack_conn_visitor visit, void *c
 		o.local.port = k.lport;
 		o.remote.addr = k.raddr;
 		o.remote.port = k.rport;
-		o.rcv_wscale = n->owner[1];
+		o.rcv_wscale = n->owner[1] & 0xf; /* fill_entry packs both shifts in one byte */
+		o.snd_wscale = n->owner[1] >> 4;
 		o.ts_ok = (n->owner[0] & TW_TS_OK) != 0;
 		o.rcv_wnd = tw_rcv_wnd(n);
 		o.snd_una = o.snd_nxt = t->snd_nxt;

@@ -68,12 +68,11 @@ static const struct tunable table[] = {
 	T("tcp_notsent_lowat", notsent_lowat, U_COUNT, 1, 4294967295L),
 	T("tcp_fastopen", fastopen, U_COUNT, 0, 0x7fffffffL),
 	T("tcp_recovery", recovery, U_COUNT, 0, 7),
+	T("tcp_frto", frto, U_COUNT, 0, 2),
 	T2("tcp_fastopen_key", NOOP, 0,
 	   "synack's Fast Open cookies are SipHash under the stack's secret, not Linux's AES "
 	   "under this key: a script that expects Linux's cookie bytes fails on them"),
 	/* Linux heuristics synack does not model (defaults.sh sets them for every script) */
-	T2("tcp_frto", UNMODELLED, 0,
-	   "F-RTO (RFC 5682; synack tells a spurious timeout by timestamps, RFC 3522)"),
 	T2("tcp_dsack", NOOP, 0, "synack always sends and uses D-SACK (RFC 2883)"),
 	T2("tcp_fack", UNMODELLED, 0, "FACK"),
 	T2("tcp_reordering", UNMODELLED, 0, "a reordering degree (synack's dupthresh is 3)"),

@@ -299,6 +299,7 @@ struct h_profile {
 	struct synack_fault_params fault; /* applied on both hosts' outgoing frames */
 	bool faults;
 	uint8_t syn_retries, synack_retries; /* 0: Linux defaults */
+	uint8_t retries2;                    /* 0: Linux's default (15) */
 	uint16_t mss;            /* 0: default */
 	uint32_t sndbuf, rcvbuf; /* 0: default */
 	bool no_options;         /* no timestamps, SACK or window scaling */
@@ -379,6 +380,10 @@ static inline int h_add_hosts(struct h_world *w, struct h_result *r)
 			cfg.syn_retries = p->syn_retries;
 		if (p->synack_retries)
 			cfg.synack_retries = p->synack_retries;
+		if (getenv("SYNACK_FRTO")) /* 0: F-RTO off, to compare */
+			cfg.frto = (uint8_t)atoi(getenv("SYNACK_FRTO"));
+		if (p->retries2)
+			cfg.retries2 = p->retries2;
 		if (p->mss)
 			cfg.mss = p->mss;
 		if (p->sndbuf)
@@ -441,6 +446,8 @@ static inline void h_drive(struct h_world *w, struct h_result *r)
 		h_app_run(&w->app[0]);
 		h_app_run(&w->app[1]);
 		bool moved = h_app_progress(&w->app[0]) + h_app_progress(&w->app[1]) != before;
+		if (!r->done_us && w->app[0].got == w->bytes && w->app[1].got == w->bytes)
+			r->done_us = synack_sim_now(w->sim); /* the last byte was read just now */
 		uint64_t next = synack_sim_next_event(w->sim);
 		if (next == SYNACK_TIME_NEVER && moved)
 			continue; /* a slow reader still has buffered bytes to take */
@@ -452,8 +459,6 @@ static inline void h_drive(struct h_world *w, struct h_result *r)
 		}
 		synack_sim_step(w->sim, H_LIMIT_US);
 		r->steps++;
-		if (!r->done_us && w->app[0].got == w->bytes && w->app[1].got == w->bytes)
-			r->done_us = synack_sim_now(w->sim);
 		/* An engine whose deadline stays due, or two stacks answering each other at zero
 		 * delay, would spin here forever: make that a failure, not a hang. */
 		same_t = synack_sim_now(w->sim) == last_t ? same_t + 1 : 0;
