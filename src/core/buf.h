@@ -80,6 +80,8 @@ const uint8_t *ring_span(struct synack_ring *r, uint32_t off, uint32_t n);
 /* Drops n bytes from the head; chunks the head has left go back to the pool, and all of them
  * when the ring is empty and nothing was written past the head. */
 void ring_consume(struct synack_ring *r, struct synack_chunk_pool *p, uint32_t n);
+/* Gives back every chunk that holds nothing of head..head+len (out-of-order data dropped). */
+void ring_drop_past(struct synack_ring *r, struct synack_chunk_pool *p);
 /* Gives every chunk back and empties the ring (cap kept). */
 void ring_release(struct synack_ring *r, struct synack_chunk_pool *p);
 

@@ -577,6 +577,18 @@ static void text_out_of_order(struct synack_stack *s, struct synack_tcb *c, stru
 	}
 }
 
+/* Out of memory for data in sequence while out-of-order data holds chunks: that data goes
+ * (the peer sends it again; RFC 2018 §8 lets a receiver renege on what it SACKed), so that
+ * no set of connections can wait on each other's gaps forever. */
+static void prune_ooo(struct synack_stack *s, struct synack_tcb *c)
+{
+	stack_count(s, SYNACK_CTR_OfoPruned);
+	c->ooo.n = 0;
+	c->ooo_fin = false;
+	ring_drop_past(&c->rcvq, &s->bufs);
+	tcb_rcvq_settle(s, c);
+}
+
 /* "seventh, process the segment text" */
 static bool process_text(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 {
@@ -619,8 +631,13 @@ static bool process_text(struct synack_stack *s, struct synack_tcb *c, struct rx
 		rx->text_dropped = true;
 		rx->ack_now = true;
 	}
-	if ((off > 0 && !tcb_ooo_ready(s, c)) ||
-	    !ring_write_at(&c->rcvq, &s->bufs, c->rcvq.len + off, data, len)) {
+	bool stored = (off == 0 || tcb_ooo_ready(s, c)) &&
+		      ring_write_at(&c->rcvq, &s->bufs, c->rcvq.len + off, data, len);
+	if (!stored && off == 0 && c->ooo.n > 0) {
+		prune_ooo(s, c); /* data in sequence comes first (Linux's tcp_prune_ofo_queue) */
+		stored = ring_write_at(&c->rcvq, &s->bufs, c->rcvq.len, data, len);
+	}
+	if (!stored) {
 		/* No buffer memory (tcp_mem[2], or the allocator): dropped, the peer sends it
 		 * again; nothing accepted before is touched. */
 		stack_count(s, SYNACK_CTR_TCPRcvQDrop);
