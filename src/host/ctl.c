@@ -58,7 +58,7 @@ static void endpoint_str(const struct synack_endpoint *e, bool listener, char *b
 
 struct ss_ctx {
 	FILE *out;
-	bool internals;
+	bool internals, memory;
 };
 
 /* One row as ss prints it; for a listener, Recv-Q is the accept queue and Send-Q the backlog,
@@ -73,6 +73,11 @@ static void ss_row(void *ctx, int fd, const struct synack_tcp_info *i)
 	endpoint_str(&i->remote, listen, r, sizeof r);
 	fprintf(c->out, "%-10s %-6u %-6u %-21s %-21s\n", synack_state_ss_name(i->state), i->recv_q,
 		i->send_q, l, r);
+	if (c->memory && !listen)
+		/* ss -m's skmem: r = receive memory held, rb = receive buffer size, tb = send
+		 * buffer size, w = send memory held (synack has no t/f/o/bl/d to report). */
+		fprintf(c->out, "\t skmem:(r%u,rb%u,t0,tb%u,f0,w%u,o0,bl0,d0)\n", i->rmem_alloc,
+			i->rcvbuf, i->sndbuf, i->wmem_queued);
 	if (!c->internals || listen)
 		return;
 	uint32_t mss = i->snd_mss ? i->snd_mss : 1;
@@ -91,7 +96,7 @@ static void ss_row(void *ctx, int fd, const struct synack_tcp_info *i)
 
 void synack_format_ss(const struct synack_stack *s, bool internals, FILE *out)
 {
-	struct ss_ctx c = {out, internals};
+	struct ss_ctx c = {.out = out, .internals = internals};
 	fprintf(out, "%-10s %-6s %-6s %-21s %-21s\n", "State", "Recv-Q", "Send-Q",
 		"Local Address:Port", "Peer Address:Port");
 	synack_stack_foreach(s, ss_row, &c);
@@ -138,7 +143,12 @@ static void write_all(int fd, const char *p, size_t n)
 void synack_ctl_answer(const struct synack_stack *s, struct synack_ctl_rates *rates,
 		       uint64_t now_us, const char *request, FILE *out)
 {
-	if (!strcmp(request, "ss") || !strcmp(request, "ss -i")) {
+	if (!strcmp(request, "ss -m")) {
+		struct ss_ctx c = {.out = out, .memory = true};
+		fprintf(out, "%-10s %-6s %-6s %-21s %-21s\n", "State", "Recv-Q", "Send-Q",
+			"Local Address:Port", "Peer Address:Port");
+		synack_stack_foreach(s, ss_row, &c);
+	} else if (!strcmp(request, "ss") || !strcmp(request, "ss -i")) {
 		synack_format_ss(s, request[2] != '\0', out);
 	} else if (!strcmp(request, "nstat")) {
 		struct synack_counters ctr;
@@ -151,7 +161,7 @@ void synack_ctl_answer(const struct synack_stack *s, struct synack_ctl_rates *ra
 		rates->prev = ctr;
 		rates->prev_us = now_us;
 	} else {
-		fprintf(out, "error: unknown request '%s' (ss, ss -i, nstat)\n", request);
+		fprintf(out, "error: unknown request '%s' (ss, ss -i, ss -m, nstat)\n", request);
 	}
 }
 
