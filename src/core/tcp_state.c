@@ -61,6 +61,8 @@ void tcp_set_state(struct synack_stack *s, struct synack_tcb *c, enum synack_tcp
 	SYNACK_ASSERT(tcp_transition_legal(from, to));
 	c->state = to;
 	state_counters(s, from, to);
+	if (to == S(ESTABLISHED) && c->rcvq.cap)
+		tcp_rcv_space_init(s, c); /* Linux's tcp_init_buffer_space: the first measurement */
 	stack_trace_state(s, tcb_tuple(c), from, to);
 	tcp_wake(s, c);
 }
