@@ -245,6 +245,7 @@ void tcb_reset_connection(struct synack_stack *s, struct synack_tcb *c)
 	ring_release(&c->sndq, &s->bufs);
 	ring_release(&c->rcvq, &s->bufs);
 	c->ooo.n = 0;
+	c->snd_nomem = false;
 	c->sacked.n = 0;
 	c->ooo_fin = false;
 	c->neor = 0;

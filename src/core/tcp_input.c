@@ -374,7 +374,7 @@ static void input_syn_sent(struct synack_stack *s, struct synack_tcb *c, struct 
 	/* "RCV.NXT is set to SEG.SEQ+1, IRS is set to SEG.SEQ." */
 	c->irs = seg->seq;
 	c->rcv_nxt = seq_add(seg->seq, 1);
-	c->rcv_adv = c->rcv_nxt;
+	c->rcv_adv = seq_add(c->rcv_nxt, tcp_syn_window(s, c)); /* what our SYN announced */
 	negotiate(s, c, &seg->opts);
 	if (ack_ok) {
 		c->snd_una = seg->ack;

@@ -104,7 +104,8 @@ unsigned tcp_events(const struct synack_tcb *c)
 		ev |= SYNACK_EV_READABLE;
 	if (c->urg_state == URG_VALID && !c->oobinline)
 		ev |= SYNACK_EV_PRI;
-	if (tcp_state_can_send(c->state) && !c->fin_queued && ring_free(&c->sndq) > 0)
+	if (tcp_state_can_send(c->state) && !c->fin_queued && ring_free(&c->sndq) > 0 &&
+	    !c->snd_nomem)
 		ev |= SYNACK_EV_WRITABLE;
 	/* Linux: a deferred TCP_FASTOPEN_CONNECT is writable: its first write sends the SYN. */
 	if (c->state == S(SYN_SENT) && c->tfo.deferred)
