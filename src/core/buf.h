@@ -14,7 +14,7 @@
  * the last chunk make sequential access O(1).
  *
  * The pool keeps up to free_max chunks on a free list, so the steady state takes chunks from
- * and returns them to it without an allocator call, and enforces the stack-wide limit: no
+ * and returns them to it without an allocator call (the stack trims it when idle), and enforces the stack-wide limit: no
  * chunk past limit bytes in use, except a ring's first (every connection can make progress).
  * Nothing is allocated per segment. */
 #ifndef SYNACK_CORE_BUF_H

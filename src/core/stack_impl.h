@@ -46,8 +46,11 @@ enum { CONNTAB_KIND_TCB = 0, CONNTAB_KIND_TW = 1 };
 #define REASM_MEM_MAX (256u * 1024u)
 struct reasm_entry;
 
-/* Free buffer chunks a stack keeps for reuse (1 MiB of 16 KiB chunks). */
+/* Free buffer chunks a stack keeps for reuse (at least 1 MiB of 16 KiB chunks, as much as
+ * one connection's largest buffers), given back to the allocator after a second in which no
+ * connection held any. */
 #define SYNACK_CHUNK_CACHE 64u
+#define SYNACK_CHUNK_CACHE_IDLE_US 1000000u
 
 #define SYNACK_LISTEN_BUCKETS 64
 #define SYNACK_BIND_BUCKETS 4096
@@ -119,6 +122,7 @@ struct synack_stack {
 	/* Buffer memory (buf.h): the chunks of every ring, the stack-wide limit (tcp_mem[2]);
 	 * under memory pressure between tcp_mem[1] and until below tcp_mem[0]. */
 	struct synack_chunk_pool bufs;
+	uint64_t bufs_trim_at; /* when the free chunks go back (0: not pending) */
 	bool mem_pressure;
 };
 
