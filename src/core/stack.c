@@ -264,8 +264,6 @@ uint64_t synack_stack_next_deadline(const struct synack_stack *s)
 		d = tw;
 	if (r < d)
 		d = r;
-	if (s->bufs_trim_at && s->bufs_trim_at < d)
-		d = s->bufs_trim_at;
 	return d == UINT64_MAX ? SYNACK_TIME_NEVER : d;
 }
 
@@ -357,16 +355,16 @@ void stack_reap(struct synack_stack *s)
 		s->reap = c->reap_next;
 		tcb_free(s, c);
 	}
-	/* The free chunks are a cache for connections moving data; a second after none holds
-	 * any, they go back to the allocator (a stack of idle connections holds no buffer
-	 * memory). The deadline is the stack's (synack_stack_next_deadline). */
-	if (s->bufs.used > 0 || s->bufs.nfree == 0)
+	/* The free chunks are a cache for connections moving data: they go back to the
+	 * allocator when no connection has buffers, and at the first call a second or more
+	 * after no ring held any (no deadline of its own: an idle stack is not woken for it). */
+	if (s->bufs.used > 0 || s->bufs.nfree == 0) {
 		s->bufs_trim_at = 0;
-	else if (!s->bufs_trim_at)
-		s->bufs_trim_at = s->now_us + SYNACK_CHUNK_CACHE_IDLE_US;
-	else if (s->now_us >= s->bufs_trim_at) {
+	} else if (s->nbuffered == 0 || (s->bufs_trim_at && s->now_us >= s->bufs_trim_at)) {
 		chunk_pool_fini(&s->bufs);
 		s->bufs_trim_at = 0;
+	} else if (!s->bufs_trim_at) {
+		s->bufs_trim_at = s->now_us + SYNACK_CHUNK_CACHE_IDLE_US;
 	}
 	s->ending = false;
 }

@@ -40,7 +40,9 @@ struct synack_tcb *tcb_new(struct synack_stack *s)
 
 int tcb_alloc_buffers(struct synack_stack *s, struct synack_tcb *c)
 {
-	(void)s; /* the memory comes with the data (buf.h): only the sizes are set here */
+	/* The memory comes with the data (buf.h): only the sizes are set here. */
+	if (!c->sndq.cap && !c->rcvq.cap)
+		s->nbuffered++;
 	c->sndq.cap = c->sndbuf_size;
 	c->rcvq.cap = c->rcvbuf_size;
 	return 0;
@@ -84,6 +86,8 @@ void tcb_rcvq_settle(struct synack_stack *s, struct synack_tcb *c)
 
 void tcb_free_buffers(struct synack_stack *s, struct synack_tcb *c)
 {
+	if (c->sndq.cap || c->rcvq.cap)
+		s->nbuffered--;
 	ring_release(&c->sndq, &s->bufs);
 	ring_release(&c->rcvq, &s->bufs);
 	stack_free(s, c->ooo.r, c->ooo.cap * sizeof c->ooo.r[0]);
