@@ -248,6 +248,8 @@ static bool listen_cookie_ack(struct synack_stack *s, struct synack_tcb *l, stru
 	if (!c)
 		return true;
 	syncookie_child(s, c, rx->seg);
+	/* The cookie's SYN-ACK announced the window of ours (tcp_syncookie.c computes it alike). */
+	c->rcv_adv = seq_add(c->rcv_nxt, tcp_syn_window(s, c));
 	conn_input(s, c, rx);
 	if (c->state == SYNACK_SYN_RECEIVED)
 		back_to_listen(s, c); /* not established (no memory): no half-open entry left */
