@@ -1,4 +1,5 @@
-/* Fuzz target: address text (src/core/addr.c), synack_addr_parse() and synack_addr_str().
+/* Fuzz target: address text (src/core/addr.c), synack_addr_parse() and synack_addr_str(),
+ * and the --addr parser of serve and connect (synack_parse_prefix(), src/link/tun.c).
  *
  * Invariants:
  *  - parse returns 0 or -EINVAL, and on -EINVAL leaves its output untouched;
@@ -8,13 +9,17 @@
  *  - the text fits SYNACK_ADDR_STRLEN and holds only digits, a-f, ':' and '.';
  *  - a differential oracle: the C library's inet_pton() accepts exactly what parse accepts
  *    (dotted quad when there is no ':', IPv6 otherwise) with the same bytes, and inet_ntop()
- *    prints every IPv6 address outside ::/96 as parse's counterpart does (RFC 5952). */
+ *    prints every IPv6 address outside ::/96 as parse's counterpart does (RFC 5952);
+ *  - synack_parse_prefix() returns 0 or -EINVAL, leaves its outputs untouched on -EINVAL,
+ *    and accepts exactly "ADDRESS/N" where ADDRESS parses and N is a plain decimal in 1..31
+ *    (IPv4) or 1..127 (IPv6), giving that address and N. */
 #include <arpa/inet.h>
 #include <errno.h>
 
 #include "fuzz.h"
 
 #include "synack/addr.h"
+#include "synack/tun.h"
 
 static void check_text(const char *t)
 {
@@ -64,6 +69,39 @@ static void differential(const char *text, int rc, const struct synack_addr *got
 	FUZZ_ASSERT(!ok || synack_addr_is_v4(got), "'%s': not IPv4-mapped", text);
 }
 
+/* The oracle of synack_parse_prefix(): under 64 bytes, the text before the first '/' parses,
+ * and what follows is decimal digits only (no sign, no space) with a value in range. */
+static void prefix_check(const char *text)
+{
+	struct synack_addr out = synack_addr_v4(0x01020304u), untouched = out;
+	unsigned p = 1000;
+	int rc = synack_parse_prefix(text, &out, &p);
+	FUZZ_ASSERT(rc == 0 || rc == -EINVAL, "parse_prefix returned %d", rc);
+	const char *slash = strchr(text, '/');
+	bool want = false;
+	struct synack_addr a;
+	unsigned n = 0;
+	if (slash && strlen(text) < 64 && slash[1]) {
+		char head[65];
+		memcpy(head, text, (size_t)(slash - text));
+		head[slash - text] = '\0';
+		bool digits = true;
+		for (const char *d = slash + 1; *d && digits; d++) {
+			digits = *d >= '0' && *d <= '9';
+			n = n > 1000 ? n : n * 10 + (unsigned)(*d - '0');
+		}
+		want = digits && synack_addr_parse(head, &a) == 0 && n >= 1 &&
+		       n <= (synack_addr_is_v4(&a) ? 31u : 127u);
+	}
+	FUZZ_ASSERT((rc == 0) == want, "'%s': parse_prefix %d, oracle %d", text, rc, want);
+	if (rc != 0) {
+		FUZZ_ASSERT(synack_addr_eq(&out, &untouched) && p == 1000,
+			    "a failed parse_prefix wrote its output");
+		return;
+	}
+	FUZZ_ASSERT(synack_addr_eq(&out, &a) && p == n, "'%s': other address or prefix", text);
+}
+
 int synack_fuzz_addr(const uint8_t *data, size_t len);
 int synack_fuzz_addr(const uint8_t *data, size_t len)
 {
@@ -85,6 +123,7 @@ int synack_fuzz_addr(const uint8_t *data, size_t len)
 	else
 		round_trip(&out);
 	differential(text, rc, &out);
+	prefix_check(text);
 	return 0;
 }
 

@@ -2,7 +2,7 @@
  *
  * Invariants: open and next return only their documented results; every packet handed out
  * is readable over its whole ip_len (ASan checks the read), is at most the record limit long
- * and starts with an IPv4 version nibble; the stats count exactly the packets handed out; an
+ * and starts with an IPv4 or IPv6 version nibble; the stats count exactly the packets handed out; an
  * error has a message and sticks (every later call repeats it); the reader ends (by the end
  * of file or an error) within one call per record. The link-header stripper, tried on the raw
  * input under every link type, returns NULL with a reason or a slice of its input. */
@@ -16,7 +16,7 @@ static void check_packet(const struct synack_pcap_pkt *pkt)
 {
 	FUZZ_ASSERT(pkt->ip != NULL && pkt->ip_len > 0 && pkt->ip_len <= SYNACK_PCAP_MAX_CAPLEN,
 		    "packet of %zu bytes", pkt->ip_len);
-	FUZZ_ASSERT(pkt->ip[0] >> 4 == 4, "not IPv4: %#x", pkt->ip[0]);
+	FUZZ_ASSERT(pkt->ip[0] >> 4 == 4 || pkt->ip[0] >> 4 == 6, "not IP: %#x", pkt->ip[0]);
 	volatile uint8_t sink = 0;
 	for (size_t i = 0; i < pkt->ip_len; i++)
 		sink ^= pkt->ip[i];
@@ -56,9 +56,9 @@ static void read_all(const uint8_t *data, size_t len)
 		handed++;
 	}
 	const struct synack_pcap_stats *st = synack_pcapread_stats(r);
-	FUZZ_ASSERT(st->ipv4 == handed, "stats say %llu packets, %llu handed out",
-		    (unsigned long long)st->ipv4, (unsigned long long)handed);
-	FUZZ_ASSERT(st->records >= st->ipv4 + st->truncated + st->non_ipv4 + st->bad_link,
+	FUZZ_ASSERT(st->ip == handed, "stats say %llu packets, %llu handed out",
+		    (unsigned long long)st->ip, (unsigned long long)handed);
+	FUZZ_ASSERT(st->records >= st->ip + st->truncated + st->non_ip + st->bad_link,
 		    "more packets classified than records read");
 	if (rc < 0) {
 		FUZZ_ASSERT(rc == -EINVAL || rc == -EIO, "next returned %d", rc);
@@ -78,7 +78,8 @@ static void strip_all(const uint8_t *data, size_t len)
 					 SYNACK_LINKTYPE_DLT_RAW1,   SYNACK_LINKTYPE_DLT_RAW2,
 					 SYNACK_LINKTYPE_RAW,	     SYNACK_LINKTYPE_LOOP,
 					 SYNACK_LINKTYPE_LINUX_SLL,  SYNACK_LINKTYPE_IPV4,
-					 SYNACK_LINKTYPE_LINUX_SLL2, 9999};
+					 SYNACK_LINKTYPE_LINUX_SLL2, SYNACK_LINKTYPE_IPV6,
+					 9999};
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
 		size_t ip_len = 12345;
 		int why = 0;

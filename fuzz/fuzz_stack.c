@@ -1,7 +1,10 @@
 /* Fuzz target: the whole stack, driven through its public sans-IO entry points.
  *
  * The input is a program: a fuzzer-chosen sequence of inbound segments (built around the
- * numbers the stack last sent, so that many land in the window), raw frames, socket calls
+ * numbers the stack last sent, so that many land in the window), ACKs whose SACK blocks are
+ * placed relative to a connection's SND.UNA in units of its MSS (so that SACK loss recovery
+ * is reachable), ICMP messages (errors quoting the last segment the stack sent, with the
+ * fuzzer's type, code and next-hop MTU, and echo requests), raw frames, socket calls
  * (socket, bind, listen, accept, connect, send, recv, shutdown, close, setsockopt,
  * getsockopt), clock jumps, tunable changes (SYN cookies 0/1/2, options on/off) and injected
  * allocation failures, all against one stack on a virtual clock.
@@ -39,6 +42,8 @@ struct world {
 	/* the last segment the stack sent: inbound segments are built around it */
 	uint16_t last_sport, last_dport;
 	uint32_t last_seq, last_ack;
+	bool last_has_ts;
+	uint32_t last_tsval, peer_tsval;
 	uint8_t buf[65536];
 };
 
@@ -94,6 +99,8 @@ static void w_output(void *ctx, const uint8_t *frame, const struct synack_frame_
 	w->last_dport = seg.dport;
 	w->last_seq = seg.seq;
 	w->last_ack = seg.ack;
+	w->last_has_ts = seg.opts.has_ts;
+	w->last_tsval = seg.opts.ts_val;
 }
 
 static void check_info(const struct synack_tcp_info *i)
@@ -196,6 +203,138 @@ static void step_segment(struct world *w, struct fuzz_input *in)
 	w->in_rst = seg.flags & SYNACK_TH_RST;
 	synack_stack_input(w->s, w->buf, (size_t)len, w->now);
 	w->in_rst = false;
+}
+
+/* The connection the last segment the stack sent belongs to, as TCP_INFO shows it. */
+struct last_conn {
+	uint16_t sport, dport;
+	bool found;
+	struct synack_tcp_info info;
+};
+
+static void find_last(void *ctx, int fd, const struct synack_tcp_info *info)
+{
+	struct last_conn *l = ctx;
+	(void)fd;
+	if (info->local.port == l->sport && info->remote.port == l->dport &&
+	    info->state != SYNACK_LISTEN) {
+		l->found = true;
+		l->info = *info;
+	}
+}
+
+/* An ACK for the connection of the last segment sent, with SACK blocks at fuzzer-chosen
+ * multiples of its MSS above SND.UNA (and a timestamp when the stack sends them): duplicate
+ * ACKs that open RFC 6675 recovery, and partial ACKs that move it along. */
+static void step_sack(struct world *w, struct fuzz_input *in)
+{
+	struct last_conn l = {.sport = w->last_sport, .dport = w->last_dport};
+	synack_stack_foreach(w->s, find_last, &l);
+	if (!l.found)
+		return;
+	uint32_t mss = l.info.snd_mss ? l.info.snd_mss : 536;
+	uint8_t sel = fuzz_u8(in);
+	struct synack_tcp_seg seg;
+	memset(&seg, 0, sizeof(seg));
+	seg.sport = w->last_dport;
+	seg.dport = w->last_sport;
+	seg.seq = l.info.rcv_nxt;
+	seg.ack = l.info.snd_una + (sel & 3) * mss; /* 0: a duplicate ACK */
+	seg.flags = SYNACK_TH_ACK;
+	seg.win = fuzz_u16(in);
+	uint8_t *o = seg.opts.raw;
+	size_t n = 0;
+	if (w->last_has_ts) {
+		w->peer_tsval += 1 + fuzz_u8(in);
+		o[n++] = 1, o[n++] = 1, o[n++] = 8, o[n++] = 10;
+		uint32_t v[2] = {w->peer_tsval, w->last_tsval};
+		for (int i = 0; i < 2; i++)
+			for (int b = 3; b >= 0; b--)
+				o[n++] = (uint8_t)(v[i] >> (8 * b));
+	}
+	unsigned blocks = 1 + (sel >> 2) % 3;
+	if (w->last_has_ts && blocks > 3)
+		blocks = 3;
+	o[n++] = 1, o[n++] = 1, o[n++] = 5, o[n++] = (uint8_t)(2 + 8 * blocks);
+	for (unsigned i = 0; i < blocks; i++) {
+		uint8_t a = fuzz_u8(in), len = fuzz_u8(in);
+		uint32_t edges[2] = {l.info.snd_una + (a % 64) * mss,
+				     l.info.snd_una + (a % 64 + 1 + len % 8) * mss};
+		for (int e = 0; e < 2; e++)
+			for (int b = 3; b >= 0; b--)
+				o[n++] = (uint8_t)(edges[e] >> (8 * b));
+	}
+	seg.opts.raw_len = (uint8_t)n;
+	int len = synack_tcp_emit(w->buf, sizeof(w->buf), ST_V4(PEER), ST_V4(LOCAL), 1, &seg);
+	if (len > 0)
+		synack_stack_input(w->s, w->buf, (size_t)len, w->now);
+}
+
+static uint16_t fuzz_csum(const uint8_t *p, size_t n)
+{
+	uint32_t sum = 0;
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static size_t put_ipv4(uint8_t *b, uint32_t src, uint32_t dst, uint8_t proto, size_t total)
+{
+	memset(b, 0, 20);
+	b[0] = 0x45;
+	b[2] = (uint8_t)(total >> 8), b[3] = (uint8_t)total;
+	b[6] = 0x40; /* DF */
+	b[8] = 64, b[9] = proto;
+	for (int i = 0; i < 4; i++) {
+		b[12 + i] = (uint8_t)(src >> (24 - 8 * i));
+		b[16 + i] = (uint8_t)(dst >> (24 - 8 * i));
+	}
+	uint16_t c = fuzz_csum(b, 20);
+	b[10] = (uint8_t)(c >> 8), b[11] = (uint8_t)c;
+	return 20;
+}
+
+/* An ICMP message to the stack: an error (the fuzzer's type and code; "fragmentation needed"
+ * with its next-hop MTU) quoting the IP header and the first 8 bytes of the TCP header of the
+ * last segment the stack sent, its sequence number moved by the fuzzer; or an echo request. */
+static void step_icmp(struct world *w, struct fuzz_input *in)
+{
+	uint8_t sel = fuzz_u8(in), type = fuzz_u8(in), code = fuzz_u8(in);
+	uint16_t mtu = fuzz_u16(in);
+	uint8_t *b = w->buf;
+	size_t n = 20;
+	uint8_t *icmp = b + n;
+	memset(icmp, 0, 8);
+	if (sel & 1) { /* echo request with a payload */
+		icmp[0] = 8;
+		const uint8_t *p;
+		size_t plen = fuzz_bytes(in, 1400, &p);
+		memcpy(icmp + 8, p, plen);
+		n += 8 + plen;
+	} else {
+		static const uint8_t types[] = {3, 3, 3, 11, 12, 4, 5};
+		icmp[0] = (sel & 2) ? type : types[(sel >> 2) % sizeof(types)];
+		icmp[1] = (sel & 2) ? code : (icmp[0] == 3 ? code % 16 : code % 2);
+		if (icmp[0] == 3 && (sel & 0x40))
+			icmp[1] = 4; /* fragmentation needed */
+		icmp[6] = (uint8_t)(mtu >> 8), icmp[7] = (uint8_t)mtu;
+		uint8_t *q = icmp + 8; /* the quoted datagram */
+		put_ipv4(q, LOCAL, PEER, SYNACK_PROTO_TCP, 40);
+		uint32_t seq = w->last_seq + (uint32_t)(int32_t)(int8_t)fuzz_u8(in);
+		q[20] = (uint8_t)(w->last_sport >> 8), q[21] = (uint8_t)w->last_sport;
+		q[22] = (uint8_t)(w->last_dport >> 8), q[23] = (uint8_t)w->last_dport;
+		for (int i = 0; i < 4; i++)
+			q[24 + i] = (uint8_t)(seq >> (24 - 8 * i));
+		n += 8 + 28;
+	}
+	uint16_t c = fuzz_csum(icmp, n - 20);
+	icmp[2] = (uint8_t)(c >> 8), icmp[3] = (uint8_t)c;
+	put_ipv4(b, (sel & 0x80) ? PEER + 1 : PEER, LOCAL, 1, n);
+	synack_stack_input(w->s, b, n, w->now);
 }
 
 static void step_raw(struct world *w, struct fuzz_input *in)
@@ -369,6 +508,12 @@ static void run(struct world *w, struct fuzz_input *in)
 		case 8:
 			w->fail_after = 1 + fuzz_u8(in) % 4;
 			break;
+		case 15:
+			if (fuzz_u8(in) & 1)
+				step_sack(w, in);
+			else
+				step_icmp(w, in);
+			break;
 		default:
 			step_api(w, in, (uint8_t)((op >> 4) % 11));
 			break;
@@ -399,6 +544,7 @@ int synack_fuzz_stack(const uint8_t *data, size_t len)
 	w.now = 1000000;
 	w.last_sport = 40000;
 	w.last_dport = 80;
+	w.peer_tsval = 100000; /* above the seeds' timestamps, so PAWS lets step_sack's ACKs in */
 	if (synack_stack_new(&w.s, &cfg) != 0)
 		return 0;
 	synack_stack_poll(w.s, w.now);

@@ -1,6 +1,6 @@
 /* Fuzz target: the packet codec (include/synack/wire.h).
  *
- * Every input is used four ways, each with the invariants the codec promises:
+ * Every input is used five ways, each with the invariants the codec promises:
  *  1. as a whole IPv4 packet: parse never reads outside the buffer; a parsed TCP segment's
  *     fields agree with its bytes; re-emitting it gives back the same TCP bytes (checksum
  *     included when it verified) and re-parses to the same fields;
@@ -10,6 +10,9 @@
  *     (wscale <= 14, at most 4 SACK blocks) and re-emits byte for byte;
  *  4. as a recipe for structured options: emitted in Linux's layout and parsed back, every
  *     option that belongs in that kind of segment comes back equal;
+ *  5. as a packet of either family for synack_ip_parse(): it agrees with the family's own
+ *     parser (result, addresses, protocol, fragment or not, payload bounds), and an IPv6 TCP
+ *     segment (after any extension headers) that verifies re-emits like an IPv4 one;
  * plus the checksum against a plain RFC 1071 reference on the same bytes. */
 #include "fuzz.h"
 
@@ -114,6 +117,72 @@ static void as_ipv4(const uint8_t *d, size_t n)
 	}
 }
 
+/* An IPv6 TCP segment's round trip: emitted between the same addresses (synack_tcp_emit
+ * builds a 40-byte header with no extension headers) and parsed back, checksum verified. */
+static void reemit6(const struct synack_tcp_seg *seg, const struct synack_addr *src,
+		    const struct synack_addr *dst, const uint8_t *orig_tcp)
+{
+	static uint8_t out[65536];
+	int n = synack_tcp_emit(out, sizeof(out), src, dst, 0, seg);
+	FUZZ_ASSERT(n == (int)(40 + seg->doff + seg->len), "emit length %d", n);
+	struct synack_ipv6 ip;
+	const uint8_t *tcp;
+	size_t tlen;
+	int rc = synack_ipv6_parse(out, (size_t)n, &ip, &tcp, &tlen);
+	FUZZ_ASSERT(rc == 0 && ip.proto == SYNACK_PROTO_TCP && ip.hdr_len == 40, "emitted IPv6");
+	FUZZ_ASSERT(synack_addr_eq(&ip.src, src) && synack_addr_eq(&ip.dst, dst), "addresses");
+	struct synack_tcp_seg back;
+	rc = synack_tcp_parse(tcp, tlen, src, dst, true, &back);
+	FUZZ_ASSERT(rc == 0, "emitted IPv6 segment does not parse: %d", rc);
+	same_seg(seg, &back);
+	FUZZ_ASSERT(memcmp(tcp, orig_tcp, 12) == 0 && tcp[12] == (orig_tcp[12] & 0xf0) &&
+			    memcmp(tcp + 13, orig_tcp + 13, 3) == 0 &&
+			    memcmp(tcp + 18, orig_tcp + 18, tlen - 18) == 0,
+		    "re-emitted IPv6 segment differs");
+}
+
+static void as_ip(const uint8_t *d, size_t n)
+{
+	struct synack_ip_hdr ip;
+	const uint8_t *pl = NULL;
+	size_t plen = 0;
+	int rc = synack_ip_parse(d, n, &ip, &pl, &plen);
+	if (n == 0 || (d[0] >> 4 != 4 && d[0] >> 4 != 6)) {
+		FUZZ_ASSERT(rc == -(n ? SYNACK_DROP_IP_VERSION : SYNACK_DROP_IP_TRUNCATED),
+			    "neither family: %d", rc);
+		return;
+	}
+	struct synack_ipv4 v4;
+	struct synack_ipv6 v6;
+	const uint8_t *pl2 = NULL;
+	size_t plen2 = 0;
+	bool is4 = d[0] >> 4 == 4;
+	int rc2 = is4 ? synack_ipv4_parse(d, n, &v4, &pl2, &plen2)
+		      : synack_ipv6_parse(d, n, &v6, &pl2, &plen2);
+	FUZZ_ASSERT(rc == rc2, "synack_ip_parse %d, the family's parser %d", rc, rc2);
+	if (rc < 0)
+		return;
+	FUZZ_ASSERT(pl == pl2 && plen == plen2 && pl >= d && pl + plen <= d + n, "payload");
+	FUZZ_ASSERT(ip.family == (is4 ? SYNACK_AF_INET : SYNACK_AF_INET6), "family");
+	if (is4) {
+		FUZZ_ASSERT(synack_addr_is_v4(&ip.src) && synack_addr_get_v4(&ip.src) == v4.src &&
+				    synack_addr_get_v4(&ip.dst) == v4.dst,
+			    "IPv4 addresses");
+		FUZZ_ASSERT(ip.proto == v4.proto && ip.fragment == (v4.mf || v4.frag_off),
+			    "IPv4 protocol or fragment");
+		return;
+	}
+	FUZZ_ASSERT(!memcmp(ip.src.b, d + 8, 16) && !memcmp(ip.dst.b, d + 24, 16), "IPv6 addresses");
+	FUZZ_ASSERT(ip.proto == v6.proto && ip.fragment == v6.frag, "IPv6 protocol or fragment");
+	if (ip.proto != SYNACK_PROTO_TCP || ip.fragment)
+		return;
+	struct synack_tcp_seg seg;
+	if (synack_tcp_parse(pl, plen, &ip.src, &ip.dst, true, &seg) == 0) {
+		check_seg_bounds(&seg, pl, plen);
+		reemit6(&seg, &ip.src, &ip.dst, pl);
+	}
+}
+
 static void as_tcp(const uint8_t *d, size_t n)
 {
 	struct synack_tcp_seg seg;
@@ -195,6 +264,7 @@ int synack_fuzz_wire(const uint8_t *data, size_t len);
 int synack_fuzz_wire(const uint8_t *data, size_t len)
 {
 	as_ipv4(data, len);
+	as_ip(data, len);
 	as_tcp(data, len);
 	as_opts(data, len);
 	struct fuzz_input in = {data, len};

@@ -11,14 +11,17 @@ for sc in $("$bin" demo --list); do
 	"$bin" demo --scenario "$sc"
 done
 printf '\n%s\n' "$rule"
-echo "Every scenario also runs as a test (tests/demo). Try --format jsonl, --loss 0.05 --seed N,"
-echo "--absolute, or synack demo --help."
+"$bin" demo --ipv6
+printf '\n%s\n' "$rule"
+echo "Every scenario also runs as a test (tests/demo), over IPv4 and over IPv6 (--ipv6). Try"
+echo "--format jsonl, --loss 0.05 --seed N, --absolute, or synack demo --help."
 
 # Pictures: the handshake as SVG, a lossy transfer as an HTML ladder, and the report of a
 # capture (synack ladder/tsg/report read any pcap: docs/ladder.md, docs/tsg.md, docs/report.md).
 pics=$(dirname "$bin")/demo
 mkdir -p "$pics"
 "$bin" demo --format svg >"$pics/handshake.svg"
+"$bin" demo --ipv6 --format svg >"$pics/handshake-ipv6.svg"
 "$bin" demo --scenario simultaneous-close --format svg >"$pics/simultaneous-close.svg"
 "$bin" demo --scenario transfer --loss 0.02 --format html >"$pics/transfer.html" 2>/dev/null || true
 golden=$(cd "$(dirname "$0")/.." && pwd)/tests/render/golden
@@ -33,7 +36,7 @@ golden=$(cd "$(dirname "$0")/.." && pwd)/tests/render/golden
 for sc in $("$bin" demo --list); do
 	"$bin" fsm demo --scenario "$sc" -o "$pics/fsm-$sc.svg"
 done
-echo "Pictures for a browser: $pics/handshake.svg, simultaneous-close.svg, transfer.html,"
+echo "Pictures for a browser: $pics/handshake.svg (handshake-ipv6.svg over IPv6), simultaneous-close.svg, transfer.html,"
 echo "lossy-tsg.svg, report.html (synack report FILE.pcap makes one for any capture),"
 echo "transfer-cwnd.svg and transfer-report.html (the sender's own cwnd and ssthresh, from a trace) and"
 echo "fsm-SCENARIO.svg for every scenario (the state diagram with each side's transitions)."

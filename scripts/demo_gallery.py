@@ -91,7 +91,8 @@ Options: `--scenario NAME`, `--list`, `--format text|jsonl|svg|html`, `--absolut
 `--max-rows N`, `--loss P --dup P --reorder P --corrupt P` (per frame, both directions),
 `--delay MS --jitter MS --seed N`, `--bytes N --mss N --msl MS --syn-retries N
 --synack-retries N --syncookies N`, `--limit S`, `--pcap FILE` (a capture of the client's link for tcpdump
-or Wireshark). The same options give the same output, byte for byte.
+or Wireshark), `--ipv6` (every scenario over IPv6, below). The same options give the same output,
+byte for byte.
 The excerpts below are real output (`synack demo --scenario NAME`); `scripts/demo_gallery.py
 build/synack docs/demo.md` regenerates this page.
 """)
@@ -118,4 +119,25 @@ Change `--seed` for another run; keep it to replay this one exactly.
 %s
 ```
 """ % lossy)
+v6 = ladder(run(["--ipv6", "--scenario", "handshake"]))
+out.append("""## ipv6
+
+**Does it work the same over IPv6?**
+
+`synack demo --ipv6 --scenario handshake`
+
+`--ipv6` (`-6`) runs any scenario over IPv6: the client is 2001:db8::1 and the server
+2001:db8::2 (RFC 3849's documentation prefix), the flood's spoofed peers come from 2001:2::/48
+(RFC 5180's benchmarking prefix), and the TCP conversation is the same one: the engine never
+sees the family. What changes is what the 40-byte IPv6 header takes: the MSS announced is
+1440 (1460 less 20), so full segments carry 1428 bytes with timestamps, and the initial
+windows are multiples of it (64800 = 45 × 1440 for the SYN, 64260 = 45 × 1428 for the
+SYN-ACK). `--pcap` writes the IPv6 packets, which `synack ladder`, `tsg` and `report` read
+back, as they read IPv6 captures from tcpdump or Wireshark (pcap or pcapng; raw IP, Ethernet
+0x86DD, Linux cooked, BSD loopback).
+
+```
+%s
+```
+""" % v6)
 open(OUT, "w").write("\n".join(out))

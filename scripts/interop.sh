@@ -10,4 +10,6 @@ if [ ! -x tests/interop/run.sh ]; then
 	exit 0
 fi
 tests/interop/run.sh "$@" || exit 1
-exec tests/interop/churn.sh "$@"
+tests/interop/ipv6.sh "$@" || exit 1
+tests/interop/churn.sh "$@" || exit 1
+exec tests/interop/mq.sh "$@"

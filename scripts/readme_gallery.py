@@ -25,6 +25,11 @@ def sections(text):
         # time rows, and the options line under an arrow (it belongs to the row above)
         rows = [l for l in lines if re.match(r"\s+\d+\.\d{6}", l) or re.match(r"\s+\|\s+<.*>", l)]
         head = [l for l in lines if l.startswith("   time (s)")][:1]
+        # The addresses under the host names, when they are not the usual 10.0.0.1 and
+        # 10.0.0.2 (the IPv6 entry's point is its addresses).
+        at = lines.index(head[0]) + 1 if head else len(lines)
+        if at < len(lines) and ":" in lines[at] and not re.match(r"\s+\d+\.\d{6}", lines[at]):
+            head.append(lines[at])
         yield name, q.group(1) if q else "", cmd.group(1) if cmd else "", head + rows
 
 
@@ -49,7 +54,8 @@ def main():
     base = secs[0][3][1:] if secs else []
     out = []
     for name, question, cmd, rows in secs:
-        head, rows = rows[:1], rows[1:]
+        nhead = 2 if len(rows) > 1 and rows[1].startswith("             ") and "|" not in rows[1] else 1
+        head, rows = rows[:nhead], rows[nhead:]
         rows_out = rows[:ROWS] + (["   ..."] if len(rows) > ROWS else []) if name == "handshake" \
             else excerpt(rows, base)
         out.append(f"**{name}** — {question} `{cmd}`\n\n```\n" + "\n".join(head + rows_out) + "\n```\n")

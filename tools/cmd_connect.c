@@ -21,7 +21,7 @@ enum {
 	EXIT_REFUSED = 4,     /* ECONNREFUSED: a RST answered the SYN */
 	EXIT_TIMEDOUT = 5,    /* ETIMEDOUT: no answer to the SYN, or the connection timed out */
 	EXIT_RESET = 6,       /* ECONNRESET/EPIPE: the peer reset an established connection */
-	EXIT_UNREACH = 7,     /* EHOSTUNREACH/ENETUNREACH/...: ICMP destination unreachable */
+	EXIT_UNREACH = 7,     /* EHOSTUNREACH/ENETUNREACH/EACCES...: ICMP(v6) destination unreachable */
 	EXIT_INTERRUPTED = 8, /* SIGINT/SIGTERM: the connection was aborted with a RST */
 };
 
@@ -30,13 +30,16 @@ static const char connect_help[] =
 	"    synack connect - connect over a TUN device, send a file, receive until the peer closes\n"
 	"\n"
 	"SYNOPSIS\n"
-	"    synack connect --tun NAME --addr A.B.C.D/NN HOST:PORT [--send FILE|-] [--recv FILE|-]\n"
-	"                   [--pcap FILE] [--trace FILE] [--quiet] [--no-offload]\n"
+	"    synack connect --tun NAME --addr A.B.C.D/NN|IPV6/NN [--addr ...] HOST:PORT\n"
+	"                   [--send FILE|-] [--recv FILE|-] [--pcap FILE] [--trace FILE] [--quiet]\n"
+	"                   [--no-offload]\n"
 	"\n"
 	"DESCRIPTION\n"
-	"    synack takes TUN device NAME (as `synack serve` does), answers as A.B.C.D and connects\n"
-	"    to HOST:PORT (an IPv4 address). It sends FILE (or standard input), shuts its write\n"
-	"    half (FIN), and receives until the peer closes, while sending. Without --send nothing\n"
+	"    synack takes TUN device NAME (as `synack serve` does), answers as its --addr and\n"
+	"    connects to HOST:PORT: A.B.C.D:PORT, or [IPV6]:PORT in brackets, from the --addr of\n"
+	"    the same family (--addr may be given twice, one of each). It sends FILE (or standard\n"
+	"    input), shuts its write half (FIN), and receives until the peer closes, while\n"
+	"    sending. Without --send nothing\n"
 	"    is sent and synack closes only after the peer has closed (the peer closes first).\n"
 	"    Received bytes go to --recv (a file, or - for standard output), or are discarded.\n"
 	"    On SIGINT or SIGTERM the connection is aborted with a RST. Progress goes to standard\n"
@@ -46,7 +49,7 @@ static const char connect_help[] =
 	"    address given to the kernel's side) are printed, and undone on exit.\n"
 	"\n"
 	"OPTIONS\n"
-	"    --tun NAME, --addr A.B.C.D/NN, --pcap FILE, --trace FILE, --no-offload\n"
+	"    --tun NAME, --addr A.B.C.D/NN|IPV6/NN, --pcap FILE, --trace FILE, --no-offload\n"
 	"                      as for synack serve\n"
 	"    --send FILE|-     what to send\n"
 	"    --recv FILE|-     where to write what is received\n"
@@ -56,7 +59,7 @@ static const char connect_help[] =
 	"    0  everything was sent and acknowledged by the peer's close; everything received\n"
 	"    1  another error        2  usage error       3  setup failed (device, files)\n"
 	"    4  connection refused   5  timed out         6  connection reset by the peer\n"
-	"    7  host or network unreachable (ICMP)        8  interrupted (aborted with a RST)\n"
+	"    7  host or network unreachable (ICMP, ICMPv6) 8  interrupted (aborted with a RST)\n"
 	"    A failure prints one line on standard error.\n";
 
 struct client {
@@ -113,7 +116,8 @@ static int exit_code(int err)
 	case -EHOSTDOWN:
 	case -ENONET:
 	case -EPROTO:
-	case -ENOPROTOOPT: return EXIT_UNREACH;
+	case -ENOPROTOOPT:
+	case -EACCES: return EXIT_UNREACH; /* ICMPv6 administratively prohibited, as Linux */
 	case -EINTR: return EXIT_INTERRUPTED;
 	default: return EXIT_OTHER;
 	}
@@ -124,22 +128,6 @@ static int usage_error(const char *msg, const char *arg)
 	fprintf(stderr, "synack connect: %s%s%s%s (synack connect --help)\n", msg, arg ? " '" : "",
 		arg ? arg : "", arg ? "'" : "");
 	return EXIT_USAGE;
-}
-
-static int parse_hostport(const char *s, struct synack_endpoint *ep)
-{
-	char buf[64];
-	const char *colon = strrchr(s, ':');
-	if (!colon || (size_t)(colon - s) >= sizeof buf)
-		return -EINVAL;
-	memcpy(buf, s, (size_t)(colon - s));
-	buf[colon - s] = '\0';
-	char *end;
-	long port = strtol(colon + 1, &end, 10);
-	if (!colon[1] || *end || port < 1 || port > 65535)
-		return -EINVAL;
-	ep->port = (uint16_t)port;
-	return synack_addr_parse(buf, &ep->addr);
 }
 
 struct connect_args {
@@ -161,7 +149,10 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 	while ((c = getopt_long(argc, argv, ":hq", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': a->host.tun = optarg; break;
-		case 'a': a->host.cidr = optarg; break;
+		case 'a':
+			if (synack_cli_add_addr("synack connect", a->host.cidr, optarg))
+				return 2;
+			break;
 		case 's': a->send = optarg; break;
 		case 'r': a->recv = optarg; break;
 		case 'w': a->host.pcap = optarg; break;
@@ -180,9 +171,50 @@ static int parse_args(int argc, char **argv, struct connect_args *a)
 	if (optind + 1 != argc)
 		return usage_error("want exactly one HOST:PORT", NULL);
 	a->target = argv[optind];
-	if (!a->host.tun || !a->host.cidr)
+	if (!a->host.tun || !a->host.cidr[0])
 		return usage_error("--tun and --addr are required", NULL);
 	return synack_cli_check_tun_addr("synack connect", a->host.tun, a->host.cidr);
+}
+
+/* A.B.C.D:PORT or [IPV6]:PORT. */
+static int parse_hostport(const char *s, struct synack_endpoint *ep)
+{
+	char buf[64];
+	const char *colon = strrchr(s, ':'), *host = s;
+	size_t hlen = colon ? (size_t)(colon - s) : 0;
+	if (colon && s[0] == '[') {
+		if (hlen < 2 || s[hlen - 1] != ']')
+			return -EINVAL;
+		host = s + 1;
+		hlen -= 2;
+	}
+	if (!colon || hlen >= sizeof buf)
+		return -EINVAL;
+	memcpy(buf, host, hlen);
+	buf[hlen] = '\0';
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	if (!colon[1] || *end || port < 1 || port > 65535)
+		return -EINVAL;
+	ep->port = (uint16_t)port;
+	struct synack_addr a;
+	if (synack_addr_parse(buf, &a) < 0 || (s[0] == '[') == synack_addr_is_v4(&a))
+		return -EINVAL; /* IPv6 only in brackets, and an IPv4 address never */
+	ep->addr = a;
+	return 0;
+}
+
+/* Has --addr given synack an address of the family of `to`? */
+static bool have_family(const struct connect_args *a, const struct synack_addr *to)
+{
+	for (int i = 0; i < 2 && a->host.cidr[i]; i++) {
+		struct synack_addr x;
+		unsigned p;
+		if (synack_parse_prefix(a->host.cidr[i], &x, &p) == 0 &&
+		    synack_addr_is_v4(&x) == synack_addr_is_v4(to))
+			return true;
+	}
+	return false;
 }
 
 static int open_file(const char *path, bool for_write)
@@ -203,7 +235,12 @@ int synack_cmd_connect(int argc, char **argv)
 		return rc < 0 ? EXIT_OK : rc;
 	struct synack_endpoint remote;
 	if (parse_hostport(a.target, &remote) < 0)
-		return usage_error("HOST:PORT: want A.B.C.D:PORT, not", a.target);
+		return usage_error("HOST:PORT: want A.B.C.D:PORT or [IPV6]:PORT, not", a.target);
+	if (!have_family(&a, &remote.addr))
+		return usage_error(synack_addr_is_v4(&remote.addr)
+					   ? "HOST:PORT: an IPv4 peer needs an IPv4 --addr; got"
+					   : "HOST:PORT: an IPv6 peer needs an IPv6 --addr; got",
+				   a.host.cidr[0]);
 	int in_fd = open_file(a.send, false), out_fd = open_file(a.recv, true);
 	if ((a.send && in_fd < 0) || (a.recv && out_fd < 0)) {
 		fprintf(stderr, "synack connect: %s: %s\n", in_fd < 0 && a.send ? a.send : a.recv,
@@ -211,7 +248,8 @@ int synack_cmd_connect(int argc, char **argv)
 		return EXIT_SETUP;
 	}
 	struct client c = {0};
-	struct synack_loop_hooks hooks = {client_ready, client_signal, client_alarm, &c};
+	struct synack_loop_hooks hooks = {.on_ready = client_ready, .on_signal = client_signal,
+					  .on_alarm = client_alarm, .ctx = &c};
 	char why[256];
 	int err = synack_host_open(&c.h, &a.host, &hooks, why, sizeof why);
 	if (err) {

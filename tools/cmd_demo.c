@@ -22,7 +22,8 @@ static void usage(FILE *f)
 		"    synack demo --list | --help\n\n"
 		"DESCRIPTION\n"
 		"    A client (10.0.0.1, port 40000) and a server (10.0.0.2, port 80) run on one\n"
-		"    virtual clock, no root and no network needed. Every segment, state change,\n"
+		"    virtual clock, no root and no network needed (--ipv6: 2001:db8::1 and\n"
+		"    2001:db8::2, every scenario over IPv6). Every segment, state change,\n"
 		"    timer, error and link fault is drawn: time on the left, one column per host,\n"
 		"    arrows at their send time with tcpdump flags (S, S., ., P., F., R, R.), seq,\n"
 		"    ack, win (scaled by the negotiated shift) and len, and the TCP options in\n"
@@ -53,7 +54,9 @@ static void usage(FILE *f)
 		"    --syn-retries N (6)   --synack-retries N (5)\n"
 		"    --syncookies N    0 never, 1 when the SYN queue is full (default), 2 always\n"
 		"    --limit S         stop after S virtual seconds (1000)\n"
-		"    --pcap FILE       also capture the client's link to FILE (tcpdump -r FILE)\n\n"
+		"    --pcap FILE       also capture the client's link to FILE (tcpdump -r FILE)\n"
+		"    --ipv6, -6        run over IPv6: 2001:db8::1 and ::2, the MSS announced 20\n"
+		"                      less (1440), spoofed peers from 2001:2::/48\n\n"
 		"EXIT STATUS\n"
 		"    0 when the scenario ran, 2 on bad usage, 1 when it could not run.\n");
 }
@@ -91,6 +94,7 @@ static const struct option longopts[] = {
 	{"synack-retries", required_argument, NULL, OPT_SYNACKR},
 	{"limit", required_argument, NULL, OPT_LIMIT}, {"pcap", required_argument, NULL, OPT_PCAP},
 	{"syncookies", required_argument, NULL, OPT_COOKIES},
+	{"ipv6", no_argument, NULL, '6'},
 	{NULL, 0, NULL, 0},
 };
 
@@ -113,7 +117,7 @@ static const char *numeric_rule(int c)
 	case OPT_DELAY: case OPT_JITTER: return "milliseconds, 0 to 60000";
 	case OPT_BYTES: return "a byte count up to 1e10";
 	case OPT_MSS: return "64 to 65495";
-	case OPT_MSL: return "milliseconds, 1 to 3600000";
+	case OPT_MSL: return "milliseconds, 1 to 1800000";
 	case OPT_SYNR: case OPT_SYNACKR: return "a count, 0 to 255";
 	case OPT_COOKIES: return "0, 1 or 2";
 	case OPT_LIMIT: return "seconds, 1 to 1e9";
@@ -140,7 +144,7 @@ static int numeric_opt(int c, const char *arg, struct synack_demo_opts *o)
 	case OPT_SEED: o->seed = (uint64_t)v; break;
 	case OPT_BYTES: if (v > 1e10) return -EINVAL; o->bytes = (uint64_t)v; break;
 	case OPT_MSS: if (v < 64 || v > 65495) return -EINVAL; o->mss = (uint16_t)v; break;
-	case OPT_MSL: if (v < 1 || v > 3.6e6) return -EINVAL; o->msl_ms = (uint32_t)v; break;
+	case OPT_MSL: if (v < 1 || v > SYNACK_MSL_MAX_MS) return -EINVAL; o->msl_ms = (uint32_t)v; break;
 	case OPT_SYNR: if (v > 255) return -EINVAL; o->syn_retries = (int)v; break;
 	case OPT_SYNACKR: if (v > 255) return -EINVAL; o->synack_retries = (int)v; break;
 	case OPT_COOKIES: if (v > 2) return -EINVAL; o->syncookies = (int)v; break;
@@ -158,7 +162,7 @@ int synack_demo_parse_args(int argc, char **argv, struct synack_demo_opts *o, co
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, ":s:hv", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":s:hv6", longopts, NULL)) != -1) {
 		size_t n;
 		const struct synack_demo_scenario *sc;
 		switch (c) {
@@ -180,6 +184,7 @@ int synack_demo_parse_args(int argc, char **argv, struct synack_demo_opts *o, co
 		case 'v': o->verbose = true; break;
 		case OPT_RAWWIN: o->raw_window = true; break;
 		case OPT_PCAP: o->pcap_path = optarg; break;
+		case '6': o->ipv6 = true; break;
 		case ':':
 			fprintf(stderr, "%s: %s needs a value\n", cmd, argv[optind - 1]);
 			return 2;

@@ -44,7 +44,7 @@ static void usage(FILE *f)
 		"    one live stack (serve/connect --trace) gives one ladder per connection, the\n"
 		"    peer in its own column, times from the trace's first event.\n\n"
 		"OPTIONS\n"
-		"    --conn A:P-B:P  one connection (either order)\n"
+		"    --conn A:P-B:P  one connection (either order); IPv6 as [addr]:port\n"
 		"    --format F      text (default, 100 columns), svg (one connection), html (all),\n"
 		"                    jsonl (one JSON object per event)\n"
 		"    --absolute      seq/ack as on the wire\n"
@@ -199,7 +199,7 @@ static int draw_conn(const struct ladder_args *a, FILE *out, const struct synack
 static void summary(const char *in, const struct synack_pcap_stats *ps,
 		    const struct synack_conns_stats *cs, size_t nconns)
 {
-	uint64_t skipped = ps->truncated + ps->non_ipv4 + ps->bad_link + cs->non_tcp +
+	uint64_t skipped = ps->truncated + ps->non_ip + ps->bad_link + cs->non_tcp +
 			   cs->fragments + cs->malformed;
 	if (cs->mended)
 		fprintf(stderr,
@@ -210,11 +210,11 @@ static void summary(const char *in, const struct synack_pcap_stats *ps,
 		return;
 	fprintf(stderr,
 		"synack ladder: %s: %llu packets, %llu TCP segments in %zu connections; skipped "
-		"%llu: %llu cut short by the snapshot length, %llu not IPv4, %llu unknown link, "
+		"%llu: %llu cut short by the snapshot length, %llu not IP, %llu unknown link, "
 		"%llu not TCP, %llu fragments, %llu malformed\n",
 		in, (unsigned long long)ps->records, (unsigned long long)cs->tcp, nconns,
 		(unsigned long long)skipped, (unsigned long long)ps->truncated,
-		(unsigned long long)ps->non_ipv4, (unsigned long long)ps->bad_link,
+		(unsigned long long)ps->non_ip, (unsigned long long)ps->bad_link,
 		(unsigned long long)cs->non_tcp, (unsigned long long)cs->fragments,
 		(unsigned long long)cs->malformed);
 }

@@ -26,7 +26,7 @@ static void usage(FILE *f)
 	      "    segments its stacks sent.\n\n"
 	      "OPTIONS\n"
 	      "    -o OUT          write to OUT instead of standard output\n"
-	      "    --conn A:P-B:P  one connection (either order)\n"
+	      "    --conn A:P-B:P  one connection (either order); IPv6 as [addr]:port\n"
 	      "    --max-conns N   connections drawn (default 50; the table lists all)\n"
 	      "    --first N, --last N  segments kept per connection (default 200 each)\n\n"
 	      "EXIT STATUS\n"

@@ -41,7 +41,7 @@ static void usage(FILE *f)
 	      "    browser: dragging selects a time and sequence range to zoom into (a readout\n"
 	      "    says which), the wheel zooms, double-click resets.\n\n"
 	      "OPTIONS\n"
-	      "    --conn A:P-B:P  the connection (either order)\n"
+	      "    --conn A:P-B:P  the connection (either order); IPv6 as [addr]:port\n"
 	      "    --dir A:P       the sending endpoint whose data is drawn\n"
 	      "    --graph G       tsg (default), more (the companions), all, or cwnd (the\n"
 	      "                    congestion window alone: in flight from a capture)\n"

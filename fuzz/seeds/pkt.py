@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Builds IPv4/TCP packets for the fuzz seed corpora (run once; the outputs are committed).
-Usage from another script: from pkt import tcp_packet."""
+"""Builds IPv4/TCP and IPv6/TCP packets for the fuzz seed corpora (run once; the outputs are
+committed). Usage from another script: from pkt import tcp_packet, tcp6_packet."""
 import struct
 
 
@@ -28,6 +28,22 @@ def tcp_packet(src, dst, sport, dport, seq, ack, flags, win=65535, opts=b"", pay
                      src, dst) + ip_opts
     ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
     return ip + seg
+
+
+def tcp6_packet(src, dst, sport, dport, seq, ack, flags, win=65535, opts=b"", payload=b"",
+                ext=b"", first_nh=6):
+    """src, dst: 16-byte addresses. ext: extension headers between the fixed header and TCP,
+    the first of them named by first_nh (each must name the next; the last names TCP, 6)."""
+    while len(opts) % 4:
+        opts += b"\0"
+    doff = (20 + len(opts)) // 4
+    th = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, doff << 4, flags, win, 0, 0) + opts
+    seg = th + payload
+    pseudo = src + dst + struct.pack("!IxxxB", len(seg), 6)
+    c = csum(pseudo + seg)
+    seg = seg[:16] + struct.pack("!H", c) + seg[18:]
+    ip = struct.pack("!IHBB", 6 << 28, len(ext) + len(seg), first_nh if ext else 6, 64)
+    return ip + src + dst + ext + seg
 
 
 FIN, SYN, RST, PSH, ACK = 1, 2, 4, 8, 16

@@ -49,7 +49,17 @@ struct synack_loop_hooks {
 	/* The alarm set with synack_loop_set_alarm() is due. */
 	void (*on_alarm)(void *ctx, uint64_t now_us);
 	void *ctx;
+	unsigned flags; /* SYNACK_LOOP_* */
+	/* Called with true right before synack_loop_run() waits in epoll and with false right
+	 * after: the stack is not touched in between. A program running several loops on
+	 * threads releases a lock here, so another thread may read the stack while the loop
+	 * sleeps (`synack serve --threads` does, for `synack ss`). Optional. */
+	void (*on_wait)(void *ctx, bool waiting);
 };
+
+/* The loop neither blocks nor reads SIGINT and SIGTERM (on_signal is never called): another
+ * thread of the program takes them, and stops the loop by a descriptor of its own. */
+#define SYNACK_LOOP_NO_SIGNALS 1u
 
 /* A descriptor registered with synack_loop_add_fd() is ready (EPOLLIN/EPOLLOUT/...). */
 typedef void (*synack_loop_fd_fn)(void *ctx, int fd, uint32_t epoll_events);
@@ -62,6 +72,7 @@ uint64_t synack_monotonic_us(void);
  * The loop owns link (destroyed with it); on failure the caller keeps it. SIGINT and SIGTERM
  * are blocked and read through a signalfd; they stay blocked after synack_loop_destroy() (the
  * process is about to exit, and a late second signal must not kill it).
+ * With SYNACK_LOOP_NO_SIGNALS in hooks->flags, signals are left alone.
  * Errors: -ENOMEM, -EINVAL (bad config), errors of epoll_create1/signalfd/getrandom. */
 int synack_loop_new(struct synack_loop **out, struct synack_link *link,
 		    const struct synack_config *cfg, const struct synack_loop_hooks *hooks);

@@ -128,6 +128,11 @@ struct synack_tcp_info {
 	bool ts_ok, sack_ok;
 	uint32_t recv_q, send_q;   /* bytes waiting to be read / not yet acknowledged */
 	uint32_t iss, irs, snd_una, snd_nxt, rcv_nxt;
+	/* A socket bound to no address of its own (a wildcard listener): the families it hears,
+	 * SYNACK_AF_INET (0.0.0.0), SYNACK_AF_INET6 ([::] with IPV6_V6ONLY), or 0 for both (a
+	 * dual-stack [::], or never bound). local.addr then names the stack's first address. */
+	bool any_local;
+	uint8_t any_family;
 	/* Memory (ss -m's skmem): the buffer memory held for received and for queued data
 	 * (chunks, bytes) and the sizes of the two buffers. */
 	uint32_t rmem_alloc, rcvbuf, wmem_queued, sndbuf;
@@ -140,8 +145,9 @@ int synack_socket(struct synack_stack *s);
  * stack's). Port 0 picks an ephemeral port. A specific address becomes the source of the
  * socket's connection. */
 int synack_bind(struct synack_stack *s, int fd, const struct synack_endpoint *local);
-/* Errors: -EBADF, -EINVAL (connected or connecting), -EADDRINUSE (autobind failed). A second
- * listen() on a listener only changes the backlog, as on Linux. */
+/* Errors: -EBADF, -EINVAL (connected or connecting), -EADDRINUSE (autobind failed), -ENOMEM
+ * (the listener's queues could not be allocated). A second listen() on a listener only
+ * changes the backlog, as on Linux. */
 int synack_listen(struct synack_stack *s, int fd, int backlog);
 /* Returns the new descriptor. Errors: -EBADF, -EINVAL (not listening), -EAGAIN, -EMFILE. */
 int synack_accept(struct synack_stack *s, int fd, struct synack_endpoint *peer);

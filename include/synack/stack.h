@@ -30,6 +30,9 @@ extern "C" {
 #define SYNACK_STACK_ADDRS_MAX 8
 /* A congestion controller's name, with its NUL (Linux's TCP_CA_NAME_MAX). */
 #define SYNACK_CC_NAME_MAX 16
+/* The largest synack_config.msl_ms (30 minutes): a compact TIME-WAIT entry keeps its
+ * deadline in 32 bits of microseconds, so 2*MSL stays below 2^32 us. */
+#define SYNACK_MSL_MAX_MS 1800000u
 
 struct synack_stack;
 struct synack_trace_event;
@@ -106,7 +109,8 @@ struct synack_config {
 	uint32_t rto_initial_ms;     /* 1000 */
 	uint32_t rto_min_ms;         /* 200 */
 	uint32_t rto_max_ms;         /* 120000 */
-	uint32_t msl_ms;             /* 30000: TIME-WAIT lasts 2*MSL = 60 s */
+	uint32_t msl_ms;             /* 30000: TIME-WAIT lasts 2*MSL = 60 s; at most
+	                              * SYNACK_MSL_MAX_MS */
 	uint32_t fin_timeout_ms;     /* orphaned FIN-WAIT-2: 60000 */
 	uint32_t keepalive_time_s;   /* 7200 */
 	uint32_t keepalive_intvl_s;  /* 75 */
@@ -133,7 +137,21 @@ struct synack_config {
 	 * RFC 5681 + RFC 6582). Empty: the default. A socket
 	 * picks another with TCP_CONGESTION. */
 	char congestion[SYNACK_CC_NAME_MAX];
+	/* tcp_recovery, Linux's bits: 0x1 (default) RACK time-based loss detection (RFC 8985)
+	 * beside RFC 6675's duplicate-ACK threshold; 0: RFC 6675 alone. */
+	uint8_t recovery;
+	/* One stack per queue of a multi-queue link (a TUN device with synack_tun_steer()):
+	 * with steer_queues > 1, connect() picks only ephemeral ports p for which
+	 * synack_flow_queue(p, remote port, steer_queues) == steer_queue, so the replies come
+	 * back on this stack's queue. 0 or 1: any port. */
+	uint16_t steer_queues, steer_queue;
 };
+
+/* The queue, out of nqueues, of a TCP flow between ports a and b (either order): the 16
+ * high bits of (a ^ b) * SYNACK_FLOW_MIX (32-bit), modulo nqueues (0 when nqueues is 0). The
+ * TUN link's steering program computes the same. */
+#define SYNACK_FLOW_MIX 0x9E3779B1u
+unsigned synack_flow_queue(uint16_t a, uint16_t b, unsigned nqueues);
 
 #define SYNACK_TFO_CLIENT 0x1u
 #define SYNACK_TFO_SERVER 0x2u
@@ -184,7 +202,7 @@ size_t synack_stack_live_bytes(const struct synack_stack *s);
 size_t synack_stack_live_allocs(const struct synack_stack *s);
 /* Changes tunables of a live stack (the sysctl of a running system): only the timing, retry,
  * keepalive, option and syncookie fields are taken; callbacks, addresses, caps and sizes are
- * ignored. */
+ * ignored, and so is an msl_ms above SYNACK_MSL_MAX_MS. */
 void synack_stack_set_tunables(struct synack_stack *s, const struct synack_config *cfg);
 void synack_stack_get_config(const struct synack_stack *s, struct synack_config *out);
 

@@ -144,6 +144,11 @@ const char *synack_drop_reason_name(enum synack_drop_reason r);
 	X(TCPFastOpenCookieReqd, "TcpExtTCPFastOpenCookieReqd")                                \
 	X(TCPTimeWaitOverflow, "TcpExtTCPTimeWaitOverflow")                                    \
 	X(TWRecycled, "TcpExtTWRecycled")                                                      \
+	X(TCPDSACKRecv, "TcpExtTCPDSACKRecv")                                                  \
+	X(TCPDSACKUndo, "TcpExtTCPDSACKUndo")                                                  \
+	X(TCPLossUndo, "TcpExtTCPLossUndo")                                                    \
+	X(TCPFullUndo, "TcpExtTCPFullUndo")                                                    \
+	X(TCPSpuriousRTOs, "TcpExtTCPSpuriousRTOs")                                            \
 	X(TCPMemoryPressures, "TcpExtTCPMemoryPressures")                                      \
 	X(TCPRcvQDrop, "TcpExtTCPRcvQDrop")                                                    \
 	X(OfoPruned, "TcpExtOfoPruned")                                                        \
@@ -172,6 +177,7 @@ enum synack_timer_kind {
 	SYNACK_TIMER_FIN_WAIT_2, /* orphan timeout */
 	SYNACK_TIMER_DELACK,
 	SYNACK_TIMER_TLP,        /* tail loss probe (RFC 8985 §7) */
+	SYNACK_TIMER_REO,        /* RACK's reordering window ran out (RFC 8985 §6.2) */
 	SYNACK_TIMER_COUNT
 };
 const char *synack_timer_name(enum synack_timer_kind k);

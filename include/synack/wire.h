@@ -160,6 +160,25 @@ int synack_ipv4_parse(const uint8_t *buf, size_t len, struct synack_ipv4 *ip,
  * RFC 5095), IP6_UNKNOWN_OPTION; ip->pp_* say whether to answer with a Parameter Problem. */
 int synack_ipv6_parse(const uint8_t *buf, size_t len, struct synack_ipv6 *ip,
 		      const uint8_t **payload, size_t *plen);
+/* Either family's header, for code that reads whole packets whatever their version (a
+ * capture reader, the fault link's trace, the ladder): the version nibble picks
+ * synack_ipv4_parse() or synack_ipv6_parse(), and the fields every such reader needs are
+ * lifted out; v4 or v6 (by family) holds the rest. */
+struct synack_ip_hdr {
+	int family;                  /* SYNACK_AF_INET or SYNACK_AF_INET6 */
+	struct synack_addr src, dst; /* IPv4 as ::ffff:a.b.c.d */
+	uint8_t proto;               /* the upper layer (IPv6: after the extension headers) */
+	bool fragment;               /* a piece of a fragmented datagram (an IPv6 atomic
+				      * fragment, RFC 6946, is whole and is not one) */
+	struct synack_ipv4 v4;
+	struct synack_ipv6 v6;
+};
+/* Parses an IPv4 or IPv6 packet by its version nibble. On success returns 0, fills *ip and
+ * sets *payload and *plen to the upper layer's bytes (a fragment's data when ip->fragment).
+ * Errors (negative synack_drop_reason): IP_TRUNCATED (an empty buffer), IP_VERSION (neither
+ * 4 nor 6), and those of synack_ipv4_parse() or synack_ipv6_parse(). */
+int synack_ip_parse(const uint8_t *buf, size_t len, struct synack_ip_hdr *ip,
+		    const uint8_t **payload, size_t *plen);
 /* Writes the 40-byte fixed header for a payload of plen bytes with Next Header ip->next
  * (tclass, flow, hop_limit, src, dst from ip). Returns 40, or -1 when cap < 40 or plen >
  * 65535. */

@@ -220,7 +220,8 @@ int synack_server_new(struct synack_server **out, struct synack_stack *s,
 	srv->lfd = fd;
 	int one = 1;
 	synack_setsockopt(s, fd, SYNACK_SOL_SOCKET, SYNACK_SO_REUSEADDR, &one, sizeof one);
-	struct synack_endpoint ep = {.addr = synack_addr_any(SYNACK_AF_INET), .port = srv->o.port};
+	/* [::]: one dual-stack listener hears both families (IPv4 peers as ::ffff:a.b.c.d). */
+	struct synack_endpoint ep = {.addr = synack_addr_any(SYNACK_AF_INET6), .port = srv->o.port};
 	int err = synack_bind(s, fd, &ep);
 	if (!err)
 		err = synack_listen(s, fd, srv->o.backlog ? srv->o.backlog : 1024);

@@ -61,10 +61,8 @@ int synack_bind(struct synack_stack *s, int fd, const struct synack_endpoint *lo
 		return -EINVAL; /* Linux: an IPv4(-mapped) address on a V6ONLY socket */
 	if (!any && !synack_stack_has_addr(s, &local->addr))
 		return -EADDRNOTAVAIL;
-	int r = local->port ? ports_bind(s, c, local->port) : ports_bind_ephemeral(s, c);
-	if (r < 0)
-		return r;
-	c->bound_by_user = true;
+	/* The addresses first: the bind table looks at them (ports.c). */
+	struct synack_addr laddr = c->node.key.laddr, raddr = c->node.key.raddr;
 	if (any)
 		c->any_family = (uint8_t)synack_addr_family(&local->addr);
 	if (!any) {
@@ -72,6 +70,15 @@ int synack_bind(struct synack_stack *s, int fd, const struct synack_endpoint *lo
 		c->node.key.raddr = synack_addr_any(synack_addr_family(&local->addr));
 		c->addr_bound = true;
 	}
+	int r = local->port ? ports_bind(s, c, local->port) : ports_bind_ephemeral(s, c);
+	if (r < 0) {
+		c->any_family = 0;
+		c->addr_bound = false;
+		c->node.key.laddr = laddr;
+		c->node.key.raddr = raddr;
+		return r;
+	}
+	c->bound_by_user = true;
 	return 0;
 }
 
@@ -85,7 +92,7 @@ static int listen_call(struct synack_stack *s, int fd, int backlog)
 	if (backlog > 4096)
 		backlog = 4096; /* Linux's somaxconn */
 	if (c->state == SYNACK_LISTEN) {
-		c->backlog = backlog;
+		c->lq->backlog = backlog;
 		return 0;
 	}
 	if (c->state != SYNACK_CLOSED || c->ever_connected)
@@ -95,9 +102,15 @@ static int listen_call(struct synack_stack *s, int fd, int backlog)
 		if (r < 0)
 			return r;
 	}
-	if (ports_find_listener(s, c->node.key.lport))
+	if (ports_listen_conflict(s, c))
 		return -EADDRINUSE;
-	c->backlog = backlog;
+	if (!c->lq) {
+		c->lq = stack_alloc(s, sizeof *c->lq);
+		if (!c->lq)
+			return -ENOMEM;
+	}
+	memset(c->lq, 0, sizeof *c->lq);
+	c->lq->backlog = backlog;
 	ports_listen_insert(s, c);
 	tcp_set_state(s, c, SYNACK_LISTEN);
 	return 0;
@@ -110,7 +123,7 @@ static int accept_call(struct synack_stack *s, int fd, struct synack_endpoint *p
 		return -EBADF;
 	if (l->state != SYNACK_LISTEN)
 		return -EINVAL;
-	struct synack_tcb *c = l->acceptq;
+	struct synack_tcb *c = l->lq->acceptq;
 	if (!c)
 		return -EAGAIN;
 	int nfd = fd_attach(s, c);
@@ -506,8 +519,8 @@ static int close_call(struct synack_stack *s, int fd)
 	switch (c->state) {
 	case SYNACK_LISTEN:
 		/* Linux: connections nobody accepted are reset; half-open ones just go. */
-		while (c->acceptq)
-			abort_conn(s, c->acceptq, SYNACK_CTR_TCPAbortOnClose);
+		while (c->lq->acceptq)
+			abort_conn(s, c->lq->acceptq, SYNACK_CTR_TCPAbortOnClose);
 		/* fall through */
 	case SYNACK_CLOSED:
 	case SYNACK_SYN_SENT:

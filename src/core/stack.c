@@ -44,6 +44,7 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->port_hi = 60999;
 	cfg->timestamps = true;
 	cfg->sack = true;
+	cfg->recovery = 1;
 	cfg->window_scaling = true;
 	cfg->syncookies = 1;
 	cfg->challenge_ack_limit = 1000;
@@ -110,7 +111,9 @@ static int config_check(const struct synack_config *c)
 	    c->rcvbuf == 0 || c->ooo_max_segs == 0 || c->init_cwnd_segs == 0)
 		return -EINVAL;
 	if (c->port_lo == 0 || c->port_lo > c->port_hi || c->rto_min_ms == 0 ||
-	    c->rto_min_ms > c->rto_max_ms)
+	    c->rto_min_ms > c->rto_max_ms || c->msl_ms > SYNACK_MSL_MAX_MS)
+		return -EINVAL;
+	if (c->steer_queues > 1 && c->steer_queue >= c->steer_queues)
 		return -EINVAL;
 	/* A frame must hold the IPv4 and TCP headers and the smallest MSS we accept. */
 	if (c->caps.mtu != 0 && (c->caps.mtu < 40 + 64 || c->caps.mtu > SYNACK_FRAME_MAX))
@@ -306,7 +309,8 @@ void synack_stack_set_tunables(struct synack_stack *s, const struct synack_confi
 		d->rto_min_ms = c->rto_min_ms;
 		d->rto_max_ms = c->rto_max_ms;
 	}
-	d->msl_ms = c->msl_ms;
+	if (c->msl_ms <= SYNACK_MSL_MAX_MS)
+		d->msl_ms = c->msl_ms;
 	d->fin_timeout_ms = c->fin_timeout_ms;
 	d->keepalive_time_s = c->keepalive_time_s;
 	d->keepalive_intvl_s = c->keepalive_intvl_s;
@@ -352,7 +356,7 @@ void stack_reap(struct synack_stack *s)
 	}
 	while (s->reap) {
 		struct synack_tcb *c = s->reap;
-		s->reap = c->reap_next;
+		s->reap = c->all_next;
 		tcb_free(s, c);
 	}
 	/* The free chunks are a cache for connections moving data: they go back to the

@@ -79,6 +79,7 @@ struct tw_table {
 	/* One RFC 5961 challenge-ACK limit for all entries (they have no room for their own). */
 	uint64_t chal_start_us;
 	uint32_t chal_count, chal_limit;
+	uint64_t latest_us; /* the latest deadline an entry was given (tcp_tw.c, expire_of()) */
 };
 
 struct synack_stack {

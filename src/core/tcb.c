@@ -25,8 +25,6 @@ struct synack_tcb *tcb_new(struct synack_stack *s)
 	c->rto_us = s->cfg.rto_initial_ms * 1000u;
 	c->snd_mss = 536;
 	c->ts_offset = (uint32_t)synack_rng_next(&s->rng);
-	c->sacked.r = c->sacked_r;
-	c->sacked.cap = SYNACK_SACK_RANGES;
 	c->last_rx_us = s->now_us;
 	tcp_timers_init(c);
 	cc_set(&c->cc, s->cc);
@@ -94,6 +92,7 @@ void tcb_free_buffers(struct synack_stack *s, struct synack_tcb *c)
 	memset(&c->sndq, 0, sizeof c->sndq);
 	memset(&c->rcvq, 0, sizeof c->rcvq);
 	memset(&c->ooo, 0, sizeof c->ooo);
+	rack_free(s, c);
 }
 
 bool tcp_mem_pressure(struct synack_stack *s)
@@ -126,7 +125,7 @@ void tcb_conntab_remove(struct synack_stack *s, struct synack_tcb *c)
 
 void tcb_unlink_child(struct synack_tcb *c)
 {
-	struct synack_tcb *l = c->parent;
+	struct tcb_listen *l = c->parent ? c->parent->lq : NULL;
 	if (!l)
 		return;
 	struct synack_tcb **head = c->in_acceptq ? &l->acceptq : &l->synq;
@@ -162,10 +161,10 @@ void tcb_kill(struct synack_stack *s, struct synack_tcb *c)
 	if (parent && !parent->dead)
 		tcp_wake(s, parent); /* one fewer connection to accept */
 	/* A listener's children die with it. */
-	while (c->synq)
-		tcb_kill(s, c->synq);
-	while (c->acceptq)
-		tcb_kill(s, c->acceptq);
+	while (c->lq && c->lq->synq)
+		tcb_kill(s, c->lq->synq);
+	while (c->lq && c->lq->acceptq)
+		tcb_kill(s, c->lq->acceptq);
 	if (c->fd >= 0) {
 		s->fds[c->fd] = NULL;
 		if ((uint32_t)c->fd < s->fd_low)
@@ -179,13 +178,15 @@ void tcb_kill(struct synack_stack *s, struct synack_tcb *c)
 	if (c->all_next)
 		c->all_next->all_prev = c->all_prev;
 	c->all_next = c->all_prev = NULL;
-	c->reap_next = s->reap;
+	c->all_next = s->reap;
 	s->reap = c;
 }
 
 void tcb_free(struct synack_stack *s, struct synack_tcb *c)
 {
 	tcb_free_buffers(s, c);
+	sack_clear(s, c);
+	stack_free(s, c->lq, sizeof *c->lq);
 	s->nobjs--;
 	stack_free(s, c, sizeof *c);
 }
@@ -200,6 +201,12 @@ void tcb_fill_info(const struct synack_stack *s, const struct synack_tcb *c,
 	o->local.port = c->node.key.lport;
 	o->remote.addr = c->node.key.raddr;
 	o->remote.port = c->node.key.rport;
+	o->any_local = !c->addr_bound && (c->state == SYNACK_LISTEN || c->state == SYNACK_CLOSED) &&
+		       !c->connect_bound;
+	if (o->any_local)
+		o->any_family = c->any_family == SYNACK_AF_INET ? SYNACK_AF_INET
+				: c->v6only			? SYNACK_AF_INET6
+								: 0;
 	o->rtt_us = c->srtt_us;
 	o->rttvar_us = c->rttvar_us;
 	o->rto_us = c->rto_us;
@@ -217,8 +224,9 @@ void tcb_fill_info(const struct synack_stack *s, const struct synack_tcb *c,
 	o->rcv_wscale = c->rcv_wscale;
 	o->ts_ok = c->ts_ok;
 	o->sack_ok = c->sack_ok;
-	o->recv_q = c->state == SYNACK_LISTEN ? c->acceptq_len : c->rcvq.len;
-	o->send_q = c->state == SYNACK_LISTEN ? (uint32_t)c->backlog : c->sndq.len;
+	bool lis = c->state == SYNACK_LISTEN && c->lq;
+	o->recv_q = lis ? c->lq->acceptq_len : c->rcvq.len;
+	o->send_q = lis ? (uint32_t)c->lq->backlog : c->sndq.len;
 	o->iss = c->iss;
 	o->irs = c->irs;
 	o->snd_una = c->snd_una;
@@ -250,7 +258,12 @@ void tcb_reset_connection(struct synack_stack *s, struct synack_tcb *c)
 	ring_release(&c->rcvq, &s->bufs);
 	c->ooo.n = 0;
 	c->snd_nomem = false;
-	c->sacked.n = 0;
+	sack_clear(s, c);
+	c->rack.n = 0;
+	struct rack_seg *rs = c->rack.seg;
+	uint32_t rcap = c->rack.cap;
+	c->rack = (struct rack_log){.seg = rs, .cap = rcap, .steps = 1};
+	c->undo_on = c->frto_loss = false;
 	c->ooo_fin = false;
 	c->neor = 0;
 	c->ecn_ok = c->ecn_asked = c->ece_pending = c->cwr_pending = c->in_cwr = false;

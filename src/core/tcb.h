@@ -25,82 +25,94 @@
 #include "util/seq.h"
 #include "core/stack_impl.h"
 
+/* What only a listener has, allocated by listen(): its children in SYN-RECEIVED (synq) and
+ * established, waiting for accept() (acceptq, oldest first). */
+struct tcb_listen {
+	struct synack_tcb *listen_next; /* the stack's listener-hash chain */
+	struct synack_tcb *synq, *acceptq, *acceptq_tail;
+	int backlog;
+	uint32_t synq_len, acceptq_len;
+	uint32_t tfo_pending; /* its TCP Fast Open children still in SYN-RECEIVED */
+	/* When it last answered a SYN with a cookie, plus one (0: never). */
+	uint64_t syncookie_sent_us;
+};
+
+/* One range of the RACK log (tcp_rack.c): data sent together, with its latest moment. */
+struct rack_seg {
+	seq_t start, end;
+	uint64_t xmit_us;
+	uint8_t flags;
+};
+#define RACK_RTX 1    /* the latest transmission is a retransmission */
+#define RACK_LOST 2   /* marked lost, not sent again since */
+#define RACK_SACKED 4 /* delivered by a SACK (counted into RACK.xmit_ts) */
+struct rack_log {
+	struct rack_seg *seg;
+	uint32_t n, cap;
+	uint64_t xmit_us;       /* RACK.xmit_ts: the latest transmission delivered */
+	seq_t end_seq, fack;    /* RACK.end_seq; RACK.fack, the highest end delivered */
+	uint32_t rtt_us, min_rtt_us;
+	bool valid, fack_valid, reord_seen, dsack_round_on;
+	uint8_t steps, persist; /* reo_wnd multiplier; recoveries it lasts */
+	seq_t dsack_round;
+};
+
 struct synack_tcb {
 	struct synack_conntab_node node; /* key: the 4-tuple (local = l*, remote = r*) */
-	bool in_conntab, bound, bound_by_user, in_listen_hash, dead;
-	bool connect_bound; /* connect() picked the port: shared with others that did (ports.c) */
-	bool addr_bound; /* bind() named one of the stack's addresses (not the wildcard) */
-	bool v6only;     /* IPV6_V6ONLY */
-	uint8_t any_family; /* bound to a wildcard: SYNACK_AF_INET (0.0.0.0) or _INET6 (::) */
-	struct synack_tcb *all_next, *all_prev; /* stack's list of live tcbs */
+	/* The stack's list of live tcbs; once dead (tcb_kill), all_next links the reap list. */
+	struct synack_tcb *all_next, *all_prev;
 	struct synack_tcb *bind_next, **bind_pprev; /* bind-table chain */
-	struct synack_tcb *listen_next;         /* listener-hash chain */
-	struct synack_tcb *reap_next;
+	struct tcb_listen *lq; /* a listener's queues (LISTEN; NULL before listen()) */
+	struct synack_tcb *q_next, *q_prev; /* a child's links in its parent's queue */
+	struct synack_tcb *parent; /* a child's listener, until accept() */
+	struct synack_tcb *wake_next; /* in the stack's queue of readiness to report */
 
 	int fd; /* -1: no descriptor (SYN-queue entry, accept-queue entry, orphan) */
 	enum synack_tcp_state state;
-	bool ever_connected; /* has left CLOSED through connect/accept */
-
-	/* Listener: children in SYN-RECEIVED (synq) and established, waiting for accept(). */
-	int backlog;
-	uint32_t synq_len, acceptq_len;
-	struct synack_tcb *q_next, *q_prev; /* a child's links in its parent's queue */
-	struct synack_tcb *synq, *acceptq, *acceptq_tail;
-	struct synack_tcb *parent; /* a child's listener, until accept() */
-	bool in_acceptq;
+	uint8_t any_family; /* bound to a wildcard: SYNACK_AF_INET (0.0.0.0) or _INET6 (::) */
 
 	/* Socket options. */
-	bool reuseaddr, keepalive, nodelay, linger_on;
-	bool rcvbuf_locked; /* SO_RCVBUF was set: the window scale covers this buffer only */
-	bool sndbuf_locked; /* SO_SNDBUF was set: no send-buffer autotuning */
 	/* IP_TTL, IP_TOS, IP_MTU_DISCOVER: the IP header of the connection's packets. */
 	uint8_t ip_ttl, ip_tos, pmtudisc;
-	bool cork;              /* TCP_CORK */
+	uint8_t urg_byte; /* the urgent byte (below) */
+	uint8_t neor;     /* entries of eor[] (below) */
+	uint16_t user_mss;
 	uint32_t notsent_lowat; /* TCP_NOTSENT_LOWAT (0: the stack's tcp_notsent_lowat) */
 	uint32_t user_timeout_ms; /* TCP_USER_TIMEOUT: 0 = off */
-	uint64_t rtx_start_us;    /* when the data being retransmitted was first sent */
-	/* ECN (RFC 3168): negotiated; our SYN asked for it; ECE to echo until the peer's CWR;
-	 * CWR to set on the next new data; the window of one reduction (until cwr_high). */
-	bool ecn_ok, ecn_asked, ece_pending, cwr_pending, in_cwr;
-	seq_t cwr_high;
-	/* Urgent data (Linux's model): the mark urg_seq (the last urgent byte) and its state; the
-	 * byte; SO_OOBINLINE; our own urgent pointer SND.UP while snd_urg. */
-	enum { URG_NONE, URG_NOTYET, URG_VALID, URG_READ } urg_state;
-	seq_t urg_seq, snd_up;
-	uint8_t urg_byte;
-	bool oobinline, snd_urg;
-	/* MSG_EOR: ends of records in the send queue, oldest first; no segment crosses one. */
-	seq_t eor[8];
-	uint8_t neor;
 	int linger_s;
 	uint32_t keep_idle_s, keep_intvl_s, keep_cnt;
 	uint32_t sndbuf_size, rcvbuf_size;
-	uint16_t user_mss;
+	uint64_t rtx_start_us;    /* when the data being retransmitted was first sent */
+	/* ECN (RFC 3168): the window of one reduction lasts until cwr_high (flags below). */
+	seq_t cwr_high;
+	/* Urgent data (Linux's model): the mark urg_seq (the last urgent byte) and its state; the
+	 * byte; our own urgent pointer SND.UP while snd_urg (flags below). */
+	enum { URG_NONE, URG_NOTYET, URG_VALID, URG_READ } urg_state;
+	seq_t urg_seq, snd_up;
+	/* MSG_EOR: ends of records in the send queue, oldest first; no segment crosses one. */
+	seq_t eor[8];
 
 	/* Close bookkeeping. */
-	bool shut_rd, fin_queued, rcvd_fin, orphan, passive;
 	seq_t fin_seq; /* our FIN's sequence number, once fin_queued */
 	int err;       /* pending error (SO_ERROR), negative errno; 0 when none */
 	int soft_err;  /* last ICMP soft error (icmp.c): reported instead of ETIMEDOUT */
-	bool reset;    /* the connection was reset (send gives EPIPE after the error) */
 
 	/* RFC 9293 send and receive sequence variables. */
 	seq_t snd_una, snd_nxt, snd_wl1, snd_wl2, iss;
 	uint32_t snd_wnd, max_snd_wnd;
 	seq_t snd_max; /* highest sequence number sent + 1 (== SND.NXT: it never moves back) */
-	/* After a timeout everything from SND.UNA goes out again (go-back-N) from snd_rtx, while
-	 * SND.NXT stays where it was, so ACKs never carry an old sequence number. */
+	/* After a timeout everything from SND.UNA goes out again (go-back-N) from snd_rtx (while
+	 * rtx_pending), while SND.NXT stays where it was, so ACKs never carry an old sequence
+	 * number. */
 	seq_t snd_rtx;
-	bool rtx_pending;
 	seq_t snd_sml; /* end of the last short segment sent (Nagle, Minshall's variant) */
 	seq_t rcv_nxt, irs;
 	uint32_t rcv_wnd;
 	seq_t rcv_adv; /* right edge of the window we last announced */
 
-	/* Negotiated options. */
+	/* Negotiated options (ws_ok, ts_ok, sack_ok below). */
 	uint16_t snd_mss, rcv_mss; /* we send segments of snd_mss; the peer announced rcv_mss */
 	uint8_t snd_wscale, rcv_wscale;
-	bool ws_ok, ts_ok, sack_ok;
 	uint32_t ts_offset, ts_recent;
 
 	/* Buffers: sndq holds data from SND.UNA (seq snd_buf_seq) on; rcvq the readable bytes
@@ -120,46 +132,49 @@ struct synack_tcb {
 	uint32_t rcv_rtt_us;
 	seq_t sack_recent; /* start of the latest out-of-order segment (its SACK block first) */
 	/* RFC 2883 D-SACK: data that arrived twice, reported as the first SACK block of the next
-	 * ACK (then forgotten). */
-	bool dsack;
+	 * ACK (then forgotten): while dsack. */
 	seq_t dsack_l, dsack_r;
-	bool ooo_fin;      /* a FIN arrived out of order: it ends the stream at ooo_fin_seq */
-	seq_t ooo_fin_seq;
-	bool syn_text;     /* the peer's SYN carried data, queued until the handshake completes */
+	seq_t ooo_fin_seq; /* while ooo_fin: a FIN arrived out of order, it ends the stream here */
 	struct tcp_tfo tfo; /* TCP Fast Open (tcp_fastopen.c) */
 
-	/* RTT estimation (RFC 6298), microseconds. */
+	/* RTT estimation (RFC 6298), microseconds (rtt_valid, rtt_timing below). */
 	uint32_t srtt_us, rttvar_us, rto_us;
-	bool rtt_valid, rtt_timing;
 	seq_t rtt_seq;
 	uint64_t rtt_start_us;
 	uint32_t retries;       /* consecutive timeouts of the oldest segment (or probes) */
 	uint32_t probes_out;    /* zero-window probes since the peer last answered */
 	uint32_t total_retrans;
 
-	/* The sender's SACK scoreboard (tcp_sack.c). */
+	/* The sender's SACK scoreboard (tcp_sack.c): its ranges are allocated when the first
+	 * SACK block arrives and released when SND.UNA has passed them all. */
 #define SYNACK_SACK_RANGES 8
-	struct synack_ooo_range sacked_r[SYNACK_SACK_RANGES];
 	struct synack_ooo sacked;
 	seq_t snd_hole; /* fast recovery: holes below this were already retransmitted (HighRxt) */
 	/* RFC 6937 PRR: bytes delivered and sent since recovery began, and RecoverFS. */
 	uint32_t prr_delivered, prr_out, recover_fs;
 	seq_t rescue_rxt; /* RFC 6675 RescueRxt: a rescue only while HighACK is above it */
-	/* RFC 8985 §7 tail loss probe: one outstanding at a time, starting at tlp_seq. When
-	 * its ACK or SACK arrives with unSACKed data below it, that data is lost (below
+	/* RFC 8985 §7 tail loss probe: one outstanding at a time (tlp_out), starting at tlp_seq.
+	 * When its ACK or SACK arrives with unSACKed data below it, that data is lost (below
 	 * lost_mark), as RACK would conclude from the probe's delivery. */
-	bool tlp_out;
 	seq_t tlp_seq, lost_mark;
+	/* RACK (RFC 8985, tcp_rack.c): the transmission log and the RACK variables. */
+	struct rack_log rack;
+	/* Undo (Linux's tcp_undo_cwnd_reduction): the windows before this episode's reduction,
+	 * retransmissions not yet shown spurious by a D-SACK, the TSval of the first one
+	 * (RFC 3522 Eifel: an ACK echoing an older TSval was for an original transmission). */
+	bool undo_on;
+	uint32_t prior_cwnd, prior_ssthresh, undo_retrans, retrans_ts;
+	seq_t undo_marker;
+	bool frto_loss; /* in a timeout's recovery (Linux's CA_Loss): an undo ends the go-back */
 
 	/* Congestion control: the controller's windows and state (cc.h); the engine's loss
-	 * recovery (RFC 5681 §3.2, NewReno RFC 6582): duplicate ACKs, the recovery point. */
+	 * recovery (RFC 5681 §3.2, NewReno RFC 6582): duplicate ACKs, the recovery point (while
+	 * in_recovery). */
 	struct cc cc;
+	uint64_t last_send_us; /* when data was last sent, if sent_data (Linux's lsndtime) */
 	seq_t cc_round_end; /* SND.NXT when the current round began (cc.round_start) */
-	uint64_t last_send_us; /* when data was last sent (idle restart: Linux's lsndtime) */
-	bool sent_data;        /* last_send_us is valid */
 	uint32_t dupacks;
 	seq_t recover;
-	bool in_recovery;
 
 	/* Delayed and quick ACKs (tcp_delack.c; Linux's icsk_ack). */
 	seq_t rcv_wup;        /* RCV.NXT in the last segment we sent: what it acknowledged */
@@ -167,28 +182,53 @@ struct synack_tcb {
 	uint32_t ato_us;      /* the delayed-ACK timeout estimate; 0 until data arrives */
 	uint16_t ack_rcv_mss; /* the peer's segment size as measured (0: none yet) */
 	uint8_t ack_quick;    /* quick ACKs left */
-	bool ack_pending;     /* in-sequence data waits for the delayed-ACK timer */
-	bool ack_pingpong;    /* TCP_QUICKACK 0: no quick ACKs (Linux's pingpong mode) */
 
 	/* Keepalive and persist. */
-	uint64_t last_rx_us;
 	uint32_t keep_probes;
+	uint64_t last_rx_us;
 
 	/* RFC 5961 challenge-ACK rate limit. */
 	uint64_t chal_start_us;
 	uint32_t chal_count, chal_limit;
 
-	/* Listener: when it last answered a SYN with a cookie, plus one (0: never). */
-	uint64_t syncookie_sent_us;
+	unsigned events; /* the readiness last reported through wake */
 
 	/* Timers (tcp_timer.c): when each kind fires (TCP_TIMER_OFF: not armed), and the one
 	 * wheel entry of the connection, armed at the earliest of them. */
 	uint64_t timer_at[SYNACK_TIMER_COUNT];
 	struct synack_timer timer;
 
-	unsigned events; /* the readiness last reported through wake */
-	struct synack_tcb *wake_next; /* in the stack's queue of readiness to report */
-	bool wake_queued;
+	/* Flags, one bit each. */
+	bool in_conntab : 1, bound : 1, bound_by_user : 1, in_listen_hash : 1, dead : 1;
+	bool connect_bound : 1; /* connect() picked the port: shared with others that did */
+	bool addr_bound : 1; /* bind() named one of the stack's addresses (not the wildcard) */
+	bool v6only : 1;     /* IPV6_V6ONLY */
+	bool ever_connected : 1; /* has left CLOSED through connect/accept */
+	bool in_acceptq : 1;
+	bool wake_queued : 1;
+	/* Socket options: SO_REUSEADDR, SO_KEEPALIVE, TCP_NODELAY, SO_LINGER, TCP_CORK,
+	 * SO_OOBINLINE. */
+	bool reuseaddr : 1, keepalive : 1, nodelay : 1, linger_on : 1, cork : 1, oobinline : 1;
+	bool rcvbuf_locked : 1; /* SO_RCVBUF was set: the window scale covers this buffer only */
+	bool sndbuf_locked : 1; /* SO_SNDBUF was set: no send-buffer autotuning */
+	/* ECN: negotiated; our SYN asked for it; ECE to echo until the peer's CWR; CWR to set on
+	 * the next new data; in one reduction. */
+	bool ecn_ok : 1, ecn_asked : 1, ece_pending : 1, cwr_pending : 1, in_cwr : 1;
+	bool snd_urg : 1; /* we have urgent data to send (snd_up) */
+	/* Close bookkeeping. */
+	bool shut_rd : 1, fin_queued : 1, rcvd_fin : 1, orphan : 1, passive : 1;
+	bool reset : 1; /* the connection was reset (send gives EPIPE after the error) */
+	bool rtx_pending : 1; /* a go-back from snd_rtx is under way */
+	bool ws_ok : 1, ts_ok : 1, sack_ok : 1; /* negotiated options */
+	bool dsack : 1;    /* dsack_l..dsack_r to report */
+	bool ooo_fin : 1;  /* ooo_fin_seq holds an out-of-order FIN */
+	bool syn_text : 1; /* the peer's SYN carried data, queued until the handshake completes */
+	bool rtt_valid : 1, rtt_timing : 1;
+	bool tlp_out : 1;
+	bool sent_data : 1; /* last_send_us is valid */
+	bool in_recovery : 1;
+	bool ack_pending : 1;  /* in-sequence data waits for the delayed-ACK timer */
+	bool ack_pingpong : 1; /* TCP_QUICKACK 0: no quick ACKs (Linux's pingpong mode) */
 };
 
 /* The connection block behind a node of the connection table; NULL for NULL or for a compact
@@ -299,13 +339,18 @@ void tcb_fill_info(const struct synack_stack *s, const struct synack_tcb *c,
 		   struct synack_tcp_info *out);
 
 /* ports.c */
-struct synack_tcb *ports_find_listener(const struct synack_stack *s, uint16_t port);
+/* The listener on port that hears a SYN sent to dst, or NULL. */
+struct synack_tcb *ports_find_listener(const struct synack_stack *s, uint16_t port,
+				       const struct synack_addr *dst);
+/* Does a listener already on c's port hear an address c would (listen()'s EADDRINUSE)? */
+bool ports_listen_conflict(const struct synack_stack *s, const struct synack_tcb *c);
 /* Does listener l hear a SYN sent to dst? Its bound address, else its wildcard's families
  * (IPV6_V6ONLY, see socket.h). */
 bool ports_listener_hears(const struct synack_tcb *l, const struct synack_addr *dst);
 void ports_listen_insert(struct synack_stack *s, struct synack_tcb *c);
 void ports_listen_remove(struct synack_stack *s, struct synack_tcb *c);
-/* Binds c to port. Errors: -EADDRINUSE. */
+/* Binds c, whose addresses (addr_bound and laddr, any_family, v6only) are set, to port.
+ * Errors: -EADDRINUSE (another socket on the port hears one of the same addresses). */
 int ports_bind(struct synack_stack *s, struct synack_tcb *c, uint16_t port);
 /* Binds c to a free ephemeral port. Errors: -EADDRINUSE (range exhausted). */
 int ports_bind_ephemeral(struct synack_stack *s, struct synack_tcb *c);
@@ -388,8 +433,10 @@ seq_t tcp_retransmit_at(struct synack_stack *s, struct synack_tcb *c, seq_t seq,
 void tcp_cc_env(const struct synack_stack *s, struct synack_tcb *c, uint32_t rtt_us);
 
 /* tcp_sack.c */
-/* Records the SACK blocks of an arriving ACK; true when they said something new. */
-bool sack_update(struct synack_tcb *c, const struct synack_tcp_opts *o);
+/* Records the SACK blocks of an arriving ACK; true when they said something new. Takes the
+ * scoreboard's ranges from the allocator when it has none (out of memory: the blocks are
+ * ignored, as when it is full). */
+bool sack_update(struct synack_stack *s, struct synack_tcb *c, const struct synack_tcp_opts *o);
 /* Bytes the scoreboard holds. */
 uint32_t sack_bytes(const struct synack_tcb *c);
 /* RFC 6675 §4 SetPipe in SACK recovery; elsewhere SND.NXT - SND.UNA. */
@@ -400,11 +447,46 @@ void sack_recovery_enter(struct synack_tcb *c);
 void sack_prr_ack(struct synack_tcb *c, uint32_t delivered);
 /* In SACK recovery: sends what cwnd - pipe allows, segment by segment as NextSeg() picks. */
 void sack_recovery_send(struct synack_stack *s, struct synack_tcb *c);
-/* Forgets what SND.UNA has passed. */
-void sack_trim(struct synack_tcb *c);
+/* Forgets what SND.UNA has passed; an empty scoreboard gives its ranges back. */
+void sack_trim(struct synack_stack *s, struct synack_tcb *c);
+/* Forgets the whole scoreboard and gives its ranges back. */
+void sack_clear(struct synack_stack *s, struct synack_tcb *c);
+/* RFC 2883: is the first SACK block of o a D-SACK? [*l, *r): the data received twice. */
+bool sack_dsack(const struct synack_tcb *c, const struct synack_tcp_opts *o, seq_t *l, seq_t *r);
+/* RFC 6675's IsLost folded into the RACK log's marks. */
+void sack_mark_lost(struct synack_tcb *c);
 /* The first sequence number at or after seq that the peer has not SACKed; *room gets how far
  * it is to the next SACKed range (UINT32_MAX: none). */
 seq_t sack_skip(const struct synack_tcb *c, seq_t seq, uint32_t *room);
+
+/* tcp_ack.c: RACK's marking after an ACK or at the REO timer (may start recovery); the
+ * windows an undo would restore, at the start of a reduction. */
+void tcp_rack_check(struct synack_stack *s, struct synack_tcb *c);
+void tcp_undo_init(struct synack_tcb *c);
+
+/* tcp_rack.c: RACK (RFC 8985). */
+void rack_on_send(struct synack_stack *s, struct synack_tcb *c, seq_t seq, seq_t end, bool retx);
+/* An ACK for ack arrived (the scoreboard already holds its SACK blocks): RACK_update.
+ * ecr: the ACK's echoed timestamp (0: none), which tells a retransmission's ACK from the
+ * original's. */
+void rack_on_ack(struct synack_stack *s, struct synack_tcb *c, seq_t ack, uint32_t ecr);
+void rack_trim(struct synack_tcb *c);
+void rack_free(struct synack_stack *s, struct synack_tcb *c);
+/* A D-SACK arrived: the reordering window grows a step (once per round trip). */
+void rack_on_dsack(struct synack_tcb *c);
+void rack_recovery_exit(struct synack_tcb *c);
+uint32_t rack_reo_wnd(const struct synack_tcb *c);
+/* RACK_detect_loss: marks lost what is past its window; *timeout_us: when the next will be
+ * (0: none waits). True when something was marked. */
+bool rack_detect_loss(struct synack_stack *s, struct synack_tcb *c, uint64_t *timeout_us);
+/* Marks unSACKed data below end lost: all of it, or only what was neither retransmitted
+ * nor marked already (RFC 6675's IsLost, a delivered tail-loss probe). */
+void rack_mark_lost(struct synack_tcb *c, seq_t end, bool all);
+/* The first unSACKed data marked lost and not sent again since. */
+bool rack_first_lost(const struct synack_tcb *c, seq_t *seq, uint32_t *len);
+uint32_t rack_lost_bytes(const struct synack_tcb *c);
+/* Is any data below end retransmitted (its latest transmission)? *newest_us: the latest. */
+bool rack_any_rtx_below(const struct synack_tcb *c, seq_t end, uint64_t *newest_us);
 
 /* tcp_timer.c: a table of timer kinds (enum synack_timer_kind), each with its name and
  * handler. A connection keeps one deadline per kind and one wheel entry at the earliest. */
@@ -440,6 +522,8 @@ void tcp_timers_init(struct synack_tcb *c);
 void tcp_cancel_timers(struct synack_stack *s, struct synack_tcb *c);
 /* A new RTT sample (RFC 6298 §2). */
 void tcp_rtt_sample(struct synack_stack *s, struct synack_tcb *c, uint64_t rtt_us);
+/* A spurious timeout's ACK took rtt_us: RFC 4015's response (SRTT and RTTVAR at least it). */
+void tcp_rtt_spurious(struct synack_stack *s, struct synack_tcb *c, uint64_t rtt_us);
 /* Entering FIN-WAIT-2 or TIME-WAIT, or becoming an orphan there: the matching timer. */
 void tcp_enter_time_wait(struct synack_stack *s, struct synack_tcb *c);
 

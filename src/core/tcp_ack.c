@@ -19,13 +19,14 @@ void tcp_acceptq_push(struct synack_stack *s, struct synack_tcb *l, struct synac
 	tcb_unlink_child(c);
 	c->parent = l;
 	c->in_acceptq = true;
-	if (l->acceptq_tail)
-		l->acceptq_tail->q_next = c;
+	struct tcb_listen *q = l->lq;
+	if (q->acceptq_tail)
+		q->acceptq_tail->q_next = c;
 	else
-		l->acceptq = c;
-	c->q_prev = l->acceptq_tail;
-	l->acceptq_tail = c;
-	l->acceptq_len++;
+		q->acceptq = c;
+	c->q_prev = q->acceptq_tail;
+	q->acceptq_tail = c;
+	q->acceptq_len++;
 	ports_bind_child(s, c);
 	stack_count(s, SYNACK_CTR_PassiveOpens);
 }
@@ -47,7 +48,7 @@ static bool synrcvd_ack(struct synack_stack *s, struct synack_tcb *c, struct rx 
 	/* A Fast Open child is in the accept queue (or accepted) already. */
 	struct synack_tcb *l = c->in_acceptq ? NULL : c->parent;
 	tfo_child_release(s, c);
-	if (l && l->acceptq_len > (uint32_t)l->backlog) {
+	if (l && l->lq->acceptq_len > (uint32_t)l->lq->backlog) {
 		stack_count(s, SYNACK_CTR_ListenOverflows);
 		stack_count(s, SYNACK_CTR_ListenDrops);
 		rx_drop(s, rx, SYNACK_DROP_TCP_LISTEN_OVERFLOW);
@@ -88,7 +89,8 @@ static void cc_on_new_ack(struct synack_stack *s, struct synack_tcb *c, uint32_t
 	const struct cc_ops *cc = c->cc.ops;
 	c->dupacks = 0;
 	if (!c->in_recovery) {
-		cc->on_ack(&c->cc, c->snd_mss, acked, false);
+		if (acked)
+			cc->on_ack(&c->cc, c->snd_mss, acked, false);
 		tcp_sndbuf_autotune(s, c);
 		return;
 	}
@@ -96,8 +98,9 @@ static void cc_on_new_ack(struct synack_stack *s, struct synack_tcb *c, uint32_t
 		/* Full acknowledgment: leave fast recovery (RFC 6937: cwnd = ssthresh). */
 		c->in_recovery = false;
 		c->lost_mark = c->snd_una;
+		rack_recovery_exit(c);
 		cc->on_recovery_exit(&c->cc, c->snd_mss);
-		return;
+		return; /* undo_on stays: a late D-SACK may still undo (tcp_try_undo_dsack) */
 	}
 	if (c->sack_ok)
 		return; /* SACK recovery: PRR and NextSeg() act after the ACK (check_ack) */
@@ -109,6 +112,45 @@ static void cc_on_new_ack(struct synack_stack *s, struct synack_tcb *c, uint32_t
 }
 
 static void enter_recovery(struct synack_stack *s, struct synack_tcb *c);
+
+void tcp_undo_init(struct synack_tcb *c)
+{
+	/* Linux's tcp_init_undo, with tcp_current_ssthresh: the windows to go back to. */
+	c->undo_on = true;
+	c->undo_marker = c->snd_una;
+	c->undo_retrans = 0;
+	c->retrans_ts = 0;
+	c->prior_cwnd = c->cc.cwnd;
+	uint32_t cur = c->in_recovery ? c->cc.ssthresh : (c->cc.cwnd >> 1) + (c->cc.cwnd >> 2);
+	c->prior_ssthresh = c->cc.ssthresh > cur ? c->cc.ssthresh : cur;
+}
+
+/* Linux's tcp_undo_cwnd_reduction: the reduction was for nothing (every retransmission was
+ * spurious): cwnd and ssthresh go back to what they were before it. unmark: after a
+ * timeout, what was marked lost is not, and the go-back stops. */
+static void undo_reduction(struct synack_stack *s, struct synack_tcb *c, bool unmark)
+{
+	if (c->cc.cwnd < c->prior_cwnd)
+		c->cc.cwnd = c->prior_cwnd;
+	if (c->cc.ssthresh < c->prior_ssthresh)
+		c->cc.ssthresh = c->prior_ssthresh;
+	c->undo_on = false;
+	if (unmark) {
+		for (uint32_t i = 0; i < c->rack.n; i++)
+			c->rack.seg[i].flags &= (uint8_t)~RACK_LOST;
+		c->rtx_pending = false;
+		c->frto_loss = false;
+	}
+	(void)s;
+}
+
+/* RFC 3522 (Eifel, Linux's tcp_packet_delayed): the ACK echoes a timestamp older than the
+ * episode's first retransmission, so an original transmission got through. */
+static bool packet_delayed(const struct synack_tcb *c, const struct synack_tcp_seg *seg)
+{
+	return c->undo_on && c->retrans_ts && c->ts_ok && seg->opts.has_ts && seg->opts.ts_ecr &&
+	       seq_lt(seg->opts.ts_ecr, c->retrans_ts);
+}
 
 /* RFC 5681 §3.2 / RFC 6582: the third duplicate ACK starts fast retransmit and recovery;
  * further ones are reported to the controller (NewReno inflates cwnd by one segment). */
@@ -132,6 +174,7 @@ static void enter_recovery(struct synack_stack *s, struct synack_tcb *c)
 	tcp_timer_cancel(s, c, SYNACK_TIMER_TLP);
 	c->tlp_out = false;
 	uint32_t flight = (uint32_t)seq_diff(c->snd_max, c->snd_una);
+	tcp_undo_init(c);
 	c->recover = c->snd_max;
 	c->in_recovery = true;
 	c->cc.ops->on_congestion(&c->cc, c->snd_mss, flight);
@@ -139,6 +182,7 @@ static void enter_recovery(struct synack_stack *s, struct synack_tcb *c)
 		/* RFC 6675 §5 (4.3): "Retransmit the first data segment presumed dropped" and set
 		 * HighRxt and RescueRxt to its end; RFC 6937: it counts in prr_out. */
 		sack_recovery_enter(c);
+		sack_mark_lost(c);
 		seq_t end = tcp_retransmit_head(s, c);
 		c->prr_out = (uint32_t)seq_diff(end, c->snd_una);
 		c->snd_hole = end;
@@ -150,14 +194,14 @@ static void enter_recovery(struct synack_stack *s, struct synack_tcb *c)
 
 /* The RTT sample an ACK of new data gives, in microseconds (at least 1), or 0. */
 static uint32_t rtt_from_ack(struct synack_stack *s, struct synack_tcb *c,
-			     const struct synack_tcp_seg *seg)
+			     const struct synack_tcp_seg *seg, bool ts_stale)
 {
 	/* RFC 7323 §4.1: with timestamps every ACK of new data gives a sample (retransmissions
 	 * included: the echoed value says which transmission is acknowledged). */
 	if (c->ts_ok && seg->opts.has_ts && seg->opts.ts_ecr) {
 		uint32_t ms = tcp_ts_now(s, c) - seg->opts.ts_ecr;
 		c->rtt_timing = false;
-		if (ms >= 600000u)
+		if (ms >= 600000u || ts_stale)
 			return 0;
 		tcp_rtt_sample(s, c, ms * 1000u);
 		return ms ? ms * 1000u : 1;
@@ -175,6 +219,18 @@ static uint32_t rtt_from_ack(struct synack_stack *s, struct synack_tcb *c,
 static void new_ack(struct synack_stack *s, struct synack_tcb *c, const struct synack_tcp_seg *seg)
 {
 	uint32_t acked = (uint32_t)seq_diff(seg->ack, c->snd_una);
+	/* The echoed timestamp may be older than the latest retransmission of what this ACK
+	 * covers: the peer's TS.Recent did not move because that retransmission fell below
+	 * RCV.NXT (its earlier ACK was lost). Such an echo measures the whole backoff, not a
+	 * round trip (RFC 7323 §4.1's caution): no sample from it. */
+	uint64_t newest_rtx;
+	bool ts_stale = c->ts_ok && seg->opts.has_ts &&
+			rack_any_rtx_below(c, seg->ack, &newest_rtx) &&
+			seq_lt(seg->opts.ts_ecr, (uint32_t)(newest_rtx / 1000) + c->ts_offset);
+	/* The SYN's octet is not data: the ACK that completes the handshake leaves cwnd at the
+	 * initial window (Linux sets it after that ACK, tcp_init_transfer). */
+	if (c->snd_una == c->iss && acked)
+		acked--;
 	if (seq_gt(seg->ack, c->snd_buf_seq)) {
 		uint32_t data = (uint32_t)seq_diff(seg->ack, c->snd_buf_seq);
 		if (data > c->sndq.len)
@@ -188,12 +244,12 @@ static void new_ack(struct synack_stack *s, struct synack_tcb *c, const struct s
 		c->snd_buf_seq = seq_add(c->snd_buf_seq, data);
 	}
 	c->snd_una = seg->ack;
-	sack_trim(c);
+	sack_trim(s, c);
 	if (c->rtx_pending && seq_lt(c->snd_rtx, c->snd_una))
 		c->snd_rtx = c->snd_una; /* the peer already has these */
 	if (c->rtx_pending && !seq_lt(c->snd_rtx, c->snd_nxt))
 		c->rtx_pending = false;
-	uint32_t rtt_us = rtt_from_ack(s, c, seg);
+	uint32_t rtt_us = rtt_from_ack(s, c, seg, ts_stale);
 	c->retries = 0;
 	tcp_cc_env(s, c, rtt_us);
 	/* A round (RFC 9406's windowEnd) ends when SND.UNA passes the SND.NXT of its start. */
@@ -204,6 +260,8 @@ static void new_ack(struct synack_stack *s, struct synack_tcb *c, const struct s
 	/* RFC 6298 §5.2/5.3: all acknowledged → stop the timer, else restart it. */
 	if (c->snd_una == c->snd_max) {
 		tcp_cancel_rtx(s, c);
+		if (c->sndq.len == 0) /* nothing in flight or queued: an idle sender holds no log */
+			rack_free(s, c);
 	} else {
 		tcp_arm_rtx(s, c);
 		tcp_arm_tlp(s, c);
@@ -224,6 +282,7 @@ static void tlp_delivered(struct synack_stack *s, struct synack_tcb *c)
 	if (!c->sack_ok || !seq_lt(sack_skip(c, c->snd_una, &room), c->tlp_seq))
 		return; /* nothing below the probe is missing: the tail alone was lost */
 	c->lost_mark = c->tlp_seq;
+	rack_mark_lost(c, c->tlp_seq, false);
 	if (!c->in_recovery)
 		enter_recovery(s, c);
 }
@@ -300,6 +359,37 @@ static void ecn_reduce(struct synack_stack *s, struct synack_tcb *c, uint32_t fl
 	stack_count(s, SYNACK_CTR_TCPECNEchoReduce);
 }
 
+/* RFC 2883 D-SACK: the reordering window widens (RACK), and a retransmission of this
+ * episode that arrived twice was spurious (Linux's tcp_check_dsack: undo_retrans); when
+ * none is left, the reduction is undone (tcp_try_undo_dsack). */
+static void on_dsack(struct synack_stack *s, struct synack_tcb *c, seq_t l, seq_t r)
+{
+	stack_count(s, SYNACK_CTR_TCPDSACKRecv);
+	rack_on_dsack(c);
+	if (!c->undo_on || !c->undo_retrans || seq_lt(l, c->undo_marker))
+		return;
+	uint32_t segs = (uint32_t)((seq_diff(r, l) + c->snd_mss - 1) / c->snd_mss);
+	c->undo_retrans = c->undo_retrans > segs ? c->undo_retrans - segs : 0;
+	if (c->undo_retrans == 0) {
+		undo_reduction(s, c, c->frto_loss);
+		stack_count(s, SYNACK_CTR_TCPDSACKUndo);
+	}
+}
+
+/* RACK after an ACK (RFC 8985 §6.2): loss marking; a loss starts recovery (not during a
+ * timeout's go-back, which resends in order); what waits out its window arms REO. */
+void tcp_rack_check(struct synack_stack *s, struct synack_tcb *c)
+{
+	uint64_t timeout;
+	bool lost = rack_detect_loss(s, c, &timeout);
+	if (lost && !c->in_recovery && !c->rtx_pending && c->snd_una != c->snd_max)
+		enter_recovery(s, c);
+	if (timeout && c->snd_una != c->snd_max)
+		tcp_timer_arm(s, c, SYNACK_TIMER_REO, s->now_us + timeout);
+	else
+		tcp_timer_cancel(s, c, SYNACK_TIMER_REO);
+}
+
 bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 {
 	const struct synack_tcp_seg *seg = rx->seg;
@@ -334,16 +424,36 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 	uint32_t flight = (uint32_t)seq_diff(c->snd_max, c->snd_una);
 	/* With SACK, an ACK that reports newly received data beyond a hole is a duplicate
 	 * whatever its window says (the window moves as the application reads). */
-	if (sack_update(c, &seg->opts) && seg->ack == c->snd_una && c->snd_una != c->snd_max &&
+	if (sack_update(s, c, &seg->opts) && seg->ack == c->snd_una && c->snd_una != c->snd_max &&
 	    !has(rx, SYNACK_TH_FIN))
 		dup = true;
-	if (seq_gt(seg->ack, c->snd_una))
+	seq_t dl, dr;
+	if (sack_dsack(c, &seg->opts, &dl, &dr))
+		on_dsack(s, c, dl, dr);
+	rack_on_ack(s, c, seg->ack, c->ts_ok && seg->opts.has_ts ? seg->opts.ts_ecr : 0);
+	bool advanced = seq_gt(seg->ack, c->snd_una);
+	if (advanced && c->frto_loss && packet_delayed(c, seg)) {
+		/* A spurious timeout (Linux's tcp_try_undo_loss with RFC 3522's test): the
+		 * original flight was only delayed. */
+		undo_reduction(s, c, true);
+		tcp_rtt_spurious(s, c, (tcp_ts_now(s, c) - seg->opts.ts_ecr) * 1000ull);
+		stack_count(s, SYNACK_CTR_TCPLossUndo);
+		stack_count(s, SYNACK_CTR_TCPSpuriousRTOs);
+	}
+	if (advanced && c->in_recovery && seq_ge(seg->ack, c->recover) && packet_delayed(c, seg)) {
+		undo_reduction(s, c, false); /* tcp_try_undo_recovery: a spurious fast retransmit */
+		stack_count(s, SYNACK_CTR_TCPFullUndo);
+	}
+	if (advanced)
 		new_ack(s, c, seg);
+	if (c->frto_loss && !c->rtx_pending && seq_ge(c->snd_una, c->recover))
+		c->frto_loss = false; /* the timeout's episode is over (undo_on stays) */
 	if (seq_le(c->snd_una, seg->ack))
 		window_update(s, c, seg);
 	if (dup)
 		cc_on_dupack(s, c);
 	tlp_delivered(s, c);
+	tcp_rack_check(s, c);
 	if (ece)
 		ecn_reduce(s, c, flight);
 	if (c->in_recovery && c->sack_ok) {

@@ -97,10 +97,10 @@ static bool queue_ok(struct synack_stack *s, struct synack_tcb *l)
 {
 	uint32_t max = l->tfo.qlen;
 	if (max == 0 && (s->cfg.fastopen & SYNACK_TFO_SERVER_ALL))
-		max = l->backlog > 0 ? (uint32_t)l->backlog : 1;
+		max = l->lq->backlog > 0 ? (uint32_t)l->lq->backlog : 1;
 	if (max == 0)
 		return false;
-	if (l->tfo.pending >= max) {
+	if (l->lq->tfo_pending >= max) {
 		stack_count(s, SYNACK_CTR_TCPFastOpenListenOverflow);
 		return false;
 	}
@@ -152,7 +152,7 @@ bool tfo_child_accept(struct synack_stack *s, struct synack_tcb *l, struct synac
 	c->rcv_nxt = seq_add(c->rcv_nxt, n);
 	tcp_acceptq_push(s, l, c);
 	c->tfo.child = true;
-	l->tfo.pending++;
+	l->lq->tfo_pending++;
 	stack_count(s, SYNACK_CTR_TCPFastOpenPassive);
 	tcp_wake(s, l);
 	tcp_wake(s, c);
@@ -164,9 +164,9 @@ void tfo_child_release(struct synack_stack *s, struct synack_tcb *c)
 	if (!c->tfo.child)
 		return;
 	c->tfo.child = false;
-	struct synack_tcb *l = ports_find_listener(s, tcb_tuple(c)->lport);
-	if (l && l->tfo.pending > 0)
-		l->tfo.pending--;
+	struct synack_tcb *l = ports_find_listener(s, tcb_tuple(c)->lport, &tcb_tuple(c)->laddr);
+	if (l && l->lq && l->lq->tfo_pending > 0)
+		l->lq->tfo_pending--;
 }
 
 /* ---- client ---------------------------------------------------------------------------------- */

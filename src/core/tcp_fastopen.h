@@ -64,16 +64,16 @@ void tfo_cache_put(struct tfo_cache *tc, const struct synack_addr *addr, const u
  * child, a client the rest). */
 enum tfo_syn { TFO_SYN_NONE, TFO_SYN_REQUEST, TFO_SYN_DATA };
 struct tcp_tfo {
-	uint32_t qlen;      /* listener: TCP_FASTOPEN, the limit of pending TFO children */
-	uint32_t pending;   /* listener: its TFO children still in SYN-RECEIVED */
+	uint32_t qlen;      /* listener: TCP_FASTOPEN, the limit of pending TFO children (the
+	                     * count is tcb_listen.tfo_pending) */
 	uint16_t syn_len;   /* client: data bytes our SYN carried */
 	uint8_t syn;        /* client: enum tfo_syn of our first SYN */
-	bool connect;       /* client: TCP_FASTOPEN_CONNECT */
-	bool deferred;      /* client: connect() returned 0, the SYN waits for the first send */
-	bool failed;        /* client: TCPFastOpenActiveFail counted */
-	bool child;         /* passive: a TFO child counted in its listener's pending */
-	bool send_cookie;   /* passive: the first SYN-ACK carries a cookie */
-	bool cookie_exp;    /* ... in the experimental option */
+	bool connect : 1;     /* client: TCP_FASTOPEN_CONNECT */
+	bool deferred : 1;    /* client: connect() returned 0, the SYN waits for the first send */
+	bool failed : 1;      /* client: TCPFastOpenActiveFail counted */
+	bool child : 1;       /* passive: a TFO child counted in its listener's pending */
+	bool send_cookie : 1; /* passive: the first SYN-ACK carries a cookie */
+	bool cookie_exp : 1;  /* ... in the experimental option */
 };
 
 struct synack_stack;

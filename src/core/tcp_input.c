@@ -183,11 +183,11 @@ static struct synack_tcb *listen_add_child(struct synack_stack *s, struct synack
 		return NULL;
 	}
 	c->parent = l;
-	c->q_next = l->synq;
-	if (l->synq)
-		l->synq->q_prev = c;
-	l->synq = c;
-	l->synq_len++;
+	c->q_next = l->lq->synq;
+	if (l->lq->synq)
+		l->lq->synq->q_prev = c;
+	l->lq->synq = c;
+	l->lq->synq_len++;
 	/* The child is the listener's TCB as the RFC tells it: LISTEN → SYN-RECEIVED. */
 	c->state = SYNACK_LISTEN;
 	tcp_set_state(s, c, SYNACK_SYN_RECEIVED);
@@ -279,14 +279,14 @@ static void input_listen(struct synack_stack *s, struct synack_tcb *l, struct rx
 	}
 	/* Linux: a full accept queue drops the SYN (ListenOverflows, ListenDrops); it is full
 	 * when it holds more than backlog connections. */
-	if (l->acceptq_len > (uint32_t)l->backlog) {
+	if (l->lq->acceptq_len > (uint32_t)l->lq->backlog) {
 		stack_count(s, SYNACK_CTR_ListenOverflows);
 		stack_count(s, SYNACK_CTR_ListenDrops);
 		rx_drop(s, rx, SYNACK_DROP_TCP_LISTEN_OVERFLOW);
 		return;
 	}
-	uint32_t synq_max = l->backlog > 0 ? (uint32_t)l->backlog : 1;
-	bool synq_full = l->synq_len >= synq_max;
+	uint32_t synq_max = l->lq->backlog > 0 ? (uint32_t)l->lq->backlog : 1;
+	bool synq_full = l->lq->synq_len >= synq_max;
 	/* SYN cookies (tcp_syncookie.c): mode 1 when the SYN queue is full, mode 2 always. */
 	if (syncookie_syn(s, l, rx, synq_full))
 		return;
@@ -904,10 +904,10 @@ void tcp_input(struct synack_stack *s, const struct synack_addr *src, const stru
 			tw_adopt(s, c);
 		return;
 	}
-	struct synack_tcb *l = ports_find_listener(s, seg.dport);
 	/* A listener bound to one of our addresses hears only segments sent to it; a wildcard
 	 * one the families it was bound for (IPV6_V6ONLY). */
-	if (l && ports_listener_hears(l, dst)) {
+	struct synack_tcb *l = ports_find_listener(s, seg.dport, dst);
+	if (l) {
 		stack_trace_rx(s, &rx.t, &seg, frame, frame_len);
 		input_listen(s, l, &rx);
 		return;

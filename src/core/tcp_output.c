@@ -350,6 +350,12 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 		seg.flags |= SYNACK_TH_CWR;
 		c->cwr_pending = false;
 	}
+	rack_on_send(s, c, seq, end, retx);
+	if (retx && c->undo_on) {
+		if (!c->undo_retrans && !c->retrans_ts)
+			c->retrans_ts = c->ts_ok ? tcp_ts_now(s, c) : 0;
+		c->undo_retrans++;
+	}
 	if (retx) {
 		c->total_retrans++;
 		c->rtt_timing = false; /* Karn: no sample from a retransmitted segment */

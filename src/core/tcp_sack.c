@@ -2,15 +2,39 @@
  * pipe estimate, NextSeg() with the rescue retransmission) paced by Proportional Rate
  * Reduction (RFC 6937). The scoreboard holds the ranges above SND.UNA that the peer reported
  * holding. A retransmission after a timeout skips
- * them instead of sending everything from SND.UNA again. The scoreboard is a fixed array in
- * the TCB (no allocation); when it is full, further blocks are ignored (more is resent). A
+ * them instead of sending everything from SND.UNA again. The scoreboard is an array of
+ * SYNACK_SACK_RANGES ranges taken from the allocator with the first SACK block and given back
+ * when SND.UNA has passed them all (most connections never hold one); when it is full,
+ * further blocks are ignored (more is resent). A
  * receiver may renege on SACKed data (RFC 2018 §8), so a second consecutive timeout forgets
  * the scoreboard and resends everything. */
 #include "core/tcb.h"
 
-bool sack_update(struct synack_tcb *c, const struct synack_tcp_opts *o)
+static size_t sack_bytes_of(uint32_t cap) { return cap * sizeof(struct synack_ooo_range); }
+
+void sack_clear(struct synack_stack *s, struct synack_tcb *c)
 {
-	if (!c->sack_ok)
+	if (c->sacked.r)
+		stack_free(s, c->sacked.r, sack_bytes_of(c->sacked.cap));
+	c->sacked.r = NULL;
+	c->sacked.n = c->sacked.cap = 0;
+}
+
+static bool sack_take(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (c->sacked.r)
+		return true;
+	c->sacked.r = stack_alloc(s, sack_bytes_of(SYNACK_SACK_RANGES));
+	if (!c->sacked.r)
+		return false;
+	c->sacked.cap = SYNACK_SACK_RANGES;
+	c->sacked.n = 0;
+	return true;
+}
+
+bool sack_update(struct synack_stack *s, struct synack_tcb *c, const struct synack_tcp_opts *o)
+{
+	if (!c->sack_ok || o->sack_count == 0)
 		return false;
 	bool news = false;
 	for (uint8_t i = 0; i < o->sack_count && i < 4; i++) {
@@ -22,17 +46,37 @@ bool sack_update(struct synack_tcb *c, const struct synack_tcp_opts *o)
 		uint32_t room;
 		if (seq_ge(sack_skip(c, l, &room), r))
 			continue; /* nothing new */
+		if (!sack_take(s, c))
+			break;
 		news |= ooo_add(&c->sacked, l, r);
 	}
 	return news;
 }
 
-void sack_trim(struct synack_tcb *c)
+bool sack_dsack(const struct synack_tcb *c, const struct synack_tcp_opts *o, seq_t *l, seq_t *r)
 {
+	if (!c->sack_ok || o->sack_count == 0)
+		return false;
+	*l = o->sack[0].left;
+	*r = o->sack[0].right;
+	if (!seq_lt(*l, *r))
+		return false;
+	/* RFC 2883 §4: the first block is a D-SACK when it lies below the cumulative ACK or
+	 * inside the second block. */
+	if (seq_le(*r, c->snd_una))
+		return true;
+	return o->sack_count > 1 && seq_ge(*l, o->sack[1].left) && seq_le(*r, o->sack[1].right);
+}
+
+void sack_trim(struct synack_stack *s, struct synack_tcb *c)
+{
+	rack_trim(c);
 	while (c->sacked.n && seq_le(c->sacked.r[0].end, c->snd_una))
 		ooo_advance(&c->sacked, c->sacked.r[0].start);
 	if (c->sacked.n && seq_lt(c->sacked.r[0].start, c->snd_una))
 		c->sacked.r[0].start = c->snd_una;
+	if (c->sacked.n == 0 && c->sacked.r)
+		sack_clear(s, c);
 }
 
 seq_t sack_skip(const struct synack_tcb *c, seq_t seq, uint32_t *room)
@@ -95,6 +139,12 @@ uint32_t tcp_pipe(const struct synack_tcb *c)
 	/* RFC 6675 §4 SetPipe: an unSACKed octet counts once unless it is lost, and once more
 	 * if it was retransmitted (below HighRxt, snd_hole). */
 	uint32_t unsacked = flight - sack_bytes(c);
+	if (c->rack.n) {
+		/* With the RACK log (as Linux's packets_out - sacked_out - lost_out +
+		 * retrans_out): data marked lost and not sent again is not in the network. */
+		uint32_t lost = rack_lost_bytes(c);
+		return unsacked > lost ? unsacked - lost : 0;
+	}
 	uint32_t lost = unsacked_below(c, lost_end(c));
 	return unsacked - lost + unsacked_below(c, seq_min(c->snd_hole, c->snd_nxt));
 }
@@ -143,7 +193,9 @@ static bool next_seg(const struct synack_tcb *c, seq_t *seq, uint32_t *len, bool
 	seq_t high = c->sacked.n ? c->sacked.r[c->sacked.n - 1].end : c->snd_una;
 	uint32_t room;
 	seq_t s2 = sack_skip(c, seq_max(c->snd_hole, c->snd_una), &room);
-	if (seq_lt(s2, lost_end(c))) { /* rule 1 */
+	if (c->rack.n && rack_first_lost(c, seq, len)) /* rule 1, RACK's marks */
+		return true;
+	if (!c->rack.n && seq_lt(s2, lost_end(c))) { /* rule 1 */
 		*seq = s2;
 		*len = room;
 		return true;
@@ -171,10 +223,17 @@ static bool next_seg(const struct synack_tcb *c, seq_t *seq, uint32_t *len, bool
 	return true;
 }
 
+void sack_mark_lost(struct synack_tcb *c)
+{
+	if (c->rack.n)
+		rack_mark_lost(c, lost_end(c), false);
+}
+
 void sack_recovery_send(struct synack_stack *s, struct synack_tcb *c)
 {
 	if (!c->in_recovery || !c->sack_ok)
 		return;
+	sack_mark_lost(c);
 	/* RFC 6675 §5 (C.4): "incrementing pipe by the number of octets transmitted". */
 	uint32_t pipe = tcp_pipe(c);
 	while (pipe < c->cc.cwnd) {

@@ -94,7 +94,7 @@ unsigned tcp_events(const struct synack_tcb *c)
 {
 	unsigned ev = 0;
 	if (c->state == S(LISTEN))
-		return c->acceptq_len ? SYNACK_EV_READABLE : 0;
+		return c->lq && c->lq->acceptq_len ? SYNACK_EV_READABLE : 0;
 	if (c->err)
 		ev |= SYNACK_EV_ERROR;
 	/* Linux: an out-of-band byte alone at the mark is not readable data */

@@ -30,8 +30,8 @@ static uint16_t syn_window(const struct synack_stack *s, const struct synack_tcb
 
 static bool cookies_recent(const struct synack_stack *s, const struct synack_tcb *l)
 {
-	return l->syncookie_sent_us != 0 &&
-	       s->now_us + 1 - l->syncookie_sent_us <= SYNCOOKIE_VALID_US;
+	return l->lq->syncookie_sent_us != 0 &&
+	       s->now_us + 1 - l->lq->syncookie_sent_us <= SYNCOOKIE_VALID_US;
 }
 
 bool syncookie_syn(struct synack_stack *s, struct synack_tcb *l, const struct rx *rx,
@@ -84,7 +84,7 @@ bool syncookie_syn(struct synack_stack *s, struct synack_tcb *l, const struct rx
 	out.win = syn_window(s, l, &rx->t.raddr, ts);
 	stack_emit_tcp(s, &rx->t, &out, false);
 	stack_count(s, SYNACK_CTR_SyncookiesSent);
-	l->syncookie_sent_us = s->now_us + 1; /* 0 means never */
+	l->lq->syncookie_sent_us = s->now_us + 1; /* 0 means never */
 	return true;
 }
 
@@ -138,7 +138,7 @@ enum syncookie_verdict syncookie_ack(struct synack_stack *s, struct synack_tcb *
 	if (!rebuild_syn(s, ack, mss, syn))
 		return SYNCOOKIE_NONE;
 	/* Linux: a full accept queue drops the completing ACK (the peer will retransmit). */
-	if (l->acceptq_len > (uint32_t)l->backlog) {
+	if (l->lq->acceptq_len > (uint32_t)l->lq->backlog) {
 		stack_count(s, SYNACK_CTR_ListenOverflows);
 		stack_count(s, SYNACK_CTR_ListenDrops);
 		rx_drop(s, rx, SYNACK_DROP_TCP_LISTEN_OVERFLOW);

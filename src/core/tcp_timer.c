@@ -56,6 +56,24 @@ void tcp_rtt_sample(struct synack_stack *s, struct synack_tcb *c, uint64_t rtt_u
 	}
 	uint64_t k = 4 * (uint64_t)c->rttvar_us;
 	c->rto_us = rto_clamp(s, c->srtt_us + (k > 1000 ? k : 1000));
+	if (!c->rack.min_rtt_us || r < c->rack.min_rtt_us) /* RACK's min_RTT (Linux: all samples) */
+		c->rack.min_rtt_us = r ? r : 1;
+}
+
+void tcp_rtt_spurious(struct synack_stack *s, struct synack_tcb *c, uint64_t rtt_us)
+{
+	/* RFC 4015 §4 (the Eifel response to a spurious timeout), step (4): the path's delay
+	 * grew past the RTO; "SRTT <- max (SRTT, RTT-sample); RTTVAR <- max (RTTVAR,
+	 * RTT-sample/2); RTO <- SRTT + max (G, K*RTTVAR)", and the backoff is over. */
+	uint32_t r = rtt_us > 600000000u ? 600000000u : (uint32_t)rtt_us;
+	if (!c->rtt_valid)
+		return;
+	if (r > c->srtt_us)
+		c->srtt_us = r;
+	if (r / 2 > c->rttvar_us)
+		c->rttvar_us = r / 2;
+	uint64_t k = 4 * (uint64_t)c->rttvar_us;
+	c->rto_us = rto_clamp(s, c->srtt_us + (k > 1000 ? k : 1000));
 }
 
 /* TCP_USER_TIMEOUT (RFC 5482 §3, with Linux's semantics): once data has been retransmitted,
@@ -110,6 +128,7 @@ void tcp_timer_cancel(struct synack_stack *s, struct synack_tcb *c, enum synack_
 void tcp_cancel_rtx(struct synack_stack *s, struct synack_tcb *c)
 {
 	c->timer_at[SYNACK_TIMER_TLP] = TCP_TIMER_OFF;
+	c->timer_at[SYNACK_TIMER_REO] = TCP_TIMER_OFF;
 	c->timer_at[SYNACK_TIMER_RETRANSMIT] = TCP_TIMER_OFF;
 	c->timer_at[SYNACK_TIMER_PERSIST] = TCP_TIMER_OFF;
 	timer_sync(s, c);
@@ -249,6 +268,15 @@ static void rtx_data(struct synack_stack *s, struct synack_tcb *c)
 	 * a backed-off one finds cwnd already at one segment and must not halve ssthresh
 	 * again (the flight then is the same data, sent once more). */
 	tcp_cc_env(s, c, 0);
+	if (c->retries == 0 && !c->frto_loss && !c->in_recovery)
+		tcp_undo_init(c); /* a first timeout may prove spurious (tcp_ack.c) */
+	else if (c->retries == 0)
+		c->undo_on = false; /* an episode already under way: nothing to go back to */
+	c->frto_loss = true;
+	c->recover = c->snd_max;
+	/* Linux's tcp_enter_loss: everything not SACKed is lost (RACK's log). */
+	rack_mark_lost(c, c->snd_max, true);
+	tcp_timer_cancel(s, c, SYNACK_TIMER_REO);
 	if (c->retries == 0)
 		c->cc.ops->on_rto(&c->cc, c->snd_mss, flight);
 	else
@@ -260,7 +288,7 @@ static void rtx_data(struct synack_stack *s, struct synack_tcb *c)
 	tcp_timer_cancel(s, c, SYNACK_TIMER_TLP);
 	backoff(s, c);
 	if (c->retries >= 2)
-		c->sacked.n = 0; /* the peer may have reneged on what it SACKed (RFC 2018 §8) */
+		sack_clear(s, c); /* the peer may have reneged on what it SACKed (RFC 2018 §8) */
 	/* Go back: after the first segment, the rest follows again as the window opens. */
 	c->snd_rtx = tcp_retransmit_head(s, c);
 	c->rtx_pending = seq_lt(c->snd_rtx, c->snd_nxt);
@@ -308,6 +336,17 @@ static void on_tlp(struct synack_stack *s, struct synack_tcb *c)
 		tcp_retransmit_at(s, c, c->tlp_seq, n ? n : 1);
 	}
 	tcp_arm_rtx(s, c);
+}
+
+/* RFC 8985 §6.3: the reordering window of data sent before the latest delivered ran out. */
+static void on_reo(struct synack_stack *s, struct synack_tcb *c)
+{
+	if (!tcp_state_transmits(c->state) || c->snd_una == c->snd_max)
+		return;
+	bool was = c->in_recovery;
+	tcp_rack_check(s, c);
+	if (was && c->in_recovery)
+		sack_recovery_send(s, c);
 }
 
 /* RFC 1122 §4.2.3.6 with Linux's timing: after keep_idle_s of silence a probe, then one each
@@ -377,6 +416,7 @@ static const struct {
 	[SYNACK_TIMER_FIN_WAIT_2] = {"fin-wait-2", on_fin_wait_2, true},
 	[SYNACK_TIMER_DELACK] = {"delack", tcp_on_delack, true},
 	[SYNACK_TIMER_TLP] = {"tlp", on_tlp, true},
+	[SYNACK_TIMER_REO] = {"rack", on_reo, true},
 };
 
 bool tcp_timer_has_handler(enum synack_timer_kind k)

@@ -2,7 +2,7 @@
  *
  * A connection whose user has closed it and that enters TIME-WAIT needs only what the state
  * does: the 4-tuple, SND.NXT and RCV.NXT, TS.Recent and the timestamp offset, the window, the
- * deadline. tw_adopt() moves that into an entry of 64 bytes (IPv4; 88 for IPv6, whose tuple is
+ * deadline. tw_adopt() moves that into an entry of 56 bytes (IPv4; 80 for IPv6, whose tuple is
  * 24 bytes longer), which takes the connection's place in the connection table under its own
  * kind tag; the connection block is freed. The entries:
  *
@@ -31,8 +31,9 @@
 #define TW_CHUNK 256u
 #define TW_V6 0x80000000u
 
-_Static_assert(sizeof(struct tw4) == 64, "an IPv4 TIME-WAIT entry is 64 bytes");
-_Static_assert(sizeof(struct tw6) <= 88, "an IPv6 TIME-WAIT entry is at most 88 bytes");
+_Static_assert(sizeof(struct tw4) == 56, "an IPv4 TIME-WAIT entry is 56 bytes");
+_Static_assert(sizeof(struct tw6) <= 80, "an IPv6 TIME-WAIT entry is at most 80 bytes");
+_Static_assert(2ull * SYNACK_MSL_MAX_MS * 1000 < (1ull << 32), "2*MSL fits expire_lo");
 
 void tw_fini(struct synack_stack *s);
 
@@ -110,16 +111,25 @@ static void slot_give(struct synack_stack *s, uint32_t h)
 
 /* ---- the FIFO -------------------------------------------------------------------------- */
 
-static uint64_t expire_of(const struct tw_tail *t)
+/* An entry's deadline from its low 32 bits. fifo_append() expires the due entries before it
+ * appends, so then every entry left has a deadline after now, and the new one, at most 2*MSL
+ * (< 2^32 us) after now, is at most latest_us; until the next append entries only go. So
+ * every deadline d lies in (latest_us - 2^32, latest_us]: d = latest_us - (latest_us - d)
+ * with the difference taken modulo 2^32. */
+static uint64_t expire_of(const struct synack_stack *s, const struct tw_tail *t)
 {
-	return (uint64_t)t->expire_hi << 32 | t->expire_lo;
+	uint64_t latest = s->tw.latest_us;
+	return latest - (uint32_t)((uint32_t)latest - t->expire_lo);
 }
 
+/* Appends h with deadline at_us. The caller has run tw_expire() since the last time the
+ * stack's time moved (the invariant of expire_of()). */
 static void fifo_append(struct synack_stack *s, uint32_t h, uint64_t at_us)
 {
 	struct tw_tail *t = tail_of(slot(s, h));
 	t->expire_lo = (uint32_t)at_us;
-	t->expire_hi = (uint32_t)(at_us >> 32);
+	if (at_us > s->tw.latest_us)
+		s->tw.latest_us = at_us;
 	t->next = TW_NONE;
 	t->prev = s->tw.tail;
 	if (s->tw.tail == TW_NONE)
@@ -228,17 +238,34 @@ static void fill_entry(struct synack_conntab_hdr *n, const struct synack_tcb *c)
 {
 	struct tw_tail *t = tail_of(n);
 	n->kind = CONNTAB_KIND_TW;
-	n->hash = c->max_snd_wnd;
 	n->owner[0] = c->ts_ok ? TW_TS_OK : 0;
-	n->owner[1] = c->rcv_wscale;
+	n->owner[1] = (uint8_t)(c->rcv_wscale | c->snd_wscale << 4);
 	t->snd_nxt = c->snd_max;
 	t->rcv_nxt = c->rcv_nxt;
 	t->ts_recent = c->ts_recent;
 	t->ts_offset = c->ts_offset;
-	/* What the connection announced in TIME-WAIT, its receive buffer gone: the whole of
-	 * SO_RCVBUF, within what the scale can say. */
-	uint32_t max = 65535u << c->rcv_wscale;
-	t->wnd = c->rcvbuf_size < max ? c->rcvbuf_size : max;
+	/* What the connection announces in TIME-WAIT, its receive buffer gone: the whole of
+	 * SO_RCVBUF, as far as the scale can say it (the 16-bit field of its ACKs). */
+	uint32_t wnd = c->rcvbuf_size >> c->rcv_wscale;
+	if (wnd > 65535)
+		wnd = 65535;
+	/* MAX.SND.WND, rounded up: the peer's windows are its 16-bit field << the send shift
+	 * (only its SYN's is unscaled, and that is below 65536). */
+	uint32_t sh = c->snd_wscale;
+	uint32_t maxw = (uint32_t)(((uint64_t)c->max_snd_wnd + (1u << sh) - 1) >> sh);
+	if (maxw > 65535)
+		maxw = 65535;
+	n->hash = wnd | maxw << 16;
+}
+
+/* The window we announce and accept in, and MAX.SND.WND, in bytes. */
+static uint32_t tw_rcv_wnd(const struct synack_conntab_hdr *n)
+{
+	return (n->hash & 0xffffu) << (n->owner[1] & 15);
+}
+static uint32_t tw_max_snd_wnd(const struct synack_conntab_hdr *n)
+{
+	return (n->hash >> 16) << (n->owner[1] >> 4);
 }
 
 static void overflow(struct synack_stack *s, struct synack_tcb *c)
@@ -251,6 +278,7 @@ void tw_adopt(struct synack_stack *s, struct synack_tcb *c)
 {
 	const struct synack_tuple *k = tcb_tuple(c);
 	bool v6 = !synack_tuple_is_v4(k);
+	tw_expire(s); /* fifo_append's precondition (and room for the new entry) */
 	if (s->tw.count >= s->cfg.max_tw_buckets) {
 		overflow(s, c);
 		return;
@@ -288,7 +316,7 @@ void tw_expire(struct synack_stack *s)
 {
 	while (s->tw.head != TW_NONE) {
 		struct synack_conntab_hdr *n = slot(s, s->tw.head);
-		if (expire_of(tail_of(n)) > s->now_us)
+		if (expire_of(s, tail_of(n)) > s->now_us)
 			return;
 		struct synack_tuple t;
 		tw_key(n, &t);
@@ -302,7 +330,7 @@ uint64_t tw_next_deadline(const struct synack_stack *s)
 {
 	if (s->tw.head == TW_NONE)
 		return UINT64_MAX;
-	return expire_of(tail_of(slot(s, s->tw.head)));
+	return expire_of(s, tail_of(slot(s, s->tw.head)));
 }
 
 void tw_fini(struct synack_stack *s)
@@ -320,6 +348,7 @@ void tw_fini(struct synack_stack *s)
 	s->tw.ports_cap = s->tw.ports_used = 0;
 	s->tw.head = s->tw.tail = TW_NONE;
 	s->tw.count = 0;
+	s->tw.latest_us = 0;
 }
 
 void tw_init(struct synack_stack *s)
@@ -345,7 +374,7 @@ void tw_foreach(const struct synack_stack *s, synack_conn_visitor visit, void *c
 		o.remote.port = k.rport;
 		o.rcv_wscale = n->owner[1];
 		o.ts_ok = (n->owner[0] & TW_TS_OK) != 0;
-		o.rcv_wnd = t->wnd;
+		o.rcv_wnd = tw_rcv_wnd(n);
 		o.snd_una = o.snd_nxt = t->snd_nxt;
 		o.rcv_nxt = t->rcv_nxt;
 		h = t->next;
@@ -368,7 +397,7 @@ bool tw_reuse(struct synack_stack *s, struct synack_conntab_hdr *n, seq_t *iss)
 	uint8_t mode = s->cfg.tw_reuse;
 	if (mode == 0 || (mode != 1 && !towards_self(s, &k.raddr)) || !tw_ts_ok(n))
 		return false;
-	uint64_t began = expire_of(tail_of(n)) - 2 * (uint64_t)s->cfg.msl_ms * 1000;
+	uint64_t began = expire_of(s, tail_of(n)) - 2 * (uint64_t)s->cfg.msl_ms * 1000;
 	if (s->now_us < began + 1000000u)
 		return false;
 	seq_t next = seq_add(tail_of(n)->snd_nxt, 65535 + 2);
@@ -393,7 +422,7 @@ static void tw_send_ack(struct synack_stack *s, struct synack_conntab_hdr *n)
 	seg.seq = t->snd_nxt;
 	seg.ack = t->rcv_nxt;
 	seg.flags = SYNACK_TH_ACK;
-	seg.win = (uint16_t)(t->wnd >> n->owner[1]);
+	seg.win = (uint16_t)n->hash;
 	if (n->owner[0] & TW_TS_OK) {
 		seg.opts.has_ts = true;
 		seg.opts.ts_val = (uint32_t)(s->now_us / 1000) + t->ts_offset;
@@ -427,6 +456,7 @@ static void tw_restart(struct synack_stack *s, struct synack_conntab_hdr *n)
 	struct tw_tail *t = tail_of(n);
 	uint32_t h = handle_of(s, n);
 	fifo_unlink(s, t);
+	tw_expire(s); /* fifo_append's precondition (n, unlinked, is not expired) */
 	fifo_append(s, h, s->now_us + 2 * (uint64_t)s->cfg.msl_ms * 1000);
 }
 
@@ -445,7 +475,7 @@ static bool tw_reopen(struct synack_stack *s, struct synack_conntab_hdr *n, stru
 	if ((seg->flags & (SYNACK_TH_SYN | SYNACK_TH_ACK | SYNACK_TH_RST)) != SYNACK_TH_SYN ||
 	    !tw_ts_ok(n) || !seg->opts.has_ts || !seq_gt(seg->opts.ts_val, t->ts_recent))
 		return false;
-	struct synack_tcb *l = ports_find_listener(s, rx->t.lport);
+	struct synack_tcb *l = ports_find_listener(s, rx->t.lport, &rx->t.laddr);
 	if (!l)
 		return false;
 	rx->min_iss = seq_add(t->snd_nxt, 65535 + 2); /* Linux: tw_snd_nxt + 65535 + 2 */
@@ -455,12 +485,14 @@ static bool tw_reopen(struct synack_stack *s, struct synack_conntab_hdr *n, stru
 	return true;
 }
 
-static bool seg_acceptable(const struct tw_tail *t, seq_t seq, uint32_t len)
+static bool seg_acceptable(const struct synack_conntab_hdr *n, seq_t seq, uint32_t len)
 {
-	seq_t nxt = t->rcv_nxt, edge = seq_add(t->rcv_nxt, t->wnd);
+	const struct tw_tail *t = tail_of((struct synack_conntab_hdr *)(uintptr_t)n);
+	uint32_t wnd = tw_rcv_wnd(n);
+	seq_t nxt = t->rcv_nxt, edge = seq_add(t->rcv_nxt, wnd);
 	if (len == 0)
-		return t->wnd == 0 ? seq == nxt : seq_in(seq, nxt, edge);
-	if (t->wnd == 0)
+		return wnd == 0 ? seq == nxt : seq_in(seq, nxt, edge);
+	if (wnd == 0)
 		return false;
 	return seq_in(seq, nxt, edge) || seq_in(seq_add(seq, len - 1), nxt, edge);
 }
@@ -470,9 +502,9 @@ static bool tw_check_sequence(struct synack_stack *s, struct synack_conntab_hdr 
 {
 	const struct tw_tail *t = tail_of(n);
 	const struct synack_tcp_seg *seg = rx->seg;
-	if (seg_acceptable(t, seg->seq, rx->seg_len))
+	if (seg_acceptable(n, seg->seq, rx->seg_len))
 		return true;
-	if (t->wnd == 0 && seg->seq == t->rcv_nxt) {
+	if (tw_rcv_wnd(n) == 0 && seg->seq == t->rcv_nxt) {
 		rx->text_dropped = true;
 		rx->ack_now = true;
 		return true;
@@ -522,7 +554,7 @@ static bool tw_check_ctl(struct synack_stack *s, struct synack_conntab_hdr *n, s
 		tw_challenge(s, n, rx);
 		return false;
 	}
-	if (seq_lt(seg->ack, t->snd_nxt - n->hash) && seq_lt(seg->ack, t->snd_nxt)) {
+	if (seq_lt(seg->ack, t->snd_nxt - tw_max_snd_wnd(n)) && seq_lt(seg->ack, t->snd_nxt)) {
 		rx_drop(s, rx, SYNACK_DROP_TCP_ACK_OLD);
 		tw_challenge(s, n, rx);
 		return false;

@@ -6,17 +6,21 @@
 #include "core/tcp_input.h"
 
 /* The state after the key, 4-byte aligned so that it packs right after the 12-byte IPv4 key:
- * an IPv4 entry is 64 bytes, an IPv6 one (full 36-byte tuple) 88. */
+ * an IPv4 entry is 56 bytes, an IPv6 one (full 36-byte tuple) 80. */
 struct tw_tail {
 	seq_t snd_nxt, rcv_nxt; /* SND.NXT (our FIN acknowledged: SND.UNA too), RCV.NXT */
 	uint32_t ts_recent, ts_offset;
-	uint32_t wnd;        /* the window we announce and accept in, bytes */
-	uint32_t expire_lo, expire_hi; /* the 2*MSL deadline, microseconds */
+	/* The 2*MSL deadline's low 32 bits, microseconds: every live entry's deadline lies
+	 * within 2^32 us below the latest one appended (tw_table.latest_us), which gives the
+	 * high bits back (expire_of()). */
+	uint32_t expire_lo;
 	uint32_t prev, next; /* FIFO handles (TW_NONE at the ends); next also links free slots */
 };
 
-/* h.hash holds MAX.SND.WND (the node has SYNACK_CONNTAB_NOHASH); h.owner[0] the
- * flags (TW_TS_OK), owner[1] the receive window scale. */
+/* h.hash holds the two windows the node needs (it has SYNACK_CONNTAB_NOHASH), each as the
+ * 16-bit field of a segment: low half, the window we announce (and accept in) before scaling
+ * by the receive shift; high half, MAX.SND.WND by the send shift, rounded up. h.owner[0]
+ * holds the flags (TW_TS_OK), owner[1] the receive shift (low nibble) and the send shift. */
 struct tw4 {
 	struct synack_conntab_hdr h;
 	struct synack_tuple4 key; /* as a synack_conntab_node4's */

@@ -193,3 +193,36 @@ int synack_ipv6_emit(uint8_t *out, size_t cap, const struct synack_ipv6 *ip, siz
 	}
 	return SYNACK_IPV6_HDR_LEN;
 }
+
+/* ---- either family ------------------------------------------------------------------------ */
+
+int synack_ip_parse(const uint8_t *buf, size_t len, struct synack_ip_hdr *ip,
+		    const uint8_t **payload, size_t *plen)
+{
+	memset(ip, 0, sizeof *ip);
+	if (len < 1)
+		return -SYNACK_DROP_IP_TRUNCATED;
+	int rc;
+	switch (buf[0] >> 4) {
+	case 4:
+		if ((rc = synack_ipv4_parse(buf, len, &ip->v4, payload, plen)) < 0)
+			return rc;
+		ip->family = SYNACK_AF_INET;
+		ip->src = synack_addr_v4(ip->v4.src);
+		ip->dst = synack_addr_v4(ip->v4.dst);
+		ip->proto = ip->v4.proto;
+		ip->fragment = ip->v4.mf || ip->v4.frag_off;
+		return 0;
+	case 6:
+		if ((rc = synack_ipv6_parse(buf, len, &ip->v6, payload, plen)) < 0)
+			return rc;
+		ip->family = SYNACK_AF_INET6;
+		ip->src = ip->v6.src;
+		ip->dst = ip->v6.dst;
+		ip->proto = ip->v6.proto;
+		ip->fragment = ip->v6.frag;
+		return 0;
+	default:
+		return -SYNACK_DROP_IP_VERSION;
+	}
+}

@@ -1,9 +1,10 @@
 /* Running a demo scenario: build the world, drive the applications between simulation steps
  * until nothing is left to happen, draw every trace event, write the summary.
  *
- * The world: a client stack (10.0.0.1) and a server stack (10.0.0.2) on a synack_sim, each
- * sending through a fault decorator (the --loss/--dup/--reorder/--corrupt rates plus the
- * scenario's own per-frame verdicts: drop this ACK, hold that SYN). After every step both
+ * The world: a client stack (10.0.0.1, or 2001:db8::1 over IPv6) and a server stack (10.0.0.2,
+ * or 2001:db8::2) on a synack_sim, each sending through a fault decorator (the
+ * --loss/--dup/--reorder/--corrupt rates plus the scenario's own per-frame verdicts: drop this
+ * ACK, hold that SYN). After every step both
  * stacks are polled at the current time and each host's little application (demo_app) reads,
  * writes and closes as its flags say. The run ends when no frame is in flight, no timer is
  * armed and the scenario has nothing scheduled — or at the time limit.
@@ -18,11 +19,17 @@
 
 static const char *const host_names[2] = {"client", "server"};
 static const uint32_t host_addrs[2] = {SYNACK_DEMO_CLIENT_ADDR, SYNACK_DEMO_SERVER_ADDR};
+static const uint8_t host_addrs6[2][16] = {SYNACK_DEMO_CLIENT_ADDR6, SYNACK_DEMO_SERVER_ADDR6};
 static const uint16_t host_ports[2] = {SYNACK_DEMO_CLIENT_PORT, SYNACK_DEMO_SERVER_PORT};
 
-static struct synack_endpoint host_ep(int who)
+static struct synack_addr host_addr(const struct demo *d, int who)
 {
-	return (struct synack_endpoint){synack_addr_v4(host_addrs[who]), host_ports[who]};
+	return d->o->ipv6 ? synack_addr_v6(host_addrs6[who]) : synack_addr_v4(host_addrs[who]);
+}
+
+struct synack_endpoint demo_host_ep(const struct demo *d, int who)
+{
+	return (struct synack_endpoint){host_addr(d, who), host_ports[who]};
 }
 
 void synack_demo_opts_default(struct synack_demo_opts *o)
@@ -85,7 +92,7 @@ static int failed(struct demo *d, const char *what, int err)
 int demo_listen(struct demo *d, int backlog)
 {
 	struct demo_app *a = &d->app[DEMO_SERVER];
-	struct synack_endpoint ep = host_ep(DEMO_SERVER);
+	struct synack_endpoint ep = demo_host_ep(d, DEMO_SERVER);
 	int fd = synack_socket(a->s);
 	if (fd < 0)
 		return failed(d, "socket", fd);
@@ -101,8 +108,8 @@ int demo_listen(struct demo *d, int backlog)
 int demo_connect(struct demo *d, int who)
 {
 	struct demo_app *a = &d->app[who];
-	struct synack_endpoint me = host_ep(who);
-	struct synack_endpoint peer = host_ep(!who);
+	struct synack_endpoint me = demo_host_ep(d, who);
+	struct synack_endpoint peer = demo_host_ep(d, !who);
 	int fd = a->fd >= 0 ? a->fd : synack_socket(a->s);
 	if (fd < 0)
 		return failed(d, "socket", fd);
@@ -159,10 +166,10 @@ void demo_release_held(struct demo *d)
 
 /* ---- trace: remember what the summary needs, draw everything ----------------------------- */
 
-static bool is_client_conn(const struct synack_trace_event *ev, int who)
+static bool is_client_conn(const struct demo *d, const struct synack_trace_event *ev, int who)
 {
-	struct synack_endpoint me = host_ep(who);
-	struct synack_endpoint peer = host_ep(!who);
+	struct synack_endpoint me = demo_host_ep(d, who);
+	struct synack_endpoint peer = demo_host_ep(d, !who);
 	return ev->has_conn && synack_addr_eq(&ev->local.addr, &me.addr) &&
 	       ev->local.port == me.port && synack_addr_eq(&ev->remote.addr, &peer.addr) &&
 	       ev->remote.port == peer.port;
@@ -172,7 +179,7 @@ static void demo_trace(void *ctx, const struct synack_trace_event *ev)
 {
 	struct demo *d = ctx;
 	int who = ev->host && !strcmp(ev->host, "server") ? DEMO_SERVER : DEMO_CLIENT;
-	if (ev->kind == SYNACK_TRACE_STATE && is_client_conn(ev, who)) {
+	if (ev->kind == SYNACK_TRACE_STATE && is_client_conn(d, ev, who)) {
 		d->final[who] = ev->to;
 		d->seen[who] = true;
 	}
@@ -205,18 +212,20 @@ static bool demo_drop_if(void *ctx, const uint8_t *frame, size_t len, uint64_t n
 {
 	struct demo_host_ctx *h = ctx;
 	struct demo *d = h->d;
-	struct synack_ipv4 ip;
+	struct synack_ip_hdr ip;
 	struct synack_tcp_seg seg;
 	const uint8_t *tp;
 	size_t tlen;
-	if (synack_ipv4_parse(frame, len, &ip, &tp, &tlen) < 0 || ip.proto != SYNACK_PROTO_TCP)
+	if (synack_ip_parse(frame, len, &ip, &tp, &tlen) < 0 || ip.proto != SYNACK_PROTO_TCP ||
+	    ip.fragment)
 		return false;
-	struct synack_addr src = synack_addr_v4(ip.src), dst = synack_addr_v4(ip.dst);
-	if (synack_tcp_parse(tp, tlen, &src, &dst, false, &seg) < 0)
+	if (synack_tcp_parse(tp, tlen, &ip.src, &ip.dst, false, &seg) < 0)
 		return false;
-	for (int w = 0; w < 2; w++)
-		if (d->blackhole[w] && ip.dst == host_addrs[w])
+	for (int w = 0; w < 2; w++) {
+		struct synack_addr a = host_addr(d, w);
+		if (d->blackhole[w] && synack_addr_eq(&ip.dst, &a))
 			return true;
+	}
 	if (!d->def->filter)
 		return false;
 	enum demo_verdict v = d->def->filter(d, h->who, &ip, &seg);
@@ -236,7 +245,7 @@ static int add_host(struct demo *d, int who)
 	struct synack_config cfg;
 	synack_config_default(&cfg);
 	cfg.name = host_names[who];
-	synack_config_add_addr(&cfg, synack_addr_v4(host_addrs[who]), 24);
+	synack_config_add_addr(&cfg, host_addr(d, who), o->ipv6 ? 64 : 24);
 	cfg.trace = demo_trace;
 	cfg.trace_ctx = d;
 	if (o->mss)
@@ -457,10 +466,10 @@ static void title(const struct demo *d, char *buf, size_t cap)
 	if (p->notes)
 		n += snprintf(buf + n, cap - (size_t)n, "  (%s)\n", p->notes);
 	snprintf(buf + n, cap - (size_t)n,
-		 "  link: one-way delay %u ms, jitter %u ms, loss %g, dup %g, reorder %g, corrupt "
+		 "  link: %sone-way delay %u ms, jitter %u ms, loss %g, dup %g, reorder %g, corrupt "
 		 "%g; seed %llu",
-		 o->delay_ms, o->jitter_ms, o->loss, o->dup, o->reorder, o->corrupt,
-		 (unsigned long long)o->seed);
+		 o->ipv6 ? "IPv6, " : "", o->delay_ms, o->jitter_ms, o->loss, o->dup, o->reorder,
+		 o->corrupt, (unsigned long long)o->seed);
 }
 
 static void world_free(struct demo *d)
@@ -477,8 +486,7 @@ static int world_new(struct demo *d, char *ttl, size_t cap)
 	title(d, ttl, cap);
 	struct synack_ladder_opts lo = {
 		.format = o->format, .out = o->out, .left = "client", .right = "server",
-		.left_addr = synack_addr_v4(SYNACK_DEMO_CLIENT_ADDR),
-		.right_addr = synack_addr_v4(SYNACK_DEMO_SERVER_ADDR),
+		.left_addr = host_addr(d, DEMO_CLIENT), .right_addr = host_addr(d, DEMO_SERVER),
 		.absolute = o->absolute || d->def->absolute,
 		.verbose = o->verbose, .raw_window = o->raw_window,
 		.max_rows = o->max_rows ? o->max_rows : d->def->max_rows, .title = ttl};

@@ -1,5 +1,8 @@
 /* The demo scenarios: a client (10.0.0.1) and a server (10.0.0.2, port 80) on a simulated
  * network, each scenario answering one question people ask about TCP, drawn as a ladder.
+ * With opts.ipv6 the same scenarios run over IPv6: the client is 2001:db8::1 and the server
+ * 2001:db8::2 (RFC 3849's documentation prefix), and a scenario's spoofed or injected
+ * segments come from IPv6 addresses too.
  *
  * A scenario builds a synack_sim world, drives the socket API between synack_sim_step calls
  * (small built-in applications: echo, sender, reader) and feeds every trace event to the
@@ -10,7 +13,7 @@
  * where sent/recv are the scenario's data stream (client to server, except half-close whose
  * data goes from the server to the client) as written by one application and read by the
  * other, and *_final the last state of the client's connection (10.0.0.1:40000 ->
- * 10.0.0.2:80) on each side (CLOSED when it never existed or was freed).
+ * 10.0.0.2:80, or [2001:db8::1]:40000 -> [2001:db8::2]:80) on each side (CLOSED when it never existed or was freed).
  *
  * Same options, same output, byte for byte.
  */
@@ -27,6 +30,9 @@
 
 #define SYNACK_DEMO_CLIENT_ADDR 0x0a000001u /* 10.0.0.1 */
 #define SYNACK_DEMO_SERVER_ADDR 0x0a000002u /* 10.0.0.2 */
+/* With --ipv6: 2001:db8::1 and 2001:db8::2. */
+#define SYNACK_DEMO_CLIENT_ADDR6 {0x20, 0x01, 0x0d, 0xb8, [15] = 1}
+#define SYNACK_DEMO_SERVER_ADDR6 {0x20, 0x01, 0x0d, 0xb8, [15] = 2}
 #define SYNACK_DEMO_CLIENT_PORT 40000
 #define SYNACK_DEMO_SERVER_PORT 80
 
@@ -47,6 +53,7 @@ struct synack_demo_opts {
 	int syncookies;                  /* -1: the stack's (1: when the SYN queue is full) */
 	uint64_t limit_ms;               /* virtual time limit: 1000 s */
 	const char *pcap_path;           /* capture the client's link to this file (NULL: no) */
+	bool ipv6;                       /* run over IPv6 (2001:db8::1 and ::2), not IPv4 */
 };
 
 struct synack_demo_result {

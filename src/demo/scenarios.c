@@ -157,7 +157,7 @@ static const struct demo_scenario_def syn_timeout = {
 
 /* ---- lost-third-ack --------------------------------------------------------------------------- */
 
-static enum demo_verdict filter_third_ack(struct demo *d, int who, const struct synack_ipv4 *ip,
+static enum demo_verdict filter_third_ack(struct demo *d, int who, const struct synack_ip_hdr *ip,
 					  const struct synack_tcp_seg *seg)
 {
 	if (who != DEMO_CLIENT || d->phase != 0 || !pure_ack(seg))
@@ -176,7 +176,7 @@ static const struct demo_scenario_def lost_third_ack = {
 
 /* ---- lost-last-ack ---------------------------------------------------------------------------- */
 
-static enum demo_verdict filter_last_ack(struct demo *d, int who, const struct synack_ipv4 *ip,
+static enum demo_verdict filter_last_ack(struct demo *d, int who, const struct synack_ip_hdr *ip,
 					 const struct synack_tcp_seg *seg)
 {
 	if (who == DEMO_SERVER && (seg->flags & SYNACK_TH_FIN) && d->phase == 0) {
@@ -201,7 +201,7 @@ static const struct demo_scenario_def lost_last_ack = {
 
 /* ---- old-duplicate-syn (RFC 9293 §3.5, figure 8) ---------------------------------------------- */
 
-static enum demo_verdict filter_old_dup(struct demo *d, int who, const struct synack_ipv4 *ip,
+static enum demo_verdict filter_old_dup(struct demo *d, int who, const struct synack_ip_hdr *ip,
 					const struct synack_tcp_seg *seg)
 {
 	if (who != DEMO_CLIENT || d->phase != 0 || seg->flags != SYNACK_TH_SYN)
@@ -211,14 +211,16 @@ static enum demo_verdict filter_old_dup(struct demo *d, int who, const struct sy
 	return DEMO_HOLD; /* the new SYN is slow: the network delivers it at 30 ms */
 }
 
-static int inject_syn(struct demo *d, uint32_t src, uint16_t sport, uint32_t seq)
+/* A SYN from `from` to the server, as an old or spoofed one: MSS option only (1460 over IPv4,
+ * 1440 over IPv6: a 1500-byte link less the headers). */
+static int inject_syn(struct demo *d, struct synack_addr from, uint16_t sport, uint32_t seq)
 {
 	uint8_t frame[128];
 	struct synack_tcp_seg s = {.sport = sport, .dport = SYNACK_DEMO_SERVER_PORT, .seq = seq,
 				   .flags = SYNACK_TH_SYN, .win = 64240};
 	s.opts.has_mss = true;
-	s.opts.mss = 1460;
-	struct synack_addr from = synack_addr_v4(src), to = synack_addr_v4(SYNACK_DEMO_SERVER_ADDR);
+	s.opts.mss = synack_addr_is_v4(&from) ? 1460 : 1440;
+	struct synack_addr to = demo_host_ep(d, DEMO_SERVER).addr;
 	int n = synack_tcp_emit(frame, sizeof frame, &from, &to, 0, &s);
 	if (n < 0)
 		return -EINVAL;
@@ -235,7 +237,8 @@ static int setup_old_dup(struct demo *d)
 		return -EPROTO; /* the client sent no SYN */
 	/* An old SYN of an earlier incarnation of the same connection arrives first. */
 	d->wake_at = 30000;
-	return inject_syn(d, SYNACK_DEMO_CLIENT_ADDR, SYNACK_DEMO_CLIENT_PORT, d->mark - 1000);
+	return inject_syn(d, demo_host_ep(d, DEMO_CLIENT).addr, SYNACK_DEMO_CLIENT_PORT,
+			  d->mark - 1000);
 }
 
 static const struct demo_scenario_def old_duplicate_syn = {
@@ -309,7 +312,8 @@ static const struct demo_scenario_def abort_ = {
 /* ---- syn-flood ---------------------------------------------------------------------------------- */
 
 /* 2,000 spoofed SYNs per virtual second for 2 s from random addresses of 198.18.0.0/15 (RFC
- * 2544's benchmarking range) against a listener with backlog 4; the legitimate client connects
+ * 2544's benchmarking range; over IPv6 RFC 5180's 2001:2::/48, the same 17 random bits as
+ * 2001:2::X:YYYY) against a listener with backlog 4; the legitimate client connects
  * 0.5 s into the flood. With SYN cookies (the default, as Linux's tcp_syncookies=1) the full
  * SYN queue does not matter: the client's SYN gets a cookie SYN-ACK, its ACK carries the cookie
  * back, and the exchange completes. With --syncookies 0 the client's SYNs are dropped and it
@@ -338,19 +342,38 @@ static int setup_flood(struct demo *d)
 	return 0;
 }
 
-static bool spoofed(uint32_t addr) { return (addr & FLOOD_MASK) == FLOOD_NET; }
+static const uint8_t FLOOD_NET6[6] = {0x20, 0x01, 0x00, 0x02, 0x00, 0x00}; /* 2001:2::/48 */
+
+/* A spoofed source: 17 random bits in the benchmarking range of the scenario's family. */
+static struct synack_addr flood_addr(const struct demo *d, uint32_t bits)
+{
+	if (!d->o->ipv6)
+		return synack_addr_v4(FLOOD_NET | bits);
+	uint8_t b[16] = {0};
+	memcpy(b, FLOOD_NET6, sizeof FLOOD_NET6);
+	b[13] = (uint8_t)(bits >> 16);
+	b[14] = (uint8_t)(bits >> 8);
+	b[15] = (uint8_t)bits;
+	return synack_addr_v6(b);
+}
+
+static bool spoofed(const struct synack_addr *a)
+{
+	if (synack_addr_is_v4(a))
+		return (synack_addr_get_v4(a) & FLOOD_MASK) == FLOOD_NET;
+	return !memcmp(a->b, FLOOD_NET6, sizeof FLOOD_NET6);
+}
 
 /* Does the event concern a spoofed peer? By its connection, or else by its frame. */
 static bool flood_event(const struct synack_trace_event *ev)
 {
 	if (ev->has_conn)
-		return synack_addr_is_v4(&ev->remote.addr) &&
-		       spoofed(synack_addr_get_v4(&ev->remote.addr));
-	struct synack_ipv4 ip;
+		return spoofed(&ev->remote.addr);
+	struct synack_ip_hdr ip;
 	const uint8_t *p;
 	size_t n;
-	return ev->frame && synack_ipv4_parse(ev->frame, ev->frame_len, &ip, &p, &n) == 0 &&
-	       (spoofed(ip.src) || spoofed(ip.dst));
+	return ev->frame && synack_ip_parse(ev->frame, ev->frame_len, &ip, &p, &n) == 0 &&
+	       (spoofed(&ip.src) || spoofed(&ip.dst));
 }
 
 static bool show_flood(struct demo *d, const struct synack_trace_event *ev)
@@ -375,9 +398,9 @@ static void tick_flood(struct demo *d)
 {
 	if (d->phase >= FLOOD_SYNS)
 		return;
-	uint32_t src = FLOOD_NET | (uint32_t)synack_rng_below(&d->rng, 0x20000);
+	uint32_t bits = (uint32_t)synack_rng_below(&d->rng, 0x20000);
 	uint16_t port = (uint16_t)(1024 + synack_rng_below(&d->rng, 64512));
-	(void)inject_syn(d, src, port, (uint32_t)synack_rng_next(&d->rng));
+	(void)inject_syn(d, flood_addr(d, bits), port, (uint32_t)synack_rng_next(&d->rng));
 	d->phase++;
 	if (d->phase % FLOOD_NOTE_EVERY == 0)
 		note_flood(d);

@@ -52,7 +52,7 @@ struct demo_scenario_def {
 	 * the scenario counts them in notes instead). Optional: everything is drawn. */
 	bool (*show)(struct demo *d, const struct synack_trace_event *ev);
 	/* Decides the fate of each frame a host sends (after the random faults). Optional. */
-	enum demo_verdict (*filter)(struct demo *d, int who, const struct synack_ipv4 *ip,
+	enum demo_verdict (*filter)(struct demo *d, int who, const struct synack_ip_hdr *ip,
 				    const struct synack_tcp_seg *seg);
 };
 
@@ -89,6 +89,8 @@ struct demo {
 /* Helpers for scenarios (scenario.c). Each returns 0 or a negative errno, and records the
  * first failure in d->fail with a line on stderr. */
 uint64_t demo_now(const struct demo *d);
+/* A host's address and port in the scenario's family (DEMO_CLIENT or DEMO_SERVER). */
+struct synack_endpoint demo_host_ep(const struct demo *d, int who);
 int demo_listen(struct demo *d, int backlog);
 int demo_connect(struct demo *d, int who);     /* who binds its port and connects to the other */
 void demo_app_queue(struct demo_app *a, const void *data, size_t len);

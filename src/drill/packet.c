@@ -75,7 +75,30 @@ static uint32_t get32(const uint8_t *p)
 
 /* Encodes the script's options in the order written, padded with zeros (EOL) to 32 bits.
  * Returns the length, or -1 if they do not fit in 40 bytes. */
-static int encode_opts(const struct drill_packet *pk, uint32_t isn, uint8_t *out)
+/* An inbound ecr as packetdrill maps it: a TS val the script wrote on an outbound packet
+ * becomes the val synack really sent (the latest mapping of it); any other value goes as
+ * written. */
+static uint32_t ts_ecr_live(const struct drill_conn *c, uint32_t ecr)
+{
+	unsigned n = c->ts_n < DRILL_TS_MAP ? c->ts_n : DRILL_TS_MAP;
+	for (unsigned k = 0; k < n; k++) {
+		unsigned i = (c->ts_n - 1 - k) % DRILL_TS_MAP;
+		if (c->ts_script[i] == ecr)
+			return c->ts_live[i];
+	}
+	return ecr;
+}
+
+static void ts_map_add(struct drill_conn *c, uint32_t script, uint32_t live)
+{
+	unsigned i = c->ts_n % DRILL_TS_MAP;
+	c->ts_script[i] = script;
+	c->ts_live[i] = live;
+	c->ts_n++;
+}
+
+static int encode_opts(const struct drill_packet *pk, const struct drill_conn *c,
+		       uint32_t isn, uint8_t *out)
 {
 	uint8_t b[64];
 	int n = 0;
@@ -112,7 +135,7 @@ static int encode_opts(const struct drill_packet *pk, uint32_t isn, uint8_t *out
 			b[n++] = SYNACK_TCPOPT_TS;
 			b[n++] = 10;
 			put32(b + n, o->a);
-			put32(b + n + 4, o->b);
+			put32(b + n + 4, (pk->flags & SYNACK_TH_ACK) ? ts_ecr_live(c, o->b) : o->b);
 			n += 8;
 			break;
 		case DRILL_OPT_FO:
@@ -577,7 +600,7 @@ int drill_packet_inject(struct drill_run *r, const struct drill_event *ev)
 	seg.flags = pk->flags;
 	seg.win = (uint16_t)(pk->has_win ? pk->win : 65535);
 	seg.urp = (uint16_t)(pk->has_urg ? pk->urg : 0);
-	int olen = pk->opts_mode == DRILL_OPTS_LIST ? encode_opts(pk, isn, seg.opts.raw) : 0;
+	int olen = pk->opts_mode == DRILL_OPTS_LIST ? encode_opts(pk, c, isn, seg.opts.raw) : 0;
 	if (olen < 0) {
 		drill_fail(r, ev, "inbound packet: options longer than 40 bytes");
 		return -1;
@@ -724,6 +747,24 @@ static void compare_fields(struct drill_run *r, const struct drill_packet *pk,
 	}
 }
 
+/* A matched outbound packet whose script line wrote a TS val: remember what it stands for. */
+static void learn_ts_val(struct drill_run *r, const struct drill_packet *pk,
+			 const struct parsed *p)
+{
+	struct drill_conn *c = conn_by_rport(r, p->seg.dport);
+	if (!c || pk->opts_mode != DRILL_OPTS_LIST)
+		return;
+	struct drill_opt o[DRILL_MAX_OPTS];
+	int n = decode_opts(p->seg.opts.raw, p->seg.opts.raw_len, 0, o, DRILL_MAX_OPTS);
+	for (int i = 0; i < pk->nopts; i++) {
+		if (pk->opts[i].kind != DRILL_OPT_TS)
+			continue;
+		for (int k = 0; k < n; k++)
+			if (o[k].kind == DRILL_OPT_TS)
+				ts_map_add(c, pk->opts[i].a, o[k].a);
+	}
+}
+
 int drill_packet_match(struct drill_run *r, const struct drill_event *ev,
 		       const struct drill_frame *f)
 {
@@ -751,6 +792,7 @@ int drill_packet_match(struct drill_run *r, const struct drill_event *ev,
 		drill_fail_detail(r, "synack: %s > %s", ts, text);
 		return -1;
 	}
+	learn_ts_val(r, &ev->pkt, &p);
 	return 0;
 }
 

@@ -18,6 +18,12 @@ struct drill_conn {
 	bool lport_known;
 	bool isn_known;
 	uint32_t local_isn;     /* synack's ISN, learned from its SYN or SYN-ACK */
+	/* packetdrill's ts_val_map: the TS val a script wrote on an outbound packet -> the one
+	 * synack sent; an inbound ecr equal to a script val is sent as synack's (the newest
+	 * DRILL_TS_MAP mappings are kept). */
+#define DRILL_TS_MAP 64
+	uint32_t ts_script[DRILL_TS_MAP], ts_live[DRILL_TS_MAP];
+	unsigned ts_n;
 };
 
 /* A frame the stack sent, waiting to be matched by an outbound (`>`) event. */

@@ -75,6 +75,17 @@ void synack_loop_kick(struct synack_loop *l, int fd)
 
 static int setup_fds(struct synack_loop *l)
 {
+	l->ep = epoll_create1(EPOLL_CLOEXEC);
+	if (l->ep < 0)
+		return -errno;
+	struct epoll_event ev = {.events = EPOLLIN};
+	if (l->link->fd >= 0) {
+		ev.data.fd = l->link->fd;
+		if (epoll_ctl(l->ep, EPOLL_CTL_ADD, l->link->fd, &ev) < 0)
+			return -errno;
+	}
+	if (l->hooks.flags & SYNACK_LOOP_NO_SIGNALS)
+		return 0;
 	sigset_t mask;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
@@ -82,17 +93,11 @@ static int setup_fds(struct synack_loop *l)
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -errno;
 	l->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	l->ep = epoll_create1(EPOLL_CLOEXEC);
-	if (l->sigfd < 0 || l->ep < 0)
+	if (l->sigfd < 0)
 		return -errno;
-	struct epoll_event ev = {.events = EPOLLIN, .data.fd = l->sigfd};
+	ev.data.fd = l->sigfd;
 	if (epoll_ctl(l->ep, EPOLL_CTL_ADD, l->sigfd, &ev) < 0)
 		return -errno;
-	if (l->link->fd >= 0) {
-		ev.data.fd = l->link->fd;
-		if (epoll_ctl(l->ep, EPOLL_CTL_ADD, l->link->fd, &ev) < 0)
-			return -errno;
-	}
 	return 0;
 }
 
@@ -265,9 +270,15 @@ int synack_loop_run(struct synack_loop *l)
 {
 	struct epoll_event evs[32];
 	while (!l->stop) {
-		int n = epoll_wait(l->ep, evs, 32, wait_ms(l));
-		if (n < 0 && errno != EINTR)
-			return -errno;
+		int ms = wait_ms(l);
+		if (l->hooks.on_wait)
+			l->hooks.on_wait(l->hooks.ctx, true);
+		int n = epoll_wait(l->ep, evs, 32, ms);
+		int werr = errno;
+		if (l->hooks.on_wait)
+			l->hooks.on_wait(l->hooks.ctx, false);
+		if (n < 0 && werr != EINTR)
+			return -werr;
 		l->now = synack_monotonic_us();
 		/* The driver step: the link drained into the stack (a TUN whose event we just
 		 * took, and links without a descriptor), then its due timers; host descriptors
@@ -277,7 +288,7 @@ int synack_loop_run(struct synack_loop *l)
 			return err;
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
-			if (fd == l->sigfd)
+			if (l->sigfd >= 0 && fd == l->sigfd)
 				read_signals(l);
 			else if (fd != l->link->fd)
 				run_host_fd(l, fd, evs[i].events);

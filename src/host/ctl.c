@@ -50,10 +50,12 @@ static void endpoint_str(const struct synack_endpoint *e, bool listener, char *b
 {
 	char ip[SYNACK_ADDR_STRLEN];
 	synack_addr_str(&e->addr, ip, sizeof ip);
-	if (listener && e->port == 0)
-		snprintf(buf, cap, "%s:*", ip);
-	else
-		snprintf(buf, cap, "%s:%u", ip, e->port);
+	/* As ss prints them: IPv6 in brackets ([fd00::1]:80), IPv4 (and IPv4-mapped) dotted. */
+	bool v6 = !synack_addr_is_v4(&e->addr);
+	char port[8] = "*";
+	if (!listener || e->port != 0)
+		snprintf(port, sizeof port, "%u", e->port);
+	snprintf(buf, cap, "%s%s%s:%s", v6 ? "[" : "", ip, v6 ? "]" : "", port);
 }
 
 struct ss_ctx {
@@ -71,6 +73,13 @@ static void ss_row(void *ctx, int fd, const struct synack_tcp_info *i)
 	char l[SYNACK_ADDR_STRLEN + 8], r[SYNACK_ADDR_STRLEN + 8];
 	endpoint_str(&i->local, false, l, sizeof l);
 	endpoint_str(&i->remote, listen, r, sizeof r);
+	if (i->any_local) { /* a wildcard, as ss shows it: 0.0.0.0:80, [::]:80 (V6ONLY), *:80 */
+		const char *any = i->any_family == SYNACK_AF_INET	? "0.0.0.0"
+				  : i->any_family == SYNACK_AF_INET6 ? "[::]"
+								     : "*";
+		snprintf(l, sizeof l, "%s:%u", any, i->local.port);
+		snprintf(r, sizeof r, "%s:*", any);
+	}
 	fprintf(c->out, "%-10s %-6u %-6u %-21s %-21s\n", synack_state_ss_name(i->state), i->recv_q,
 		i->send_q, l, r);
 	if (c->memory && !listen)
@@ -96,10 +105,23 @@ static void ss_row(void *ctx, int fd, const struct synack_tcp_info *i)
 
 void synack_format_ss(const struct synack_stack *s, bool internals, FILE *out)
 {
-	struct ss_ctx c = {.out = out, .internals = internals};
+	synack_format_ss_stacks(&s, 1, internals, out);
+}
+
+static void format_ss(const struct synack_stack *const *s, size_t n, bool internals, bool memory,
+		      FILE *out)
+{
+	struct ss_ctx c = {.out = out, .internals = internals, .memory = memory};
 	fprintf(out, "%-10s %-6s %-6s %-21s %-21s\n", "State", "Recv-Q", "Send-Q",
 		"Local Address:Port", "Peer Address:Port");
-	synack_stack_foreach(s, ss_row, &c);
+	for (size_t i = 0; i < n; i++)
+		synack_stack_foreach(s[i], ss_row, &c);
+}
+
+void synack_format_ss_stacks(const struct synack_stack *const *s, size_t n, bool internals,
+			     FILE *out)
+{
+	format_ss(s, n, internals, false, out);
 }
 
 static double rate(uint64_t v, uint64_t was, double secs)
@@ -140,19 +162,35 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
+static void sum_counters(const struct synack_stack *const *s, size_t n, struct synack_counters *c)
+{
+	memset(c, 0, sizeof *c);
+	for (size_t k = 0; k < n; k++) {
+		struct synack_counters one;
+		synack_stack_counters(s[k], &one);
+		for (int i = 0; i < SYNACK_CTR_COUNT; i++)
+			c->v[i] += one.v[i];
+		for (int i = 0; i < SYNACK_DROP_COUNT; i++)
+			c->drops[i] += one.drops[i];
+	}
+}
+
 void synack_ctl_answer(const struct synack_stack *s, struct synack_ctl_rates *rates,
 		       uint64_t now_us, const char *request, FILE *out)
 {
+	synack_ctl_answer_stacks(&s, 1, rates, now_us, request, out);
+}
+void synack_ctl_answer_stacks(const struct synack_stack *const *s, size_t n,
+			      struct synack_ctl_rates *rates, uint64_t now_us, const char *request,
+			      FILE *out)
+{
 	if (!strcmp(request, "ss -m")) {
-		struct ss_ctx c = {.out = out, .memory = true};
-		fprintf(out, "%-10s %-6s %-6s %-21s %-21s\n", "State", "Recv-Q", "Send-Q",
-			"Local Address:Port", "Peer Address:Port");
-		synack_stack_foreach(s, ss_row, &c);
+		format_ss(s, n, false, true, out);
 	} else if (!strcmp(request, "ss") || !strcmp(request, "ss -i")) {
-		synack_format_ss(s, request[2] != '\0', out);
+		synack_format_ss_stacks(s, n, request[2] != '\0', out);
 	} else if (!strcmp(request, "nstat")) {
 		struct synack_counters ctr;
-		synack_stack_counters(s, &ctr);
+		sum_counters(s, n, &ctr);
 		if (!rates) {
 			synack_format_nstat(&ctr, NULL, 0, out);
 			return;

@@ -39,11 +39,19 @@ struct synack_ctl_rates {
 /* rates NULL: nstat without rates (0.0); else rates against it, then it is moved to now_us. */
 void synack_ctl_answer(const struct synack_stack *s, struct synack_ctl_rates *rates,
 		       uint64_t now_us, const char *request, FILE *out);
+/* The same for n stacks (one per queue of `synack serve --threads`): ss lists every stack's
+ * connections under one header, nstat adds their counters up. The caller keeps the stacks
+ * still while it runs. */
+void synack_ctl_answer_stacks(const struct synack_stack *const *s, size_t n,
+			      struct synack_ctl_rates *rates, uint64_t now_us, const char *request,
+			      FILE *out);
 int synack_ctl_serve_client(int cfd, void (*answer)(void *ctx, const char *req, FILE *out),
 			    void *ctx);
 
 /* Writes the table like `ss -tan` (with `-i`: internals). */
 void synack_format_ss(const struct synack_stack *s, bool internals, FILE *out);
+void synack_format_ss_stacks(const struct synack_stack *const *s, size_t n, bool internals,
+			     FILE *out);
 /* Writes non-zero counters (and drop reasons as SynackDrop_<reason>) like `nstat -a`: name,
  * value, and the rate per second against prev over secs (0.0 when prev is NULL or secs <= 0). */
 void synack_format_nstat(const struct synack_counters *c, const struct synack_counters *prev,

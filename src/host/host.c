@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/ipv6.h> /* struct in6_ifreq */
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -44,6 +45,11 @@ static int tun_fail(char *why, size_t cap, int err, const char *name)
 		hint = "; the kernel already has that address on the device: give synack another "
 		       "--addr in the prefix";
 		break;
+	case -EAFNOSUPPORT:
+		hint = "; IPv6 is off on the device: turn it on (sysctl -w "
+		       "net.ipv6.conf.DEVICE.disable_ipv6=0; in a namespace from scripts/netns, "
+		       "give `netns up` an IPv6 prefix)";
+		break;
 	default:
 		break;
 	}
@@ -66,38 +72,83 @@ static const char *ipv4_str(uint32_t a, char *buf, size_t cap)
 	return buf;
 }
 
-static void announce(const struct synack_host *h, unsigned prefix)
+/* "10.77.0.1/24 and fd00::1/64": the kernel's addresses synack gave the device. */
+static void kernel_addrs_str(const struct synack_host *h, char *buf, size_t cap)
 {
-	char ka[16];
-	if (!h->in_host_netns || (!h->tun.created && !h->tun.addr_set))
+	char ka[16], k6[SYNACK_ADDR_STRLEN];
+	unsigned p4 = 0, p6 = 0;
+	for (size_t i = 0; i < h->naddrs; i++)
+		*(synack_addr_is_v4(&h->addrs[i].addr) ? &p4 : &p6) = h->addrs[i].prefix;
+	synack_addr_str(&h->tun.kernel_addr6, k6, sizeof k6);
+	ipv4_str(h->tun.kernel_addr, ka, sizeof ka);
+	if (h->tun.addr_set && h->tun.addr6_set)
+		snprintf(buf, cap, "%s/%u and %s/%u", ka, p4, k6, p6);
+	else if (h->tun.addr_set)
+		snprintf(buf, cap, "%s/%u", ka, p4);
+	else
+		snprintf(buf, cap, "%s/%u", k6, p6);
+}
+
+static void announce(const struct synack_host *h)
+{
+	bool set = h->tun.addr_set || h->tun.addr6_set;
+	if (!h->in_host_netns || (!h->tun.created && !set))
 		return;
 	fprintf(stderr, "%s: changing this host's network (not a namespace made for synack):%s%s%s",
 		h->cmd, h->tun.created ? " created TUN device " : "",
-		h->tun.created ? h->tun.name : "", h->tun.created && h->tun.addr_set ? ";" : "");
-	if (h->tun.addr_set)
-		fprintf(stderr, " gave the kernel's side of %s %s/%u (a route to the prefix)",
-			h->tun.name, ipv4_str(h->tun.kernel_addr, ka, sizeof ka), prefix);
+		h->tun.created ? h->tun.name : "", h->tun.created && set ? ";" : "");
+	if (set) {
+		char ka[96];
+		kernel_addrs_str(h, ka, sizeof ka);
+		fprintf(stderr, " gave the kernel's side of %s %s (a route to the prefix)",
+			h->tun.name, ka);
+	}
 	fprintf(stderr, "; undone when synack exits\n");
 }
 
-/* The kernel's address synack gave a device that outlives it (one it did not create: a
- * device it created goes away with its descriptor, address and route with it). */
+/* The IPv6 address synack gave the kernel's side of the device (SIOCDIFADDR). */
+static bool remove_kernel_addr6(const struct synack_host *h)
+{
+	unsigned prefix = 0;
+	for (size_t i = 0; i < h->naddrs; i++)
+		if (!synack_addr_is_v4(&h->addrs[i].addr))
+			prefix = h->addrs[i].prefix;
+	int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return false;
+	struct in6_ifreq r;
+	memset(&r, 0, sizeof r);
+	memcpy(&r.ifr6_addr, h->tun.kernel_addr6.b, 16);
+	r.ifr6_prefixlen = prefix;
+	r.ifr6_ifindex = (int)if_nametoindex(h->tun.name);
+	bool ok = ioctl(s, SIOCDIFADDR, &r) == 0;
+	close(s);
+	return ok;
+}
+
+/* The kernel's addresses synack gave a device that outlives it (one it did not create: a
+ * device it created goes away with its descriptor, addresses and routes with it). */
 static void remove_kernel_addr(const struct synack_host *h)
 {
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return;
-	struct ifreq ifr;
-	memset(&ifr, 0, sizeof ifr);
-	snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", h->tun.name);
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0)};
-	memcpy(&ifr.ifr_addr, &sin, sizeof sin);
-	bool ok = ioctl(s, SIOCSIFADDR, &ifr) == 0;
-	close(s);
+	bool ok = true;
+	if (h->tun.addr_set) {
+		int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		struct ifreq ifr;
+		memset(&ifr, 0, sizeof ifr);
+		snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "%s", h->tun.name);
+		struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0)};
+		memcpy(&ifr.ifr_addr, &sin, sizeof sin);
+		ok = s >= 0 && ioctl(s, SIOCSIFADDR, &ifr) == 0;
+		if (s >= 0)
+			close(s);
+	}
+	if (h->tun.addr6_set && !remove_kernel_addr6(h))
+		ok = false;
 	if (h->in_host_netns) {
-		char ka[16];
+		char ka[96];
+		kernel_addrs_str(h, ka, sizeof ka);
 		fprintf(stderr, "%s: %s %s from %s\n", h->cmd, ok ? "removed" : "could not remove",
-			ipv4_str(h->tun.kernel_addr, ka, sizeof ka), h->tun.name);
+			ka, h->tun.name);
 	}
 }
 
@@ -156,15 +207,45 @@ int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 	h->cmd = o->cmd ? o->cmd : "synack";
 	h->in_host_netns = host_netns();
 	h->prog.on = o->progress;
-	unsigned prefix;
-	if (synack_parse_cidr(o->cidr, &h->addr, &prefix) < 0 || !strchr(o->cidr, '/'))
-		return fail(why, why_cap, -EINVAL, "--addr: want A.B.C.D/NN, not", o->cidr);
+	h->queues = o->queues > 1 ? o->queues : 1;
+	h->no_offload = o->no_offload;
+	for (size_t i = 0; i < 2 && o->cidr[i]; i++) {
+		struct synack_tun_addr *a = &h->addrs[h->naddrs++];
+		if (synack_parse_prefix(o->cidr[i], &a->addr, &a->prefix) < 0)
+			return fail(why, why_cap, -EINVAL, "--addr: want A.B.C.D/NN or IPV6/NN, not",
+				    o->cidr[i]);
+	}
+	if (h->naddrs == 2 &&
+	    synack_addr_is_v4(&h->addrs[0].addr) == synack_addr_is_v4(&h->addrs[1].addr))
+		return fail(why, why_cap, -EINVAL, "--addr: one address of each family at most, not",
+			    o->cidr[1]);
+	if (h->queues > SYNACK_HOST_QUEUES_MAX ||
+	    (h->queues > 1 && (o->pcap || o->trace || o->progress)))
+		return fail(why, why_cap, -EINVAL, "more than one queue with a capture or trace", "");
 	struct synack_link *link;
-	int err = synack_tun_open_flags(o->tun, h->addr, prefix,
-					o->no_offload ? SYNACK_TUN_NO_OFFLOAD : 0, &h->tun, &link);
+	unsigned tflags = (o->no_offload ? SYNACK_TUN_NO_OFFLOAD : 0) |
+			  (h->queues > 1 ? SYNACK_TUN_MULTI_QUEUE : 0);
+	int err = synack_tun_open_addrs(o->tun, h->addrs, h->naddrs, tflags, &h->tun, &link);
+	if (err == -EINVAL && h->queues > 1 && if_nametoindex(o->tun) != 0) {
+		snprintf(why, why_cap, "--tun %s: the device exists without multi-queue: remove it, "
+			 "create it with `ip tuntap add %s mode tun multi_queue`, or use --threads 1",
+			 o->tun, o->tun);
+		return err;
+	}
 	if (err)
 		return tun_fail(why, why_cap, err, o->tun);
-	announce(h, prefix);
+	announce(h);
+	for (unsigned q = 1; q < h->queues; q++) {
+		err = synack_tun_open_queue(&h->tun, tflags & SYNACK_TUN_NO_OFFLOAD, &h->qlink[q]);
+		if (err) {
+			synack_link_destroy(link);
+			synack_host_close(h);
+			return tun_fail(why, why_cap, err, o->tun);
+		}
+	}
+	/* Without the program, the kernel's own choice still keeps every connection the kernel
+	 * opens on one queue; only the ports of our own connects are then left to chance. */
+	h->steered = h->queues > 1 && synack_tun_steer(link) == 0;
 	if (o->pcap) {
 		struct synack_pcap_writer *w;
 		struct synack_link *wrapped;
@@ -182,12 +263,15 @@ int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 	struct synack_config cfg;
 	synack_config_default(&cfg);
 	cfg.name = o->name;
-	synack_config_add_addr(&cfg, synack_addr_v4(h->addr), prefix); /* parse_cidr checked it */
+	for (size_t i = 0; i < h->naddrs; i++) /* parse_prefix checked them */
+		synack_config_add_addr(&cfg, h->addrs[i].addr, h->addrs[i].prefix);
 	if (o->max_sockets)
 		cfg.max_sockets = o->max_sockets;
 	cfg.sndbuf_max = 4194304; /* the library default too (tcp_autotune.c) */
 	if (h->tun.mtu >= 576 && h->tun.mtu - 40 < cfg.mss)
 		cfg.mss = (uint16_t)(h->tun.mtu - 40);
+	if (h->steered)
+		cfg.steer_queues = (uint16_t)h->queues;
 	if (o->trace) {
 		err = o->trace_sink.open && o->trace_sink.close
 			      ? o->trace_sink.open(&h->trace_state, o->trace, &cfg)
@@ -205,6 +289,7 @@ int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 		cfg.trace = host_trace;
 		cfg.trace_ctx = h;
 	}
+	h->cfg = cfg;
 	err = synack_loop_new(&h->loop, link, &cfg, hooks);
 	if (err) {
 		synack_link_destroy(link);
@@ -212,21 +297,41 @@ int synack_host_open(struct synack_host *h, const struct synack_host_opts *o,
 		return fail(why, why_cap, err, "cannot start the stack", "");
 	}
 	h->stack = synack_loop_stack(h->loop);
-	if (o->ctl && (err = synack_ctl_open(&h->ctl, o->ctl, h->loop)) < 0) {
+	h->qloop[0] = h->loop;
+	if (o->ctl && h->queues == 1 && (err = synack_ctl_open(&h->ctl, o->ctl, h->loop)) < 0) {
 		synack_host_close(h);
 		return fail(why, why_cap, err, "cannot open control socket", o->ctl);
 	}
 	return 0;
 }
 
+int synack_host_add_queue(struct synack_host *h, unsigned q, const struct synack_loop_hooks *hooks)
+{
+	if (q == 0 || q >= h->queues || !h->qlink[q] || h->qloop[q])
+		return -EINVAL;
+	struct synack_config cfg = h->cfg;
+	cfg.steer_queue = (uint16_t)q;
+	int err = synack_loop_new(&h->qloop[q], h->qlink[q], &cfg, hooks);
+	if (!err)
+		h->qlink[q] = NULL; /* the loop owns it */
+	return err;
+}
+
 void synack_host_close(struct synack_host *h)
 {
+	for (unsigned q = 1; q < SYNACK_HOST_QUEUES_MAX; q++) {
+		synack_loop_destroy(h->qloop[q]);
+		synack_link_destroy(h->qlink[q]);
+		h->qloop[q] = NULL;
+		h->qlink[q] = NULL;
+	}
+	h->qloop[0] = NULL;
 	synack_ctl_close(h->ctl);
 	h->ctl = NULL;
 	bool had_loop = h->loop != NULL;
 	synack_loop_destroy(h->loop);
 	h->loop = NULL;
-	if (had_loop && h->tun.addr_set && !h->tun.created)
+	if (had_loop && (h->tun.addr_set || h->tun.addr6_set) && !h->tun.created)
 		remove_kernel_addr(h);
 	if (had_loop && h->prog.on && h->prog.connected)
 		fprintf(stderr, "%s: %llu bytes sent, %llu received\n", h->cmd,

@@ -72,19 +72,17 @@ static void emit(struct fault_link *f, enum synack_trace_kind kind, const uint8_
 	struct synack_trace_event ev = {
 		.kind = kind, .t_us = now_us, .host = f->p.host, .frame = frame, .frame_len = len,
 	};
-	struct synack_ipv4 ip;
+	struct synack_ip_hdr ip;
 	struct synack_tcp_seg seg;
 	const uint8_t *payload;
 	size_t plen;
-	if (synack_ipv4_parse(frame, len, &ip, &payload, &plen) == 0 &&
-	    ip.proto == SYNACK_PROTO_TCP) {
-		struct synack_addr src = synack_addr_v4(ip.src), dst = synack_addr_v4(ip.dst);
-		if (synack_tcp_parse(payload, plen, &src, &dst, false, &seg) == 0) {
-			ev.seg = &seg;
-			ev.has_conn = true;
-			ev.local = (struct synack_endpoint){src, seg.sport};
-			ev.remote = (struct synack_endpoint){dst, seg.dport};
-		}
+	if (synack_ip_parse(frame, len, &ip, &payload, &plen) == 0 &&
+	    ip.proto == SYNACK_PROTO_TCP && !ip.fragment &&
+	    synack_tcp_parse(payload, plen, &ip.src, &ip.dst, false, &seg) == 0) {
+		ev.seg = &seg;
+		ev.has_conn = true;
+		ev.local = (struct synack_endpoint){ip.src, seg.sport};
+		ev.remote = (struct synack_endpoint){ip.dst, seg.dport};
 	}
 	f->p.trace(f->p.trace_ctx, &ev);
 }

@@ -279,11 +279,11 @@ void synack_conns_next_cc(struct synack_conns *t, const struct synack_cc_sample 
 	t->cc_next = *cc;
 }
 
-static int segment(struct synack_conns *t, uint64_t t_us, const struct synack_ipv4 *ip,
+static int segment(struct synack_conns *t, uint64_t t_us, const struct synack_ip_hdr *ip,
 		   const struct synack_tcp_seg *seg, const struct synack_cc_sample *cc)
 {
-	struct synack_endpoint src = {synack_addr_v4(ip->src), seg->sport};
-	struct synack_endpoint dst = {synack_addr_v4(ip->dst), seg->dport};
+	struct synack_endpoint src = {ip->src, seg->sport};
+	struct synack_endpoint dst = {ip->dst, seg->dport};
 	if (!wanted(t, &src, &dst)) {
 		t->st.filtered++;
 		return 0;
@@ -316,13 +316,16 @@ static int segment(struct synack_conns *t, uint64_t t_us, const struct synack_ip
 	return rec_keep(t, c, &r);
 }
 
-/* The IPv4 header, forgiving what a capture on the sending host shows of offloads: a
- * checksum the NIC was to fill in, and a TSO super-packet's total length of 0. Such a header
- * is mended in a scratch copy (and counted) rather than thrown away. */
-static int parse_ip(struct synack_conns *t, const uint8_t *pkt, size_t len, struct synack_ipv4 *ip,
-		    const uint8_t **tp, size_t *tlen)
+/* The IP header of either family. An IPv4 one is forgiven what a capture on the sending host
+ * shows of offloads: a checksum the NIC was to fill in, and a TSO super-packet's total length
+ * of 0. Such a header is mended in a scratch copy (and counted) rather than thrown away.
+ * IPv6 has no header checksum, and its GSO packets carry their true payload length. */
+static int parse_ip(struct synack_conns *t, const uint8_t *pkt, size_t len,
+		    struct synack_ip_hdr *ip, const uint8_t **tp, size_t *tlen)
 {
-	int rc = synack_ipv4_parse(pkt, len, ip, tp, tlen);
+	int rc = synack_ip_parse(pkt, len, ip, tp, tlen);
+	if (rc == 0 || len < 1 || pkt[0] >> 4 != 4)
+		return rc;
 	bool bad_len = rc == -SYNACK_DROP_IP_BAD_TOTLEN && len >= 20 && pkt[2] == 0 && pkt[3] == 0;
 	if (rc != -SYNACK_DROP_IP_BAD_CSUM && !bad_len)
 		return rc;
@@ -339,10 +342,10 @@ static int parse_ip(struct synack_conns *t, const uint8_t *pkt, size_t len, stru
 	uint16_t sum = synack_csum_fold(synack_csum_add(0, t->scratch, ihl));
 	t->scratch[10] = (uint8_t)(sum >> 8); /* the folded sum is in the bytes' own order */
 	t->scratch[11] = (uint8_t)sum;
-	if (synack_ipv4_parse(t->scratch, n, ip, tp, tlen) < 0) {
+	if (synack_ip_parse(t->scratch, n, ip, tp, tlen) < 0) {
 		t->scratch[10] = (uint8_t)sum; /* the other byte order, whichever the fold used */
 		t->scratch[11] = (uint8_t)(sum >> 8);
-		if ((rc = synack_ipv4_parse(t->scratch, n, ip, tp, tlen)) < 0)
+		if ((rc = synack_ip_parse(t->scratch, n, ip, tp, tlen)) < 0)
 			return rc;
 	}
 	t->st.mended++;
@@ -358,24 +361,25 @@ int synack_conns_packet(struct synack_conns *t, uint64_t t_ns, const uint8_t *pk
 	uint64_t t_us = t_ns >= t->st.start_ns ? (t_ns - t->st.start_ns) / 1000 : 0;
 	struct synack_cc_sample cc = t->cc_next;
 	t->cc_next.set = false;
-	struct synack_ipv4 ip;
+	struct synack_ip_hdr ip;
 	const uint8_t *tp;
 	size_t tlen;
 	if (parse_ip(t, pkt, len, &ip, &tp, &tlen) < 0) {
 		t->st.malformed++;
 		return 0;
 	}
+	/* A fragment is counted as one whatever it carries: an IPv6 fragment after the first
+	 * names the upper layer too, but holds none of its header. */
+	if (ip.fragment) {
+		t->st.fragments++;
+		return 0;
+	}
 	if (ip.proto != SYNACK_PROTO_TCP) {
 		t->st.non_tcp++;
 		return 0;
 	}
-	if (ip.mf || ip.frag_off) {
-		t->st.fragments++;
-		return 0;
-	}
 	struct synack_tcp_seg seg;
-	struct synack_addr src = synack_addr_v4(ip.src), dst = synack_addr_v4(ip.dst);
-	if (synack_tcp_parse(tp, tlen, &src, &dst, t->o.verify_csum, &seg) < 0) {
+	if (synack_tcp_parse(tp, tlen, &ip.src, &ip.dst, t->o.verify_csum, &seg) < 0) {
 		t->st.malformed++;
 		return 0;
 	}

@@ -305,7 +305,9 @@ static void mark_ack(struct synack_infer *inf, int dir, const struct synack_tcp_
 	} else {
 		if (pure && same && seg->win != d->last_win && seg->win != 0)
 			res->marks |= SYNACK_MARK_WINUPD;
-		if (!same || !pure)
+		/* Only a new ACK number restarts the count (Wireshark's rule): a FIN or data
+		 * with the same ACK in between does not. */
+		if (!same)
 			d->dupacks = 0;
 	}
 	d->has_ack = true;

@@ -182,23 +182,22 @@ static int col_of_addr(const struct synack_ladder *l, const struct synack_addr *
  * connection and the direction of the event. */
 static bool find_segment(const struct synack_trace_event *ev, struct synack_ladder_item *it)
 {
-	struct synack_ipv4 ip;
+	struct synack_ip_hdr ip;
 	const uint8_t *tp = NULL;
 	size_t tlen = 0;
-	bool have_ip = ev->frame && synack_ipv4_parse(ev->frame, ev->frame_len, &ip, &tp, &tlen) == 0;
+	bool have_ip = ev->frame && synack_ip_parse(ev->frame, ev->frame_len, &ip, &tp, &tlen) == 0;
 	if (ev->seg) {
 		it->seg = *ev->seg;
 	} else {
-		if (!have_ip || ip.proto != SYNACK_PROTO_TCP)
+		if (!have_ip || ip.proto != SYNACK_PROTO_TCP || ip.fragment)
 			return false;
-		struct synack_addr src = synack_addr_v4(ip.src), dst = synack_addr_v4(ip.dst);
-		if (synack_tcp_parse(tp, tlen, &src, &dst, false, &it->seg) < 0)
+		if (synack_tcp_parse(tp, tlen, &ip.src, &ip.dst, false, &it->seg) < 0)
 			return false;
 	}
 	it->seg.payload = NULL;
 	if (have_ip) {
-		it->src.addr = synack_addr_v4(ip.src);
-		it->dst.addr = synack_addr_v4(ip.dst);
+		it->src.addr = ip.src;
+		it->dst.addr = ip.dst;
 	} else if (ev->has_conn) {
 		bool out = ev->kind == SYNACK_TRACE_TX;
 		it->src.addr = out ? ev->local.addr : ev->remote.addr;

@@ -116,19 +116,30 @@ static int skip_bytes(struct synack_pcapread *r, uint64_t n, const char *what)
 /* ---- link layers ---------------------------------------------------------------------- */
 
 #define ETH_IPV4 0x0800u
+#define ETH_IPV6 0x86ddu
 
-static const uint8_t *ip_version_check(const uint8_t *p, size_t len, size_t *ip_len, int *why)
+/* The packet after a link header: IPv4 or IPv6 by its version nibble; `want` (4 or 6) when the
+ * link header already named the family, 0 when it did not (raw IP). */
+static const uint8_t *ip_version_check(const uint8_t *p, size_t len, unsigned want,
+				       size_t *ip_len, int *why)
 {
 	if (len < 1) {
 		*why = 2;
 		return NULL;
 	}
-	if (p[0] >> 4 != 4) {
+	unsigned v = p[0] >> 4;
+	if ((v != 4 && v != 6) || (want && v != want)) {
 		*why = 1;
 		return NULL;
 	}
 	*ip_len = len;
 	return p;
+}
+
+/* The IP version an EtherType names (and SLL's protocol field, which holds one), or 0. */
+static unsigned ethertype_version(uint32_t type)
+{
+	return type == ETH_IPV4 ? 4 : type == ETH_IPV6 ? 6 : 0;
 }
 
 static const uint8_t *strip_ether(const uint8_t *f, size_t len, size_t *ip_len, int *why)
@@ -145,18 +156,27 @@ static const uint8_t *strip_ether(const uint8_t *f, size_t len, size_t *ip_len, 
 			off += 4;
 			continue;
 		}
-		if (type != ETH_IPV4) {
+		unsigned v = ethertype_version(type);
+		if (!v) {
 			*why = 1;
 			return NULL;
 		}
-		return ip_version_check(f + off + 2, len - off - 2, ip_len, why);
+		return ip_version_check(f + off + 2, len - off - 2, v, ip_len, why);
 	}
 	*why = 1;
 	return NULL;
 }
 
 /* BSD loopback: a 4-byte address family in the capturing host's order (NULL) or network order
- * (LOOP). AF_INET is 2 everywhere. */
+ * (LOOP). AF_INET is 2 everywhere; AF_INET6 is 10 on Linux, 24 on NetBSD and OpenBSD, 28 on
+ * FreeBSD and 30 on macOS (libpcap's BSD_AFNUM_INET6_* values, and Linux's own). */
+static unsigned loop_af_version(uint32_t af)
+{
+	if (af == 2)
+		return 4;
+	return af == 10 || af == 24 || af == 28 || af == 30 ? 6 : 0;
+}
+
 static const uint8_t *strip_null(const uint8_t *f, size_t len, size_t *ip_len, int *why)
 {
 	if (len < 4) {
@@ -165,11 +185,30 @@ static const uint8_t *strip_null(const uint8_t *f, size_t len, size_t *ip_len, i
 	}
 	uint32_t le =
 		(uint32_t)f[0] | (uint32_t)f[1] << 8 | (uint32_t)f[2] << 16 | (uint32_t)f[3] << 24;
-	if (le != 2 && bswap32(le) != 2) {
+	unsigned v = loop_af_version(le);
+	if (!v)
+		v = loop_af_version(bswap32(le));
+	if (!v) {
 		*why = 1;
 		return NULL;
 	}
-	return ip_version_check(f + 4, len - 4, ip_len, why);
+	return ip_version_check(f + 4, len - 4, v, ip_len, why);
+}
+
+/* Linux cooked captures: the protocol (an EtherType) at proto_at, the packet at hdr. */
+static const uint8_t *strip_sll(const uint8_t *f, size_t len, size_t proto_at, size_t hdr,
+				size_t *ip_len, int *why)
+{
+	if (len < hdr) {
+		*why = 2;
+		return NULL;
+	}
+	unsigned v = ethertype_version(be16(f + proto_at));
+	if (!v) {
+		*why = 1;
+		return NULL;
+	}
+	return ip_version_check(f + hdr, len - hdr, v, ip_len, why);
 }
 
 const uint8_t *synack_pcap_strip_link(uint32_t linktype, const uint8_t *f, size_t len,
@@ -182,27 +221,18 @@ const uint8_t *synack_pcap_strip_link(uint32_t linktype, const uint8_t *f, size_
 	case SYNACK_LINKTYPE_RAW:
 	case SYNACK_LINKTYPE_DLT_RAW1:
 	case SYNACK_LINKTYPE_DLT_RAW2:
+		return ip_version_check(f, len, 0, ip_len, why);
 	case SYNACK_LINKTYPE_IPV4:
-		return ip_version_check(f, len, ip_len, why);
+		return ip_version_check(f, len, 4, ip_len, why);
+	case SYNACK_LINKTYPE_IPV6:
+		return ip_version_check(f, len, 6, ip_len, why);
 	case SYNACK_LINKTYPE_NULL:
 	case SYNACK_LINKTYPE_LOOP:
 		return strip_null(f, len, ip_len, why);
 	case SYNACK_LINKTYPE_LINUX_SLL: /* 16 bytes; protocol type at 14 */
-		if (len < 16)
-			break;
-		if (be16(f + 14) != ETH_IPV4) {
-			*why = 1;
-			return NULL;
-		}
-		return ip_version_check(f + 16, len - 16, ip_len, why);
+		return strip_sll(f, len, 14, 16, ip_len, why);
 	case SYNACK_LINKTYPE_LINUX_SLL2: /* 20 bytes; protocol type first */
-		if (len < 20)
-			break;
-		if (be16(f) != ETH_IPV4) {
-			*why = 1;
-			return NULL;
-		}
-		return ip_version_check(f + 20, len - 20, ip_len, why);
+		return strip_sll(f, len, 0, 20, ip_len, why);
 	default:
 		break;
 	}
@@ -289,12 +319,12 @@ static int deliver(struct synack_pcapread *r, uint32_t linktype, const uint8_t *
 	const uint8_t *ip = synack_pcap_strip_link(linktype, frame, caplen, &ip_len, &why);
 	if (!ip) {
 		if (why == 1)
-			r->st.non_ipv4++;
+			r->st.non_ip++;
 		else
 			r->st.bad_link++;
 		return 0;
 	}
-	r->st.ipv4++;
+	r->st.ip++;
 	pkt->ip = ip;
 	pkt->ip_len = ip_len;
 	pkt->orig_len = origlen;

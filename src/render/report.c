@@ -49,9 +49,9 @@ static void summary(FILE *f, const struct synack_conns *t, const struct synack_r
 		const struct synack_pcap_stats *p = o->pcap;
 		fprintf(f,
 			" in %llu packets (skipped: %llu cut short by the snapshot length, %llu "
-			"not IPv4, %llu of an unknown link type",
+			"not IP, %llu of an unknown link type",
 			(unsigned long long)p->records, (unsigned long long)p->truncated,
-			(unsigned long long)p->non_ipv4, (unsigned long long)p->bad_link);
+			(unsigned long long)p->non_ip, (unsigned long long)p->bad_link);
 		fprintf(f,
 			", %llu not TCP, %llu fragments, %llu malformed; %llu IPv4 headers with an "
 			"offloaded checksum or length mended)",

@@ -63,8 +63,13 @@ usage 2 "synack: no command" "$BIN"
 mkdir -p "$T/www"
 S="$BIN serve --tun t0 --app http"
 usage 2 "synack serve: --addr: '10.0.0.2' has no prefix length: write A.B.C.D/NN" $S --addr 10.0.0.2
-usage 2 "synack serve: --addr: want A.B.C.D/NN with NN from 1 to 31, not '10.0.0.300/24'" $S --addr 10.0.0.300/24
-usage 2 "synack serve: --addr: want A.B.C.D/NN with NN from 1 to 31, not '10.0.0.2/32'" $S --addr 10.0.0.2/32
+usage 2 "synack serve: --addr: want A.B.C.D/NN (NN 1 to 31) or IPV6/NN (NN 1 to 127), not '10.0.0.300/24'" $S --addr 10.0.0.300/24
+usage 2 "synack serve: --addr: want A.B.C.D/NN (NN 1 to 31) or IPV6/NN (NN 1 to 127), not '10.0.0.2/32'" $S --addr 10.0.0.2/32
+usage 2 "synack serve: --addr: want A.B.C.D/NN (NN 1 to 31) or IPV6/NN (NN 1 to 127), not 'fd00::2/128'" $S --addr fd00::2/128
+usage 2 "synack serve: --addr: want A.B.C.D/NN (NN 1 to 31) or IPV6/NN (NN 1 to 127), not 'fd00::g/64'" $S --addr fd00::g/64
+usage 2 "synack serve: --addr: 'fd00::2' has no prefix length: write A.B.C.D/NN or IPV6/NN (e.g. fd00::2/64)" $S --addr fd00::2
+usage 2 "synack serve: --addr: one address of each family at most: '10.0.0.2/24' and '10.0.1.2/24' are both IPv4" $S --addr 10.0.0.2/24 --addr 10.0.1.2/24
+usage 2 "synack serve: --addr: at most two (one IPv4, one IPv6), not also 'fd01::2/64'" $S --addr 10.0.0.2/24 --addr fd00::2/64 --addr fd01::2/64
 usage 2 "synack serve: --root: not a directory: '$T/missing'" $S --addr 10.0.0.2/24 --root "$T/missing"
 usage 2 "synack serve: --root is for --app http only" "$BIN" serve --tun t0 --addr 10.0.0.2/24 --app echo --root "$T/www"
 usage 2 "synack serve: --tun: a device name has 1 to 15 characters, 'abcdefghijklmnop' has 16" \
@@ -73,7 +78,11 @@ usage 2 "synack serve: this option needs a value: '--app'" "$BIN" serve --tun t0
 usage 2 "synack serve: --app: want echo, discard, chargen or http, not 'ftp'" "$BIN" serve --tun t0 --addr 10.0.0.2/24 --app ftp
 usage 2 "synack serve: --port: want 1 to 65535, not '0'" "$BIN" serve --tun t0 --addr 10.0.0.2/24 --app echo --port 0
 usage 2 "synack connect: --addr: '10.0.0.2' has no prefix length" "$BIN" connect --tun t0 --addr 10.0.0.2 10.0.0.1:7
-usage 2 "synack connect: HOST:PORT: want A.B.C.D:PORT, not '10.0.0.1'" "$BIN" connect --tun t0 --addr 10.0.0.2/24 10.0.0.1
+usage 2 "synack connect: HOST:PORT: want A.B.C.D:PORT or \[IPV6\]:PORT, not '10.0.0.1'" "$BIN" connect --tun t0 --addr 10.0.0.2/24 10.0.0.1
+usage 2 "synack connect: HOST:PORT: want A.B.C.D:PORT or \[IPV6\]:PORT, not 'fd00::1:80'" "$BIN" connect --tun t0 --addr fd00::2/64 fd00::1:80
+usage 2 "synack connect: HOST:PORT: want A.B.C.D:PORT or \[IPV6\]:PORT, not '\[10.0.0.1\]:80'" "$BIN" connect --tun t0 --addr 10.0.0.2/24 '[10.0.0.1]:80'
+usage 2 "synack connect: HOST:PORT: an IPv6 peer needs an IPv6 --addr; got '10.0.0.2/24'" "$BIN" connect --tun t0 --addr 10.0.0.2/24 '[fd00::1]:80'
+usage 2 "synack connect: HOST:PORT: an IPv4 peer needs an IPv4 --addr; got 'fd00::2/64'" "$BIN" connect --tun t0 --addr fd00::2/64 10.0.0.1:80
 usage 2 "synack connect: unknown option '--bogus'" "$BIN" connect --bogus
 
 # every subcommand has the same man-style help
@@ -134,7 +143,7 @@ for i in \$(seq 100); do [ -S "$T/h1.sock" ] && break; sleep 0.05; done
 ip -o addr show dev new0 >"$T/new.during" 2>&1
 kill -TERM %1; wait %1
 ip link show new0 >"$T/new.after" 2>&1
-"$BIN" serve --tun keep0 --addr 10.78.0.2/24 --app echo --ctl "$T/h2.sock" 2>"$T/keep.err" &
+"$BIN" serve --tun keep0 --addr 10.78.0.2/24 --addr fd00:78::2/64 --app echo --ctl "$T/h2.sock" 2>"$T/keep.err" &
 for i in \$(seq 100); do [ -S "$T/h2.sock" ] && break; sleep 0.05; done
 ip -o addr show dev keep0 >"$T/keep.during" 2>&1
 kill -TERM %1; wait %1
@@ -144,9 +153,11 @@ unshare -n -p -f --mount-proc bash "$T/host.sh"
 grep -q "synack serve: changing this host's network (not a namespace made for synack): created TUN device new0; gave the kernel's side of new0 10.77.0.1/24" "$T/new.err" &&
 	grep -q "10.77.0.1/24" "$T/new.during" && grep -q "synack serve: TUN device new0 removed" "$T/new.err" &&
 	grep -q "does not exist" "$T/new.after" && ok || bad "announce a created device: $(cat "$T/new.err" "$T/new.after")"
-grep -q "gave the kernel's side of keep0 10.78.0.1/24" "$T/keep.err" && ! grep -q "created TUN" "$T/keep.err" &&
-	grep -q "10.78.0.1/24" "$T/keep.during" && grep -q "synack serve: removed 10.78.0.1 from keep0" "$T/keep.err" &&
-	! grep -q "inet " "$T/keep.after" && ok || bad "undo the address on a kept device: $(cat "$T/keep.err" "$T/keep.after")"
+grep -q "gave the kernel's side of keep0 10.78.0.1/24 and fd00:78::1/64" "$T/keep.err" && ! grep -q "created TUN" "$T/keep.err" &&
+	grep -q "10.78.0.1/24" "$T/keep.during" && grep -q "inet6 fd00:78::1/64" "$T/keep.during" &&
+	grep -q "synack serve: removed 10.78.0.1/24 and fd00:78::1/64 from keep0" "$T/keep.err" &&
+	! grep -q "inet " "$T/keep.after" && ! grep -q "fd00:78::1" "$T/keep.after" && ok ||
+	bad "undo the addresses on a kept device: $(cat "$T/keep.err" "$T/keep.during" "$T/keep.after")"
 # ... and in a namespace made for it (scripts/netns, unshare -n), nothing is said.
 $NS bash -c "\"$BIN\" serve --tun tun0 --addr 10.77.0.2/24 --app echo --ctl $T/q.sock 2>$T/quiet.err &
 	for i in \$(seq 100); do [ -S $T/q.sock ] && break; sleep 0.05; done; kill -TERM %1; wait %1"

@@ -652,6 +652,81 @@ Test(ip6, v6only_refuses_ipv4_binds_and_connects)
 	st_fini(&t);
 }
 
+/* Sockets split by family share a port, as on Linux: a V6ONLY [::]:80 beside 0.0.0.0:80, each
+ * hearing its own family; a dual-stack [::]:80 beside either is EADDRINUSE. */
+Test(ip6, listeners_split_by_family_share_a_port)
+{
+	struct segtest t;
+	st_init6(&t);
+	struct synack_addr any6 = synack_addr_any(SYNACK_AF_INET6);
+	struct synack_addr any4 = synack_addr_any(SYNACK_AF_INET);
+	int l6 = listen_on(&t, &any6, true);
+	int l4 = listen_on(&t, &any4, false);
+	syn_to(&t, false);
+	struct st_seg sa;
+	st_expect_ack(&t, F_S | F_A, ISN + 1, &sa);
+	cr_assert_eq(sa.opts.mss, 1460);
+	ST_IN(&t, .flags = F_A, .seq = ISN + 1, .ack = sa.seq + 1);
+	struct synack_endpoint peer;
+	cr_assert_eq(synack_accept(t.s, l6, &peer), -EAGAIN, "the IPv4 peer is not the V6ONLY one's");
+	int c4 = synack_accept(t.s, l4, &peer);
+	cr_assert_geq(c4, 0);
+	struct synack_addr want = synack_addr_v4(ST_PEER);
+	cr_assert(synack_addr_eq(&peer.addr, &want));
+	t.rport = ST_PEER_PORT + 1;
+	syn_to(&t, true);
+	st_expect_ack(&t, F_S | F_A, ISN + 1, &sa);
+	cr_assert_eq(sa.opts.mss, 1440);
+	ST_IN(&t, .flags = F_A, .seq = ISN + 1, .ack = sa.seq + 1);
+	cr_assert_eq(synack_accept(t.s, l4, &peer), -EAGAIN, "the IPv6 peer is not 0.0.0.0's");
+	int c6 = synack_accept(t.s, l6, &peer);
+	cr_assert_geq(c6, 0);
+	want = synack_addr_v6(ST_V6_PEER);
+	cr_assert(synack_addr_eq(&peer.addr, &want));
+
+	/* A dual-stack socket overlaps both: refused on the port, whichever family it names. */
+	int d = synack_socket(t.s);
+	struct synack_endpoint ep = {any6, ST_SERVER_PORT};
+	cr_assert_eq(synack_bind(t.s, d, &ep), -EADDRINUSE);
+	ep.addr = synack_addr_v4(ST_LOCAL);
+	cr_assert_eq(synack_bind(t.s, d, &ep), -EADDRINUSE, "10.0.0.2 is heard by 0.0.0.0:80");
+	ep.addr = synack_addr_v6(ST_V6_LOCAL);
+	cr_assert_eq(synack_bind(t.s, d, &ep), -EADDRINUSE, "the IPv6 address by [::]:80");
+	ep.port = ST_SERVER_PORT + 1;
+	cr_assert_eq(synack_bind(t.s, d, &ep), 0, "a failed bind leaves the socket as it was");
+	st_fini(&t);
+
+	/* Two addresses of the stack's on one port, a listener each: each hears its own. */
+	st_init6(&t);
+	struct synack_addr own4 = synack_addr_v4(ST_LOCAL), own6 = synack_addr_v6(ST_V6_LOCAL);
+	l4 = listen_on(&t, &own4, false);
+	l6 = listen_on(&t, &own6, false);
+	d = synack_socket(t.s);
+	ep = (struct synack_endpoint){any4, ST_SERVER_PORT};
+	cr_assert_eq(synack_bind(t.s, d, &ep), -EADDRINUSE, "0.0.0.0 would hear 10.0.0.2");
+	syn_to(&t, true);
+	st_expect_ack(&t, F_S | F_A, ISN + 1, &sa);
+	ST_IN(&t, .flags = F_A, .seq = ISN + 1, .ack = sa.seq + 1);
+	cr_assert_eq(synack_accept(t.s, l4, &peer), -EAGAIN);
+	cr_assert_geq(synack_accept(t.s, l6, &peer), 0);
+	st_fini(&t);
+
+	/* The other way round: a dual-stack listener first refuses both split ones. */
+	st_init6(&t);
+	listen_on(&t, &any6, false);
+	d = synack_socket(t.s);
+	ep = (struct synack_endpoint){any4, ST_SERVER_PORT};
+	cr_assert_eq(synack_bind(t.s, d, &ep), -EADDRINUSE);
+	int v = 1;
+	cr_assert_eq(synack_setsockopt(t.s, d, SYNACK_IPPROTO_IPV6, SYNACK_IPV6_V6ONLY, &v, sizeof v), 0);
+	ep.addr = any6;
+	cr_assert_eq(synack_bind(t.s, d, &ep), -EADDRINUSE);
+	/* SO_REUSEADDR does not share a port with a listener (only with TIME-WAIT). */
+	cr_assert_eq(synack_setsockopt(t.s, d, SYNACK_SOL_SOCKET, SYNACK_SO_REUSEADDR, &v, sizeof v), 0);
+	cr_assert_eq(synack_bind(t.s, d, &ep), -EADDRINUSE);
+	st_fini(&t);
+}
+
 /* ---- IPv4 input validation ------------------------------------------------------------------ */
 
 static void syn4_from(struct segtest *t, uint32_t src)

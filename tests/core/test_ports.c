@@ -159,3 +159,66 @@ Test(ports, tw_reuse_needs_timestamps_and_is_off_towards_others_by_default)
 	cr_assert_eq(st_counter(&t, SYNACK_CTR_TWRecycled), 0);
 	st_fini(&t);
 }
+
+/* synack_flow_queue(), the function the TUN link's steering program computes: the 16 high
+ * bits of (a ^ b) * 0x9E3779B1, modulo the queues; the same in either order. */
+Test(ports, flow_queue_known_answers)
+{
+	cr_assert_eq(synack_flow_queue(40000, 80, 2), 1); /* 0xb19f7710: 0xb19f = 45471 */
+	cr_assert_eq(synack_flow_queue(80, 40000, 2), 1);
+	cr_assert_eq(synack_flow_queue(12345, 5000, 4), 2); /* 0xf9fe5661: 63998 % 4 */
+	cr_assert_eq(synack_flow_queue(1, 0, 3), 0);        /* 0x9e3779b1: 40503 % 3 */
+	cr_assert_eq(synack_flow_queue(1, 0, 0), 0);
+}
+
+/* One stack of two on a multi-queue link: connect() takes only ports whose flow lands on its
+ * queue, and runs out when those are used; the other half of the range stays free. */
+Test(ports, steered_connect_picks_ports_of_its_queue)
+{
+	struct synack_config cfg = ports_config(40000, 40019, 0);
+	cfg.steer_queues = 2;
+	cfg.steer_queue = 1;
+	struct segtest t;
+	st_init(&t, &cfg);
+	unsigned mine = 0;
+	for (uint16_t p = 40000; p <= 40019; p++)
+		mine += synack_flow_queue(p, 80, 2) == 1;
+	cr_assert_eq(mine, 10, "half the range is queue 1's towards :80");
+	for (unsigned i = 0; i < mine; i++) {
+		uint16_t lp;
+		cr_assert_geq(dial(&t, 80, &lp), 0, "connection %u", i);
+		cr_assert_eq(synack_flow_queue(lp, 80, 2), 1, "port %u is queue 0's", lp);
+	}
+	uint16_t lp;
+	cr_assert_eq(dial(&t, 80, &lp), -EADDRNOTAVAIL, "every queue-1 port is taken");
+	/* An explicitly bound port is the application's choice: not filtered. */
+	int fd = synack_socket(t.s);
+	uint16_t other = 40000;
+	while (synack_flow_queue(other, 80, 2) == 1)
+		other++;
+	struct synack_endpoint me = {synack_addr_v4(ST_LOCAL), other};
+	cr_assert_eq(synack_bind(t.s, fd, &me), 0);
+	struct synack_endpoint to = {synack_addr_v4(ST_PEER), 80};
+	cr_assert_eq(synack_connect(t.s, fd, &to), -EINPROGRESS);
+	st_fini(&t);
+}
+
+static void no_output(void *ctx, const uint8_t *frame, const struct synack_frame_meta *meta)
+{
+	(void)ctx;
+	(void)frame;
+	(void)meta;
+}
+
+Test(ports, steer_queue_must_be_below_steer_queues)
+{
+	struct synack_config cfg = ports_config(40000, 40019, 0);
+	cfg.output = no_output;
+	cfg.steer_queues = 2;
+	cfg.steer_queue = 2;
+	struct synack_stack *s;
+	cr_assert_eq(synack_stack_new(&s, &cfg), -EINVAL);
+	cfg.steer_queue = 1;
+	cr_assert_eq(synack_stack_new(&s, &cfg), 0);
+	synack_stack_destroy(s);
+}

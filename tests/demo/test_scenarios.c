@@ -1,6 +1,8 @@
 /* Every demo scenario is a test: its JSON-lines event stream is checked segment by segment
  * (flags, seq and ack relative to each side's ISN, length), state by state, error by error,
- * and the same options must give the same bytes. */
+ * and the same options must give the same bytes. The tests declared with BOTH() run twice:
+ * over IPv4 (suite demo) and over IPv6 (suite demo6, synack demo --ipv6), with the same
+ * expectations but for the addresses, the MSS (1460 or 1440) and what follows from it. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
@@ -15,9 +17,20 @@
 struct ev {
 	uint64_t t_us;
 	char host[16], ev[16], flags[8], from[16], to[16], err[16], reason[32], conn[48], note[96];
-	uint32_t seq, ack, len;
+	char src[48], dst[48], opts[96];
+	uint32_t seq, ack, len, win;
 	bool retx;
 };
+
+/* The family the current test runs in (each Test runs in its own process). */
+static bool V6;
+
+/* A test body run over IPv4 (suite demo) and over IPv6 (suite demo6). */
+#define BOTH(name)                                                                                \
+	static void name##_body(void);                                                           \
+	Test(demo, name) { V6 = false; name##_body(); }                                          \
+	Test(demo6, name) { V6 = true; name##_body(); }                                          \
+	static void name##_body(void)
 
 struct run {
 	char *buf;
@@ -82,6 +95,10 @@ static void parse(struct run *r)
 		field(line, "reason", e->reason, sizeof e->reason);
 		field(line, "note", e->note, sizeof e->note);
 		field(line, "conn", e->conn, sizeof e->conn);
+		field(line, "src", e->src, sizeof e->src);
+		field(line, "dst", e->dst, sizeof e->dst);
+		field(line, "opts", e->opts, sizeof e->opts);
+		e->win = (uint32_t)num(line, "win");
 		e->seq = (uint32_t)num(line, "seq");
 		e->ack = (uint32_t)num(line, "ack");
 		e->len = (uint32_t)num(line, "len");
@@ -99,6 +116,7 @@ static struct run *run_opts(const struct synack_demo_opts *o)
 	FILE *f = open_memstream(&r->buf, &r->len);
 	struct synack_demo_opts oo = *o;
 	oo.out = f;
+	oo.ipv6 = V6;
 	oo.format = SYNACK_LADDER_JSONL;
 	int err = synack_demo_run(&oo, &r->res);
 	fclose(f);
@@ -171,8 +189,12 @@ static void states_of(const struct run *r, const char *host, const char *conn, c
 	}
 }
 
-#define CLIENT_CONN "10.0.0.1:40000-10.0.0.2:80"
-#define SERVER_CONN "10.0.0.2:80-10.0.0.1:40000"
+#define CLIENT_EP (V6 ? "[2001:db8::1]:40000" : "10.0.0.1:40000")
+#define SERVER_EP (V6 ? "[2001:db8::2]:80" : "10.0.0.2:80")
+#define CLIENT_CONN (V6 ? "[2001:db8::1]:40000-[2001:db8::2]:80" : "10.0.0.1:40000-10.0.0.2:80")
+#define SERVER_CONN (V6 ? "[2001:db8::2]:80-[2001:db8::1]:40000" : "10.0.0.2:80-10.0.0.1:40000")
+/* The MSS each side announces: the configured 1460 less 20 over IPv6 (40-byte header). */
+#define MSS (V6 ? 1440u : 1460u)
 
 static const struct ev *find_ev(const struct run *r, const char *host, const char *ev,
 				const char *flags, size_t from)
@@ -210,7 +232,7 @@ static const struct seg echo_conv[] = {
 };
 #define ECHO_N (sizeof echo_conv / sizeof echo_conv[0])
 
-Test(demo, handshake_segments_states_and_time_wait)
+BOTH(handshake_segments_states_and_time_wait)
 {
 	struct run *r = run_sc("handshake");
 	expect_tx(r, echo_conv, ECHO_N);
@@ -235,6 +257,37 @@ Test(demo, handshake_segments_states_and_time_wait)
 	run_free(r);
 }
 
+/* The handshake's segments in the family's own terms: every segment between the two
+ * endpoints as the trace names them ([addr]:port for IPv6, RFC 5952 §6), the MSS announced
+ * (the configured 1460, less 20 over IPv6) and the initial windows Linux would open with
+ * (the largest multiple of the MSS, and of MSS - 12 for the SYN-ACK, below 65535). */
+BOTH(handshake_addresses_mss_and_windows)
+{
+	struct run *r = run_sc("handshake");
+	size_t n = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct ev *e = &r->evs[i];
+		if (strcmp(e->ev, "tx") && strcmp(e->ev, "rx"))
+			continue;
+		int sender = !strcmp(e->host, "server") ^ !strcmp(e->ev, "rx");
+		cr_assert_str_eq(e->src, sender ? SERVER_EP : CLIENT_EP, "event %zu", i);
+		cr_assert_str_eq(e->dst, sender ? CLIENT_EP : SERVER_EP, "event %zu", i);
+		n++;
+	}
+	cr_assert_eq(n, 22, "11 segments sent, 11 received");
+	char want[96];
+	const struct ev *syn = find_ev(r, "client", "tx", "S", 0);
+	const struct ev *sa = find_ev(r, "server", "tx", "S.", 0);
+	cr_assert(syn && sa);
+	snprintf(want, sizeof want, "mss %u,sackOK,TS val ", MSS);
+	cr_assert(!strncmp(syn->opts, want, strlen(want)), "%s", syn->opts);
+	cr_assert(!strncmp(sa->opts, want, strlen(want)), "%s", sa->opts);
+	cr_assert(strstr(syn->opts, ",nop,wscale 7") != NULL, "%s", syn->opts);
+	cr_assert_eq(syn->win, V6 ? 64800u : 64240u, "45 (44) x MSS");
+	cr_assert_eq(sa->win, V6 ? 64260u : 65160u, "45 x (MSS - 12)");
+	run_free(r);
+}
+
 /* Every segment event of the default run, arrivals included, with its time: sends and
  * arrivals 10 ms apart (the link's one-way delay), replies at the instant of the arrival. */
 struct segev {
@@ -242,7 +295,7 @@ struct segev {
 	uint32_t rseq, rack, len, t_ms;
 };
 
-Test(demo, handshake_every_segment_event)
+BOTH(handshake_every_segment_event)
 {
 	static const struct segev want[] = {
 		{"client", "tx", "S", 0, 0, 0, 0},      {"server", "rx", "S", 0, 0, 0, 10},
@@ -282,7 +335,7 @@ Test(demo, handshake_every_segment_event)
 	run_free(r);
 }
 
-Test(demo, msl_option_shortens_time_wait)
+BOTH(msl_option_shortens_time_wait)
 {
 	struct synack_demo_opts o;
 	synack_demo_opts_default(&o);
@@ -298,7 +351,7 @@ Test(demo, msl_option_shortens_time_wait)
 	run_free(r);
 }
 
-Test(demo, refused)
+BOTH(refused)
 {
 	struct run *r = run_sc("refused");
 	static const struct seg want[] = {{"client", "S", 0, 0, 0}, {"server", "R.", 0, 1, 0}};
@@ -313,7 +366,7 @@ Test(demo, refused)
 	run_free(r);
 }
 
-Test(demo, syn_timeout_backoff_then_etimedout)
+BOTH(syn_timeout_backoff_then_etimedout)
 {
 	struct run *r = run_sc("syn-timeout");
 	static const uint64_t at_s[] = {0, 1, 3, 7, 15, 31, 63};
@@ -338,7 +391,7 @@ Test(demo, syn_timeout_backoff_then_etimedout)
 	run_free(r);
 }
 
-Test(demo, simultaneous_open)
+BOTH(simultaneous_open)
 {
 	struct run *r = run_sc("simultaneous-open");
 	char st[512];
@@ -360,7 +413,7 @@ Test(demo, simultaneous_open)
 	run_free(r);
 }
 
-Test(demo, simultaneous_close_through_closing)
+BOTH(simultaneous_close_through_closing)
 {
 	struct run *r = run_sc("simultaneous-close");
 	char st[512];
@@ -378,7 +431,7 @@ Test(demo, simultaneous_close_through_closing)
 	run_free(r);
 }
 
-Test(demo, half_close_server_keeps_sending)
+BOTH(half_close_server_keeps_sending)
 {
 	struct run *r = run_sc("half-close");
 	char st[512];
@@ -398,7 +451,7 @@ Test(demo, half_close_server_keeps_sending)
 	run_free(r);
 }
 
-Test(demo, lost_third_ack_completed_by_data)
+BOTH(lost_third_ack_completed_by_data)
 {
 	struct run *r = run_sc("lost-third-ack");
 	expect_tx(r, echo_conv, ECHO_N);
@@ -421,7 +474,7 @@ Test(demo, lost_third_ack_completed_by_data)
 	run_free(r);
 }
 
-Test(demo, lost_last_ack_fin_retransmitted_time_wait_reacks)
+BOTH(lost_last_ack_fin_retransmitted_time_wait_reacks)
 {
 	struct run *r = run_sc("lost-last-ack");
 	const struct ev *lost = find_ev(r, "client", "lost", ".", 0);
@@ -445,7 +498,7 @@ Test(demo, lost_last_ack_fin_retransmitted_time_wait_reacks)
 	run_free(r);
 }
 
-Test(demo, old_duplicate_syn_reset_then_fresh_handshake)
+BOTH(old_duplicate_syn_reset_then_fresh_handshake)
 {
 	struct run *r = run_sc("old-duplicate-syn");
 	uint32_t iss = r->iss[0];
@@ -474,7 +527,7 @@ Test(demo, old_duplicate_syn_reset_then_fresh_handshake)
 	run_free(r);
 }
 
-Test(demo, keepalive_probes_then_etimedout)
+BOTH(keepalive_probes_then_etimedout)
 {
 	struct run *r = run_sc("keepalive");
 	static const uint64_t probe_us[] = {10040000, 12040000, 14040000};
@@ -500,7 +553,7 @@ Test(demo, keepalive_probes_then_etimedout)
 	run_free(r);
 }
 
-Test(demo, abort_sends_rst)
+BOTH(abort_sends_rst)
 {
 	struct run *r = run_sc("abort");
 	const struct ev *rst = find_ev(r, "client", "tx", "R.", 0);
@@ -538,7 +591,7 @@ static void count_client_syns(const struct run *r, size_t *syns, size_t *dropped
 	}
 }
 
-Test(demo, syn_flood_with_cookies_serves_the_client)
+BOTH(syn_flood_with_cookies_serves_the_client)
 {
 	struct run *r = run_flood(-1); /* the stack's default: cookies when the queue is full */
 	size_t syns, dropped;
@@ -559,10 +612,15 @@ Test(demo, syn_flood_with_cookies_serves_the_client)
 	cr_assert(note);
 	cr_assert_str_eq(note->note, "4000 spoofed SYNs: 3997 cookies sent, 0 dropped",
 			 "the last note counts the whole flood");
+	/* The spoofed SYNs come from the family's benchmarking range: 198.18.0.0/15 (RFC 2544),
+	 * 2001:2::/48 (RFC 5180). */
+	const struct ev *spoof = find_ev(r, "server", "rx", "S", 0);
+	cr_assert(spoof);
+	cr_assert(!strncmp(spoof->src, V6 ? "[2001:2::" : "198.1", V6 ? 9 : 5), "%s", spoof->src);
 	run_free(r);
 }
 
-Test(demo, syn_flood_without_cookies_turns_the_client_away)
+BOTH(syn_flood_without_cookies_turns_the_client_away)
 {
 	struct run *r = run_flood(0);
 	size_t syns, dropped;
@@ -576,14 +634,27 @@ Test(demo, syn_flood_without_cookies_turns_the_client_away)
 	run_free(r);
 }
 
-Test(demo, transfer_one_mib_byte_exact)
+BOTH(transfer_one_mib_byte_exact)
 {
 	struct run *r = run_sc("transfer");
 	expect_summary(r, 1u << 20, "CLOSED", "CLOSED");
+	/* Full-sized segments carry the MSS less the 12 bytes of the timestamp option: 1448
+	 * over IPv4, 1428 over IPv6; none is larger, and the data adds up to the transfer. */
+	uint64_t sum = 0, full = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct ev *e = &r->evs[i];
+		if (strcmp(e->ev, "tx") || strcmp(e->host, "client") || !e->len || e->retx)
+			continue;
+		cr_assert_leq(e->len, MSS - 12, "segment of %u bytes", e->len);
+		full += e->len == MSS - 12;
+		sum += e->len;
+	}
+	cr_assert_eq(sum, 1u << 20);
+	cr_assert_gt(full, (1u << 20) / (MSS - 12) / 2, "mostly full-sized segments");
 	run_free(r);
 }
 
-Test(demo, transfer_over_a_lossy_link)
+BOTH(transfer_over_a_lossy_link)
 {
 	struct synack_demo_opts o;
 	synack_demo_opts_default(&o);
@@ -605,12 +676,13 @@ static char *render(const struct synack_demo_opts *o, size_t *len)
 	FILE *f = open_memstream(&buf, len);
 	struct synack_demo_opts oo = *o;
 	oo.out = f;
+	oo.ipv6 = V6;
 	cr_assert_eq(synack_demo_run(&oo, NULL), 0);
 	fclose(f);
 	return buf;
 }
 
-Test(demo, same_seed_same_bytes)
+BOTH(same_seed_same_bytes)
 {
 	struct synack_demo_opts o;
 	synack_demo_opts_default(&o);
@@ -631,7 +703,7 @@ Test(demo, same_seed_same_bytes)
 	}
 }
 
-Test(demo, every_scenario_runs_in_both_formats)
+BOTH(every_scenario_runs_in_both_formats)
 {
 	size_t n;
 	const struct synack_demo_scenario *sc = synack_demo_list(&n);
@@ -664,7 +736,7 @@ Test(demo, every_scenario_runs_in_both_formats)
 	cr_assert_eq(synack_demo_run(&o, NULL), -ENOENT);
 }
 
-Test(demo, pcap_of_the_client_link)
+BOTH(pcap_of_the_client_link)
 {
 	char path[] = "/tmp/synack-demo-XXXXXX";
 	int fd = mkstemp(path);
@@ -682,13 +754,19 @@ Test(demo, pcap_of_the_client_link)
 	uint32_t magic = (uint32_t)hdr[0] | (uint32_t)hdr[1] << 8 | (uint32_t)hdr[2] << 16 |
 			 (uint32_t)hdr[3] << 24;
 	cr_assert_eq(magic, 0xa1b2c3d4u, "a microsecond pcap");
-	/* Every segment of the conversation: the client's 6 out and the server's 5 in. */
+	uint32_t linktype = (uint32_t)hdr[20] | (uint32_t)hdr[21] << 8;
+	cr_assert_eq(linktype, 101, "LINKTYPE_RAW: bare IP packets of either family");
+	/* Every segment of the conversation: the client's 6 out and the server's 5 in, each an
+	 * IP packet of the run's family (the version nibble) with a 20- or 40-byte header. */
 	size_t records = 0;
-	uint8_t rec[16];
+	uint8_t rec[16], ip0;
 	while (fread(rec, 1, sizeof rec, f) == sizeof rec) {
 		uint32_t incl = (uint32_t)rec[8] | (uint32_t)rec[9] << 8 | (uint32_t)rec[10] << 16 |
 				(uint32_t)rec[11] << 24;
-		cr_assert_eq(fseek(f, incl, SEEK_CUR), 0);
+		cr_assert_eq(fread(&ip0, 1, 1, f), 1);
+		cr_assert_eq(ip0 >> 4, V6 ? 6 : 4, "record %zu", records);
+		cr_assert_geq(incl, V6 ? 40u + 20u : 20u + 20u);
+		cr_assert_eq(fseek(f, incl - 1, SEEK_CUR), 0);
 		records++;
 	}
 	fclose(f);

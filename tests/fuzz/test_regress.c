@@ -14,10 +14,12 @@
 #include "../../fuzz/fuzz_http.c"
 #include "../../fuzz/fuzz_ip6.c"
 #include "../../fuzz/fuzz_pcap.c"
+#include "../../fuzz/fuzz_reasm.c"
 #include "../../fuzz/fuzz_stack.c"
 #include "../../fuzz/fuzz_wire.c"
 #include "../../fuzz/fuzz_ctl.c"
 #include "../../fuzz/fuzz_httpconn.c"
+#include "../../fuzz/fuzz_pair.c"
 
 typedef int (*harness_fn)(const uint8_t *data, size_t len);
 
@@ -76,7 +78,7 @@ Test(fuzz_regress, ip6)
 }
 Test(fuzz_regress, wire)
 {
-	replay("fuzz_wire", synack_fuzz_wire, 8);
+	replay("fuzz_wire", synack_fuzz_wire, 14);
 }
 Test(fuzz_regress, drill)
 {
@@ -88,11 +90,15 @@ Test(fuzz_regress, http)
 }
 Test(fuzz_regress, pcap)
 {
-	replay("fuzz_pcap", synack_fuzz_pcap, 7);
+	replay("fuzz_pcap", synack_fuzz_pcap, 14);
+}
+Test(fuzz_regress, reasm)
+{
+	replay("fuzz_reasm", synack_fuzz_reasm, 14);
 }
 Test(fuzz_regress, stack)
 {
-	replay("fuzz_stack", synack_fuzz_stack, 4);
+	replay("fuzz_stack", synack_fuzz_stack, 8);
 }
 Test(fuzz_regress, ctl)
 {
@@ -101,4 +107,8 @@ Test(fuzz_regress, ctl)
 Test(fuzz_regress, httpconn)
 {
 	replay("fuzz_httpconn", synack_fuzz_httpconn, 5);
+}
+Test(fuzz_regress, pair)
+{
+	replay("fuzz_pair", synack_fuzz_pair, 6);
 }

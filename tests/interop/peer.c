@@ -4,10 +4,14 @@
  *
  *   peer server PORT echo                 accept one; echo until EOF; then close
  *   peer server PORT send FILE            accept one; send FILE; close (the kernel closes first)
- *   peer server PORT sink-then-send OUT FILE   read to EOF into OUT, then send FILE, close
+ *   peer server PORT sink-then-send OUT FILE   read to EOF into OUT (then print "peer: rcv_mss N",
+ *                                         the largest segment received), send FILE, close
  *   peer server PORT send-then-sink FILE OUT   send FILE, shut the write half, read to EOF
  *   peer server PORT abort                accept one; read once; close with SO_LINGER 0 (RST)
  *   peer server PORT expect-reset         accept one; read until an error: exit 0 on ECONNRESET
+ * A server listens on 0.0.0.0, or with PEER_DUAL=1 in its environment on [::] (both
+ * families); a client's HOST is an IPv4 or an IPv6 address.
+ *
  *   peer client HOST PORT echo FILE OUT   send FILE while reading into OUT; shut; read to EOF
  *   peer client HOST PORT recv OUT        read to EOF into OUT, then close
  *   peer client HOST PORT head N OUT      read exactly N bytes into OUT, then close
@@ -148,10 +152,23 @@ static int server(int argc, char **argv)
 {
 	if (argc < 2)
 		return 2;
-	int l = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+	/* PEER_DUAL=1: [::] without IPV6_V6ONLY (both families); else 0.0.0.0. */
+	uint16_t port = htons((uint16_t)atoi(argv[0]));
+	const char *dual = getenv("PEER_DUAL");
+	int l = dual && !strcmp(dual, "1") ? socket(AF_INET6, SOCK_STREAM, 0) : -1, one = 1, zero = 0;
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = port};
+	struct sockaddr_in a4 = {.sin_family = AF_INET, .sin_port = port};
+	struct sockaddr *a = (struct sockaddr *)&a6;
+	socklen_t alen = sizeof a6;
+	if (l < 0) {
+		l = socket(AF_INET, SOCK_STREAM, 0);
+		a = (struct sockaddr *)&a4;
+		alen = sizeof a4;
+	} else {
+		setsockopt(l, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+	}
 	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[0]))};
-	if (bind(l, (struct sockaddr *)&a, sizeof a) < 0 || listen(l, 16) < 0)
+	if (bind(l, a, alen) < 0 || listen(l, 16) < 0)
 		fail("listen", errno);
 	struct pollfd p = {.fd = l, .events = POLLIN};
 	if (poll(&p, 1, 60000) <= 0)
@@ -167,6 +184,13 @@ static int server(int argc, char **argv)
 		duplex(s, open_or_die(argv[2], O_RDONLY), -1, 0);
 	} else if (!strcmp(mode, "sink-then-send") && argc >= 4) {
 		duplex(s, -1, open_or_die(argv[2], O_WRONLY | O_CREAT | O_TRUNC), 1);
+		/* The largest segment payload received (Linux's estimate only grows, from 536 up to
+		 * the gso_size or length of what arrived, at most our advertised MSS). */
+		struct tcp_info ti;
+		socklen_t tl = sizeof ti;
+		if (getsockopt(s, IPPROTO_TCP, TCP_INFO, &ti, &tl) == 0)
+			printf("peer: rcv_mss %u\n", ti.tcpi_rcv_mss);
+		fflush(stdout);
 		/* Our write half is still open: now send, then close. */
 		int f = open_or_die(argv[3], O_RDONLY);
 		static char b[65536];
@@ -207,13 +231,17 @@ static int server(int argc, char **argv)
 	return 0;
 }
 
+/* HOST is an IPv4 or an IPv6 address (no brackets). */
 static int dial(const char *host, const char *port)
 {
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(port))};
-	if (inet_pton(AF_INET, host, &a.sin_addr) != 1)
+	struct sockaddr_in6 a6 = {.sin6_family = AF_INET6, .sin6_port = a.sin_port};
+	int v6 = strchr(host, ':') != NULL;
+	if (v6 ? inet_pton(AF_INET6, host, &a6.sin6_addr) != 1 : inet_pton(AF_INET, host, &a.sin_addr) != 1)
 		fail("bad address", EINVAL);
-	int s = socket(AF_INET, SOCK_STREAM, 0);
-	if (connect(s, (struct sockaddr *)&a, sizeof a) < 0)
+	int s = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+	if (v6 ? connect(s, (struct sockaddr *)&a6, sizeof a6) < 0
+	       : connect(s, (struct sockaddr *)&a, sizeof a) < 0)
 		fail("connect", errno);
 	return s;
 }

@@ -163,7 +163,7 @@ ip netns add "$NSC" && ip link add pmtuA netns "$NS" type veth peer name pmtuC n
 X ip addr add 10.78.0.1/24 dev pmtuA && X ip link set pmtuA mtu 1280 up
 ip -n "$NSC" addr add 10.78.0.2/24 dev pmtuC && ip -n "$NSC" link set pmtuC mtu 1500 up
 ip -n "$NSC" link set lo up && ip -n "$NSC" route add 10.77.0.0/24 via 10.78.0.1
-bg_start ip netns exec "$NSC" timeout 60 "$W/peer" server 5010 sink-then-send "$W/pmtu.got" /dev/null
+bg_start ip netns exec "$NSC" timeout 60 "$W/peer" server 5010 sink-then-send "$W/pmtu.got" /dev/null >>"$W/peer.log"
 PP=$LASTPID
 wait_for 5 sh -c "ip netns exec $NSC ss -Htln 'sport = :5010' | grep -q LISTEN"
 connect_run pmtu --send "$W/4m" 10.78.0.2:5010

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """One side of a kernel-to-kernel TCP conversation for tests/render/netns.sh.
 
-usage: kconv.py server|client SCENARIO SYNC_DIR PORT
+usage: kconv.py server|client SCENARIO SYNC_DIR PORT [ipv6]
 The two sides run in different network namespaces; they step through the scenario together
-with marker files in SYNC_DIR, so the shell can look at `ss -tan` between the steps.
+with marker files in SYNC_DIR, so the shell can look at `ss -tan` between the steps. With
+"ipv6" they talk over fd00:199::1 and fd00:199::2 instead of 10.199.0.1 and 10.199.0.2.
 Scenarios: cfirst (the client closes first), sfirst (the server closes first), rst (the client
 aborts with SO_LINGER 0), refused (nobody listens).
 """
@@ -13,7 +14,10 @@ import struct
 import sys
 import time
 
-SERVER = '10.199.0.2'
+SERVER, CLIENT = '10.199.0.2', '10.199.0.1'
+FAMILY = socket.AF_INET
+if len(sys.argv) > 5 and sys.argv[5] == 'ipv6':
+    SERVER, CLIENT, FAMILY = 'fd00:199::2', 'fd00:199::1', socket.AF_INET6
 
 
 def mark(d, name):
@@ -29,7 +33,7 @@ def wait(d, name, limit=20.0):
 
 
 def server(scen, d, port):
-    ls = socket.socket()
+    ls = socket.socket(FAMILY)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((SERVER, port))
     ls.listen(1)
@@ -59,9 +63,9 @@ def server(scen, d, port):
 
 
 def client(scen, d, port):
-    s = socket.socket()
+    s = socket.socket(FAMILY)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(('10.199.0.1', port + 1000))
+    s.bind((CLIENT, port + 1000))
     if scen == 'refused':
         try:
             s.connect((SERVER, port))

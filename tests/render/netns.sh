@@ -5,7 +5,8 @@
 # joined by tunrelay (below), and removes them on exit. Called by tests/render/run.sh.
 #
 # Scenarios over the veth: the client closes first; the server closes first; the client aborts
-# (RST); a connection refused (RST to a SYN). Then, through tunrelay.c (two TUN devices, one per
+# (RST); a connection refused (RST to a SYN); and the client closing first again over IPv6
+# (fd00:199::1 and ::2 on the same veth), so that a kernel's IPv6 capture is drawn too. Then, through tunrelay.c (two TUN devices, one per
 # namespace, joined by a relay that delays every packet and drops some with synack's fault
 # decorator): a lossy 2 MiB transfer (retransmissions, compared with tshark's), and a
 # simultaneous close (400 ms each way, so FINs sent at the same instant cross in the relay).
@@ -32,6 +33,8 @@ fail() { echo "netns: FAIL: $*"; exit 1; }
 ip netns add "$NA" && ip netns add "$NB" || fail "cannot create namespaces"
 ip link add "$VA" netns "$NA" type veth peer name "$VB" netns "$NB" || fail "cannot create veth"
 ip -n "$NA" addr add 10.199.0.1/24 dev "$VA"; ip -n "$NB" addr add 10.199.0.2/24 dev "$VB"
+# nodad: usable at once, without Duplicate Address Detection's wait
+ip -n "$NA" addr add fd00:199::1/64 dev "$VA" nodad; ip -n "$NB" addr add fd00:199::2/64 dev "$VB" nodad
 for n in "$NA" "$NB"; do ip -n "$n" link set lo up; done
 ip -n "$NA" link set "$VA" up; ip -n "$NB" link set "$VB" up
 # No offloads: segments on the wire as the kernel sent them.
@@ -71,13 +74,13 @@ observe() {
 	OBS[$1]="${OBS[$1]:-} $got"
 }
 
-run_scenario() { # NAME PORT
-	local name=$1 port=$2 d=$T/$1
+run_scenario() { # NAME PORT [ipv6]
+	local name=$1 port=$2 d=$T/$1 fam=${3:-}
 	mkdir -p "$d"
 	case $name in
-	cfirst)
-		ip netns exec "$NB" python3 "$HERE/kconv.py" server cfirst "$d" $port & local sp=$!
-		ip netns exec "$NA" python3 "$HERE/kconv.py" client cfirst "$d" $port & local cp=$!
+	cfirst|cfirst6)
+		ip netns exec "$NB" python3 "$HERE/kconv.py" server cfirst "$d" $port $fam & local sp=$!
+		ip netns exec "$NA" python3 "$HERE/kconv.py" client cfirst "$d" $port $fam & local cp=$!
 		waitf "$d/server_eof"; sleep 0.2
 		observe "$name:c" "$NA" $((port + 1000)) FIN-WAIT-2
 		observe "$name:s" "$NB" $port CLOSE-WAIT
@@ -114,21 +117,27 @@ run_scenario cfirst 5001
 run_scenario sfirst 5002
 run_scenario rst 5003
 run_scenario refused 5004
+run_scenario cfirst6 5005 ipv6
 sleep 0.5
 kill -INT "$TPID" "$TPID2"; wait "$TPID" "$TPID2" 2>/dev/null; TPID= TPID2=
 
+# conn_of PORT: the connection's --conn spec (port 5005 is the IPv6 one).
+conn_of() {
+	if [ "$1" = 5005 ]; then echo "[fd00:199::1]:$(($1 + 1000))-[fd00:199::2]:$1"
+	else echo "10.199.0.1:$(($1 + 1000))-10.199.0.2:$1"; fi
+}
 # inferred NAME PORT SIDE: the states synack inferred for one endpoint, in order.
 inferred() {
 	local ep=$3
-	"$BIN" ladder "$T/k.pcap" --conn "10.199.0.1:$(($2 + 1000))-10.199.0.2:$2" --format jsonl |
-		grep '"ev":"state"' | grep "\"host\":\"$ep\"" | sed 's/.*"to":"\([A-Z0-9-]*\)".*/\1/' | tr '\n' ' '
+	"$BIN" ladder "$T/k.pcap" --conn "$(conn_of "$2")" --format jsonl |
+		grep '"ev":"state"' | grep -F "\"host\":\"$ep\"" | sed 's/.*"to":"\([A-Z0-9-]*\)".*/\1/' | tr '\n' ' '
 }
 
 # Each observation must appear, in order, in the inferred states, and the last one must be
 # the final inferred state.
 check() { # NAME PORT SIDE(c|s)
-	local ep
-	if [ "$3" = c ]; then ep=10.199.0.1:$(($2 + 1000)); else ep=10.199.0.2:$2; fi
+	local ep; ep=$(conn_of "$2")
+	if [ "$3" = c ]; then ep=${ep%%-*}; else ep=${ep#*-}; fi
 	local inf; inf=$(inferred "$1" "$2" "$ep")
 	local obs=${OBS[$1:$3]:-}
 	local rest=" $inf" last=
@@ -142,11 +151,10 @@ check() { # NAME PORT SIDE(c|s)
 	[ -z "$inf" ] || [ "$final" = "$last" ] || fail "$1 $ep: final inferred $final, ss shows $last"
 	echo "netns: $1 $ep: ss saw$obs; inferred: $inf"
 }
-for s in "cfirst 5001" "sfirst 5002" "rst 5003"; do
+for s in "cfirst 5001" "sfirst 5002" "rst 5003" "cfirst6 5005"; do
 	set -- $s; check "$1" "$2" c; check "$1" "$2" s
 	if command -v tshark >/dev/null; then
-		python3 "$HERE/tshark_check.py" "$BIN" "$T/k.pcap" \
-			"10.199.0.1:$(($2 + 1000))-10.199.0.2:$2" >"$T/ts" 2>&1 ||
+		python3 "$HERE/tshark_check.py" "$BIN" "$T/k.pcap" "$(conn_of "$2")" >"$T/ts" 2>&1 ||
 			fail "$1: marks differ from tshark's: $(cat "$T/ts")"
 	fi
 done
@@ -411,7 +419,9 @@ if [ ! -c /dev/net/tun ] || ! command -v cc >/dev/null; then
 else
 	relay_build; relay_setup
 	start_relay --delay-ms 1
-	ip netns exec "$RA" ping -c 1 -W 2 10.198.2.1 >/dev/null || fail "relay: no ping through tunrelay"
+	# up to 5 tries: on a loaded machine the relay may not be reading yet when the first goes
+	ok=; for _ in 1 2 3 4 5; do ip netns exec "$RA" ping -c 1 -W 2 10.198.2.1 >/dev/null && { ok=1; break; }; done
+	[ -n "$ok" ] || fail "relay: no ping through tunrelay (5 tries)"
 	stop_relay
 	relay_lossy
 	relay_simclose

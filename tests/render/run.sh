@@ -42,6 +42,49 @@ for p in "$G"/*.pcap; do
 	fi
 done
 
+# 1b. IPv6 captures: the handshake of golden/v6_handshake.pcap (synack demo --ipv6 --pcap) in
+# every container and link type of tests/render/v6/ (make.py wrote them) draws the same ladder;
+# tshark reads each as the same 11 IPv6 TCP segments; a dual-stack capture (IPv4 on Ethernet,
+# IPv6 raw, in one pcapng) is two connections, each found by --conn; tsg and report draw the
+# lossy IPv6 transfer with its [addr]:port names and one R per retransmission.
+V6=$HERE/v6
+for p in "$V6"/handshake*.pcap*; do
+	n=$(basename "$p")
+	if "$BIN" ladder "$p" >"$T/v6.txt" 2>"$T/err"; then
+		head -1 "$T/v6.txt" | grep -qxF 'connection 1: [2001:db8::1]:40000 - [2001:db8::2]:80' &&
+			tail -n +2 "$T/v6.txt" | diff -u "$G/v6_handshake.txt" - >"$T/diff" && ok ||
+			bad "v6 $n: $(head -20 "$T/v6.txt" "$T/diff")"
+	else
+		bad "v6 $n: exit $? $(cat "$T/err")"
+	fi
+	if command -v tshark >/dev/null; then
+		c=$(tshark -n -r "$p" -Y 'ipv6 && tcp' 2>/dev/null | wc -l)
+		[ "$c" -eq 11 ] && ok || bad "v6 $n: tshark reads $c IPv6 TCP segments, want 11"
+	fi
+done
+"$BIN" ladder "$V6/dualstack.pcapng" >"$T/ds.txt" 2>"$T/err" &&
+	[ "$(grep -c '^connection' "$T/ds.txt")" -eq 2 ] &&
+	grep -qxF 'connection 1: [2001:db8::1]:40000 - [2001:db8::2]:80' "$T/ds.txt" &&
+	grep -qxF 'connection 2: 192.168.0.1:40000 - 192.168.0.2:80' "$T/ds.txt" && [ ! -s "$T/err" ] && ok ||
+	bad "dual-stack capture: $(cat "$T/ds.txt" "$T/err" | head -20)"
+"$BIN" ladder "$V6/dualstack.pcapng" --conn '[2001:db8::2]:80-[2001:db8::1]:40000' >"$T/ds6.txt" &&
+	tail -n +2 "$T/ds6.txt" | diff -q "$G/v6_handshake.txt" - >/dev/null && ok ||
+	bad "dual-stack --conn IPv6: $(head -5 "$T/ds6.txt")"
+# (times count from the capture's first packet, the IPv6 SYN 5 ms before: compared without them)
+"$BIN" ladder "$V6/dualstack.pcapng" --conn 192.168.0.1:40000-192.168.0.2:80 >"$T/ds4.txt" &&
+	tail -n +2 "$T/ds4.txt" | cut -c12- | diff -q <(cut -c12- "$G/handshake_close.txt") - >/dev/null &&
+	grep -q '^   0.005000  SYN-SENT' "$T/ds4.txt" && ok ||
+	bad "dual-stack --conn IPv4: $(head -5 "$T/ds4.txt")"
+want6=$(grep -c '(retx)' "$G/v6_lossy_transfer.txt")
+"$BIN" tsg "$G/v6_lossy_transfer.pcap" -o "$T/v6tsg.svg" &&
+	[ "$want6" -gt 0 ] && [ "$(grep -c 'class="rmark"' "$T/v6tsg.svg")" -eq "$want6" ] &&
+	grep -qF '[2001:db8::1]:40000' "$T/v6tsg.svg" && ok ||
+	bad "tsg of an IPv6 capture: $(grep -c 'class="rmark"' "$T/v6tsg.svg") R marks, want $want6"
+"$BIN" report "$G/v6_lossy_transfer.pcap" -o "$T/v6report.html" &&
+	grep -qF '[2001:db8::1]:40000' "$T/v6report.html" && grep -q 'TIME-WAIT' "$T/v6report.html" &&
+	{ ! command -v xmllint >/dev/null || xmllint --noout "$T/v6tsg.svg" "$T/v6report.html"; } && ok ||
+	bad "report of an IPv6 capture"
+
 # long ladders: kept ends with a marker, a time window
 "$BIN" ladder "$G/lossy_transfer.pcap" --first 3 --last 2 >"$T/el.txt" &&
 	grep -q "17 segments not shown" "$T/el.txt" && [ "$(grep -cE -- '-->\||\|<--' "$T/el.txt")" -eq 5 ] && ok ||
@@ -80,6 +123,23 @@ EOF
 	expect_fail "ladder non-TCP" "no TCP connection" "$BIN" ladder "$T/udp.pcap"
 	grep -q "1 cut short by the snapshot length" "$T/err" && grep -q "1 not TCP" "$T/err" && ok ||
 		bad "non-TCP: skip counts missing: $(cat "$T/err")"
+	# IPv6: an ICMPv6 echo request is not TCP, a fragment (offset 0, M set) is counted as one,
+	# and only the SYN is drawn.
+	python3 - "$T" <<'EOF'
+import struct, sys
+c6, s6 = bytes([0xfd] + [0] * 14 + [1]), bytes([0xfd] + [0] * 14 + [2])
+def v6(nh, body): return struct.pack('!IHBB', 6 << 28, len(body), nh, 64) + c6 + s6 + body
+tcp = struct.pack('!HHIIBBHHH', 40000, 80, 1, 0, 5 << 4, 2, 64800, 0, 0)  # checksum not checked
+pkts = [v6(6, tcp), v6(58, bytes([128, 0, 0, 0, 0, 1, 0, 1])),
+        v6(44, bytes([6, 0, 0, 1, 0, 0, 0, 9]) + tcp)]
+hdr = struct.pack('<IHHiIII', 0xa1b2c3d4, 2, 4, 0, 0, 65535, 101)
+open(sys.argv[1] + '/mix6.pcap', 'wb').write(hdr + b''.join(
+    struct.pack('<IIII', 1 + i, 0, len(p), len(p)) + p for i, p in enumerate(pkts)))
+EOF
+	"$BIN" ladder "$T/mix6.pcap" >"$T/mix6.txt" 2>"$T/err" &&
+		grep -qxF 'connection 1: [fd00::1]:40000 - [fd00::2]:80' "$T/mix6.txt" &&
+		grep -q "3 packets, 1 TCP segments in 1 connections; skipped 2: .* 1 not TCP, 1 fragments, 0 malformed" "$T/err" &&
+		ok || bad "IPv6 non-TCP and fragment: $(cat "$T/mix6.txt" "$T/err" | head -5)"
 else
 	echo "render-check: python3 missing: non-TCP capture check skipped"
 fi
@@ -192,15 +252,18 @@ else
 	bad "--trace: $(cat "$T/err")"
 fi
 "$BIN" ladder "$T/trace.jsonl" --format svg -o "$T/trace.svg" && ok || bad "jsonl detection"
-# The demo's own trace, written as JSON lines and drawn back, is the demo's ladder.
+# The demo's own trace, written as JSON lines and drawn back, is the demo's ladder, over IPv4
+# and over IPv6 ([addr]:port endpoints in the trace).
+for fam in "" --ipv6; do
 for sc in handshake simultaneous-close half-close lost-third-ack lost-last-ack abort keepalive \
 	syn-timeout old-duplicate-syn; do
 	abs=; [ "$sc" = old-duplicate-syn ] && abs=--absolute
-	"$BIN" demo -s "$sc" 2>/dev/null | sed -n '/time (s)/,/^$/p' | sed '/^$/d' >"$T/demo.txt"
-	"$BIN" demo -s "$sc" --format jsonl >"$T/demo.jsonl" 2>/dev/null
+	"$BIN" demo $fam -s "$sc" 2>/dev/null | sed -n '/time (s)/,/^$/p' | sed '/^$/d' >"$T/demo.txt"
+	"$BIN" demo $fam -s "$sc" --format jsonl >"$T/demo.jsonl" 2>/dev/null
 	"$BIN" ladder $abs --trace "$T/demo.jsonl" 2>/dev/null | sed -n '/time (s)/,$p' >"$T/back.txt"
 	[ -s "$T/demo.txt" ] && diff -u "$T/demo.txt" "$T/back.txt" >"$T/diff" && ok ||
-		bad "demo $sc drawn from its JSON-lines trace differs: $(head -12 "$T/diff")"
+		bad "demo $fam $sc drawn from its JSON-lines trace differs: $(head -12 "$T/diff")"
+done
 done
 # A live stack's trace has one host: one ladder per connection, the peer in its own column
 # with its segments drawn solid from their arrival (not as injected), times from the first

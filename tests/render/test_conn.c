@@ -141,6 +141,55 @@ Test(conn, spec_parse_and_names_of_ipv6_endpoints)
 	cr_assert_str_eq(synack_endpoint_str(&b, buf, sizeof buf), "10.0.0.1:40000");
 }
 
+/* IPv6 packets are tracked like IPv4 ones, beside them (the same ports, another family: another
+ * connection), named [addr]:port; IPv6 fragments are counted and skipped, an atomic fragment
+ * (RFC 6946) is a whole packet, and a Hop-by-Hop header before TCP is walked over. */
+Test(conn, ipv6_and_ipv4_side_by_side)
+{
+	static const uint8_t c6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	static const uint8_t s6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 2};
+	struct synack_addr ca = synack_addr_v6(c6), sa = synack_addr_v6(s6);
+	struct synack_conns *t;
+	struct synack_conns_opts o = {.keep_first = 10};
+	cr_assert_eq(synack_conns_new(&t, &o), 0);
+	session(t, 0, 40000, 1000, 1); /* IPv4: 7 segments */
+	struct synack_tcp_seg syn = {.sport = 40000, .dport = 80, .seq = 5000, .flags = S,
+				     .win = 64800};
+	struct synack_tcp_seg sack = {.sport = 80, .dport = 40000, .seq = 7000, .ack = 5001,
+				      .flags = S | A, .win = 64260};
+	uint8_t buf[200], ext[200];
+	int n = synack_tcp_emit(buf, sizeof buf, &ca, &sa, 0, &syn);
+	cr_assert_gt(n, 40);
+	cr_assert_eq(synack_conns_packet(t, 3000000ull, buf, (size_t)n), 0);
+	/* The SYN-ACK behind a Hop-by-Hop header (PadN) and an atomic Fragment header. */
+	n = synack_tcp_emit(buf, sizeof buf, &sa, &ca, 0, &sack);
+	cr_assert_gt(n, 40);
+	static const uint8_t hbh[8] = {44, 0, 1, 4, 0, 0, 0, 0}, frag[8] = {6, 0, 0, 0, 0, 0, 0, 1};
+	memcpy(ext, buf, 40);
+	memcpy(ext + 40, hbh, 8);
+	memcpy(ext + 48, frag, 8);
+	memcpy(ext + 56, buf + 40, (size_t)n - 40);
+	ext[6] = 0; /* the fixed header's Next Header: Hop-by-Hop */
+	ext[5] = (uint8_t)(ext[5] + 16);
+	cr_assert_eq(synack_conns_packet(t, 3010000ull, ext, (size_t)n + 16), 0);
+	/* A real fragment (offset 0, M set) of the next segment: counted, not used. */
+	ext[48 + 3] = 1;
+	cr_assert_eq(synack_conns_packet(t, 3020000ull, ext, (size_t)n + 16), 0);
+	cr_assert_eq(synack_conns_count(t), 2);
+	const struct synack_conn *c = synack_conns_get(t, 1);
+	cr_assert_str_eq(c->name[0], "[2001:db8::1]:40000");
+	cr_assert_str_eq(c->name[1], "[2001:db8::2]:80");
+	cr_assert_eq(c->st[0].segs, 1);
+	cr_assert_eq(c->st[1].segs, 1, "the SYN-ACK behind extension headers");
+	cr_assert_eq(c->inf.st[1], SYNACK_SYN_RECEIVED, "%s", synack_state_name(c->inf.st[1]));
+	const struct synack_conns_stats *st = synack_conns_stats(t);
+	cr_assert_eq(st->tcp, 9);
+	cr_assert_eq(st->fragments, 1);
+	cr_assert_eq(st->malformed, 0);
+	cr_assert_str_eq(synack_conns_get(t, 0)->name[0], "10.0.0.1:40000");
+	synack_conns_free(t);
+}
+
 struct seen {
 	int tx, state, note;
 	uint64_t gap_note_t;

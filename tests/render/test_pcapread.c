@@ -45,7 +45,8 @@ static void put32(struct bytes *s, uint32_t v)
 /* A minimal IPv4 header (20 bytes, proto TCP) followed by 20 zero bytes. */
 static const uint8_t ip4[40] = {0x45, 0, 0,  40, 0, 1, 0x40, 0, 64, 6,
 				0,    0, 10, 0,	 0, 1, 10,   0, 0,  2};
-static const uint8_t ip6[40] = {0x60};
+/* A minimal IPv6 header (40 bytes, payload length 0, Next Header 59: no next header). */
+static const uint8_t ip6[40] = {0x60, 0, 0, 0, 0, 0, 59, 64};
 
 static void pcap_hdr(struct bytes *s, uint32_t magic, uint32_t linktype)
 {
@@ -100,7 +101,7 @@ static struct result read_all(const uint8_t *buf, size_t len)
 			if (res.n < 8)
 				res.t[res.n] = p.t_ns;
 			cr_assert_leq(p.ip_len, SYNACK_PCAP_MAX_CAPLEN);
-			cr_assert_eq(p.ip[0] >> 4, 4, "only IPv4 is handed out");
+			cr_assert(p.ip[0] >> 4 == 4 || p.ip[0] >> 4 == 6, "only IP is handed out");
 			res.n++;
 		}
 		res.last_rc = rc;
@@ -131,7 +132,7 @@ Test(pcapread, classic_little_endian_microseconds_raw)
 	cr_assert_eq(r.first.linktype, SYNACK_LINKTYPE_RAW);
 	cr_assert_eq(r.first.record, 1);
 	cr_assert_eq(r.st.records, 2);
-	cr_assert_eq(r.st.ipv4, 2);
+	cr_assert_eq(r.st.ip, 2);
 }
 
 Test(pcapread, classic_big_endian_nanoseconds)
@@ -145,19 +146,88 @@ Test(pcapread, classic_big_endian_nanoseconds)
 	cr_assert_eq(r.t[0], 3123456789ull);
 }
 
-Test(pcapread, dlt_raw_variants_and_ipv6_skipped)
+/* Raw IP link types carry both families, told apart by the version nibble; anything else
+ * there is not IP. */
+Test(pcapread, raw_link_types_carry_both_families)
 {
-	uint32_t types[] = {SYNACK_LINKTYPE_DLT_RAW1, SYNACK_LINKTYPE_DLT_RAW2};
-	for (int i = 0; i < 2; i++) {
+	static const uint8_t ip5[40] = {0x50};
+	uint32_t types[] = {SYNACK_LINKTYPE_RAW, SYNACK_LINKTYPE_DLT_RAW1, SYNACK_LINKTYPE_DLT_RAW2};
+	for (int i = 0; i < 3; i++) {
 		struct bytes s = {0};
 		pcap_hdr(&s, 0xa1b2c3d4u, types[i]);
+		pcap_rec(&s, 1, 0, NULL, 0, ip5, 40, 40);
 		pcap_rec(&s, 1, 0, NULL, 0, ip6, 40, 40);
 		pcap_rec(&s, 1, 0, NULL, 0, ip4, 40, 40);
 		struct result r = read_all(s.b, s.n);
-		cr_assert_eq(r.n, 1);
-		cr_assert_eq(r.st.non_ipv4, 1);
+		cr_assert_eq(r.n, 2);
+		cr_assert_eq(r.st.ip, 2);
+		cr_assert_eq(r.st.non_ip, 1);
+		cr_assert_eq(memcmp(r.ip0, ip6, 40), 0);
 		cr_assert_eq(r.first.record, 2, "record numbers count skipped packets too");
 	}
+}
+
+/* LINKTYPE_IPV4 and LINKTYPE_IPV6 name their family: a packet of the other is not theirs. */
+Test(pcapread, linktype_ipv4_and_ipv6_hold_their_own_family)
+{
+	struct bytes s = {0};
+	pcap_hdr(&s, 0xa1b2c3d4u, SYNACK_LINKTYPE_IPV6);
+	pcap_rec(&s, 1, 0, NULL, 0, ip4, 40, 40);
+	pcap_rec(&s, 2, 0, NULL, 0, ip6, 40, 40);
+	struct result r = read_all(s.b, s.n);
+	cr_assert_eq(r.n, 1);
+	cr_assert_eq(r.st.non_ip, 1);
+	cr_assert_eq(r.first.linktype, SYNACK_LINKTYPE_IPV6);
+	cr_assert_eq(memcmp(r.ip0, ip6, 40), 0);
+	struct bytes s4 = {0};
+	pcap_hdr(&s4, 0xa1b2c3d4u, SYNACK_LINKTYPE_IPV4);
+	pcap_rec(&s4, 1, 0, NULL, 0, ip6, 40, 40);
+	pcap_rec(&s4, 2, 0, NULL, 0, ip4, 40, 40);
+	r = read_all(s4.b, s4.n);
+	cr_assert_eq(r.n, 1);
+	cr_assert_eq(r.st.non_ip, 1);
+	cr_assert_eq(memcmp(r.ip0, ip4, 40), 0);
+}
+
+/* Ethernet's EtherType 0x86DD (tagged or not) is IPv6; the type must match the packet. */
+Test(pcapread, ethernet_ipv6)
+{
+	uint8_t eth6[14] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x86, 0xdd};
+	uint8_t vlan6[18] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x81, 0x00, 0, 5, 0x86, 0xdd};
+	struct bytes s = {0};
+	pcap_hdr(&s, 0xa1b2c3d4u, SYNACK_LINKTYPE_ETHERNET);
+	pcap_rec(&s, 1, 0, eth6, 14, ip6, 40, 40);
+	pcap_rec(&s, 1, 0, vlan6, 18, ip6, 40, 40);
+	pcap_rec(&s, 1, 0, eth6, 14, ip4, 40, 40); /* 0x86DD, but an IPv4 packet */
+	struct result r = read_all(s.b, s.n);
+	cr_assert_eq(r.n, 2);
+	cr_assert_eq(r.first.ip_len, 40);
+	cr_assert_eq(memcmp(r.ip0, ip6, 40), 0, "the Ethernet header is stripped");
+	cr_assert_eq(r.st.non_ip, 1);
+}
+
+/* BSD loopback: AF_INET6 is 10, 24, 28 or 30 depending on the system that wrote the file, in
+ * either byte order (NULL: the host's, LOOP: network order). */
+Test(pcapread, bsd_loopback_ipv6)
+{
+	static const uint32_t afs[] = {10, 24, 28, 30};
+	for (int i = 0; i < 4; i++) {
+		uint8_t le[4] = {(uint8_t)afs[i], 0, 0, 0}, be[4] = {0, 0, 0, (uint8_t)afs[i]};
+		struct bytes s = {0};
+		pcap_hdr(&s, 0xa1b2c3d4u, SYNACK_LINKTYPE_NULL);
+		pcap_rec(&s, 1, 0, le, 4, ip6, 40, 40);
+		pcap_rec(&s, 1, 0, be, 4, ip6, 40, 40);
+		struct result r = read_all(s.b, s.n);
+		cr_assert_eq(r.n, 2, "AF %u", afs[i]);
+		cr_assert_eq(memcmp(r.ip0, ip6, 40), 0);
+	}
+	uint8_t af23[4] = {23, 0, 0, 0};
+	struct bytes s = {0};
+	pcap_hdr(&s, 0xa1b2c3d4u, SYNACK_LINKTYPE_LOOP);
+	pcap_rec(&s, 1, 0, af23, 4, ip6, 40, 40);
+	struct result r = read_all(s.b, s.n);
+	cr_assert_eq(r.n, 0);
+	cr_assert_eq(r.st.non_ip, 1);
 }
 
 Test(pcapread, ethernet_with_vlan_tags_and_arp)
@@ -177,7 +247,7 @@ Test(pcapread, ethernet_with_vlan_tags_and_arp)
 	struct result r = read_all(s.b, s.n);
 	cr_assert_eq(r.n, 3);
 	cr_assert_eq(r.first.ip_len, 40);
-	cr_assert_eq(r.st.non_ipv4, 1);
+	cr_assert_eq(r.st.non_ip, 1);
 	cr_assert_eq(r.st.bad_link, 1);
 	cr_assert_eq(r.st.records, 5);
 }
@@ -187,21 +257,26 @@ Test(pcapread, linux_cooked_sll_and_sll2)
 	uint8_t sll[16] = {0, 4, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x08, 0x00};
 	uint8_t sll2[20] = {0x08, 0x00, 0, 0, 0, 0, 0, 3, 0, 1, 4, 6, 1, 2, 3, 4, 5, 6, 0, 0};
 	uint8_t sll_v6[16] = {0, 4, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x86, 0xdd};
+	uint8_t sll_arp[16] = {0, 4, 0, 1, 0, 6, 1, 2, 3, 4, 5, 6, 0, 0, 0x08, 0x06};
+	uint8_t sll2_v6[20] = {0x86, 0xdd, 0, 0, 0, 0, 0, 3, 0, 1, 4, 6, 1, 2, 3, 4, 5, 6, 0, 0};
 	struct bytes s = {0};
 	pcap_hdr(&s, 0xa1b2c3d4u, SYNACK_LINKTYPE_LINUX_SLL);
 	pcap_rec(&s, 1, 0, sll, 16, ip4, 40, 40);
 	pcap_rec(&s, 1, 0, sll_v6, 16, ip6, 40, 40);
+	pcap_rec(&s, 1, 0, sll_arp, 16, ip4, 28, 28);
 	struct result r = read_all(s.b, s.n);
-	cr_assert_eq(r.n, 1);
-	cr_assert_eq(r.st.non_ipv4, 1);
+	cr_assert_eq(r.n, 2);
+	cr_assert_eq(r.st.non_ip, 1);
 	cr_assert_eq(memcmp(r.ip0, ip4, 40), 0, "the 16-byte SLL header is stripped");
 
 	struct bytes s2 = {0};
 	pcap_hdr(&s2, 0xa1b2c3d4u, SYNACK_LINKTYPE_LINUX_SLL2);
+	pcap_rec(&s2, 1, 0, sll2_v6, 20, ip6, 40, 40);
 	pcap_rec(&s2, 1, 0, sll2, 20, ip4, 40, 40);
 	r = read_all(s2.b, s2.n);
-	cr_assert_eq(r.n, 1);
+	cr_assert_eq(r.n, 2);
 	cr_assert_eq(r.first.ip_len, 40);
+	cr_assert_eq(memcmp(r.ip0, ip6, 40), 0, "the 20-byte SLL2 header is stripped");
 }
 
 Test(pcapread, snaplen_truncated_packets_are_counted_and_skipped)
@@ -333,6 +408,32 @@ Test(pcapng, big_endian_section)
 	cr_assert_eq(r.last_rc, 0, "%s", r.err);
 	cr_assert_eq(r.n, 5);
 	cr_assert_eq(r.t[1], 7000000123ull);
+}
+
+/* pcapng with IPv6: enhanced packet blocks on a raw, an IPv6 and an Ethernet interface, in
+ * both byte orders. */
+Test(pcapng, ipv6_on_raw_ipv6_and_ethernet_interfaces)
+{
+	uint8_t frame[54] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0x86, 0xdd};
+	memcpy(frame + 14, ip6, 40);
+	for (int be = 0; be < 2; be++) {
+		struct bytes s = {.be = be};
+		ng_shb(&s);
+		ng_idb(&s, SYNACK_LINKTYPE_RAW, -1);
+		ng_idb(&s, SYNACK_LINKTYPE_IPV6, -1);
+		ng_idb(&s, SYNACK_LINKTYPE_ETHERNET, -1);
+		ng_epb(&s, 0, 1, ip6, 40, 40);
+		ng_epb(&s, 1, 2, ip6, 40, 40);
+		ng_epb(&s, 2, 3, frame, 54, 54);
+		ng_epb(&s, 1, 4, ip4, 40, 40); /* an IPv4 packet on the IPv6 interface */
+		struct result r = read_all(s.b, s.n);
+		cr_assert_eq(r.last_rc, 0, "%s", r.err);
+		cr_assert_eq(r.n, 3);
+		cr_assert_eq(r.st.ip, 3);
+		cr_assert_eq(r.st.non_ip, 1);
+		cr_assert_eq(memcmp(r.ip0, ip6, 40), 0);
+		cr_assert_eq(r.t[2], 3000ull);
+	}
 }
 
 Test(pcapng, new_section_forgets_interfaces_and_may_change_byte_order)

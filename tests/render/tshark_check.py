@@ -49,8 +49,11 @@ def tshark_marks(pcap, conn):
     filt = 'tcp'
     if conn:
         a, b = conn.split('-')
-        (ha, pa), (hb, pb) = a.split(':'), b.split(':')
-        filt = ('ip.addr==%s && ip.addr==%s && tcp.port==%s && tcp.port==%s' % (ha, hb, pa, pb))
+        (ha, pa), (hb, pb) = a.rsplit(':', 1), b.rsplit(':', 1)
+        ha, hb = ha.strip('[]'), hb.strip('[]')  # [IPv6]:port
+        ip = 'ipv6' if ':' in ha else 'ip'
+        filt = ('%s.addr==%s && %s.addr==%s && tcp.port==%s && tcp.port==%s'
+                % (ip, ha, ip, hb, pa, pb))
     cmd += ['-Y', filt]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     marks = []

@@ -63,6 +63,7 @@ struct h_trace {
 	int state_changes[2];
 	unsigned visited[2]; /* per host: 1 << state for every state entered */
 	uint64_t lost, dup, corrupt, reorder, tx, retx;
+	uint64_t rto, tlp; /* retransmission timeouts and tail-loss probes that fired */
 	uint64_t hash; /* FNV-1a over (kind, t, host, seq, ack, flags, len) */
 	bool print;    /* SYNACK_TRACE set */
 };
@@ -83,6 +84,8 @@ static inline void h_print(const struct synack_trace_event *ev)
 	if (ev->seg)
 		fprintf(stderr, " %-3s seq %u ack %u win %u len %zu%s", fl, ev->seg->seq,
 			ev->seg->ack, ev->seg->win, ev->seg->len, ev->retx ? " retx" : "");
+	if (ev->seg && (ev->kind == SYNACK_TRACE_TX || ev->kind == SYNACK_TRACE_RX))
+		fprintf(stderr, " [cwnd %u srtt %u]", ev->cwnd, ev->srtt_us);
 	if (ev->kind == SYNACK_TRACE_STATE)
 		fprintf(stderr, " %s -> %s", synack_state_name(ev->from), synack_state_name(ev->to));
 	if (ev->kind == SYNACK_TRACE_DROP)
@@ -117,6 +120,10 @@ static inline void h_trace_fn(void *ctx, const struct synack_trace_event *ev)
 	case SYNACK_TRACE_TX:
 		t->tx++;
 		t->retx += ev->retx;
+		break;
+	case SYNACK_TRACE_TIMER:
+		t->rto += ev->timer == SYNACK_TIMER_RETRANSMIT;
+		t->tlp += ev->timer == SYNACK_TIMER_TLP;
 		break;
 	case SYNACK_TRACE_LOST: t->lost++; break;
 	case SYNACK_TRACE_DUP: t->dup++; break;
@@ -310,6 +317,7 @@ struct h_result {
 	bool ok;
 	char why[256];
 	uint64_t end_us;      /* virtual time when the world went quiet */
+	uint64_t done_us;     /* virtual time when both sides had every byte (0: never) */
 	uint64_t steps;
 	struct h_trace trace;
 	size_t live_after[2], baseline[2];
@@ -444,6 +452,8 @@ static inline void h_drive(struct h_world *w, struct h_result *r)
 		}
 		synack_sim_step(w->sim, H_LIMIT_US);
 		r->steps++;
+		if (!r->done_us && w->app[0].got == w->bytes && w->app[1].got == w->bytes)
+			r->done_us = synack_sim_now(w->sim);
 		/* An engine whose deadline stays due, or two stacks answering each other at zero
 		 * delay, would spin here forever: make that a failure, not a hang. */
 		same_t = synack_sim_now(w->sim) == last_t ? same_t + 1 : 0;

@@ -732,3 +732,61 @@ Test(wire, fuzz_never_crashes)
 	}
 	cr_assert_gt(ok, 0, "some mutated packets still parse");
 }
+
+/* synack_ip_parse: either family by the version nibble, with what readers of packets need
+ * lifted out; its errors are the family parser's, or its own for no byte or another version. */
+Test(wire, ip_parse_either_family)
+{
+	static const uint8_t c6[16] = {0xfd, [15] = 1}, s6[16] = {0xfd, [15] = 2};
+	struct synack_addr c4 = synack_addr_v4(0x0a000001u), s4 = synack_addr_v4(0x0a000002u);
+	struct synack_addr ca = synack_addr_v6(c6), sa = synack_addr_v6(s6);
+	struct synack_tcp_seg seg = {.sport = 1, .dport = 2, .seq = 3, .flags = SYNACK_TH_SYN};
+	uint8_t b[200];
+	struct synack_ip_hdr ip;
+	const uint8_t *p;
+	size_t plen;
+	int n = synack_tcp_emit(b, sizeof b, &c4, &s4, 9, &seg);
+	cr_assert_eq(synack_ip_parse(b, (size_t)n, &ip, &p, &plen), 0);
+	cr_assert_eq(ip.family, SYNACK_AF_INET);
+	cr_assert(synack_addr_eq(&ip.src, &c4) && synack_addr_eq(&ip.dst, &s4));
+	cr_assert_eq(ip.proto, SYNACK_PROTO_TCP);
+	cr_assert_not(ip.fragment);
+	cr_assert_eq(ip.v4.id, 9);
+	cr_assert(p == b + 20 && plen == 20);
+	b[6] = 0x20; /* MF */
+	b[10] = b[11] = 0;
+	uint16_t ck = synack_csum_fold(synack_csum_add(0, b, 20));
+	b[10] = (uint8_t)(ck >> 8); /* the fold is in network order as stored bytes */
+	b[11] = (uint8_t)ck;
+	cr_assert_eq(synack_ip_parse(b, (size_t)n, &ip, &p, &plen), 0);
+	cr_assert(ip.fragment, "an IPv4 fragment");
+	b[11] ^= 1;
+	cr_assert_eq(synack_ip_parse(b, (size_t)n, &ip, &p, &plen), -SYNACK_DROP_IP_BAD_CSUM);
+
+	n = synack_tcp_emit(b, sizeof b, &ca, &sa, 0, &seg);
+	cr_assert_eq(synack_ip_parse(b, (size_t)n, &ip, &p, &plen), 0);
+	cr_assert_eq(ip.family, SYNACK_AF_INET6);
+	cr_assert(synack_addr_eq(&ip.src, &ca) && synack_addr_eq(&ip.dst, &sa));
+	cr_assert_eq(ip.proto, SYNACK_PROTO_TCP);
+	cr_assert_not(ip.fragment);
+	cr_assert(p == b + 40 && plen == 20);
+	/* A Fragment header (offset 0, M set) between the fixed header and TCP. */
+	memmove(b + 48, b + 40, 20);
+	static const uint8_t frag[8] = {6, 0, 0, 1, 0, 0, 0, 7};
+	memcpy(b + 40, frag, 8);
+	b[5] = 28;
+	b[6] = 44;
+	cr_assert_eq(synack_ip_parse(b, 68, &ip, &p, &plen), 0);
+	cr_assert(ip.fragment, "an IPv6 fragment");
+	cr_assert_eq(ip.proto, SYNACK_PROTO_TCP);
+	cr_assert_eq(ip.v6.frag_id, 7);
+	cr_assert(p == b + 48 && plen == 20);
+	b[43] = 0; /* offset 0, M clear: an atomic fragment, a whole packet (RFC 6946) */
+	cr_assert_eq(synack_ip_parse(b, 68, &ip, &p, &plen), 0);
+	cr_assert_not(ip.fragment);
+	cr_assert_eq(synack_ip_parse(b, 39, &ip, &p, &plen), -SYNACK_DROP_IP_TRUNCATED);
+
+	b[0] = 0x50;
+	cr_assert_eq(synack_ip_parse(b, 68, &ip, &p, &plen), -SYNACK_DROP_IP_VERSION);
+	cr_assert_eq(synack_ip_parse(b, 0, &ip, &p, &plen), -SYNACK_DROP_IP_TRUNCATED);
+}
