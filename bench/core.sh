@@ -84,7 +84,7 @@ fi
 
 if want memory; then
 	# 1,000,000 idle established connections (after data both ways) on one server stack:
-	# about 1.1 GB today; skipped when half the memory available would not hold it.
+	# about 0.95 GB today; 100,000 instead when half the memory available would not hold it.
 	idle=1000000
 	avail_kb=$(awk '/MemAvailable/ {print $2}' /proc/meminfo)
 	[ $((idle * 2 * 2)) -gt "$avail_kb" ] && idle=100000
