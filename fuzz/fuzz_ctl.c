@@ -54,7 +54,8 @@ int synack_fuzz_ctl(const uint8_t *data, size_t len)
 	fclose(m);
 	synack_stack_counters(s, &after);
 	FUZZ_ASSERT(olen > 0, "no answer to '%s'", req);
-	bool known = !strcmp(req, "ss") || !strcmp(req, "ss -i") || !strcmp(req, "nstat");
+	bool known = !strcmp(req, "ss") || !strcmp(req, "ss -i") || !strcmp(req, "ss -m") ||
+		     !strcmp(req, "nstat");
 	if (!known) {
 		FUZZ_ASSERT(!strncmp(out, "error: unknown request", 22), "'%s': %.40s", req, out);
 		FUZZ_ASSERT(memchr(out, '\n', olen) == out + olen - 1, "one line for '%s'", req);

@@ -151,6 +151,7 @@ const char *synack_drop_reason_name(enum synack_drop_reason r);
 	X(TCPSpuriousRTOs, "TcpExtTCPSpuriousRTOs")                                            \
 	X(TCPMemoryPressures, "TcpExtTCPMemoryPressures")                                      \
 	X(TCPRcvQDrop, "TcpExtTCPRcvQDrop")                                                    \
+	X(OfoPruned, "TcpExtOfoPruned")                                                        \
 	/* gauges, synack's own (Linux's sockstat "mem", in bytes): buffer memory in use */    \
 	X(TCPMemBytes, "TcpExtTCPMemBytes")
 

@@ -185,6 +185,25 @@ void ring_consume(struct synack_ring *r, struct synack_chunk_pool *p, uint32_t n
 		ring_release(r, p);
 }
 
+void ring_drop_past(struct synack_ring *r, struct synack_chunk_pool *p)
+{
+	uint32_t hb = r->head & ~CHUNK_MASK, end = r->head + r->len - hb; /* relative to hb */
+	struct synack_chunk **pp = &r->first;
+	while (*pp && (*pp)->base - hb < end)
+		pp = &(*pp)->next;
+	while (*pp) {
+		struct synack_chunk *ch = *pp;
+		*pp = ch->next;
+		r->nchunks--;
+		pool_put(p, ch);
+	}
+	r->cur = NULL;
+	r->last = NULL;
+	for (struct synack_chunk *ch = r->first; ch; ch = ch->next)
+		r->last = ch;
+	r->hi = r->head + r->len;
+}
+
 void ring_release(struct synack_ring *r, struct synack_chunk_pool *p)
 {
 	while (r->first)

@@ -14,7 +14,7 @@
  * the last chunk make sequential access O(1).
  *
  * The pool keeps up to free_max chunks on a free list, so the steady state takes chunks from
- * and returns them to it without an allocator call, and enforces the stack-wide limit: no
+ * and returns them to it without an allocator call (the stack trims it when idle), and enforces the stack-wide limit: no
  * chunk past limit bytes in use, except a ring's first (every connection can make progress).
  * Nothing is allocated per segment. */
 #ifndef SYNACK_CORE_BUF_H
@@ -80,6 +80,8 @@ const uint8_t *ring_span(struct synack_ring *r, uint32_t off, uint32_t n);
 /* Drops n bytes from the head; chunks the head has left go back to the pool, and all of them
  * when the ring is empty and nothing was written past the head. */
 void ring_consume(struct synack_ring *r, struct synack_chunk_pool *p, uint32_t n);
+/* Gives back every chunk that holds nothing of head..head+len (out-of-order data dropped). */
+void ring_drop_past(struct synack_ring *r, struct synack_chunk_pool *p);
 /* Gives every chunk back and empties the ring (cap kept). */
 void ring_release(struct synack_ring *r, struct synack_chunk_pool *p);
 

@@ -332,9 +332,16 @@ static ssize_t send_call(struct synack_stack *s, int fd, const void *buf, size_t
 	uint32_t room = c->sndbuf_size > c->sndq.len ? c->sndbuf_size - c->sndq.len : 0;
 	if (n > room)
 		n = room;
+	uint32_t want = n;
 	n = ring_write(&c->sndq, &s->bufs, buf, n);
-	if (n == 0)
+	/* Fewer bytes than the buffer had room for: the memory limit. Like Linux's SOCK_NOSPACE,
+	 * the socket is not writable until acknowledged data gives chunks back (when it holds
+	 * none, the allocator failed: nothing will come back, the next write tries again). */
+	c->snd_nomem = n < want && c->sndq.nchunks > 0;
+	if (n == 0) {
+		tcp_wake(s, c);
 		return -EAGAIN;
+	}
 	if ((flags & SYNACK_MSG_EOR) && n == len)
 		mark_record_end(s, c);
 	if (flags & SYNACK_MSG_OOB) {

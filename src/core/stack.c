@@ -168,7 +168,10 @@ int synack_stack_create(struct synack_stack **out, const struct synack_config *c
 	s->counted.free = counted_free;
 	s->counted.ctx = s;
 	s->bufs.a = s->counted;
-	s->bufs.free_max = SYNACK_CHUNK_CACHE;
+	/* As many free chunks as one connection's largest buffers hold (a bulk flow frees and
+	 * takes that many between two calls), at least SYNACK_CHUNK_CACHE. */
+	uint64_t most = ((uint64_t)cfg->sndbuf_max + cfg->rcvbuf_max) / SYNACK_CHUNK;
+	s->bufs.free_max = most > SYNACK_CHUNK_CACHE ? (uint32_t)most : SYNACK_CHUNK_CACHE;
 	s->bufs.limit = cfg->tcp_mem[2];
 	s->nfds = cfg->max_sockets;
 	/* One frame: the headers and an MSS, or a whole segmented frame when the link takes
@@ -371,9 +374,16 @@ void stack_reap(struct synack_stack *s)
 		s->reap = c->all_next;
 		tcb_free(s, c);
 	}
-	/* The free chunks are a cache for connections moving data; when none holds any, they
-	 * go back to the allocator (a stack of idle connections holds no buffer memory). */
-	if (s->bufs.used == 0)
+	/* The free chunks are a cache for connections moving data: they go back to the
+	 * allocator when no connection has buffers, and at the first call a second or more
+	 * after no ring held any (no deadline of its own: an idle stack is not woken for it). */
+	if (s->bufs.used > 0 || s->bufs.nfree == 0) {
+		s->bufs_trim_at = 0;
+	} else if (s->nbuffered == 0 || (s->bufs_trim_at && s->now_us >= s->bufs_trim_at)) {
 		chunk_pool_fini(&s->bufs);
+		s->bufs_trim_at = 0;
+	} else if (!s->bufs_trim_at) {
+		s->bufs_trim_at = s->now_us + SYNACK_CHUNK_CACHE_IDLE_US;
+	}
 	s->ending = false;
 }

@@ -46,8 +46,11 @@ enum { CONNTAB_KIND_TCB = 0, CONNTAB_KIND_TW = 1, CONNTAB_KIND_REQ = 2 };
 #define REASM_MEM_MAX (256u * 1024u)
 struct reasm_entry;
 
-/* Free buffer chunks a stack keeps for reuse (1 MiB of 16 KiB chunks). */
+/* Free buffer chunks a stack keeps for reuse (at least 1 MiB of 16 KiB chunks, as much as
+ * one connection's largest buffers), given back to the allocator when no connection has
+ * buffers, or at a call a second after no ring held any (stack_reap). */
 #define SYNACK_CHUNK_CACHE 64u
+#define SYNACK_CHUNK_CACHE_IDLE_US 1000000u
 
 #define SYNACK_LISTEN_BUCKETS 64
 #define SYNACK_BIND_BUCKETS 4096
@@ -124,6 +127,8 @@ struct synack_stack {
 	/* Buffer memory (buf.h): the chunks of every ring, the stack-wide limit (tcp_mem[2]);
 	 * under memory pressure between tcp_mem[1] and until below tcp_mem[0]. */
 	struct synack_chunk_pool bufs;
+	uint64_t bufs_trim_at; /* when the free chunks go back (0: not pending) */
+	uint32_t nbuffered;    /* connections whose buffers are sized (tcb_alloc_buffers) */
 	bool mem_pressure;
 };
 

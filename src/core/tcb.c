@@ -44,7 +44,9 @@ struct synack_tcb *tcb_new(struct synack_stack *s)
 
 int tcb_alloc_buffers(struct synack_stack *s, struct synack_tcb *c)
 {
-	(void)s; /* the memory comes with the data (buf.h): only the sizes are set here */
+	/* The memory comes with the data (buf.h): only the sizes are set here. */
+	if (!c->sndq.cap && !c->rcvq.cap)
+		s->nbuffered++;
 	c->sndq.cap = c->sndbuf_size;
 	c->rcvq.cap = c->rcvbuf_size;
 	return 0;
@@ -88,6 +90,8 @@ void tcb_rcvq_settle(struct synack_stack *s, struct synack_tcb *c)
 
 void tcb_free_buffers(struct synack_stack *s, struct synack_tcb *c)
 {
+	if (c->sndq.cap || c->rcvq.cap)
+		s->nbuffered--;
 	ring_release(&c->sndq, &s->bufs);
 	ring_release(&c->rcvq, &s->bufs);
 	stack_free(s, c->ooo.r, c->ooo.cap * sizeof c->ooo.r[0]);
@@ -269,6 +273,7 @@ void tcb_reset_connection(struct synack_stack *s, struct synack_tcb *c)
 	ring_release(&c->sndq, &s->bufs);
 	ring_release(&c->rcvq, &s->bufs);
 	c->ooo.n = 0;
+	c->snd_nomem = false;
 	sack_clear(s, c);
 	c->rack.n = 0;
 	struct rack_seg *rs = c->rack.seg;

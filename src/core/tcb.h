@@ -128,6 +128,7 @@ struct synack_tcb {
 	 * map of out-of-order data is allocated on first use and freed when the gap fills. */
 	struct synack_ring sndq, rcvq;
 	seq_t snd_buf_seq;
+	bool snd_nomem; /* a write found no memory (tcp_mem[2]): not writable until an ACK frees */
 	struct synack_ooo ooo;
 	/* Receive-buffer right-sizing (tcp_autotune.c, Linux's tcp_rcv_space_adjust): bytes
 	 * read in the last measured RTT, where and when this measurement began; the receiver's
@@ -392,6 +393,8 @@ uint32_t tcp_rcv_window(const struct synack_tcb *c);
  * what is already announced. */
 uint32_t tcp_rcv_window_mem(struct synack_stack *s, const struct synack_tcb *c);
 void tcp_send_syn(struct synack_stack *s, struct synack_tcb *c, bool retx);
+/* The window of our SYN or SYN-ACK (unscaled). */
+uint16_t tcp_syn_window(const struct synack_stack *s, const struct synack_tcb *c);
 /* The window scale we announce (RFC 7323 §2.2): 0 without window scaling, else the shift that
  * lets a 16-bit window cover the largest buffer the connection may grow to. */
 uint8_t tcp_choose_wscale(const struct synack_stack *s, const struct synack_tcb *c);

@@ -239,7 +239,12 @@ static void new_ack(struct synack_stack *s, struct synack_tcb *c, const struct s
 		uint32_t data = (uint32_t)seq_diff(seg->ack, c->snd_buf_seq);
 		if (data > c->sndq.len)
 			data = c->sndq.len;
+		uint32_t held = c->sndq.nchunks;
 		ring_consume(&c->sndq, &s->bufs, data);
+		if (c->snd_nomem && c->sndq.nchunks < held) {
+			c->snd_nomem = false; /* chunks came back: writable again */
+			tcp_wake(s, c);
+		}
 		c->snd_buf_seq = seq_add(c->snd_buf_seq, data);
 	}
 	c->snd_una = seg->ack;
@@ -259,6 +264,8 @@ static void new_ack(struct synack_stack *s, struct synack_tcb *c, const struct s
 	/* RFC 6298 §5.2/5.3: all acknowledged → stop the timer, else restart it. */
 	if (c->snd_una == c->snd_max) {
 		tcp_cancel_rtx(s, c);
+		if (c->sndq.len == 0) /* nothing in flight or queued: an idle sender holds no log */
+			rack_free(s, c);
 	} else {
 		tcp_arm_rtx(s, c);
 		tcp_arm_tlp(s, c);

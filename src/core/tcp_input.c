@@ -249,6 +249,8 @@ static bool listen_cookie_ack(struct synack_stack *s, struct synack_tcb *l, stru
 	if (!c)
 		return true;
 	syncookie_child(s, c, rx->seg);
+	/* The cookie's SYN-ACK announced the window of ours (tcp_syncookie.c computes it alike). */
+	c->rcv_adv = seq_add(c->rcv_nxt, tcp_syn_window(s, c));
 	conn_input(s, c, rx);
 	if (c->state == SYNACK_SYN_RECEIVED)
 		back_to_listen(s, c); /* not established (no memory): no half-open entry left */
@@ -375,7 +377,7 @@ static void input_syn_sent(struct synack_stack *s, struct synack_tcb *c, struct 
 	/* "RCV.NXT is set to SEG.SEQ+1, IRS is set to SEG.SEQ." */
 	c->irs = seg->seq;
 	c->rcv_nxt = seq_add(seg->seq, 1);
-	c->rcv_adv = c->rcv_nxt;
+	c->rcv_adv = seq_add(c->rcv_nxt, tcp_syn_window(s, c)); /* what our SYN announced */
 	negotiate(s, c, &seg->opts);
 	if (ack_ok) {
 		c->snd_una = seg->ack;
@@ -578,6 +580,18 @@ static void text_out_of_order(struct synack_stack *s, struct synack_tcb *c, stru
 	}
 }
 
+/* Out of memory for data in sequence while out-of-order data holds chunks: that data goes
+ * (the peer sends it again; RFC 2018 §8 lets a receiver renege on what it SACKed), so that
+ * no set of connections can wait on each other's gaps forever. */
+static void prune_ooo(struct synack_stack *s, struct synack_tcb *c)
+{
+	stack_count(s, SYNACK_CTR_OfoPruned);
+	c->ooo.n = 0;
+	c->ooo_fin = false;
+	ring_drop_past(&c->rcvq, &s->bufs);
+	tcb_rcvq_settle(s, c);
+}
+
 /* "seventh, process the segment text" */
 static bool process_text(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 {
@@ -620,8 +634,13 @@ static bool process_text(struct synack_stack *s, struct synack_tcb *c, struct rx
 		rx->text_dropped = true;
 		rx->ack_now = true;
 	}
-	if ((off > 0 && !tcb_ooo_ready(s, c)) ||
-	    !ring_write_at(&c->rcvq, &s->bufs, c->rcvq.len + off, data, len)) {
+	bool stored = (off == 0 || tcb_ooo_ready(s, c)) &&
+		      ring_write_at(&c->rcvq, &s->bufs, c->rcvq.len + off, data, len);
+	if (!stored && off == 0 && c->ooo.n > 0) {
+		prune_ooo(s, c); /* data in sequence comes first (Linux's tcp_prune_ofo_queue) */
+		stored = ring_write_at(&c->rcvq, &s->bufs, c->rcvq.len, data, len);
+	}
+	if (!stored) {
 		/* No buffer memory (tcp_mem[2], or the allocator): dropped, the peer sends it
 		 * again; nothing accepted before is touched. */
 		stack_count(s, SYNACK_CTR_TCPRcvQDrop);

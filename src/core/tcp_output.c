@@ -58,7 +58,7 @@ static uint16_t adv_mss(const struct synack_stack *s, const struct synack_tcb *c
 /* The window of a SYN or SYN-ACK (never scaled, RFC 7323 §2.2): like Linux, the largest
  * multiple of the MSS (less the timestamp option when it is in use) that fits in
  * min(rcvbuf, 65535): 64240 for MSS 1460, 65160 with timestamps. */
-static uint16_t syn_window(const struct synack_stack *s, const struct synack_tcb *c)
+uint16_t tcp_syn_window(const struct synack_stack *s, const struct synack_tcb *c)
 {
 	uint32_t mss = adv_mss(s, c) - (c->ts_ok ? 12u : 0u);
 	uint32_t lim = c->rcvbuf_size < 65535 ? c->rcvbuf_size : 65535;
@@ -177,7 +177,9 @@ void tcp_send_syn(struct synack_stack *s, struct synack_tcb *c, bool retx)
 		seg.flags |= SYNACK_TH_ECE | SYNACK_TH_CWR;
 	if (synack && c->ecn_ok)
 		seg.flags |= SYNACK_TH_ECE;
-	seg.win = syn_window(s, c);
+	seg.win = tcp_syn_window(s, c);
+	if (synack) /* the window is announced: its right edge does not move back */
+		c->rcv_adv = seq_add(c->rcv_nxt, seg.win);
 	struct synack_tcp_opts *o = &seg.opts;
 	o->has_mss = true;
 	o->mss = adv_mss(s, c);

@@ -61,6 +61,8 @@ void tcp_set_state(struct synack_stack *s, struct synack_tcb *c, enum synack_tcp
 	SYNACK_ASSERT(tcp_transition_legal(from, to));
 	c->state = to;
 	state_counters(s, from, to);
+	if (to == S(ESTABLISHED) && c->rcvq.cap)
+		tcp_rcv_space_init(s, c); /* Linux's tcp_init_buffer_space: the first measurement */
 	stack_trace_state(s, tcb_tuple(c), from, to);
 	tcp_wake(s, c);
 }
@@ -102,7 +104,8 @@ unsigned tcp_events(const struct synack_tcb *c)
 		ev |= SYNACK_EV_READABLE;
 	if (c->urg_state == URG_VALID && !c->oobinline)
 		ev |= SYNACK_EV_PRI;
-	if (tcp_state_can_send(c->state) && !c->fin_queued && ring_free(&c->sndq) > 0)
+	if (tcp_state_can_send(c->state) && !c->fin_queued && ring_free(&c->sndq) > 0 &&
+	    !c->snd_nomem)
 		ev |= SYNACK_EV_WRITABLE;
 	/* Linux: a deferred TCP_FASTOPEN_CONNECT is writable: its first write sends the SYN. */
 	if (c->state == S(SYN_SENT) && c->tfo.deferred)

@@ -60,7 +60,7 @@ static void endpoint_str(const struct synack_endpoint *e, bool listener, char *b
 
 struct ss_ctx {
 	FILE *out;
-	bool internals;
+	bool internals, memory;
 };
 
 /* One row as ss prints it; for a listener, Recv-Q is the accept queue and Send-Q the backlog,
@@ -82,6 +82,11 @@ static void ss_row(void *ctx, int fd, const struct synack_tcp_info *i)
 	}
 	fprintf(c->out, "%-10s %-6u %-6u %-21s %-21s\n", synack_state_ss_name(i->state), i->recv_q,
 		i->send_q, l, r);
+	if (c->memory && !listen)
+		/* ss -m's skmem: r = receive memory held, rb = receive buffer size, tb = send
+		 * buffer size, w = send memory held (synack has no t/f/o/bl/d to report). */
+		fprintf(c->out, "\t skmem:(r%u,rb%u,t0,tb%u,f0,w%u,o0,bl0,d0)\n", i->rmem_alloc,
+			i->rcvbuf, i->sndbuf, i->wmem_queued);
 	if (!c->internals || listen)
 		return;
 	uint32_t mss = i->snd_mss ? i->snd_mss : 1;
@@ -103,14 +108,20 @@ void synack_format_ss(const struct synack_stack *s, bool internals, FILE *out)
 	synack_format_ss_stacks(&s, 1, internals, out);
 }
 
-void synack_format_ss_stacks(const struct synack_stack *const *s, size_t n, bool internals,
-			     FILE *out)
+static void format_ss(const struct synack_stack *const *s, size_t n, bool internals, bool memory,
+		      FILE *out)
 {
-	struct ss_ctx c = {out, internals};
+	struct ss_ctx c = {.out = out, .internals = internals, .memory = memory};
 	fprintf(out, "%-10s %-6s %-6s %-21s %-21s\n", "State", "Recv-Q", "Send-Q",
 		"Local Address:Port", "Peer Address:Port");
 	for (size_t i = 0; i < n; i++)
 		synack_stack_foreach(s[i], ss_row, &c);
+}
+
+void synack_format_ss_stacks(const struct synack_stack *const *s, size_t n, bool internals,
+			     FILE *out)
+{
+	format_ss(s, n, internals, false, out);
 }
 
 static double rate(uint64_t v, uint64_t was, double secs)
@@ -151,13 +162,6 @@ static void write_all(int fd, const char *p, size_t n)
 	}
 }
 
-void synack_ctl_answer(const struct synack_stack *s, struct synack_ctl_rates *rates,
-		       uint64_t now_us, const char *request, FILE *out)
-{
-	synack_ctl_answer_stacks(&s, 1, rates, now_us, request, out);
-}
-
-/* The counters of n stacks, added up. */
 static void sum_counters(const struct synack_stack *const *s, size_t n, struct synack_counters *c)
 {
 	memset(c, 0, sizeof *c);
@@ -171,11 +175,18 @@ static void sum_counters(const struct synack_stack *const *s, size_t n, struct s
 	}
 }
 
+void synack_ctl_answer(const struct synack_stack *s, struct synack_ctl_rates *rates,
+		       uint64_t now_us, const char *request, FILE *out)
+{
+	synack_ctl_answer_stacks(&s, 1, rates, now_us, request, out);
+}
 void synack_ctl_answer_stacks(const struct synack_stack *const *s, size_t n,
 			      struct synack_ctl_rates *rates, uint64_t now_us, const char *request,
 			      FILE *out)
 {
-	if (!strcmp(request, "ss") || !strcmp(request, "ss -i")) {
+	if (!strcmp(request, "ss -m")) {
+		format_ss(s, n, false, true, out);
+	} else if (!strcmp(request, "ss") || !strcmp(request, "ss -i")) {
 		synack_format_ss_stacks(s, n, request[2] != '\0', out);
 	} else if (!strcmp(request, "nstat")) {
 		struct synack_counters ctr;
@@ -188,7 +199,7 @@ void synack_ctl_answer_stacks(const struct synack_stack *const *s, size_t n,
 		rates->prev = ctr;
 		rates->prev_us = now_us;
 	} else {
-		fprintf(out, "error: unknown request '%s' (ss, ss -i, nstat)\n", request);
+		fprintf(out, "error: unknown request '%s' (ss, ss -i, ss -m, nstat)\n", request);
 	}
 }
 
