@@ -27,7 +27,10 @@
  * a corrupted one. Corruption models the wire, which comes after the device has summed the
  * frame: a SYNACK_CSUM_NEEDED frame has its checksum completed before the bits flip and goes
  * on as SYNACK_CSUM_NONE, so the damage is there for the receiver to find (completed after
- * the flips, the checksum would vouch for it; marked VERIFIED, nobody would look).
+ * the flips, the checksum would vouch for it; marked VERIFIED, nobody would look). A large
+ * frame the device segments (GSO) has its pieces summed by the device after any flip, so a
+ * corruption draw that hits one drops it instead, as the receiver would have dropped the
+ * damaged piece.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -207,6 +210,15 @@ static int fault_send(struct synack_link *l, const uint8_t *frame,
 		return 0;
 	}
 	const uint8_t *out = frame;
+	if (u_corrupt < f->p.corrupt && len > 0 && m.gso_type != SYNACK_GSO_NONE) {
+		/* A frame the device segments (GSO) cannot be damaged as the wire would damage
+		 * it: the device sums each piece after the flips, so the damage would pass as
+		 * good data. The receiver would have discarded the damaged piece: the frame is
+		 * dropped instead (counted and traced as corrupted). */
+		f->stats.corrupt++;
+		emit(f, SYNACK_TRACE_CORRUPT, frame, len, now_us);
+		return 0;
+	}
 	if (u_corrupt < f->p.corrupt && len > 0) {
 		out = corrupt(f, frame, &m);
 		if (!out)

@@ -500,3 +500,33 @@ Test(fault, raw_corruption_sometimes_escapes_the_checksum, .init = inner_init)
 	cr_assert(csum_escapes > N / 1000 && csum_escapes < N / 20, "%llu escapes",
 		  (unsigned long long)csum_escapes);
 }
+
+/* A frame the device segments (GSO) is summed piece by piece after any flip, so the damage
+ * would pass: a corruption draw that hits one drops it (counted and traced as corrupted);
+ * the same draw on a plain frame of the same bytes flips bits and sends it. */
+Test(fault, a_corrupted_gso_frame_is_dropped_not_damaged, .init = inner_init)
+{
+	struct sink s = {0};
+	struct synack_fault_params p = {.corrupt = 1.0, .trace = sink_fn, .trace_ctx = &s};
+	struct synack_link *f;
+	cr_assert_eq(synack_fault_wrap(&inner.link, &p, 5, &f), 0);
+	uint8_t frame[3000];
+	mkframe(frame, sizeof(frame), ADDR(10, 0, 0, 1), ADDR(10, 0, 0, 2), 0);
+	inner.tmpl = frame;
+	struct synack_frame_meta gso = {.len = sizeof(frame), .family = SYNACK_AF_INET,
+					.csum = SYNACK_CSUM_NEEDED, .gso_type = SYNACK_GSO_TCPV4,
+					.gso_size = 1448, .hdr_len = 40, .csum_start = 20,
+					.csum_offset = 16};
+	cr_assert_eq(synack_link_send(f, frame, &gso, 0), 0);
+	cr_assert_eq(inner.n, 0, "nothing reached the device");
+	cr_assert_eq(s.n[SYNACK_TRACE_CORRUPT], 1);
+	struct synack_fault_stats st;
+	cr_assert_eq(synack_fault_stats(f, &st), 0);
+	cr_assert_eq(st.corrupt, 1);
+	cr_assert_eq(synack_link_send_plain(f, frame, sizeof(frame), 1), 0);
+	cr_assert_eq(inner.n, 1, "a plain frame goes on");
+	cr_assert_geq(inner.r[0].flipped, 1);
+	cr_assert_leq(inner.r[0].flipped, 3);
+	cr_assert_eq(s.n[SYNACK_TRACE_CORRUPT], 2);
+	synack_link_destroy(f);
+}
