@@ -76,9 +76,10 @@ connect_run() {
 }
 
 # peer_server PORT MODE ARGS...: the kernel's server in the background; waits until it listens.
+# It is killed after PEER_TIMEOUT seconds (120).
 peer_server() {
 	local port=$1
-	bg_start ip netns exec "$NS" timeout 120 "$W/peer" server "$@" >>"$W/peer.log" 2>&1
+	bg_start ip netns exec "$NS" timeout "${PEER_TIMEOUT:-120}" "$W/peer" server "$@" >>"$W/peer.log" 2>&1
 	PEER_PID=$LASTPID
 	wait_for 5 sh -c "ip netns exec $NS ss -Htln 'sport = :$port' | grep -q LISTEN"
 }
