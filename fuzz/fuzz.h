@@ -24,6 +24,35 @@
 		}                                                                                  \
 	} while (0)
 
+/* A counting allocator for a stack under test: cfg.allocator =
+ * (struct synack_allocator){fuzz_count_alloc, fuzz_count_free, &counts}. After destroy both
+ * counts must be zero; a free of more than was taken breaks an invariant. */
+struct fuzz_alloc_count {
+	size_t blocks, bytes;
+};
+
+static inline void *fuzz_count_alloc(void *ctx, size_t n)
+{
+	struct fuzz_alloc_count *a = ctx;
+	void *p = malloc(n);
+	if (p) {
+		a->blocks++;
+		a->bytes += n;
+	}
+	return p;
+}
+
+static inline void fuzz_count_free(void *ctx, void *p, size_t n)
+{
+	struct fuzz_alloc_count *a = ctx;
+	if (!p)
+		return;
+	FUZZ_ASSERT(a->blocks > 0 && a->bytes >= n, "free of %zu bytes not allocated", n);
+	a->blocks--;
+	a->bytes -= n;
+	free(p);
+}
+
 /* Consumes fuzzer bytes front to back; past the end everything reads as zero. */
 struct fuzz_input {
 	const uint8_t *p;

@@ -17,29 +17,9 @@ static const uint8_t LOCAL6[16] = {0xfd, [15] = 2};
 static const uint8_t PEER6[16] = {0xfd, [15] = 1};
 
 struct ip6_world {
-	size_t live_allocs, live_bytes, frames;
+	struct fuzz_alloc_count mem;
+	size_t frames;
 };
-
-static void *w6_alloc(void *ctx, size_t n)
-{
-	struct ip6_world *w = ctx;
-	void *p = malloc(n);
-	if (p) {
-		w->live_allocs++;
-		w->live_bytes += n;
-	}
-	return p;
-}
-
-static void w6_free(void *ctx, void *p, size_t n)
-{
-	struct ip6_world *w = ctx;
-	if (!p)
-		return;
-	w->live_allocs--;
-	w->live_bytes -= n;
-	free(p);
-}
 
 static void w6_output(void *ctx, const uint8_t *frame, const struct synack_frame_meta *meta)
 {
@@ -91,7 +71,7 @@ int synack_fuzz_ip6(const uint8_t *data, size_t len)
 	synack_config_add_addr(&cfg, synack_addr_v4(0x0a000002u), 24);
 	synack_config_add_addr(&cfg, synack_addr_v6(LOCAL6), 64);
 	memset(cfg.secret, 0x42, sizeof(cfg.secret));
-	cfg.allocator = (struct synack_allocator){w6_alloc, w6_free, &w};
+	cfg.allocator = (struct synack_allocator){fuzz_count_alloc, fuzz_count_free, &w.mem};
 	cfg.output = w6_output;
 	cfg.output_ctx = &w;
 	cfg.max_sockets = 8;
@@ -106,8 +86,8 @@ int synack_fuzz_ip6(const uint8_t *data, size_t len)
 	synack_close(s, lfd);
 	synack_stack_poll(s, 1000000 + 3600ull * 1000000);
 	synack_stack_destroy(s);
-	FUZZ_ASSERT(w.live_allocs == 0 && w.live_bytes == 0, "after destroy: %zu blocks, %zu bytes",
-		    w.live_allocs, w.live_bytes);
+	FUZZ_ASSERT(w.mem.blocks == 0 && w.mem.bytes == 0, "after destroy: %zu blocks, %zu bytes",
+		    w.mem.blocks, w.mem.bytes);
 	return 0;
 }
 

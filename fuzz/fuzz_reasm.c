@@ -23,29 +23,8 @@ static const uint8_t RA_LOCAL6[16] = {0xfd, [15] = 2};
 static const uint8_t RA_PEER6[16] = {0xfd, [15] = 1};
 
 struct ra_world {
-	size_t live_allocs, live_bytes;
+	struct fuzz_alloc_count mem;
 };
-
-static void *ra_alloc(void *ctx, size_t n)
-{
-	struct ra_world *w = ctx;
-	void *p = malloc(n);
-	if (p) {
-		w->live_allocs++;
-		w->live_bytes += n;
-	}
-	return p;
-}
-
-static void ra_free(void *ctx, void *p, size_t n)
-{
-	struct ra_world *w = ctx;
-	if (!p)
-		return;
-	w->live_allocs--;
-	w->live_bytes -= n;
-	free(p);
-}
 
 static void ra_output(void *ctx, const uint8_t *frame, const struct synack_frame_meta *meta)
 {
@@ -91,7 +70,7 @@ static struct synack_stack *ra_stack(struct ra_world *w)
 	synack_config_add_addr(&cfg, synack_addr_v4(RA_LOCAL4), 24);
 	synack_config_add_addr(&cfg, synack_addr_v6(RA_LOCAL6), 64);
 	memset(cfg.secret, 0x5a, sizeof(cfg.secret));
-	cfg.allocator = (struct synack_allocator){ra_alloc, ra_free, w};
+	cfg.allocator = (struct synack_allocator){fuzz_count_alloc, fuzz_count_free, &w->mem};
 	cfg.output = ra_output;
 	cfg.output_ctx = w;
 	cfg.max_sockets = 8;
@@ -147,8 +126,8 @@ int synack_fuzz_reasm(const uint8_t *data, size_t len)
 	synack_stack_poll(s, now + 3600ull * 1000000);
 	check_counters(s);
 	synack_stack_destroy(s);
-	FUZZ_ASSERT(w.live_allocs == 0 && w.live_bytes == 0, "after destroy: %zu blocks, %zu bytes",
-		    w.live_allocs, w.live_bytes);
+	FUZZ_ASSERT(w.mem.blocks == 0 && w.mem.bytes == 0, "after destroy: %zu blocks, %zu bytes",
+		    w.mem.blocks, w.mem.bytes);
 	return 0;
 }
 
