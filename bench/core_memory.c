@@ -15,7 +15,8 @@
  *                never complete: (live_bytes - before) / entries held
  *
  *   idle         a server stack accepts IDLE synthetic peers that each send "ping", read
- *                the reply "pong" and acknowledge it: the server holds IDLE idle established
+ *                the reply "pong" and acknowledge it, then stay quiet for 2 s (each folds
+ *                its active part after 1 s): the server holds IDLE idle established
  *                connections after data both ways; total and (live_bytes - before) / IDLE
  *
  * Usage: core_memory [N=n] [SYNQ=n] [TW=n] [IDLE=n] [SNDBUF=n] [RCVBUF=n] */
@@ -294,14 +295,19 @@ static void idle_server(long n)
 		if (i % 1000 == 999)
 			now += 1000;
 	}
+	/* Quiet for a second, every connection gives its active part back (tcb_flow.c). */
+	now += 2000000;
+	synack_stack_poll(s, now);
 	double secs = (double)(bench_ns() - t0) / 1e9;
 	long est = in_state(s, SYNACK_ESTABLISHED);
 	size_t b1 = synack_stack_live_bytes(s);
 	struct synack_counters c;
 	synack_stack_counters(s, &c);
-	printf("idle: %ld established connections after ping/pong (read, acknowledged) in %.1f s: "
-	       "%.1f MiB in all (live_bytes), %.0f B/conn, buffer memory %llu B; RSS +%.1f MiB\n",
-	       est, secs, (double)(b1 - b0) / 1048576.0, (double)(b1 - b0) / (double)n,
+	printf("idle: %ld established connections after ping/pong (read, acknowledged) in %.1f s, "
+	       "%llu folded: %.1f MiB in all (live_bytes), %.0f B/conn, buffer memory %llu B; "
+	       "RSS +%.1f MiB\n",
+	       est, secs, (unsigned long long)c.v[SYNACK_CTR_TCPFlowFolds],
+	       (double)(b1 - b0) / 1048576.0, (double)(b1 - b0) / (double)n,
 	       (unsigned long long)c.v[SYNACK_CTR_TCPMemBytes],
 	       (double)(bench_rss() - rss0) / 1048576.0);
 	printf("RESULT memory IDLE: %ld connections %.1f MiB total (%.0f B/conn, goal < 512 MiB "

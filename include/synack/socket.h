@@ -5,6 +5,12 @@
  * readiness is reported by synack_events() and by the stack's `wake` callback, so any event
  * loop can drive it. Every function returns a negative errno value on error; the errors each
  * can return are listed beside it. A descriptor that is not open gives -EBADF everywhere.
+ * A connection quiet for a second gives back the memory only a busy connection needs and
+ * takes it again when it is used: a call that acts on it (connect, send, recv with MSG_OOB,
+ * shutdown, setsockopt, bind, listen, accept) may then also give -ENOMEM, and changes
+ * nothing; close() always closes (without that memory, by a reset). Calls that only look
+ * (recv with nothing to read, getsockopt, synack_events, synack_tcp_info, getsockname,
+ * getpeername) never do.
  */
 #ifndef SYNACK_SOCKET_H
 #define SYNACK_SOCKET_H

@@ -129,6 +129,7 @@ const char *synack_drop_reason_name(enum synack_drop_reason r);
 	X(TCPAbortOnClose, "TcpExtTCPAbortOnClose")                                            \
 	X(TCPAbortOnTimeout, "TcpExtTCPAbortOnTimeout")                                        \
 	X(TCPAbortOnLinger, "TcpExtTCPAbortOnLinger")                                          \
+	X(TCPAbortOnMemory, "TcpExtTCPAbortOnMemory")                                          \
 	X(TW, "TcpExtTW")                                                                      \
 	X(TCPOFOQueue, "TcpExtTCPOFOQueue")                                                    \
 	X(TCPOFODrop, "TcpExtTCPOFODrop")                                                      \
@@ -152,6 +153,9 @@ const char *synack_drop_reason_name(enum synack_drop_reason r);
 	X(TCPMemoryPressures, "TcpExtTCPMemoryPressures")                                      \
 	X(TCPRcvQDrop, "TcpExtTCPRcvQDrop")                                                    \
 	X(OfoPruned, "TcpExtOfoPruned")                                                        \
+	/* synack's own: quiet connections folded, and woken again (tcb_flow.c) */              \
+	X(TCPFlowFolds, "TcpExtTCPFlowFolds")                                                  \
+	X(TCPFlowUnfolds, "TcpExtTCPFlowUnfolds")                                              \
 	/* gauges, synack's own (Linux's sockstat "mem", in bytes): buffer memory in use */    \
 	X(TCPMemBytes, "TcpExtTCPMemBytes")
 

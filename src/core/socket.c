@@ -15,6 +15,19 @@ static struct synack_tcb *fd_get(const struct synack_stack *s, int fd)
 	return s->fds[fd];
 }
 
+/* The connection behind fd for a call that acts on it: its flow taken back first if it was
+ * folded (tcb_flow.c). Errors: -EBADF, -ENOMEM (no memory for the flow). */
+static int fd_take(struct synack_stack *s, int fd, struct synack_tcb **out)
+{
+	struct synack_tcb *c = fd_get(s, fd);
+	if (!c)
+		return -EBADF;
+	if (!tcb_unfold(s, c))
+		return -ENOMEM;
+	*out = c;
+	return 0;
+}
+
 static int fd_attach(struct synack_stack *s, struct synack_tcb *c)
 {
 	for (uint32_t i = s->fd_low; i < s->nfds; i++) {
@@ -52,9 +65,10 @@ int synack_socket(struct synack_stack *s)
 
 int synack_bind(struct synack_stack *s, int fd, const struct synack_endpoint *local)
 {
-	struct synack_tcb *c = fd_get(s, fd);
-	if (!c)
-		return -EBADF;
+	struct synack_tcb *c;
+	int taken = fd_take(s, fd, &c);
+	if (taken < 0)
+		return taken;
 	if (!local || c->bound || c->state != SYNACK_CLOSED)
 		return -EINVAL;
 	bool any = synack_addr_is_any(&local->addr);
@@ -85,9 +99,10 @@ int synack_bind(struct synack_stack *s, int fd, const struct synack_endpoint *lo
 
 static int listen_call(struct synack_stack *s, int fd, int backlog)
 {
-	struct synack_tcb *c = fd_get(s, fd);
-	if (!c)
-		return -EBADF;
+	struct synack_tcb *c;
+	int taken = fd_take(s, fd, &c);
+	if (taken < 0)
+		return taken;
 	if (backlog < 0)
 		backlog = 0;
 	if (backlog > 4096)
@@ -119,9 +134,10 @@ static int listen_call(struct synack_stack *s, int fd, int backlog)
 
 static int accept_call(struct synack_stack *s, int fd, struct synack_endpoint *peer)
 {
-	struct synack_tcb *l = fd_get(s, fd);
-	if (!l)
-		return -EBADF;
+	struct synack_tcb *l;
+	int taken = fd_take(s, fd, &l);
+	if (taken < 0)
+		return taken;
 	if (l->state != SYNACK_LISTEN)
 		return -EINVAL;
 	struct synack_tcb *c = l->lq->acceptq;
@@ -178,8 +194,8 @@ static ssize_t connect_fastopen(struct synack_stack *s, struct synack_tcb *c, co
 				size_t len)
 {
 	uint32_t n = tfo_connect_prepare(s, c, data, len);
-	if (!data && c->tfo.syn == TFO_SYN_DATA) {
-		c->tfo.deferred = true; /* Linux: connect() returns 0; the first send sends */
+	if (!data && c->fl->tfo.syn == TFO_SYN_DATA) {
+		c->fl->tfo.deferred = true; /* Linux: connect() returns 0; the first send sends */
 		return 0;
 	}
 	tcp_send_syn(s, c, false);
@@ -205,7 +221,7 @@ static ssize_t connect_start(struct synack_stack *s, struct synack_tcb *c,
 		c->node.key = before;
 		return -EADDRNOTAVAIL;
 	}
-	if (!c->sndq.cap && tcb_alloc_buffers(s, c) < 0)
+	if (!c->fl->sndq.cap && tcb_alloc_buffers(s, c) < 0)
 		return -ENOMEM;
 	if (tcb_conntab_insert(s, c) < 0)
 		return -EADDRINUSE;
@@ -214,16 +230,16 @@ static ssize_t connect_start(struct synack_stack *s, struct synack_tcb *c,
 	c->snd_una = c->iss;
 	c->snd_nxt = c->iss;
 	c->snd_max = c->iss;
-	c->snd_sml = c->iss;
+	c->fl->snd_sml = c->iss;
 	c->snd_buf_seq = seq_add(c->iss, 1);
 	c->rcv_wscale = tcp_choose_wscale(s, c);
 	c->ever_connected = true;
 	tcp_set_state(s, c, SYNACK_SYN_SENT);
 	stack_count(s, SYNACK_CTR_ActiveOpens);
-	c->tfo.syn = TFO_SYN_NONE;
-	c->tfo.syn_len = 0;
-	c->tfo.deferred = false;
-	if (data || c->tfo.connect)
+	c->fl->tfo.syn = TFO_SYN_NONE;
+	c->fl->tfo.syn_len = 0;
+	c->fl->tfo.deferred = false;
+	if (data || c->fl->tfo.connect)
 		return connect_fastopen(s, c, data, len);
 	tcp_send_syn(s, c, false);
 	return -EINPROGRESS;
@@ -233,9 +249,10 @@ static ssize_t connect_start(struct synack_stack *s, struct synack_tcb *c,
 static ssize_t open_call(struct synack_stack *s, int fd, const struct synack_endpoint *remote,
 			 const void *data, size_t len)
 {
-	struct synack_tcb *c = fd_get(s, fd);
-	if (!c)
-		return -EBADF;
+	struct synack_tcb *c;
+	int taken = fd_take(s, fd, &c);
+	if (taken < 0)
+		return taken;
 	switch (c->state) {
 	case SYNACK_LISTEN:
 		return -EINVAL;
@@ -279,7 +296,7 @@ static ssize_t send_deferred(struct synack_stack *s, struct synack_tcb *c, const
 {
 	if (len && !buf)
 		return -EINVAL;
-	c->tfo.deferred = false;
+	c->fl->tfo.deferred = false;
 	uint32_t n = tfo_connect_prepare(s, c, buf ? buf : "", len);
 	tcp_send_syn(s, c, false);
 	return n > 0 ? (ssize_t)n : -EINPROGRESS;
@@ -290,30 +307,31 @@ static ssize_t send_deferred(struct synack_stack *s, struct synack_tcb *c, const
  * so is this one when there is no memory for the slots. */
 static void mark_record_end(struct synack_stack *s, struct synack_tcb *c)
 {
-	seq_t end = seq_add(c->snd_buf_seq, c->sndq.len);
-	if (!c->eor && !(c->eor = stack_alloc(s, SYNACK_EOR_MAX * sizeof c->eor[0])))
+	seq_t end = seq_add(c->snd_buf_seq, c->fl->sndq.len);
+	if (!c->fl->eor && !(c->fl->eor = stack_alloc(s, SYNACK_EOR_MAX * sizeof c->fl->eor[0])))
 		return;
-	if (c->neor && c->eor[c->neor - 1] == end)
+	if (c->fl->neor && c->fl->eor[c->fl->neor - 1] == end)
 		return;
-	if (c->neor == SYNACK_EOR_MAX) {
-		memmove(c->eor, c->eor + 1, (c->neor - 1) * sizeof c->eor[0]);
-		c->neor--;
+	if (c->fl->neor == SYNACK_EOR_MAX) {
+		memmove(c->fl->eor, c->fl->eor + 1, (c->fl->neor - 1) * sizeof c->fl->eor[0]);
+		c->fl->neor--;
 	}
-	c->eor[c->neor++] = end;
+	c->fl->eor[c->fl->neor++] = end;
 }
 
 static ssize_t send_call(struct synack_stack *s, int fd, const void *buf, size_t len, int flags)
 {
-	struct synack_tcb *c = fd_get(s, fd);
-	if (!c)
-		return -EBADF;
+	struct synack_tcb *c;
+	int taken = fd_take(s, fd, &c);
+	if (taken < 0)
+		return taken;
 	if (c->err) {
 		int e = c->err;
 		c->err = 0;
 		tcp_wake(s, c);
 		return e;
 	}
-	if (c->state == SYNACK_SYN_SENT && c->tfo.deferred)
+	if (c->state == SYNACK_SYN_SENT && c->fl->tfo.deferred)
 		return send_deferred(s, c, buf, len);
 	if (c->state == SYNACK_SYN_SENT || c->state == SYNACK_SYN_RECEIVED)
 		return -EAGAIN;
@@ -329,15 +347,15 @@ static ssize_t send_call(struct synack_stack *s, int fd, const void *buf, size_t
 	if (!(tcp_events_lowat(c, s->cfg.notsent_lowat) & SYNACK_EV_WRITABLE))
 		return -EAGAIN;
 	uint32_t n = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
-	uint32_t room = c->sndbuf_size > c->sndq.len ? c->sndbuf_size - c->sndq.len : 0;
+	uint32_t room = c->sndbuf_size > c->fl->sndq.len ? c->sndbuf_size - c->fl->sndq.len : 0;
 	if (n > room)
 		n = room;
 	uint32_t want = n;
-	n = ring_write(&c->sndq, &s->bufs, buf, n);
+	n = ring_write(&c->fl->sndq, &s->bufs, buf, n);
 	/* Fewer bytes than the buffer had room for: the memory limit. Like Linux's SOCK_NOSPACE,
 	 * the socket is not writable until acknowledged data gives chunks back (when it holds
 	 * none, the allocator failed: nothing will come back, the next write tries again). */
-	c->snd_nomem = n < want && c->sndq.nchunks > 0;
+	c->snd_nomem = n < want && c->fl->sndq.nchunks > 0;
 	if (n == 0) {
 		tcp_wake(s, c);
 		return -EAGAIN;
@@ -347,7 +365,7 @@ static ssize_t send_call(struct synack_stack *s, int fd, const void *buf, size_t
 	if (flags & SYNACK_MSG_OOB) {
 		/* Linux (BSD's reading of RFC 9293 §3.8.5): the urgent pointer points past the
 		 * data just queued, and segments before it carry URG. */
-		c->snd_up = seq_add(c->snd_buf_seq, c->sndq.len);
+		c->fl->snd_up = seq_add(c->snd_buf_seq, c->fl->sndq.len);
 		c->snd_urg = true;
 	}
 	tcp_output(s, c, false);
@@ -370,8 +388,8 @@ static void maybe_window_update(struct synack_stack *s, struct synack_tcb *c, ui
 		return;
 	}
 	uint32_t max = 65535u << c->rcv_wscale;
-	if (c->rcvq.cap && c->rcvq.cap < max)
-		max = c->rcvq.cap;
+	if (c->fl->rcvq.cap && c->fl->rcvq.cap < max)
+		max = c->fl->rcvq.cap;
 	uint32_t now = seq_gt(c->rcv_adv, c->rcv_nxt) ? (uint32_t)seq_diff(c->rcv_adv, c->rcv_nxt) : 0;
 	if (2 * (uint64_t)now > max)
 		return;
@@ -381,7 +399,7 @@ static void maybe_window_update(struct synack_stack *s, struct synack_tcb *c, ui
 	wnd &= ~((1u << c->rcv_wscale) - 1);
 	/* Receiver SWS avoidance (Linux's __tcp_select_window): less than half the buffer and
 	 * less than a segment free is no window to offer. */
-	uint32_t mss = c->ack_rcv_mss ? c->ack_rcv_mss : c->snd_mss;
+	uint32_t mss = c->fl->ack_rcv_mss ? c->fl->ack_rcv_mss : c->snd_mss;
 	if (wnd < max / 2 && wnd < mss)
 		wnd = 0;
 	if (wnd > 0 && wnd >= 2 * now)
@@ -392,17 +410,17 @@ static void maybe_window_update(struct synack_stack *s, struct synack_tcb *c, ui
 static ssize_t recv_oob(struct synack_stack *s, struct synack_tcb *c, void *buf, size_t len,
 			int flags)
 {
-	if (c->oobinline || c->urg_state == URG_NONE || c->urg_state == URG_READ)
+	if (c->oobinline || c->fl->urg_state == URG_NONE || c->fl->urg_state == URG_READ)
 		return -EINVAL;
-	if (c->urg_state == URG_NOTYET)
+	if (c->fl->urg_state == URG_NOTYET)
 		return c->state == SYNACK_CLOSED || c->rcvd_fin ? -ENOTCONN : -EAGAIN;
 	if (len == 0)
 		return 0;
 	if (!buf)
 		return -EINVAL;
-	*(uint8_t *)buf = c->urg_byte;
+	*(uint8_t *)buf = c->fl->urg_byte;
 	if (!(flags & SYNACK_MSG_PEEK)) {
-		c->urg_state = URG_READ;
+		c->fl->urg_state = URG_READ;
 		tcp_wake(s, c);
 	}
 	return 1;
@@ -414,10 +432,10 @@ static ssize_t recv_oob(struct synack_stack *s, struct synack_tcb *c, void *buf,
 static uint32_t readable_to_mark(const struct synack_tcb *c, uint32_t *skip)
 {
 	*skip = 0;
-	uint32_t avail = c->rcvq.len;
-	if (c->urg_state == URG_NONE || c->urg_state == URG_NOTYET)
+	uint32_t avail = c->fl->rcvq.len;
+	if (c->fl->urg_state == URG_NONE || c->fl->urg_state == URG_NOTYET)
 		return avail;
-	uint32_t off = (uint32_t)seq_diff(c->urg_seq, tcp_read_seq(c));
+	uint32_t off = (uint32_t)seq_diff(c->fl->urg_seq, tcp_read_seq(c));
 	if (off >= avail)
 		return avail;
 	if (off > 0)
@@ -426,32 +444,9 @@ static uint32_t readable_to_mark(const struct synack_tcb *c, uint32_t *skip)
 	return avail - *skip;
 }
 
-static ssize_t recv_call(struct synack_stack *s, int fd, void *buf, size_t len, int flags)
+/* recv() with nothing readable: the pending error, end of stream, or nothing yet. */
+static ssize_t recv_nothing(struct synack_stack *s, struct synack_tcb *c, size_t len)
 {
-	struct synack_tcb *c = fd_get(s, fd);
-	if (!c)
-		return -EBADF;
-	if (c->state == SYNACK_LISTEN)
-		return -EINVAL;
-	if (flags & SYNACK_MSG_OOB)
-		return recv_oob(s, c, buf, len, flags);
-	uint32_t skip, avail = readable_to_mark(c, &skip);
-	if (avail > 0 && len > 0) {
-		if (!buf)
-			return -EINVAL;
-		uint32_t n = len < avail ? (uint32_t)len : avail;
-		ring_peek(&c->rcvq, skip, buf, n);
-		if (!(flags & SYNACK_MSG_PEEK)) {
-			ring_consume(&c->rcvq, &s->bufs, skip + n);
-			tcb_rcvq_settle(s, c);
-			tcp_rcv_space_adjust(s, c);
-			if (c->urg_state != URG_NONE && seq_lt(c->urg_seq, tcp_read_seq(c)))
-				c->urg_state = URG_NONE; /* read past the mark */
-			maybe_window_update(s, c, n);
-			tcp_wake(s, c);
-		}
-		return (ssize_t)n;
-	}
 	if (c->err) {
 		int e = c->err;
 		c->err = 0;
@@ -465,6 +460,40 @@ static ssize_t recv_call(struct synack_stack *s, int fd, void *buf, size_t len, 
 	return len == 0 ? 0 : -EAGAIN;
 }
 
+static ssize_t recv_call(struct synack_stack *s, int fd, void *buf, size_t len, int flags)
+{
+	struct synack_tcb *c = fd_get(s, fd);
+	if (!c)
+		return -EBADF;
+	if (c->state == SYNACK_LISTEN)
+		return -EINVAL;
+	/* A folded connection (tcb_flow.c) has nothing to read: the answer needs no flow. */
+	if (!c->fl && !(flags & SYNACK_MSG_OOB))
+		return recv_nothing(s, c, len);
+	if (!tcb_unfold(s, c))
+		return -ENOMEM;
+	if (flags & SYNACK_MSG_OOB)
+		return recv_oob(s, c, buf, len, flags);
+	uint32_t skip, avail = readable_to_mark(c, &skip);
+	if (avail > 0 && len > 0) {
+		if (!buf)
+			return -EINVAL;
+		uint32_t n = len < avail ? (uint32_t)len : avail;
+		ring_peek(&c->fl->rcvq, skip, buf, n);
+		if (!(flags & SYNACK_MSG_PEEK)) {
+			ring_consume(&c->fl->rcvq, &s->bufs, skip + n);
+			tcb_rcvq_settle(s, c);
+			tcp_rcv_space_adjust(s, c);
+			if (c->fl->urg_state != URG_NONE && seq_lt(c->fl->urg_seq, tcp_read_seq(c)))
+				c->fl->urg_state = URG_NONE; /* read past the mark */
+			maybe_window_update(s, c, n);
+			tcp_wake(s, c);
+		}
+		return (ssize_t)n;
+	}
+	return recv_nothing(s, c, len);
+}
+
 /* Queues our FIN (RFC 9293 §3.10.4 CLOSE): ESTABLISHED → FIN-WAIT-1, CLOSE-WAIT → LAST-ACK;
  * in SYN-SENT/SYN-RECEIVED it waits for the connection to be established. */
 static void queue_fin(struct synack_stack *s, struct synack_tcb *c)
@@ -472,7 +501,7 @@ static void queue_fin(struct synack_stack *s, struct synack_tcb *c)
 	if (c->fin_queued)
 		return;
 	c->fin_queued = true;
-	c->fin_seq = seq_add(c->snd_buf_seq, c->sndq.len);
+	c->fin_seq = seq_add(c->snd_buf_seq, c->fl->sndq.len);
 	if (c->state == SYNACK_ESTABLISHED)
 		tcp_set_state(s, c, SYNACK_FIN_WAIT_1);
 	else if (c->state == SYNACK_CLOSE_WAIT)
@@ -484,9 +513,10 @@ static void queue_fin(struct synack_stack *s, struct synack_tcb *c)
 
 static int shutdown_call(struct synack_stack *s, int fd, int how)
 {
-	struct synack_tcb *c = fd_get(s, fd);
-	if (!c)
-		return -EBADF;
+	struct synack_tcb *c;
+	int taken = fd_take(s, fd, &c);
+	if (taken < 0)
+		return taken;
 	if (how != SYNACK_SHUT_RD && how != SYNACK_SHUT_WR && how != SYNACK_SHUT_RDWR)
 		return -EINVAL;
 	if (c->state == SYNACK_CLOSED || c->state == SYNACK_LISTEN)
@@ -518,6 +548,16 @@ static int close_call(struct synack_stack *s, int fd)
 	s->fds[fd] = NULL;
 	if ((uint32_t)fd < s->fd_low)
 		s->fd_low = (uint32_t)fd;
+	if (!tcb_unfold(s, c)) {
+		/* No memory to close gracefully (tcb_flow.c): a reset, which needs only the block,
+		 * as Linux's tcp_close when memory runs out (TCPAbortOnMemory). */
+		c->fd = -1;
+		if (tcp_state_synchronized(c->state) && c->state != SYNACK_TIME_WAIT)
+			tcp_send_reset(s, c);
+		stack_count(s, SYNACK_CTR_TCPAbortOnMemory);
+		tcb_kill(s, c);
+		return 0;
+	}
 	c->orphan = true;
 	c->shut_rd = true;
 	switch (c->state) {
@@ -539,7 +579,7 @@ static int close_call(struct synack_stack *s, int fd)
 		break;
 	default:
 		/* Linux: unread data, or SO_LINGER with a zero timeout, abort with RST. */
-		if (c->rcvq.len > 0)
+		if (c->fl->rcvq.len > 0)
 			abort_conn(s, c, SYNACK_CTR_TCPAbortOnClose);
 		else if (c->linger_on && c->linger_s == 0)
 			abort_conn(s, c, SYNACK_CTR_TCPAbortOnLinger);
@@ -681,7 +721,7 @@ size_t synack_stack_abort_all(struct synack_stack *s)
 	for (struct synack_tcb *c = s->all; c; c = next) {
 		next = c->all_next; /* tcp_done unlinks c only */
 		if (c->dead || c->state == SYNACK_LISTEN || c->state == SYNACK_CLOSED ||
-		    c->state == SYNACK_TIME_WAIT)
+		    c->state == SYNACK_TIME_WAIT || !tcb_unfold(s, c))
 			continue;
 		if (c->state != SYNACK_SYN_SENT)
 			tcp_send_reset(s, c);

@@ -13,11 +13,17 @@
 
 #include "core/tcb.h"
 
-static struct synack_tcb *fd_get(const struct synack_stack *s, int fd)
+/* The connection behind fd, its flow taken back first if it was folded (tcb_flow.c).
+ * Errors: -EBADF, -ENOMEM. */
+static int fd_take(struct synack_stack *s, int fd, struct synack_tcb **out)
 {
-	if (fd < 0 || (uint32_t)fd >= s->nfds)
-		return NULL;
-	return s->fds[fd];
+	struct synack_tcb *c = fd >= 0 && (uint32_t)fd < s->nfds ? s->fds[fd] : NULL;
+	if (!c)
+		return -EBADF;
+	if (!tcb_unfold(s, c))
+		return -ENOMEM;
+	*out = c;
+	return 0;
 }
 
 static int get_int(const void *val, size_t len, int *out)
@@ -72,10 +78,11 @@ static int set_socket_level(struct synack_stack *s, struct synack_tcb *c, int na
 			return -EINVAL;
 		if (name == SYNACK_SO_SNDBUF)
 			c->sndbuf_locked = true; /* Linux: SOCK_SNDBUF_LOCK, no autotuning */
-		if (name == SYNACK_SO_SNDBUF && c->sndq.cap) {
+		if (name == SYNACK_SO_SNDBUF && c->fl->sndq.cap) {
 			/* A connected socket takes the new size at once (Linux applies sk_sndbuf
 			 * to the next write); a size below what is queued waits for the queue. */
-			uint32_t cap = (uint32_t)v > c->sndq.len ? (uint32_t)v : c->sndq.len;
+			uint32_t cap =
+				(uint32_t)v > c->fl->sndq.len ? (uint32_t)v : c->fl->sndq.len;
 			return tcb_resize_sndq(s, c, cap);
 		}
 		if (name == SYNACK_SO_SNDBUF) {
@@ -88,8 +95,8 @@ static int set_socket_level(struct synack_stack *s, struct synack_tcb *c, int na
 		 * edge already announced (tcp_rcv_window); data already held beyond it stays. */
 		c->rcvbuf_size = (uint32_t)v;
 		c->rcvbuf_locked = true;
-		if (c->rcvq.cap)
-			c->rcvq.cap = (uint32_t)v;
+		if (c->fl->rcvq.cap)
+			c->fl->rcvq.cap = (uint32_t)v;
 		return 0;
 	}
 	return -ENOPROTOOPT;
@@ -109,8 +116,8 @@ static int set_congestion(struct synack_tcb *c, const void *val, size_t len)
 	const struct cc_ops *cc = cc_find(name);
 	if (!cc)
 		return -ENOENT;
-	if (cc != c->cc.ops)
-		cc_set(&c->cc, cc);
+	if (cc != c->fl->cc.ops)
+		cc_set(&c->fl->cc, cc);
 	return 0;
 }
 
@@ -181,7 +188,7 @@ static int set_tcp_level(struct synack_stack *s, struct synack_tcb *c, int name,
 		/* Linux: the queue limit of a closed or listening socket, capped at somaxconn. */
 		if (v < 0 || (c->state != SYNACK_CLOSED && c->state != SYNACK_LISTEN))
 			return -EINVAL;
-		c->tfo.qlen = v > 4096 ? 4096u : (uint32_t)v;
+		c->fl->tfo.qlen = v > 4096 ? 4096u : (uint32_t)v;
 		return 0;
 	case SYNACK_TCP_FASTOPEN_CONNECT:
 		if (v < 0 || v > 1)
@@ -190,7 +197,7 @@ static int set_tcp_level(struct synack_stack *s, struct synack_tcb *c, int name,
 			return -EOPNOTSUPP;
 		if (c->state != SYNACK_CLOSED)
 			return -EINVAL;
-		c->tfo.connect = v != 0;
+		c->fl->tfo.connect = v != 0;
 		return 0;
 	}
 	return -ENOPROTOOPT;
@@ -240,9 +247,10 @@ static int set_ipv6_level(struct synack_tcb *c, int name, const void *val, size_
 int synack_setsockopt(struct synack_stack *s, int fd, int level, int name, const void *val,
 		      size_t len)
 {
-	struct synack_tcb *c = fd_get(s, fd);
-	if (!c)
-		return -EBADF;
+	struct synack_tcb *c;
+	int taken = fd_take(s, fd, &c);
+	if (taken < 0)
+		return taken;
 	int r;
 	if (level == SYNACK_SOL_SOCKET)
 		r = set_socket_level(s, c, name, val, len);
@@ -310,7 +318,8 @@ static int get_congestion(const struct synack_tcb *c, void *val, size_t *len)
 		return -EINVAL;
 	char name[SYNACK_CC_NAME_MAX];
 	memset(name, 0, sizeof name);
-	memcpy(name, c->cc.ops->name, strlen(c->cc.ops->name));
+	const struct cc_ops *ops = c->fl ? c->fl->cc.ops : c->fold_cc;
+	memcpy(name, ops->name, strlen(ops->name));
 	size_t n = *len < sizeof name ? *len : sizeof name;
 	memcpy(val, name, n);
 	*len = n;
@@ -344,9 +353,9 @@ static int get_tcp_level(struct synack_stack *s, struct synack_tcb *c, int name,
 	case SYNACK_TCP_NOTSENT_LOWAT:
 		return put_int(val, len, (int)c->notsent_lowat);
 	case SYNACK_TCP_FASTOPEN:
-		return put_int(val, len, (int)c->tfo.qlen);
+		return put_int(val, len, c->fl ? (int)c->fl->tfo.qlen : 0);
 	case SYNACK_TCP_FASTOPEN_CONNECT:
-		return put_int(val, len, c->tfo.connect);
+		return put_int(val, len, c->fl && c->fl->tfo.connect);
 	case SYNACK_TCP_INFO: {
 		struct synack_tcp_info info;
 		tcb_fill_info(s, c, &info);
@@ -374,7 +383,8 @@ static int get_ip_level(const struct synack_tcb *c, int name, void *val, size_t 
 int synack_getsockopt(struct synack_stack *s, int fd, int level, int name, void *val,
 		      size_t *len)
 {
-	struct synack_tcb *c = fd_get(s, fd);
+	/* Reading needs no flow: a folded connection (tcb_flow.c) stays folded. */
+	struct synack_tcb *c = fd >= 0 && (uint32_t)fd < s->nfds ? s->fds[fd] : NULL;
 	if (!c)
 		return -EBADF;
 	int r = -ENOPROTOOPT;

@@ -6,7 +6,7 @@
 #include "core/tcb.h"
 #include "core/tcp_req.h"
 
-void tcb_init_defaults(const struct synack_stack *s, struct synack_tcb *c)
+void tcb_init_defaults(const struct synack_stack *s, struct synack_tcb *c, struct tcb_flow *fl)
 {
 	memset(c, 0, sizeof *c);
 	c->fd = -1;
@@ -21,8 +21,10 @@ void tcb_init_defaults(const struct synack_stack *s, struct synack_tcb *c)
 	c->rto_us = s->cfg.rto_initial_ms * 1000u;
 	c->snd_mss = 536;
 	c->last_rx_us = s->now_us;
+	c->fl = fl;
+	tcb_flow_init(c, fl, s->cc);
+	fl->active_us = s->now_us;
 	tcp_timers_init(c);
-	cc_set(&c->cc, s->cc);
 }
 
 struct synack_tcb *tcb_new(struct synack_stack *s)
@@ -30,9 +32,12 @@ struct synack_tcb *tcb_new(struct synack_stack *s)
 	if (s->nobjs >= s->cfg.max_sockets)
 		return NULL;
 	struct synack_tcb *c = stack_alloc(s, sizeof *c);
-	if (!c)
+	struct tcb_flow *fl = c ? stack_alloc(s, sizeof *fl) : NULL;
+	if (!fl) {
+		stack_free(s, c, sizeof *c);
 		return NULL;
-	tcb_init_defaults(s, c);
+	}
+	tcb_init_defaults(s, c, fl);
 	c->ts_offset = (uint32_t)synack_rng_next(&s->rng);
 	c->all_next = s->all;
 	if (s->all)
@@ -45,59 +50,59 @@ struct synack_tcb *tcb_new(struct synack_stack *s)
 int tcb_alloc_buffers(struct synack_stack *s, struct synack_tcb *c)
 {
 	/* The memory comes with the data (buf.h): only the sizes are set here. */
-	if (!c->sndq.cap && !c->rcvq.cap)
+	if (!c->fl->sndq.cap && !c->fl->rcvq.cap)
 		s->nbuffered++;
-	c->sndq.cap = c->sndbuf_size;
-	c->rcvq.cap = c->rcvbuf_size;
+	c->fl->sndq.cap = c->sndbuf_size;
+	c->fl->rcvq.cap = c->rcvbuf_size;
 	return 0;
 }
 
 int tcb_resize_sndq(struct synack_stack *s, struct synack_tcb *c, uint32_t cap)
 {
 	(void)s;
-	if (cap < c->sndq.len || cap == 0)
+	if (cap < c->fl->sndq.len || cap == 0)
 		return -EINVAL;
-	c->sndq.cap = cap;
+	c->fl->sndq.cap = cap;
 	c->sndbuf_size = cap;
 	return 0;
 }
 
 bool tcb_ooo_ready(struct synack_stack *s, struct synack_tcb *c)
 {
-	if (c->ooo.r)
+	if (c->fl->ooo.r)
 		return true;
 	uint32_t n = s->cfg.ooo_max_segs;
-	c->ooo.r = stack_alloc(s, n * sizeof c->ooo.r[0]);
-	if (!c->ooo.r)
+	c->fl->ooo.r = stack_alloc(s, n * sizeof c->fl->ooo.r[0]);
+	if (!c->fl->ooo.r)
 		return false;
-	c->ooo.cap = n;
-	c->ooo.n = 0;
+	c->fl->ooo.cap = n;
+	c->fl->ooo.n = 0;
 	return true;
 }
 
 void tcb_rcvq_settle(struct synack_stack *s, struct synack_tcb *c)
 {
-	if (c->ooo.n > 0 || c->syn_text)
+	if (c->fl->ooo.n > 0 || c->syn_text)
 		return;
-	if (c->ooo.r) {
-		stack_free(s, c->ooo.r, c->ooo.cap * sizeof c->ooo.r[0]);
-		c->ooo.r = NULL;
-		c->ooo.cap = 0;
+	if (c->fl->ooo.r) {
+		stack_free(s, c->fl->ooo.r, c->fl->ooo.cap * sizeof c->fl->ooo.r[0]);
+		c->fl->ooo.r = NULL;
+		c->fl->ooo.cap = 0;
 	}
-	if (c->rcvq.len == 0)
-		ring_release(&c->rcvq, &s->bufs);
+	if (c->fl->rcvq.len == 0)
+		ring_release(&c->fl->rcvq, &s->bufs);
 }
 
 void tcb_free_buffers(struct synack_stack *s, struct synack_tcb *c)
 {
-	if (c->sndq.cap || c->rcvq.cap)
+	if (c->fl->sndq.cap || c->fl->rcvq.cap)
 		s->nbuffered--;
-	ring_release(&c->sndq, &s->bufs);
-	ring_release(&c->rcvq, &s->bufs);
-	stack_free(s, c->ooo.r, c->ooo.cap * sizeof c->ooo.r[0]);
-	memset(&c->sndq, 0, sizeof c->sndq);
-	memset(&c->rcvq, 0, sizeof c->rcvq);
-	memset(&c->ooo, 0, sizeof c->ooo);
+	ring_release(&c->fl->sndq, &s->bufs);
+	ring_release(&c->fl->rcvq, &s->bufs);
+	stack_free(s, c->fl->ooo.r, c->fl->ooo.cap * sizeof c->fl->ooo.r[0]);
+	memset(&c->fl->sndq, 0, sizeof c->fl->sndq);
+	memset(&c->fl->rcvq, 0, sizeof c->fl->rcvq);
+	memset(&c->fl->ooo, 0, sizeof c->fl->ooo);
 	rack_free(s, c);
 }
 
@@ -131,24 +136,24 @@ void tcb_conntab_remove(struct synack_stack *s, struct synack_tcb *c)
 
 void tcb_unlink_child(struct synack_tcb *c)
 {
-	struct tcb_listen *l = c->parent ? c->parent->lq : NULL;
+	struct tcb_listen *l = c->fl && c->fl->parent ? c->fl->parent->lq : NULL;
 	if (!l)
 		return;
 	struct synack_tcb **head = c->in_acceptq ? &l->acceptq : &l->synq;
-	if (c->q_prev)
-		c->q_prev->q_next = c->q_next;
+	if (c->fl->q_prev)
+		c->fl->q_prev->fl->q_next = c->fl->q_next;
 	else
-		*head = c->q_next;
-	if (c->q_next)
-		c->q_next->q_prev = c->q_prev;
+		*head = c->fl->q_next;
+	if (c->fl->q_next)
+		c->fl->q_next->fl->q_prev = c->fl->q_prev;
 	else if (c->in_acceptq)
-		l->acceptq_tail = c->q_prev;
+		l->acceptq_tail = c->fl->q_prev;
 	if (c->in_acceptq)
 		l->acceptq_len--;
 	else
 		l->synq_len--;
-	c->q_next = c->q_prev = NULL;
-	c->parent = NULL;
+	c->fl->q_next = c->fl->q_prev = NULL;
+	c->fl->parent = NULL;
 	c->in_acceptq = false;
 }
 
@@ -160,16 +165,17 @@ void tcb_kill(struct synack_stack *s, struct synack_tcb *c)
 	if (c->ack_batched) {
 		struct synack_tcb **pp = &s->ack_head;
 		while (*pp != c)
-			pp = &(*pp)->ack_next;
-		*pp = c->ack_next;
+			pp = &(*pp)->fl->ack_next;
+		*pp = c->fl->ack_next;
 		c->ack_batched = false;
 	}
-	tfo_child_release(s, c);
+	if (c->fl)
+		tfo_child_release(s, c);
 	tcp_cancel_timers(s, c);
 	tcb_conntab_remove(s, c);
 	ports_listen_remove(s, c);
 	ports_unbind(s, c);
-	struct synack_tcb *parent = c->in_acceptq ? c->parent : NULL;
+	struct synack_tcb *parent = c->in_acceptq ? c->fl->parent : NULL;
 	tcb_unlink_child(c);
 	if (parent && !parent->dead)
 		tcp_wake(s, parent); /* one fewer connection to accept */
@@ -199,10 +205,14 @@ void tcb_kill(struct synack_stack *s, struct synack_tcb *c)
 
 void tcb_free(struct synack_stack *s, struct synack_tcb *c)
 {
-	tcb_free_buffers(s, c);
-	sack_clear(s, c);
+	if (c->fl) {
+		tcb_free_buffers(s, c);
+		sack_clear(s, c);
+		tcb_flow_free(s, c);
+	} else if (c->sized) {
+		s->nbuffered--; /* folded with its buffers sized (tcb_flow.c) */
+	}
 	stack_free(s, c->lq, sizeof *c->lq);
-	stack_free(s, c->eor, SYNACK_EOR_MAX * sizeof c->eor[0]);
 	s->nobjs--;
 	stack_free(s, c, sizeof *c);
 }
@@ -211,6 +221,9 @@ void tcb_fill_info(const struct synack_stack *s, const struct synack_tcb *c,
 		   struct synack_tcp_info *o)
 {
 	(void)s;
+	/* A folded connection (tcb_flow.c) has nothing queued or retransmitted. */
+	static const struct tcb_flow quiet;
+	const struct tcb_flow *f = c->fl ? c->fl : &quiet;
 	memset(o, 0, sizeof *o);
 	o->state = c->state;
 	o->local.addr = c->node.key.laddr;
@@ -226,7 +239,7 @@ void tcb_fill_info(const struct synack_stack *s, const struct synack_tcb *c,
 	o->rtt_us = c->srtt_us;
 	o->rttvar_us = c->rttvar_us;
 	o->rto_us = c->rto_us;
-	o->retransmits = c->retries;
+	o->retransmits = f->retries;
 	o->total_retrans = c->total_retrans;
 	o->bytes_in_flight = (uint32_t)seq_diff(c->snd_nxt, c->snd_una);
 	o->unacked = c->snd_mss ? (o->bytes_in_flight + c->snd_mss - 1) / c->snd_mss : 0;
@@ -234,24 +247,24 @@ void tcb_fill_info(const struct synack_stack *s, const struct synack_tcb *c,
 	o->rcv_mss = c->rcv_mss;
 	o->snd_wnd = c->snd_wnd;
 	o->rcv_wnd = c->rcv_wnd;
-	o->snd_cwnd = c->cc.cwnd;
-	o->snd_ssthresh = c->cc.ssthresh >= CC_CWND_MAX ? UINT32_MAX : c->cc.ssthresh;
+	o->snd_cwnd = tcb_cwnd(c);
+	o->snd_ssthresh = tcb_ssthresh(c) >= CC_CWND_MAX ? UINT32_MAX : tcb_ssthresh(c);
 	o->snd_wscale = c->snd_wscale;
 	o->rcv_wscale = c->rcv_wscale;
 	o->ts_ok = c->ts_ok;
 	o->sack_ok = c->sack_ok;
 	bool lis = c->state == SYNACK_LISTEN && c->lq;
-	o->recv_q = lis ? c->lq->acceptq_len : c->rcvq.len;
-	o->send_q = lis ? (uint32_t)c->lq->backlog : c->sndq.len;
+	o->recv_q = lis ? c->lq->acceptq_len : f->rcvq.len;
+	o->send_q = lis ? (uint32_t)c->lq->backlog : f->sndq.len;
 	o->iss = c->iss;
 	o->irs = c->irs;
 	o->snd_una = c->snd_una;
 	o->snd_nxt = c->snd_nxt;
 	o->rcv_nxt = c->rcv_nxt;
-	o->rmem_alloc = (uint32_t)ring_mem(&c->rcvq);
-	o->wmem_queued = (uint32_t)ring_mem(&c->sndq);
-	o->rcvbuf = c->rcvq.cap ? c->rcvq.cap : c->rcvbuf_size;
-	o->sndbuf = c->sndq.cap ? c->sndq.cap : c->sndbuf_size;
+	o->rmem_alloc = (uint32_t)ring_mem(&f->rcvq);
+	o->wmem_queued = (uint32_t)ring_mem(&f->sndq);
+	o->rcvbuf = f->rcvq.cap ? f->rcvq.cap : c->rcvbuf_size;
+	o->sndbuf = f->sndq.cap ? f->sndq.cap : c->sndbuf_size;
 }
 
 void tcb_trace_cc(const struct synack_stack *s, const struct synack_tuple *t,
@@ -259,31 +272,31 @@ void tcb_trace_cc(const struct synack_stack *s, const struct synack_tuple *t,
 {
 	/* A compact TIME-WAIT entry (tcp_tw.c) has no congestion control to show. */
 	const struct synack_tcb *c = tcb_of_node(t ? synack_conntab_find(&s->conns, t) : NULL);
-	if (!c || c->cc.cwnd == 0)
+	if (!c || tcb_cwnd(c) == 0)
 		return; /* congestion control starts with the connection (SYN-SENT has none) */
 	ev->has_cc = true;
-	ev->cwnd = c->cc.cwnd;
-	ev->ssthresh = c->cc.ssthresh >= CC_CWND_MAX ? UINT32_MAX : c->cc.ssthresh;
+	ev->cwnd = tcb_cwnd(c);
+	ev->ssthresh = tcb_ssthresh(c) >= CC_CWND_MAX ? UINT32_MAX : tcb_ssthresh(c);
 	ev->srtt_us = c->srtt_us;
 	ev->in_flight = (uint32_t)seq_diff(c->snd_nxt, c->snd_una);
 }
 
 void tcb_reset_connection(struct synack_stack *s, struct synack_tcb *c)
 {
-	ring_release(&c->sndq, &s->bufs);
-	ring_release(&c->rcvq, &s->bufs);
-	c->ooo.n = 0;
+	ring_release(&c->fl->sndq, &s->bufs);
+	ring_release(&c->fl->rcvq, &s->bufs);
+	c->fl->ooo.n = 0;
 	c->snd_nomem = false;
 	sack_clear(s, c);
-	c->rack.n = 0;
-	struct rack_seg *rs = c->rack.seg;
-	uint32_t rcap = c->rack.cap;
-	c->rack = (struct rack_log){.seg = rs, .cap = rcap, .steps = 1};
+	c->fl->rack.n = 0;
+	struct rack_seg *rs = c->fl->rack.seg;
+	uint32_t rcap = c->fl->rack.cap;
+	c->fl->rack = (struct rack_log){.seg = rs, .cap = rcap, .steps = 1};
 	c->undo_on = c->frto_loss = false;
 	c->ooo_fin = false;
-	c->neor = 0;
+	c->fl->neor = 0;
 	c->ecn_ok = c->ecn_asked = c->ece_pending = c->cwr_pending = c->in_cwr = false;
-	c->urg_state = URG_NONE;
+	c->fl->urg_state = URG_NONE;
 	c->snd_urg = false;
 	c->snd_wnd = c->max_snd_wnd = 0;
 	c->snd_wl1 = c->snd_wl2 = 0;
@@ -297,15 +310,15 @@ void tcb_reset_connection(struct synack_stack *s, struct synack_tcb *c)
 	c->srtt_us = c->rttvar_us = 0;
 	c->rtt_valid = c->rtt_timing = false;
 	c->rto_us = s->cfg.rto_initial_ms * 1000u;
-	c->retries = c->total_retrans = 0;
-	c->cc.cwnd = c->cc.ssthresh = c->dupacks = 0;
-	cc_set(&c->cc, c->cc.ops); /* the controller's state starts over */
+	c->fl->retries = c->total_retrans = 0;
+	c->fl->cc.cwnd = c->fl->cc.ssthresh = c->fl->dupacks = 0;
+	cc_set(&c->fl->cc, c->fl->cc.ops); /* the controller's state starts over */
 	c->in_recovery = c->rtx_pending = false;
-	c->keep_probes = c->probes_out = 0;
+	c->keep_probes = c->fl->probes_out = 0;
 	c->sent_data = false;
 	c->last_rx_us = s->now_us;
-	c->chal_start_us = 0;
-	c->chal_count = c->chal_limit = 0;
+	c->fl->chal_start_us = 0;
+	c->fl->chal_count = c->fl->chal_limit = 0;
 	c->err = 0;
 	c->reset = false;
 	c->rcvd_fin = c->fin_queued = c->shut_rd = c->orphan = false;

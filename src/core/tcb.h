@@ -61,31 +61,27 @@ struct rack_log {
 	seq_t dsack_round;
 };
 
-struct synack_tcb {
-	struct synack_conntab_node node; /* key: the 4-tuple (local = l*, remote = r*) */
-	/* The stack's list of live tcbs; once dead (tcb_kill), all_next links the reap list. */
-	struct synack_tcb *all_next, *all_prev;
-	struct synack_tcb *bind_next, **bind_pprev; /* bind-table chain */
-	struct tcb_listen *lq; /* a listener's queues (LISTEN; NULL before listen()) */
+/* The timer kinds a connection keeps deadlines for: the protocol's (enum synack_timer_kind)
+ * and the flow's own fold check (tcb_flow.c). */
+#define TCP_TIMER_FOLD SYNACK_TIMER_COUNT
+#define TCP_TIMER_KINDS (SYNACK_TIMER_COUNT + 1)
+
+/* What a connection holds only while it is active (tcb_flow.c): the buffers and every piece
+ * of state that lives as long as data is queued, in flight or owed an ACK — RTT timing,
+ * recovery, RACK, undo, the congestion controller's own state, delayed ACKs, urgent data,
+ * receive-buffer measurement, the timer deadlines. A connection quiet for max(1 s, RTO)
+ * gives it back (it "folds"); any event — a segment, a timer, a call on its descriptor —
+ * takes one again first ("unfolds"), so the engine's code always finds it (c->fl). What
+ * must outlive a quiet spell stays in the block itself. */
+struct tcb_flow {
 	struct synack_tcb *q_next, *q_prev; /* a child's links in its parent's queue */
-	struct synack_tcb *parent; /* a child's listener, until accept() */
-	struct synack_tcb *wake_next; /* in the stack's queue of readiness to report */
+	struct synack_tcb *parent;	    /* a child's listener, until accept() */
 
-	int fd; /* -1: no descriptor (SYN-queue entry, accept-queue entry, orphan) */
-	enum synack_tcp_state state;
-	uint8_t any_family; /* bound to a wildcard: SYNACK_AF_INET (0.0.0.0) or _INET6 (::) */
+	/* When each timer kind fires (TCP_TIMER_OFF: not armed; tcp_timer.c); the block's one
+	 * wheel entry is armed at the earliest. TCP_TIMER_FOLD is the flow's own. */
+	uint64_t timer_at[TCP_TIMER_KINDS];
+	uint64_t active_us; /* when the flow was last taken (the fold waits from here too) */
 
-	/* Socket options. */
-	/* IP_TTL, IP_TOS, IP_MTU_DISCOVER: the IP header of the connection's packets. */
-	uint8_t ip_ttl, ip_tos, pmtudisc;
-	uint8_t urg_byte; /* the urgent byte (below) */
-	uint8_t neor;     /* entries of eor[] (below) */
-	uint16_t user_mss;
-	uint32_t notsent_lowat; /* TCP_NOTSENT_LOWAT (0: the stack's tcp_notsent_lowat) */
-	uint32_t user_timeout_ms; /* TCP_USER_TIMEOUT: 0 = off */
-	int linger_s;
-	uint32_t keep_idle_s, keep_intvl_s, keep_cnt;
-	uint32_t sndbuf_size, rcvbuf_size;
 	uint64_t rtx_start_us;    /* when the data being retransmitted was first sent */
 	/* ECN (RFC 3168): the window of one reduction lasts until cwr_high (flags below). */
 	seq_t cwr_high;
@@ -93,42 +89,25 @@ struct synack_tcb {
 	 * byte; our own urgent pointer SND.UP while snd_urg (flags below). */
 	enum { URG_NONE, URG_NOTYET, URG_VALID, URG_READ } urg_state;
 	seq_t urg_seq, snd_up;
+	uint8_t urg_byte; /* the urgent byte */
+	uint8_t neor;	  /* entries of eor[] (below) */
 	/* MSG_EOR: ends of records in the send queue, oldest first; no segment crosses one. The
-	 * SYNACK_EOR_MAX slots are allocated with the first MSG_EOR and kept until the
-	 * connection ends (NULL: never used). */
+	 * SYNACK_EOR_MAX slots are allocated with the first MSG_EOR and kept while the flow is
+	 * (NULL: never used). */
 #define SYNACK_EOR_MAX 8
 	seq_t *eor;
 
-	/* Close bookkeeping. */
-	seq_t fin_seq; /* our FIN's sequence number, once fin_queued */
-	int err;       /* pending error (SO_ERROR), negative errno; 0 when none */
-	int soft_err;  /* last ICMP soft error (icmp.c): reported instead of ETIMEDOUT */
-
-	/* RFC 9293 send and receive sequence variables. */
-	seq_t snd_una, snd_nxt, snd_wl1, snd_wl2, iss;
-	uint32_t snd_wnd, max_snd_wnd;
-	seq_t snd_max; /* highest sequence number sent + 1 (== SND.NXT: it never moves back) */
 	/* After a timeout everything from SND.UNA goes out again (go-back-N) from snd_rtx (while
 	 * rtx_pending), while SND.NXT stays where it was, so ACKs never carry an old sequence
 	 * number. */
 	seq_t snd_rtx;
 	seq_t snd_sml; /* end of the last short segment sent (Nagle, Minshall's variant) */
-	seq_t rcv_nxt, irs;
-	uint32_t rcv_wnd;
-	seq_t rcv_adv; /* right edge of the window we last announced */
-
-	/* Negotiated options (ws_ok, ts_ok, sack_ok below). */
-	uint16_t snd_mss, rcv_mss; /* we send segments of snd_mss; the peer announced rcv_mss */
-	uint8_t snd_wscale, rcv_wscale;
-	uint32_t ts_offset, ts_recent;
 
 	/* Buffers: sndq holds data from SND.UNA (seq snd_buf_seq) on; rcvq the readable bytes
 	 * and the out-of-order data past them. Sized when the connection is synchronized; their
 	 * memory is chunks taken as data comes and given back as it goes (buf.h). The range
 	 * map of out-of-order data is allocated on first use and freed when the gap fills. */
 	struct synack_ring sndq, rcvq;
-	seq_t snd_buf_seq;
-	bool snd_nomem; /* a write found no memory (tcp_mem[2]): not writable until an ACK frees */
 	struct synack_ooo ooo;
 	/* Receive-buffer right-sizing (tcp_autotune.c, Linux's tcp_rcv_space_adjust): bytes
 	 * read in the last measured RTT, where and when this measurement began; the receiver's
@@ -144,8 +123,7 @@ struct synack_tcb {
 	seq_t ooo_fin_seq; /* while ooo_fin: a FIN arrived out of order, it ends the stream here */
 	struct tcp_tfo tfo; /* TCP Fast Open (tcp_fastopen.c) */
 
-	/* RTT estimation (RFC 6298), microseconds (rtt_valid, rtt_timing below). */
-	uint32_t srtt_us, rttvar_us, rto_us;
+	/* RTT timing (rtt_timing below). */
 	seq_t rtt_seq;
 	uint64_t rtt_start_us;
 	uint32_t retries;       /* consecutive timeouts of the oldest segment (or probes) */
@@ -163,7 +141,6 @@ struct synack_tcb {
 	 * When its ACK or SACK arrives with unSACKed data below it, that data is lost (below
 	 * lost_mark), as RACK would conclude from the probe's delivery. */
 	seq_t tlp_seq, lost_mark;
-	uint32_t total_retrans; /* segments retransmitted (TCP_INFO) */
 	/* RACK (RFC 8985, tcp_rack.c): the transmission log and the RACK variables. */
 	struct rack_log rack;
 	/* Undo (Linux's tcp_undo_cwnd_reduction), while undo_on: the windows before this
@@ -179,36 +156,82 @@ struct synack_tcb {
 	 * recovery (RFC 5681 §3.2, NewReno RFC 6582): duplicate ACKs, the recovery point (while
 	 * in_recovery). */
 	struct cc cc;
-	uint64_t last_send_us; /* when data was last sent, if sent_data (Linux's lsndtime) */
 	seq_t cc_round_end; /* SND.NXT when the current round began (cc.round_start) */
 	uint32_t dupacks;
 	seq_t recover;
 
 	/* Delayed and quick ACKs (tcp_delack.c; Linux's icsk_ack). */
-	seq_t rcv_wup;        /* RCV.NXT in the last segment we sent: what it acknowledged */
 	uint64_t ack_lrcv_us; /* when in-sequence data last arrived */
 	uint32_t ato_us;      /* the delayed-ACK timeout estimate; 0 until data arrives */
 	uint16_t ack_rcv_mss; /* the peer's segment size as measured (0: none yet) */
 	uint8_t ack_quick;    /* quick ACKs left */
-	uint16_t ack_last_seg; /* the last short segment's size (Linux's last_seg_size) */
 	uint8_t ack_pushed;   /* 1: a short or PSH segment is unacknowledged, 2: two of them
 			       * (Linux's ICSK_ACK_PUSHED/PUSHED2): a read that empties the
 			       * buffer acknowledges them at once */
+	uint16_t ack_last_seg;	     /* the last short segment's size (Linux's last_seg_size) */
 	struct synack_tcb *ack_next; /* the stack's list of ACKs owed at the end of the batch */
 
-	/* Keepalive and persist. */
-	uint32_t keep_probes;
-	unsigned events; /* the readiness last reported through wake */
-	uint64_t last_rx_us;
-
-	/* RFC 5961 challenge-ACK rate limit. */
+	/* RFC 5961 challenge-ACK rate limit (a flow lives at least a second: the limit's
+	 * period). */
 	uint64_t chal_start_us;
 	uint32_t chal_count, chal_limit;
+};
 
-	/* Timers (tcp_timer.c): when each kind fires (TCP_TIMER_OFF: not armed), and the one
-	 * wheel entry of the connection, armed at the earliest of them. */
-	uint64_t timer_at[SYNACK_TIMER_COUNT];
+struct synack_tcb {
+	struct synack_conntab_node node; /* key: the 4-tuple (local = l*, remote = r*) */
+	/* The stack's list of live tcbs; once dead (tcb_kill), all_next links the reap list. */
+	struct synack_tcb *all_next, *all_prev;
+	struct synack_tcb *bind_next, **bind_pprev; /* bind-table chain */
+	struct tcb_listen *lq;	      /* a listener's queues (LISTEN; NULL before listen()) */
+	struct synack_tcb *wake_next; /* in the stack's queue of readiness to report */
+	struct tcb_flow *fl;	      /* the active part (above); NULL while folded */
+	/* The connection's one wheel entry (tcp_timer.c). While folded, its kind is the one
+	 * timer left armed (KEEPALIVE, FIN_WAIT_2), or SYNACK_TIMER_COUNT. */
 	struct synack_timer timer;
+
+	/* While folded: the congestion controller and its windows (the flow's cc). */
+	const struct cc_ops *fold_cc;
+	uint32_t fold_cwnd, fold_ssthresh;
+
+	uint64_t last_send_us; /* when data was last sent, if sent_data (Linux's lsndtime) */
+	uint64_t last_rx_us;   /* when a segment last arrived (keepalive's idle time) */
+
+	int fd; /* -1: no descriptor (SYN-queue entry, accept-queue entry, orphan) */
+	enum synack_tcp_state state;
+	int err;      /* pending error (SO_ERROR), negative errno; 0 when none */
+	int soft_err; /* last ICMP soft error (icmp.c): reported instead of ETIMEDOUT */
+
+	/* RFC 9293 send and receive sequence variables. */
+	seq_t snd_una, snd_nxt, snd_wl1, snd_wl2, iss;
+	uint32_t snd_wnd, max_snd_wnd;
+	seq_t snd_max; /* highest sequence number sent + 1 (== SND.NXT: it never moves back) */
+	seq_t rcv_nxt, irs;
+	uint32_t rcv_wnd;
+	seq_t rcv_adv;	   /* right edge of the window we last announced */
+	seq_t rcv_wup;	   /* RCV.NXT in the last segment we sent: what it acknowledged */
+	seq_t fin_seq;	   /* our FIN's sequence number, once fin_queued */
+	seq_t snd_buf_seq; /* the sequence number of the send queue's first byte */
+
+	/* RTT estimation (RFC 6298), microseconds (rtt_valid below). */
+	uint32_t srtt_us, rttvar_us, rto_us;
+	uint32_t total_retrans; /* segments retransmitted (TCP_INFO) */
+	uint32_t ts_offset, ts_recent;
+	unsigned events; /* the readiness last reported through wake */
+
+	/* Socket options. */
+	uint32_t sndbuf_size, rcvbuf_size;
+	uint32_t notsent_lowat;	  /* TCP_NOTSENT_LOWAT (0: the stack's tcp_notsent_lowat) */
+	uint32_t user_timeout_ms; /* TCP_USER_TIMEOUT: 0 = off */
+	int linger_s;
+	uint32_t keep_idle_s, keep_intvl_s, keep_cnt;
+	uint32_t keep_probes; /* keepalive probes unanswered */
+	uint16_t user_mss;
+	/* Negotiated options (ws_ok, ts_ok, sack_ok below). */
+	uint16_t snd_mss, rcv_mss; /* we send segments of snd_mss; the peer announced rcv_mss */
+	uint8_t snd_wscale, rcv_wscale;
+	/* IP_TTL, IP_TOS, IP_MTU_DISCOVER: the IP header of the connection's packets. */
+	uint8_t ip_ttl, ip_tos, pmtudisc;
+	uint8_t any_family; /* bound to a wildcard: SYNACK_AF_INET (0.0.0.0) or _INET6 (::) */
 
 	/* Flags, one bit each. */
 	bool in_conntab : 1, bound : 1, bound_by_user : 1, in_listen_hash : 1, dead : 1;
@@ -223,6 +246,9 @@ struct synack_tcb {
 	bool reuseaddr : 1, keepalive : 1, nodelay : 1, linger_on : 1, cork : 1, oobinline : 1;
 	bool rcvbuf_locked : 1; /* SO_RCVBUF was set: the window scale covers this buffer only */
 	bool sndbuf_locked : 1; /* SO_SNDBUF was set: no send-buffer autotuning */
+	bool sized : 1; /* while folded: the buffers had been sized (their caps are *buf_size) */
+	bool snd_nomem : 1; /* a write found no memory (tcp_mem[2]): not writable until an ACK frees
+			     */
 	/* ECN: negotiated; our SYN asked for it; ECE to echo until the peer's CWR; CWR to set on
 	 * the next new data; in one reduction. */
 	bool ecn_ok : 1, ecn_asked : 1, ece_pending : 1, cwr_pending : 1, in_cwr : 1;
@@ -256,6 +282,16 @@ static inline struct synack_tcb *tcb_of_node(struct synack_conntab_hdr *n)
 	if (!n || n->kind != CONNTAB_KIND_TCB)
 		return NULL;
 	return SYNACK_container_of(n, struct synack_tcb, node);
+}
+
+/* The congestion window and ssthresh, folded or not. */
+static inline uint32_t tcb_cwnd(const struct synack_tcb *c)
+{
+	return c->fl ? c->fl->cc.cwnd : c->fold_cwnd;
+}
+static inline uint32_t tcb_ssthresh(const struct synack_tcb *c)
+{
+	return c->fl ? c->fl->cc.ssthresh : c->fold_ssthresh;
 }
 
 static inline const struct synack_tuple *tcb_tuple(const struct synack_tcb *c)
@@ -301,18 +337,34 @@ unsigned tcp_events(const struct synack_tcb *c);
 /* The sequence number of the next byte the application reads. */
 static inline seq_t tcp_read_seq(const struct synack_tcb *c)
 {
-	return c->rcv_nxt - c->rcvq.len;
+	return c->fl ? c->rcv_nxt - c->fl->rcvq.len : c->rcv_nxt;
 }
-/* The next byte to read is the urgent mark. */
+/* The next byte to read is the urgent mark (never while folded: no urgent data). */
 static inline bool tcp_at_mark(const struct synack_tcb *c)
 {
-	return c->urg_state != URG_NONE && c->urg_seq == tcp_read_seq(c);
+	return c->fl && c->fl->urg_state != URG_NONE && c->fl->urg_seq == tcp_read_seq(c);
 }
 /* Bytes queued and not yet sent. */
 uint32_t tcp_notsent(const struct synack_tcb *c);
 /* tcp_events, with TCP_NOTSENT_LOWAT applied to writability (stack_lowat: the stack's
  * tcp_notsent_lowat). */
 unsigned tcp_events_lowat(const struct synack_tcb *c, uint32_t stack_lowat);
+
+/* tcb_flow.c: the active part of a connection. */
+/* A new flow f for c (controller cc), as a new connection's: nothing queued, no timer. */
+void tcb_flow_init(struct synack_tcb *c, struct tcb_flow *f, const struct cc_ops *cc);
+/* Before anything touches a connection (a segment, a timer, a call): its flow back, as a
+ * new one with what the block kept. False when memory ran out (nothing changed). */
+bool tcb_unfold(struct synack_stack *s, struct synack_tcb *c);
+/* Is the flow quiet (nothing it holds is in use: it may fold)? */
+bool tcb_flow_quiet(const struct synack_tcb *c);
+/* In a state that may fold (ESTABLISHED, CLOSE_WAIT, FIN_WAIT_2, TIME_WAIT): arms the fold
+ * check at max(1 s, RTO) after the last sign of life. */
+void tcb_flow_arm(struct synack_stack *s, struct synack_tcb *c);
+/* TCP_TIMER_FOLD's handler: folds a connection quiet long enough, else checks again later. */
+void tcb_flow_on_fold_timer(struct synack_stack *s, struct synack_tcb *c);
+/* Frees the flow (the connection ends). */
+void tcb_flow_free(struct synack_stack *s, struct synack_tcb *c);
 
 /* tcb lifetime (socket.c) */
 struct synack_tcb *tcb_new(struct synack_stack *s);
@@ -529,7 +581,7 @@ void tcp_timer_arm(struct synack_stack *s, struct synack_tcb *c, enum synack_tim
 void tcp_timer_cancel(struct synack_stack *s, struct synack_tcb *c, enum synack_timer_kind k);
 static inline bool tcp_timer_armed(const struct synack_tcb *c, enum synack_timer_kind k)
 {
-	return c->timer_at[k] != TCP_TIMER_OFF;
+	return c->fl->timer_at[k] != TCP_TIMER_OFF;
 }
 /* Retransmit and persist never run together (persist only while nothing is in flight):
  * arming one disarms the other; this disarms both. */

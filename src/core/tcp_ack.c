@@ -17,14 +17,14 @@ static bool fin_acked(const struct synack_tcb *c)
 void tcp_acceptq_push(struct synack_stack *s, struct synack_tcb *l, struct synack_tcb *c)
 {
 	tcb_unlink_child(c);
-	c->parent = l;
+	c->fl->parent = l;
 	c->in_acceptq = true;
 	struct tcb_listen *q = l->lq;
 	if (q->acceptq_tail)
-		q->acceptq_tail->q_next = c;
+		q->acceptq_tail->fl->q_next = c;
 	else
 		q->acceptq = c;
-	c->q_prev = q->acceptq_tail;
+	c->fl->q_prev = q->acceptq_tail;
 	q->acceptq_tail = c;
 	q->acceptq_len++;
 	ports_bind_child(s, c);
@@ -46,7 +46,7 @@ static bool synrcvd_ack(struct synack_stack *s, struct synack_tcb *c, struct rx 
 		return false;
 	}
 	/* A Fast Open child is in the accept queue (or accepted) already. */
-	struct synack_tcb *l = c->in_acceptq ? NULL : c->parent;
+	struct synack_tcb *l = c->in_acceptq ? NULL : c->fl->parent;
 	tfo_child_release(s, c);
 	if (l && l->lq->acceptq_len > (uint32_t)l->lq->backlog) {
 		stack_count(s, SYNACK_CTR_ListenOverflows);
@@ -54,14 +54,14 @@ static bool synrcvd_ack(struct synack_stack *s, struct synack_tcb *c, struct rx 
 		rx_drop(s, rx, SYNACK_DROP_TCP_LISTEN_OVERFLOW);
 		return false;
 	}
-	if (!c->sndq.cap && tcb_alloc_buffers(s, c) < 0) {
+	if (!c->fl->sndq.cap && tcb_alloc_buffers(s, c) < 0) {
 		rx_drop(s, rx, SYNACK_DROP_TCP_NO_MEMORY);
 		return false;
 	}
-	if (c->rtt_timing && c->retries == 0)
-		tcp_rtt_sample(s, c, s->now_us - c->rtt_start_us);
+	if (c->rtt_timing && c->fl->retries == 0)
+		tcp_rtt_sample(s, c, s->now_us - c->fl->rtt_start_us);
 	c->rtt_timing = false;
-	c->retries = 0;
+	c->fl->retries = 0;
 	if (!c->rtt_valid)
 		c->rto_us = s->cfg.rto_initial_ms * 1000u;
 	tcp_cancel_rtx(s, c);
@@ -76,7 +76,7 @@ static bool synrcvd_ack(struct synack_stack *s, struct synack_tcb *c, struct rx 
 	if (l)
 		tcp_wake(s, l);
 	if (c->fin_queued) {
-		c->fin_seq = seq_add(c->snd_buf_seq, c->sndq.len);
+		c->fin_seq = seq_add(c->snd_buf_seq, c->fl->sndq.len);
 		tcp_set_state(s, c, SYNACK_FIN_WAIT_1);
 	}
 	return true;
@@ -86,29 +86,29 @@ static bool synrcvd_ack(struct synack_stack *s, struct synack_tcb *c, struct rx 
  * (cc.h) computes the windows. */
 static void cc_on_new_ack(struct synack_stack *s, struct synack_tcb *c, uint32_t acked)
 {
-	const struct cc_ops *cc = c->cc.ops;
-	c->dupacks = 0;
+	const struct cc_ops *cc = c->fl->cc.ops;
+	c->fl->dupacks = 0;
 	if (!c->in_recovery) {
 		if (acked)
-			cc->on_ack(&c->cc, c->snd_mss, acked, false);
+			cc->on_ack(&c->fl->cc, c->snd_mss, acked, false);
 		tcp_sndbuf_autotune(s, c);
 		return;
 	}
-	if (seq_ge(c->snd_una, c->recover)) {
+	if (seq_ge(c->snd_una, c->fl->recover)) {
 		/* Full acknowledgment: leave fast recovery (RFC 6937: cwnd = ssthresh). */
 		c->in_recovery = false;
-		c->lost_mark = c->snd_una;
+		c->fl->lost_mark = c->snd_una;
 		rack_recovery_exit(c);
-		cc->on_recovery_exit(&c->cc, c->snd_mss);
+		cc->on_recovery_exit(&c->fl->cc, c->snd_mss);
 		return; /* undo_on stays: a late D-SACK may still undo (tcp_try_undo_dsack) */
 	}
 	if (c->sack_ok)
 		return; /* SACK recovery: PRR and NextSeg() act after the ACK (check_ack) */
 	/* Partial acknowledgment: retransmit the first unacknowledged segment. */
 	seq_t end = tcp_retransmit_head(s, c);
-	if (seq_lt(c->snd_hole, end))
-		c->snd_hole = end;
-	cc->on_ack(&c->cc, c->snd_mss, acked, true);
+	if (seq_lt(c->fl->snd_hole, end))
+		c->fl->snd_hole = end;
+	cc->on_ack(&c->fl->cc, c->snd_mss, acked, true);
 }
 
 static void enter_recovery(struct synack_stack *s, struct synack_tcb *c);
@@ -117,12 +117,13 @@ void tcp_undo_init(struct synack_tcb *c)
 {
 	/* Linux's tcp_init_undo, with tcp_current_ssthresh: the windows to go back to. */
 	c->undo_on = true;
-	c->undo_marker = c->snd_una;
-	c->undo_retrans = 0;
-	c->retrans_ts = 0;
-	c->prior_cwnd = c->cc.cwnd;
-	uint32_t cur = c->in_recovery ? c->cc.ssthresh : (c->cc.cwnd >> 1) + (c->cc.cwnd >> 2);
-	c->prior_ssthresh = c->cc.ssthresh > cur ? c->cc.ssthresh : cur;
+	c->fl->undo_marker = c->snd_una;
+	c->fl->undo_retrans = 0;
+	c->fl->retrans_ts = 0;
+	c->fl->prior_cwnd = c->fl->cc.cwnd;
+	uint32_t cur =
+		c->in_recovery ? c->fl->cc.ssthresh : (c->fl->cc.cwnd >> 1) + (c->fl->cc.cwnd >> 2);
+	c->fl->prior_ssthresh = c->fl->cc.ssthresh > cur ? c->fl->cc.ssthresh : cur;
 }
 
 /* Linux's tcp_undo_cwnd_reduction: the reduction was for nothing (every retransmission was
@@ -130,18 +131,18 @@ void tcp_undo_init(struct synack_tcb *c)
  * timeout, what was marked lost is not, and the go-back stops. */
 static void undo_reduction(struct synack_stack *s, struct synack_tcb *c, bool unmark)
 {
-	if (c->cc.cwnd < c->prior_cwnd)
-		c->cc.cwnd = c->prior_cwnd;
-	if (c->cc.ssthresh < c->prior_ssthresh)
-		c->cc.ssthresh = c->prior_ssthresh;
+	if (c->fl->cc.cwnd < c->fl->prior_cwnd)
+		c->fl->cc.cwnd = c->fl->prior_cwnd;
+	if (c->fl->cc.ssthresh < c->fl->prior_ssthresh)
+		c->fl->cc.ssthresh = c->fl->prior_ssthresh;
 	c->undo_on = false;
-	c->frto = 0;
+	c->fl->frto = 0;
 	/* The episode is over (Linux: tcp_try_keep_open, CA_Open after an undo): leaving it
 	 * does not apply the reduction (cwnd = ssthresh) it just took back. */
 	c->in_recovery = false;
 	if (unmark) {
-		for (uint32_t i = 0; i < c->rack.n; i++)
-			c->rack.seg[i].flags &= (uint8_t)~RACK_LOST;
+		for (uint32_t i = 0; i < c->fl->rack.n; i++)
+			c->fl->rack.seg[i].flags &= (uint8_t)~RACK_LOST;
 		c->rtx_pending = false;
 		c->frto_loss = false;
 	}
@@ -152,22 +153,22 @@ static void undo_reduction(struct synack_stack *s, struct synack_tcb *c, bool un
  * episode's first retransmission, so an original transmission got through. */
 static bool packet_delayed(const struct synack_tcb *c, const struct synack_tcp_seg *seg)
 {
-	return c->undo_on && c->retrans_ts && c->ts_ok && seg->opts.has_ts && seg->opts.ts_ecr &&
-	       seq_lt(seg->opts.ts_ecr, c->retrans_ts);
+	return c->undo_on && c->fl->retrans_ts && c->ts_ok && seg->opts.has_ts &&
+	       seg->opts.ts_ecr && seq_lt(seg->opts.ts_ecr, c->fl->retrans_ts);
 }
 
 /* RFC 5681 §3.2 / RFC 6582: the third duplicate ACK starts fast retransmit and recovery;
  * further ones are reported to the controller (NewReno inflates cwnd by one segment). */
 static void cc_on_dupack(struct synack_stack *s, struct synack_tcb *c)
 {
-	c->dupacks++;
+	c->fl->dupacks++;
 	tcp_cc_env(s, c, 0);
 	if (c->in_recovery) {
 		if (!c->sack_ok) /* NewReno inflates; with SACK, PRR sets cwnd */
-			c->cc.ops->on_dupack(&c->cc, c->snd_mss);
+			c->fl->cc.ops->on_dupack(&c->fl->cc, c->snd_mss);
 		return;
 	}
-	if (c->dupacks == 3)
+	if (c->fl->dupacks == 3)
 		enter_recovery(s, c);
 }
 
@@ -179,21 +180,21 @@ static void enter_recovery(struct synack_stack *s, struct synack_tcb *c)
 	c->tlp_out = false;
 	uint32_t flight = (uint32_t)seq_diff(c->snd_max, c->snd_una);
 	tcp_undo_init(c);
-	c->recover = c->snd_max;
+	c->fl->recover = c->snd_max;
 	c->in_recovery = true;
-	c->cc.ops->on_congestion(&c->cc, c->snd_mss, flight);
+	c->fl->cc.ops->on_congestion(&c->fl->cc, c->snd_mss, flight);
 	if (c->sack_ok) {
 		/* RFC 6675 §5 (4.3): "Retransmit the first data segment presumed dropped" and set
 		 * HighRxt and RescueRxt to its end; RFC 6937: it counts in prr_out. */
 		sack_recovery_enter(c);
 		sack_mark_lost(c);
 		seq_t end = tcp_retransmit_head(s, c);
-		c->prr_out = (uint32_t)seq_diff(end, c->snd_una);
-		c->snd_hole = end;
-		c->rescue_rxt = end;
+		c->fl->prr_out = (uint32_t)seq_diff(end, c->snd_una);
+		c->fl->snd_hole = end;
+		c->fl->rescue_rxt = end;
 		return;
 	}
-	c->snd_hole = tcp_retransmit_head(s, c);
+	c->fl->snd_hole = tcp_retransmit_head(s, c);
 }
 
 /* The RTT sample an ACK of new data gives, in microseconds (at least 1), or 0. */
@@ -211,8 +212,8 @@ static uint32_t rtt_from_ack(struct synack_stack *s, struct synack_tcb *c,
 		return ms ? ms * 1000u : 1;
 	}
 	/* Otherwise one timed segment at a time, never a retransmitted one (Karn). */
-	if (c->rtt_timing && seq_gt(seg->ack, c->rtt_seq)) {
-		uint64_t us = s->now_us - c->rtt_start_us;
+	if (c->rtt_timing && seq_gt(seg->ack, c->fl->rtt_seq)) {
+		uint64_t us = s->now_us - c->fl->rtt_start_us;
 		tcp_rtt_sample(s, c, us);
 		c->rtt_timing = false;
 		return us == 0 ? 1 : us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
@@ -237,11 +238,11 @@ static void new_ack(struct synack_stack *s, struct synack_tcb *c, const struct s
 		acked--;
 	if (seq_gt(seg->ack, c->snd_buf_seq)) {
 		uint32_t data = (uint32_t)seq_diff(seg->ack, c->snd_buf_seq);
-		if (data > c->sndq.len)
-			data = c->sndq.len;
-		uint32_t held = c->sndq.nchunks;
-		ring_consume(&c->sndq, &s->bufs, data);
-		if (c->snd_nomem && c->sndq.nchunks < held) {
+		if (data > c->fl->sndq.len)
+			data = c->fl->sndq.len;
+		uint32_t held = c->fl->sndq.nchunks;
+		ring_consume(&c->fl->sndq, &s->bufs, data);
+		if (c->snd_nomem && c->fl->sndq.nchunks < held) {
 			c->snd_nomem = false; /* chunks came back: writable again */
 			tcp_wake(s, c);
 		}
@@ -249,22 +250,23 @@ static void new_ack(struct synack_stack *s, struct synack_tcb *c, const struct s
 	}
 	c->snd_una = seg->ack;
 	sack_trim(s, c);
-	if (c->rtx_pending && seq_lt(c->snd_rtx, c->snd_una))
-		c->snd_rtx = c->snd_una; /* the peer already has these */
-	if (c->rtx_pending && !seq_lt(c->snd_rtx, c->snd_nxt))
+	if (c->rtx_pending && seq_lt(c->fl->snd_rtx, c->snd_una))
+		c->fl->snd_rtx = c->snd_una; /* the peer already has these */
+	if (c->rtx_pending && !seq_lt(c->fl->snd_rtx, c->snd_nxt))
 		c->rtx_pending = false;
 	uint32_t rtt_us = rtt_from_ack(s, c, seg, ts_stale);
-	c->retries = 0;
+	c->fl->retries = 0;
 	tcp_cc_env(s, c, rtt_us);
 	/* A round (RFC 9406's windowEnd) ends when SND.UNA passes the SND.NXT of its start. */
-	c->cc.round_start = seq_ge(c->snd_una, c->cc_round_end);
-	if (c->cc.round_start)
-		c->cc_round_end = c->snd_max;
+	c->fl->cc.round_start = seq_ge(c->snd_una, c->fl->cc_round_end);
+	if (c->fl->cc.round_start)
+		c->fl->cc_round_end = c->snd_max;
 	cc_on_new_ack(s, c, acked);
 	/* RFC 6298 §5.2/5.3: all acknowledged → stop the timer, else restart it. */
 	if (c->snd_una == c->snd_max) {
 		tcp_cancel_rtx(s, c);
-		if (c->sndq.len == 0) /* nothing in flight or queued: an idle sender holds no log */
+		if (c->fl->sndq.len ==
+		    0) /* nothing in flight or queued: an idle sender holds no log */
 			rack_free(s, c);
 	} else {
 		tcp_arm_rtx(s, c);
@@ -279,14 +281,14 @@ static void new_ack(struct synack_stack *s, struct synack_tcb *c, const struct s
 static void tlp_delivered(struct synack_stack *s, struct synack_tcb *c)
 {
 	uint32_t room;
-	bool sacked = sack_skip(c, c->tlp_seq, &room) != c->tlp_seq;
-	if (!c->tlp_out || !(seq_gt(c->snd_una, c->tlp_seq) || sacked))
+	bool sacked = sack_skip(c, c->fl->tlp_seq, &room) != c->fl->tlp_seq;
+	if (!c->tlp_out || !(seq_gt(c->snd_una, c->fl->tlp_seq) || sacked))
 		return;
 	c->tlp_out = false;
-	if (!c->sack_ok || !seq_lt(sack_skip(c, c->snd_una, &room), c->tlp_seq))
+	if (!c->sack_ok || !seq_lt(sack_skip(c, c->snd_una, &room), c->fl->tlp_seq))
 		return; /* nothing below the probe is missing: the tail alone was lost */
-	c->lost_mark = c->tlp_seq;
-	rack_mark_lost(c, c->tlp_seq, false);
+	c->fl->lost_mark = c->fl->tlp_seq;
+	rack_mark_lost(c, c->fl->tlp_seq, false);
 	if (!c->in_recovery)
 		enter_recovery(s, c);
 }
@@ -305,7 +307,7 @@ static void window_update(struct synack_stack *s, struct synack_tcb *c,
 		c->max_snd_wnd = c->snd_wnd;
 	if (c->snd_wnd > 0 && tcp_timer_armed(c, SYNACK_TIMER_PERSIST)) {
 		tcp_timer_cancel(s, c, SYNACK_TIMER_PERSIST);
-		c->retries = 0;
+		c->fl->retries = 0;
 	}
 }
 
@@ -346,7 +348,7 @@ static bool closing_states(struct synack_stack *s, struct synack_tcb *c)
  * one is in progress, or in fast recovery, which has reduced already). */
 static bool ecn_should_reduce(struct synack_tcb *c, const struct rx *rx)
 {
-	if (c->in_cwr && !seq_lt(rx->seg->ack, c->cwr_high))
+	if (c->in_cwr && !seq_lt(rx->seg->ack, c->fl->cwr_high))
 		c->in_cwr = false;
 	return c->ecn_ok && has(rx, SYNACK_TH_ECE) && !has(rx, SYNACK_TH_SYN) && !c->in_cwr &&
 	       !c->in_recovery && c->snd_una != c->snd_max;
@@ -356,9 +358,9 @@ static bool ecn_should_reduce(struct synack_tcb *c, const struct rx *rx)
  * next new data it sends. */
 static void ecn_reduce(struct synack_stack *s, struct synack_tcb *c, uint32_t flight)
 {
-	c->cc.ops->on_ecn(&c->cc, c->snd_mss, flight);
+	c->fl->cc.ops->on_ecn(&c->fl->cc, c->snd_mss, flight);
 	c->in_cwr = true;
-	c->cwr_high = c->snd_max;
+	c->fl->cwr_high = c->snd_max;
 	c->cwr_pending = true;
 	stack_count(s, SYNACK_CTR_TCPECNEchoReduce);
 }
@@ -370,11 +372,11 @@ static void on_dsack(struct synack_stack *s, struct synack_tcb *c, seq_t l, seq_
 {
 	stack_count(s, SYNACK_CTR_TCPDSACKRecv);
 	rack_on_dsack(c, l);
-	if (!c->undo_on || !c->undo_retrans || seq_lt(l, c->undo_marker))
+	if (!c->undo_on || !c->fl->undo_retrans || seq_lt(l, c->fl->undo_marker))
 		return;
 	uint32_t segs = (uint32_t)((seq_diff(r, l) + c->snd_mss - 1) / c->snd_mss);
-	c->undo_retrans = c->undo_retrans > segs ? c->undo_retrans - segs : 0;
-	if (c->undo_retrans == 0) {
+	c->fl->undo_retrans = c->fl->undo_retrans > segs ? c->fl->undo_retrans - segs : 0;
+	if (c->fl->undo_retrans == 0) {
 		undo_reduction(s, c, c->frto_loss);
 		stack_count(s, SYNACK_CTR_TCPDSACKUndo);
 	}
@@ -388,10 +390,10 @@ static void on_dsack(struct synack_stack *s, struct synack_tcb *c, seq_t l, seq_
  * moved SND.UNA. */
 static void frto_ack(struct synack_stack *s, struct synack_tcb *c, bool advanced)
 {
-	if (c->frto == 1) {
+	if (c->fl->frto == 1) {
 		/* Step 2a: a duplicate, or everything acknowledged: the conventional way. */
-		if (!advanced || !seq_lt(c->snd_una, c->recover)) {
-			c->frto = 0;
+		if (!advanced || !seq_lt(c->snd_una, c->fl->recover)) {
+			c->fl->frto = 0;
 			return;
 		}
 		uint32_t sent = 0;
@@ -401,22 +403,22 @@ static void frto_ack(struct synack_stack *s, struct synack_tcb *c, bool advanced
 			sent++;
 		if (!sent) { /* no new data may go: step 2b's "otherwise", the go-back */
 			c->rtx_pending = pending;
-			c->frto = 0;
+			c->fl->frto = 0;
 			return;
 		}
-		c->frto = 2;
+		c->fl->frto = 2;
 		return;
 	}
 	/* Step 3. */
-	c->frto = 0;
+	c->fl->frto = 0;
 	if (advanced) {
 		undo_reduction(s, c, true);
 		stack_count(s, SYNACK_CTR_TCPLossUndo);
 		stack_count(s, SYNACK_CTR_TCPSpuriousRTOs);
 		return;
 	}
-	c->snd_rtx = c->snd_una; /* 3a: the loss was real; the go-back resumes */
-	c->rtx_pending = seq_lt(c->snd_rtx, c->snd_nxt);
+	c->fl->snd_rtx = c->snd_una; /* 3a: the loss was real; the go-back resumes */
+	c->rtx_pending = seq_lt(c->fl->snd_rtx, c->snd_nxt);
 }
 
 /* RACK after an ACK (RFC 8985 §6.2): loss marking; a loss starts recovery (not during a
@@ -461,7 +463,7 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 	tcp_update_ts_recent(c, seg); /* RFC 7323 §4.3: the segment is acceptable */
 	seq_t una_before = c->snd_una;
 	uint32_t sacked_before = sack_bytes(c);
-	c->probes_out = 0;            /* the peer answers (persist, RFC 1122 §4.2.2.17) */
+	c->fl->probes_out = 0; /* the peer answers (persist, RFC 1122 §4.2.2.17) */
 	bool dup = is_dupack(c, rx);
 	bool ece = ecn_should_reduce(c, rx);
 	uint32_t flight = (uint32_t)seq_diff(c->snd_max, c->snd_una);
@@ -484,7 +486,8 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 		stack_count(s, SYNACK_CTR_TCPLossUndo);
 		stack_count(s, SYNACK_CTR_TCPSpuriousRTOs);
 	}
-	if (advanced && c->in_recovery && seq_ge(seg->ack, c->recover) && packet_delayed(c, seg)) {
+	if (advanced && c->in_recovery && seq_ge(seg->ack, c->fl->recover) &&
+	    packet_delayed(c, seg)) {
 		undo_reduction(s, c, false); /* tcp_try_undo_recovery: a spurious fast retransmit */
 		stack_count(s, SYNACK_CTR_TCPFullUndo);
 	}
@@ -492,9 +495,9 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 		new_ack(s, c, seg);
 	if (seq_le(c->snd_una, seg->ack))
 		window_update(s, c, seg);
-	if (c->frto && c->frto_loss)
+	if (c->fl->frto && c->frto_loss)
 		frto_ack(s, c, advanced);
-	if (c->frto_loss && !c->frto && !c->rtx_pending && seq_ge(c->snd_una, c->recover))
+	if (c->frto_loss && !c->fl->frto && !c->rtx_pending && seq_ge(c->snd_una, c->fl->recover))
 		c->frto_loss = false; /* the timeout's episode is over (undo_on stays) */
 	if (dup)
 		cc_on_dupack(s, c);

@@ -34,11 +34,11 @@
 uint32_t tcp_sndbuf_target(const struct synack_stack *s, const struct synack_tcb *c)
 {
 	uint32_t max = s->cfg.sndbuf_max;
-	if (c->sndbuf_locked || max == 0 || c->sndq.cap >= max)
-		return c->sndq.cap;
+	if (c->sndbuf_locked || max == 0 || c->fl->sndq.cap >= max)
+		return c->fl->sndq.cap;
 	uint64_t floor = (uint64_t)s->cfg.init_cwnd_segs * c->snd_mss;
-	uint64_t want = 2 * (c->cc.cwnd > floor ? c->cc.cwnd : floor);
-	uint64_t cap = c->sndq.cap ? c->sndq.cap : s->cfg.sndbuf;
+	uint64_t want = 2 * (c->fl->cc.cwnd > floor ? c->fl->cc.cwnd : floor);
+	uint64_t cap = c->fl->sndq.cap ? c->fl->sndq.cap : s->cfg.sndbuf;
 	while (cap < want && cap < max)
 		cap *= 2;
 	return (uint32_t)(cap < max ? cap : max);
@@ -46,10 +46,10 @@ uint32_t tcp_sndbuf_target(const struct synack_stack *s, const struct synack_tcb
 
 void tcp_sndbuf_autotune(struct synack_stack *s, struct synack_tcb *c)
 {
-	if (!c->sndq.cap || tcp_mem_pressure(s))
+	if (!c->fl->sndq.cap || tcp_mem_pressure(s))
 		return;
 	uint32_t target = tcp_sndbuf_target(s, c);
-	if (target > c->sndq.cap && tcb_resize_sndq(s, c, target) == 0)
+	if (target > c->fl->sndq.cap && tcb_resize_sndq(s, c, target) == 0)
 		tcp_wake(s, c); /* room to write: POLLOUT */
 }
 
@@ -57,12 +57,12 @@ static void rcv_rtt_sample(struct synack_tcb *c, uint32_t us, bool win_dep)
 {
 	if (us == 0)
 		us = 1;
-	if (c->rcv_rtt_us == 0)
-		c->rcv_rtt_us = us;
+	if (c->fl->rcv_rtt_us == 0)
+		c->fl->rcv_rtt_us = us;
 	else if (win_dep)
-		c->rcv_rtt_us = us < c->rcv_rtt_us ? us : c->rcv_rtt_us;
+		c->fl->rcv_rtt_us = us < c->fl->rcv_rtt_us ? us : c->fl->rcv_rtt_us;
 	else
-		c->rcv_rtt_us = c->rcv_rtt_us - c->rcv_rtt_us / 8 + us / 8;
+		c->fl->rcv_rtt_us = c->fl->rcv_rtt_us - c->fl->rcv_rtt_us / 8 + us / 8;
 }
 
 void tcp_rcv_rtt_measure(struct synack_stack *s, struct synack_tcb *c,
@@ -74,49 +74,49 @@ void tcp_rcv_rtt_measure(struct synack_stack *s, struct synack_tcb *c,
 			rcv_rtt_sample(c, (uint32_t)(ms ? ms : 1) * 1000u, false);
 		return;
 	}
-	if (c->rcv_rtt_start_us && seq_lt(c->rcv_nxt, c->rcv_rtt_seq))
+	if (c->fl->rcv_rtt_start_us && seq_lt(c->rcv_nxt, c->fl->rcv_rtt_seq))
 		return;
-	if (c->rcv_rtt_start_us) {
-		uint64_t us = s->now_us - c->rcv_rtt_start_us;
+	if (c->fl->rcv_rtt_start_us) {
+		uint64_t us = s->now_us - c->fl->rcv_rtt_start_us;
 		rcv_rtt_sample(c, us > UINT32_MAX ? UINT32_MAX : (uint32_t)us, true);
 	}
-	c->rcv_rtt_seq = seq_add(c->rcv_nxt, c->rcv_wnd);
-	c->rcv_rtt_start_us = s->now_us ? s->now_us : 1;
+	c->fl->rcv_rtt_seq = seq_add(c->rcv_nxt, c->rcv_wnd);
+	c->fl->rcv_rtt_start_us = s->now_us ? s->now_us : 1;
 }
 
 void tcp_rcv_space_init(struct synack_stack *s, struct synack_tcb *c)
 {
-	uint32_t mss = c->ack_rcv_mss ? c->ack_rcv_mss : c->snd_mss;
+	uint32_t mss = c->fl->ack_rcv_mss ? c->fl->ack_rcv_mss : c->snd_mss;
 	uint32_t space = s->cfg.init_cwnd_segs * mss;
-	c->rcvq_space = space < c->rcvq.cap ? space : c->rcvq.cap;
-	c->rcvq_space_seq = tcp_read_seq(c);
-	c->rcvq_space_us = s->now_us;
+	c->fl->rcvq_space = space < c->fl->rcvq.cap ? space : c->fl->rcvq.cap;
+	c->fl->rcvq_space_seq = tcp_read_seq(c);
+	c->fl->rcvq_space_us = s->now_us;
 }
 
 void tcp_rcv_space_adjust(struct synack_stack *s, struct synack_tcb *c)
 {
-	if (!c->rcvq.cap)
+	if (!c->fl->rcvq.cap)
 		return;
-	if (c->rcvq_space == 0) {
+	if (c->fl->rcvq_space == 0) {
 		tcp_rcv_space_init(s, c);
 		return;
 	}
-	if (c->rcv_rtt_us == 0 || s->now_us - c->rcvq_space_us < c->rcv_rtt_us)
+	if (c->fl->rcv_rtt_us == 0 || s->now_us - c->fl->rcvq_space_us < c->fl->rcv_rtt_us)
 		return;
-	uint32_t copied = (uint32_t)seq_diff(tcp_read_seq(c), c->rcvq_space_seq);
-	if (copied > c->rcvq_space) {
+	uint32_t copied = (uint32_t)seq_diff(tcp_read_seq(c), c->fl->rcvq_space_seq);
+	if (copied > c->fl->rcvq_space) {
 		uint32_t max = s->cfg.rcvbuf_max;
-		if (!c->rcvbuf_locked && max > c->rcvq.cap && !tcp_mem_pressure(s)) {
-			uint32_t mss = c->ack_rcv_mss ? c->ack_rcv_mss : c->snd_mss;
+		if (!c->rcvbuf_locked && max > c->fl->rcvq.cap && !tcp_mem_pressure(s)) {
+			uint32_t mss = c->fl->ack_rcv_mss ? c->fl->ack_rcv_mss : c->snd_mss;
 			uint64_t rcvwin = 2 * (uint64_t)copied + 16 * (uint64_t)mss;
-			uint64_t grow = rcvwin * (copied - c->rcvq_space) / c->rcvq_space;
+			uint64_t grow = rcvwin * (copied - c->fl->rcvq_space) / c->fl->rcvq_space;
 			rcvwin += 2 * grow;
 			uint32_t buf = rcvwin < max ? (uint32_t)rcvwin : max;
-			if (buf > c->rcvq.cap)
-				c->rcvq.cap = c->rcvbuf_size = buf;
+			if (buf > c->fl->rcvq.cap)
+				c->fl->rcvq.cap = c->rcvbuf_size = buf;
 		}
-		c->rcvq_space = copied;
+		c->fl->rcvq_space = copied;
 	}
-	c->rcvq_space_seq = tcp_read_seq(c);
-	c->rcvq_space_us = s->now_us;
+	c->fl->rcvq_space_seq = tcp_read_seq(c);
+	c->fl->rcvq_space_us = s->now_us;
 }

@@ -56,14 +56,14 @@
  * 2, at most max). */
 static void incr_quickack(struct synack_tcb *c, uint32_t max)
 {
-	uint32_t mss = c->ack_rcv_mss ? c->ack_rcv_mss : MIN_RCV_MSS;
+	uint32_t mss = c->fl->ack_rcv_mss ? c->fl->ack_rcv_mss : MIN_RCV_MSS;
 	uint32_t q = tcp_rcv_window(c) / (2 * mss);
 	if (q == 0)
 		q = 2;
 	if (q > max)
 		q = max;
-	if (q > c->ack_quick)
-		c->ack_quick = (uint8_t)q;
+	if (q > c->fl->ack_quick)
+		c->fl->ack_quick = (uint8_t)q;
 }
 
 /* Linux's tcp_enter_quickack_mode: it also leaves pingpong mode. */
@@ -71,7 +71,7 @@ void tcp_delack_enter_quickack(struct synack_tcb *c)
 {
 	incr_quickack(c, MAX_QUICKACKS);
 	c->ack_pingpong = false;
-	c->ato_us = ATO_MIN_US;
+	c->fl->ato_us = ATO_MIN_US;
 }
 
 #define MIN_MSS 88u /* TCP_MIN_MSS */
@@ -85,46 +85,46 @@ static void measure_rcv_mss(const struct synack_stack *s, struct synack_tcb *c, 
 	uint32_t adv = c->user_mss && c->user_mss < s->cfg.mss ? c->user_mss : s->cfg.mss;
 	if (s->rx_gso_size && len > s->rx_gso_size)
 		len = s->rx_gso_size;
-	if (c->ack_rcv_mss == 0)
-		c->ack_rcv_mss = (uint16_t)(adv < MIN_RCV_MSS ? adv : MIN_RCV_MSS);
-	if (len >= c->ack_rcv_mss) {
-		c->ack_rcv_mss = (uint16_t)(len > adv ? adv : len);
-		if (psh && c->ack_pushed == 0)
-			c->ack_pushed = 1;
+	if (c->fl->ack_rcv_mss == 0)
+		c->fl->ack_rcv_mss = (uint16_t)(adv < MIN_RCV_MSS ? adv : MIN_RCV_MSS);
+	if (len >= c->fl->ack_rcv_mss) {
+		c->fl->ack_rcv_mss = (uint16_t)(len > adv ? adv : len);
+		if (psh && c->fl->ack_pushed == 0)
+			c->fl->ack_pushed = 1;
 		return;
 	}
 	if (len >= MIN_RCV_MSS || (len >= MIN_MSS && !psh)) {
-		uint32_t lss = c->ack_last_seg;
-		c->ack_last_seg = (uint16_t)len;
+		uint32_t lss = c->fl->ack_last_seg;
+		c->fl->ack_last_seg = (uint16_t)len;
 		if (len == lss) {
-			c->ack_rcv_mss = (uint16_t)len;
+			c->fl->ack_rcv_mss = (uint16_t)len;
 			return;
 		}
 	}
-	c->ack_pushed = c->ack_pushed ? 2 : 1;
+	c->fl->ack_pushed = c->fl->ack_pushed ? 2 : 1;
 }
 
 void tcp_delack_data_in(struct synack_stack *s, struct synack_tcb *c, uint32_t len, bool psh)
 {
 	measure_rcv_mss(s, c, len, psh);
 	uint64_t now = s->now_us;
-	if (c->ato_us == 0) {
+	if (c->fl->ato_us == 0) {
 		/* The first data: quick-ACK mode, ATO at its minimum. */
 		incr_quickack(c, MAX_QUICKACKS);
-		c->ato_us = ATO_MIN_US;
+		c->fl->ato_us = ATO_MIN_US;
 	} else {
-		uint64_t m = now - c->ack_lrcv_us;
+		uint64_t m = now - c->fl->ack_lrcv_us;
 		if (m <= ATO_MIN_US / 2) {
-			c->ato_us = c->ato_us / 2 + ATO_MIN_US / 2;
-		} else if (m < c->ato_us) {
-			c->ato_us = c->ato_us / 2 + (uint32_t)m;
-			if (c->ato_us > c->rto_us)
-				c->ato_us = c->rto_us;
+			c->fl->ato_us = c->fl->ato_us / 2 + ATO_MIN_US / 2;
+		} else if (m < c->fl->ato_us) {
+			c->fl->ato_us = c->fl->ato_us / 2 + (uint32_t)m;
+			if (c->fl->ato_us > c->rto_us)
+				c->fl->ato_us = c->rto_us;
 		} else if (m > c->rto_us) {
 			incr_quickack(c, MAX_QUICKACKS); /* idle longer than the RTO: quick again */
 		}
 	}
-	c->ack_lrcv_us = now;
+	c->fl->ack_lrcv_us = now;
 }
 
 /* The delay of the timer: ATO within [40 ms, min(200 ms, SRTT)] (tcp_send_delayed_ack). */
@@ -133,7 +133,7 @@ static uint32_t delack_delay(const struct synack_tcb *c)
 	uint32_t max = DELACK_MAX_US;
 	if (c->rtt_valid && c->srtt_us < max)
 		max = c->srtt_us > ATO_MIN_US ? c->srtt_us : ATO_MIN_US;
-	uint32_t ato = c->ato_us > max ? max : c->ato_us;
+	uint32_t ato = c->fl->ato_us > max ? max : c->fl->ato_us;
 	return ato < ATO_MIN_US ? ATO_MIN_US : ato;
 }
 
@@ -142,14 +142,14 @@ bool tcp_delack_ack_now(const struct synack_tcb *c)
 	uint32_t unacked = (uint32_t)seq_diff(c->rcv_nxt, c->rcv_wup);
 	/* The buffer all but full: the sender learns at once that the window closed (Linux
 	 * ACKs at once when the receive memory runs out, ICSK_ACK_NOW). */
-	bool closing = tcp_rcv_window(c) < c->ack_rcv_mss;
-	bool quick = c->ack_quick > 0 && !c->ack_pingpong;
-	return quick || unacked > c->ack_rcv_mss || c->ooo.n > 0 || closing;
+	bool closing = tcp_rcv_window(c) < c->fl->ack_rcv_mss;
+	bool quick = c->fl->ack_quick > 0 && !c->ack_pingpong;
+	return quick || unacked > c->fl->ack_rcv_mss || c->fl->ooo.n > 0 || closing;
 }
 
 void tcp_delack_data_sent(struct synack_stack *s, struct synack_tcb *c)
 {
-	if (c->ato_us && s->now_us - c->ack_lrcv_us < c->ato_us)
+	if (c->fl->ato_us && s->now_us - c->fl->ack_lrcv_us < c->fl->ato_us)
 		c->ack_pingpong = true;
 }
 
@@ -157,10 +157,10 @@ bool tcp_delack_after_read(const struct synack_tcb *c, uint32_t copied)
 {
 	if (!c->ack_pending)
 		return false;
-	if ((uint32_t)seq_diff(c->rcv_nxt, c->rcv_wup) > c->ack_rcv_mss)
+	if ((uint32_t)seq_diff(c->rcv_nxt, c->rcv_wup) > c->fl->ack_rcv_mss)
 		return true; /* "once-per-two-segments ACK was not sent" */
-	return copied > 0 && c->rcvq.len == 0 &&
-	       (c->ack_pushed == 2 || (c->ack_pushed == 1 && !c->ack_pingpong));
+	return copied > 0 && c->fl->rcvq.len == 0 &&
+	       (c->fl->ack_pushed == 2 || (c->fl->ack_pushed == 1 && !c->ack_pingpong));
 }
 
 void tcp_delack_owe(struct synack_stack *s, struct synack_tcb *c)
@@ -171,7 +171,7 @@ void tcp_delack_owe(struct synack_stack *s, struct synack_tcb *c)
 	}
 	if (!c->ack_batched) {
 		c->ack_batched = true;
-		c->ack_next = s->ack_head;
+		c->fl->ack_next = s->ack_head;
 		s->ack_head = c;
 	}
 }
@@ -180,7 +180,7 @@ void tcp_delack_flush_batch(struct synack_stack *s)
 {
 	while (s->ack_head) {
 		struct synack_tcb *c = s->ack_head;
-		s->ack_head = c->ack_next;
+		s->ack_head = c->fl->ack_next;
 		c->ack_batched = false;
 		/* Data sent since (a reply, a window update) carried it already. */
 		if (c->rcv_wup != c->rcv_nxt && tcp_state_synchronized(c->state) &&
@@ -201,11 +201,11 @@ void tcp_delack_schedule(struct synack_stack *s, struct synack_tcb *c)
 void tcp_delack_ack_sent(struct synack_stack *s, struct synack_tcb *c)
 {
 	/* Linux's tcp_dec_quickack_mode: a quick ACK is used up by an ACK of new data. */
-	if (c->rcv_wup != c->rcv_nxt && c->ack_quick > 0 && --c->ack_quick == 0)
-		c->ato_us = ATO_MIN_US;
+	if (c->rcv_wup != c->rcv_nxt && c->fl->ack_quick > 0 && --c->fl->ack_quick == 0)
+		c->fl->ato_us = ATO_MIN_US;
 	c->rcv_wup = c->rcv_nxt;
 	c->ack_pending = false;
-	c->ack_pushed = 0;
+	c->fl->ack_pushed = 0;
 	if (tcp_timer_armed(c, SYNACK_TIMER_DELACK))
 		tcp_timer_cancel(s, c, SYNACK_TIMER_DELACK);
 }
@@ -226,9 +226,9 @@ void tcp_on_delack(struct synack_stack *s, struct synack_tcb *c)
 	 * "leave pingpong mode and deflate ATO". */
 	if (c->ack_pingpong) {
 		c->ack_pingpong = false;
-		c->ato_us = ATO_MIN_US;
+		c->fl->ato_us = ATO_MIN_US;
 	} else {
-		c->ato_us = c->ato_us * 2 < c->rto_us ? c->ato_us * 2 : c->rto_us;
+		c->fl->ato_us = c->fl->ato_us * 2 < c->rto_us ? c->fl->ato_us * 2 : c->rto_us;
 	}
 	stack_count(s, SYNACK_CTR_DelayedACKs);
 	tcp_send_ack(s, c);

@@ -95,7 +95,7 @@ void tfo_cache_put(struct tfo_cache *tc, const struct synack_addr *addr, const u
  * listener with SERVER_ALL, the backlog as limit) and has fewer pending than its limit. */
 static bool queue_ok(struct synack_stack *s, struct synack_tcb *l)
 {
-	uint32_t max = l->tfo.qlen;
+	uint32_t max = l->fl->tfo.qlen;
 	if (max == 0 && (s->cfg.fastopen & SYNACK_TFO_SERVER_ALL))
 		max = l->lq->backlog > 0 ? (uint32_t)l->lq->backlog : 1;
 	if (max == 0)
@@ -142,16 +142,16 @@ bool tfo_child_accept(struct synack_stack *s, struct synack_tcb *l, struct synac
 		      const struct rx *rx)
 {
 	const struct synack_tcp_seg *seg = rx->seg;
-	if (!c->rcvq.cap && tcb_alloc_buffers(s, c) < 0) {
+	if (!c->fl->rcvq.cap && tcb_alloc_buffers(s, c) < 0) {
 		stack_count(s, SYNACK_CTR_TCPFastOpenPassiveFail);
 		return false;
 	}
 	/* §4.2.2: "the server ... MAY deliver the data to the application" at once; the SYN-ACK
 	 * acknowledges it (RCV.NXT moves past it). */
-	uint32_t n = ring_write(&c->rcvq, &s->bufs, seg->payload, (uint32_t)seg->len);
+	uint32_t n = ring_write(&c->fl->rcvq, &s->bufs, seg->payload, (uint32_t)seg->len);
 	c->rcv_nxt = seq_add(c->rcv_nxt, n);
 	tcp_acceptq_push(s, l, c);
-	c->tfo.child = true;
+	c->fl->tfo.child = true;
 	l->lq->tfo_pending++;
 	stack_count(s, SYNACK_CTR_TCPFastOpenPassive);
 	tcp_wake(s, l);
@@ -161,9 +161,9 @@ bool tfo_child_accept(struct synack_stack *s, struct synack_tcb *l, struct synac
 
 void tfo_child_release(struct synack_stack *s, struct synack_tcb *c)
 {
-	if (!c->tfo.child)
+	if (!c->fl->tfo.child)
 		return;
-	c->tfo.child = false;
+	c->fl->tfo.child = false;
 	struct synack_tcb *l = ports_find_listener(s, tcb_tuple(c)->lport, &tcb_tuple(c)->laddr);
 	if (l && l->lq && l->lq->tfo_pending > 0)
 		l->lq->tfo_pending--;
@@ -182,34 +182,34 @@ uint32_t tfo_connect_prepare(struct synack_stack *s, struct synack_tcb *c, const
 			     size_t len)
 {
 	uint8_t cookie[16];
-	c->tfo.syn = TFO_SYN_NONE;
-	c->tfo.syn_len = 0;
-	c->tfo.failed = false;
+	c->fl->tfo.syn = TFO_SYN_NONE;
+	c->fl->tfo.syn_len = 0;
+	c->fl->tfo.failed = false;
 	if (!(s->cfg.fastopen & SYNACK_TFO_CLIENT))
 		return 0;
 	if (tfo_cache_get(&s->tfo_cache, &tcb_tuple(c)->raddr, cookie) == 0) {
-		c->tfo.syn = TFO_SYN_REQUEST; /* §4.2.1: no cookie yet: ask for one */
+		c->fl->tfo.syn = TFO_SYN_REQUEST; /* §4.2.1: no cookie yet: ask for one */
 		return 0;
 	}
-	c->tfo.syn = TFO_SYN_DATA;
+	c->fl->tfo.syn = TFO_SYN_DATA;
 	if (!data || len == 0)
 		return 0;
 	uint32_t n = len < syn_data_room(s, c) ? (uint32_t)len : syn_data_room(s, c);
 	if (n > c->sndbuf_size)
 		n = c->sndbuf_size;
-	n = ring_write(&c->sndq, &s->bufs, data, n);
-	c->tfo.syn_len = (uint16_t)n;
+	n = ring_write(&c->fl->sndq, &s->bufs, data, n);
+	c->fl->tfo.syn_len = (uint16_t)n;
 	return n;
 }
 
 static void syn_data(struct synack_stack *s, struct synack_tcb *c, struct synack_tcp_seg *seg)
 {
-	uint32_t n = c->tfo.syn_len;
-	if (n > c->sndq.len)
-		n = c->sndq.len;
-	const uint8_t *p = ring_span(&c->sndq, 0, n);
+	uint32_t n = c->fl->tfo.syn_len;
+	if (n > c->fl->sndq.len)
+		n = c->fl->sndq.len;
+	const uint8_t *p = ring_span(&c->fl->sndq, 0, n);
 	if (!p && n) {
-		ring_peek(&c->sndq, 0, s->scratch, n);
+		ring_peek(&c->fl->sndq, 0, s->scratch, n);
 		p = s->scratch;
 	}
 	seg->payload = p;
@@ -222,8 +222,8 @@ static void syn_data(struct synack_stack *s, struct synack_tcb *c, struct synack
 /* The client's SYN timed out: Linux counts the failure and retransmits a plain SYN. */
 static void syn_timeout(struct synack_stack *s, struct synack_tcb *c)
 {
-	if (c->tfo.syn == TFO_SYN_DATA && c->tfo.syn_len && !c->tfo.failed) {
-		c->tfo.failed = true;
+	if (c->fl->tfo.syn == TFO_SYN_DATA && c->fl->tfo.syn_len && !c->fl->tfo.failed) {
+		c->fl->tfo.failed = true;
 		stack_count(s, SYNACK_CTR_TCPFastOpenActiveFail);
 	}
 }
@@ -233,24 +233,24 @@ void tfo_syn_options(struct synack_stack *s, struct synack_tcb *c, struct synack
 {
 	struct synack_tcp_opts *o = &seg->opts;
 	if (seg->flags & SYNACK_TH_ACK) { /* SYN-ACK: the cookie decided in tfo_server_syn */
-		if (retx || !c->tfo.send_cookie)
+		if (retx || !c->fl->tfo.send_cookie)
 			return;
-		c->tfo.send_cookie = false;
+		c->fl->tfo.send_cookie = false;
 		o->has_fo = true;
-		o->fo_exp = c->tfo.cookie_exp;
+		o->fo_exp = c->fl->tfo.cookie_exp;
 		o->fo_len = SYNACK_TFO_COOKIE_LEN;
 		tfo_cookie_gen(s->cfg.secret, &tcb_tuple(c)->raddr, tfo_generation(s->now_us),
 			       o->fo_cookie);
 		return;
 	}
-	if (c->tfo.syn == TFO_SYN_NONE)
+	if (c->fl->tfo.syn == TFO_SYN_NONE)
 		return;
 	if (retx) {
 		syn_timeout(s, c);
 		return;
 	}
 	o->has_fo = true;
-	if (c->tfo.syn == TFO_SYN_REQUEST)
+	if (c->fl->tfo.syn == TFO_SYN_REQUEST)
 		return;
 	o->fo_len = (uint8_t)tfo_cache_get(&s->tfo_cache, &tcb_tuple(c)->raddr, o->fo_cookie);
 	syn_data(s, c, seg);
@@ -258,32 +258,32 @@ void tfo_syn_options(struct synack_stack *s, struct synack_tcb *c, struct synack
 
 bool tfo_synack(struct synack_stack *s, struct synack_tcb *c, const struct synack_tcp_seg *seg)
 {
-	if (c->tfo.syn == TFO_SYN_NONE)
+	if (c->fl->tfo.syn == TFO_SYN_NONE)
 		return false;
 	/* §4.2.1: "the client caches the cookie"; a SYN-ACK without one leaves the cache. */
 	if (seg->opts.has_fo && seg->opts.fo_len > 0)
 		tfo_cache_put(&s->tfo_cache, &tcb_tuple(c)->raddr, seg->opts.fo_cookie,
 			      seg->opts.fo_len);
-	uint32_t syn_len = c->tfo.syn_len;
-	c->tfo.syn = TFO_SYN_NONE;
-	c->tfo.syn_len = 0;
+	uint32_t syn_len = c->fl->tfo.syn_len;
+	c->fl->tfo.syn = TFO_SYN_NONE;
+	c->fl->tfo.syn_len = 0;
 	if (syn_len == 0)
 		return false;
 	uint32_t acked = (uint32_t)seq_diff(seg->ack, seq_add(c->iss, 1));
 	if (acked > syn_len)
 		acked = syn_len;
 	if (acked > 0) {
-		ring_consume(&c->sndq, &s->bufs, acked);
+		ring_consume(&c->fl->sndq, &s->bufs, acked);
 		c->snd_buf_seq = seq_add(c->snd_buf_seq, acked);
 		stack_count(s, SYNACK_CTR_TCPFastOpenActive);
 	}
 	if (acked == syn_len)
 		return false;
 	/* "If the SYN-ACK only acknowledges the SYN, the client ... retransmits the data". */
-	if (!c->tfo.failed)
+	if (!c->fl->tfo.failed)
 		stack_count(s, SYNACK_CTR_TCPFastOpenActiveFail);
-	c->tfo.failed = true;
-	c->snd_rtx = seg->ack;
+	c->fl->tfo.failed = true;
+	c->fl->snd_rtx = seg->ack;
 	c->rtx_pending = true;
 	return true;
 }

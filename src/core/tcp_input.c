@@ -50,9 +50,9 @@ static void negotiate(struct synack_stack *s, struct synack_tcb *c, const struct
 	if (c->ts_ok)
 		mss -= 12; /* like Linux: the MSS counts payload, the timestamp option eats 12 */
 	c->snd_mss = (uint16_t)mss;
-	c->cc.ops->init(&c->cc, c->snd_mss, s->cfg.init_cwnd_segs * (uint32_t)c->snd_mss);
-	c->cc_round_end = c->iss; /* the first ACK of our data begins a round */
-	c->lost_mark = c->iss;
+	c->fl->cc.ops->init(&c->fl->cc, c->snd_mss, s->cfg.init_cwnd_segs * (uint32_t)c->snd_mss);
+	c->fl->cc_round_end = c->iss; /* the first ACK of our data begins a round */
+	c->fl->lost_mark = c->iss;
 	c->tlp_out = false;
 }
 
@@ -92,24 +92,25 @@ static void report_dsack(struct synack_tcb *c, seq_t l, seq_t r)
 	if (!c->sack_ok || !seq_lt(l, r))
 		return;
 	c->dsack = true;
-	c->dsack_l = l;
-	c->dsack_r = r;
+	c->fl->dsack_l = l;
+	c->fl->dsack_r = r;
 }
 
 /* RFC 5961 §7: challenge ACKs are rate limited; Linux jitters the limit. */
 void challenge_ack(struct synack_stack *s, struct synack_tcb *c, const struct rx *rx)
 {
 	uint32_t lim = s->cfg.challenge_ack_limit;
-	if (s->now_us - c->chal_start_us >= 1000000u || c->chal_limit == 0) {
-		c->chal_start_us = s->now_us;
-		c->chal_count = 0;
-		c->chal_limit = lim ? lim / 2 + (uint32_t)synack_rng_below(&s->rng, lim) + 1 : 0;
+	if (s->now_us - c->fl->chal_start_us >= 1000000u || c->fl->chal_limit == 0) {
+		c->fl->chal_start_us = s->now_us;
+		c->fl->chal_count = 0;
+		c->fl->chal_limit =
+			lim ? lim / 2 + (uint32_t)synack_rng_below(&s->rng, lim) + 1 : 0;
 	}
-	if (c->chal_count >= c->chal_limit) {
+	if (c->fl->chal_count >= c->fl->chal_limit) {
 		rx_drop(s, rx, SYNACK_DROP_TCP_CHALLENGE_LIMIT);
 		return;
 	}
-	c->chal_count++;
+	c->fl->chal_count++;
 	stack_count(s, SYNACK_CTR_TCPChallengeACK);
 	tcp_send_ack(s, c);
 }
@@ -123,7 +124,7 @@ void tcp_child_init(struct synack_stack *s, struct synack_tcb *l, struct synack_
 	c->node.key = rx->t;
 	c->passive = true;
 	c->nodelay = l->nodelay;
-	cc_set(&c->cc, l->cc.ops); /* TCP_CONGESTION is inherited, as Linux */
+	cc_set(&c->fl->cc, l->fl->cc.ops); /* TCP_CONGESTION is inherited, as Linux */
 	c->keepalive = l->keepalive;
 	c->keep_idle_s = l->keep_idle_s;
 	c->keep_intvl_s = l->keep_intvl_s;
@@ -151,7 +152,7 @@ void tcp_child_init(struct synack_stack *s, struct synack_tcb *l, struct synack_
 	c->snd_una = c->iss;
 	c->snd_nxt = c->iss;
 	c->snd_max = c->iss;
-	c->snd_sml = c->iss;
+	c->fl->snd_sml = c->iss;
 	c->snd_buf_seq = seq_add(c->iss, 1);
 	negotiate(s, c, &seg->opts);
 	/* RFC 3168 §6.1.1: an ECN-setup SYN has ECE and CWR; tcp_ecn 1 or 2 agrees. */
@@ -183,10 +184,10 @@ static struct synack_tcb *listen_add_child(struct synack_stack *s, struct synack
 		rx_drop(s, rx, SYNACK_DROP_TCP_NO_MEMORY);
 		return NULL;
 	}
-	c->parent = l;
-	c->q_next = l->lq->synq;
+	c->fl->parent = l;
+	c->fl->q_next = l->lq->synq;
 	if (l->lq->synq)
-		l->lq->synq->q_prev = c;
+		l->lq->synq->fl->q_prev = c;
 	l->lq->synq = c;
 	l->lq->synq_len++;
 	/* The child is the listener's TCB as the RFC tells it: LISTEN → SYN-RECEIVED. */
@@ -208,13 +209,13 @@ static void back_to_listen(struct synack_stack *s, struct synack_tcb *c);
 static void syn_text_queue(struct synack_stack *s, struct synack_tcb *c, const struct rx *rx)
 {
 	const struct synack_tcp_seg *seg = rx->seg;
-	if (seg->len == 0 || (!c->rcvq.cap && tcb_alloc_buffers(s, c) < 0))
+	if (seg->len == 0 || (!c->fl->rcvq.cap && tcb_alloc_buffers(s, c) < 0))
 		return;
-	uint32_t len = (uint32_t)seg->len < c->rcvq.cap ? (uint32_t)seg->len : c->rcvq.cap;
+	uint32_t len = (uint32_t)seg->len < c->fl->rcvq.cap ? (uint32_t)seg->len : c->fl->rcvq.cap;
 	if (!tcb_ooo_ready(s, c) ||
-	    !ring_write_at(&c->rcvq, &s->bufs, c->rcvq.len, seg->payload, len))
+	    !ring_write_at(&c->fl->rcvq, &s->bufs, c->fl->rcvq.len, seg->payload, len))
 		return;
-	if (ooo_add(&c->ooo, c->rcv_nxt, seq_add(c->rcv_nxt, len)))
+	if (ooo_add(&c->fl->ooo, c->rcv_nxt, seq_add(c->rcv_nxt, len)))
 		c->syn_text = true;
 }
 
@@ -225,9 +226,9 @@ static bool syn_text_deliver(struct synack_tcb *c)
 	if (!c->syn_text || !tcp_state_receives(c->state) || c->state == SYNACK_SYN_RECEIVED)
 		return false;
 	c->syn_text = false;
-	while (c->ooo.n && seq_le(c->ooo.r[0].start, c->rcv_nxt)) {
-		seq_t end = ooo_advance(&c->ooo, c->rcv_nxt);
-		c->rcvq.len += (uint32_t)seq_diff(end, c->rcv_nxt);
+	while (c->fl->ooo.n && seq_le(c->fl->ooo.r[0].start, c->rcv_nxt)) {
+		seq_t end = ooo_advance(&c->fl->ooo, c->rcv_nxt);
+		c->fl->rcvq.len += (uint32_t)seq_diff(end, c->rcv_nxt);
 		c->rcv_nxt = end;
 	}
 	return true;
@@ -302,8 +303,8 @@ static void input_listen(struct synack_stack *s, struct synack_tcb *l, struct rx
 	struct synack_tcb *c = listen_add_child(s, l, rx);
 	if (!c)
 		return;
-	c->tfo.send_cookie = fo.send_cookie;
-	c->tfo.cookie_exp = fo.cookie_exp;
+	c->fl->tfo.send_cookie = fo.send_cookie;
+	c->fl->tfo.cookie_exp = fo.cookie_exp;
 	if (!fast || !tfo_child_accept(s, l, c, rx))
 		syn_text_queue(s, c, rx);
 	tcp_send_syn(s, c, false);
@@ -319,10 +320,10 @@ void tcp_input_listen(struct synack_stack *s, struct synack_tcb *l, struct rx *r
 static void syn_sent_established(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 {
 	const struct synack_tcp_seg *seg = rx->seg;
-	if (c->rtt_timing && c->retries == 0)
-		tcp_rtt_sample(s, c, s->now_us - c->rtt_start_us);
+	if (c->rtt_timing && c->fl->retries == 0)
+		tcp_rtt_sample(s, c, s->now_us - c->fl->rtt_start_us);
 	c->rtt_timing = false;
-	c->retries = 0;
+	c->fl->retries = 0;
 	if (!c->rtt_valid) /* no sample (Karn): the backed-off RTO starts over, as Linux */
 		c->rto_us = s->cfg.rto_initial_ms * 1000u;
 	tcp_cancel_rtx(s, c);
@@ -331,7 +332,7 @@ static void syn_sent_established(struct synack_stack *s, struct synack_tcb *c, s
 	c->snd_wl1 = seg->seq;
 	c->snd_wl2 = seg->ack;
 	if (c->fin_queued)
-		c->fin_seq = seq_add(c->snd_buf_seq, c->sndq.len);
+		c->fin_seq = seq_add(c->snd_buf_seq, c->fl->sndq.len);
 	tcp_set_state(s, c, SYNACK_ESTABLISHED);
 	tcp_arm_keepalive(s, c);
 	syn_text_deliver(c); /* the SYN-ACK's data: readable now, acknowledged below */
@@ -387,7 +388,7 @@ static void input_syn_sent(struct synack_stack *s, struct synack_tcb *c, struct 
 							SYNACK_TH_ECE;
 		/* "If SND.UNA > ISS (our SYN has been ACKed), change the connection state to
 		 * ESTABLISHED" */
-		if (c->ts_ok && seg->opts.ts_ecr && c->retries == 0) {
+		if (c->ts_ok && seg->opts.ts_ecr && c->fl->retries == 0) {
 			uint32_t ms = tcp_ts_now(s, c) - seg->opts.ts_ecr;
 			c->rtt_timing = false;
 			tcp_rtt_sample(s, c, ms * 1000u);
@@ -567,16 +568,16 @@ static void text_out_of_order(struct synack_stack *s, struct synack_tcb *c, stru
 {
 	bool fin = has(rx, SYNACK_TH_FIN) && !rx->text_dropped;
 	rx->text_dropped = true;
-	if (!ooo_add(&c->ooo, seq, seq_add(seq, len))) {
+	if (!ooo_add(&c->fl->ooo, seq, seq_add(seq, len))) {
 		stack_count(s, SYNACK_CTR_TCPOFODrop);
 		rx_drop(s, rx, SYNACK_DROP_TCP_OOO_FULL);
 		return;
 	}
 	stack_count(s, SYNACK_CTR_TCPOFOQueue);
-	c->sack_recent = seq; /* RFC 2018 §4: its block goes first in the next SACK */
+	c->fl->sack_recent = seq; /* RFC 2018 §4: its block goes first in the next SACK */
 	if (fin) {
 		c->ooo_fin = true;
-		c->ooo_fin_seq = seq_add(seq, len);
+		c->fl->ooo_fin_seq = seq_add(seq, len);
 	}
 }
 
@@ -586,9 +587,9 @@ static void text_out_of_order(struct synack_stack *s, struct synack_tcb *c, stru
 static void prune_ooo(struct synack_stack *s, struct synack_tcb *c)
 {
 	stack_count(s, SYNACK_CTR_OfoPruned);
-	c->ooo.n = 0;
+	c->fl->ooo.n = 0;
 	c->ooo_fin = false;
-	ring_drop_past(&c->rcvq, &s->bufs);
+	ring_drop_past(&c->fl->rcvq, &s->bufs);
 	tcb_rcvq_settle(s, c);
 }
 
@@ -635,10 +636,10 @@ static bool process_text(struct synack_stack *s, struct synack_tcb *c, struct rx
 		rx->ack_now = true;
 	}
 	bool stored = (off == 0 || tcb_ooo_ready(s, c)) &&
-		      ring_write_at(&c->rcvq, &s->bufs, c->rcvq.len + off, data, len);
-	if (!stored && off == 0 && c->ooo.n > 0) {
+		      ring_write_at(&c->fl->rcvq, &s->bufs, c->fl->rcvq.len + off, data, len);
+	if (!stored && off == 0 && c->fl->ooo.n > 0) {
 		prune_ooo(s, c); /* data in sequence comes first (Linux's tcp_prune_ofo_queue) */
-		stored = ring_write_at(&c->rcvq, &s->bufs, c->rcvq.len, data, len);
+		stored = ring_write_at(&c->fl->rcvq, &s->bufs, c->fl->rcvq.len, data, len);
 	}
 	if (!stored) {
 		/* No buffer memory (tcp_mem[2], or the allocator): dropped, the peer sends it
@@ -655,19 +656,19 @@ static bool process_text(struct synack_stack *s, struct synack_tcb *c, struct rx
 		return true;
 	}
 	/* RFC 5681 §4.2: "an immediate ACK ... when the segment fills in all or part of a gap" */
-	if (c->ooo.n > 0)
+	if (c->fl->ooo.n > 0)
 		rx->ack_now = true;
 	rx->data_in = true;
 	tcp_delack_data_in(s, c, (uint32_t)seg->len, (seg->flags & SYNACK_TH_PSH) != 0);
-	c->rcvq.len += len;
+	c->fl->rcvq.len += len;
 	c->rcv_nxt = seq_add(c->rcv_nxt, len);
 	/* Out-of-order data now in sequence joins the readable bytes. */
-	while (c->ooo.n && seq_le(c->ooo.r[0].start, c->rcv_nxt)) {
-		seq_t end = ooo_advance(&c->ooo, c->rcv_nxt);
-		c->rcvq.len += (uint32_t)seq_diff(end, c->rcv_nxt);
+	while (c->fl->ooo.n && seq_le(c->fl->ooo.r[0].start, c->rcv_nxt)) {
+		seq_t end = ooo_advance(&c->fl->ooo, c->rcv_nxt);
+		c->fl->rcvq.len += (uint32_t)seq_diff(end, c->rcv_nxt);
 		c->rcv_nxt = end;
 	}
-	if (c->ooo.r && c->ooo.n == 0)
+	if (c->fl->ooo.r && c->fl->ooo.n == 0)
 		tcb_rcvq_settle(s, c); /* the gap is filled: the range map goes back */
 	tcp_rcv_rtt_measure(s, c, seg);
 	return true;
@@ -684,11 +685,11 @@ static bool fin_in_sequence(struct synack_tcb *c, struct rx *rx)
 			return true;
 		if (seq_gt(fin, c->rcv_nxt) && seg->len == 0 && tcp_state_receives(c->state)) {
 			c->ooo_fin = true;
-			c->ooo_fin_seq = fin;
+			c->fl->ooo_fin_seq = fin;
 			rx->ack_now = true; /* a duplicate ACK: the gap before it */
 		}
 	}
-	return !c->rcvd_fin && c->ooo_fin && c->ooo_fin_seq == c->rcv_nxt;
+	return !c->rcvd_fin && c->ooo_fin && c->fl->ooo_fin_seq == c->rcv_nxt;
 }
 
 /* "eighth, check the FIN bit" */
@@ -762,20 +763,20 @@ static void urg_input(struct synack_tcb *c, const struct rx *rx)
 	seq_t ptr = seq_add(seg->seq, seg->urp ? seg->urp - 1u : 0u);
 	if (seq_lt(ptr, tcp_read_seq(c)))
 		return;
-	if (c->urg_state != URG_NONE && !seq_gt(ptr, c->urg_seq))
+	if (c->fl->urg_state != URG_NONE && !seq_gt(ptr, c->fl->urg_seq))
 		return;
-	c->urg_state = URG_NOTYET;
-	c->urg_seq = ptr;
+	c->fl->urg_state = URG_NOTYET;
+	c->fl->urg_seq = ptr;
 }
 
 /* The urgent byte has arrived in sequence: keep it for recv(MSG_OOB). */
 static void urg_arrived(struct synack_tcb *c)
 {
-	if (c->urg_state != URG_NOTYET || !seq_lt(c->urg_seq, c->rcv_nxt))
+	if (c->fl->urg_state != URG_NOTYET || !seq_lt(c->fl->urg_seq, c->rcv_nxt))
 		return;
-	uint32_t off = (uint32_t)seq_diff(c->urg_seq, tcp_read_seq(c));
-	ring_peek(&c->rcvq, off, &c->urg_byte, 1);
-	c->urg_state = URG_VALID;
+	uint32_t off = (uint32_t)seq_diff(c->fl->urg_seq, tcp_read_seq(c));
+	ring_peek(&c->fl->rcvq, off, &c->fl->urg_byte, 1);
+	c->fl->urg_state = URG_VALID;
 }
 
 /* RFC 3168 §6.1.3: a CE mark makes every ACK carry ECE (and go at once), until a segment with
@@ -901,6 +902,8 @@ void tcp_input(struct synack_stack *s, const struct synack_addr *src, const stru
 		 * segment is traced and handled as the block's. */
 		uint8_t kind = n->kind; /* a woken request's node is freed */
 		struct synack_tcb *c = kind == CONNTAB_KIND_REQ ? req_wake(s, n) : tcb_of_node(n);
+		if (c && !tcb_unfold(s, c))
+			c = NULL; /* no memory for its flow (tcb_flow.c) */
 		stack_trace_rx(s, &rx.t, &seg, frame, frame_len);
 		if (kind == CONNTAB_KIND_TW) {
 			tw_input(s, n, &rx);

@@ -26,19 +26,19 @@ uint32_t tcp_ts_now(const struct synack_stack *s, const struct synack_tcb *c)
 
 uint32_t tcp_rcv_window(const struct synack_tcb *c)
 {
-	uint32_t wnd = c->rcvq.cap == 0 ? c->rcvbuf_size : ring_free(&c->rcvq);
+	uint32_t wnd = c->fl->rcvq.cap == 0 ? c->rcvbuf_size : ring_free(&c->fl->rcvq);
 	uint32_t open = seq_gt(c->rcv_adv, c->rcv_nxt) ? (uint32_t)seq_diff(c->rcv_adv, c->rcv_nxt) : 0;
 	return wnd > open ? wnd : open;
 }
 
 uint32_t tcp_rcv_window_mem(struct synack_stack *s, const struct synack_tcb *c)
 {
-	uint32_t wnd = c->rcvq.cap == 0 ? c->rcvbuf_size : ring_free(&c->rcvq);
+	uint32_t wnd = c->fl->rcvq.cap == 0 ? c->rcvbuf_size : ring_free(&c->fl->rcvq);
 	/* Memory pressure (Linux's tcp_clamp_window: rcv_ssthresh down to 4 * advmss): no more
 	 * than 4 segments, and never less than what is already announced (the right edge does
 	 * not move back, RFC 9293 §3.8.6). */
-	if (c->rcvq.cap && tcp_mem_pressure(s)) {
-		uint32_t mss = c->ack_rcv_mss ? c->ack_rcv_mss : c->snd_mss;
+	if (c->fl->rcvq.cap && tcp_mem_pressure(s)) {
+		uint32_t mss = c->fl->ack_rcv_mss ? c->fl->ack_rcv_mss : c->snd_mss;
 		if (wnd > 4 * mss)
 			wnd = 4 * mss;
 	}
@@ -87,27 +87,27 @@ static void sack_blocks(const struct synack_tcb *c, struct synack_tcp_opts *o)
 	if (c->dsack) {
 		/* RFC 2883 §4: "If the D-SACK block reports a duplicate contiguous sequence from
 		 * the receiver's cumulative ACK ... the D-SACK block ... MUST be the first". */
-		o->sack[0].left = c->dsack_l;
-		o->sack[0].right = c->dsack_r;
+		o->sack[0].left = c->fl->dsack_l;
+		o->sack[0].right = c->fl->dsack_r;
 		o->sack_count = 1;
-		for (uint32_t i = 0; i < c->ooo.n && o->sack_count < max; i++) {
-			o->sack[o->sack_count].left = c->ooo.r[i].start;
-			o->sack[o->sack_count].right = c->ooo.r[i].end;
+		for (uint32_t i = 0; i < c->fl->ooo.n && o->sack_count < max; i++) {
+			o->sack[o->sack_count].left = c->fl->ooo.r[i].start;
+			o->sack[o->sack_count].right = c->fl->ooo.r[i].end;
 			o->sack_count++;
 		}
 		return;
 	}
-	for (uint32_t i = 0; i < c->ooo.n; i++)
-		if (seq_in(c->sack_recent, c->ooo.r[i].start, c->ooo.r[i].end))
+	for (uint32_t i = 0; i < c->fl->ooo.n; i++)
+		if (seq_in(c->fl->sack_recent, c->fl->ooo.r[i].start, c->fl->ooo.r[i].end))
 			first = i;
-	o->sack[0].left = c->ooo.r[first].start;
-	o->sack[0].right = c->ooo.r[first].end;
+	o->sack[0].left = c->fl->ooo.r[first].start;
+	o->sack[0].right = c->fl->ooo.r[first].end;
 	o->sack_count = 1;
-	for (uint32_t i = 0; i < c->ooo.n && o->sack_count < max; i++) {
+	for (uint32_t i = 0; i < c->fl->ooo.n && o->sack_count < max; i++) {
 		if (i == first)
 			continue;
-		o->sack[o->sack_count].left = c->ooo.r[i].start;
-		o->sack[o->sack_count].right = c->ooo.r[i].end;
+		o->sack[o->sack_count].left = c->fl->ooo.r[i].start;
+		o->sack[o->sack_count].right = c->fl->ooo.r[i].end;
 		o->sack_count++;
 	}
 }
@@ -121,7 +121,7 @@ static void data_opts(const struct synack_stack *s, const struct synack_tcb *c,
 		o->ts_val = tcp_ts_now(s, c);
 		o->ts_ecr = c->ts_recent;
 	}
-	if (c->sack_ok && (c->ooo.n > 0 || c->dsack))
+	if (c->sack_ok && (c->fl->ooo.n > 0 || c->dsack))
 		sack_blocks(c, o);
 }
 
@@ -202,8 +202,8 @@ void tcp_send_syn(struct synack_stack *s, struct synack_tcb *c, bool retx)
 		c->total_retrans++;
 	} else if (!c->rtt_timing) {
 		c->rtt_timing = true;
-		c->rtt_seq = c->iss;
-		c->rtt_start_us = s->now_us;
+		c->fl->rtt_seq = c->iss;
+		c->fl->rtt_start_us = s->now_us;
 	}
 	conn_emit(s, c, &seg, retx);
 	c->rcv_wup = c->rcv_nxt;
@@ -271,10 +271,10 @@ void tcp_reply_reset(struct synack_stack *s, const struct synack_tuple *t,
 
 void tcp_cc_env(const struct synack_stack *s, struct synack_tcb *c, uint32_t rtt_us)
 {
-	c->cc.now_us = s->now_us;
-	c->cc.srtt_us = c->rtt_valid ? c->srtt_us : 0;
-	c->cc.rtt_us = rtt_us;
-	c->cc.round_start = false;
+	c->fl->cc.now_us = s->now_us;
+	c->fl->cc.srtt_us = c->rtt_valid ? c->srtt_us : 0;
+	c->fl->cc.rtt_us = rtt_us;
+	c->fl->cc.round_start = false;
 }
 
 /* Congestion window validation after idle, as Linux (tcp_slow_start_after_idle_check): new
@@ -287,8 +287,9 @@ static void idle_restart(struct synack_stack *s, struct synack_tcb *c)
 	if (idle <= c->rto_us)
 		return;
 	tcp_cc_env(s, c, 0);
-	c->cc.ops->on_idle_restart(&c->cc, c->snd_mss, s->cfg.init_cwnd_segs * (uint32_t)c->snd_mss,
-				   idle, c->rto_us);
+	c->fl->cc.ops->on_idle_restart(&c->fl->cc, c->snd_mss,
+				       s->cfg.init_cwnd_segs * (uint32_t)c->snd_mss, idle,
+				       c->rto_us);
 }
 
 /* A data segment must fit the link (caps.mtu). The MSS leaves room for the timestamp option
@@ -315,7 +316,8 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 {
 	uint32_t off = (uint32_t)seq_diff(seq, c->snd_buf_seq);
 	uint8_t flags = SYNACK_TH_ACK;
-	if (len > 0 && (off + len == c->sndq.len || (c->neor && seq_add(seq, len) == c->eor[0])))
+	if (len > 0 &&
+	    (off + len == c->fl->sndq.len || (c->fl->neor && seq_add(seq, len) == c->fl->eor[0])))
 		flags |= SYNACK_TH_PSH; /* the end of the data, or of a record (MSG_EOR) */
 	if (fin)
 		flags |= SYNACK_TH_FIN;
@@ -325,9 +327,9 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 	data_opts(s, c, &seg.opts);
 	c->dsack = false;
 	fit_sack_blocks(s, c, &seg.opts, len);
-	const uint8_t *p = ring_span(&c->sndq, off, len);
+	const uint8_t *p = ring_span(&c->fl->sndq, off, len);
 	if (!p && len) {
-		ring_peek(&c->sndq, off, s->scratch, len);
+		ring_peek(&c->fl->sndq, off, s->scratch, len);
 		p = s->scratch;
 	}
 	seg.payload = p;
@@ -339,10 +341,10 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 	bool ect = c->ecn_ok && len > 0 && !retx;
 	/* Linux (tcp_transmit_skb): while SND.UP is ahead, segments before it carry URG and the
 	 * distance to it (at most 0xFFFF). */
-	if (c->snd_urg && !seq_lt(c->snd_una, c->snd_up))
+	if (c->snd_urg && !seq_lt(c->snd_una, c->fl->snd_up))
 		c->snd_urg = false;
-	if (c->snd_urg && seq_lt(seq, c->snd_up)) {
-		uint32_t up = (uint32_t)seq_diff(c->snd_up, seq);
+	if (c->snd_urg && seq_lt(seq, c->fl->snd_up)) {
+		uint32_t up = (uint32_t)seq_diff(c->fl->snd_up, seq);
 		seg.flags |= SYNACK_TH_URG;
 		seg.urp = (uint16_t)(up < 0xFFFF ? up : 0xFFFF);
 	}
@@ -352,17 +354,17 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 	}
 	rack_on_send(s, c, seq, end, retx);
 	if (retx && c->undo_on) {
-		if (!c->undo_retrans && !c->retrans_ts)
-			c->retrans_ts = c->ts_ok ? tcp_ts_now(s, c) : 0;
-		c->undo_retrans++;
+		if (!c->fl->undo_retrans && !c->fl->retrans_ts)
+			c->fl->retrans_ts = c->ts_ok ? tcp_ts_now(s, c) : 0;
+		c->fl->undo_retrans++;
 	}
 	if (retx) {
 		c->total_retrans++;
 		c->rtt_timing = false; /* Karn: no sample from a retransmitted segment */
 	} else if (!c->rtt_timing && (len || fin)) {
 		c->rtt_timing = true;
-		c->rtt_seq = seq;
-		c->rtt_start_us = s->now_us;
+		c->fl->rtt_seq = seq;
+		c->fl->rtt_start_us = s->now_us;
 	}
 	conn_emit_gso(s, c, &seg, retx, ect, len > c->snd_mss ? c->snd_mss : 0);
 	if (len)
@@ -374,7 +376,7 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 	}
 	/* Minshall (Linux's tcp_minshall_update): a frame whose last piece is short. */
 	if (len < c->snd_mss || len % c->snd_mss)
-		c->snd_sml = seq_max(c->snd_sml, end);
+		c->fl->snd_sml = seq_max(c->fl->snd_sml, end);
 	if (seq_gt(end, c->snd_nxt))
 		c->snd_nxt = end;
 	c->snd_max = seq_max(c->snd_max, c->snd_nxt);
@@ -413,8 +415,8 @@ static uint32_t split_point(const struct synack_tcb *c, uint32_t len, uint32_t u
 	if (len <= c->snd_mss || partial == 0)
 		return len;
 	bool tail = len == unsent;
-	bool nagle = c->cork ||
-		     (!c->nodelay && !c->snd_urg && inflight > 0 && seq_gt(c->snd_sml, c->snd_una));
+	bool nagle = c->cork || (!c->nodelay && !c->snd_urg && inflight > 0 &&
+				 seq_gt(c->fl->snd_sml, c->snd_una));
 	return tail && !nagle ? len : len - partial;
 }
 
@@ -433,17 +435,17 @@ static bool next_segment(const struct synack_stack *s, struct synack_tcb *c,
 {
 	if (fin_sent(c))
 		return false;
-	while (c->neor && !seq_gt(c->eor[0], c->snd_nxt)) { /* records already sent */
-		memmove(c->eor, c->eor + 1, (c->neor - 1) * sizeof c->eor[0]);
-		c->neor--;
+	while (c->fl->neor && !seq_gt(c->fl->eor[0], c->snd_nxt)) { /* records already sent */
+		memmove(c->fl->eor, c->fl->eor + 1, (c->fl->neor - 1) * sizeof c->fl->eor[0]);
+		c->fl->neor--;
 	}
 	uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq);
-	uint32_t unsent = c->sndq.len - off;
+	uint32_t unsent = c->fl->sndq.len - off;
 	/* RFC 3042 limited transmit: the first two duplicate ACKs each let one new segment
 	 * beyond cwnd go, so that a small window still collects three of them. */
-	uint32_t cwnd = c->cc.cwnd;
-	if (!c->in_recovery && c->dupacks > 0 && c->dupacks < 3)
-		cwnd += c->dupacks * (uint32_t)c->snd_mss;
+	uint32_t cwnd = c->fl->cc.cwnd;
+	if (!c->in_recovery && c->fl->dupacks > 0 && c->fl->dupacks < 3)
+		cwnd += c->fl->dupacks * (uint32_t)c->snd_mss;
 	uint32_t sent = (uint32_t)seq_diff(c->snd_nxt, c->snd_una), inflight = sent;
 	uint32_t cwnd_room = cwnd > inflight ? cwnd - inflight : 0;
 	uint32_t rwnd_room = c->snd_wnd > sent ? c->snd_wnd - sent : 0;
@@ -452,8 +454,8 @@ static bool next_segment(const struct synack_stack *s, struct synack_tcb *c,
 	/* MSG_EOR (Linux): no segment carries bytes of two records; one that ends a record is
 	 * a whole segment to the checks below. */
 	bool record_end = false;
-	if (c->neor && seq_diff(c->eor[0], c->snd_nxt) <= (int32_t)want) {
-		want = (uint32_t)seq_diff(c->eor[0], c->snd_nxt);
+	if (c->fl->neor && seq_diff(c->fl->eor[0], c->snd_nxt) <= (int32_t)want) {
+		want = (uint32_t)seq_diff(c->fl->eor[0], c->snd_nxt);
 		record_end = true;
 	}
 	uint32_t len = want;
@@ -471,7 +473,7 @@ static bool next_segment(const struct synack_stack *s, struct synack_tcb *c,
 			len = split_point(c, len, unsent, inflight);
 		want = len;
 	}
-	bool fin = c->fin_queued && off + len == c->sndq.len && fin_fits(c, len);
+	bool fin = c->fin_queued && off + len == c->fl->sndq.len && fin_fits(c, len);
 	if (len == 0 && !fin)
 		return false;
 	/* TCP_CORK (Linux): only full segments leave while corked, and the FIN's. */
@@ -489,7 +491,7 @@ static bool next_segment(const struct synack_stack *s, struct synack_tcb *c,
 		/* Nagle with Minshall's refinement (as Linux): a short segment at the end of
 		 * the data (or of a record) waits only while an earlier short segment is
 		 * unacknowledged. */
-		if (!c->nodelay && !c->snd_urg && seq_gt(c->snd_sml, c->snd_una))
+		if (!c->nodelay && !c->snd_urg && seq_gt(c->fl->snd_sml, c->snd_una))
 			return false;
 	}
 	*len_out = len;
@@ -504,20 +506,21 @@ static bool next_retransmission(struct synack_tcb *c, uint32_t *len_out, bool *f
 	if (!c->rtx_pending)
 		return false;
 	uint32_t room;
-	c->snd_rtx = sack_skip(c, c->snd_rtx, &room); /* what the peer holds is not resent */
-	if (!seq_lt(c->snd_rtx, c->snd_nxt))
+	c->fl->snd_rtx =
+		sack_skip(c, c->fl->snd_rtx, &room); /* what the peer holds is not resent */
+	if (!seq_lt(c->fl->snd_rtx, c->snd_nxt))
 		return false;
-	uint32_t off = (uint32_t)seq_diff(c->snd_rtx, c->snd_buf_seq);
-	uint32_t data = off < c->sndq.len ? c->sndq.len - off : 0;
-	uint32_t wnd = c->snd_wnd < c->cc.cwnd ? c->snd_wnd : c->cc.cwnd;
-	uint32_t inflight = (uint32_t)seq_diff(c->snd_rtx, c->snd_una);
+	uint32_t off = (uint32_t)seq_diff(c->fl->snd_rtx, c->snd_buf_seq);
+	uint32_t data = off < c->fl->sndq.len ? c->fl->sndq.len - off : 0;
+	uint32_t wnd = c->snd_wnd < c->fl->cc.cwnd ? c->snd_wnd : c->fl->cc.cwnd;
+	uint32_t inflight = (uint32_t)seq_diff(c->fl->snd_rtx, c->snd_una);
 	uint32_t avail = wnd > inflight ? wnd - inflight : 0;
 	uint32_t len = data < c->snd_mss ? data : c->snd_mss;
 	if (len > avail)
 		len = avail;
 	if (len > room)
 		len = room;
-	bool fin = fin_sent(c) && off + len == c->sndq.len;
+	bool fin = fin_sent(c) && off + len == c->fl->sndq.len;
 	if (len == 0 && (!fin || avail == 0))
 		return false;
 	*len_out = len;
@@ -528,15 +531,15 @@ static bool next_retransmission(struct synack_tcb *c, uint32_t *len_out, bool *f
 void tcp_output(struct synack_stack *s, struct synack_tcb *c, bool force_ack)
 {
 	bool sent = false;
-	if (tcp_state_transmits(c->state) && c->sndq.cap) {
+	if (tcp_state_transmits(c->state) && c->fl->sndq.cap) {
 		uint32_t len;
 		bool fin;
 		while (next_retransmission(c, &len, &fin)) {
-			send_data(s, c, c->snd_rtx, len, fin);
-			c->snd_rtx = seq_add(c->snd_rtx, len + fin);
+			send_data(s, c, c->fl->snd_rtx, len, fin);
+			c->fl->snd_rtx = seq_add(c->fl->snd_rtx, len + fin);
 			sent = true;
 		}
-		if (c->rtx_pending && !seq_lt(c->snd_rtx, c->snd_nxt))
+		if (c->rtx_pending && !seq_lt(c->fl->snd_rtx, c->snd_nxt))
 			c->rtx_pending = false;
 		if (!c->rtx_pending && tcp_send_pending(c))
 			idle_restart(s, c);
@@ -567,11 +570,11 @@ uint32_t tcp_new_data_room(const struct synack_tcb *c)
 	uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq);
 	uint32_t sent = (uint32_t)seq_diff(c->snd_nxt, c->snd_una);
 	uint32_t rwnd_room = c->snd_wnd > sent ? c->snd_wnd - sent : 0;
-	uint32_t unsent = c->sndq.len - off;
+	uint32_t unsent = c->fl->sndq.len - off;
 	uint32_t want = unsent < c->snd_mss ? unsent : c->snd_mss;
 	uint32_t len = want < rwnd_room ? want : rwnd_room;
 	if (len == 0)
-		return c->fin_queued && off == c->sndq.len && fin_fits(c, 0) ? 1 : 0;
+		return c->fin_queued && off == c->fl->sndq.len && fin_fits(c, 0) ? 1 : 0;
 	return len;
 }
 
@@ -581,9 +584,9 @@ bool tcp_output_one(struct synack_stack *s, struct synack_tcb *c)
 	if (room == 0)
 		return false;
 	uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq);
-	uint32_t len = c->sndq.len - off;
+	uint32_t len = c->fl->sndq.len - off;
 	len = len < room ? len : room;
-	bool fin = c->fin_queued && off + len == c->sndq.len && fin_fits(c, len);
+	bool fin = c->fin_queued && off + len == c->fl->sndq.len && fin_fits(c, len);
 	if (len == 0 && !fin)
 		return false;
 	send_data(s, c, c->snd_nxt, len, fin);
@@ -592,10 +595,10 @@ bool tcp_output_one(struct synack_stack *s, struct synack_tcb *c)
 
 bool tcp_send_pending(const struct synack_tcb *c)
 {
-	if (!c->sndq.cap || fin_sent(c))
+	if (!c->fl->sndq.cap || fin_sent(c))
 		return false;
 	uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq);
-	return off < c->sndq.len || c->fin_queued;
+	return off < c->fl->sndq.len || c->fin_queued;
 }
 
 bool tcp_output_probe(struct synack_stack *s, struct synack_tcb *c)
@@ -605,12 +608,12 @@ bool tcp_output_probe(struct synack_stack *s, struct synack_tcb *c)
 	uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq);
 	uint32_t sent = (uint32_t)seq_diff(c->snd_nxt, c->snd_una);
 	uint32_t room = c->snd_wnd > sent ? c->snd_wnd - sent : 0;
-	uint32_t len = c->sndq.len - off;
+	uint32_t len = c->fl->sndq.len - off;
 	if (len > c->snd_mss)
 		len = c->snd_mss;
 	if (len > room)
 		len = room;
-	bool fin = c->fin_queued && off + len == c->sndq.len && fin_fits(c, len);
+	bool fin = c->fin_queued && off + len == c->fl->sndq.len && fin_fits(c, len);
 	if (len == 0 && !fin)
 		return false;
 	send_data(s, c, c->snd_nxt, len, fin);
@@ -619,17 +622,17 @@ bool tcp_output_probe(struct synack_stack *s, struct synack_tcb *c)
 
 void tcp_retransmit_all(struct synack_stack *s, struct synack_tcb *c)
 {
-	if (!tcp_state_transmits(c->state) || !c->sndq.cap || c->snd_una == c->snd_max)
+	if (!tcp_state_transmits(c->state) || !c->fl->sndq.cap || c->snd_una == c->snd_max)
 		return;
-	c->snd_rtx = c->snd_una;
+	c->fl->snd_rtx = c->snd_una;
 	c->rtx_pending = true;
 	tcp_output(s, c, false);
 }
 
 seq_t tcp_retransmit_head(struct synack_stack *s, struct synack_tcb *c)
 {
-	uint32_t len = c->sndq.len < c->snd_mss ? c->sndq.len : c->snd_mss;
-	bool fin = c->fin_queued && len == c->sndq.len && seq_gt(c->snd_max, c->fin_seq);
+	uint32_t len = c->fl->sndq.len < c->snd_mss ? c->fl->sndq.len : c->snd_mss;
+	bool fin = c->fin_queued && len == c->fl->sndq.len && seq_gt(c->snd_max, c->fin_seq);
 	if (len == 0 && !fin)
 		return c->snd_una;
 	send_data(s, c, c->snd_una, len, fin);
@@ -639,14 +642,14 @@ seq_t tcp_retransmit_head(struct synack_stack *s, struct synack_tcb *c)
 seq_t tcp_retransmit_at(struct synack_stack *s, struct synack_tcb *c, seq_t seq, uint32_t max)
 {
 	uint32_t off = (uint32_t)seq_diff(seq, c->snd_buf_seq);
-	if (off > c->sndq.len)
+	if (off > c->fl->sndq.len)
 		return seq;
-	uint32_t len = c->sndq.len - off;
+	uint32_t len = c->fl->sndq.len - off;
 	if (len > c->snd_mss)
 		len = c->snd_mss;
 	if (len > max)
 		len = max;
-	bool fin = c->fin_queued && off + len == c->sndq.len && seq_gt(c->snd_max, c->fin_seq);
+	bool fin = c->fin_queued && off + len == c->fl->sndq.len && seq_gt(c->snd_max, c->fin_seq);
 	if (len == 0 && !fin)
 		return seq;
 	send_data(s, c, seq, len, fin);

@@ -26,14 +26,14 @@
 
 void rack_free(struct synack_stack *s, struct synack_tcb *c)
 {
-	stack_free(s, c->rack.seg, c->rack.cap * sizeof c->rack.seg[0]);
-	c->rack.seg = NULL;
-	c->rack.n = c->rack.cap = 0;
+	stack_free(s, c->fl->rack.seg, c->fl->rack.cap * sizeof c->fl->rack.seg[0]);
+	c->fl->rack.seg = NULL;
+	c->fl->rack.n = c->fl->rack.cap = 0;
 }
 
 static bool rack_grow(struct synack_stack *s, struct synack_tcb *c)
 {
-	struct rack_log *r = &c->rack;
+	struct rack_log *r = &c->fl->rack;
 	uint32_t cap = r->cap ? 2 * r->cap : RACK_LOG_MIN;
 	if (cap > RACK_LOG_MAX)
 		return false;
@@ -51,7 +51,7 @@ static bool rack_grow(struct synack_stack *s, struct synack_tcb *c)
 /* Room for k more ranges; false when there is none (the caller coarsens). */
 static bool rack_room(struct synack_stack *s, struct synack_tcb *c, uint32_t k)
 {
-	while (c->rack.n + k > c->rack.cap)
+	while (c->fl->rack.n + k > c->fl->rack.cap)
 		if (!rack_grow(s, c))
 			return false;
 	return true;
@@ -82,7 +82,7 @@ static uint32_t rack_find(const struct rack_log *r, seq_t seq)
 /* Splits the range holding seq so that a range starts at seq (when there is room). */
 static void rack_split(struct synack_stack *s, struct synack_tcb *c, seq_t seq)
 {
-	struct rack_log *r = &c->rack;
+	struct rack_log *r = &c->fl->rack;
 	uint32_t i = rack_find(r, seq);
 	if (i == r->n || r->seg[i].start == seq || !rack_room(s, c, 1))
 		return;
@@ -95,7 +95,7 @@ static void rack_split(struct synack_stack *s, struct synack_tcb *c, seq_t seq)
 
 void rack_on_send(struct synack_stack *s, struct synack_tcb *c, seq_t seq, seq_t end, bool retx)
 {
-	struct rack_log *r = &c->rack;
+	struct rack_log *r = &c->fl->rack;
 	if (!seq_lt(seq, end) || !(s->cfg.recovery & 1) || !c->sack_ok)
 		return;
 	if (!retx || r->n == 0 || !seq_lt(seq, r->seg[r->n - 1].end)) {
@@ -126,7 +126,7 @@ void rack_on_send(struct synack_stack *s, struct synack_tcb *c, seq_t seq, seq_t
 
 void rack_trim(struct synack_tcb *c)
 {
-	struct rack_log *r = &c->rack;
+	struct rack_log *r = &c->fl->rack;
 	uint32_t k = 0;
 	while (k < r->n && seq_le(r->seg[k].end, c->snd_una))
 		k++;
@@ -143,7 +143,7 @@ void rack_trim(struct synack_tcb *c)
 static void rack_deliver(struct synack_stack *s, struct synack_tcb *c, const struct rack_seg *g,
 			 uint32_t ecr)
 {
-	struct rack_log *r = &c->rack;
+	struct rack_log *r = &c->fl->rack;
 	uint64_t rtt = s->now_us - g->xmit_us;
 	/* "If Segment.retransmitted is TRUE and ACK.ts_option.echo_reply < Segment.xmit_ts
 	 * [or] RACK.rtt < RACK.min_RTT": the ACK is (or may be) for the original
@@ -174,22 +174,22 @@ static void rack_deliver(struct synack_stack *s, struct synack_tcb *c, const str
 
 void rack_on_ack(struct synack_stack *s, struct synack_tcb *c, seq_t ack, uint32_t ecr)
 {
-	struct rack_log *r = &c->rack;
+	struct rack_log *r = &c->fl->rack;
 	/* Ranges split at the scoreboard's edges, so each is wholly SACKed or not. */
-	for (uint32_t i = 0; i < c->sacked.n; i++) {
-		rack_split(s, c, c->sacked.r[i].start);
-		rack_split(s, c, c->sacked.r[i].end);
+	for (uint32_t i = 0; i < c->fl->sacked.n; i++) {
+		rack_split(s, c, c->fl->sacked.r[i].start);
+		rack_split(s, c, c->fl->sacked.r[i].end);
 	}
 	/* What the cumulative ACK covers (a prefix), then what each SACKed range covers. */
 	uint32_t i = 0;
 	for (; i < r->n && seq_le(r->seg[i].end, ack); i++)
 		if (!(r->seg[i].flags & RACK_SACKED))
 			rack_deliver(s, c, &r->seg[i], ecr);
-	for (uint32_t k = 0; k < c->sacked.n; k++) {
-		seq_t end = c->sacked.r[k].end;
-		for (uint32_t j = rack_lower(r, c->sacked.r[k].start); j < r->n; j++) {
+	for (uint32_t k = 0; k < c->fl->sacked.n; k++) {
+		seq_t end = c->fl->sacked.r[k].end;
+		for (uint32_t j = rack_lower(r, c->fl->sacked.r[k].start); j < r->n; j++) {
 			struct rack_seg *g = &r->seg[j];
-			if (j < i || seq_lt(g->start, c->sacked.r[k].start))
+			if (j < i || seq_lt(g->start, c->fl->sacked.r[k].start))
 				continue;
 			if (seq_gt(g->end, end))
 				break;
@@ -203,7 +203,7 @@ void rack_on_ack(struct synack_stack *s, struct synack_tcb *c, seq_t ack, uint32
 
 void rack_on_dsack(struct synack_tcb *c, seq_t l)
 {
-	struct rack_log *r = &c->rack;
+	struct rack_log *r = &c->fl->rack;
 	/* Data received twice below the highest delivered: the retransmission was not needed,
 	 * the original came out of order (Linux: a D-SACKed retransmission moves state->reord,
 	 * tcp_check_sack_reordering). */
@@ -223,14 +223,14 @@ void rack_on_dsack(struct synack_tcb *c, seq_t l)
 
 void rack_recovery_exit(struct synack_tcb *c)
 {
-	struct rack_log *r = &c->rack;
+	struct rack_log *r = &c->fl->rack;
 	if (r->persist && --r->persist == 0)
 		r->steps = 1;
 }
 
 uint32_t rack_reo_wnd(const struct synack_tcb *c)
 {
-	const struct rack_log *r = &c->rack;
+	const struct rack_log *r = &c->fl->rack;
 	if (!r->reord_seen) {
 		if (c->in_recovery)
 			return 0;
@@ -244,7 +244,7 @@ uint32_t rack_reo_wnd(const struct synack_tcb *c)
 
 bool rack_detect_loss(struct synack_stack *s, struct synack_tcb *c, uint64_t *timeout_us)
 {
-	struct rack_log *r = &c->rack;
+	struct rack_log *r = &c->fl->rack;
 	bool marked = false;
 	*timeout_us = 0;
 	if (!r->valid || !c->sack_ok)
@@ -279,7 +279,7 @@ bool rack_detect_loss(struct synack_stack *s, struct synack_tcb *c, uint64_t *ti
 
 void rack_mark_lost(struct synack_tcb *c, seq_t end, bool all)
 {
-	struct rack_log *r = &c->rack;
+	struct rack_log *r = &c->fl->rack;
 	for (uint32_t i = 0; i < r->n && seq_lt(r->seg[i].start, end); i++) {
 		struct rack_seg *g = &r->seg[i];
 		if (g->flags & RACK_SACKED)
@@ -292,7 +292,7 @@ void rack_mark_lost(struct synack_tcb *c, seq_t end, bool all)
 
 bool rack_first_lost(const struct synack_tcb *c, seq_t *seq, uint32_t *len)
 {
-	const struct rack_log *r = &c->rack;
+	const struct rack_log *r = &c->fl->rack;
 	for (uint32_t i = 0; i < r->n; i++) {
 		const struct rack_seg *g = &r->seg[i];
 		if ((g->flags & (RACK_LOST | RACK_SACKED)) != RACK_LOST)
@@ -311,7 +311,7 @@ bool rack_first_lost(const struct synack_tcb *c, seq_t *seq, uint32_t *len)
 
 uint32_t rack_lost_bytes(const struct synack_tcb *c)
 {
-	const struct rack_log *r = &c->rack;
+	const struct rack_log *r = &c->fl->rack;
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < r->n; i++)
 		if ((r->seg[i].flags & (RACK_LOST | RACK_SACKED)) == RACK_LOST)
@@ -321,7 +321,7 @@ uint32_t rack_lost_bytes(const struct synack_tcb *c)
 
 bool rack_any_rtx_below(const struct synack_tcb *c, seq_t end, uint64_t *newest_us)
 {
-	const struct rack_log *r = &c->rack;
+	const struct rack_log *r = &c->fl->rack;
 	bool any = false;
 	*newest_us = 0;
 	for (uint32_t i = 0; i < r->n && seq_lt(r->seg[i].start, end); i++) {

@@ -59,22 +59,24 @@ static bool sleepy(const struct synack_tcb *c)
 {
 	seq_t iss1 = seq_add(c->iss, 1);
 	return !c->dead && c->state == SYNACK_SYN_RECEIVED && c->passive && c->fd < 0 &&
-	       c->parent && !c->in_acceptq && c->in_conntab && !c->tfo.child && !c->syn_text &&
-	       ring_untouched(&c->sndq) && ring_untouched(&c->rcvq) && !c->ooo.r && !c->sacked.r &&
-	       !c->eor && !c->lq && !c->rack.seg && c->rack.n == 0 && !c->rack.valid &&
-	       !c->undo_on && !c->frto_loss && c->rcvq_space == 0 && c->rcv_rtt_us == 0 &&
+	       c->fl->parent && !c->in_acceptq && c->in_conntab && !c->fl->tfo.child &&
+	       !c->syn_text && ring_untouched(&c->fl->sndq) && ring_untouched(&c->fl->rcvq) &&
+	       !c->fl->ooo.r && !c->fl->sacked.r && !c->fl->eor && !c->lq && !c->fl->rack.seg &&
+	       c->fl->rack.n == 0 && !c->fl->rack.valid && !c->undo_on && !c->frto_loss &&
+	       c->fl->rcvq_space == 0 && c->fl->rcv_rtt_us == 0 &&
 	       synack_tuple_is_v4(tcb_tuple(c)) && only_rtx_armed(c) && c->snd_una == c->iss &&
-	       c->snd_nxt == iss1 && c->snd_max == iss1 && c->snd_sml == c->iss &&
+	       c->snd_nxt == iss1 && c->snd_max == iss1 && c->fl->snd_sml == c->iss &&
 	       c->rcv_nxt == seq_add(c->irs, 1) && c->rcv_wup == c->rcv_nxt && c->rcv_wnd == 0 &&
 	       c->snd_wl1 == c->irs && c->snd_wl2 == c->iss && c->snd_wnd <= 65535 &&
 	       c->max_snd_wnd == c->snd_wnd && seq_diff(c->rcv_adv, c->rcv_nxt) >= 0 &&
-	       seq_diff(c->rcv_adv, c->rcv_nxt) <= 65535 && c->retries <= 255 &&
-	       c->total_retrans <= 255 && (!c->rtt_timing || c->rtt_seq == c->iss) &&
-	       c->err == 0 && c->soft_err == 0 && c->chal_limit == 0 && !c->rcvd_fin &&
+	       seq_diff(c->rcv_adv, c->rcv_nxt) <= 65535 && c->fl->retries <= 255 &&
+	       c->total_retrans <= 255 && (!c->rtt_timing || c->fl->rtt_seq == c->iss) &&
+	       c->err == 0 && c->soft_err == 0 && c->fl->chal_limit == 0 && !c->rcvd_fin &&
 	       !c->fin_queued && !c->dsack && !c->rtx_pending && !c->reset && !c->shut_rd &&
-	       c->urg_state == URG_NONE && !c->ece_pending && !c->cwr_pending && !c->in_cwr &&
-	       !c->ack_pending && c->ato_us == 0 && c->dupacks == 0 && c->probes_out == 0 &&
-	       c->keep_probes == 0 && !c->wake_queued && c->snd_mss == (uint16_t)c->snd_mss;
+	       c->fl->urg_state == URG_NONE && !c->ece_pending && !c->cwr_pending && !c->in_cwr &&
+	       !c->ack_pending && c->fl->ato_us == 0 && c->fl->dupacks == 0 &&
+	       c->fl->probes_out == 0 && c->keep_probes == 0 && !c->wake_queued &&
+	       c->snd_mss == (uint16_t)c->snd_mss;
 }
 
 static void synq_link(struct tcb_listen *lq, struct tcp_req *r)
@@ -111,8 +113,8 @@ bool req_sleep(struct synack_stack *s, struct synack_tcb *c)
 	r->h.flags = SYNACK_CONNTAB_KEY4;
 	r->h.owner[0] = (uint8_t)((c->ws_ok ? REQ_WS_OK : 0) | (c->ts_ok ? REQ_TS_OK : 0) |
 				  (c->sack_ok ? REQ_SACK_OK : 0) | (c->ecn_ok ? REQ_ECN_OK : 0) |
-				  (c->tfo.send_cookie ? REQ_TFO_COOKIE : 0) |
-				  (c->tfo.cookie_exp ? REQ_TFO_COOKIE_EXP : 0) |
+				  (c->fl->tfo.send_cookie ? REQ_TFO_COOKIE : 0) |
+				  (c->fl->tfo.cookie_exp ? REQ_TFO_COOKIE_EXP : 0) |
 				  (c->rtt_timing ? REQ_RTT_TIMING : 0));
 	r->h.owner[1] = (uint8_t)(c->rcv_wscale | c->snd_wscale << 4);
 	r->iss = c->iss;
@@ -120,16 +122,16 @@ bool req_sleep(struct synack_stack *s, struct synack_tcb *c)
 	r->ts_recent = c->ts_recent;
 	r->ts_offset = c->ts_offset;
 	r->rto_us = c->rto_us;
-	r->sent_lo = (uint32_t)c->rtt_start_us;
+	r->sent_lo = (uint32_t)c->fl->rtt_start_us;
 	r->snd_wnd = (uint16_t)c->snd_wnd;
 	r->rcv_mss = c->rcv_mss;
 	r->snd_mss = c->snd_mss;
 	r->win_sent = (uint16_t)seq_diff(c->rcv_adv, c->rcv_nxt);
-	r->retries = (uint8_t)c->retries;
+	r->retries = (uint8_t)c->fl->retries;
 	r->total_retrans = (uint8_t)c->total_retrans;
-	r->listener = c->parent;
-	uint64_t at = c->timer_at[SYNACK_TIMER_RETRANSMIT];
-	struct tcb_listen *lq = c->parent->lq;
+	r->listener = c->fl->parent;
+	uint64_t at = c->fl->timer_at[SYNACK_TIMER_RETRANSMIT];
+	struct tcb_listen *lq = c->fl->parent->lq;
 	tcb_conntab_remove(s, c);
 	tcb_kill(s, c); /* out of the SYN queue, freed at the end of this call */
 	s->nobjs++;     /* the entry takes the block's place among the stack's objects */
@@ -174,22 +176,23 @@ static void req_fill(struct synack_stack *s, const struct tcp_req *r, struct syn
 	c->ts_recent = r->ts_recent;
 	c->rcv_mss = r->rcv_mss;
 	c->snd_mss = r->snd_mss;
-	c->cc.ops->init(&c->cc, c->snd_mss, s->cfg.init_cwnd_segs * (uint32_t)c->snd_mss);
-	c->iss = c->snd_una = c->snd_sml = c->snd_wl2 = c->cc_round_end = c->lost_mark = r->iss;
+	c->fl->cc.ops->init(&c->fl->cc, c->snd_mss, s->cfg.init_cwnd_segs * (uint32_t)c->snd_mss);
+	c->iss = c->snd_una = c->fl->snd_sml = c->snd_wl2 = c->fl->cc_round_end = c->fl->lost_mark =
+		r->iss;
 	c->snd_nxt = c->snd_max = c->snd_buf_seq = seq_add(r->iss, 1);
 	/* What sending the SYN-ACK (tcp_send_syn) left. */
 	c->rcv_wup = c->rcv_nxt;
 	c->rcv_adv = seq_add(c->rcv_nxt, r->win_sent);
 	c->rtt_timing = (f & REQ_RTT_TIMING) != 0;
-	c->rtt_seq = r->iss;
-	c->rtt_start_us = s->now_us - (uint32_t)((uint32_t)s->now_us - r->sent_lo);
+	c->fl->rtt_seq = r->iss;
+	c->fl->rtt_start_us = s->now_us - (uint32_t)((uint32_t)s->now_us - r->sent_lo);
 	c->rto_us = r->rto_us;
-	c->retries = r->retries;
+	c->fl->retries = r->retries;
 	c->total_retrans = r->total_retrans;
-	c->tfo.send_cookie = (f & REQ_TFO_COOKIE) != 0;
-	c->tfo.cookie_exp = (f & REQ_TFO_COOKIE_EXP) != 0;
+	c->fl->tfo.send_cookie = (f & REQ_TFO_COOKIE) != 0;
+	c->fl->tfo.cookie_exp = (f & REQ_TFO_COOKIE_EXP) != 0;
 	c->passive = true;
-	c->parent = r->listener;
+	c->fl->parent = r->listener;
 	c->state = SYNACK_SYN_RECEIVED;
 }
 
@@ -215,10 +218,10 @@ struct synack_tcb *req_wake(struct synack_stack *s, struct synack_conntab_hdr *n
 	stack_free(s, r, sizeof *r);
 	if (tcb_conntab_insert(s, c) < 0)
 		SYNACK_ASSERT(0); /* the entry's tuple */
-	c->q_prev = NULL;
-	c->q_next = l->lq->synq;
+	c->fl->q_prev = NULL;
+	c->fl->q_next = l->lq->synq;
 	if (l->lq->synq)
-		l->lq->synq->q_prev = c;
+		l->lq->synq->fl->q_prev = c;
 	l->lq->synq = c;
 	l->lq->synq_len++;
 	tcp_timer_arm(s, c, SYNACK_TIMER_RETRANSMIT, at);
@@ -231,7 +234,8 @@ struct synack_tcb *tcb_of_node_wake(struct synack_stack *s, struct synack_connta
 {
 	if (n && n->kind == CONNTAB_KIND_REQ)
 		return req_wake(s, n);
-	return tcb_of_node(n);
+	struct synack_tcb *c = tcb_of_node(n);
+	return c && tcb_unfold(s, c) ? c : NULL;
 }
 
 void req_timer_fire(struct synack_stack *s, struct synack_timer *t)
@@ -259,15 +263,16 @@ void req_foreach(const struct synack_stack *s, synack_conn_visitor visit, void *
 {
 	struct synack_tcp_info o;
 	struct synack_tcb c;
+	struct tcb_flow fl;
 	/* The listener list is the stack's; a request's block is made in c as req_wake would
 	 * (req_fill changes nothing in the stack, whose const is dropped for its helpers). */
 	for (const struct synack_tcb *l = s->all; l; l = l->all_next) {
 		if (!l->lq)
 			continue;
 		for (const struct tcp_req *r = l->lq->reqs; r; r = r->next) {
-			tcb_init_defaults(s, &c);
+			tcb_init_defaults(s, &c, &fl);
 			req_fill((struct synack_stack *)(uintptr_t)s, r, &c);
-			c.timer_at[SYNACK_TIMER_RETRANSMIT] = r->timer.deadline_us;
+			c.fl->timer_at[SYNACK_TIMER_RETRANSMIT] = r->timer.deadline_us;
 			tcb_fill_info(s, &c, &o);
 			visit(ctx, -1, &o);
 		}

@@ -48,7 +48,8 @@ void req_foreach(const struct synack_stack *s, synack_conn_visitor visit, void *
 /* tcp_input.c: a passive child's fields from listener l and the SYN in rx. */
 void tcp_child_init(struct synack_stack *s, struct synack_tcb *l, struct synack_tcb *c,
 		    const struct rx *rx);
-/* tcb.c: a new block's defaults, without the random timestamp offset or the stack's lists. */
-void tcb_init_defaults(const struct synack_stack *s, struct synack_tcb *c);
+/* tcb.c: a new block's defaults (with its flow fl), without the random timestamp offset or the
+ * stack's lists. */
+void tcb_init_defaults(const struct synack_stack *s, struct synack_tcb *c, struct tcb_flow *fl);
 
 #endif

@@ -14,21 +14,21 @@ static size_t sack_bytes_of(uint32_t cap) { return cap * sizeof(struct synack_oo
 
 void sack_clear(struct synack_stack *s, struct synack_tcb *c)
 {
-	if (c->sacked.r)
-		stack_free(s, c->sacked.r, sack_bytes_of(c->sacked.cap));
-	c->sacked.r = NULL;
-	c->sacked.n = c->sacked.cap = 0;
+	if (c->fl->sacked.r)
+		stack_free(s, c->fl->sacked.r, sack_bytes_of(c->fl->sacked.cap));
+	c->fl->sacked.r = NULL;
+	c->fl->sacked.n = c->fl->sacked.cap = 0;
 }
 
 static bool sack_take(struct synack_stack *s, struct synack_tcb *c)
 {
-	if (c->sacked.r)
+	if (c->fl->sacked.r)
 		return true;
-	c->sacked.r = stack_alloc(s, sack_bytes_of(SYNACK_SACK_RANGES));
-	if (!c->sacked.r)
+	c->fl->sacked.r = stack_alloc(s, sack_bytes_of(SYNACK_SACK_RANGES));
+	if (!c->fl->sacked.r)
 		return false;
-	c->sacked.cap = SYNACK_SACK_RANGES;
-	c->sacked.n = 0;
+	c->fl->sacked.cap = SYNACK_SACK_RANGES;
+	c->fl->sacked.n = 0;
 	return true;
 }
 
@@ -48,7 +48,7 @@ bool sack_update(struct synack_stack *s, struct synack_tcb *c, const struct syna
 			continue; /* nothing new */
 		if (!sack_take(s, c))
 			break;
-		news |= ooo_add(&c->sacked, l, r);
+		news |= ooo_add(&c->fl->sacked, l, r);
 	}
 	return news;
 }
@@ -71,19 +71,19 @@ bool sack_dsack(const struct synack_tcb *c, const struct synack_tcp_opts *o, seq
 void sack_trim(struct synack_stack *s, struct synack_tcb *c)
 {
 	rack_trim(c);
-	while (c->sacked.n && seq_le(c->sacked.r[0].end, c->snd_una))
-		ooo_advance(&c->sacked, c->sacked.r[0].start);
-	if (c->sacked.n && seq_lt(c->sacked.r[0].start, c->snd_una))
-		c->sacked.r[0].start = c->snd_una;
-	if (c->sacked.n == 0 && c->sacked.r)
+	while (c->fl->sacked.n && seq_le(c->fl->sacked.r[0].end, c->snd_una))
+		ooo_advance(&c->fl->sacked, c->fl->sacked.r[0].start);
+	if (c->fl->sacked.n && seq_lt(c->fl->sacked.r[0].start, c->snd_una))
+		c->fl->sacked.r[0].start = c->snd_una;
+	if (c->fl->sacked.n == 0 && c->fl->sacked.r)
 		sack_clear(s, c);
 }
 
 seq_t sack_skip(const struct synack_tcb *c, seq_t seq, uint32_t *room)
 {
 	*room = UINT32_MAX;
-	for (uint32_t i = 0; i < c->sacked.n; i++) {
-		const struct synack_ooo_range *r = &c->sacked.r[i];
+	for (uint32_t i = 0; i < c->fl->sacked.n; i++) {
+		const struct synack_ooo_range *r = &c->fl->sacked.r[i];
 		if (seq_lt(seq, r->start)) {
 			*room = (uint32_t)seq_diff(r->start, seq);
 			return seq;
@@ -97,8 +97,8 @@ seq_t sack_skip(const struct synack_tcb *c, seq_t seq, uint32_t *room)
 uint32_t sack_bytes(const struct synack_tcb *c)
 {
 	uint32_t n = 0;
-	for (uint32_t i = 0; i < c->sacked.n; i++)
-		n += (uint32_t)seq_diff(c->sacked.r[i].end, c->sacked.r[i].start);
+	for (uint32_t i = 0; i < c->fl->sacked.n; i++)
+		n += (uint32_t)seq_diff(c->fl->sacked.r[i].end, c->fl->sacked.r[i].start);
 	return n;
 }
 
@@ -107,13 +107,13 @@ uint32_t sack_bytes(const struct synack_tcb *c)
  * the returned boundary is lost; above it, it may still be in flight. */
 static seq_t lost_end(const struct synack_tcb *c)
 {
-	if (seq_gt(c->lost_mark, c->snd_una) && seq_le(c->lost_mark, c->snd_max))
-		return c->lost_mark; /* a delivered tail-loss probe (tcp_ack.c) */
+	if (seq_gt(c->fl->lost_mark, c->snd_una) && seq_le(c->fl->lost_mark, c->snd_max))
+		return c->fl->lost_mark; /* a delivered tail-loss probe (tcp_ack.c) */
 	uint32_t above = 0;
-	for (uint32_t i = c->sacked.n; i-- > 0;) {
-		above += (uint32_t)seq_diff(c->sacked.r[i].end, c->sacked.r[i].start);
-		if (above > 2u * c->snd_mss || c->sacked.n - i >= 3)
-			return c->sacked.r[i].start;
+	for (uint32_t i = c->fl->sacked.n; i-- > 0;) {
+		above += (uint32_t)seq_diff(c->fl->sacked.r[i].end, c->fl->sacked.r[i].start);
+		if (above > 2u * c->snd_mss || c->fl->sacked.n - i >= 3)
+			return c->fl->sacked.r[i].start;
 	}
 	return c->snd_una;
 }
@@ -124,9 +124,9 @@ static uint32_t unsacked_below(const struct synack_tcb *c, seq_t end)
 	if (!seq_gt(end, c->snd_una))
 		return 0;
 	uint32_t n = (uint32_t)seq_diff(end, c->snd_una);
-	for (uint32_t i = 0; i < c->sacked.n && seq_lt(c->sacked.r[i].start, end); i++) {
-		seq_t e = seq_lt(c->sacked.r[i].end, end) ? c->sacked.r[i].end : end;
-		n -= (uint32_t)seq_diff(e, c->sacked.r[i].start);
+	for (uint32_t i = 0; i < c->fl->sacked.n && seq_lt(c->fl->sacked.r[i].start, end); i++) {
+		seq_t e = seq_lt(c->fl->sacked.r[i].end, end) ? c->fl->sacked.r[i].end : end;
+		n -= (uint32_t)seq_diff(e, c->fl->sacked.r[i].start);
 	}
 	return n;
 }
@@ -139,23 +139,23 @@ uint32_t tcp_pipe(const struct synack_tcb *c)
 	/* RFC 6675 §4 SetPipe: an unSACKed octet counts once unless it is lost, and once more
 	 * if it was retransmitted (below HighRxt, snd_hole). */
 	uint32_t unsacked = flight - sack_bytes(c);
-	if (c->rack.n) {
+	if (c->fl->rack.n) {
 		/* With the RACK log (as Linux's packets_out - sacked_out - lost_out +
 		 * retrans_out): data marked lost and not sent again is not in the network. */
 		uint32_t lost = rack_lost_bytes(c);
 		return unsacked > lost ? unsacked - lost : 0;
 	}
 	uint32_t lost = unsacked_below(c, lost_end(c));
-	return unsacked - lost + unsacked_below(c, seq_min(c->snd_hole, c->snd_nxt));
+	return unsacked - lost + unsacked_below(c, seq_min(c->fl->snd_hole, c->snd_nxt));
 }
 
 void sack_recovery_enter(struct synack_tcb *c)
 {
-	c->prr_delivered = 0;
-	c->prr_out = 0;
-	c->recover_fs = (uint32_t)seq_diff(c->snd_max, c->snd_una);
-	c->snd_hole = c->snd_una; /* HighRxt */
-	c->rescue_rxt = c->snd_una;
+	c->fl->prr_delivered = 0;
+	c->fl->prr_out = 0;
+	c->fl->recover_fs = (uint32_t)seq_diff(c->snd_max, c->snd_una);
+	c->fl->snd_hole = c->snd_una; /* HighRxt */
+	c->fl->rescue_rxt = c->snd_una;
 }
 
 /* RFC 6937 §3: on every ACK in recovery, how much may be sent: proportional to what was
@@ -164,23 +164,23 @@ void sack_recovery_enter(struct synack_tcb *c)
  * The result is cwnd = pipe + sndcnt. */
 void sack_prr_ack(struct synack_tcb *c, uint32_t delivered)
 {
-	c->prr_delivered += delivered;
-	uint32_t pipe = tcp_pipe(c), ssthresh = c->cc.ssthresh;
+	c->fl->prr_delivered += delivered;
+	uint32_t pipe = tcp_pipe(c), ssthresh = c->fl->cc.ssthresh;
 	int64_t sndcnt;
 	if (pipe > ssthresh) {
-		uint64_t num = (uint64_t)c->prr_delivered * ssthresh;
-		uint32_t fs = c->recover_fs ? c->recover_fs : 1;
-		sndcnt = (int64_t)((num + fs - 1) / fs) - c->prr_out; /* CEIL() */
+		uint64_t num = (uint64_t)c->fl->prr_delivered * ssthresh;
+		uint32_t fs = c->fl->recover_fs ? c->fl->recover_fs : 1;
+		sndcnt = (int64_t)((num + fs - 1) / fs) - c->fl->prr_out; /* CEIL() */
 	} else {
-		int64_t d = (int64_t)c->prr_delivered - c->prr_out;
+		int64_t d = (int64_t)c->fl->prr_delivered - c->fl->prr_out;
 		int64_t limit = (d > delivered ? d : (int64_t)delivered) + c->snd_mss;
 		sndcnt = (int64_t)(ssthresh - pipe) < limit ? (int64_t)(ssthresh - pipe) : limit;
 	}
 	if (sndcnt < 0)
 		sndcnt = 0;
-	if (c->prr_out == 0 && sndcnt < c->snd_mss)
+	if (c->fl->prr_out == 0 && sndcnt < c->snd_mss)
 		sndcnt = c->snd_mss;
-	c->cc.cwnd = pipe + (uint32_t)sndcnt;
+	c->fl->cc.cwnd = pipe + (uint32_t)sndcnt;
 }
 
 /* RFC 6675 §4 NextSeg(): (1) the first unSACKed data above HighRxt that IsLost; (2) new
@@ -190,12 +190,12 @@ void sack_prr_ack(struct synack_tcb *c, uint32_t delivered)
 static bool next_seg(const struct synack_tcb *c, seq_t *seq, uint32_t *len, bool *rescue)
 {
 	*rescue = false;
-	seq_t high = c->sacked.n ? c->sacked.r[c->sacked.n - 1].end : c->snd_una;
+	seq_t high = c->fl->sacked.n ? c->fl->sacked.r[c->fl->sacked.n - 1].end : c->snd_una;
 	uint32_t room;
-	seq_t s2 = sack_skip(c, seq_max(c->snd_hole, c->snd_una), &room);
-	if (c->rack.n && rack_first_lost(c, seq, len)) /* rule 1, RACK's marks */
+	seq_t s2 = sack_skip(c, seq_max(c->fl->snd_hole, c->snd_una), &room);
+	if (c->fl->rack.n && rack_first_lost(c, seq, len)) /* rule 1, RACK's marks */
 		return true;
-	if (!c->rack.n && seq_lt(s2, lost_end(c))) { /* rule 1 */
+	if (!c->fl->rack.n && seq_lt(s2, lost_end(c))) { /* rule 1 */
 		*seq = s2;
 		*len = room;
 		return true;
@@ -209,10 +209,10 @@ static bool next_seg(const struct synack_tcb *c, seq_t *seq, uint32_t *len, bool
 	}
 	/* Below HighData (SND.MAX): the queue may hold much more than was ever sent (a send
 	 * buffer that grew with cwnd), and none of that may go out as a "retransmission". */
-	seq_t data_end = seq_add(c->snd_buf_seq, c->sndq.len);
+	seq_t data_end = seq_add(c->snd_buf_seq, c->fl->sndq.len);
 	if (seq_gt(data_end, c->snd_max))
 		data_end = c->snd_max;
-	if (!seq_gt(high, c->rescue_rxt) || !seq_lt(high, c->snd_max) ||
+	if (!seq_gt(high, c->fl->rescue_rxt) || !seq_lt(high, c->snd_max) ||
 	    seq_lt(data_end, seq_max(high, c->snd_una)))
 		return false;
 	uint32_t n = (uint32_t)seq_diff(data_end, seq_max(high, c->snd_una));
@@ -225,7 +225,7 @@ static bool next_seg(const struct synack_tcb *c, seq_t *seq, uint32_t *len, bool
 
 void sack_mark_lost(struct synack_tcb *c)
 {
-	if (c->rack.n)
+	if (c->fl->rack.n)
 		rack_mark_lost(c, lost_end(c), false);
 }
 
@@ -236,7 +236,7 @@ void sack_recovery_send(struct synack_stack *s, struct synack_tcb *c)
 	sack_mark_lost(c);
 	/* RFC 6675 §5 (C.4): "incrementing pipe by the number of octets transmitted". */
 	uint32_t pipe = tcp_pipe(c);
-	while (pipe < c->cc.cwnd) {
+	while (pipe < c->fl->cc.cwnd) {
 		seq_t seq, before = c->snd_nxt;
 		uint32_t len;
 		bool rescue;
@@ -244,20 +244,20 @@ void sack_recovery_send(struct synack_stack *s, struct synack_tcb *c)
 			if (!tcp_output_one(s, c))
 				return;
 			uint32_t sent = (uint32_t)seq_diff(c->snd_nxt, before);
-			c->prr_out += sent;
+			c->fl->prr_out += sent;
 			pipe += sent;
 			continue;
 		}
 		seq_t end = tcp_retransmit_at(s, c, seq, len);
 		if (end == seq)
 			return;
-		c->prr_out += (uint32_t)seq_diff(end, seq);
+		c->fl->prr_out += (uint32_t)seq_diff(end, seq);
 		pipe += (uint32_t)seq_diff(end, seq);
 		if (rescue) /* "RescueRxt = RecoveryPoint"; SND.MAX here, since data sent during
 			     * recovery and SACKed would lift HighACK past RecoveryPoint and allow
 			     * a rescue on every ACK: one per recovery, as the RFC means it. */
-			c->rescue_rxt = c->snd_max;
-		else if (seq_lt(c->snd_hole, end))
-			c->snd_hole = end;
+			c->fl->rescue_rxt = c->snd_max;
+		else if (seq_lt(c->fl->snd_hole, end))
+			c->fl->snd_hole = end;
 	}
 }

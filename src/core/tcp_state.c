@@ -61,16 +61,19 @@ void tcp_set_state(struct synack_stack *s, struct synack_tcb *c, enum synack_tcp
 	SYNACK_ASSERT(tcp_transition_legal(from, to));
 	c->state = to;
 	state_counters(s, from, to);
-	if (to == S(ESTABLISHED) && c->rcvq.cap)
+	if (to == S(ESTABLISHED) && c->fl->rcvq.cap)
 		tcp_rcv_space_init(s, c); /* Linux's tcp_init_buffer_space: the first measurement */
+	tcb_flow_arm(s, c);		  /* a state where it may fold, once quiet (tcb_flow.c) */
 	stack_trace_state(s, tcb_tuple(c), from, to);
 	tcp_wake(s, c);
 }
 
 uint32_t tcp_notsent(const struct synack_tcb *c)
 {
-	uint32_t sent = c->sndq.cap ? (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq) : 0;
-	return c->sndq.len > sent ? c->sndq.len - sent : 0;
+	if (!c->fl)
+		return 0; /* folded: nothing queued */
+	uint32_t sent = c->fl->sndq.cap ? (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq) : 0;
+	return c->fl->sndq.len > sent ? c->fl->sndq.len - sent : 0;
 }
 
 /* TCP_NOTSENT_LOWAT (Linux): the socket takes more data only while fewer unsent bytes than
@@ -97,18 +100,22 @@ unsigned tcp_events(const struct synack_tcb *c)
 		return c->lq && c->lq->acceptq_len ? SYNACK_EV_READABLE : 0;
 	if (c->err)
 		ev |= SYNACK_EV_ERROR;
+	/* A folded connection (tcb_flow.c) has nothing to read, no urgent data, and all of its
+	 * send buffer free. */
+	const struct tcb_flow *f = c->fl;
+	uint32_t rlen = f ? f->rcvq.len : 0;
+	uint32_t sfree = f ? ring_free(&f->sndq) : c->sized ? c->sndbuf_size : 0;
+	int urg = f ? (int)f->urg_state : URG_NONE;
 	/* Linux: an out-of-band byte alone at the mark is not readable data */
-	bool oob_only = c->rcvq.len == 1 && tcp_at_mark(c) && !c->oobinline &&
-			c->urg_state != URG_NOTYET;
-	if ((c->rcvq.len && !oob_only) || c->rcvd_fin || c->shut_rd || c->err)
+	bool oob_only = rlen == 1 && tcp_at_mark(c) && !c->oobinline && urg != URG_NOTYET;
+	if ((rlen && !oob_only) || c->rcvd_fin || c->shut_rd || c->err)
 		ev |= SYNACK_EV_READABLE;
-	if (c->urg_state == URG_VALID && !c->oobinline)
+	if (urg == URG_VALID && !c->oobinline)
 		ev |= SYNACK_EV_PRI;
-	if (tcp_state_can_send(c->state) && !c->fin_queued && ring_free(&c->sndq) > 0 &&
-	    !c->snd_nomem)
+	if (tcp_state_can_send(c->state) && !c->fin_queued && sfree > 0 && !c->snd_nomem)
 		ev |= SYNACK_EV_WRITABLE;
 	/* Linux: a deferred TCP_FASTOPEN_CONNECT is writable: its first write sends the SYN. */
-	if (c->state == S(SYN_SENT) && c->tfo.deferred)
+	if (c->state == S(SYN_SENT) && f && f->tfo.deferred)
 		ev |= SYNACK_EV_WRITABLE;
 	/* Linux: after shutdown(SHUT_WR) a socket polls writable, so that the application
 	 * learns EPIPE from its next write instead of waiting forever. */
@@ -148,8 +155,8 @@ void tcp_deliver_wake(struct synack_stack *s, struct synack_tcb *c)
 	c->events = ev;
 	if (c->fd >= 0 && s->cfg.wake)
 		s->cfg.wake(s->cfg.wake_ctx, c->fd, ev);
-	else if (c->parent && c->in_acceptq)
-		tcp_wake(s, c->parent);
+	else if (c->fl->parent && c->in_acceptq)
+		tcp_wake(s, c->fl->parent);
 }
 
 void tcp_done(struct synack_stack *s, struct synack_tcb *c, int err)

@@ -154,7 +154,7 @@ void syncookie_child(struct synack_stack *s, struct synack_tcb *c, const struct 
 	c->snd_una = iss;
 	c->snd_nxt = seq_add(iss, 1);
 	c->snd_max = c->snd_nxt;
-	c->snd_sml = iss;
+	c->fl->snd_sml = iss;
 	c->snd_buf_seq = seq_add(iss, 1);
 	c->snd_wl2 = iss;
 	c->ts_offset = synack_cookie_ts_offset(s->cfg.secret, tcb_tuple(c));

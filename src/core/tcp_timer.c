@@ -57,8 +57,9 @@ void tcp_rtt_sample(struct synack_stack *s, struct synack_tcb *c, uint64_t rtt_u
 	}
 	uint64_t k = 4 * (uint64_t)c->rttvar_us;
 	c->rto_us = rto_clamp(s, c->srtt_us + (k > 1000 ? k : 1000));
-	if (!c->rack.min_rtt_us || r < c->rack.min_rtt_us) /* RACK's min_RTT (Linux: all samples) */
-		c->rack.min_rtt_us = r ? r : 1;
+	if (!c->fl->rack.min_rtt_us ||
+	    r < c->fl->rack.min_rtt_us) /* RACK's min_RTT (Linux: all samples) */
+		c->fl->rack.min_rtt_us = r ? r : 1;
 }
 
 /* TCP_USER_TIMEOUT (RFC 5482 §3, with Linux's semantics): once data has been retransmitted,
@@ -66,20 +67,20 @@ void tcp_rtt_sample(struct synack_stack *s, struct synack_tcb *c, uint64_t rtt_u
  * instead of after retries2 retransmissions. */
 static uint64_t user_deadline(const struct synack_tcb *c)
 {
-	return c->rtx_start_us + (uint64_t)c->user_timeout_ms * 1000u;
+	return c->fl->rtx_start_us + (uint64_t)c->user_timeout_ms * 1000u;
 }
 
 static bool user_timeout_expired(const struct synack_stack *s, const struct synack_tcb *c)
 {
-	return c->user_timeout_ms && c->retries > 0 && s->now_us >= user_deadline(c);
+	return c->user_timeout_ms && c->fl->retries > 0 && s->now_us >= user_deadline(c);
 }
 
 static void timer_sync(struct synack_stack *s, struct synack_tcb *c)
 {
 	uint64_t first = TCP_TIMER_OFF;
-	for (unsigned k = 0; k < SYNACK_TIMER_COUNT; k++)
-		if (c->timer_at[k] < first)
-			first = c->timer_at[k];
+	for (unsigned k = 0; k < TCP_TIMER_KINDS; k++)
+		if (c->fl->timer_at[k] < first)
+			first = c->fl->timer_at[k];
 	if (first == TCP_TIMER_OFF)
 		synack_wheel_cancel(&s->wheel, &c->timer);
 	else if (!synack_timer_armed(&c->timer) || c->timer.deadline_us != first)
@@ -88,34 +89,34 @@ static void timer_sync(struct synack_stack *s, struct synack_tcb *c)
 
 void tcp_timers_init(struct synack_tcb *c)
 {
-	for (unsigned k = 0; k < SYNACK_TIMER_COUNT; k++)
-		c->timer_at[k] = TCP_TIMER_OFF;
+	for (unsigned k = 0; k < TCP_TIMER_KINDS; k++)
+		c->fl->timer_at[k] = TCP_TIMER_OFF;
 	c->timer.kind = SYNACK_TIMER_COUNT; /* the entry stands for every kind */
 }
 
 void tcp_timer_arm(struct synack_stack *s, struct synack_tcb *c, enum synack_timer_kind k,
 		   uint64_t at_us)
 {
-	SYNACK_ASSERT((unsigned)k < SYNACK_TIMER_COUNT && tcp_timer_has_handler(k));
+	SYNACK_ASSERT(tcp_timer_has_handler(k));
 	SYNACK_ASSERT(at_us != TCP_TIMER_OFF);
-	c->timer_at[k] = at_us;
+	c->fl->timer_at[k] = at_us;
 	timer_sync(s, c);
 }
 
 void tcp_timer_cancel(struct synack_stack *s, struct synack_tcb *c, enum synack_timer_kind k)
 {
-	if (c->timer_at[k] == TCP_TIMER_OFF)
+	if (c->fl->timer_at[k] == TCP_TIMER_OFF)
 		return;
-	c->timer_at[k] = TCP_TIMER_OFF;
+	c->fl->timer_at[k] = TCP_TIMER_OFF;
 	timer_sync(s, c);
 }
 
 void tcp_cancel_rtx(struct synack_stack *s, struct synack_tcb *c)
 {
-	c->timer_at[SYNACK_TIMER_TLP] = TCP_TIMER_OFF;
-	c->timer_at[SYNACK_TIMER_REO] = TCP_TIMER_OFF;
-	c->timer_at[SYNACK_TIMER_RETRANSMIT] = TCP_TIMER_OFF;
-	c->timer_at[SYNACK_TIMER_PERSIST] = TCP_TIMER_OFF;
+	c->fl->timer_at[SYNACK_TIMER_TLP] = TCP_TIMER_OFF;
+	c->fl->timer_at[SYNACK_TIMER_REO] = TCP_TIMER_OFF;
+	c->fl->timer_at[SYNACK_TIMER_RETRANSMIT] = TCP_TIMER_OFF;
+	c->fl->timer_at[SYNACK_TIMER_PERSIST] = TCP_TIMER_OFF;
 	timer_sync(s, c);
 }
 
@@ -124,26 +125,26 @@ void tcp_arm_rtx(struct synack_stack *s, struct synack_tcb *c)
 	uint64_t at = s->now_us + c->rto_us;
 	/* Linux (tcp_clamp_rto_to_user_timeout): the timer fires no later than the user
 	 * timeout, so the connection is given up on time. */
-	if (c->user_timeout_ms && c->retries > 0 && user_deadline(c) < at)
+	if (c->user_timeout_ms && c->fl->retries > 0 && user_deadline(c) < at)
 		at = user_deadline(c) > s->now_us ? user_deadline(c) : s->now_us;
-	c->timer_at[SYNACK_TIMER_PERSIST] = TCP_TIMER_OFF;
+	c->fl->timer_at[SYNACK_TIMER_PERSIST] = TCP_TIMER_OFF;
 	tcp_timer_arm(s, c, SYNACK_TIMER_RETRANSMIT, at);
 }
 
 void tcp_arm_persist(struct synack_stack *s, struct synack_tcb *c)
 {
-	uint32_t shift = c->retries < 16 ? c->retries : 16;
-	c->timer_at[SYNACK_TIMER_RETRANSMIT] = TCP_TIMER_OFF;
+	uint32_t shift = c->fl->retries < 16 ? c->fl->retries : 16;
+	c->fl->timer_at[SYNACK_TIMER_RETRANSMIT] = TCP_TIMER_OFF;
 	tcp_timer_arm(s, c, SYNACK_TIMER_PERSIST,
 		      s->now_us + rto_clamp(s, (uint64_t)c->rto_us << shift));
 }
 
 void tcp_arm_tlp(struct synack_stack *s, struct synack_tcb *c)
 {
-	bool ok = c->sack_ok && c->rtt_valid && tcp_state_transmits(c->state) && c->sndq.cap &&
+	bool ok = c->sack_ok && c->rtt_valid && tcp_state_transmits(c->state) && c->fl->sndq.cap &&
 		  !c->in_recovery && !c->rtx_pending && !c->tlp_out && c->snd_una != c->snd_max &&
-		  c->retries == 0 && tcp_timer_armed(c, SYNACK_TIMER_RETRANSMIT) &&
-		  c->dupacks == 0 && c->sacked.n == 0; /* Linux: only in the Open state */
+		  c->fl->retries == 0 && tcp_timer_armed(c, SYNACK_TIMER_RETRANSMIT) &&
+		  c->fl->dupacks == 0 && c->fl->sacked.n == 0; /* Linux: only in the Open state */
 	if (!ok) {
 		tcp_timer_cancel(s, c, SYNACK_TIMER_TLP);
 		return;
@@ -154,7 +155,7 @@ void tcp_arm_tlp(struct synack_stack *s, struct synack_tcb *c)
 	if (seq_diff(c->snd_max, c->snd_una) <= c->snd_mss)
 		pto += 200000u;
 	uint64_t at = s->now_us + pto;
-	if (at >= c->timer_at[SYNACK_TIMER_RETRANSMIT]) {
+	if (at >= c->fl->timer_at[SYNACK_TIMER_RETRANSMIT]) {
 		tcp_timer_cancel(s, c, SYNACK_TIMER_TLP);
 		return;
 	}
@@ -176,14 +177,16 @@ void tcp_arm_close(struct synack_stack *s, struct synack_tcb *c, enum synack_tim
 		   uint64_t after_us)
 {
 	SYNACK_ASSERT(k == SYNACK_TIMER_TIME_WAIT || k == SYNACK_TIMER_FIN_WAIT_2);
-	c->timer_at[SYNACK_TIMER_TIME_WAIT] = TCP_TIMER_OFF;
-	c->timer_at[SYNACK_TIMER_FIN_WAIT_2] = TCP_TIMER_OFF;
+	c->fl->timer_at[SYNACK_TIMER_TIME_WAIT] = TCP_TIMER_OFF;
+	c->fl->timer_at[SYNACK_TIMER_FIN_WAIT_2] = TCP_TIMER_OFF;
 	tcp_timer_arm(s, c, k, s->now_us + after_us);
 }
 
 void tcp_cancel_timers(struct synack_stack *s, struct synack_tcb *c)
 {
-	tcp_timers_init(c);
+	if (c->fl)
+		tcp_timers_init(c);
+	c->timer.kind = SYNACK_TIMER_COUNT;
 	synack_wheel_cancel(&s->wheel, &c->timer);
 }
 
@@ -192,9 +195,9 @@ void tcp_enter_time_wait(struct synack_stack *s, struct synack_tcb *c)
 	if (c->state == SYNACK_TIME_WAIT) {
 		if (c->fd < 0)
 			tcb_free_buffers(s, c);
-		c->timer_at[SYNACK_TIMER_RETRANSMIT] = TCP_TIMER_OFF;
-		c->timer_at[SYNACK_TIMER_PERSIST] = TCP_TIMER_OFF;
-		c->timer_at[SYNACK_TIMER_KEEPALIVE] = TCP_TIMER_OFF;
+		c->fl->timer_at[SYNACK_TIMER_RETRANSMIT] = TCP_TIMER_OFF;
+		c->fl->timer_at[SYNACK_TIMER_PERSIST] = TCP_TIMER_OFF;
+		c->fl->timer_at[SYNACK_TIMER_KEEPALIVE] = TCP_TIMER_OFF;
 		tcp_arm_close(s, c, SYNACK_TIMER_TIME_WAIT, 2 * ms_to_us(s->cfg.msl_ms));
 		return;
 	}
@@ -205,7 +208,7 @@ void tcp_enter_time_wait(struct synack_stack *s, struct synack_tcb *c)
 
 static void backoff(struct synack_stack *s, struct synack_tcb *c)
 {
-	c->retries++;
+	c->fl->retries++;
 	c->rto_us = rto_clamp(s, 2 * (uint64_t)c->rto_us);
 }
 
@@ -221,7 +224,7 @@ static void rtx_opening(struct synack_stack *s, struct synack_tcb *c)
 {
 	uint32_t max = c->state == SYNACK_SYN_SENT || !c->passive ? s->cfg.syn_retries
 								  : s->cfg.synack_retries;
-	if (c->retries >= max) {
+	if (c->fl->retries >= max) {
 		/* A half-open passive entry just goes away; an active open fails, and so does
 		 * an accepted Fast Open connection whose handshake never completed. */
 		tcp_done(s, c, c->passive && c->fd < 0 ? 0 : timeout_err(c));
@@ -238,10 +241,10 @@ static void rtx_data(struct synack_stack *s, struct synack_tcb *c)
 {
 	if (c->snd_una == c->snd_max)
 		return;
-	if (c->retries == 0) /* the timer was armed when this data went out */
-		c->rtx_start_us = s->now_us - c->rto_us;
-	bool give_up = c->user_timeout_ms ? user_timeout_expired(s, c)
-					  : c->retries >= s->cfg.retries2;
+	if (c->fl->retries == 0) /* the timer was armed when this data went out */
+		c->fl->rtx_start_us = s->now_us - c->rto_us;
+	bool give_up =
+		c->user_timeout_ms ? user_timeout_expired(s, c) : c->fl->retries >= s->cfg.retries2;
 	if (give_up) {
 		stack_count(s, SYNACK_CTR_TCPAbortOnTimeout);
 		tcp_done(s, c, timeout_err(c));
@@ -253,33 +256,33 @@ static void rtx_data(struct synack_stack *s, struct synack_tcb *c)
 	 * a backed-off one finds cwnd already at one segment and must not halve ssthresh
 	 * again (the flight then is the same data, sent once more). */
 	tcp_cc_env(s, c, 0);
-	c->frto = 0;
-	if (c->retries == 0 && !c->frto_loss && !c->in_recovery) {
+	c->fl->frto = 0;
+	if (c->fl->retries == 0 && !c->frto_loss && !c->in_recovery) {
 		tcp_undo_init(c); /* a first timeout may prove spurious (tcp_ack.c) */
-		c->frto = s->cfg.frto ? 1 : 0; /* RFC 5682: watch the next two ACKs */
-	} else if (c->retries == 0) {
+		c->fl->frto = s->cfg.frto ? 1 : 0; /* RFC 5682: watch the next two ACKs */
+	} else if (c->fl->retries == 0) {
 		c->undo_on = false; /* an episode already under way: nothing to go back to */
 	}
 	c->frto_loss = true;
-	c->recover = c->snd_max;
+	c->fl->recover = c->snd_max;
 	/* Linux's tcp_enter_loss: everything not SACKed is lost (RACK's log). */
 	rack_mark_lost(c, c->snd_max, true);
 	tcp_timer_cancel(s, c, SYNACK_TIMER_REO);
-	if (c->retries == 0)
-		c->cc.ops->on_rto(&c->cc, c->snd_mss, flight);
+	if (c->fl->retries == 0)
+		c->fl->cc.ops->on_rto(&c->fl->cc, c->snd_mss, flight);
 	else
-		c->cc.cwnd = c->snd_mss;
-	c->dupacks = 0;
+		c->fl->cc.cwnd = c->snd_mss;
+	c->fl->dupacks = 0;
 	c->in_recovery = false;
 	c->tlp_out = false;
-	c->lost_mark = c->snd_una;
+	c->fl->lost_mark = c->snd_una;
 	tcp_timer_cancel(s, c, SYNACK_TIMER_TLP);
 	backoff(s, c);
-	if (c->retries >= 2)
+	if (c->fl->retries >= 2)
 		sack_clear(s, c); /* the peer may have reneged on what it SACKed (RFC 2018 §8) */
 	/* Go back: after the first segment, the rest follows again as the window opens. */
-	c->snd_rtx = tcp_retransmit_head(s, c);
-	c->rtx_pending = seq_lt(c->snd_rtx, c->snd_nxt);
+	c->fl->snd_rtx = tcp_retransmit_head(s, c);
+	c->rtx_pending = seq_lt(c->fl->snd_rtx, c->snd_nxt);
 	tcp_arm_rtx(s, c);
 }
 
@@ -296,14 +299,14 @@ static void on_persist(struct synack_stack *s, struct synack_tcb *c)
 		return;
 	if (!tcp_send_pending(c) || c->snd_una != c->snd_max)
 		return;
-	if (c->probes_out >= s->cfg.retries2) {
+	if (c->fl->probes_out >= s->cfg.retries2) {
 		stack_count(s, SYNACK_CTR_TCPAbortOnTimeout);
 		tcp_done(s, c, -ETIMEDOUT);
 		return;
 	}
 	tcp_send_probe(s, c, c->snd_una - 1);
-	c->probes_out++;
-	c->retries++;
+	c->fl->probes_out++;
+	c->fl->retries++;
 	tcp_arm_persist(s, c);
 }
 
@@ -312,16 +315,16 @@ static void on_persist(struct synack_stack *s, struct synack_tcb *c)
 static void on_tlp(struct synack_stack *s, struct synack_tcb *c)
 {
 	if (c->in_recovery || c->rtx_pending || c->tlp_out || c->snd_una == c->snd_max ||
-	    !tcp_state_transmits(c->state) || c->dupacks || c->sacked.n)
+	    !tcp_state_transmits(c->state) || c->fl->dupacks || c->fl->sacked.n)
 		return;
 	c->tlp_out = true;
-	c->tlp_seq = c->snd_nxt;
+	c->fl->tlp_seq = c->snd_nxt;
 	if (!tcp_output_one(s, c)) {
-		seq_t data_end = seq_add(c->snd_buf_seq, c->sndq.len);
+		seq_t data_end = seq_add(c->snd_buf_seq, c->fl->sndq.len);
 		uint32_t n = (uint32_t)seq_diff(data_end, c->snd_una);
 		n = n < c->snd_mss ? n : c->snd_mss;
-		c->tlp_seq = data_end - n;
-		tcp_retransmit_at(s, c, c->tlp_seq, n ? n : 1);
+		c->fl->tlp_seq = data_end - n;
+		tcp_retransmit_at(s, c, c->fl->tlp_seq, n ? n : 1);
 	}
 	tcp_arm_rtx(s, c);
 }
@@ -344,7 +347,7 @@ static void on_keepalive(struct synack_stack *s, struct synack_tcb *c)
 	if (!c->keepalive || !tcp_state_synchronized(c->state) || c->state == SYNACK_TIME_WAIT)
 		return;
 	uint64_t idle_us = (uint64_t)c->keep_idle_s * 1000000u;
-	if (c->snd_una != c->snd_max || c->sndq.len > 0) {
+	if (c->snd_una != c->snd_max || c->fl->sndq.len > 0) {
 		/* Linux: no probes while data is outstanding; look again after another idle. */
 		tcp_timer_arm(s, c, SYNACK_TIMER_KEEPALIVE, s->now_us + idle_us);
 		return;
@@ -396,7 +399,7 @@ static const struct {
 	const char *name;
 	void (*fire)(struct synack_stack *s, struct synack_tcb *c);
 	bool traced;
-} tcp_timers[SYNACK_TIMER_COUNT] = {
+} tcp_timers[TCP_TIMER_KINDS] = {
 	[SYNACK_TIMER_RETRANSMIT] = {"retransmit", on_retransmit, true},
 	[SYNACK_TIMER_PERSIST] = {"persist", on_persist, true},
 	[SYNACK_TIMER_KEEPALIVE] = {"keepalive", on_keepalive, false},
@@ -405,11 +408,12 @@ static const struct {
 	[SYNACK_TIMER_DELACK] = {"delack", tcp_on_delack, true},
 	[SYNACK_TIMER_TLP] = {"tlp", on_tlp, true},
 	[SYNACK_TIMER_REO] = {"rack", on_reo, true},
+	[TCP_TIMER_FOLD] = {"fold", tcb_flow_on_fold_timer, false},
 };
 
 bool tcp_timer_has_handler(enum synack_timer_kind k)
 {
-	return (unsigned)k < SYNACK_TIMER_COUNT && tcp_timers[k].fire != NULL;
+	return (unsigned)k < TCP_TIMER_KINDS && tcp_timers[k].fire != NULL;
 }
 
 const char *synack_timer_name(enum synack_timer_kind k)
@@ -417,12 +421,13 @@ const char *synack_timer_name(enum synack_timer_kind k)
 	return (unsigned)k < SYNACK_TIMER_COUNT && tcp_timers[k].name ? tcp_timers[k].name : "?";
 }
 
-/* The earliest due kind (ties: the lowest), or SYNACK_TIMER_COUNT when none is due. */
+/* The earliest due kind (ties: the lowest), or TCP_TIMER_KINDS when none is due. */
 static unsigned timer_due(const struct synack_tcb *c, uint64_t now_us)
 {
-	unsigned due = SYNACK_TIMER_COUNT;
-	for (unsigned k = 0; k < SYNACK_TIMER_COUNT; k++)
-		if (c->timer_at[k] <= now_us && (due == SYNACK_TIMER_COUNT || c->timer_at[k] < c->timer_at[due]))
+	const uint64_t *at = c->fl->timer_at;
+	unsigned due = TCP_TIMER_KINDS;
+	for (unsigned k = 0; k < TCP_TIMER_KINDS; k++)
+		if (at[k] <= now_us && (due == TCP_TIMER_KINDS || at[k] < at[due]))
 			due = k;
 	return due;
 }
@@ -434,11 +439,16 @@ void tcp_timer_fire(struct synack_stack *s, struct synack_timer *t)
 		return;
 	}
 	struct synack_tcb *c = SYNACK_container_of(t, struct synack_tcb, timer);
-	unsigned k = timer_due(c, s->now_us);
-	SYNACK_ASSERT(k < SYNACK_TIMER_COUNT); /* the entry sits at the earliest deadline */
-	if (k == SYNACK_TIMER_COUNT)
+	if (!tcb_unfold(s, c)) {
+		/* No memory for the flow: the timer (its kind kept) tries again later. */
+		synack_wheel_arm(&s->wheel, &c->timer, s->now_us + 200000u);
 		return;
-	c->timer_at[k] = TCP_TIMER_OFF;
+	}
+	unsigned k = timer_due(c, s->now_us);
+	SYNACK_ASSERT(k < TCP_TIMER_KINDS); /* the entry sits at the earliest deadline */
+	if (k == TCP_TIMER_KINDS)
+		return;
+	c->fl->timer_at[k] = TCP_TIMER_OFF;
 	timer_sync(s, c); /* the next kind's deadline, before the handler may re-arm */
 	if (c->dead)
 		return;

@@ -302,7 +302,7 @@ void tw_adopt(struct synack_stack *s, struct synack_tcb *c)
 	}
 	n->flags |= SYNACK_CONNTAB_NOHASH;
 	fill_entry(n, c);
-	uint64_t at = c->timer_at[SYNACK_TIMER_TIME_WAIT];
+	uint64_t at = c->fl->timer_at[SYNACK_TIMER_TIME_WAIT];
 	tcb_conntab_remove(s, c);
 	tcb_kill(s, c); /* the connection goes on in the entry: no state change to trace */
 	if (synack_conntab_insert(&s->conns, n) < 0) { /* cannot happen: the tuple was c's */

@@ -232,7 +232,7 @@ Test(cc, tcp_congestion_set_known_unknown_and_bad_lengths)
 	cr_assert_eq(setcc(&t, fd, "renorenorenorenoreno", 20), -ENOENT, "15 bytes at most");
 	cr_assert_eq(setcc(&t, fd, "reno", 0), -EINVAL);
 	cr_assert_eq(setcc(&t, fd, NULL, 4), -EINVAL);
-	cr_assert_eq(c->cc.ops, &cc_newreno, "errors change nothing");
+	cr_assert_eq(c->fl->cc.ops, &cc_newreno, "errors change nothing");
 	cr_assert_eq(setcc(&t, 77, "reno", 4), -EBADF);
 	cr_assert_eq(setcc(&t, -1, "reno", 4), -EBADF);
 	char b[16];
@@ -247,15 +247,15 @@ Test(cc, tcp_congestion_mid_connection_keeps_the_windows)
 	st_init(&t, NULL);
 	int fd = st_passive_open(&t, 1000, NULL);
 	struct synack_tcb *c = t.s->fds[fd];
-	uint32_t cwnd = c->cc.cwnd, ssthresh = c->cc.ssthresh;
-	c->cc.priv.u64[0] = 42;
+	uint32_t cwnd = c->fl->cc.cwnd, ssthresh = c->fl->cc.ssthresh;
+	c->fl->cc.priv.u64[0] = 42;
 	cr_assert_eq(setcc(&t, fd, "cubic", 5), 0);
-	cr_assert_eq(c->cc.cwnd, cwnd);
-	cr_assert_eq(c->cc.ssthresh, ssthresh);
-	cr_assert_eq(c->cc.priv.u64[0], 42, "the same controller is not restarted");
+	cr_assert_eq(c->fl->cc.cwnd, cwnd);
+	cr_assert_eq(c->fl->cc.ssthresh, ssthresh);
+	cr_assert_eq(c->fl->cc.priv.u64[0], 42, "the same controller is not restarted");
 	cr_assert_eq(setcc(&t, fd, "reno", 4), 0);
-	cr_assert_eq(c->cc.ops, &cc_newreno);
-	cr_assert_eq(c->cc.cwnd, cwnd, "a switch keeps the windows");
-	cr_assert_eq(c->cc.priv.u64[0], 0, "and starts the new controller's state afresh");
+	cr_assert_eq(c->fl->cc.ops, &cc_newreno);
+	cr_assert_eq(c->fl->cc.cwnd, cwnd, "a switch keeps the windows");
+	cr_assert_eq(c->fl->cc.priv.u64[0], 0, "and starts the new controller's state afresh");
 	st_fini(&t);
 }

@@ -133,6 +133,11 @@ Test(close, half_close_keeps_receiving_in_fin_wait_2_without_timeout)
 	cr_assert_eq(synack_send(t.s, fd, "x", 1, 0), -EPIPE, "write half is shut");
 	ST_IN(&t, .flags = F_A, .seq = 5001, .ack = iss + 2);
 	cr_assert_eq(st_state(&t, fd), SYNACK_FIN_WAIT_2);
+	/* Only the fold check (tcb_flow.c) waits: quiet for a second, the connection folds. */
+	cr_assert_eq(synack_stack_next_deadline(t.s), t.now + SEC);
+	uint64_t folds = st_counter(&t, SYNACK_CTR_TCPFlowFolds);
+	st_at(&t, t.now + SEC);
+	cr_assert_eq(st_counter(&t, SYNACK_CTR_TCPFlowFolds), folds + 1);
 	cr_assert_eq(synack_stack_next_deadline(t.s), SYNACK_TIME_NEVER,
 		     "no FIN-WAIT-2 timeout after shutdown(WR): the socket is still open");
 	st_at(&t, 600 * SEC);
@@ -159,6 +164,10 @@ Test(close, orphaned_fin_wait_2_times_out_after_fin_timeout)
 	st_expect(&t, F_F | F_A, iss + 1, 5001, NULL);
 	ST_IN(&t, .flags = F_A, .seq = 5001, .ack = iss + 2);
 	cr_assert_eq(st_count_state(&t, SYNACK_FIN_WAIT_2), 1);
+	cr_assert_eq(synack_stack_next_deadline(t.s), 6 * SEC, "the fold check (tcb_flow.c)");
+	uint64_t folds = st_counter(&t, SYNACK_CTR_TCPFlowFolds); /* once idle before the close */
+	st_at(&t, 6 * SEC);
+	cr_assert_eq(st_counter(&t, SYNACK_CTR_TCPFlowFolds), folds + 1, "folded, its timer kept");
 	cr_assert_eq(synack_stack_next_deadline(t.s), 65 * SEC, "tcp_fin_timeout 60 s");
 	st_at(&t, 65 * SEC);
 	cr_assert_eq(st_count_state(&t, SYNACK_FIN_WAIT_2), 0);

@@ -232,10 +232,10 @@ Test(cc, go_back_after_timeout_skips_sacked_data)
 	/* Segments 1 and 2 are lost; the peer SACKs 3..5 (two duplicate ACKs only). */
 	struct synack_tcp_opts sk = {.sack_count = 1, .sack = {{iss + 2001, iss + 5001}}};
 	const struct synack_tcb *c = t.s->fds[fd];
-	cr_assert_null(c->sacked.r);
+	cr_assert_null(c->fl->sacked.r);
 	ST_IN(&t, .flags = F_A, .seq = 1, .ack = iss + 1, .opts = sk);
 	/* The scoreboard's ranges are allocated with the first SACK block. */
-	cr_assert_not_null(c->sacked.r);
+	cr_assert_not_null(c->fl->sacked.r);
 	ST_IN(&t, .flags = F_A, .seq = 1, .ack = iss + 1, .opts = sk);
 	st_expect_none(&t);
 	/* The timeout resends the first; its ACK lets the second go, and nothing SACKed. */
@@ -248,6 +248,6 @@ Test(cc, go_back_after_timeout_skips_sacked_data)
 	st_expect_none(&t);
 	cr_assert_eq(st_counter(&t, SYNACK_CTR_RetransSegs), 2);
 	/* ... and released when SND.UNA has passed everything SACKed. */
-	cr_assert_null(c->sacked.r);
+	cr_assert_null(c->fl->sacked.r);
 	st_fini(&t);
 }

@@ -150,8 +150,14 @@ Test(timers, data_rto_backoff_1_2_4_seconds)
 		st_at(&t, at[i] * SEC);
 		st_expect_data(&t, F_A | F_P, syn.seq + 1, 51, 1);
 	}
-	/* An ACK stops the timer. */
+	/* An ACK stops the timer: only the fold check (tcb_flow.c) is left, which sends
+	 * nothing and leaves nothing armed. */
 	ST_IN(&t, .flags = F_A, .seq = 51, .ack = syn.seq + 2);
+	uint64_t folds = st_counter(&t, SYNACK_CTR_TCPFlowFolds);
+	for (int i = 0; i < 4 && st_counter(&t, SYNACK_CTR_TCPFlowFolds) == folds; i++)
+		st_at(&t, synack_stack_next_deadline(t.s));
+	st_expect_none(&t);
+	cr_assert_eq(st_counter(&t, SYNACK_CTR_TCPFlowFolds), folds + 1);
 	cr_assert_eq(synack_stack_next_deadline(t.s), SYNACK_TIME_NEVER);
 	st_fini(&t);
 }
