@@ -20,10 +20,10 @@
 #define BATCH 1000
 
 /* Per entry, at most (bytes): the connection block with the table's share; a compact
- * TIME-WAIT entry (64 B) with its share; a request entry (a block until compact ones land). */
+ * TIME-WAIT entry (64 B) with its share; a request entry (at most 128 B) with its share. */
 #define MAX_IDLE_BYTES 1536
 #define MAX_TW_BYTES 128
-#define MAX_REQ_BYTES 1536
+#define MAX_REQ_BYTES 144
 
 struct counting {
 	size_t live;
