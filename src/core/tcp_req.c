@@ -26,6 +26,7 @@
  * cost 16 bytes of links in each: it counts them (tcb_listen.nreqs) and, the two times it
  * needs them — its close (req_kill_all) and ss (req_foreach) — walks the connection table for
  * the entries that name it. */
+#include <stddef.h>
 #include <string.h>
 
 #include "core/tcp_req.h"
@@ -40,13 +41,22 @@
 
 _Static_assert(sizeof(struct tcp_req4) == 104, "an IPv4 request entry is 104 bytes");
 _Static_assert(sizeof(struct tcp_req6) <= 128, "an IPv6 request entry is at most 128 bytes");
+/* The table finds the key right after the node header. */
+_Static_assert(offsetof(struct tcp_req4, key) == sizeof(struct tcp_req) &&
+		       offsetof(struct tcp_req6, key) == sizeof(struct tcp_req) &&
+		       offsetof(struct tcp_req, h) + sizeof(struct synack_conntab_hdr) ==
+			       sizeof(struct tcp_req),
+	       "a request's key follows its node header");
 
 static struct tcp_req *req_of(struct synack_conntab_hdr *n)
 {
 	return SYNACK_container_of(n, struct tcp_req, h);
 }
 
-static bool req_v4(const struct tcp_req *r) { return (r->h.flags & SYNACK_CONNTAB_KEY4) != 0; }
+static bool req_v4(const struct tcp_req *r)
+{
+	return (r->h.flags & SYNACK_CONNTAB_KEY4) != 0;
+}
 
 static size_t req_size(const struct tcp_req *r)
 {

@@ -15,7 +15,7 @@
  * only the count of its entries and finds them in the table when it needs them (close, ss),
  * so the entry carries no list links. */
 struct tcp_req {
-	struct synack_timer timer;   /* the SYN-ACK retransmission, kind TCP_REQ_TIMER_KIND */
+	struct synack_timer timer; /* the SYN-ACK retransmission, kind TCP_REQ_TIMER_KIND */
 	struct synack_tcb *listener;
 	struct synack_conntab_hdr h; /* kind CONNTAB_KIND_REQ; owner[0] flags, owner[1] shifts */
 };
@@ -25,10 +25,10 @@ struct req_tail {
 	seq_t iss, irs;
 	uint32_t ts_recent, ts_offset;
 	uint32_t rto_us;
-	uint32_t sent_lo;            /* the first SYN-ACK's time, low 32 bits of microseconds */
-	uint16_t snd_wnd;            /* the SYN's window (never scaled) */
-	uint16_t rcv_mss, snd_mss;   /* the MSS the peer announced; the one we send with */
-	uint16_t win_sent;           /* the window our SYN-ACK announced */
+	uint32_t sent_lo;	   /* the first SYN-ACK's time, low 32 bits of microseconds */
+	uint16_t snd_wnd;	   /* the SYN's window (never scaled) */
+	uint16_t rcv_mss, snd_mss; /* the MSS the peer announced; the one we send with */
+	uint16_t win_sent;	   /* the window our SYN-ACK announced */
 	uint8_t retries, total_retrans;
 };
 
