@@ -12,14 +12,15 @@
  *                (they are not sockets): (live_bytes - before) / entries, table included
  *   syn-queue    a fresh server stack (syncookies 0, listen backlog 4096 = the cap, like
  *                somaxconn) receives SYNQ spoofed SYNs from distinct address:port pairs that
- *                never complete: (live_bytes - before) / entries held
+ *                never complete: (live_bytes - before) / entries held; then the same with
+ *                SYNQ6 IPv6 SYNs (a listener on [::])
  *
  *   idle         a server stack accepts IDLE synthetic peers that each send "ping", read
  *                the reply "pong" and acknowledge it, then stay quiet for 2 s (each folds
  *                its active part after 1 s): the server holds IDLE idle established
  *                connections after data both ways; total and (live_bytes - before) / IDLE
  *
- * Usage: core_memory [N=n] [SYNQ=n] [TW=n] [IDLE=n] [SNDBUF=n] [RCVBUF=n] */
+ * Usage: core_memory [N=n] [SYNQ=n] [SYNQ6=n] [TW=n] [IDLE=n] [SNDBUF=n] [RCVBUF=n] */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,15 +48,25 @@ static long in_state(struct synack_stack *s, enum synack_tcp_state st)
 	return t.n[st];
 }
 
-static int listener(struct synack_stack *s, int backlog)
+/* The server's IPv6 address (syn-queue over IPv6) and its peers' prefix. */
+#define SERVER6 ((const uint8_t[16]){0xfd, 0, [15] = 2})
+#define PEER6 ((const uint8_t[16]){0xfd, 0, [7] = 1})
+
+/* A listener on PORT of the wildcard address of family (dual-stack for IPv6). */
+static int listener_on(struct synack_stack *s, int backlog, int family)
 {
 	int fd = synack_socket(s);
-	struct synack_endpoint ep = {synack_addr_v4(0), PORT};
+	struct synack_endpoint ep = {synack_addr_any(family), PORT};
 	if (fd < 0 || synack_bind(s, fd, &ep) < 0 || synack_listen(s, fd, backlog) < 0) {
 		fprintf(stderr, "memory: listener setup failed\n");
 		exit(1);
 	}
 	return fd;
+}
+
+static int listener(struct synack_stack *s, int backlog)
+{
+	return listener_on(s, backlog, SYNACK_AF_INET);
 }
 
 static void established_and_time_wait(long n, uint32_t sndbuf, uint32_t rcvbuf)
@@ -190,13 +201,46 @@ static void time_wait_server(long n)
 	synack_stack_destroy(s);
 }
 
-static void syn_queue(long n)
+/* A SYN from the synthetic peer i: an IPv4 one, or (v6) an IPv6 one to SERVER6. */
+static size_t craft_syn(uint8_t *f, long i, bool v6)
 {
+	uint32_t seq = (uint32_t)(i * 2654435761u);
+	uint16_t sport = (uint16_t)(10000 + i % 50000);
+	uint32_t host = (uint32_t)(i / 50000) + 1;
+	if (!v6)
+		return bench_craft(f, 0x0C000000u + host, sport, BENCH_SERVER_ADDR, PORT, seq, 0,
+				   SYNACK_TH_SYN);
+	struct synack_tcp_seg seg;
+	memset(&seg, 0, sizeof seg);
+	seg.sport = sport;
+	seg.dport = PORT;
+	seg.seq = seq;
+	seg.flags = SYNACK_TH_SYN;
+	seg.win = 65535;
+	seg.opts.has_mss = true;
+	seg.opts.mss = 1440;
+	struct synack_addr src = synack_addr_v6(PEER6), dst = synack_addr_v6(SERVER6);
+	src.b[12] = (uint8_t)(host >> 24);
+	src.b[13] = (uint8_t)(host >> 16);
+	src.b[14] = (uint8_t)(host >> 8);
+	src.b[15] = (uint8_t)host;
+	int len = synack_tcp_emit(f, 128, &src, &dst, 0, &seg);
+	if (len <= 0) {
+		fprintf(stderr, "memory: synack_tcp_emit failed\n");
+		exit(1);
+	}
+	return (size_t)len;
+}
+
+static void syn_queue(long n, bool v6)
+{
+	frames_out = 0;
 	struct bench_alloc a = {0};
 	struct synack_config cfg;
 	synack_config_default(&cfg);
 	cfg.name = "server";
 	synack_config_add_addr(&cfg, synack_addr_v4(BENCH_SERVER_ADDR), 24);
+	synack_config_add_addr(&cfg, synack_addr_v6(SERVER6), 64);
 	cfg.allocator = bench_allocator(&a);
 	cfg.output = count_output;
 	cfg.max_sockets = (uint32_t)n + 16;
@@ -205,25 +249,22 @@ static void syn_queue(long n)
 	if (synack_stack_create(&s, &cfg) < 0)
 		exit(1);
 	synack_stack_poll(s, 1000000);
-	(void)listener(s, 1 << 30);
+	(void)listener_on(s, 1 << 30, v6 ? SYNACK_AF_INET6 : SYNACK_AF_INET);
 	size_t b0 = synack_stack_live_bytes(s);
 	uint8_t f[128];
-	for (long i = 0; i < n; i++) {
-		uint32_t src = 0x0C000000u + (uint32_t)(i / 50000) + 1;
-		size_t len = bench_craft(f, src, (uint16_t)(10000 + i % 50000), BENCH_SERVER_ADDR, PORT,
-					 (uint32_t)(i * 2654435761u), 0, SYNACK_TH_SYN);
-		synack_stack_input(s, f, len, 1000000 + (uint64_t)i);
-	}
+	for (long i = 0; i < n; i++)
+		synack_stack_input(s, f, craft_syn(f, i, v6), 1000000 + (uint64_t)i);
 	long held = in_state(s, SYNACK_SYN_RECEIVED);
 	struct synack_counters c;
 	synack_stack_counters(s, &c);
 	size_t b1 = synack_stack_live_bytes(s);
-	printf("syn-queue: %ld spoofed SYNs, %ld held in SYN-RECEIVED (backlog capped at 4096), "
+	const char *fam = v6 ? "IPv6" : "IPv4";
+	printf("syn-queue: %ld spoofed %s SYNs, %ld held in SYN-RECEIVED (backlog capped at 4096), "
 	       "%llu SYN-ACKs sent, ListenDrops %llu, synq_full drops %llu\n",
-	       n, held, (unsigned long long)frames_out,
+	       n, fam, held, (unsigned long long)frames_out,
 	       (unsigned long long)c.v[SYNACK_CTR_ListenDrops],
 	       (unsigned long long)c.drops[SYNACK_DROP_TCP_SYNQ_FULL]);
-	printf("RESULT memory SYN-queue entry: %.0f B/entry (%ld entries)\n",
+	printf("RESULT memory SYN-queue entry %s: %.0f B/entry (%ld entries)\n", fam,
 	       held ? (double)(b1 - b0) / (double)held : 0.0, held);
 	synack_stack_destroy(s);
 }
@@ -320,6 +361,7 @@ int main(int argc, char **argv)
 {
 	long n = bench_arg(argc, argv, "N", 10000);
 	long synq = bench_arg(argc, argv, "SYNQ", 5000);
+	long synq6 = bench_arg(argc, argv, "SYNQ6", 5000);
 	long twn = bench_arg(argc, argv, "TW", 100000);
 	long idle = bench_arg(argc, argv, "IDLE", 100000);
 	uint32_t sb = (uint32_t)bench_arg(argc, argv, "SNDBUF", 0);
@@ -331,6 +373,8 @@ int main(int argc, char **argv)
 	if (idle > 0)
 		idle_server(idle);
 	time_wait_server(twn);
-	syn_queue(synq);
+	syn_queue(synq, false);
+	if (synq6 > 0)
+		syn_queue(synq6, true);
 	return 0;
 }

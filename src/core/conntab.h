@@ -120,7 +120,7 @@ struct synack_conntab_hdr *synack_conntab_find(const struct synack_conntab *t,
  * input path; other lookups (port search) use synack_conntab_find and leave the cache. */
 struct synack_conntab_hdr *synack_conntab_lookup(struct synack_conntab *t,
 						 const struct synack_tuple *key);
-/* Calls fn for every node; fn may not insert or remove. */
+/* Calls fn for every node; fn may remove the node it is given, and insert or remove no other. */
 void synack_conntab_foreach(const struct synack_conntab *t,
 			    void (*fn)(void *ctx, struct synack_conntab_hdr *n), void *ctx);
 

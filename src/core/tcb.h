@@ -32,9 +32,10 @@
 struct tcb_listen {
 	struct synack_tcb *listen_next; /* the stack's listener-hash chain */
 	struct synack_tcb *synq, *acceptq, *acceptq_tail;
-	struct tcp_req *reqs; /* SYN-RECEIVED children as compact request entries (tcp_req.c) */
 	int backlog;
-	/* synq_len counts the blocks in synq and the entries in reqs. */
+	/* SYN-RECEIVED children asleep as compact request entries (tcp_req.c): in the connection
+	 * table, not on a list. synq_len counts them and the blocks in synq. */
+	uint32_t nreqs;
 	uint32_t synq_len, acceptq_len;
 	uint32_t tfo_pending; /* its TCP Fast Open children still in SYN-RECEIVED */
 	/* When it last answered a SYN with a cookie, plus one (0: never). */

@@ -3,9 +3,10 @@
  * A passive open makes its connection block as before: the SYN goes through input_listen(),
  * the block enters SYN-RECEIVED and sends the SYN-ACK. At the end of the call (stack_reap) a
  * block that holds nothing but that — no buffers, no data, no ACK taken, only the
- * retransmission timer armed, an IPv4 tuple — is put to sleep: what it needs is copied into a
- * 120-byte request entry that takes its place in the connection table (kind
- * CONNTAB_KIND_REQ) and in its listener's SYN queue, and the block is freed without a trace.
+ * retransmission timer armed — is put to sleep: what it needs is copied into a request entry
+ * (104 bytes for IPv4, 128 for IPv6, whose tuple is 24 bytes longer) that takes its place in
+ * the connection table (kind CONNTAB_KIND_REQ) and in its listener's SYN queue (counted in
+ * synq_len), and the block is freed without a trace.
  *
  * Whatever happens to the entry wakes it first: a segment for its tuple, its retransmission
  * deadline, an ICMP error. req_wake() makes the block again from the listener and the entry
@@ -17,8 +18,15 @@
  * (as Linux takes them from the listener when the final ACK creates the child).
  *
  * Not put to sleep: Fast Open children (a socket at once, as Linux), SYNs with data (their
- * data waits in buffers), simultaneous opens (not passive), IPv6 (its tuple would not fit
- * 128 bytes in this layout), and blocks that did anything but wait. */
+ * data waits in buffers), simultaneous opens (not passive), and blocks that did anything but
+ * wait.
+ *
+ * The entry is reached two ways only: by its tuple (the table) and by its deadline (the
+ * wheel, whose entry leads the struct). A listener does not list its entries, which would
+ * cost 16 bytes of links in each: it counts them (tcb_listen.nreqs) and, the two times it
+ * needs them — its close (req_kill_all) and ss (req_foreach) — walks the connection table for
+ * the entries that name it. */
+#include <stddef.h>
 #include <string.h>
 
 #include "core/tcp_req.h"
@@ -31,11 +39,35 @@
 #define REQ_TFO_COOKIE_EXP 0x20u
 #define REQ_RTT_TIMING 0x40u
 
-_Static_assert(sizeof(struct tcp_req) <= 128, "a request entry is at most 128 bytes");
+_Static_assert(sizeof(struct tcp_req4) == 104, "an IPv4 request entry is 104 bytes");
+_Static_assert(sizeof(struct tcp_req6) <= 128, "an IPv6 request entry is at most 128 bytes");
+/* The table finds the key right after the node header. */
+_Static_assert(offsetof(struct tcp_req4, key) == sizeof(struct tcp_req) &&
+		       offsetof(struct tcp_req6, key) == sizeof(struct tcp_req) &&
+		       offsetof(struct tcp_req, h) + sizeof(struct synack_conntab_hdr) ==
+			       sizeof(struct tcp_req),
+	       "a request's key follows its node header");
 
 static struct tcp_req *req_of(struct synack_conntab_hdr *n)
 {
 	return SYNACK_container_of(n, struct tcp_req, h);
+}
+
+static bool req_v4(const struct tcp_req *r)
+{
+	return (r->h.flags & SYNACK_CONNTAB_KEY4) != 0;
+}
+
+static size_t req_size(const struct tcp_req *r)
+{
+	return req_v4(r) ? sizeof(struct tcp_req4) : sizeof(struct tcp_req6);
+}
+
+static struct req_tail *tail_of(struct tcp_req *r)
+{
+	if (req_v4(r))
+		return &SYNACK_container_of(r, struct tcp_req4, r)->t;
+	return &SYNACK_container_of(r, struct tcp_req6, r)->t;
 }
 
 /* Only the retransmission timer is armed. */
@@ -59,12 +91,11 @@ static bool sleepy(const struct synack_tcb *c)
 {
 	seq_t iss1 = seq_add(c->iss, 1);
 	return !c->dead && c->state == SYNACK_SYN_RECEIVED && c->passive && c->fd < 0 &&
-	       c->fl->parent && !c->in_acceptq && c->in_conntab && !c->fl->tfo.child &&
-	       !c->syn_text && ring_untouched(&c->fl->sndq) && ring_untouched(&c->fl->rcvq) &&
-	       !c->fl->ooo.r && !c->fl->sacked.r && !c->fl->eor && !c->lq && !c->fl->rack.seg &&
-	       c->fl->rack.n == 0 && !c->fl->rack.valid && !c->undo_on && !c->frto_loss &&
-	       c->fl->rcvq_space == 0 && c->fl->rcv_rtt_us == 0 &&
-	       synack_tuple_is_v4(tcb_tuple(c)) && only_rtx_armed(c) && c->snd_una == c->iss &&
+	       c->fl->parent && !c->in_acceptq && c->in_conntab && !c->fl->tfo.child && !c->syn_text &&
+	       ring_untouched(&c->fl->sndq) && ring_untouched(&c->fl->rcvq) && !c->fl->ooo.r && !c->fl->sacked.r &&
+	       !c->fl->eor && !c->lq && !c->fl->rack.seg && c->fl->rack.n == 0 && !c->fl->rack.valid &&
+	       !c->undo_on && !c->frto_loss && c->fl->rcvq_space == 0 && c->fl->rcv_rtt_us == 0 &&
+	       only_rtx_armed(c) && c->snd_una == c->iss &&
 	       c->snd_nxt == iss1 && c->snd_max == iss1 && c->fl->snd_sml == c->iss &&
 	       c->rcv_nxt == seq_add(c->irs, 1) && c->rcv_wup == c->rcv_nxt && c->rcv_wnd == 0 &&
 	       c->snd_wl1 == c->irs && c->snd_wl2 == c->iss && c->snd_wnd <= 65535 &&
@@ -74,61 +105,55 @@ static bool sleepy(const struct synack_tcb *c)
 	       c->err == 0 && c->soft_err == 0 && c->fl->chal_limit == 0 && !c->rcvd_fin &&
 	       !c->fin_queued && !c->dsack && !c->rtx_pending && !c->reset && !c->shut_rd &&
 	       c->fl->urg_state == URG_NONE && !c->ece_pending && !c->cwr_pending && !c->in_cwr &&
-	       !c->ack_pending && c->fl->ato_us == 0 && c->fl->dupacks == 0 &&
-	       c->fl->probes_out == 0 && c->keep_probes == 0 && !c->wake_queued &&
-	       c->snd_mss == (uint16_t)c->snd_mss;
+	       !c->ack_pending && c->fl->ato_us == 0 && c->fl->dupacks == 0 && c->fl->probes_out == 0 &&
+	       c->keep_probes == 0 && !c->wake_queued && c->snd_mss == (uint16_t)c->snd_mss;
 }
 
-static void synq_link(struct tcb_listen *lq, struct tcp_req *r)
+/* A new entry of the size its tuple needs, the key set; NULL when memory ran out. */
+static struct tcp_req *req_new(struct synack_stack *s, const struct synack_tuple *key)
 {
-	r->prev = NULL;
-	r->next = lq->reqs;
-	if (lq->reqs)
-		lq->reqs->prev = r;
-	lq->reqs = r;
-	lq->synq_len++;
-}
-
-static void synq_unlink(struct tcb_listen *lq, struct tcp_req *r)
-{
-	if (r->prev)
-		r->prev->next = r->next;
-	else
-		lq->reqs = r->next;
-	if (r->next)
-		r->next->prev = r->prev;
-	lq->synq_len--;
+	bool v4 = synack_tuple_is_v4(key);
+	size_t size = v4 ? sizeof(struct tcp_req4) : sizeof(struct tcp_req6);
+	struct tcp_req *r = stack_alloc(s, size);
+	if (!r)
+		return NULL;
+	memset(r, 0, size);
+	r->h.kind = CONNTAB_KIND_REQ;
+	if (v4) {
+		r->h.flags = SYNACK_CONNTAB_KEY4;
+		synack_tuple4_from(&SYNACK_container_of(r, struct tcp_req4, r)->key, key);
+	} else {
+		SYNACK_container_of(r, struct tcp_req6, r)->key = *key;
+	}
+	return r;
 }
 
 bool req_sleep(struct synack_stack *s, struct synack_tcb *c)
 {
 	if (!sleepy(c))
 		return false;
-	struct tcp_req *r = stack_alloc(s, sizeof *r);
+	struct tcp_req *r = req_new(s, tcb_tuple(c));
 	if (!r)
 		return false; /* it stays a block */
-	memset(r, 0, sizeof *r);
-	synack_tuple4_from(&r->key, tcb_tuple(c));
-	r->h.kind = CONNTAB_KIND_REQ;
-	r->h.flags = SYNACK_CONNTAB_KEY4;
 	r->h.owner[0] = (uint8_t)((c->ws_ok ? REQ_WS_OK : 0) | (c->ts_ok ? REQ_TS_OK : 0) |
 				  (c->sack_ok ? REQ_SACK_OK : 0) | (c->ecn_ok ? REQ_ECN_OK : 0) |
 				  (c->fl->tfo.send_cookie ? REQ_TFO_COOKIE : 0) |
 				  (c->fl->tfo.cookie_exp ? REQ_TFO_COOKIE_EXP : 0) |
 				  (c->rtt_timing ? REQ_RTT_TIMING : 0));
 	r->h.owner[1] = (uint8_t)(c->rcv_wscale | c->snd_wscale << 4);
-	r->iss = c->iss;
-	r->irs = c->irs;
-	r->ts_recent = c->ts_recent;
-	r->ts_offset = c->ts_offset;
-	r->rto_us = c->rto_us;
-	r->sent_lo = (uint32_t)c->fl->rtt_start_us;
-	r->snd_wnd = (uint16_t)c->snd_wnd;
-	r->rcv_mss = c->rcv_mss;
-	r->snd_mss = c->snd_mss;
-	r->win_sent = (uint16_t)seq_diff(c->rcv_adv, c->rcv_nxt);
-	r->retries = (uint8_t)c->fl->retries;
-	r->total_retrans = (uint8_t)c->total_retrans;
+	struct req_tail *t = tail_of(r);
+	t->iss = c->iss;
+	t->irs = c->irs;
+	t->ts_recent = c->ts_recent;
+	t->ts_offset = c->ts_offset;
+	t->rto_us = c->rto_us;
+	t->sent_lo = (uint32_t)c->fl->rtt_start_us;
+	t->snd_wnd = (uint16_t)c->snd_wnd;
+	t->rcv_mss = c->rcv_mss;
+	t->snd_mss = c->snd_mss;
+	t->win_sent = (uint16_t)seq_diff(c->rcv_adv, c->rcv_nxt);
+	t->retries = (uint8_t)c->fl->retries;
+	t->total_retrans = (uint8_t)c->total_retrans;
 	r->listener = c->fl->parent;
 	uint64_t at = c->fl->timer_at[SYNACK_TIMER_RETRANSMIT];
 	struct tcb_listen *lq = c->fl->parent->lq;
@@ -136,7 +161,8 @@ bool req_sleep(struct synack_stack *s, struct synack_tcb *c)
 	tcb_kill(s, c); /* out of the SYN queue, freed at the end of this call */
 	s->nobjs++;     /* the entry takes the block's place among the stack's objects */
 	synack_conntab_insert(&s->conns, &r->h); /* the block's tuple: cannot collide */
-	synq_link(lq, r);
+	lq->nreqs++;
+	lq->synq_len++;
 	r->timer.kind = TCP_REQ_TIMER_KIND;
 	synack_wheel_arm(&s->wheel, &r->timer, at);
 	return true;
@@ -146,25 +172,27 @@ bool req_sleep(struct synack_stack *s, struct synack_tcb *c)
 static void req_free(struct synack_stack *s, struct tcp_req *r)
 {
 	synack_wheel_cancel(&s->wheel, &r->timer);
-	synq_unlink(r->listener->lq, r);
+	r->listener->lq->nreqs--;
+	r->listener->lq->synq_len--;
 	s->nobjs--;
-	stack_free(s, r, sizeof *r);
+	stack_free(s, r, req_size(r));
 }
 
 /* The block of r as it was when it went to sleep (c has the defaults of a new block). */
-static void req_fill(struct synack_stack *s, const struct tcp_req *r, struct synack_tcb *c)
+static void req_fill(struct synack_stack *s, struct tcp_req *r, struct synack_tcb *c)
 {
 	uint8_t f = r->h.owner[0];
+	const struct req_tail *t = tail_of(r);
 	struct synack_tcp_seg syn;
 	memset(&syn, 0, sizeof syn);
-	syn.seq = r->irs;
+	syn.seq = t->irs;
 	syn.flags = SYNACK_TH_SYN;
-	syn.win = r->snd_wnd;
+	syn.win = t->snd_wnd;
 	struct rx rx;
 	memset(&rx, 0, sizeof rx);
 	rx.seg = &syn;
 	synack_conntab_key(&r->h, &rx.t);
-	c->ts_offset = r->ts_offset;
+	c->ts_offset = t->ts_offset;
 	tcp_child_init(s, r->listener, c, &rx);
 	/* What the SYN negotiated then, whatever the listener or the stack says now. */
 	c->ws_ok = (f & REQ_WS_OK) != 0;
@@ -173,22 +201,21 @@ static void req_fill(struct synack_stack *s, const struct tcp_req *r, struct syn
 	c->ecn_ok = (f & REQ_ECN_OK) != 0;
 	c->rcv_wscale = r->h.owner[1] & 15;
 	c->snd_wscale = r->h.owner[1] >> 4;
-	c->ts_recent = r->ts_recent;
-	c->rcv_mss = r->rcv_mss;
-	c->snd_mss = r->snd_mss;
+	c->ts_recent = t->ts_recent;
+	c->rcv_mss = t->rcv_mss;
+	c->snd_mss = t->snd_mss;
 	c->fl->cc.ops->init(&c->fl->cc, c->snd_mss, s->cfg.init_cwnd_segs * (uint32_t)c->snd_mss);
-	c->iss = c->snd_una = c->fl->snd_sml = c->snd_wl2 = c->fl->cc_round_end = c->fl->lost_mark =
-		r->iss;
-	c->snd_nxt = c->snd_max = c->snd_buf_seq = seq_add(r->iss, 1);
+	c->iss = c->snd_una = c->fl->snd_sml = c->snd_wl2 = c->fl->cc_round_end = c->fl->lost_mark = t->iss;
+	c->snd_nxt = c->snd_max = c->snd_buf_seq = seq_add(t->iss, 1);
 	/* What sending the SYN-ACK (tcp_send_syn) left. */
 	c->rcv_wup = c->rcv_nxt;
-	c->rcv_adv = seq_add(c->rcv_nxt, r->win_sent);
+	c->rcv_adv = seq_add(c->rcv_nxt, t->win_sent);
 	c->rtt_timing = (f & REQ_RTT_TIMING) != 0;
-	c->fl->rtt_seq = r->iss;
-	c->fl->rtt_start_us = s->now_us - (uint32_t)((uint32_t)s->now_us - r->sent_lo);
-	c->rto_us = r->rto_us;
-	c->fl->retries = r->retries;
-	c->total_retrans = r->total_retrans;
+	c->fl->rtt_seq = t->iss;
+	c->fl->rtt_start_us = s->now_us - (uint32_t)((uint32_t)s->now_us - t->sent_lo);
+	c->rto_us = t->rto_us;
+	c->fl->retries = t->retries;
+	c->total_retrans = t->total_retrans;
 	c->fl->tfo.send_cookie = (f & REQ_TFO_COOKIE) != 0;
 	c->fl->tfo.cookie_exp = (f & REQ_TFO_COOKIE_EXP) != 0;
 	c->passive = true;
@@ -214,8 +241,9 @@ struct synack_tcb *req_wake(struct synack_stack *s, struct synack_conntab_hdr *n
 	req_fill(s, r, c);
 	uint64_t at = r->timer.deadline_us;
 	synack_wheel_cancel(&s->wheel, &r->timer);
-	synq_unlink(l->lq, r);
-	stack_free(s, r, sizeof *r);
+	l->lq->nreqs--;
+	l->lq->synq_len--;
+	stack_free(s, r, req_size(r));
 	if (tcb_conntab_insert(s, c) < 0)
 		SYNACK_ASSERT(0); /* the entry's tuple */
 	c->fl->q_prev = NULL;
@@ -250,31 +278,55 @@ void req_timer_fire(struct synack_stack *s, struct synack_timer *t)
 	}
 }
 
+struct kill_all {
+	struct synack_stack *s;
+	const struct tcb_listen *lq;
+};
+
+static void kill_if_child(void *ctx, struct synack_conntab_hdr *n)
+{
+	struct kill_all *k = ctx;
+	if (n->kind != CONNTAB_KIND_REQ || req_of(n)->listener->lq != k->lq)
+		return;
+	synack_conntab_remove(&k->s->conns, n);
+	req_free(k->s, req_of(n));
+}
+
 void req_kill_all(struct synack_stack *s, struct tcb_listen *lq)
 {
-	while (lq->reqs) {
-		struct tcp_req *r = lq->reqs;
-		synack_conntab_remove(&s->conns, &r->h);
-		req_free(s, r);
-	}
+	if (lq->nreqs == 0)
+		return;
+	struct kill_all k = {s, lq};
+	synack_conntab_foreach(&s->conns, kill_if_child, &k);
+	SYNACK_ASSERT(lq->nreqs == 0);
+}
+
+struct list_all {
+	const struct synack_stack *s;
+	synack_conn_visitor visit;
+	void *ctx;
+};
+
+/* A request's block is made in a local block as req_wake would (req_fill changes nothing in
+ * the stack, whose const is dropped for its helpers). */
+static void list_one(void *ctx, struct synack_conntab_hdr *n)
+{
+	struct list_all *a = ctx;
+	if (n->kind != CONNTAB_KIND_REQ)
+		return;
+	struct tcp_req *r = req_of(n);
+	struct synack_tcb c;
+	struct tcb_flow fl;
+	struct synack_tcp_info o;
+	tcb_init_defaults(a->s, &c, &fl);
+	req_fill((struct synack_stack *)(uintptr_t)a->s, r, &c);
+	c.fl->timer_at[SYNACK_TIMER_RETRANSMIT] = r->timer.deadline_us;
+	tcb_fill_info(a->s, &c, &o);
+	a->visit(a->ctx, -1, &o);
 }
 
 void req_foreach(const struct synack_stack *s, synack_conn_visitor visit, void *ctx)
 {
-	struct synack_tcp_info o;
-	struct synack_tcb c;
-	struct tcb_flow fl;
-	/* The listener list is the stack's; a request's block is made in c as req_wake would
-	 * (req_fill changes nothing in the stack, whose const is dropped for its helpers). */
-	for (const struct synack_tcb *l = s->all; l; l = l->all_next) {
-		if (!l->lq)
-			continue;
-		for (const struct tcp_req *r = l->lq->reqs; r; r = r->next) {
-			tcb_init_defaults(s, &c, &fl);
-			req_fill((struct synack_stack *)(uintptr_t)s, r, &c);
-			c.fl->timer_at[SYNACK_TIMER_RETRANSMIT] = r->timer.deadline_us;
-			tcb_fill_info(s, &c, &o);
-			visit(ctx, -1, &o);
-		}
-	}
+	struct list_all a = {s, visit, ctx};
+	synack_conntab_foreach(&s->conns, list_one, &a);
 }

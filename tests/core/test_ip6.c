@@ -522,6 +522,40 @@ Test(ip6, packet_too_big_lowers_the_mss_and_resends_at_once)
 	st_fini(&t);
 }
 
+/* A half-open IPv6 connection sleeps as a request entry (tcp_req.c): Packet Too Big quoting
+ * its SYN-ACK wakes it and lowers its MSS (nothing goes again: no data is in flight, and the
+ * SYN-ACK is small), which the entry keeps until the final ACK makes the connection. */
+Test(ip6, packet_too_big_reaches_a_half_open_entry)
+{
+	struct segtest t;
+	st_init6(&t);
+	int lfd = st_listen(&t, ST_SERVER_PORT, 8);
+	ST_IN(&t, .flags = F_S, .seq = ISN, .opts = {.has_mss = true, .mss = 1440});
+	struct st_seg sa, re;
+	st_expect_ack(&t, F_S | F_A, ISN + 1, &sa);
+	uint8_t q[48], f[200];
+	static const uint8_t router[16] = {0xfd, [14] = 0xff, [15] = 1};
+	struct synack_addr r = synack_addr_v6(router);
+	quote_of(&t, q, &sa, t.lport, t.rport);
+	st_send_raw(&t, f, build_icmp6(&t, f, &r, 2, 0, 1300, q, sizeof q));
+	st_expect_none(&t);
+	st_at(&t, 1000000); /* the SYN-ACK's retransmission, from the entry */
+	st_expect(&t, F_S | F_A, sa.seq, ISN + 1, &re);
+	cr_assert_eq(re.opts.mss, 1440, "the MSS we announce is ours to receive");
+	cr_assert_eq(re.flow, sa.flow);
+	ST_IN(&t, .flags = F_A, .seq = ISN + 1, .ack = sa.seq + 1);
+	st_expect_none(&t);
+	int fd = synack_accept(t.s, lfd, NULL);
+	cr_assert_geq(fd, 0);
+	struct synack_tcp_info ti;
+	synack_tcp_info(t.s, fd, &ti);
+	cr_assert_eq(ti.state, SYNACK_ESTABLISHED);
+	cr_assert_eq(ti.snd_mss, 1240, "1300 - 60");
+	cr_assert_eq(ti.total_retrans, 1);
+	cr_assert_eq(st_counter(&t, SYNACK_CTR_Icmp6InPktTooBigs), 1);
+	st_fini(&t);
+}
+
 /* An error quoting a packet that is not ours (a forged source) is malformed. */
 Test(ip6, an_error_quoting_someone_elses_packet_is_dropped)
 {

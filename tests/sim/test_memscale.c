@@ -21,10 +21,11 @@
 #define BATCH 1000
 
 /* Per entry, at most (bytes): the folded connection block with the table's share (1,000,000
- * under 512 MiB); a compact TIME-WAIT entry (64 B) with its share; a request entry. */
+ * under 512 MiB); a compact TIME-WAIT entry (64 B) with its share; a request entry (at most
+ * 128 B) with its share. */
 #define MAX_IDLE_BYTES 512
 #define MAX_TW_BYTES 128
-#define MAX_REQ_BYTES 1536
+#define MAX_REQ_BYTES 144
 
 struct counting {
 	size_t live;

@@ -1,5 +1,6 @@
 /* The connection table: lookups by 4-tuple, duplicates, growth by doubling, memory through the
- * injected allocator (sizes matched on free, no leaks) and allocation failure on purpose. */
+ * injected allocator (sizes matched on free, no leaks), allocation failure on purpose, and a
+ * walk whose visitor removes the node it is given. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -331,4 +332,42 @@ Test(conntab, lookup_cache_hits_and_is_invalidated_on_remove_and_reuse)
 	cr_assert_eq(t.cache_hits, hits);
 	synack_conntab_fini(&t);
 	cr_assert_null(t.last);
+}
+
+struct drop_odd {
+	struct synack_conntab *t;
+	int seen;
+};
+
+static void drop_if_odd(void *ctx, struct synack_conntab_hdr *n)
+{
+	struct drop_odd *d = ctx;
+	d->seen++;
+	if (conn_of(n)->id & 1)
+		synack_conntab_remove(d->t, n);
+}
+
+/* foreach's visitor may remove the node it is given (a listener's close frees its request
+ * entries so): every node is still visited once, and only the removed ones are gone. */
+Test(conntab, foreach_visitor_may_remove_its_node)
+{
+	enum { N = 100 };
+	static struct conn c[N];
+	struct synack_conntab t;
+	cr_assert_eq(synack_conntab_init(&t, &alloc, key, 8), 0);
+	for (int i = 0; i < N; i++) {
+		c[i].id = i;
+		c[i].node.key = tuple((uint32_t)i);
+		cr_assert_eq(synack_conntab_insert(&t, &c[i].node.h), 0);
+	}
+	struct drop_odd d = {&t, 0};
+	synack_conntab_foreach(&t, drop_if_odd, &d);
+	cr_assert_eq(d.seen, N);
+	cr_assert_eq(t.count, N / 2);
+	for (int i = 0; i < N; i++) {
+		struct synack_tuple k = tuple((uint32_t)i);
+		cr_assert_eq(synack_conntab_find(&t, &k), (i & 1) ? NULL : &c[i].node.h, "%d", i);
+	}
+	synack_conntab_fini(&t);
+	cr_assert_eq(cnt.live_bytes, 0);
 }
