@@ -13,7 +13,8 @@
  *                 the N connections: ns per input (the 4-tuple lookup plus the ACK's
  *                 processing, with cold caches for large N)
  *   ack_same      the same ACK to one connection over and over (warm cache): the baseline
- * The point is the curve over N: none of these should grow with N.
+ * The point is the curve over N: none of these should grow with N. A connection an ACK woke
+ * folds again after a quiet second (tcb_flow.c): a later rep's advance_1s includes those folds.
  *
  * Buffers are small (SNDBUF=RCVBUF=2048 by default, the minimum SO_*BUF; ooo 4 ranges) so
  * that 1M connections fit in memory; the per-connection bytes are printed.

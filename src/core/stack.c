@@ -16,6 +16,7 @@ void synack_config_default(struct synack_config *cfg)
 	cfg->name = "synack";
 	cfg->max_sockets = 1024;
 	cfg->max_tw_buckets = 262144;
+	cfg->fold_ms = 1000;
 	cfg->tw_reuse = 2;
 	cfg->mss = 1460;
 	cfg->sndbuf = 16384;
@@ -332,6 +333,7 @@ void synack_stack_set_tunables(struct synack_stack *s, const struct synack_confi
 	d->window_scaling = c->window_scaling;
 	d->syncookies = c->syncookies;
 	d->max_tw_buckets = c->max_tw_buckets;
+	d->fold_ms = c->fold_ms;
 	d->tw_reuse = c->tw_reuse;
 	d->challenge_ack_limit = c->challenge_ack_limit;
 	d->notsent_lowat = c->notsent_lowat;

@@ -5,8 +5,8 @@
  * Quiet means nothing the flow holds is in use: nothing queued, in flight, out of order,
  * SACKed or owed an ACK; no recovery, no urgent data, no record marks; no timer but one of
  * KEEPALIVE, FIN_WAIT_2 and TIME_WAIT; not in a listener's queue. A flow folds once it has
- * been quiet for max(1 s, RTO) since it was taken, since a segment last arrived and since
- * data was last sent — longer than a delayed ACK, a challenge-ACK period, and the idle time
+ * been quiet for max(fold_ms, RTO) (synack_config; 1 s by default, 0: never) since it was
+ * taken, since a segment last arrived and since data was last sent — longer than a delayed ACK, a challenge-ACK period, and the idle time
  * after which the congestion window restarts anyway (Linux's tcp_slow_start_after_idle).
  *
  * What folding forgets, and a new flow starts over with: the congestion controller's private
@@ -18,8 +18,6 @@
 #include <string.h>
 
 #include "core/tcb.h"
-
-#define FOLD_MIN_US 1000000u
 
 static bool foldable_state(enum synack_tcp_state st)
 {
@@ -36,21 +34,22 @@ void tcb_flow_init(struct synack_tcb *c, struct tcb_flow *f, const struct cc_ops
 	f->snd_sml = f->snd_rtx = c->snd_una;
 }
 
-/* When a quiet flow may fold: max(1 s, RTO) after its last sign of life. */
-static uint64_t fold_due(const struct synack_tcb *c)
+/* When a quiet flow may fold: max(fold_ms, RTO) after its last sign of life. */
+static uint64_t fold_due(const struct synack_stack *s, const struct synack_tcb *c)
 {
+	uint64_t wait = (uint64_t)s->cfg.fold_ms * 1000u;
 	uint64_t last = c->fl->active_us;
 	if (c->last_rx_us > last)
 		last = c->last_rx_us;
 	if (c->sent_data && c->last_send_us > last)
 		last = c->last_send_us;
-	return last + (c->rto_us > FOLD_MIN_US ? c->rto_us : FOLD_MIN_US);
+	return last + (c->rto_us > wait ? c->rto_us : wait);
 }
 
 void tcb_flow_arm(struct synack_stack *s, struct synack_tcb *c)
 {
-	if (foldable_state(c->state))
-		tcp_timer_arm(s, c, TCP_TIMER_FOLD, fold_due(c));
+	if (foldable_state(c->state) && s->cfg.fold_ms)
+		tcp_timer_arm(s, c, TCP_TIMER_FOLD, fold_due(s, c));
 }
 
 /* The one timer a folded connection may keep (TCP_TIMER_KINDS: none), or -1 when the flow's
@@ -125,14 +124,15 @@ static void fold(struct synack_stack *s, struct synack_tcb *c)
 
 void tcb_flow_on_fold_timer(struct synack_stack *s, struct synack_tcb *c)
 {
-	if (!foldable_state(c->state))
+	if (!foldable_state(c->state) || !s->cfg.fold_ms)
 		return; /* armed again when it enters one (tcp_set_state) */
-	if (tcb_flow_quiet(c) && s->now_us >= fold_due(c)) {
+	uint64_t at = fold_due(s, c);
+	if (tcb_flow_quiet(c) && s->now_us >= at) {
 		fold(s, c);
 		return;
 	}
-	uint64_t at = fold_due(c);
-	tcp_timer_arm(s, c, TCP_TIMER_FOLD, at > s->now_us ? at : s->now_us + FOLD_MIN_US);
+	tcp_timer_arm(s, c, TCP_TIMER_FOLD,
+		      at > s->now_us ? at : s->now_us + (uint64_t)s->cfg.fold_ms * 1000u);
 }
 
 bool tcb_unfold(struct synack_stack *s, struct synack_tcb *c)

@@ -229,3 +229,27 @@ Test(fold, a_folded_connection_closes_and_resets_as_any)
 	cr_assert(st_saw_state(&t, SYNACK_FIN_WAIT_1, SYNACK_CLOSED));
 	st_fini(&t);
 }
+
+Test(fold, fold_ms_sets_the_quiet_time_and_zero_never_folds)
+{
+	struct synack_config cfg;
+	for (int pass = 0; pass < 2; pass++) {
+		st_config(&cfg);
+		cfg.fold_ms = pass == 0 ? 5000 : 0;
+		struct segtest t;
+		st_init(&t, &cfg);
+		uint32_t iss;
+		int fd = st_passive_open(&t, 1000, &iss);
+		uint64_t last = t.now;
+		st_at(&t, last + 5 * SEC - 1);
+		cr_assert_not_null(tcb_of(&t, fd)->fl);
+		st_at(&t, last + 5 * SEC);
+		if (pass == 0) {
+			cr_assert_null(tcb_of(&t, fd)->fl, "folded after fold_ms");
+		} else {
+			cr_assert_not_null(tcb_of(&t, fd)->fl, "fold_ms 0: never");
+			cr_assert_eq(synack_stack_next_deadline(t.s), SYNACK_TIME_NEVER);
+		}
+		st_fini(&t);
+	}
+}
