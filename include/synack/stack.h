@@ -117,8 +117,8 @@ struct synack_config {
 	                              * SYNACK_MSL_MAX_MS */
 	uint32_t fin_timeout_ms;     /* orphaned FIN-WAIT-2: 60000 */
 	uint32_t keepalive_time_s;   /* 7200 */
-	uint32_t keepalive_intvl_s;  /* 75 */
-	uint32_t keepalive_probes;   /* 9 */
+	uint32_t keepalive_intvl_s;  /* 75 (at most 32767, as TCP_KEEPINTVL) */
+	uint32_t keepalive_probes;   /* 9 (at most 127, as TCP_KEEPCNT) */
 	uint16_t port_lo, port_hi;   /* ephemeral range: 32768..60999 */
 	bool timestamps;             /* RFC 7323 timestamps: true */
 	bool sack;                   /* RFC 2018 SACK-permitted: true */

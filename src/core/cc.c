@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/cc.h"
+#include "core/stack_impl.h"
 
 static const struct cc_ops *const registry[] = {
 	&cc_newreno,
@@ -16,6 +17,21 @@ const struct cc_ops *cc_find(const char *name)
 		    memcmp(registry[i]->name, name, strlen(name)) == 0)
 			return registry[i];
 	return NULL;
+}
+
+uint8_t cc_index(const struct cc_ops *ops)
+{
+	for (size_t i = 0; i < sizeof registry / sizeof registry[0]; i++)
+		if (registry[i] == ops)
+			return (uint8_t)i;
+	SYNACK_ASSERT(0 && "a controller outside the registry");
+	return 0;
+}
+
+const struct cc_ops *cc_at(uint8_t i)
+{
+	SYNACK_ASSERT(i < sizeof registry / sizeof registry[0]);
+	return registry[i];
 }
 
 void cc_set(struct cc *cc, const struct cc_ops *ops)

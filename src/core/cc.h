@@ -82,6 +82,10 @@ void cc_idle_restart(struct cc *cc, uint32_t iw, uint64_t idle_us, uint32_t rto_
 
 /* The registry: the controller called name (a NUL-terminated string), or NULL. */
 const struct cc_ops *cc_find(const char *name);
+/* A registered controller's place in the registry, and back (what a folded connection keeps
+ * instead of the pointer: tcb_flow.c). */
+uint8_t cc_index(const struct cc_ops *ops);
+const struct cc_ops *cc_at(uint8_t i);
 /* Hands cc to ops: cwnd and ssthresh are kept (a switch mid-connection does not restart
  * it, as Linux), the private area is zeroed. */
 void cc_set(struct cc *cc, const struct cc_ops *ops);

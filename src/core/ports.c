@@ -30,7 +30,7 @@ static unsigned bind_bucket(uint16_t port) { return (port * 2654435761u >> 8) % 
 bool ports_listener_hears(const struct synack_tcb *l, const struct synack_addr *dst)
 {
 	if (l->addr_bound)
-		return synack_addr_eq(&l->node.key.laddr, dst);
+		return synack_addr_eq(&l->key.laddr, dst);
 	int family = synack_addr_family(dst);
 	if (l->any_family == SYNACK_AF_INET)
 		return family == SYNACK_AF_INET; /* 0.0.0.0: IPv4 only */
@@ -41,7 +41,7 @@ struct synack_tcb *ports_find_listener(const struct synack_stack *s, uint16_t po
 				       const struct synack_addr *dst)
 {
 	for (struct synack_tcb *c = s->listeners[listen_bucket(port)]; c; c = c->lq->listen_next)
-		if (c->node.key.lport == port && ports_listener_hears(c, dst))
+		if (c->key.lport == port && ports_listener_hears(c, dst))
 			return c;
 	return NULL;
 }
@@ -67,26 +67,26 @@ static bool addrs_overlap(const struct synack_tcb *a, const struct synack_tcb *b
 {
 	bool a1 = one_addr(a), b1 = one_addr(b);
 	if (a1 && b1)
-		return synack_addr_eq(&a->node.key.laddr, &b->node.key.laddr);
+		return synack_addr_eq(&a->key.laddr, &b->key.laddr);
 	if (a1)
-		return ports_listener_hears(b, &a->node.key.laddr);
+		return ports_listener_hears(b, &a->key.laddr);
 	if (b1)
-		return ports_listener_hears(a, &b->node.key.laddr);
+		return ports_listener_hears(a, &b->key.laddr);
 	return (any_families(a) & any_families(b)) != 0;
 }
 
 bool ports_listen_conflict(const struct synack_stack *s, const struct synack_tcb *c)
 {
-	uint16_t port = c->node.key.lport;
+	uint16_t port = c->key.lport;
 	for (struct synack_tcb *l = s->listeners[listen_bucket(port)]; l; l = l->lq->listen_next)
-		if (l != c && l->node.key.lport == port && addrs_overlap(l, c))
+		if (l != c && l->key.lport == port && addrs_overlap(l, c))
 			return true;
 	return false;
 }
 
 void ports_listen_insert(struct synack_stack *s, struct synack_tcb *c)
 {
-	unsigned b = listen_bucket(c->node.key.lport);
+	unsigned b = listen_bucket(c->key.lport);
 	c->lq->listen_next = s->listeners[b];
 	s->listeners[b] = c;
 	c->in_listen_hash = true;
@@ -96,7 +96,7 @@ void ports_listen_remove(struct synack_stack *s, struct synack_tcb *c)
 {
 	if (!c->in_listen_hash)
 		return;
-	struct synack_tcb **pp = &s->listeners[listen_bucket(c->node.key.lport)];
+	struct synack_tcb **pp = &s->listeners[listen_bucket(c->key.lport)];
 	while (*pp && *pp != c)
 		pp = &(*pp)->lq->listen_next;
 	if (*pp)
@@ -112,7 +112,7 @@ static bool port_conflict(const struct synack_stack *s, const struct synack_tcb 
 	if (!reuse && tw_port_users(s, port) > 0)
 		return true;
 	for (struct synack_tcb *c = s->bound[bind_bucket(port)]; c; c = c->bind_next) {
-		if (c->node.key.lport != port || c == nc || !addrs_overlap(c, nc))
+		if (c->key.lport != port || c == nc || !addrs_overlap(c, nc))
 			continue;
 		if (reuse && c->state == SYNACK_TIME_WAIT)
 			continue;
@@ -124,7 +124,7 @@ static bool port_conflict(const struct synack_stack *s, const struct synack_tcb 
 static void bind_link(struct synack_stack *s, struct synack_tcb *c, uint16_t port)
 {
 	unsigned b = bind_bucket(port);
-	c->node.key.lport = port;
+	c->key.lport = port;
 	c->bind_next = s->bound[b];
 	if (c->bind_next)
 		c->bind_next->bind_pprev = &c->bind_next;
@@ -160,7 +160,7 @@ int ports_bind_ephemeral(struct synack_stack *s, struct synack_tcb *c)
 static bool port_shareable(const struct synack_stack *s, uint16_t port)
 {
 	for (struct synack_tcb *c = s->bound[bind_bucket(port)]; c; c = c->bind_next)
-		if (c->node.key.lport == port && !c->connect_bound)
+		if (c->key.lport == port && !c->connect_bound)
 			return false;
 	return true;
 }
@@ -176,7 +176,7 @@ static bool port_steers_here(const struct synack_stack *s, const struct synack_t
 			     uint16_t port)
 {
 	return s->cfg.steer_queues < 2 ||
-	       synack_flow_queue(port, c->node.key.rport, s->cfg.steer_queues) == s->cfg.steer_queue;
+	       synack_flow_queue(port, c->key.rport, s->cfg.steer_queues) == s->cfg.steer_queue;
 }
 
 int ports_bind_connect(struct synack_stack *s, struct synack_tcb *c, seq_t *iss, bool *reused)
@@ -188,7 +188,7 @@ int ports_bind_connect(struct synack_stack *s, struct synack_tcb *c, seq_t *iss,
 		uint16_t port = (uint16_t)(lo + (start + i) % n);
 		if (!port_steers_here(s, c, port) || !port_shareable(s, port))
 			continue;
-		struct synack_tuple t = c->node.key;
+		struct synack_tuple t = c->key;
 		t.lport = port;
 		struct synack_conntab_hdr *x = synack_conntab_find(&s->conns, &t);
 		if (x && !(x->kind == CONNTAB_KIND_TW && tw_reuse(s, x, iss))) 
@@ -204,7 +204,7 @@ int ports_bind_connect(struct synack_stack *s, struct synack_tcb *c, seq_t *iss,
 void ports_bind_child(struct synack_stack *s, struct synack_tcb *c)
 {
 	if (!c->bound)
-		bind_link(s, c, c->node.key.lport);
+		bind_link(s, c, c->key.lport);
 }
 
 void ports_unbind(struct synack_stack *s, struct synack_tcb *c)

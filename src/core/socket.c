@@ -50,9 +50,9 @@ int synack_socket(struct synack_stack *s)
 		return -ENOMEM;
 	/* Until bind() or connect() picks one: the stack's first address (what getsockname()
 	 * and the traces of a wildcard listener name), the IPv4 wildcard when it has none. */
-	c->node.key.laddr = s->cfg.naddrs ? s->cfg.addrs[0].addr : synack_addr_any(SYNACK_AF_INET);
+	c->key.laddr = s->cfg.naddrs ? s->cfg.addrs[0].addr : synack_addr_any(SYNACK_AF_INET);
 	/* No peer yet: the unspecified address of the same family (0.0.0.0 for IPv4). */
-	c->node.key.raddr = synack_addr_any(synack_addr_family(&c->node.key.laddr));
+	c->key.raddr = synack_addr_any(synack_addr_family(&c->key.laddr));
 	int fd = fd_attach(s, c);
 	if (fd < 0) {
 		tcb_kill(s, c);
@@ -77,20 +77,20 @@ int synack_bind(struct synack_stack *s, int fd, const struct synack_endpoint *lo
 	if (!any && !synack_stack_has_addr(s, &local->addr))
 		return -EADDRNOTAVAIL;
 	/* The addresses first: the bind table looks at them (ports.c). */
-	struct synack_addr laddr = c->node.key.laddr, raddr = c->node.key.raddr;
+	struct synack_addr laddr = c->key.laddr, raddr = c->key.raddr;
 	if (any)
 		c->any_family = (uint8_t)synack_addr_family(&local->addr);
 	if (!any) {
-		c->node.key.laddr = local->addr;
-		c->node.key.raddr = synack_addr_any(synack_addr_family(&local->addr));
+		c->key.laddr = local->addr;
+		c->key.raddr = synack_addr_any(synack_addr_family(&local->addr));
 		c->addr_bound = true;
 	}
 	int r = local->port ? ports_bind(s, c, local->port) : ports_bind_ephemeral(s, c);
 	if (r < 0) {
 		c->any_family = 0;
 		c->addr_bound = false;
-		c->node.key.laddr = laddr;
-		c->node.key.raddr = raddr;
+		c->key.laddr = laddr;
+		c->key.raddr = raddr;
 		return r;
 	}
 	c->bound_by_user = true;
@@ -149,8 +149,8 @@ static int accept_call(struct synack_stack *s, int fd, struct synack_endpoint *p
 	tcb_unlink_child(c);
 	c->ever_connected = true;
 	if (peer) {
-		peer->addr = c->node.key.raddr;
-		peer->port = c->node.key.rport;
+		peer->addr = c->key.raddr;
+		peer->port = c->key.rport;
 	}
 	c->events = 0;
 	tcp_wake(s, c);
@@ -170,9 +170,9 @@ static int connect_source(const struct synack_stack *s, const struct synack_tcb 
 	if (c->any_family == SYNACK_AF_INET && family != SYNACK_AF_INET)
 		return -EINVAL; /* bound to 0.0.0.0: an IPv4 socket */
 	if (c->addr_bound) {
-		if (synack_addr_family(&c->node.key.laddr) != family)
+		if (synack_addr_family(&c->key.laddr) != family)
 			return -EINVAL;
-		*src = c->node.key.laddr;
+		*src = c->key.laddr;
 		return 0;
 	}
 	const struct synack_addr *a = stack_source_addr(s, family);
@@ -211,14 +211,14 @@ static ssize_t connect_start(struct synack_stack *s, struct synack_tcb *c,
 	int r = connect_source(s, c, remote, &src);
 	if (r < 0)
 		return r;
-	struct synack_tuple before = c->node.key;
-	c->node.key.laddr = src;
-	c->node.key.raddr = remote->addr;
-	c->node.key.rport = remote->port;
+	struct synack_tuple before = c->key;
+	c->key.laddr = src;
+	c->key.raddr = remote->addr;
+	c->key.rport = remote->port;
 	seq_t tw_iss = 0;
 	bool reused = false;
 	if (!c->bound && ports_bind_connect(s, c, &tw_iss, &reused) < 0) {
-		c->node.key = before;
+		c->key = before;
 		return -EADDRNOTAVAIL;
 	}
 	if (!c->fl->sndq.cap && tcb_alloc_buffers(s, c) < 0)
@@ -683,9 +683,9 @@ int synack_getsockname(const struct synack_stack *s, int fd, struct synack_endpo
 	if (!out)
 		return -EINVAL;
 	out->addr = c->bound || c->ever_connected
-			    ? c->node.key.laddr
-			    : synack_addr_any(synack_addr_family(&c->node.key.laddr));
-	out->port = c->bound ? c->node.key.lport : 0;
+			    ? c->key.laddr
+			    : synack_addr_any(synack_addr_family(&c->key.laddr));
+	out->port = c->bound ? c->key.lport : 0;
 	return 0;
 }
 
@@ -698,8 +698,8 @@ int synack_getpeername(const struct synack_stack *s, int fd, struct synack_endpo
 		return -EINVAL;
 	if (c->state == SYNACK_CLOSED || c->state == SYNACK_LISTEN)
 		return -ENOTCONN;
-	out->addr = c->node.key.raddr;
-	out->port = c->node.key.rport;
+	out->addr = c->key.raddr;
+	out->port = c->key.rport;
 	return 0;
 }
 

@@ -318,7 +318,7 @@ static int get_congestion(const struct synack_tcb *c, void *val, size_t *len)
 		return -EINVAL;
 	char name[SYNACK_CC_NAME_MAX];
 	memset(name, 0, sizeof name);
-	const struct cc_ops *ops = c->fl ? c->fl->cc.ops : c->fold_cc;
+	const struct cc_ops *ops = c->fl ? c->fl->cc.ops : cc_at(c->fold_cc);
 	memcpy(name, ops->name, strlen(ops->name));
 	size_t n = *len < sizeof name ? *len : sizeof name;
 	memcpy(val, name, n);

@@ -116,6 +116,9 @@ static int config_check(const struct synack_config *c)
 	if (c->port_lo == 0 || c->port_lo > c->port_hi || c->rto_min_ms == 0 ||
 	    c->rto_min_ms > c->rto_max_ms || c->msl_ms > SYNACK_MSL_MAX_MS)
 		return -EINVAL;
+	/* Linux's limits (TCP_KEEPINTVL, TCP_KEEPCNT): a connection keeps them narrow (tcb.h). */
+	if (c->keepalive_intvl_s > 32767 || c->keepalive_probes > 127)
+		return -EINVAL;
 	if (c->steer_queues > 1 && c->steer_queue >= c->steer_queues)
 		return -EINVAL;
 	/* A frame must hold the IPv4 and TCP headers and the smallest MSS we accept. */

@@ -120,7 +120,7 @@ bool tcp_mem_pressure(struct synack_stack *s)
 
 int tcb_conntab_insert(struct synack_stack *s, struct synack_tcb *c)
 {
-	int r = synack_conntab_insert(&s->conns, &c->node.h);
+	int r = synack_conntab_insert(&s->conns, &c->h);
 	if (r == 0)
 		c->in_conntab = true;
 	return r;
@@ -130,7 +130,7 @@ void tcb_conntab_remove(struct synack_stack *s, struct synack_tcb *c)
 {
 	if (!c->in_conntab)
 		return;
-	synack_conntab_remove(&s->conns, &c->node.h);
+	synack_conntab_remove(&s->conns, &c->h);
 	c->in_conntab = false;
 }
 
@@ -226,10 +226,10 @@ void tcb_fill_info(const struct synack_stack *s, const struct synack_tcb *c,
 	const struct tcb_flow *f = c->fl ? c->fl : &quiet;
 	memset(o, 0, sizeof *o);
 	o->state = c->state;
-	o->local.addr = c->node.key.laddr;
-	o->local.port = c->node.key.lport;
-	o->remote.addr = c->node.key.raddr;
-	o->remote.port = c->node.key.rport;
+	o->local.addr = c->key.laddr;
+	o->local.port = c->key.lport;
+	o->remote.addr = c->key.raddr;
+	o->remote.port = c->key.rport;
 	o->any_local = !c->addr_bound && (c->state == SYNACK_LISTEN || c->state == SYNACK_CLOSED) &&
 		       !c->connect_bound;
 	if (o->any_local)

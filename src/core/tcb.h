@@ -20,6 +20,7 @@
 #define SYNACK_CORE_TCB_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "core/buf.h"
@@ -179,7 +180,11 @@ struct tcb_flow {
 };
 
 struct synack_tcb {
-	struct synack_conntab_node node; /* key: the 4-tuple (local = l*, remote = r*) */
+	/* The connection table's node, flattened (conntab.h's synack_conntab_node: the key right
+	 * after the header) so that the next field packs into the node's tail padding. */
+	struct synack_conntab_hdr h;
+	struct synack_tuple key; /* the 4-tuple (local = l*, remote = r*) */
+	int fd; /* -1: no descriptor (SYN-queue entry, accept-queue entry, orphan) */
 	/* The stack's list of live tcbs; once dead (tcb_kill), all_next links the reap list. */
 	struct synack_tcb *all_next, *all_prev;
 	struct synack_tcb *bind_next, **bind_pprev; /* bind-table chain */
@@ -190,17 +195,15 @@ struct synack_tcb {
 	 * timer left armed (KEEPALIVE, FIN_WAIT_2), or SYNACK_TIMER_COUNT. */
 	struct synack_timer timer;
 
-	/* While folded: the congestion controller and its windows (the flow's cc). */
-	const struct cc_ops *fold_cc;
+	/* While folded: the congestion controller's windows (the flow's cc; the controller is
+	 * fold_cc below). */
 	uint32_t fold_cwnd, fold_ssthresh;
 
 	uint64_t last_send_us; /* when data was last sent, if sent_data (Linux's lsndtime) */
 	uint64_t last_rx_us;   /* when a segment last arrived (keepalive's idle time) */
 
-	int fd; /* -1: no descriptor (SYN-queue entry, accept-queue entry, orphan) */
-	enum synack_tcp_state state;
-	int err;      /* pending error (SO_ERROR), negative errno; 0 when none */
-	int soft_err; /* last ICMP soft error (icmp.c): reported instead of ETIMEDOUT */
+	int16_t err;	  /* pending error (SO_ERROR), negative errno; 0 when none */
+	int16_t soft_err; /* last ICMP soft error (icmp.c): reported instead of ETIMEDOUT */
 
 	/* RFC 9293 send and receive sequence variables. */
 	seq_t snd_una, snd_nxt, snd_wl1, snd_wl2, iss;
@@ -217,15 +220,18 @@ struct synack_tcb {
 	uint32_t srtt_us, rttvar_us, rto_us;
 	uint32_t total_retrans; /* segments retransmitted (TCP_INFO) */
 	uint32_t ts_offset, ts_recent;
-	unsigned events; /* the readiness last reported through wake */
 
 	/* Socket options. */
 	uint32_t sndbuf_size, rcvbuf_size;
 	uint32_t notsent_lowat;	  /* TCP_NOTSENT_LOWAT (0: the stack's tcp_notsent_lowat) */
 	uint32_t user_timeout_ms; /* TCP_USER_TIMEOUT: 0 = off */
 	int linger_s;
-	uint32_t keep_idle_s, keep_intvl_s, keep_cnt;
-	uint32_t keep_probes; /* keepalive probes unanswered */
+	/* Keepalive: TCP_KEEPIDLE (tcp_keepalive_time reaches 32767 minutes), TCP_KEEPINTVL
+	 * (at most 32767 s), TCP_KEEPCNT (at most 127, as Linux: sockopt.c, config_check). */
+	uint32_t keep_idle_s;
+	uint16_t keep_intvl_s;
+	uint8_t keep_cnt;
+	uint8_t keep_probes; /* keepalive probes unanswered (stops counting at 255) */
 	uint16_t user_mss;
 	/* Negotiated options (ws_ok, ts_ok, sack_ok below). */
 	uint16_t snd_mss, rcv_mss; /* we send segments of snd_mss; the peer announced rcv_mss */
@@ -233,6 +239,9 @@ struct synack_tcb {
 	/* IP_TTL, IP_TOS, IP_MTU_DISCOVER: the IP header of the connection's packets. */
 	uint8_t ip_ttl, ip_tos, pmtudisc;
 	uint8_t any_family; /* bound to a wildcard: SYNACK_AF_INET (0.0.0.0) or _INET6 (::) */
+	enum synack_tcp_state state : 8;
+	uint8_t events;	 /* the readiness (SYNACK_EV_*) last reported through wake */
+	uint8_t fold_cc; /* while folded: the congestion controller (cc_index) */
 
 	/* Flags, one bit each. */
 	bool in_conntab : 1, bound : 1, bound_by_user : 1, in_listen_hash : 1, dead : 1;
@@ -276,13 +285,17 @@ struct synack_tcb {
 	bool frto_loss : 1; /* in a timeout's recovery (Linux's CA_Loss): an undo ends the go-back */
 };
 
+_Static_assert(offsetof(struct synack_tcb, key) ==
+		       offsetof(struct synack_tcb, h) + sizeof(struct synack_conntab_hdr),
+	       "the table's key follows the node header (conntab.h)");
+
 /* The connection block behind a node of the connection table; NULL for NULL or for a compact
  * entry (TIME-WAIT, tcp_tw.c). */
 static inline struct synack_tcb *tcb_of_node(struct synack_conntab_hdr *n)
 {
 	if (!n || n->kind != CONNTAB_KIND_TCB)
 		return NULL;
-	return SYNACK_container_of(n, struct synack_tcb, node);
+	return SYNACK_container_of(n, struct synack_tcb, h);
 }
 
 /* The congestion window and ssthresh, folded or not. */
@@ -297,7 +310,7 @@ static inline uint32_t tcb_ssthresh(const struct synack_tcb *c)
 
 static inline const struct synack_tuple *tcb_tuple(const struct synack_tcb *c)
 {
-	return &c->node.key;
+	return &c->key;
 }
 
 /* Named predicates over states (no ordering tricks). */

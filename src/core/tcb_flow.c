@@ -94,7 +94,7 @@ static void fold(struct synack_stack *s, struct synack_tcb *c)
 {
 	struct tcb_flow *f = c->fl;
 	int kept = quiet_timer(f);
-	c->fold_cc = f->cc.ops;
+	c->fold_cc = cc_index(f->cc.ops);
 	c->fold_cwnd = f->cc.cwnd;
 	c->fold_ssthresh = f->cc.ssthresh;
 	if (f->sndq.cap || f->rcvq.cap) {
@@ -142,7 +142,7 @@ bool tcb_unfold(struct synack_stack *s, struct synack_tcb *c)
 	struct tcb_flow *f = stack_alloc(s, sizeof *f);
 	if (!f)
 		return false;
-	tcb_flow_init(c, f, c->fold_cc);
+	tcb_flow_init(c, f, cc_at(c->fold_cc));
 	f->cc.cwnd = c->fold_cwnd;
 	f->cc.ssthresh = c->fold_ssthresh;
 	f->active_us = s->now_us;

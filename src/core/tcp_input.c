@@ -121,7 +121,7 @@ void tcp_child_init(struct synack_stack *s, struct synack_tcb *l, struct synack_
 		    const struct rx *rx)
 {
 	const struct synack_tcp_seg *seg = rx->seg;
-	c->node.key = rx->t;
+	c->key = rx->t;
 	c->passive = true;
 	c->nodelay = l->nodelay;
 	cc_set(&c->fl->cc, l->fl->cc.ops); /* TCP_CONGESTION is inherited, as Linux */

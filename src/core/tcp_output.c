@@ -129,8 +129,8 @@ static void seg_init(const struct synack_tcb *c, struct synack_tcp_seg *seg, seq
 		     uint8_t flags)
 {
 	memset(seg, 0, sizeof *seg);
-	seg->sport = c->node.key.lport;
-	seg->dport = c->node.key.rport;
+	seg->sport = c->key.lport;
+	seg->dport = c->key.rport;
 	seg->seq = seq;
 	seg->flags = flags;
 	if (flags & SYNACK_TH_ACK)
@@ -396,8 +396,8 @@ static bool fin_sent(const struct synack_tcb *c)
  * MSS at a time, as Linux's tcp_retransmit_skb cuts them. */
 static uint32_t send_max(const struct synack_stack *s, const struct synack_tcb *c)
 {
-	size_t gso = stack_gso_max(s, synack_addr_family(&c->node.key.raddr));
-	size_t hdr = (synack_addr_is_v4(&c->node.key.raddr) ? 20 : 40) + 60;
+	size_t gso = stack_gso_max(s, synack_addr_family(&c->key.raddr));
+	size_t hdr = (synack_addr_is_v4(&c->key.raddr) ? 20 : 40) + 60;
 	if (gso <= hdr + 2u * c->snd_mss)
 		return c->snd_mss;
 	return (uint32_t)((gso - hdr) / c->snd_mss * c->snd_mss);

@@ -370,7 +370,8 @@ static void on_keepalive(struct synack_stack *s, struct synack_tcb *c)
 	}
 	/* "the probe ... with SEG.SEQ = SND.NXT-1" (RFC 1122 §4.2.3.6). */
 	tcp_send_probe(s, c, c->snd_nxt - 1);
-	c->keep_probes++;
+	if (c->keep_probes < UINT8_MAX) /* past keep_cnt (<= 127) only with TCP_USER_TIMEOUT */
+		c->keep_probes++;
 	stack_count(s, SYNACK_CTR_TCPKeepAlive);
 	tcp_timer_arm(s, c, SYNACK_TIMER_KEEPALIVE,
 		      s->now_us + (uint64_t)c->keep_intvl_s * 1000000u);

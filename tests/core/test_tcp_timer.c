@@ -254,3 +254,24 @@ Test(tcp_timer, time_wait_replaces_fin_wait_2)
 	cr_assert_eq(c->fl->timer_at[SYNACK_TIMER_TIME_WAIT], t0 + 60 * SEC);
 	st_fini(&t);
 }
+
+static void out_nop(void *ctx, const uint8_t *f, const struct synack_frame_meta *m) {}
+
+/* The keepalive interval and count have Linux's limits in the configuration too (a connection
+ * keeps them in 16 and 8 bits). */
+Test(tcp_timer, config_keepalive_limits_are_linuxs)
+{
+	struct synack_config c;
+	struct synack_stack *s;
+	st_config(&c);
+	c.output = out_nop;
+	c.keepalive_intvl_s = 32767;
+	c.keepalive_probes = 127;
+	cr_assert_eq(synack_stack_new(&s, &c), 0);
+	synack_stack_destroy(s);
+	c.keepalive_intvl_s = 32768;
+	cr_assert_eq(synack_stack_new(&s, &c), -EINVAL);
+	c.keepalive_intvl_s = 75;
+	c.keepalive_probes = 128;
+	cr_assert_eq(synack_stack_new(&s, &c), -EINVAL);
+}
