@@ -40,7 +40,7 @@ bool ports_listener_hears(const struct synack_tcb *l, const struct synack_addr *
 struct synack_tcb *ports_find_listener(const struct synack_stack *s, uint16_t port,
 				       const struct synack_addr *dst)
 {
-	for (struct synack_tcb *c = s->listeners[listen_bucket(port)]; c; c = c->lq->listen_next)
+	for (struct synack_tcb *c = s->listeners[listen_bucket(port)]; c; c = tcb_lq(c)->listen_next)
 		if (c->key.lport == port && ports_listener_hears(c, dst))
 			return c;
 	return NULL;
@@ -78,7 +78,7 @@ static bool addrs_overlap(const struct synack_tcb *a, const struct synack_tcb *b
 bool ports_listen_conflict(const struct synack_stack *s, const struct synack_tcb *c)
 {
 	uint16_t port = c->key.lport;
-	for (struct synack_tcb *l = s->listeners[listen_bucket(port)]; l; l = l->lq->listen_next)
+	for (struct synack_tcb *l = s->listeners[listen_bucket(port)]; l; l = tcb_lq(l)->listen_next)
 		if (l != c && l->key.lport == port && addrs_overlap(l, c))
 			return true;
 	return false;
@@ -87,7 +87,7 @@ bool ports_listen_conflict(const struct synack_stack *s, const struct synack_tcb
 void ports_listen_insert(struct synack_stack *s, struct synack_tcb *c)
 {
 	unsigned b = listen_bucket(c->key.lport);
-	c->lq->listen_next = s->listeners[b];
+	tcb_lq(c)->listen_next = s->listeners[b];
 	s->listeners[b] = c;
 	c->in_listen_hash = true;
 }
@@ -98,9 +98,9 @@ void ports_listen_remove(struct synack_stack *s, struct synack_tcb *c)
 		return;
 	struct synack_tcb **pp = &s->listeners[listen_bucket(c->key.lport)];
 	while (*pp && *pp != c)
-		pp = &(*pp)->lq->listen_next;
+		pp = &tcb_lq((*pp))->listen_next;
 	if (*pp)
-		*pp = c->lq->listen_next;
+		*pp = tcb_lq(c)->listen_next;
 	c->in_listen_hash = false;
 }
 

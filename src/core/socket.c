@@ -108,7 +108,7 @@ static int listen_call(struct synack_stack *s, int fd, int backlog)
 	if (backlog > 4096)
 		backlog = 4096; /* Linux's somaxconn */
 	if (c->state == SYNACK_LISTEN) {
-		c->lq->backlog = backlog;
+		tcb_lq(c)->backlog = backlog;
 		return 0;
 	}
 	if (c->state != SYNACK_CLOSED || c->ever_connected)
@@ -120,13 +120,13 @@ static int listen_call(struct synack_stack *s, int fd, int backlog)
 	}
 	if (ports_listen_conflict(s, c))
 		return -EADDRINUSE;
-	if (!c->lq) {
-		c->lq = stack_alloc(s, sizeof *c->lq);
-		if (!c->lq)
+	if (!tcb_lq(c)) {
+		c->fl->lq = stack_alloc(s, sizeof *c->fl->lq);
+		if (!tcb_lq(c))
 			return -ENOMEM;
 	}
-	memset(c->lq, 0, sizeof *c->lq);
-	c->lq->backlog = backlog;
+	memset(tcb_lq(c), 0, sizeof *tcb_lq(c));
+	tcb_lq(c)->backlog = backlog;
 	ports_listen_insert(s, c);
 	tcp_set_state(s, c, SYNACK_LISTEN);
 	return 0;
@@ -140,7 +140,7 @@ static int accept_call(struct synack_stack *s, int fd, struct synack_endpoint *p
 		return taken;
 	if (l->state != SYNACK_LISTEN)
 		return -EINVAL;
-	struct synack_tcb *c = l->lq->acceptq;
+	struct synack_tcb *c = tcb_lq(l)->acceptq;
 	if (!c)
 		return -EAGAIN;
 	int nfd = fd_attach(s, c);
@@ -229,9 +229,9 @@ static ssize_t connect_start(struct synack_stack *s, struct synack_tcb *c,
 	c->iss = reused ? tw_iss : isn_generate(s, tcb_tuple(c));
 	c->snd_una = c->iss;
 	c->snd_nxt = c->iss;
-	c->snd_max = c->iss;
+	c->fl->snd_max = c->iss;
 	c->fl->snd_sml = c->iss;
-	c->snd_buf_seq = seq_add(c->iss, 1);
+	c->fl->snd_buf_seq = seq_add(c->iss, 1);
 	c->rcv_wscale = tcp_choose_wscale(s, c);
 	c->ever_connected = true;
 	tcp_set_state(s, c, SYNACK_SYN_SENT);
@@ -307,7 +307,7 @@ static ssize_t send_deferred(struct synack_stack *s, struct synack_tcb *c, const
  * so is this one when there is no memory for the slots. */
 static void mark_record_end(struct synack_stack *s, struct synack_tcb *c)
 {
-	seq_t end = seq_add(c->snd_buf_seq, c->fl->sndq.len);
+	seq_t end = seq_add(c->fl->snd_buf_seq, c->fl->sndq.len);
 	if (!c->fl->eor && !(c->fl->eor = stack_alloc(s, SYNACK_EOR_MAX * sizeof c->fl->eor[0])))
 		return;
 	if (c->fl->neor && c->fl->eor[c->fl->neor - 1] == end)
@@ -365,7 +365,7 @@ static ssize_t send_call(struct synack_stack *s, int fd, const void *buf, size_t
 	if (flags & SYNACK_MSG_OOB) {
 		/* Linux (BSD's reading of RFC 9293 §3.8.5): the urgent pointer points past the
 		 * data just queued, and segments before it carry URG. */
-		c->fl->snd_up = seq_add(c->snd_buf_seq, c->fl->sndq.len);
+		c->fl->snd_up = seq_add(c->fl->snd_buf_seq, c->fl->sndq.len);
 		c->snd_urg = true;
 	}
 	tcp_output(s, c, false);
@@ -501,7 +501,7 @@ static void queue_fin(struct synack_stack *s, struct synack_tcb *c)
 	if (c->fin_queued)
 		return;
 	c->fin_queued = true;
-	c->fin_seq = seq_add(c->snd_buf_seq, c->fl->sndq.len);
+	c->fin_seq = seq_add(c->fl->snd_buf_seq, c->fl->sndq.len);
 	if (c->state == SYNACK_ESTABLISHED)
 		tcp_set_state(s, c, SYNACK_FIN_WAIT_1);
 	else if (c->state == SYNACK_CLOSE_WAIT)
@@ -563,8 +563,8 @@ static int close_call(struct synack_stack *s, int fd)
 	switch (c->state) {
 	case SYNACK_LISTEN:
 		/* Linux: connections nobody accepted are reset; half-open ones just go. */
-		while (c->lq->acceptq)
-			abort_conn(s, c->lq->acceptq, SYNACK_CTR_TCPAbortOnClose);
+		while (tcb_lq(c)->acceptq)
+			abort_conn(s, tcb_lq(c)->acceptq, SYNACK_CTR_TCPAbortOnClose);
 		/* fall through */
 	case SYNACK_CLOSED:
 	case SYNACK_SYN_SENT:

@@ -364,7 +364,7 @@ void stack_reap(struct synack_stack *s)
 	s->ending = true;
 	while (s->wake_head) {
 		struct synack_tcb *c = s->wake_head;
-		s->wake_head = c->wake_next;
+		s->wake_head = c->fl->wake_next;
 		if (!s->wake_head)
 			s->wake_tail = NULL;
 		c->wake_queued = false;

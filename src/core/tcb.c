@@ -136,7 +136,7 @@ void tcb_conntab_remove(struct synack_stack *s, struct synack_tcb *c)
 
 void tcb_unlink_child(struct synack_tcb *c)
 {
-	struct tcb_listen *l = c->fl && c->fl->parent ? c->fl->parent->lq : NULL;
+	struct tcb_listen *l = c->fl && c->fl->parent ? tcb_lq(c->fl->parent) : NULL;
 	if (!l)
 		return;
 	struct synack_tcb **head = c->in_acceptq ? &l->acceptq : &l->synq;
@@ -180,12 +180,12 @@ void tcb_kill(struct synack_stack *s, struct synack_tcb *c)
 	if (parent && !parent->dead)
 		tcp_wake(s, parent); /* one fewer connection to accept */
 	/* A listener's children die with it. */
-	while (c->lq && c->lq->synq)
-		tcb_kill(s, c->lq->synq);
-	if (c->lq)
-		req_kill_all(s, c->lq);
-	while (c->lq && c->lq->acceptq)
-		tcb_kill(s, c->lq->acceptq);
+	while (tcb_lq(c) && tcb_lq(c)->synq)
+		tcb_kill(s, tcb_lq(c)->synq);
+	if (tcb_lq(c))
+		req_kill_all(s, tcb_lq(c));
+	while (tcb_lq(c) && tcb_lq(c)->acceptq)
+		tcb_kill(s, tcb_lq(c)->acceptq);
 	if (c->fd >= 0) {
 		s->fds[c->fd] = NULL;
 		if ((uint32_t)c->fd < s->fd_low)
@@ -206,13 +206,13 @@ void tcb_kill(struct synack_stack *s, struct synack_tcb *c)
 void tcb_free(struct synack_stack *s, struct synack_tcb *c)
 {
 	if (c->fl) {
+		stack_free(s, c->fl->lq, sizeof *c->fl->lq);
 		tcb_free_buffers(s, c);
 		sack_clear(s, c);
 		tcb_flow_free(s, c);
 	} else if (c->sized) {
 		s->nbuffered--; /* folded with its buffers sized (tcb_flow.c) */
 	}
-	stack_free(s, c->lq, sizeof *c->lq);
 	s->nobjs--;
 	stack_free(s, c, sizeof *c);
 }
@@ -253,9 +253,9 @@ void tcb_fill_info(const struct synack_stack *s, const struct synack_tcb *c,
 	o->rcv_wscale = c->rcv_wscale;
 	o->ts_ok = c->ts_ok;
 	o->sack_ok = c->sack_ok;
-	bool lis = c->state == SYNACK_LISTEN && c->lq;
-	o->recv_q = lis ? c->lq->acceptq_len : f->rcvq.len;
-	o->send_q = lis ? (uint32_t)c->lq->backlog : f->sndq.len;
+	bool lis = c->state == SYNACK_LISTEN && tcb_lq(c);
+	o->recv_q = lis ? tcb_lq(c)->acceptq_len : f->rcvq.len;
+	o->send_q = lis ? (uint32_t)tcb_lq(c)->backlog : f->sndq.len;
 	o->iss = c->iss;
 	o->irs = c->irs;
 	o->snd_una = c->snd_una;

@@ -78,6 +78,16 @@ struct rack_log {
 struct tcb_flow {
 	struct synack_tcb *q_next, *q_prev; /* a child's links in its parent's queue */
 	struct synack_tcb *parent;	    /* a child's listener, until accept() */
+	struct tcb_listen *lq; /* a listener's queues (LISTEN; NULL before listen()): tcb_lq() */
+	struct synack_tcb *wake_next; /* in the stack's queue of readiness to report (while
+				       * wake_queued: a queued block is never folded) */
+
+	/* Sequence variables whose value a quiet flow implies (tcb_unfold sets them again). */
+	seq_t snd_max;	   /* highest sequence number sent + 1 (quiet: SND.NXT) */
+	seq_t rcv_wup;	   /* RCV.NXT in the last segment we sent: what it acknowledged (quiet:
+			    * RCV.NXT) */
+	seq_t snd_buf_seq; /* the sequence number of the send queue's first byte (quiet: SND.UNA,
+			    * or our FIN's once it is acknowledged: tcb_flow.c) */
 
 	/* When each timer kind fires (TCP_TIMER_OFF: not armed; tcp_timer.c); the block's one
 	 * wheel entry is armed at the earliest. TCP_TIMER_FOLD is the flow's own. */
@@ -188,8 +198,6 @@ struct synack_tcb {
 	/* The stack's list of live tcbs; once dead (tcb_kill), all_next links the reap list. */
 	struct synack_tcb *all_next, *all_prev;
 	struct synack_tcb *bind_next, **bind_pprev; /* bind-table chain */
-	struct tcb_listen *lq;	      /* a listener's queues (LISTEN; NULL before listen()) */
-	struct synack_tcb *wake_next; /* in the stack's queue of readiness to report */
 	struct tcb_flow *fl;	      /* the active part (above); NULL while folded */
 	/* The connection's one wheel entry (tcp_timer.c). While folded, its kind is the one
 	 * timer left armed (KEEPALIVE, FIN_WAIT_2), or SYNACK_TIMER_COUNT. */
@@ -208,13 +216,10 @@ struct synack_tcb {
 	/* RFC 9293 send and receive sequence variables. */
 	seq_t snd_una, snd_nxt, snd_wl1, snd_wl2, iss;
 	uint32_t snd_wnd, max_snd_wnd;
-	seq_t snd_max; /* highest sequence number sent + 1 (== SND.NXT: it never moves back) */
 	seq_t rcv_nxt, irs;
 	uint32_t rcv_wnd;
 	seq_t rcv_adv;	   /* right edge of the window we last announced */
-	seq_t rcv_wup;	   /* RCV.NXT in the last segment we sent: what it acknowledged */
 	seq_t fin_seq;	   /* our FIN's sequence number, once fin_queued */
-	seq_t snd_buf_seq; /* the sequence number of the send queue's first byte */
 
 	/* RTT estimation (RFC 6298), microseconds (rtt_valid below). */
 	uint32_t srtt_us, rttvar_us, rto_us;
@@ -296,6 +301,12 @@ static inline struct synack_tcb *tcb_of_node(struct synack_conntab_hdr *n)
 	if (!n || n->kind != CONNTAB_KIND_TCB)
 		return NULL;
 	return SYNACK_container_of(n, struct synack_tcb, h);
+}
+
+/* A listener's queues (NULL for any other block, folded or not: a listener never folds). */
+static inline struct tcb_listen *tcb_lq(const struct synack_tcb *c)
+{
+	return c->fl ? c->fl->lq : NULL;
 }
 
 /* The congestion window and ssthresh, folded or not. */

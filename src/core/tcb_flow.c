@@ -74,12 +74,20 @@ static bool ring_empty(const struct synack_ring *r)
 	return r->len == 0 && !r->first;
 }
 
+/* Where the send queue starts in a quiet flow: at SND.UNA, or at our FIN once it is
+ * acknowledged (the FIN's octet is not in the queue: tcp_ack.c). */
+static seq_t quiet_buf_seq(const struct synack_tcb *c)
+{
+	return c->fin_queued && c->snd_una == seq_add(c->fin_seq, 1) ? c->fin_seq : c->snd_una;
+}
+
 bool tcb_flow_quiet(const struct synack_tcb *c)
 {
 	const struct tcb_flow *f = c->fl;
 	static const struct tcp_tfo no_tfo;
 	return f && foldable_state(c->state) && !c->dead && !f->parent && !c->in_acceptq &&
-	       !c->lq && c->snd_una == c->snd_nxt && c->snd_nxt == c->snd_max &&
+	       !f->lq && c->err == 0 && c->snd_una == c->snd_nxt && c->snd_nxt == f->snd_max &&
+	       f->rcv_wup == c->rcv_nxt && f->snd_buf_seq == quiet_buf_seq(c) &&
 	       ring_empty(&f->sndq) && ring_empty(&f->rcvq) && f->ooo.n == 0 && !f->ooo.r &&
 	       f->sacked.n == 0 && !f->sacked.r && f->neor == 0 && f->urg_state == URG_NONE &&
 	       !c->snd_urg && !c->in_recovery && !c->rtx_pending && !c->tlp_out &&
@@ -146,6 +154,10 @@ bool tcb_unfold(struct synack_stack *s, struct synack_tcb *c)
 	f->cc.cwnd = c->fold_cwnd;
 	f->cc.ssthresh = c->fold_ssthresh;
 	f->active_us = s->now_us;
+	/* What quiet implied (tcb_flow_quiet). */
+	f->snd_max = c->snd_nxt;
+	f->rcv_wup = c->rcv_nxt;
+	f->snd_buf_seq = quiet_buf_seq(c);
 	if (c->sized) {
 		f->sndq.cap = c->sndbuf_size;
 		f->rcvq.cap = c->rcvbuf_size;

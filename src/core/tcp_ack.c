@@ -19,7 +19,7 @@ void tcp_acceptq_push(struct synack_stack *s, struct synack_tcb *l, struct synac
 	tcb_unlink_child(c);
 	c->fl->parent = l;
 	c->in_acceptq = true;
-	struct tcb_listen *q = l->lq;
+	struct tcb_listen *q = tcb_lq(l);
 	if (q->acceptq_tail)
 		q->acceptq_tail->fl->q_next = c;
 	else
@@ -48,7 +48,7 @@ static bool synrcvd_ack(struct synack_stack *s, struct synack_tcb *c, struct rx 
 	/* A Fast Open child is in the accept queue (or accepted) already. */
 	struct synack_tcb *l = c->in_acceptq ? NULL : c->fl->parent;
 	tfo_child_release(s, c);
-	if (l && l->lq->acceptq_len > (uint32_t)l->lq->backlog) {
+	if (l && tcb_lq(l)->acceptq_len > (uint32_t)tcb_lq(l)->backlog) {
 		stack_count(s, SYNACK_CTR_ListenOverflows);
 		stack_count(s, SYNACK_CTR_ListenDrops);
 		rx_drop(s, rx, SYNACK_DROP_TCP_LISTEN_OVERFLOW);
@@ -76,7 +76,7 @@ static bool synrcvd_ack(struct synack_stack *s, struct synack_tcb *c, struct rx 
 	if (l)
 		tcp_wake(s, l);
 	if (c->fin_queued) {
-		c->fin_seq = seq_add(c->snd_buf_seq, c->fl->sndq.len);
+		c->fin_seq = seq_add(c->fl->snd_buf_seq, c->fl->sndq.len);
 		tcp_set_state(s, c, SYNACK_FIN_WAIT_1);
 	}
 	return true;
@@ -178,9 +178,9 @@ static void enter_recovery(struct synack_stack *s, struct synack_tcb *c)
 	tcp_cc_env(s, c, 0);
 	tcp_timer_cancel(s, c, SYNACK_TIMER_TLP);
 	c->tlp_out = false;
-	uint32_t flight = (uint32_t)seq_diff(c->snd_max, c->snd_una);
+	uint32_t flight = (uint32_t)seq_diff(c->fl->snd_max, c->snd_una);
 	tcp_undo_init(c);
-	c->fl->recover = c->snd_max;
+	c->fl->recover = c->fl->snd_max;
 	c->in_recovery = true;
 	c->fl->cc.ops->on_congestion(&c->fl->cc, c->snd_mss, flight);
 	if (c->sack_ok) {
@@ -236,8 +236,8 @@ static void new_ack(struct synack_stack *s, struct synack_tcb *c, const struct s
 	 * initial window (Linux sets it after that ACK, tcp_init_transfer). */
 	if (c->snd_una == c->iss && acked)
 		acked--;
-	if (seq_gt(seg->ack, c->snd_buf_seq)) {
-		uint32_t data = (uint32_t)seq_diff(seg->ack, c->snd_buf_seq);
+	if (seq_gt(seg->ack, c->fl->snd_buf_seq)) {
+		uint32_t data = (uint32_t)seq_diff(seg->ack, c->fl->snd_buf_seq);
 		if (data > c->fl->sndq.len)
 			data = c->fl->sndq.len;
 		uint32_t held = c->fl->sndq.nchunks;
@@ -246,7 +246,7 @@ static void new_ack(struct synack_stack *s, struct synack_tcb *c, const struct s
 			c->snd_nomem = false; /* chunks came back: writable again */
 			tcp_wake(s, c);
 		}
-		c->snd_buf_seq = seq_add(c->snd_buf_seq, data);
+		c->fl->snd_buf_seq = seq_add(c->fl->snd_buf_seq, data);
 	}
 	c->snd_una = seg->ack;
 	sack_trim(s, c);
@@ -260,10 +260,10 @@ static void new_ack(struct synack_stack *s, struct synack_tcb *c, const struct s
 	/* A round (RFC 9406's windowEnd) ends when SND.UNA passes the SND.NXT of its start. */
 	c->fl->cc.round_start = seq_ge(c->snd_una, c->fl->cc_round_end);
 	if (c->fl->cc.round_start)
-		c->fl->cc_round_end = c->snd_max;
+		c->fl->cc_round_end = c->fl->snd_max;
 	cc_on_new_ack(s, c, acked);
 	/* RFC 6298 §5.2/5.3: all acknowledged → stop the timer, else restart it. */
-	if (c->snd_una == c->snd_max) {
+	if (c->snd_una == c->fl->snd_max) {
 		tcp_cancel_rtx(s, c);
 		if (c->fl->sndq.len ==
 		    0) /* nothing in flight or queued: an idle sender holds no log */
@@ -315,7 +315,7 @@ static bool is_dupack(const struct synack_tcb *c, const struct rx *rx)
 {
 	const struct synack_tcp_seg *seg = rx->seg;
 	return seg->ack == c->snd_una && seg->len == 0 && !has(rx, SYNACK_TH_FIN) &&
-	       c->snd_una != c->snd_max && ((uint32_t)seg->win << c->snd_wscale) == c->snd_wnd;
+	       c->snd_una != c->fl->snd_max && ((uint32_t)seg->win << c->snd_wscale) == c->snd_wnd;
 }
 
 /* The states waiting for the acknowledgment of our FIN. Returns false when the connection
@@ -351,7 +351,7 @@ static bool ecn_should_reduce(struct synack_tcb *c, const struct rx *rx)
 	if (c->in_cwr && !seq_lt(rx->seg->ack, c->fl->cwr_high))
 		c->in_cwr = false;
 	return c->ecn_ok && has(rx, SYNACK_TH_ECE) && !has(rx, SYNACK_TH_SYN) && !c->in_cwr &&
-	       !c->in_recovery && c->snd_una != c->snd_max;
+	       !c->in_recovery && c->snd_una != c->fl->snd_max;
 }
 
 /* "the TCP source halves the congestion window" (through the controller) and sets CWR on the
@@ -360,7 +360,7 @@ static void ecn_reduce(struct synack_stack *s, struct synack_tcb *c, uint32_t fl
 {
 	c->fl->cc.ops->on_ecn(&c->fl->cc, c->snd_mss, flight);
 	c->in_cwr = true;
-	c->fl->cwr_high = c->snd_max;
+	c->fl->cwr_high = c->fl->snd_max;
 	c->cwr_pending = true;
 	stack_count(s, SYNACK_CTR_TCPECNEchoReduce);
 }
@@ -427,9 +427,9 @@ void tcp_rack_check(struct synack_stack *s, struct synack_tcb *c)
 {
 	uint64_t timeout;
 	bool lost = rack_detect_loss(s, c, &timeout);
-	if (lost && !c->in_recovery && !c->rtx_pending && c->snd_una != c->snd_max)
+	if (lost && !c->in_recovery && !c->rtx_pending && c->snd_una != c->fl->snd_max)
 		enter_recovery(s, c);
-	if (timeout && c->snd_una != c->snd_max)
+	if (timeout && c->snd_una != c->fl->snd_max)
 		tcp_timer_arm(s, c, SYNACK_TIMER_REO, s->now_us + timeout);
 	else
 		tcp_timer_cancel(s, c, SYNACK_TIMER_REO);
@@ -448,7 +448,7 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 	/* "If the ACK acks something not yet sent (SEG.ACK > SND.NXT), then send an ACK, drop
 	 * the segment, and return." (SND.NXT here is the highest ever sent: after a timeout we
 	 * send again from SND.UNA.) */
-	if (seq_gt(seg->ack, c->snd_max)) {
+	if (seq_gt(seg->ack, c->fl->snd_max)) {
 		rx_drop(s, rx, SYNACK_DROP_TCP_ACK_UNSENT);
 		challenge_ack(s, c, rx); /* throttled (RFC 5961 §7): spoofed data cannot farm ACKs */
 		return false;
@@ -466,10 +466,10 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 	c->fl->probes_out = 0; /* the peer answers (persist, RFC 1122 §4.2.2.17) */
 	bool dup = is_dupack(c, rx);
 	bool ece = ecn_should_reduce(c, rx);
-	uint32_t flight = (uint32_t)seq_diff(c->snd_max, c->snd_una);
+	uint32_t flight = (uint32_t)seq_diff(c->fl->snd_max, c->snd_una);
 	/* With SACK, an ACK that reports newly received data beyond a hole is a duplicate
 	 * whatever its window says (the window moves as the application reads). */
-	if (sack_update(s, c, &seg->opts) && seg->ack == c->snd_una && c->snd_una != c->snd_max &&
+	if (sack_update(s, c, &seg->opts) && seg->ack == c->snd_una && c->snd_una != c->fl->snd_max &&
 	    !has(rx, SYNACK_TH_FIN))
 		dup = true;
 	seq_t dl, dr;

@@ -139,7 +139,7 @@ static uint32_t delack_delay(const struct synack_tcb *c)
 
 bool tcp_delack_ack_now(const struct synack_tcb *c)
 {
-	uint32_t unacked = (uint32_t)seq_diff(c->rcv_nxt, c->rcv_wup);
+	uint32_t unacked = (uint32_t)seq_diff(c->rcv_nxt, c->fl->rcv_wup);
 	/* The buffer all but full: the sender learns at once that the window closed (Linux
 	 * ACKs at once when the receive memory runs out, ICSK_ACK_NOW). */
 	bool closing = tcp_rcv_window(c) < c->fl->ack_rcv_mss;
@@ -157,7 +157,7 @@ bool tcp_delack_after_read(const struct synack_tcb *c, uint32_t copied)
 {
 	if (!c->ack_pending)
 		return false;
-	if ((uint32_t)seq_diff(c->rcv_nxt, c->rcv_wup) > c->fl->ack_rcv_mss)
+	if ((uint32_t)seq_diff(c->rcv_nxt, c->fl->rcv_wup) > c->fl->ack_rcv_mss)
 		return true; /* "once-per-two-segments ACK was not sent" */
 	return copied > 0 && c->fl->rcvq.len == 0 &&
 	       (c->fl->ack_pushed == 2 || (c->fl->ack_pushed == 1 && !c->ack_pingpong));
@@ -165,7 +165,7 @@ bool tcp_delack_after_read(const struct synack_tcb *c, uint32_t copied)
 
 void tcp_delack_owe(struct synack_stack *s, struct synack_tcb *c)
 {
-	if (!s->batching || (uint32_t)seq_diff(c->rcv_nxt, c->rcv_wup) >= BATCH_ACK_MAX) {
+	if (!s->batching || (uint32_t)seq_diff(c->rcv_nxt, c->fl->rcv_wup) >= BATCH_ACK_MAX) {
 		tcp_send_ack(s, c);
 		return;
 	}
@@ -183,7 +183,7 @@ void tcp_delack_flush_batch(struct synack_stack *s)
 		s->ack_head = c->fl->ack_next;
 		c->ack_batched = false;
 		/* Data sent since (a reply, a window update) carried it already. */
-		if (c->rcv_wup != c->rcv_nxt && tcp_state_synchronized(c->state) &&
+		if (c->fl->rcv_wup != c->rcv_nxt && tcp_state_synchronized(c->state) &&
 		    c->state != SYNACK_TIME_WAIT)
 			tcp_output(s, c, true);
 	}
@@ -191,7 +191,7 @@ void tcp_delack_flush_batch(struct synack_stack *s)
 
 void tcp_delack_schedule(struct synack_stack *s, struct synack_tcb *c)
 {
-	if (c->rcv_wup == c->rcv_nxt)
+	if (c->fl->rcv_wup == c->rcv_nxt)
 		return; /* an ACK went out with what we sent */
 	c->ack_pending = true;
 	if (!tcp_timer_armed(c, SYNACK_TIMER_DELACK))
@@ -201,9 +201,9 @@ void tcp_delack_schedule(struct synack_stack *s, struct synack_tcb *c)
 void tcp_delack_ack_sent(struct synack_stack *s, struct synack_tcb *c)
 {
 	/* Linux's tcp_dec_quickack_mode: a quick ACK is used up by an ACK of new data. */
-	if (c->rcv_wup != c->rcv_nxt && c->fl->ack_quick > 0 && --c->fl->ack_quick == 0)
+	if (c->fl->rcv_wup != c->rcv_nxt && c->fl->ack_quick > 0 && --c->fl->ack_quick == 0)
 		c->fl->ato_us = ATO_MIN_US;
-	c->rcv_wup = c->rcv_nxt;
+	c->fl->rcv_wup = c->rcv_nxt;
 	c->ack_pending = false;
 	c->fl->ack_pushed = 0;
 	if (tcp_timer_armed(c, SYNACK_TIMER_DELACK))

@@ -97,10 +97,10 @@ static bool queue_ok(struct synack_stack *s, struct synack_tcb *l)
 {
 	uint32_t max = l->fl->tfo.qlen;
 	if (max == 0 && (s->cfg.fastopen & SYNACK_TFO_SERVER_ALL))
-		max = l->lq->backlog > 0 ? (uint32_t)l->lq->backlog : 1;
+		max = tcb_lq(l)->backlog > 0 ? (uint32_t)tcb_lq(l)->backlog : 1;
 	if (max == 0)
 		return false;
-	if (l->lq->tfo_pending >= max) {
+	if (tcb_lq(l)->tfo_pending >= max) {
 		stack_count(s, SYNACK_CTR_TCPFastOpenListenOverflow);
 		return false;
 	}
@@ -152,7 +152,7 @@ bool tfo_child_accept(struct synack_stack *s, struct synack_tcb *l, struct synac
 	c->rcv_nxt = seq_add(c->rcv_nxt, n);
 	tcp_acceptq_push(s, l, c);
 	c->fl->tfo.child = true;
-	l->lq->tfo_pending++;
+	tcb_lq(l)->tfo_pending++;
 	stack_count(s, SYNACK_CTR_TCPFastOpenPassive);
 	tcp_wake(s, l);
 	tcp_wake(s, c);
@@ -165,8 +165,8 @@ void tfo_child_release(struct synack_stack *s, struct synack_tcb *c)
 		return;
 	c->fl->tfo.child = false;
 	struct synack_tcb *l = ports_find_listener(s, tcb_tuple(c)->lport, &tcb_tuple(c)->laddr);
-	if (l && l->lq && l->lq->tfo_pending > 0)
-		l->lq->tfo_pending--;
+	if (l && tcb_lq(l) && tcb_lq(l)->tfo_pending > 0)
+		tcb_lq(l)->tfo_pending--;
 }
 
 /* ---- client ---------------------------------------------------------------------------------- */
@@ -274,7 +274,7 @@ bool tfo_synack(struct synack_stack *s, struct synack_tcb *c, const struct synac
 		acked = syn_len;
 	if (acked > 0) {
 		ring_consume(&c->fl->sndq, &s->bufs, acked);
-		c->snd_buf_seq = seq_add(c->snd_buf_seq, acked);
+		c->fl->snd_buf_seq = seq_add(c->fl->snd_buf_seq, acked);
 		stack_count(s, SYNACK_CTR_TCPFastOpenActive);
 	}
 	if (acked == syn_len)

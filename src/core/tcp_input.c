@@ -79,7 +79,7 @@ static void refresh_ts_recent(struct synack_tcb *c, const struct rx *rx)
 {
 	const struct synack_tcp_seg *seg = rx->seg;
 	if (!c->ts_ok || !seg->opts.has_ts || !has(rx, SYNACK_TH_ACK) ||
-	    seq_gt(seg->ack, c->snd_max) || !seq_le(seg->seq, c->rcv_nxt) ||
+	    seq_gt(seg->ack, c->fl->snd_max) || !seq_le(seg->seq, c->rcv_nxt) ||
 	    seq_lt(seq_add(seg->seq, rx->seg_len), c->rcv_nxt))
 		return;
 	tcp_update_ts_recent(c, seg);
@@ -151,9 +151,9 @@ void tcp_child_init(struct synack_stack *s, struct synack_tcb *l, struct synack_
 		c->iss = rx->min_iss;
 	c->snd_una = c->iss;
 	c->snd_nxt = c->iss;
-	c->snd_max = c->iss;
+	c->fl->snd_max = c->iss;
 	c->fl->snd_sml = c->iss;
-	c->snd_buf_seq = seq_add(c->iss, 1);
+	c->fl->snd_buf_seq = seq_add(c->iss, 1);
 	negotiate(s, c, &seg->opts);
 	/* RFC 3168 §6.1.1: an ECN-setup SYN has ECE and CWR; tcp_ecn 1 or 2 agrees. */
 	c->ecn_ok = s->cfg.ecn && (seg->flags & (SYNACK_TH_ECE | SYNACK_TH_CWR)) ==
@@ -185,11 +185,11 @@ static struct synack_tcb *listen_add_child(struct synack_stack *s, struct synack
 		return NULL;
 	}
 	c->fl->parent = l;
-	c->fl->q_next = l->lq->synq;
-	if (l->lq->synq)
-		l->lq->synq->fl->q_prev = c;
-	l->lq->synq = c;
-	l->lq->synq_len++;
+	c->fl->q_next = tcb_lq(l)->synq;
+	if (tcb_lq(l)->synq)
+		tcb_lq(l)->synq->fl->q_prev = c;
+	tcb_lq(l)->synq = c;
+	tcb_lq(l)->synq_len++;
 	/* The child is the listener's TCB as the RFC tells it: LISTEN → SYN-RECEIVED. */
 	c->state = SYNACK_LISTEN;
 	tcp_set_state(s, c, SYNACK_SYN_RECEIVED);
@@ -281,14 +281,14 @@ static void input_listen(struct synack_stack *s, struct synack_tcb *l, struct rx
 	}
 	/* Linux: a full accept queue drops the SYN (ListenOverflows, ListenDrops); it is full
 	 * when it holds more than backlog connections. */
-	if (l->lq->acceptq_len > (uint32_t)l->lq->backlog) {
+	if (tcb_lq(l)->acceptq_len > (uint32_t)tcb_lq(l)->backlog) {
 		stack_count(s, SYNACK_CTR_ListenOverflows);
 		stack_count(s, SYNACK_CTR_ListenDrops);
 		rx_drop(s, rx, SYNACK_DROP_TCP_LISTEN_OVERFLOW);
 		return;
 	}
-	uint32_t synq_max = l->lq->backlog > 0 ? (uint32_t)l->lq->backlog : 1;
-	bool synq_full = l->lq->synq_len >= synq_max;
+	uint32_t synq_max = tcb_lq(l)->backlog > 0 ? (uint32_t)tcb_lq(l)->backlog : 1;
+	bool synq_full = tcb_lq(l)->synq_len >= synq_max;
 	/* SYN cookies (tcp_syncookie.c): mode 1 when the SYN queue is full, mode 2 always. */
 	if (syncookie_syn(s, l, rx, synq_full))
 		return;
@@ -332,7 +332,7 @@ static void syn_sent_established(struct synack_stack *s, struct synack_tcb *c, s
 	c->snd_wl1 = seg->seq;
 	c->snd_wl2 = seg->ack;
 	if (c->fin_queued)
-		c->fin_seq = seq_add(c->snd_buf_seq, c->fl->sndq.len);
+		c->fin_seq = seq_add(c->fl->snd_buf_seq, c->fl->sndq.len);
 	tcp_set_state(s, c, SYNACK_ESTABLISHED);
 	tcp_arm_keepalive(s, c);
 	syn_text_deliver(c); /* the SYN-ACK's data: readable now, acknowledged below */
@@ -826,7 +826,7 @@ static void input_synchronized(struct synack_stack *s, struct synack_tcb *c, str
 	 * the other immediate ACKs answer this segment. */
 	bool owe = !rx->ack_now && rx->data_in && tcp_delack_ack_now(c);
 	tcp_output(s, c, rx->ack_now || (owe && !s->batching));
-	if (owe && s->batching && c->rcv_wup != c->rcv_nxt)
+	if (owe && s->batching && c->fl->rcv_wup != c->rcv_nxt)
 		tcp_delack_owe(s, c);
 	if (rx->data_in)
 		tcp_delack_schedule(s, c);

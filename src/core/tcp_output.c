@@ -196,7 +196,7 @@ void tcp_send_syn(struct synack_stack *s, struct synack_tcb *c, bool retx)
 	tfo_syn_options(s, c, &seg, retx); /* RFC 7413: a cookie (request), data on the SYN */
 	if (seq_lt(c->snd_nxt, seq_add(c->iss, 1)))
 		c->snd_nxt = seq_add(c->iss, 1);
-	c->snd_max = seq_max(c->snd_max, c->snd_nxt);
+	c->fl->snd_max = seq_max(c->fl->snd_max, c->snd_nxt);
 	if (retx) {
 		c->rtt_timing = false;
 		c->total_retrans++;
@@ -206,7 +206,7 @@ void tcp_send_syn(struct synack_stack *s, struct synack_tcb *c, bool retx)
 		c->fl->rtt_start_us = s->now_us;
 	}
 	conn_emit(s, c, &seg, retx);
-	c->rcv_wup = c->rcv_nxt;
+	c->fl->rcv_wup = c->rcv_nxt;
 	if (synack)
 		c->rcv_adv = seq_add(c->rcv_nxt, seg.win); /* what the peer may send */
 	tcp_arm_rtx(s, c);
@@ -228,7 +228,7 @@ void tcp_send_ack(struct synack_stack *s, struct synack_tcb *c)
 	/* <SEQ=SND.NXT>: SND.NXT never moves back (a timeout resends from snd_rtx), so this is
 	 * never below the peer's RCV.NXT; two peers answering each other's old-numbered ACKs
 	 * would otherwise ACK forever. snd_max == snd_nxt. */
-	send_ctl(s, c, c->snd_max, SYNACK_TH_ACK);
+	send_ctl(s, c, c->fl->snd_max, SYNACK_TH_ACK);
 }
 
 void tcp_send_probe(struct synack_stack *s, struct synack_tcb *c, seq_t seq)
@@ -281,7 +281,7 @@ void tcp_cc_env(const struct synack_stack *s, struct synack_tcb *c, uint32_t rtt
  * data about to go with nothing in flight, more than an RTO after data was last sent. */
 static void idle_restart(struct synack_stack *s, struct synack_tcb *c)
 {
-	if (!c->sent_data || c->snd_una != c->snd_max || c->rtx_pending)
+	if (!c->sent_data || c->snd_una != c->fl->snd_max || c->rtx_pending)
 		return;
 	uint64_t idle = s->now_us - c->last_send_us;
 	if (idle <= c->rto_us)
@@ -314,7 +314,7 @@ static void fit_sack_blocks(const struct synack_stack *s, const struct synack_tc
 static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, uint32_t len,
 		      bool fin)
 {
-	uint32_t off = (uint32_t)seq_diff(seq, c->snd_buf_seq);
+	uint32_t off = (uint32_t)seq_diff(seq, c->fl->snd_buf_seq);
 	uint8_t flags = SYNACK_TH_ACK;
 	if (len > 0 &&
 	    (off + len == c->fl->sndq.len || (c->fl->neor && seq_add(seq, len) == c->fl->eor[0])))
@@ -334,7 +334,7 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 	}
 	seg.payload = p;
 	seg.len = len;
-	bool retx = seq_lt(seq, c->snd_max);
+	bool retx = seq_lt(seq, c->fl->snd_max);
 	seq_t end = seq_add(seq, len + fin);
 	/* RFC 3168 §6.1.2/§6.1.5: new data of an ECN connection is ECT(0), and the first new
 	 * data after a reduction carries CWR. */
@@ -379,7 +379,7 @@ static void send_data(struct synack_stack *s, struct synack_tcb *c, seq_t seq, u
 		c->fl->snd_sml = seq_max(c->fl->snd_sml, end);
 	if (seq_gt(end, c->snd_nxt))
 		c->snd_nxt = end;
-	c->snd_max = seq_max(c->snd_max, c->snd_nxt);
+	c->fl->snd_max = seq_max(c->fl->snd_max, c->snd_nxt);
 	if (!tcp_timer_armed(c, SYNACK_TIMER_RETRANSMIT))
 		tcp_arm_rtx(s, c);
 }
@@ -439,7 +439,7 @@ static bool next_segment(const struct synack_stack *s, struct synack_tcb *c,
 		memmove(c->fl->eor, c->fl->eor + 1, (c->fl->neor - 1) * sizeof c->fl->eor[0]);
 		c->fl->neor--;
 	}
-	uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq);
+	uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->fl->snd_buf_seq);
 	uint32_t unsent = c->fl->sndq.len - off;
 	/* RFC 3042 limited transmit: the first two duplicate ACKs each let one new segment
 	 * beyond cwnd go, so that a small window still collects three of them. */
@@ -510,7 +510,7 @@ static bool next_retransmission(struct synack_tcb *c, uint32_t *len_out, bool *f
 		sack_skip(c, c->fl->snd_rtx, &room); /* what the peer holds is not resent */
 	if (!seq_lt(c->fl->snd_rtx, c->snd_nxt))
 		return false;
-	uint32_t off = (uint32_t)seq_diff(c->fl->snd_rtx, c->snd_buf_seq);
+	uint32_t off = (uint32_t)seq_diff(c->fl->snd_rtx, c->fl->snd_buf_seq);
 	uint32_t data = off < c->fl->sndq.len ? c->fl->sndq.len - off : 0;
 	uint32_t wnd = c->snd_wnd < c->fl->cc.cwnd ? c->snd_wnd : c->fl->cc.cwnd;
 	uint32_t inflight = (uint32_t)seq_diff(c->fl->snd_rtx, c->snd_una);
@@ -567,7 +567,7 @@ uint32_t tcp_new_data_room(const struct synack_tcb *c)
 {
 	if (!tcp_state_transmits(c->state) || !tcp_send_pending(c))
 		return 0;
-	uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq);
+	uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->fl->snd_buf_seq);
 	uint32_t sent = (uint32_t)seq_diff(c->snd_nxt, c->snd_una);
 	uint32_t rwnd_room = c->snd_wnd > sent ? c->snd_wnd - sent : 0;
 	uint32_t unsent = c->fl->sndq.len - off;
@@ -583,7 +583,7 @@ bool tcp_output_one(struct synack_stack *s, struct synack_tcb *c)
 	uint32_t room = tcp_new_data_room(c);
 	if (room == 0)
 		return false;
-	uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq);
+	uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->fl->snd_buf_seq);
 	uint32_t len = c->fl->sndq.len - off;
 	len = len < room ? len : room;
 	bool fin = c->fin_queued && off + len == c->fl->sndq.len && fin_fits(c, len);
@@ -597,7 +597,7 @@ bool tcp_send_pending(const struct synack_tcb *c)
 {
 	if (!c->fl->sndq.cap || fin_sent(c))
 		return false;
-	uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq);
+	uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->fl->snd_buf_seq);
 	return off < c->fl->sndq.len || c->fin_queued;
 }
 
@@ -605,7 +605,7 @@ bool tcp_output_probe(struct synack_stack *s, struct synack_tcb *c)
 {
 	if (!tcp_state_transmits(c->state) || !tcp_send_pending(c))
 		return false;
-	uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq);
+	uint32_t off = (uint32_t)seq_diff(c->snd_nxt, c->fl->snd_buf_seq);
 	uint32_t sent = (uint32_t)seq_diff(c->snd_nxt, c->snd_una);
 	uint32_t room = c->snd_wnd > sent ? c->snd_wnd - sent : 0;
 	uint32_t len = c->fl->sndq.len - off;
@@ -622,7 +622,7 @@ bool tcp_output_probe(struct synack_stack *s, struct synack_tcb *c)
 
 void tcp_retransmit_all(struct synack_stack *s, struct synack_tcb *c)
 {
-	if (!tcp_state_transmits(c->state) || !c->fl->sndq.cap || c->snd_una == c->snd_max)
+	if (!tcp_state_transmits(c->state) || !c->fl->sndq.cap || c->snd_una == c->fl->snd_max)
 		return;
 	c->fl->snd_rtx = c->snd_una;
 	c->rtx_pending = true;
@@ -632,7 +632,7 @@ void tcp_retransmit_all(struct synack_stack *s, struct synack_tcb *c)
 seq_t tcp_retransmit_head(struct synack_stack *s, struct synack_tcb *c)
 {
 	uint32_t len = c->fl->sndq.len < c->snd_mss ? c->fl->sndq.len : c->snd_mss;
-	bool fin = c->fin_queued && len == c->fl->sndq.len && seq_gt(c->snd_max, c->fin_seq);
+	bool fin = c->fin_queued && len == c->fl->sndq.len && seq_gt(c->fl->snd_max, c->fin_seq);
 	if (len == 0 && !fin)
 		return c->snd_una;
 	send_data(s, c, c->snd_una, len, fin);
@@ -641,7 +641,7 @@ seq_t tcp_retransmit_head(struct synack_stack *s, struct synack_tcb *c)
 
 seq_t tcp_retransmit_at(struct synack_stack *s, struct synack_tcb *c, seq_t seq, uint32_t max)
 {
-	uint32_t off = (uint32_t)seq_diff(seq, c->snd_buf_seq);
+	uint32_t off = (uint32_t)seq_diff(seq, c->fl->snd_buf_seq);
 	if (off > c->fl->sndq.len)
 		return seq;
 	uint32_t len = c->fl->sndq.len - off;
@@ -649,7 +649,7 @@ seq_t tcp_retransmit_at(struct synack_stack *s, struct synack_tcb *c, seq_t seq,
 		len = c->snd_mss;
 	if (len > max)
 		len = max;
-	bool fin = c->fin_queued && off + len == c->fl->sndq.len && seq_gt(c->snd_max, c->fin_seq);
+	bool fin = c->fin_queued && off + len == c->fl->sndq.len && seq_gt(c->fl->snd_max, c->fin_seq);
 	if (len == 0 && !fin)
 		return seq;
 	send_data(s, c, seq, len, fin);

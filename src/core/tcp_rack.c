@@ -212,7 +212,7 @@ void rack_on_dsack(struct synack_tcb *c, seq_t l)
 	/* One step per round trip with D-SACKs (Linux: dsack_seen, rack.last_delivered). */
 	if (r->dsack_round_on && seq_lt(c->snd_una, r->dsack_round))
 		return;
-	r->dsack_round = c->snd_max;
+	r->dsack_round = c->fl->snd_max;
 	r->dsack_round_on = true;
 	if (r->steps == 0)
 		r->steps = 1; /* a new connection's multiplier (tcb_new zeroes it) */

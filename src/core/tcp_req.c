@@ -93,11 +93,11 @@ static bool sleepy(const struct synack_tcb *c)
 	return !c->dead && c->state == SYNACK_SYN_RECEIVED && c->passive && c->fd < 0 &&
 	       c->fl->parent && !c->in_acceptq && c->in_conntab && !c->fl->tfo.child && !c->syn_text &&
 	       ring_untouched(&c->fl->sndq) && ring_untouched(&c->fl->rcvq) && !c->fl->ooo.r && !c->fl->sacked.r &&
-	       !c->fl->eor && !c->lq && !c->fl->rack.seg && c->fl->rack.n == 0 && !c->fl->rack.valid &&
+	       !c->fl->eor && !tcb_lq(c) && !c->fl->rack.seg && c->fl->rack.n == 0 && !c->fl->rack.valid &&
 	       !c->undo_on && !c->frto_loss && c->fl->rcvq_space == 0 && c->fl->rcv_rtt_us == 0 &&
 	       only_rtx_armed(c) && c->snd_una == c->iss &&
-	       c->snd_nxt == iss1 && c->snd_max == iss1 && c->fl->snd_sml == c->iss &&
-	       c->rcv_nxt == seq_add(c->irs, 1) && c->rcv_wup == c->rcv_nxt && c->rcv_wnd == 0 &&
+	       c->snd_nxt == iss1 && c->fl->snd_max == iss1 && c->fl->snd_sml == c->iss &&
+	       c->rcv_nxt == seq_add(c->irs, 1) && c->fl->rcv_wup == c->rcv_nxt && c->rcv_wnd == 0 &&
 	       c->snd_wl1 == c->irs && c->snd_wl2 == c->iss && c->snd_wnd <= 65535 &&
 	       c->max_snd_wnd == c->snd_wnd && seq_diff(c->rcv_adv, c->rcv_nxt) >= 0 &&
 	       seq_diff(c->rcv_adv, c->rcv_nxt) <= 65535 && c->fl->retries <= 255 &&
@@ -156,7 +156,7 @@ bool req_sleep(struct synack_stack *s, struct synack_tcb *c)
 	t->total_retrans = (uint8_t)c->total_retrans;
 	r->listener = c->fl->parent;
 	uint64_t at = c->fl->timer_at[SYNACK_TIMER_RETRANSMIT];
-	struct tcb_listen *lq = c->fl->parent->lq;
+	struct tcb_listen *lq = tcb_lq(c->fl->parent);
 	tcb_conntab_remove(s, c);
 	tcb_kill(s, c); /* out of the SYN queue, freed at the end of this call */
 	s->nobjs++;     /* the entry takes the block's place among the stack's objects */
@@ -172,8 +172,8 @@ bool req_sleep(struct synack_stack *s, struct synack_tcb *c)
 static void req_free(struct synack_stack *s, struct tcp_req *r)
 {
 	synack_wheel_cancel(&s->wheel, &r->timer);
-	r->listener->lq->nreqs--;
-	r->listener->lq->synq_len--;
+	tcb_lq(r->listener)->nreqs--;
+	tcb_lq(r->listener)->synq_len--;
 	s->nobjs--;
 	stack_free(s, r, req_size(r));
 }
@@ -206,9 +206,9 @@ static void req_fill(struct synack_stack *s, struct tcp_req *r, struct synack_tc
 	c->snd_mss = t->snd_mss;
 	c->fl->cc.ops->init(&c->fl->cc, c->snd_mss, s->cfg.init_cwnd_segs * (uint32_t)c->snd_mss);
 	c->iss = c->snd_una = c->fl->snd_sml = c->snd_wl2 = c->fl->cc_round_end = c->fl->lost_mark = t->iss;
-	c->snd_nxt = c->snd_max = c->snd_buf_seq = seq_add(t->iss, 1);
+	c->snd_nxt = c->fl->snd_max = c->fl->snd_buf_seq = seq_add(t->iss, 1);
 	/* What sending the SYN-ACK (tcp_send_syn) left. */
-	c->rcv_wup = c->rcv_nxt;
+	c->fl->rcv_wup = c->rcv_nxt;
 	c->rcv_adv = seq_add(c->rcv_nxt, t->win_sent);
 	c->rtt_timing = (f & REQ_RTT_TIMING) != 0;
 	c->fl->rtt_seq = t->iss;
@@ -241,17 +241,17 @@ struct synack_tcb *req_wake(struct synack_stack *s, struct synack_conntab_hdr *n
 	req_fill(s, r, c);
 	uint64_t at = r->timer.deadline_us;
 	synack_wheel_cancel(&s->wheel, &r->timer);
-	l->lq->nreqs--;
-	l->lq->synq_len--;
+	tcb_lq(l)->nreqs--;
+	tcb_lq(l)->synq_len--;
 	stack_free(s, r, req_size(r));
 	if (tcb_conntab_insert(s, c) < 0)
 		SYNACK_ASSERT(0); /* the entry's tuple */
 	c->fl->q_prev = NULL;
-	c->fl->q_next = l->lq->synq;
-	if (l->lq->synq)
-		l->lq->synq->fl->q_prev = c;
-	l->lq->synq = c;
-	l->lq->synq_len++;
+	c->fl->q_next = tcb_lq(l)->synq;
+	if (tcb_lq(l)->synq)
+		tcb_lq(l)->synq->fl->q_prev = c;
+	tcb_lq(l)->synq = c;
+	tcb_lq(l)->synq_len++;
 	tcp_timer_arm(s, c, SYNACK_TIMER_RETRANSMIT, at);
 	c->events = tcp_events_lowat(c, s->cfg.notsent_lowat);
 	tcp_wake(s, c); /* looked at again at the end of the call: back to sleep if it can */
@@ -286,7 +286,7 @@ struct kill_all {
 static void kill_if_child(void *ctx, struct synack_conntab_hdr *n)
 {
 	struct kill_all *k = ctx;
-	if (n->kind != CONNTAB_KIND_REQ || req_of(n)->listener->lq != k->lq)
+	if (n->kind != CONNTAB_KIND_REQ || tcb_lq(req_of(n)->listener) != k->lq)
 		return;
 	synack_conntab_remove(&k->s->conns, n);
 	req_free(k->s, req_of(n));

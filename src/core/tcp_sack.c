@@ -41,7 +41,7 @@ bool sack_update(struct synack_stack *s, struct synack_tcb *c, const struct syna
 		seq_t l = o->sack[i].left, r = o->sack[i].right;
 		/* Only blocks strictly above SND.UNA and within what was sent (a D-SACK or a bogus
 		 * block is ignored). */
-		if (!seq_lt(l, r) || !seq_gt(l, c->snd_una) || seq_gt(r, c->snd_max))
+		if (!seq_lt(l, r) || !seq_gt(l, c->snd_una) || seq_gt(r, c->fl->snd_max))
 			continue;
 		uint32_t room;
 		if (seq_ge(sack_skip(c, l, &room), r))
@@ -107,7 +107,7 @@ uint32_t sack_bytes(const struct synack_tcb *c)
  * the returned boundary is lost; above it, it may still be in flight. */
 static seq_t lost_end(const struct synack_tcb *c)
 {
-	if (seq_gt(c->fl->lost_mark, c->snd_una) && seq_le(c->fl->lost_mark, c->snd_max))
+	if (seq_gt(c->fl->lost_mark, c->snd_una) && seq_le(c->fl->lost_mark, c->fl->snd_max))
 		return c->fl->lost_mark; /* a delivered tail-loss probe (tcp_ack.c) */
 	uint32_t above = 0;
 	for (uint32_t i = c->fl->sacked.n; i-- > 0;) {
@@ -153,7 +153,7 @@ void sack_recovery_enter(struct synack_tcb *c)
 {
 	c->fl->prr_delivered = 0;
 	c->fl->prr_out = 0;
-	c->fl->recover_fs = (uint32_t)seq_diff(c->snd_max, c->snd_una);
+	c->fl->recover_fs = (uint32_t)seq_diff(c->fl->snd_max, c->snd_una);
 	c->fl->snd_hole = c->snd_una; /* HighRxt */
 	c->fl->rescue_rxt = c->snd_una;
 }
@@ -209,10 +209,10 @@ static bool next_seg(const struct synack_tcb *c, seq_t *seq, uint32_t *len, bool
 	}
 	/* Below HighData (SND.MAX): the queue may hold much more than was ever sent (a send
 	 * buffer that grew with cwnd), and none of that may go out as a "retransmission". */
-	seq_t data_end = seq_add(c->snd_buf_seq, c->fl->sndq.len);
-	if (seq_gt(data_end, c->snd_max))
-		data_end = c->snd_max;
-	if (!seq_gt(high, c->fl->rescue_rxt) || !seq_lt(high, c->snd_max) ||
+	seq_t data_end = seq_add(c->fl->snd_buf_seq, c->fl->sndq.len);
+	if (seq_gt(data_end, c->fl->snd_max))
+		data_end = c->fl->snd_max;
+	if (!seq_gt(high, c->fl->rescue_rxt) || !seq_lt(high, c->fl->snd_max) ||
 	    seq_lt(data_end, seq_max(high, c->snd_una)))
 		return false;
 	uint32_t n = (uint32_t)seq_diff(data_end, seq_max(high, c->snd_una));
@@ -256,7 +256,7 @@ void sack_recovery_send(struct synack_stack *s, struct synack_tcb *c)
 		if (rescue) /* "RescueRxt = RecoveryPoint"; SND.MAX here, since data sent during
 			     * recovery and SACKed would lift HighACK past RecoveryPoint and allow
 			     * a rescue on every ACK: one per recovery, as the RFC means it. */
-			c->fl->rescue_rxt = c->snd_max;
+			c->fl->rescue_rxt = c->fl->snd_max;
 		else if (seq_lt(c->fl->snd_hole, end))
 			c->fl->snd_hole = end;
 	}

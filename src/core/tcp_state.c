@@ -72,7 +72,7 @@ uint32_t tcp_notsent(const struct synack_tcb *c)
 {
 	if (!c->fl)
 		return 0; /* folded: nothing queued */
-	uint32_t sent = c->fl->sndq.cap ? (uint32_t)seq_diff(c->snd_nxt, c->snd_buf_seq) : 0;
+	uint32_t sent = c->fl->sndq.cap ? (uint32_t)seq_diff(c->snd_nxt, c->fl->snd_buf_seq) : 0;
 	return c->fl->sndq.len > sent ? c->fl->sndq.len - sent : 0;
 }
 
@@ -97,7 +97,7 @@ unsigned tcp_events(const struct synack_tcb *c)
 {
 	unsigned ev = 0;
 	if (c->state == S(LISTEN))
-		return c->lq && c->lq->acceptq_len ? SYNACK_EV_READABLE : 0;
+		return tcb_lq(c) && tcb_lq(c)->acceptq_len ? SYNACK_EV_READABLE : 0;
 	if (c->err)
 		ev |= SYNACK_EV_ERROR;
 	/* A folded connection (tcb_flow.c) has nothing to read, no urgent data, and all of its
@@ -138,10 +138,13 @@ void tcp_wake(struct synack_stack *s, struct synack_tcb *c)
 {
 	if (c->dead || c->wake_queued)
 		return;
+	/* The queue's link is the flow's (a folded block is never queued: tcb_flow_quiet). */
+	if (!tcb_unfold(s, c))
+		return;
 	c->wake_queued = true;
-	c->wake_next = NULL;
+	c->fl->wake_next = NULL;
 	if (s->wake_tail)
-		s->wake_tail->wake_next = c;
+		s->wake_tail->fl->wake_next = c;
 	else
 		s->wake_head = c;
 	s->wake_tail = c;

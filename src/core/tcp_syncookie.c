@@ -30,8 +30,8 @@ static uint16_t syn_window(const struct synack_stack *s, const struct synack_tcb
 
 static bool cookies_recent(const struct synack_stack *s, const struct synack_tcb *l)
 {
-	return l->lq->syncookie_sent_us != 0 &&
-	       s->now_us + 1 - l->lq->syncookie_sent_us <= SYNCOOKIE_VALID_US;
+	return tcb_lq(l)->syncookie_sent_us != 0 &&
+	       s->now_us + 1 - tcb_lq(l)->syncookie_sent_us <= SYNCOOKIE_VALID_US;
 }
 
 bool syncookie_syn(struct synack_stack *s, struct synack_tcb *l, const struct rx *rx,
@@ -84,7 +84,7 @@ bool syncookie_syn(struct synack_stack *s, struct synack_tcb *l, const struct rx
 	out.win = syn_window(s, l, &rx->t.raddr, ts);
 	stack_emit_tcp(s, &rx->t, &out, false);
 	stack_count(s, SYNACK_CTR_SyncookiesSent);
-	l->lq->syncookie_sent_us = s->now_us + 1; /* 0 means never */
+	tcb_lq(l)->syncookie_sent_us = s->now_us + 1; /* 0 means never */
 	return true;
 }
 
@@ -138,7 +138,7 @@ enum syncookie_verdict syncookie_ack(struct synack_stack *s, struct synack_tcb *
 	if (!rebuild_syn(s, ack, mss, syn))
 		return SYNCOOKIE_NONE;
 	/* Linux: a full accept queue drops the completing ACK (the peer will retransmit). */
-	if (l->lq->acceptq_len > (uint32_t)l->lq->backlog) {
+	if (tcb_lq(l)->acceptq_len > (uint32_t)tcb_lq(l)->backlog) {
 		stack_count(s, SYNACK_CTR_ListenOverflows);
 		stack_count(s, SYNACK_CTR_ListenDrops);
 		rx_drop(s, rx, SYNACK_DROP_TCP_LISTEN_OVERFLOW);
@@ -153,9 +153,9 @@ void syncookie_child(struct synack_stack *s, struct synack_tcb *c, const struct 
 	c->iss = iss;
 	c->snd_una = iss;
 	c->snd_nxt = seq_add(iss, 1);
-	c->snd_max = c->snd_nxt;
+	c->fl->snd_max = c->snd_nxt;
 	c->fl->snd_sml = iss;
-	c->snd_buf_seq = seq_add(iss, 1);
+	c->fl->snd_buf_seq = seq_add(iss, 1);
 	c->snd_wl2 = iss;
 	c->ts_offset = synack_cookie_ts_offset(s->cfg.secret, tcb_tuple(c));
 }

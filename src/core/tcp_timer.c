@@ -142,7 +142,7 @@ void tcp_arm_persist(struct synack_stack *s, struct synack_tcb *c)
 void tcp_arm_tlp(struct synack_stack *s, struct synack_tcb *c)
 {
 	bool ok = c->sack_ok && c->rtt_valid && tcp_state_transmits(c->state) && c->fl->sndq.cap &&
-		  !c->in_recovery && !c->rtx_pending && !c->tlp_out && c->snd_una != c->snd_max &&
+		  !c->in_recovery && !c->rtx_pending && !c->tlp_out && c->snd_una != c->fl->snd_max &&
 		  c->fl->retries == 0 && tcp_timer_armed(c, SYNACK_TIMER_RETRANSMIT) &&
 		  c->fl->dupacks == 0 && c->fl->sacked.n == 0; /* Linux: only in the Open state */
 	if (!ok) {
@@ -152,7 +152,7 @@ void tcp_arm_tlp(struct synack_stack *s, struct synack_tcb *c)
 	/* "PTO = 2 * SRTT; if FlightSize is one segment, PTO += WCDelAckT" (200 ms); "PTO =
 	 * min(RTO, PTO)" — the probe must come before the timeout. */
 	uint64_t pto = 2 * (uint64_t)c->srtt_us;
-	if (seq_diff(c->snd_max, c->snd_una) <= c->snd_mss)
+	if (seq_diff(c->fl->snd_max, c->snd_una) <= c->snd_mss)
 		pto += 200000u;
 	uint64_t at = s->now_us + pto;
 	if (at >= c->fl->timer_at[SYNACK_TIMER_RETRANSMIT]) {
@@ -239,7 +239,7 @@ static void rtx_opening(struct synack_stack *s, struct synack_tcb *c)
  * unacknowledged segment, back off, and restart from one segment of window. */
 static void rtx_data(struct synack_stack *s, struct synack_tcb *c)
 {
-	if (c->snd_una == c->snd_max)
+	if (c->snd_una == c->fl->snd_max)
 		return;
 	if (c->fl->retries == 0) /* the timer was armed when this data went out */
 		c->fl->rtx_start_us = s->now_us - c->rto_us;
@@ -251,7 +251,7 @@ static void rtx_data(struct synack_stack *s, struct synack_tcb *c)
 		return;
 	}
 	stack_count(s, SYNACK_CTR_TCPTimeouts);
-	uint32_t flight = (uint32_t)seq_diff(c->snd_max, c->snd_una);
+	uint32_t flight = (uint32_t)seq_diff(c->fl->snd_max, c->snd_una);
 	/* As Linux's tcp_enter_loss: ssthresh is set by the first timeout of an episode only;
 	 * a backed-off one finds cwnd already at one segment and must not halve ssthresh
 	 * again (the flight then is the same data, sent once more). */
@@ -264,9 +264,9 @@ static void rtx_data(struct synack_stack *s, struct synack_tcb *c)
 		c->undo_on = false; /* an episode already under way: nothing to go back to */
 	}
 	c->frto_loss = true;
-	c->fl->recover = c->snd_max;
+	c->fl->recover = c->fl->snd_max;
 	/* Linux's tcp_enter_loss: everything not SACKed is lost (RACK's log). */
-	rack_mark_lost(c, c->snd_max, true);
+	rack_mark_lost(c, c->fl->snd_max, true);
 	tcp_timer_cancel(s, c, SYNACK_TIMER_REO);
 	if (c->fl->retries == 0)
 		c->fl->cc.ops->on_rto(&c->fl->cc, c->snd_mss, flight);
@@ -297,7 +297,7 @@ static void on_persist(struct synack_stack *s, struct synack_tcb *c)
 {
 	if (tcp_output_probe(s, c))
 		return;
-	if (!tcp_send_pending(c) || c->snd_una != c->snd_max)
+	if (!tcp_send_pending(c) || c->snd_una != c->fl->snd_max)
 		return;
 	if (c->fl->probes_out >= s->cfg.retries2) {
 		stack_count(s, SYNACK_CTR_TCPAbortOnTimeout);
@@ -314,13 +314,13 @@ static void on_persist(struct synack_stack *s, struct synack_tcb *c)
  * most recently sent segment again; then the RTO is restarted. */
 static void on_tlp(struct synack_stack *s, struct synack_tcb *c)
 {
-	if (c->in_recovery || c->rtx_pending || c->tlp_out || c->snd_una == c->snd_max ||
+	if (c->in_recovery || c->rtx_pending || c->tlp_out || c->snd_una == c->fl->snd_max ||
 	    !tcp_state_transmits(c->state) || c->fl->dupacks || c->fl->sacked.n)
 		return;
 	c->tlp_out = true;
 	c->fl->tlp_seq = c->snd_nxt;
 	if (!tcp_output_one(s, c)) {
-		seq_t data_end = seq_add(c->snd_buf_seq, c->fl->sndq.len);
+		seq_t data_end = seq_add(c->fl->snd_buf_seq, c->fl->sndq.len);
 		uint32_t n = (uint32_t)seq_diff(data_end, c->snd_una);
 		n = n < c->snd_mss ? n : c->snd_mss;
 		c->fl->tlp_seq = data_end - n;
@@ -332,7 +332,7 @@ static void on_tlp(struct synack_stack *s, struct synack_tcb *c)
 /* RFC 8985 §6.3: the reordering window of data sent before the latest delivered ran out. */
 static void on_reo(struct synack_stack *s, struct synack_tcb *c)
 {
-	if (!tcp_state_transmits(c->state) || c->snd_una == c->snd_max)
+	if (!tcp_state_transmits(c->state) || c->snd_una == c->fl->snd_max)
 		return;
 	bool was = c->in_recovery;
 	tcp_rack_check(s, c);
@@ -347,7 +347,7 @@ static void on_keepalive(struct synack_stack *s, struct synack_tcb *c)
 	if (!c->keepalive || !tcp_state_synchronized(c->state) || c->state == SYNACK_TIME_WAIT)
 		return;
 	uint64_t idle_us = (uint64_t)c->keep_idle_s * 1000000u;
-	if (c->snd_una != c->snd_max || c->fl->sndq.len > 0) {
+	if (c->snd_una != c->fl->snd_max || c->fl->sndq.len > 0) {
 		/* Linux: no probes while data is outstanding; look again after another idle. */
 		tcp_timer_arm(s, c, SYNACK_TIMER_KEEPALIVE, s->now_us + idle_us);
 		return;

@@ -240,7 +240,7 @@ static void fill_entry(struct synack_conntab_hdr *n, const struct synack_tcb *c)
 	n->kind = CONNTAB_KIND_TW;
 	n->owner[0] = c->ts_ok ? TW_TS_OK : 0;
 	n->owner[1] = (uint8_t)(c->rcv_wscale | c->snd_wscale << 4);
-	t->snd_nxt = c->snd_max;
+	t->snd_nxt = c->fl->snd_max;
 	t->rcv_nxt = c->rcv_nxt;
 	t->ts_recent = c->ts_recent;
 	t->ts_offset = c->ts_offset;

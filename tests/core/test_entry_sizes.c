@@ -19,7 +19,7 @@
 #define GOAL_TW 64
 #define GOAL_REQ 128
 /* Today's bound where the goal is not met yet. */
-#define BOUND_CONN 312
+#define BOUND_CONN 280
 
 Test(entry_sizes, connection_block)
 {

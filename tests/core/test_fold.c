@@ -253,3 +253,50 @@ Test(fold, fold_ms_sets_the_quiet_time_and_zero_never_folds)
 		st_fini(&t);
 	}
 }
+
+/* After our FIN is acknowledged (FIN-WAIT-2 after shutdown(WR)) the folded block keeps no
+ * send-queue position: the flow comes back with the queue starting at the FIN (its octet is
+ * not queued), SND.MAX = SND.NXT past it, and the last ACK's RCV.NXT. */
+Test(fold, after_our_fin_the_flow_comes_back_where_the_queue_ended)
+{
+	struct segtest t;
+	uint32_t iss;
+	int fd = exchanged(&t, &iss);
+	cr_assert_eq(synack_shutdown(t.s, fd, SYNACK_SHUT_WR), 0);
+	st_expect(&t, F_F | F_A, iss + 51, 1101, NULL);
+	ST_IN(&t, .flags = F_A, .seq = 1101, .ack = iss + 52);
+	struct synack_tcb *c = tcb_of(&t, fd);
+	cr_assert_eq(c->state, SYNACK_FIN_WAIT_2);
+	seq_t buf_seq = c->fl->snd_buf_seq, snd_max = c->fl->snd_max, wup = c->fl->rcv_wup;
+	cr_assert_eq(buf_seq, iss + 51);
+	st_at(&t, t.now + SEC);
+	cr_assert_null(c->fl);
+	cr_assert_eq(synack_events(t.s, fd), SYNACK_EV_WRITABLE, "writable: EPIPE to learn");
+	ST_IN(&t, .flags = F_A | F_P, .seq = 1101, .ack = iss + 52, .data = "late", .len = 4);
+	cr_assert_not_null(c->fl);
+	cr_assert_eq(c->fl->snd_buf_seq, buf_seq);
+	cr_assert_eq(c->fl->snd_max, snd_max);
+	cr_assert_eq(c->fl->rcv_wup, wup);
+	char b[8];
+	cr_assert_eq(synack_recv(t.s, fd, b, sizeof b, 0), 4);
+	st_expect_none(&t);
+	st_at(&t, t.now + 200 * MS); /* the delayed ACK, from SND.NXT past our FIN */
+	st_expect(&t, F_A, iss + 52, 1105, NULL);
+	cr_assert_eq(c->fl->rcv_wup, 1105);
+	cr_assert_eq(synack_send(t.s, fd, "x", 1, 0), -EPIPE);
+	st_fini(&t);
+}
+
+/* A pending error (SO_ERROR not yet read) keeps the flow: readiness to report. */
+Test(fold, a_pending_error_keeps_the_flow)
+{
+	struct segtest t;
+	uint32_t iss;
+	int fd = exchanged(&t, &iss);
+	struct synack_tcb *c = tcb_of(&t, fd);
+	c->err = -ECONNRESET; /* as an ICMP hard error leaves it on a synchronized connection */
+	st_at(&t, t.now + 5 * SEC);
+	cr_assert_not_null(c->fl);
+	cr_assert_eq(st_counter(&t, SYNACK_CTR_TCPFlowFolds), 0);
+	st_fini(&t);
+}
