@@ -68,6 +68,15 @@ struct rack_log {
 #define TCP_TIMER_FOLD SYNACK_TIMER_COUNT
 #define TCP_TIMER_KINDS (SYNACK_TIMER_COUNT + 1)
 
+/* The wheel entry of a folded connection that keeps one timer (KEEPALIVE, FIN_WAIT_2,
+ * TIME_WAIT: tcb_flow.c), allocated at the fold and given back at the unfold. Its tag is
+ * TCP_FOLD_TIMER_KIND + the kept kind (tcp_req.h's TCP_REQ_TIMER_KIND is below it). */
+#define TCP_FOLD_TIMER_KIND (SYNACK_TIMER_COUNT + 2)
+struct tcb_fold_timer {
+	struct synack_timer t;
+	struct synack_tcb *c;
+};
+
 /* What a connection holds only while it is active (tcb_flow.c): the buffers and every piece
  * of state that lives as long as data is queued, in flight or owed an ACK — RTT timing,
  * recovery, RACK, undo, the congestion controller's own state, delayed ACKs, urgent data,
@@ -89,9 +98,12 @@ struct tcb_flow {
 	seq_t snd_buf_seq; /* the sequence number of the send queue's first byte (quiet: SND.UNA,
 			    * or our FIN's once it is acknowledged: tcb_flow.c) */
 
-	/* When each timer kind fires (TCP_TIMER_OFF: not armed; tcp_timer.c); the block's one
-	 * wheel entry is armed at the earliest. TCP_TIMER_FOLD is the flow's own. */
+	/* When each timer kind fires (TCP_TIMER_OFF: not armed; tcp_timer.c); the connection's
+	 * one wheel entry (its kind SYNACK_TIMER_COUNT) is armed at the earliest. TCP_TIMER_FOLD
+	 * is the flow's own. */
 	uint64_t timer_at[TCP_TIMER_KINDS];
+	struct synack_timer timer;
+	struct synack_tcb *conn; /* the block this flow is the active part of */
 	uint64_t active_us; /* when the flow was last taken (the fold waits from here too) */
 
 	uint64_t rtx_start_us;    /* when the data being retransmitted was first sent */
@@ -199,9 +211,8 @@ struct synack_tcb {
 	struct synack_tcb *all_next, *all_prev;
 	struct synack_tcb *bind_next, **bind_pprev; /* bind-table chain */
 	struct tcb_flow *fl;	      /* the active part (above); NULL while folded */
-	/* The connection's one wheel entry (tcp_timer.c). While folded, its kind is the one
-	 * timer left armed (KEEPALIVE, FIN_WAIT_2), or SYNACK_TIMER_COUNT. */
-	struct synack_timer timer;
+	/* While folded with a timer kept (tcb_flow.c): its wheel entry; NULL otherwise. */
+	struct tcb_fold_timer *fold_timer;
 
 	/* While folded: the congestion controller's windows (the flow's cc; the controller is
 	 * fold_cc below). */
@@ -390,6 +401,8 @@ void tcb_flow_arm(struct synack_stack *s, struct synack_tcb *c);
 void tcb_flow_on_fold_timer(struct synack_stack *s, struct synack_tcb *c);
 /* Frees the flow (the connection ends). */
 void tcb_flow_free(struct synack_stack *s, struct synack_tcb *c);
+/* Disarms and gives back a folded connection's wheel entry, if it has one. */
+void tcb_fold_timer_free(struct synack_stack *s, struct synack_tcb *c);
 
 /* tcb lifetime (socket.c) */
 struct synack_tcb *tcb_new(struct synack_stack *s);

@@ -30,6 +30,8 @@ void tcb_flow_init(struct synack_tcb *c, struct tcb_flow *f, const struct cc_ops
 	memset(f, 0, sizeof *f);
 	for (unsigned k = 0; k < TCP_TIMER_KINDS; k++)
 		f->timer_at[k] = TCP_TIMER_OFF;
+	f->timer.kind = SYNACK_TIMER_COUNT;
+	f->conn = c;
 	cc_set(&f->cc, cc);
 	f->snd_sml = f->snd_rtx = c->snd_una;
 }
@@ -97,11 +99,15 @@ bool tcb_flow_quiet(const struct synack_tcb *c)
 	       memcmp(&f->tfo, &no_tfo, sizeof no_tfo) == 0 && quiet_timer(f) >= 0;
 }
 
-/* Gives the flow back; c must be quiet. */
-static void fold(struct synack_stack *s, struct synack_tcb *c)
+/* Gives the flow back; c must be quiet. False when there is no memory for the wheel entry
+ * of a timer it keeps (nothing changed then). */
+static bool fold(struct synack_stack *s, struct synack_tcb *c)
 {
 	struct tcb_flow *f = c->fl;
 	int kept = quiet_timer(f);
+	struct tcb_fold_timer *ft = NULL;
+	if (kept < TCP_TIMER_KINDS && !(ft = stack_alloc(s, sizeof *ft)))
+		return false;
 	c->fold_cc = cc_index(f->cc.ops);
 	c->fold_cwnd = f->cc.cwnd;
 	c->fold_ssthresh = f->cc.ssthresh;
@@ -116,18 +122,21 @@ static void fold(struct synack_stack *s, struct synack_tcb *c)
 	rack_free(s, c);
 	c->undo_on = false; /* a D-SACK later than a quiet spell undoes nothing */
 	stack_free(s, f->eor, SYNACK_EOR_MAX * sizeof f->eor[0]);
-	/* The wheel entry stays armed at the kept timer's deadline (tcp_timer_fire unfolds). */
-	if (kept < TCP_TIMER_KINDS) {
-		c->timer.kind = (uint32_t)kept;
-		if (!synack_timer_armed(&c->timer) || c->timer.deadline_us != f->timer_at[kept])
-			synack_wheel_arm(&s->wheel, &c->timer, f->timer_at[kept]);
+	/* The kept timer's entry takes the flow's place on the wheel, armed at its deadline
+	 * (tcp_timer_fire unfolds). */
+	if (ft) {
+		*ft = (struct tcb_fold_timer){.t.kind = TCP_FOLD_TIMER_KIND + (uint32_t)kept, .c = c};
+		synack_wheel_move(&s->wheel, &ft->t, &f->timer);
+		if (!synack_timer_armed(&ft->t) || ft->t.deadline_us != f->timer_at[kept])
+			synack_wheel_arm(&s->wheel, &ft->t, f->timer_at[kept]);
 	} else {
-		c->timer.kind = SYNACK_TIMER_COUNT;
-		synack_wheel_cancel(&s->wheel, &c->timer);
+		synack_wheel_cancel(&s->wheel, &f->timer);
 	}
+	c->fold_timer = ft;
 	stack_free(s, f, sizeof *f);
 	c->fl = NULL;
 	stack_count(s, SYNACK_CTR_TCPFlowFolds);
+	return true;
 }
 
 void tcb_flow_on_fold_timer(struct synack_stack *s, struct synack_tcb *c)
@@ -135,10 +144,8 @@ void tcb_flow_on_fold_timer(struct synack_stack *s, struct synack_tcb *c)
 	if (!foldable_state(c->state) || !s->cfg.fold_ms)
 		return; /* armed again when it enters one (tcp_set_state) */
 	uint64_t at = fold_due(s, c);
-	if (tcb_flow_quiet(c) && s->now_us >= at) {
-		fold(s, c);
+	if (tcb_flow_quiet(c) && s->now_us >= at && fold(s, c))
 		return;
-	}
 	tcp_timer_arm(s, c, TCP_TIMER_FOLD,
 		      at > s->now_us ? at : s->now_us + (uint64_t)s->cfg.fold_ms * 1000u);
 }
@@ -163,10 +170,15 @@ bool tcb_unfold(struct synack_stack *s, struct synack_tcb *c)
 		f->rcvq.cap = c->rcvbuf_size;
 		s->nbuffered++;
 	}
-	/* The kept timer (fold): its deadline is the entry's, which may have just fired. */
-	if (c->timer.kind < SYNACK_TIMER_COUNT)
-		f->timer_at[c->timer.kind] = c->timer.deadline_us;
-	c->timer.kind = SYNACK_TIMER_COUNT;
+	/* The kept timer (fold): its deadline is its entry's, which may have just fired; the
+	 * flow's entry takes its place on the wheel. */
+	struct tcb_fold_timer *ft = c->fold_timer;
+	if (ft) {
+		f->timer_at[ft->t.kind - TCP_FOLD_TIMER_KIND] = ft->t.deadline_us;
+		synack_wheel_move(&s->wheel, &f->timer, &ft->t);
+		stack_free(s, ft, sizeof *ft);
+		c->fold_timer = NULL;
+	}
 	c->fl = f;
 	tcp_rcv_space_init(s, c);
 	tcb_flow_arm(s, c);
@@ -179,7 +191,18 @@ void tcb_flow_free(struct synack_stack *s, struct synack_tcb *c)
 	struct tcb_flow *f = c->fl;
 	if (!f)
 		return;
+	synack_wheel_cancel(&s->wheel, &f->timer);
 	stack_free(s, f->eor, SYNACK_EOR_MAX * sizeof f->eor[0]);
 	stack_free(s, f, sizeof *f);
 	c->fl = NULL;
+}
+
+void tcb_fold_timer_free(struct synack_stack *s, struct synack_tcb *c)
+{
+	struct tcb_fold_timer *ft = c->fold_timer;
+	if (!ft)
+		return;
+	synack_wheel_cancel(&s->wheel, &ft->t);
+	stack_free(s, ft, sizeof *ft);
+	c->fold_timer = NULL;
 }

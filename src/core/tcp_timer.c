@@ -81,17 +81,18 @@ static void timer_sync(struct synack_stack *s, struct synack_tcb *c)
 	for (unsigned k = 0; k < TCP_TIMER_KINDS; k++)
 		if (c->fl->timer_at[k] < first)
 			first = c->fl->timer_at[k];
+	struct synack_timer *t = &c->fl->timer;
 	if (first == TCP_TIMER_OFF)
-		synack_wheel_cancel(&s->wheel, &c->timer);
-	else if (!synack_timer_armed(&c->timer) || c->timer.deadline_us != first)
-		synack_wheel_arm(&s->wheel, &c->timer, first);
+		synack_wheel_cancel(&s->wheel, t);
+	else if (!synack_timer_armed(t) || t->deadline_us != first)
+		synack_wheel_arm(&s->wheel, t, first);
 }
 
 void tcp_timers_init(struct synack_tcb *c)
 {
 	for (unsigned k = 0; k < TCP_TIMER_KINDS; k++)
 		c->fl->timer_at[k] = TCP_TIMER_OFF;
-	c->timer.kind = SYNACK_TIMER_COUNT; /* the entry stands for every kind */
+	c->fl->timer.kind = SYNACK_TIMER_COUNT; /* the entry stands for every kind */
 }
 
 void tcp_timer_arm(struct synack_stack *s, struct synack_tcb *c, enum synack_timer_kind k,
@@ -184,10 +185,11 @@ void tcp_arm_close(struct synack_stack *s, struct synack_tcb *c, enum synack_tim
 
 void tcp_cancel_timers(struct synack_stack *s, struct synack_tcb *c)
 {
-	if (c->fl)
+	if (c->fl) {
 		tcp_timers_init(c);
-	c->timer.kind = SYNACK_TIMER_COUNT;
-	synack_wheel_cancel(&s->wheel, &c->timer);
+		synack_wheel_cancel(&s->wheel, &c->fl->timer);
+	}
+	tcb_fold_timer_free(s, c);
 }
 
 void tcp_enter_time_wait(struct synack_stack *s, struct synack_tcb *c)
@@ -439,10 +441,13 @@ void tcp_timer_fire(struct synack_stack *s, struct synack_timer *t)
 		req_timer_fire(s, t);
 		return;
 	}
-	struct synack_tcb *c = SYNACK_container_of(t, struct synack_tcb, timer);
+	/* The flow's entry, or a folded connection's (tcb_flow.c), which the unfold gives back. */
+	struct synack_tcb *c = t->kind >= TCP_FOLD_TIMER_KIND
+				       ? SYNACK_container_of(t, struct tcb_fold_timer, t)->c
+				       : SYNACK_container_of(t, struct tcb_flow, timer)->conn;
 	if (!tcb_unfold(s, c)) {
-		/* No memory for the flow: the timer (its kind kept) tries again later. */
-		synack_wheel_arm(&s->wheel, &c->timer, s->now_us + 200000u);
+		/* No memory for the flow: the folded entry (its kind kept) tries again later. */
+		synack_wheel_arm(&s->wheel, t, s->now_us + 200000u);
 		return;
 	}
 	unsigned k = timer_due(c, s->now_us);

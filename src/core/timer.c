@@ -269,6 +269,23 @@ void synack_wheel_arm(struct synack_wheel *w, struct synack_timer *t, uint64_t d
 	place(w, t, NULL);
 }
 
+void synack_wheel_move(struct synack_wheel *w, struct synack_timer *to, struct synack_timer *from)
+{
+	uint32_t kind = to->kind;
+	*to = *from;
+	to->kind = kind;
+	if (from->armed) {
+		if (to->prev)
+			to->prev->next = to;
+		else
+			*list_of(w, to) = to;
+		if (to->next)
+			to->next->prev = to;
+	}
+	from->next = from->prev = NULL;
+	from->armed = false;
+}
+
 static uint64_t slot_min(const struct synack_timer *t)
 {
 	uint64_t m = UINT64_MAX;

@@ -54,6 +54,9 @@ void synack_wheel_init(struct synack_wheel *w, uint64_t now_us);
 void synack_wheel_arm(struct synack_wheel *w, struct synack_timer *t, uint64_t deadline_us);
 /* Disarms t; harmless when it is not armed. */
 void synack_wheel_cancel(struct synack_wheel *w, struct synack_timer *t);
+/* Moves from's arming (its deadline and its place among equal deadlines) to to, which keeps its
+ * own kind and must not be armed; from is left disarmed. */
+void synack_wheel_move(struct synack_wheel *w, struct synack_timer *to, struct synack_timer *from);
 /* Returns one timer whose deadline is <= now_us (disarmed), or NULL when none is due. Timers
  * come out in deadline order. Advances the wheel to now_us. */
 struct synack_timer *synack_wheel_expire(struct synack_wheel *w, uint64_t now_us);

@@ -174,6 +174,44 @@ Test(fold, keepalive_fires_on_time_from_a_folded_connection)
 	st_fini(&t);
 }
 
+/* A kept timer's wheel entry is memory of its own: without it the flow stays (and tries to
+ * fold again a quiet time later); a kept timer due without memory for the flow tries again
+ * 200 ms later. Either way the keepalive goes out, exactly once. */
+Test(fold, a_kept_timer_without_memory_waits_and_is_not_lost)
+{
+	struct segtest t;
+	uint32_t iss;
+	int fd = exchanged(&t, &iss);
+	int v = 10;
+	cr_assert_eq(
+		synack_setsockopt(t.s, fd, SYNACK_IPPROTO_TCP, SYNACK_TCP_KEEPIDLE, &v, sizeof v),
+		0);
+	v = 1;
+	cr_assert_eq(
+		synack_setsockopt(t.s, fd, SYNACK_SOL_SOCKET, SYNACK_SO_KEEPALIVE, &v, sizeof v),
+		0);
+	uint64_t last = t.now;
+	t.fail_at = t.nallocs + 1; /* the kept timer's entry */
+	st_at(&t, last + SEC);
+	t.fail_at = 0;
+	cr_assert_not_null(tcb_of(&t, fd)->fl, "no entry for the keepalive: not folded");
+	cr_assert_eq(st_counter(&t, SYNACK_CTR_TCPFlowFolds), 0);
+	st_at(&t, last + 2 * SEC);
+	cr_assert_null(tcb_of(&t, fd)->fl, "a quiet time later, with memory");
+	cr_assert_eq(synack_stack_next_deadline(t.s), last + 10 * SEC, "the keepalive, kept");
+	t.fail_at = t.nallocs + 1; /* the flow, when the keepalive is due */
+	st_at(&t, last + 10 * SEC);
+	t.fail_at = 0;
+	st_expect_none(&t);
+	cr_assert_null(tcb_of(&t, fd)->fl);
+	cr_assert_eq(synack_stack_next_deadline(t.s), last + 10 * SEC + 200 * MS);
+	st_at(&t, last + 10 * SEC + 200 * MS);
+	st_expect(&t, F_A, iss + 50, 1101, NULL);
+	st_expect_none(&t);
+	cr_assert_eq(st_counter(&t, SYNACK_CTR_TCPKeepAlive), 1);
+	st_fini(&t);
+}
+
 Test(fold, without_memory_for_a_flow_the_segment_is_dropped_and_nothing_lost)
 {
 	struct segtest t;

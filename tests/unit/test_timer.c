@@ -452,3 +452,58 @@ Test(timer, next_deadline_of_a_crowded_slot)
 	cr_assert_eq(synack_wheel_next_deadline(&w), 2 * HOUR + 2000);
 	wheel_check(&w);
 }
+
+/* Moving an armed timer keeps its deadline and its place among timers of the same deadline
+ * (first, middle and last of a list; a slot, the overdue list); the new entry keeps its own
+ * kind; moving a disarmed timer copies its deadline and leaves both disarmed. */
+Test(timer, move_keeps_the_place_among_equal_deadlines)
+{
+	for (uint64_t at = 5 * SEC; at != 0; at = at == 5 * SEC ? 1 : 0) {
+		synack_wheel_init(&w, 0);
+		if (at == 1)
+			cr_assert_null(synack_wheel_expire(&w, 2 * MS)); /* deadline 1: overdue */
+		struct synack_timer t[4] = {0}, moved[3] = {0};
+		for (int i = 0; i < 4; i++) {
+			t[i].kind = (uint32_t)i;
+			synack_wheel_arm(&w, &t[i], at);
+		}
+		struct synack_timer *before[4];
+		for (int m = 0; m < 3; m++) {
+			moved[m].kind = 10u + (uint32_t)m;
+			synack_wheel_move(&w, &moved[m], &t[m == 2 ? 3 : m]); /* 0, 1 and 3 move */
+			cr_assert(!synack_timer_armed(&t[m == 2 ? 3 : m]));
+			cr_assert(synack_timer_armed(&moved[m]));
+			cr_assert_eq(moved[m].deadline_us, at);
+		}
+		cr_assert_eq(w.count, 4);
+		uint32_t seen[4];
+		for (int i = 0; i < 4; i++) {
+			before[i] = synack_wheel_expire(&w, 10 * SEC);
+			cr_assert_not_null(before[i]);
+			seen[i] = before[i]->kind;
+		}
+		cr_assert_null(synack_wheel_expire(&w, 10 * SEC));
+		/* Without the moves the same arming pops in some fixed order: the moved entries
+		 * stand where their originals stood. */
+		synack_wheel_init(&w, 0);
+		if (at == 1)
+			synack_wheel_expire(&w, 2 * MS);
+		struct synack_timer u[4] = {0};
+		for (int i = 0; i < 4; i++) {
+			u[i].kind = (uint32_t)i;
+			synack_wheel_arm(&w, &u[i], at);
+		}
+		static const uint32_t as_moved[4] = {10, 11, 2, 12};
+		for (int i = 0; i < 4; i++)
+			cr_assert_eq(seen[i], as_moved[synack_wheel_expire(&w, 10 * SEC)->kind]);
+	}
+	struct synack_timer a = {0}, b = {.kind = 7};
+	synack_wheel_init(&w, 0);
+	synack_wheel_arm(&w, &a, 3 * MS);
+	synack_wheel_cancel(&w, &a);
+	synack_wheel_move(&w, &b, &a);
+	cr_assert(!synack_timer_armed(&b));
+	cr_assert_eq(b.kind, 7);
+	cr_assert_eq(b.deadline_us, 3 * MS);
+	cr_assert_eq(w.count, 0);
+}
