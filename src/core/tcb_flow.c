@@ -4,7 +4,9 @@
  *
  * Quiet means nothing the flow holds is in use: nothing queued, in flight, out of order,
  * SACKed or owed an ACK; no recovery, no urgent data, no record marks; no timer but one of
- * KEEPALIVE, FIN_WAIT_2 and TIME_WAIT; not in a listener's queue. A flow folds once it has
+ * KEEPALIVE, FIN_WAIT_2 and TIME_WAIT (which moves to a small wheel entry of its own); not in
+ * a listener's queue nor the wake queue, no pending error; SND.MAX, RCV.WUP and the send
+ * queue's start at the values a new flow gets back (tcb_unfold). A flow folds once it has
  * been quiet for max(fold_ms, RTO) (synack_config; 1 s by default, 0: never) since it was
  * taken, since a segment last arrived and since data was last sent — longer than a delayed ACK, a challenge-ACK period, and the idle time
  * after which the congestion window restarts anyway (Linux's tcp_slow_start_after_idle).

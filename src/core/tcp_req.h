@@ -6,7 +6,8 @@
 
 #include "core/tcp_input.h"
 
-/* The timer kind of a request's wheel entry (a connection block's is SYNACK_TIMER_COUNT). */
+/* The timer kind of a request's wheel entry (a connection's is SYNACK_TIMER_COUNT, or
+ * TCP_FOLD_TIMER_KIND and up while folded: tcb.h). */
 #define TCP_REQ_TIMER_KIND (SYNACK_TIMER_COUNT + 1)
 
 /* A request entry, in one of two layouts by family (as TIME-WAIT's tw4 and tw6): the head,

@@ -12,9 +12,11 @@
  *   TLP         tail loss probe (RFC 8985 §7), armed before the RTO while data is in flight
  *
  * A tcb keeps one absolute deadline per kind (timer_at[], TCP_TIMER_OFF when disarmed) and
- * ONE wheel entry, armed at the earliest of them. The owner of a fired entry is the tcb that
- * embeds it (one member: no tag to get wrong) and the kind is the index of the earliest due
- * deadline, so a kind can never be run against the wrong slot. One entry per connection
+ * ONE wheel entry, armed at the earliest of them, both in its flow (c->fl); a folded
+ * connection that keeps a timer has a small entry of its own instead (tcb_flow.c), tagged
+ * TCP_FOLD_TIMER_KIND + the kept kind. The owner of a fired entry is the flow that embeds it
+ * (its conn) or the folded entry's c, and the kind is the index of the earliest due deadline,
+ * so a kind can never be run against the wrong slot. One entry per connection
  * instead of one per kind keeps the tcb small (6 deadlines + 1 entry = 80 bytes, against 96
  * for the three shared entries before and 192 for an entry per kind) for the million
  * connections of a later issue. Several kinds due at once fire one per wheel pop, earliest
