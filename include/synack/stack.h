@@ -102,7 +102,7 @@ struct synack_config {
 	 * except a connection's first chunk. Defaults 96, 128 and 192 MiB; 0 in [2]: no limit. */
 	size_t tcp_mem[3];
 	/* A connection quiet this long (nothing queued, in flight or owed; and at least its RTO)
-	 * gives back the part only a busy connection needs, about 630 B, and takes it again
+	 * gives back the part only a busy connection needs, about 700 B, and takes it again
 	 * when used (TcpExtTCPFlowFolds): 1000; 0 never folds. */
 	uint32_t fold_ms;
 	uint32_t ooo_max_segs;       /* out-of-order segments kept per connection: 64 */
