@@ -176,6 +176,11 @@ static void as_ip(const uint8_t *d, size_t n)
 	FUZZ_ASSERT(ip.proto == v6.proto && ip.fragment == v6.frag, "IPv6 protocol or fragment");
 	if (ip.proto != SYNACK_PROTO_TCP || ip.fragment)
 		return;
+	/* An IPv4-mapped address in an IPv6 header (RFC 4291 §2.5.5.2) never reaches TCP:
+	 * ip6.c drops it as a martian source or a destination that is not ours. A synack_addr
+	 * carries its family, so the codec reads it as IPv4 and cannot re-emit it as IPv6. */
+	if (synack_addr_is_v4(&ip.src) || synack_addr_is_v4(&ip.dst))
+		return;
 	struct synack_tcp_seg seg;
 	if (synack_tcp_parse(pl, plen, &ip.src, &ip.dst, true, &seg) == 0) {
 		check_seg_bounds(&seg, pl, plen);

@@ -53,7 +53,10 @@ static bool ip6_addrs_ok(struct synack_stack *s, const struct synack_ipv6 *ip,
 			 const uint8_t *frame, size_t len)
 {
 	enum synack_drop_reason r = SYNACK_DROP_NONE;
-	if (!synack_stack_has_addr(s, &ip->dst))
+	/* An IPv4-mapped destination is never an IPv6 address of ours, even when its IPv4
+	 * address is: the IPv4 address is reached over IPv4 (Linux routes ::ffff:a.b.c.d
+	 * nowhere), and taking it would open a connection whose two ends are of two families. */
+	if (synack_addr_is_v4(&ip->dst) || !synack_stack_has_addr(s, &ip->dst))
 		r = SYNACK_DROP_IP_NOT_FOR_US;
 	else if (ip6_src_martian(&ip->src))
 		r = SYNACK_DROP_IP_BAD_SRC; /* a martian */

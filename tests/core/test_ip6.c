@@ -350,7 +350,8 @@ static void send_from(struct segtest *t, const uint8_t src[16], const uint8_t ds
 }
 
 /* RFC 4291 sources that never come from the wire, our own address ("land"), and a
- * destination that is not ours: dropped and counted, no SYN-ACK, no ICMP. */
+ * destination that is not ours (an IPv4-mapped one included, even of our own IPv4 address):
+ * dropped and counted, no SYN-ACK, no ICMP. */
 Test(ip6, martian_land_and_foreign_packets_are_dropped)
 {
 	struct segtest t;
@@ -358,7 +359,10 @@ Test(ip6, martian_land_and_foreign_packets_are_dropped)
 	st_listen(&t, ST_SERVER_PORT, 8);
 	static const uint8_t unspec[16], loop[16] = {[15] = 1}, mcast[16] = {0xff, 2, [15] = 1},
 			     mapped[16] = {[10] = 0xff, [11] = 0xff, 10, 0, 0, 1},
-			     other[16] = {0xfd, [15] = 9};
+			     other[16] = {0xfd, [15] = 9},
+			     our_v4[16] = {[10] = 0xff, [11] = 0xff, 10, 0, 0, 2};
+	cr_assert(synack_stack_has_addr(t.s, &(struct synack_addr[1]){synack_addr_v4(ST_LOCAL)}[0]),
+		  "the stack has 10.0.0.2 too");
 	send_from(&t, unspec, ST_V6_LOCAL);
 	send_from(&t, loop, ST_V6_LOCAL);
 	send_from(&t, mcast, ST_V6_LOCAL);
@@ -367,8 +371,9 @@ Test(ip6, martian_land_and_foreign_packets_are_dropped)
 	send_from(&t, ST_V6_LOCAL, ST_V6_LOCAL);
 	cr_assert_eq(st_drops(&t, SYNACK_DROP_IP_LAND), 1);
 	send_from(&t, ST_V6_PEER, other);
-	cr_assert_eq(st_drops(&t, SYNACK_DROP_IP_NOT_FOR_US), 1);
-	cr_assert_eq(st_counter(&t, SYNACK_CTR_Ip6InAddrErrors), 6);
+	send_from(&t, ST_V6_PEER, our_v4);
+	cr_assert_eq(st_drops(&t, SYNACK_DROP_IP_NOT_FOR_US), 2);
+	cr_assert_eq(st_counter(&t, SYNACK_CTR_Ip6InAddrErrors), 7);
 	st_expect_none(&t);
 	cr_assert_eq(st_count_state(&t, SYNACK_SYN_RECEIVED), 0, "no half-open entry");
 	st_fini(&t);
