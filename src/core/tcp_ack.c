@@ -294,11 +294,17 @@ static void tlp_delivered(struct synack_stack *s, struct synack_tcb *c)
 }
 
 static void window_update(struct synack_stack *s, struct synack_tcb *c,
-			  const struct synack_tcp_seg *seg)
+			  const struct synack_tcp_seg *seg, bool advanced)
 {
 	/* "If SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK), set SND.WND <-
-	 * SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK." */
-	if (!(seq_lt(c->snd_wl1, seg->seq) || (c->snd_wl1 == seg->seq && seq_le(c->snd_wl2, seg->ack))))
+	 * SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK." And, as Linux does
+	 * (tcp_may_update_window), whenever the ACK moves SND.UNA: the peer's retransmission of
+	 * data that fills a hole has a SEQ below SND.WL1 but its ACK and window are current. The
+	 * right edge is SND.UNA + SND.WND, so moving SND.UNA with the old window would move the
+	 * edge past what the peer offered; Linux 6.18 drops a segment beyond its window whole,
+	 * ACK included, and a connection stalled so. */
+	if (!advanced && !(seq_lt(c->snd_wl1, seg->seq) ||
+			   (c->snd_wl1 == seg->seq && seq_le(c->snd_wl2, seg->ack))))
 		return;
 	c->snd_wnd = (uint32_t)seg->win << c->snd_wscale;
 	c->snd_wl1 = seg->seq;
@@ -494,7 +500,7 @@ bool check_ack(struct synack_stack *s, struct synack_tcb *c, struct rx *rx)
 	if (advanced)
 		new_ack(s, c, seg);
 	if (seq_le(c->snd_una, seg->ack))
-		window_update(s, c, seg);
+		window_update(s, c, seg, advanced);
 	if (c->fl->frto && c->frto_loss)
 		frto_ack(s, c, advanced);
 	if (c->frto_loss && !c->fl->frto && !c->rtx_pending && seq_ge(c->snd_una, c->fl->recover))

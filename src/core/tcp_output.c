@@ -227,8 +227,14 @@ void tcp_send_ack(struct synack_stack *s, struct synack_tcb *c)
 {
 	/* <SEQ=SND.NXT>: SND.NXT never moves back (a timeout resends from snd_rtx), so this is
 	 * never below the peer's RCV.NXT; two peers answering each other's old-numbered ACKs
-	 * would otherwise ACK forever. snd_max == snd_nxt. */
-	send_ctl(s, c, c->fl->snd_max, SYNACK_TH_ACK);
+	 * would otherwise ACK forever. snd_max == snd_nxt. But never past the right edge of the
+	 * window the peer offers by a unit of its scaled window or more (Linux's
+	 * tcp_acceptable_seq): a peer that shrank its window (RFC 7323 §2.4) finds SND.NXT beyond
+	 * it unacceptable and would drop the ACK. */
+	seq_t seq = c->fl->snd_max, edge = seq_add(c->snd_una, c->snd_wnd);
+	if (seq_gt(seq, edge) && (uint32_t)seq_diff(seq, edge) >= 1u << c->snd_wscale)
+		seq = edge;
+	send_ctl(s, c, seq, SYNACK_TH_ACK);
 }
 
 void tcp_send_probe(struct synack_stack *s, struct synack_tcb *c, seq_t seq)

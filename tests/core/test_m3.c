@@ -251,3 +251,66 @@ Test(cc, go_back_after_timeout_skips_sacked_data)
 	cr_assert_null(c->fl->sacked.r);
 	st_fini(&t);
 }
+
+/* An ACK that moves SND.UNA brings the window with it, whatever its SEQ (Linux's
+ * tcp_may_update_window). The peer retransmits the data that filled a hole (SEQ below
+ * SND.WL1, which its later segment set) with its current ACK and window, the right edge
+ * unchanged: RFC 9293's SND.WL1 test alone would keep the old, larger SND.WND and move the edge
+ * SND.UNA + SND.WND past what the peer offered. Linux 6.18 drops a segment beyond its window
+ * whole, ACK included: a connection stalled so against it in the interop suite. */
+Test(window, an_ack_that_moves_snd_una_brings_its_window_whatever_its_seq)
+{
+	static uint8_t buf[12000], in[100];
+	struct segtest t;
+	st_init(&t, NULL);
+	uint32_t iss;
+	int fd = st_passive_open(&t, 0, &iss);
+	/* The peer's first 100 bytes are lost; its next 100 arrive (SND.WL1 = 101). */
+	ST_IN(&t, .flags = F_A, .seq = 101, .ack = iss + 1, .win = 8760, .data = in, .len = 100);
+	st_expect_data(&t, F_A, iss + 1, 1, 0);
+	cr_assert_eq(synack_send(t.s, fd, buf, sizeof buf, 0), (ssize_t)sizeof buf);
+	struct st_seg sg;
+	uint32_t sent = 0;
+	while (st_next(&t, &sg))
+		sent += (uint32_t)sg.len;
+	cr_assert_eq(sent, 8760, "the offered window, no more");
+	/* The lost 100 bytes again, acknowledging 2920 bytes; the edge stays at iss + 8761. */
+	ST_IN(&t, .flags = F_A, .seq = 1, .ack = iss + 2921, .win = 8760 - 2920, .data = in,
+	      .len = 100);
+	st_expect_data(&t, F_A, iss + 8761, 201, 0); /* the hole filled; no data past the edge */
+	st_expect_none(&t);
+	struct synack_tcp_info ti;
+	synack_tcp_info(t.s, fd, &ti);
+	cr_assert_eq(ti.snd_wnd, 8760 - 2920);
+	/* A current segment opening the window lets the next 1460 bytes go. */
+	ST_IN(&t, .flags = F_A, .seq = 201, .ack = iss + 2921, .win = 8760 - 2920 + 1460);
+	st_expect_data(&t, F_A, iss + 8761, 201, 1460);
+	st_fini(&t);
+}
+
+/* A peer that shrinks its window (RFC 7323 §2.4 allows it) below data already sent: a pure
+ * ACK takes the window's right edge for its SEQ, not SND.NXT beyond it, so that the peer
+ * finds it acceptable (Linux's tcp_acceptable_seq). */
+Test(window, a_pure_ack_stays_inside_a_shrunk_window)
+{
+	static uint8_t buf[8760], in[100];
+	struct segtest t;
+	st_init(&t, NULL);
+	uint32_t iss;
+	int fd = st_passive_open(&t, 0, &iss);
+	ST_IN(&t, .flags = F_A, .seq = 1, .ack = iss + 1, .win = 8760);
+	cr_assert_eq(synack_send(t.s, fd, buf, sizeof buf, 0), (ssize_t)sizeof buf);
+	struct st_seg sg;
+	uint32_t sent = 0;
+	while (st_next(&t, &sg))
+		sent += (uint32_t)sg.len;
+	cr_assert_eq(sent, 8760);
+	/* The peer acknowledges 1460 bytes and offers 1460 more: its edge is iss + 2921, while
+	 * SND.NXT is iss + 8761. Its data gets an ACK numbered at the edge. */
+	ST_IN(&t, .flags = F_A, .seq = 1, .ack = iss + 1461, .win = 1460, .data = in, .len = 100);
+	st_expect_data(&t, F_A, iss + 2921, 101, 0);
+	/* The window opens again past SND.NXT: ACKs are numbered SND.NXT once more. */
+	ST_IN(&t, .flags = F_A, .seq = 101, .ack = iss + 1461, .win = 8760, .data = in, .len = 100);
+	st_expect_data(&t, F_A, iss + 8761, 201, 0);
+	st_fini(&t);
+}
