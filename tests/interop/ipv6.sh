@@ -104,17 +104,20 @@ check "serve exits 0 on SIGTERM" test "$SERVE_RC" = 0
 
 echo "== a dual-stack listener: an IPv4 and an IPv6 kernel client at once (echo)"
 serve6_start echo
-# Each client sends 4 MiB from a pipe that stays open until both are seen ESTAB together.
-rm -f "$W/f4" "$W/f6"; mkfifo "$W/f4" "$W/f6"
-bg_start sh -c "exec >'$W/f4'; cat '$W/4m'; exec sleep 30"; H4=$LASTPID
-bg_start sh -c "exec >'$W/f6'; cat '$W/4m'; exec sleep 30"; H6=$LASTPID
+# Each client sends 4 MiB from a pipe that stays open until both are seen ESTAB together
+# (the file "go"; at most 30 s). The writer is never killed: killed before its cat had run,
+# it would close the pipe early and the client would echo less than 4 MiB.
+rm -f "$W/f4" "$W/f6" "$W/go"; mkfifo "$W/f4" "$W/f6"
+hold="n=600; while [ ! -e '$W/go' ] && [ \$n -gt 0 ]; do sleep 0.05; n=\$((n - 1)); done"
+bg_start sh -c "exec >'$W/f4'; cat '$W/4m'; $hold"
+bg_start sh -c "exec >'$W/f6'; cat '$W/4m'; $hold"
 bg_start ip netns exec "$NS" timeout 60 "$W/peer" client $SADDR 7 echo "$W/f4" "$W/d4.back"
 P4=$LASTPID
 bg_start ip netns exec "$NS" timeout 60 "$W/peer" client $SADDR6 7 echo "$W/f6" "$W/d6.back"
 P6=$LASTPID
 both_estab() { [ "$("$BIN" ss --ctl "$W/ctl.sock" | grep -Ec "^ESTAB .* ($SADDR:7 +$KADDR:|\[$SADDR6\]:7 +\[$KADDR6\]:)")" = 2 ]; }
 wait_for 10 both_estab; est=$?
-kill "$H4" "$H6" 2>/dev/null
+touch "$W/go"
 wait_pid "$P4" 60; r4=$RC
 wait_pid "$P6" 60; r6=$RC
 check "both clients echoed 4 MiB byte-exact (IPv4 exit $r4, IPv6 exit $r6)" \

@@ -7,7 +7,22 @@ X() { ip netns exec "$NS" "$@"; }
 
 pass=0 failed=0
 ok() { pass=$((pass + 1)); printf '  ok    %s\n' "$1"; }
-ko() { failed=$((failed + 1)); printf '  FAIL  %s: %s\n' "$1" "$2"; }
+ko() {
+	failed=$((failed + 1)); printf '  FAIL  %s: %s\n' "$1" "$2"
+	fail_context
+}
+# What a failure leaves in the CI log (the scratch dir is gone afterwards): the last lines of
+# synack's and the kernel peer's logs, and the resets in synack connect's latest capture.
+fail_context() {
+	local f
+	for f in "$W/connect.log" "$W/peer.log"; do
+		[ -s "$f" ] && tail -n 5 "$f" | sed "s|^|        ${f##*/}: |"
+	done
+	[ -n "${CCAP:-}" ] && [ -s "$CCAP" ] &&
+		tcpdump -nn -r "$CCAP" 'tcp[tcpflags] & tcp-rst != 0' 2>/dev/null | tail -n 3 |
+		sed "s|^|        ${CCAP##*/}: |"
+	return 0
+}
 check() { # check NAME COND-COMMAND...
 	local name=$1; shift
 	if "$@"; then ok "$name"; else ko "$name" "$*"; fi
