@@ -121,8 +121,10 @@ static void error_input(struct synack_stack *s, const uint8_t *msg, size_t len,
 		qsrc = synack_addr_v6(q + 8);
 		qdst = synack_addr_v6(q + 24);
 	}
-	if (qlen < SYNACK_IPV6_HDR_LEN + 8 || (q[0] >> 4) != 6 ||
-	    !synack_stack_has_addr(s, &qsrc)) {
+	/* IPv4-mapped quoted addresses name no IPv6 packet of ours, and as a tuple they would
+	 * name an IPv4 connection: an IPv6 host could abort it. */
+	if (qlen < SYNACK_IPV6_HDR_LEN + 8 || (q[0] >> 4) != 6 || synack_addr_is_v4(&qsrc) ||
+	    synack_addr_is_v4(&qdst) || !synack_stack_has_addr(s, &qsrc)) {
 		stack_count(s, SYNACK_CTR_Icmp6InErrors);
 		stack_drop(s, SYNACK_DROP_ICMP_MALFORMED, NULL, NULL, frame, frame_len);
 		return;

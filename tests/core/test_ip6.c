@@ -578,6 +578,29 @@ Test(ip6, an_error_quoting_someone_elses_packet_is_dropped)
 	st_fini(&t);
 }
 
+/* An ICMPv6 error whose quoted header carries IPv4-mapped addresses names no IPv6 packet of
+ * ours; read as a tuple it would be an IPv4 connection's (a synack_addr holds IPv4 as
+ * ::ffff:a.b.c.d), so an IPv6 host could abort it. Dropped as malformed. */
+Test(ip6, an_error_quoting_ipv4_mapped_addresses_is_dropped)
+{
+	struct segtest t;
+	st_init6(&t);
+	struct synack_addr l6 = t.local, p6 = t.peer;
+	t.local = synack_addr_v4(ST_LOCAL);
+	t.peer = synack_addr_v4(ST_PEER);
+	struct st_seg syn;
+	int fd = st_start_connect(&t, &syn); /* an IPv4 connection */
+	uint8_t q[48], f[200];
+	quote_of(&t, q, &syn, t.lport, t.rport); /* its addresses as ::ffff:10.0.0.x */
+	t.local = l6;
+	t.peer = p6;
+	size_t n = build_icmp6(&t, f, &t.peer, 1, 4, 0, q, sizeof q); /* port unreachable: hard */
+	st_send_raw(&t, f, n);
+	cr_assert_eq(st_state(&t, fd), SYNACK_SYN_SENT, "the IPv4 connection lives on");
+	cr_assert_eq(st_drops(&t, SYNACK_DROP_ICMP_MALFORMED), 1);
+	st_fini(&t);
+}
+
 /* Checksum offload over IPv6: the segment leaves with the pseudo-header sum and the offsets of
  * a 40-byte header; completing it as a device would gives a segment that verifies. */
 Test(ip6, checksum_offload_points_past_the_ipv6_header)
