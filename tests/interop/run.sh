@@ -143,7 +143,10 @@ CCAP="$W/connect-sabort.pcap"; CAPS+=("$CCAP")
 bg_start ip netns exec "$NS" timeout 60 "$BIN" connect --tun tun0 --addr "$SADDR/24" \
 	--pcap "$CCAP" --send "$W/fifo" $KADDR:5007 2>>"$W/connect.log"
 CPID=$LASTPID
-sleep 1
+# SIGTERM once the connection is up, not after a fixed second: under load the handshake took
+# longer once (the device's carrier comes up when synack attaches, and until the kernel has
+# activated its queue a SYN-ACK is dropped and resent after 1 s).
+wait_for 10 sh -c "ip netns exec $NS ss -Htn state established '( sport = :5007 )' | grep -q ."
 kill -TERM "$CPID"; wait_pid "$CPID" 10; crc=$RC
 wait_pid "$PEER_PID" 10; prc=$RC
 kill "$HOLD" 2>/dev/null
