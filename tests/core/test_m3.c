@@ -252,6 +252,22 @@ Test(cc, go_back_after_timeout_skips_sacked_data)
 	st_fini(&t);
 }
 
+/* Queues len bytes on fd and returns how many left at once, asserting that the segments
+ * follow each other from iss + 1. */
+static uint32_t queue_and_count(struct segtest *t, int fd, uint32_t iss, size_t len)
+{
+	static uint8_t buf[12000];
+	cr_assert_leq(len, sizeof buf);
+	cr_assert_eq(synack_send(t->s, fd, buf, len, 0), (ssize_t)len);
+	struct st_seg sg;
+	uint32_t sent = 0;
+	while (st_next(t, &sg)) {
+		cr_assert_eq(sg.seq, iss + 1 + sent, "back to back");
+		sent += (uint32_t)sg.len;
+	}
+	return sent;
+}
+
 /* An ACK that moves SND.UNA brings the window with it, whatever its SEQ (Linux's
  * tcp_may_update_window). The peer retransmits the data that filled a hole (SEQ below
  * SND.WL1, which its later segment set) with its current ACK and window, the right edge
@@ -260,7 +276,7 @@ Test(cc, go_back_after_timeout_skips_sacked_data)
  * whole, ACK included: a connection stalled so against it in the interop suite. */
 Test(window, an_ack_that_moves_snd_una_brings_its_window_whatever_its_seq)
 {
-	static uint8_t buf[12000], in[100];
+	static uint8_t in[100];
 	struct segtest t;
 	st_init(&t, NULL);
 	uint32_t iss;
@@ -268,12 +284,7 @@ Test(window, an_ack_that_moves_snd_una_brings_its_window_whatever_its_seq)
 	/* The peer's first 100 bytes are lost; its next 100 arrive (SND.WL1 = 101). */
 	ST_IN(&t, .flags = F_A, .seq = 101, .ack = iss + 1, .win = 8760, .data = in, .len = 100);
 	st_expect_data(&t, F_A, iss + 1, 1, 0);
-	cr_assert_eq(synack_send(t.s, fd, buf, sizeof buf, 0), (ssize_t)sizeof buf);
-	struct st_seg sg;
-	uint32_t sent = 0;
-	while (st_next(&t, &sg))
-		sent += (uint32_t)sg.len;
-	cr_assert_eq(sent, 8760, "the offered window, no more");
+	cr_assert_eq(queue_and_count(&t, fd, iss, 12000), 8760, "the offered window, no more");
 	/* The lost 100 bytes again, acknowledging 2920 bytes; the edge stays at iss + 8761. */
 	ST_IN(&t, .flags = F_A, .seq = 1, .ack = iss + 2921, .win = 8760 - 2920, .data = in,
 	      .len = 100);
@@ -293,18 +304,13 @@ Test(window, an_ack_that_moves_snd_una_brings_its_window_whatever_its_seq)
  * finds it acceptable (Linux's tcp_acceptable_seq). */
 Test(window, a_pure_ack_stays_inside_a_shrunk_window)
 {
-	static uint8_t buf[8760], in[100];
+	static uint8_t in[100];
 	struct segtest t;
 	st_init(&t, NULL);
 	uint32_t iss;
 	int fd = st_passive_open(&t, 0, &iss);
 	ST_IN(&t, .flags = F_A, .seq = 1, .ack = iss + 1, .win = 8760);
-	cr_assert_eq(synack_send(t.s, fd, buf, sizeof buf, 0), (ssize_t)sizeof buf);
-	struct st_seg sg;
-	uint32_t sent = 0;
-	while (st_next(&t, &sg))
-		sent += (uint32_t)sg.len;
-	cr_assert_eq(sent, 8760);
+	cr_assert_eq(queue_and_count(&t, fd, iss, 8760), 8760);
 	/* The peer acknowledges 1460 bytes and offers 1460 more: its edge is iss + 2921, while
 	 * SND.NXT is iss + 8761. Its data gets an ACK numbered at the edge. */
 	ST_IN(&t, .flags = F_A, .seq = 1, .ack = iss + 1461, .win = 1460, .data = in, .len = 100);
