@@ -144,8 +144,8 @@ bg_start ip netns exec "$NS" timeout 60 "$BIN" connect --tun tun0 --addr "$SADDR
 	--pcap "$CCAP" --send "$W/fifo" $KADDR:5007 2>>"$W/connect.log"
 CPID=$LASTPID
 # SIGTERM once the connection is up, not after a fixed second: under load the handshake took
-# longer once (the device's carrier comes up when synack attaches, and until the kernel has
-# activated its queue a SYN-ACK is dropped and resent after 1 s).
+# longer than that once (likely, not verified: the kernel dropped its first SYN-ACK while the
+# TUN device's queue was being activated, and resent it after 1 s).
 wait_for 10 sh -c "ip netns exec $NS ss -Htn state established '( sport = :5007 )' | grep -q ."
 kill -TERM "$CPID"; wait_pid "$CPID" 10; crc=$RC
 wait_pid "$PEER_PID" 10; prc=$RC
